@@ -1,0 +1,10 @@
+"""The document model every stage reads and writes.
+
+A :class:`Document` owns the text; everything else is a character-offset view over it
+(:class:`Span`) or a label with a score and the spans that justify it (:class:`Annotation`),
+kept in named groups so that stages never overwrite each other's results.
+"""
+
+from narrascope.doc.document import Annotation, Document, Span
+
+__all__ = ["Annotation", "Document", "Span"]

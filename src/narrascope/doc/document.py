@@ -1,0 +1,134 @@
+"""Document, Span and Annotation, with a lossless JSON round-trip."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` of a document's text.
+
+    The text is copied in so a span read back from JSON is still self-explaining
+    without its document.
+    """
+
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, doc_text: str, start: int, end: int) -> Span:
+        return cls(start, end, doc_text[start:end])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Span:
+        return cls(int(data["start"]), int(data["end"]), str(data["text"]))
+
+
+@dataclass(slots=True)
+class Annotation:
+    """One label a stage gives a document, with its confidence and evidence.
+
+    ``score`` is a calibrated probability in [0, 1]. ``evidence`` lists the spans that
+    support the label most, best first, each with its own score in ``evidence_scores``.
+    ``parent`` links a fine label to its coarse one (a sub-narrative to its narrative).
+    """
+
+    label: str
+    score: float
+    evidence: list[Span] = field(default_factory=list)
+    evidence_scores: list[float] = field(default_factory=list)
+    parent: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "score": round(float(self.score), 4)}
+        if self.parent is not None:
+            out["parent"] = self.parent
+        out["evidence"] = [
+            {**span.to_dict(), "score": round(float(score), 4)}
+            for span, score in zip(self.evidence, self.evidence_scores, strict=False)
+        ]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Annotation:
+        evidence = [Span.from_dict(e) for e in data.get("evidence", [])]
+        scores = [float(e.get("score", 0.0)) for e in data.get("evidence", [])]
+        return cls(data["label"], float(data["score"]), evidence, scores, data.get("parent"))
+
+
+@dataclass(slots=True)
+class Document:
+    """A text plus everything the pipeline learned about it.
+
+    ``meta`` holds what the input said about the document (source, url, date, path).
+    ``groups`` holds annotations by name (``"narratives"``, ``"subnarratives"``...),
+    the way spaCy keeps ``doc.spans``; the properties below are shortcuts to them.
+    """
+
+    text: str
+    id: str = ""
+    language: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    sentences: list[Span] = field(default_factory=list)
+    groups: dict[str, list[Annotation]] = field(default_factory=dict)
+    explanation: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    @property
+    def narratives(self) -> list[Annotation]:
+        return self.groups.get("narratives", [])
+
+    @property
+    def subnarratives(self) -> list[Annotation]:
+        return self.groups.get("subnarratives", [])
+
+    def subnarratives_of(self, narrative: str) -> list[Annotation]:
+        return [a for a in self.subnarratives if a.parent == narrative]
+
+    def span(self, start: int, end: int) -> Span:
+        return Span.of(self.text, start, end)
+
+    def to_dict(self, *, include_text: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "language": self.language}
+        out.update({k: v for k, v in self.meta.items() if v is not None})
+        out["content_hash"] = self.content_hash
+        if include_text:
+            out["text"] = self.text
+        out["sentences"] = [[s.start, s.end] for s in self.sentences]
+        for name, annotations in self.groups.items():
+            out[name] = [a.to_dict() for a in annotations]
+        out["explanation"] = self.explanation
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        text = data.get("text", "")
+        reserved = {"id", "language", "text", "sentences", "explanation", "content_hash"}
+        groups = {
+            name: [Annotation.from_dict(a) for a in value]
+            for name, value in data.items()
+            if name not in reserved and isinstance(value, list) and all(
+                isinstance(a, dict) and "label" in a for a in value
+            )
+        }
+        meta = {k: v for k, v in data.items() if k not in reserved and k not in groups}
+        sentences = [Span.of(text, s, e) for s, e in data.get("sentences", [])]
+        return cls(
+            text=text,
+            id=data.get("id", ""),
+            language=data.get("language"),
+            meta=meta,
+            sentences=sentences,
+            groups=groups,
+            explanation=data.get("explanation"),
+        )

@@ -1,0 +1,69 @@
+"""Pipeline and the Stage protocol (batch in, batch out), in the spirit of spaCy's Language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Protocol, runtime_checkable
+
+from narrascope.doc import Document
+from narrascope.errors import NarrascopeError
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """What every analysis step looks like.
+
+    A stage annotates documents in place and returns the same list, so stages compose
+    and batching is the pipeline's business, not theirs.
+    """
+
+    name: str
+
+    def __call__(self, docs: list[Document]) -> list[Document]: ...
+
+
+class Pipeline:
+    """Runs stages over documents, one batch at a time."""
+
+    def __init__(self, stages: Sequence[Stage], *, meta: dict | None = None) -> None:
+        self.stages = list(stages)
+        self.meta = dict(meta or {})
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    def get_stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(f"no stage named {name!r}; stages are {self.stage_names}")
+
+    def make_doc(self, text: str | Document, *, id: str = "") -> Document:
+        if isinstance(text, Document):
+            return text
+        if not isinstance(text, str):
+            raise NarrascopeError("E001", f"expected str or Document, got {type(text).__name__}")
+        return Document(text=text, id=id)
+
+    def __call__(self, text: str | Document) -> Document:
+        return self._run([self.make_doc(text)])[0]
+
+    def pipe(
+        self, texts: Iterable[str | Document], *, batch_size: int = 16
+    ) -> Iterator[Document]:
+        """Analyse a stream lazily; memory stays bounded by one batch."""
+        iterator = iter(texts)
+        while batch := [self.make_doc(t) for t in islice(iterator, batch_size)]:
+            yield from self._run(batch)
+
+    def _run(self, docs: list[Document]) -> list[Document]:
+        for stage in self.stages:
+            returned = stage(docs)
+            if returned is None or len(returned) != len(docs):
+                raise NarrascopeError(
+                    "E002", f"stage {stage.name!r} must return the batch it was given"
+                )
+            docs = returned
+        return docs
