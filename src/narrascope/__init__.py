@@ -1,9 +1,9 @@
 """Narrascope: offline, evidence-first analysis of propaganda narratives in war-related media.
 
-    >>> import narrascope
-    >>> nlp = narrascope.load()
-    >>> doc = nlp("NATO provoked this war ...")
-    >>> [(n.label, n.score) for n in doc.narratives]
+>>> import narrascope
+>>> nlp = narrascope.load()
+>>> doc = nlp("NATO provoked this war ...")
+>>> [(n.label, n.score) for n in doc.narratives]
 """
 
 import logging

@@ -1,0 +1,44 @@
+"""Command line: ``narrascope analyze | train | eval``. Each command is a thin module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from narrascope import __version__
+from narrascope.cli import analyze, evaluate, train
+from narrascope.errors import NarrascopeError
+
+COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="narrascope",
+        description="Find propaganda narratives in war-related media, with evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"narrascope {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        module.add_parser(sub, name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 ok, 1 some inputs failed, 2 usage)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except NarrascopeError as error:
+        print(f"narrascope: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("narrascope: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130

@@ -105,8 +105,8 @@ class Document:
         if include_text:
             out["text"] = self.text
         out["sentences"] = [[s.start, s.end] for s in self.sentences]
-        for name, annotations in self.groups.items():
-            out[name] = [a.to_dict() for a in annotations]
+        for name, group in self.groups.items():
+            out[name] = [a.to_dict() for a in group]
         out["explanation"] = self.explanation
         return out
 
@@ -117,9 +117,9 @@ class Document:
         groups = {
             name: [Annotation.from_dict(a) for a in value]
             for name, value in data.items()
-            if name not in reserved and isinstance(value, list) and all(
-                isinstance(a, dict) and "label" in a for a in value
-            )
+            if name not in reserved
+            and isinstance(value, list)
+            and all(isinstance(a, dict) and "label" in a for a in value)
         }
         meta = {k: v for k, v in data.items() if k not in reserved and k not in groups}
         sentences = [Span.of(text, s, e) for s, e in data.get("sentences", [])]

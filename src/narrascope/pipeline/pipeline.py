@@ -50,9 +50,7 @@ class Pipeline:
     def __call__(self, text: str | Document) -> Document:
         return self._run([self.make_doc(text)])[0]
 
-    def pipe(
-        self, texts: Iterable[str | Document], *, batch_size: int = 16
-    ) -> Iterator[Document]:
+    def pipe(self, texts: Iterable[str | Document], *, batch_size: int = 16) -> Iterator[Document]:
         """Analyse a stream lazily; memory stays bounded by one batch."""
         iterator = iter(texts)
         while batch := [self.make_doc(t) for t in islice(iterator, batch_size)]:

@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` (analyse the bundled samples) and `make test`.
+# Both create the virtual environment first if it is missing, from the pinned lock file.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.narrascope-installed
+
+.PHONY: demo test lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/narrascope analyze examples/ --out out/examples.html
+	$(BIN)/narrascope analyze examples/ --out out/examples.jsonl --no-progress
+	$(BIN)/narrascope analyze examples/ --no-progress
+	@echo "HTML report: out/examples.html   JSONL: out/examples.jsonl"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_narratives.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""``narrascope analyze``: read inputs, run the pipeline, write results as they come."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMATS = ("jsonl", "csv", "html", "semeval-narratives")
+_BY_SUFFIX = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".tsv": "semeval-narratives",
+    ".txt": "semeval-narratives",
+}
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="analyse documents for narratives",
+        description="Analyse files, folders (recursively) or stdin ('-') for propaganda "
+        "narratives. Exit code 1 means some inputs failed (see the errors file).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
+    p.add_argument("-o", "--out", type=Path, help="output file; without it, print a summary")
+    p.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from --out's extension, else jsonl)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="skip documents already in --out and append the rest"
+    )
+    fields = p.add_argument_group("jsonl/csv fields")
+    fields.add_argument("--text-field", default="text")
+    fields.add_argument("--id-field", default="id")
+    fields.add_argument("--date-field", default="date")
+    fields.add_argument("--source-field", default="source")
+    fields.add_argument("--url-field", default="url")
+    p.add_argument(
+        "--input-format",
+        choices=("txt", "md", "html", "jsonl", "csv"),
+        help="force the input format instead of guessing it from the extension",
+    )
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=10_000_000,
+        help="largest file (txt/html) or record text (jsonl/csv) to read",
+    )
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(run=run)
+
+
+def resolve_format(fmt: str | None, out: Path | None) -> str:
+    if fmt:
+        return fmt
+    if out is not None:
+        return _BY_SUFFIX.get(out.suffix.lower(), "jsonl")
+    return "jsonl"
+
+
+def run(args: argparse.Namespace) -> int:
+    import narrascope
+    from narrascope.ingest import ReadOptions, read_inputs
+    from narrascope.runner import run_batch
+
+    options = ReadOptions(
+        text_field=args.text_field,
+        id_field=args.id_field,
+        date_field=args.date_field,
+        source_field=args.source_field,
+        url_field=args.url_field,
+        max_bytes=args.max_bytes,
+        input_format=args.input_format,
+    )
+    pipeline = narrascope.load()
+    report = run_batch(
+        read_inputs(args.inputs, options),
+        pipeline,
+        out=args.out,
+        fmt=resolve_format(args.format, args.out),
+        resume=args.resume,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+    )
+    if args.out is not None:
+        print(
+            f"{report.processed} analysed, {report.skipped} skipped (already done), "
+            f"{len(report.failed)} failed -> {args.out}",
+            file=sys.stderr,
+        )
+        if report.failed and report.errors_file is not None:
+            print(f"failures are listed in {report.errors_file}", file=sys.stderr)
+    return 1 if report.failed else 0

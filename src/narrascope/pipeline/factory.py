@@ -1,0 +1,52 @@
+"""Assemble the default pipeline from the bundled models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from narrascope.errors import NarrascopeError
+from narrascope.pipeline.pipeline import Pipeline, Stage
+
+
+def _language() -> Stage:
+    from narrascope.stages.language import LanguageStage
+
+    return LanguageStage()
+
+
+def _sentences() -> Stage:
+    from narrascope.stages.segment import SentenceStage
+
+    return SentenceStage()
+
+
+def _narratives() -> Stage:
+    from narrascope.stages.narratives import NarrativeStage
+
+    return NarrativeStage()
+
+
+def _explanation() -> Stage:
+    from narrascope.stages.explain import ExplanationStage
+
+    return ExplanationStage()
+
+
+# Order matters: each stage may rely on the ones before it.
+STAGE_FACTORIES: dict[str, Callable[[], Stage]] = {
+    "language": _language,
+    "sentences": _sentences,
+    "narratives": _narratives,
+    "explanation": _explanation,
+}
+
+
+def build_default_pipeline(*, stages: list[str] | None = None) -> Pipeline:
+    names = list(STAGE_FACTORIES) if stages is None else stages
+    unknown = [n for n in names if n not in STAGE_FACTORIES]
+    if unknown:
+        raise NarrascopeError(
+            "E003", f"unknown stage(s) {unknown}; choose from {list(STAGE_FACTORIES)}"
+        )
+    ordered = [n for n in STAGE_FACTORIES if n in names]
+    return Pipeline([STAGE_FACTORIES[n]() for n in ordered])

@@ -1,0 +1,87 @@
+"""Sentence segmentation that keeps exact character offsets.
+
+Evidence must point back into the original text, so we never normalise it: we find
+boundaries with regular expressions over the raw string. Lines are hard boundaries
+(news, transcripts and comment threads put one paragraph or comment per line); inside a
+line we split after ``. ! ? … ।`` when the next word starts like a sentence, except after
+common abbreviations and initials.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LINE = re.compile(r"[^\r\n]+")
+# Terminal punctuation, optional closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"[.!?…।॥]+[\"'”’»)\]]*\s+")
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n fig gen gov sen rep col
+    lt capt sgt dept jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp
+    г гг ул т.е т.д т.п им тыс млн млрд руб проф акад др ген сен
+    д.р т.нар напр гр бул
+    sr sra dra dr av pág nº""".split()
+)
+_MAX_SENTENCE = 1000  # characters; longer runs are cut at the last comma/semicolon
+
+
+def _starts_sentence(rest: str) -> bool:
+    for ch in rest:
+        if ch.isalpha():
+            # Scripts without case (Devanagari) always qualify.
+            return ch.isupper() or not ch.islower()
+        return ch.isdigit() or ch in "\"'“”«„‘([-—–•*#"
+    return False
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True if the word before position ``end`` (a dot) is an abbreviation or an initial."""
+    start = end
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "([\"'«“":
+        start -= 1
+    word = text[start:end].lower().rstrip(".")
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "V. Putin", "В. Путин"
+    return word in _ABBREVIATIONS
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    while end - start > _MAX_SENTENCE:
+        window = text[start : start + _MAX_SENTENCE]
+        cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" "))
+        cut = start + (cut + 1 if cut > _MAX_SENTENCE // 4 else _MAX_SENTENCE)
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    pieces.append((start, end))
+    return pieces
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` offsets of the sentences of ``text``, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        line_start, line_end = line.span()
+        cursor = line_start
+        for match in _BOUNDARY.finditer(text, line_start, line_end):
+            punct_end = match.start() + len(match.group().rstrip())
+            if not _starts_sentence(text[match.end() : line_end]):
+                continue
+            single_dot = match.group().startswith(".") and not match.group().startswith("..")
+            if single_dot and _is_abbreviation(text, match.start()):
+                continue
+            spans.append((cursor, punct_end))
+            cursor = match.end()
+        spans.append((cursor, line_end))
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            out.extend(_split_long(text, start, end))
+    return out

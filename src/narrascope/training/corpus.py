@@ -1,0 +1,83 @@
+"""Read the organisers' SemEval-2025 Task 10 subtask-2 layout into labelled documents.
+
+The dataset itself is research-licensed, so nothing here copies it: it is read by path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from narrascope.errors import NarrascopeError
+
+OTHER = "Other"
+LANGUAGES = ("bg", "en", "hi", "pt", "ru")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledDocument:
+    """A training document with its gold narrative (coarse) and sub-narrative (fine) sets."""
+
+    id: str
+    language: str
+    text: str
+    narratives: frozenset[str] = field(default_factory=frozenset)
+    subnarratives: frozenset[str] = field(default_factory=frozenset)
+
+
+def read_document_text(path: str | Path) -> str:
+    """Decode a document as UTF-8, keeping CR/LF exactly as stored (offsets depend on it)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _split_labels(field_text: str) -> frozenset[str]:
+    """Split a ';'-joined label field; the release repeats labels, so a set is right."""
+    labels = {part.strip() for part in field_text.split(";")}
+    return frozenset(label for label in labels if label)
+
+
+def read_annotations(path: str | Path) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Parse ``subtask-2-annotations.txt``: id → (narratives, subnarratives)."""
+    out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 3:
+            raise NarrascopeError("E300", f"{path}:{lineno}: expected 3 tab-separated fields")
+        doc_id, coarse, fine = parts[0].strip(), parts[1], parts[2]
+        out[doc_id] = (_split_labels(coarse) or frozenset({OTHER}), _split_labels(fine))
+    return out
+
+
+def load_narrative_corpus(
+    data_dir: str | Path, *, languages: tuple[str, ...] | None = None
+) -> list[LabelledDocument]:
+    """Load every annotated document under ``data_dir/{L}/`` (L = BG, EN, HI, PT, RU...).
+
+    Language comes from the folder name (lower-cased ISO code). Documents are sorted by
+    language then id so that anything built on top (CV folds) is deterministic.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise NarrascopeError("E301", f"corpus directory not found: {root}")
+    docs: list[LabelledDocument] = []
+    for lang_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        language = lang_dir.name.lower()
+        if languages is not None and language not in languages:
+            continue
+        ann_path = lang_dir / "subtask-2-annotations.txt"
+        raw_dir = lang_dir / "raw-documents"
+        if not ann_path.is_file() or not raw_dir.is_dir():
+            continue
+        for doc_id, (coarse, fine) in sorted(read_annotations(ann_path).items()):
+            path = raw_dir / doc_id
+            if not path.is_file():
+                raise NarrascopeError("E302", f"{ann_path}: document {doc_id} not found")
+            if not fine:
+                fine = frozenset({OTHER}) if coarse == {OTHER} else frozenset()
+            docs.append(LabelledDocument(doc_id, language, read_document_text(path), coarse, fine))
+    if not docs:
+        raise NarrascopeError("E303", f"no subtask-2 annotations found under {root}")
+    return docs
