@@ -1,0 +1,82 @@
+"""Helpers that read the annotation parts of a document record (``Document.to_dict()``).
+
+Writers work on records, not Documents, because the runner streams them back from a
+JSONL journal: converting every line to a Document just to write it out again would
+cost time and memory for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+OTHER = "Other"
+NARRATIVES = "narratives"
+SUBNARRATIVES = "subnarratives"
+
+# Keys of a record that are never annotation groups (mirrors Document.from_dict).
+_RESERVED = {"id", "language", "text", "sentences", "explanation", "content_hash"}
+
+Record = Mapping[str, Any]
+
+
+def annotation_groups(record: Record) -> dict[str, list[Mapping[str, Any]]]:
+    """Every annotation group of a record, narratives first, then sub-narratives, then the rest.
+
+    A group is any list of dicts that all carry a ``label`` — the same rule as
+    ``Document.from_dict`` — so groups added later (entities, techniques) need no change here.
+    """
+    groups = {
+        name: value
+        for name, value in record.items()
+        if name not in _RESERVED
+        and isinstance(value, list)
+        and all(isinstance(a, Mapping) and "label" in a for a in value)
+    }
+    order = [NARRATIVES, SUBNARRATIVES]
+    ordered = {name: groups.pop(name) for name in order if name in groups}
+    ordered.update(groups)
+    return ordered
+
+
+def parent_of(annotation: Mapping[str, Any]) -> str | None:
+    """The coarse label of a fine one: its ``parent``, else the label minus its last part."""
+    parent = annotation.get("parent")
+    if parent:
+        return str(parent)
+    label = str(annotation.get("label", ""))
+    return label.rsplit(": ", 1)[0] if ": " in label else None
+
+
+def is_other(annotation: Mapping[str, Any]) -> bool:
+    return annotation.get("label") == OTHER
+
+
+def dumps_record(record: Record) -> bytes:
+    """One JSON line as UTF-8 bytes (newline included).
+
+    Text with lone surrogates cannot be encoded as UTF-8; those records fall back to
+    ASCII escapes, which JSON reads back to the very same string.
+    """
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        return line.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(record).encode("ascii") + b"\n"
+
+
+def iter_jsonl(fh: IO[bytes] | IO[str]) -> Iterator[dict[str, Any]]:
+    """Records of a JSON-lines stream, skipping blank lines and lines that do not parse.
+
+    A file cut short by a crash ends in half a line; that line is dropped, not fatal.
+    """
+    for line in fh:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(record, dict):
+            yield record
