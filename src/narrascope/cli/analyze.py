@@ -45,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     fields.add_argument("--url-field", default="url")
     p.add_argument(
         "--input-format",
-        choices=("txt", "md", "html", "jsonl", "csv"),
+        choices=("txt", "md", "html", "jsonl", "csv", "tsv"),
         help="force the input format instead of guessing it from the extension",
     )
     p.add_argument(

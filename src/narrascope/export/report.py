@@ -1,0 +1,332 @@
+"""A single self-contained HTML report: summary of narratives first, then every document.
+
+Everything in a record (text, labels, ids, metadata) is untrusted — it comes from the
+media being analysed — so every value goes through :func:`html.escape`, and a
+Content-Security-Policy with a per-report nonce blocks any script or network load that
+escaping might have missed. The report works opened from disk: inline CSS and JS only.
+
+Documents are streamed to a temporary file while the summary is counted, so the summary
+can come first without holding the batch in memory. Each document section carries its
+record (minus sentence offsets) as a JSON data block, which is how :func:`read` lets a
+resumed run rebuild the whole report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from itertools import pairwise
+from typing import Any, TextIO
+
+from narrascope.export.records import (
+    NARRATIVES,
+    OTHER,
+    SUBNARRATIVES,
+    Record,
+    annotation_groups,
+    dumps_record,
+    parent_of,
+)
+
+RECORD_OPEN = '<script type="application/json" class="ns-record">'
+RECORD_CLOSE = "</script>"
+_INLINE_LINKS = 12  # more document links than this collapse into a <details>
+
+_CSS = """
+body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 2rem;color:#222}
+h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;margin:1rem 0}
+th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4}tr.sub td:first-child{padding-left:2rem;font-size:.92em}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.chip{display:inline-block;border-radius:1rem;padding:0 .6rem;margin:.1rem;border:1px solid #0002}
+.chip b{font-weight:600;margin-left:.3rem}.other{background:#eee;color:#555}
+details.doc{border:1px solid #ddd;border-radius:.4rem;margin:.5rem 0;padding:.3rem .8rem}
+details.doc>summary{cursor:pointer}details.doc[open]>summary{margin-bottom:.5rem}
+.doc-id{font-weight:600}.lang{font-family:monospace;color:#555;margin:0 .4rem}
+.meta{color:#555;font-size:.9em}.explanation{background:#f8f8f0;padding:.4rem .6rem}
+ul.narr{list-style:none;padding-left:0}ul.subs{list-style:none;padding-left:1.5rem;margin:0}
+.text{white-space:pre-wrap;border-top:1px solid #eee;padding-top:.5rem}
+mark{border-radius:.2rem;padding:0 .1rem;color:inherit}
+.controls input{padding:.3rem;width:20rem}.controls button{margin-left:.3rem}
+"""
+
+_JS = """
+(function () {
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    if (el && el.tagName === "DETAILS") { el.open = true; el.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  function all(open) {
+    document.querySelectorAll("details.doc").forEach(function (d) { d.open = open; });
+  }
+  document.getElementById("expand-all").addEventListener("click", function () { all(true); });
+  document.getElementById("collapse-all").addEventListener("click", function () { all(false); });
+  var box = document.getElementById("filter");
+  box.addEventListener("input", function () {
+    var q = box.value.toLowerCase();
+    document.querySelectorAll("details.doc").forEach(function (d) {
+      d.hidden = q !== "" && d.getAttribute("data-search").indexOf(q) < 0;
+    });
+  });
+})();
+"""
+
+
+def colour(label: str) -> str:
+    """A stable pastel colour per label, so a narrative looks the same in every report."""
+    hue = int(hashlib.sha1(label.encode("utf-8", "replace")).hexdigest()[:6], 16) % 360
+    return f"hsl({hue},70%,82%)"
+
+
+def _label_colour(group: str, annotation: Mapping[str, Any]) -> str:
+    label = str(annotation.get("label", ""))
+    if label == OTHER:
+        return "#eee"
+    if group == SUBNARRATIVES:
+        label = parent_of(annotation) or label
+    return colour(label)
+
+
+def _score(annotation: Mapping[str, Any]) -> float:
+    score = annotation.get("score")
+    return float(score) if score is not None else 0.0
+
+
+def _chip(group: str, annotation: Mapping[str, Any], *, text: str | None = None) -> str:
+    label = str(annotation.get("label", ""))
+    score = annotation.get("score")
+    cls = "chip other" if label == OTHER else "chip"
+    style = "" if label == OTHER else f' style="background:{_label_colour(group, annotation)}"'
+    shown = escape(text if text is not None else label)
+    scored = f"<b>{float(score):.2f}</b>" if score is not None else ""
+    return f'<span class="{cls}"{style} title="{escape(label)}">{shown}{scored}</span>'
+
+
+@dataclass
+class _LabelStats:
+    docs: int = 0
+    score_sum: float = 0.0
+    languages: set[str] = field(default_factory=set)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Summary:
+    """What the summary table needs, counted while documents stream past."""
+
+    documents: int = 0
+    languages: set[str] = field(default_factory=set)
+    labels: dict[str, dict[str, _LabelStats]] = field(
+        default_factory=lambda: {NARRATIVES: {}, SUBNARRATIVES: {}}
+    )
+    parents: dict[str, str | None] = field(default_factory=dict)
+
+    def add(self, record: Record, anchor: str) -> None:
+        self.documents += 1
+        language = str(record.get("language") or "?")
+        self.languages.add(language)
+        for group in (NARRATIVES, SUBNARRATIVES):
+            best: dict[str, float] = {}
+            for a in record.get(group) or []:
+                label = str(a.get("label", ""))
+                best[label] = max(best.get(label, 0.0), _score(a))
+                if group == SUBNARRATIVES:
+                    self.parents[label] = parent_of(a)
+            for label, score in best.items():
+                stats = self.labels[group].setdefault(label, _LabelStats())
+                stats.docs += 1
+                stats.score_sum += score
+                stats.languages.add(language)
+                stats.links.append((anchor, str(record.get("id") or anchor)))
+
+
+def _links(stats: _LabelStats) -> str:
+    links = ", ".join(f'<a href="#{a}">{escape(doc_id)}</a>' for a, doc_id in stats.links)
+    if len(stats.links) <= _INLINE_LINKS:
+        return links
+    return f"<details><summary>{len(stats.links)} documents</summary>{links}</details>"
+
+
+def _row(label: str, stats: _LabelStats, *, sub: bool) -> str:
+    shown = label.rsplit(": ", 1)[-1] if sub and ": " in label else label
+    mean = stats.score_sum / stats.docs if stats.docs else 0.0
+    style = "" if label == OTHER else f' style="border-left:.6rem solid {colour(label)}"'
+    return (
+        f'<tr class="{"sub" if sub else "narr"}"><td{style} title="{escape(label)}">'
+        f"{escape(shown)}</td><td class=num>{stats.docs}</td><td class=num>{mean:.2f}</td>"
+        f"<td>{escape(', '.join(sorted(stats.languages)))}</td><td>{_links(stats)}</td></tr>"
+    )
+
+
+def _summary_table(summary: _Summary) -> str:
+    if not summary.documents:
+        return "<p>No documents.</p>"
+    narratives = summary.labels[NARRATIVES]
+    subs = summary.labels[SUBNARRATIVES]
+    rows = []
+    placed: set[str] = set()
+    for label, stats in sorted(narratives.items(), key=lambda kv: (-kv[1].docs, kv[0])):
+        rows.append(_row(label, stats, sub=False))
+        for sub_label, sub_stats in sorted(subs.items(), key=lambda kv: (-kv[1].docs, kv[0])):
+            if summary.parents.get(sub_label) == label:
+                rows.append(_row(sub_label, sub_stats, sub=True))
+                placed.add(sub_label)
+    rows.extend(_row(lb, st, sub=True) for lb, st in sorted(subs.items()) if lb not in placed)
+    return (
+        "<table class=summary><thead><tr><th>Narrative / sub-narrative</th><th>Documents</th>"
+        "<th>Mean score</th><th>Languages</th><th>Documents</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _highlighted(record: Record) -> str:
+    """The text with every evidence span marked, in the colour of its (parent) narrative.
+
+    Spans may overlap (one sentence can support two narratives), so the text is cut at
+    every span boundary and each piece is marked by the best annotation covering it, with
+    all covering labels in its tooltip. Spans whose offsets do not match the text are skipped.
+    """
+    text = str(record.get("text") or "")
+    spans: list[tuple[int, int, tuple[int, float], str, str]] = []
+    for rank, (group, group_annotations) in enumerate(annotation_groups(record).items()):
+        for a in group_annotations:
+            for ev in a.get("evidence") or []:
+                start, end = int(ev.get("start", -1)), int(ev.get("end", -1))
+                if not 0 <= start < end <= len(text):
+                    continue
+                if "text" in ev and text[start:end] != ev["text"]:
+                    continue
+                tip = f"{a.get('label', '')} ({_score(a):.2f})"
+                spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
+    if not spans:
+        return escape(text)
+    cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
+    out = []
+    for a, b in pairwise(cuts):
+        covering = sorted((s for s in spans if s[0] <= a and s[1] >= b), key=lambda s: s[2])
+        piece = escape(text[a:b])
+        if not covering:
+            out.append(piece)
+            continue
+        tip = "; ".join(dict.fromkeys(s[4] for s in covering))
+        out.append(
+            f'<mark style="background:{covering[0][3]}" title="{escape(tip)}">{piece}</mark>'
+        )
+    return "".join(out)
+
+
+def _embedded(record: Record) -> str:
+    slim = {k: v for k, v in record.items() if k != "sentences"}
+    data = dumps_record(slim).decode("utf-8").rstrip("\n")
+    # "<" etc. only occur inside JSON strings, where \\u escapes mean the same thing;
+    # this keeps "</script>" in a document from closing the data block.
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f"{RECORD_OPEN}{data}{RECORD_CLOSE}\n"
+
+
+def _document(record: Record, anchor: str) -> str:
+    doc_id = str(record.get("id") or anchor)
+    groups = annotation_groups(record)
+    narratives = sorted(groups.get(NARRATIVES, []), key=lambda a: -_score(a))
+    subnarratives = groups.get(SUBNARRATIVES, [])
+    labels = [str(a.get("label", "")) for anns in groups.values() for a in anns]
+    search = " ".join([doc_id, *labels]).lower()
+    head_chips = "".join(_chip(NARRATIVES, a) for a in narratives)
+    meta = []
+    for key in ("title", "source", "date", "path"):
+        if record.get(key):
+            meta.append(f"{key}: {escape(str(record[key]))}")
+    url = str(record.get("url") or "")
+    if url.startswith(("http://", "https://")):
+        meta.append(
+            f'url: <a href="{escape(url)}" rel="noopener noreferrer nofollow">{escape(url)}</a>'
+        )
+    elif url:
+        meta.append(f"url: {escape(url)}")
+    items = []
+    for a in narratives:
+        label = str(a.get("label", ""))
+        children = [s for s in subnarratives if parent_of(s) == label]
+        subs = "".join(
+            f"<li>{_chip(SUBNARRATIVES, s, text=str(s.get('label', '')).rsplit(': ', 1)[-1])}</li>"
+            for s in sorted(children, key=lambda s: -_score(s))
+        )
+        items.append(
+            f"<li>{_chip(NARRATIVES, a)}"
+            + (f"<ul class=subs>{subs}</ul>" if subs else "")
+            + "</li>"
+        )
+    orphans = [s for s in subnarratives if parent_of(s) not in {a.get("label") for a in narratives}]
+    items.extend(f"<li>{_chip(SUBNARRATIVES, s)}</li>" for s in orphans)
+    others = "".join(
+        f"<p class=group><b>{escape(name)}</b>: {''.join(_chip(name, a) for a in anns)}</p>"
+        for name, anns in groups.items()
+        if name not in (NARRATIVES, SUBNARRATIVES) and anns
+    )
+    explanation = record.get("explanation")
+    return (
+        f'<details class="doc" id="{anchor}" data-search="{escape(search)}">'
+        f'<summary><span class="doc-id">{escape(doc_id)}</span>'
+        f'<span class="lang">{escape(str(record.get("language") or "?"))}</span>'
+        f"{head_chips}</summary>\n"
+        f'<div class="meta">{" · ".join(meta)}</div>'
+        f"<ul class=narr>{''.join(items)}</ul>{others}"
+        + (f'<p class="explanation">{escape(str(explanation))}</p>' if explanation else "")
+        + f'<div class="text">{_highlighted(record)}</div>\n'
+        + _embedded(record)
+        + "</details>\n"
+    )
+
+
+def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope report") -> int:
+    """Write the report; returns the number of documents."""
+    summary = _Summary()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as body:
+        for i, record in enumerate(records):
+            anchor = f"doc-{i}"
+            summary.add(record, anchor)
+            body.write(_document(record, anchor))
+        nonce = secrets.token_urlsafe(16)
+        csp = (
+            "default-src 'none'; style-src 'unsafe-inline'; "
+            f"script-src 'nonce-{nonce}'; img-src data:"
+        )
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        langs = ", ".join(sorted(summary.languages)) or "none"
+        fh.write(
+            "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">\n'
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
+            f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
+            f"languages: {escape(langs)} · generated {generated}</p>\n"
+            f"<h2>Narratives</h2>{_summary_table(summary)}\n<h2>Documents</h2>\n"
+            '<p class="controls"><input id="filter" type="search" '
+            'placeholder="Filter documents by id or label"><button id="expand-all">'
+            'Expand all</button><button id="collapse-all">Collapse all</button></p>\n'
+        )
+        body.seek(0)
+        shutil.copyfileobj(body, fh)
+        fh.write(f'<script nonce="{nonce}">{_JS}</script>\n</body></html>\n')
+    return summary.documents
+
+
+def read(fh: TextIO) -> Iterator[dict[str, Any]]:
+    """The records embedded in an earlier report (see the module docstring)."""
+    for line in fh:
+        line = line.strip()
+        if line.startswith(RECORD_OPEN) and line.endswith(RECORD_CLOSE):
+            record = json.loads(line[len(RECORD_OPEN) : -len(RECORD_CLOSE)])
+            if isinstance(record, dict):
+                yield record

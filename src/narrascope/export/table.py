@@ -1,0 +1,114 @@
+"""CSV: one row per document and label, for spreadsheets and pandas.
+
+Rows are long-format (id, level, label, score, best evidence) so a fact-checker can
+filter by label without parsing nested JSON. Cells are untrusted text: any cell that a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is prefixed with ``'``
+(OWASP's advice against CSV injection); :func:`read` removes the prefix again.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+from typing import Any, TextIO
+
+from narrascope.export.records import Record, annotation_groups
+
+COLUMNS = [
+    "id",
+    "language",
+    "source",
+    "date",
+    "level",
+    "label",
+    "parent",
+    "score",
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+]
+# Group name → level column; groups not listed use their own name.
+LEVELS = {
+    "narratives": "narrative",
+    "subnarratives": "subnarrative",
+    "techniques": "technique",
+    "entities": "entity",
+}
+_GROUPS = {level: group for group, level in LEVELS.items()}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _uncell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+def _rows(record: Record) -> Iterator[list[str]]:
+    head = [_cell(record.get(k)) for k in ("id", "language", "source", "date")]
+    found = False
+    for group, group_annotations in annotation_groups(record).items():
+        for a in group_annotations:
+            found = True
+            evidence = a.get("evidence") or []
+            best = evidence[0] if evidence else {}
+            score = a.get("score")
+            yield [
+                *head,
+                LEVELS.get(group, group),
+                _cell(a.get("label")),
+                _cell(a.get("parent")),
+                "" if score is None else f"{float(score):.4f}",
+                _cell(best.get("text")),
+                str(best.get("start", "")),
+                str(best.get("end", "")),
+            ]
+    if not found:
+        # A document with no label still gets a row, so every analysed id is in the file.
+        yield [*head, "", "", "", "", "", "", ""]
+
+
+def write(records: Iterable[Record], fh: TextIO) -> int:
+    """Write a header and the rows of every record; returns the number of documents."""
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    n = 0
+    for record in records:
+        writer.writerows(_rows(record))
+        n += 1
+    return n
+
+
+def read(fh: TextIO) -> Iterator[dict[str, Any]]:
+    """Rebuild (partial) records from an earlier CSV output; :func:`write` reproduces its rows."""
+    rows = csv.DictReader(fh)
+    for doc_id, doc_rows in groupby(rows, key=lambda r: _uncell(r.get("id") or "")):
+        record: dict[str, Any] = {"id": doc_id, "language": None}
+        for row in doc_rows:
+            record["language"] = _uncell(row.get("language") or "") or None
+            for key in ("source", "date"):
+                if row.get(key):
+                    record[key] = _uncell(row[key])
+            level = row.get("level") or ""
+            if not level:
+                continue
+            annotation: dict[str, Any] = {"label": _uncell(row.get("label") or "")}
+            if row.get("score"):
+                annotation["score"] = float(row["score"])
+            if row.get("parent"):
+                annotation["parent"] = _uncell(row["parent"])
+            annotation["evidence"] = []
+            if row.get("evidence_start"):
+                annotation["evidence"].append(
+                    {
+                        "start": int(row["evidence_start"]),
+                        "end": int(row["evidence_end"]),
+                        "text": _uncell(row.get("evidence") or ""),
+                    }
+                )
+            record.setdefault(_GROUPS.get(level, level), []).append(annotation)
+        yield record

@@ -1,0 +1,79 @@
+"""A short plain-text summary of one analysed document, for the CLI without ``--out``."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+
+from narrascope.doc import Annotation, Document
+from narrascope.export.records import OTHER
+
+_MAX_NARRATIVES = 5
+_EVIDENCE_WIDTH = 160
+# Control characters (C0, DEL, C1) in untrusted text could drive the terminal (ANSI escapes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", text)
+
+
+def _use_colour(colour: bool | None) -> bool:
+    if colour is not None:
+        return colour
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _sub_name(sub: Annotation) -> str:
+    return sub.label.rsplit(": ", 1)[-1] if ": " in sub.label else sub.label
+
+
+def format_terminal_summary(doc: Document, *, colour: bool | None = None, width: int = 88) -> str:
+    """id, language, top narratives with sub-narratives, best evidence and the explanation.
+
+    ``colour=None`` colours only when stdout is a terminal and ``NO_COLOR`` is unset.
+    """
+    on = _use_colour(colour)
+
+    def bold(s: str) -> str:
+        return f"\x1b[1m{s}\x1b[0m" if on else s
+
+    def dim(s: str) -> str:
+        return f"\x1b[2m{s}\x1b[0m" if on else s
+
+    meta = [str(doc.meta[k]) for k in ("source", "date") if doc.meta.get(k)]
+    head = f"{bold(_clean(doc.id) or '(no id)')}  [{_clean(doc.language or '?')}]"
+    if meta:
+        head += "  " + dim(_clean(" · ".join(meta)))
+    lines = [head]
+    found = sorted((n for n in doc.narratives if n.label != OTHER), key=lambda n: -n.score)
+    if not found:
+        other = next((n for n in doc.narratives if n.label == OTHER), None)
+        score = f" ({OTHER}, {other.score:.2f})" if other else ""
+        lines.append(f"  no narrative detected{score}")
+    for n in found[:_MAX_NARRATIVES]:
+        lines.append(f"  {n.score:.2f}  {_clean(n.label)}")
+        for sub in sorted(doc.subnarratives_of(n.label), key=lambda s: -s.score):
+            lines.append(f"        {sub.score:.2f}  {_clean(_sub_name(sub))}")
+    if len(found) > _MAX_NARRATIVES:
+        lines.append(f"  … and {len(found) - _MAX_NARRATIVES} more")
+    evidence = next((n.evidence[0] for n in found if n.evidence), None)
+    if evidence is not None:
+        short = textwrap.shorten(_clean(evidence.text), _EVIDENCE_WIDTH, placeholder=" …")
+        lines.extend(
+            textwrap.wrap(
+                f"Evidence: “{short}”", width, subsequent_indent="  ", initial_indent="  "
+            )
+        )
+    if doc.explanation:
+        lines.extend(
+            textwrap.wrap(
+                "Why: " + _clean(doc.explanation),
+                width,
+                initial_indent="  ",
+                subsequent_indent="  ",
+            )
+        )
+    return "\n".join(lines)

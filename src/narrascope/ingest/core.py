@@ -1,0 +1,175 @@
+"""Expand inputs into files and route each file to the reader for its format."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from narrascope.doc import Document
+from narrascope.errors import InputError
+from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample
+from narrascope.ingest.formats import (
+    HEAD_BYTES,
+    Item,
+    csv_records,
+    empty,
+    html_document,
+    jsonl_records,
+    prefixed,
+    text_document,
+    too_large,
+)
+from narrascope.ingest.options import ReadOptions
+
+STDIN = "-"
+_STDIN_LABEL = "<stdin>"
+_BY_SUFFIX = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+}
+
+
+def discover(inputs: Sequence[str | Path]) -> Iterator[Path | str]:
+    """Files in a deterministic order: folders expanded recursively, entries sorted by name.
+
+    Hidden files and folders (``.git``, ``.DS_Store``) are skipped inside folders, and
+    symlinked folders are not followed (no cycles). ``'-'`` stands for stdin. A file
+    reached twice is yielded once. Paths that do not exist are yielded anyway so that the
+    reader reports them.
+    """
+    seen: set[str] = set()
+    for raw in inputs:
+        if str(raw) == STDIN:
+            if STDIN not in seen:
+                seen.add(STDIN)
+                yield STDIN
+            continue
+        path = Path(raw)
+        for found in _walk(path) if path.is_dir() else iter([path]):
+            key = os.path.realpath(found)
+            if key not in seen:
+                seen.add(key)
+                yield found
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        yield folder  # the reader reports why it cannot be listed
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(path)
+        elif entry.is_file():
+            yield path
+
+
+def read_inputs(
+    inputs: Sequence[str | Path], options: ReadOptions | None = None
+) -> Iterator[Document | InputError]:
+    """Stream documents from files, folders and stdin; yield an InputError for each bad input.
+
+    Nothing is raised for bad input, so a batch always runs to the end. A file's document
+    id is its name (``EN_UA_300009.txt``, as the SemEval submission format needs); when a
+    later file has the same name as an earlier one, its id is its path as discovered
+    (``corpus/b/EN_UA_300009.txt``) instead. Records in JSONL/CSV take their id field, or
+    ``file.jsonl:LINE`` / ``file.csv:ROW``.
+    """
+    options = options or ReadOptions()
+    used_ids: set[str] = set()
+    for item in discover(inputs):
+        if item == STDIN:
+            yield from _guarded(_read_stdin(options), _STDIN_LABEL)
+            continue
+        path = Path(item)
+        yield from _guarded(_read_path(path, _unique_id(path, used_ids), options), str(path))
+
+
+def _unique_id(path: Path, used: set[str]) -> str:
+    candidates = [path.name, path.as_posix()]
+    candidates += [f"{path.as_posix()}#{n}" for n in range(2, len(used) + 3)]
+    for candidate in candidates:
+        if candidate not in used:
+            used.add(candidate)
+            return candidate
+    raise AssertionError("unreachable: more candidates than used ids")
+
+
+def _guarded(items: Iterator[Item], label: str) -> Iterator[Item]:
+    """Turn an I/O failure in the middle of a file into one more error, not a crash."""
+    try:
+        yield from items
+    except OSError as exc:
+        yield InputError(label, f"read failed ({exc.strerror or exc})")
+
+
+def _read_path(path: Path, doc_id: str, options: ReadOptions) -> Iterator[Item]:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        yield InputError(source, "no such file or folder; check the path", E_NOT_FOUND)
+        return
+    if path.is_dir():
+        try:
+            os.listdir(path)
+        except OSError as exc:
+            yield InputError(source, f"cannot list this folder ({exc.strerror})")
+        return
+    fmt = options.input_format or _BY_SUFFIX.get(path.suffix.lower(), "txt")
+    if fmt in ("jsonl", "csv", "tsv"):
+        with path.open("rb") as stream:
+            if fmt == "jsonl":
+                yield from jsonl_records(stream, source, doc_id, source, options)
+            else:
+                delimiter = "\t" if fmt == "tsv" else None
+                yield from csv_records(stream, source, doc_id, source, options, delimiter)
+        return
+    if size > options.max_bytes:  # checked before reading: a huge file is never loaded
+        yield too_large(source, size, options.max_bytes)
+        return
+    data = path.read_bytes()
+    if fmt == "html":
+        yield html_document(data, source, doc_id, source)
+    else:
+        yield text_document(data, source, doc_id, source)
+
+
+def _read_stdin(options: ReadOptions) -> Iterator[Item]:
+    """JSONL if the first non-blank character is ``{``, else one text document ``stdin``."""
+    stream = sys.stdin.buffer
+    head = stream.read(HEAD_BYTES)
+    try:
+        head_text, _ = decode_sample(head, _STDIN_LABEL, final=len(head) < HEAD_BYTES)
+    except InputError:
+        head_text = ""  # not text: the text reader below reports why
+    if head_text.lstrip().startswith("{"):
+        replay = prefixed(head, stream)
+        yield from jsonl_records(replay, _STDIN_LABEL, "stdin", None, options)
+        return
+    data = head + stream.read(max(options.max_bytes + 1 - len(head), 0))
+    if len(data) > options.max_bytes:
+        yield too_large(_STDIN_LABEL, len(data), options.max_bytes, "input", more=True)
+        return
+    if not data:
+        yield empty(_STDIN_LABEL)
+        return
+    yield text_document(data, _STDIN_LABEL, "stdin", None)

@@ -1,0 +1,320 @@
+"""Run a pipeline over a stream of inputs and write the results durably, resumably, atomically.
+
+Why it is built this way: batches of real media take hours, machines get killed, and one
+bad document must not cost the others. So
+
+* every analysed document is appended to a journal, ``<out>.partial.jsonl``, which is
+  fsynced after each batch — a ``kill -9`` loses at most the batch in flight;
+* at the end the requested format is rendered from the journal into ``<out>.tmp`` and
+  moved onto ``<out>`` with :func:`os.replace`, so ``<out>`` is always either the previous
+  complete output or the new complete one, never half a file; then the journal goes;
+* ``resume=True`` skips ids already in the journal or in an existing ``<out>`` (every
+  format can read its own output back: html embeds one JSON record per document) and the
+  final output holds old and new records, each id once;
+* input errors and documents on which a stage raises are reported at once, logged to
+  ``<out>.errors.jsonl`` and the run goes on (a failing batch is re-run one document at a
+  time to find the culprit). :class:`~narrascope.errors.ModelError` is not per-document,
+  so it stops the run.
+
+The exit code is the CLI's decision: by convention it exits 1 when ``BatchReport.failed``
+is non-empty (see :attr:`BatchReport.exit_code`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+from tqdm.auto import tqdm
+
+from narrascope.doc import Document
+from narrascope.errors import InputError, ModelError
+from narrascope.export import Format, format_terminal_summary, get_format
+from narrascope.export.records import dumps_record, iter_jsonl
+
+logger = logging.getLogger(__name__)
+
+# Error code for a document on which a pipeline stage raised (input errors keep their own).
+STAGE_FAILED = "E150"
+
+
+class SupportsPipe(Protocol):
+    """Anything with ``Pipeline.pipe``'s shape, so tests and wrappers can stand in."""
+
+    def pipe(self, texts: Iterable[Document], *, batch_size: int = ...) -> Iterator[Document]: ...
+
+
+@dataclass
+class BatchReport:
+    """What a run did. ``failed`` non-empty means the CLI should exit with status 1."""
+
+    processed: int
+    skipped: int
+    failed: list[InputError]
+    output: Path | None
+    errors_file: Path | None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def journal_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial.jsonl")
+
+
+def errors_path(out: Path) -> Path:
+    return out.with_name(out.name + ".errors.jsonl")
+
+
+def _print_error(error: InputError) -> None:
+    tqdm.write(f"error: {error.source}: {error.reason}", file=sys.stderr)
+
+
+def _fsync(fh: IO[Any]) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable; not every platform can open a directory, which is fine."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _recover_journal(path: Path) -> set[str]:
+    """Ids of the complete records in a journal; cuts off a last line a crash left unfinished.
+
+    The cut matters: appending after half a line would glue two records into one bad line.
+    """
+    ids: set[str] = set()
+    if not path.exists():
+        return ids
+    good_end = 0
+    with path.open("r+b") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            good_end += len(line)
+            try:
+                record = json.loads(line)
+            except ValueError:
+                logger.warning("skipping an unreadable line in %s", path)
+                continue
+            if isinstance(record, dict) and record.get("id"):
+                ids.add(str(record["id"]))
+        fh.truncate(good_end)
+    return ids
+
+
+def _ids_in_output(out: Path, fmt: Format) -> set[str]:
+    if not out.exists():
+        return set()
+    with out.open(encoding="utf-8", errors="replace", newline="") as fh:
+        return {str(r["id"]) for r in fmt.read(fh) if r.get("id")}
+
+
+class _ErrorLog:
+    """Appends failures to ``<out>.errors.jsonl``; the file exists only if something failed."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+        if path is not None:
+            path.unlink(missing_ok=True)  # errors of an earlier run are retried, so stale
+
+    def add(self, error: InputError) -> None:
+        if self.path is None:
+            return
+        if self._fh is None:
+            self._fh = self.path.open("a", encoding="utf-8", errors="replace")
+        entry = {
+            "source": error.source,
+            "reason": error.reason,
+            "code": error.code,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def commit(self) -> None:
+        if self._fh is not None:
+            _fsync(self._fh)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _analyse(pipeline: SupportsPipe, batch: list[Document]) -> list[Document | InputError]:
+    """Run one batch; if it raises, re-run its documents one by one to isolate the bad one."""
+    pristine = [copy.deepcopy(d) for d in batch] if len(batch) > 1 else batch
+    try:
+        return list(pipeline.pipe(batch, batch_size=len(batch)))
+    except ModelError:
+        raise
+    except Exception as exc:
+        if len(batch) == 1:
+            return [_stage_error(batch[0], exc)]
+        logger.debug("batch failed, isolating the document", exc_info=True)
+    results: list[Document | InputError] = []
+    for doc in pristine:  # fresh copies: stages that ran before the crash annotated in place
+        try:
+            results.extend(pipeline.pipe([doc], batch_size=1))
+        except ModelError:
+            raise
+        except Exception as exc:
+            results.append(_stage_error(doc, exc))
+    return results
+
+
+def _stage_error(doc: Document, exc: Exception) -> InputError:
+    logger.debug("document %s failed", doc.id, exc_info=exc)
+    source = doc.id or str(doc.meta.get("source") or doc.meta.get("path") or "?")
+    return InputError(source, f"analysis failed: {type(exc).__name__}: {exc}", STAGE_FAILED)
+
+
+def _merged_records(out: Path, fmt: Format, journal: Path, *, carry: bool) -> Iterator[dict]:
+    """Records of the earlier output not redone in this run, then the journal's, streamed."""
+    if carry:
+        with journal.open("rb") as fh:
+            redone = {str(r["id"]) for r in iter_jsonl(fh) if r.get("id")}
+        with out.open(encoding="utf-8", errors="replace", newline="") as fh:
+            yield from (r for r in fmt.read(fh) if str(r.get("id") or "") not in redone)
+    with journal.open("rb") as fh:
+        yield from iter_jsonl(fh)
+
+
+def _render(out: Path, fmt: Format, journal: Path, *, carry: bool) -> None:
+    """Write the final output next to ``out`` and move it into place in one atomic step."""
+    if fmt.name == "jsonl" and not carry:
+        os.replace(journal, out)  # the journal already is the output, fsynced batch by batch
+        _fsync_dir(out.parent)
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", errors="replace", newline="") as fh:
+            fmt.write(_merged_records(out, fmt, journal, carry=carry), fh)
+            _fsync(fh)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(out.parent)
+    journal.unlink(missing_ok=True)
+
+
+def run_batch(
+    items: Iterable[Document | InputError],
+    pipeline: SupportsPipe,
+    *,
+    out: Path | None,
+    fmt: str,
+    resume: bool = False,
+    batch_size: int = 16,
+    progress: bool | Literal["always"] = True,
+    on_error: Callable[[InputError], None] | None = None,
+    total: int | None = None,
+) -> BatchReport:
+    """Analyse ``items`` into ``out`` in format ``fmt``; with ``out=None`` print summaries.
+
+    ``progress=True`` shows a bar on stderr when it is a terminal, ``"always"`` forces it,
+    ``False`` hides it. ``total`` (the number of inputs, if known) gives the bar an ETA.
+    Documents are skipped when their id was already written (``resume``) or repeats an id
+    of this run; documents without an id are never skipped.
+    """
+    writer = get_format(fmt)
+    if resume and out is None:
+        raise ValueError("resume needs an output file (out=...)")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    report_error = on_error or _print_error
+    failed: list[InputError] = []
+    processed = skipped = 0
+    done: set[str] = set()
+    journal = journal_path(out) if out is not None else None
+    carry = False
+    if out is not None and journal is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if resume:
+            done |= _recover_journal(journal)
+            carry = out.exists()
+            done |= _ids_in_output(out, writer)
+        else:
+            journal.unlink(missing_ok=True)
+    errors = _ErrorLog(errors_path(out) if out is not None else None)
+    journal_fh = journal.open("ab") if journal is not None else None
+    disable = progress is False or (None if progress is True else False)
+    bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=disable, dynamic_ncols=True)
+
+    def fail(error: InputError) -> None:
+        failed.append(error)
+        errors.add(error)
+        report_error(error)
+
+    def flush(batch: list[Document]) -> None:
+        nonlocal processed
+        for result in _analyse(pipeline, batch):
+            if isinstance(result, InputError):
+                fail(result)
+            elif journal_fh is not None:
+                journal_fh.write(dumps_record(result.to_dict()))
+                processed += 1
+            else:
+                tqdm.write(format_terminal_summary(result) + "\n", file=sys.stdout)
+                processed += 1
+        if journal_fh is not None:
+            _fsync(journal_fh)
+        errors.commit()
+        bar.update(len(batch))
+        bar.set_postfix(failed=len(failed), skipped=skipped, refresh=False)
+
+    try:
+        batch: list[Document] = []
+        for item in items:
+            if isinstance(item, InputError):
+                fail(item)
+                errors.commit()
+                bar.update()
+                continue
+            if item.id and item.id in done:
+                skipped += 1
+                bar.update()
+                continue
+            if item.id:
+                done.add(item.id)
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+    finally:
+        bar.close()
+        errors.close()
+        if journal_fh is not None:
+            journal_fh.close()
+    if out is not None and journal is not None:
+        _render(out, writer, journal, carry=carry)
+    return BatchReport(
+        processed=processed,
+        skipped=skipped,
+        failed=failed,
+        output=out,
+        errors_file=errors.path if failed and errors.path is not None else None,
+    )

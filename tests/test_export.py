@@ -1,0 +1,266 @@
+"""Writers: exact content per format, round-trips, and escaping of untrusted text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from narrascope.doc import Annotation, Document, Span
+from narrascope.export import FORMATS, format_terminal_summary, get_format, guess_format
+from narrascope.export import report, semeval, table
+
+DISCREDIT = "URW: Discrediting Ukraine"
+PUPPET = "URW: Discrediting Ukraine: Ukraine is a puppet of the West"
+BLAME = "URW: Blaming the war on others rather than the invader"
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+
+
+def sentence_spans(text: str) -> list[Span]:
+    spans, start = [], 0
+    for part in text.split(". "):
+        spans.append(Span.of(text, start, start + len(part)))
+        start += len(part) + 2
+    return spans
+
+
+def analysed_doc() -> Document:
+    text = "Kyiv is a puppet of the West. The weather is fine. NATO provoked the war."
+    doc = Document(text=text, id="d1", language="en", meta={"source": "site.example", "date": "2024-03-01"})
+    doc.sentences = sentence_spans(text)
+    s0, _, s2 = doc.sentences
+    doc.groups["narratives"] = [
+        Annotation(DISCREDIT, 0.9, [s0], [0.8]),
+        Annotation(BLAME, 0.7, [s2], [0.6]),
+    ]
+    doc.groups["subnarratives"] = [Annotation(PUPPET, 0.8, [s0], [0.8], parent=DISCREDIT)]
+    doc.explanation = "Calls Ukraine a Western puppet and blames NATO."
+    return doc
+
+
+def other_doc() -> Document:
+    doc = Document(text="Grain prices rose.", id="d2", language="ru")
+    doc.groups["narratives"] = [Annotation("Other", 0.95)]
+    doc.groups["subnarratives"] = []
+    return doc
+
+
+def render(fmt: str, docs: list[Document]) -> str:
+    fh = io.StringIO()
+    get_format(fmt).write([d.to_dict() for d in docs], fh)
+    return fh.getvalue()
+
+
+def reread(fmt: str, text: str) -> list[dict]:
+    return list(get_format(fmt).read(io.StringIO(text, newline="")))
+
+
+# --- semeval ---------------------------------------------------------------------------
+
+
+def test_semeval_lines_are_exact() -> None:
+    assert render("semeval-narratives", [analysed_doc(), other_doc()]) == (
+        f"d1\t{DISCREDIT};{BLAME}\t{PUPPET};{BLAME}: Other\n"
+        "d2\tOther\tOther\n"
+    )
+
+
+def test_semeval_lists_each_coarse_label_once_and_adds_parents_of_orphan_subs() -> None:
+    doc = Document(text="x", id="d3")
+    doc.groups["narratives"] = [Annotation(DISCREDIT, 0.9), Annotation(DISCREDIT, 0.6)]
+    doc.groups["subnarratives"] = [
+        Annotation(PUPPET, 0.7, parent=DISCREDIT),
+        Annotation(f"{BLAME}: The West are the aggressors", 0.6, parent=BLAME),
+    ]
+    assert semeval.line(doc.to_dict()) == (
+        f"d3\t{DISCREDIT};{BLAME}\t{PUPPET};{BLAME}: The West are the aggressors"
+    )
+
+
+def test_semeval_read_then_write_reproduces_the_file() -> None:
+    text = render("semeval-narratives", [analysed_doc(), other_doc()])
+    assert render_records("semeval-narratives", reread("semeval-narratives", text)) == text
+
+
+def render_records(fmt: str, records: list[dict]) -> str:
+    fh = io.StringIO()
+    get_format(fmt).write(records, fh)
+    return fh.getvalue()
+
+
+# --- csv -------------------------------------------------------------------------------
+
+
+def test_csv_has_one_row_per_document_and_label() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", [analysed_doc(), other_doc()]))))
+    assert [(r["id"], r["level"], r["label"]) for r in rows] == [
+        ("d1", "narrative", DISCREDIT),
+        ("d1", "narrative", BLAME),
+        ("d1", "subnarrative", PUPPET),
+        ("d2", "narrative", "Other"),
+    ]
+    first = rows[0]
+    assert first["language"] == "en"
+    assert first["source"] == "site.example"
+    assert first["date"] == "2024-03-01"
+    assert first["score"] == "0.9000"
+    assert first["evidence"] == "Kyiv is a puppet of the West"
+    assert (first["evidence_start"], first["evidence_end"]) == ("0", "28")
+    assert rows[2]["parent"] == DISCREDIT
+    assert rows[3]["score"] == "0.9500"
+    assert rows[3]["evidence"] == rows[3]["evidence_start"] == ""
+
+
+def test_csv_keeps_unlabelled_documents_and_extra_groups() -> None:
+    bare = Document(text="nothing", id="d9", language="en")
+    doc = analysed_doc()
+    doc.groups["techniques"] = [Annotation("Loaded_Language", 0.6, [doc.sentences[0]], [0.6])]
+    rows = list(csv.DictReader(io.StringIO(render("csv", [doc, bare]))))
+    assert ("d1", "technique", "Loaded_Language") in [(r["id"], r["level"], r["label"]) for r in rows]
+    assert [(r["id"], r["level"]) for r in rows if r["id"] == "d9"] == [("d9", "")]
+
+
+def test_csv_neutralises_formulas_and_reads_them_back() -> None:
+    doc = other_doc()
+    doc.id = "=HYPERLINK(\"http://evil\")"
+    text = render("csv", [doc])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["id"] == "'=HYPERLINK(\"http://evil\")"
+    assert reread("csv", text)[0]["id"] == doc.id
+
+
+def test_csv_read_then_write_reproduces_the_file() -> None:
+    text = render("csv", [analysed_doc(), other_doc(), Document(text="x", id="d9")])
+    assert render_records("csv", reread("csv", text)) == text
+
+
+# --- jsonl -----------------------------------------------------------------------------
+
+
+def test_jsonl_round_trips_through_document_from_dict() -> None:
+    docs = [analysed_doc(), other_doc()]
+    lines = render("jsonl", docs).splitlines()
+    assert len(lines) == 2
+    for line, doc in zip(lines, docs, strict=True):
+        assert Document.from_dict(json.loads(line)).to_dict() == doc.to_dict()
+
+
+def test_jsonl_survives_lone_surrogates() -> None:
+    doc = Document(text="broken \udcff byte", id="s")
+    line = render("jsonl", [doc])
+    line.encode("utf-8")  # valid UTF-8 output
+    assert json.loads(line)["text"] == doc.text
+
+
+# --- html ------------------------------------------------------------------------------
+
+
+def hostile_doc() -> Document:
+    text = f"Intro {XSS_SCRIPT} here. Second {XSS_IMG} sentence."
+    doc = Document(text=text, id=f"id{XSS_IMG}", language="en", meta={"source": XSS_SCRIPT})
+    doc.sentences = sentence_spans(text)
+    label = f"URW: {XSS_SCRIPT}"
+    doc.groups["narratives"] = [Annotation(label, 0.9, [doc.sentences[0]], [0.9])]
+    doc.groups["subnarratives"] = [
+        Annotation(f"{label}: {XSS_IMG}", 0.5, [doc.sentences[1]], [0.5], parent=label)
+    ]
+    doc.explanation = f"Because {XSS_IMG} and </script>"
+    return doc
+
+
+def test_html_escapes_every_untrusted_value() -> None:
+    page = render("html", [hostile_doc(), analysed_doc()])
+    assert XSS_SCRIPT not in page
+    assert XSS_IMG not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    # our own two kinds of script tag only: the nonce'd JS and the JSON data blocks
+    assert page.count("<script") == page.count("<script nonce=") + page.count(report.RECORD_OPEN)
+    assert page.count("<script nonce=") == 1
+
+
+def test_html_is_self_contained_with_a_strict_policy() -> None:
+    page = render("html", [analysed_doc()])
+    assert "Content-Security-Policy" in page
+    assert "default-src 'none'" in page
+    assert "<link" not in page
+    assert " src=" not in page
+
+
+def test_html_highlights_evidence_in_the_narrative_colour() -> None:
+    page = render("html", [analysed_doc()])
+    colour = report.colour(DISCREDIT)
+    # narrative and sub-narrative share the sentence: one mark, the narrative's colour, both labels
+    assert (
+        f'<mark style="background:{colour}" title="{DISCREDIT} (0.90); {PUPPET} (0.80)">'
+        "Kyiv is a puppet of the West</mark>"
+    ) in page
+    assert f'title="{BLAME} (0.70)">NATO provoked the war.</mark>' in page
+    assert "The weather is fine. " in page  # unmarked text stays plain
+
+
+def test_html_summary_table_counts_documents_and_links_them() -> None:
+    second = analysed_doc()
+    second.id, second.language = "d3", "bg"
+    page = render("html", [analysed_doc(), other_doc(), second])
+    summary = page[page.index("<table class=summary>") : page.index("</table>")]
+    row = summary[summary.index(f'title="{DISCREDIT}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<td class=num>2</td><td class=num>0.90</td><td>bg, en</td>" in row
+    assert '<a href="#doc-0">d1</a>, <a href="#doc-2">d3</a>' in row
+    assert 'id="doc-2"' in page
+    assert page.index("<table class=summary>") < page.index('<details class="doc"')
+    assert "Ukraine is a puppet of the West" in summary
+
+
+def test_html_embeds_records_that_read_back_exactly() -> None:
+    docs = [hostile_doc(), analysed_doc()]
+    page = render("html", docs)
+    expected = [{k: v for k, v in d.to_dict().items() if k != "sentences"} for d in docs]
+    assert reread("html", page) == expected
+
+
+def test_html_of_an_empty_batch_says_so() -> None:
+    assert "No documents." in render("html", [])
+
+
+# --- terminal --------------------------------------------------------------------------
+
+
+def test_terminal_summary_is_plain_and_complete() -> None:
+    out = format_terminal_summary(analysed_doc(), colour=False)
+    assert "\x1b" not in out
+    assert out.splitlines()[0].startswith("d1  [en]  site.example · 2024-03-01")
+    assert f"0.90  {DISCREDIT}" in out
+    assert "0.80  Ukraine is a puppet of the West" in out
+    assert "Evidence: “Kyiv is a puppet of the West”" in out
+    assert "Why: Calls Ukraine a Western puppet and blames NATO." in out
+
+
+def test_terminal_summary_strips_control_characters_and_reports_other() -> None:
+    doc = other_doc()
+    doc.id = "evil\x1b]0;pwned\x07"
+    out = format_terminal_summary(doc, colour=False)
+    assert "\x1b" not in out and "\x07" not in out
+    assert "no narrative detected (Other, 0.95)" in out
+
+
+# --- registry --------------------------------------------------------------------------
+
+
+def test_unknown_format_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="choose one of jsonl, csv, semeval-narratives, html"):
+        get_format("pdf")
+
+
+def test_guess_format_from_suffix() -> None:
+    from pathlib import Path
+
+    assert guess_format(Path("out.CSV")) == "csv"
+    assert guess_format(Path("out.html")) == "html"
+    assert guess_format(Path("out.pdf")) is None
+    assert set(FORMATS) == {"jsonl", "csv", "semeval-narratives", "html"}
+    assert table.COLUMNS[0] == "id"

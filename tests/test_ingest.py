@@ -1,0 +1,386 @@
+"""The input layer on real text: encodings, formats, folders, stdin and every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from narrascope import Document
+from narrascope.errors import InputError
+from narrascope.ingest import ReadOptions, decode_bytes, discover, read_inputs
+
+RU = "Власти заявили, что удар по электростанции оставил без света тысячи жителей."
+BG = "Според официалните данни цените на горивата в България се повишиха след началото на войната."
+UK = "Жителі Харкова знову провели ніч у підвалах через обстріли, повідомила міська влада."
+PT = "A população afirma que a situação económica piorou e que as sanções não resolvem nada."
+HI = "विशेषज्ञों का कहना है कि युद्ध का खतरा लगातार बढ़ रहा है।"
+EN = "Officials said the sanctions were working, but prices kept rising."
+
+
+def read_all(*inputs: str | Path, **options: object) -> list[Document | InputError]:
+    return list(read_inputs(list(inputs), ReadOptions(**options)))  # type: ignore[arg-type]
+
+
+def only_doc(items: list[Document | InputError]) -> Document:
+    assert len(items) == 1 and isinstance(items[0], Document), items
+    return items[0]
+
+
+def only_error(items: list[Document | InputError]) -> InputError:
+    assert len(items) == 1 and isinstance(items[0], InputError), items
+    return items[0]
+
+
+# -- encodings ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "encoded"),
+    [
+        (HI, HI.encode("utf-8")),
+        (RU, b"\xef\xbb\xbf" + RU.encode("utf-8")),
+        (UK, UK.encode("utf-16")),  # with BOM, native order
+        (BG, b"\xff\xfe" + BG.encode("utf-16-le")),
+        (EN, EN.encode("utf-16-le")),  # no BOM: NUL bytes at odd positions
+        (RU, RU.encode("utf-16-be")),
+        (PT, b"\xff\xfe\x00\x00" + PT.encode("utf-32-le")),
+        (RU, RU.encode("cp1251")),
+        (BG, BG.encode("cp1251")),
+        (UK, UK.encode("cp1251")),
+        (RU, RU.encode("koi8_r")),
+        (PT, PT.encode("latin-1")),
+        ("Não há paz.", "Não há paz.".encode("latin-1")),  # short: cp1251 would read "Nгo"
+    ],
+)
+def test_decode_bytes_recovers_the_text(text: str, encoded: bytes) -> None:
+    assert decode_bytes(encoded, "x.txt") == text
+
+
+def test_utf16_cyrillic_without_any_ascii_and_without_bom() -> None:
+    word = "Украина" * 20
+    assert decode_bytes(word.encode("utf-16-le"), "x.txt") == word
+
+
+def test_cp1251_files_come_out_as_cyrillic(tmp_path: Path) -> None:
+    (tmp_path / "ru.txt").write_bytes(RU.encode("cp1251"))
+    (tmp_path / "bg.txt").write_bytes(BG.encode("cp1251"))
+    assert [d.text for d in read_all(tmp_path)] == [BG, RU]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(512), "looks like PNG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "looks like PDF"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "looks like ZIP"),
+        (b"\x7fELF\x02\x01\x01" + bytes(64), "looks like ELF"),
+        (b"GARBAGE" + bytes(range(256)) * 4, "contains NUL bytes"),
+        (bytes(range(1, 32)) * 20, "many control characters"),
+    ],
+)
+def test_binary_input_is_refused(data: bytes, kind: str) -> None:
+    with pytest.raises(InputError, match=f"binary file \\({kind}.*not text") as info:
+        decode_bytes(data, "scan.bin")
+    assert info.value.source == "scan.bin"
+
+
+def test_undecodable_bytes_say_what_to_do() -> None:
+    # Any byte decodes in KOI8 or Latin-1, but random high bytes read as text in none.
+    noise = bytes(random.Random(0).randrange(0x80, 0x100) for _ in range(3000))
+    with pytest.raises(InputError, match=r"cannot decode: not UTF-8.*re-save it as UTF-8"):
+        decode_bytes(noise, "x.txt")
+
+
+# -- plain text files -----------------------------------------------------------------------
+
+
+def test_crlf_is_kept_and_only_the_bom_is_stripped(tmp_path: Path) -> None:
+    text = f"{RU}\r\n\r\n{EN}\r\n"
+    path = tmp_path / "EN_UA_300009.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    doc = only_doc(read_all(path))
+    assert doc.text == text
+    assert doc.id == "EN_UA_300009.txt"
+    assert doc.meta == {"source": None, "url": None, "date": None, "path": str(path)}
+
+
+@pytest.mark.parametrize("content", [b"", b"   \r\n\t\n", b"\xef\xbb\xbf \n"])
+def test_empty_document(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    err = only_error(read_all(path))
+    assert err.reason.startswith("empty document")
+    assert err.source == str(path)
+
+
+def test_binary_file_in_a_folder_is_an_error_and_the_batch_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
+    (tmp_path / "b.txt").write_text(PT, encoding="latin-1")
+    png_error, doc = read_all(tmp_path)
+    assert isinstance(png_error, InputError) and "looks like PNG" in png_error.reason
+    assert isinstance(doc, Document) and doc.text == PT
+
+
+def test_huge_file_is_rejected_from_its_size_without_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as f:
+        f.truncate(50_000_000)  # sparse: takes no disk space
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("file was read"))
+    start = time.perf_counter()
+    err = only_error(read_all(path))
+    assert time.perf_counter() - start < 1.0
+    assert err.reason == (
+        "file is 50.0 MB (50000000 bytes), over the 10.0 MB limit; "
+        "raise it with --max-bytes (ReadOptions.max_bytes)"
+    )
+
+
+def test_max_bytes_can_be_raised(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(EN, encoding="utf-8")
+    assert "--max-bytes" in only_error(read_all(path, max_bytes=10)).reason
+    assert only_doc(read_all(path, max_bytes=1000)).text == EN
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    err = only_error(read_all(tmp_path / "nope.txt"))
+    assert err.reason == "no such file or folder; check the path"
+    assert err.code == "E101"
+
+
+# -- folders --------------------------------------------------------------------------------
+
+
+def test_folders_are_walked_sorted_recursively_skipping_hidden(tmp_path: Path) -> None:
+    for rel in ["b.txt", "a/z.txt", "a/c/y.txt", "a.txt", ".git/HEAD", "a/.hidden.txt", "c.md"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(EN, encoding="utf-8")
+    found = [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])]  # type: ignore[union-attr]
+    assert found == ["a/c/y.txt", "a/z.txt", "a.txt", "b.txt", "c.md"]
+    assert list(discover([tmp_path / "b.txt", tmp_path, "-", "-"]))[-1] == "-"
+    assert len(list(discover([tmp_path / "b.txt", tmp_path]))) == 5  # b.txt only once
+
+
+def test_duplicate_names_keep_the_first_and_disambiguate_later_ones(tmp_path: Path) -> None:
+    for folder, text in (("one", EN), ("two", RU)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "EN_UA_1.txt").write_text(text, encoding="utf-8")
+    first, second = read_all(tmp_path)
+    assert isinstance(first, Document) and isinstance(second, Document)
+    assert (first.id, first.text) == ("EN_UA_1.txt", EN)
+    assert second.id == (tmp_path / "two" / "EN_UA_1.txt").as_posix()
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+ARTICLE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Kyiv under fire</title>
+<link rel="canonical" href="https://news.example.org/kyiv-under-fire">
+<meta property="article:published_time" content="2024-03-05T08:30:00+02:00">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/login">Log in to your account</a></li></ul></nav>
+<article><h1>Kyiv under fire</h1>
+<p>Air raid sirens sounded across the capital on Sunday morning as residents went down to
+shelters in the metro stations.</p>
+<p>Local officials said that the strikes damaged a power station and two apartment blocks
+in the eastern districts of the city.</p></article>
+<div class="comments"><div class="comment"><p>This reader comment says the West started
+the war, which is a claim we need to see.</p></div></div>
+<footer>Copyright 2024 Example News. All rights reserved. Subscribe to our newsletter.</footer>
+</body></html>"""
+
+
+def test_html_main_text_title_comments_and_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "kyiv.html"
+    path.write_text(ARTICLE, encoding="utf-8")
+    doc = only_doc(read_all(path))
+    assert doc.id == "kyiv.html"
+    assert doc.text.startswith("Kyiv under fire\nAir raid sirens sounded")
+    assert "eastern districts of the city." in doc.text
+    assert doc.text.endswith("which is a claim we need to see.")
+    for boilerplate in ("Home", "Log in", "Copyright", "newsletter"):
+        assert boilerplate not in doc.text
+    assert doc.meta["url"] == "https://news.example.org/kyiv-under-fire"
+    assert doc.meta["date"] == "2024-03-05"
+    assert doc.meta["title"] == "Kyiv under fire"
+
+
+def test_html_in_declared_cp1251(tmp_path: Path) -> None:
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+        f"</head><body><article><p>{RU}</p><p>{BG}</p></article></body></html>"
+    )
+    path = tmp_path / "ru.htm"
+    path.write_bytes(html.encode("cp1251"))
+    assert only_doc(read_all(path)).text == f"{RU}\n{BG}"
+
+
+def test_html_without_main_text(tmp_path: Path) -> None:
+    path = tmp_path / "app.html"
+    path.write_text('<html><body><div id="root"></div><script>x()</script></body></html>')
+    assert "no main text found" in only_error(read_all(path)).reason
+
+
+# -- JSONL ----------------------------------------------------------------------------------
+
+
+def test_jsonl_bad_line_in_the_middle_does_not_stop_the_file(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {"id": 7, "text": RU, "date": "2024/3/2", "source": "tg", "url": "https://t.me/x"}
+        ),
+        '{"text": "broken", ',
+        "",
+        json.dumps({"body": UK, "lang": "uk"}),
+        json.dumps({"text": HI, "date": "2 March 2024"}),
+        "[1, 2]",
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first, bad, missing, last, array = read_all(path)
+    assert isinstance(first, Document)
+    assert (first.id, first.text) == ("7", RU)
+    assert first.meta == {
+        "source": "tg",
+        "url": "https://t.me/x",
+        "date": "2024-03-02",
+        "path": str(path),
+    }
+    assert isinstance(bad, InputError)
+    assert bad.source == f"{path}:2"
+    assert bad.reason.startswith("invalid JSON (")
+    assert isinstance(missing, InputError)
+    assert missing.source == f"{path}:4"
+    assert missing.reason == (
+        "no 'text' field (keys present: body, lang); choose the text field with --text-field"
+    )
+    assert isinstance(last, Document)
+    assert (last.id, last.text, last.meta["date"]) == ("posts.jsonl:5", HI, "2 March 2024")
+    assert isinstance(array, InputError)
+    assert array.reason == "line is a JSON list, expected an object"
+
+
+def test_jsonl_custom_fields_and_record_limits(tmp_path: Path) -> None:
+    path = tmp_path / "c.ndjson"
+    records = [
+        {"uid": "a", "body": EN},
+        {"uid": "b", "body": "x" * 200},
+        {"uid": "c", "body": None},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    doc, big, null = read_all(path, text_field="body", id_field="uid", max_bytes=100)
+    assert isinstance(doc, Document) and doc.id == "a"
+    assert isinstance(big, InputError)
+    assert big.reason.startswith("record text is 200 bytes, over the 100 bytes limit")
+    assert isinstance(null, InputError) and null.reason == "field 'body' is null, expected a string"
+
+
+def test_jsonl_in_cp1251_with_an_escaped_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "ru.jsonl"
+    text = f"{RU}\r\n{BG}"
+    path.write_bytes(json.dumps({"text": text}, ensure_ascii=False).encode("cp1251"))
+    assert only_doc(read_all(path)).text == text
+
+
+def test_json_array_gets_a_conversion_hint(tmp_path: Path) -> None:
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps([{"text": EN}, {"text": RU}], indent=2), encoding="utf-8")
+    assert "jq -c '.[]'" in only_error(read_all(path)).reason
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_ragged_row_and_custom_fields(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "post_id;content;published\r\n"
+        f'p1;"{PT}";2024-03-01\r\n'
+        "p2;too;many;cells\r\n"
+        f'p3;"{RU}\r\nsecond line; with a semicolon";2024-03-03\r\n',
+        encoding="utf-8",
+    )
+    items = read_all(path, text_field="content", id_field="post_id", date_field="published")
+    first, ragged, multiline = items
+    assert isinstance(first, Document)
+    assert (first.id, first.text, first.meta["date"]) == ("p1", PT, "2024-03-01")
+    assert isinstance(ragged, InputError)
+    assert ragged.source == f"{path}:3"
+    assert ragged.reason.startswith("row has 4 columns but the header has 3")
+    assert isinstance(multiline, Document)
+    assert multiline.text == f"{RU}\r\nsecond line; with a semicolon"
+
+
+def test_csv_without_the_text_column_lists_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,body\n1,{EN}\n", encoding="utf-8")
+    err = only_error(read_all(path))
+    assert err.reason == (
+        "no 'text' column (columns: id, body); choose the text column with --text-field"
+    )
+
+
+def test_tsv_in_cp1251_with_default_ids(tmp_path: Path) -> None:
+    path = tmp_path / "bg.tsv"
+    path.write_bytes(f"text\tsource\n{BG}\tbnr\n{RU}\t\n".encode("cp1251"))
+    first, second = read_all(path)
+    assert isinstance(first, Document) and isinstance(second, Document)
+    assert (first.id, first.text, first.meta["source"]) == ("bg.tsv:2", BG, "bnr")
+    assert (second.id, second.text, second.meta["source"]) == ("bg.tsv:3", RU, None)
+
+
+def test_forced_input_format(tmp_path: Path) -> None:
+    path = tmp_path / "export.dat"
+    path.write_text(json.dumps({"text": EN}) + "\n", encoding="utf-8")
+    assert only_doc(read_all(path)).text.startswith("{")  # unknown extension: plain text
+    assert only_doc(read_all(path, input_format="jsonl")).text == EN
+    with pytest.raises(ValueError, match="unknown input_format 'pdf'"):
+        ReadOptions(input_format="pdf")
+
+
+# -- stdin ----------------------------------------------------------------------------------
+
+
+class FakeStdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_stdin_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeStdin(f"{BG}\r\n".encode("cp1251")))
+    doc = only_doc(read_all("-"))
+    assert (doc.id, doc.text, doc.meta["path"]) == ("stdin", f"{BG}\r\n", None)
+
+
+def test_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = "\n  " + json.dumps({"text": UK}) + "\nnot json\n" + json.dumps({"text": EN, "id": "e"})
+    monkeypatch.setattr(sys, "stdin", FakeStdin(data.encode("utf-8")))
+    first, bad, last = read_all("-")
+    assert isinstance(first, Document) and (first.id, first.text) == ("stdin:2", UK)
+    assert isinstance(bad, InputError) and bad.source == "<stdin>:3"
+    assert isinstance(last, Document) and last.id == "e"
+
+
+def test_stdin_empty_and_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b""))
+    assert only_error(read_all("-")).source == "<stdin>"
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b"%PDF-1.4\n..."))
+    assert "looks like PDF" in only_error(read_all("-")).reason
+
+
+def test_reading_is_lazy(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"text": f"{EN} {i}"}) + "\n" for i in range(1000)))
+    stream = read_inputs([path])
+    assert isinstance(next(stream), Document)
+    assert sum(1 for _ in stream) == 999
