@@ -9,8 +9,15 @@ import json
 import pytest
 
 from narrascope.doc import Annotation, Document, Span
-from narrascope.export import FORMATS, format_terminal_summary, get_format, guess_format
-from narrascope.export import report, semeval, table
+from narrascope.export import (
+    FORMATS,
+    format_terminal_summary,
+    get_format,
+    guess_format,
+    report,
+    semeval,
+    table,
+)
 
 DISCREDIT = "URW: Discrediting Ukraine"
 PUPPET = "URW: Discrediting Ukraine: Ukraine is a puppet of the West"
@@ -29,7 +36,9 @@ def sentence_spans(text: str) -> list[Span]:
 
 def analysed_doc() -> Document:
     text = "Kyiv is a puppet of the West. The weather is fine. NATO provoked the war."
-    doc = Document(text=text, id="d1", language="en", meta={"source": "site.example", "date": "2024-03-01"})
+    doc = Document(
+        text=text, id="d1", language="en", meta={"source": "site.example", "date": "2024-03-01"}
+    )
     doc.sentences = sentence_spans(text)
     s0, _, s2 = doc.sentences
     doc.groups["narratives"] = [
@@ -63,8 +72,7 @@ def reread(fmt: str, text: str) -> list[dict]:
 
 def test_semeval_lines_are_exact() -> None:
     assert render("semeval-narratives", [analysed_doc(), other_doc()]) == (
-        f"d1\t{DISCREDIT};{BLAME}\t{PUPPET};{BLAME}: Other\n"
-        "d2\tOther\tOther\n"
+        f"d1\t{DISCREDIT};{BLAME}\t{PUPPET};{BLAME}: Other\nd2\tOther\tOther\n"
     )
 
 
@@ -119,16 +127,18 @@ def test_csv_keeps_unlabelled_documents_and_extra_groups() -> None:
     doc = analysed_doc()
     doc.groups["techniques"] = [Annotation("Loaded_Language", 0.6, [doc.sentences[0]], [0.6])]
     rows = list(csv.DictReader(io.StringIO(render("csv", [doc, bare]))))
-    assert ("d1", "technique", "Loaded_Language") in [(r["id"], r["level"], r["label"]) for r in rows]
+    assert ("d1", "technique", "Loaded_Language") in [
+        (r["id"], r["level"], r["label"]) for r in rows
+    ]
     assert [(r["id"], r["level"]) for r in rows if r["id"] == "d9"] == [("d9", "")]
 
 
 def test_csv_neutralises_formulas_and_reads_them_back() -> None:
     doc = other_doc()
-    doc.id = "=HYPERLINK(\"http://evil\")"
+    doc.id = '=HYPERLINK("http://evil")'
     text = render("csv", [doc])
     row = next(csv.DictReader(io.StringIO(text)))
-    assert row["id"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["id"] == '\'=HYPERLINK("http://evil")'
     assert reread("csv", text)[0]["id"] == doc.id
 
 
@@ -214,6 +224,9 @@ def test_html_summary_table_counts_documents_and_links_them() -> None:
     assert 'id="doc-2"' in page
     assert page.index("<table class=summary>") < page.index('<details class="doc"')
     assert "Ukraine is a puppet of the West" in summary
+    assert summary.index('title="Other"') > summary.index(f'title="{BLAME}"')  # Other last
+    sub_row = summary[summary.index(f'title="{PUPPET}"') - 60 :]
+    assert f"solid {report.colour(DISCREDIT)}" in sub_row[:80]  # sub-narrative: parent colour
 
 
 def test_html_embeds_records_that_read_back_exactly() -> None:

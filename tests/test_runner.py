@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -188,9 +193,14 @@ def test_a_model_error_stops_the_run_but_keeps_finished_batches(tmp_path: Path) 
 
     out = tmp_path / "out.jsonl"
     with pytest.raises(ModelError):
-        run_batch(make_docs(4), Pipeline([Broken()]), out=out, fmt="jsonl", batch_size=2, progress=False)
+        run_batch(
+            make_docs(4), Pipeline([Broken()]), out=out, fmt="jsonl", batch_size=2, progress=False
+        )
     assert not out.exists()
-    assert [json.loads(x)["id"] for x in journal_path(out).read_text().splitlines()] == ["doc0", "doc1"]
+    assert [json.loads(x)["id"] for x in journal_path(out).read_text().splitlines()] == [
+        "doc0",
+        "doc1",
+    ]
 
 
 # --- kill and resume -------------------------------------------------------------------
@@ -231,7 +241,7 @@ def test_resume_after_a_complete_run_skips_everything(tmp_path: Path, fmt: str) 
 def test_resume_adds_new_documents_to_an_existing_output(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"out.{fmt}"
     run(make_docs(2), out, fmt)
-    report, stage = run(make_docs(5), out, fmt, resume=True)
+    _, stage = run(make_docs(5), out, fmt, resume=True)
     assert stage.seen == ["doc2", "doc3", "doc4"]
     assert ids_in(out, fmt) == [f"doc{i}" for i in range(5)]
 
@@ -292,7 +302,7 @@ def test_a_crash_while_rendering_leaves_the_old_output_intact(
     assert journal_path(out).exists()  # the analysed documents are still there
 
     monkeypatch.setitem(FORMATS, "csv", real)
-    report, stage = run(make_docs(3), out, "csv", resume=True)
+    _, stage = run(make_docs(3), out, "csv", resume=True)
     assert stage.seen == [] and ids_in(out, "csv") == ["doc0", "doc1", "doc2"]
 
 
@@ -324,3 +334,45 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         run(make_docs(1), tmp_path / "o.xml", "xml")
     assert list(tmp_path.iterdir()) == []
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from narrascope.doc import Document
+from narrascope.pipeline import Pipeline
+from narrascope.runner import run_batch
+
+class Slow:
+    name = "slow"
+    def __call__(self, docs):
+        time.sleep(0.05)
+        return docs
+
+docs = (Document(text=f"text {i}", id=f"doc{i}") for i in range(1000))
+run_batch(docs, Pipeline([Slow()]), out=Path(sys.argv[1]), fmt="csv", batch_size=2, progress=False)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX kill -9")
+def test_kill_9_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out)])
+    journal = journal_path(out)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 6:
+            break
+        time.sleep(0.01)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    # only complete lines count; a kill during a write may leave half of one
+    complete = journal.read_text("utf-8", errors="replace").split("\n")[:-1]
+    done = [json.loads(x)["id"] for x in complete]
+    assert len(done) >= 6 and not out.exists()
+
+    docs = [Document(text=f"text {i}", id=f"doc{i}") for i in range(len(done) + 3)]
+    report, stage = run(docs, out, "csv", resume=True)
+    assert report.skipped == len(done)
+    assert not set(stage.seen) & set(done)
+    assert ids_in(out, "csv") == [d.id for d in docs]

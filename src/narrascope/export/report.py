@@ -157,10 +157,12 @@ def _links(stats: _LabelStats) -> str:
     return f"<details><summary>{len(stats.links)} documents</summary>{links}</details>"
 
 
-def _row(label: str, stats: _LabelStats, *, sub: bool) -> str:
+def _row(label: str, stats: _LabelStats, *, parent: str | None = None) -> str:
+    sub = parent is not None
     shown = label.rsplit(": ", 1)[-1] if sub and ": " in label else label
     mean = stats.score_sum / stats.docs if stats.docs else 0.0
-    style = "" if label == OTHER else f' style="border-left:.6rem solid {colour(label)}"'
+    hue = colour(parent or label)
+    style = "" if label == OTHER else f' style="border-left:.6rem solid {hue}"'
     return (
         f'<tr class="{"sub" if sub else "narr"}"><td{style} title="{escape(label)}">'
         f"{escape(shown)}</td><td class=num>{stats.docs}</td><td class=num>{mean:.2f}</td>"
@@ -175,16 +177,24 @@ def _summary_table(summary: _Summary) -> str:
     subs = summary.labels[SUBNARRATIVES]
     rows = []
     placed: set[str] = set()
-    for label, stats in sorted(narratives.items(), key=lambda kv: (-kv[1].docs, kv[0])):
-        rows.append(_row(label, stats, sub=False))
-        for sub_label, sub_stats in sorted(subs.items(), key=lambda kv: (-kv[1].docs, kv[0])):
+
+    def order(item: tuple[str, _LabelStats]) -> tuple[bool, int, str]:
+        return (item[0] == OTHER, -item[1].docs, item[0])  # most frequent first, Other last
+
+    for label, stats in sorted(narratives.items(), key=order):
+        rows.append(_row(label, stats))
+        for sub_label, sub_stats in sorted(subs.items(), key=order):
             if summary.parents.get(sub_label) == label:
-                rows.append(_row(sub_label, sub_stats, sub=True))
+                rows.append(_row(sub_label, sub_stats, parent=label))
                 placed.add(sub_label)
-    rows.extend(_row(lb, st, sub=True) for lb, st in sorted(subs.items()) if lb not in placed)
+    rows.extend(
+        _row(lb, st, parent=summary.parents.get(lb) or lb)
+        for lb, st in sorted(subs.items())
+        if lb not in placed
+    )
     return (
         "<table class=summary><thead><tr><th>Narrative / sub-narrative</th><th>Documents</th>"
-        "<th>Mean score</th><th>Languages</th><th>Documents</th></tr></thead><tbody>"
+        "<th>Mean score</th><th>Languages</th><th>Links</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )
