@@ -36,14 +36,13 @@ from typing import IO, Any, Literal, Protocol
 from tqdm.auto import tqdm
 
 from narrascope.doc import Document
-from narrascope.errors import InputError, ModelError
+from narrascope.errors import E_STAGE_FAILED, InputError, ModelError
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
 
 logger = logging.getLogger(__name__)
 
-# Error code for a document on which a pipeline stage raised (input errors keep their own).
-STAGE_FAILED = "E150"
+STAGE_FAILED = E_STAGE_FAILED  # kept as the runner's public name
 
 
 class SupportsPipe(Protocol):

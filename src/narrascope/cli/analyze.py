@@ -6,17 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("jsonl", "csv", "html", "semeval-narratives")
-_BY_SUFFIX = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-    ".html": "html",
-    ".htm": "html",
-    ".tsv": "semeval-narratives",
-    ".txt": "semeval-narratives",
-}
+from narrascope.export import FORMATS, guess_format
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -31,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "-f",
         "--format",
-        choices=FORMATS,
+        choices=list(FORMATS),
         help="output format (default: from --out's extension, else jsonl)",
     )
     p.add_argument(
@@ -62,9 +52,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def resolve_format(fmt: str | None, out: Path | None) -> str:
     if fmt:
         return fmt
-    if out is not None:
-        return _BY_SUFFIX.get(out.suffix.lower(), "jsonl")
-    return "jsonl"
+    return (guess_format(out) if out is not None else None) or "jsonl"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,18 +14,18 @@ import re
 
 from charset_normalizer import from_bytes
 
-from narrascope.errors import InputError
-
-# Codes for every way an input can fail; stable so users can search for them.
-E_NOT_FOUND = "E101"
-E_TOO_LARGE = "E102"
-E_BINARY = "E103"
-E_DECODE = "E104"
-E_EMPTY = "E105"
-E_BAD_RECORD = "E106"
-E_MISSING_FIELD = "E107"
-E_RAGGED_ROW = "E108"
-E_NO_MAIN_TEXT = "E109"
+from narrascope.errors import (  # noqa: F401  (re-exported for the readers)
+    E_BAD_RECORD,
+    E_BINARY,
+    E_DECODE,
+    E_EMPTY,
+    E_MISSING_FIELD,
+    E_NO_MAIN_TEXT,
+    E_NOT_FOUND,
+    E_RAGGED_ROW,
+    E_TOO_LARGE,
+    InputError,
+)
 
 # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
 _BOMS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from narrascope.errors import NarrascopeError
+from narrascope.errors import E_UNKNOWN_STAGE, NarrascopeError
 from narrascope.pipeline.pipeline import Pipeline, Stage
 
 
@@ -46,7 +46,7 @@ def build_default_pipeline(*, stages: list[str] | None = None) -> Pipeline:
     unknown = [n for n in names if n not in STAGE_FACTORIES]
     if unknown:
         raise NarrascopeError(
-            "E003", f"unknown stage(s) {unknown}; choose from {list(STAGE_FACTORIES)}"
+            E_UNKNOWN_STAGE, f"unknown stage(s) {unknown}; choose from {list(STAGE_FACTORIES)}"
         )
     ordered = [n for n in STAGE_FACTORIES if n in names]
     return Pipeline([STAGE_FACTORIES[n]() for n in ordered])

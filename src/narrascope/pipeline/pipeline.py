@@ -7,7 +7,7 @@ from itertools import islice
 from typing import Protocol, runtime_checkable
 
 from narrascope.doc import Document
-from narrascope.errors import NarrascopeError
+from narrascope.errors import E_NOT_A_TEXT, E_STAGE_CONTRACT, NarrascopeError
 
 
 @runtime_checkable
@@ -44,7 +44,9 @@ class Pipeline:
         if isinstance(text, Document):
             return text
         if not isinstance(text, str):
-            raise NarrascopeError("E001", f"expected str or Document, got {type(text).__name__}")
+            raise NarrascopeError(
+                E_NOT_A_TEXT, f"expected str or Document, got {type(text).__name__}"
+            )
         return Document(text=text, id=id)
 
     def __call__(self, text: str | Document) -> Document:
@@ -61,7 +63,7 @@ class Pipeline:
             returned = stage(docs)
             if returned is None or len(returned) != len(docs):
                 raise NarrascopeError(
-                    "E002", f"stage {stage.name!r} must return the batch it was given"
+                    E_STAGE_CONTRACT, f"stage {stage.name!r} must return the batch it was given"
                 )
             docs = returned
         return docs
