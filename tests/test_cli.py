@@ -1,0 +1,133 @@
+"""The CLI and the Python API end to end, with the bundled model, on real text."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import narrascope
+from narrascope.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+NATO_TEXT = (
+    "The West Wanted This War\n\n"
+    "For thirty years NATO expanded eastwards and broke its promises to Moscow. "
+    "The United States sabotaged every peace deal because a long war weakens Russia. "
+    "Ukraine is a puppet of the West and its government obeys orders from Washington."
+)
+
+
+@pytest.fixture(scope="module")
+def nlp() -> narrascope.Pipeline:
+    return narrascope.load()
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_python_api_finds_a_urw_narrative_with_evidence(nlp: narrascope.Pipeline) -> None:
+    doc = nlp(NATO_TEXT)
+    assert doc.language == "en"
+    labels = [n.label for n in doc.narratives]
+    assert labels and all(label.startswith("URW:") for label in labels), labels
+    top = max(doc.narratives, key=lambda n: n.score)
+    assert 0.0 < top.score <= 1.0
+    assert top.evidence, "every narrative label carries evidence"
+    for span in top.evidence:
+        assert NATO_TEXT[span.start : span.end] == span.text
+    assert doc.explanation and len(doc.explanation.split()) <= 80
+    assert all(s.parent in labels for s in doc.subnarratives)
+
+
+def test_pipe_streams_batches_and_neutral_text_is_other(nlp: narrascope.Pipeline) -> None:
+    neutral = (
+        "The city council approved the budget for a new public library. Construction "
+        "starts in spring and the reading room will open next year."
+    )
+    docs = list(nlp.pipe([NATO_TEXT, neutral], batch_size=1))
+    assert [n.label for n in docs[1].narratives] == ["Other"]
+    assert docs[1].explanation is None
+    assert docs[0].narratives[0].label != "Other"
+
+
+def test_analyze_examples_to_jsonl_and_semeval(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert main(["analyze", str(EXAMPLES), "--out", str(out), "--no-progress"]) == 0
+    records = {r["id"]: r for r in read_jsonl(out)}
+    assert {"en_nato_provoked_the_war.txt", "comment-1", "en_neutral_city_budget.html"} <= set(
+        records
+    )
+    assert records["ru_russian_army_unstoppable.txt"]["language"] == "ru"
+    assert records["hi_nuclear_escalation.txt"]["language"] == "hi"
+    nato = records["en_nato_provoked_the_war.txt"]
+    assert any(n["label"].startswith("URW:") and n["evidence"] for n in nato["narratives"])
+
+    sub = tmp_path / "sub.txt"
+    assert (
+        main(
+            ["analyze", str(EXAMPLES), "-o", str(sub), "-f", "semeval-narratives", "--no-progress"]
+        )
+        == 0
+    )
+    lines = sub.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(records)
+    for line in lines:
+        doc_id, coarse, fine = line.split("\t")
+        assert doc_id in records
+        for label in fine.split(";"):
+            assert label == "Other" or any(label.startswith(c + ": ") for c in coarse.split(";"))
+
+
+def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "good_cp1251.txt").write_bytes(
+        "Западные санкции бьют по самой Европе, а Россия только крепнет.".encode("cp1251")
+    )
+    (data / "good_utf16.txt").write_text(NATO_TEXT, encoding="utf-16")
+    (data / "empty.txt").write_bytes(b"")
+    (data / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (data / "posts.jsonl").write_text(
+        '{"id": "p1", "text": "Kyiv obeys Washington."}\n{not json\n'
+        '{"id": "p2", "text": "Climate policies ruin farmers."}\n',
+        encoding="utf-8",
+    )
+    (data / "rows.csv").write_text("id,text\nr1,Hello world\nr2,too,many,cells\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["analyze", str(data), "--out", str(out), "--no-progress"]) == 1
+    ids = {r["id"] for r in read_jsonl(out)}
+    assert ids == {"good_cp1251.txt", "good_utf16.txt", "p1", "p2", "r1"}
+    cp1251 = next(r for r in read_jsonl(out) if r["id"] == "good_cp1251.txt")
+    assert cp1251["text"].startswith("Западные санкции") and cp1251["language"] == "ru"
+    errors = [json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    sources = {Path(e["source"].split(":")[0]).name for e in errors}
+    assert sources == {"empty.txt", "image.png", "posts.jsonl", "rows.csv"}
+    assert any(e["source"].endswith("posts.jsonl:2") for e in errors)
+    assert any(e["source"].endswith("rows.csv:3") for e in errors)
+    stderr = capsys.readouterr().err
+    assert "empty.txt" in stderr and "image.png" in stderr
+
+
+def test_resume_skips_what_is_done(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out.csv"
+    one = EXAMPLES / "en_nato_provoked_the_war.txt"
+    assert main(["analyze", str(one), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(EXAMPLES), "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert "1 skipped" in capsys.readouterr().err
+    text = out.read_text(encoding="utf-8")
+    assert text.count("en_nato_provoked_the_war.txt,") >= 1
+    assert "ru_russian_army_unstoppable.txt" in text
+
+
+def test_stdin_and_terminal_summary(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(NATO_TEXT.encode())))
+    assert main(["analyze", "-", "--no-progress"]) == 0
+    shown = capsys.readouterr().out
+    assert "stdin" in shown and "URW:" in shown
