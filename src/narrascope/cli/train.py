@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
@@ -28,10 +27,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from narrascope.training import default_artefact_dir, train_narratives
+    from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
 
     out = args.out or default_artefact_dir("narratives")
     manifest = train_narratives(args.data, out, folds=args.folds, seed=args.seed)
-    print(json.dumps(manifest.get("scores", manifest), indent=2, ensure_ascii=False))
+    print(format_cv_table(manifest["cv"]))
     print(f"model written to {out}")
     return 0

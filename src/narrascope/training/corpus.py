@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from narrascope.errors import NarrascopeError
+from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
 
 OTHER = "Other"
 LANGUAGES = ("bg", "en", "hi", "pt", "ru")
@@ -45,7 +45,7 @@ def read_annotations(path: str | Path) -> dict[str, tuple[frozenset[str], frozen
             continue
         parts = line.split("\t")
         if len(parts) < 3:
-            raise NarrascopeError("E300", f"{path}:{lineno}: expected 3 tab-separated fields")
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: expected 3 tab-separated fields")
         doc_id, coarse, fine = parts[0].strip(), parts[1], parts[2]
         out[doc_id] = (_split_labels(coarse) or frozenset({OTHER}), _split_labels(fine))
     return out
@@ -61,7 +61,7 @@ def load_narrative_corpus(
     """
     root = Path(data_dir)
     if not root.is_dir():
-        raise NarrascopeError("E301", f"corpus directory not found: {root}")
+        raise NarrascopeError(E_NOT_FOUND, f"corpus directory not found: {root}")
     docs: list[LabelledDocument] = []
     for lang_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         language = lang_dir.name.lower()
@@ -74,10 +74,10 @@ def load_narrative_corpus(
         for doc_id, (coarse, fine) in sorted(read_annotations(ann_path).items()):
             path = raw_dir / doc_id
             if not path.is_file():
-                raise NarrascopeError("E302", f"{ann_path}: document {doc_id} not found")
+                raise NarrascopeError(E_NOT_FOUND, f"{ann_path}: document {doc_id} not found")
             if not fine:
                 fine = frozenset({OTHER}) if coarse == {OTHER} else frozenset()
             docs.append(LabelledDocument(doc_id, language, read_document_text(path), coarse, fine))
     if not docs:
-        raise NarrascopeError("E303", f"no subtask-2 annotations found under {root}")
+        raise NarrascopeError(E_NOT_FOUND, f"no subtask-2 annotations found under {root}")
     return docs

