@@ -90,11 +90,12 @@ print(json.dumps(timings))
 """
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, *, mark: str = MARK) -> None:
+    """Replace the block between this benchmark's markers in docs/benchmarks.md."""
     BENCHMARKS_MD.parent.mkdir(exist_ok=True)
     current = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else ""
-    block = f"<!-- {MARK}:start -->\n{text}\n<!-- {MARK}:end -->"
-    pattern = re.compile(rf"<!-- {MARK}:start -->.*?<!-- {MARK}:end -->", re.S)
+    block = f"<!-- {mark}:start -->\n{text}\n<!-- {mark}:end -->"
+    pattern = re.compile(rf"<!-- {mark}:start -->.*?<!-- {mark}:end -->", re.S)
     if pattern.search(current):
         current = pattern.sub(lambda _: block, current)
     else:

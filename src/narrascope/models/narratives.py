@@ -78,6 +78,8 @@ class NarrativeConfig:
     other_rule: str = "hedge"
     sentence_encoder: str | None = "use"
     encoder_weight: float = 0.5
+    encoder_max_weight: float = 0.0
+    explanation_weight: float = 0.0
     seed: int = 0
 
 
@@ -147,8 +149,11 @@ def _split_sentences(text: str, limit: int = 60) -> list[str]:
     return parts[:limit] or [text[:1000] or " "]
 
 
-def use_document_embeddings(texts: Sequence[str]) -> np.ndarray:
+def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> np.ndarray:
     """Mean multilingual-USE embedding of each document's first 60 sentences.
+
+    ``with_max`` appends the element-wise max over the same sentences (512 more columns,
+    no extra encoding: one USE pass gives both).
 
     Memoised (LRU, by text hash) within the process, so cross-validation embeds each
     document once while a long-running service keeps bounded memory.
@@ -163,14 +168,16 @@ def use_document_embeddings(texts: Sequence[str]) -> np.ndarray:
         key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
         vec = _EMB_CACHE.get(key)
         if vec is None:
-            vec = np.asarray(_ENCODER.encode(_split_sentences(text)), dtype=np.float32).mean(0)
+            sent = np.asarray(_ENCODER.encode(_split_sentences(text)), dtype=np.float32)
+            vec = np.concatenate([sent.mean(0), sent.max(0)])
             _EMB_CACHE[key] = vec
             if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
                 _EMB_CACHE.popitem(last=False)
         else:
             _EMB_CACHE.move_to_end(key)
-        out.append(vec)
-    return np.stack(out) if out else np.zeros((0, 512), dtype=np.float32)
+        out.append(vec if with_max else vec[:512])
+    width = 1024 if with_max else 512
+    return np.stack(out) if out else np.zeros((0, width), dtype=np.float32)
 
 
 def _require_encoder() -> Any:
@@ -186,8 +193,16 @@ def _require_encoder() -> Any:
     return USE
 
 
-def _emb_block(emb: np.ndarray, mean: np.ndarray, weight: float) -> np.ndarray:
+def _emb_block(
+    emb: np.ndarray, mean: np.ndarray, weight: float, max_weight: float = 0.0
+) -> np.ndarray:
+    """Centred, L2-normalised embedding block; with 1024 columns the mean-pooled and
+    max-pooled halves are normalised separately and weighted ``weight`` / ``max_weight``."""
     centred = emb - mean
+    if centred.shape[1] == 1024:
+        return np.hstack(
+            [_emb_block(emb[:, :512], mean[:512], weight), _emb_block(emb[:, 512:], mean[512:], max_weight)]
+        )
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     return (weight * centred / np.maximum(norms, 1e-9)).astype(np.float32)
 
@@ -286,6 +301,8 @@ class NarrativeClassifier:
         other_rule: str = "hedge",
         sentence_encoder: str | None = "use",
         encoder_weight: float = 0.5,
+        encoder_max_weight: float = 0.0,
+        explanation_weight: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.config = NarrativeConfig(
@@ -307,6 +324,8 @@ class NarrativeClassifier:
             other_rule=other_rule,
             sentence_encoder=sentence_encoder,
             encoder_weight=encoder_weight,
+            encoder_max_weight=encoder_max_weight,
+            explanation_weight=explanation_weight,
             seed=seed,
         )
         if other_rule not in ("hedge", "exclusive"):
@@ -379,9 +398,11 @@ class NarrativeClassifier:
         ]
         w = self._w
         if with_embeddings and w is not None and "emb_mean" in w.extra:
-            emb = use_document_embeddings(texts)
+            mean = w.extra["emb_mean"]
+            emb = use_document_embeddings(texts, with_max=len(mean) == 1024)
+            c = self.config
             blocks.append(
-                sp.csr_matrix(_emb_block(emb, w.extra["emb_mean"], self.config.encoder_weight))
+                sp.csr_matrix(_emb_block(emb, mean, c.encoder_weight, c.encoder_max_weight))
             )
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
@@ -395,20 +416,36 @@ class NarrativeClassifier:
 
     # --------------------------------------------------------------------- fit
     def _dual_ridge(
-        self, x: sp.csr_matrix, y: np.ndarray
+        self, x: sp.csr_matrix, y: np.ndarray, sw: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (dual coefficients, intercept, kernel) of multi-output ridge."""
+        """Return (dual coefficients, intercept, kernel) of multi-output ridge.
+
+        ``sw`` are per-row sample weights (weighted least squares); the returned dual
+        coefficients already include them, so the primal weights are ``x.T @ a``.
+        """
         k = (x @ x.T).toarray().astype(np.float64)
-        mu = y.mean(axis=0)
-        a = np.linalg.solve(k + self.config.alpha * np.eye(len(k)), y - mu)
+        a, mu = _weighted_dual_solve(k, y, sw, self.config.alpha)
         return a, mu, k
 
-    def _internal_oof(self, k: np.ndarray, y: np.ndarray, languages: Sequence[str]) -> np.ndarray:
-        """Out-of-fold ridge scores from the precomputed kernel (for calibration)."""
+    def _internal_oof(
+        self,
+        k: np.ndarray,
+        y: np.ndarray,
+        languages: Sequence[str],
+        sw: np.ndarray | None = None,
+        aux_of: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Out-of-fold ridge scores from the precomputed kernel (for calibration).
+
+        Rows ``len(languages):`` of ``k``/``y`` are auxiliary examples (explanations);
+        ``aux_of`` gives the document each belongs to. They train only in the folds
+        where their document trains and are never scored, so calibration sees no leak.
+        """
         from sklearn.model_selection import StratifiedKFold
 
-        n = len(y)
-        oof = np.zeros_like(y)
+        n = len(languages)
+        aux_of = np.zeros(0, dtype=int) if aux_of is None else np.asarray(aux_of, dtype=int)
+        oof = np.zeros((n, y.shape[1]))
         folds = max(2, min(self.config.calibration_folds, n))
         strat = np.asarray([lang or "" for lang in languages])
         _, counts = np.unique(strat, return_counts=True)
@@ -420,9 +457,12 @@ class NarrativeClassifier:
             else _plain_kfold(n, folds, self.config.seed)
         )
         for tr, te in splitter:
-            mu = y[tr].mean(axis=0)
-            a = np.linalg.solve(k[np.ix_(tr, tr)] + self.config.alpha * np.eye(len(tr)), y[tr] - mu)
-            oof[te] = k[np.ix_(te, tr)] @ a + mu
+            in_tr = np.zeros(n, dtype=bool)
+            in_tr[tr] = True
+            rows = np.concatenate([tr, n + np.flatnonzero(in_tr[aux_of])]).astype(int)
+            w = None if sw is None else sw[rows]
+            a, mu = _weighted_dual_solve(k[np.ix_(rows, rows)], y[rows], w, self.config.alpha)
+            oof[te] = k[np.ix_(te, rows)] @ a + mu
         return oof
 
     def fit(
@@ -430,10 +470,21 @@ class NarrativeClassifier:
         texts: Sequence[str],
         languages: Sequence[str | None],
         label_sets: Sequence[tuple[Iterable[str], Iterable[str]]],
+        *,
+        explanations: Sequence[Sequence[tuple[str, str, str]]] | None = None,
     ) -> NarrativeClassifier:
-        """Fit on documents, their languages and (narratives, sub-narratives) gold sets."""
+        """Fit on documents, their languages and (narratives, sub-narratives) gold sets.
+
+        ``explanations`` (optional, aligned with ``texts``): per document, the organisers'
+        subtask-3 ``(dominant narrative, dominant sub-narrative or 'none', explanation)``
+        triples. With ``explanation_weight > 0`` each explanation becomes an extra
+        training example (that weight, labelled with its dominant labels) of the same
+        document; it is never used to calibrate or score its own document.
+        """
         if not (len(texts) == len(languages) == len(label_sets)):
             raise ValueError("texts, languages and label_sets must have the same length")
+        if explanations is not None and len(explanations) != len(texts):
+            raise ValueError("explanations must be aligned with texts")
         if len(texts) < 2:
             raise ValueError("need at least two documents to fit")
         c = self.config
@@ -453,16 +504,27 @@ class NarrativeClassifier:
         word_vocab = wv.get_feature_names_out().tolist()
         char_vocab = cv.get_feature_names_out().tolist()
         word_idf, char_idf = wv.idf_.astype(np.float32), cv.idf_.astype(np.float32)
-        lang_block = self._lang_block(languages, langs)
+        n_doc = len(texts)
+        aux_t, aux_l, aux_y, aux_of = self._explanation_rows(explanations, label_sets, languages)
+        sw = None
+        all_langs = list(languages)
+        if aux_t:  # vocabulary and idf come from the documents; explanations only add rows
+            w_raw = sp.vstack([w_raw, wv.transform(aux_t)], format="csc")
+            c_raw = sp.vstack([c_raw, cv.transform(aux_t)], format="csc")
+            y = np.vstack([y, aux_y])
+            sw = np.concatenate([np.ones(n_doc), np.full(len(aux_t), c.explanation_weight)])
+            all_langs += aux_l
+        lang_block = self._lang_block(all_langs, langs)
         emb_block = emb_mean = None
         if c.sentence_encoder == "use":
-            emb = use_document_embeddings(texts)
-            emb_mean = emb.mean(axis=0)
-            emb_block = _emb_block(emb, emb_mean, c.encoder_weight)
+            with_max = c.encoder_max_weight > 0
+            emb = use_document_embeddings(list(texts) + aux_t, with_max=with_max)
+            emb_mean = emb[:n_doc].mean(axis=0)
+            emb_block = _emb_block(emb, emb_mean, c.encoder_weight, c.encoder_max_weight)
         n_text = len(word_vocab) + len(char_vocab)
         if c.keep_features and n_text > c.keep_features:
             x = _stack(w_raw, c_raw, lang_block, emb_block)
-            a, _, _ = self._dual_ridge(x, y)
+            a, _, _ = self._dual_ridge(x, y, sw)
             coef = np.asarray(x[:, :n_text].T @ a)
             coef /= np.linalg.norm(coef, axis=0, keepdims=True) + 1e-12
             importance = np.sqrt((coef**2).sum(axis=1))
@@ -479,14 +541,14 @@ class NarrativeClassifier:
         wv = _fixed_vectorizer("word", c.word_ngrams, word_vocab, word_idf)
         cv = _fixed_vectorizer("char_wb", c.char_ngrams, char_vocab, char_idf)
         x = _stack(w_raw, c_raw, lang_block, emb_block)
-        a, mu, k = self._dual_ridge(x, y)
+        a, mu, k = self._dual_ridge(x, y, sw)
         # Quantised exactly as saved, so CV measures the model that ships.
         coef = _dequantise(_quantise(np.asarray(x.T @ a, dtype=np.float32)))
-        oof = self._internal_oof(k, y, languages)
+        oof = self._internal_oof(k, y, languages, sw, aux_of)
         pa = np.zeros(y.shape[1])
         pb = np.zeros(y.shape[1])
         for j in range(y.shape[1]):
-            pa[j], pb[j] = _platt(oof[:, j], y[:, j])
+            pa[j], pb[j] = _platt(oof[:, j], y[:n_doc, j])
         self._w = _Weights(
             word_vocab=word_vocab,
             word_idf=word_idf,
@@ -500,8 +562,40 @@ class NarrativeClassifier:
             extra={} if emb_mean is None else {"emb_mean": emb_mean.astype(np.float32)},
         )
         self._vec_cache = (wv, cv)
-        self.meta = {"n_train_docs": len(texts), "languages": langs}
+        self.meta = {"n_train_docs": n_doc, "n_explanations": len(aux_t), "languages": langs}
         return self
+
+    def _explanation_rows(
+        self,
+        explanations: Sequence[Sequence[tuple[str, str, str]]] | None,
+        label_sets: Sequence[tuple[Iterable[str], Iterable[str]]],
+        languages: Sequence[str | None],
+    ) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray]:
+        """Explanation texts, languages, targets and owning document index."""
+        texts: list[str] = []
+        langs: list[str | None] = []
+        rows: list[np.ndarray] = []
+        owner: list[int] = []
+        if explanations is None or self.config.explanation_weight <= 0:
+            return texts, langs, np.zeros((0, len(self.labels_))), np.zeros(0, dtype=int)
+        index = {lab: i for i, lab in enumerate(self.labels_)}
+        for i, items in enumerate(explanations):
+            gold_fine = set(label_sets[i][1])
+            for narrative, sub, text in items:
+                if narrative not in index or not text.strip():
+                    continue
+                row = np.zeros(len(self.labels_))
+                row[index[narrative]] = 1.0
+                if sub in index:
+                    row[index[sub]] = 1.0
+                elif f"{narrative}: {OTHER}" in index and f"{narrative}: {OTHER}" in gold_fine:
+                    row[index[f"{narrative}: {OTHER}"]] = 1.0
+                texts.append(text)
+                langs.append(languages[i])
+                rows.append(row)
+                owner.append(i)
+        y = np.stack(rows) if rows else np.zeros((0, len(self.labels_)))
+        return texts, langs, y, np.asarray(owner, dtype=int)
 
     # ----------------------------------------------------------------- predict
     def _require(self) -> _Weights:
@@ -760,6 +854,23 @@ def _label_lists(
     for f in fine:
         coarse_of(f, coarse)  # validates every fine label has its parent
     return coarse, fine
+
+
+def _weighted_dual_solve(
+    k: np.ndarray, y: np.ndarray, sw: np.ndarray | None, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dual ridge with optional sample weights: returns (a, mu) with scores ``k @ a + mu``.
+
+    Weighted least squares = ordinary ridge on rows scaled by sqrt(weight); the scaling is
+    folded back into ``a`` so callers never see it.
+    """
+    if sw is None:
+        mu = y.mean(axis=0)
+        return np.linalg.solve(k + alpha * np.eye(len(k)), y - mu), mu
+    d = np.sqrt(sw)
+    mu = (sw[:, None] * y).sum(axis=0) / sw.sum()
+    a = np.linalg.solve(d[:, None] * k * d[None, :] + alpha * np.eye(len(k)), d[:, None] * (y - mu))
+    return d[:, None] * a, mu
 
 
 def _plain_kfold(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -73,9 +73,18 @@ class NarrativeStage:
                 for lab in wanted
             }
             evidence = self._evidence(sentences, doc.language, index)
+            # Labels are calibrated one by one, so a chosen sub-narrative can score above
+            # its narrative; report the narrative at least as high as its best chosen
+            # child so the two levels never contradict each other (decisions unchanged).
+            shown = {lab: float(row[column[lab]]) for lab in narratives}
+            for lab in subnarratives:
+                if lab != OTHER:
+                    parent = _parent(lab, narratives)
+                    if parent in shown:
+                        shown[parent] = max(shown[parent], float(row[index[lab]]))
             doc.groups["narratives"] = [
-                Annotation(lab, float(row[column[lab]]), *evidence.get(lab, ([], [])))
-                for lab in sorted(narratives, key=lambda lab: -row[column[lab]])
+                Annotation(lab, shown[lab], *evidence.get(lab, ([], [])))
+                for lab in sorted(narratives, key=lambda lab: -shown[lab])
             ]
             subs = []
             for lab in subnarratives:

@@ -23,6 +23,8 @@ class LabelledDocument:
     text: str
     narratives: frozenset[str] = field(default_factory=frozenset)
     subnarratives: frozenset[str] = field(default_factory=frozenset)
+    # organisers' subtask-3 (dominant narrative, dominant sub-narrative | 'none', explanation)
+    explanations: tuple[tuple[str, str, str], ...] = ()
 
 
 def read_document_text(path: str | Path) -> str:
@@ -51,6 +53,18 @@ def read_annotations(path: str | Path) -> dict[str, tuple[frozenset[str], frozen
     return out
 
 
+def read_explanations(path: str | Path) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """Parse ``subtask-3-annotations.txt``: id → ((narrative, sub-narrative, explanation), ...)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for line in read_document_text(path).splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 4 and parts[3].strip():
+            out.setdefault(parts[0].strip(), []).append(
+                (parts[1].strip(), parts[2].strip(), parts[3].strip())
+            )
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def load_narrative_corpus(
     data_dir: str | Path, *, languages: tuple[str, ...] | None = None
 ) -> list[LabelledDocument]:
@@ -71,13 +85,17 @@ def load_narrative_corpus(
         raw_dir = lang_dir / "raw-documents"
         if not ann_path.is_file() or not raw_dir.is_dir():
             continue
+        exp_path = lang_dir / "subtask-3-annotations.txt"
+        explained = read_explanations(exp_path) if exp_path.is_file() else {}
         for doc_id, (coarse, fine) in sorted(read_annotations(ann_path).items()):
             path = raw_dir / doc_id
             if not path.is_file():
                 raise NarrascopeError(E_NOT_FOUND, f"{ann_path}: document {doc_id} not found")
             if not fine:
                 fine = frozenset({OTHER}) if coarse == {OTHER} else frozenset()
-            docs.append(LabelledDocument(doc_id, language, read_document_text(path), coarse, fine))
+            text = read_document_text(path)
+            extra = explained.get(doc_id, ())
+            docs.append(LabelledDocument(doc_id, language, text, coarse, fine, extra))
     if not docs:
         raise NarrascopeError(E_NOT_FOUND, f"no subtask-2 annotations found under {root}")
     return docs

@@ -56,6 +56,8 @@ def cross_validate(
             [texts[i] for i in tr],
             [langs[i] for i in tr],
             [(docs[i].narratives, docs[i].subnarratives) for i in tr],
+            # only the training folds' explanations: a test document's would leak
+            explanations=[docs[i].explanations for i in tr],
         )
         proba = model.predict_proba([texts[i] for i in te], [langs[i] for i in te])
         for i, (narr, sub) in zip(te, model.decide(proba), strict=True):

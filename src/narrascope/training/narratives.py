@@ -117,6 +117,7 @@ def train_narratives(
         [d.text for d in docs],
         [d.language for d in docs],
         [(d.narratives, d.subnarratives) for d in docs],
+        explanations=[d.explanations for d in docs],
     )
     # With sentence embeddings the CV has already embedded (and memoised) every document,
     # so this is the fit alone; total_seconds is the whole run.
