@@ -384,3 +384,13 @@ def test_reading_is_lazy(tmp_path: Path) -> None:
     stream = read_inputs([path])
     assert isinstance(next(stream), Document)
     assert sum(1 for _ in stream) == 999
+
+
+def test_estimate_count_for_progress_bars(tmp_path: Path) -> None:
+    from narrascope.ingest import estimate_count
+
+    (tmp_path / "a.txt").write_text("one document", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text('{"text": "x"}\n{"text": "y"}\n{"text": "z"}\n')
+    (tmp_path / "c.csv").write_text("id,text\n1,x\n2,y\n")
+    assert estimate_count([tmp_path]) == 1 + 3 + 2
+    assert estimate_count([tmp_path, "-"]) is None

@@ -57,7 +57,7 @@ def resolve_format(fmt: str | None, out: Path | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import narrascope
-    from narrascope.ingest import ReadOptions, read_inputs
+    from narrascope.ingest import ReadOptions, estimate_count, read_inputs
     from narrascope.runner import run_batch
 
     options = ReadOptions(
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         batch_size=args.batch_size,
         progress=not args.no_progress,
+        total=None if args.no_progress else estimate_count(args.inputs, options),
     )
     if args.out is not None:
         print(

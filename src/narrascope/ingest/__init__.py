@@ -8,8 +8,15 @@ Inputs are streamed, and a bad input becomes an :class:`~narrascope.errors.Input
 in the stream instead of an exception, so one broken file never stops a batch.
 """
 
-from narrascope.ingest.core import discover, read_inputs
+from narrascope.ingest.core import discover, estimate_count, read_inputs
 from narrascope.ingest.encoding import decode_bytes
 from narrascope.ingest.options import INPUT_FORMATS, ReadOptions
 
-__all__ = ["INPUT_FORMATS", "ReadOptions", "decode_bytes", "discover", "read_inputs"]
+__all__ = [
+    "INPUT_FORMATS",
+    "ReadOptions",
+    "decode_bytes",
+    "discover",
+    "estimate_count",
+    "read_inputs",
+]
