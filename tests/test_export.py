@@ -72,8 +72,22 @@ def reread(fmt: str, text: str) -> list[dict]:
 
 def test_semeval_lines_are_exact() -> None:
     assert render("semeval-narratives", [analysed_doc(), other_doc()]) == (
-        f"d1\t{DISCREDIT};{BLAME}\t{PUPPET};{BLAME}: Other\nd2\tOther\tOther\n"
+        f"d1\t{DISCREDIT};{BLAME}\t{PUPPET}\nd2\tOther\tOther\n"
     )
+
+
+def test_semeval_keeps_a_hedged_other_and_fills_only_gaps() -> None:
+    doc = Document(text="x", id="d4")
+    doc.groups["narratives"] = [Annotation(DISCREDIT, 0.6), Annotation("Other", 0.4)]
+    doc.groups["subnarratives"] = [
+        Annotation(PUPPET, 0.5, parent=DISCREDIT),
+        Annotation("Other", 0.4, parent="Other"),
+    ]
+    assert semeval.line(doc.to_dict()) == f"d4\t{DISCREDIT};Other\t{PUPPET};Other"
+    doc.groups["subnarratives"] = []
+    assert semeval.line(doc.to_dict()) == f"d4\t{DISCREDIT};Other\t{DISCREDIT}: Other;Other"
+    text = render("semeval-narratives", [doc])
+    assert render_records("semeval-narratives", reread("semeval-narratives", text)) == text
 
 
 def test_semeval_lists_each_coarse_label_once_and_adds_parents_of_orphan_subs() -> None:
