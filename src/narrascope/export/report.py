@@ -139,6 +139,8 @@ class _Summary:
             best: dict[str, float] = {}
             for a in record.get(group) or []:
                 label = str(a.get("label", ""))
+                if group == SUBNARRATIVES and label == OTHER:
+                    continue  # the fine "Other" repeats the coarse one
                 best[label] = max(best.get(label, 0.0), _score(a))
                 if group == SUBNARRATIVES:
                     self.parents[label] = parent_of(a)
@@ -267,7 +269,8 @@ def _document(record: Record, anchor: str) -> str:
     items = []
     for a in narratives:
         label = str(a.get("label", ""))
-        children = [s for s in subnarratives if parent_of(s) == label]
+        # the fine "Other" only repeats the coarse one: show it once
+        children = [s for s in subnarratives if parent_of(s) == label and label != OTHER]
         subs = "".join(
             f"<li>{_chip(SUBNARRATIVES, s, text=str(s.get('label', '')).rsplit(': ', 1)[-1])}</li>"
             for s in sorted(children, key=lambda s: -_score(s))
