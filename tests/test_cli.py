@@ -131,3 +131,28 @@ def test_stdin_and_terminal_summary(monkeypatch, capsys) -> None:
     assert main(["analyze", "-", "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "stdin" in shown and "URW:" in shown
+
+
+def test_train_then_eval_commands_on_a_small_corpus(tmp_path: Path, capsys) -> None:
+    from narrative_fixtures import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus")
+    model_dir = tmp_path / "model"
+    args = ["train", "narratives", "--data", str(corpus), "--out", str(model_dir), "--folds", "2"]
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "mean(lang)" in shown and str(model_dir) in shown
+    assert {"config.json", "meta.json"} <= {p.name for p in model_dir.iterdir()}
+    first = (model_dir / "weights.npz").read_bytes()
+    assert main(args) == 0  # deterministic: the same data gives the same weights
+    assert (model_dir / "weights.npz").read_bytes() == first
+    capsys.readouterr()
+    assert main(["eval", "narratives", "--data", str(corpus), "--folds", "2"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split() == ["language", "docs", "coarse", "F1", "fine", "F1"]
+    assert {line.split()[0] for line in table.splitlines()[1:]} >= {"en", "ru", "mean(lang)"}
+
+
+def test_missing_training_data_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["eval", "narratives", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
