@@ -142,6 +142,56 @@ def test_stage_annotates_with_evidence(fitted: NarrativeClassifier) -> None:
     assert all(not a.evidence for a in other)
     probs = stage.predict([doc])  # pure: does not touch the document
     assert probs.shape == (1, len(fitted.labels_))
+    for d in (doc, bare):  # a narrative never scores below one of its chosen sub-narratives
+        shown = {a.label: a.score for a in d.narratives}
+        for sub in d.subnarratives:
+            if sub.label != "Other":
+                assert shown[sub.parent] >= sub.score
+
+
+def test_weighted_dual_solve_matches_duplicated_rows() -> None:
+    from narrascope.models.narratives import _weighted_dual_solve
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 4))
+    y = rng.normal(size=(6, 2))
+    a1, mu1 = _weighted_dual_solve(x @ x.T, y, None, 0.3)
+    a2, mu2 = _weighted_dual_solve(x @ x.T, y, np.ones(6), 0.3)
+    np.testing.assert_allclose(x.T @ a1, x.T @ a2, atol=1e-10)
+    np.testing.assert_allclose(mu1, mu2)
+    # weight 2 on a row == that row twice (same primal solution and intercept)
+    xd, yd = np.vstack([x, x[:1]]), np.vstack([y, y[:1]])
+    a3, mu3 = _weighted_dual_solve(x @ x.T, y, np.array([2.0, 1, 1, 1, 1, 1]), 0.3)
+    a4, mu4 = _weighted_dual_solve(xd @ xd.T, yd, None, 0.3)
+    np.testing.assert_allclose(x.T @ a3, xd.T @ a4, atol=1e-10)
+    np.testing.assert_allclose(mu3, mu4)
+
+
+def test_explanations_are_extra_weighted_examples(tmp_path: Path) -> None:
+    docs = load_narrative_corpus(write_corpus(tmp_path / "c"))
+    args = (
+        [d.text for d in docs],
+        [d.language for d in docs],
+        [(d.narratives, d.subnarratives) for d in docs],
+    )
+    exps = [
+        [(next(iter(d.narratives)), "none", d.text.split(".")[0])]
+        if d.narratives != {"Other"}
+        else []
+        for d in docs
+    ]
+    kw = {"calibration_folds": 3, "keep_features": 400, "sentence_encoder": None}
+    plain = NarrativeClassifier(**kw).fit(*args)
+    off = NarrativeClassifier(**kw, explanation_weight=0.0).fit(*args, explanations=exps)
+    on = NarrativeClassifier(**kw, explanation_weight=0.5).fit(*args, explanations=exps)
+    texts, langs = [EN_ARMY[1], RU_CLIMATE[0]], ["en", "ru"]
+    np.testing.assert_allclose(off.predict_proba(texts, langs), plain.predict_proba(texts, langs))
+    assert off.meta["n_explanations"] == 0
+    assert on.meta["n_explanations"] == sum(map(len, exps)) > 0
+    assert on.meta["n_train_docs"] == len(docs)
+    assert not np.allclose(on.predict_proba(texts, langs), plain.predict_proba(texts, langs))
+    with pytest.raises(ValueError):
+        NarrativeClassifier(**kw).fit(*args, explanations=exps[:1])
 
 
 @pytest.mark.skipif(not default_model_path().is_dir(), reason="no bundled artefact")
@@ -159,29 +209,12 @@ def test_bundled_artefact_loads_and_is_small() -> None:
     assert meta["cv"]["table"]["mean"]["fine"] > 0.4
 
 
-@pytest.mark.shared
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not (DATA / "test").is_dir() or not default_model_path().is_dir(), reason="needs data"
-)
-def test_inference_speed_on_test_docs() -> None:
-    from narrascope.training import read_document_text
-
-    paths = sorted((DATA / "test").glob("*/subtask-2-documents/*.txt"))[:100]
-    docs = [Document(text=read_document_text(p), language=p.parts[-3].lower()) for p in paths]
-    stage = NarrativeStage()
-    start = time.perf_counter()
-    stage(docs)
-    per_doc = (time.perf_counter() - start) / len(docs)
-    assert per_doc < 1 / 3  # the budget: at least 3 documents per second
-
-
 # Pinned from the measured 5-fold CV (docs/narratives-research.md) minus ~0.02. The gate runs
-# the TF-IDF-only configuration (about 2 minutes on 2 cores): the shipped model adds USE
-# sentence embeddings (+0.019 fine), whose CV takes about 5 minutes because every document
-# has to be embedded first. Measured TF-IDF-only CV: coarse 0.600, fine 0.458, min-language
-# fine 0.409 (bg).
-GATE = {"coarse": 0.58, "fine": 0.44, "fine_min_language": 0.39}
+# the shipped recipe without USE sentence embeddings (about 2.5 minutes on 2 cores; the
+# shipped model adds USE, whose CV takes about 5 minutes because every document has to be
+# embedded first). It includes the subtask-3 explanations (weight 0.3). Measured for this
+# configuration: coarse 0.606, fine 0.454, min-language fine 0.400 (bg).
+GATE = {"coarse": 0.585, "fine": 0.435, "fine_min_language": 0.38}
 
 
 @pytest.mark.shared

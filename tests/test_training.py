@@ -44,6 +44,19 @@ def test_load_corpus_layout(tmp_path: Path) -> None:
     assert "\r\n" in next(d for d in docs if d.id == "EN_1_0.txt").text
 
 
+def test_load_corpus_reads_subtask3_explanations(tmp_path: Path) -> None:
+    root = write_corpus(tmp_path)
+    (root / "EN" / "subtask-3-annotations.txt").write_text(
+        f"EN_0_0.txt\t{PRAISE}\t{MIGHT}\tIt praises the army.\n"
+        f"EN_1_0.txt\t{FEARS}\tnone\tIt predicts doom.\n"
+        "EN_1_1.txt\tbroken line\n"
+    )
+    docs = {d.id: d for d in load_narrative_corpus(root)}
+    assert docs["EN_0_0.txt"].explanations == ((PRAISE, MIGHT, "It praises the army."),)
+    assert docs["EN_1_0.txt"].explanations == ((FEARS, "none", "It predicts doom."),)
+    assert docs["EN_1_1.txt"].explanations == () and docs["RU_0_0.txt"].explanations == ()
+
+
 def test_load_corpus_errors(tmp_path: Path) -> None:
     with pytest.raises(NarrascopeError):
         load_narrative_corpus(tmp_path / "missing")
