@@ -152,6 +152,22 @@ def _split_sentences(text: str, limit: int = 60) -> list[str]:
     return parts[:limit] or [text[:1000] or " "]
 
 
+def _encoder() -> Any:
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = _require_encoder()(threads=2)
+    return _ENCODER
+
+
+def warm_up_encoder() -> None:
+    """Load the sentence encoder's tokenizer and weights now rather than on the first text.
+
+    The pure-Python tokenizer takes over a second to build; the pipeline does this in a
+    thread while the other models load, so start-up pays for it only once, in parallel.
+    """
+    _encoder()._model  # noqa: B018  (the property loads tokenizer and weights)
+
+
 def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> np.ndarray:
     """Mean multilingual-USE embedding of each document's first 60 sentences.
 
@@ -163,15 +179,13 @@ def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> 
     """
     import hashlib
 
-    global _ENCODER
-    if _ENCODER is None:
-        _ENCODER = _require_encoder()(threads=2)
+    encoder = _encoder()
     out = []
     for text in texts:
         key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
         vec = _EMB_CACHE.get(key)
         if vec is None:
-            sent = np.asarray(_ENCODER.encode(_split_sentences(text)), dtype=np.float32)
+            sent = np.asarray(encoder.encode(_split_sentences(text)), dtype=np.float32)
             vec = np.concatenate([sent.mean(0), sent.max(0)])
             _EMB_CACHE[key] = vec
             if len(_EMB_CACHE) > _EMB_CACHE_SIZE:

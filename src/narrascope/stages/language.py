@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from narrascope.doc import Document
 from narrascope.text import detect_language
+from narrascope.text.language import warm_up
 
 
 class LanguageStage:
     name = "language"
+
+    def warm_up(self) -> None:
+        warm_up()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:

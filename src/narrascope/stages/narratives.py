@@ -9,7 +9,7 @@ import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
 from narrascope.errors import E_MODEL_MISSING, ModelError
-from narrascope.models.narratives import OTHER, NarrativeClassifier
+from narrascope.models.narratives import OTHER, NarrativeClassifier, warm_up_encoder
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
 
@@ -47,6 +47,11 @@ class NarrativeStage:
             model = NarrativeClassifier.load(path)
         self.model = model
         self.max_evidence = max_evidence
+
+    def warm_up(self) -> None:
+        """Load everything the first document would otherwise wait for."""
+        if self.model.config.sentence_encoder:
+            warm_up_encoder()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         if docs:

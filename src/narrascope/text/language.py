@@ -7,7 +7,7 @@ and accurate on the short comments our users bring. Long texts use lingua's trig
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -29,12 +29,29 @@ _SHORT = 120  # below this many characters the full n-gram models pay off
 _SAMPLE = 2000  # characters read from a long text: enough for a stable verdict
 
 
-@lru_cache(maxsize=2)
+_detectors: dict[bool, LanguageDetector] = {}
+_lock = threading.Lock()
+
+
 def _detector(low_accuracy: bool) -> LanguageDetector:
-    builder = LanguageDetectorBuilder.from_languages(*LANGUAGES.values())
-    if low_accuracy:
-        builder = builder.with_preloaded_language_models().with_low_accuracy_mode()
-    return builder.build()
+    with _lock:  # concurrent first calls wait for one build instead of building twice
+        if low_accuracy not in _detectors:
+            builder = LanguageDetectorBuilder.from_languages(*LANGUAGES.values())
+            builder = builder.with_preloaded_language_models()
+            if low_accuracy:
+                builder = builder.with_low_accuracy_mode()
+            _detectors[low_accuracy] = builder.build()
+        return _detectors[low_accuracy]
+
+
+def warm_up() -> None:
+    """Load the trigram detector now and the full one in the background.
+
+    The full n-gram models (about 1.5 s to load) only serve texts under 120 characters,
+    so documents can be analysed while they load; a short text waits for them.
+    """
+    _detector(True)
+    threading.Thread(target=_detector, args=(False,), daemon=True).start()
 
 
 def _is_devanagari(text: str) -> bool:
