@@ -78,6 +78,7 @@ class NarrativeConfig:
     threshold: float = 0.3
     max_labels: int = 8
     other_rule: str = "hedge"
+    min_parent_prob: float = 0.1
     sentence_encoder: str | None = "use"
     encoder_weight: float = 0.5
     encoder_max_weight: float = 0.0
@@ -319,6 +320,7 @@ class NarrativeClassifier:
         threshold: float = 0.3,
         max_labels: int = 8,
         other_rule: str = "hedge",
+        min_parent_prob: float = 0.1,
         sentence_encoder: str | None = "use",
         encoder_weight: float = 0.5,
         encoder_max_weight: float = 0.0,
@@ -343,6 +345,7 @@ class NarrativeClassifier:
             threshold=threshold,
             max_labels=max_labels,
             other_rule=other_rule,
+            min_parent_prob=min_parent_prob,
             sentence_encoder=sentence_encoder,
             encoder_weight=encoder_weight,
             encoder_max_weight=encoder_max_weight,
@@ -662,7 +665,8 @@ class NarrativeClassifier:
 
         Narratives and sub-narratives are each chosen by the expected-F1 top-k rule (the
         plain fine ``Other`` takes the coarse ``Other`` probability); every chosen
-        sub-narrative then adds its parent narrative. Measured in CV (research notes):
+        sub-narrative then adds its parent narrative, unless that narrative's probability
+        is under ``min_parent_prob`` (then the sub-narrative is dropped). Measured in CV:
         restricting sub-narratives to chosen narratives, adding ``X: Other`` to narratives
         without a chosen child, or forbidding ``Other`` next to a narrative all *lower*
         samples-F1, so ``Other`` may appear beside a narrative when the model hedges; its
@@ -683,6 +687,10 @@ class NarrativeClassifier:
         out: list[tuple[list[str], list[str]]] = []
         for i in range(len(probs)):
             fine = np.flatnonzero(df[i])
+            # A sub-narrative whose narrative is improbable is noise from a rare label's
+            # calibration (a war report tagged "CC: ...: Other"): drop it rather than let
+            # it pull in its narrative. +0.004 / +0.004 in CV (research notes).
+            fine = fine[pc[i, parent[fine]] >= c.min_parent_prob]
             coarse = set(np.flatnonzero(dc[i])) | set(parent[fine])
             if c.other_rule == "exclusive":
                 # "Other" alone when it is the most probable label, otherwise never.
