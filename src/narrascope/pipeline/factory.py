@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from narrascope.errors import E_UNKNOWN_STAGE, NarrascopeError
 from narrascope.pipeline.pipeline import Pipeline, Stage
@@ -50,13 +49,14 @@ def build_default_pipeline(*, stages: list[str] | None = None) -> Pipeline:
             E_UNKNOWN_STAGE, f"unknown stage(s) {unknown}; choose from {list(STAGE_FACTORIES)}"
         )
     ordered = [n for n in STAGE_FACTORIES if n in names]
-    with ThreadPoolExecutor(max_workers=len(ordered) or 1) as pool:
-        stages = list(pool.map(_build_and_warm_up, ordered))
-    return Pipeline(stages)
+    return Pipeline([_build_and_warm_up(name) for name in ordered])
 
 
 def _build_and_warm_up(name: str) -> Stage:
-    """Build a stage and load its models; run in threads so the slow loads overlap."""
+    """Build a stage and load its models now, so the first document does not wait.
+
+    (Loading in threads was measured: no faster, the slow loads hold the GIL.)
+    """
     stage = STAGE_FACTORIES[name]()
     warm_up = getattr(stage, "warm_up", None)
     if warm_up is not None:

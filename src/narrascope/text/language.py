@@ -7,7 +7,7 @@ and accurate on the short comments our users bring. Long texts use lingua's trig
 
 from __future__ import annotations
 
-import threading
+import threading  # a lock: concurrent first calls must not build twice
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -45,13 +45,12 @@ def _detector(low_accuracy: bool) -> LanguageDetector:
 
 
 def warm_up() -> None:
-    """Load the trigram detector now and the full one in the background.
+    """Load the trigram detector used for documents (under 0.1 s).
 
-    The full n-gram models (about 1.5 s to load) only serve texts under 120 characters,
-    so documents can be analysed while they load; a short text waits for them.
+    The full n-gram models serve only texts under 120 characters and take about 1.5 s to
+    load while holding the GIL, so they load on the first short text instead.
     """
     _detector(True)
-    threading.Thread(target=_detector, args=(False,), daemon=True).start()
 
 
 def _is_devanagari(text: str) -> bool:
