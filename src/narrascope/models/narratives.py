@@ -31,14 +31,18 @@ import platform
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import version as _package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+from narrascope.models.tfidf import FixedTfidf
+
+if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +95,8 @@ def _fit_vectorizer(
     analyzer: str, ngrams: tuple[int, int], min_df: int, max_df: float, max_features: int
 ) -> TfidfVectorizer:
     """A vectorizer producing un-normalised tf-idf (normalised after vocabulary pruning)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer=analyzer,
         norm=None,
@@ -105,18 +111,9 @@ def _fit_vectorizer(
 
 def _fixed_vectorizer(
     analyzer: str, ngrams: tuple[int, int], vocabulary: Sequence[str], idf: np.ndarray
-) -> TfidfVectorizer:
+) -> FixedTfidf:
     """Rebuild a fitted TF-IDF vectorizer from its vocabulary and idf (no pickle needed)."""
-    vec = TfidfVectorizer(
-        analyzer=analyzer,
-        ngram_range=tuple(ngrams),
-        vocabulary={term: i for i, term in enumerate(vocabulary)},
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    vec.fit([" ".join(vocabulary[:1]) or "x"])
-    vec.idf_ = np.asarray(idf, dtype=np.float64)
-    return vec
+    return FixedTfidf(analyzer, ngrams, vocabulary, idf)
 
 
 def _stack(
@@ -409,8 +406,8 @@ class NarrativeClassifier:
         self,
         texts: Sequence[str],
         languages: Sequence[str | None],
-        word: TfidfVectorizer,
-        char: TfidfVectorizer,
+        word: FixedTfidf | TfidfVectorizer,
+        char: FixedTfidf | TfidfVectorizer,
         langs: list[str],
         *,
         with_embeddings: bool = True,
@@ -431,7 +428,7 @@ class NarrativeClassifier:
             )
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
-    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    def _vectorizers(self) -> tuple[FixedTfidf, FixedTfidf]:
         w = self._require()
         c = self.config
         return (
@@ -634,7 +631,7 @@ class NarrativeClassifier:
             raise ModelError(E_MODEL_MISSING, msg)
         return self._w
 
-    def _vecs(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    def _vecs(self) -> tuple[FixedTfidf, FixedTfidf]:
         cache = getattr(self, "_vec_cache", None)
         if cache is None:
             cache = self._vectorizers()
@@ -786,8 +783,6 @@ class NarrativeClassifier:
     @classmethod
     def load(cls, path: str | Path) -> NarrativeClassifier:
         """Rebuild a classifier from a directory written by :meth:`save`."""
-        import sklearn
-
         root = Path(path)
         needed = ["config.json", "meta.json", "vocab.json", "weights.npz"]
         missing = [n for n in needed if not (root / n).is_file()]
@@ -812,12 +807,13 @@ class NarrativeClassifier:
                 f"(class {config.get('class')!r}); this narrascope reads format {ARTEFACT_FORMAT}",
             )
         trained = meta.get("versions", {}).get("scikit-learn")
-        if trained and trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        running = _package_version("scikit-learn")
+        if trained and trained.split(".")[:2] != running.split(".")[:2]:
             log.warning(
                 "narrative model trained with scikit-learn %s, running %s; "
                 "TF-IDF tokenisation may differ",
                 trained,
-                sklearn.__version__,
+                running,
             )
         settings = dict(config["settings"])
         settings["word_ngrams"] = tuple(settings["word_ngrams"])

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from narrascope.models.tfidf import FixedTfidf
+
+TEXTS = [
+    "NATO provoked the war; the West wants Russia destroyed!  Kyiv obeys Washington.",
+    "Запад боится России.\r\nСанкции не работают, а Европа замерзает без нашего газа.",
+    "O clima da Terra sempre mudou em ciclos naturais — muito antes da indústria.",
+    "यह एक वाक्य है। परमाणु युद्ध का खतरा बढ़ता जा रहा है।",
+    "Санкциите срещу Русия се обърнаха срещу самите нас. I a b",
+    "",
+    "x",
+]
+
+
+@pytest.mark.parametrize(("analyzer", "ngrams"), [("word", (1, 2)), ("char_wb", (2, 5))])
+def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
+    fitted = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(
+        TEXTS[:3]
+    )
+    vocabulary = sorted(fitted.vocabulary_, key=fitted.vocabulary_.get)
+    ours = FixedTfidf(analyzer, ngrams, vocabulary, fitted.idf_)
+    reference = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngrams,
+        sublinear_tf=True,
+        vocabulary=fitted.vocabulary_,
+        dtype=np.float32,
+    ).fit(["x"])
+    reference.idf_ = fitted.idf_
+    expected = reference.transform(TEXTS).toarray()
+    got = ours.transform(TEXTS)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got.toarray(), expected, atol=1e-6)
+    assert np.count_nonzero(expected[0]) > 5  # the check is not vacuous
+
+
+def test_rejects_unknown_analyzer() -> None:
+    with pytest.raises(ValueError, match="analyzer"):
+        FixedTfidf("char", (1, 2), ["a"], [1.0])
