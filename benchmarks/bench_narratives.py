@@ -59,7 +59,7 @@ nlp("The government announced new measures on Monday. Officials said the plan wo
     "effect next month. Critics called it too little, too late, and the opposition asked "
     "for a debate in parliament.")
 ready = time.perf_counter() - t
-nlp("Short comment.")  # waits for the full language models, loaded in the background
+nlp("Short comment.")  # loads the full language models (short texts only)
 print(ready, time.perf_counter() - t)
 """
 
@@ -152,7 +152,7 @@ def main() -> int:
         f"| start-up: import + load models + analyse a first document (best of 3) | "
         f"{startup:.2f} s | < 3 s |",
         f"| … until every model is loaded (a first short text, which needs lingua's full "
-        f"n-gram models, loaded in the background meanwhile) | {startup_all:.2f} s | — |",
+        f"n-gram models, loaded on demand) | {startup_all:.2f} s | — |",
         f"| `narrascope analyze` end to end (child process, jsonl out) | {wall:.1f} s, "
         f"**{n_docs / wall:.2f} docs/s** | ≥ 3 docs/s |",
         f"| peak memory (max RSS of the analyze process) | {peak_mb:.0f} MB | < 1,500 MB |",
