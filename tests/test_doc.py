@@ -79,3 +79,15 @@ def test_no_explanation_without_a_narrative() -> None:
     doc = Document(text="Neutral.", language="en")
     doc.groups["narratives"] = [Annotation("Other", 0.9)]
     assert explain(doc) is None
+
+
+def test_a_low_confidence_explanation_hedges() -> None:
+    doc = Document(text="Kyiv obeys Washington.", language="en")
+    doc.groups["narratives"] = [
+        Annotation("URW: Discrediting Ukraine", 0.3, [doc.span(0, 22)], [0.3])
+    ]
+    explanation = explain(doc)
+    assert explanation is not None
+    assert explanation.startswith(
+        "The text may advance the narrative «URW: Discrediting Ukraine» (30%)."
+    )

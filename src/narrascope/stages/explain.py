@@ -11,6 +11,7 @@ from __future__ import annotations
 from narrascope.doc import Annotation, Document
 
 MAX_WORDS = 80
+HEDGE_BELOW = 0.5  # under this confidence the explanation says "may"
 
 # Connecting phrases: (lead-in for the narrative, lead-in for the quoted evidence).
 _PHRASES: dict[str, tuple[str, str]] = {
@@ -20,6 +21,17 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "bg": ("Текстът прокарва наратива", "В него се казва"),
     "pt": ("O texto promove a narrativa", "Nele lê-se"),
     "hi": ("यह पाठ इस आख्यान को आगे बढ़ाता है", "इसमें कहा गया है"),
+}
+
+
+# Lead-ins used when the dominant narrative's score is under HEDGE_BELOW.
+_HEDGED: dict[str, str] = {
+    "en": "The text may advance the narrative",
+    "ru": "Текст, возможно, продвигает нарратив",
+    "uk": "Текст, можливо, просуває наратив",
+    "bg": "Текстът може би прокарва наратива",
+    "pt": "O texto talvez promova a narrativa",
+    "hi": "यह पाठ संभवतः इस आख्यान को आगे बढ़ाता है",
 }
 
 
@@ -38,7 +50,10 @@ def explain(doc: Document, *, max_words: int = MAX_WORDS) -> str | None:
     if found is None:
         return None
     narrative, sub = found
-    lead, says = _PHRASES.get(doc.language or "en", _PHRASES["en"])
+    language = doc.language if doc.language in _PHRASES else "en"
+    lead, says = _PHRASES[language]
+    if narrative.score < HEDGE_BELOW:
+        lead = _HEDGED[language]
     label = sub.label if sub is not None else narrative.label
     head = f"{lead} «{label}» ({narrative.score:.0%})."
     evidence = (sub.evidence if sub is not None and sub.evidence else []) or narrative.evidence
