@@ -63,18 +63,24 @@ def evaluate_narratives(
 
     ``settings`` overrides NarrativeClassifier keyword arguments (for experiments).
     """
-    docs = load_narrative_corpus(data_dir)
     kwargs = {"seed": seed, **(settings or {})}
-    result = cross_validate(
+    result = _cross_validate(load_narrative_corpus(data_dir), kwargs, folds, seed, progress)
+    out = _table_only(result)
+    out["settings"] = kwargs
+    return out
+
+
+def _cross_validate(
+    docs: list, kwargs: dict[str, Any], folds: int, seed: int, progress: bool
+) -> dict[str, Any]:
+    """The one CV protocol behind both ``eval`` and the scores ``train`` records."""
+    return cross_validate(
         docs,
         factory=lambda: NarrativeClassifier(**kwargs),
         folds=folds,
         seed=seed,
         progress=progress,
     )
-    out = _table_only(result)
-    out["settings"] = kwargs
-    return out
 
 
 def train_narratives(
@@ -100,13 +106,7 @@ def train_narratives(
     if folds and folds > 1:
         if progress:
             print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
-        result = cross_validate(
-            docs,
-            factory=lambda: NarrativeClassifier(**kwargs),
-            folds=folds,
-            seed=seed,
-            progress=progress,
-        )
+        result = _cross_validate(docs, kwargs, folds, seed, progress)
         cv = _table_only(result)
         if progress:
             print(format_cv_table(result), flush=True)
