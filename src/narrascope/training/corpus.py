@@ -99,3 +99,85 @@ def load_narrative_corpus(
     if not docs:
         raise NarrascopeError(E_NOT_FOUND, f"no subtask-2 annotations found under {root}")
     return docs
+
+
+# --- subtask 1: entity framing -------------------------------------------------------------
+
+MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
+
+
+@dataclass(frozen=True, slots=True)
+class GoldMention:
+    """One annotated entity mention. ``end`` is exclusive (the release's inclusive end + 1)."""
+
+    text: str
+    start: int
+    end: int
+    main_role: str
+    fine_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityDocument:
+    """A training document with its annotated mentions, in file order."""
+
+    id: str
+    language: str
+    text: str
+    mentions: tuple[GoldMention, ...]
+
+    def aligned_mentions(self) -> tuple[GoldMention, ...]:
+        """Mentions whose offsets really point at their text (a few release lines do not)."""
+        return tuple(m for m in self.mentions if self.text[m.start : m.end] == m.text)
+
+
+def read_entity_annotations(path: str | Path) -> dict[str, list[GoldMention]]:
+    """Parse ``subtask-1-annotations.txt``: id → mentions (fine roles deduplicated, in order)."""
+    out: dict[str, list[GoldMention]] = {}
+    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 6:
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: expected 6+ fields")
+        doc_id, mention, start, end, main = (p.strip() for p in parts[:5])
+        fine = tuple(dict.fromkeys(p.strip() for p in parts[5:] if p.strip()))
+        try:
+            gold = GoldMention(parts[1], int(start), int(end) + 1, main, fine)
+        except ValueError as exc:
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: bad offsets") from exc
+        if not mention or main not in MAIN_ROLES:
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: bad mention or role {main!r}")
+        out.setdefault(doc_id, []).append(gold)
+    return out
+
+
+def load_entity_corpus(
+    data_dir: str | Path, *, languages: tuple[str, ...] | None = None
+) -> list[EntityDocument]:
+    """Load every document with subtask-1 annotations under ``data_dir/{L}/``.
+
+    Text keeps CR/LF exactly as stored, because the release's offsets count them.
+    Sorted by language then id, so CV folds built on top are deterministic.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"corpus directory not found: {root}")
+    docs: list[EntityDocument] = []
+    for lang_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        language = lang_dir.name.lower()
+        if languages is not None and language not in languages:
+            continue
+        ann_path = lang_dir / "subtask-1-annotations.txt"
+        raw_dir = lang_dir / "raw-documents"
+        if not ann_path.is_file() or not raw_dir.is_dir():
+            continue
+        for doc_id, mentions in sorted(read_entity_annotations(ann_path).items()):
+            path = raw_dir / doc_id
+            if not path.is_file():
+                raise NarrascopeError(E_NOT_FOUND, f"{ann_path}: document {doc_id} not found")
+            ordered = tuple(sorted(mentions, key=lambda m: (m.start, m.end)))
+            docs.append(EntityDocument(doc_id, language, read_document_text(path), ordered))
+    if not docs:
+        raise NarrascopeError(E_NOT_FOUND, f"no subtask-1 annotations found under {root}")
+    return docs
