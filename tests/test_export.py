@@ -279,7 +279,9 @@ def test_terminal_summary_strips_control_characters_and_reports_other() -> None:
 
 
 def test_unknown_format_lists_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="choose one of jsonl, csv, semeval-narratives, html"):
+    with pytest.raises(
+        ValueError, match="choose one of jsonl, csv, semeval-narratives, semeval-entities, html"
+    ):
         get_format("pdf")
 
 
@@ -289,5 +291,5 @@ def test_guess_format_from_suffix() -> None:
     assert guess_format(Path("out.CSV")) == "csv"
     assert guess_format(Path("out.html")) == "html"
     assert guess_format(Path("out.pdf")) is None
-    assert set(FORMATS) == {"jsonl", "csv", "semeval-narratives", "html"}
+    assert set(FORMATS) == {"jsonl", "csv", "semeval-narratives", "semeval-entities", "html"}
     assert table.COLUMNS[0] == "id"

@@ -44,6 +44,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         default=10_000_000,
         help="largest file (txt/html) or record text (jsonl/csv) to read",
     )
+    p.add_argument(
+        "--mentions",
+        type=Path,
+        metavar="FILE",
+        help="score exactly these entity mentions (SemEval subtask-1 entity-mentions file: "
+        "id, mention, start, end inclusive) instead of detecting entities",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -69,9 +76,17 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         input_format=args.input_format,
     )
+    from narrascope.ingest.mentions import attach_mentions, read_mentions_file
+
+    given = read_mentions_file(args.mentions) if args.mentions is not None else None
+    items = read_inputs(args.inputs, options)
     pipeline = narrascope.load()
+    if given is not None:
+        # evaluation mode: score exactly the listed mentions, detect nothing else
+        pipeline.get_stage("entities").given_only = True  # type: ignore[attr-defined]
+        items = attach_mentions(items, given)
     report = run_batch(
-        read_inputs(args.inputs, options),
+        items,
         pipeline,
         out=args.out,
         fmt=resolve_format(args.format, args.out),

@@ -6,6 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+# Keys of a document record that are never annotation groups.
+RESERVED_KEYS = frozenset(
+    {"id", "language", "text", "sentences", "explanation", "content_hash", "entities"}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -64,6 +69,64 @@ class Annotation:
 
 
 @dataclass(slots=True)
+class Entity:
+    """A named entity the document talks about, with the role the text casts it in.
+
+    ``mentions`` are every place the entity is named (``Putin``, ``Vladimir Putin``,
+    ``Путина`` grouped together). ``main_role`` is Protagonist, Antagonist or Innocent, or
+    None when the text names the entity without framing it; ``score`` is the calibrated
+    probability of that role (of "no role" when ``main_role`` is None). ``fine_roles`` are
+    Annotations whose ``parent`` is the main role. ``evidence`` holds the sentences that
+    frame the entity most, best first.
+    """
+
+    name: str
+    mentions: list[Span] = field(default_factory=list)
+    main_role: str | None = None
+    score: float = 0.0
+    fine_roles: list[Annotation] = field(default_factory=list)
+    evidence: list[Span] = field(default_factory=list)
+    evidence_scores: list[float] = field(default_factory=list)
+    kind: str | None = None
+
+    @property
+    def framed(self) -> bool:
+        return self.main_role is not None
+
+    @property
+    def fine_labels(self) -> list[str]:
+        return [a.label for a in self.fine_roles]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "main_role": self.main_role,
+            "score": round(float(self.score), 4),
+            "fine_roles": [a.to_dict() for a in self.fine_roles],
+            "mentions": [m.to_dict() for m in self.mentions],
+            "evidence": [
+                {**span.to_dict(), "score": round(float(score), 4)}
+                for span, score in zip(self.evidence, self.evidence_scores, strict=False)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entity:
+        evidence = data.get("evidence", [])
+        return cls(
+            name=str(data.get("name", "")),
+            mentions=[Span.from_dict(m) for m in data.get("mentions", [])],
+            main_role=data.get("main_role"),
+            score=float(data.get("score", 0.0)),
+            fine_roles=[Annotation.from_dict(a) for a in data.get("fine_roles", [])],
+            evidence=[Span.from_dict(e) for e in evidence],
+            evidence_scores=[float(e.get("score", 0.0)) for e in evidence],
+            kind=data.get("kind"),
+        )
+
+
+@dataclass(slots=True)
 class Document:
     """A text plus everything the pipeline learned about it.
 
@@ -79,6 +142,7 @@ class Document:
     sentences: list[Span] = field(default_factory=list)
     groups: dict[str, list[Annotation]] = field(default_factory=dict)
     explanation: str | None = None
+    entities: list[Entity] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:
@@ -108,12 +172,13 @@ class Document:
         for name, group in self.groups.items():
             out[name] = [a.to_dict() for a in group]
         out["explanation"] = self.explanation
+        out["entities"] = [e.to_dict() for e in self.entities]
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         text = data.get("text", "")
-        reserved = {"id", "language", "text", "sentences", "explanation", "content_hash"}
+        reserved = RESERVED_KEYS
         groups = {
             name: [Annotation.from_dict(a) for a in value]
             for name, value in data.items()
@@ -131,4 +196,5 @@ class Document:
             sentences=sentences,
             groups=groups,
             explanation=data.get("explanation"),
+            entities=[Entity.from_dict(e) for e in data.get("entities") or []],
         )

@@ -1,10 +1,11 @@
 """Writers that turn analysed documents into files people and scorers read.
 
 Formats: ``jsonl`` (lossless, one ``Document.to_dict()`` per line), ``csv`` (one row per
-document and label), ``semeval-narratives`` (SemEval-2025 Task 10 subtask 2 submission
-lines) and ``html`` (a self-contained report). Every writer takes *records* (the dicts of
-``Document.to_dict()``) and streams them, and can read its own earlier output back into
-records, which is what lets the runner resume a batch into any format.
+document and label), ``semeval-narratives`` and ``semeval-entities`` (SemEval-2025 Task 10
+subtask 2 and subtask 1 submission lines) and ``html`` (a self-contained report). Every
+writer takes *records* (the dicts of ``Document.to_dict()``) and streams them, and can read
+its own earlier output back into records, which is what lets the runner resume a batch into
+any format.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", (".jsonl", ".ndjson"), jsonl.write, jsonl.read),
         Format("csv", (".csv",), table.write, table.read),
         Format("semeval-narratives", (".tsv", ".txt"), semeval.write, semeval.read),
+        Format("semeval-entities", (), semeval.write_entities, semeval.read_entities),
         Format("html", (".html", ".htm"), report.write, report.read),
     )
 }

@@ -11,12 +11,13 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
+from narrascope.doc import RESERVED_KEYS
+
 OTHER = "Other"
 NARRATIVES = "narratives"
 SUBNARRATIVES = "subnarratives"
 
-# Keys of a record that are never annotation groups (mirrors Document.from_dict).
-_RESERVED = {"id", "language", "text", "sentences", "explanation", "content_hash"}
+ENTITIES = "entities"
 
 Record = Mapping[str, Any]
 
@@ -30,7 +31,7 @@ def annotation_groups(record: Record) -> dict[str, list[Mapping[str, Any]]]:
     groups = {
         name: value
         for name, value in record.items()
-        if name not in _RESERVED
+        if name not in RESERVED_KEYS
         and isinstance(value, list)
         and all(isinstance(a, Mapping) and "label" in a for a in value)
     }

@@ -26,6 +26,7 @@ from itertools import pairwise
 from typing import Any, TextIO
 
 from narrascope.export.records import (
+    ENTITIES,
     NARRATIVES,
     OTHER,
     SUBNARRATIVES,
@@ -38,6 +39,7 @@ from narrascope.export.records import (
 RECORD_OPEN = '<script type="application/json" class="ns-record">'
 RECORD_CLOSE = "</script>"
 _INLINE_LINKS = 12  # more document links than this collapse into a <details>
+_ROLE_CLASSES = ("Protagonist", "Antagonist", "Innocent")  # CSS classes r-<role>
 
 _CSS = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 2rem;color:#222}
@@ -54,6 +56,12 @@ details.doc>summary{cursor:pointer}details.doc[open]>summary{margin-bottom:.5rem
 ul.narr{list-style:none;padding-left:0}ul.subs{list-style:none;padding-left:1.5rem;margin:0}
 .text{white-space:pre-wrap;border-top:1px solid #eee;padding-top:.5rem}
 mark{border-radius:.2rem;padding:0 .1rem;color:inherit}
+.ent{border-bottom:.18rem solid;font-weight:600}.role{font-size:.72em;border-radius:.6rem;
+padding:0 .35rem;margin-left:.15rem;vertical-align:.15em;white-space:nowrap;color:#fff}
+.r-Protagonist{border-color:#2e7d32}.role.r-Protagonist{background:#2e7d32}
+.r-Antagonist{border-color:#c62828}.role.r-Antagonist{background:#c62828}
+.r-Innocent{border-color:#1565c0}.role.r-Innocent{background:#1565c0}
+table.entities td{font-size:.92em}
 .controls input{padding:.3rem;width:20rem}.controls button{margin-left:.3rem}
 """
 
@@ -130,9 +138,19 @@ class _Summary:
         default_factory=lambda: {NARRATIVES: {}, SUBNARRATIVES: {}}
     )
     parents: dict[str, str | None] = field(default_factory=dict)
+    # (entity name, main role) → documents casting it so
+    roles: dict[tuple[str, str], _LabelStats] = field(default_factory=dict)
 
     def add(self, record: Record, anchor: str) -> None:
         self.documents += 1
+        for e in record.get(ENTITIES) or []:
+            main = e.get("main_role")
+            if main in _ROLE_CLASSES:
+                stats = self.roles.setdefault((str(e.get("name", "")), main), _LabelStats())
+                if not stats.links or stats.links[-1][0] != anchor:
+                    stats.docs += 1
+                    stats.links.append((anchor, str(record.get("id") or anchor)))
+                stats.score_sum += _score(e)
         language = str(record.get("language") or "?")
         self.languages.add(language)
         for group in (NARRATIVES, SUBNARRATIVES):
@@ -202,8 +220,28 @@ def _summary_table(summary: _Summary) -> str:
     )
 
 
+_TOP_ENTITIES = 30
+
+
+def _roles_table(summary: _Summary) -> str:
+    """The most frequently framed entities of the batch and the roles they get."""
+    if not summary.roles:
+        return ""
+    top = sorted(summary.roles.items(), key=lambda kv: (-kv[1].docs, kv[0]))[:_TOP_ENTITIES]
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td><span class='role r-{main}'>{escape(main)}</span></td>"
+        f"<td class=num>{st.docs}</td><td>{_links(st)}</td></tr>"
+        for (name, main), st in top
+    )
+    return (
+        "<h2>Entities</h2><table class=entities><thead><tr><th>Entity</th><th>Main role</th>"
+        f"<th>Documents</th><th>Links</th></tr></thead><tbody>{rows}</tbody></table>\n"
+    )
+
+
 def _highlighted(record: Record) -> str:
-    """The text with every evidence span marked, in the colour of its (parent) narrative.
+    """The text with every evidence span marked, in the colour of its (parent) narrative,
+    and every mention of a framed entity underlined with a role chip after it.
 
     Spans may overlap (one sentence can support two narratives), so the text is cut at
     every span boundary and each piece is marked by the best annotation covering it, with
@@ -214,28 +252,87 @@ def _highlighted(record: Record) -> str:
     for rank, (group, group_annotations) in enumerate(annotation_groups(record).items()):
         for a in group_annotations:
             for ev in a.get("evidence") or []:
-                start, end = int(ev.get("start", -1)), int(ev.get("end", -1))
-                if not 0 <= start < end <= len(text):
-                    continue
-                if "text" in ev and text[start:end] != ev["text"]:
-                    continue
-                tip = f"{a.get('label', '')} ({_score(a):.2f})"
-                spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
-    if not spans:
+                if _fits(text, ev):
+                    tip = f"{a.get('label', '')} ({_score(a):.2f})"
+                    start, end = int(ev["start"]), int(ev["end"])
+                    spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
+    mentions = _framed_mentions(record, text)
+    if not spans and not mentions:
         return escape(text)
-    cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
+    bounds = [b for s in spans for b in s[:2]] + [b for m in mentions for b in m[:2]]
+    cuts = sorted({0, len(text), *bounds})
     out = []
     for a, b in pairwise(cuts):
-        covering = sorted((s for s in spans if s[0] <= a and s[1] >= b), key=lambda s: s[2])
         piece = escape(text[a:b])
-        if not covering:
-            out.append(piece)
-            continue
-        tip = "; ".join(dict.fromkeys(s[4] for s in covering))
-        out.append(
-            f'<mark style="background:{covering[0][3]}" title="{escape(tip)}">{piece}</mark>'
-        )
+        inside = next((m for m in mentions if m[0] <= a and m[1] >= b), None)
+        if inside is not None:
+            piece = f'<span class="ent r-{inside[2]}" title="{escape(inside[3])}">{piece}</span>'
+        covering = sorted((s for s in spans if s[0] <= a and s[1] >= b), key=lambda s: s[2])
+        if covering:
+            tip = "; ".join(dict.fromkeys(s[4] for s in covering))
+            piece = (
+                f'<mark style="background:{covering[0][3]}" title="{escape(tip)}">{piece}</mark>'
+            )
+        out.append(piece)
+        if inside is not None and inside[1] == b:
+            out.append(f'<span class="role r-{inside[2]}">{escape(inside[4])}</span>')
     return "".join(out)
+
+
+def _fits(text: str, span: Mapping[str, Any]) -> bool:
+    """Whether a span's offsets are inside the text and (when it says) cover its text."""
+    start, end = int(span.get("start", -1)), int(span.get("end", -1))
+    if not 0 <= start < end <= len(text):
+        return False
+    return "text" not in span or text[start:end] == span["text"]
+
+
+def _role_text(entity: Mapping[str, Any]) -> str:
+    fine = [str(a.get("label", "")) for a in entity.get("fine_roles") or []]
+    return f"{entity.get('main_role')}" + (f" · {', '.join(fine)}" if fine else "")
+
+
+def _framed_mentions(record: Record, text: str) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, main role, tooltip, chip text) of every mention of a framed entity."""
+    out = []
+    for e in record.get(ENTITIES) or []:
+        main = str(e.get("main_role") or "")
+        if main not in _ROLE_CLASSES:
+            continue
+        tip = f"{e.get('name', '')}: {_role_text(e)} ({_score(e):.2f})"
+        for m in e.get("mentions") or []:
+            if _fits(text, m):
+                out.append((int(m["start"]), int(m["end"]), main, tip, _role_text(e)))
+    out.sort()
+    # overlapping mentions would nest tags wrongly: keep the first of any overlap
+    kept: list[tuple[int, int, str, str, str]] = []
+    for m in out:
+        if not kept or m[0] >= kept[-1][1]:
+            kept.append(m)
+    return kept
+
+
+def _entity_table(record: Record) -> str:
+    """Who the document casts in which role, with the sentence that does it."""
+    framed = [e for e in record.get(ENTITIES) or [] if e.get("main_role") in _ROLE_CLASSES]
+    if not framed:
+        return ""
+    rows = []
+    for e in sorted(framed, key=lambda e: (str(e.get("main_role")), -_score(e))):
+        main = str(e["main_role"])
+        evidence = (e.get("evidence") or [{}])[0].get("text", "")
+        rows.append(
+            f"<tr><td>{escape(str(e.get('name', '')))}</td>"
+            f'<td><span class="role r-{main}">{escape(_role_text(e))}</span></td>'
+            f"<td class=num>{_score(e):.2f}</td><td class=num>{len(e.get('mentions') or [])}</td>"
+            f"<td>{escape(str(evidence))}</td></tr>"
+        )
+    return (
+        "<table class=entities><thead><tr><th>Entity</th><th>Role</th><th>Score</th>"
+        "<th>Mentions</th><th>Evidence</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
 
 
 def _embedded(record: Record) -> str:
@@ -253,6 +350,7 @@ def _document(record: Record, anchor: str) -> str:
     narratives = sorted(groups.get(NARRATIVES, []), key=lambda a: -_score(a))
     subnarratives = groups.get(SUBNARRATIVES, [])
     labels = [str(a.get("label", "")) for anns in groups.values() for a in anns]
+    labels += [str(e.get("name", "")) for e in record.get(ENTITIES) or [] if e.get("main_role")]
     search = " ".join([doc_id, *labels]).lower()
     head_chips = "".join(_chip(NARRATIVES, a) for a in narratives)
     meta = []
@@ -294,7 +392,7 @@ def _document(record: Record, anchor: str) -> str:
         f'<span class="lang">{escape(str(record.get("language") or "?"))}</span>'
         f"{head_chips}</summary>\n"
         f'<div class="meta">{" · ".join(meta)}</div>'
-        f"<ul class=narr>{''.join(items)}</ul>{others}"
+        f"<ul class=narr>{''.join(items)}</ul>{others}{_entity_table(record)}"
         + (f'<p class="explanation">{escape(str(explanation))}</p>' if explanation else "")
         + f'<div class="text">{_highlighted(record)}</div>\n'
         + _embedded(record)
@@ -324,7 +422,8 @@ def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope rep
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
             f"languages: {escape(langs)} · generated {generated}</p>\n"
-            f"<h2>Narratives</h2>{_summary_table(summary)}\n<h2>Documents</h2>\n"
+            f"<h2>Narratives</h2>{_summary_table(summary)}\n{_roles_table(summary)}"
+            "<h2>Documents</h2>\n"
             '<p class="controls"><input id="filter" type="search" '
             'placeholder="Filter documents by id or label"><button id="expand-all">'
             'Expand all</button><button id="collapse-all">Collapse all</button></p>\n'

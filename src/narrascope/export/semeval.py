@@ -1,7 +1,9 @@
-"""The SemEval-2025 Task 10 subtask 2 submission format, so results can be scored officially.
+"""SemEval-2025 Task 10 submission formats, so results can be scored officially.
 
-One line per document, no header: ``id<TAB>narratives<TAB>sub-narratives``, lists joined
-by ``;``. A document with no narrative is ``id<TAB>Other<TAB>Other``.
+Subtask 2 (``semeval-narratives``): one line per document, no header:
+``id<TAB>narratives<TAB>sub-narratives``, lists joined by ``;``; a document with no
+narrative is ``id<TAB>Other<TAB>Other``. Subtask 1 (``semeval-entities``): one line per
+entity mention, see :func:`entity_lines`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from narrascope.export.records import (
+    ENTITIES,
     NARRATIVES,
     OTHER,
     SUBNARRATIVES,
@@ -76,3 +79,64 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             parent = max(parents, key=len) if parents else None
             record[SUBNARRATIVES].append({"label": sub, "parent": parent})
         yield record
+
+
+# --- subtask 1: entity framing ---------------------------------------------------------------
+
+
+def entity_lines(record: Record) -> Iterator[str]:
+    """Submission lines of one record: one per mention of every framed entity.
+
+    ``<id><TAB><mention><TAB><start><TAB><end><TAB><main role><TAB><fine role>...`` with
+    the release's inclusive end offset. Entities without a role are not framed, so they
+    have no line (with ``--mentions`` every given mention gets a role).
+    """
+    doc_id = _clean(record.get("id", ""))
+    rows = []
+    for entity in record.get(ENTITIES) or []:
+        main = entity.get("main_role")
+        if not main:
+            continue
+        fine = [_clean(a["label"]) for a in entity.get("fine_roles") or []]
+        for m in entity.get("mentions") or []:
+            rows.append((int(m["start"]), int(m["end"]), _clean(m.get("text", "")), main, fine))
+    for start, end, text, main, fine in sorted(rows, key=lambda r: (r[0], r[1])):
+        yield "\t".join([doc_id, text, str(start), str(end - 1), main, *fine])
+
+
+def write_entities(records: Iterable[Record], fh: TextIO) -> int:
+    """Write the subtask-1 lines of every record; returns how many records were written."""
+    n = 0
+    for record in records:
+        for text in entity_lines(record):
+            fh.write(text + "\n")
+        n += 1
+    return n
+
+
+def read_entities(fh: TextIO) -> Iterator[dict[str, Any]]:
+    """Rebuild records (one entity per mention line) from an earlier subtask-1 output.
+
+    A document with no framed mention left no line, so a resumed run analyses it again;
+    that costs time, never correctness.
+    """
+    current: dict[str, Any] | None = None
+    for raw in fh:
+        parts = raw.rstrip("\r\n").split("\t")
+        if len(parts) < 5 or not parts[0]:
+            continue
+        doc_id, text, start, end, main, *fine = parts
+        if current is None or current["id"] != doc_id:
+            if current is not None:
+                yield current
+            current = {"id": doc_id, ENTITIES: []}
+        current[ENTITIES].append(
+            {
+                "name": text,
+                "main_role": main,
+                "fine_roles": [{"label": f, "parent": main} for f in fine if f],
+                "mentions": [{"start": int(start), "end": int(end) + 1, "text": text}],
+            }
+        )
+    if current is not None:
+        yield current

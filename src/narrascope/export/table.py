@@ -1,19 +1,21 @@
 """CSV: one row per document and label, for spreadsheets and pandas.
 
-Rows are long-format (id, level, label, score, best evidence) so a fact-checker can
-filter by label without parsing nested JSON. Cells are untrusted text: any cell that a
-spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is prefixed with ``'``
-(OWASP's advice against CSV injection); :func:`read` removes the prefix again.
+Rows are long-format (id, level, label, score, best evidence) so a fact-checker can filter
+by label without parsing nested JSON. A framed entity is one row too: level ``entity``, its
+name in ``entity``, the main role as label, fine roles joined by ``;``. Cells are untrusted
+text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
+prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
+again.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from typing import Any, TextIO
 
-from narrascope.export.records import Record, annotation_groups
+from narrascope.export.records import ENTITIES, Record, annotation_groups
 
 COLUMNS = [
     "id",
@@ -23,6 +25,8 @@ COLUMNS = [
     "level",
     "label",
     "parent",
+    "entity",
+    "fine_roles",
     "score",
     "evidence",
     "evidence_start",
@@ -48,28 +52,44 @@ def _uncell(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
+def _tail(a: Mapping[str, Any]) -> list[str]:
+    """score and best-evidence cells of an annotation or entity."""
+    evidence = a.get("evidence") or []
+    best = evidence[0] if evidence else {}
+    score = a.get("score")
+    return [
+        "" if score is None else f"{float(score):.4f}",
+        _cell(best.get("text")),
+        str(best.get("start", "")),
+        str(best.get("end", "")),
+    ]
+
+
 def _rows(record: Record) -> Iterator[list[str]]:
     head = [_cell(record.get(k)) for k in ("id", "language", "source", "date")]
     found = False
     for group, group_annotations in annotation_groups(record).items():
         for a in group_annotations:
             found = True
-            evidence = a.get("evidence") or []
-            best = evidence[0] if evidence else {}
-            score = a.get("score")
-            yield [
-                *head,
-                LEVELS.get(group, group),
-                _cell(a.get("label")),
-                _cell(a.get("parent")),
-                "" if score is None else f"{float(score):.4f}",
-                _cell(best.get("text")),
-                str(best.get("start", "")),
-                str(best.get("end", "")),
-            ]
+            level = LEVELS.get(group, group)
+            yield [*head, level, _cell(a.get("label")), _cell(a.get("parent")), "", "", *_tail(a)]
+    for e in record.get(ENTITIES) or []:
+        if not e.get("main_role"):
+            continue
+        found = True
+        fine = ";".join(str(a.get("label")) for a in e.get("fine_roles") or [])
+        yield [
+            *head,
+            "entity",
+            _cell(e["main_role"]),
+            "",
+            _cell(e.get("name")),
+            _cell(fine),
+            *_tail(e),
+        ]
     if not found:
         # A document with no label still gets a row, so every analysed id is in the file.
-        yield [*head, "", "", "", "", "", "", ""]
+        yield [*head, *[""] * (len(COLUMNS) - len(head))]
 
 
 def write(records: Iterable[Record], fh: TextIO) -> int:
@@ -96,19 +116,38 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             level = row.get("level") or ""
             if not level:
                 continue
+            if level == "entity":
+                record.setdefault(ENTITIES, []).append(_entity_from_row(row))
+                continue
             annotation: dict[str, Any] = {"label": _uncell(row.get("label") or "")}
             if row.get("score"):
                 annotation["score"] = float(row["score"])
             if row.get("parent"):
                 annotation["parent"] = _uncell(row["parent"])
-            annotation["evidence"] = []
-            if row.get("evidence_start"):
-                annotation["evidence"].append(
-                    {
-                        "start": int(row["evidence_start"]),
-                        "end": int(row["evidence_end"]),
-                        "text": _uncell(row.get("evidence") or ""),
-                    }
-                )
+            annotation["evidence"] = _evidence_from_row(row)
             record.setdefault(_GROUPS.get(level, level), []).append(annotation)
         yield record
+
+
+def _evidence_from_row(row: Mapping[str, str]) -> list[dict[str, Any]]:
+    if not row.get("evidence_start"):
+        return []
+    return [
+        {
+            "start": int(row["evidence_start"]),
+            "end": int(row["evidence_end"]),
+            "text": _uncell(row.get("evidence") or ""),
+        }
+    ]
+
+
+def _entity_from_row(row: Mapping[str, str]) -> dict[str, Any]:
+    main = _uncell(row.get("label") or "")
+    fine = [f for f in _uncell(row.get("fine_roles") or "").split(";") if f]
+    return {
+        "name": _uncell(row.get("entity") or ""),
+        "main_role": main,
+        "score": float(row["score"]) if row.get("score") else 0.0,
+        "fine_roles": [{"label": f, "parent": main} for f in fine],
+        "evidence": _evidence_from_row(row),
+    }

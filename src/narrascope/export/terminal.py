@@ -11,6 +11,7 @@ from narrascope.doc import Annotation, Document
 from narrascope.export.records import OTHER
 
 _MAX_NARRATIVES = 5
+_MAX_ENTITIES = 6
 _EVIDENCE_WIDTH = 160
 # Control characters (C0, DEL, C1) in untrusted text could drive the terminal (ANSI escapes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -66,6 +67,18 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
             textwrap.wrap(
                 f"Evidence: “{short}”", width, subsequent_indent="  ", initial_indent="  "
             )
+        )
+    framed = sorted((e for e in doc.entities if e.framed), key=lambda e: -e.score)
+    if framed:
+        cast = "; ".join(
+            f"{_clean(e.name)}: {e.main_role}"
+            + (f" ({', '.join(e.fine_labels)})" if e.fine_labels else "")
+            + f" {e.score:.2f}"
+            for e in framed[:_MAX_ENTITIES]
+        )
+        more = f"; … {len(framed) - _MAX_ENTITIES} more" if len(framed) > _MAX_ENTITIES else ""
+        lines.extend(
+            textwrap.wrap(f"Cast: {cast}{more}", width, initial_indent="  ", subsequent_indent="  ")
         )
     if doc.explanation:
         lines.extend(
