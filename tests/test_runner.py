@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from narrascope.doc import Annotation, Document, Span
+from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.errors import InputError, ModelError
 from narrascope.export import FORMATS, Format, get_format
 from narrascope.pipeline import Pipeline
@@ -26,6 +26,8 @@ PUPPET = f"{DISCREDIT}: Ukraine is a puppet of the West"
 BLAME = "URW: Blaming the war on others rather than the invader"
 KEYWORDS = {"puppet": (DISCREDIT, PUPPET), "provoked": (BLAME, None)}
 ALL_FORMATS = list(FORMATS)
+# formats from which a resumed run can tell every finished document
+RESUMABLE = [name for name, f in FORMATS.items() if f.lists_every_document]
 
 
 class KeywordStage:
@@ -53,6 +55,10 @@ class KeywordStage:
                         subs.append(Annotation(sub, 0.7, hits[:1], [0.7], parent=label))
             if not narratives:
                 narratives.append(Annotation("Other", 0.95))
+            at = doc.text.find("NATO")
+            if at >= 0:
+                mention = Span.of(doc.text, at, at + 4)
+                doc.entities = [Entity("NATO", [mention], "Antagonist", 0.8)]
         return docs
 
 
@@ -206,7 +212,7 @@ def test_a_model_error_stops_the_run_but_keeps_finished_batches(tmp_path: Path) 
 # --- kill and resume -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ALL_FORMATS)
+@pytest.mark.parametrize("fmt", RESUMABLE)
 @pytest.mark.parametrize("death", [KeyboardInterrupt(), SystemExit(1)], ids=["ctrl-c", "exit"])
 def test_killed_run_resumes_without_redoing_finished_documents(
     tmp_path: Path, fmt: str, death: BaseException
@@ -226,7 +232,7 @@ def test_killed_run_resumes_without_redoing_finished_documents(
     assert not journal_path(out).exists()
 
 
-@pytest.mark.parametrize("fmt", ALL_FORMATS)
+@pytest.mark.parametrize("fmt", RESUMABLE)
 def test_resume_after_a_complete_run_skips_everything(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"out.{fmt}"
     run(make_docs(3), out, fmt)
@@ -237,13 +243,25 @@ def test_resume_after_a_complete_run_skips_everything(tmp_path: Path, fmt: str) 
     assert ids_in(out, fmt) == before
 
 
-@pytest.mark.parametrize("fmt", ALL_FORMATS)
+@pytest.mark.parametrize("fmt", RESUMABLE)
 def test_resume_adds_new_documents_to_an_existing_output(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"out.{fmt}"
     run(make_docs(2), out, fmt)
     _, stage = run(make_docs(5), out, fmt, resume=True)
     assert stage.seen == ["doc2", "doc3", "doc4"]
     assert ids_in(out, fmt) == [f"doc{i}" for i in range(5)]
+
+
+def test_resumed_entity_lines_are_complete_and_never_repeated(tmp_path: Path) -> None:
+    # documents without a framed entity leave no line, so resume re-analyses only those
+    out = tmp_path / "out.tsv"
+    run(make_docs(3), out, "semeval-entities")
+    before = out.read_text(encoding="utf-8")
+    assert before.splitlines() == ["doc1\tNATO\t0\t3\tAntagonist"]
+    report, stage = run(make_docs(6), out, "semeval-entities", resume=True)
+    assert "doc1" not in stage.seen and report.skipped == 1
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == ["doc1\tNATO\t0\t3\tAntagonist", "doc4\tNATO\t0\t3\tAntagonist"]
 
 
 def test_resume_tolerates_a_truncated_last_journal_line(tmp_path: Path) -> None:

