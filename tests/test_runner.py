@@ -138,6 +138,7 @@ def test_csv_and_html_outputs(tmp_path: Path) -> None:
         ("doc0", "narrative", DISCREDIT),
         ("doc0", "subnarrative", PUPPET),
         ("doc1", "narrative", BLAME),
+        ("doc1", "entity", "Antagonist"),
         ("doc2", "narrative", "Other"),
     ]
     run(make_docs(3), tmp_path / "out.html", "html")
