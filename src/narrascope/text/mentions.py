@@ -10,9 +10,11 @@ Backends load on first use of their language: importing spaCy alone costs about 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import threading
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -39,6 +41,9 @@ SPACY_KINDS = {
 }
 # Languages served by a packaged model by default; the CRF serves the rest.
 PACKAGED = {"en": "spacy", "ru": "natasha"}
+# The CRF for every language: about 15x faster than spaCy/natasha and a second to load
+# less, for 1-2 points less overlap recall on en/ru (docs/benchmarks.md).
+FAST: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +125,11 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _word_features(word: str) -> dict[str, Any]:
+    """Features of a word alone; cached, since names and function words repeat a lot."""
     low = word.lower()
-    feats: dict[str, Any] = {
+    return {
         "w": low,
         "sh": _shape(word),
         "sc": _script(word[0]),
@@ -131,9 +138,8 @@ def _word_features(word: str) -> dict[str, Any]:
         "s2": low[-2:],
         "s3": low[-3:],
         "s4": low[-4:],
-        "len": min(len(word), 8),
+        "len": str(min(len(word), 8)),  # a category: numbers are weights to crfsuite
     }
-    return feats
 
 
 class Gazetteer:
@@ -231,23 +237,40 @@ def decode_bio(labels: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[
 class MentionTagger:
     """The CRF tagger plus its gazetteer; saved as ``tagger.crfsuite`` + ``meta.json``."""
 
-    def __init__(self, model_file: str | Path, gazetteer: Gazetteer) -> None:
+    def __init__(
+        self, model_file: str | Path, gazetteer: Gazetteer, threshold: float = 0.5
+    ) -> None:
         import pycrfsuite
 
         self.gazetteer = gazetteer
+        self.threshold = threshold
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_file))
+        self._labels = set(self._tagger.labels())
         self._lock = threading.Lock()  # a crfsuite Tagger is not thread-safe
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Entity character spans found in ``text``."""
+    def spans(self, text: str, threshold: float | None = None) -> list[tuple[int, int]]:
+        """Entity character spans found in ``text``.
+
+        A token is inside an entity when its marginal P(B) + P(I) reaches ``threshold``
+        (default: the artefact's, chosen in CV). Below 0.5 this finds more names than the
+        best label path: the training spans leave many names unlabelled, so the CRF is
+        too shy of them.
+        """
+        cut = self.threshold if threshold is None else threshold
         tokens = tokenize(text)
         out: list[tuple[int, int]] = []
         for seq in sequences(text, tokens):
             spans = [tokens[i] for i in seq]
             feats = sequence_features(text, spans, self.gazetteer)
+            labels: list[str] = []
             with self._lock:
-                labels = self._tagger.tag(feats)
+                self._tagger.set(feats)
+                for t in range(len(spans)):
+                    pb, pi = (
+                        self._tagger.marginal(y, t) if y in self._labels else 0.0 for y in "BI"
+                    )
+                    labels.append("O" if pb + pi < cut else "B" if pb >= pi else "I")
             out.extend(decode_bio(labels, spans))
         return out
 
@@ -297,7 +320,8 @@ class MentionTagger:
             )
         gaz = meta["gazetteer"]
         counts = {tuple(p.split(" ")): int(c) for p, c in gaz["phrases"]}
-        return cls(root / CRF_FILE, Gazetteer(counts, gaz["min_docs"]))
+        threshold = float(meta.get("settings", {}).get("threshold", 0.5))
+        return cls(root / CRF_FILE, Gazetteer(counts, gaz["min_docs"]), threshold)
 
 
 def default_model_path() -> Path:
@@ -362,7 +386,9 @@ class _NatashaBackend:
                 E_MODEL_MISSING, "Russian NER needs the package natasha (pip install narrascope)"
             ) from exc
         self.ner = NewsNERTagger(NewsEmbedding())
-        self.vocab = MorphVocab()
+        with warnings.catch_warnings():  # pymorphy2 imports the deprecated pkg_resources
+            warnings.simplefilter("ignore", UserWarning)
+            self.vocab = MorphVocab()
         self._lemmas: dict[str, str] = {}
 
     def _lemma(self, word: str) -> str:
@@ -424,7 +450,8 @@ class MentionDetector:
 
     ``backends`` maps a language to ``"spacy"``, ``"natasha"``, ``"crf"`` or a
     ``"+"``-joined union such as ``"spacy+crf"`` (the first backend wins overlaps);
-    languages not listed use the CRF. ``model_path`` overrides the shipped CRF artefact.
+    languages not listed use the CRF (``backends=FAST``: the CRF everywhere).
+    ``model_path`` overrides the shipped CRF artefact.
     """
 
     def __init__(
