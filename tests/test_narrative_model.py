@@ -149,7 +149,7 @@ def test_stage_annotates_with_evidence(fitted: NarrativeClassifier) -> None:
 
 
 def test_weighted_dual_solve_matches_duplicated_rows() -> None:
-    from narrascope.models.narratives import _weighted_dual_solve
+    from narrascope.models.linear import weighted_dual_solve as _weighted_dual_solve
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(6, 4))

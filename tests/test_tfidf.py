@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from narrascope.models.tfidf import FixedTfidf
+from narrascope.models.tfidf import TOKEN_PATTERN_INDIC, FixedTfidf
 
 TEXTS = [
     "NATO provoked the war; the West wants Russia destroyed!  Kyiv obeys Washington.",
@@ -40,3 +40,15 @@ def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
 def test_rejects_unknown_analyzer() -> None:
     with pytest.raises(ValueError, match="analyzer"):
         FixedTfidf("char", (1, 2), ["a"], [1.0])
+
+
+def test_indic_token_pattern_matches_scikit_learn() -> None:
+    kwargs = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
+    fitted = TfidfVectorizer(token_pattern=TOKEN_PATTERN_INDIC, **kwargs).fit(TEXTS[:4])
+    assert "रूस" in TfidfVectorizer(token_pattern=TOKEN_PATTERN_INDIC).fit(["रूस ने"]).vocabulary_
+    vocabulary = sorted(fitted.vocabulary_, key=fitted.vocabulary_.get)
+    ours = FixedTfidf("word", (1, 2), vocabulary, fitted.idf_, TOKEN_PATTERN_INDIC)
+    np.testing.assert_allclose(
+        ours.transform(TEXTS).toarray(), fitted.transform(TEXTS).toarray(), atol=1e-6
+    )
+    assert "युद्ध" in fitted.vocabulary_  # whole Devanagari words, not fragments

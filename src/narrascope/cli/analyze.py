@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="score exactly these entity mentions (SemEval subtask-1 entity-mentions file: "
         "id, mention, start, end inclusive) instead of detecting entities",
     )
+    p.add_argument(
+        "--entity-detector",
+        choices=("crf", "packaged"),
+        default="crf",
+        help="crf: our tagger for every language (fast; trained on the annotations and on "
+        "spaCy/natasha output); packaged: spaCy for English, natasha for Russian (slower)",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -81,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
     given = read_mentions_file(args.mentions) if args.mentions is not None else None
     items = read_inputs(args.inputs, options)
     pipeline = narrascope.load()
+    if args.entity_detector != "crf":
+        from narrascope.stages.entities import DETECTORS
+        from narrascope.text.mentions import MentionDetector
+
+        stage = pipeline.get_stage("entities")
+        stage.detector = MentionDetector(backends=DETECTORS[args.entity_detector])  # type: ignore[attr-defined]
     if given is not None:
         # evaluation mode: score exactly the listed mentions, detect nothing else
         pipeline.get_stage("entities").given_only = True  # type: ignore[attr-defined]

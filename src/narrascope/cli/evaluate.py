@@ -1,14 +1,17 @@
-"""``narrascope eval narratives``: cross-validated scores with the official metric."""
+"""``narrascope eval narratives|entities|mentions``: cross-validated scores with the
+official metrics (CV on the given data only)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from narrascope.cli.train import TASKS
+
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="cross-validate a model on labelled data")
-    p.add_argument("task", choices=("narratives",))
+    p.add_argument("task", choices=TASKS)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
@@ -16,8 +19,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from narrascope.training import evaluate_narratives, format_cv_table
+    if args.task == "entities":
+        from narrascope.training.entities import evaluate_entities, format_entity_table
 
-    result = evaluate_narratives(args.data, folds=args.folds, seed=args.seed)
-    print(format_cv_table(result))
+        print(format_entity_table(evaluate_entities(args.data, folds=args.folds, seed=args.seed)))
+    elif args.task == "mentions":
+        from narrascope.training.mentions import evaluate_mentions, format_mention_table
+
+        print(format_mention_table(evaluate_mentions(args.data, args.folds, seed=args.seed)))
+    else:
+        from narrascope.training import evaluate_narratives, format_cv_table
+
+        result = evaluate_narratives(args.data, folds=args.folds, seed=args.seed)
+        print(format_cv_table(result))
     return 0

@@ -1,14 +1,21 @@
-"""``narrascope train narratives``: retrain the bundled model from the organisers' layout."""
+"""``narrascope train narratives|entities|mentions``: retrain a bundled model from the
+organisers' release layout."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+TASKS = ("narratives", "entities", "mentions")
+
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="train a model from the shared-task data")
-    p.add_argument("task", choices=("narratives",))
+    p.add_argument(
+        "task",
+        choices=TASKS,
+        help="narratives (subtask 2), entities (subtask 1 roles) or mentions (entity detector)",
+    )
     p.add_argument(
         "--data",
         type=Path,
@@ -21,16 +28,37 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         default=None,
         help="artefact folder (default: the one the package loads)",
     )
-    p.add_argument("--folds", type=int, default=5, help="CV folds used to tune thresholds")
+    p.add_argument("--folds", type=int, default=5, help="CV folds (scores in the manifest)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
+    if args.task == "entities":
+        from narrascope.stages.entities import default_model_path
+        from narrascope.training.entities import train_entities
 
-    out = args.out or default_artefact_dir("narratives")
-    manifest = train_narratives(args.data, out, folds=args.folds, seed=args.seed)
-    print(format_cv_table(manifest["cv"]))
+        out = args.out or default_model_path()
+        train_entities(args.data, out, folds=args.folds, seed=args.seed)
+    elif args.task == "mentions":
+        from narrascope.text.mentions import default_model_path as mentions_path
+        from narrascope.training.mentions import (
+            evaluate_mentions,
+            format_mention_table,
+            train_mention_tagger,
+        )
+
+        out = args.out or mentions_path()
+        cv = None
+        if args.folds > 1:
+            cv = evaluate_mentions(args.data, args.folds, seed=args.seed, packaged=False)
+            print(format_mention_table(cv))
+        train_mention_tagger(args.data, out, cv=cv)
+    else:
+        from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
+
+        out = args.out or default_artefact_dir("narratives")
+        manifest = train_narratives(args.data, out, folds=args.folds, seed=args.seed)
+        print(format_cv_table(manifest["cv"]))
     print(f"model written to {out}")
     return 0

@@ -24,14 +24,11 @@ Artefacts are a directory of JSON and ``.npz`` files (no pickle).
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
-import platform
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import version as _package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +36,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+from narrascope.models.artefact import read_artefact, write_artefact
+from narrascope.models.linear import (
+    dequantise,
+    fit_vectorizer,
+    plain_kfold,
+    platt,
+    quantise,
+    sigmoid,
+    weighted_dual_solve,
+)
 from narrascope.models.tfidf import FixedTfidf
 
 if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
@@ -89,24 +96,6 @@ class NarrativeConfig:
     explanation_weight: float = 0.3
     explanation_embedding: bool = False
     seed: int = 0
-
-
-def _fit_vectorizer(
-    analyzer: str, ngrams: tuple[int, int], min_df: int, max_df: float, max_features: int
-) -> TfidfVectorizer:
-    """A vectorizer producing un-normalised tf-idf (normalised after vocabulary pruning)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(
-        analyzer=analyzer,
-        norm=None,
-        ngram_range=tuple(ngrams),
-        min_df=min_df,
-        max_df=max_df,
-        max_features=max_features,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
 
 
 def _fixed_vectorizer(
@@ -223,37 +212,6 @@ def _emb_block(
         )
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     return (weight * centred / np.maximum(norms, 1e-9)).astype(np.float32)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-
-
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """1-D logistic fit of ``y ~ sigmoid(a*s + b)`` by Newton steps (tiny, dependency-free)."""
-    n_pos = float(y.sum())
-    n = float(len(y))
-    if n_pos == 0:
-        return 0.0, -8.0
-    # Platt's smoothed targets avoid infinite slopes on separable data.
-    t = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1.0 / (n - n_pos + 2))
-    a, b = 1.0, float(np.log((n_pos + 1) / (n - n_pos + 1)))
-    s = scores.astype(np.float64)
-    for _ in range(50):
-        p = _sigmoid(a * s + b)
-        g = p - t
-        w = np.maximum(p * (1 - p), 1e-9)
-        h11, h12, h22 = (w * s * s).sum() + 1e-6, (w * s).sum(), w.sum() + 1e-6
-        g1, g2 = (g * s).sum(), g.sum()
-        det = h11 * h22 - h12 * h12
-        if det <= 0:
-            break
-        da = (h22 * g1 - h12 * g2) / det
-        db = (h11 * g2 - h12 * g1) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-8:
-            break
-    return float(a), float(b)
 
 
 def expected_f1_topk(probs: np.ndarray, max_k: int) -> np.ndarray:
@@ -446,7 +404,7 @@ class NarrativeClassifier:
         coefficients already include them, so the primal weights are ``x.T @ a``.
         """
         k = (x @ x.T).toarray().astype(np.float64)
-        a, mu = _weighted_dual_solve(k, y, sw, self.config.alpha)
+        a, mu = weighted_dual_solve(k, y, sw, self.config.alpha)
         return a, mu, k
 
     def _internal_oof(
@@ -476,14 +434,14 @@ class NarrativeClassifier:
                 np.zeros(n), strat
             )
             if counts.min() >= folds
-            else _plain_kfold(n, folds, self.config.seed)
+            else plain_kfold(n, folds, self.config.seed)
         )
         for tr, te in splitter:
             in_tr = np.zeros(n, dtype=bool)
             in_tr[tr] = True
             rows = np.concatenate([tr, n + np.flatnonzero(in_tr[aux_of])]).astype(int)
             w = None if sw is None else sw[rows]
-            a, mu = _weighted_dual_solve(k[np.ix_(rows, rows)], y[rows], w, self.config.alpha)
+            a, mu = weighted_dual_solve(k[np.ix_(rows, rows)], y[rows], w, self.config.alpha)
             oof[te] = k[np.ix_(te, rows)] @ a + mu
         return oof
 
@@ -514,8 +472,8 @@ class NarrativeClassifier:
         y = self._targets(label_sets)
         langs = sorted({lang for lang in languages if lang})
         # Stage 1: full vocabulary, to find the features that matter.
-        wv = _fit_vectorizer("word", c.word_ngrams, c.min_df_word, c.max_df, c.max_features_word)
-        cv = _fit_vectorizer("char_wb", c.char_ngrams, c.min_df_char, c.max_df, c.max_features_char)
+        wv = fit_vectorizer("word", c.word_ngrams, c.min_df_word, c.max_df, c.max_features_word)
+        cv = fit_vectorizer("char_wb", c.char_ngrams, c.min_df_char, c.max_df, c.max_features_char)
         if len(texts) < 2 * max(c.min_df_word, c.min_df_char):  # tiny corpora (tests)
             wv.set_params(min_df=1, max_df=1.0)
             cv.set_params(min_df=1, max_df=1.0)
@@ -570,12 +528,12 @@ class NarrativeClassifier:
         x = _stack(w_raw, c_raw, lang_block, emb_block)
         a, mu, k = self._dual_ridge(x, y, sw)
         # Quantised exactly as saved, so CV measures the model that ships.
-        coef = _dequantise(_quantise(np.asarray(x.T @ a, dtype=np.float32)))
+        coef = dequantise(quantise(np.asarray(x.T @ a, dtype=np.float32)))
         oof = self._internal_oof(k, y, languages, sw, aux_of)
         pa = np.zeros(y.shape[1])
         pb = np.zeros(y.shape[1])
         for j in range(y.shape[1]):
-            pa[j], pb[j] = _platt(oof[:, j], y[:n_doc, j])
+            pa[j], pb[j] = platt(oof[:, j], y[:n_doc, j])
         self._w = _Weights(
             word_vocab=word_vocab,
             word_idf=word_idf,
@@ -655,7 +613,7 @@ class NarrativeClassifier:
         """Calibrated per-label probabilities, shape ``(n_docs, len(labels_))``."""
         w = self._require()
         s = self.decision_function(texts, languages)
-        return _sigmoid(s * w.platt_a + w.platt_b).astype(np.float32)
+        return sigmoid(s * w.platt_a + w.platt_b).astype(np.float32)
 
     def decide(self, probs: np.ndarray) -> list[tuple[list[str], list[str]]]:
         """Turn probabilities into (narratives, sub-narratives) sets.
@@ -734,16 +692,12 @@ class NarrativeClassifier:
             list(sentences), [language] * len(sentences), wv, cv, w.languages, with_embeddings=False
         )
         s = np.asarray(x @ w.coef[: x.shape[1], idx]) + w.intercept[idx]
-        return _sigmoid(s * w.platt_a[idx] + w.platt_b[idx]).astype(np.float32)
+        return sigmoid(s * w.platt_a[idx] + w.platt_b[idx]).astype(np.float32)
 
     # ------------------------------------------------------------- save / load
     def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
         """Write config.json, meta.json, vocab.json and weights.npz into directory ``path``."""
-        import sklearn
-
         w = self._require()
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
         config = {
             "format": ARTEFACT_FORMAT,
             "class": "NarrativeClassifier",
@@ -752,75 +706,35 @@ class NarrativeClassifier:
             "fine_labels": self.fine_labels_,
             "languages": w.languages,
         }
-        full_meta = {
-            **self.meta,
-            **(meta or {}),
-            "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "versions": {
-                "narrascope": _narrascope_version(),
-                "numpy": np.__version__,
-                "scipy": __import__("scipy").__version__,
-                "scikit-learn": sklearn.__version__,
-                "python": platform.python_version(),
-            },
-        }
-        (out / "config.json").write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
-        (out / "meta.json").write_text(json.dumps(full_meta, indent=1, ensure_ascii=False) + "\n")
-        vocab = {"word": w.word_vocab, "char": w.char_vocab}
-        (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
-        np.savez_compressed(
-            out / "weights.npz",
-            word_idf=w.word_idf.astype(np.float32),
-            char_idf=w.char_idf.astype(np.float32),
-            **_quantise(w.coef),
-            intercept=w.intercept.astype(np.float32),
-            platt_a=w.platt_a.astype(np.float32),
-            platt_b=w.platt_b.astype(np.float32),
+        arrays = {
+            "word_idf": w.word_idf.astype(np.float32),
+            "char_idf": w.char_idf.astype(np.float32),
+            **quantise(w.coef),
+            "intercept": w.intercept.astype(np.float32),
+            "platt_a": w.platt_a.astype(np.float32),
+            "platt_b": w.platt_b.astype(np.float32),
             **w.extra,
-        )
-        return out
+        }
+        vocab = {"word": w.word_vocab, "char": w.char_vocab}
+        return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> NarrativeClassifier:
         """Rebuild a classifier from a directory written by :meth:`save`."""
         root = Path(path)
-        needed = ["config.json", "meta.json", "vocab.json", "weights.npz"]
-        missing = [n for n in needed if not (root / n).is_file()]
-        if missing:
-            raise ModelError(
-                E_MODEL_MISSING,
-                f"narrative model artefact at {root} is missing {', '.join(missing)}; "
-                "train one with `narrascope train-narratives` or reinstall narrascope",
-            )
-        try:
-            config = json.loads((root / "config.json").read_text())
-            meta = json.loads((root / "meta.json").read_text())
-            vocab = json.loads((root / "vocab.json").read_text())
-            arrays = np.load(root / "weights.npz", allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            msg = f"narrative model artefact at {root} is unreadable: {exc}"
-            raise ModelError(E_MODEL_MISSING, msg) from exc
-        if config.get("format") != ARTEFACT_FORMAT or config.get("class") != cls.__name__:
-            raise ModelError(
-                E_MODEL_VERSION,
-                f"artefact at {root} has format {config.get('format')!r} "
-                f"(class {config.get('class')!r}); this narrascope reads format {ARTEFACT_FORMAT}",
-            )
-        trained = meta.get("versions", {}).get("scikit-learn")
-        running = _package_version("scikit-learn")
-        if trained and trained.split(".")[:2] != running.split(".")[:2]:
-            log.warning(
-                "narrative model trained with scikit-learn %s, running %s; "
-                "TF-IDF tokenisation may differ",
-                trained,
-                running,
-            )
+        config, meta, vocab, arrays = read_artefact(
+            root,
+            class_name=cls.__name__,
+            format_version=ARTEFACT_FORMAT,
+            what="narrative model",
+            train_hint="train one with `narrascope train-narratives`",
+        )
         settings = dict(config["settings"])
         settings["word_ngrams"] = tuple(settings["word_ngrams"])
         settings["char_ngrams"] = tuple(settings["char_ngrams"])
         model = cls(**settings)
         model._set_label_lists(config["coarse_labels"], config["fine_labels"])
-        coef = _dequantise(arrays)
+        coef = dequantise(arrays)
         extra = {"emb_mean": arrays["emb_mean"]} if "emb_mean" in arrays else {}
         if extra:
             _require_encoder()
@@ -854,24 +768,6 @@ def load_taxonomy() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _quantise(coef: np.ndarray) -> dict[str, np.ndarray]:
-    """int8 weights with one float32 scale per feature row: ~4x smaller than float32.
-
-    Rows (features) differ by orders of magnitude (idf, n-gram length), so a per-row
-    scale keeps each feature's relative precision; CV is unchanged to 3 decimals.
-    """
-    scale = np.abs(coef).max(axis=1) / 127.0
-    scale[scale == 0] = 1.0
-    q = np.rint(coef / scale[:, None]).astype(np.int8)
-    return {"coef_q": q, "coef_scale": scale.astype(np.float32)}
-
-
-def _dequantise(arrays: Any) -> np.ndarray:
-    if "coef_q" in arrays:
-        return arrays["coef_q"].astype(np.float32) * arrays["coef_scale"][:, None]
-    return arrays["coef"].astype(np.float32)
-
-
 def _child_other(model: NarrativeClassifier, coarse_index: int) -> int:
     """Index of ``<narrative>: Other`` among the fine labels, or -1 when it does not exist."""
     return int(model._coarse_other_child[coarse_index])
@@ -885,39 +781,3 @@ def _label_lists(
     for f in fine:
         coarse_of(f, coarse)  # validates every fine label has its parent
     return coarse, fine
-
-
-def _weighted_dual_solve(
-    k: np.ndarray, y: np.ndarray, sw: np.ndarray | None, alpha: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dual ridge with optional sample weights: returns (a, mu) with scores ``k @ a + mu``.
-
-    Weighted least squares = ordinary ridge on rows scaled by sqrt(weight); the scaling is
-    folded back into ``a`` so callers never see it.
-    """
-    if sw is None:
-        mu = y.mean(axis=0)
-        return np.linalg.solve(k + alpha * np.eye(len(k)), y - mu), mu
-    d = np.sqrt(sw)
-    mu = (sw[:, None] * y).sum(axis=0) / sw.sum()
-    a = np.linalg.solve(d[:, None] * k * d[None, :] + alpha * np.eye(len(k)), d[:, None] * (y - mu))
-    return d[:, None] * a, mu
-
-
-def _plain_kfold(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    parts = np.array_split(perm, folds)
-    return [
-        (np.sort(np.concatenate(parts[:i] + parts[i + 1 :])), np.sort(p))
-        for i, p in enumerate(parts)
-    ]
-
-
-def _narrascope_version() -> str:
-    try:
-        from narrascope import __version__
-
-        return __version__
-    except ImportError:  # pragma: no cover
-        return "unknown"

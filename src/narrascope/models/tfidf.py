@@ -16,12 +16,17 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default
+# Python's ``\w`` excludes combining vowel signs and viramas, so the default pattern cuts
+# Devanagari words apart and drops short ones entirely ("रूस" Russia -> nothing). This one
+# keeps Devanagari marks inside the word; elsewhere it tokenises like the default.
+TOKEN_PATTERN_INDIC = r"(?u)[\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963]{2,}"
+_TOKEN = re.compile(TOKEN_PATTERN)
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
-def _word_ngrams(text: str, lo: int, hi: int) -> Iterator[str]:
-    tokens = _TOKEN.findall(text.lower())
+def _word_ngrams(text: str, lo: int, hi: int, token: re.Pattern[str] = _TOKEN) -> Iterator[str]:
+    tokens = token.findall(text.lower())
     for n in range(lo, hi + 1):
         for i in range(len(tokens) - n + 1):
             yield tokens[i] if n == 1 else " ".join(tokens[i : i + n])
@@ -45,11 +50,20 @@ class FixedTfidf:
     """``transform`` of a fitted TfidfVectorizer(sublinear_tf=True, norm='l2')."""
 
     def __init__(
-        self, analyzer: str, ngram_range: tuple[int, int], vocabulary: Sequence[str], idf
+        self,
+        analyzer: str,
+        ngram_range: tuple[int, int],
+        vocabulary: Sequence[str],
+        idf,
+        token_pattern: str = TOKEN_PATTERN,
     ) -> None:
         if analyzer not in ("word", "char_wb"):
             raise ValueError(f"analyzer must be 'word' or 'char_wb', not {analyzer!r}")
-        self._ngrams = _word_ngrams if analyzer == "word" else _char_wb_ngrams
+        if analyzer == "word":
+            token = _TOKEN if token_pattern == TOKEN_PATTERN else re.compile(token_pattern)
+            self._ngrams = lambda text, lo, hi: _word_ngrams(text, lo, hi, token)
+        else:
+            self._ngrams = _char_wb_ngrams
         self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
         self.vocabulary_ = {term: i for i, term in enumerate(vocabulary)}
         self.idf_ = np.asarray(idf, dtype=np.float64)

@@ -32,12 +32,19 @@ def _explanation() -> Stage:
     return ExplanationStage()
 
 
+def _entities() -> Stage:
+    from narrascope.stages.entities import EntityStage
+
+    return EntityStage()
+
+
 # Order matters: each stage may rely on the ones before it.
 STAGE_FACTORIES: dict[str, Callable[[], Stage]] = {
     "language": _language,
     "sentences": _sentences,
     "narratives": _narratives,
     "explanation": _explanation,
+    "entities": _entities,
 }
 
 

@@ -6,8 +6,12 @@ ever scored by a model that saw it. The same folds serve evaluation and tuning.
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import platform
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,3 +100,48 @@ def format_cv_table(result: dict[str, Any]) -> str:
             row = table[key]
             lines.append(f"{name:<10}{int(row['n']):>6}{row['coarse']:>11.3f}{row['fine']:>9.3f}")
     return "\n".join(lines)
+
+
+def cv_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The storable part of a CV result (table rounded to 4 decimals, no predictions)."""
+    return {
+        "table": {
+            k: {m: round(v, 4) if m != "n" else int(v) for m, v in row.items()}
+            for k, row in result["table"].items()
+        },
+        "folds": result["folds"],
+        "seed": result["seed"],
+        "seconds": result["seconds"],
+    }
+
+
+def record_artefact_size(out: Path) -> dict[str, Any]:
+    """Add the artefact's size in bytes to its meta.json; return the stored manifest."""
+    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    meta_path = out / "meta.json"
+    stored = json.loads(meta_path.read_text())
+    stored["artefact_bytes"] = size
+    meta_path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
+    return stored
+
+
+def training_manifest(
+    task: str,
+    *,
+    data: dict[str, Any],
+    cv: dict[str, Any] | None,
+    settings: dict[str, Any],
+    train_seconds: float,
+    started: float,
+) -> dict[str, Any]:
+    """The meta.json manifest every trained artefact carries (``started``: perf_counter)."""
+    return {
+        "task": task,
+        "trained": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "training_seconds": train_seconds,
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "data": data,
+        "cv": cv,
+        "settings": settings,
+    }

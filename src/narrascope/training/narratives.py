@@ -6,9 +6,6 @@ numbers (vocabulary, weights, scores) into the artefact, never document text.
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import platform
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,7 +13,13 @@ from typing import Any
 
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.training.corpus import LabelledDocument, load_narrative_corpus
-from narrascope.training.cv import cross_validate, format_cv_table
+from narrascope.training.cv import (
+    cross_validate,
+    cv_summary,
+    format_cv_table,
+    record_artefact_size,
+    training_manifest,
+)
 
 
 def default_artefact_dir(task: str = "narratives") -> Path:
@@ -39,18 +42,6 @@ def describe_corpus(docs: list[LabelledDocument], data_dir: str | Path) -> dict[
     }
 
 
-def _table_only(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "table": {
-            k: {m: round(v, 4) if m != "n" else int(v) for m, v in row.items()}
-            for k, row in result["table"].items()
-        },
-        "folds": result["folds"],
-        "seed": result["seed"],
-        "seconds": result["seconds"],
-    }
-
-
 def evaluate_narratives(
     data_dir: str | Path,
     *,
@@ -65,7 +56,7 @@ def evaluate_narratives(
     """
     kwargs = {"seed": seed, **(settings or {})}
     result = _cross_validate(load_narrative_corpus(data_dir), kwargs, folds, seed, progress)
-    out = _table_only(result)
+    out = cv_summary(result)
     out["settings"] = kwargs
     return out
 
@@ -107,7 +98,7 @@ def train_narratives(
         if progress:
             print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
         result = _cross_validate(docs, kwargs, folds, seed, progress)
-        cv = _table_only(result)
+        cv = cv_summary(result)
         if progress:
             print(format_cv_table(result), flush=True)
     if progress:
@@ -122,23 +113,17 @@ def train_narratives(
     # With sentence embeddings the CV has already embedded (and memoised) every document,
     # so this is the fit alone; total_seconds is the whole run.
     train_seconds = round(time.perf_counter() - start, 1)
-    manifest = {
-        "task": "SemEval-2025 Task 10 subtask 2 (narratives / sub-narratives)",
-        "trained": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "training_seconds": train_seconds,
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "machine": {"python": platform.python_version(), "processor": platform.machine()},
-        "data": describe_corpus(docs, data_dir),
-        "cv": cv,
-        "settings": kwargs,
-    }
+    manifest = training_manifest(
+        "SemEval-2025 Task 10 subtask 2 (narratives / sub-narratives)",
+        data=describe_corpus(docs, data_dir),
+        cv=cv,
+        settings=kwargs,
+        train_seconds=train_seconds,
+        started=started,
+    )
     out = model.save(out_dir, meta=manifest)
-    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
-    manifest["artefact_bytes"] = size
-    meta_path = out / "meta.json"
-    stored = json.loads(meta_path.read_text())
-    stored["artefact_bytes"] = size
-    meta_path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
+    stored = record_artefact_size(out)
     if progress:
+        size = stored["artefact_bytes"]
         print(f"wrote {out} ({size / 1e6:.2f} MB) in {train_seconds}s of fitting", flush=True)
     return stored

@@ -1,0 +1,676 @@
+"""Entity-role classifier (SemEval-2025 Task 10, subtask 1: entity framing).
+
+Given a document and the character span of one entity mention, predict the main role
+(Protagonist / Antagonist / Innocent) and the fine roles (22, each under one main role).
+Why this design (measurements in docs/entities-research.md):
+
+* Stage 1 is one multi-output dual ridge over TF-IDF "views" of the mention: char 2-5-grams
+  and word 1-2-grams of a +-200 character window with the mention masked, the same for
+  the mention's sentence, char 2-4-grams of the mention string (who it is matters as much
+  as the words around it), a per-language entity-name indicator and a language one-hot.
+  With ~5k mentions the dual form is one ``n x n`` solve for all 25 outputs, and internal
+  cross-validation (grouped by document) reuses the same kernel.
+* Stage 2 ("stacker") is a small multinomial logistic regression over the stage-1
+  out-of-fold scores, the language, an entity-name prior (role frequencies of that name in
+  the training data of the language) and the mean stage-1 scores of the *other* mentions
+  of the same name in the document. It turns scores into calibrated probabilities.
+* Decisions follow the hierarchy: the main role is the arg-max, fine roles are chosen
+  among its children only (top-1, plus a second one above ``second_threshold``).
+* Optionally ``fit`` takes unannotated candidate spans (negatives) and learns a
+  "framed" probability, so automatically detected entities that are merely mentioned
+  can be left without a role.
+
+Only numbers and n-gram / name vocabularies are stored (JSON + ``.npz``, no pickle).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+from narrascope.models.artefact import read_artefact, write_artefact
+from narrascope.models.linear import (
+    dequantise,
+    fit_vectorizer,
+    plain_kfold,
+    platt,
+    quantise,
+    sigmoid,
+)
+from narrascope.models.tfidf import TOKEN_PATTERN, FixedTfidf
+from narrascope.text.segment import split_sentences
+
+log = logging.getLogger(__name__)
+
+ARTEFACT_FORMAT = 1
+MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
+# The SemEval-2025 Task 10 subtask-1 taxonomy: fine role -> main role.
+FINE_ROLES: dict[str, str] = {
+    **dict.fromkeys(
+        ("Guardian", "Martyr", "Peacemaker", "Rebel", "Underdog", "Virtuous"), "Protagonist"
+    ),
+    **dict.fromkeys(
+        (
+            "Instigator",
+            "Conspirator",
+            "Tyrant",
+            "Foreign Adversary",
+            "Traitor",
+            "Spy",
+            "Saboteur",
+            "Corrupt",
+            "Incompetent",
+            "Terrorist",
+            "Deceiver",
+            "Bigot",
+        ),
+        "Antagonist",
+    ),
+    **dict.fromkeys(("Forgotten", "Exploited", "Victim", "Scapegoat"), "Innocent"),
+}
+MASK = " ENTX "  # replaces the mention in its context views (lower-cased: "entx")
+_NAME_STRIP = " \t\r\n\"'«»“”„‘’().,;:!?"
+_SPACES = re.compile(r"\s+")
+
+Span = tuple[int, int]
+
+
+def normalise_name(text: str) -> str:
+    """Lower-cased mention string without surrounding quotes/punctuation (the prior's key)."""
+    return _SPACES.sub(" ", text.strip(_NAME_STRIP).lower())
+
+
+@dataclass
+class EntityConfig:
+    """Hyper-parameters; stored verbatim in the artefact's config.json."""
+
+    window: int = 200
+    char_ngrams: tuple[int, int] = (2, 5)
+    word_ngrams: tuple[int, int] = (1, 2)
+    # scikit-learn's default. TOKEN_PATTERN_INDIC keeps Devanagari words whole, but in
+    # this recipe it *lowered* hi main acc by 0.025 in CV (0.676 -> 0.651), so it is off.
+    token_pattern: str = TOKEN_PATTERN
+    name_ngrams: tuple[int, int] = (2, 4)
+    min_df: int = 2
+    max_df: float = 0.9
+    max_features: int = 200_000
+    view_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "win_char": 1.0,
+            "win_word": 1.0,
+            "sent_char": 1.0,
+            "sent_word": 1.0,
+            "name_char": 1.0,
+            "name_id": 1.0,
+        }
+    )
+    language_weight: float = 1.0
+    alpha: float = 1.0
+    keep_features: int = 60_000
+    calibration_folds: int = 5
+    stack_c: float = 1.0
+    prior_smoothing: float = 2.0
+    second_threshold: float = 0.5
+    # main-role probability = this share of the fine roles' summed probabilities plus the
+    # rest of the main-role stacker's: the 22-way fine stacker carries more signal
+    # (+0.007 main acc / +0.005 EMR in CV at 0.5)
+    main_from_fine: float = 0.5
+    seed: int = 0
+
+
+TEXT_VIEWS = ("win_char", "win_word", "sent_char", "sent_word", "name_char")
+
+
+@dataclass
+class RoleScores:
+    """Per-mention probabilities, mentions flattened in (document, mention) order.
+
+    ``main`` is ``(n, 3)`` over ``MAIN_ROLES``; ``fine`` is ``(n, len(fine_labels))``, the
+    probability that each fine role is *the* (first) role of the mention; ``framed`` is
+    the probability that the mention is framed at all (``None`` for models trained
+    without negatives); ``doc`` gives each row's document index.
+    """
+
+    main: np.ndarray
+    fine: np.ndarray
+    framed: np.ndarray | None
+    doc: np.ndarray
+
+
+@dataclass
+class _Mentions:
+    """Feature texts of a batch of mentions (one row per mention)."""
+
+    views: dict[str, list[str]]
+    keys: list[str]  # "<lang>|<normalised name>"
+    languages: list[str]
+    doc: np.ndarray
+    group: np.ndarray  # rows with the same (document, name) share a group id
+
+
+def mention_texts(
+    texts: Sequence[str],
+    languages: Sequence[str | None],
+    mentions: Sequence[Sequence[Span]],
+    window: int,
+) -> _Mentions:
+    """The text of every view for every mention (pure Python, no model needed)."""
+    views: dict[str, list[str]] = {"win": [], "sent": [], "name": []}
+    keys: list[str] = []
+    langs: list[str] = []
+    doc: list[int] = []
+    group: list[int] = []
+    groups: dict[tuple[int, str], int] = {}
+    for i, (text, lang, spans) in enumerate(zip(texts, languages, mentions, strict=True)):
+        lang = lang or ""
+        sentences = split_sentences(text) if spans else []
+        starts = [s for s, _ in sentences]
+        for start, end in spans:
+            if not 0 <= start < end <= len(text):
+                raise ValueError(f"mention span {(start, end)} outside document {i}")
+            views["win"].append(
+                text[max(0, start - window) : start] + MASK + text[end : end + window]
+            )
+            k = bisect_right(starts, start) - 1
+            a, b = sentences[k] if k >= 0 else (start, end)
+            a, b = min(a, start), max(b, end)
+            views["sent"].append(text[a:start] + MASK + text[end:b])
+            name = normalise_name(text[start:end])
+            views["name"].append(name)
+            keys.append(f"{lang}|{name}")
+            langs.append(lang)
+            doc.append(i)
+            group.append(groups.setdefault((i, name), len(groups)))
+    return _Mentions(
+        {
+            "win_char": views["win"],
+            "win_word": views["win"],
+            "sent_char": views["sent"],
+            "sent_word": views["sent"],
+            "name_char": views["name"],
+        },
+        keys,
+        langs,
+        np.asarray(doc, dtype=int),
+        np.asarray(group, dtype=int),
+    )
+
+
+def _analyzer(view: str) -> str:
+    return "word" if view.endswith("_word") else "char_wb"
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _group_mean_of_others(scores: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per row, the mean score of the other rows of its group (its own when alone)."""
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    sums = np.zeros((n_groups, scores.shape[1]))
+    np.add.at(sums, group, scores)
+    counts = np.bincount(group, minlength=n_groups).astype(float)
+    others = counts[group] - 1
+    out = scores.copy()
+    many = others > 0
+    out[many] = (sums[group[many]] - scores[many]) / others[many, None]
+    return out
+
+
+def document_folds(
+    doc: np.ndarray, languages: Sequence[str], folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Row-index folds where no document is split, stratified by language when possible."""
+    n_docs = int(doc.max()) + 1 if len(doc) else 0
+    doc_lang = [""] * n_docs
+    for r, d in enumerate(doc):
+        doc_lang[d] = languages[r]
+    folds = max(2, min(folds, n_docs))
+    _, counts = np.unique(doc_lang, return_counts=True)
+    if counts.min() >= folds:
+        from sklearn.model_selection import StratifiedKFold
+
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        parts = [te for _, te in splitter.split(np.zeros(n_docs), doc_lang)]
+    else:
+        parts = [te for _, te in plain_kfold(n_docs, folds, seed)]
+    out = []
+    for te_docs in parts:
+        test = np.isin(doc, te_docs)
+        out.append((np.flatnonzero(~test), np.flatnonzero(test)))
+    return out
+
+
+@dataclass
+class _Weights:
+    vocab: dict[str, list[str]]  # per text view
+    idf: dict[str, np.ndarray]
+    names: list[str]  # name-indicator vocabulary ("<lang>|<name>")
+    languages: list[str]
+    coef: np.ndarray  # (n_features, n_outputs) stage-1 ridge
+    intercept: np.ndarray
+    prior: np.ndarray  # (len(names), n_outputs) role counts of each name in training
+    stack_main: np.ndarray  # (n_stack_features + 1, 3), last row = intercept
+    stack_fine: np.ndarray  # (n_stack_features + 1, n_fine)
+    framed: np.ndarray | None = None  # (n_features + 3,): coef, intercept, platt a, b
+
+
+class EntityRoleClassifier:
+    """Two-stage (TF-IDF dual ridge -> logistic stacker) entity-role classifier.
+
+    ``fine_labels_`` lists the fine roles seen in training (sorted); ``parent_`` gives the
+    index in ``MAIN_ROLES`` of each one's main role.
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        self.config = EntityConfig(**settings)
+        c = self.config
+        c.char_ngrams, c.word_ngrams = tuple(c.char_ngrams), tuple(c.word_ngrams)
+        c.name_ngrams = tuple(c.name_ngrams)
+        unknown = set(c.view_weights) - {*TEXT_VIEWS, "name_id"}
+        if unknown:
+            raise ValueError(f"unknown views {sorted(unknown)}; known: {TEXT_VIEWS} + name_id")
+        self.meta: dict[str, Any] = {}
+        self._w: _Weights | None = None
+        self._vec_cache: dict[str, FixedTfidf] | None = None
+
+    # ------------------------------------------------------------------ labels
+    def _set_labels(self, fine: Sequence[str]) -> None:
+        unknown = [f for f in fine if f not in FINE_ROLES]
+        if unknown:
+            raise ValueError(f"fine roles outside the taxonomy: {unknown}")
+        self.fine_labels_ = sorted(fine)
+        self.parent_ = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in self.fine_labels_])
+
+    def _targets(
+        self, main_roles: Sequence[str], fine_roles: Sequence[Sequence[str]]
+    ) -> np.ndarray:
+        """[main one-hot | fine roles, each of k roles weighted 1/k] per mention."""
+        y = np.zeros((len(main_roles), 3 + len(self.fine_labels_)))
+        index = {f: j for j, f in enumerate(self.fine_labels_)}
+        for r, (main, fines) in enumerate(zip(main_roles, fine_roles, strict=True)):
+            y[r, MAIN_ROLES.index(main)] = 1.0
+            fs = [index[f] for f in dict.fromkeys(fines) if f in index]
+            for j in fs:
+                y[r, 3 + j] = 1.0 / len(fs)
+        return y
+
+    # ---------------------------------------------------------------- features
+    def _views_weighted(self) -> list[str]:
+        return [v for v in TEXT_VIEWS if self.config.view_weights.get(v, 0.0) > 0]
+
+    def _ngrams(self, view: str) -> tuple[int, int]:
+        c = self.config
+        if view == "name_char":
+            return c.name_ngrams
+        return c.word_ngrams if view.endswith("_word") else c.char_ngrams
+
+    def _fixed(self) -> dict[str, FixedTfidf]:
+        if self._vec_cache is None:
+            w = self._require()
+            self._vec_cache = {
+                v: FixedTfidf(_analyzer(v), self._ngrams(v), w.vocab[v], w.idf[v]) for v in w.vocab
+            }
+        return self._vec_cache
+
+    def _side_blocks(self, m: _Mentions, names: list[str], langs: list[str]) -> list[Any]:
+        """Name-indicator and language one-hot blocks."""
+        c = self.config
+        name_index = {k: j for j, k in enumerate(names)}
+        rows = [r for r, k in enumerate(m.keys) if k in name_index]
+        cols = [name_index[m.keys[r]] for r in rows]
+        wid = c.view_weights.get("name_id", 0.0)
+        name_block = sp.csr_matrix(
+            (np.full(len(rows), wid, np.float32), (rows, cols)), shape=(len(m.keys), len(names))
+        )
+        lang_rows = [r for r, la in enumerate(m.languages) if la in langs]
+        lang_cols = [langs.index(m.languages[r]) for r in lang_rows]
+        lang_block = sp.csr_matrix(
+            (np.full(len(lang_rows), c.language_weight, np.float32), (lang_rows, lang_cols)),
+            shape=(len(m.keys), len(langs)),
+        )
+        return [name_block, lang_block]
+
+    def _features(self, m: _Mentions) -> sp.csr_matrix:
+        w = self._require()
+        vecs = self._fixed()
+        c = self.config
+        blocks = [vecs[v].transform(m.views[v]) * c.view_weights[v] for v in w.vocab]
+        blocks += self._side_blocks(m, w.names, w.languages)
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _stack_features(
+        self, scores: np.ndarray, m: _Mentions, prior: np.ndarray, counts: np.ndarray
+    ) -> np.ndarray:
+        """Stage-2 inputs: scores, language, name prior (+ log count), same-name mean."""
+        w_langs = self._require().languages if self._w is not None else self._langs
+        lang = np.zeros((len(scores), len(w_langs)))
+        for r, la in enumerate(m.languages):
+            if la in w_langs:
+                lang[r, w_langs.index(la)] = 1.0
+        others = _group_mean_of_others(scores, m.group)
+        return np.hstack([scores, lang, prior, np.log1p(counts)[:, None], others])
+
+    # --------------------------------------------------------------------- fit
+    def fit(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        mentions: Sequence[Sequence[Span]],
+        main_roles: Sequence[Sequence[str]],
+        fine_roles: Sequence[Sequence[Sequence[str]]],
+        *,
+        negatives: Sequence[Sequence[Span]] | None = None,
+    ) -> EntityRoleClassifier:
+        """Fit on documents, their mention spans and each mention's gold roles.
+
+        ``mentions[i]`` are ``(start, end_exclusive)`` character offsets in ``texts[i]``;
+        ``main_roles[i][j]`` / ``fine_roles[i][j]`` are the roles of mention ``j``.
+        ``negatives`` (optional, aligned with ``texts``) are spans of entities that are
+        mentioned but not framed; with them the model also learns ``RoleScores.framed``.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        if not (len(texts) == len(languages) == len(mentions) == len(main_roles)):
+            raise ValueError("texts, languages, mentions and roles must have the same length")
+        c = self.config
+        flat_main = [r for roles in main_roles for r in roles]
+        flat_fine = [f for roles in fine_roles for f in roles]
+        if len(flat_main) != sum(len(s) for s in mentions) or len(flat_fine) != len(flat_main):
+            raise ValueError("every mention needs one main role and a list of fine roles")
+        if len(flat_main) < 4:
+            raise ValueError("need at least four mentions to fit")
+        self._set_labels(sorted({f for fs in flat_fine for f in fs}))
+        y = self._targets(flat_main, flat_fine)
+        m = mention_texts(texts, languages, mentions, c.window)
+        self._langs = sorted({la for la in m.languages if la})
+        n = len(y)
+        # Stage 1: TF-IDF views, vocabulary pruned to what matters, dual ridge.
+        raw, vocab, idf = {}, {}, {}
+        for v in self._views_weighted():
+            vec = fit_vectorizer(_analyzer(v), self._ngrams(v), c.min_df, c.max_df, c.max_features)
+            if _analyzer(v) == "word":
+                vec.set_params(token_pattern=c.token_pattern)
+            if n < 20 * c.min_df:  # tiny corpora (tests)
+                vec.set_params(min_df=1, max_df=1.0)
+            raw[v] = vec.fit_transform(m.views[v]).tocsc()
+            vocab[v] = vec.get_feature_names_out().tolist()
+            idf[v] = vec.idf_.astype(np.float32)
+        names = sorted(set(m.keys))
+        side = self._side_blocks(m, names, self._langs)
+        x = self._stack_raw(raw, side)
+        n_text = sum(len(vocab[v]) for v in raw)
+        if c.keep_features and n_text > c.keep_features:
+            k = (x @ x.T).toarray().astype(np.float64)
+            a = np.linalg.solve(k + c.alpha * np.eye(n), y - y.mean(axis=0))
+            coef = np.asarray(x[:, :n_text].T @ a)
+            coef /= np.linalg.norm(coef, axis=0, keepdims=True) + 1e-12
+            importance = np.sqrt((coef**2).sum(axis=1))
+            keep = np.sort(np.argsort(-importance, kind="stable")[: c.keep_features])
+            offset = 0
+            for v in raw:
+                size = len(vocab[v])
+                kv = keep[(keep >= offset) & (keep < offset + size)] - offset
+                vocab[v] = [vocab[v][j] for j in kv]
+                idf[v] = idf[v][kv]
+                raw[v] = raw[v][:, kv]
+                offset += size
+            x = self._stack_raw(raw, side)
+        k = (x @ x.T).toarray().astype(np.float64)
+        mu = y.mean(axis=0)
+        a = np.linalg.solve(k + c.alpha * np.eye(n), y - mu)
+        coef = dequantise(quantise(np.asarray(x.T @ a, dtype=np.float32)))
+        # Internal out-of-fold stage-1 scores and in-fold name priors train the stacker.
+        folds = document_folds(m.doc, m.languages, c.calibration_folds, c.seed)
+        oof = np.zeros_like(y)
+        prior = np.zeros_like(y)
+        counts = np.zeros(n)
+        for tr, te in folds:
+            a_f = np.linalg.solve(
+                k[np.ix_(tr, tr)] + c.alpha * np.eye(len(tr)), y[tr] - y[tr].mean(0)
+            )
+            oof[te] = k[np.ix_(te, tr)] @ a_f + y[tr].mean(0)
+            table, cnt = _name_table([m.keys[r] for r in tr], y[tr])
+            prior[te], counts[te] = self._lookup_prior([m.keys[r] for r in te], table, cnt)
+        feats = self._stack_features(oof, m, prior, counts)
+        main_idx = y[:, :3].argmax(axis=1)
+        stack_main = LogisticRegression(C=c.stack_c, max_iter=5000).fit(feats, main_idx)
+        rows = [r for r in range(n) for j in np.flatnonzero(y[r, 3:])]
+        cls = [j for r in range(n) for j in np.flatnonzero(y[r, 3:])]
+        sw = [y[r, 3 + j] for r, j in zip(rows, cls, strict=True)]
+        stack_fine = LogisticRegression(C=c.stack_c, max_iter=5000).fit(
+            feats[rows], cls, sample_weight=sw
+        )
+        fine_w = np.zeros((feats.shape[1] + 1, len(self.fine_labels_)))
+        fine_w[-1, :] = -30.0  # a role never seen as a training target gets ~0 probability
+        fine_w[:-1, stack_fine.classes_] = stack_fine.coef_.T
+        fine_w[-1, stack_fine.classes_] = stack_fine.intercept_
+        main_w = np.zeros((feats.shape[1] + 1, 3))
+        main_w[:-1, stack_main.classes_] = stack_main.coef_.T
+        main_w[-1, :] = -30.0
+        main_w[-1, stack_main.classes_] = stack_main.intercept_
+        if len(stack_main.classes_) == 2:  # binary LogisticRegression has one coef row
+            main_w[:-1, stack_main.classes_] = np.c_[-stack_main.coef_[0], stack_main.coef_[0]] / 2
+            b = stack_main.intercept_[0] / 2
+            main_w[-1, stack_main.classes_] = [-b, b]
+        table, cnt = _name_table(m.keys, y)
+        self._w = _Weights(
+            vocab=vocab,
+            idf=idf,
+            names=table,
+            languages=self._langs,
+            coef=coef,
+            intercept=mu.astype(np.float32),
+            prior=cnt.astype(np.float32),
+            stack_main=main_w.astype(np.float32),
+            stack_fine=fine_w.astype(np.float32),
+        )
+        self._vec_cache = None
+        if negatives is not None and any(negatives):
+            self._w.framed = self._fit_framed(texts, languages, mentions, negatives, x, m)
+        self.meta = {
+            "n_train_docs": len(texts),
+            "n_train_mentions": n,
+            "n_negatives": 0 if negatives is None else sum(len(s) for s in negatives),
+            "languages": self._langs,
+        }
+        return self
+
+    def _stack_raw(self, raw: dict[str, sp.spmatrix], side: list[Any]) -> sp.csr_matrix:
+        """Row-normalised, view-weighted TF-IDF blocks plus the side blocks."""
+        from sklearn.preprocessing import normalize
+
+        c = self.config
+        blocks = [normalize(raw[v].tocsr()) * c.view_weights[v] for v in raw]
+        return sp.hstack(blocks + side, format="csr", dtype=np.float32)
+
+    def _lookup_prior(
+        self, keys: Sequence[str], names: list[str], counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Smoothed role frequencies of each key's name (zeros when unseen) and its count."""
+        index = {k: j for j, k in enumerate(names)}
+        prior = np.zeros((len(keys), counts.shape[1]))
+        total = np.zeros(len(keys))
+        for r, key in enumerate(keys):
+            j = index.get(key)
+            if j is not None:
+                row = counts[j]
+                total[r] = row[:3].sum()
+                prior[r] = row / (total[r] + self.config.prior_smoothing)
+        return prior, total
+
+    def _fit_framed(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        mentions: Sequence[Sequence[Span]],
+        negatives: Sequence[Sequence[Span]],
+        x_pos: sp.csr_matrix,
+        m_pos: _Mentions,
+    ) -> np.ndarray:
+        """Ridge on positives (framed) vs negatives, Platt-calibrated out of fold."""
+        m_neg = mention_texts(texts, languages, negatives, self.config.window)
+        x = sp.vstack([x_pos, self._features(m_neg)], format="csr")
+        y = np.r_[np.ones(x_pos.shape[0]), np.zeros(len(m_neg.keys))]
+        doc = np.r_[m_pos.doc, m_neg.doc]
+        k = (x @ x.T).toarray().astype(np.float64)
+        alpha = self.config.alpha
+        oof = np.zeros(len(y))
+        for tr, te in document_folds(doc, m_pos.languages + m_neg.languages, 5, 0):
+            mu = y[tr].mean()
+            a = np.linalg.solve(k[np.ix_(tr, tr)] + alpha * np.eye(len(tr)), y[tr] - mu)
+            oof[te] = k[np.ix_(te, tr)] @ a + mu
+        a = np.linalg.solve(k + alpha * np.eye(len(y)), y - y.mean())
+        pa, pb = platt(oof, y)
+        return np.r_[np.asarray(x.T @ a).ravel(), y.mean(), pa, pb].astype(np.float32)
+
+    # ----------------------------------------------------------------- predict
+    def _require(self) -> _Weights:
+        if self._w is None:
+            msg = "EntityRoleClassifier is not fitted; call fit() or load()"
+            raise ModelError(E_MODEL_MISSING, msg)
+        return self._w
+
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        mentions: Sequence[Sequence[Span]],
+    ) -> RoleScores:
+        """Calibrated role probabilities of every mention (flattened, see RoleScores)."""
+        w = self._require()
+        if not (len(texts) == len(languages) == len(mentions)):
+            raise ValueError("texts, languages and mentions must have the same length")
+        m = mention_texts(texts, languages, mentions, self.config.window)
+        n_fine = len(self.fine_labels_)
+        if not m.keys:
+            empty = np.zeros((0, 3), np.float32), np.zeros((0, n_fine), np.float32)
+            framed = np.zeros(0, np.float32) if w.framed is not None else None
+            return RoleScores(*empty, framed, np.zeros(0, dtype=int))
+        x = self._features(m)
+        scores = np.asarray(x @ w.coef) + w.intercept
+        prior, counts = self._lookup_prior(m.keys, w.names, w.prior)
+        feats = np.hstack(
+            [self._stack_features(scores, m, prior, counts), np.ones((len(m.keys), 1))]
+        )
+        fine = _softmax(feats @ w.stack_fine)
+        fine_sum = np.zeros((len(fine), 3))
+        np.add.at(fine_sum.T, self.parent_, fine.T)
+        share = self.config.main_from_fine
+        main = (1.0 - share) * _softmax(feats @ w.stack_main) + share * fine_sum
+        framed = None
+        if w.framed is not None:
+            z = np.asarray(x @ w.framed[:-3]).ravel() + w.framed[-3]
+            framed = sigmoid(w.framed[-2] * z + w.framed[-1]).astype(np.float32)
+        return RoleScores(main.astype(np.float32), fine.astype(np.float32), framed, m.doc)
+
+    def decide(self, scores: RoleScores) -> list[tuple[str, list[str]]]:
+        """(main role, fine roles) per mention, respecting the role hierarchy.
+
+        The main role is the most probable one; fine roles are chosen among its children
+        only: the most probable, plus the second when its probability reaches
+        ``second_threshold`` (most mentions have one fine role; EMR punishes extras).
+        """
+        out: list[tuple[str, list[str]]] = []
+        th = self.config.second_threshold
+        for pm, pf in zip(scores.main, scores.fine, strict=True):
+            main = int(pm.argmax())
+            p = np.where(self.parent_ == main, pf, -1.0)
+            order = np.argsort(-p, kind="stable")
+            chosen = [order[0]]
+            if len(order) > 1 and p[order[1]] >= th:
+                chosen.append(order[1])
+            out.append((MAIN_ROLES[main], [self.fine_labels_[j] for j in chosen if p[j] >= 0]))
+        return out
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        mentions: Sequence[Sequence[Span]],
+    ) -> list[list[tuple[str, list[str]]]]:
+        """Per document, (main role, fine roles) of each of its mentions."""
+        scores = self.predict_proba(texts, languages, mentions)
+        flat = iter(self.decide(scores))
+        return [[next(flat) for _ in spans] for spans in mentions]
+
+    # ------------------------------------------------------------- save / load
+    def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+        """Write config.json, meta.json, vocab.json and weights.npz into directory ``path``."""
+        w = self._require()
+        config = {
+            "format": ARTEFACT_FORMAT,
+            "class": type(self).__name__,
+            "settings": asdict(self.config),
+            "main_roles": list(MAIN_ROLES),
+            "fine_labels": self.fine_labels_,
+            "languages": w.languages,
+            "views": list(w.vocab),
+        }
+        vocab = {**w.vocab, "names": w.names}
+        arrays: dict[str, np.ndarray] = {f"idf_{v}": w.idf[v].astype(np.float32) for v in w.vocab}
+        arrays.update(quantise(w.coef))
+        arrays.update(
+            intercept=w.intercept.astype(np.float32),
+            prior=w.prior.astype(np.float16),
+            stack_main=w.stack_main.astype(np.float32),
+            stack_fine=w.stack_fine.astype(np.float32),
+        )
+        if w.framed is not None:
+            arrays["framed"] = w.framed.astype(np.float32)
+        return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> EntityRoleClassifier:
+        """Rebuild a classifier from a directory written by :meth:`save`."""
+        root = Path(path)
+        config, meta, vocab, arrays = read_artefact(
+            root,
+            class_name=cls.__name__,
+            format_version=ARTEFACT_FORMAT,
+            what="entity-role model",
+            train_hint="train one with `narrascope train entities`",
+        )
+        model = cls(**config["settings"])
+        model._set_labels(config["fine_labels"])
+        views = list(config["views"])
+        coef = dequantise(arrays)
+        n_feat = sum(len(vocab[v]) for v in views) + len(vocab["names"])
+        n_feat += len(config["languages"])
+        if coef.shape != (n_feat, 3 + len(model.fine_labels_)):
+            msg = f"artefact at {root}: weights do not match vocabulary/labels"
+            raise ModelError(E_MODEL_VERSION, msg)
+        model._w = _Weights(
+            vocab={v: vocab[v] for v in views},
+            idf={v: arrays[f"idf_{v}"] for v in views},
+            names=list(vocab["names"]),
+            languages=list(config["languages"]),
+            coef=coef,
+            intercept=arrays["intercept"],
+            prior=arrays["prior"].astype(np.float32),
+            stack_main=arrays["stack_main"],
+            stack_fine=arrays["stack_fine"],
+            framed=arrays.get("framed", None),
+        )
+        model.meta = meta
+        return model
+
+
+def _name_table(keys: Sequence[str], y: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Distinct keys and the summed targets (role counts) of each."""
+    names = sorted(set(keys))
+    index = {k: j for j, k in enumerate(names)}
+    counts = np.zeros((len(names), y.shape[1]))
+    np.add.at(counts, [index[k] for k in keys], y)
+    return names, counts

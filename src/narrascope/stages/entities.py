@@ -1,0 +1,194 @@
+"""Pipeline stage: the named entities a document talks about and the role it casts them in.
+
+Two modes, one shape (batch in, batch out):
+
+* detect (default): find mentions (``text.mentions``), group the mentions of one entity
+  (``text.aliases``), score every mention's role (``models.entities``) and aggregate per
+  entity. An entity whose mentions are probably not framed gets no role.
+* given (``given_only=True``, what ``analyze --mentions`` uses): the shared task's
+  evaluation mode. ``doc.entities`` already holds one entity per given mention; each gets
+  its most probable role, because the task scores every listed mention.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from narrascope.doc import Annotation, Document, Entity, Span
+from narrascope.errors import E_MODEL_MISSING, ModelError
+from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, RoleScores
+from narrascope.text.aliases import canonical_name, group_mentions
+from narrascope.text.mentions import FAST, PACKAGED, Mention, MentionDetector
+
+DEFAULT_MODEL = ("resources", "models", "entities")
+# Which mention detectors run: the CRF (distilled from spaCy/natasha and the annotations,
+# fast, every language) or the packaged spaCy (en) / natasha (ru) models themselves.
+DETECTORS = {"crf": FAST, "packaged": PACKAGED}
+
+
+def default_model_path() -> Path:
+    """Where the bundled role-classifier artefact lives inside the installed package."""
+    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
+
+
+class EntityStage:
+    """Fills ``doc.entities`` (see the module docstring for the two modes)."""
+
+    name = "entities"
+
+    def __init__(
+        self,
+        model: EntityRoleClassifier | None = None,
+        *,
+        model_path: str | Path | None = None,
+        detector: MentionDetector | None = None,
+        detector_name: str = "crf",
+        given_only: bool = False,
+        min_framed: float = 0.5,
+        max_evidence: int = 2,
+    ) -> None:
+        if model is None:
+            path = Path(model_path) if model_path is not None else default_model_path()
+            if not path.is_dir():
+                raise ModelError(
+                    E_MODEL_MISSING,
+                    f"no entity-role model at {path}; train one with "
+                    "`narrascope train entities --data DIR`",
+                )
+            model = EntityRoleClassifier.load(path)
+        if detector is None:
+            if detector_name not in DETECTORS:
+                raise ValueError(f"detector_name must be one of {sorted(DETECTORS)}")
+            detector = MentionDetector(backends=DETECTORS[detector_name])
+        self.model = model
+        self.detector = detector
+        self.given_only = given_only
+        self.min_framed = min_framed
+        self.max_evidence = max_evidence
+
+    def warm_up(self) -> None:
+        """Load the mention detector now rather than on the first document."""
+        self.detector.warm_up(("bg",))  # any CRF language; packaged backends load lazily
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        if self.given_only:
+            self._score_given([d for d in docs if d.entities])
+        elif docs:
+            self._detect_and_score(docs)
+        return docs
+
+    # ------------------------------------------------------------------ given mentions
+
+    def _score_given(self, docs: list[Document]) -> None:
+        if not docs:
+            return
+        spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
+        scores = self.model.predict_proba([d.text for d in docs], [d.language for d in docs], spans)
+        row = 0
+        for doc in docs:
+            for entity in doc.entities:
+                rows = np.arange(row, row + len(entity.mentions))
+                row += len(entity.mentions)
+                self._set_role(doc, entity, scores, rows, framed=1.0, weights=None)
+
+    # --------------------------------------------------------------------- detection
+
+    def _detect_and_score(self, docs: list[Document]) -> None:
+        found = self.detector.detect_many([d.text for d in docs], [d.language for d in docs])
+        scores = self.model.predict_proba(
+            [d.text for d in docs],
+            [d.language for d in docs],
+            [[(m.start, m.end) for m in mentions] for mentions in found],
+        )
+        offset = 0
+        for doc, mentions in zip(docs, found, strict=True):
+            entities = []
+            for group in group_mentions(mentions, doc.language):
+                rows = np.asarray([offset + i for i in group], dtype=int)
+                entity = Entity(
+                    name=canonical_name(mentions, group),
+                    mentions=[doc.span(mentions[i].start, mentions[i].end) for i in group],
+                    kind=_kind([mentions[i] for i in group]),
+                )
+                weights = None if scores.framed is None else scores.framed[rows]
+                framed = 1.0 if weights is None else float(weights.max())
+                if framed >= self.min_framed:
+                    self._set_role(doc, entity, scores, rows, framed=framed, weights=weights)
+                else:
+                    entity.score = 1.0 - framed  # confidence that it is *not* framed
+                entities.append(entity)
+            offset += len(mentions)
+            entities.sort(key=lambda e: (not e.framed, e.mentions[0].start))
+            doc.entities = entities
+
+    # ----------------------------------------------------------------------- helpers
+
+    def _set_role(
+        self,
+        doc: Document,
+        entity: Entity,
+        scores: RoleScores,
+        rows: np.ndarray,
+        *,
+        framed: float,
+        weights: np.ndarray | None,
+    ) -> None:
+        """Aggregate the mentions' role probabilities, each weighted by how framed it looks.
+
+        ``score`` = P(framed) x P(main role | framed): how sure we are that the text casts
+        the entity in that role, not just how the role compares with the other two.
+        """
+        weights = np.ones(len(rows)) if weights is None else np.asarray(weights) + 1e-6
+        weights = weights / weights.sum()
+        main = (scores.main[rows] * weights[:, None]).sum(axis=0)
+        fine = (scores.fine[rows] * weights[:, None]).sum(axis=0)
+        one = RoleScores(main[None, :], fine[None, :], None, np.zeros(1, dtype=int))
+        ((role, fine_roles),) = self.model.decide(one)
+        j = MAIN_ROLES.index(role)
+        entity.main_role = role
+        entity.score = float(main[j] * framed)
+        sentences = _sentence_index(doc)
+        # evidence: the sentences of the mentions that carry this role most
+        strength = scores.main[rows, j] * weights
+        evidence: list[Span] = []
+        evidence_scores: list[float] = []
+        for k in np.argsort(-strength, kind="stable"):
+            sentence = _sentence_of(doc, sentences, entity.mentions[int(k)])
+            if sentence not in evidence:
+                evidence.append(sentence)
+                evidence_scores.append(float(scores.main[rows[k], j]))
+            if len(evidence) >= self.max_evidence:
+                break
+        entity.evidence, entity.evidence_scores = evidence, evidence_scores
+        labels = self.model.fine_labels_
+        entity.fine_roles = [
+            Annotation(
+                f, float(fine[labels.index(f)]), evidence[:1], evidence_scores[:1], parent=role
+            )
+            for f in fine_roles
+        ]
+
+
+def _kind(mentions: list[Mention]) -> str | None:
+    kinds = Counter(m.kind for m in mentions if m.kind and m.kind != "ENT")
+    return kinds.most_common(1)[0][0] if kinds else None
+
+
+def _sentence_index(doc: Document) -> list[int]:
+    return [s.start for s in doc.sentences]
+
+
+def _sentence_of(doc: Document, starts: list[int], mention: Span) -> Span:
+    """The sentence holding a mention (the mention itself when there are no sentences)."""
+    k = bisect_right(starts, mention.start) - 1
+    if k < 0:
+        return mention
+    sentence = doc.sentences[k]
+    if sentence.end < mention.end:
+        return doc.span(sentence.start, mention.end)
+    return sentence

@@ -1,0 +1,213 @@
+"""EntityRoleClassifier: fit / predict / save / load on small EN and RU fixtures, the role
+hierarchy, the metrics, and (slow) a CV gate on the shared SemEval-2025 data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.errors import ModelError
+from narrascope.models.entities import (
+    FINE_ROLES,
+    MAIN_ROLES,
+    EntityRoleClassifier,
+    RoleScores,
+    mention_texts,
+    normalise_name,
+)
+from narrascope.training.metrics import entity_scores, exact_match_ratio, micro_f1
+
+# Short texts written for these tests: the hero defends, the villain attacks, the victim suffers.
+_EN = [
+    ("The brave {h} defended the city while the cruel {v} shelled the homes of {i}.",),
+    ("{v} launched missiles again; {h} protected the people and {i} lost everything.",),
+    ("Peaceful {i} fled the bombs of {v}, and {h} organised the rescue.",),
+    ("{h} stood guard at the border as {v} spread lies and {i} suffered in silence.",),
+]
+_RU = [
+    ("Храбрый {h} защитил город, а жестокий {v} обстрелял дома, где жили {i}.",),
+    ("{v} снова запустил ракеты; {h} спас людей, а {i} потеряли всё.",),
+    ("Мирные {i} бежали от бомб, которые бросал {v}, а {h} организовал спасение.",),
+]
+_CAST = {
+    "en": [
+        ("Captain Rivers", "General Blackmoor", "villagers"),
+        ("Mayor Olsen", "Warlord Krang", "farmers"),
+    ],
+    "ru": [
+        ("капитан Соколов", "генерал Мрак", "сельчане"),
+        ("мэр Орлов", "полковник Тьмин", "фермеры"),
+    ],
+}
+_ROLES = {
+    "h": ("Protagonist", ["Guardian"]),
+    "v": ("Antagonist", ["Instigator"]),
+    "i": ("Innocent", ["Victim"]),
+}
+
+
+def _corpus() -> tuple[list[str], list[str], list[list[tuple[int, int]]], list, list]:
+    texts, langs, spans, mains, fines = [], [], [], [], []
+    for lang, templates in (("en", _EN), ("ru", _RU)):
+        for (template,) in templates:
+            for hero, villain, victim in _CAST[lang]:
+                names = {"h": hero, "v": villain, "i": victim}
+                text, doc_spans, doc_main, doc_fine = template, [], [], []
+                # fill placeholders left to right, recording offsets
+                out = ""
+                rest = text
+                while "{" in rest:
+                    before, _, after = rest.partition("{")
+                    key, _, rest = after.partition("}")
+                    out += before
+                    doc_spans.append((len(out), len(out) + len(names[key])))
+                    out += names[key]
+                    doc_main.append(_ROLES[key][0])
+                    doc_fine.append(list(_ROLES[key][1]))
+                out += rest
+                texts.append(out)
+                langs.append(lang)
+                spans.append(doc_spans)
+                mains.append(doc_main)
+                fines.append(doc_fine)
+    return texts, langs, spans, mains, fines
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple:
+    return _corpus()
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus: tuple) -> EntityRoleClassifier:
+    texts, langs, spans, mains, fines = corpus
+    # negatives: a word that is mentioned but never framed
+    negatives = [[(0, 3)] if t.startswith("The") else [] for t in texts]
+    return EntityRoleClassifier(calibration_folds=3, keep_features=500).fit(
+        texts, langs, spans, mains, fines, negatives=negatives
+    )
+
+
+def test_fixture_offsets(corpus: tuple) -> None:
+    texts, _, spans, _, _ = corpus
+    assert texts[0][spans[0][0][0] : spans[0][0][1]] == "Captain Rivers"
+    assert all(0 <= s < e <= len(t) for t, sp in zip(texts, spans, strict=True) for s, e in sp)
+
+
+def test_mention_views_mask_the_mention(corpus: tuple) -> None:
+    texts, langs, spans, _, _ = corpus
+    m = mention_texts(texts[:1], langs[:1], spans[:1], window=30)
+    assert "Captain Rivers" not in m.views["win_char"][0] and "ENTX" in m.views["win_char"][0]
+    assert m.views["name_char"][0] == "captain rivers" and m.keys[0] == "en|captain rivers"
+    assert normalise_name(" «Путин», ") == "путин"
+
+
+def test_fit_predict_shapes_and_probabilities(fitted: EntityRoleClassifier, corpus: tuple) -> None:
+    texts, langs, spans, _, _ = corpus
+    s = fitted.predict_proba(texts[:2], langs[:2], spans[:2])
+    n = len(spans[0]) + len(spans[1])
+    assert s.main.shape == (n, 3) and s.fine.shape == (n, len(fitted.fine_labels_))
+    assert np.allclose(s.main.sum(axis=1), 1, atol=1e-4)
+    assert np.allclose(s.fine.sum(axis=1), 1, atol=1e-4)
+    assert s.framed is not None and s.framed.shape == (n,)
+    assert list(s.doc) == [0] * len(spans[0]) + [1] * len(spans[1])
+    empty = fitted.predict_proba([], [], [])
+    assert empty.main.shape == (0, 3)
+
+
+def test_predicts_roles_on_unseen_text(fitted: EntityRoleClassifier) -> None:
+    text = "The brave Captain Rivers defended the city while the cruel Warlord Krang shelled it."
+    h, v = text.index("Captain Rivers"), text.index("Warlord Krang")
+    spans = [(h, h + len("Captain Rivers")), (v, v + len("Warlord Krang"))]
+    ((hero, villain),) = fitted.predict([text], ["en"], [spans])
+    assert hero[0] == "Protagonist" and villain[0] == "Antagonist"
+    text_ru = "Мирные сельчане бежали от бомб, которые бросал генерал Мрак."
+    s = text_ru.index("генерал Мрак")
+    [[(main, fine)]] = fitted.predict([text_ru], ["ru"], [[(s, s + len("генерал Мрак"))]])
+    assert main == "Antagonist" and fine == ["Instigator"]
+
+
+def test_decisions_respect_hierarchy(fitted: EntityRoleClassifier) -> None:
+    rng = np.random.default_rng(0)
+    n, k = 50, len(fitted.fine_labels_)
+    main = rng.dirichlet(np.ones(3), n).astype(np.float32)
+    fine = rng.dirichlet(np.ones(k) * 0.3, n).astype(np.float32)
+    for main_role, fine_roles in fitted.decide(RoleScores(main, fine, None, np.zeros(n, int))):
+        assert main_role in MAIN_ROLES and 1 <= len(fine_roles) <= 2
+        assert all(FINE_ROLES[f] == main_role for f in fine_roles)
+
+
+def test_save_load_round_trip(fitted: EntityRoleClassifier, corpus: tuple, tmp_path: Path) -> None:
+    texts, langs, spans, _, _ = corpus
+    out = fitted.save(tmp_path / "m", meta={"note": "test"})
+    assert {p.name for p in out.iterdir()} == {
+        "config.json",
+        "meta.json",
+        "vocab.json",
+        "weights.npz",
+    }
+    assert json.loads((out / "meta.json").read_text())["note"] == "test"
+    loaded = EntityRoleClassifier.load(out)
+    a = fitted.predict_proba(texts, langs, spans)
+    b = loaded.predict_proba(texts, langs, spans)
+    assert np.allclose(a.main, b.main, atol=2e-3) and np.allclose(a.fine, b.fine, atol=2e-3)
+    assert np.allclose(a.framed, b.framed, atol=2e-3)
+    assert loaded.decide(b) == fitted.decide(a)
+    with pytest.raises(ModelError):
+        EntityRoleClassifier.load(tmp_path / "missing")
+
+
+def test_unfitted_model_raises() -> None:
+    with pytest.raises(ModelError):
+        EntityRoleClassifier().predict_proba(["x"], ["en"], [[(0, 1)]])
+
+
+def test_entity_metrics() -> None:
+    assert exact_match_ratio([{"a"}, {"a", "b"}], [["a"], ["a"]]) == 0.5
+    assert micro_f1([{"a"}, {"a", "b"}], [["a"], ["a"]]) == pytest.approx(2 * 2 / (3 + 2))
+    table = entity_scores(["en", "ru"], ["P", "A"], [["x"], ["y"]], ["P", "P"], [["x"], ["y"]])
+    assert table["en"]["main_acc"] == 1.0 and table["ru"]["main_acc"] == 0.0
+    assert table["all"]["main_acc"] == 0.5 and table["all"]["emr"] == 1.0
+
+
+def test_bundled_artefact_loads() -> None:
+    from narrascope.training.entities import DEFAULT_ARTEFACT
+
+    if not (DEFAULT_ARTEFACT / "config.json").is_file():
+        pytest.skip("no bundled entity model")
+    model = EntityRoleClassifier.load(DEFAULT_ARTEFACT)
+    text = "Russian troops shelled Kharkiv again; Ukrainian rescuers saved civilians."
+    s = text.index("civilians")
+    [[(main, fine)]] = model.predict([text], ["en"], [[(s, s + len("civilians"))]])
+    assert main in MAIN_ROLES and fine and all(FINE_ROLES[f] == main for f in fine)
+    assert (DEFAULT_ARTEFACT / "meta.json").is_file()
+    size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
+    assert size <= 5_000_000
+
+
+# Pinned slightly under the measured 5-fold CV (docs/entities-research.md).
+# Measured: all 0.712 / 0.362, bg 0.720 / 0.290, en 0.695 / 0.193, hi 0.676 / 0.370,
+# pt 0.743 / 0.446, ru 0.783 / 0.414 (main-role accuracy / EMR).
+MIN_CV = {
+    "all": (0.70, 0.35),
+    "bg": (0.70, 0.27),
+    "en": (0.68, 0.18),
+    "hi": (0.66, 0.355),
+    "pt": (0.73, 0.43),
+    "ru": (0.77, 0.40),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_cross_validation_gate(semeval25: Path) -> None:
+    from narrascope.training.entities import evaluate_entities
+
+    result = evaluate_entities(semeval25 / "train", folds=5)
+    table = result["table"]
+    for key, (min_acc, min_emr) in MIN_CV.items():
+        assert table[key]["main_acc"] >= min_acc, (key, table[key])
+        assert table[key]["emr"] >= min_emr, (key, table[key])

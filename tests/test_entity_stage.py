@@ -1,0 +1,110 @@
+"""The entities stage with the bundled models, on short news-like texts written for these
+tests: detection, grouping, roles, evidence, the given-mentions mode and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import narrascope
+from narrascope.cli import main
+from narrascope.doc import Document, Entity, Span
+
+EN = (
+    "Vladimir Putin ordered the brutal invasion and lied to the whole world about it. "
+    "Russian missiles destroyed a maternity hospital in Mariupol, killing innocent "
+    "civilians. Putin's propaganda blames everyone but himself."
+)
+RU = (
+    "Киевский режим продолжает обстреливать мирных жителей Донбасса. "
+    "Мирные жители Донбасса страдают от обстрелов уже много лет. "
+    "Российские военные эвакуировали детей и спасли сотни жизней."
+)
+
+
+@pytest.fixture(scope="module")
+def nlp() -> narrascope.Pipeline:
+    return narrascope.load(stages=["language", "sentences", "entities"])
+
+
+def at(text: str, mention: str, nth: int = 0) -> Span:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(mention, start + 1)
+    return Span.of(text, start, start + len(mention))
+
+
+def test_detected_mentions_are_grouped_and_cast_with_evidence(nlp) -> None:
+    doc = nlp(Document(EN, id="en-1"))
+    by_name = {e.name: e for e in doc.entities}
+    assert "Vladimir Putin" in by_name, [e.name for e in doc.entities]
+    putin = by_name["Vladimir Putin"]
+    # "Vladimir Putin" and "Putin's" are one entity
+    assert {m.text for m in putin.mentions} >= {"Vladimir Putin", "Putin"}
+    assert all(doc.text[m.start : m.end] == m.text for m in putin.mentions)
+    assert putin.main_role == "Antagonist" and 0.0 < putin.score <= 1.0
+    assert putin.fine_roles and all(a.parent == "Antagonist" for a in putin.fine_roles)
+    # evidence is a sentence of the document that contains one of the mentions
+    best = putin.evidence[0]
+    assert doc.text[best.start : best.end] == best.text
+    assert any(best.start <= m.start and m.end <= best.end for m in putin.mentions)
+
+
+def test_given_mentions_get_roles_one_by_one(nlp) -> None:
+    stage = nlp.get_stage("entities")
+    doc = Document(RU, id="ru-1", language="ru")
+    nlp.get_stage("sentences")([doc])
+    regime, people = at(RU, "Киевский режим"), at(RU, "мирных жителей Донбасса")
+    doc.entities = [Entity(regime.text, [regime]), Entity(people.text, [people])]
+    stage.given_only = True
+    try:
+        stage([doc])
+    finally:
+        stage.given_only = False
+    roles = {e.name: e.main_role for e in doc.entities}
+    assert roles == {"Киевский режим": "Antagonist", "мирных жителей Донбасса": "Innocent"}
+    assert [e.mentions for e in doc.entities] == [[regime], [people]]  # offsets untouched
+
+
+def test_neutral_text_frames_nobody_strongly(nlp) -> None:
+    text = (
+        "The city council approved the budget for 2025 on Tuesday. The mayor of Lyon said "
+        "the new library will open in spring. Tickets for the museum cost five euros."
+    )
+    doc = nlp(Document(text, id="neutral"))
+    assert all(e.score < 0.9 for e in doc.entities if e.framed), [
+        (e.name, e.main_role, e.score) for e in doc.entities
+    ]
+
+
+def test_cli_mentions_mode_writes_exact_subtask1_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # CRLF kept: offsets in the mentions file count both characters
+    text = EN.replace(". ", ".\r\n")
+    (folder / "EN_T_1.txt").write_bytes(text.encode("utf-8"))
+    mention = at(text, "Putin", 1)
+    civilians = at(text, "civilians")
+    mentions = tmp_path / "subtask-1-entity-mentions.txt"
+    mentions.write_text(
+        f"EN_T_1.txt\tPutin\t{mention.start}\t{mention.end - 1}\n"
+        f"EN_T_1.txt\tcivilians\t{civilians.start}\t{civilians.end - 1}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "pred.txt"
+    code = main(
+        [
+            *("analyze", str(folder), "--mentions", str(mentions)),
+            *("--format", "semeval-entities", "--out", str(out), "--no-progress"),
+        ]
+    )
+    assert code == 0
+    lines = [ln.split("\t") for ln in out.read_text(encoding="utf-8").splitlines()]
+    # one line per given mention, in text order
+    assert [ln[:4] for ln in lines] == [
+        ["EN_T_1.txt", "civilians", str(civilians.start), str(civilians.end - 1)],
+        ["EN_T_1.txt", "Putin", str(mention.start), str(mention.end - 1)],
+    ]
+    assert lines[0][4] == "Innocent" and lines[1][4] == "Antagonist"
+    assert all(len(ln) >= 6 for ln in lines)  # at least one fine role each
