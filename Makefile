@@ -32,6 +32,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python benchmarks/bench_narratives.py
+	$(BIN)/python benchmarks/bench_entities.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

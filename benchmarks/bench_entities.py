@@ -1,0 +1,153 @@
+"""Benchmark: what entity framing costs inside ``narrascope analyze``.
+
+Measured in one process over the SemEval-2025 test documents, so the machine's noise hits
+both sides alike:
+- seconds per stage; the entities stage as a share of the rest of the pipeline (the issue's
+  budget: at most +50% of analyze's end-to-end time),
+- the mention detectors alone (our CRF vs the packaged spaCy/natasha models), ms/document,
+- the given-mentions evaluation mode (``analyze --mentions``) on the subtask-1 test files,
+- start-up of the entities stage and the peak memory of the process.
+
+Usage: python benchmarks/bench_entities.py [--limit N] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import DEFAULT_DOCS, ROOT, write_section
+
+MARK = "entities-speed"
+TEST = ROOT.parent / "shared/datasets/semeval2025-task10/test"
+
+PROFILE = """
+import json, resource, sys, time
+from pathlib import Path
+t = time.perf_counter()
+import narrascope
+nlp = narrascope.load(stages=["language", "sentences", "narratives", "explanation"])
+base_load = time.perf_counter() - t
+t = time.perf_counter()
+from narrascope.stages.entities import EntityStage
+entities = EntityStage(); entities.warm_up()
+entity_load = time.perf_counter() - t
+from narrascope.ingest import read_inputs
+limit = int(sys.argv[1])
+docs = [d for d in read_inputs(sys.argv[2:]) if isinstance(d, narrascope.Document)][:limit]
+times = {}
+for stage in [*nlp.stages, entities]:
+    t = time.perf_counter()
+    for i in range(0, len(docs), 16):
+        stage(docs[i:i + 16])
+    times[stage.name] = time.perf_counter() - t
+framed = sum(e.framed for d in docs for e in d.entities)
+found = sum(len(d.entities) for d in docs)
+from narrascope.text.mentions import FAST, PACKAGED, MentionDetector
+detect = {}
+for name, backends in (("crf", FAST), ("packaged", PACKAGED)):
+    det = MentionDetector(backends=backends)
+    t = time.perf_counter()
+    det.warm_up(("en", "ru", "bg"))
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    for i in range(0, len(docs), 16):
+        det.detect_many([d.text for d in docs[i:i + 16]], [d.language for d in docs[i:i + 16]])
+    detect[name] = [load, time.perf_counter() - t]
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"n": len(docs), "times": times, "base_load": base_load,
+                  "entity_load": entity_load, "detect": detect, "peak_mb": peak,
+                  "entities": found, "framed": framed}))
+"""
+
+
+def given_mode(tmp: Path) -> tuple[int, float] | None:
+    """Seconds for ``analyze --mentions`` over every language's subtask-1 test files."""
+    import time
+
+    folders = sorted(TEST.glob("*/subtask-1-documents"))
+    if not folders:
+        return None
+    mentions = tmp / "mentions.txt"
+    with mentions.open("w", encoding="utf-8") as out:
+        for lang in sorted(TEST.iterdir()):
+            path = lang / "subtask-1-entity-mentions.txt"
+            if path.is_file():
+                out.write(path.read_text(encoding="utf-8").rstrip("\n") + "\n")
+    n = sum(1 for line in mentions.open(encoding="utf-8") if line.strip())
+    start = time.perf_counter()
+    command = [sys.executable, "-m", "narrascope", "analyze", *map(str, folders)]
+    command += ["--mentions", str(mentions), "--format", "semeval-entities"]
+    subprocess.run([*command, "--out", str(tmp / "pred.txt"), "--no-progress"], check=True)
+    return n, time.perf_counter() - start
+
+
+def main() -> int:
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    dirs = [str(d) for d in DEFAULT_DOCS]
+    if not dirs:
+        print("no documents: ../shared/datasets/semeval2025-task10/test is missing")
+        return 1
+    proc = subprocess.run(
+        [sys.executable, "-c", PROFILE, str(args.limit), *dirs],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    n, times = r["n"], r["times"]
+    rest = sum(v for k, v in times.items() if k != "entities")
+    share = times["entities"] / rest
+    for name, secs in times.items():
+        print(f"  stage {name:<12} {secs:6.2f} s  {1000 * secs / n:6.1f} ms/doc")
+    print(f"entities add {100 * share:.0f}% to the rest of the pipeline (budget 50%)")
+    with tempfile.TemporaryDirectory() as tmp:
+        given = given_mode(Path(tmp))
+    lines = [
+        f"Measured {date.today().isoformat()} on this machine ({os.cpu_count()} cores, "
+        f"{platform.machine()}) with `python benchmarks/bench_entities.py`, in one process over "
+        f"the {n} documents of `semeval2025-task10/test/*/subtask-2-documents` "
+        f"({r['entities']} entities found, {r['framed']} framed).",
+        "",
+        "| measure | value | budget |",
+        "|---|---|---|",
+        f"| entities stage (detect + group + roles + evidence) | "
+        f"{1000 * times['entities'] / n:.1f} ms/doc | — |",
+        f"| the rest of the pipeline (language, sentences, narratives, explanation) | "
+        f"{1000 * rest / n:.1f} ms/doc | — |",
+        f"| **entities / rest** (what entity framing adds to `analyze`) | "
+        f"**+{100 * share:.0f}%** | ≤ +50% |",
+        f"| start-up of the entities stage (role model + CRF) | {r['entity_load']:.2f} s | — |",
+        f"| peak memory of the whole pipeline process | {r['peak_mb']:.0f} MB | < 1,500 MB |",
+    ]
+    for name, (load, secs) in r["detect"].items():
+        lines.append(
+            f"| mention detection alone, `{name}` (load {load:.2f} s) | "
+            f"{1000 * secs / n:.1f} ms/doc | — |"
+        )
+    if given is not None:
+        m, secs = given
+        lines.append(
+            f"| `analyze --mentions` (evaluation mode) over the 5 subtask-1 test folders, "
+            f"{m} mentions, whole CLI run incl. start-up | {secs:.1f} s | — |"
+        )
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section("\n".join(lines), mark=MARK)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
