@@ -1,0 +1,560 @@
+"""Read, cross-validate and train the persuasion-technique model (SemEval-2023 Task 3 st. 3).
+
+The corpus is research-licensed: it is read by path and only numbers (weights, vocabulary,
+scores, counts) reach the artefact. Paragraphs are numbered exactly as the official format
+numbers them (see :func:`narrascope.models.techniques.split_paragraphs`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
+from narrascope.models.techniques import (
+    TECHNIQUES,
+    TechniqueClassifier,
+    choose_thresholds,
+    split_paragraphs,
+    targets,
+)
+from narrascope.training.corpus import read_document_text
+from narrascope.training.metrics import span_f1, technique_f1
+
+# Folder names of the organisers' release -> ISO 639-1 codes used everywhere else.
+FOLDER_LANGUAGES = {"en": "en", "fr": "fr", "ge": "de", "it": "it", "po": "pl", "ru": "ru"}
+# PTC (SemEval-2020 Task 11, 14 classes) -> the 23 SemEval-2023 techniques. Merged PTC classes
+# map to their most frequent 2023 member; Thought-terminating cliches became Conversation_Killer.
+PTC_TO_2023 = {
+    "Appeal_to_Authority": "Appeal_to_Authority",
+    "Appeal_to_fear-prejudice": "Appeal_to_Fear-Prejudice",
+    "Bandwagon,Reductio_ad_hitlerum": "Guilt_by_Association",
+    "Black-and-White_Fallacy": "False_Dilemma-No_Choice",
+    "Causal_Oversimplification": "Causal_Oversimplification",
+    "Doubt": "Doubt",
+    "Exaggeration,Minimisation": "Exaggeration-Minimisation",
+    "Flag-Waving": "Flag_Waving",
+    "Loaded_Language": "Loaded_Language",
+    "Name_Calling,Labeling": "Name_Calling-Labeling",
+    "Repetition": "Repetition",
+    "Slogans": "Slogans",
+    "Thought-terminating_Cliches": "Conversation_Killer",
+    "Whataboutism,Straw_Men,Red_Herring": "Whataboutism",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TechniqueParagraph:
+    """One gold paragraph: its official line number, offsets in the article and labels."""
+
+    line: int
+    start: int
+    end: int
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TechniqueArticle:
+    """An article with paragraph-level gold and (English only) character-span gold."""
+
+    id: str
+    language: str
+    text: str
+    paragraphs: tuple[TechniqueParagraph, ...]
+    spans: tuple[tuple[int, int, str], ...] = field(default_factory=tuple)
+
+    @property
+    def group(self) -> str:
+        """CV grouping key: an article never has paragraphs in two folds."""
+        return f"{self.language}:{self.id}"
+
+
+def read_paragraph_labels(path: str | Path) -> dict[str, dict[int, frozenset[str]]]:
+    """``<id>\\t<line>\\t<techniques>`` -> {article id: {line: labels}}."""
+    out: dict[str, dict[int, frozenset[str]]] = {}
+    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: expected 3 tab-separated fields")
+        labels = parts[2] if len(parts) > 2 else ""
+        out.setdefault(parts[0].strip(), {})[int(parts[1])] = frozenset(
+            t.strip() for t in labels.split(",") if t.strip()
+        )
+    return out
+
+
+def read_span_labels(folder: str | Path) -> dict[str, list[tuple[int, int, str]]]:
+    """Per-article span files (``<id>\\t<technique>\\t<start>\\t<end>``) of a folder."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for path in sorted(Path(folder).glob("*.txt")) + sorted(Path(folder).glob("*.labels")):
+        for line in read_document_text(path).splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 4:
+                out.setdefault(parts[0].strip(), []).append(
+                    (int(parts[2]), int(parts[3]), parts[1].strip())
+                )
+    return out
+
+
+def load_technique_corpus(
+    data_dir: str | Path, *, languages: Sequence[str] | None = None, split: str = "train"
+) -> list[TechniqueArticle]:
+    """Every gold article of ``data_dir/<folder>/`` (``data_dir`` is the release's ``data``
+    folder), sorted by language then id. English gets its (reliable) span gold; other
+    languages' span offsets do not match the text (see PROVENANCE) and are ignored."""
+    root = Path(data_dir)
+    if (root / "data").is_dir():
+        root = root / "data"
+    if not root.is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"corpus directory not found: {root}")
+    articles: list[TechniqueArticle] = []
+    for folder, lang in sorted(FOLDER_LANGUAGES.items(), key=lambda kv: kv[1]):
+        if languages is not None and lang not in languages:
+            continue
+        label_file = root / folder / f"{split}-labels-subtask-3.txt"
+        if not label_file.is_file():
+            continue
+        gold = read_paragraph_labels(label_file)
+        spans = (
+            read_span_labels(root / folder / f"{split}-labels-subtask-3-spans")
+            if lang == "en"
+            else {}
+        )
+        for art_id in sorted(gold):
+            text = read_document_text(
+                root / folder / f"{split}-articles-subtask-3/article{art_id}.txt"
+            )
+            paragraphs = []
+            for line, start, end in split_paragraphs(text):
+                if line not in gold[art_id]:
+                    raise NarrascopeError(
+                        E_BAD_RECORD, f"{lang} article {art_id}: line {line} has no gold row"
+                    )
+                paragraphs.append(TechniqueParagraph(line, start, end, gold[art_id][line]))
+            if len(paragraphs) != len(gold[art_id]):
+                raise NarrascopeError(
+                    E_BAD_RECORD, f"{lang} article {art_id}: gold rows for empty lines"
+                )
+            articles.append(
+                TechniqueArticle(
+                    art_id, lang, text, tuple(paragraphs), tuple(sorted(spans.get(art_id, [])))
+                )
+            )
+    return articles
+
+
+def load_ptc_corpus(ptc_dir: str | Path) -> list[TechniqueArticle]:
+    """PTC train articles with their spans mapped onto the 23 techniques (English only).
+
+    PTC articles have one sentence per line, so "paragraphs" here are sentences; only the
+    spans are used (the same articles, re-segmented, are in the 2023 English train set).
+    """
+    root = Path(ptc_dir)
+    spans = read_span_labels(root / "train-labels-task2-technique-classification")
+    out = []
+    for art_id in sorted(spans):
+        path = root / "train-articles" / f"article{art_id}.txt"
+        if not path.is_file():
+            continue
+        text = read_document_text(path)
+        mapped = sorted((s, e, PTC_TO_2023[t]) for s, e, t in spans[art_id] if t in PTC_TO_2023)
+        paragraphs = tuple(
+            TechniqueParagraph(line, s, e, frozenset()) for line, s, e in split_paragraphs(text)
+        )
+        out.append(TechniqueArticle(art_id, "en", text, paragraphs, tuple(mapped)))
+    return out
+
+
+# The 23 techniques -> PTC's 14 classes, for scoring spans against PTC gold in PTC's own space.
+TECHNIQUE_TO_PTC = {
+    **{v: k for k, v in PTC_TO_2023.items()},
+    "Straw_Man": "Whataboutism,Straw_Men,Red_Herring",
+    "Red_Herring": "Whataboutism,Straw_Men,Red_Herring",
+    "Appeal_to_Popularity": "Bandwagon,Reductio_ad_hitlerum",
+}
+
+
+def grouped_folds(
+    groups: Sequence[str], languages: Sequence[str], *, folds: int = 5, seed: int = 0
+) -> np.ndarray:
+    """Fold index per row: whole groups (articles) per fold, each language spread evenly."""
+    rng = np.random.default_rng(seed)
+    fold_of: dict[str, int] = {}
+    for lang in sorted(set(languages)):
+        members = sorted({g for g, la in zip(groups, languages, strict=True) if la == lang})
+        for k, g in enumerate(rng.permutation(members)):
+            fold_of[str(g)] = k % folds
+    return np.array([fold_of[g] for g in groups], dtype=int)
+
+
+@dataclass
+class _Flat:
+    """The corpus flattened to paragraphs (what the model sees) with back-references."""
+
+    texts: list[str]
+    languages: list[str]
+    labels: list[frozenset[str]]
+    groups: list[str]
+    article: list[int]
+    offsets: list[tuple[int, int]]
+
+
+def _flatten(articles: Sequence[TechniqueArticle]) -> _Flat:
+    flat = _Flat([], [], [], [], [], [])
+    for a_idx, art in enumerate(articles):
+        for p in art.paragraphs:
+            flat.texts.append(art.text[p.start : p.end])
+            flat.languages.append(art.language)
+            flat.labels.append(p.labels)
+            flat.groups.append(art.group)
+            flat.article.append(a_idx)
+            flat.offsets.append((p.start, p.end))
+    return flat
+
+
+def _predicted_spans(
+    model: TechniqueClassifier,
+    text: str,
+    language: str,
+    paragraphs: Sequence[tuple[int, int]],
+    probs: np.ndarray,
+    decided: Sequence[Sequence[str]],
+) -> list[tuple[int, int, str]]:
+    out = []
+    for (start, end), row, chosen in zip(paragraphs, probs, decided, strict=True):
+        labels = [(t, float(row[TECHNIQUES.index(t)])) for t in chosen]
+        out.extend(
+            (start + s, start + e, t)
+            for s, e, t, _ in model.spans(text[start:end], language, labels)
+        )
+    return out
+
+
+def cross_validate_techniques(
+    articles: Sequence[TechniqueArticle],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+    ptc: Sequence[TechniqueArticle] = (),
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Grouped K-fold CV (no article in two folds) of the whole recipe.
+
+    Thresholds are cross-fitted: fold k is decided with thresholds chosen on the other
+    folds' out-of-fold probabilities, so threshold tuning never sees the paragraphs it is
+    scored on. Returns the table, the out-of-fold probabilities and the thresholds.
+    """
+    started = time.perf_counter()
+    kwargs = {"seed": seed, **(settings or {})}
+    flat = _flatten(articles)
+    y = np.stack([targets_row(lab) for lab in flat.labels]) if flat.texts else np.zeros((0, 23))
+    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
+    emb = None
+    if TechniqueClassifier(**kwargs).config.sentence_encoder == "use":
+        from narrascope.models.techniques import encode_paragraphs
+
+        emb = encode_paragraphs(flat.texts)
+        if progress:
+            print(f"  embedded {len(flat.texts)} paragraphs ({time.perf_counter() - started:.0f}s)")
+    oof = np.zeros((len(flat.texts), len(TECHNIQUES)), dtype=np.float32)
+    oof_ngram = np.zeros_like(oof)  # the n-gram model alone (for the research notes)
+    models: list[TechniqueClassifier] = []
+    for k in range(folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        train_groups = {flat.groups[i] for i in tr}
+        model = TechniqueClassifier(**kwargs).fit(
+            [flat.texts[i] for i in tr],
+            [flat.languages[i] for i in tr],
+            [sorted(flat.labels[i]) for i in tr],
+            embeddings=None if emb is None else emb[tr],
+            span_words=typical_span_words([a for a in articles if a.group in train_groups]),
+        )
+        oof[te] = model.predict_proba(
+            [flat.texts[i] for i in te],
+            [flat.languages[i] for i in te],
+            embeddings=None if emb is None else emb[te],
+        )
+        oof_ngram[te] = model.tfidf_proba(
+            [flat.texts[i] for i in te], [flat.languages[i] for i in te]
+        )
+        models.append(model)
+        if progress:
+            print(f"  fold {k + 1}/{folds} ({time.perf_counter() - started:.0f}s)", flush=True)
+    shrink = models[0].config.shrinkage if models else 0.0
+    decided: list[list[str]] = [[] for _ in flat.texts]
+    fold_thresholds = []
+    for k, model in enumerate(models):
+        te = np.flatnonzero(fold == k)
+        other = fold != k
+        th = choose_thresholds(
+            oof[other],
+            y[other],
+            [la for la, o in zip(flat.languages, other, strict=True) if o],
+            shrinkage=shrink,
+        )
+        fold_thresholds.append(th)
+        model._require().thresholds = th
+        for i, labs in zip(te, model.decide(oof[te], [flat.languages[i] for i in te]), strict=True):
+            decided[i] = labs
+    table = _score_table(flat, decided)
+    # Spans: English 2023 gold and PTC, each article scored by the fold model that never saw it.
+    span_rows: dict[str, dict[str, float]] = {}
+    gold_spans, pred_spans = [], []
+    for a_idx, art in enumerate(articles):
+        if art.language != "en":
+            continue
+        rows = [i for i, a in enumerate(flat.article) if a == a_idx]
+        if not rows:
+            continue
+        model = models[fold[rows[0]]]
+        pred_spans.append(
+            _predicted_spans(
+                model,
+                art.text,
+                "en",
+                [flat.offsets[i] for i in rows],
+                oof[rows],
+                [decided[i] for i in rows],
+            )
+        )
+        gold_spans.append(list(art.spans))
+    if gold_spans:
+        span_rows["en2023"] = span_f1(gold_spans, pred_spans)
+    if ptc:
+        fold_of_group = dict(zip(flat.groups, fold, strict=True))
+        gold_spans, pred_spans = [], []
+        for art in ptc:
+            k = fold_of_group.get(art.group)
+            if k is None:
+                continue
+            model = models[k]
+            paras = [(p.start, p.end) for p in art.paragraphs]
+            texts = [art.text[s:e] for s, e in paras]
+            probs = model.predict_proba(texts, ["en"] * len(texts))
+            pred = _predicted_spans(
+                model, art.text, "en", paras, probs, model.decide(probs, ["en"] * len(texts))
+            )
+            pred_spans.append(
+                [(s, e, TECHNIQUE_TO_PTC[t]) for s, e, t in pred if t in TECHNIQUE_TO_PTC]
+            )
+            gold_spans.append([(s, e, TECHNIQUE_TO_PTC[t]) for s, e, t in art.spans])
+        if gold_spans:
+            span_rows["ptc"] = span_f1(gold_spans, pred_spans)
+    return {
+        "table": table,
+        "spans": span_rows,
+        "folds": folds,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - started, 1),
+        "thresholds": fold_thresholds,
+        "oof_proba": oof,
+        "oof_ngram": oof_ngram,
+        "embeddings": emb,
+        "models": models,
+        "fold": fold,
+        "y": y,
+        "languages": flat.languages,
+        "settings": kwargs,
+    }
+
+
+def typical_span_words(articles: Sequence[TechniqueArticle]) -> dict[str, float]:
+    """Median gold span length in words per technique (English 2023 span gold)."""
+    lengths: dict[str, list[int]] = {}
+    for art in articles:
+        for s, e, t in art.spans:
+            lengths.setdefault(t, []).append(max(1, len(art.text[s:e].split())))
+    return {t: float(np.median(v)) for t, v in lengths.items() if len(v) >= 5}
+
+
+def targets_row(labels: frozenset[str]) -> np.ndarray:
+    return targets([sorted(labels)])[0]
+
+
+def _score_table(flat: _Flat, decided: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
+    table: dict[str, dict[str, float]] = {}
+    langs = sorted(set(flat.languages))
+    for lang in langs:
+        idx = [i for i, la in enumerate(flat.languages) if la == lang]
+        row = technique_f1([flat.labels[i] for i in idx], [decided[i] for i in idx], TECHNIQUES)
+        table[lang] = {"micro_f1": row["micro_f1"], "macro_f1": row["macro_f1"], "n": len(idx)}
+    table["mean"] = {
+        m: float(np.mean([table[la][m] for la in langs])) for m in ("micro_f1", "macro_f1")
+    }
+    table["mean"]["n"] = len(flat.texts)
+    return table
+
+
+def format_technique_table(result: dict[str, Any]) -> str:
+    """Plain-text table: one row per language, the language mean, then span F1 rows."""
+    table = result.get("table", result)
+    lines = [f"{'language':<12}{'paragraphs':>11}{'micro-F1':>10}{'macro-F1':>10}"]
+    for lang, row in table.items():
+        name = "mean(lang)" if lang == "mean" else lang
+        lines.append(
+            f"{name:<12}{int(row['n']):>11}{row['micro_f1']:>10.3f}{row['macro_f1']:>10.3f}"
+        )
+    for name, row in result.get("spans", {}).items():
+        lines.append(
+            f"span F1 {name}: P={row['precision']:.3f} R={row['recall']:.3f} F1={row['f1']:.3f}"
+            f" ({int(row['n_gold'])} gold, {int(row['n_pred'])} predicted spans)"
+        )
+    return "\n".join(lines)
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe part of a CV result (no probabilities)."""
+
+    def rnd(row: dict[str, float]) -> dict[str, float]:
+        return {
+            k: round(float(v), 4) if k not in ("n", "n_gold", "n_pred") else int(v)
+            for k, v in row.items()
+        }
+
+    return {
+        "table": {k: rnd(v) for k, v in result["table"].items()},
+        "spans": {k: rnd(v) for k, v in result["spans"].items()},
+        "folds": result["folds"],
+        "seed": result["seed"],
+        "seconds": result["seconds"],
+        "thresholds_per_fold": result["thresholds"],
+    }
+
+
+def evaluate_techniques(
+    data_dir: str | Path,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    ptc_dir: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """K-fold grouped CV: per-language micro/macro-F1, their mean, and English span F1
+    (2023 spans; PTC too when ``ptc_dir`` is given or sits next to ``data_dir``)."""
+    articles = load_technique_corpus(data_dir)
+    ptc = load_ptc_corpus(ptc_dir) if ptc_dir is not None else _sibling_ptc(data_dir)
+    result = cross_validate_techniques(
+        articles, folds=folds, seed=seed, settings=settings, ptc=ptc, progress=progress
+    )
+    return _summary(result)
+
+
+def _sibling_ptc(data_dir: str | Path) -> list[TechniqueArticle]:
+    root = Path(data_dir).resolve()
+    for base in (root.parent, root.parent.parent):
+        candidate = base / "ptc-semeval2020-task11"
+        if (candidate / "train-articles").is_dir():
+            return load_ptc_corpus(candidate)
+    return []
+
+
+def default_technique_dir() -> Path:
+    """Where the bundled technique artefact lives inside the installed package."""
+    from importlib import resources
+
+    return Path(str(resources.files("narrascope").joinpath("resources", "models", "techniques")))
+
+
+def train_techniques(
+    data_dir: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Cross-validate (the manifest's scores), choose per-language thresholds on the
+    out-of-fold probabilities, fit on all paragraphs and write the artefact (deterministic:
+    fixed folds and seeds, liblinear/lbfgs are deterministic)."""
+    started = time.perf_counter()
+    out = Path(out_dir) if out_dir is not None else default_technique_dir()
+    articles = load_technique_corpus(data_dir)
+    kwargs = {"seed": seed, **(settings or {})}
+    if folds < 2:
+        raise ValueError("train_techniques needs folds >= 2: thresholds come from CV")
+    result = cross_validate_techniques(
+        articles,
+        folds=folds,
+        seed=seed,
+        settings=kwargs,
+        ptc=_sibling_ptc(data_dir),
+        progress=progress,
+    )
+    if progress:
+        print(format_technique_table(result), flush=True)
+    return fit_final_model(articles, result, out, kwargs, started=started, progress=progress)
+
+
+def fit_final_model(
+    articles: Sequence[TechniqueArticle],
+    result: dict[str, Any],
+    out: Path,
+    kwargs: dict[str, Any],
+    *,
+    started: float | None = None,
+    progress: bool = True,
+    embeddings: np.ndarray | None = None,
+) -> Path:
+    """Choose thresholds on the CV out-of-fold probabilities, fit on every paragraph and
+    write the artefact with its manifest (split from :func:`train_techniques` so that a CV
+    already run, and its paragraph embeddings, can be reused)."""
+    started = time.perf_counter() if started is None else started
+    thresholds = choose_thresholds(
+        result["oof_proba"],
+        result["y"],
+        result["languages"],
+        shrinkage=TechniqueClassifier(**kwargs).config.shrinkage,
+    )
+    flat = _flatten(articles)
+    fit_start = time.perf_counter()
+    model = TechniqueClassifier(**kwargs).fit(
+        flat.texts,
+        flat.languages,
+        [sorted(x) for x in flat.labels],
+        thresholds=thresholds,
+        span_words=typical_span_words(articles),
+        embeddings=embeddings if embeddings is not None else result.get("embeddings"),
+    )
+    fit_seconds = round(time.perf_counter() - fit_start, 1)
+    manifest = {
+        "task": "SemEval-2023 Task 3 subtask 3 (persuasion techniques, paragraph level)",
+        "trained": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "training_seconds": fit_seconds,
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "data": {
+            "source": "SemEval-2023 Task 3 subtask 3 train split, 6 languages (research "
+            "licence, not shipped); PTC (SemEval-2020 Task 11) only to score spans",
+            "articles_per_language": dict(sorted(Counter(a.language for a in articles).items())),
+            "paragraphs_per_language": dict(sorted(Counter(flat.languages).items())),
+            "technique_counts": dict(
+                sorted(Counter(t for labs in flat.labels for t in labs).items())
+            ),
+        },
+        "cv": _summary(result),
+        "thresholds": thresholds,
+        "settings": kwargs,
+    }
+    model.save(out, meta=manifest)
+    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    meta_path = out / "meta.json"
+    stored = json.loads(meta_path.read_text())
+    stored["artefact_bytes"] = size
+    meta_path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
+    if progress:
+        print(f"wrote {out} ({size / 1e6:.2f} MB); final fit {fit_seconds}s", flush=True)
+    return out

@@ -1,0 +1,241 @@
+"""TechniqueClassifier, its metrics, corpus reader, artefact round-trip and the CV gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.errors import ModelError
+from narrascope.models.techniques import (
+    TECHNIQUES,
+    TechniqueClassifier,
+    choose_thresholds,
+    split_paragraphs,
+)
+from narrascope.training.metrics import span_f1, technique_f1
+from narrascope.training.techniques import (
+    default_technique_dir,
+    grouped_folds,
+    load_technique_corpus,
+)
+
+SHARED = Path(__file__).parents[1] / "../shared"
+DATA = SHARED / "datasets/semeval2023-task3/data"
+
+LOADED = "Loaded_Language"
+NAME = "Name_Calling-Labeling"
+DOUBT = "Doubt"
+
+# Short hand-written paragraphs (ours, not from any dataset), English and Russian.
+PARAGRAPHS = [
+    (
+        "The corrupt traitors and their disgusting lies destroy our glorious nation!",
+        "en",
+        [LOADED, NAME],
+    ),
+    (
+        "These shameless clowns spread outrageous lies about our heroic soldiers.",
+        "en",
+        [LOADED, NAME],
+    ),
+    ("A disgusting, monstrous regime of thugs and liars.", "en", [LOADED, NAME]),
+    ("Can we really trust what the minister says? His record raises questions.", "en", [DOUBT]),
+    ("Is this report honest? Nobody has checked the figures they cite.", "en", [DOUBT]),
+    ("The council met on Tuesday to discuss the budget for next year.", "en", []),
+    ("Rain is expected in the north, with temperatures around ten degrees.", "en", []),
+    ("The museum opens at nine and closes at five on weekdays.", "en", []),
+    ("Эти наглые предатели и лжецы позорят нашу великую страну!", "ru", [LOADED, NAME]),
+    ("Мерзкие клоуны снова распространяют чудовищную ложь.", "ru", [LOADED, NAME]),
+    ("Можно ли верить министру? Его слова вызывают сомнения.", "ru", [DOUBT]),
+    ("Совет обсудил бюджет на следующий год во вторник.", "ru", []),
+    ("Музей открыт с девяти до пяти по будним дням.", "ru", []),
+]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> TechniqueClassifier:
+    texts, langs, labels = zip(*PARAGRAPHS, strict=True)
+    return TechniqueClassifier(
+        sentence_encoder=None, min_df_word=1, min_df_char=1, max_df=1.0, c_tfidf=10.0
+    ).fit(
+        list(texts),
+        list(langs),
+        [list(x) for x in labels],
+        thresholds={"*": 0.3, "en": 0.3},
+        span_words={LOADED: 2, NAME: 3, DOUBT: 16},
+    )
+
+
+def test_split_paragraphs_numbers_lines_like_semeval() -> None:
+    text = "Title\n\nFirst para.\r\n   \nSecond para.  \n"
+    paras = split_paragraphs(text)
+    assert [line for line, _, _ in paras] == [1, 3, 5]
+    assert [text[s:e] for _, s, e in paras] == ["Title", "First para.", "Second para."]
+    assert split_paragraphs("") == [] and split_paragraphs("\n \n") == []
+
+
+def test_probabilities_and_decisions(fitted: TechniqueClassifier) -> None:
+    p = fitted.predict_proba(
+        ["Those disgusting traitors and liars!", "The budget was discussed on Tuesday."],
+        ["en", "en"],
+    )
+    assert p.shape == (2, len(TECHNIQUES)) and np.all((p >= 0) & (p <= 1))
+    assert p[0, TECHNIQUES.index(LOADED)] > p[1, TECHNIQUES.index(LOADED)]
+    decided = fitted.decide(p, ["en", "en"])
+    assert LOADED in decided[0] and decided[1] == []
+    assert fitted.predict_proba([], []).shape == (0, len(TECHNIQUES))
+    with pytest.raises(ValueError):
+        fitted.predict_proba(["a"], [])
+
+
+def test_thresholds_fall_back_to_global(fitted: TechniqueClassifier) -> None:
+    assert fitted.thresholds_for(["en", "uk", None]).tolist() == pytest.approx([0.3, 0.3, 0.3])
+
+
+def test_spans_and_document_analysis(fitted: TechniqueClassifier) -> None:
+    text = (
+        "Big news\n\nThe weather was calm today. Those disgusting traitors lie again!\n\n"
+        "Музей открыт с девяти до пяти."
+    )
+    result = fitted.analyse(text, "en")
+    assert [r.line for r in result] == [1, 3, 5]
+    second = result[1]
+    assert text[second.start : second.end].startswith("The weather")
+    labels = dict(second.labels)
+    assert LOADED in labels
+    for start, end, tech, score in second.spans:
+        assert second.start <= start < end <= second.end
+        assert tech in labels and 0 < score <= labels[tech] + 1e-6
+    loaded = [text[s:e] for s, e, t, _ in second.spans if t == LOADED]
+    assert loaded and all("weather" not in span for span in loaded)  # localised, not the line
+    assert fitted.spans("Calm text.", "en", []) == []
+
+
+def test_save_load_roundtrip(fitted: TechniqueClassifier, tmp_path: Path) -> None:
+    out = fitted.save(tmp_path / "m", meta={"note": "test"})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "meta.json",
+        "vocab.json",
+        "weights.npz",
+    ]
+    loaded = TechniqueClassifier.load(out)
+    texts = [t for t, _, _ in PARAGRAPHS]
+    langs = [la for _, la, _ in PARAGRAPHS]
+    assert np.allclose(fitted.predict_proba(texts, langs), loaded.predict_proba(texts, langs))
+    assert loaded.meta["note"] == "test"
+    assert loaded.analyse("Disgusting traitors!", "en") == fitted.analyse(
+        "Disgusting traitors!", "en"
+    )
+    with pytest.raises(ModelError):
+        TechniqueClassifier.load(tmp_path / "missing")
+    config = json.loads((out / "config.json").read_text())
+    config["format"] = 99
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError):
+        TechniqueClassifier.load(out)
+
+
+def test_unknown_technique_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        TechniqueClassifier(sentence_encoder=None).fit(["a b"], ["en"], [["Not_A_Technique"]])
+
+
+def test_technique_f1_matches_hand_count() -> None:
+    gold = [{LOADED, NAME}, set(), {DOUBT}]
+    pred = [{LOADED}, {NAME}, {DOUBT}]
+    scores = technique_f1(gold, pred, TECHNIQUES)
+    assert scores["micro_f1"] == pytest.approx(2 * 2 / (3 + 3))
+    # per class: Loaded 1, Name 0 (1 gold, 1 wrong pred), Doubt 1, the other 20 score 0
+    assert scores["macro_f1"] == pytest.approx(2 / 23)
+
+
+def test_span_f1_gives_partial_overlap_credit() -> None:
+    gold = [[(0, 10, LOADED), (20, 30, DOUBT)]]
+    assert span_f1(gold, gold)["f1"] == pytest.approx(1.0)
+    half = span_f1(gold, [[(5, 10, LOADED)]])  # precision 1, recall (0.5 + 0) / 2
+    assert half["precision"] == pytest.approx(1.0) and half["recall"] == pytest.approx(0.25)
+    wrong = span_f1(gold, [[(0, 10, NAME)]])
+    assert wrong["f1"] == 0.0
+    assert span_f1([[]], [[]])["f1"] == 0.0
+
+
+def test_choose_thresholds_shrinks_small_languages() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random((400, 3)) < 0.3).astype(np.int8)
+    probs = np.clip(y * 0.5 + rng.random((400, 3)) * 0.5, 0, 1)
+    langs = ["en"] * 390 + ["ru"] * 10
+    free = choose_thresholds(probs, y, langs, shrinkage=0.0)
+    tied = choose_thresholds(probs, y, langs, shrinkage=1e6)
+    assert tied["ru"] == tied["*"] and 0.05 <= free["*"] <= 0.6
+
+
+def test_grouped_folds_never_split_an_article() -> None:
+    groups = [f"a{i // 4}" for i in range(80)]
+    langs = ["en" if i < 40 else "ru" for i in range(80)]
+    fold = grouped_folds(groups, langs, folds=5)
+    for g in set(groups):
+        assert len({fold[i] for i, x in enumerate(groups) if x == g}) == 1
+    assert set(fold) == set(range(5))
+
+
+def test_corpus_reader_numbers_paragraphs(tmp_path: Path) -> None:
+    root = tmp_path / "data" / "en"
+    (root / "train-articles-subtask-3").mkdir(parents=True)
+    (root / "train-labels-subtask-3-spans").mkdir()
+    text = "A title\n\nThose traitors lie.\n\nCalm words.\n"
+    (root / "train-articles-subtask-3" / "article7.txt").write_text(text, encoding="utf-8")
+    (root / "train-labels-subtask-3.txt").write_text(
+        f"7\t1\t\n7\t3\t{LOADED},{NAME}\n7\t5\t\n", encoding="utf-8"
+    )
+    (root / "train-labels-subtask-3-spans" / "article7-labels-subtask-3.txt").write_text(
+        f"7\t{NAME}\t15\t23\n", encoding="utf-8"
+    )
+    (article,) = load_technique_corpus(tmp_path / "data")
+    assert article.language == "en" and article.group == "en:7"
+    assert [(p.line, text[p.start : p.end]) for p in article.paragraphs] == [
+        (1, "A title"),
+        (3, "Those traitors lie."),
+        (5, "Calm words."),
+    ]
+    assert article.paragraphs[1].labels == {LOADED, NAME}
+    assert article.spans == ((15, 23, NAME),) and text[15:23] == "traitors"
+
+
+@pytest.mark.skipif(not default_technique_dir().is_dir(), reason="no bundled artefact")
+def test_bundled_artefact_loads_and_is_small() -> None:
+    root = default_technique_dir()
+    size = sum(p.stat().st_size for p in root.iterdir())
+    assert size < 8_500_000
+    meta = json.loads((root / "meta.json").read_text())
+    assert meta["cv"]["table"]["mean"]["micro_f1"] > 0.35
+    model = TechniqueClassifier.load(root)
+    assert model.thresholds_for(["en", "uk"]).tolist() == pytest.approx(
+        [model._require().thresholds["en"], model._require().thresholds["*"]]
+    )
+    (para,) = model.analyse("Those corrupt traitors spread disgusting lies!", "en")
+    assert "Loaded_Language" in dict(para.labels)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared dataset not available")
+@pytest.mark.skipif(
+    os.environ.get("NARRASCOPE_LONG_GATES") != "1",
+    reason="~25 min (USE over 20k paragraphs): set NARRASCOPE_LONG_GATES=1 to run",
+)
+def test_cv_gate() -> None:
+    from narrascope.training.techniques import evaluate_techniques
+
+    # measured 0.431 / 0.399 / 0.440 and span F1 0.118 (docs/techniques-research.md);
+    # about 25 minutes on two shared cores, most of it USE over 20k paragraphs
+    result = evaluate_techniques(DATA, folds=5)
+    table = result["table"]
+    assert table["mean"]["micro_f1"] >= 0.42
+    assert table["en"]["micro_f1"] >= 0.38
+    assert table["ru"]["micro_f1"] >= 0.42
+    assert result["spans"]["en2023"]["f1"] >= 0.10
