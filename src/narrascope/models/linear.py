@@ -6,6 +6,7 @@ and whose scores are calibrated with tiny dependency-free fits, so they share th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,3 +116,17 @@ def narrascope_version() -> str:
         return __version__
     except ImportError:  # pragma: no cover
         return "unknown"
+
+
+def language_block(
+    languages: Sequence[str | None], known: Sequence[str], weight: float
+) -> np.ndarray:
+    """One-hot language columns scaled by ``weight`` (all zero for an unseen language, so
+    such texts rely on their n-grams alone): lets one linear model hold per-language biases."""
+    index = {lang: j for j, lang in enumerate(known)}
+    rows = np.zeros((len(languages), len(known)), dtype=np.float32)
+    for i, lang in enumerate(languages):
+        j = index.get(lang) if lang is not None else None
+        if j is not None:
+            rows[i, j] = weight
+    return rows
