@@ -91,6 +91,46 @@ def fitted(corpus: tuple) -> EntityRoleClassifier:
     )
 
 
+# Neutral sentences naming places that are mentioned, never framed (the negatives).
+_NEUTRAL = {
+    "en": "The report was published in {p} on Monday.",
+    "ru": "Доклад был опубликован в городе {p} в понедельник.",
+}
+_PLACES = {"en": ["Geneva", "Brussels", "Vienna", "Oslo"], "ru": ["Женева", "Брюссель", "Вена"]}
+
+
+@pytest.fixture(scope="module")
+def fitted_places(corpus: tuple) -> EntityRoleClassifier:
+    """The fixtures plus a neutral sentence naming a place; the place spans are negatives."""
+    texts, langs, spans, mains, fines = corpus
+    out_texts, negatives = [], []
+    for k, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+        place = _PLACES[lang][k % len(_PLACES[lang])]
+        sentence = _NEUTRAL[lang].format(p=place)
+        start = len(text) + 1 + sentence.index(place)
+        out_texts.append(f"{text} {sentence}")
+        negatives.append([(start, start + len(place))])
+    return EntityRoleClassifier(calibration_folds=3, framed_folds=3, keep_features=500).fit(
+        out_texts, langs, spans, mains, fines, negatives=negatives
+    )
+
+
+def test_framed_head_separates_framed_from_mentioned(fitted_places: EntityRoleClassifier) -> None:
+    text = (
+        "The cruel Warlord Krang shelled the homes of farmers again. "
+        "The report was published in Lisbon on Monday."
+    )
+    v, p = text.index("Warlord Krang"), text.index("Lisbon")
+    s = fitted_places.predict_proba([text], ["en"], [[(v, v + 13), (p, p + 6)]])
+    assert s.framed is not None
+    assert s.framed[0] > s.framed[1] + 0.2, s.framed
+    text_ru = "Жестокий генерал Мрак снова обстрелял дома. Доклад был опубликован в городе Рига."
+    v, p = text_ru.index("генерал Мрак"), text_ru.index("Рига")
+    s = fitted_places.predict_proba([text_ru], ["ru"], [[(v, v + 12), (p, p + 4)]])
+    assert s.framed[0] > s.framed[1], s.framed
+    assert 0.0 < fitted_places.config.min_framed < 1.0
+
+
 def test_fixture_offsets(corpus: tuple) -> None:
     texts, _, spans, _, _ = corpus
     assert texts[0][spans[0][0][0] : spans[0][0][1]] == "Captain Rivers"
@@ -183,6 +223,9 @@ def test_bundled_artefact_loads() -> None:
     s = text.index("civilians")
     [[(main, fine)]] = model.predict([text], ["en"], [[(s, s + len("civilians"))]])
     assert main in MAIN_ROLES and fine and all(FINE_ROLES[f] == main for f in fine)
+    # trained with detected negatives: a framed probability and the CV-chosen threshold
+    scores = model.predict_proba([text], ["en"], [[(s, s + len("civilians"))]])
+    assert scores.framed is not None and 0.0 < model.config.min_framed < 1.0
     assert (DEFAULT_ARTEFACT / "meta.json").is_file()
     size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
     assert size <= 5_000_000

@@ -67,15 +67,22 @@ def test_given_mentions_get_roles_one_by_one(nlp) -> None:
     assert [e.mentions for e in doc.entities] == [[regime], [people]]  # offsets untouched
 
 
-def test_neutral_text_frames_nobody_strongly(nlp) -> None:
-    text = (
-        "The city council approved the budget for 2025 on Tuesday. The mayor of Lyon said "
-        "the new library will open in spring. Tickets for the museum cost five euros."
-    )
+NEUTRAL = (
+    "The city council approved the budget for 2025 on Tuesday. The mayor of Lyon said "
+    "the new library will open in spring. Tickets for the museum cost five euros.",
+    "The National Museum in Sofia opened a new exhibition of Thracian gold on Friday. "
+    "Visitors from Plovdiv and Varna can buy tickets online; the director Maria Petrova "
+    "said the collection will stay until March.",
+)
+
+
+@pytest.mark.parametrize("text", NEUTRAL)
+def test_neutral_text_frames_nobody_strongly(nlp, text: str) -> None:
+    """Entities a text merely mentions get no role: at most one weak, framed entity."""
     doc = nlp(Document(text, id="neutral"))
-    assert all(e.score < 0.9 for e in doc.entities if e.framed), [
-        (e.name, e.main_role, e.score) for e in doc.entities
-    ]
+    assert doc.entities, "the mentions are still detected"
+    framed = [(e.name, e.main_role, round(e.score, 3)) for e in doc.entities if e.framed]
+    assert len(framed) <= 1 and all(score < 0.5 for _, _, score in framed), framed
 
 
 def test_cli_mentions_mode_writes_exact_subtask1_lines(tmp_path: Path) -> None:

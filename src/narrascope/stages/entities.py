@@ -49,7 +49,7 @@ class EntityStage:
         detector: MentionDetector | None = None,
         detector_name: str = "crf",
         given_only: bool = False,
-        min_framed: float = 0.5,
+        min_framed: float | None = None,
         max_evidence: int = 2,
     ) -> None:
         if model is None:
@@ -68,7 +68,8 @@ class EntityStage:
         self.model = model
         self.detector = detector
         self.given_only = given_only
-        self.min_framed = min_framed
+        # the threshold chosen in CV and stored with the model, unless the caller overrides
+        self.min_framed = model.config.min_framed if min_framed is None else min_framed
         self.max_evidence = max_evidence
 
     def warm_up(self) -> None:

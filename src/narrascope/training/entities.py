@@ -7,6 +7,8 @@ offsets do not point at their text (a handful) are left out of training and scor
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -15,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.models.entities import EntityRoleClassifier, document_folds
+from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, Span, document_folds
+from narrascope.text.aliases import clean_name
 from narrascope.training.corpus import EntityDocument, load_entity_corpus
 from narrascope.training.cv import cv_summary, record_artefact_size, training_manifest
 from narrascope.training.metrics import entity_scores
 
+MAIN_ROLES_INDEX = {r: j for j, r in enumerate(MAIN_ROLES)}
 DEFAULT_ARTEFACT = Path(__file__).resolve().parents[1] / "resources" / "models" / "entities"
 
 
@@ -35,6 +39,66 @@ def _fit_args(docs: Sequence[EntityDocument]) -> tuple[list, list, list, list, l
     )
 
 
+def detect_candidates(
+    docs: Sequence[EntityDocument], *, cache: str | Path | None = None
+) -> list[list[Span]]:
+    """Spans the shipped fast detector (CRF, every language) finds in each document.
+
+    The framed head must learn from the candidates the stage will meet, so negatives come
+    from the same detector. ``cache`` (a JSON file, offsets only) is keyed by document id
+    and reused only when the documents' texts and the detector artefact are unchanged.
+    """
+    from narrascope.text.mentions import FAST, MentionDetector
+    from narrascope.text.mentions import default_model_path as mention_model_path
+
+    digest = hashlib.sha256()
+    for d in docs:
+        digest.update(f"{d.id}\0{len(d.text)}\0".encode())
+        digest.update(d.text.encode("utf-8", "surrogatepass"))
+    for part in sorted(mention_model_path().iterdir()):
+        if part.is_file():
+            digest.update(part.read_bytes())
+    key = digest.hexdigest()
+    path = Path(cache) if cache is not None else None
+    if path is not None and path.is_file():
+        stored = json.loads(path.read_text())
+        if stored.get("key") == key:
+            return [[(s, e) for s, e in stored["spans"][d.id]] for d in docs]
+    found = MentionDetector(backends=FAST).detect_many(
+        [d.text for d in docs], [d.language for d in docs]
+    )
+    spans = [[(m.start, m.end) for m in ms] for ms in found]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"key": key, "spans": {d.id: s for d, s in zip(docs, spans, strict=True)}}
+        path.write_text(json.dumps(payload))
+    return spans
+
+
+def negative_spans(
+    docs: Sequence[EntityDocument], candidates: Sequence[Sequence[Span]]
+) -> list[list[Span]]:
+    """Detected spans that are (probably) mentioned but not framed.
+
+    Annotators mark only framed mentions, so a candidate is a negative when it overlaps no
+    gold mention and its cleaned name is not a gold mention's name in the same document
+    (an unannotated repeat of a framed entity is ambiguous, so it is left out).
+    """
+    out: list[list[Span]] = []
+    for d, spans in zip(docs, candidates, strict=True):
+        gold = d.aligned_mentions()
+        names = {clean_name(m.text).lower() for m in gold}
+        out.append(
+            [
+                (s, e)
+                for s, e in spans
+                if all(e <= g.start or s >= g.end for g in gold)
+                and clean_name(d.text[s:e]).lower() not in names
+            ]
+        )
+    return out
+
+
 def cross_validate_entities(
     docs: Sequence[EntityDocument],
     *,
@@ -42,36 +106,51 @@ def cross_validate_entities(
     seed: int = 0,
     settings: dict[str, Any] | None = None,
     progress: bool = False,
+    candidates: Sequence[Sequence[Span]] | None = None,
 ) -> dict[str, Any]:
     """K-fold CV grouped by document (stratified by language): the CV table plus the
-    out-of-fold probabilities, so decision rules can be compared without refitting."""
+    out-of-fold probabilities, so decision rules can be compared without refitting.
+
+    With ``candidates`` (detected spans per document) each training fold also learns the
+    framed head from the negatives of *its own* documents; the test documents' candidates
+    are only scored (``oof_candidates``: per document, ``(main, framed)`` arrays).
+    """
     texts, langs, spans, mains, fines = _fit_args(docs)
+    negatives = negative_spans(docs, candidates) if candidates is not None else None
     doc_of = np.repeat(np.arange(len(docs)), [len(s) for s in spans])
     mention_lang = [langs[i] for i in doc_of]
     start = time.perf_counter()
     pred: list[tuple[str, list[str]]] = [("", [])] * len(doc_of)
     oof_main = np.zeros((len(doc_of), 3), np.float32)
-    oof_fine: np.ndarray | None = None
-    fine_labels: list[str] = []
+    oof_framed = np.full(len(doc_of), np.nan, np.float32)
+    # every fine role of the corpus (a fold may lack a rare one)
+    fine_labels = sorted({f for fs in fines for roles in fs for f in roles})
+    oof_fine = np.zeros((len(doc_of), len(fine_labels)), np.float32)
+    oof_candidates: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(docs)
     row_of_doc = np.concatenate([[0], np.cumsum([len(s) for s in spans])])
     for k, (_, te_rows) in enumerate(document_folds(doc_of, mention_lang, folds, seed)):
         te_docs = sorted(set(doc_of[te_rows].tolist()))
         tr_docs = [i for i in range(len(docs)) if i not in set(te_docs)]
         model = EntityRoleClassifier(**{"seed": seed, **(settings or {})}).fit(
-            *([part[i] for i in tr_docs] for part in (texts, langs, spans, mains, fines))
+            *([part[i] for i in tr_docs] for part in (texts, langs, spans, mains, fines)),
+            negatives=None if negatives is None else [negatives[i] for i in tr_docs],
         )
-        scores = model.predict_proba(
-            [texts[i] for i in te_docs], [langs[i] for i in te_docs], [spans[i] for i in te_docs]
-        )
+        te_texts, te_langs = [texts[i] for i in te_docs], [langs[i] for i in te_docs]
+        scores = model.predict_proba(te_texts, te_langs, [spans[i] for i in te_docs])
         rows = np.concatenate([np.arange(row_of_doc[i], row_of_doc[i + 1]) for i in te_docs])
         for r, decision in zip(rows, model.decide(scores), strict=True):
             pred[r] = decision
-        if oof_fine is None:
-            fine_labels = model.fine_labels_
-            oof_fine = np.zeros((len(doc_of), len(fine_labels)), np.float32)
         oof_main[rows] = scores.main
         cols = [fine_labels.index(f) for f in model.fine_labels_]
         oof_fine[np.ix_(rows, cols)] = scores.fine
+        if scores.framed is not None:
+            oof_framed[rows] = scores.framed
+        if candidates is not None:
+            cand = model.predict_proba(te_texts, te_langs, [list(candidates[i]) for i in te_docs])
+            for j, i in enumerate(te_docs):
+                own = cand.doc == j
+                framed = cand.framed[own] if cand.framed is not None else np.ones(own.sum())
+                oof_candidates[i] = (cand.main[own], framed)
         if progress:
             print(f"  fold {k + 1}/{folds} done ({time.perf_counter() - start:.0f}s)", flush=True)
     table = entity_scores(
@@ -88,8 +167,168 @@ def cross_validate_entities(
         "seconds": round(time.perf_counter() - start, 1),
         "oof_main": oof_main,
         "oof_fine": oof_fine,
+        "oof_framed": oof_framed,
+        "oof_candidates": oof_candidates,
         "fine_labels": fine_labels,
         "predictions": pred,
+    }
+
+
+REPORT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+SEARCH_THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(2, 19))
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Rank AUC (ties count half); nan when a side is empty."""
+    if not len(pos) or not len(neg):
+        return float("nan")
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.r_[pos, neg])
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / len(pos) / len(neg))
+
+
+def _prf(tp: float, n_pred: float, n_true: float) -> dict[str, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_true if n_true else 0.0
+    return {"p": p, "r": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def framed_report(
+    docs: Sequence[EntityDocument],
+    candidates: Sequence[Sequence[Span]],
+    result: dict[str, Any],
+    thresholds: Sequence[float] = SEARCH_THRESHOLDS,
+) -> dict[str, Any]:
+    """How well the out-of-fold framed head separates framed from merely mentioned.
+
+    * mention: gold mentions (framed) vs negatives (``negative_spans``): AUC, P/R.
+    * entity: per document, gold + detected mentions (detected ones overlapping a gold
+      mention dropped) grouped with ``group_mentions``; an entity is framed when the max
+      of its mentions' probabilities reaches the threshold; truth = it has a gold mention.
+    * end_to_end (what the stage shows): detected mentions only, grouped, role = mentions'
+      main probabilities weighted by their framed probability; a gold mention counts when
+      a detected mention overlapping it belongs to an entity judged framed with its role.
+      ``recall_no_filter`` is the same with every entity cast (the old behaviour).
+    """
+    from narrascope.text.aliases import group_mentions
+    from narrascope.text.mentions import Mention
+
+    negatives = negative_spans(docs, candidates)
+    row_of_doc = np.concatenate([[0], np.cumsum([len(d.aligned_mentions()) for d in docs])])
+    langs = sorted({d.language for d in docs})
+    acc: dict[str, dict[str, Any]] = {
+        la: {"pos": [], "neg": [], "ent": [], "e2e": []} for la in [*langs, "all"]
+    }
+    for i, d in enumerate(docs):
+        if result["oof_candidates"][i] is None:
+            continue  # no aligned gold mention: the folds (over mentions) never test it
+        gold = d.aligned_mentions()
+        g_spans = [(m.start, m.end) for m in gold]
+        g_framed = result["oof_framed"][row_of_doc[i] : row_of_doc[i + 1]]
+        c_main, c_framed = result["oof_candidates"][i]
+        c_spans = list(candidates[i])
+        c_index = {s: j for j, s in enumerate(c_spans)}
+        neg = [float(c_framed[c_index[s]]) for s in negatives[i]]
+        # entity level: gold + non-overlapping detected mentions
+        kept = [j for j, s in enumerate(c_spans) if not any(_overlaps(s, g) for g in g_spans)]
+        items = [Mention(s, e, d.text[s:e], "", "gold") for s, e in g_spans]
+        items += [Mention(*c_spans[j], d.text[slice(*c_spans[j])], "ENT", "crf") for j in kept]
+        probs = np.r_[g_framed, c_framed[kept]]
+        ents = [
+            (float(probs[g].max()), any(k < len(g_spans) for k in g))
+            for g in group_mentions(items, d.language)
+        ]
+        # end to end: detected mentions only
+        det = [Mention(s, e, d.text[s:e], "ENT", "crf") for s, e in c_spans]
+        e2e = []
+        groups = group_mentions(det, d.language) if det else []
+        for m in gold:
+            best = (0.0, False)  # (entity framed prob, role right) of the best entity
+            for g in groups:
+                if not any(_overlaps(c_spans[j], (m.start, m.end)) for j in g):
+                    continue
+                w = c_framed[g] + 1e-6
+                main = (c_main[g] * (w / w.sum())[:, None]).sum(axis=0)
+                right = MAIN_ROLES_INDEX[m.main_role] == int(main.argmax())
+                best = max(best, (float(c_framed[g].max()), right))
+            e2e.append(best)
+        for key in (d.language, "all"):
+            acc[key]["pos"].extend(g_framed.tolist())
+            acc[key]["neg"].extend(neg)
+            acc[key]["ent"].extend(ents)
+            acc[key]["e2e"].extend(e2e)
+    report: dict[str, Any] = {"mention": {}, "entity": {}, "end_to_end": {}}
+    for key, a in acc.items():
+        pos, neg = np.asarray(a["pos"]), np.asarray(a["neg"])
+        ent = np.asarray(a["ent"], dtype=float).reshape(-1, 2)
+        e2e = np.asarray(a["e2e"], dtype=float).reshape(-1, 2)
+        report["mention"][key] = {
+            "n_pos": len(pos),
+            "n_neg": len(neg),
+            "auc": _auc(pos, neg),
+            **{
+                str(t): _prf((pos >= t).sum(), (pos >= t).sum() + (neg >= t).sum(), len(pos))
+                for t in thresholds
+            },
+        }
+        truth = ent[:, 1] > 0
+        report["entity"][key] = {
+            "n_entities": len(ent),
+            "n_framed": int(truth.sum()),
+            "auc": _auc(ent[truth, 0], ent[~truth, 0]),
+            **{
+                str(t): _prf((truth & (ent[:, 0] >= t)).sum(), (ent[:, 0] >= t).sum(), truth.sum())
+                for t in thresholds
+            },
+        }
+        report["end_to_end"][key] = {
+            "n_gold": len(e2e),
+            "recall_no_filter": float(e2e[:, 1].mean()) if len(e2e) else 0.0,
+            **{
+                str(t): float(((e2e[:, 0] >= t) & (e2e[:, 1] > 0)).mean()) if len(e2e) else 0.0
+                for t in thresholds
+            },
+        }
+    return report
+
+
+def choose_min_framed(report: dict[str, Any]) -> float:
+    """The threshold with the best pooled entity-level F1 (ties: the higher threshold).
+
+    F1 because both errors cost: a role on a merely mentioned entity misleads the reader,
+    a framed entity left without a role hides what the text does; and the gold side is
+    itself incomplete (annotators mark ~4 entities per document), so precision is
+    underestimated and optimising it alone would over-prune.
+    """
+    row = report["entity"]["all"]
+    grid = [float(k) for k in row if k.replace(".", "", 1).isdigit()]
+    return max(grid, key=lambda t: (round(row[str(t)]["f1"], 4), t))
+
+
+def _framed_summary(report: dict[str, Any], chosen: float) -> dict[str, Any]:
+    """The manifest's compact framed-head table (rounded; report thresholds + chosen)."""
+    keep = sorted({*map(str, REPORT_THRESHOLDS), str(chosen)}, key=float)
+
+    def rnd(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: rnd(x) for k, x in v.items()}
+        return round(float(v), 4) if isinstance(v, float | np.floating) else v
+
+    return {
+        "min_framed": chosen,
+        "rule": "max pooled entity-level F1 over thresholds 0.10-0.90 (step 0.05)",
+        **{
+            level: {
+                la: rnd({k: v for k, v in row.items() if not k[0].isdigit() or k in keep})
+                for la, row in rows.items()
+            }
+            for level, rows in report.items()
+        },
     }
 
 
@@ -107,6 +346,24 @@ def format_entity_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_framed_table(framed: dict[str, Any]) -> str:
+    """Plain-text framed-head table: per language, mention AUC, entity P/R at the chosen
+    threshold and the end-to-end share of gold mentions cast right (vs no filter)."""
+    t = str(framed["min_framed"])
+    lines = [
+        f"framed head, min_framed={t}",
+        f"{'language':<10}{'m.AUC':>7}{'e.AUC':>7}{'e.P':>7}{'e.R':>7}{'e.F1':>7}"
+        f"{'e2e':>7}{'e2e(all)':>9}",
+    ]
+    for la, row in framed["entity"].items():
+        m, e2e = framed["mention"][la], framed["end_to_end"][la]
+        lines.append(
+            f"{la:<10}{m['auc']:>7.3f}{row['auc']:>7.3f}{row[t]['p']:>7.3f}{row[t]['r']:>7.3f}"
+            f"{row[t]['f1']:>7.3f}{e2e[t]:>7.3f}{e2e['recall_no_filter']:>9.3f}"
+        )
+    return "\n".join(lines)
+
+
 def evaluate_entities(
     data_dir: str | Path,
     *,
@@ -114,18 +371,27 @@ def evaluate_entities(
     seed: int = 0,
     progress: bool = False,
     settings: dict[str, Any] | None = None,
+    negatives: bool = False,
+    cache: str | Path | None = None,
 ) -> dict[str, Any]:
     """K-fold CV of the default classifier: per-language main-role accuracy, EMR, fine F1.
 
     Returns ``{"table": {lang | "mean" | "all": {"main_acc", "emr", "fine_f1", "n"}},
-    "folds", "seed", "seconds", "settings"}``; ``format_entity_table`` prints it.
+    "folds", "seed", "seconds", "settings"}``; ``format_entity_table`` prints it. With
+    ``negatives`` the folds also learn the framed head from detected spans (``cache``:
+    see ``detect_candidates``) and ``"framed"`` holds its mention/entity/end-to-end table.
+    The role table does not change: the framed head is fitted apart from the role model.
     """
     docs = load_entity_corpus(data_dir)
+    candidates = detect_candidates(docs, cache=cache) if negatives else None
     result = cross_validate_entities(
-        docs, folds=folds, seed=seed, settings=settings, progress=progress
+        docs, folds=folds, seed=seed, settings=settings, progress=progress, candidates=candidates
     )
     out = cv_summary(result)
-    out["settings"] = {"seed": seed, **(settings or {})}
+    out["settings"] = {"seed": seed, "negatives": negatives, **(settings or {})}
+    if candidates is not None:
+        report = framed_report(docs, candidates, result)
+        out["framed"] = _framed_summary(report, choose_min_framed(report))
     return out
 
 
@@ -155,29 +421,51 @@ def train_entities(
     seed: int = 0,
     progress: bool = True,
     settings: dict[str, Any] | None = None,
+    negatives: bool = True,
+    cache: str | Path | None = None,
 ) -> Path:
     """Cross-validate, fit on all languages jointly and write the artefact (deterministic).
 
-    ``folds=0`` skips the outer CV (faster, but the manifest then has no scores). Returns
-    the artefact directory; its ``meta.json`` is the manifest.
+    ``negatives`` (default): spans the shipped detector finds but annotators did not mark
+    train the framed head, so the stage leaves merely mentioned entities without a role;
+    its threshold (``min_framed``) is chosen in the CV (``choose_min_framed``) and stored
+    in the config. ``folds=0`` skips the outer CV (faster, but the manifest then has no
+    scores and ``min_framed`` keeps its default). Returns the artefact directory; its
+    ``meta.json`` is the manifest.
     """
     started = time.perf_counter()
     docs = load_entity_corpus(data_dir)
     kwargs = {"seed": seed, **(settings or {})}
+    candidates = detect_candidates(docs, cache=cache) if negatives else None
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
             print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
         result = cross_validate_entities(
-            docs, folds=folds, seed=seed, settings=settings, progress=progress
+            docs,
+            folds=folds,
+            seed=seed,
+            settings=settings,
+            progress=progress,
+            candidates=candidates,
         )
         cv = cv_summary(result)
         if progress:
             print(format_entity_table(result), flush=True)
+        if candidates is not None:
+            report = framed_report(docs, candidates, result)
+            chosen = choose_min_framed(report)
+            cv["framed"] = _framed_summary(report, chosen)
+            kwargs.setdefault("min_framed", chosen)
+            if progress:
+                print(format_framed_table(cv["framed"]), flush=True)
     if progress:
         print("fitting the final model on all documents ...", flush=True)
     start = time.perf_counter()
-    model = EntityRoleClassifier(**kwargs).fit(*_fit_args(docs))
+    model = EntityRoleClassifier(**kwargs).fit(
+        *_fit_args(docs),
+        negatives=None if candidates is None else negative_spans(docs, candidates),
+    )
     train_seconds = round(time.perf_counter() - start, 1)
     manifest = training_manifest(
         "SemEval-2025 Task 10 subtask 1 (entity framing: main and fine roles)",
