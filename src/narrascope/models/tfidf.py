@@ -23,6 +23,7 @@ TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default
 TOKEN_PATTERN_INDIC = r"(?u)[\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963]{2,}"
 _TOKEN = re.compile(TOKEN_PATTERN)
 _WHITE_SPACES = re.compile(r"\s\s+")
+_WORD_CACHE_LIMIT = 200_000
 
 
 def _word_ngrams(text: str, lo: int, hi: int, token: re.Pattern[str] = _TOKEN) -> Iterator[str]:
@@ -67,15 +68,35 @@ class FixedTfidf:
         self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
         self.vocabulary_ = {term: i for i, term in enumerate(vocabulary)}
         self.idf_ = np.asarray(idf, dtype=np.float64)
+        self._char_wb = analyzer == "char_wb"
+        # char_wb n-grams depend on the word alone, and words repeat (overlapping mention
+        # windows, common words): remember each word's known n-gram columns.
+        self._word_columns: dict[str, tuple[int, ...]] = {}
+
+    def _columns(self, text: str) -> list[int]:
+        lo, hi = self.ngram_range
+        vocab = self.vocabulary_
+        if not self._char_wb:
+            return [j for g in self._ngrams(text, lo, hi) if (j := vocab.get(g)) is not None]
+        cache = self._word_columns
+        if len(cache) > _WORD_CACHE_LIMIT:
+            cache.clear()
+        out: list[int] = []
+        for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+            cols = cache.get(word)
+            if cols is None:
+                cols = tuple(
+                    j for g in _char_wb_ngrams(word, lo, hi) if (j := vocab.get(g)) is not None
+                )
+                cache[word] = cols
+            out.extend(cols)
+        return out
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        lo, hi = self.ngram_range
         vocab = self.vocabulary_
         indptr, indices, values = [0], [], []
         for text in texts:
-            counts = Counter(
-                j for g in self._ngrams(text, lo, hi) if (j := vocab.get(g)) is not None
-            )
+            counts = Counter(self._columns(text))
             cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             weights = tf * self.idf_[cols]
