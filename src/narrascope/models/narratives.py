@@ -727,7 +727,7 @@ class NarrativeClassifier:
             class_name=cls.__name__,
             format_version=ARTEFACT_FORMAT,
             what="narrative model",
-            train_hint="train one with `narrascope train-narratives`",
+            train_hint="train one with `narrascope train narratives`",
         )
         settings = dict(config["settings"])
         settings["word_ngrams"] = tuple(settings["word_ngrams"])

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Entity, Span
-from narrascope.errors import E_MODEL_MISSING, ModelError
 from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, RoleScores
 from narrascope.text.aliases import canonical_name, group_mentions
 from narrascope.text.mentions import FAST, PACKAGED, Mention, MentionDetector
@@ -53,14 +52,8 @@ class EntityStage:
         max_evidence: int = 2,
     ) -> None:
         if model is None:
-            path = Path(model_path) if model_path is not None else default_model_path()
-            if not path.is_dir():
-                raise ModelError(
-                    E_MODEL_MISSING,
-                    f"no entity-role model at {path}; train one with "
-                    "`narrascope train entities --data DIR`",
-                )
-            model = EntityRoleClassifier.load(path)
+            # a missing or broken artefact is a clear ModelError (E201) from load()
+            model = EntityRoleClassifier.load(model_path or default_model_path())
         if detector is None:
             if detector_name not in DETECTORS:
                 raise ValueError(f"detector_name must be one of {sorted(DETECTORS)}")

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
-from narrascope.errors import E_MODEL_MISSING, ModelError
 from narrascope.models.narratives import OTHER, NarrativeClassifier, warm_up_encoder
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
@@ -37,14 +36,8 @@ class NarrativeStage:
         max_evidence: int = 3,
     ) -> None:
         if model is None:
-            path = Path(model_path) if model_path is not None else default_model_path()
-            if not path.is_dir():
-                raise ModelError(
-                    E_MODEL_MISSING,
-                    f"no narrative model at {path}; train one with "
-                    "narrascope.training.train_narratives(data_dir, out_dir)",
-                )
-            model = NarrativeClassifier.load(path)
+            # a missing or broken artefact is a clear ModelError (E201) from load()
+            model = NarrativeClassifier.load(model_path or default_model_path())
         self.model = model
         self.max_evidence = max_evidence
 
