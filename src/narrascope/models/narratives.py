@@ -124,8 +124,13 @@ def _stack(
 
 _SENTENCE_SPLIT = None
 _ENCODER: Any = None
+_ENCODER_1: Any = None
 _EMB_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounded for serving
+# Per-sentence vectors the document embeddings were built from, so a later stage (the
+# technique model encodes one-sentence paragraphs) reuses them instead of encoding again.
+_SENT_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_SENT_CACHE_SIZE = 4_096  # ~8 MB: a pipeline batch is 16 documents x at most 60 sentences
 
 
 def _split_sentences(text: str, limit: int = 60) -> list[str]:
@@ -146,6 +151,28 @@ def _encoder() -> Any:
     return _ENCODER
 
 
+def single_thread_encoder() -> Any:
+    """The loaded encoder's weights behind a one-thread BLAS limit, for other stages.
+
+    On this project's 2-core machine, shared with another job, two BLAS threads made USE
+    15x slower than one (676 vs 46 ms per document, docs/benchmarks.md). The narrative
+    stage keeps its own setting (its outputs must not move); the copy shares the 65 MB
+    weight table, so it costs no memory or start-up.
+    """
+    global _ENCODER_1
+    if _ENCODER_1 is None:
+        import copy
+
+        base = _encoder()
+        backend = copy.copy(base._model)
+        backend.threads = 1
+        one = copy.copy(base)
+        one._backend = backend
+        one.threads = 1
+        _ENCODER_1 = one
+    return _ENCODER_1
+
+
 def warm_up_encoder() -> None:
     """Load the sentence encoder's tokenizer and weights now rather than on the first text.
 
@@ -164,15 +191,15 @@ def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> 
     Memoised (LRU, by text hash) within the process, so cross-validation embeds each
     document once while a long-running service keeps bounded memory.
     """
-    import hashlib
-
     encoder = _encoder()
     out = []
     for text in texts:
-        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        key = _text_key(text)
         vec = _EMB_CACHE.get(key)
         if vec is None:
-            sent = np.asarray(encoder.encode(_split_sentences(text)), dtype=np.float32)
+            sentences = _split_sentences(text)
+            sent = np.asarray(encoder.encode(sentences), dtype=np.float32)
+            remember_sentences(sentences, sent)
             vec = np.concatenate([sent.mean(0), sent.max(0)])
             _EMB_CACHE[key] = vec
             if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
@@ -182,6 +209,27 @@ def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> 
         out.append(vec if with_max else vec[:512])
     width = 1024 if with_max else 512
     return np.stack(out) if out else np.zeros((0, width), dtype=np.float32)
+
+
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def remember_sentences(sentences: Sequence[str], vectors: np.ndarray) -> None:
+    """Keep the USE vector of each encoded sentence (bounded LRU, keyed by text hash)."""
+    for sentence, vec in zip(sentences, vectors, strict=True):
+        key = _text_key(sentence)
+        _SENT_CACHE[key] = vec.copy()  # a row view would keep the whole batch alive
+        _SENT_CACHE.move_to_end(key)
+    while len(_SENT_CACHE) > _SENT_CACHE_SIZE:
+        _SENT_CACHE.popitem(last=False)
+
+
+def cached_sentence_embedding(text: str) -> np.ndarray | None:
+    """The USE vector of ``text`` if this process encoded exactly that sentence lately."""
+    return _SENT_CACHE.get(_text_key(text))
 
 
 def _require_encoder() -> Any:
