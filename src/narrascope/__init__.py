@@ -8,11 +8,21 @@
 
 import logging
 
-from narrascope.doc import Annotation, Document, Entity, Span
+from narrascope.doc import Annotation, Document, Entity, Span, Technique
 from narrascope.pipeline import Pipeline, Stage
 
 __version__ = "0.1.0"
-__all__ = ["Annotation", "Document", "Entity", "Pipeline", "Span", "Stage", "__version__", "load"]
+__all__ = [
+    "Annotation",
+    "Document",
+    "Entity",
+    "Pipeline",
+    "Span",
+    "Stage",
+    "Technique",
+    "__version__",
+    "load",
+]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

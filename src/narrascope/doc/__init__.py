@@ -5,6 +5,6 @@ A :class:`Document` owns the text; everything else is a character-offset view ov
 kept in named groups so that stages never overwrite each other's results.
 """
 
-from narrascope.doc.document import RESERVED_KEYS, Annotation, Document, Entity, Span
+from narrascope.doc.document import RESERVED_KEYS, Annotation, Document, Entity, Span, Technique
 
-__all__ = ["RESERVED_KEYS", "Annotation", "Document", "Entity", "Span"]
+__all__ = ["RESERVED_KEYS", "Annotation", "Document", "Entity", "Span", "Technique"]

@@ -8,7 +8,17 @@ from typing import Any
 
 # Keys of a document record that are never annotation groups.
 RESERVED_KEYS = frozenset(
-    {"id", "language", "text", "sentences", "explanation", "content_hash", "entities"}
+    {
+        "id",
+        "language",
+        "text",
+        "sentences",
+        "explanation",
+        "content_hash",
+        "entities",
+        "techniques",
+        "persuasion_profile",
+    }
 )
 
 
@@ -127,6 +137,44 @@ class Entity:
 
 
 @dataclass(slots=True)
+class Technique:
+    """One persuasion technique (SemEval-2023 Task 3) found in a paragraph.
+
+    ``span`` is the stretch of the document that carries it (a few words for loaded
+    language, a sentence for doubt); ``score`` is the paragraph's probability of the
+    technique, lowered for a span that scores below the paragraph's best one.
+    ``paragraph`` is the official line number of the paragraph (1 = the title line) and
+    ``family`` one of the six SemEval-2023 families (``attack_on_reputation``...).
+    Techniques overlap each other freely, so they are a flat list, not a partition.
+    """
+
+    label: str
+    span: Span
+    score: float
+    paragraph: int = 0
+    family: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "family": self.family,
+            "score": round(float(self.score), 4),
+            "paragraph": self.paragraph,
+            **self.span.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Technique:
+        return cls(
+            label=str(data["label"]),
+            span=Span.from_dict(data),
+            score=float(data.get("score", 0.0)),
+            paragraph=int(data.get("paragraph", 0)),
+            family=data.get("family"),
+        )
+
+
+@dataclass(slots=True)
 class Document:
     """A text plus everything the pipeline learned about it.
 
@@ -143,6 +191,9 @@ class Document:
     groups: dict[str, list[Annotation]] = field(default_factory=dict)
     explanation: str | None = None
     entities: list[Entity] = field(default_factory=list)
+    techniques: list[Technique] = field(default_factory=list)
+    # technique family -> paragraphs using a technique of it (set by the techniques stage)
+    persuasion_profile: dict[str, int] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
@@ -173,6 +224,8 @@ class Document:
             out[name] = [a.to_dict() for a in group]
         out["explanation"] = self.explanation
         out["entities"] = [e.to_dict() for e in self.entities]
+        out["techniques"] = [t.to_dict() for t in self.techniques]
+        out["persuasion_profile"] = dict(self.persuasion_profile)
         return out
 
     @classmethod
@@ -197,4 +250,8 @@ class Document:
             groups=groups,
             explanation=data.get("explanation"),
             entities=[Entity.from_dict(e) for e in data.get("entities") or []],
+            techniques=[Technique.from_dict(t) for t in data.get("techniques") or []],
+            persuasion_profile={
+                str(k): int(v) for k, v in (data.get("persuasion_profile") or {}).items()
+            },
         )

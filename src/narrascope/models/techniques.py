@@ -20,10 +20,13 @@ Artefacts are a directory of JSON and ``.npz`` files (no pickle), see ``models/a
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +109,17 @@ class TechniqueConfig:
     c_tfidf: float = 4.0
     c_encoder: float = 1.0
     sentence_encoder: str | None = "use"
+    # "whole": USE of the whole paragraph; "sentences": mean USE of its sentences, split as
+    # the narrative model splits them, so the narrative stage's vectors are reused
+    paragraph_encoding: str = "whole"
     encoder_share: float = 0.5  # weight of the USE model in the probability average
     threshold: float = 0.2  # global decision threshold (replaced by CV-chosen ones)
     shrinkage: float = 2000.0  # paragraphs of pseudo-evidence toward the global threshold
     span_min_ratio: float = 0.8  # extra sentences must score this share of the best one
     max_window_words: int = 12  # techniques with longer typical spans are marked per sentence
     max_windows: int = 3  # word windows per short technique and paragraph
+    trim_ratio: float = 0.25  # window edge words carrying less of the technique are dropped
+    max_span_words: int = 40  # a longer sentence span is narrowed to its best window
     seed: int = 0
 
 
@@ -154,6 +162,8 @@ class TechniqueClassifier:
         self.config = TechniqueConfig(**settings)
         if self.config.sentence_encoder not in (None, "use"):
             raise ValueError("sentence_encoder must be None or 'use'")
+        if self.config.paragraph_encoding not in ("whole", "sentences"):
+            raise ValueError("paragraph_encoding must be 'whole' or 'sentences'")
         self.labels_ = list(TECHNIQUES)
         self.meta: dict[str, Any] = {}
         self._w: _Weights | None = None
@@ -185,6 +195,10 @@ class TechniqueClassifier:
         centred = emb - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
         return np.hstack([centred, self._lang_block(languages, langs)]).astype(np.float32)
+
+    def embed(self, paragraphs: Sequence[str]) -> np.ndarray:
+        """The encoder features of each paragraph, as ``paragraph_encoding`` says."""
+        return encode_paragraphs(paragraphs, by_sentence=self.config.paragraph_encoding != "whole")
 
     # --------------------------------------------------------------------- fit
     def fit(
@@ -220,7 +234,7 @@ class TechniqueClassifier:
         intercept = np.full(len(TECHNIQUES), -10.0, dtype=np.float32)
         enc = None
         if c.sentence_encoder == "use":
-            emb = embeddings if embeddings is not None else encode_paragraphs(paragraphs)
+            emb = embeddings if embeddings is not None else self.embed(paragraphs)
             enc_mean = emb.mean(axis=0).astype(np.float32)
             xe = self._enc_x(emb, languages, enc_mean, langs)
             enc = (np.zeros((xe.shape[1], len(TECHNIQUES)), np.float32), intercept.copy(), enc_mean)
@@ -291,7 +305,7 @@ class TechniqueClassifier:
         p = self.tfidf_proba(paragraphs, languages)
         if w.enc_coef is None or not len(paragraphs):
             return p
-        emb = embeddings if embeddings is not None else encode_paragraphs(paragraphs)
+        emb = embeddings if embeddings is not None else self.embed(paragraphs)
         xe = self._enc_x(emb, languages, w.enc_mean, w.languages)
         pe = sigmoid(xe @ w.enc_coef + w.enc_intercept)
         share = self.config.encoder_share
@@ -331,17 +345,24 @@ class TechniqueClassifier:
         if not techniques:
             return []
         w = self._require()
+        c = self.config
         out: list[tuple[int, int, str, float]] = []
         sentence_mode = []
         words = None
         for tech, p in techniques:
             j = TECHNIQUES.index(tech)
             length = int(w.span_words[j])
-            if 0 < length <= self.config.max_window_words:
+            if 0 < length <= c.max_window_words:
                 if words is None:
                     words = self._word_contributions(paragraph)
                 found = _best_windows(
-                    words, j, length, self.config.span_min_ratio, self.config.max_windows
+                    words,
+                    j,
+                    length,
+                    c.span_min_ratio,
+                    c.max_windows,
+                    breaks=_phrase_breaks(paragraph, words[0]),
+                    trim=c.trim_ratio,
                 )
                 if found:
                     out.extend((s, e, tech, float(p) * share) for s, e, share in found)
@@ -360,29 +381,46 @@ class TechniqueClassifier:
     ) -> list[tuple[int, int, str, float]]:
         """Best sentence(s) per technique, scored by the summed word contributions of the
         sentence over the square root of its length (a cheap stand-in for re-vectorising
-        each sentence, which doubled the cost of a paragraph)."""
+        each sentence, which doubled the cost of a paragraph). A sentence of more than
+        ``max_span_words`` words (a comment line without punctuation) is narrowed to its
+        best window of that many words: a highlight must point at something."""
         sentences = split_sentences(paragraph) or [(0, len(paragraph))]
-        if len(sentences) == 1:
-            s, e = sentences[0]
-            return [(s, e, tech, float(p)) for tech, p in techniques]
         offsets, contrib = words if words is not None else self._word_contributions(paragraph)
         starts = np.array([o[0] for o in offsets], dtype=np.int64)
+        inside = [(starts >= s) & (starts < e) for s, e in sentences]
         scores = np.zeros((len(sentences), len(TECHNIQUES)), dtype=np.float32)
-        for k, (s, e) in enumerate(sentences):
-            inside = (starts >= s) & (starts < e)
-            if inside.any():
-                scores[k] = contrib[inside].sum(axis=0) / np.sqrt(inside.sum())
+        for k, mask in enumerate(inside):
+            if mask.any():
+                scores[k] = contrib[mask].sum(axis=0) / np.sqrt(mask.sum())
         out = []
         for tech, p in techniques:
-            col = scores[:, TECHNIQUES.index(tech)]
+            j = TECHNIQUES.index(tech)
+            col = scores[:, j]
             order = np.argsort(-col, kind="stable")
             best = float(col[order[0]])
             for k in order:
                 ratio = float(col[k]) / best if best > 0 else (1.0 if k == order[0] else 0.0)
                 if k == order[0] or ratio >= self.config.span_min_ratio:
-                    s, e = sentences[k]
+                    s, e = self._narrowed(sentences[k], inside[k], offsets, contrib, j)
                     out.append((s, e, tech, float(p) * min(1.0, ratio)))
         return out
+
+    def _narrowed(
+        self,
+        sentence: tuple[int, int],
+        mask: np.ndarray,
+        offsets: list[tuple[int, int]],
+        contrib: np.ndarray,
+        j: int,
+    ) -> tuple[int, int]:
+        """The sentence, or its best ``max_span_words`` window when it is longer."""
+        limit = self.config.max_span_words
+        rows = np.flatnonzero(mask)
+        if len(rows) <= limit:
+            return sentence
+        sub = ([offsets[i] for i in rows], contrib[rows])
+        (best,) = _best_windows(sub, j, limit, 1.0, 1) or [(*sentence, 1.0)]
+        return best[0], best[1]
 
     def _word_contributions(self, paragraph: str) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Word offsets and each word's summed n-gram weight per technique (unigram plus the
@@ -430,22 +468,32 @@ class TechniqueClassifier:
     def analyse(self, text: str, language: str | None) -> list[ParagraphTechniques]:
         """Whole document in, one :class:`ParagraphTechniques` per non-blank line out
         (document offsets), in order. This is the call a pipeline stage needs."""
-        paras = split_paragraphs(text)
-        if not paras:
-            return []
-        texts = [text[s:e] for _, s, e in paras]
-        langs = [language] * len(texts)
-        probs = self.predict_proba(texts, langs)
-        out = []
-        for (line, start, end), para, row, chosen in zip(
-            paras, texts, probs, self.decide(probs, langs), strict=True
-        ):
-            labels = tuple((t, float(row[TECHNIQUES.index(t)])) for t in chosen)
-            spans = tuple(
-                (start + s, start + e, t, score)
-                for s, e, t, score in self.spans(para, language, labels)
-            )
-            out.append(ParagraphTechniques(line, start, end, labels, spans))
+        return self.analyse_many([text], [language])[0]
+
+    def analyse_many(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> list[list[ParagraphTechniques]]:
+        """:meth:`analyse` for a batch: one probability pass (and one encoder call) over
+        the paragraphs of every document, so short documents share encoder batches."""
+        paras = [split_paragraphs(text) for text in texts]
+        flat = [text[s:e] for text, ps in zip(texts, paras, strict=True) for _, s, e in ps]
+        langs = [lang for lang, ps in zip(languages, paras, strict=True) for _ in ps]
+        probs = self.predict_proba(flat, langs) if flat else np.zeros((0, len(TECHNIQUES)))
+        decided = self.decide(probs, langs) if flat else []
+        out: list[list[ParagraphTechniques]] = []
+        row = 0
+        for language, ps in zip(languages, paras, strict=True):
+            doc: list[ParagraphTechniques] = []
+            for line, start, end in ps:
+                para, p, chosen = flat[row], probs[row], decided[row]
+                row += 1
+                labels = tuple((t, float(p[TECHNIQUES.index(t)])) for t in chosen)
+                spans = tuple(
+                    (start + s, start + e, t, score)
+                    for s, e, t, score in self.spans(para, language, labels)
+                )
+                doc.append(ParagraphTechniques(line, start, end, labels, spans))
+            out.append(doc)
         return out
 
     # ------------------------------------------------------------- save / load
@@ -515,30 +563,61 @@ class TechniqueClassifier:
 
 _TOKEN_CACHE_SIZE = 50_000  # words; ~5 MB of float32 vectors at most
 _WORD = re.compile(r"\w[\w'’-]*")
+_BREAK = re.compile(r"[.!?;:…()\[\]\"“”«»„\n]")
+
+
+def _phrase_breaks(paragraph: str, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """True between two words separated by sentence or clause punctuation: a phrase
+    marked for loaded language or a slogan never runs across "word. Next"."""
+    gaps = [paragraph[a[1] : b[0]] for a, b in pairwise(offsets)]
+    return np.array([bool(_BREAK.search(g)) for g in gaps], dtype=bool)
 
 
 def _best_windows(
-    words: tuple[list[tuple[int, int]], np.ndarray], j: int, length: int, ratio: float, top: int
+    words: tuple[list[tuple[int, int]], np.ndarray],
+    j: int,
+    length: int,
+    ratio: float,
+    top: int,
+    *,
+    breaks: np.ndarray | None = None,
+    trim: float = 0.0,
 ) -> list[tuple[int, int, float]]:
-    """Up to ``top`` non-overlapping ``length``-word windows with the largest summed
-    contribution to technique ``j``; windows after the first must reach ``ratio`` of the
-    best. Returns ``(start, end, share of the best)`` character spans."""
+    """Up to ``top`` non-overlapping windows of up to ``length`` words with the largest
+    summed contribution to technique ``j``; windows after the first must reach ``ratio``
+    of the best. A window stops at a ``breaks`` position (it does not cross punctuation),
+    and loses edge words contributing under ``trim`` times its strongest word. Returns
+    ``(start, end, share of the best)`` character spans."""
     offsets, contrib = words
-    if not offsets:
+    n = len(offsets)
+    if not n:
         return []
-    length = min(length, len(offsets))
-    sums = np.convolve(contrib[:, j], np.ones(length, dtype=np.float32), mode="valid")
+    col = contrib[:, j]
+    cum = np.concatenate([[0.0], np.cumsum(col, dtype=np.float64)])
+    ends = np.minimum(np.arange(n) + length, n)
+    if breaks is not None and breaks.any():
+        segment = np.concatenate([[0], np.cumsum(breaks)])
+        seg_end = np.searchsorted(segment, segment, side="right")  # one past its last word
+        ends = np.minimum(ends, seg_end)
+    sums = cum[ends] - cum[np.arange(n)]
     best = float(sums.max())
     out: list[tuple[int, int, float]] = []
-    taken = np.zeros(len(offsets), dtype=bool)
+    taken = np.zeros(n, dtype=bool)
     for k in np.argsort(-sums, kind="stable"):
         if len(out) >= top or (out and (best <= 0 or sums[k] < ratio * best)):
             break
-        if taken[k : k + length].any():
+        lo, hi = int(k), int(ends[k])
+        if taken[lo:hi].any():
             continue
-        taken[k : k + length] = True
+        if trim > 0 and hi - lo > 1:
+            floor = trim * float(col[lo:hi].max())
+            while hi - lo > 1 and col[lo] < floor:
+                lo += 1
+            while hi - lo > 1 and col[hi - 1] < floor:
+                hi -= 1
+        taken[lo:hi] = True
         share = float(sums[k] / best) if best > 0 else 1.0
-        out.append((offsets[k][0], offsets[k + length - 1][1], share))
+        out.append((offsets[lo][0], offsets[hi - 1][1], share))
     return out
 
 
@@ -554,20 +633,52 @@ def targets(labels: Sequence[Sequence[str]]) -> np.ndarray:
     return y
 
 
-def encode_paragraphs(paragraphs: Sequence[str], batch: int = 32) -> np.ndarray:
-    """Multilingual-USE embedding of each whole paragraph (one vector per paragraph).
+def encode_paragraphs(
+    paragraphs: Sequence[str], *, by_sentence: bool = False, batch: int = 32
+) -> np.ndarray:
+    """Multilingual-USE embedding of each paragraph: of the whole paragraph, or (with
+    ``by_sentence``) the mean of its sentences' vectors, split as the narrative model
+    splits a document.
 
-    Reuses the narrative model's loaded encoder, so it costs no start-up. A whole-paragraph
-    encoding beats the mean of its sentence embeddings by 0.02 micro-F1 in CV.
+    Reuses the narrative model's loaded encoder (no start-up) and its vectors: a text
+    (whole paragraph or sentence) that the narrative stage just encoded is not encoded
+    again; a one-sentence paragraph is such a text (30% of the paragraph text of the
+    SemEval-2025 test articles), and with ``by_sentence`` so is every sentence among a
+    document's first 60. The rest is encoded with one BLAS thread (two were 15x slower
+    on the busy 2-core machine). Whole-paragraph vectors do not change by being shared.
     """
-    from narrascope.models.narratives import _encoder
+    from narrascope.models.narratives import _split_sentences
 
-    encoder = _encoder()
-    out = [
-        np.asarray(encoder.encode(list(paragraphs[i : i + batch])), dtype=np.float32)
-        for i in range(0, len(paragraphs), batch)
-    ]
-    return np.vstack(out) if out else np.zeros((0, 512), dtype=np.float32)
+    if not by_sentence:
+        return _encode_texts(list(paragraphs), batch)
+    pieces = [_split_sentences(p, limit=10_000) for p in paragraphs]
+    vectors = _encode_texts([s for ps in pieces for s in ps], batch)
+    out = np.zeros((len(paragraphs), 512), dtype=np.float32)
+    row = 0
+    for i, ps in enumerate(pieces):
+        out[i] = vectors[row : row + len(ps)].mean(axis=0)
+        row += len(ps)
+    return out
+
+
+def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
+    """USE vectors of ``texts``, taking those the narrative stage cached."""
+    from narrascope.models.narratives import cached_sentence_embedding, single_thread_encoder
+
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    missing = []
+    for i, text in enumerate(texts):
+        vec = cached_sentence_embedding(text)
+        if vec is None:
+            missing.append(i)
+        else:
+            out[i] = vec
+    if missing:
+        encoder = single_thread_encoder()
+        for k in range(0, len(missing), batch):
+            rows = missing[k : k + batch]
+            out[rows] = np.asarray(encoder.encode([texts[i] for i in rows]), np.float32)
+    return out
 
 
 def choose_thresholds(
@@ -604,3 +715,31 @@ def choose_thresholds(
         score = mask.sum() * f1_curve(mask) + shrinkage * overall
         result[lang] = float(round(grid[int(score.argmax())], 3))
     return result
+
+
+@lru_cache(maxsize=1)
+def technique_taxonomy() -> dict[str, Any]:
+    """The bundled technique list: ``families`` (key -> name, techniques) and
+    ``techniques`` (name -> display name, family, a one-sentence definition in our words)."""
+    from importlib import resources
+
+    path = resources.files("narrascope").joinpath("resources", "taxonomy", "techniques.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def technique_family(technique: str) -> str | None:
+    """The SemEval-2023 family key of a technique (``attack_on_reputation``...)."""
+    entry = technique_taxonomy()["techniques"].get(technique)
+    return entry["family"] if entry else None
+
+
+def persuasion_profile(found: Sequence[tuple[int, str]]) -> dict[str, int]:
+    """Paragraphs using each family, from ``(paragraph line, technique)`` pairs: a paragraph
+    counts once per technique however many spans mark it. Every family is listed (0 too),
+    so profiles of different documents line up as columns."""
+    profile = dict.fromkeys(technique_taxonomy()["families"], 0)
+    for _, technique in set(found):
+        family = technique_family(technique)
+        if family is not None:
+            profile[family] += 1
+    return profile

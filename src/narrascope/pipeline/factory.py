@@ -38,6 +38,12 @@ def _entities() -> Stage:
     return EntityStage()
 
 
+def _techniques() -> Stage:
+    from narrascope.stages.techniques import TechniqueStage
+
+    return TechniqueStage()
+
+
 # Order matters: each stage may rely on the ones before it.
 STAGE_FACTORIES: dict[str, Callable[[], Stage]] = {
     "language": _language,
@@ -45,6 +51,8 @@ STAGE_FACTORIES: dict[str, Callable[[], Stage]] = {
     "narratives": _narratives,
     "explanation": _explanation,
     "entities": _entities,
+    # after narratives: it reuses the sentence vectors the narrative model just encoded
+    "techniques": _techniques,
 }
 
 

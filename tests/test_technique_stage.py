@@ -1,0 +1,207 @@
+"""The techniques stage with the bundled model, on short texts written for these tests in
+the training languages (and Ukrainian, cross-lingual): paragraphs, spans with offsets,
+the persuasion profile, the span locator's guards and the encoder shared with the
+narrative stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import narrascope
+from narrascope.doc import Document
+from narrascope.models import narratives as nm
+from narrascope.models.techniques import (
+    TECHNIQUES,
+    _best_windows,
+    _phrase_breaks,
+    encode_paragraphs,
+    persuasion_profile,
+    technique_family,
+    technique_taxonomy,
+)
+from narrascope.stages.techniques import _trimmed
+
+# Our own sentences: a loud, name-calling paragraph next to a plain one, per language.
+TEXTS = {
+    "en": "Traitors Betray the Nation\n\n"
+    "Those corrupt traitors and shameless liars spread disgusting propaganda again!\n"
+    "   \n"
+    "The council met on Tuesday to discuss the budget for next year.",
+    "ru": "Предатели снова лгут\n\n"
+    "Эти наглые предатели и лжецы позорят нашу великую страну!\n\n"
+    "Совет обсудил бюджет на следующий год во вторник.",
+    "fr": "Les traîtres mentent encore\n\n"
+    "Ces traîtres corrompus et ces menteurs éhontés répandent une propagande répugnante !\n\n"
+    "Le conseil s'est réuni mardi pour discuter du budget de l'année prochaine.",
+    "de": "Die Verräter lügen wieder\n\n"
+    "Diese korrupten Verräter und schamlosen Lügner verbreiten widerliche Propaganda!\n\n"
+    "Der Stadtrat hat am Dienstag den Haushalt für das nächste Jahr besprochen.",
+    "it": "I traditori mentono ancora\n\n"
+    "Questi traditori corrotti e bugiardi spudorati diffondono una propaganda disgustosa!\n\n"
+    "Il consiglio si è riunito martedì per discutere il bilancio del prossimo anno.",
+    "pl": "Zdrajcy znowu kłamią\n\n"
+    "Ci skorumpowani zdrajcy i bezczelni kłamcy znowu szerzą obrzydliwą propagandę!\n\n"
+    "Rada miasta omówiła we wtorek budżet na przyszły rok.",
+}
+# No training data: bg and pt get techniques through Cyrillic n-grams / multilingual USE;
+# uk and hi (USE does not cover them) only have to come out well-formed.
+CROSS = {
+    "bg": "Предателите пак лъжат\n\n"
+    "Тези нагли предатели и лъжци позорят нашата велика страна!\n\n"
+    "Съветът обсъди бюджета за следващата година във вторник.",
+    "pt": "Os traidores mentem outra vez\n\n"
+    "Estes traidores corruptos e mentirosos descarados espalham propaganda nojenta!\n\n"
+    "O conselho reuniu-se na terça-feira para discutir o orçamento do próximo ano.",
+    "uk": "Зрадники знову брешуть\n\n"
+    "Ці нахабні зрадники і брехуни ганьблять нашу велику країну!\n\n"
+    "Рада обговорила бюджет на наступний рік у вівторок.",
+    "hi": "गद्दार फिर झूठ बोलते हैं\n\n"
+    "ये भ्रष्ट गद्दार और बेशर्म झूठे घृणित प्रचार फैलाते हैं!\n\n"
+    "परिषद ने मंगलवार को अगले साल के बजट पर चर्चा की।",
+}
+
+
+@pytest.fixture(scope="module")
+def nlp() -> narrascope.Pipeline:
+    return narrascope.load(stages=["language", "sentences", "techniques"])
+
+
+@pytest.fixture(scope="module")
+def analysed(nlp: narrascope.Pipeline) -> dict[str, Document]:
+    texts = {**TEXTS, **CROSS}
+    docs = [Document(text, id=lang, language=lang) for lang, text in texts.items()]
+    return {d.id: d for d in nlp.pipe(docs, batch_size=4)}
+
+
+@pytest.mark.parametrize("lang", [*sorted(TEXTS), "bg", "pt"])
+def test_every_language_gets_spans_that_point_into_the_text(analysed, lang: str) -> None:
+    doc = analysed[lang]
+    assert doc.techniques, f"{lang}: the loud paragraph carries techniques"
+    assert_well_formed(doc)
+    loud = [t for t in doc.techniques if t.paragraph == 3]
+    assert {t.label for t in loud} & {"Loaded_Language", "Name_Calling-Labeling"}, lang
+
+
+@pytest.mark.parametrize("lang", ["uk", "hi"])
+def test_languages_outside_the_encoder_come_out_well_formed(analysed, lang: str) -> None:
+    assert_well_formed(analysed[lang])
+
+
+def assert_well_formed(doc: Document) -> None:
+    for t in doc.techniques:
+        assert t.label in TECHNIQUES and 0.0 < t.score <= 1.0
+        assert doc.text[t.span.start : t.span.end] == t.span.text
+        assert t.span.text == t.span.text.strip() and t.span.text
+        assert t.family == technique_family(t.label)
+    # paragraphs are the non-blank lines, numbered by line (a whitespace line is no paragraph)
+    assert {t.paragraph for t in doc.techniques} <= {1, 3, 5}
+
+
+def test_english_marks_the_insults_not_the_budget(analysed) -> None:
+    doc = analysed["en"]
+    loaded = [t for t in doc.techniques if t.label == "Loaded_Language"]
+    assert loaded and all(t.paragraph == 3 for t in loaded)
+    assert all("budget" not in t.span.text for t in loaded)
+    assert len(doc.techniques) >= 2
+
+
+def test_profile_counts_paragraphs_per_family(analysed) -> None:
+    for doc in analysed.values():
+        assert list(doc.persuasion_profile) == list(technique_taxonomy()["families"])
+        pairs = {(t.paragraph, t.label) for t in doc.techniques}
+        assert sum(doc.persuasion_profile.values()) == len(pairs)
+    assert persuasion_profile([(1, "Doubt"), (1, "Doubt"), (2, "Slogans"), (2, "Doubt")]) == {
+        "attack_on_reputation": 2,
+        "justification": 0,
+        "simplification": 0,
+        "distraction": 0,
+        "call": 1,
+        "manipulative_wording": 0,
+    }
+
+
+def test_taxonomy_covers_the_official_list_with_definitions() -> None:
+    taxonomy = technique_taxonomy()
+    assert set(taxonomy["techniques"]) == set(TECHNIQUES)
+    members = [t for f in taxonomy["families"].values() for t in f["techniques"]]
+    assert sorted(members) == sorted(TECHNIQUES)  # each technique in exactly one family
+    assert all(len(v["definition"].split()) >= 8 for v in taxonomy["techniques"].values())
+
+
+def test_empty_and_blank_documents(nlp: narrascope.Pipeline) -> None:
+    doc = nlp(Document(" \n\n \n", id="blank", language="en"))
+    assert doc.techniques == [] and sum(doc.persuasion_profile.values()) == 0
+
+
+def test_windows_never_cross_punctuation() -> None:
+    paragraph = "They lie. Traitors everywhere"
+    offsets = [(0, 4), (5, 8), (10, 18), (19, 29)]
+    contrib = np.zeros((4, len(TECHNIQUES)), dtype=np.float32)
+    contrib[1, 0], contrib[2, 0] = 5.0, 5.0  # "lie" and "Traitors" both strong
+    breaks = _phrase_breaks(paragraph, offsets)
+    assert breaks.tolist() == [False, True, False]
+    spans = _best_windows((offsets, contrib), 0, 2, 0.8, 3, breaks=breaks)
+    texts = [paragraph[s:e] for s, e, _ in spans]
+    assert texts and all(". " not in t for t in texts)
+    free = _best_windows((offsets, contrib), 0, 2, 0.8, 1)
+    assert paragraph[free[0][0] : free[0][1]] == "lie. Traitors"  # what the guard prevents
+
+
+def test_weak_edge_words_are_trimmed() -> None:
+    offsets = [(0, 3), (4, 9), (10, 13)]
+    contrib = np.zeros((3, len(TECHNIQUES)), dtype=np.float32)
+    contrib[:, 0] = [0.1, 4.0, 0.1]
+    ((s, e, share),) = _best_windows((offsets, contrib), 0, 3, 0.8, 1, trim=0.25)
+    assert (s, e, share) == (4, 9, 1.0)
+
+
+def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
+    stage = nlp.get_stage("techniques")
+    model = stage.model  # type: ignore[attr-defined]
+    words = " ".join(["the traitors lie"] * 40)  # 120 words, no sentence punctuation
+    spans = model._sentence_spans(words, "en", [("Doubt", 0.5)])
+    ((s, e, label, _),) = spans
+    assert label == "Doubt" and len(words[s:e].split()) <= model.config.max_span_words
+    assert _trimmed("  a b c  ", 0, 9, 100) == (2, 7)
+    assert _trimmed("   ", 0, 3, 100) is None
+    assert _trimmed("aaa bbb ccc", 0, 11, 6) == (0, 3)
+
+
+def test_one_sentence_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
+    text = "The corrupt elites lie to you every day.\nThey fear the truth. They hide it."
+    nm.use_document_embeddings([text])  # what the narrative stage does first
+    cached = nm.cached_sentence_embedding("The corrupt elites lie to you every day.")
+    assert cached is not None
+    fresh = np.asarray(nm.single_thread_encoder().encode([text.split("\n")[0]]))[0]
+    assert np.allclose(cached, fresh, atol=1e-5)  # sharing does not change the features
+
+    calls: list[list[str]] = []
+    real = nm.single_thread_encoder()
+
+    class Spy:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            return real.encode(texts)
+
+    monkeypatch.setattr(nm, "single_thread_encoder", lambda: Spy())
+    paragraphs = text.split("\n")
+    emb = encode_paragraphs(paragraphs)
+    assert calls == [[paragraphs[1]]]  # only the two-sentence paragraph was encoded
+    assert np.allclose(emb[0], cached)
+    calls.clear()
+    by_sentence = encode_paragraphs(paragraphs, by_sentence=True)
+    assert calls == []  # every sentence was among the document's first 60
+    assert by_sentence.shape == (2, 512)
+
+
+def test_narratives_do_not_move_when_techniques_run() -> None:
+    text = (
+        "NATO provoked this war and Kyiv only follows orders from Washington.\n\n"
+        "Those corrupt traitors and shameless liars spread disgusting propaganda again!"
+    )
+    with_t = narrascope.load(stages=["language", "sentences", "narratives", "techniques"])
+    without = narrascope.load(stages=["language", "sentences", "narratives"])
+    a, b = with_t(text), without(text)
+    assert [(n.label, n.score) for n in a.narratives] == [(n.label, n.score) for n in b.narratives]
+    assert a.techniques and not b.techniques
