@@ -139,11 +139,9 @@ def test_csv_has_one_row_per_document_and_label() -> None:
 def test_csv_keeps_unlabelled_documents_and_extra_groups() -> None:
     bare = Document(text="nothing", id="d9", language="en")
     doc = analysed_doc()
-    doc.groups["techniques"] = [Annotation("Loaded_Language", 0.6, [doc.sentences[0]], [0.6])]
+    doc.groups["frames"] = [Annotation("Economic", 0.6, [doc.sentences[0]], [0.6])]
     rows = list(csv.DictReader(io.StringIO(render("csv", [doc, bare]))))
-    assert ("d1", "technique", "Loaded_Language") in [
-        (r["id"], r["level"], r["label"]) for r in rows
-    ]
+    assert ("d1", "frames", "Economic") in [(r["id"], r["level"], r["label"]) for r in rows]
     assert [(r["id"], r["level"]) for r in rows if r["id"] == "d9"] == [("d9", "")]
 
 
@@ -280,7 +278,9 @@ def test_terminal_summary_strips_control_characters_and_reports_other() -> None:
 
 def test_unknown_format_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ValueError, match="choose one of jsonl, csv, semeval-narratives, semeval-entities, html"
+        ValueError,
+        match="choose one of jsonl, csv, semeval-narratives, semeval-entities, "
+        "semeval-techniques, html",
     ):
         get_format("pdf")
 
@@ -291,5 +291,12 @@ def test_guess_format_from_suffix() -> None:
     assert guess_format(Path("out.CSV")) == "csv"
     assert guess_format(Path("out.html")) == "html"
     assert guess_format(Path("out.pdf")) is None
-    assert set(FORMATS) == {"jsonl", "csv", "semeval-narratives", "semeval-entities", "html"}
+    assert set(FORMATS) == {
+        "jsonl",
+        "csv",
+        "semeval-narratives",
+        "semeval-entities",
+        "semeval-techniques",
+        "html",
+    }
     assert table.COLUMNS[0] == "id"

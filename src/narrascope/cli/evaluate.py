@@ -1,12 +1,12 @@
-"""``narrascope eval narratives|entities|mentions``: cross-validated scores with the
-official metrics (CV on the given data only)."""
+"""``narrascope eval narratives|entities|mentions|techniques``: cross-validated scores with
+the official metrics (CV on the given data only)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from narrascope.cli.train import TASKS
+from narrascope.cli.train import TASKS, add_spans_option
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -15,6 +15,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
+    add_spans_option(p)
     p.set_defaults(run=run)
 
 
@@ -27,6 +28,13 @@ def run(args: argparse.Namespace) -> int:
         from narrascope.training.mentions import evaluate_mentions, format_mention_table
 
         print(format_mention_table(evaluate_mentions(args.data, args.folds, seed=args.seed)))
+    elif args.task == "techniques":
+        from narrascope.training.techniques import evaluate_techniques, format_technique_table
+
+        result = evaluate_techniques(
+            args.data, folds=args.folds, seed=args.seed, ptc_dir=args.spans, progress=True
+        )
+        print(format_technique_table(result))
     else:
         from narrascope.training import evaluate_narratives, format_cv_table
 

@@ -1,12 +1,24 @@
-"""``narrascope train narratives|entities|mentions``: retrain a bundled model from the
-organisers' release layout."""
+"""``narrascope train narratives|entities|mentions|techniques``: retrain a bundled model from
+the organisers' release layout."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-TASKS = ("narratives", "entities", "mentions")
+TASKS = ("narratives", "entities", "mentions", "techniques")
+
+
+def add_spans_option(p: argparse.ArgumentParser) -> None:
+    """``--spans``: the PTC folder scoring technique spans (shared by train and eval)."""
+    p.add_argument(
+        "--spans",
+        type=Path,
+        default=None,
+        metavar="PTC_DIR",
+        help="techniques only: PTC (SemEval-2020 Task 11) folder to score spans on as well "
+        "(default: ptc-semeval2020-task11 next to the SemEval-2023 release, if present)",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -14,13 +26,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "task",
         choices=TASKS,
-        help="narratives (subtask 2), entities (subtask 1 roles) or mentions (entity detector)",
+        help="narratives (subtask 2), entities (subtask 1 roles), mentions (entity detector) "
+        "or techniques (SemEval-2023 Task 3 subtask 3)",
     )
     p.add_argument(
         "--data",
         type=Path,
         required=True,
-        help="folder with {BG,EN,HI,PT,RU}/raw-documents and annotations",
+        help="folder with {BG,EN,HI,PT,RU}/raw-documents and annotations; for techniques "
+        "the SemEval-2023 release's data folder ({en,fr,ge,it,po,ru}/train-*-subtask-3*)",
     )
     p.add_argument(
         "--out",
@@ -30,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     )
     p.add_argument("--folds", type=int, default=5, help="CV folds (scores in the manifest)")
     p.add_argument("--seed", type=int, default=0)
+    add_spans_option(p)
     p.set_defaults(run=run)
 
 
@@ -54,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
             cv = evaluate_mentions(args.data, args.folds, seed=args.seed, packaged=False)
             print(format_mention_table(cv))
         train_mention_tagger(args.data, out, cv=cv)
+    elif args.task == "techniques":
+        from narrascope.training.techniques import default_technique_dir, train_techniques
+
+        out = args.out or default_technique_dir()
+        train_techniques(args.data, out, folds=args.folds, seed=args.seed, ptc_dir=args.spans)
     else:
         from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
 

@@ -2,7 +2,8 @@
 
 Formats: ``jsonl`` (lossless, one ``Document.to_dict()`` per line), ``csv`` (one row per
 document and label), ``semeval-narratives`` and ``semeval-entities`` (SemEval-2025 Task 10
-subtask 2 and subtask 1 submission lines) and ``html`` (a self-contained report). Every
+subtask 2 and subtask 1 submission lines), ``semeval-techniques`` (SemEval-2023 Task 3
+subtask 3 lines, one per paragraph) and ``html`` (a self-contained report). Every
 writer takes *records* (the dicts of ``Document.to_dict()``) and streams them, and can read
 its own earlier output back into records, which is what lets the runner resume a batch into
 any format.
@@ -47,6 +48,7 @@ FORMATS: dict[str, Format] = {
             semeval.read_entities,
             lists_every_document=False,
         ),
+        Format("semeval-techniques", (), semeval.write_techniques, semeval.read_techniques),
         Format("html", (".html", ".htm"), report.write, report.read),
     )
 }

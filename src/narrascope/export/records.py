@@ -18,6 +18,8 @@ NARRATIVES = "narratives"
 SUBNARRATIVES = "subnarratives"
 
 ENTITIES = "entities"
+TECHNIQUES = "techniques"
+PROFILE = "persuasion_profile"
 
 Record = Mapping[str, Any]
 
@@ -26,7 +28,8 @@ def annotation_groups(record: Record) -> dict[str, list[Mapping[str, Any]]]:
     """Every annotation group of a record, narratives first, then sub-narratives, then the rest.
 
     A group is any list of dicts that all carry a ``label`` — the same rule as
-    ``Document.from_dict`` — so groups added later (entities, techniques) need no change here.
+    ``Document.from_dict`` — so groups added later need no change here (entities and
+    techniques have their own record keys and readers).
     """
     groups = {
         name: value

@@ -29,7 +29,9 @@ from narrascope.export.records import (
     ENTITIES,
     NARRATIVES,
     OTHER,
+    PROFILE,
     SUBNARRATIVES,
+    TECHNIQUES,
     Record,
     annotation_groups,
     dumps_record,
@@ -62,6 +64,16 @@ padding:0 .35rem;margin-left:.15rem;vertical-align:.15em;white-space:nowrap;colo
 .r-Antagonist{border-color:#c62828}.role.r-Antagonist{background:#c62828}
 .r-Innocent{border-color:#1565c0}.role.r-Innocent{background:#1565c0}
 table.entities td{font-size:.92em}
+.tq{text-decoration:underline wavy;text-decoration-thickness:.09rem;text-underline-offset:.22rem}
+.f-attack_on_reputation{text-decoration-color:#c62828}.f-justification{text-decoration-color:#6a1b9a}
+.f-simplification{text-decoration-color:#ef6c00}.f-distraction{text-decoration-color:#00838f}
+.f-call{text-decoration-color:#2e7d32}.f-manipulative_wording{text-decoration-color:#1565c0}
+.f-other{text-decoration-color:#555}.fam{font-size:.8em;border-radius:.6rem;padding:0 .4rem;
+white-space:nowrap;border:2px solid}.fam.f-attack_on_reputation{border-color:#c62828}
+.fam.f-justification{border-color:#6a1b9a}.fam.f-simplification{border-color:#ef6c00}
+.fam.f-distraction{border-color:#00838f}.fam.f-call{border-color:#2e7d32}
+.fam.f-manipulative_wording{border-color:#1565c0}.fam.f-other{border-color:#555}
+table.techniques td{font-size:.92em}
 .controls input{padding:.3rem;width:20rem}.controls button{margin-left:.3rem}
 """
 
@@ -140,9 +152,16 @@ class _Summary:
     parents: dict[str, str | None] = field(default_factory=dict)
     # (entity name, main role) → documents casting it so
     roles: dict[tuple[str, str], _LabelStats] = field(default_factory=dict)
+    # technique family → (documents using it, paragraphs using it)
+    families: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, record: Record, anchor: str) -> None:
         self.documents += 1
+        for family, count in (record.get(PROFILE) or {}).items():
+            if count:
+                totals = self.families.setdefault(_family_class(family), [0, 0])
+                totals[0] += 1
+                totals[1] += int(count)
         for e in record.get(ENTITIES) or []:
             main = e.get("main_role")
             if main in _ROLE_CLASSES:
@@ -239,13 +258,37 @@ def _roles_table(summary: _Summary) -> str:
     )
 
 
+def _families_table(summary: _Summary) -> str:
+    """Batch persuasion profile; it doubles as the legend of the underline colours."""
+    if not summary.families:
+        return ""
+    members = {f: v["techniques"] for f, v in _taxonomy()["families"].items()}
+    rows = "".join(
+        f'<tr><td><span class="fam f-{f}">{escape(name)}</span></td>'
+        f"<td class=num>{summary.families.get(f, [0, 0])[0]}</td>"
+        f"<td class=num>{summary.families.get(f, [0, 0])[1]}</td>"
+        f"<td>{escape(', '.join(_technique_name(t) for t in members[f]))}</td></tr>"
+        for f, name in _FAMILY_NAMES.items()
+    )
+    return (
+        "<h2>Persuasion techniques</h2><p class=meta>Technique spans are underlined in their "
+        "family's colour; hover a span for the technique, its score and what it means.</p>"
+        "<table class=techniques><thead><tr><th>Family</th><th>Documents</th>"
+        f"<th>Paragraphs</th><th>Techniques</th></tr></thead><tbody>{rows}</tbody></table>\n"
+    )
+
+
 def _highlighted(record: Record) -> str:
     """The text with every evidence span marked, in the colour of its (parent) narrative,
-    and every mention of a framed entity underlined with a role chip after it.
+    every persuasion-technique span underlined in its family's colour, and every mention
+    of a framed entity underlined with a role chip after it.
 
-    Spans may overlap (one sentence can support two narratives), so the text is cut at
-    every span boundary and each piece is marked by the best annotation covering it, with
-    all covering labels in its tooltip. Spans whose offsets do not match the text are skipped.
+    Spans overlap (one sentence supports two narratives, techniques overlap each other and
+    the evidence), so the text is cut at every span boundary and each piece is wrapped,
+    outside in, by the best narrative covering it, the best technique covering it and the
+    entity mention. Only the innermost wrapper has a tooltip, listing everything that
+    covers the piece (a browser shows the innermost title only). Spans whose offsets do
+    not match the text are skipped.
     """
     text = str(record.get("text") or "")
     spans: list[tuple[int, int, tuple[int, float], str, str]] = []
@@ -257,26 +300,61 @@ def _highlighted(record: Record) -> str:
                     start, end = int(ev["start"]), int(ev["end"])
                     spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
     mentions = _framed_mentions(record, text)
-    if not spans and not mentions:
+    techniques = _technique_spans(record, text)
+    if not spans and not mentions and not techniques:
         return escape(text)
-    bounds = [b for s in spans for b in s[:2]] + [b for m in mentions for b in m[:2]]
+    bounds = [b for s in [*spans, *mentions, *techniques] for b in s[:2]]
     cuts = sorted({0, len(text), *bounds})
     out = []
     for a, b in pairwise(cuts):
-        piece = escape(text[a:b])
-        inside = next((m for m in mentions if m[0] <= a and m[1] >= b), None)
-        if inside is not None:
-            piece = f'<span class="ent r-{inside[2]}" title="{escape(inside[3])}">{piece}</span>'
+        wrappers: list[tuple[str, str]] = []  # (opening tag without ">", closing tag)
+        tips: list[str] = []
         covering = sorted((s for s in spans if s[0] <= a and s[1] >= b), key=lambda s: s[2])
         if covering:
-            tip = "; ".join(dict.fromkeys(s[4] for s in covering))
-            piece = (
-                f'<mark style="background:{covering[0][3]}" title="{escape(tip)}">{piece}</mark>'
-            )
+            wrappers.append((f'<mark style="background:{covering[0][3]}"', "</mark>"))
+            tips.append("; ".join(dict.fromkeys(s[4] for s in covering)))
+        in_tq = sorted((t for t in techniques if t[0] <= a and t[1] >= b), key=lambda t: -t[3])
+        if in_tq:
+            wrappers.append((f'<span class="tq f-{in_tq[0][2]}"', "</span>"))
+            tips.extend(dict.fromkeys(t[4] for t in in_tq))
+        inside = next((m for m in mentions if m[0] <= a and m[1] >= b), None)
+        if inside is not None:
+            wrappers.append((f'<span class="ent r-{inside[2]}"', "</span>"))
+            tips.insert(0, inside[3])
+        piece = escape(text[a:b])
+        if wrappers:
+            opening = [tag + ">" for tag, _ in wrappers[:-1]]
+            opening.append(f'{wrappers[-1][0]} title="{escape(chr(10).join(tips))}">')
+            closing = [close for _, close in reversed(wrappers)]
+            piece = "".join(opening) + piece + "".join(closing)
         out.append(piece)
         if inside is not None and inside[1] == b:
             out.append(f'<span class="role r-{inside[2]}">{escape(inside[4])}</span>')
     return "".join(out)
+
+
+def _family_class(family: Any) -> str:
+    """A CSS class suffix for a family name from an (untrusted) record."""
+    return str(family) if family in _FAMILY_NAMES else "other"
+
+
+def _technique_spans(record: Record, text: str) -> list[tuple[int, int, str, float, str]]:
+    """(start, end, family class, score, tooltip) of every technique span that fits."""
+    out = []
+    for t in record.get(TECHNIQUES) or []:
+        if not _fits(text, t):
+            continue
+        label = str(t.get("label", ""))
+        out.append(
+            (
+                int(t["start"]),
+                int(t["end"]),
+                _family_class(t.get("family")),
+                _score(t),
+                f"{_technique_name(label)} ({_score(t):.2f}): {_definition(label)}",
+            )
+        )
+    return out
 
 
 def _fits(text: str, span: Mapping[str, Any]) -> bool:
@@ -335,6 +413,60 @@ def _entity_table(record: Record) -> str:
     )
 
 
+def _taxonomy() -> dict[str, Any]:
+    from narrascope.models.techniques import technique_taxonomy
+
+    return technique_taxonomy()
+
+
+_FAMILY_NAMES: dict[str, str] = {k: v["name"] for k, v in _taxonomy()["families"].items()}
+
+
+def _technique_name(label: str) -> str:
+    entry = _taxonomy()["techniques"].get(label)
+    return entry["name"] if entry else label
+
+
+def _definition(label: str) -> str:
+    entry = _taxonomy()["techniques"].get(label)
+    return entry["definition"] if entry else ""
+
+
+def _technique_table(record: Record) -> str:
+    """The legend of the underlines: each technique found, its family, how many
+    paragraphs use it, its best score and what it means; then the persuasion profile."""
+    found: dict[str, tuple[str, set[int], float]] = {}
+    for t in record.get(TECHNIQUES) or []:
+        label = str(t.get("label", ""))
+        family, lines, best = found.get(label, (_family_class(t.get("family")), set(), 0.0))
+        lines.add(int(t.get("paragraph") or 0))
+        found[label] = (family, lines, max(best, _score(t)))
+    profile = record.get(PROFILE) or {}
+    if not found and not any(profile.values()):
+        return ""
+    rows = "".join(
+        f'<tr><td><span class="fam f-{family}">{escape(_FAMILY_NAMES.get(family, family))}'
+        f"</span></td><td>{escape(_technique_name(label))}</td><td class=num>{len(lines)}</td>"
+        f"<td class=num>{best:.2f}</td><td>{escape(_definition(label))}</td></tr>"
+        for label, (family, lines, best) in sorted(
+            found.items(), key=lambda kv: (kv[1][0], -len(kv[1][1]), kv[0])
+        )
+    )
+    cells = "".join(
+        f'<td class=num><span class="fam f-{_family_class(f)}" title="{escape(name)}">'
+        f"{int(profile.get(f) or 0)}</span></td>"
+        for f, name in _FAMILY_NAMES.items()
+    )
+    head = "".join(f"<th>{escape(name)}</th>" for name in _FAMILY_NAMES.values())
+    return (
+        "<table class=techniques><thead><tr><th>Family</th><th>Technique</th>"
+        "<th>Paragraphs</th><th>Best score</th><th>Meaning</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        "<table class=techniques><thead><tr><th>Persuasion profile (paragraphs)</th>"
+        f"{head}</tr></thead><tbody><tr><td></td>{cells}</tr></tbody></table>"
+    )
+
+
 def _embedded(record: Record) -> str:
     slim = {k: v for k, v in record.items() if k != "sentences"}
     data = dumps_record(slim).decode("utf-8").rstrip("\n")
@@ -351,6 +483,7 @@ def _document(record: Record, anchor: str) -> str:
     subnarratives = groups.get(SUBNARRATIVES, [])
     labels = [str(a.get("label", "")) for anns in groups.values() for a in anns]
     labels += [str(e.get("name", "")) for e in record.get(ENTITIES) or [] if e.get("main_role")]
+    labels += [str(t.get("label", "")) for t in record.get(TECHNIQUES) or []]
     search = " ".join([doc_id, *labels]).lower()
     head_chips = "".join(_chip(NARRATIVES, a) for a in narratives)
     meta = []
@@ -393,6 +526,7 @@ def _document(record: Record, anchor: str) -> str:
         f"{head_chips}</summary>\n"
         f'<div class="meta">{" · ".join(meta)}</div>'
         f"<ul class=narr>{''.join(items)}</ul>{others}{_entity_table(record)}"
+        f"{_technique_table(record)}"
         + (f'<p class="explanation">{escape(str(explanation))}</p>' if explanation else "")
         + f'<div class="text">{_highlighted(record)}</div>\n'
         + _embedded(record)
@@ -403,7 +537,7 @@ def _document(record: Record, anchor: str) -> str:
 def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope report") -> int:
     """Write the report; returns the number of documents."""
     summary = _Summary()
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as body:
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace", newline="") as body:
         for i, record in enumerate(records):
             anchor = f"doc-{i}"
             summary.add(record, anchor)
@@ -423,6 +557,7 @@ def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope rep
             f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
             f"languages: {escape(langs)} · generated {generated}</p>\n"
             f"<h2>Narratives</h2>{_summary_table(summary)}\n{_roles_table(summary)}"
+            f"{_families_table(summary)}"
             "<h2>Documents</h2>\n"
             '<p class="controls"><input id="filter" type="search" '
             'placeholder="Filter documents by id or label"><button id="expand-all">'

@@ -1,14 +1,16 @@
-"""SemEval-2025 Task 10 submission formats, so results can be scored officially.
+"""Shared-task submission formats, so results can be scored officially.
 
-Subtask 2 (``semeval-narratives``): one line per document, no header:
+SemEval-2025 Task 10 subtask 2 (``semeval-narratives``): one line per document, no header:
 ``id<TAB>narratives<TAB>sub-narratives``, lists joined by ``;``; a document with no
 narrative is ``id<TAB>Other<TAB>Other``. Subtask 1 (``semeval-entities``): one line per
-entity mention, see :func:`entity_lines`.
+entity mention, see :func:`entity_lines`. SemEval-2023 Task 3 subtask 3
+(``semeval-techniques``): one line per paragraph, see :func:`technique_lines`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from narrascope.export.records import (
@@ -16,6 +18,7 @@ from narrascope.export.records import (
     NARRATIVES,
     OTHER,
     SUBNARRATIVES,
+    TECHNIQUES,
     Record,
     is_other,
     parent_of,
@@ -104,14 +107,20 @@ def entity_lines(record: Record) -> Iterator[str]:
         yield "\t".join([doc_id, text, str(start), str(end - 1), main, *fine])
 
 
-def write_entities(records: Iterable[Record], fh: TextIO) -> int:
-    """Write the subtask-1 lines of every record; returns how many records were written."""
+def _write_lines(
+    records: Iterable[Record], fh: TextIO, lines_of: Callable[[Record], Iterable[str]]
+) -> int:
     n = 0
     for record in records:
-        for text in entity_lines(record):
+        for text in lines_of(record):
             fh.write(text + "\n")
         n += 1
     return n
+
+
+def write_entities(records: Iterable[Record], fh: TextIO) -> int:
+    """Write the subtask-1 lines of every record; returns how many records were written."""
+    return _write_lines(records, fh, entity_lines)
 
 
 def read_entities(fh: TextIO) -> Iterator[dict[str, Any]]:
@@ -138,5 +147,69 @@ def read_entities(fh: TextIO) -> Iterator[dict[str, Any]]:
                 "mentions": [{"start": int(start), "end": int(end) + 1, "text": text}],
             }
         )
+    if current is not None:
+        yield current
+
+
+# --- SemEval-2023 Task 3 subtask 3: persuasion techniques per paragraph ------------------------
+
+_ARTICLE_ID = re.compile(r"article(\d+)\.txt")
+# What :func:`read_techniques` keeps of a text-less record: its paragraph line numbers.
+PARAGRAPH_LINES = "paragraph_lines"
+
+
+def technique_lines(record: Record) -> Iterator[str]:
+    """Submission lines of one record: ``<ID><TAB><line><TAB><techniques joined by ,>``.
+
+    One line per paragraph, i.e. per line of the text that is not blank, numbered from 1
+    by its line in the file as stored (``\n`` ends a line; CRLF files number the same);
+    the third column is empty when no technique applies. ``<ID>`` is the digits of an
+    ``article<ID>.txt`` file name, else the document id. Techniques follow the official
+    list's order.
+    """
+    from narrascope.models.techniques import TECHNIQUES as ORDER
+    from narrascope.models.techniques import split_paragraphs
+
+    doc_id = str(record.get("id", ""))
+    match = _ARTICLE_ID.fullmatch(doc_id)
+    doc_id = match.group(1) if match else _clean(doc_id)
+    text = record.get("text")
+    lines = (
+        [line for line, _, _ in split_paragraphs(str(text))]
+        if text is not None
+        else [int(x) for x in record.get(PARAGRAPH_LINES) or []]
+    )
+    found: dict[int, set[str]] = {}
+    for t in record.get(TECHNIQUES) or []:
+        found.setdefault(int(t.get("paragraph", 0)), set()).add(str(t["label"]))
+    rank = {t: i for i, t in enumerate(ORDER)}
+    for line in lines:
+        labels = sorted(found.get(line, ()), key=lambda t: (rank.get(t, len(rank)), t))
+        yield f"{doc_id}\t{line}\t{','.join(map(_clean, labels))}"
+
+
+def write_techniques(records: Iterable[Record], fh: TextIO) -> int:
+    """Write the subtask-3 lines of every record; returns how many records were written."""
+    return _write_lines(records, fh, technique_lines)
+
+
+def read_techniques(fh: TextIO) -> Iterator[dict[str, Any]]:
+    """Rebuild (text-less) records from an earlier subtask-3 output, each with its
+    paragraph line numbers, so :func:`write_techniques` reproduces its lines. A numeric
+    ``<ID>`` is read back as the ``article<ID>.txt`` id the file was analysed under."""
+    current: dict[str, Any] | None = None
+    for raw in fh:
+        parts = raw.rstrip("\r\n").split("\t")
+        if len(parts) < 2 or not parts[0] or not parts[1].isdigit():
+            continue
+        doc_id = f"article{parts[0]}.txt" if parts[0].isdigit() else parts[0]
+        if current is None or current["id"] != doc_id:
+            if current is not None:
+                yield current
+            current = {"id": doc_id, TECHNIQUES: [], PARAGRAPH_LINES: []}
+        line = int(parts[1])
+        current[PARAGRAPH_LINES].append(line)
+        labels = parts[2].split(",") if len(parts) > 2 else []
+        current[TECHNIQUES].extend({"label": t, "paragraph": line} for t in labels if t)
     if current is not None:
         yield current

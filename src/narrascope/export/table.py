@@ -2,7 +2,10 @@
 
 Rows are long-format (id, level, label, score, best evidence) so a fact-checker can filter
 by label without parsing nested JSON. A framed entity is one row too: level ``entity``, its
-name in ``entity``, the main role as label, fine roles joined by ``;``. Cells are untrusted
+name in ``entity``, the main role as label, fine roles joined by ``;``. So is every
+technique span: level ``technique``, its family as parent, the span as evidence and its
+paragraph's line number in ``paragraph``; and every technique family the document uses:
+level ``profile``, the family as label, the number of paragraphs as score. Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
 prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
 again.
@@ -15,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from typing import Any, TextIO
 
-from narrascope.export.records import ENTITIES, Record, annotation_groups
+from narrascope.export.records import ENTITIES, PROFILE, TECHNIQUES, Record, annotation_groups
 
 COLUMNS = [
     "id",
@@ -31,12 +34,12 @@ COLUMNS = [
     "evidence",
     "evidence_start",
     "evidence_end",
+    "paragraph",
 ]
 # Group name → level column; groups not listed use their own name.
 LEVELS = {
     "narratives": "narrative",
     "subnarratives": "subnarrative",
-    "techniques": "technique",
     "entities": "entity",
 }
 _GROUPS = {level: group for group, level in LEVELS.items()}
@@ -72,7 +75,16 @@ def _rows(record: Record) -> Iterator[list[str]]:
         for a in group_annotations:
             found = True
             level = LEVELS.get(group, group)
-            yield [*head, level, _cell(a.get("label")), _cell(a.get("parent")), "", "", *_tail(a)]
+            yield [
+                *head,
+                level,
+                _cell(a.get("label")),
+                _cell(a.get("parent")),
+                "",
+                "",
+                *_tail(a),
+                "",
+            ]
     for e in record.get(ENTITIES) or []:
         if not e.get("main_role"):
             continue
@@ -86,7 +98,25 @@ def _rows(record: Record) -> Iterator[list[str]]:
             _cell(e.get("name")),
             _cell(fine),
             *_tail(e),
+            "",
         ]
+    for t in record.get(TECHNIQUES) or []:
+        found = True
+        span = {"start": t.get("start", ""), "end": t.get("end", ""), "text": t.get("text")}
+        yield [
+            *head,
+            "technique",
+            _cell(t.get("label")),
+            _cell(t.get("family")),
+            "",
+            "",
+            *_tail({"score": t.get("score"), "evidence": [span]}),
+            str(t.get("paragraph", "")),
+        ]
+    for family, count in (record.get(PROFILE) or {}).items():
+        if count:
+            found = True
+            yield [*head, "profile", _cell(family), "", "", "", str(int(count)), "", "", "", ""]
     if not found:
         # A document with no label still gets a row, so every analysed id is in the file.
         yield [*head, *[""] * (len(COLUMNS) - len(head))]
@@ -119,6 +149,14 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             if level == "entity":
                 record.setdefault(ENTITIES, []).append(_entity_from_row(row))
                 continue
+            if level == "technique":
+                record.setdefault(TECHNIQUES, []).append(_technique_from_row(row))
+                continue
+            if level == "profile":
+                record.setdefault(PROFILE, {})[_uncell(row.get("label") or "")] = int(
+                    row.get("score") or 0
+                )
+                continue
             annotation: dict[str, Any] = {"label": _uncell(row.get("label") or "")}
             if row.get("score"):
                 annotation["score"] = float(row["score"])
@@ -150,4 +188,15 @@ def _entity_from_row(row: Mapping[str, str]) -> dict[str, Any]:
         "score": float(row["score"]) if row.get("score") else 0.0,
         "fine_roles": [{"label": f, "parent": main} for f in fine],
         "evidence": _evidence_from_row(row),
+    }
+
+
+def _technique_from_row(row: Mapping[str, str]) -> dict[str, Any]:
+    (span,) = _evidence_from_row(row) or [{"start": 0, "end": 0, "text": ""}]
+    return {
+        "label": _uncell(row.get("label") or ""),
+        "family": _uncell(row.get("parent") or "") or None,
+        "score": float(row["score"]) if row.get("score") else 0.0,
+        "paragraph": int(row["paragraph"]) if row.get("paragraph") else 0,
+        **span,
     }

@@ -12,6 +12,7 @@ from narrascope.export.records import OTHER
 
 _MAX_NARRATIVES = 5
 _MAX_ENTITIES = 6
+_MAX_TECHNIQUES = 5
 _EVIDENCE_WIDTH = 160
 # Control characters (C0, DEL, C1) in untrusted text could drive the terminal (ANSI escapes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -80,6 +81,9 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
         lines.extend(
             textwrap.wrap(f"Cast: {cast}{more}", width, initial_indent="  ", subsequent_indent="  ")
         )
+    techniques = technique_summary(doc)
+    if techniques:
+        lines.extend(textwrap.wrap(techniques, width, initial_indent="  ", subsequent_indent="  "))
     if doc.explanation:
         lines.extend(
             textwrap.wrap(
@@ -90,3 +94,31 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
             )
         )
     return "\n".join(lines)
+
+
+def technique_summary(doc: Document) -> str:
+    """``Techniques: loaded language 3, doubt 2, … · profile: attack on reputation 4, …``:
+    paragraphs per technique (most used first) and per family; empty when none."""
+    paragraphs: dict[str, set[int]] = {}
+    for t in doc.techniques:
+        paragraphs.setdefault(t.label, set()).add(t.paragraph)
+    if not paragraphs:
+        return ""
+    from narrascope.models.techniques import technique_taxonomy
+
+    taxonomy = technique_taxonomy()
+    names = {k: v["name"] for k, v in taxonomy["techniques"].items()}
+    top = sorted(paragraphs.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    shown = ", ".join(
+        f"{_clean(names.get(label, label)).lower()} {len(lines)}"
+        for label, lines in top[:_MAX_TECHNIQUES]
+    )
+    if len(top) > _MAX_TECHNIQUES:
+        shown += f", … {len(top) - _MAX_TECHNIQUES} more"
+    families = {k: v["name"] for k, v in taxonomy["families"].items()}
+    profile = ", ".join(
+        f"{families.get(f, _clean(f)).lower()} {n}"
+        for f, n in sorted(doc.persuasion_profile.items(), key=lambda kv: -kv[1])
+        if n
+    )
+    return f"Techniques: {shown}" + (f" · profile: {profile}" if profile else "")

@@ -151,6 +151,12 @@ def load_technique_corpus(
                     art_id, lang, text, tuple(paragraphs), tuple(sorted(spans.get(art_id, [])))
                 )
             )
+    if not articles:
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"no {split}-labels-subtask-3.txt under {root}/{{en,fr,ge,it,po,ru}}: pass the "
+            "SemEval-2023 Task 3 release's data folder",
+        )
     return articles
 
 
@@ -161,6 +167,8 @@ def load_ptc_corpus(ptc_dir: str | Path) -> list[TechniqueArticle]:
     spans are used (the same articles, re-segmented, are in the 2023 English train set).
     """
     root = Path(ptc_dir)
+    if not (root / "train-articles").is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"PTC folder not found (no train-articles/): {root}")
     spans = read_span_labels(root / "train-labels-task2-technique-classification")
     out = []
     for art_id in sorted(spans):
@@ -262,10 +270,9 @@ def cross_validate_techniques(
     y = np.stack([targets_row(lab) for lab in flat.labels]) if flat.texts else np.zeros((0, 23))
     fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
     emb = None
-    if TechniqueClassifier(**kwargs).config.sentence_encoder == "use":
-        from narrascope.models.techniques import encode_paragraphs
-
-        emb = encode_paragraphs(flat.texts)
+    probe = TechniqueClassifier(**kwargs)
+    if probe.config.sentence_encoder == "use":
+        emb = probe.embed(flat.texts)
         if progress:
             print(f"  embedded {len(flat.texts)} paragraphs ({time.perf_counter() - started:.0f}s)")
     oof = np.zeros((len(flat.texts), len(TECHNIQUES)), dtype=np.float32)
@@ -445,11 +452,16 @@ def evaluate_techniques(
     """K-fold grouped CV: per-language micro/macro-F1, their mean, and English span F1
     (2023 spans; PTC too when ``ptc_dir`` is given or sits next to ``data_dir``)."""
     articles = load_technique_corpus(data_dir)
-    ptc = load_ptc_corpus(ptc_dir) if ptc_dir is not None else _sibling_ptc(data_dir)
+    ptc = _span_corpus(data_dir, ptc_dir)
     result = cross_validate_techniques(
         articles, folds=folds, seed=seed, settings=settings, ptc=ptc, progress=progress
     )
     return _summary(result)
+
+
+def _span_corpus(data_dir: str | Path, ptc_dir: str | Path | None) -> list[TechniqueArticle]:
+    """PTC articles for span scoring: ``ptc_dir`` if given, else a sibling of the release."""
+    return load_ptc_corpus(ptc_dir) if ptc_dir is not None else _sibling_ptc(data_dir)
 
 
 def _sibling_ptc(data_dir: str | Path) -> list[TechniqueArticle]:
@@ -475,11 +487,13 @@ def train_techniques(
     folds: int = 5,
     seed: int = 0,
     settings: dict[str, Any] | None = None,
+    ptc_dir: str | Path | None = None,
     progress: bool = True,
 ) -> Path:
     """Cross-validate (the manifest's scores), choose per-language thresholds on the
     out-of-fold probabilities, fit on all paragraphs and write the artefact (deterministic:
-    fixed folds and seeds, liblinear/lbfgs are deterministic)."""
+    fixed folds and seeds, liblinear/lbfgs are deterministic). Spans are also scored on
+    PTC when ``ptc_dir`` is given or sits next to ``data_dir``."""
     started = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else default_technique_dir()
     articles = load_technique_corpus(data_dir)
@@ -491,7 +505,7 @@ def train_techniques(
         folds=folds,
         seed=seed,
         settings=kwargs,
-        ptc=_sibling_ptc(data_dir),
+        ptc=_span_corpus(data_dir, ptc_dir),
         progress=progress,
     )
     if progress:
