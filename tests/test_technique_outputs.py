@@ -284,3 +284,91 @@ def test_terminal_summary_has_a_techniques_line() -> None:
     assert "name calling or labelling 2" in line and "loaded language 1" in line
     assert "profile: attack on reputation 3" in " ".join(shown.split())
     assert "Techniques:" not in format_terminal_summary(Document("x", id="d"), colour=False)
+
+
+# --- train / eval techniques on a tiny corpus in the organisers' layout -----------------------
+
+LOUD = {
+    "en": [
+        "Those corrupt traitors spread disgusting lies about our heroes!",
+        "These shameless clowns betray the nation again and again!",
+        "A monstrous regime of thugs and liars rules the capital!",
+    ],
+    "ru": [
+        "Эти наглые предатели снова распространяют мерзкую ложь!",
+        "Бесстыдные клоуны опять предают нашу страну!",
+        "Чудовищный режим бандитов и лжецов правит столицей!",
+    ],
+}
+CALM = {
+    "en": [
+        "The council met on Tuesday to discuss the budget.",
+        "Rain is expected in the north later this week.",
+        "The museum opens at nine on weekdays.",
+    ],
+    "ru": [
+        "Совет обсудил бюджет во вторник.",
+        "На севере на этой неделе ожидаются дожди.",
+        "Музей открыт с девяти утра по будним дням.",
+    ],
+}
+
+
+def write_technique_corpus(root: Path) -> Path:
+    """Eight articles per language: a title, a loud paragraph, a calm one (our sentences)."""
+    data = root / "data"
+    for lang, folder in (("en", "en"), ("ru", "ru")):
+        articles = data / folder / "train-articles-subtask-3"
+        articles.mkdir(parents=True)
+        labels = []
+        for k in range(8):
+            art_id = f"{9000 + k}"
+            loud, calm = LOUD[lang][k % 3], CALM[lang][(k + 1) % 3]
+            text = f"{CALM[lang][k % 3]}\n\n{loud}\n\n{calm}\n"
+            (articles / f"article{art_id}.txt").write_text(text, encoding="utf-8")
+            labels += [
+                f"{art_id}\t1\t",
+                f"{art_id}\t3\tLoaded_Language,Name_Calling-Labeling",
+                f"{art_id}\t5\t",
+            ]
+        (data / folder / "train-labels-subtask-3.txt").write_text(
+            "\n".join(labels) + "\n", encoding="utf-8"
+        )
+    return data
+
+
+@pytest.mark.slow
+def test_train_then_eval_techniques_on_a_small_corpus(tmp_path: Path, capsys) -> None:
+    from narrascope.models.techniques import TechniqueClassifier
+
+    data = write_technique_corpus(tmp_path)
+    model_dir = tmp_path / "model"
+    args = ["train", "techniques", "--data", str(data), "--out", str(model_dir), "--folds", "2"]
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    header = next(line for line in shown.splitlines() if line.startswith("language"))
+    assert header.split() == ["language", "paragraphs", "micro-F1", "macro-F1"]
+    assert {"en", "ru", "mean(lang)"} <= {line.split()[0] for line in shown.splitlines() if line}
+    assert str(model_dir) in shown
+    model = TechniqueClassifier.load(model_dir)
+    assert model.meta["cv"]["table"]["en"]["n"] == 24
+    assert model.meta["data"]["articles_per_language"] == {"en": 8, "ru": 8}
+    (para,) = model.analyse("Those shameless traitors spread disgusting lies!", "en")
+    assert "Loaded_Language" in dict(para.labels)
+    capsys.readouterr()
+    assert main(["eval", "techniques", "--data", str(data), "--folds", "2"]) == 0
+    table = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.strip()}
+    assert rows["language"] == ["language", "paragraphs", "micro-F1", "macro-F1"]
+    assert rows["ru"][1] == "24" and 0.0 <= float(rows["mean(lang)"][2]) <= 1.0
+
+
+def test_technique_training_errors_are_clear(tmp_path: Path, capsys) -> None:
+    assert main(["eval", "techniques", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "techniques", "--data", str(tmp_path / "empty")]) == 2
+    assert "train-labels-subtask-3.txt" in capsys.readouterr().err
+    data = write_technique_corpus(tmp_path / "c")
+    assert main(["eval", "techniques", "--data", str(data), "--spans", str(tmp_path / "x")]) == 2
+    assert "PTC folder not found" in capsys.readouterr().err
