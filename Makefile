@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python benchmarks/bench_narratives.py
 	$(BIN)/python benchmarks/bench_entities.py
+	$(BIN)/python benchmarks/bench_techniques.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

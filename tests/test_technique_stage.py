@@ -11,6 +11,7 @@ import pytest
 import narrascope
 from narrascope.doc import Document
 from narrascope.models import narratives as nm
+from narrascope.models import techniques
 from narrascope.models.techniques import (
     TECHNIQUES,
     _best_windows,
@@ -169,7 +170,8 @@ def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
 
 
 def test_one_sentence_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
-    text = "The corrupt elites lie to you every day.\nThey fear the truth. They hide it."
+    # the second line starts with spaces: the encoder ignores them, so does the cache
+    text = "The corrupt elites lie to you every day.\n  They fear the truth. They hide it."
     nm.use_document_embeddings([text])  # what the narrative stage does first
     cached = nm.cached_sentence_embedding("The corrupt elites lie to you every day.")
     assert cached is not None
@@ -184,7 +186,7 @@ def test_one_sentence_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> Non
             calls.append(list(texts))
             return real.encode(texts)
 
-    monkeypatch.setattr(nm, "single_thread_encoder", lambda: Spy())
+    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
     paragraphs = text.split("\n")
     emb = encode_paragraphs(paragraphs)
     assert calls == [[paragraphs[1]]]  # only the two-sentence paragraph was encoded

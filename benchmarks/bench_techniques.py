@@ -1,0 +1,145 @@
+"""Benchmark: what persuasion-technique detection costs inside ``narrascope analyze``.
+
+Measured in one process over the SemEval-2025 test documents, so the machine's noise hits
+both sides alike:
+- seconds per stage; the techniques stage as a share of the rest of the pipeline (the
+  issue's budget: at most +50% of analyze's end-to-end time),
+- the techniques stage again with the narrative stage's sentence vectors withheld (what
+  sharing the encoder saves) and with the encoder forced to one or two BLAS threads (the
+  shipped stage picks by the machine's load),
+- throughput, start-up of the techniques stage and the peak memory of the process.
+
+Usage: python benchmarks/bench_techniques.py [--limit N] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import DEFAULT_DOCS, write_section
+
+MARK = "techniques-speed"
+
+PROFILE = """
+import json, resource, sys, time
+t = time.perf_counter()
+import narrascope
+nlp = narrascope.load(
+    stages=["language", "sentences", "narratives", "explanation", "entities"]
+)
+base_load = time.perf_counter() - t
+t = time.perf_counter()
+from narrascope.stages.techniques import TechniqueStage
+techniques = TechniqueStage(); techniques.warm_up()
+technique_load = time.perf_counter() - t
+from narrascope.ingest import read_inputs
+from narrascope.models import narratives as nm
+limit = int(sys.argv[1])
+docs = [d for d in read_inputs(sys.argv[2:]) if isinstance(d, narrascope.Document)][:limit]
+times = {}
+batches = [docs[i:i + 16] for i in range(0, len(docs), 16)]
+for stage in nlp.stages:
+    times[stage.name] = 0.0
+import narrascope.models.techniques as tm
+shipped = tm._encoder_for_load
+forced = {
+    "techniques, one BLAS thread": nm.single_thread_encoder,
+    "techniques, two BLAS threads": nm._encoder,
+}
+for name in ["techniques", "techniques, vectors not shared", *forced]:
+    times[name] = 0.0
+for batch in batches:  # batch by batch, as the pipeline runs: the cache holds one batch
+    for stage in nlp.stages:
+        t = time.perf_counter(); stage(batch); times[stage.name] += time.perf_counter() - t
+    words = dict(techniques.model._token_cache)  # each variant starts from the same cache
+    t = time.perf_counter(); techniques(batch); times["techniques"] += time.perf_counter() - t
+    saved = dict(nm._SENT_CACHE); nm._SENT_CACHE.clear()
+    techniques.model._token_cache = dict(words)
+    t = time.perf_counter(); techniques(batch)
+    times["techniques, vectors not shared"] += time.perf_counter() - t
+    nm._SENT_CACHE.update(saved)
+    for name, encoder in forced.items():
+        tm._encoder_for_load = encoder
+        techniques.model._token_cache = dict(words)
+        t = time.perf_counter(); techniques(batch); times[name] += time.perf_counter() - t
+    tm._encoder_for_load = shipped
+from narrascope.models.techniques import split_paragraphs
+paragraphs = sum(len(split_paragraphs(d.text)) for d in docs)
+spans = sum(len(d.techniques) for d in docs)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"n": len(docs), "times": times, "base_load": base_load,
+                  "technique_load": technique_load, "peak_mb": peak,
+                  "paragraphs": paragraphs, "spans": spans}))
+"""
+
+VARIANTS = (
+    "techniques, vectors not shared",
+    "techniques, one BLAS thread",
+    "techniques, two BLAS threads",
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    dirs = [str(d) for d in DEFAULT_DOCS]
+    if not dirs:
+        print("no documents: ../shared/datasets/semeval2025-task10/test is missing")
+        return 1
+    proc = subprocess.run(
+        [sys.executable, "-c", PROFILE, str(args.limit), *dirs],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    n, times = r["n"], r["times"]
+    rest = sum(v for k, v in times.items() if not k.startswith("techniques"))
+    share = times["techniques"] / rest
+    for name, secs in times.items():
+        print(f"  stage {name:<32} {secs:7.2f} s  {1000 * secs / n:7.1f} ms/doc")
+    print(f"techniques add {100 * share:.0f}% to the rest of the pipeline (budget 50%)")
+    ms = {k: 1000 * v / n for k, v in times.items()}
+    lines = [
+        f"Measured {date.today().isoformat()} on this machine ({os.cpu_count()} cores, "
+        f"{platform.machine()}, shared with another job) with "
+        f"`python benchmarks/bench_techniques.py`, in one process over the {n} documents of "
+        f"`semeval2025-task10/test/*/subtask-2-documents` ({r['paragraphs']} paragraphs, "
+        f"{r['spans']} technique spans), batches of 16 as `analyze` runs them.",
+        "",
+        "| measure | value | budget |",
+        "|---|---|---|",
+        f"| techniques stage as shipped (probabilities, decisions, spans, profile) | "
+        f"{ms['techniques']:.1f} ms/doc ({n / times['techniques']:.1f} docs/s) | — |",
+        f"| the rest of the pipeline (language, sentences, narratives, explanation, "
+        f"entities) | {1000 * rest / n:.1f} ms/doc ({n / rest:.1f} docs/s) | — |",
+        f"| **techniques / rest** (what technique detection adds to `analyze`) | "
+        f"**+{100 * share:.0f}%** | ≤ +50% |",
+        f"| techniques without the narrative stage's sentence vectors | "
+        f"{ms[VARIANTS[0]]:.1f} ms/doc (+{100 * times[VARIANTS[0]] / rest:.0f}%) | — |",
+        f"| techniques, encoder forced to one BLAS thread | "
+        f"{ms[VARIANTS[1]]:.1f} ms/doc (+{100 * times[VARIANTS[1]] / rest:.0f}%) | — |",
+        f"| techniques, encoder forced to two BLAS threads (the narrative stage's setting) | "
+        f"{ms[VARIANTS[2]]:.1f} ms/doc (+{100 * times[VARIANTS[2]] / rest:.0f}%) | — |",
+        f"| start-up of the techniques stage (artefact; the encoder is shared) | "
+        f"{r['technique_load']:.2f} s | — |",
+        f"| peak memory of the whole pipeline process | {r['peak_mb']:.0f} MB | < 1,500 MB |",
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section("\n".join(lines), mark=MARK)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
