@@ -89,24 +89,34 @@ def given_mode(tmp: Path) -> tuple[int, float] | None:
     return n, time.perf_counter() - start
 
 
-def main() -> int:
-    import tempfile
-
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(doc: str | None) -> argparse.Namespace:
+    """``--limit N`` documents and ``--no-write`` (print only), shared by stage benchmarks."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--limit", type=int, default=100_000)
     parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def run_profile(code: str, limit: int) -> dict | None:
+    """Run a profiling snippet over the test documents in a fresh process; its last stdout
+    line is a JSON report. None (with a message) when the documents are missing."""
     dirs = [str(d) for d in DEFAULT_DOCS]
     if not dirs:
         print("no documents: ../shared/datasets/semeval2025-task10/test is missing")
-        return 1
+        return None
     proc = subprocess.run(
-        [sys.executable, "-c", PROFILE, str(args.limit), *dirs],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", code, str(limit), *dirs], capture_output=True, text=True, check=True
     )
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    import tempfile
+
+    args = parse_args(__doc__)
+    r = run_profile(PROFILE, args.limit)
+    if r is None:
+        return 1
     n, times = r["n"], r["times"]
     rest = sum(v for k, v in times.items() if k != "entities")
     share = times["entities"] / rest

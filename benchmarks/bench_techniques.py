@@ -14,17 +14,15 @@ Usage: python benchmarks/bench_techniques.py [--limit N] [--no-write]
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_narratives import DEFAULT_DOCS, write_section
+from bench_entities import parse_args, run_profile
+from bench_narratives import write_section
 
 MARK = "techniques-speed"
 
@@ -88,21 +86,10 @@ VARIANTS = (
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--limit", type=int, default=100_000)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    dirs = [str(d) for d in DEFAULT_DOCS]
-    if not dirs:
-        print("no documents: ../shared/datasets/semeval2025-task10/test is missing")
+    args = parse_args(__doc__)
+    r = run_profile(PROFILE, args.limit)
+    if r is None:
         return 1
-    proc = subprocess.run(
-        [sys.executable, "-c", PROFILE, str(args.limit), *dirs],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
     n, times = r["n"], r["times"]
     rest = sum(v for k, v in times.items() if not k.startswith("techniques"))
     share = times["techniques"] / rest

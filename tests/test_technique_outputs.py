@@ -372,3 +372,20 @@ def test_technique_training_errors_are_clear(tmp_path: Path, capsys) -> None:
     data = write_technique_corpus(tmp_path / "c")
     assert main(["eval", "techniques", "--data", str(data), "--spans", str(tmp_path / "x")]) == 2
     assert "PTC folder not found" in capsys.readouterr().err
+
+
+def test_resume_into_semeval_techniques_keeps_every_line_once(tmp_path: Path, capsys) -> None:
+    folder = write_fixture(tmp_path / "articles")
+    out = tmp_path / "pred.txt"
+    one = ["analyze", str(folder / "article101.txt"), "-f", "semeval-techniques", "-o", str(out)]
+    assert main([*one, "--no-progress"]) == 0
+    first = out.read_text("utf-8")
+    capsys.readouterr()
+    every = ["analyze", str(folder), "-f", "semeval-techniques", "-o", str(out), "--resume"]
+    assert main([*every, "--no-progress"]) == 0
+    assert "1 skipped" in capsys.readouterr().err  # article101.txt read back from its lines
+    lines = out.read_text("utf-8")
+    assert lines.startswith(first)
+    assert "".join(f"{x.split(chr(9))[0]}\t{x.split(chr(9))[1]}\n" for x in lines.splitlines()) == (
+        EXPECTED_LINES
+    )
