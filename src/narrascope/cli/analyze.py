@@ -12,9 +12,10 @@ from narrascope.export import FORMATS, guess_format
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(
         name,
-        help="analyse documents for narratives",
+        help="analyse documents for narratives, entity roles and persuasion techniques",
         description="Analyse files, folders (recursively) or stdin ('-') for propaganda "
-        "narratives. Exit code 1 means some inputs failed (see the errors file).",
+        "narratives, the roles the text casts entities in and the persuasion techniques of "
+        "each paragraph. Exit code 1 means some inputs failed (see the errors file).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
     p.add_argument("-o", "--out", type=Path, help="output file; without it, print a summary")
