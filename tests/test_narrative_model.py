@@ -46,6 +46,30 @@ def test_labels_and_shapes(fitted: NarrativeClassifier) -> None:
     assert fitted.predict_proba([], []).shape == (0, len(fitted.labels_))
 
 
+def test_parent_calibration_learns_that_a_subnarrative_needs_its_narrative() -> None:
+    # Out-of-fold raw scores where the sub-narrative is gold only when its own score AND
+    # its narrative's score are high: the calibration must give the parent a positive
+    # weight, so the same sub-narrative score is less probable under a weak narrative.
+    rng = np.random.default_rng(0)
+    n = 600
+    s_parent, s_child, s_other = rng.normal(size=(3, n))
+    y = np.zeros((n, 3))
+    y[:, 0] = s_parent > 0  # the narrative
+    y[:, 1] = y[:, 0] == 0  # Other
+    y[:, 2] = (s_child > 0) & (s_parent > 0)  # its sub-narrative
+    model = NarrativeClassifier()
+    model._set_label_lists([FEARS, "Other"], [DOOM])
+    oof = np.stack([s_parent, s_other, s_child], axis=1)
+    pa, _, pc = model._calibrate(oof, y)
+    assert pc[0] == pc[1] == 0.0  # narratives are calibrated on their own score
+    assert pc[2] > 0.5 and pa[2] > 0.5
+    platt_only = NarrativeClassifier(calibration="platt")
+    platt_only._set_label_lists([FEARS, "Other"], [DOOM])
+    assert not platt_only._calibrate(oof, y)[2].any()
+    with pytest.raises(ValueError, match="calibration"):
+        NarrativeClassifier(calibration="isotonic")
+
+
 def test_predict_is_consistent(fitted: NarrativeClassifier) -> None:
     preds = fitted.predict(
         ["The mighty army and its missiles and tanks.", "Планета сгорит, вымирание человечества."],
@@ -211,9 +235,10 @@ def test_bundled_artefact_loads_and_is_small() -> None:
 # Pinned from the measured 5-fold CV (docs/narratives-research.md) minus ~0.02. The gate runs
 # the shipped recipe without USE sentence embeddings (about 2.5 minutes on 2 cores; the
 # shipped model adds USE, whose CV takes about 5 minutes because every document has to be
-# embedded first). It includes the subtask-3 explanations (weight 0.3). Measured for this
-# configuration: coarse 0.606, fine 0.454, min-language fine 0.400 (bg).
-GATE = {"coarse": 0.585, "fine": 0.435, "fine_min_language": 0.38}
+# embedded first). It includes the subtask-3 explanations (weight 0.3) and the
+# parent-aware calibration. Measured for this configuration: coarse 0.616, fine 0.482,
+# min-language fine 0.423 (bg).
+GATE = {"coarse": 0.595, "fine": 0.46, "fine_min_language": 0.40}
 
 
 @pytest.mark.shared
