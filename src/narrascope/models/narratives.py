@@ -155,12 +155,12 @@ def _encoder() -> Any:
 
 
 def single_thread_encoder() -> Any:
-    """The loaded encoder's weights behind a one-thread BLAS limit, for other stages.
+    """The loaded encoder's weights behind a one-thread BLAS limit.
 
     On this project's 2-core machine, shared with another job, two BLAS threads made USE
-    15x slower than one (676 vs 46 ms per document, docs/benchmarks.md). The narrative
-    stage keeps its own setting (its outputs must not move); the copy shares the 65 MB
-    weight table, so it costs no memory or start-up.
+    15x slower than one (676 vs 46 ms per document, docs/techniques-research.md); the
+    vectors differ by float rounding only (< 3e-7). The copy shares the 65 MB weight
+    table, so it costs no memory or start-up.
     """
     global _ENCODER_1
     if _ENCODER_1 is None:
@@ -174,6 +174,24 @@ def single_thread_encoder() -> Any:
         one.threads = 1
         _ENCODER_1 = one
     return _ENCODER_1
+
+
+def encoder_for_load() -> Any:
+    """The shared encoder with two BLAS threads when a core is free, else with one.
+
+    Measured on the 2-core project machine: idle, two threads encode ~1.5x faster than
+    one; while another job holds a core, two threads are ~15x *slower* (they wait for
+    each other). The 1-minute load average tells the two cases apart; either way the
+    vectors are the same up to float rounding (< 3e-7).
+    """
+    import os
+
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        load = float(cores)
+    return _encoder() if cores > 1 and load < cores - 0.5 else single_thread_encoder()
 
 
 def warm_up_encoder() -> None:
@@ -194,12 +212,13 @@ def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> 
     Memoised (LRU, by text hash) within the process, so cross-validation embeds each
     document once while a long-running service keeps bounded memory.
     """
-    encoder = _encoder()
+    encoder = None  # chosen once per call, and only when something must be encoded
     out = []
     for text in texts:
         key = _text_key(text)
         vec = _EMB_CACHE.get(key)
         if vec is None:
+            encoder = encoder or encoder_for_load()
             sentences = _split_sentences(text)
             sent = np.asarray(encoder.encode(sentences), dtype=np.float32)
             remember_sentences(sentences, sent)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -685,21 +684,10 @@ def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
 
 
 def _encoder_for_load() -> Any:
-    """The shared encoder with two BLAS threads when a core is free, else with one.
+    """The shared encoder, with as many BLAS threads as the machine's load allows."""
+    from narrascope.models.narratives import encoder_for_load
 
-    Measured on the 2-core project machine: idle, two threads encode paragraphs ~1.5x
-    faster than one; while another job holds a core, two threads are ~15x *slower* (they
-    wait for each other). The 1-minute load average tells the two cases apart; either
-    way the vectors are the same up to float rounding (< 3e-7).
-    """
-    from narrascope.models.narratives import _encoder, single_thread_encoder
-
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        load = float(cores)
-    return _encoder() if cores > 1 and load < cores - 0.5 else single_thread_encoder()
+    return encoder_for_load()
 
 
 def choose_thresholds(
