@@ -70,6 +70,28 @@ def test_parent_calibration_learns_that_a_subnarrative_needs_its_narrative() -> 
         NarrativeClassifier(calibration="isotonic")
 
 
+def test_devanagari_word_tokens_option_roundtrip(tmp_path: Path) -> None:
+    from narrascope.models.tfidf import TOKEN_PATTERN_INDIC
+
+    docs = load_narrative_corpus(write_corpus(tmp_path / "c"))
+    hindi = ["रूस की सेना आगे बढ़ रही है और रूस जीतेगा।", "रूस की सेना सबसे मज़बूत है।"]
+    texts = [d.text for d in docs] + hindi
+    langs = [d.language for d in docs] + ["hi", "hi"]
+    labels = [(d.narratives, d.subnarratives) for d in docs] + [([PRAISE], [MIGHT])] * 2
+    model = NarrativeClassifier(
+        calibration_folds=3, sentence_encoder=None, token_pattern=TOKEN_PATTERN_INDIC
+    ).fit(texts, langs, labels)
+    # the default pattern yields no token at all for "रूस" (Russia): vowel signs split it
+    assert "रूस" in model._require().word_vocab
+    loaded = NarrativeClassifier.load(model.save(tmp_path / "m"))
+    assert loaded.config.token_pattern == TOKEN_PATTERN_INDIC
+    np.testing.assert_allclose(
+        loaded.predict_proba(hindi, ["hi", "hi"]),
+        model.predict_proba(hindi, ["hi", "hi"]),
+        atol=1e-5,
+    )
+
+
 def test_predict_is_consistent(fitted: NarrativeClassifier) -> None:
     preds = fitted.predict(
         ["The mighty army and its missiles and tanks.", "Планета сгорит, вымирание человечества."],

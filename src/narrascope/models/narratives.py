@@ -46,7 +46,7 @@ from narrascope.models.linear import (
     sigmoid,
     weighted_dual_solve,
 )
-from narrascope.models.tfidf import FixedTfidf
+from narrascope.models.tfidf import TOKEN_PATTERN, FixedTfidf
 
 if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -98,14 +98,19 @@ class NarrativeConfig:
     calibration: str = "parent"
     calibration_c: float = 100.0
     calibration_min_pos: int = 5
+    token_pattern: str = TOKEN_PATTERN
     seed: int = 0
 
 
 def _fixed_vectorizer(
-    analyzer: str, ngrams: tuple[int, int], vocabulary: Sequence[str], idf: np.ndarray
+    analyzer: str,
+    ngrams: tuple[int, int],
+    vocabulary: Sequence[str],
+    idf: np.ndarray,
+    token_pattern: str = TOKEN_PATTERN,
 ) -> FixedTfidf:
     """Rebuild a fitted TF-IDF vectorizer from its vocabulary and idf (no pickle needed)."""
-    return FixedTfidf(analyzer, ngrams, vocabulary, idf)
+    return FixedTfidf(analyzer, ngrams, vocabulary, idf, token_pattern)
 
 
 def _stack(
@@ -357,6 +362,7 @@ class NarrativeClassifier:
         calibration: str = "parent",
         calibration_c: float = 100.0,
         calibration_min_pos: int = 5,
+        token_pattern: str = TOKEN_PATTERN,
         seed: int = 0,
     ) -> None:
         self.config = NarrativeConfig(
@@ -385,6 +391,7 @@ class NarrativeClassifier:
             calibration=calibration,
             calibration_c=calibration_c,
             calibration_min_pos=calibration_min_pos,
+            token_pattern=token_pattern,
             seed=seed,
         )
         if other_rule not in ("hedge", "exclusive"):
@@ -471,7 +478,7 @@ class NarrativeClassifier:
         w = self._require()
         c = self.config
         return (
-            _fixed_vectorizer("word", c.word_ngrams, w.word_vocab, w.word_idf),
+            _fixed_vectorizer("word", c.word_ngrams, w.word_vocab, w.word_idf, c.token_pattern),
             _fixed_vectorizer("char_wb", c.char_ngrams, w.char_vocab, w.char_idf),
         )
 
@@ -554,6 +561,7 @@ class NarrativeClassifier:
         langs = sorted({lang for lang in languages if lang})
         # Stage 1: full vocabulary, to find the features that matter.
         wv = fit_vectorizer("word", c.word_ngrams, c.min_df_word, c.max_df, c.max_features_word)
+        wv.set_params(token_pattern=c.token_pattern)
         cv = fit_vectorizer("char_wb", c.char_ngrams, c.min_df_char, c.max_df, c.max_features_char)
         if len(texts) < 2 * max(c.min_df_word, c.min_df_char):  # tiny corpora (tests)
             wv.set_params(min_df=1, max_df=1.0)
@@ -604,7 +612,7 @@ class NarrativeClassifier:
             word_idf, char_idf = word_idf[kw], char_idf[kc]
             w_raw, c_raw = w_raw[:, kw], c_raw[:, kc]
         # Stage 2: refit on the kept vocabulary (norms now match what inference computes).
-        wv = _fixed_vectorizer("word", c.word_ngrams, word_vocab, word_idf)
+        wv = _fixed_vectorizer("word", c.word_ngrams, word_vocab, word_idf, c.token_pattern)
         cv = _fixed_vectorizer("char_wb", c.char_ngrams, char_vocab, char_idf)
         x = _stack(w_raw, c_raw, lang_block, emb_block)
         a, mu, k = self._dual_ridge(x, y, sw)
