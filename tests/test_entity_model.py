@@ -254,3 +254,21 @@ def test_cross_validation_gate(semeval25: Path) -> None:
     for key, (min_acc, min_emr) in MIN_CV.items():
         assert table[key]["main_acc"] >= min_acc, (key, table[key])
         assert table[key]["emr"] >= min_emr, (key, table[key])
+
+
+def test_framed_thresholds_maximise_f1_pooled_and_per_language() -> None:
+    from narrascope.training.entities import choose_min_framed, choose_min_framed_by_language
+
+    def row(f1s: dict[str, float], n_framed: int = 10) -> dict:
+        return {"n_framed": n_framed, **{t: {"f1": f} for t, f in f1s.items()}}
+
+    report = {
+        "entity": {
+            "en": row({"0.1": 0.40, "0.2": 0.32, "0.3": 0.14}),
+            "hi": row({"0.1": 0.70, "0.2": 0.80, "0.3": 0.80}),  # tie: the higher one
+            "xx": row({"0.1": 0.0, "0.2": 0.0}, n_framed=0),  # nothing framed: no own value
+            "all": row({"0.1": 0.55, "0.2": 0.62, "0.3": 0.50}),
+        }
+    }
+    assert choose_min_framed(report) == 0.2
+    assert choose_min_framed_by_language(report) == {"en": 0.1, "hi": 0.3}

@@ -115,3 +115,25 @@ def test_cli_mentions_mode_writes_exact_subtask1_lines(tmp_path: Path) -> None:
     ]
     assert lines[0][4] == "Innocent" and lines[1][4] == "Antagonist"
     assert all(len(ln) >= 6 for ln in lines)  # at least one fine role each
+
+
+def test_framed_threshold_is_chosen_per_language(nlp) -> None:
+    from narrascope.stages.entities import EntityStage
+
+    model = nlp.get_stage("entities").model
+    saved = dict(model.config.min_framed_by_language)
+    try:
+        # nothing in an English text is framed at 0.999; Russian keeps its own threshold
+        model.config.min_framed_by_language = {**saved, "en": 0.999}
+        stage = EntityStage(model)
+        assert stage.min_framed_for("en") == 0.999
+        assert stage.min_framed_for("uk") == model.config.min_framed  # no own threshold
+        docs = [Document(EN, id="en-t", language="en"), Document(RU, id="ru-t", language="ru")]
+        nlp.get_stage("sentences")(docs)
+        stage(docs)
+        assert docs[0].entities and not any(e.framed for e in docs[0].entities)
+        assert any(e.framed for e in docs[1].entities)
+        # an explicit threshold applies to every language
+        assert EntityStage(model, min_framed=0.3).min_framed_for("en") == 0.3
+    finally:
+        model.config.min_framed_by_language = saved

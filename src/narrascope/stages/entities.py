@@ -62,7 +62,12 @@ class EntityStage:
         self.detector = detector
         self.given_only = given_only
         # the threshold chosen in CV and stored with the model, unless the caller overrides
+        # an explicit threshold applies to every language; otherwise the model's own
+        # per-language thresholds (chosen in CV), falling back to its pooled one
         self.min_framed = model.config.min_framed if min_framed is None else min_framed
+        self._min_framed_by_language = (
+            dict(model.config.min_framed_by_language) if min_framed is None else {}
+        )
         self.max_evidence = max_evidence
 
     def warm_up(self) -> None:
@@ -111,7 +116,7 @@ class EntityStage:
                 )
                 weights = None if scores.framed is None else scores.framed[rows]
                 framed = 1.0 if weights is None else float(weights.max())
-                if framed >= self.min_framed:
+                if framed >= self.min_framed_for(doc.language):
                     self._set_role(doc, entity, scores, rows, framed=framed, weights=weights)
                 else:
                     entity.score = 1.0 - framed  # confidence that it is *not* framed
@@ -119,6 +124,10 @@ class EntityStage:
             offset += len(mentions)
             entities.sort(key=lambda e: (not e.framed, e.mentions[0].start))
             doc.entities = entities
+
+    def min_framed_for(self, language: str | None) -> float:
+        """The framed-probability threshold for entities of a text in ``language``."""
+        return self._min_framed_by_language.get(language or "", self.min_framed)
 
     # ----------------------------------------------------------------------- helpers
 

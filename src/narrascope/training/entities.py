@@ -310,9 +310,26 @@ def choose_min_framed(report: dict[str, Any]) -> float:
     return max(grid, key=lambda t: (round(row[str(t)]["f1"], 4), t))
 
 
-def _framed_summary(report: dict[str, Any], chosen: float) -> dict[str, Any]:
+def choose_min_framed_by_language(report: dict[str, Any]) -> dict[str, float]:
+    """Per language, the threshold with the best entity-level F1 (the same rule as
+    :func:`choose_min_framed`, applied to each language's own rows)."""
+    out = {}
+    for lang, row in report["entity"].items():
+        if lang == "all" or not row.get("n_framed"):
+            continue
+        grid = [float(k) for k in row if k.replace(".", "", 1).isdigit()]
+        out[lang] = max(grid, key=lambda t, row=row: (round(row[str(t)]["f1"], 4), t))
+    return out
+
+
+def _framed_summary(
+    report: dict[str, Any], chosen: float, by_language: dict[str, float] | None = None
+) -> dict[str, Any]:
     """The manifest's compact framed-head table (rounded; report thresholds + chosen)."""
-    keep = sorted({*map(str, REPORT_THRESHOLDS), str(chosen)}, key=float)
+    by_language = by_language or {}
+    keep = sorted(
+        {*map(str, REPORT_THRESHOLDS), str(chosen), *map(str, by_language.values())}, key=float
+    )
 
     def rnd(v: Any) -> Any:
         if isinstance(v, dict):
@@ -321,7 +338,8 @@ def _framed_summary(report: dict[str, Any], chosen: float) -> dict[str, Any]:
 
     return {
         "min_framed": chosen,
-        "rule": "max pooled entity-level F1 over thresholds 0.10-0.90 (step 0.05)",
+        "min_framed_by_language": by_language,
+        "rule": "max entity-level F1, thresholds 0.10-0.90 (step 0.05), pooled and per language",
         **{
             level: {
                 la: rnd({k: v for k, v in row.items() if not k[0].isdigit() or k in keep})
@@ -349,17 +367,19 @@ def format_entity_table(result: dict[str, Any]) -> str:
 def format_framed_table(framed: dict[str, Any]) -> str:
     """Plain-text framed-head table: per language, mention AUC, entity P/R at the chosen
     threshold and the end-to-end share of gold mentions cast right (vs no filter)."""
-    t = str(framed["min_framed"])
+    pooled = str(framed["min_framed"])
+    by_language = framed.get("min_framed_by_language", {})
     lines = [
-        f"framed head, min_framed={t}",
-        f"{'language':<10}{'m.AUC':>7}{'e.AUC':>7}{'e.P':>7}{'e.R':>7}{'e.F1':>7}"
+        f"framed head, min_framed={pooled} (per-language thresholds in 'thr')",
+        f"{'language':<10}{'thr':>6}{'m.AUC':>7}{'e.AUC':>7}{'e.P':>7}{'e.R':>7}{'e.F1':>7}"
         f"{'e2e':>7}{'e2e(all)':>9}",
     ]
     for la, row in framed["entity"].items():
         m, e2e = framed["mention"][la], framed["end_to_end"][la]
+        t = str(by_language.get(la, framed["min_framed"]))
         lines.append(
-            f"{la:<10}{m['auc']:>7.3f}{row['auc']:>7.3f}{row[t]['p']:>7.3f}{row[t]['r']:>7.3f}"
-            f"{row[t]['f1']:>7.3f}{e2e[t]:>7.3f}{e2e['recall_no_filter']:>9.3f}"
+            f"{la:<10}{t:>6}{m['auc']:>7.3f}{row['auc']:>7.3f}{row[t]['p']:>7.3f}"
+            f"{row[t]['r']:>7.3f}{row[t]['f1']:>7.3f}{e2e[t]:>7.3f}{e2e['recall_no_filter']:>9.3f}"
         )
     return "\n".join(lines)
 
@@ -455,8 +475,10 @@ def train_entities(
         if candidates is not None:
             report = framed_report(docs, candidates, result)
             chosen = choose_min_framed(report)
-            cv["framed"] = _framed_summary(report, chosen)
+            by_language = choose_min_framed_by_language(report)
+            cv["framed"] = _framed_summary(report, chosen, by_language)
             kwargs.setdefault("min_framed", chosen)
+            kwargs.setdefault("min_framed_by_language", by_language)
             if progress:
                 print(format_framed_table(cv["framed"]), flush=True)
     if progress:
