@@ -156,3 +156,31 @@ def test_train_then_eval_commands_on_a_small_corpus(tmp_path: Path, capsys) -> N
 def test_missing_training_data_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert main(["eval", "narratives", "--data", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_analyze_db_with_the_real_pipeline_then_stats(tmp_path: Path, capsys) -> None:
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        json.dumps({"id": "en", "text": NATO_TEXT, "day": "2024-05-01", "site": "a"}) + "\n"
+        "{broken\n"
+        + json.dumps(
+            {"id": "ru", "text": "Западные санкции бьют по самой Европе.", "day": "2024-06-02"},
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "corpus.db"
+    args = ["analyze", str(posts), "--db", str(db), "--date-field", "day", "--source-field"]
+    assert main([*args, "site", "--no-progress"]) == 1
+    assert "posts.jsonl:2" in capsys.readouterr().err
+    from narrascope.store import open_store
+
+    with open_store(db) as store:
+        doc = store.get_document("en")
+        assert doc is not None and doc.text == NATO_TEXT and doc.meta["source"] == "a"
+        assert any(n.label.startswith("URW:") and n.evidence for n in doc.narratives)
+        assert store.get_document("ru").language == "ru"
+    assert main(["stats", "--db", str(db), "--by", "month", "--json"]) == 0
+    months = {r["month"] for r in json.loads(capsys.readouterr().out)}
+    assert months == {"2024-05", "2024-06"}

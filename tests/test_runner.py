@@ -210,6 +210,31 @@ def test_a_model_error_stops_the_run_but_keeps_finished_batches(tmp_path: Path) 
     ]
 
 
+def test_a_store_is_one_more_sink_of_the_same_loop(tmp_path: Path) -> None:
+    from narrascope.store import open_store
+
+    class Broken:
+        name = "broken"
+
+        def __call__(self, docs: list[Document]) -> list[Document]:
+            if any(d.id == "doc4" for d in docs):
+                raise ModelError("E200", "model missing")
+            return docs
+
+    docs = make_docs(6)
+    docs[1].text = "BOOM. NATO provoked it"
+    with open_store(tmp_path / "corpus.db") as store:
+        pipeline, _ = make_pipeline()
+        pipeline = Pipeline([*pipeline.stages, Broken()])
+        with pytest.raises(ModelError):
+            run_batch(docs, pipeline, out=None, fmt="jsonl", batch_size=2, store=store)
+        # the batches before the model error are stored, the crashing document is not
+        assert sorted(h.id for h in store.search()) == ["doc0", "doc2", "doc3"]
+        report, stage = run(make_docs(6), None, store=store, resume=True)
+        assert stage.seen == ["doc1", "doc4", "doc5"] and report.skipped == 3
+        assert store.count() == 6
+
+
 # --- kill and resume -------------------------------------------------------------------
 
 

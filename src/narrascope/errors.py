@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Codes, stable so users can search for them. E0xx: library use; E1xx: one input failed
-# (the batch goes on); E2xx: models.
+# (the batch goes on); E2xx: models; E3xx: the corpus database (store/).
 E_NOT_A_TEXT = "E001"  # pipeline called with something that is not a str or Document
 E_STAGE_CONTRACT = "E002"  # a stage did not return the batch it was given
 E_UNKNOWN_STAGE = "E003"
@@ -20,6 +20,9 @@ E_NO_MAIN_TEXT = "E109"
 E_STAGE_FAILED = "E150"  # a stage raised on this one document
 E_MODEL_MISSING = "E201"
 E_MODEL_VERSION = "E202"
+E_STORE_VERSION = "E301"  # the database was written by a newer narrascope
+E_STORE_UNSUPPORTED = "E302"  # a database kind (URL scheme) we cannot open yet
+E_STORE_OPEN = "E303"  # the database file cannot be opened or is not a narrascope database
 
 
 class NarrascopeError(Exception):
@@ -41,3 +44,7 @@ class InputError(NarrascopeError):
 
 class ModelError(NarrascopeError):
     """A model artefact is missing, broken or from an incompatible version."""
+
+
+class StoreError(NarrascopeError):
+    """The corpus database cannot be opened or used as asked."""

@@ -11,6 +11,10 @@ bad document must not cost the others. So
 * ``resume=True`` skips ids already in the journal or in an existing ``<out>`` (every
   format can read its own output back: html embeds one JSON record per document) and the
   final output holds old and new records, each id once;
+* with a ``store`` (``analyze --db``), each batch's documents are also saved to the corpus
+  database in one transaction, right after the journal's fsync — another sink of the same
+  loop, not a second code path; ``resume`` then also skips documents whose id *and* text
+  (content hash) are already stored;
 * input errors and documents on which a stage raises are reported at once, logged to
   ``<out>.errors.jsonl`` and the run goes on (a failing batch is re-run one document at a
   time to find the culprit). :class:`~narrascope.errors.ModelError` is not per-document,
@@ -39,6 +43,7 @@ from narrascope.doc import Document
 from narrascope.errors import E_STAGE_FAILED, InputError, ModelError
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
+from narrascope.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -229,23 +234,27 @@ def run_batch(
     progress: bool | Literal["always"] = True,
     on_error: Callable[[InputError], None] | None = None,
     total: int | None = None,
+    store: Store | None = None,
 ) -> BatchReport:
     """Analyse ``items`` into ``out`` in format ``fmt``; with ``out=None`` print summaries.
 
     ``progress=True`` shows a bar on stderr when it is a terminal, ``"always"`` forces it,
     ``False`` hides it. ``total`` (the number of inputs, if known) gives the bar an ETA.
     Documents are skipped when their id was already written (``resume``) or repeats an id
-    of this run; documents without an id are never skipped.
+    of this run; documents without an id are never skipped. With ``store``, every analysed
+    document is saved there too (and ``resume`` needs it in every sink to skip it); summaries
+    are printed only when there is neither ``out`` nor ``store``.
     """
     writer = get_format(fmt)
-    if resume and out is None:
-        raise ValueError("resume needs an output file (out=...)")
+    if resume and out is None and store is None:
+        raise ValueError("resume needs an output file (out=...) or a store")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     report_error = on_error or _print_error
     failed: list[InputError] = []
     processed = skipped = 0
-    done: set[str] = set()
+    done: set[str] = set()  # ids finished in ``out`` by an earlier run
+    seen: set[str] = set()  # ids of this run
     journal = journal_path(out) if out is not None else None
     carry = False
     if out is not None and journal is not None:
@@ -261,6 +270,11 @@ def run_batch(
     disable = progress is False or (None if progress is True else False)
     bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=disable, dynamic_ncols=True)
 
+    def finished(doc: Document) -> bool:
+        """Done by an earlier run in every sink this run writes to."""
+        in_out = out is None or doc.id in done
+        return in_out and (store is None or store.contains(doc.id, doc.content_hash))
+
     def fail(error: InputError) -> None:
         failed.append(error)
         errors.add(error)
@@ -268,17 +282,21 @@ def run_batch(
 
     def flush(batch: list[Document]) -> None:
         nonlocal processed
+        analysed: list[Document] = []
         for result in _analyse(pipeline, batch):
             if isinstance(result, InputError):
                 fail(result)
-            elif journal_fh is not None:
+                continue
+            analysed.append(result)
+            processed += 1
+            if journal_fh is not None:
                 journal_fh.write(dumps_record(result.to_dict()))
-                processed += 1
-            else:
+            elif store is None:
                 tqdm.write(format_terminal_summary(result) + "\n", file=sys.stdout)
-                processed += 1
         if journal_fh is not None:
             _fsync(journal_fh)
+        if store is not None and analysed:
+            store.save(analysed)
         errors.commit()
         bar.update(len(batch))
         bar.set_postfix(failed=len(failed), skipped=skipped, refresh=False)
@@ -291,12 +309,12 @@ def run_batch(
                 errors.commit()
                 bar.update()
                 continue
-            if item.id and item.id in done:
+            if item.id and (item.id in seen or (resume and finished(item))):
                 skipped += 1
                 bar.update()
                 continue
             if item.id:
-                done.add(item.id)
+                seen.add(item.id)
             batch.append(item)
             if len(batch) >= batch_size:
                 flush(batch)

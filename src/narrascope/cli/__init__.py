@@ -1,4 +1,4 @@
-"""Command line: ``narrascope analyze | train | eval``. Each command is a thin module."""
+"""Command line: ``narrascope analyze | train | eval | stats``. Each command is a thin module."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from narrascope import __version__
-from narrascope.cli import analyze, evaluate, train
+from narrascope.cli import analyze, evaluate, stats, train
 from narrascope.errors import NarrascopeError
 
-COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate}
+COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate, "stats": stats}
 
 
 def build_parser() -> argparse.ArgumentParser:

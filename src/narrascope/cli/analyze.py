@@ -26,7 +26,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="output format (default: from --out's extension, else jsonl)",
     )
     p.add_argument(
-        "--resume", action="store_true", help="skip documents already in --out and append the rest"
+        "--db",
+        metavar="PATH",
+        help="also store every analysed document in this corpus database (a SQLite file or "
+        "sqlite:///PATH URL; created if missing), for `narrascope stats`",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip documents already in --out (and, with --db, stored with the same text) "
+        "and append the rest",
     )
     fields = p.add_argument_group("jsonl/csv fields")
     fields.add_argument("--text-field", default="text")
@@ -73,8 +82,13 @@ def resolve_format(fmt: str | None, out: Path | None) -> str:
 def run(args: argparse.Namespace) -> int:
     import narrascope
     from narrascope.ingest import ReadOptions, estimate_count, read_inputs
+    from narrascope.ingest.mentions import attach_mentions, read_mentions_file
     from narrascope.runner import run_batch
+    from narrascope.store import open_store
 
+    if args.resume and args.out is None and args.db is None:
+        print("narrascope: error: --resume needs --out or --db", file=sys.stderr)
+        return 2
     options = ReadOptions(
         text_field=args.text_field,
         id_field=args.id_field,
@@ -84,35 +98,40 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         input_format=args.input_format,
     )
-    from narrascope.ingest.mentions import attach_mentions, read_mentions_file
-
     given = read_mentions_file(args.mentions) if args.mentions is not None else None
     items = read_inputs(args.inputs, options)
-    pipeline = narrascope.load()
-    if args.entity_detector != "crf":
-        from narrascope.stages.entities import DETECTORS
-        from narrascope.text.mentions import MentionDetector
+    store = open_store(args.db) if args.db is not None else None  # fails before the slow load
+    try:
+        pipeline = narrascope.load()
+        if args.entity_detector != "crf":
+            from narrascope.stages.entities import DETECTORS
+            from narrascope.text.mentions import MentionDetector
 
-        stage = pipeline.get_stage("entities")
-        stage.detector = MentionDetector(backends=DETECTORS[args.entity_detector])  # type: ignore[attr-defined]
-    if given is not None:
-        # evaluation mode: score exactly the listed mentions, detect nothing else
-        pipeline.get_stage("entities").given_only = True  # type: ignore[attr-defined]
-        items = attach_mentions(items, given)
-    report = run_batch(
-        items,
-        pipeline,
-        out=args.out,
-        fmt=resolve_format(args.format, args.out),
-        resume=args.resume,
-        batch_size=args.batch_size,
-        progress=not args.no_progress,
-        total=None if args.no_progress else estimate_count(args.inputs, options),
-    )
-    if args.out is not None:
+            stage = pipeline.get_stage("entities")
+            stage.detector = MentionDetector(backends=DETECTORS[args.entity_detector])  # type: ignore[attr-defined]
+        if given is not None:
+            # evaluation mode: score exactly the listed mentions, detect nothing else
+            pipeline.get_stage("entities").given_only = True  # type: ignore[attr-defined]
+            items = attach_mentions(items, given)
+        report = run_batch(
+            items,
+            pipeline,
+            out=args.out,
+            fmt=resolve_format(args.format, args.out),
+            resume=args.resume,
+            batch_size=args.batch_size,
+            progress=not args.no_progress,
+            total=None if args.no_progress else estimate_count(args.inputs, options),
+            store=store,
+        )
+    finally:
+        if store is not None:
+            store.close()
+    if args.out is not None or args.db is not None:
+        where = " and ".join(str(x) for x in (args.out, args.db) if x is not None)
         print(
             f"{report.processed} analysed, {report.skipped} skipped (already done), "
-            f"{len(report.failed)} failed -> {args.out}",
+            f"{len(report.failed)} failed -> {where}",
             file=sys.stderr,
         )
         if report.failed and report.errors_file is not None:

@@ -1,0 +1,63 @@
+"""``narrascope stats``: narrative counts per day, week, month, source or language."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from narrascope.store import STATS_BY, StatsRow
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="count narratives in a corpus database, per time bucket, source or language",
+        description="How many stored documents carry each narrative, per bucket. "
+        "Fill the database with `narrascope analyze INPUT... --db PATH`.",
+    )
+    p.add_argument("--db", required=True, metavar="PATH", help="corpus database (file or URL)")
+    p.add_argument("--by", choices=STATS_BY, default="month", help="bucket (default: month)")
+    p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    p.set_defaults(run=run)
+
+
+def format_stats_table(rows: list[StatsRow], by: str) -> str:
+    """A plain-text table, one line per bucket and narrative, the bucket shown once."""
+    if not rows:
+        return "no narratives stored yet (fill the database with `analyze --db`)"
+    missing = "(no date)" if by in ("day", "week", "month") else f"(no {by})"
+    buckets = [row.bucket or missing for row in rows]
+    width = max(len(by), *(len(b) for b in buckets))
+    label_width = max(len("narrative"), *(len(row.narrative) for row in rows))
+    lines = [f"{by:<{width}}  {'narrative':<{label_width}}  docs"]
+    previous = None
+    for bucket, row in zip(buckets, rows, strict=True):
+        shown = bucket if bucket != previous else ""
+        lines.append(f"{shown:<{width}}  {row.narrative:<{label_width}}  {row.documents:>4}")
+        previous = bucket
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from narrascope.errors import E_STORE_OPEN, StoreError
+    from narrascope.store import open_store
+
+    if "://" not in args.db and not Path(args.db).exists():
+        raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    with open_store(args.db) as store:
+        rows = store.stats(args.by)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {args.by: r.bucket, "narrative": r.narrative, "documents": r.documents}
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        print(format_stats_table(rows, args.by))
+    return 0

@@ -1,0 +1,51 @@
+"""The corpus database: analysed documents and their results, queryable without re-analysis.
+
+``open_store("corpus.db")`` or ``open_store("sqlite:///corpus.db")`` opens (and creates or
+migrates) a SQLite database. PostgreSQL is planned; its URL gives a clear error for now.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from narrascope.errors import E_STORE_UNSUPPORTED, StoreError
+from narrascope.store.base import STATS_BY, SearchHit, StatsBy, StatsRow, Store
+from narrascope.store.sqlite import SCHEMA_VERSION, SQLiteStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATS_BY",
+    "SQLiteStore",
+    "SearchHit",
+    "StatsBy",
+    "StatsRow",
+    "Store",
+    "open_store",
+]
+
+
+def open_store(url_or_path: str | Path) -> Store:
+    """Open the database a path or URL names, creating and migrating it as needed."""
+    target = str(url_or_path)
+    scheme, sep, rest = target.partition("://")
+    if not sep or len(scheme) < 2:  # a plain path (a Windows drive letter is no scheme)
+        return SQLiteStore(Path(target))
+    scheme = scheme.lower()
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest == "/":
+            raise StoreError(
+                E_STORE_UNSUPPORTED,
+                f"cannot read the SQLite URL {target!r}; write sqlite:///relative/path.db "
+                "or sqlite:////absolute/path.db, or just give the file path",
+            )
+        return SQLiteStore(Path(rest[1:]))
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        raise StoreError(
+            E_STORE_UNSUPPORTED,
+            "PostgreSQL support is not yet available; use a SQLite file for now "
+            "(--db corpus.db or sqlite:///corpus.db)",
+        )
+    raise StoreError(
+        E_STORE_UNSUPPORTED,
+        f"unknown database URL scheme {scheme!r}; give a file path or a sqlite:/// URL",
+    )
