@@ -1,10 +1,20 @@
-"""The corpus database: round trip, replacement, migrations, search, stats and the CLI."""
+"""The corpus database on every backend: round trip, replacement, migrations, search,
+counts, streaming, facets, stats, deletion, unstorable text and the CLI.
+
+The storage tests run on SQLite and, when ``NARRASCOPE_TEST_POSTGRES_URL`` names a
+reachable server, on PostgreSQL too (each test in a fresh schema, dropped afterwards).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -13,22 +23,28 @@ from narrascope.cli import main
 from narrascope.doc import Annotation, Document, Entity, Span, Technique
 from narrascope.errors import StoreError
 from narrascope.pipeline import Pipeline
-from narrascope.store import SCHEMA_VERSION, SQLiteStore, open_store
+from narrascope.store import SCHEMA_VERSION, DocumentsNotSaved, open_store
 from narrascope.store import sqlite as sqlite_backend
+from narrascope.store.common import SQLStore
 
 PUPPET = "URW: Discrediting Ukraine"
 PUPPET_SUB = f"{PUPPET}: Ukraine is a puppet of the West"
 BLAME = "URW: Blaming the war on others rather than the invader"
 EN = "Kyiv is a puppet of the West. NATO provoked this war."
 RU = "НАТО спровоцировало эту войну. Киев лишь марионетка Запада."
+UK = "Захід тримає Київ як маріонетку. НАТО розпалює цю війну."
+BG = "НАТО провокира войната. София трябва да остане неутрална."
+PT = "A OTAN provocou esta guerra. A Ucrânia é um fantoche do Ocidente."
+HI = "नाटो ने यह युद्ध भड़काया। यूक्रेन पश्चिम की कठपुतली है।"
 HOSTILE = "<script>alert('x')</script> \"quoted\" '; DROP TABLE documents; -- NATO"
+PG_ENV = "NARRASCOPE_TEST_POSTGRES_URL"
 
 
 def analysed(text: str, doc_id: str, language: str, **meta: str) -> Document:
     """A document annotated the way the pipeline would, with round scores (to_dict rounds)."""
     doc = Document(text=text, id=doc_id, language=language, meta=dict(meta))
-    cut = text.index(".") + 1
-    doc.sentences = [doc.span(0, cut), doc.span(cut + 1, len(text))]
+    cut = min(i for i in (text.find("."), text.find("।"), len(text) - 1) if i >= 0) + 1
+    doc.sentences = [doc.span(0, cut), doc.span(min(cut + 1, len(text)), len(text))]
     first = doc.sentences[0]
     doc.groups["narratives"] = [
         Annotation(PUPPET, 0.9, [first], [0.8]),
@@ -36,11 +52,11 @@ def analysed(text: str, doc_id: str, language: str, **meta: str) -> Document:
     ]
     doc.groups["subnarratives"] = [Annotation(PUPPET_SUB, 0.7, [first], [0.7], parent=PUPPET)]
     doc.explanation = "Why: " + first.text
-    at = max(text.find("NATO"), text.find("НАТО"))
+    word = text.split()[0]
     doc.entities = [
         Entity(
-            "NATO",
-            [doc.span(at, at + 4)],
+            word,
+            [doc.span(0, len(word))],
             "Antagonist",
             0.6,
             [Annotation("Instigator", 0.5, parent="Antagonist")],
@@ -54,51 +70,97 @@ def analysed(text: str, doc_id: str, language: str, **meta: str) -> Document:
     return doc
 
 
-def rows(db: Path, table: str, doc_id: str | None = None) -> int:
-    with sqlite3.connect(db) as conn:
-        if doc_id is None:
-            return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE doc_id = ?", (doc_id,)).fetchone()[
-            0
-        ]
+def rows(store: SQLStore | Path, table: str, doc_id: str | None = None) -> int:
+    """Rows of ``table`` (of one document), read through the store's own connection."""
+    if isinstance(store, Path):
+        with open_store(store) as opened:
+            return rows(opened, table, doc_id)
+    if doc_id is None:
+        return store._one(f"SELECT COUNT(*) FROM {table}")[0]
+    return store._one(f"SELECT COUNT(*) FROM {table} WHERE doc_id = ?", (doc_id,))[0]
+
+
+# --- the backends ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Any]:
+    """A connection to the test server, or a skip saying why there is none."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
+    yield conn
+    conn.close()
+
+
+def postgres_schema_url(admin: Any) -> Iterator[str]:
+    """The test URL pointed at a fresh schema (search_path), dropped afterwards."""
+    schema = "narrascope_test_" + uuid.uuid4().hex[:12]
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    url = os.environ[PG_ENV]
+    joiner = "&" if "?" in url else "?"
+    try:
+        yield url + joiner + "options=" + quote(f"-csearch_path={schema}")
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a fresh, empty corpus database is (a SQLite file or a PostgreSQL URL)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "corpus.db")
+    else:
+        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with open_store(tmp_path / "corpus.db") as opened:
-        yield opened
+def store(target: str) -> Iterator[SQLStore]:
+    with open_store(target) as opened:
+        yield opened  # type: ignore[misc]
 
 
 # --- opening, migrations ---------------------------------------------------------------
 
 
-def test_a_new_file_is_migrated_and_reopening_is_a_no_op(tmp_path: Path) -> None:
-    db = tmp_path / "corpus.db"
-    with open_store(db) as first:
+def test_a_new_database_is_migrated_and_reopening_is_a_no_op(target: str) -> None:
+    with open_store(target) as first:
         assert first.version() == SCHEMA_VERSION and first.count() == 0
         first.save([analysed(EN, "en1", "en")])
-    with sqlite3.connect(db) as conn:
-        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert versions == list(range(1, SCHEMA_VERSION + 1))
-    with open_store(f"sqlite:///{db}") as again:  # sqlite:////abs/path
+        versions = [v for (v,) in first._rows("SELECT version FROM schema_version")]
+    assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+    with open_store(target) as again:
         assert again.version() == SCHEMA_VERSION and again.count() == 1
-    with sqlite3.connect(db) as conn:
-        assert [v for (v,) in conn.execute("SELECT version FROM schema_version")] == versions
+        assert sorted(v for (v,) in again._rows("SELECT version FROM schema_version")) == versions
 
 
-def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
-    db = tmp_path / "future.db"
+def test_sqlite_is_wal_and_opens_by_url(tmp_path: Path) -> None:
+    db = tmp_path / "corpus.db"
     open_store(db).close()
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 1,))
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with open_store(f"sqlite:///{db}") as again:  # sqlite:////abs/path
+        assert again.version() == SCHEMA_VERSION
+
+
+def test_a_database_from_a_newer_version_is_refused(target: str) -> None:
+    with open_store(target) as store:
+        store._write(
+            lambda: store._exec(
+                "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 1,)
+            )
+        )
     with pytest.raises(StoreError, match=r"E301.*newer.*upgrade narrascope"):
-        open_store(db)
+        open_store(target)
 
 
-def test_urls_postgresql_and_garbage(tmp_path: Path, monkeypatch) -> None:
-    with pytest.raises(StoreError, match=r"E302.*PostgreSQL support is not yet available"):
-        open_store("postgresql://user@localhost/corpus")
+def test_urls_and_garbage(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(StoreError, match="unknown database URL scheme"):
         open_store("mysql://localhost/x")
     monkeypatch.chdir(tmp_path)
@@ -113,12 +175,16 @@ def test_urls_postgresql_and_garbage(tmp_path: Path, monkeypatch) -> None:
 # --- writes ----------------------------------------------------------------------------
 
 
-def test_save_then_get_returns_the_same_document(store: SQLiteStore) -> None:
+def test_save_then_get_returns_the_same_document(store: SQLStore) -> None:
     docs = [
         analysed(EN, "en1", "en", source="blog", date="2024-03-02", url="https://x.test/1"),
         analysed(RU, "ru1", "ru", source="channel", date="2024-04-10"),
+        analysed(UK, "uk1", "uk", source="канал"),
+        analysed(BG, "bg1", "bg"),
+        analysed(PT, "pt1", "pt", source="jornal"),
+        analysed(HI, "hi1", "hi", source="समाचार"),
     ]
-    assert store.save(docs) == 2
+    assert store.save(docs) == len(docs)
     for doc in docs:
         got = store.get_document(doc.id)
         assert got == Document.from_dict(doc.to_dict())
@@ -128,40 +194,79 @@ def test_save_then_get_returns_the_same_document(store: SQLiteStore) -> None:
     assert not store.contains("ru1", docs[0].content_hash)
 
 
-def test_resaving_replaces_results_without_duplicates(store: SQLiteStore) -> None:
-    db = store.path
+def test_resaving_replaces_results_without_duplicates(store: SQLStore) -> None:
     doc = analysed(EN, "en1", "en")
     store.save([doc, analysed(RU, "ru1", "ru")])
-    counts = {t: rows(db, t, "en1") for t in ("narratives", "evidence", "entities", "techniques")}
+    counts = {
+        t: rows(store, t, "en1") for t in ("narratives", "evidence", "entities", "techniques")
+    }
     assert counts == {"narratives": 3, "evidence": 3, "entities": 1, "techniques": 1}
     store.save([doc])  # same id, same text: results replaced, nothing duplicated
-    assert {t: rows(db, t, "en1") for t in counts} == counts
-    assert rows(db, "documents") == 2
+    assert {t: rows(store, t, "en1") for t in counts} == counts
+    assert rows(store, "documents") == 2
     doc.groups["narratives"] = [Annotation("Other", 0.95)]  # a new model, new results
     doc.groups["subnarratives"] = []
     store.save([doc])
-    assert rows(db, "narratives", "en1") == 1 and rows(db, "evidence", "en1") == 0
+    assert rows(store, "narratives", "en1") == 1 and rows(store, "evidence", "en1") == 0
     assert store.get_document("en1").narratives == [Annotation("Other", 0.95)]
-    assert rows(db, "narratives", "ru1") == 3  # the other document is untouched
+    assert rows(store, "narratives", "ru1") == 3  # the other document is untouched
     changed = Document(text=EN + " More.", id="en1", language="en")
     store.save([changed])
-    assert rows(db, "documents") == 2
+    assert rows(store, "documents") == 2
     assert store.contains("en1", changed.content_hash) and store.search("More")[0].id == "en1"
     assert store.search("provoked", language="en")[0].id == "en1"  # FTS row replaced too
-    if store.fts:
-        assert rows(db, "documents_fts") == 2
+    if getattr(store, "fts", False):
+        assert rows(store, "documents_fts") == 2
 
 
-def test_a_failing_batch_is_rolled_back_entirely(store: SQLiteStore) -> None:
+def test_a_document_the_database_refuses_costs_only_itself(store: SQLStore, monkeypatch) -> None:
     store.save([analysed(EN, "en1", "en")])
-    bad = analysed(RU, "ru1", "ru")
-    bad.text = "\ud800 lone surrogate"  # SQLite refuses text that is not valid UTF-8
-    with pytest.raises(UnicodeEncodeError):
-        store.save([analysed(EN, "en2", "en"), bad])
+    real = type(store)._save_one
+
+    def refuse_ru2(self: SQLStore, doc: Document, now: str) -> None:
+        real(self, doc, now)  # its rows are written, then the database says no
+        if doc.id == "ru2":
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(type(store), "_save_one", refuse_ru2)
+    with pytest.raises(DocumentsNotSaved, match=r"E304.*ru2: OverflowError") as caught:
+        store.save([analysed(EN, "en2", "en"), analysed(RU, "ru2", "ru"), analysed(PT, "pt", "pt")])
+    assert caught.value.saved == 2 and [i for i, _ in caught.value.failures] == ["ru2"]
+    assert store.count() == 3 and store.get_document("ru2") is None
+    assert rows(store, "narratives", "ru2") == 0 and rows(store, "entities", "ru2") == 0
+    assert store.search("Ucrânia")[0].id == "pt"
+
+
+def test_a_failing_batch_is_rolled_back_entirely(store: SQLStore, monkeypatch) -> None:
+    store.save([analysed(EN, "en1", "en")])
+
+    def crash(self: SQLStore, doc: Document, now: str) -> None:
+        raise KeyboardInterrupt  # not a document's fault: nothing of the batch stays
+
+    monkeypatch.setattr(type(store), "_save_one", crash)
+    with pytest.raises(KeyboardInterrupt):
+        store.save([analysed(EN, "en2", "en")])
+    monkeypatch.undo()
     assert store.count() == 1 and store.get_document("en2") is None
+    assert store.save([analysed(EN, "en2", "en")]) == 1  # the connection is still usable
 
 
-def test_hostile_text_is_stored_and_returned_verbatim(store: SQLiteStore) -> None:
+def test_lone_surrogates_and_nul_are_stored_without_costing_the_batch(store: SQLStore) -> None:
+    broken = "Emoji cut in half \ud83d by a scraper, NUL\x00 too. Второе предложение здесь."
+    bad = analysed(broken, "bad\udc80id", "ru", source="chan\ud800")
+    good = analysed(RU, "ru1", "ru")
+    assert store.save([analysed(EN, "en1", "en"), bad, good]) == 3
+    got = store.get_document("bad\udc80id")
+    assert got == bad and got.text == broken  # the record keeps the exact text
+    assert store.contains("bad\udc80id", bad.content_hash)  # so --resume skips it
+    hits = store.search("scraper")
+    assert [h.id for h in hits] == ["bad\ufffdid"]  # indexed text: U+FFFD, same offsets
+    assert hits[0].source == "chan\ufffd" and store.search(source="chan\ud800")[0] == hits[0]
+    assert [d.id for d in store.iter_documents(query="scraper")] == ["bad\udc80id"]
+    assert store.get_document("ru1") == good
+
+
+def test_hostile_text_is_stored_and_returned_verbatim(store: SQLStore) -> None:
     doc = analysed(HOSTILE + ". Second sentence here.", "'; DROP TABLE documents; --", "en")
     doc.meta["source"] = "<b>src</b>' OR '1'='1"
     store.save([doc])
@@ -171,14 +276,30 @@ def test_hostile_text_is_stored_and_returned_verbatim(store: SQLiteStore) -> Non
     assert store.search(source="x' OR '1'='1") == []
     assert [h.id for h in store.search("DROP TABLE")] == [doc.id]
     assert [h.id for h in store.search('"quoted" alert(')] == [doc.id]  # no FTS syntax leaks
+    assert [h.id for h in store.search("alert & !zebra | (quoted)")] == []  # no tsquery either
+    assert [h.id for h in store.search("NEAR(alert quoted) OR zebra*")] == []
+    assert store.search_count("100% ?") == 0
     assert store.count() == 1
+
+
+def test_delete_removes_the_document_and_all_its_results(store: SQLStore) -> None:
+    store.save([analysed(EN, "en1", "en"), analysed(UK, "uk1", "uk")])
+    assert store.delete("uk1") is True
+    assert store.delete("uk1") is False and store.delete("never") is False
+    assert store.get_document("uk1") is None and store.count() == 1
+    for table in ("narratives", "evidence", "entities", "techniques"):
+        assert rows(store, table, "uk1") == 0 and rows(store, table, "en1") > 0
+    assert store.search("маріонетку") == [] and store.search_count("puppet") == 1
+    assert store.facets()["language"] == [("en", 1)]
+    store.save([analysed(UK, "uk1", "uk")])  # and it can come back
+    assert [h.id for h in store.search("маріонетку")] == ["uk1"]
 
 
 # --- reads -----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def corpus(store: SQLiteStore) -> SQLiteStore:
+def corpus(store: SQLStore) -> SQLStore:
     plain = Document(text="The council approved the library budget.", id="en2", language="en")
     plain.meta = {"source": "paper", "date": "2024-03-20"}
     plain.groups["narratives"] = [Annotation("Other", 0.95)]
@@ -187,36 +308,107 @@ def corpus(store: SQLiteStore) -> SQLiteStore:
             analysed(EN, "en1", "en", source="blog", date="2024-03-02"),
             analysed(RU, "ru1", "ru", source="channel", date="2024-04-10T08:30:00"),
             plain,
+            analysed(UK, "uk1", "uk", source="channel", date="2023-01-01"),
+            analysed(HI, "hi1", "hi", source="blog"),  # no date: last in time order
         ]
     )
     return store
 
 
-def test_search_filters(corpus: SQLiteStore) -> None:
-    def ids(**kw) -> list[str]:
-        return sorted(h.id for h in corpus.search(**kw))
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"narrative": PUPPET},
+    {"narrative": PUPPET_SUB},
+    {"narrative": BLAME, "min_score": 0.5},
+    {"min_score": 0.92},
+    {"language": "ru"},
+    {"source": "paper"},
+    {"source": "channel"},
+    {"date_from": "2024-03-02", "date_to": "2024-03-31"},
+    {"date_from": "2024-04-10", "date_to": "2024-04-10"},
+    {"date_to": "2023-12-31"},
+    {"query": "puppet"},
+    {"query": "марионетка"},
+    {"query": "нато"},
+    {"query": "НАТО", "language": "uk"},
+    {"query": "कठपुतली"},
+    {"query": "library budget"},
+    {"query": "library war"},
+    {"query": "NATO", "language": "en", "narrative": PUPPET},
+    {"query": "   "},
+]
+EXPECTED = [
+    ["en1", "en2", "hi1", "ru1", "uk1"],
+    ["en1", "hi1", "ru1", "uk1"],
+    ["en1", "hi1", "ru1", "uk1"],  # sub-narratives are labels too
+    [],
+    ["en2"],
+    ["ru1"],
+    ["en2"],
+    ["ru1", "uk1"],
+    ["en1", "en2"],
+    ["ru1"],  # time of day ignored
+    ["uk1"],
+    ["en1"],
+    ["ru1"],
+    ["ru1", "uk1"],  # case folded for Cyrillic too
+    ["uk1"],
+    ["hi1"],  # Devanagari words, vowel signs included
+    ["en2"],
+    [],  # every word must be there
+    ["en1"],
+    ["en1", "en2", "hi1", "ru1", "uk1"],  # a blank query is no filter
+]
 
-    assert ids() == ["en1", "en2", "ru1"]
-    assert ids(narrative=PUPPET) == ["en1", "ru1"]
-    assert ids(narrative=PUPPET_SUB) == ["en1", "ru1"]  # sub-narratives are labels too
-    assert ids(narrative=BLAME, min_score=0.5) == []
-    assert ids(min_score=0.92) == ["en2"]
-    assert ids(language="ru") == ["ru1"]
-    assert ids(source="paper") == ["en2"]
-    assert ids(date_from="2024-03-02", date_to="2024-03-31") == ["en1", "en2"]
-    assert ids(date_from="2024-04-10", date_to="2024-04-10") == ["ru1"]  # time of day ignored
-    assert ids(query="puppet") == ["en1"]
-    assert ids(query="марионетка") == ["ru1"]
-    assert ids(query="нато") == ["ru1"]  # case folded for Cyrillic too
-    assert ids(query="library budget") == ["en2"]
-    assert ids(query="library war") == []  # every word must be there
-    assert ids(query="NATO", language="en", narrative=PUPPET) == ["en1"]
+
+@pytest.mark.parametrize(("filters", "expected"), list(zip(FILTERS, EXPECTED, strict=True)))
+def test_search_and_search_count_filters(
+    corpus: SQLStore, filters: dict[str, Any], expected: list[str]
+) -> None:
+    assert sorted(h.id for h in corpus.search(**filters)) == expected
+    assert corpus.search_count(**filters) == len(expected)
+    streamed = list(corpus.iter_documents(**filters, batch_size=2))
+    assert [d.id for d in streamed] == [h.id for h in corpus.search(**filters)]
+
+
+def test_search_pages_newest_first(corpus: SQLStore) -> None:
     hit = corpus.search(narrative=PUPPET, language="ru")[0]
     assert (hit.source, hit.date) == ("channel", "2024-04-10T08:30:00")
     assert hit.narratives == [(PUPPET, 0.9), (BLAME, 0.4)]  # best first, narratives only
     newest_first = [h.id for h in corpus.search()]
-    assert newest_first == ["ru1", "en2", "en1"]
-    assert [h.id for h in corpus.search(limit=1, offset=1)] == ["en2"]
+    assert newest_first == ["ru1", "en2", "en1", "uk1", "hi1"]  # undated last
+    assert [h.id for h in corpus.search(limit=2, offset=1)] == ["en2", "en1"]
+    assert corpus.search(limit=2, offset=10) == [] and corpus.search_count() == 5
+
+
+def test_iter_documents_streams_whole_documents_in_batches(corpus: SQLStore, monkeypatch) -> None:
+    batches: list[int] = []
+    real = type(corpus)._ids_param
+
+    def spy(self: SQLStore, ids: list[str]) -> Any:
+        batches.append(len(ids))
+        return real(self, ids)
+
+    monkeypatch.setattr(type(corpus), "_ids_param", spy)
+    docs = corpus.iter_documents(batch_size=2)
+    first = next(docs)  # lazy: one batch read so far
+    assert first == corpus.get_document("ru1") and batches == [2]
+    rest = list(docs)
+    assert [d.id for d in rest] == ["en2", "en1", "uk1", "hi1"] and batches == [2, 2, 1]
+    assert all(d == corpus.get_document(d.id) for d in rest)
+    assert rest[-1].entities[0].name == "नाटो" and rest[-1].narratives[0].evidence
+    assert list(corpus.iter_documents(query="library war")) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        list(corpus.iter_documents(batch_size=0))
+
+
+def test_facets_count_documents_per_value_most_frequent_first(corpus: SQLStore) -> None:
+    corpus.save([analysed(BG, "bg1", "bg"), analysed(PT, "pt1", "pt", source="blog")])
+    facets = corpus.facets()
+    assert facets["language"] == [("en", 2), ("bg", 1), ("hi", 1), ("pt", 1), ("ru", 1), ("uk", 1)]
+    assert facets["source"] == [("blog", 3), ("channel", 2), ("paper", 1)]  # None not counted
+    assert facets["narrative"] == [(BLAME, 6), (PUPPET, 6), ("Other", 1)]
+    assert facets["subnarrative"] == [(PUPPET_SUB, 6)]
 
 
 def test_search_without_fts_falls_back_to_like(tmp_path: Path, monkeypatch) -> None:
@@ -227,25 +419,93 @@ def test_search_without_fts_falls_back_to_like(tmp_path: Path, monkeypatch) -> N
         assert [h.id for h in store.search("puppet West")] == ["en1"]
         assert [h.id for h in store.search("100%_")] == []
         assert [h.id for h in store.search("'; DROP")] == ["h"]
+        assert store.search_count("puppet") == 1 and store.delete("en1")
+        assert store.search_count("puppet") == 0
 
 
-def test_stats_buckets(corpus: SQLiteStore) -> None:
-    def table(by: str) -> set[tuple]:
-        return {(r.bucket, r.narrative, r.documents) for r in corpus.stats(by)}
+def test_stats_buckets(corpus: SQLStore) -> None:
+    def table(by: str, **filters: Any) -> set[tuple]:
+        return {(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, **filters)}
 
     assert table("month") == {
+        ("2023-01", PUPPET, 1),
+        ("2023-01", BLAME, 1),
         ("2024-03", PUPPET, 1),
         ("2024-03", BLAME, 1),
         ("2024-03", "Other", 1),
         ("2024-04", PUPPET, 1),
         ("2024-04", BLAME, 1),
+        (None, PUPPET, 1),
+        (None, BLAME, 1),
     }
-    assert ("channel", PUPPET, 1) in table("source")
+    assert ("channel", PUPPET, 2) in table("source")
     assert {(b, n) for b, n, _ in table("language")} >= {("en", "Other"), ("ru", BLAME)}
-    assert {b for b, _, _ in table("day")} == {"2024-03-02", "2024-03-20", "2024-04-10"}
-    assert {b for b, _, _ in table("week")} == {"2024-W09", "2024-W12", "2024-W15"}
+    assert {b for b, _, _ in table("day")} == {
+        "2023-01-01",
+        "2024-03-02",
+        "2024-03-20",
+        "2024-04-10",
+        None,
+    }
+    # ISO 8601 weeks: 1 January 2023 is a Sunday, in the last week of 2022
+    assert {b for b, _, _ in table("week")} == {
+        "2022-W52",
+        "2024-W09",
+        "2024-W12",
+        "2024-W15",
+        None,
+    }
+    rows_ = corpus.stats("month")
+    assert [r.bucket for r in rows_][-1] is None  # undated last
+    assert [r.narrative for r in rows_ if r.bucket == "2024-03"] == ["Other", BLAME, PUPPET]
     with pytest.raises(ValueError, match="by must be one of"):
         corpus.stats("year")  # type: ignore[arg-type]
+
+
+def test_stats_weeks_at_year_ends_and_odd_dates(store: SQLStore) -> None:
+    days = ["2020-12-31", "2021-01-03", "2024-12-30", "2026-06-15", "2024-02-30", "soon", "2024"]
+    store.save([analysed(EN, f"d{i}", "en", date=day) for i, day in enumerate(days)])
+    weeks = {r.bucket: r.documents for r in store.stats("week", narrative=PUPPET)}
+    assert weeks == {"2020-W53": 2, "2025-W01": 1, "2026-W25": 1, None: 3}
+    months = {r.bucket for r in store.stats("month")}
+    assert months == {"2020-12", "2021-01", "2024-12", "2026-06", "2024-02", "soon", "2024"}
+
+
+def test_stats_of_a_filtered_set(corpus: SQLStore) -> None:
+    def table(by: str, **filters: Any) -> list[tuple]:
+        return [(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, **filters)]
+
+    assert table("language", narrative=PUPPET, source="channel") == [
+        ("ru", PUPPET, 1),
+        ("uk", PUPPET, 1),
+    ]
+    assert table("month", language="en") == [
+        ("2024-03", "Other", 1),  # ties by label, in byte order
+        ("2024-03", BLAME, 1),
+        ("2024-03", PUPPET, 1),
+    ]
+    assert table("source", min_score=0.5) == [
+        ("blog", PUPPET, 2),
+        ("channel", PUPPET, 2),
+        ("paper", "Other", 1),
+    ]
+    assert table("month", query="НАТО", date_from="2024-01-01") == [
+        ("2024-04", BLAME, 1),
+        ("2024-04", PUPPET, 1),
+    ]
+    assert table("day", narrative=PUPPET_SUB) == [
+        ("2023-01-01", PUPPET_SUB, 1),
+        ("2024-03-02", PUPPET_SUB, 1),
+        ("2024-04-10", PUPPET_SUB, 1),
+        (None, PUPPET_SUB, 1),
+    ]
+    assert table("month", narrative="no such narrative") == []
+    for filters in FILTERS:
+        label = filters.get("narrative")
+        if label is None:
+            continue
+        by_day = corpus.stats("day", **filters)
+        assert sum(r.documents for r in by_day) == corpus.search_count(**filters)
 
 
 # --- the command line ------------------------------------------------------------------

@@ -23,6 +23,7 @@ E_MODEL_VERSION = "E202"
 E_STORE_VERSION = "E301"  # the database was written by a newer narrascope
 E_STORE_UNSUPPORTED = "E302"  # a database kind (URL scheme) we cannot open yet
 E_STORE_OPEN = "E303"  # the database file cannot be opened or is not a narrascope database
+E_STORE_DOCUMENT = "E304"  # the database refused one document of a batch (the rest is saved)
 
 
 class NarrascopeError(Exception):

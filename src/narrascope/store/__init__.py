@@ -9,12 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from narrascope.errors import E_STORE_UNSUPPORTED, StoreError
-from narrascope.store.base import STATS_BY, SearchHit, StatsBy, StatsRow, Store
+from narrascope.store.base import (
+    FACETS,
+    STATS_BY,
+    DocumentsNotSaved,
+    SearchHit,
+    StatsBy,
+    StatsRow,
+    Store,
+)
 from narrascope.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 __all__ = [
+    "FACETS",
     "SCHEMA_VERSION",
     "STATS_BY",
+    "DocumentsNotSaved",
     "SQLiteStore",
     "SearchHit",
     "StatsBy",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from narrascope.doc import Document
+from narrascope.errors import E_STORE_DOCUMENT, StoreError
 
 StatsBy = Literal["day", "week", "month", "source", "language"]
 STATS_BY: tuple[str, ...] = ("day", "week", "month", "source", "language")
+FACETS: tuple[str, ...] = ("language", "source", "narrative", "subnarrative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,32 @@ class StatsRow:
     documents: int
 
 
+class DocumentsNotSaved(StoreError):
+    """Some documents of a batch could not be stored; the others were (and are committed).
+
+    Why a separate error: one bad document must not cost its batch, yet the caller (the
+    runner) has to report each failed id, so the failures travel with the exception.
+    """
+
+    def __init__(self, failures: list[tuple[str, str]], saved: int) -> None:
+        self.failures = failures  # (document id, reason), in batch order
+        self.saved = saved
+        listed = "; ".join(f"{doc_id}: {reason}" for doc_id, reason in failures)
+        super().__init__(
+            E_STORE_DOCUMENT,
+            f"{len(failures)} document(s) not stored ({saved} stored): {listed}",
+        )
+
+
 class Store(Protocol):
-    """A corpus database of analysed documents. Writes go through ``save`` only."""
+    """A corpus database of analysed documents. Writes go through ``save`` and ``delete``."""
 
     def save(self, docs: Iterable[Document]) -> int:
-        """Store ``docs`` in one transaction, replacing earlier results of the same ids."""
+        """Store ``docs`` in one transaction, replacing earlier results of the same ids.
+
+        A document the database refuses is left out and the rest committed, then
+        :class:`DocumentsNotSaved` names it.
+        """
         ...
 
     def contains(self, doc_id: str, content_hash: str) -> bool:
@@ -63,7 +86,55 @@ class Store(Protocol):
         offset: int = 0,
     ) -> list[SearchHit]: ...
 
-    def stats(self, by: StatsBy = "month") -> list[StatsRow]: ...
+    def search_count(
+        self,
+        query: str | None = None,
+        *,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> int:
+        """How many documents ``search`` with these filters finds in all (for pagination)."""
+        ...
+
+    def iter_documents(
+        self,
+        query: str | None = None,
+        *,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+        batch_size: int = 500,
+    ) -> Iterator[Document]:
+        """Every full Document ``search`` would find, newest first, ``batch_size`` at a time."""
+        ...
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Distinct languages, sources, narratives (and sub-narratives) with document counts."""
+        ...
+
+    def stats(
+        self,
+        by: StatsBy = "month",
+        *,
+        query: str | None = None,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> list[StatsRow]: ...
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove a document and all its results; False if it was not stored."""
+        ...
 
     def count(self) -> int: ...
 

@@ -1,16 +1,18 @@
-"""Every SQL statement of the SQLite store, in one place, with bound parameters only.
+"""Every SQL statement of the corpus database, for both backends, with bound parameters only.
 
-Why one module: a second backend (PostgreSQL) needs only its own copy of this file — the
-tables and columns are plain ANSI types (TEXT, INTEGER, REAL) and no statement depends on
-SQLite except where marked (FTS5, ``strftime`` buckets, ``INSERT OR ...``). Values are
-always ``?`` parameters; the only text ever put together is a choice among the constant
+Why one module: the two backends (SQLite, PostgreSQL) share the tables, the columns (plain
+ANSI types: TEXT, INTEGER, REAL) and nearly every statement; what differs is marked
+``SQLITE_`` or ``PG_`` (full-text search, the catalogue, locks). Values are always ``?``
+parameters (the PostgreSQL backend turns them into ``%s``, so no statement may contain a
+literal ``%`` or ``?``); the only text ever put together is a choice among the constant
 fragments below (filters, buckets), never a value.
 """
 
 from __future__ import annotations
 
 # Ordered migration steps: step n (1-based) brings the schema from version n-1 to n.
-# Never edit a released step; append a new one. FTS is its own step because it is
+# Never edit a released step; append a new one to both backends' lists (their lengths are
+# the schema version, and must stay equal). SQLite's FTS is its own step because it is
 # optional: the step is skipped when this Python's SQLite lacks FTS5 (search falls back
 # to LIKE).
 CORE_SCHEMA = [
@@ -78,10 +80,46 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("full-text search (FTS5)", FTS_SCHEMA),
 ]
 
+# PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
+# comparing ids, dates and labels give what SQLite's BINARY collation gives, whatever the
+# database's locale. Full text: an expression index on the 'simple' configuration (no
+# stemming, no stop words: right for every language, Cyrillic and Devanagari included).
+PG_CORE_SCHEMA = [statement.replace(" TEXT", ' TEXT COLLATE "C"') for statement in CORE_SCHEMA]
+PG_SEARCH_SCHEMA = [
+    "CREATE INDEX documents_fts ON documents USING GIN (to_tsvector('simple', text))",
+    # SQLite's narrascope_iso_week is a Python function (sqlite.py); this is its twin
+    """CREATE FUNCTION narrascope_iso_week(day TEXT) RETURNS TEXT
+        LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN
+        IF day IS NULL OR day !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+            RETURN NULL;
+        END IF;
+        RETURN to_char(to_date(day, 'YYYY-MM-DD'), 'IYYY-"W"IW');
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END
+    $$""",
+]
+PG_MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("core tables and indexes", PG_CORE_SCHEMA),
+    ("full-text search (tsvector 'simple') and ISO weeks", PG_SEARCH_SCHEMA),
+]
+
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 GET_VERSION = "SELECT MAX(version) FROM schema_version"
 SET_VERSION = "INSERT INTO schema_version (version) VALUES (?)"
-HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+SQLITE_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+PG_HAS_TABLE = "SELECT 1 WHERE to_regclass(?) IS NOT NULL"  # follows the search_path
+# one migration at a time across processes (SQLite: BEGIN IMMEDIATE already is the lock)
+PG_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7224513061)"
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
+PG_BEGIN = "BEGIN"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
+# one document of a batch: its failure is undone alone (same syntax in both backends)
+SAVEPOINT = "SAVEPOINT narrascope_doc"
+RELEASE = "RELEASE SAVEPOINT narrascope_doc"
+ROLLBACK_TO = "ROLLBACK TO SAVEPOINT narrascope_doc"
 
 # The results of one document are removed before they are written again, so a re-save
 # replaces them; documents rows are upserted (one row per id, ever).
@@ -91,6 +129,7 @@ DELETE_RESULTS = [
     "DELETE FROM entities WHERE doc_id = ?",
     "DELETE FROM techniques WHERE doc_id = ?",
 ]
+DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 DELETE_FTS = "DELETE FROM documents_fts WHERE doc_id = ?"
 UPSERT_DOCUMENT = """INSERT INTO documents
     (id, content_hash, text, language, source, url, date, path, analysed_at, record)
@@ -114,13 +153,21 @@ INSERT_TECHNIQUE = """INSERT INTO techniques
 INSERT_FTS = "INSERT INTO documents_fts (doc_id, text) VALUES (?, ?)"
 
 GET_RECORD = "SELECT record FROM documents WHERE id = ?"
+# a batch of records by id: the ids travel as one parameter (a JSON array / an array)
+SQLITE_GET_RECORDS = "SELECT id, record FROM documents WHERE id IN (SELECT value FROM json_each(?))"
+PG_GET_RECORDS = "SELECT id, record FROM documents WHERE id = ANY(?)"
 HAS_DOCUMENT = "SELECT 1 FROM documents WHERE id = ? AND content_hash = ?"
 COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
 
 # search(): WHERE fragments, each with its own parameters, joined with AND.
 SEARCH_SELECT = "SELECT d.id, d.language, d.source, d.url, d.date FROM documents d"
-SEARCH_ORDER = " ORDER BY d.date DESC, d.id LIMIT ? OFFSET ?"
-WHERE_FTS = "d.id IN (SELECT doc_id FROM documents_fts WHERE documents_fts MATCH ?)"
+SEARCH_IDS = "SELECT d.id FROM documents d"
+SEARCH_COUNT = "SELECT COUNT(*) FROM documents d"
+NEWEST_FIRST = " ORDER BY d.date DESC NULLS LAST, d.id"
+PAGE = " LIMIT ? OFFSET ?"
+SQLITE_WHERE_FTS = "d.id IN (SELECT doc_id FROM documents_fts WHERE documents_fts MATCH ?)"
+# plainto_tsquery: the words of the user's text, ANDed; never tsquery syntax
+PG_WHERE_FTS = "to_tsvector('simple', d.text) @@ plainto_tsquery('simple', ?)"
 WHERE_LIKE = "d.text LIKE ? ESCAPE '\\'"
 WHERE_NARRATIVE = (
     "EXISTS (SELECT 1 FROM narratives n WHERE n.doc_id = d.id AND n.label = ? AND n.score >= ?)"
@@ -133,17 +180,37 @@ WHERE_DATE_TO = "substr(d.date, 1, 10) <= ?"
 TOP_NARRATIVES = """SELECT label, score FROM narratives
     WHERE doc_id = ? AND level = 'narrative' ORDER BY score DESC, label"""
 
-# stats(): the bucket of a document, per grouping (SQLite date functions; %W = week of
-# the year, Monday first, 00-53).
+# stats(): the bucket of a document, per grouping. Weeks are ISO 8601 (2024-W09; the
+# first days of January may belong to the previous year's last week), computed by
+# narrascope_iso_week, which each backend provides.
 BUCKETS = {
     "day": "substr(d.date, 1, 10)",
-    "week": "strftime('%Y-W%W', substr(d.date, 1, 10))",
+    "week": "narrascope_iso_week(substr(d.date, 1, 10))",
     "month": "substr(d.date, 1, 7)",
     "source": "d.source",
     "language": "d.language",
 }
-STATS = """SELECT {bucket} AS bucket, n.label, COUNT(DISTINCT d.id)
-    FROM documents d JOIN narratives n ON n.doc_id = d.id
-    WHERE n.level = 'narrative'
-    GROUP BY bucket, n.label
-    ORDER BY bucket IS NULL, bucket, COUNT(DISTINCT d.id) DESC, n.label"""
+# which narrative rows are counted: every coarse narrative, or the one asked for
+STATS_LEVEL = "n.level = 'narrative'"
+STATS_LABEL = "n.label = ?"
+STATS_SCORE = "n.score >= ?"
+STATS = """SELECT bucket, label, documents FROM (
+        SELECT {bucket} AS bucket, n.label AS label, COUNT(DISTINCT d.id) AS documents
+        FROM documents d JOIN narratives n ON n.doc_id = d.id
+        WHERE {where}
+        GROUP BY 1, 2
+    ) counted
+    ORDER BY bucket IS NULL, bucket, documents DESC, label"""
+
+# facets(): distinct values and how many documents carry each, most frequent first.
+FACETS = {
+    "language": """SELECT language, COUNT(*) FROM documents WHERE language IS NOT NULL
+        GROUP BY language ORDER BY COUNT(*) DESC, language""",
+    "source": """SELECT source, COUNT(*) FROM documents WHERE source IS NOT NULL
+        GROUP BY source ORDER BY COUNT(*) DESC, source""",
+    "narrative": """SELECT label, COUNT(DISTINCT doc_id) FROM narratives
+        WHERE level = 'narrative' GROUP BY label ORDER BY COUNT(DISTINCT doc_id) DESC, label""",
+    "subnarrative": """SELECT label, COUNT(DISTINCT doc_id) FROM narratives
+        WHERE level = 'subnarrative' GROUP BY label
+        ORDER BY COUNT(DISTINCT doc_id) DESC, label""",
+}

@@ -1,0 +1,469 @@
+"""What both SQL backends share: migrations, the one write path, every query.
+
+Why a base class: SQLite and PostgreSQL run the same statements (``sql.py``) and must
+behave the same, so everything lives here once; a backend only opens its connection and
+fills in what truly differs (how a transaction begins, full-text search, its errors).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+from narrascope.doc import Document
+from narrascope.errors import E_STORE_VERSION, StoreError
+from narrascope.store import sql
+from narrascope.store.base import FACETS, STATS_BY, DocumentsNotSaved, SearchHit, StatsBy, StatsRow
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = len(sql.MIGRATIONS)
+assert len(sql.PG_MIGRATIONS) == SCHEMA_VERSION, "both backends must have every migration"
+T = TypeVar("T")
+
+# Neither backend can store these in a TEXT column: UTF-8 has no lone surrogates
+# (JSON "\ud800" gives one), PostgreSQL text has no NUL.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def storable(value: Any) -> Any:
+    """``value`` with each unstorable character replaced by U+FFFD, one for one.
+
+    Why replace rather than refuse: the document stays searchable and every character
+    offset into the stored text still points at the same place (same length). The exact
+    text is not lost: the JSON record keeps it (ASCII-escaped), so ``get_document``
+    returns the document as given. Every parameter goes through this, reads included, so
+    an id with such a character is found again under the same (replaced) key.
+    """
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        return _UNSTORABLE.sub("\ufffd", value)
+    return value
+
+
+def record_json(record: dict[str, Any]) -> str:
+    """The JSON of a record; ASCII escapes when the text has lone surrogates (exact)."""
+    line = json.dumps(record, ensure_ascii=False)
+    return json.dumps(record) if _UNSTORABLE.search(line) else line
+
+
+def iso_week(day: str | None) -> str | None:
+    """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
+    if day is None or not _ISO_DAY.fullmatch(day):
+        return None
+    try:
+        year, week, _ = datetime.strptime(day, "%Y-%m-%d").isocalendar()
+    except ValueError:
+        return None
+    return f"{year:04d}-W{week:02d}"
+
+
+class SQLStore:
+    """A corpus database over a DB-API connection (see :class:`narrascope.store.Store`).
+
+    Every write goes through :meth:`_write`, one transaction, so a crash leaves either the
+    whole batch or none of it and a document's results are never half replaced. A lock
+    serialises use of the one connection, so threads (a web server's) may share a store.
+    """
+
+    MIGRATIONS: ClassVar[list[tuple[str, list[str]]]]
+    BEGIN: ClassVar[str]
+    MIGRATION_LOCK: ClassVar[str | None] = None
+    HAS_TABLE: ClassVar[str]
+    GET_RECORDS: ClassVar[str]
+    # what the database raises when it refuses one document (the batch goes on)
+    DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
+        UnicodeError,
+        ValueError,
+        OverflowError,
+    )
+    where: str  # the database, for messages (no password)
+    _conn: Any
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # -- the connection -----------------------------------------------------------------
+    def _sql(self, statement: str) -> str:
+        """The statement as this backend's driver writes parameters."""
+        return statement
+
+    def _exec(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        with self._lock:
+            cursor = self._conn.execute(self._sql(statement), [storable(p) for p in params])
+            return cursor.rowcount
+
+    def _exec_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = [[storable(p) for p in row] for row in rows]
+        if rows:
+            with self._lock:
+                self._conn.cursor().executemany(self._sql(statement), rows)
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            cursor = self._conn.execute(self._sql(statement), [storable(p) for p in params])
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def _one(self, statement: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        found = self._rows(statement, params)
+        return found[0] if found else None
+
+    def _write(self, fn: Callable[[], T]) -> T:
+        """The only way anything is written: ``fn`` runs in one transaction."""
+        with self._lock:
+            self._exec(self.BEGIN)
+            try:
+                result = fn()
+            except BaseException:
+                self._exec(sql.ROLLBACK)
+                raise
+            self._exec(sql.COMMIT)
+            return result
+
+    # -- migrations ---------------------------------------------------------------------
+    def _steps(self, name: str, statements: list[str]) -> list[str]:
+        """The statements of one migration step as this database runs them."""
+        return statements
+
+    def _stored_version(self) -> int:
+        if self._one(self.HAS_TABLE, ("schema_version",)) is None:
+            return 0
+        row = self._one(sql.GET_VERSION)
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _migrate(self) -> None:
+        version = self._stored_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                E_STORE_VERSION,
+                f"{self.where} has schema version {version}, newer than this narrascope's "
+                f"{SCHEMA_VERSION}; upgrade narrascope to read it",
+            )
+        if version == SCHEMA_VERSION:
+            return
+
+        def migrate() -> None:
+            if self.MIGRATION_LOCK:
+                self._exec(self.MIGRATION_LOCK)
+            self._exec(sql.CREATE_VERSION_TABLE)
+            # another process may have migrated meanwhile: re-check inside the lock
+            current = self._stored_version()
+            for number, (name, statements) in enumerate(self.MIGRATIONS, start=1):
+                if number <= current:
+                    continue
+                logger.info("migrating %s to schema %d: %s", self.where, number, name)
+                for statement in self._steps(name, statements):
+                    self._exec(statement)
+                self._exec(sql.SET_VERSION, (number,))
+
+        self._write(migrate)
+
+    def version(self) -> int:
+        return self._stored_version()
+
+    # -- writing ------------------------------------------------------------------------
+    def save(self, docs: Iterable[Document]) -> int:
+        """Store ``docs`` in one transaction; a stored id has its results replaced.
+
+        Each document is written inside its own savepoint: one the database refuses is
+        undone alone, the others are committed, then :class:`DocumentsNotSaved` names it.
+        Lone surrogates and NUL characters are stored replaced (see :func:`storable`).
+        """
+        docs = list(docs)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        failures: list[tuple[str, str]] = []
+
+        def write() -> int:
+            saved = 0
+            for doc in docs:
+                self._exec(sql.SAVEPOINT)
+                try:
+                    self._save_one(doc, now)
+                except self.DOCUMENT_ERRORS as exc:
+                    self._exec(sql.ROLLBACK_TO)
+                    failures.append((doc.id, f"{type(exc).__name__}: {exc}"))
+                else:
+                    saved += 1
+                self._exec(sql.RELEASE)
+            return saved
+
+        saved = self._write(write)
+        if failures:
+            raise DocumentsNotSaved(failures, saved)
+        return saved
+
+    def _delete_rows(self, doc_id: str) -> None:
+        for statement in sql.DELETE_RESULTS:
+            self._exec(statement, (doc_id,))
+
+    def _index_text(self, doc: Document) -> None:
+        """Keep the full-text index in step with a saved document (if it needs a hand)."""
+
+    def _save_one(self, doc: Document, now: str) -> None:
+        meta = doc.meta
+
+        def text_or_none(key: str) -> str | None:
+            value = meta.get(key)
+            return None if value is None else str(value)
+
+        self._delete_rows(doc.id)
+        self._exec(
+            sql.UPSERT_DOCUMENT,
+            (
+                doc.id,
+                doc.content_hash,
+                doc.text,
+                doc.language,
+                text_or_none("source"),
+                text_or_none("url"),
+                text_or_none("date"),
+                text_or_none("path"),
+                now,
+                record_json(doc.to_dict()),
+            ),
+        )
+        for level, group in (("narrative", doc.narratives), ("subnarrative", doc.subnarratives)):
+            for a in group:
+                self._exec(sql.INSERT_NARRATIVE, (doc.id, level, a.label, a.parent, a.score))
+                self._exec_many(
+                    sql.INSERT_EVIDENCE,
+                    [
+                        (doc.id, level, a.label, span.start, span.end, score)
+                        for span, score in zip(a.evidence, a.evidence_scores, strict=False)
+                    ],
+                )
+        self._exec_many(
+            sql.INSERT_ENTITY,
+            [
+                (
+                    doc.id,
+                    e.name,
+                    e.main_role,
+                    json.dumps(e.fine_labels, ensure_ascii=False),
+                    e.score,
+                )
+                for e in doc.entities
+            ],
+        )
+        self._exec_many(
+            sql.INSERT_TECHNIQUE,
+            [
+                (doc.id, t.label, t.family, t.paragraph, t.span.start, t.span.end, t.score)
+                for t in doc.techniques
+            ],
+        )
+        self._index_text(doc)
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove a document and all its results; False if it was not stored."""
+
+        def remove() -> bool:
+            self._delete_rows(doc_id)
+            return self._exec(sql.DELETE_DOCUMENT, (doc_id,)) > 0
+
+        return self._write(remove)
+
+    # -- reading ------------------------------------------------------------------------
+    def count(self) -> int:
+        row = self._one(sql.COUNT_DOCUMENTS)
+        return int(row[0]) if row else 0
+
+    def contains(self, doc_id: str, content_hash: str) -> bool:
+        return self._one(sql.HAS_DOCUMENT, (doc_id, content_hash)) is not None
+
+    def get_document(self, doc_id: str) -> Document | None:
+        """The document exactly as saved (``Document.from_dict`` of its record), or None."""
+        row = self._one(sql.GET_RECORD, (doc_id,))
+        return None if row is None else Document.from_dict(json.loads(row[0]))
+
+    def _text_filter(self, query: str) -> list[tuple[str, Any]]:
+        """WHERE fragments (one parameter each) matching every word of ``query``."""
+        raise NotImplementedError
+
+    def _where(
+        self,
+        query: str | None,
+        narrative: str | None,
+        language: str | None,
+        source: str | None,
+        date_from: str | None,
+        date_to: str | None,
+        min_score: float | None,
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause (or "") of ``search``'s filters over ``documents d``."""
+        where: list[str] = []
+        params: list[Any] = []
+        if query and query.strip():
+            for fragment, value in self._text_filter(query):
+                where.append(fragment)
+                params.append(value)
+        if narrative is not None:
+            where.append(sql.WHERE_NARRATIVE)
+            params += [narrative, 0.0 if min_score is None else min_score]
+        elif min_score is not None:
+            where.append(sql.WHERE_ANY_SCORE)
+            params.append(min_score)
+        for fragment, value in (
+            (sql.WHERE_LANGUAGE, language),
+            (sql.WHERE_SOURCE, source),
+            (sql.WHERE_DATE_FROM, date_from),
+            (sql.WHERE_DATE_TO, date_to),
+        ):
+            if value is not None:
+                where.append(fragment)
+                params.append(value)
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """Documents matching every filter given, newest first, with their narratives.
+
+        ``query`` matches words of the text (all of them, any order); ``min_score``
+        applies to ``narrative`` if given, else to any narrative of the document; dates
+        are ISO strings compared by day (``date_to`` included).
+        """
+        where, params = self._where(
+            query, narrative, language, source, date_from, date_to, min_score
+        )
+        statement = sql.SEARCH_SELECT + where + sql.NEWEST_FIRST + sql.PAGE
+        return [
+            SearchHit(
+                id=row[0],
+                language=row[1],
+                source=row[2],
+                url=row[3],
+                date=row[4],
+                narratives=[
+                    (label, float(score))
+                    for label, score in self._rows(sql.TOP_NARRATIVES, (row[0],))
+                ],
+            )
+            for row in self._rows(statement, [*params, limit, offset])
+        ]
+
+    def search_count(
+        self,
+        query: str | None = None,
+        *,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> int:
+        """How many documents ``search`` with these filters finds in all (for pagination)."""
+        where, params = self._where(
+            query, narrative, language, source, date_from, date_to, min_score
+        )
+        row = self._one(sql.SEARCH_COUNT + where, params)
+        return int(row[0]) if row else 0
+
+    def _ids_param(self, ids: list[str]) -> Any:
+        """A batch of ids as the one parameter of ``GET_RECORDS``."""
+        return json.dumps(ids)
+
+    def iter_documents(
+        self,
+        query: str | None = None,
+        *,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+        batch_size: int = 500,
+    ) -> Iterator[Document]:
+        """Every full Document ``search`` would find, newest first, ``batch_size`` at a time.
+
+        Why ids first: the matching ids (small) are read in one query, a snapshot, then
+        the records (large) a batch at a time, so an export of any size stays in bounded
+        memory and sees each document once even if the corpus changes meanwhile (a
+        document deleted meanwhile is left out).
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        where, params = self._where(
+            query, narrative, language, source, date_from, date_to, min_score
+        )
+        ids = [row[0] for row in self._rows(sql.SEARCH_IDS + where + sql.NEWEST_FIRST, params)]
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            records = dict(self._rows(self.GET_RECORDS, (self._ids_param(batch),)))
+            for doc_id in batch:
+                if doc_id in records:
+                    yield Document.from_dict(json.loads(records[doc_id]))
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Distinct languages, sources, narratives and sub-narratives, with document counts.
+
+        For filter drop-downs, most frequent first (ties by value); documents without a
+        language or source are not counted there.
+        """
+        return {
+            key: [(value, int(n)) for value, n in self._rows(sql.FACETS[key])] for key in FACETS
+        }
+
+    def stats(
+        self,
+        by: StatsBy = "month",
+        *,
+        query: str | None = None,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> list[StatsRow]:
+        """Documents per bucket and narrative among those the filters select.
+
+        The filters mean what they mean in ``search``; ``narrative`` (a narrative or
+        sub-narrative label) counts that label only, else every coarse narrative is
+        counted, and ``min_score`` applies to the counted label. So the ``day`` rows of
+        one narrative add up to ``search_count`` with the same filters. Documents without
+        a date (or source, language) have the bucket None.
+        """
+        if by not in STATS_BY:
+            raise ValueError(f"by must be one of {', '.join(STATS_BY)}, got {by!r}")
+        where, params = self._where(query, None, language, source, date_from, date_to, None)
+        counted = [sql.STATS_LEVEL if narrative is None else sql.STATS_LABEL]
+        label_params: list[Any] = [] if narrative is None else [narrative]
+        if min_score is not None:
+            counted.append(sql.STATS_SCORE)
+            label_params.append(min_score)
+        conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
+        # constant fragments only, no value: the bucket expression and the filters
+        statement = sql.STATS.format(bucket=sql.BUCKETS[by], where=conditions)
+        return [
+            StatsRow(bucket, label, int(n))
+            for bucket, label, n in self._rows(statement, [*label_params, *params])
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
