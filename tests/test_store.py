@@ -617,3 +617,35 @@ def test_stats_and_analyze_usage_errors(tmp_path: Path, capsys) -> None:
     assert "no narratives stored yet" in capsys.readouterr().out
     assert main(["analyze", "-", "--resume"]) == 2
     assert "--resume needs --out or --db" in capsys.readouterr().err
+
+
+def test_analyze_db_stores_broken_text_and_reports_a_refused_document(
+    tmp_path: Path, fake: FakeNarratives, capsys, monkeypatch
+) -> None:
+    real = SQLStore._save_one
+
+    def refuse(self: SQLStore, doc: Document, now: str) -> None:
+        if doc.id == "p2":
+            raise sqlite3.IntegrityError("refused for the test")
+        real(self, doc, now)
+
+    monkeypatch.setattr(SQLStore, "_save_one", refuse)
+    posts = tmp_path / "posts.jsonl"  # JSON escapes give Python a lone surrogate
+    posts.write_text(
+        '{"id": "p0", "text": "Kyiv is a puppet \\ud83d of the West.", "src": "a"}\n'
+        + "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in POSTS[:2]),
+        encoding="utf-8",
+    )
+    db, out = tmp_path / "corpus.db", tmp_path / "out.jsonl"
+    assert main(["analyze", str(posts), "--db", str(db), "--out", str(out), *FIELDS]) == 1
+    err = capsys.readouterr().err
+    assert "p2: not stored: IntegrityError: refused for the test" in err
+    assert "2 analysed, 0 skipped (already done), 1 failed" in err
+    (logged,) = [
+        json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()
+    ]
+    assert (logged["source"], logged["code"]) == ("p2", "E304")
+    with open_store(db) as store:
+        assert sorted(h.id for h in store.search()) == ["p0", "p1"]
+        assert store.get_document("p0").text == "Kyiv is a puppet \ud83d of the West."
+    assert sorted(json.loads(x)["id"] for x in out.read_text().splitlines()) == ["p0", "p1", "p2"]

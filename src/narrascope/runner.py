@@ -15,10 +15,10 @@ bad document must not cost the others. So
   database in one transaction, right after the journal's fsync — another sink of the same
   loop, not a second code path; ``resume`` then also skips documents whose id *and* text
   (content hash) are already stored;
-* input errors and documents on which a stage raises are reported at once, logged to
-  ``<out>.errors.jsonl`` and the run goes on (a failing batch is re-run one document at a
-  time to find the culprit). :class:`~narrascope.errors.ModelError` is not per-document,
-  so it stops the run.
+* input errors, documents on which a stage raises and documents the store refuses are
+  reported at once, logged to ``<out>.errors.jsonl`` and the run goes on (a failing batch
+  is re-run one document at a time to find the culprit).
+  :class:`~narrascope.errors.ModelError` is not per-document, so it stops the run.
 
 The exit code is the CLI's decision: by convention it exits 1 when ``BatchReport.failed``
 is non-empty (see :attr:`BatchReport.exit_code`).
@@ -40,10 +40,10 @@ from typing import IO, Any, Literal, Protocol
 from tqdm.auto import tqdm
 
 from narrascope.doc import Document
-from narrascope.errors import E_STAGE_FAILED, InputError, ModelError
+from narrascope.errors import E_STAGE_FAILED, E_STORE_DOCUMENT, InputError, ModelError
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
-from narrascope.store import Store
+from narrascope.store import DocumentsNotSaved, Store
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,12 @@ def run_batch(
         if journal_fh is not None:
             _fsync(journal_fh)
         if store is not None and analysed:
-            store.save(analysed)
+            try:
+                store.save(analysed)
+            except DocumentsNotSaved as exc:  # the rest of the batch is stored
+                for doc_id, reason in exc.failures:
+                    processed -= 1
+                    fail(InputError(doc_id, f"not stored: {reason}", E_STORE_DOCUMENT))
         errors.commit()
         bar.update(len(batch))
         bar.set_postfix(failed=len(failed), skipped=skipped, refresh=False)
