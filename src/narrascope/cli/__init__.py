@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from narrascope import __version__
-from narrascope.cli import analyze, evaluate, stats, train
+from narrascope.cli import analyze, evaluate, serve, stats, train
 from narrascope.errors import NarrascopeError
 
-COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate, "stats": stats}
+COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate, "stats": stats, "serve": serve}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,493 @@
+"""The workspace's HTTP API and page, over one store and one shared pipeline.
+
+A thin layer: documents are analysed by the library's pipeline, stored and queried through
+the store (bound parameters only), read from uploads by ``narrascope.ingest`` and exported
+by ``narrascope.export`` — the same code paths as the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import re
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from pydantic import BeforeValidator
+from starlette.staticfiles import StaticFiles
+
+from narrascope import __version__
+from narrascope.doc import Document
+from narrascope.errors import InputError, ModelError, StoreError
+from narrascope.export import get_format
+from narrascope.ingest.formats import empty, meta
+from narrascope.pipeline import Pipeline
+from narrascope.serve import models as m
+from narrascope.serve.jobs import JobManager, SharedPipeline, StorePool
+from narrascope.serve.security import BodyLimit, SecurityHeaders, TokenAuth
+from narrascope.store import open_store
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+DEFAULT_MAX_BODY = 20_000_000
+MAX_LIMIT = 500
+EXPORT_CHUNK = 64 * 1024
+EXPORT_MEDIA = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>Narrascope</title>
+<p>The Narrascope web page is not installed in this copy yet. The HTTP API is at
+<code>/api</code>; its schema is at <a href="/openapi.json">/openapi.json</a>.</p>"""
+
+
+class RecordJSON(JSONResponse):
+    """JSON as UTF-8; a value with lone surrogates falls back to ASCII escapes, not a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return json.dumps(content, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False).encode("ascii")
+
+
+def _blank_is_none(value: Any) -> Any:
+    """The page sends ``language=`` for "any"; an empty parameter means no filter."""
+    if isinstance(value, str) and len(value) > 2000:
+        raise ValueError("at most 2000 characters")
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Opt = Annotated[str | None, BeforeValidator(_blank_is_none)]
+OptDate = Annotated[date | None, BeforeValidator(_blank_is_none)]
+OptScore = Annotated[float | None, BeforeValidator(_blank_is_none)]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The document filters every corpus endpoint shares (list, stats, export)."""
+
+    q: str | None = None
+    narrative: str | None = None
+    language: str | None = None
+    source: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    min_score: float | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "narrative": self.narrative,
+            "language": self.language,
+            "source": self.source,
+            "date_from": None if self.date_from is None else self.date_from.isoformat(),
+            "date_to": None if self.date_to is None else self.date_to.isoformat(),
+            "min_score": self.min_score,
+        }
+
+
+def filters(
+    q: Annotated[Opt, Query(description="words of the text (all, any order)")] = None,
+    narrative: Annotated[Opt, Query(description="exact narrative label")] = None,
+    language: Annotated[Opt, Query()] = None,
+    source: Annotated[Opt, Query()] = None,
+    date_from: Annotated[OptDate, Query(description="ISO date, included")] = None,
+    date_to: Annotated[OptDate, Query(description="ISO date, included")] = None,
+    min_score: Annotated[
+        OptScore, Query(ge=0, le=1, description="of `narrative` if given, else of any narrative")
+    ] = None,
+) -> Filters:
+    return Filters(q, narrative, language, source, date_from, date_to, min_score)
+
+
+def _document(body: m.DocumentIn) -> Document:
+    doc = Document(
+        text=body.text,
+        language=body.language,
+        meta=meta(None, body.source, body.url, body.date),
+    )
+    doc.id = body.id or f"doc-{doc.content_hash}"
+    return doc
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+
+
+def _file_name(raw: str | None, n: int, used: set[str]) -> str:
+    """A plain file name for an upload: no folders, no control characters, unique here.
+
+    The name becomes the document id (as on the command line) and picks the reader by
+    its extension.
+    """
+    name = PurePosixPath((raw or "").replace("\\", "/")).name
+    name = _UNSAFE.sub("_", name).strip().lstrip(".")[-200:] or f"upload-{n}.txt"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    candidate, k = name, 2
+    while candidate in used:
+        candidate = f"{stem}-{k}.{suffix}" if dot else f"{stem}-{k}"
+        k += 1
+    used.add(candidate)
+    return candidate
+
+
+def _error_detail(exc: RequestValidationError) -> dict[str, Any]:
+    """A readable sentence first, then the fields; never the input itself echoed back."""
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+            where = loc[1] if len(loc) > 1 else "?"
+            errors.append({"loc": "body", "msg": f"body is not valid JSON ({reason} at {where})"})
+            continue
+        msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        errors.append({"loc": ".".join(loc), "msg": msg})
+    detail = "; ".join(
+        e["msg"] if e["loc"] == "body" else f"{e['loc']}: {e['msg']}" for e in errors
+    )
+    return {"detail": detail or "invalid request", "errors": errors}
+
+
+class _Static(StaticFiles):
+    """Static files, or a JSON 404 while the page is not installed (no 500 at start-up)."""
+
+    async def check_config(self) -> None:
+        if self.directory is None or not Path(self.directory).is_dir():
+            raise HTTPException(404, "the web page's files are not installed")
+        await super().check_config()
+
+
+def create_app(
+    store_url: str | Path = "narrascope.db",
+    *,
+    token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    pipeline: Pipeline | None = None,
+    batch_size: int = 8,
+) -> FastAPI:
+    """The server's ASGI app; ``pipeline=None`` loads the bundled models once, at start-up.
+
+    The store is opened (created, migrated) here, so a bad ``store_url`` fails before the
+    server starts listening.
+    """
+    url = str(store_url)
+    open_store(url).close()
+    stores = StorePool(url)
+    shared = SharedPipeline(pipeline)
+    jobs = JobManager(shared, stores, batch_size=batch_size)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        jobs.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(jobs.stop)
+            stores.close_all()
+
+    app = FastAPI(
+        title="Narrascope workspace API",
+        version=__version__,
+        description="Analyse, store, search, count and export war-media documents. "
+        "See docs/api.md.",
+        default_response_class=RecordJSON,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: offline, blocked by CSP
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.jobs = jobs
+    app.state.stores = stores
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return RecordJSON(_error_detail(exc), status_code=422)
+
+    @app.exception_handler(StoreError)
+    async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
+        logger.error("database error: %s", exc)
+        return RecordJSON({"detail": f"database error: {exc}"}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def crashed(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return RecordJSON(
+            {"detail": f"internal error ({type(exc).__name__}); see the server log"},
+            status_code=500,
+        )
+
+    api = APIRouter(prefix="/api")
+
+    @api.post("/analyze", response_model=m.DocumentRecord, summary="Analyse one text now")
+    def analyze(body: m.AnalyzeRequest) -> JSONResponse:
+        doc = _document(body)
+        try:
+            doc = shared.analyse(doc)
+        except ModelError as exc:
+            raise HTTPException(503, f"the models cannot be used: {exc}") from exc
+        except Exception as exc:
+            logger.exception("analysis of %s failed", doc.id)
+            raise HTTPException(
+                500, f"analysis failed ({type(exc).__name__}); see the server log"
+            ) from exc
+        if body.store:
+            stores.get().save([doc])
+        return RecordJSON(doc.to_dict())
+
+    @api.post(
+        "/documents",
+        status_code=202,
+        response_model=m.JobResponse,
+        summary="Analyse and store documents in a background job",
+    )
+    def add_documents(body: m.DocumentsRequest) -> dict[str, Any]:
+        items: list[Document | InputError] = []
+        for n, given in enumerate(body.documents):
+            if not given.text.strip():
+                items.append(empty(given.id or f"documents[{n}]"))
+            else:
+                items.append(_document(given))
+        return {"job": jobs.submit(lambda: items, len(items)).info()}
+
+    @api.post(
+        "/documents/upload",
+        status_code=202,
+        response_model=m.JobResponse,
+        summary="Upload files (txt, md, html, jsonl, ndjson, csv) for a background job",
+    )
+    def upload(
+        files: Annotated[list[UploadFile], File(description="one or more files")],
+    ) -> dict[str, Any]:
+        from narrascope.ingest import estimate_count
+
+        folder = Path(tempfile.mkdtemp(prefix="narrascope-upload-"))
+        used: set[str] = set()
+        paths = []
+        try:
+            for n, upload in enumerate(files, start=1):
+                path = folder / _file_name(upload.filename, n, used)
+                with path.open("wb") as out:
+                    while chunk := upload.file.read(1 << 20):
+                        out.write(chunk)
+                paths.append(path)
+            total = estimate_count(paths) or len(paths)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return {"job": jobs.submit_files(folder, paths, total).info()}
+
+    @api.get("/jobs", response_model=m.JobList, summary="Jobs, newest first")
+    def list_jobs() -> dict[str, Any]:
+        return {"jobs": [job.info() for job in jobs.jobs()]}
+
+    @api.get("/jobs/{job_id}", response_model=m.JobInfo, responses={404: {}})
+    def get_job(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (jobs are kept until the server stops)")
+        return job.info()
+
+    @api.get("/documents", response_model=m.DocumentPage, summary="Search and filter documents")
+    def list_documents(
+        f: Annotated[Filters, Depends(filters)],
+        limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        store = stores.get()
+        hits = store.search(f.q, **f.kwargs(), limit=min(limit, MAX_LIMIT), offset=offset)
+        return {
+            "total": _count(store, f),
+            "items": [
+                {
+                    "id": h.id,
+                    "language": h.language,
+                    "source": h.source,
+                    "url": h.url,
+                    "date": h.date,
+                    "narratives": [{"label": label, "score": s} for label, s in h.narratives],
+                }
+                for h in hits
+            ],
+        }
+
+    @api.get(
+        "/documents/{doc_id:path}",
+        response_model=m.DocumentRecord,
+        responses={404: {}},
+        summary="One document's full analysis",
+    )
+    def get_document(doc_id: str) -> JSONResponse:
+        doc = stores.get().get_document(doc_id)
+        if doc is None:
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        return RecordJSON(doc.to_dict())
+
+    @api.delete("/documents/{doc_id:path}", response_model=m.Deleted, responses={404: {}})
+    def delete_document(doc_id: str) -> dict[str, Any]:
+        if not stores.get().delete(doc_id):
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        return {"id": doc_id, "deleted": True}
+
+    @api.get("/stats", response_model=m.StatsOut, summary="Documents per bucket and narrative")
+    def stats(
+        f: Annotated[Filters, Depends(filters)],
+        by: Annotated[m.StatsBy, Query()] = "month",
+    ) -> dict[str, Any]:
+        rows = stores.get().stats(by, query=f.q, **f.kwargs())
+        return {
+            "by": by,
+            "rows": [
+                {"bucket": r.bucket, "narrative": r.narrative, "documents": r.documents}
+                for r in rows
+            ],
+        }
+
+    @api.get("/facets", response_model=m.Facets, summary="Filter values with document counts")
+    def facets() -> dict[str, Any]:
+        store = stores.get()
+        out: dict[str, Any] = {
+            name: [{"value": v, "count": n} for v, n in values]
+            for name, values in store.facets().items()
+        }
+        for name in ("language", "source", "narrative"):
+            out.setdefault(name, [])
+        out["documents"] = store.count()
+        return out
+
+    @api.get(
+        "/export",
+        response_class=StreamingResponse,
+        responses={200: {"content": {v: {} for v in EXPORT_MEDIA.values()}}},
+        summary="Download the filtered documents as JSONL or CSV",
+    )
+    def export(
+        f: Annotated[Filters, Depends(filters)],
+        format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    ) -> StreamingResponse:
+        return StreamingResponse(
+            _export_stream(url, format, f),
+            media_type=EXPORT_MEDIA[format],
+            headers={"content-disposition": f'attachment; filename="narrascope-export.{format}"'},
+        )
+
+    @api.get("/health", response_model=m.Health)
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "documents": stores.get().count(), "version": __version__}
+
+    app.include_router(api)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> Any:
+        index = STATIC / "index.html"
+        if index.is_file():
+            return FileResponse(index, media_type="text/html; charset=utf-8")
+        return HTMLResponse(PLACEHOLDER)
+
+    app.mount("/static", _Static(directory=STATIC, check_dir=False), name="static")
+
+    # outermost first: headers on every answer, then the token, then the body size
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    if token:
+        app.add_middleware(TokenAuth, token=token)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _count(store: Any, f: Filters) -> int:
+    # TEMPORARY until the store's search_count lands
+    if hasattr(store, "search_count"):
+        return int(store.search_count(f.q, **f.kwargs()))
+    return len(store.search(f.q, **f.kwargs(), limit=-1))
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _ChunkWriter:
+    """A text file whose writes become chunks in a bounded queue (the download's backlog)."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None], cancel: threading.Event) -> None:
+        self.chunks = chunks
+        self.cancel = cancel
+        self.buffer: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.buffer.append(text)
+        self.size += len(text)
+        if self.size >= EXPORT_CHUNK:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buffer:
+            data = "".join(self.buffer).encode("utf-8", "surrogatepass")
+            self.buffer, self.size = [], 0
+            self.put(data)
+
+    def put(self, item: bytes | None) -> None:
+        while not self.cancel.is_set():
+            try:
+                self.chunks.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise _Cancelled
+
+
+def _export_stream(url: str, fmt: str, f: Filters) -> AsyncIterator[bytes]:
+    """Stream the export: a thread with its own store connection writes, the response reads.
+
+    The thread walks ``iter_documents`` (a batch of documents at a time) through the
+    export format's own writer, so memory stays bounded whatever the corpus size, and it
+    stops when the client goes away.
+    """
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+    cancel = threading.Event()
+    writer = _ChunkWriter(chunks, cancel)
+
+    def produce() -> None:
+        try:
+            with open_store(url) as store:
+                docs = store.iter_documents(f.q, **f.kwargs())
+                records: Iterator[dict[str, Any]] = (d.to_dict() for d in docs)
+                get_format(fmt).write(records, writer)  # type: ignore[arg-type]
+            writer.flush()
+        except _Cancelled:
+            return
+        except Exception:
+            logger.exception("export failed; the download is cut short")
+        with contextlib.suppress(_Cancelled):
+            writer.put(None)
+
+    def take() -> bytes | None:
+        while not cancel.is_set():
+            try:
+                return chunks.get(timeout=0.5)
+            except queue.Empty:
+                continue
+        return None
+
+    async def body() -> AsyncIterator[bytes]:
+        thread = threading.Thread(target=produce, name="narrascope-export", daemon=True)
+        thread.start()
+        try:
+            while (chunk := await anyio.to_thread.run_sync(take)) is not None:
+                yield chunk
+        finally:
+            cancel.set()
+
+    return body()

@@ -1,0 +1,180 @@
+"""Request and response bodies of the HTTP API, so the OpenAPI schema documents them.
+
+Document records are returned exactly as ``Document.to_dict()`` writes them (the jsonl
+export's record); ``DocumentRecord`` describes them for the schema and allows the extra
+keys a record may carry (``title``, ``language_confidence``, annotation groups).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ID_CHARS = 512
+
+
+def _check_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "text contains unpaired UTF-16 surrogates (\\ud800-\\udfff escapes); send valid Unicode"
+        ) from None
+    return text
+
+
+class DocumentIn(BaseModel):
+    """One document of a batch; an empty text fails alone in the job, not the request."""
+
+    text: str = Field(description="the document text, kept exactly as sent")
+    id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="document id; default: doc-<content hash>",
+    )
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}$",
+        description="ISO 639-1 code; default: detected",
+    )
+    source: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=8000)
+    date: str | None = Field(None, max_length=64, description="ISO date, e.g. 2024-03-02")
+
+    _text = field_validator("text")(_check_text)
+
+
+class AnalyzeRequest(DocumentIn):
+    store: bool = Field(False, description="also save the analysed document in the database")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("text is empty (nothing but whitespace); send the text to analyse")
+        return text
+
+
+class DocumentsRequest(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1, max_length=100_000)
+
+
+class EvidenceOut(BaseModel):
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class NarrativeOut(BaseModel):
+    label: str
+    score: float
+    parent: str | None = None
+    evidence: list[EvidenceOut] = []
+
+
+class DocumentRecord(BaseModel):
+    """A document and its whole analysis, as the jsonl export writes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    language: str | None
+    content_hash: str
+    text: str
+    source: str | None = None
+    url: str | None = None
+    date: str | None = None
+    sentences: list[list[int]] = Field(description="[start, end) offsets into text")
+    narratives: list[NarrativeOut] = []
+    subnarratives: list[NarrativeOut] = []
+    explanation: str | None = None
+    entities: list[dict[str, Any]] = []
+    techniques: list[dict[str, Any]] = []
+    persuasion_profile: dict[str, int] = {}
+
+
+class JobError(BaseModel):
+    source: str
+    reason: str
+
+
+JobState = Literal["queued", "running", "done", "failed"]
+
+
+class JobInfo(BaseModel):
+    id: str
+    state: JobState
+    total: int = Field(description="documents to process (for uploads: counted ahead)")
+    done: int = Field(description="documents analysed and stored")
+    failed: int = Field(description="documents or inputs that failed (see errors)")
+    errors: list[JobError] = Field(description="the first 1000 failures, in order")
+    created: str
+    finished: str | None = None
+    document_ids: list[str] = Field(description="ids stored so far, in order")
+
+
+class JobResponse(BaseModel):
+    job: JobInfo
+
+
+class JobList(BaseModel):
+    jobs: list[JobInfo]
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    language: str | None
+    source: str | None
+    url: str | None
+    date: str | None
+    narratives: list[LabelScore]
+
+
+class DocumentPage(BaseModel):
+    total: int = Field(description="documents matching the filters (all pages)")
+    items: list[DocumentSummary]
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+StatsBy = Literal["day", "week", "month", "source", "language"]
+
+
+class StatsRowOut(BaseModel):
+    bucket: str | None = Field(description="day/week/month/source/language; null if unknown")
+    narrative: str
+    documents: int
+
+
+class StatsOut(BaseModel):
+    by: StatsBy
+    rows: list[StatsRowOut]
+
+
+class FacetValue(BaseModel):
+    value: str | None
+    count: int
+
+
+class Facets(BaseModel):
+    language: list[FacetValue]
+    source: list[FacetValue]
+    narrative: list[FacetValue]
+    documents: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    version: str

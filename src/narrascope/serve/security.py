@@ -1,0 +1,207 @@
+"""What keeps the workspace server safe to run: loopback by default, a token, size limits.
+
+Pure ASGI middlewares, so they sit around everything (the API, the page, static files,
+error responses) and a request that fails a check never reaches a route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+from collections.abc import Iterable
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TOKEN_COOKIE = "narrascope_token"
+TOKEN_HEADER = "x-narrascope-token"
+TOKEN_QUERY = "token"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only.
+
+    Host names other than ``localhost`` count as public: what they resolve to can change.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cookie_value(token: str) -> str:
+    """What the browser keeps instead of the token itself (a keyed digest of it)."""
+    return hmac.new(token.encode(), b"narrascope-page-session", hashlib.sha256).hexdigest()
+
+
+def _same(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every response, HTML or not (JSON is never harmed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class TokenAuth:
+    """With a token set, every request must present it; ``?token=`` on a page sets a cookie.
+
+    API clients send ``Authorization: Bearer <token>`` or ``X-Narrascope-Token``; the page
+    is opened once as ``/?token=...``, redirected to itself without the token (so it does
+    not stay in the address bar or history) and from then on the HttpOnly, SameSite=Strict
+    cookie authenticates its own fetches.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+        self.cookie = cookie_value(token)
+
+    def _presented(self, scope: Scope) -> bool:
+        headers = _headers(scope)
+        auth = headers.get("authorization", "")
+        scheme, _, credentials = auth.partition(" ")
+        if scheme.lower() == "bearer" and _same(credentials.strip(), self.token):
+            return True
+        if _same(headers.get(TOKEN_HEADER), self.token):
+            return True
+        jar = SimpleCookie()
+        try:
+            jar.load(headers.get("cookie", ""))
+        except Exception:  # a malformed cookie header is simply no cookie
+            return False
+        morsel = jar.get(TOKEN_COOKIE)
+        return morsel is not None and _same(morsel.value, self.cookie)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._presented(scope):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)
+        given = next((v for k, v in query if k == TOKEN_QUERY), None)
+        if not path.startswith("/api") and _same(given, self.token):
+            cookie = f"{TOKEN_COOKIE}={self.cookie}; Path=/; HttpOnly; SameSite=Strict".encode()
+            rest = urlencode([(k, v) for k, v in query if k != TOKEN_QUERY])
+            location = (path or "/") + (f"?{rest}" if rest else "")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [
+                        (b"location", location.encode()),
+                        (b"set-cookie", cookie),
+                        (b"content-length", b"0"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send_json(
+            send,
+            401,
+            {
+                "detail": "this server needs its token: send 'Authorization: Bearer <token>' "
+                "(or the X-Narrascope-Token header), or open the page as /?token=<token>"
+            },
+            [(b"www-authenticate", b"Bearer")],
+        )
+
+
+def too_large_detail(limit: int) -> str:
+    return (
+        f"request body is larger than the server's limit of {limit / 1e6:g} MB; "
+        "send fewer or smaller documents per request, or start the server with a larger "
+        "--max-body-mb"
+    )
+
+
+class BodyLimit:
+    """Refuses bodies over ``limit`` bytes: at once from Content-Length, else while reading.
+
+    A chunked body (no Content-Length) is counted as it arrives; passing the limit raises
+    an HTTPException inside the route that reads it, which FastAPI turns into the 413.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _headers(scope).get("content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                await send_json(send, 400, {"detail": "invalid Content-Length header"})
+                return
+            if size > self.limit:
+                await send_json(send, 413, {"detail": too_large_detail(self.limit)})
+                return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, too_large_detail(self.limit))
+            return message
+
+        await self.app(scope, counted, send)

@@ -1,0 +1,510 @@
+"""The workspace HTTP API (narrascope.serve) end to end through FastAPI's TestClient.
+
+Most tests use a fast stand-in pipeline (the real model costs seconds per load and the
+API, not the model, is under test); ``test_analyze_with_the_real_model`` runs the bundled
+models on a real text. Every test has its own temporary SQLite database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import narrascope
+from narrascope.cli import main
+from narrascope.doc import Annotation, Document
+from narrascope.export.table import COLUMNS
+from narrascope.pipeline import Pipeline
+from narrascope.serve import create_app, is_loopback
+from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
+from narrascope.stages.segment import SentenceStage
+from narrascope.store import open_store
+
+BLAME = "URW: Blaming the war on others rather than the invader"
+PRAISE = "URW: Praise of Russia"
+OTHER = "Other"
+
+# Short texts written for these tests, one per language the tool reads.
+TEXTS = {
+    "en": "NATO provoked this conflict and Western capitals keep sending weapons to drag it "
+    "out. Peace talks were blocked by Washington, commentators claim.",
+    "ru": "Наши войска освобождают сёла одно за другим. НАТО ничего не может с этим "
+    "поделать, пишут военкоры.",
+    "uk": "Місто знову залишилося без світла після нічної атаки дронів. Волонтери привезли "
+    "генератори до лікарні.",
+    "bg": "Правителството обяви нова помощ за бежанците. НАТО засилва присъствието си в региона.",
+    "pt": "A OTAN provocou esta guerra, dizem os comentadores. Os factos mostram outra história.",
+    "hi": "कई चैनलों पर दावा किया गया कि नाटो ने यह युद्ध भड़काया। सेना आगे बढ़ रही है।",
+}
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)> NATO \"; DROP TABLE documents;--"
+
+
+class FakeNarratives:
+    """Keyword narratives with evidence, so filters and stats have something to count."""
+
+    name = "narratives"
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            if "EXPLODE" in doc.text:
+                raise RuntimeError("this document breaks the stand-in model")
+            first = doc.sentences[0] if doc.sentences else doc.span(0, len(doc.text))
+            found = []
+            if any(w in doc.text for w in ("NATO", "НАТО", "OTAN", "नाटो")):
+                found.append(Annotation(BLAME, 0.9, [first], [0.8]))
+            if any(w in doc.text for w in ("войска", "army", "सेना")):
+                found.append(Annotation(PRAISE, 0.6, [first], [0.5]))
+            doc.groups["narratives"] = found or [Annotation(OTHER, 0.5)]
+            doc.groups["subnarratives"] = []
+            doc.explanation = f"Evidence: {first.text}"
+        return docs
+
+
+class FakeLanguage:
+    name = "language"
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            if not doc.language:
+                if any("\u0900" <= c <= "\u097f" for c in doc.text):
+                    doc.language = "hi"
+                elif any("\u0400" <= c <= "\u04ff" for c in doc.text):
+                    doc.language = "ru"
+                else:
+                    doc.language = "en"
+        return docs
+
+
+def fake_pipeline() -> Pipeline:
+    return Pipeline([FakeLanguage(), SentenceStage(), FakeNarratives()])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "corpus.db"
+
+
+@pytest.fixture
+def client(db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(db, pipeline=fake_pipeline(), batch_size=2)) as c:
+        yield c
+
+
+def wait_job(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = client.get(f"/api/jobs/{job_id}").json()
+        if info["state"] in ("done", "failed"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {info}")
+
+
+def fill(client: TestClient) -> None:
+    """Six stored documents: one per language, two sources, dates across two months."""
+    dates = {
+        "en": "2024-03-02",
+        "ru": "2024-03-09",
+        "uk": "2024-03-30",
+        "bg": "2024-04-01",
+        "pt": "2024-04-15",
+        "hi": None,
+    }
+    for lang, text in TEXTS.items():
+        body = {"text": text, "id": f"{lang}-1", "language": lang, "store": True}
+        body |= {"source": "channel-a" if lang in ("en", "ru", "uk") else "site-b"}
+        if dates[lang]:
+            body["date"] = dates[lang]
+        assert client.post("/api/analyze", json=body).status_code == 200
+
+
+# -- analyse ---------------------------------------------------------------------------------
+
+
+def test_analyze_returns_the_full_record_and_stores_only_when_asked(client: TestClient) -> None:
+    r = client.post(
+        "/api/analyze", json={"text": TEXTS["en"], "source": "blog", "date": "2024/3/2"}
+    )
+    assert r.status_code == 200
+    record = r.json()
+    assert record["text"] == TEXTS["en"]
+    assert record["id"] == f"doc-{record['content_hash']}"
+    assert record["source"] == "blog" and record["date"] == "2024-03-02"  # normalised as ingest
+    assert [n["label"] for n in record["narratives"]] == [BLAME]
+    ev = record["narratives"][0]["evidence"][0]
+    assert TEXTS["en"][ev["start"] : ev["end"]] == ev["text"]
+    assert set(record) >= {"sentences", "entities", "techniques", "persuasion_profile"}
+    assert client.get(f"/api/documents/{record['id']}").status_code == 404
+
+    r = client.post("/api/analyze", json={"text": TEXTS["ru"], "id": "ru/1", "store": True})
+    stored = client.get("/api/documents/ru/1")
+    assert stored.status_code == 200
+    assert stored.json() == r.json()  # the same record the jsonl export writes
+    assert r.json()["language"] == "ru"
+
+
+@pytest.fixture(scope="module")
+def real_pipeline() -> Pipeline:
+    return narrascope.load()
+
+
+def test_analyze_with_the_real_model(tmp_path: Path, real_pipeline: Pipeline) -> None:
+    text = (
+        "NATO provoked this war and Kyiv only follows orders from Washington.\n"
+        "The Western media hide the truth: sanctions hurt Europe more than Russia.\n"
+        "Ukrainian soldiers are surrendering in masses, the front is collapsing."
+    )
+    with TestClient(create_app(tmp_path / "real.db", pipeline=real_pipeline)) as client:
+        r = client.post("/api/analyze", json={"text": text, "id": "real-en", "store": True})
+        assert r.status_code == 200
+        record = r.json()
+        assert record["language"] == "en"
+        assert record["narratives"] and all(0 <= n["score"] <= 1 for n in record["narratives"])
+        assert record["narratives"][0]["label"].startswith("URW: ")
+        for narrative in record["narratives"]:
+            for ev in narrative["evidence"]:
+                assert text[ev["start"] : ev["end"]] == ev["text"]
+        assert record["explanation"]
+        assert client.get("/api/documents/real-en").json() == record
+        page = client.get("/api/documents", params={"narrative": record["narratives"][0]["label"]})
+        assert page.json()["total"] == 1
+
+
+def test_empty_text_wrong_types_and_malformed_json_get_a_readable_4xx(client: TestClient) -> None:
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"json": {"text": ""}}, "text is empty"),
+        ({"json": {"text": " \n\t "}}, "text is empty"),
+        ({"json": {"text": 42}}, "text: Input should be a valid string"),
+        ({"json": {"id": "x"}}, "text: Field required"),
+        ({"json": {"text": "ok", "store": "maybe"}}, "store"),
+        ({"json": {"text": "ok", "language": "English"}}, "language"),
+        ({"json": ["text"]}, "valid dictionary"),
+        (
+            {"content": b'{"text": "unterminated', "headers": {"content-type": "application/json"}},
+            "body is not valid JSON",
+        ),
+        ({"content": b"\xff\xfe\x00", "headers": {"content-type": "application/json"}}, ""),
+        (
+            {
+                "content": b'{"text": "\\ud800 lone"}',
+                "headers": {"content-type": "application/json"},
+            },
+            "surrogates",
+        ),
+    ]
+    for kwargs, reason in cases:
+        r = client.post("/api/analyze", **kwargs)
+        assert 400 <= r.status_code < 500, (kwargs, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/json")
+        assert isinstance(r.json()["detail"], str) and reason in r.json()["detail"], r.json()
+    bad_batch = client.post("/api/documents", json={"documents": []})
+    assert bad_batch.status_code == 422 and "documents" in bad_batch.json()["detail"]
+    assert client.post("/api/documents", json={"documents": [{"text": 1}]}).status_code == 422
+    assert client.get("/api/documents", params={"limit": "many"}).status_code == 422
+    assert client.get("/api/documents", params={"date_from": "March"}).status_code == 422
+    assert client.get("/api/documents", params={"min_score": "2"}).status_code == 422
+    assert client.get("/api/stats", params={"by": "year"}).status_code == 422
+    assert client.get("/api/export", params={"format": "xml"}).status_code == 422
+
+
+def test_hostile_text_comes_back_as_json_data_only(client: TestClient) -> None:
+    r = client.post("/api/analyze", json={"text": HOSTILE, "id": "<b>x</b>", "store": True})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["text"] == HOSTILE and r.json()["id"] == "<b>x</b>"
+    listed = client.get("/api/documents", params={"q": "DROP TABLE"}).json()
+    assert [item["id"] for item in listed["items"]] == ["<b>x</b>"]
+    assert client.get("/api/documents/<b>x</b>").json()["text"] == HOSTILE
+    missing = client.get("/api/documents/<script>alert(1)</script>")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/json")
+    assert missing.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert client.get("/api/health").json()["documents"] == 1  # the DROP TABLE did nothing
+
+
+# -- jobs ------------------------------------------------------------------------------------
+
+
+def test_documents_job_runs_to_done_and_a_bad_document_fails_alone(client: TestClient) -> None:
+    documents = [
+        {"text": TEXTS["en"], "id": "a", "source": "s1"},
+        {"text": "   ", "id": "blank"},
+        {"text": "This one EXPLODE in the model.", "id": "boom"},
+        {"text": TEXTS["pt"], "id": "b", "date": "2024-05-01"},
+        {"text": TEXTS["ru"], "id": "a"},
+        {"text": TEXTS["hi"]},
+    ]
+    r = client.post("/api/documents", json={"documents": documents})
+    assert r.status_code == 202
+    job = r.json()["job"]
+    assert job["state"] in ("queued", "running", "done") and job["total"] == 6
+    info = wait_job(client, job["id"])
+    assert info["state"] == "done" and info["finished"]
+    assert info["done"] == 3 and info["failed"] == 3 and info["total"] == 6
+    assert info["document_ids"][:2] == ["a", "b"] and info["document_ids"][2].startswith("doc-")
+    reasons = {e["source"]: e["reason"] for e in info["errors"]}
+    assert set(reasons) == {"blank", "boom", "a"}
+    assert "empty" in reasons["blank"] and "RuntimeError" in reasons["boom"]
+    assert "earlier in this job" in reasons["a"]
+    assert client.get("/api/documents/a").json()["text"] == TEXTS["en"]  # the first one kept
+    assert client.get("/api/documents/b").json()["date"] == "2024-05-01"
+    assert client.get("/api/health").json()["documents"] == 3
+
+    second = client.post("/api/documents", json={"documents": [{"text": TEXTS["uk"]}]}).json()
+    wait_job(client, second["job"]["id"])
+    listed = client.get("/api/jobs").json()["jobs"]
+    assert [j["id"] for j in listed] == [second["job"]["id"], job["id"]]  # newest first
+    assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_upload_reads_files_like_the_cli_and_reports_bad_ones(client: TestClient) -> None:
+    jsonl = "\n".join(
+        [
+            json.dumps({"id": "j1", "text": TEXTS["bg"], "source": "site-b"}, ensure_ascii=False),
+            '{"id": "j2", "text": ',
+            json.dumps({"id": "j3", "text": TEXTS["hi"], "date": "2024-04-02"}, ensure_ascii=False),
+        ]
+    )
+    table = io.StringIO()
+    csv.writer(table).writerows([["id", "text", "source"], ["c1", TEXTS["pt"], "jornal"]])
+    files = [
+        ("files", ("ru-cp1251.txt", TEXTS["ru"].encode("cp1251"), "text/plain")),
+        ("files", ("notes.md", TEXTS["en"].encode("utf-16"), "text/markdown")),
+        ("files", ("posts.jsonl", jsonl.encode(), "application/x-ndjson")),
+        ("files", ("rows.csv", table.getvalue().encode(), "text/csv")),
+        ("files", ("empty.txt", b"", "text/plain")),
+        ("files", ("blob.bin", bytes(range(256)) * 8, "application/octet-stream")),
+        ("files", ("../../etc/ru-cp1251.txt", "Другой текст про НАТО.".encode(), "text/plain")),
+    ]
+    r = client.post("/api/documents/upload", files=files)
+    assert r.status_code == 202, r.text
+    info = wait_job(client, r.json()["job"]["id"])
+    assert info["state"] == "done"
+    assert sorted(info["document_ids"]) == sorted(
+        ["ru-cp1251.txt", "notes.md", "j1", "j3", "c1", "ru-cp1251-2.txt"]
+    )
+    assert info["done"] == 6 and info["failed"] == 3
+    sources = {e["source"] for e in info["errors"]}
+    assert sources == {"posts.jsonl:2", "empty.txt", "blob.bin"}, info["errors"]
+    assert all("/tmp" not in e["source"] + e["reason"] for e in info["errors"])
+    ru = client.get("/api/documents/ru-cp1251.txt").json()
+    assert ru["text"] == TEXTS["ru"] and ru["path"] == "ru-cp1251.txt"  # cp1251 decoded
+    assert client.get("/api/documents/notes.md").json()["text"] == TEXTS["en"]
+    assert client.get("/api/documents/j1").json()["source"] == "site-b"
+    assert client.get("/api/documents/c1").json()["source"] == "jornal"
+    assert client.post("/api/documents/upload").status_code == 422  # no files at all
+
+
+# -- corpus: list, filters, stats, facets, export, delete ----------------------------------------
+
+
+def test_list_filters_and_pagination(client: TestClient) -> None:
+    fill(client)
+
+    def ids(**params: Any) -> list[str]:
+        body = client.get("/api/documents", params=params).json()
+        return sorted(item["id"] for item in body["items"])
+
+    everything = client.get("/api/documents").json()
+    assert everything["total"] == 6 and len(everything["items"]) == 6
+    first = everything["items"][0]
+    assert set(first) == {"id", "language", "source", "url", "date", "narratives"}
+    assert ids(narrative=BLAME) == ["bg-1", "en-1", "hi-1", "pt-1", "ru-1"]
+    assert ids(narrative=PRAISE, min_score=0.5) == ["hi-1", "ru-1"]
+    assert ids(narrative=PRAISE, min_score=0.7) == []
+    assert ids(min_score=0.85) == ["bg-1", "en-1", "hi-1", "pt-1", "ru-1"]
+    assert ids(language="uk") == ["uk-1"]
+    assert ids(source="channel-a") == ["en-1", "ru-1", "uk-1"]
+    assert ids(date_from="2024-03-09", date_to="2024-04-01") == ["bg-1", "ru-1", "uk-1"]
+    assert ids(q="генератори") == ["uk-1"]
+    assert ids(q="NATO", language="") == ["en-1"]  # an empty parameter is no filter
+    page = client.get("/api/documents", params={"limit": 2, "offset": 2}).json()
+    assert page["total"] == 6 and len(page["items"]) == 2
+    pages = [
+        item["id"]
+        for offset in (0, 2, 4)
+        for item in client.get("/api/documents", params={"limit": 2, "offset": offset}).json()[
+            "items"
+        ]
+    ]
+    assert sorted(pages) == sorted(ids())  # pages cover the corpus once
+    filtered = client.get("/api/documents", params={"source": "site-b", "limit": 1}).json()
+    assert filtered["total"] == 3 and len(filtered["items"]) == 1
+
+
+def test_limit_is_capped(db: Path) -> None:
+    docs = []
+    for n in range(520):
+        doc = Document(text=f"Document number {n} about NATO.", id=f"d{n:03}", language="en")
+        doc.groups["narratives"] = [Annotation(BLAME, 0.9)]
+        docs.append(doc)
+    with open_store(db) as store:
+        store.save(docs)
+    with TestClient(create_app(db, pipeline=fake_pipeline())) as client:
+        page = client.get("/api/documents", params={"limit": 10_000}).json()
+        assert page["total"] == 520 and len(page["items"]) == 500
+
+
+def test_stats_and_facets(client: TestClient) -> None:
+    fill(client)
+    by_month = client.get("/api/stats", params={"by": "month"}).json()
+    assert by_month["by"] == "month"
+    rows = {(r["bucket"], r["narrative"]): r["documents"] for r in by_month["rows"]}
+    assert rows[("2024-03", BLAME)] == 2 and rows[("2024-04", BLAME)] == 2
+    assert rows[(None, BLAME)] == 1  # hi-1 has no date
+    by_source = client.get("/api/stats", params={"by": "source", "language": "ru"}).json()
+    assert by_source["rows"] == [
+        {"bucket": "channel-a", "narrative": BLAME, "documents": 1},
+        {"bucket": "channel-a", "narrative": PRAISE, "documents": 1},
+    ]
+    for by in ("day", "week", "language"):
+        assert client.get("/api/stats", params={"by": by}).json()["rows"]
+    facets = client.get("/api/facets").json()
+    assert facets["documents"] == 6
+    assert {"value": "channel-a", "count": 3} in facets["source"]
+    assert {f["value"] for f in facets["language"]} == set(TEXTS)
+    assert {"value": BLAME, "count": 5} in facets["narrative"]
+
+
+def test_export_jsonl_and_csv_streams_the_filtered_documents(client: TestClient) -> None:
+    fill(client)
+    r = client.get("/api/export", params={"format": "jsonl", "source": "channel-a"})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    records = [json.loads(line) for line in r.text.splitlines()]
+    assert sorted(rec["id"] for rec in records) == ["en-1", "ru-1", "uk-1"]
+    for rec in records:
+        assert rec == client.get(f"/api/documents/{rec['id']}").json()
+
+    r = client.get("/api/export", params={"format": "csv", "narrative": BLAME})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="narrascope-export.csv"' in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(rows[0]) == COLUMNS
+    assert {row["id"] for row in rows} == {"en-1", "ru-1", "bg-1", "pt-1", "hi-1"}
+    assert {row["label"] for row in rows if row["level"] == "narrative"} == {BLAME, PRAISE}
+    empty = client.get("/api/export", params={"format": "jsonl", "q": "nothing-matches-this"})
+    assert empty.status_code == 200 and empty.text == ""
+
+
+def test_delete_and_health(client: TestClient) -> None:
+    fill(client)
+    health = client.get("/api/health").json()
+    assert health == {"status": "ok", "documents": 6, "version": narrascope.__version__}
+    r = client.delete("/api/documents/uk-1")
+    assert r.status_code == 200 and r.json() == {"id": "uk-1", "deleted": True}
+    assert client.get("/api/documents/uk-1").status_code == 404
+    assert client.delete("/api/documents/uk-1").status_code == 404
+    assert client.get("/api/health").json()["documents"] == 5
+    assert client.get("/api/documents", params={"q": "генератори"}).json()["total"] == 0
+
+
+# -- the page, security ----------------------------------------------------------------------
+
+
+def test_page_static_files_and_security_headers(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    missing = client.get("/static/no-such-file.js")
+    assert missing.status_code == 404
+    assert client.get("/static/../pyproject.toml").status_code == 404
+    schema = client.get("/openapi.json").json()
+    assert {"/api/analyze", "/api/documents", "/api/jobs/{job_id}", "/api/export"} <= set(
+        schema["paths"]
+    )
+    job_schema = schema["components"]["schemas"]["JobInfo"]["properties"]
+    assert {"id", "state", "total", "done", "failed", "errors", "document_ids"} <= set(job_schema)
+
+
+def test_token_protects_the_api_and_the_page(db: Path) -> None:
+    app = create_app(db, token="s3cret-token", pipeline=fake_pipeline())
+    with TestClient(app) as client:
+        denied = client.get("/api/health")
+        assert denied.status_code == 401 and "token" in denied.json()["detail"]
+        assert client.get("/").status_code == 401
+        assert client.get("/openapi.json").status_code == 401
+        wrong = {"Authorization": "Bearer s3cret-tokex"}
+        assert client.get("/api/health", headers=wrong).status_code == 401
+        assert client.get("/api/health?token=s3cret-token").status_code == 401  # page only
+        good = client.get("/api/health", headers={"Authorization": "Bearer s3cret-token"})
+        assert good.status_code == 200
+        header = client.get("/api/health", headers={"X-Narrascope-Token": "s3cret-token"})
+        assert header.status_code == 200
+        posted = client.post(
+            "/api/analyze",
+            json={"text": TEXTS["en"]},
+            headers={"Authorization": "Bearer s3cret-token"},
+        )
+        assert posted.status_code == 200
+
+        opened = client.get("/?token=s3cret-token&tab=corpus", follow_redirects=False)
+        assert opened.status_code == 303 and opened.headers["location"] == "/?tab=corpus"
+        cookie = opened.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert "s3cret-token" not in cookie  # the browser keeps a digest, not the token
+        assert client.get("/").status_code == 200  # the client kept the cookie
+        assert client.get("/api/facets").status_code == 200  # the page's fetches work
+        client.cookies.clear()
+        assert client.get("/api/facets").status_code == 401
+        client.cookies.set(TOKEN_COOKIE, "forged")
+        assert client.get("/api/facets").status_code == 401
+
+
+def test_serve_refuses_a_public_address_without_a_token(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert not is_loopback("example.org")
+    monkeypatch.delenv("NARRASCOPE_TOKEN", raising=False)
+    assert main(["serve", "--db", str(db), "--host", "0.0.0.0"]) == 2
+    assert "token" in capsys.readouterr().err
+    assert not db.exists()  # refused before opening anything
+
+    started: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        started.update(kwargs, app=app)
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setenv("NARRASCOPE_TOKEN", "from-the-environment")
+    assert main(["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123"]) == 0
+    assert started["host"] == "0.0.0.0" and started["port"] == 8123
+    with TestClient(started["app"]) as client:
+        assert client.get("/api/health").status_code == 401
+        auth = {"Authorization": "Bearer from-the-environment"}
+        assert client.get("/api/health", headers=auth).status_code == 200
+
+
+def test_body_limit_gives_413_with_and_without_content_length(db: Path) -> None:
+    app = create_app(db, pipeline=fake_pipeline(), max_body_bytes=10_000)
+    big = json.dumps({"text": "NATO " * 5000}).encode()
+    with TestClient(app) as client:
+        r = client.post("/api/analyze", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+            for n in range(0, len(big), 1000):
+                yield big[n : n + 1000]
+
+        r = client.post(
+            "/api/analyze", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 413 and "--max-body-mb" in r.json()["detail"]
+        r = client.post("/api/documents/upload", files=[("files", ("a.txt", b"x" * 20_000))])
+        assert r.status_code == 413
+        small = client.post("/api/analyze", json={"text": TEXTS["bg"]})
+        assert small.status_code == 200
+        assert client.get("/api/jobs").json()["jobs"] == []  # the big upload made no job
