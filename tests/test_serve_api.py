@@ -26,7 +26,7 @@ from narrascope.pipeline import Pipeline
 from narrascope.serve import create_app, is_loopback
 from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
 from narrascope.stages.segment import SentenceStage
-from narrascope.store import open_store
+from narrascope.store import DocumentsNotSaved, SQLiteStore, open_store
 
 BLAME = "URW: Blaming the war on others rather than the invader"
 PRAISE = "URW: Praise of Russia"
@@ -263,6 +263,32 @@ def test_documents_job_runs_to_done_and_a_bad_document_fails_alone(client: TestC
     listed = client.get("/api/jobs").json()["jobs"]
     assert [j["id"] for j in listed] == [second["job"]["id"], job["id"]]  # newest first
     assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_a_document_the_store_refuses_fails_alone(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = SQLiteStore.save
+
+    def picky_save(self: SQLiteStore, docs: Any) -> int:
+        docs = list(docs)
+        kept = [d for d in docs if d.id != "refused"]
+        saved = original(self, kept)
+        if len(kept) < len(docs):
+            raise DocumentsNotSaved([("refused", "the database said no")], saved)
+        return saved
+
+    monkeypatch.setattr(SQLiteStore, "save", picky_save)
+    documents = [{"text": TEXTS[lang], "id": i} for lang, i in [("en", "x"), ("ru", "refused")]]
+    documents.append({"text": TEXTS["bg"], "id": "y"})
+    job = client.post("/api/documents", json={"documents": documents}).json()["job"]
+    info = wait_job(client, job["id"])
+    assert info["state"] == "done" and info["document_ids"] == ["x", "y"]
+    assert info["done"] == 2 and info["failed"] == 1
+    assert info["errors"][0]["source"] == "refused"
+    assert "the database said no" in info["errors"][0]["reason"]
+    r = client.post("/api/analyze", json={"text": TEXTS["ru"], "id": "refused", "store": True})
+    assert r.status_code == 422 and "the database said no" in r.json()["detail"]
 
 
 def test_upload_reads_files_like_the_cli_and_reports_bad_ones(client: TestClient) -> None:

@@ -36,7 +36,7 @@ from narrascope.pipeline import Pipeline
 from narrascope.serve import models as m
 from narrascope.serve.jobs import JobManager, SharedPipeline, StorePool
 from narrascope.serve.security import BodyLimit, SecurityHeaders, TokenAuth
-from narrascope.store import open_store
+from narrascope.store import DocumentsNotSaved, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,11 @@ def create_app(
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return RecordJSON(_error_detail(exc), status_code=422)
 
+    @app.exception_handler(DocumentsNotSaved)
+    async def refused(_: Request, exc: DocumentsNotSaved) -> JSONResponse:
+        reasons = "; ".join(reason for _, reason in exc.failures)
+        return RecordJSON({"detail": f"the database refused the document: {reasons}"}, 422)
+
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
         logger.error("database error: %s", exc)
@@ -308,7 +313,7 @@ def create_app(
         store = stores.get()
         hits = store.search(f.q, **f.kwargs(), limit=min(limit, MAX_LIMIT), offset=offset)
         return {
-            "total": _count(store, f),
+            "total": store.search_count(f.q, **f.kwargs()),
             "items": [
                 {
                     "id": h.id,
@@ -403,13 +408,6 @@ def create_app(
         app.add_middleware(TokenAuth, token=token)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-def _count(store: Any, f: Filters) -> int:
-    # TEMPORARY until the store's search_count lands
-    if hasattr(store, "search_count"):
-        return int(store.search_count(f.q, **f.kwargs()))
-    return len(store.search(f.q, **f.kwargs(), limit=-1))
 
 
 class _Cancelled(Exception):

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from narrascope.doc import Document
-from narrascope.errors import InputError, StoreError
+from narrascope.errors import InputError
 from narrascope.pipeline import Pipeline
 from narrascope.runner import run_batch
-from narrascope.store import Store, open_store
+from narrascope.store import DocumentsNotSaved, Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +163,8 @@ class Job:
 class _JobSink:
     """The store as the runner sees it, counting what each saved batch adds to the job.
 
-    The store commits the rest of a batch when it refuses a document and names the
-    refused ones; those become the job's failures.
+    A document the store refuses is left out of the batch by the store and reported by
+    the runner (through ``on_error``), so only the stored ones are counted here.
     """
 
     def __init__(self, store: Store, job: Job) -> None:
@@ -178,19 +178,17 @@ class _JobSink:
         docs = list(docs)
         try:
             self.store.save(docs)
-            saved = docs
-        except StoreError as exc:
-            failures: list[tuple[str, str]] = getattr(exc, "failures", None) or []
-            if not failures:
-                raise  # the database itself, not one document: the job fails
-            refused = {doc_id for doc_id, _ in failures}
-            saved = [d for d in docs if d.id not in refused]
-            for doc_id, reason in failures:
-                self.job.add_error(InputError(doc_id, f"could not be stored: {reason}"))
+        except DocumentsNotSaved as exc:
+            refused = {doc_id for doc_id, _ in exc.failures}
+            self._count([d for d in docs if d.id not in refused])
+            raise
+        self._count(docs)
+        return len(docs)
+
+    def _count(self, saved: list[Document]) -> None:
         with self.job.lock:
             self.job.done += len(saved)
             self.job.document_ids.extend(d.id for d in saved)
-        return len(saved)
 
 
 def unique_ids(items: Iterable[Document | InputError]) -> Iterator[Document | InputError]:
