@@ -303,6 +303,7 @@ class JobManager:
             state = "failed"
         finally:
             job.cleanup()
+            job.items = tuple  # the job's texts are stored now; do not keep them in memory
         with job.lock:
             job.state = state
             job.finished = now()
