@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -160,7 +161,27 @@ def test_a_database_from_a_newer_version_is_refused(target: str) -> None:
         open_store(target)
 
 
+@pytest.fixture
+def postgres_url(postgres_admin: Any) -> Iterator[str]:
+    yield from postgres_schema_url(postgres_admin)
+
+
+def test_postgres_urls_and_connection_errors(postgres_url: str) -> None:
+    url = postgres_url
+    for scheme in ("postgres://", "postgresql+psycopg://"):
+        with open_store(url.replace("postgresql://", scheme, 1)) as store:
+            assert type(store).__name__ == "PostgresStore" and store.count() >= 0
+    wrong = re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:not-the-password@", url)
+    with pytest.raises(StoreError, match=r"E303.*cannot connect to PostgreSQL") as caught:
+        open_store(wrong)
+    assert "not-the-password" not in str(caught.value)
+    with pytest.raises(StoreError, match=r"E303.*cannot connect"):
+        open_store(re.sub(r"/[^/?]+\?", "/no_such_database_here?", url))
+
+
 def test_urls_and_garbage(tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(StoreError, match=r"E303.*cannot connect to PostgreSQL.*127\.0\.0\.1:1"):
+        open_store("postgresql://user@127.0.0.1:1/corpus")  # nothing listens on port 1
     with pytest.raises(StoreError, match="unknown database URL scheme"):
         open_store("mysql://localhost/x")
     monkeypatch.chdir(tmp_path)
@@ -610,8 +631,10 @@ def test_stats_and_analyze_usage_errors(tmp_path: Path, capsys) -> None:
     assert main(["stats", "--db", str(tmp_path / "none.db")]) == 2
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
-    assert main(["stats", "--db", "postgresql://localhost/x"]) == 2
-    assert "PostgreSQL support is not yet available" in capsys.readouterr().err
+    assert main(["stats", "--db", "postgresql://me:s3cret@127.0.0.1:1/x"]) == 2
+    err = capsys.readouterr().err
+    assert "[E303] cannot connect to PostgreSQL at postgresql://me:***@127.0.0.1:1/x" in err
+    assert "s3cret" not in err and "Traceback" not in err
     open_store(tmp_path / "empty.db").close()
     assert main(["stats", "--db", str(tmp_path / "empty.db")]) == 0
     assert "no narratives stored yet" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """The corpus database: analysed documents and their results, queryable without re-analysis.
 
 ``open_store("corpus.db")`` or ``open_store("sqlite:///corpus.db")`` opens (and creates or
-migrates) a SQLite database. PostgreSQL is planned; its URL gives a clear error for now.
+migrates) a SQLite database; ``open_store("postgresql://user:password@host:5432/db")`` (or
+``postgres://``) a PostgreSQL one, same schema and behaviour (psycopg is imported only then).
 """
 
 from __future__ import annotations
@@ -49,13 +50,17 @@ def open_store(url_or_path: str | Path) -> Store:
                 "or sqlite:////absolute/path.db, or just give the file path",
             )
         return SQLiteStore(Path(rest[1:]))
-    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        raise StoreError(
-            E_STORE_UNSUPPORTED,
-            "PostgreSQL support is not yet available; use a SQLite file for now "
-            "(--db corpus.db or sqlite:///corpus.db)",
-        )
+    if scheme in ("postgresql", "postgres") or scheme.startswith(("postgresql+", "postgres+")):
+        try:
+            from narrascope.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreError(
+                E_STORE_UNSUPPORTED,
+                f"PostgreSQL needs the psycopg package ({exc}); pip install 'psycopg[binary]'",
+            ) from exc
+        return PostgresStore(target)
     raise StoreError(
         E_STORE_UNSUPPORTED,
-        f"unknown database URL scheme {scheme!r}; give a file path or a sqlite:/// URL",
+        f"unknown database URL scheme {scheme!r}; give a file path, a sqlite:/// URL "
+        "or a postgresql:// URL",
     )

@@ -83,10 +83,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
 # comparing ids, dates and labels give what SQLite's BINARY collation gives, whatever the
 # database's locale. Full text: an expression index on the 'simple' configuration (no
-# stemming, no stop words: right for every language, Cyrillic and Devanagari included).
+# stemming, no stop words: right for every language, Cyrillic and Devanagari included);
+# '<', '>' and '&' become blanks first, as for FTS5, or PostgreSQL's parser would read
+# "<script>alert(1)</script>" as an HTML tag and an ignored script body.
 PG_CORE_SCHEMA = [statement.replace(" TEXT", ' TEXT COLLATE "C"') for statement in CORE_SCHEMA]
 PG_SEARCH_SCHEMA = [
-    "CREATE INDEX documents_fts ON documents USING GIN (to_tsvector('simple', text))",
+    """CREATE INDEX documents_fts ON documents
+        USING GIN (to_tsvector('simple', translate(text, '<>&', '   ')))""",
     # SQLite's narrascope_iso_week is a Python function (sqlite.py); this is its twin
     """CREATE FUNCTION narrascope_iso_week(day TEXT) RETURNS TEXT
         LANGUAGE plpgsql IMMUTABLE AS $$
@@ -167,7 +170,8 @@ NEWEST_FIRST = " ORDER BY d.date DESC NULLS LAST, d.id"
 PAGE = " LIMIT ? OFFSET ?"
 SQLITE_WHERE_FTS = "d.id IN (SELECT doc_id FROM documents_fts WHERE documents_fts MATCH ?)"
 # plainto_tsquery: the words of the user's text, ANDed; never tsquery syntax
-PG_WHERE_FTS = "to_tsvector('simple', d.text) @@ plainto_tsquery('simple', ?)"
+PG_WHERE_FTS = """to_tsvector('simple', translate(d.text, '<>&', '   '))
+    @@ plainto_tsquery('simple', translate(?, '<>&', '   '))"""
 WHERE_LIKE = "d.text LIKE ? ESCAPE '\\'"
 WHERE_NARRATIVE = (
     "EXISTS (SELECT 1 FROM narratives n WHERE n.doc_id = d.id AND n.label = ? AND n.score >= ?)"

@@ -1,0 +1,94 @@
+"""The PostgreSQL backend: the same schema, statements and behaviour as SQLite, on a server.
+
+Why: a team shares one corpus, and millions of documents outgrow one file. Everything but
+the connection lives in :mod:`narrascope.store.common`; here is what only PostgreSQL has:
+``%s`` parameters, an advisory lock for migrations, and full-text search through an
+expression index on ``to_tsvector('simple', text)`` queried with ``plainto_tsquery`` (the
+user's words, never tsquery syntax). Case folding follows the database's ``LC_CTYPE``: a
+UTF-8 locale (``C.UTF-8``, ``en_US.UTF-8``...) folds Cyrillic; the ``C`` locale does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import psycopg
+from psycopg import conninfo
+
+from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.store import sql
+from narrascope.store.common import SQLStore
+
+CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
+
+
+@functools.lru_cache(maxsize=256)
+def to_pyformat(statement: str) -> str:
+    """``?`` parameters as psycopg's ``%s`` (``sql.py`` statements have no other ``%``)."""
+    if "%" in statement:
+        raise ValueError(f"a statement for PostgreSQL may not contain '%': {statement[:60]}")
+    return statement.replace("?", "%s")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:@/]*):[^@/]*@", r"\1:***@", url)
+
+
+class PostgresStore(SQLStore):
+    """A corpus database on a PostgreSQL server (see :class:`narrascope.store.Store`)."""
+
+    MIGRATIONS = sql.PG_MIGRATIONS
+    BEGIN = sql.PG_BEGIN
+    MIGRATION_LOCK = sql.PG_MIGRATION_LOCK
+    HAS_TABLE = sql.PG_HAS_TABLE
+    GET_RECORDS = sql.PG_GET_RECORDS
+    DOCUMENT_ERRORS = (
+        *SQLStore.DOCUMENT_ERRORS,
+        psycopg.DataError,  # e.g. a value out of range
+        psycopg.IntegrityError,
+        psycopg.errors.ProgramLimitExceeded,  # e.g. a text too long for a tsvector
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        # postgresql+psycopg://... (SQLAlchemy style) is the same server to libpq
+        self.url = re.sub(r"^postgres(ql)?\+[^:]*://", "postgresql://", url)
+        self.where = redact(self.url)
+        try:
+            params = conninfo.conninfo_to_dict(self.url)
+            params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+            self._conn = psycopg.connect(**params, autocommit=True)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(
+                E_STORE_OPEN,
+                f"cannot connect to PostgreSQL at {self.where} ({reason}); check that the "
+                "server runs and the host, port, user, password and database of the URL",
+            ) from None
+        try:
+            self._migrate()
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise StoreError(
+                E_STORE_OPEN,
+                f"cannot use {self.where} as a narrascope database ({exc}); the user needs "
+                "the right to create tables there, or give another database",
+            ) from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _sql(self, statement: str) -> str:
+        return to_pyformat(statement)
+
+    def _text_filter(self, query: str) -> list[tuple[str, Any]]:
+        return [(sql.PG_WHERE_FTS, query)]
+
+    def _ids_param(self, ids: list[str]) -> Any:
+        return list(ids)
+
+    def __enter__(self) -> PostgresStore:
+        return self
