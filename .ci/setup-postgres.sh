@@ -50,10 +50,7 @@ full_page_writes = off
 CONF
 fi
 
-if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-  PORT="$(sed -n 4p "$DATA/postmaster.pid")"
-  log "server already running on 127.0.0.1:$PORT"
-else
+start_server() {
   rm -f "$DATA/postmaster.pid"  # left by a killed server (pg_ctl said it is not running)
   for _ in $(seq 1 20); do  # the port may be someone else's: take the next free one
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
@@ -62,6 +59,26 @@ else
   log "starting the server on 127.0.0.1:$PORT"
   as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 30 -o "-p $PORT" start \
     >/dev/null || { tail -n 20 "$DIR/server.log" >&2; exit 1; }
+}
+answers() {  # up to 15 s: a server may be starting up or recovering
+  for _ in $(seq 1 15); do
+    "$BIN/pg_isready" -q -h "$DIR" -p "$PORT" && return 0
+    sleep 1
+  done
+  return 1
+}
+
+if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+  PORT="$(sed -n 4p "$DATA/postmaster.pid")"
+  if answers; then
+    log "server already running on 127.0.0.1:$PORT"
+  else
+    log "the server of $DATA does not answer: restarting it"
+    as_postgres "$BIN/pg_ctl" -D "$DATA" stop -m immediate -t 15 >/dev/null 2>&1 || true
+    start_server
+  fi
+else
+  start_server
 fi
 
 psql_admin() { as_postgres psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d postgres "$@"; }
