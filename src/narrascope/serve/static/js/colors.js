@@ -1,6 +1,6 @@
-// One colour per narrative, the same in every view of a session: a stable hash of the
-// label picks one of the 20 palette classes n0..n19 (app.css), probing to the next free
-// one on a collision so the narratives seen together get different colours.
+// One colour per narrative, the same in every view of a session: the corpus' narratives
+// (from /api/facets, sorted) get the 20 palette classes n0..n19 (app.css) in order; a label
+// seen later gets one by a stable hash of it, probing to the next free one.
 
 export const HUES = [210, 0, 120, 35, 280, 175, 330, 55, 250, 90, 15, 155, 300, 195, 45, 230, 345, 140, 265, 75];
 export const OTHER = "Other";
@@ -29,7 +29,13 @@ export function colourIndex(label) {
 /** Give the corpus' narratives their colours first (sorted), so they do not depend on
  * the order documents are opened in. */
 export function seed(labels) {
-  for (const l of [...labels].sort()) if (l !== OTHER) colourIndex(l);
+  for (const l of [...labels].sort()) {
+    if (l === OTHER || assigned.has(l) || used.size >= HUES.length) continue;
+    let i = 0; // the palette is ordered for contrast: hand out its colours in order
+    while (used.has(i)) i += 1;
+    assigned.set(l, i);
+    used.add(i);
+  }
 }
 
 /** The CSS classes that colour an element for a narrative label. */

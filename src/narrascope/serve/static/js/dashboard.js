@@ -116,8 +116,8 @@ async function loadTable() {
       chips.append(chip);
     }
     if (narratives.length > 4) chips.append(el("span", "muted", `+${narratives.length - 4}`));
-    const tr = el("tr", null, el("td", "id", a), el("td", null, String(d.date ?? "")), el("td", null, String(d.source ?? "")),
-      el("td", null, String(d.language ?? "")), el("td", null, chips));
+    const tr = el("tr", null, el("td", "id", a), el("td", "nowrap", String(d.date ?? "")), el("td", "nowrap", String(d.source ?? "")),
+      el("td", "nowrap", String(d.language ?? "")), el("td", null, chips));
     tr.dataset.id = id;
     return tr;
   });

@@ -1,0 +1,522 @@
+"""The workspace web page end to end, in a real headless browser (issue 5).
+
+Debian's chromium (``/usr/bin/chromium``, installed by ``.ci/setup-browser.sh``) is driven
+by Playwright for Python against the real server (``create_app`` under uvicorn, in a
+thread) over a temporary SQLite corpus of the bundled samples analysed by the real models.
+Skipped, with the reason, when chromium or Playwright is missing. The screenshots in
+``docs/img/`` (README "Workspace") are taken here, on the bundled samples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from urllib.request import urlopen
+
+import pytest
+
+CHROMIUM = os.environ.get("NARRASCOPE_CHROMIUM", "/usr/bin/chromium")
+if not Path(CHROMIUM).is_file():
+    pytest.skip(
+        f"no chromium at {CHROMIUM} (run .ci/setup-browser.sh as root)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+
+from narrascope.doc import Annotation, Document, Span  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+IMG = ROOT / "docs" / "img"
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 20_000
+
+# Our own fixture texts (never copied from any dataset).
+PASTED = (
+    "🔥 Breaking: the sanctions are ruining Europe, not Russia.\n"
+    "Families in Germany cannot pay their heating bills while Washington sells them "
+    "expensive gas. NATO pushed Ukraine into this war and now the West abandons it. "
+    "Kyiv obeys orders from abroad and the Ukrainian army keeps losing ground."
+)
+PAYLOAD_ID = "xss-<img src=x onerror=window.__pwned=1>"
+PAYLOAD_TEXT = (
+    "<script>window.__pwned = 2; alert('script')</script> NATO provoked this war.\n"
+    "<img src=x onerror=\"window.__pwned=3; alert('img')\"> Kyiv follows orders from Washington.\n"
+    "<svg onload=\"alert('svg')\"></svg><b>bold?</b> &lt;not an entity&gt; "
+    '<a href="javascript:alert(1)">link</a>'
+)
+UPLOAD_FILES = [
+    ("grain-deal.txt", "The grain corridor reopened on Monday and twelve ships left Odesa."),
+    (
+        "sanctions-op-ed.txt",
+        "Brussels keeps imposing sanctions that hurt only ordinary Europeans. "
+        "The West is tired of Ukraine and its leaders will soon abandon Kyiv.",
+    ),
+    ("empty.txt", ""),
+]
+UPLOAD_JSONL = "\n".join(
+    json.dumps({"id": f"feed-{i}", "source": "test-feed", "date": f"2024-05-0{i}", "text": t})
+    for i, t in enumerate(
+        [
+            "NATO expansion provoked Russia and the war is the fault of the West.",
+            "Зеленский выполняет приказы Вашингтона, а Запад устал от Украины.",
+            "Local farmers expect a good harvest of sunflowers this autumn.",
+            "Russian troops liberate one village after another, unstoppable.",
+        ],
+        start=1,
+    )
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """The real app under uvicorn in a daemon thread, on a free loopback port."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def get(self, path: str) -> Any:
+        with urlopen(self.url + path, timeout=30) as res:
+            return json.loads(res.read())
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    import narrascope
+
+    return narrascope.load()
+
+
+@pytest.fixture(scope="module")
+def server(nlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
+    from narrascope.ingest import read_inputs
+    from narrascope.serve import create_app
+    from narrascope.store import open_store
+
+    db = tmp_path_factory.mktemp("corpus") / "samples.db"
+    docs = [d for d in read_inputs([EXAMPLES]) if isinstance(d, Document)]
+    assert len(docs) >= 8
+    with open_store(db) as store:
+        store.save(list(nlp.pipe(docs)))
+    with _Server(create_app(db, pipeline=nlp)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: _Server) -> Iterator[Any]:
+    """A fresh browser context (empty localStorage); fails the test on any page error,
+    Content-Security-Policy violation, dialog or failed request."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    pg.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    pg.base = server.url  # type: ignore[attr-defined]
+    pg.problems = problems  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def _table_ids(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "#doc-table tbody tr[data-id]", "rows => rows.map(r => r.dataset.id)"
+    )
+
+
+def _wait_table(page: Any) -> None:
+    page.wait_for_selector("#doc-table[aria-busy=false] tbody tr")
+
+
+def _screenshot(page: Any, name: str) -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    path = IMG / name
+    page.screenshot(path=str(path))
+    assert 10_000 < path.stat().st_size < 600_000
+
+
+# What the page shows of a document's text, without the role chips, and where its marks
+# are (UTF-16 offsets, as the browser counts).
+_READ_TEXT = """root => {
+  let off = 0; const parts = []; const marks = [];
+  const walk = n => {
+    if (n.nodeType === 3) { parts.push(n.data); off += n.data.length; return; }
+    if (n.classList && n.classList.contains('role')) return;
+    const start = off;
+    for (const c of n.childNodes) walk(c);
+    if (n.tagName === 'MARK') marks.push([start, off, n.className]);
+  };
+  walk(root);
+  return {text: parts.join(''), marks};
+}"""
+
+
+def _utf16(text: str, i: int) -> int:
+    return len(text[:i].encode("utf-16-le")) // 2
+
+
+def _covered(ranges: list[tuple[int, int]]) -> set[int]:
+    return {i for s, e in ranges for i in range(s, e)}
+
+
+def _check_highlights(page: Any, record: dict[str, Any]) -> None:
+    """The text is shown whole and literally; the marks are exactly the evidence spans."""
+    text = record["text"]
+    shown = page.eval_on_selector(".doc-text", _READ_TEXT)
+    assert shown["text"] == text
+    evidence = [
+        (_utf16(text, ev["start"]), _utf16(text, ev["end"]))
+        for group in ("narratives", "subnarratives")
+        for a in record.get(group, [])
+        for ev in a.get("evidence", [])
+    ]
+    assert evidence, "the record has no evidence to show"
+    marks = [(s, e) for s, e, _ in shown["marks"]]
+    assert _covered(marks) == _covered(evidence)
+    # each mark is coloured by a narrative of the side panel
+    panel = set(
+        page.eval_on_selector_all(
+            ".panel li.narr .swatch",
+            "els => els.map(e => [...e.classList].find(c => /^n\\d+$/.test(c)) || 'other')",
+        )
+    )
+    for _, _, cls in shown["marks"]:
+        colour = next((c for c in cls.split() if re.fullmatch(r"n\d+|other", c)), None)
+        assert colour in panel
+
+
+def test_document_view_from_the_dashboard(page: Any, server: _Server) -> None:
+    doc_id = "en_nato_provoked_the_war.txt"
+    page.goto(f"{page.base}/#/dashboard")
+    _wait_table(page)
+    page.click(f'#doc-table a[href="#/doc/{quote(doc_id)}"]')
+    page.wait_for_selector(".doc-text mark.ev")
+    assert page.url.endswith(f"#/doc/{quote(doc_id)}")
+    record = server.get(f"/api/documents/{quote(doc_id)}")
+    assert page.text_content(".doc-id") == doc_id
+    _check_highlights(page, record)
+    # side panel: one bar per narrative, its width the score
+    labels = page.eval_on_selector_all(
+        ".panel li.narr > .label-line .label", "e => e.map(x => x.textContent)"
+    )
+    assert labels[0] == max(record["narratives"], key=lambda a: a["score"])["label"]
+    width = page.eval_on_selector(".panel li.narr > .bar > span", "e => e.style.width")
+    best = max(a["score"] for a in record["narratives"])
+    assert width.endswith("%") and float(width[:-1]) == pytest.approx(best * 100, abs=0.01)
+    assert page.text_content(".explanation") == record["explanation"]
+    framed = [e for e in record["entities"] if e["main_role"]]
+    assert page.locator(".panel .entities tbody tr").count() == len(framed)
+    assert page.locator(".panel .techniques tbody tr").count() == len(record["techniques"])
+    # clicking a narrative keeps only its evidence highlighted
+    page.click(".panel li.narr >> nth=0")
+    assert page.locator(".docview.focus").count() == 1
+    assert 0 < page.locator("mark.ev.on").count() <= page.locator("mark.ev").count()
+    page.click(".panel li.narr >> nth=0")
+    assert page.locator(".docview.focus").count() == 0
+    _screenshot(page, "document-view.png")
+    # back returns to the dashboard; a reload of the document's address shows it again
+    page.go_back()
+    page.wait_for_selector("#view-dashboard:not([hidden])")
+    page.go_forward()
+    page.reload()
+    page.wait_for_selector(".doc-text mark.ev")
+    assert page.text_content(".doc-id") == doc_id
+
+
+def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server) -> None:
+    page.goto(f"{page.base}/#/dashboard")
+    _wait_table(page)
+    total = server.get("/api/documents?limit=1")["total"]
+    assert sorted(_table_ids(page)) == sorted(
+        d["id"] for d in server.get("/api/documents?limit=25")["items"]
+    )
+    assert f"of {total}" in page.text_content("#page-info")
+    # the chart library drew the narratives over time and the language mix
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart('chart-time')?.data.datasets.length > 0"
+    )
+    drawn = page.evaluate(
+        """id => { const c = document.getElementById(id);
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++; return n; }""",
+        "chart-time",
+    )
+    assert drawn > 2000
+    series = page.evaluate(
+        "() => Object.fromEntries(Chart.getChart('chart-time').data.datasets"
+        ".map(d => [d.label, d.data.reduce((a, b) => a + b, 0)]))"
+    )
+    stats = server.get("/api/stats?by=day")["rows"]
+    for label, n in series.items():
+        # undated documents have no place on a time axis
+        assert n == sum(r["documents"] for r in stats if r["narrative"] == label and r["bucket"])
+    languages = page.evaluate("() => Chart.getChart('chart-language').data.labels")
+    assert set(languages) == {v["value"] for v in server.get("/api/facets")["language"]}
+    assert page.locator("#top-sources .ts-narr").count() > 0
+    _screenshot(page, "dashboard.png")
+
+    # switch the time buckets and the chart mode: the chart follows, the URL keeps it
+    page.click("#by-switch button[data-by=month]")
+    page.click("#mode-switch button[data-mode=stacked]")
+    page.wait_for_function(
+        "() => Chart.getChart('chart-time').data.labels.every(l => /^\\d{4}-\\d{2}$/.test(l))"
+    )
+    assert "by=month" in page.url and "mode=stacked" in page.url
+
+    # filter by language: the table changes to exactly the server's answer
+    page.select_option("#f-language", "ru")
+    page.wait_for_function("() => location.hash.includes('language=ru')")
+    _wait_table(page)
+    ru = server.get("/api/documents?language=ru&limit=25")
+    assert 0 < ru["total"] < total
+    page.wait_for_function(
+        "n => document.querySelectorAll('#doc-table tbody tr[data-id]').length === n",
+        arg=ru["total"],
+    )
+    assert sorted(_table_ids(page)) == sorted(d["id"] for d in ru["items"])
+    cells = page.eval_on_selector_all(
+        "#doc-table tbody tr[data-id] td:nth-child(4)", "e => e.map(x => x.textContent)"
+    )
+    assert set(cells) == {"ru"}
+
+    # full-text search (debounced) narrows it further, the export link follows the filters
+    page.fill("#f-q", "Запад")
+    page.wait_for_function("() => location.hash.includes('q=')")
+    _wait_table(page)
+    hits = server.get(f"/api/documents?language=ru&q={quote('Запад')}&limit=25")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#doc-table tbody tr[data-id]').length === n",
+        arg=hits["total"],
+    )
+    assert sorted(_table_ids(page)) == sorted(d["id"] for d in hits["items"])
+    with page.expect_download() as info:
+        page.click("#export-jsonl")
+    path = info.value.path()
+    lines = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in lines) == sorted(d["id"] for d in hits["items"])
+    assert all(r["language"] == "ru" and "Запад" in r["text"] for r in lines)
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    csv_text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0].startswith("id") or "id" in csv_text.splitlines()[0]
+    assert all(d["id"] in csv_text for d in hits["items"])
+
+    # drill down, then back: the filters are still there
+    first = _table_ids(page)[0]
+    page.click("#doc-table tbody tr[data-id] td:nth-child(2) >> nth=0")
+    page.wait_for_selector(".doc-text")
+    assert page.text_content(".doc-id") == first
+    page.go_back()
+    _wait_table(page)
+    assert page.input_value("#f-language") == "ru"
+    assert page.input_value("#f-q") == "Запад"
+    assert sorted(_table_ids(page)) == sorted(d["id"] for d in hits["items"])
+
+
+def test_analyse_pasted_text_highlights_evidence(page: Any) -> None:
+    page.goto(f"{page.base}/")
+    page.wait_for_selector("#view-analyze:not([hidden])")
+    page.fill("#analyze-text", PASTED)
+    with page.expect_response("**/api/analyze") as res:
+        page.click("#analyze-submit")
+    record = res.value.json()
+    page.wait_for_selector("#analyze-result mark.ev")
+    # the emoji makes code-point offsets (the record) and UTF-16 offsets (the page) differ
+    _check_highlights(page, record)
+    assert page.locator("#analyze-result .panel li.narr").count() >= 1
+    framed = [e for e in record["entities"] if e["main_role"]]
+    chips = page.locator("#analyze-result .doc-text .role").count()
+    assert 0 < chips <= sum(len(e["mentions"]) for e in framed) if framed else chips == 0
+
+
+def test_untrusted_text_is_shown_literally_and_never_runs(page: Any, server: _Server) -> None:
+    page.goto(f"{page.base}/#/analyze")
+    page.fill("#analyze-text", PAYLOAD_TEXT)
+    page.fill("#analyze-id", PAYLOAD_ID)
+    page.check("#analyze-store")
+    page.click("#analyze-submit")
+    page.wait_for_selector("#analyze-result .doc-text")
+    view = page.eval_on_selector(".doc-text", _READ_TEXT)
+    assert view["text"] == PAYLOAD_TEXT
+    assert page.text_content("#analyze-result .doc-id") == PAYLOAD_ID
+
+    def assert_inert() -> None:
+        assert page.evaluate("() => window.__pwned") is None
+        # no element came out of the data (CSP would stop the handlers, not the elements)
+        for tag in ("script", "img", "svg", "a[href^=javascript]"):
+            assert page.locator(f"body {tag}").count() == 0, tag
+        assert page.locator(".doc-text b, .doc-head b, #doc-table td.id b").count() == 0
+
+    assert_inert()
+    # stored: the dashboard row and the drilled-down document are just as literal
+    page.goto(f"{page.base}/#/dashboard?q=provoked")
+    _wait_table(page)
+    assert PAYLOAD_ID in _table_ids(page)
+    page.click(f'#doc-table tr[data-id="{PAYLOAD_ID}"] a')
+    page.wait_for_selector("#doc-result .doc-text")
+    assert page.text_content("#doc-result .doc-id") == PAYLOAD_ID
+    assert page.eval_on_selector("#doc-result .doc-text", _READ_TEXT)["text"] == PAYLOAD_TEXT
+    page.reload()
+    page.wait_for_selector("#doc-result .doc-text")
+    assert_inert()
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_upload_job_progress_survives_reload(page: Any, server: _Server) -> None:
+    page.goto(f"{page.base}/#/analyze")
+    files = [
+        {"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")}
+        for name, text in UPLOAD_FILES
+    ]
+    files.append(
+        {"name": "feed.jsonl", "mimeType": "application/json", "buffer": UPLOAD_JSONL.encode()}
+    )
+    with page.expect_response("**/api/documents/upload") as res:
+        page.set_input_files("#upload-files", files)
+    assert res.value.status == 202
+    job_id = res.value.json()["job"]["id"]
+    card = f'.job[data-job-id="{job_id}"]'
+    page.wait_for_selector(card)
+    assert job_id in page.evaluate("() => localStorage.getItem('narrascope.jobs')")
+    # reload at once (the job is usually still running): the card comes back from localStorage
+    page.reload()
+    page.wait_for_selector(card)
+    page.wait_for_selector(f"{card}.state-done", timeout=60_000)
+    job = server.get(f"/api/jobs/{job_id}")
+    assert (
+        job["state"] == "done" and job["failed"] == 1 and job["done"] == len(UPLOAD_FILES) - 1 + 4
+    )
+    assert page.eval_on_selector(f"{card} progress", "p => p.value === p.max")
+    assert f"{job['done']} analysed" in page.text_content(card)
+    errors = page.eval_on_selector_all(f"{card} ul.errors li", "e => e.map(x => x.textContent)")
+    assert len(errors) == 1 and "empty.txt" in errors[0]
+    # after the job: a reload still shows its result, a stored document opens from it
+    page.reload()
+    page.wait_for_selector(f"{card}.state-done")
+    page.click(f"{card} a[href^='#/doc/']")
+    page.wait_for_selector("#doc-result .doc-text")
+    assert page.text_content("#doc-result .doc-id") in job["document_ids"]
+    # dismissed: gone from the page and from localStorage
+    page.click(f"{card} button.dismiss")
+    assert page.locator(card).count() == 0
+    page.reload()
+    page.wait_for_selector("#view-doc:not([hidden])")
+    assert page.locator(card).count() == 0
+    assert job_id not in (page.evaluate("() => localStorage.getItem('narrascope.jobs')") or "")
+
+
+# A corpus of 10,000 documents (synthetic records, no model run) for the speed of the table.
+BIG = 10_000
+
+
+@pytest.fixture(scope="module")
+def big_server(nlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
+    from narrascope.serve import create_app
+    from narrascope.store import open_store
+
+    labels = [
+        "URW: Discrediting Ukraine",
+        "URW: Praise of Russia",
+        "URW: Blaming the war on others rather than the invader",
+        "CC: Amplifying Climate Fears",
+        "Other",
+    ]
+    words = ["grain", "sanctions", "energy", "front", "harvest", "summit", "drones", "gas"]
+    docs = []
+    day0 = date(2024, 1, 1)
+    for i in range(BIG):
+        text = f"Report {i} about {words[i % len(words)]} and {words[(i * 7) % len(words)]}."
+        label = labels[i % len(labels)]
+        span = Span.of(text, 0, len(text))
+        doc = Document(
+            text=text,
+            id=f"big-{i:05d}",
+            language=["en", "ru", "bg", "pt"][i % 4],
+            meta={"source": f"site-{i % 37}", "date": str(day0 + timedelta(days=i % 366))},
+            sentences=[span],
+        )
+        doc.groups["narratives"] = [Annotation(label, 0.3 + (i % 7) / 10, [span], [0.5])]
+        docs.append(doc)
+    db = tmp_path_factory.mktemp("big") / "big.db"
+    with open_store(db) as store:
+        store.save(docs)
+    with _Server(create_app(db, pipeline=nlp)) as srv:
+        yield srv
+
+
+def test_dashboard_stays_fast_on_ten_thousand_documents(browser: Any, big_server: _Server) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/documents" in r.url else None)
+    try:
+        start = time.monotonic()
+        page.goto(f"{big_server.url}/#/dashboard")
+        _wait_table(page)
+        page.wait_for_function("() => Chart.getChart('chart-time')?.data.labels.length > 300")
+        assert time.monotonic() - start < 10
+        assert page.locator("#doc-table tbody tr").count() == 25  # one page, never more
+        assert f"of {BIG}" in page.text_content("#page-info")
+        page.click("#page-next")
+        page.wait_for_function("() => location.hash.includes('offset=25')")
+        _wait_table(page)
+        second = big_server.get("/api/documents?limit=25&offset=25")["items"]
+        assert _table_ids(page) == [d["id"] for d in second]
+        assert "26–50 of" in page.text_content("#page-info")
+        # typing a word: one search after the pause, not one per key stroke
+        requests.clear()
+        page.type("#f-q", "harvest", delay=30)
+        page.wait_for_function("() => location.hash.includes('q=harvest')")
+        _wait_table(page)
+        searches = [u for u in requests if "q=" in u and "limit=25" in u]
+        assert len(searches) == 1, searches
+        expected = big_server.get("/api/documents?q=harvest&limit=1")["total"]
+        assert f"of {expected}" in page.text_content("#page-info")
+        assert page.locator("#doc-table tbody tr").count() == 25
+    finally:
+        context.close()
