@@ -8,10 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from narrascope import __version__
-from narrascope.cli import analyze, evaluate, serve, stats, train
+from narrascope.cli import analyze, evaluate, search, serve, stats, train
 from narrascope.errors import NarrascopeError
 
-COMMANDS = {"analyze": analyze, "train": train, "eval": evaluate, "stats": stats, "serve": serve}
+COMMANDS = {
+    "analyze": analyze,
+    "train": train,
+    "eval": evaluate,
+    "stats": stats,
+    "search": search,
+    "serve": serve,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

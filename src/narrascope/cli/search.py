@@ -1,0 +1,140 @@
+"""``narrascope search``: find stored documents by words, narrative, language, source, date."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+
+from narrascope.store import SearchHit
+
+TOP_NARRATIVES = 3  # in the table; --json lists them all
+
+
+def _day(value: str) -> str:
+    """An ISO day (2024-03-02), so a typo is a usage error and not an empty result."""
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return value
+
+
+def _score(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        score = -1.0
+    if not 0.0 <= score <= 1.0:
+        raise argparse.ArgumentTypeError(f"a score is a number from 0 to 1, got {value!r}")
+    return score
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a positive whole number, got {value!r}")
+    return int(value)
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="search a corpus database by words, narrative, language, source and date",
+        description="List stored documents that match every filter given, newest first. "
+        "Fill the database with `narrascope analyze INPUT... --db PATH`.",
+    )
+    p.add_argument("--db", required=True, metavar="PATH_OR_URL", help="corpus database")
+    p.add_argument("query", nargs="?", help="words the text must all contain (any order)")
+    p.add_argument("--narrative", metavar="LABEL", help="a narrative or sub-narrative label")
+    p.add_argument("--language", metavar="CODE", help="e.g. en, ru, uk, bg, pt, hi")
+    p.add_argument("--source", help="the source exactly as stored")
+    p.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="from this day")
+    p.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="to this day (included)")
+    p.add_argument(
+        "--min-score",
+        type=_score,
+        metavar="X",
+        help="score of --narrative at least X (without it: of any narrative)",
+    )
+    p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")
+    p.add_argument("--json", action="store_true", help="print one JSON object per line")
+    p.set_defaults(run=run)
+
+
+def _printable(value: str | None, width: int | None = None) -> str:
+    """Stored text is untrusted: no terminal control characters, long values cut."""
+    text = "".join(
+        c if c.isprintable() else (" " if c.isspace() else "\ufffd") for c in (value or "-")
+    )
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def format_search_table(hits: list[SearchHit], total: int, offset: int = 0) -> str:
+    """One line per document: id, date, source, language and its best narratives."""
+    if not hits:
+        return f"no documents match ({total} in all)" if total else "no documents match"
+    cells = [
+        [
+            _printable(h.id, 40),
+            _printable(h.date, 19),
+            _printable(h.source, 24),
+            _printable(h.language),
+            "; ".join(
+                f"{score:.2f} {_printable(label)}" for label, score in h.narratives[:TOP_NARRATIVES]
+            )
+            + (
+                f"; … {len(h.narratives) - TOP_NARRATIVES} more"
+                if len(h.narratives) > TOP_NARRATIVES
+                else ""
+            ),
+        ]
+        for h in hits
+    ]
+    header = ["id", "date", "source", "lang", "narratives"]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(4)]
+    lines = [
+        "  ".join(
+            [*(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)), row[4]]
+        ).rstrip()
+        for row in [header, *cells]
+    ]
+    lines.append(f"{offset + 1}-{offset + len(hits)} of {total} documents")
+    return "\n".join(lines)
+
+
+def hit_record(hit: SearchHit) -> dict:
+    return {
+        "id": hit.id,
+        "date": hit.date,
+        "source": hit.source,
+        "language": hit.language,
+        "url": hit.url,
+        "narratives": [{"label": label, "score": score} for label, score in hit.narratives],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from narrascope.errors import E_STORE_OPEN, StoreError
+    from narrascope.store import open_store
+
+    if "://" not in args.db and not Path(args.db).exists():
+        raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    filters = {
+        "narrative": args.narrative,
+        "language": args.language,
+        "source": args.source,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "min_score": args.min_score,
+    }
+    with open_store(args.db) as store:
+        hits = store.search(args.query, **filters, limit=args.limit, offset=max(args.offset, 0))
+        total = None if args.json else store.search_count(args.query, **filters)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit_record(hit), ensure_ascii=False))
+    else:
+        print(format_search_table(hits, total or 0, max(args.offset, 0)))
+    return 0
