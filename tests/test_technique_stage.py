@@ -169,13 +169,13 @@ def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
     assert _trimmed("aaa bbb ccc", 0, 11, 6) == (0, 3)
 
 
-def test_one_sentence_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
+def test_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
     # the second line starts with spaces: the encoder ignores them, so does the cache
     text = "The corrupt elites lie to you every day.\n  They fear the truth. They hide it."
     nm.use_document_embeddings([text])  # what the narrative stage does first
-    cached = nm.cached_sentence_embedding("The corrupt elites lie to you every day.")
+    cached = nm.cached_sentence_embedding("They fear the truth. They hide it.")
     assert cached is not None
-    fresh = np.asarray(nm.single_thread_encoder().encode([text.split("\n")[0]]))[0]
+    fresh = np.asarray(nm.single_thread_encoder().encode([text.split("\n")[1]]))[0]
     assert np.allclose(cached, fresh, atol=1e-5)  # sharing does not change the features
 
     calls: list[list[str]] = []
@@ -189,12 +189,29 @@ def test_one_sentence_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> Non
     monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
     paragraphs = text.split("\n")
     emb = encode_paragraphs(paragraphs)
-    assert calls == [[paragraphs[1]]]  # only the two-sentence paragraph was encoded
-    assert np.allclose(emb[0], cached)
-    calls.clear()
+    assert calls == []  # both paragraphs were among the document's embedding units
+    assert np.allclose(emb[1], cached)
     by_sentence = encode_paragraphs(paragraphs, by_sentence=True)
-    assert calls == []  # every sentence was among the document's first 60
+    # the one-sentence paragraph is cached; the other's two sentences are not
+    assert calls == [["They fear the truth.", "They hide it."]]
     assert by_sentence.shape == (2, 512)
+    calls.clear()
+    nm.use_document_embeddings([text], units="sentences")  # the older models' rule
+    encode_paragraphs(paragraphs, by_sentence=True)
+    assert calls == []
+
+
+def test_document_embedding_units() -> None:
+    text = "Title\n\n  First line. Still first.\r\nSecond line!\n"
+    assert nm.embedding_units(text) == ["Title", "First line. Still first.", "Second line!"]
+    assert nm.embedding_units(text, "sentences") == [
+        "Title",
+        "First line.",
+        "Still first.",
+        "Second line!",
+    ]
+    assert nm.embedding_units("\n \n") == ["\n \n"]  # never empty: the encoder needs a text
+    assert len(nm.embedding_units("a\n" * 100)) == 60
 
 
 def test_narratives_do_not_move_when_techniques_run() -> None:

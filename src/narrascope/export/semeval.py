@@ -168,7 +168,7 @@ def technique_lines(record: Record) -> Iterator[str]:
     list's order.
     """
     from narrascope.models.techniques import TECHNIQUES as ORDER
-    from narrascope.models.techniques import split_paragraphs
+    from narrascope.text.segment import split_paragraphs
 
     doc_id = str(record.get("id", ""))
     match = _ARTICLE_ID.fullmatch(doc_id)

@@ -47,6 +47,7 @@ from narrascope.models.linear import (
     weighted_dual_solve,
 )
 from narrascope.models.tfidf import TOKEN_PATTERN, FixedTfidf
+from narrascope.text.segment import split_paragraphs
 
 if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -95,6 +96,7 @@ class NarrativeConfig:
     encoder_max_weight: float = 0.0
     explanation_weight: float = 0.3
     explanation_embedding: bool = False
+    embedding_units: str = "paragraphs"
     calibration: str = "parent"
     calibration_c: float = 100.0
     calibration_min_pos: int = 5
@@ -208,11 +210,29 @@ def warm_up_encoder() -> None:
     _encoder()._model  # noqa: B018  (the property loads tokenizer and weights)
 
 
-def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> np.ndarray:
-    """Mean multilingual-USE embedding of each document's first 60 sentences.
+def embedding_units(text: str, units: str = "paragraphs", limit: int = 60) -> list[str]:
+    """The pieces of ``text`` whose USE vectors are averaged into its document vector.
 
-    ``with_max`` appends the element-wise max over the same sentences (512 more columns,
-    no extra encoding: one USE pass gives both).
+    ``"paragraphs"``: its first ``limit`` non-blank lines, exactly the paragraphs the
+    technique model scores (:func:`~narrascope.text.segment.split_paragraphs`), so that
+    stage finds every vector already computed instead of encoding the text a second time.
+    ``"sentences"``: the first ``limit`` sentences of a cheap punctuation split (the rule
+    of models trained before 2026-12; same CV within noise, docs/benchmarks.md).
+    """
+    if units == "sentences":
+        return _split_sentences(text, limit)
+    pieces = [text[a:b].strip() for _, a, b in split_paragraphs(text)]
+    return [p for p in pieces if p][:limit] or [text[:1000] or " "]
+
+
+def use_document_embeddings(
+    texts: Sequence[str], *, with_max: bool = False, units: str = "paragraphs"
+) -> np.ndarray:
+    """Mean multilingual-USE embedding of each document's :func:`embedding_units`.
+
+    ``with_max`` appends the element-wise max over the same pieces (512 more columns,
+    no extra encoding: one USE pass gives both). Each piece's vector is also kept
+    (:func:`remember_sentences`) for the technique stage.
 
     Memoised (LRU, by text hash) within the process, so cross-validation embeds each
     document once while a long-running service keeps bounded memory.
@@ -220,13 +240,13 @@ def use_document_embeddings(texts: Sequence[str], *, with_max: bool = False) -> 
     encoder = None  # chosen once per call, and only when something must be encoded
     out = []
     for text in texts:
-        key = _text_key(text)
+        key = _text_key(text) if units == "sentences" else units[0] + ":" + _text_key(text)
         vec = _EMB_CACHE.get(key)
         if vec is None:
             encoder = encoder or encoder_for_load()
-            sentences = _split_sentences(text)
-            sent = np.asarray(encoder.encode(sentences), dtype=np.float32)
-            remember_sentences(sentences, sent)
+            pieces = embedding_units(text, units)
+            sent = np.asarray(encoder.encode(pieces), dtype=np.float32)
+            remember_sentences(pieces, sent)
             vec = np.concatenate([sent.mean(0), sent.max(0)])
             _EMB_CACHE[key] = vec
             if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
@@ -359,6 +379,7 @@ class NarrativeClassifier:
         encoder_max_weight: float = 0.0,
         explanation_weight: float = 0.3,
         explanation_embedding: bool = False,
+        embedding_units: str = "paragraphs",
         calibration: str = "parent",
         calibration_c: float = 100.0,
         calibration_min_pos: int = 5,
@@ -388,6 +409,7 @@ class NarrativeClassifier:
             encoder_max_weight=encoder_max_weight,
             explanation_weight=explanation_weight,
             explanation_embedding=explanation_embedding,
+            embedding_units=embedding_units,
             calibration=calibration,
             calibration_c=calibration_c,
             calibration_min_pos=calibration_min_pos,
@@ -398,6 +420,9 @@ class NarrativeClassifier:
             raise ValueError(f"other_rule must be 'hedge' or 'exclusive', not {other_rule!r}")
         if sentence_encoder not in (None, "use"):
             raise ValueError(f"sentence_encoder must be None or 'use', not {sentence_encoder!r}")
+        if embedding_units not in ("paragraphs", "sentences"):
+            msg = f"embedding_units must be 'paragraphs' or 'sentences', not {embedding_units!r}"
+            raise ValueError(msg)
         if calibration not in ("platt", "parent"):
             raise ValueError(f"calibration must be 'platt' or 'parent', not {calibration!r}")
         if decision not in ("expected_f1", "threshold"):
@@ -467,7 +492,9 @@ class NarrativeClassifier:
         w = self._w
         if with_embeddings and w is not None and "emb_mean" in w.extra:
             mean = w.extra["emb_mean"]
-            emb = use_document_embeddings(texts, with_max=len(mean) == 1024)
+            emb = use_document_embeddings(
+                texts, with_max=len(mean) == 1024, units=self.config.embedding_units
+            )
             c = self.config
             blocks.append(
                 sp.csr_matrix(_emb_block(emb, mean, c.encoder_weight, c.encoder_max_weight))
@@ -588,7 +615,9 @@ class NarrativeClassifier:
         if c.sentence_encoder == "use":
             with_max = c.encoder_max_weight > 0
             emb = use_document_embeddings(
-                list(texts) + (aux_t if c.explanation_embedding else []), with_max=with_max
+                list(texts) + (aux_t if c.explanation_embedding else []),
+                with_max=with_max,
+                units=c.embedding_units,
             )
             emb_mean = emb[:n_doc].mean(axis=0)
             emb_block = _emb_block(emb, emb_mean, c.encoder_weight, c.encoder_max_weight)
@@ -864,6 +893,7 @@ class NarrativeClassifier:
         settings = dict(config["settings"])
         settings["word_ngrams"] = tuple(settings["word_ngrams"])
         settings["char_ngrams"] = tuple(settings["char_ngrams"])
+        settings.setdefault("embedding_units", "sentences")  # artefacts before 2026-12
         model = cls(**settings)
         model._set_label_lists(config["coarse_labels"], config["fine_labels"])
         coef = dequantise(arrays)

@@ -43,7 +43,7 @@ from narrascope.models.linear import (
     sigmoid,
 )
 from narrascope.models.tfidf import FixedTfidf
-from narrascope.text.segment import split_sentences
+from narrascope.text.segment import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +75,6 @@ TECHNIQUES = (
     "Questioning_the_Reputation",
 )
 TRAIN_LANGUAGES = ("de", "en", "fr", "it", "pl", "ru")
-
-
-def split_paragraphs(text: str) -> list[tuple[int, int, int]]:
-    """``(line number, start, end)`` of every non-blank line, numbered as SemEval-2023 does.
-
-    Lines are cut at ``\\n`` only and numbered from 1 (the title is line 1); blank or
-    whitespace-only lines keep their number but are not paragraphs. ``end`` excludes
-    trailing whitespace (a ``\\r`` of CRLF files), so ``text[start:end]`` is the paragraph.
-    """
-    out: list[tuple[int, int, int]] = []
-    offset = 0
-    for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.rstrip()
-        if stripped.strip():
-            out.append((number, offset, offset + len(stripped)))
-        offset += len(line) + 1
-    return out
 
 
 @dataclass
@@ -642,11 +625,12 @@ def encode_paragraphs(
 
     Reuses the narrative model's loaded encoder (no start-up) and its vectors: a text
     (whole paragraph or sentence) that the narrative stage just encoded is not encoded
-    again; a one-sentence paragraph is such a text (30% of the paragraph text of the
-    SemEval-2025 test articles), and with ``by_sentence`` so is every sentence among a
-    document's first 60. The rest is encoded with as many BLAS threads as the machine's
-    load allows (:func:`_encoder_for_load`). Whole-paragraph vectors do not change by
-    being shared.
+    again. Its document vector averages the vectors of the document's first 60
+    paragraphs (:func:`narrascope.models.narratives.embedding_units`), so after it this
+    stage encodes nothing for a document of at most 60 paragraphs (all 2,241 SemEval-2025
+    articles). The rest is encoded with as many
+    BLAS threads as the machine's load allows (:func:`_encoder_for_load`). Vectors do
+    not change by being shared.
     """
     from narrascope.models.narratives import _split_sentences
 

@@ -85,3 +85,20 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if end > start:
             out.extend(_split_long(text, start, end))
     return out
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int, int]]:
+    """``(line number, start, end)`` of every non-blank line, numbered as SemEval-2023 does.
+
+    Lines are cut at ``\\n`` only and numbered from 1 (the title is line 1); blank or
+    whitespace-only lines keep their number but are not paragraphs. ``end`` excludes
+    trailing whitespace (a ``\\r`` of CRLF files), so ``text[start:end]`` is the paragraph.
+    """
+    out: list[tuple[int, int, int]] = []
+    offset = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.rstrip()
+        if stripped.strip():
+            out.append((number, offset, offset + len(stripped)))
+        offset += len(line) + 1
+    return out

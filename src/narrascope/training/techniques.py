@@ -2,7 +2,7 @@
 
 The corpus is research-licensed: it is read by path and only numbers (weights, vocabulary,
 scores, counts) reach the artefact. Paragraphs are numbered exactly as the official format
-numbers them (see :func:`narrascope.models.techniques.split_paragraphs`).
+numbers them (see :func:`narrascope.text.segment.split_paragraphs`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from narrascope.models.techniques import (
     TECHNIQUES,
     TechniqueClassifier,
     choose_thresholds,
-    split_paragraphs,
     targets,
 )
+from narrascope.text.segment import split_paragraphs
 from narrascope.training.corpus import read_document_text
 from narrascope.training.metrics import span_f1, technique_f1
 
