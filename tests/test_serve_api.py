@@ -309,15 +309,16 @@ def test_upload_reads_files_like_the_cli_and_reports_bad_ones(client: TestClient
         ("files", ("empty.txt", b"", "text/plain")),
         ("files", ("blob.bin", bytes(range(256)) * 8, "application/octet-stream")),
         ("files", ("../../etc/ru-cp1251.txt", "Другой текст про НАТО.".encode(), "text/plain")),
+        ("files", ("Я" * 300 + ".txt", TEXTS["uk"].encode(), "text/plain")),
     ]
     r = client.post("/api/documents/upload", files=files)
     assert r.status_code == 202, r.text
     info = wait_job(client, r.json()["job"]["id"])
     assert info["state"] == "done"
     assert sorted(info["document_ids"]) == sorted(
-        ["ru-cp1251.txt", "notes.md", "j1", "j3", "c1", "ru-cp1251-2.txt"]
+        ["ru-cp1251.txt", "notes.md", "j1", "j3", "c1", "ru-cp1251-2.txt", "Я" * 90 + ".txt"]
     )
-    assert info["done"] == 6 and info["failed"] == 3
+    assert info["done"] == 7 and info["failed"] == 3
     sources = {e["source"] for e in info["errors"]}
     assert sources == {"posts.jsonl:2", "empty.txt", "blob.bin"}, info["errors"]
     assert all("/tmp" not in e["source"] + e["reason"] for e in info["errors"])
@@ -488,6 +489,30 @@ def test_token_protects_the_api_and_the_page(db: Path) -> None:
         assert client.get("/api/facets").status_code == 401
 
 
+def test_other_sites_cannot_use_the_server_through_the_browser(db: Path) -> None:
+    app = create_app(db, pipeline=fake_pipeline(), allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        body = {"text": TEXTS["en"], "store": True}
+        assert client.post("/api/analyze", json=body).status_code == 200
+        same = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+        assert client.post("/api/analyze", json=body, headers=same).status_code == 200
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "null"},
+            {"Sec-Fetch-Site": "cross-site"},
+        ):
+            r = client.post(
+                "/api/documents/upload", files=[("files", ("a.txt", b"NATO"))], headers=headers
+            )
+            assert r.status_code == 403 and "other web sites" in r.json()["detail"]
+            assert client.delete("/api/documents/x", headers=headers).status_code == 403
+        assert client.get("/api/jobs").json()["jobs"] == []
+        # DNS rebinding: a foreign name pointed at 127.0.0.1 is refused, reads included
+        rebound = client.get("/api/documents", headers={"Host": "evil.example:8000"})
+        assert rebound.status_code == 403 and "Host" in rebound.json()["detail"]
+        assert client.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
+
+
 def test_serve_refuses_a_public_address_without_a_token(
     db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -504,14 +529,22 @@ def test_serve_refuses_a_public_address_without_a_token(
     def fake_run(app: Any, **kwargs: Any) -> None:
         started.update(kwargs, app=app)
 
+    # the apps are used without their lifespan: no worker, so the models are never loaded
     monkeypatch.setattr("uvicorn.run", fake_run)
     monkeypatch.setenv("NARRASCOPE_TOKEN", "from-the-environment")
     assert main(["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123"]) == 0
     assert started["host"] == "0.0.0.0" and started["port"] == 8123
-    with TestClient(started["app"]) as client:
-        assert client.get("/api/health").status_code == 401
-        auth = {"Authorization": "Bearer from-the-environment"}
-        assert client.get("/api/health", headers=auth).status_code == 200
+    public = TestClient(started["app"])
+    assert public.get("/api/health").status_code == 401
+    auth = {"Authorization": "Bearer from-the-environment"}
+    assert public.get("/api/health", headers=auth).status_code == 200
+
+    monkeypatch.delenv("NARRASCOPE_TOKEN")
+    assert main(["serve", "--db", str(db), "--port", "8124"]) == 0
+    assert started["host"] == "127.0.0.1"
+    local = TestClient(started["app"], base_url="http://127.0.0.1:8124")
+    assert local.get("/api/health").status_code == 200  # no token needed on loopback
+    assert local.get("/api/health", headers={"Host": "evil.example"}).status_code == 403
 
 
 def test_body_limit_gives_413_with_and_without_content_length(db: Path) -> None:

@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from narrascope.serve.security import is_loopback
+    from narrascope.serve.security import LOOPBACK_HOSTS, is_loopback
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if not is_loopback(args.host) and not token:
@@ -59,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
 
     from narrascope.serve import create_app
 
-    app = create_app(args.db, token=token, max_body_bytes=int(args.max_body_mb * 1_000_000))
+    app = create_app(
+        args.db,
+        token=token,
+        max_body_bytes=int(args.max_body_mb * 1_000_000),
+        # loopback without a token: only this machine's names, against DNS rebinding
+        allowed_hosts=LOOPBACK_HOSTS if is_loopback(args.host) and not token else None,
+    )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"narrascope: serving {args.db} at http://{shown}:{args.port}/"

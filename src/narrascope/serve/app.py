@@ -14,7 +14,7 @@ import queue
 import re
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -35,7 +35,7 @@ from narrascope.ingest.formats import empty, meta
 from narrascope.pipeline import Pipeline
 from narrascope.serve import models as m
 from narrascope.serve.jobs import JobManager, SharedPipeline, StorePool
-from narrascope.serve.security import BodyLimit, SecurityHeaders, TokenAuth
+from narrascope.serve.security import BodyLimit, SameOrigin, SecurityHeaders, TokenAuth
 from narrascope.store import DocumentsNotSaved, open_store
 
 logger = logging.getLogger(__name__)
@@ -129,10 +129,14 @@ def _file_name(raw: str | None, n: int, used: set[str]) -> str:
     its extension.
     """
     name = PurePosixPath((raw or "").replace("\\", "/")).name
-    name = _UNSAFE.sub("_", name).strip().lstrip(".")[-200:] or f"upload-{n}.txt"
+    name = _UNSAFE.sub("_", name).strip().lstrip(".") or f"upload-{n}.txt"
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
+    suffix = suffix[:16]
+    while len(stem.encode()) > 180:  # file systems allow 255 bytes, not characters
+        stem = stem[:-1]
+    name = f"{stem}.{suffix}" if dot else stem
     candidate, k = name, 2
     while candidate in used:
         candidate = f"{stem}-{k}.{suffix}" if dot else f"{stem}-{k}"
@@ -175,11 +179,13 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     pipeline: Pipeline | None = None,
     batch_size: int = 8,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """The server's ASGI app; ``pipeline=None`` loads the bundled models once, at start-up.
 
     The store is opened (created, migrated) here, so a bad ``store_url`` fails before the
-    server starts listening.
+    server starts listening. ``allowed_hosts`` restricts the Host header (``narrascope
+    serve`` passes the loopback names when it runs on loopback without a token).
     """
     url = str(store_url)
     open_store(url).close()
@@ -402,10 +408,11 @@ def create_app(
 
     app.mount("/static", _Static(directory=STATIC, check_dir=False), name="static")
 
-    # outermost first: headers on every answer, then the token, then the body size
+    # added innermost first: headers on every answer, then origin, token, body size
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     if token:
         app.add_middleware(TokenAuth, token=token)
+    app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -171,6 +171,7 @@ class Facets(BaseModel):
     language: list[FacetValue]
     source: list[FacetValue]
     narrative: list[FacetValue]
+    subnarrative: list[FacetValue] = []
     documents: int
 
 

@@ -160,6 +160,59 @@ class TokenAuth:
         )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _host_name(netloc: str) -> str:
+    """``[::1]:8000`` → ``::1``, ``localhost:8000`` → ``localhost``."""
+    netloc = netloc.strip().lower()
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")] if "]" in netloc else netloc
+    return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+
+
+class SameOrigin:
+    """Stops other web sites from using the server through the user's browser.
+
+    A page elsewhere can make the browser send a form POST to 127.0.0.1 (cross-site
+    request forgery), and a host name it controls can be re-pointed at 127.0.0.1 (DNS
+    rebinding). So requests that change data must come from the server's own origin, and,
+    when ``allowed_hosts`` is given (a loopback server without a token), the Host header
+    must name this machine.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] | None = None) -> None:
+        self.app = app
+        self.allowed = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        host = headers.get("host", "")
+        if self.allowed is not None and _host_name(host) not in self.allowed:
+            await send_json(
+                send, 403, {"detail": "unexpected Host header; open the page as 127.0.0.1"}
+            )
+            return
+        if scope.get("method") in _UNSAFE_METHODS:
+            site = headers.get("sec-fetch-site")
+            origin = headers.get("origin")
+            foreign = site in ("cross-site", "same-site") or (
+                origin is not None
+                and origin != "null"
+                and origin.split("://", 1)[-1].lower() != host.lower()
+            )
+            if foreign or origin == "null":
+                await send_json(
+                    send, 403, {"detail": "requests from other web sites are not accepted"}
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 def too_large_detail(limit: int) -> str:
     return (
         f"request body is larger than the server's limit of {limit / 1e6:g} MB; "
