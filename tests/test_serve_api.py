@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,14 +49,23 @@ HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)> NATO \"; DROP
 
 
 class FakeNarratives:
-    """Keyword narratives with evidence, so filters and stats have something to count."""
+    """Keyword narratives with evidence, so filters and stats have something to count.
+
+    A text with ``EXPLODE`` makes it raise; one with ``WAIT`` holds its batch until
+    ``release`` is set, so a test can look at a job in the middle.
+    """
 
     name = "narratives"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:
             if "EXPLODE" in doc.text:
                 raise RuntimeError("this document breaks the stand-in model")
+            if "WAIT" in doc.text:
+                assert self.release.wait(30)
             first = doc.sentences[0] if doc.sentences else doc.span(0, len(doc.text))
             found = []
             if any(w in doc.text for w in ("NATO", "НАТО", "OTAN", "नाटो")):
@@ -83,8 +93,8 @@ class FakeLanguage:
         return docs
 
 
-def fake_pipeline() -> Pipeline:
-    return Pipeline([FakeLanguage(), SentenceStage(), FakeNarratives()])
+def fake_pipeline(narratives: FakeNarratives | None = None) -> Pipeline:
+    return Pipeline([FakeLanguage(), SentenceStage(), narratives or FakeNarratives()])
 
 
 @pytest.fixture
@@ -263,6 +273,27 @@ def test_documents_job_runs_to_done_and_a_bad_document_fails_alone(client: TestC
     listed = client.get("/api/jobs").json()["jobs"]
     assert [j["id"] for j in listed] == [second["job"]["id"], job["id"]]  # newest first
     assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_job_progress_is_visible_and_each_batch_is_stored_as_it_finishes(db: Path) -> None:
+    narratives = FakeNarratives()
+    app = create_app(db, pipeline=fake_pipeline(narratives), batch_size=2)
+    with TestClient(app) as client:
+        texts = [TEXTS["en"], TEXTS["ru"], "WAIT " + TEXTS["bg"], TEXTS["pt"], TEXTS["hi"]]
+        documents = [{"text": t, "id": f"p{n}"} for n, t in enumerate(texts)]
+        job = client.post("/api/documents", json={"documents": documents}).json()["job"]
+        deadline = time.monotonic() + 30
+        while (info := client.get(f"/api/jobs/{job['id']}").json())["done"] < 2:
+            assert time.monotonic() < deadline, info
+            time.sleep(0.02)
+        assert info["state"] == "running" and info["done"] == 2 and info["total"] == 5
+        assert info["document_ids"] == ["p0", "p1"] and info["finished"] is None
+        # the first batch is in the database while the second is still being analysed
+        assert client.get("/api/documents/p1").json()["text"] == TEXTS["ru"]
+        assert client.get("/api/health").json()["documents"] == 2
+        narratives.release.set()
+        info = wait_job(client, job["id"])
+        assert info["state"] == "done" and info["done"] == 5 and info["failed"] == 0
 
 
 def test_a_document_the_store_refuses_fails_alone(

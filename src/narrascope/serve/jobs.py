@@ -307,3 +307,5 @@ class JobManager:
         with job.lock:
             job.state = state
             job.finished = now()
+            if state == "done":  # an upload's count ahead can be off (blank lines)
+                job.total = job.done + job.failed
