@@ -86,7 +86,8 @@ def _free_port() -> int:
 class _Server:
     """The real app under uvicorn in a daemon thread, on a free loopback port."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, db: Path | None = None) -> None:
+        self.db = db
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
@@ -129,7 +130,7 @@ def server(nlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Serv
     assert len(docs) >= 8
     with open_store(db) as store:
         store.save(list(nlp.pipe(docs)))
-    with _Server(create_app(db, pipeline=nlp)) as srv:
+    with _Server(create_app(db, pipeline=nlp), db) as srv:
         yield srv
 
 
@@ -432,6 +433,10 @@ def test_upload_job_progress_survives_reload(page: Any, server: _Server) -> None
     )
     assert page.eval_on_selector(f"{card} progress", "p => p.value === p.max")
     assert f"{job['done']} analysed" in page.text_content(card)
+    corpus = server.get("/api/health")["documents"]
+    page.wait_for_function(
+        "n => document.getElementById('corpus-count').textContent.startsWith(n + ' ')", arg=corpus
+    )
     errors = page.eval_on_selector_all(f"{card} ul.errors li", "e => e.map(x => x.textContent)")
     assert len(errors) == 1 and "empty.txt" in errors[0]
     # after the job: a reload still shows its result, a stored document opens from it
@@ -447,6 +452,46 @@ def test_upload_job_progress_survives_reload(page: Any, server: _Server) -> None
     page.wait_for_selector("#view-doc:not([hidden])")
     assert page.locator(card).count() == 0
     assert job_id not in (page.evaluate("() => localStorage.getItem('narrascope.jobs')") or "")
+
+
+def test_token_server_page_opened_once_with_its_token(
+    browser: Any, nlp: Any, server: _Server, tmp_path: Path
+) -> None:
+    from narrascope.serve import create_app
+    from narrascope.store import open_store
+
+    db = tmp_path / "token.db"
+    with open_store(server.db) as source, open_store(db) as store:
+        store.save([source.get_document("comment-2"), source.get_document("comment-1")])
+    token = "s3cret-token"
+    with _Server(create_app(db, token=token, pipeline=nlp)) as srv:
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        try:
+            # without the token: nothing but the 401 (the page's own files included)
+            res = page.goto(f"{srv.url}/#/dashboard")
+            assert res.status == 401
+            assert page.request.get(f"{srv.url}/static/js/app.js").status == 401
+            # opened once with it: the token leaves the address bar, the cookie does the rest
+            page.goto(f"{srv.url}/?token={token}#/dashboard")
+            _wait_table(page)
+            assert token not in page.url and page.url.endswith("#/dashboard")
+            assert sorted(_table_ids(page)) == ["comment-1", "comment-2"]
+            page.click('#doc-table a[href="#/doc/comment-2"]')
+            page.wait_for_selector("#doc-result .doc-text")
+            page.reload()
+            page.wait_for_selector("#doc-result .doc-text")
+            assert page.text_content(".doc-id") == "comment-2"
+            page.goto(f"{srv.url}/#/dashboard")
+            _wait_table(page)
+            with page.expect_download() as info:
+                page.click("#export-jsonl")
+            lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
+            ids = [json.loads(line)["id"] for line in lines]
+            assert sorted(ids) == ["comment-1", "comment-2"]
+        finally:
+            context.close()
 
 
 # A corpus of 10,000 documents (synthetic records, no model run) for the speed of the table.

@@ -324,14 +324,16 @@ function wire() {
     const tr = e.target.closest("tr[data-id]");
     if (tr && !e.target.closest("a")) location.hash = `#/doc/${encodeURIComponent(tr.dataset.id)}`;
   });
-  document.addEventListener("narrascope:job-finished", () => {
-    if (!$("view-dashboard").hidden) {
-      loadFacets().then(() => refresh()).catch(fail);
-    } else {
-      facetsLoaded = false;
-    }
-  });
 }
+
+document.addEventListener("narrascope:job-finished", () => {
+  // new documents: new filter values, a new count, and (when shown) new charts and rows
+  loadFacets()
+    .then(() => {
+      if (wired && !$("view-dashboard").hidden) refresh();
+    })
+    .catch(fail);
+});
 
 /** Show the dashboard for the filters in the hash's query string. */
 export async function showDashboard(params) {

@@ -67,7 +67,7 @@ function narrativeOf(group, a) {
 }
 
 function techniqueName(label) {
-  return String(label || "").replaceAll("_", " ").replace(/^./, (c) => c.toLowerCase());
+  return String(label || "").replaceAll("_", " ").toLowerCase();
 }
 
 function familyClass(f) {
@@ -235,7 +235,7 @@ function entityPanel(record) {
       body.append(tr);
     }
     table.append(el("thead", null, el("tr", null, el("th", null, el("span", `role r-${role}`, `${ROLE_NAMES[role]} · ${role}`)),
-      el("th", null, "fine roles"), el("th", "num", "score"), el("th", "num", "×"))), body);
+      el("th", null, "fine roles"), el("th", "num", "score"), el("th", "num", "mentions"))), body);
     box.append(table);
   }
   const unframed = (record.entities || []).length - framed.length;
