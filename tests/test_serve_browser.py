@@ -308,6 +308,21 @@ def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server
     )
     assert "by=month" in page.url and "mode=stacked" in page.url
 
+    # filter by a sub-narrative (listed under its narrative), then back to all
+    sub = next(v["value"] for v in server.get("/api/facets")["subnarrative"] if ": " in v["value"])
+    page.select_option("#f-narrative", sub)
+    page.wait_for_function("() => location.hash.includes('narrative=')")
+    _wait_table(page)
+    with_sub = server.get(f"/api/documents?narrative={quote(sub)}&limit=25")
+    assert 0 < with_sub["total"] < total
+    page.wait_for_function(
+        "n => document.querySelectorAll('#doc-table tbody tr[data-id]').length === n",
+        arg=with_sub["total"],
+    )
+    assert sorted(_table_ids(page)) == sorted(d["id"] for d in with_sub["items"])
+    page.select_option("#f-narrative", "")
+    page.wait_for_function("() => !location.hash.includes('narrative=')")
+
     # filter by language: the table changes to exactly the server's answer
     page.select_option("#f-language", "ru")
     page.wait_for_function("() => location.hash.includes('language=ru')")

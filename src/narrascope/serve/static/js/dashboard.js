@@ -4,7 +4,7 @@
 // the URL hash (#/dashboard?language=ru&...), so reload and back keep them.
 
 import { api, query } from "./api.js";
-import { OTHER, colourClass, hsl, seed } from "./colors.js";
+import { OTHER, colourClass, hsl, parentOf, seed } from "./colors.js";
 import { el, fmt } from "./docview.js";
 
 export const FILTERS = ["q", "narrative", "language", "source", "date_from", "date_to", "min_score"];
@@ -86,6 +86,20 @@ async function loadFacets() {
   };
   seed((f.narrative || []).map((v) => String(v.value)));
   fill("f-narrative", f.narrative, "All narratives", (v) => v);
+  // sub-narratives filter too: each listed under its narrative
+  const select = $("f-narrative");
+  const keep = select.value;
+  for (const v of (f.subnarrative || []).slice(0, 1000)) {
+    const label = String(v.value ?? "");
+    const parent = parentOf({ label });
+    if (!label || label === OTHER || label.endsWith(`: ${OTHER}`)) continue;
+    const option = new Option(`\u2003${label.slice((parent || "").length + 2)} (${v.count})`, label);
+    option.title = label;
+    const after = [...select.options].findLast((o) => o.value === parent || (parent && o.value.startsWith(`${parent}: `)));
+    if (after) after.after(option);
+    else select.append(option);
+  }
+  select.value = keep;
   fill("f-language", f.language, "All languages", (v) => v);
   fill("f-source", f.source, "All sources", (v) => v);
   facetsLoaded = true;
