@@ -323,6 +323,20 @@ def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server
     page.select_option("#f-narrative", "")
     page.wait_for_function("() => !location.hash.includes('narrative=')")
 
+    # a date range: only the documents of that day
+    page.fill("#f-date_from", "2024-03-03")
+    page.fill("#f-date_to", "2024-03-03")
+    page.wait_for_function("() => location.hash.includes('date_to=2024-03-03')")
+    _wait_table(page)
+    day = server.get("/api/documents?date_from=2024-03-03&date_to=2024-03-03&limit=25")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#doc-table tbody tr[data-id]').length === n",
+        arg=day["total"],
+    )
+    assert sorted(_table_ids(page)) == sorted(d["id"] for d in day["items"]) == ["comment-3"]
+    page.click("#f-reset")
+    page.wait_for_function("() => !location.hash.includes('date_')")
+
     # filter by language: the table changes to exactly the server's answer
     page.select_option("#f-language", "ru")
     page.wait_for_function("() => location.hash.includes('language=ru')")

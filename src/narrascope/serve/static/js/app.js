@@ -73,6 +73,8 @@ async function analyze(event) {
   const body = { text, store: $("analyze-store").checked };
   const id = $("analyze-id").value.trim();
   if (id) body.id = id;
+  const language = $("analyze-language").value;
+  if (language) body.language = language;
   const button = $("analyze-submit");
   button.disabled = true;
   status("Analysing…", "info");

@@ -198,9 +198,17 @@ function narrativePanel(record, onFocus) {
     const sl = subList(label);
     if (sl) li.append(sl);
     li.narrative = label;
+    li.tabIndex = 0;
+    li.title = "Show only this narrative's evidence (again: all)";
     li.addEventListener("click", (ev) => {
       ev.stopPropagation();
       onFocus(li);
+    });
+    li.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        onFocus(li);
+      }
     });
     return li;
   };
