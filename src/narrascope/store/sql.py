@@ -173,10 +173,10 @@ SQLITE_WHERE_FTS = "d.id IN (SELECT doc_id FROM documents_fts WHERE documents_ft
 PG_WHERE_FTS = """to_tsvector('simple', translate(d.text, '<>&', '   '))
     @@ plainto_tsquery('simple', translate(?, '<>&', '   '))"""
 WHERE_LIKE = "d.text LIKE ? ESCAPE '\\'"
-WHERE_NARRATIVE = (
-    "EXISTS (SELECT 1 FROM narratives n WHERE n.doc_id = d.id AND n.label = ? AND n.score >= ?)"
-)
-WHERE_ANY_SCORE = "EXISTS (SELECT 1 FROM narratives n WHERE n.doc_id = d.id AND n.score >= ?)"
+# uncorrelated IN, not EXISTS: SQLite would run a correlated EXISTS through the (label,
+# score) index once per document (seconds on 10,000 documents); this reads it once
+WHERE_NARRATIVE = "d.id IN (SELECT doc_id FROM narratives WHERE label = ? AND score >= ?)"
+WHERE_ANY_SCORE = "d.id IN (SELECT doc_id FROM narratives WHERE score >= ?)"
 WHERE_LANGUAGE = "d.language = ?"
 WHERE_SOURCE = "d.source = ?"
 WHERE_DATE_FROM = "substr(d.date, 1, 10) >= ?"
