@@ -92,6 +92,36 @@ def synthetic(n: int, seed: int, prefix: str) -> list[dict[str, str]]:
     return docs
 
 
+def top_up(db: Path, target: int) -> int:
+    """Grow the corpus to ``target`` documents with copies of the analysed ones.
+
+    Analysing 10,000 documents would take the model many minutes here; a copy keeps its
+    text's real analysis and gets its own id, date and source, so searches, stats and the
+    export run over a corpus of realistic size. Saved through the store, while the server
+    runs (SQLite WAL), as ``analyze --db`` would.
+    """
+    from narrascope.doc import Document
+    from narrascope.store import open_store
+
+    rng = random.Random(3)
+    with open_store(db) as store:
+        originals = [d.to_dict() for d in store.iter_documents()]
+        missing = target - store.count()
+        batch: list[Document] = []
+        for i in range(max(missing, 0)):
+            doc = Document.from_dict(originals[i % len(originals)])
+            doc.id = f"copy-{i:05}"
+            doc.meta["date"] = date(2024, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+            doc.meta["source"] = rng.choice(SOURCES)
+            batch.append(doc)
+            if len(batch) == 500:
+                store.save(batch)
+                batch = []
+        if batch:
+            store.save(batch)
+        return store.count()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,7 +175,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument("--analyses", type=int, default=40)
-    parser.add_argument("--prefill", type=int, default=200)
+    parser.add_argument("--prefill", type=int, default=200, help="documents analysed by a job")
+    parser.add_argument("--corpus", type=int, default=10_000, help="documents in the database")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -161,7 +192,7 @@ def main() -> int:
             env=env,
         )
         try:
-            return run(args, server, base, t0, load_before)
+            return run(args, server, base, db, t0, load_before)
         finally:
             server.terminate()
             try:
@@ -174,6 +205,7 @@ def run(
     args: argparse.Namespace,
     server: subprocess.Popen[bytes],
     base: str,
+    db: Path,
     t0: float,
     load_before: tuple[float, float, float],
 ) -> int:
@@ -202,6 +234,25 @@ def run(
         f"prefill job: {info['done']} stored, {info['failed']} failed, {job_wall:.1f} s "
         f"({info['done'] / job_wall:.1f} docs/s)"
     )
+    t = time.perf_counter()
+    corpus = top_up(db, args.corpus)
+    print(f"corpus topped up to {corpus} documents in {time.perf_counter() - t:.1f} s")
+
+    single: dict[str, tuple[float, str]] = {}
+    for name, path in [
+        ("facets", "/api/facets"),
+        ("stats by month", "/api/stats?by=month"),
+        ("stats by source, one language", "/api/stats?by=source&language=ru"),
+        ("first page, no filter", "/api/documents"),
+        ("export, whole corpus, jsonl", "/api/export?format=jsonl"),
+        ("export, whole corpus, csv", "/api/export?format=csv"),
+    ]:
+        t = time.perf_counter()
+        r = client.get(path)
+        r.raise_for_status()
+        single[name] = (time.perf_counter() - t, f"{len(r.content) / 1e6:.1f} MB")
+        print(f"{name}: {single[name][0] * 1000:.0f} ms, {single[name][1]}")
+    exported = sum(1 for line in client.get("/api/export?format=jsonl").iter_lines() if line)
     facets = client.get("/api/facets").json()
     narratives = [f["value"] for f in facets["narrative"]][:8]
 
@@ -248,7 +299,7 @@ def run(
     wall = time.perf_counter() - t
 
     stored = client.get("/api/health").json()["documents"]
-    expected = info["done"] + args.analyses
+    expected = corpus + args.analyses
     missing = [
         d["id"] for d in posted if client.get(f"/api/documents/{d['id']}").status_code != 200
     ]
@@ -278,7 +329,13 @@ def run(
     )
     for error in tally.errors[:10]:
         print("  ", error)
-    ok = not tally.errors and stored == expected and not missing and info["failed"] == 0
+    ok = (
+        not tally.errors
+        and stored == expected
+        and not missing
+        and info["failed"] == 0
+        and exported == corpus
+    )
 
     if not args.no_write:
         labels = {
@@ -288,6 +345,10 @@ def run(
         table = "\n".join(
             f"| {labels[kind]} | {n} | {rate:.1f} | {p50:.0f} ms | {p99:.0f} ms |"
             for kind, n, rate, p50, p99 in rows
+        )
+        single_rows = "\n".join(
+            f"| {name} | {seconds * 1000:.0f} ms | {size} |"
+            for name, (seconds, size) in single.items()
         )
         text = f"""## Workspace server (issue 5)
 
@@ -303,6 +364,12 @@ documents in six languages.
 |---|---|---|---|---|
 {table}
 | **all** | {total} | **{total / wall:.1f}** | — | — |
+
+One request at a time over the same {corpus:,}-document database (before the load):
+
+| request | time | size |
+|---|---|---|
+{single_rows}
 
 - Errors: {len(tally.errors)}; documents stored {stored} = posted {expected}
   ({"nothing lost" if ok else "SOMETHING WAS LOST OR FAILED"}).

@@ -12,6 +12,7 @@ import json
 import logging
 import queue
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -31,6 +32,7 @@ from narrascope import __version__
 from narrascope.doc import Document
 from narrascope.errors import InputError, ModelError, StoreError
 from narrascope.export import get_format
+from narrascope.ingest import estimate_count
 from narrascope.ingest.formats import empty, meta
 from narrascope.pipeline import Pipeline
 from narrascope.serve import models as m
@@ -279,8 +281,6 @@ def create_app(
     def upload(
         files: Annotated[list[UploadFile], File(description="one or more files")],
     ) -> dict[str, Any]:
-        from narrascope.ingest import estimate_count
-
         folder = Path(tempfile.mkdtemp(prefix="narrascope-upload-"))
         used: set[str] = set()
         paths = []
@@ -293,8 +293,6 @@ def create_app(
                 paths.append(path)
             total = estimate_count(paths) or len(paths)
         except BaseException:
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return {"job": jobs.submit_files(folder, paths, total).info()}
