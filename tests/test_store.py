@@ -672,3 +672,19 @@ def test_analyze_db_stores_broken_text_and_reports_a_refused_document(
         assert sorted(h.id for h in store.search()) == ["p0", "p1"]
         assert store.get_document("p0").text == "Kyiv is a puppet \ud83d of the West."
     assert sorted(json.loads(x)["id"] for x in out.read_text().splitlines()) == ["p0", "p1", "p2"]
+
+
+def test_a_lost_postgres_connection_is_a_store_error(
+    postgres_url: str, postgres_admin: Any
+) -> None:
+    with open_store(postgres_url) as store:
+        store.save([analysed(EN, "en1", "en")])
+        postgres_admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
+        with pytest.raises(
+            StoreError, match=r"E303.*lost the connection to postgresql://.*\*\*\*@"
+        ):
+            store.save([analysed(RU, "ru1", "ru")])
+        with pytest.raises(StoreError, match="lost the connection"):
+            store.count()
+    with open_store(postgres_url) as again:
+        assert [h.id for h in again.search()] == ["en1"]  # the interrupted batch left nothing

@@ -7,6 +7,7 @@ fills in what truly differs (how a transaction begins, full-text search, its err
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 
 from narrascope.doc import Document
-from narrascope.errors import E_STORE_VERSION, StoreError
+from narrascope.errors import E_STORE_OPEN, E_STORE_VERSION, StoreError
 from narrascope.store import sql
 from narrascope.store.base import FACETS, STATS_BY, DocumentsNotSaved, SearchHit, StatsBy, StatsRow
 
@@ -84,6 +85,7 @@ class SQLStore:
         ValueError,
         OverflowError,
     )
+    CONNECTION_ERRORS: ClassVar[tuple[type[BaseException], ...]] = ()
     where: str  # the database, for messages (no password)
     _conn: Any
 
@@ -97,20 +99,41 @@ class SQLStore:
 
     def _exec(self, statement: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""
-        with self._lock:
+        with self._using():
             cursor = self._conn.execute(self._sql(statement), [storable(p) for p in params])
             return cursor.rowcount
 
     def _exec_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = [[storable(p) for p in row] for row in rows]
         if rows:
-            with self._lock:
+            with self._using():
                 self._conn.cursor().executemany(self._sql(statement), rows)
 
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._using():
             cursor = self._conn.execute(self._sql(statement), [storable(p) for p in params])
             return [tuple(row) for row in cursor.fetchall()]
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[None]:
+        """The connection, to this thread alone; a lost server is a StoreError, not a trace."""
+        with self._lock:
+            try:
+                yield
+            except self.CONNECTION_ERRORS as exc:
+                if not self._broken():
+                    raise
+                reason = str(exc).strip() or type(exc).__name__
+                raise StoreError(
+                    E_STORE_OPEN,
+                    f"lost the connection to {self.where} ({reason}); "
+                    "nothing of the unfinished batch was stored: check the server, then rerun "
+                    "with --resume",
+                ) from exc
+
+    def _broken(self) -> bool:
+        """Whether the connection is gone (after one of ``CONNECTION_ERRORS``)."""
+        return False
 
     def _one(self, statement: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self._rows(statement, params)

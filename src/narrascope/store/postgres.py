@@ -51,6 +51,7 @@ class PostgresStore(SQLStore):
         psycopg.IntegrityError,
         psycopg.errors.ProgramLimitExceeded,  # e.g. a text too long for a tsvector
     )
+    CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -80,6 +81,9 @@ class PostgresStore(SQLStore):
         except BaseException:
             self._conn.close()
             raise
+
+    def _broken(self) -> bool:
+        return bool(self._conn.broken or self._conn.closed)
 
     def _sql(self, statement: str) -> str:
         return to_pyformat(statement)
