@@ -20,6 +20,7 @@ DATABASE=narrascope_test
 ENV_FILE=.ci/services.env
 log() { echo "setup-postgres: $*" >&2; }
 
+INSTALLED=no
 if ! ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   log "installing Debian's postgresql package"
   export DEBIAN_FRONTEND=noninteractive
@@ -27,8 +28,12 @@ if ! ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt-get update -qq >/dev/null
     apt-get install -y -qq postgresql >/dev/null
   }
+  INSTALLED=yes
 fi
 BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+if [ "$INSTALLED" = yes ]; then  # the package may have started its own cluster: not needed
+  pg_ctlcluster "$(basename "$(dirname "$BIN")")" main stop >/dev/null 2>&1 || true
+fi
 as_postgres() { runuser -u postgres -- "$@"; }
 
 DATA="$DIR/data"
@@ -81,7 +86,7 @@ else
   start_server
 fi
 
-psql_admin() { as_postgres psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d postgres "$@"; }
+psql_admin() { as_postgres "$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d postgres "$@"; }
 if [ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" ]; then
   psql_admin -c "CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"
 fi
@@ -90,7 +95,7 @@ if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'"
 fi
 
 URL="postgresql://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DATABASE"
-psql -X -q -A -t -v ON_ERROR_STOP=1 "$URL" -c "SELECT 1" >/dev/null
+"$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$URL" -c "SELECT 1" >/dev/null
 touch "$ENV_FILE"
 sed -i '/^NARRASCOPE_TEST_POSTGRES_URL=/d' "$ENV_FILE"
 echo "NARRASCOPE_TEST_POSTGRES_URL=$URL" >>"$ENV_FILE"
