@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -598,3 +601,52 @@ def test_body_limit_gives_413_with_and_without_content_length(db: Path) -> None:
         small = client.post("/api/analyze", json={"text": TEXTS["bg"]})
         assert small.status_code == 200
         assert client.get("/api/jobs").json()["jobs"] == []  # the big upload made no job
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+PG_ENV = "NARRASCOPE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The test server's URL pointed at a fresh schema, dropped afterwards; else a skip."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
+    import psycopg
+
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
+    schema = "narrascope_serve_" + uuid.uuid4().hex[:12]
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    joiner = "&" if "?" in url else "?"
+    try:
+        yield url + joiner + "options=" + quote(f"-csearch_path={schema}")
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+def test_the_api_on_postgresql(postgres_url: str) -> None:
+    with TestClient(create_app(postgres_url, pipeline=fake_pipeline(), batch_size=2)) as client:
+        fill(client)
+        job = client.post(
+            "/api/documents",
+            json={"documents": [{"text": TEXTS["en"], "id": "job-1"}, {"text": ""}]},
+        ).json()["job"]
+        info = wait_job(client, job["id"])
+        assert info["done"] == 1 and info["failed"] == 1
+        page = client.get("/api/documents", params={"narrative": BLAME, "limit": 2}).json()
+        assert page["total"] == 6 and len(page["items"]) == 2
+        assert client.get("/api/documents", params={"q": "генератори"}).json()["total"] == 1
+        rows = client.get("/api/stats", params={"by": "source"}).json()["rows"]
+        assert {"bucket": "channel-a", "narrative": BLAME, "documents": 2} in rows
+        assert client.get("/api/facets").json()["documents"] == 7
+        export = client.get("/api/export", params={"format": "jsonl", "language": "uk"})
+        assert [json.loads(line)["id"] for line in export.text.splitlines()] == ["uk-1"]
+        assert client.get("/api/documents/ru-1").json()["text"] == TEXTS["ru"]
+        assert client.delete("/api/documents/ru-1").json()["deleted"] is True
+        assert client.get("/api/health").json()["documents"] == 6
