@@ -688,3 +688,35 @@ def test_a_lost_postgres_connection_is_a_store_error(
             store.count()
     with open_store(postgres_url) as again:
         assert [h.id for h in again.search()] == ["en1"]  # the interrupted batch left nothing
+
+
+WORDS = [
+    "Read more at https://news.example.org/war/kyiv-2024.html today.",
+    "Write to press@kremlin.example or call +7 495, it is 12:30.",
+    "The pro-Russian channel: <b>Don't</b> trust «НАТО»—Це їхня брехня!",
+    "मोदी ने कहा: 'युद्ध नहीं'. Path C:\\Users\\file_name.txt",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("example", ["w0", "w1"]),
+        ("kyiv 2024", ["w0"]),
+        ("news.example.org/war", ["w0"]),
+        ("kremlin", ["w1"]),
+        ("7 495", ["w1"]),
+        ("30", ["w1"]),
+        ("pro", ["w2"]),
+        ("pro-russian", ["w2"]),
+        ("b", ["w2"]),
+        ("don", ["w2"]),
+        ("нато брехня", ["w2"]),
+        ("युद्ध", ["w3"]),
+        ("file name txt", ["w3"]),
+        ("users", ["w3"]),
+    ],
+)
+def test_both_backends_split_words_alike(store: SQLStore, query: str, expected: list[str]) -> None:
+    store.save([Document(text=t, id=f"w{i}", language="en") for i, t in enumerate(WORDS)])
+    assert sorted(h.id for h in store.search(query)) == expected

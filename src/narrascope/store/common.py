@@ -28,8 +28,8 @@ SCHEMA_VERSION = len(sql.MIGRATIONS)
 assert len(sql.PG_MIGRATIONS) == SCHEMA_VERSION, "both backends must have every migration"
 T = TypeVar("T")
 
-# Neither backend can store these in a TEXT column: UTF-8 has no lone surrogates
-# (JSON "\ud800" gives one), PostgreSQL text has no NUL.
+# What a TEXT column cannot hold: UTF-8 has no lone surrogates (JSON "\ud800" gives one)
+# and PostgreSQL text has no NUL. Both backends replace both, so they behave the same.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -83,13 +83,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
 # comparing ids, dates and labels give what SQLite's BINARY collation gives, whatever the
 # database's locale. Full text: an expression index on the 'simple' configuration (no
-# stemming, no stop words: right for every language, Cyrillic and Devanagari included);
-# '<', '>' and '&' become blanks first, as for FTS5, or PostgreSQL's parser would read
-# "<script>alert(1)</script>" as an HTML tag and an ignored script body.
+# stemming, no stop words: right for every language, Cyrillic and Devanagari included).
+# '<>&./@:+-' become blanks first, so words are split where FTS5 splits them: PostgreSQL's
+# parser would otherwise read "<script>alert(1)</script>" as an HTML tag and an ignored
+# script body, and keep hosts, paths, e-mails and URLs ("x.test/news") as single words.
 PG_CORE_SCHEMA = [statement.replace(" TEXT", ' TEXT COLLATE "C"') for statement in CORE_SCHEMA]
 PG_SEARCH_SCHEMA = [
     """CREATE INDEX documents_fts ON documents
-        USING GIN (to_tsvector('simple', translate(text, '<>&', '   ')))""",
+        USING GIN (to_tsvector('simple', translate(text, '<>&./@:+-', '         ')))""",
     # SQLite's narrascope_iso_week is a Python function (sqlite.py); this is its twin
     """CREATE FUNCTION narrascope_iso_week(day TEXT) RETURNS TEXT
         LANGUAGE plpgsql IMMUTABLE AS $$
@@ -170,8 +171,8 @@ NEWEST_FIRST = " ORDER BY d.date DESC NULLS LAST, d.id"
 PAGE = " LIMIT ? OFFSET ?"
 SQLITE_WHERE_FTS = "d.id IN (SELECT doc_id FROM documents_fts WHERE documents_fts MATCH ?)"
 # plainto_tsquery: the words of the user's text, ANDed; never tsquery syntax
-PG_WHERE_FTS = """to_tsvector('simple', translate(d.text, '<>&', '   '))
-    @@ plainto_tsquery('simple', translate(?, '<>&', '   '))"""
+PG_WHERE_FTS = """to_tsvector('simple', translate(d.text, '<>&./@:+-', '         '))
+    @@ plainto_tsquery('simple', translate(?, '<>&./@:+-', '         '))"""
 WHERE_LIKE = "d.text LIKE ? ESCAPE '\\'"
 # uncorrelated IN, not EXISTS: SQLite would run a correlated EXISTS through the (label,
 # score) index once per document (seconds on 10,000 documents); this reads it once
