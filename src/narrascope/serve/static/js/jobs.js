@@ -124,4 +124,12 @@ export function init(container) {
   box = container;
   for (const j of stored()) show(j.id, j.label);
   box.hidden = cards.size === 0;
+  // jobs still running that another tab or an API client started: shown (and kept) too
+  api("/api/jobs")
+    .then((res) => {
+      for (const job of (res && res.jobs) || []) {
+        if ((job.state === "queued" || job.state === "running") && !cards.has(job.id)) track(job, `Job ${job.id}`);
+      }
+    })
+    .catch(() => {});
 }
