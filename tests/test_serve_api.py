@@ -517,6 +517,10 @@ def test_token_protects_the_api_and_the_page(db: Path) -> None:
         assert "s3cret-token" not in cookie  # the browser keeps a digest, not the token
         assert client.get("/").status_code == 200  # the client kept the cookie
         assert client.get("/api/facets").status_code == 200  # the page's fetches work
+        schema = client.get("/openapi.json").json()
+        assert {"bearer", "tokenHeader", "pageCookie"} <= set(
+            schema["components"]["securitySchemes"]
+        )
         client.cookies.clear()
         assert client.get("/api/facets").status_code == 401
         client.cookies.set(TOKEN_COOKIE, "forged")

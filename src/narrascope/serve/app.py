@@ -37,7 +37,13 @@ from narrascope.ingest.formats import empty, meta
 from narrascope.pipeline import Pipeline
 from narrascope.serve import models as m
 from narrascope.serve.jobs import JobManager, SharedPipeline, StorePool
-from narrascope.serve.security import BodyLimit, SameOrigin, SecurityHeaders, TokenAuth
+from narrascope.serve.security import (
+    TOKEN_COOKIE,
+    BodyLimit,
+    SameOrigin,
+    SecurityHeaders,
+    TokenAuth,
+)
 from narrascope.store import DocumentsNotSaved, open_store
 
 logger = logging.getLogger(__name__)
@@ -405,6 +411,8 @@ def create_app(
         return HTMLResponse(PLACEHOLDER)
 
     app.mount("/static", _Static(directory=STATIC, check_dir=False), name="static")
+    if token:
+        _declare_token(app)
 
     # added innermost first: headers on every answer, then origin, token, body size
     app.add_middleware(BodyLimit, limit=max_body_bytes)
@@ -413,6 +421,25 @@ def create_app(
     app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _declare_token(app: FastAPI) -> None:
+    """Say in the OpenAPI schema how to present the token (the middleware checks it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "tokenHeader": {"type": "apiKey", "in": "header", "name": "X-Narrascope-Token"},
+                "pageCookie": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE},
+            }
+            schema["security"] = [{"bearer": []}, {"tokenHeader": []}, {"pageCookie": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class _Cancelled(Exception):
