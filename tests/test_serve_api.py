@@ -224,6 +224,11 @@ def test_empty_text_wrong_types_and_malformed_json_get_a_readable_4xx(client: Te
     assert client.get("/api/documents", params={"limit": "many"}).status_code == 422
     assert client.get("/api/documents", params={"date_from": "March"}).status_code == 422
     assert client.get("/api/documents", params={"min_score": "2"}).status_code == 422
+    assert client.get("/api/documents", params={"offset": "9" * 30}).status_code == 422
+    nested = client.post(
+        "/api/documents", content=b"[" * 100_000, headers={"content-type": "application/json"}
+    )
+    assert 400 <= nested.status_code < 500 and "detail" in nested.json()
     assert client.get("/api/stats", params={"by": "year"}).status_code == 422
     assert client.get("/api/export", params={"format": "xml"}).status_code == 422
 

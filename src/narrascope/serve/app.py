@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY = 20_000_000
 MAX_LIMIT = 500
+MAX_OFFSET = 2**53  # databases keep 64-bit integers; a bigger offset is a 422, not a 500
 EXPORT_CHUNK = 64 * 1024
 EXPORT_MEDIA = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>Narrascope</title>
@@ -318,7 +319,7 @@ def create_app(
     def list_documents(
         f: Annotated[Filters, Depends(filters)],
         limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         store = stores.get()
         hits = store.search(f.q, **f.kwargs(), limit=min(limit, MAX_LIMIT), offset=offset)
