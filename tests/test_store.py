@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -720,3 +721,38 @@ WORDS = [
 def test_both_backends_split_words_alike(store: SQLStore, query: str, expected: list[str]) -> None:
     store.save([Document(text=t, id=f"w{i}", language="en") for i, t in enumerate(WORDS)])
     assert sorted(h.id for h in store.search(query)) == expected
+
+
+def test_a_locked_sqlite_database_is_a_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "corpus.db"
+    with open_store(db) as store:
+        store._conn.execute("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with pytest.raises(StoreError, match=r"E303.*corpus\.db failed \(database is locked\)"):
+            store.save([analysed(EN, "en1", "en")])
+        other.execute("ROLLBACK")
+        other.close()
+        assert store.save([analysed(EN, "en1", "en")]) == 1 and store.count() == 1
+
+
+def test_stores_opened_at_once_migrate_once(target: str) -> None:
+    opened: list[Any] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            opened.append(open_store(target))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(opened) == 4
+    versions = sorted(v for (v,) in opened[0]._rows("SELECT version FROM schema_version"))
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    for store in opened:
+        store.close()

@@ -116,24 +116,24 @@ class SQLStore:
 
     @contextlib.contextmanager
     def _using(self) -> Iterator[None]:
-        """The connection, to this thread alone; a lost server is a StoreError, not a trace."""
+        """The connection, to this thread alone; a failing database is a StoreError."""
         with self._lock:
             try:
                 yield
             except self.CONNECTION_ERRORS as exc:
-                if not self._broken():
+                error = self._failure(exc)
+                if error is None:
                     raise
-                reason = str(exc).strip() or type(exc).__name__
-                raise StoreError(
-                    E_STORE_OPEN,
-                    f"lost the connection to {self.where} ({reason}); "
-                    "nothing of the unfinished batch was stored: check the server, then rerun "
-                    "with --resume",
-                ) from exc
+                raise error from exc
 
-    def _broken(self) -> bool:
-        """Whether the connection is gone (after one of ``CONNECTION_ERRORS``)."""
-        return False
+    def _failure(self, exc: BaseException) -> StoreError | None:
+        """What to tell the user when the database itself fails (None: not that, re-raise)."""
+        reason = str(exc).strip() or type(exc).__name__
+        return StoreError(
+            E_STORE_OPEN,
+            f"the database {self.where} failed ({reason}); nothing of the unfinished batch "
+            "was stored: fix the cause, then rerun with --resume",
+        )
 
     def _one(self, statement: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self._rows(statement, params)

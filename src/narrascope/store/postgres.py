@@ -82,8 +82,15 @@ class PostgresStore(SQLStore):
             self._conn.close()
             raise
 
-    def _broken(self) -> bool:
-        return bool(self._conn.broken or self._conn.closed)
+    def _failure(self, exc: BaseException) -> StoreError | None:
+        if not (self._conn.broken or self._conn.closed):
+            return None  # e.g. a statement timeout, or one document too long to index
+        reason = str(exc).strip() or type(exc).__name__
+        return StoreError(
+            E_STORE_OPEN,
+            f"lost the connection to {self.where} ({reason}); nothing of the unfinished "
+            "batch was stored: check the server, then rerun with --resume",
+        )
 
     def _sql(self, statement: str) -> str:
         return to_pyformat(statement)

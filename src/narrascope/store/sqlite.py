@@ -46,6 +46,8 @@ class SQLiteStore(SQLStore):
         sqlite3.IntegrityError,
         sqlite3.InterfaceError,
     )
+    # locked past the busy timeout, disk full, read-only file, I/O error
+    CONNECTION_ERRORS = (sqlite3.OperationalError,)
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
