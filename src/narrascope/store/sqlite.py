@@ -62,12 +62,21 @@ class SQLiteStore(SQLStore):
             self._conn.execute("PRAGMA busy_timeout = 10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise StoreError(
                 E_STORE_OPEN,
                 f"cannot open {self.path} as a narrascope database ({exc}); "
                 "check the path, or give a new file name to start a new database",
             ) from exc
+        except BaseException:  # e.g. a newer schema (E301): do not leak the connection
+            self._close_quietly()
+            raise
         self.fts = self._one(sql.SQLITE_HAS_TABLE, ("documents_fts",)) is not None
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def _steps(self, name: str, statements: list[str]) -> list[str]:
         if statements is sql.FTS_SCHEMA and not has_fts5():
