@@ -756,3 +756,14 @@ def test_stores_opened_at_once_migrate_once(target: str) -> None:
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     for store in opened:
         store.close()
+
+
+def test_postgres_refuses_one_document_and_keeps_the_rest(postgres_url: str) -> None:
+    # a real refusal, not a stand-in: more distinct words than a tsvector holds (1 MB)
+    huge = Document(text=" ".join(f"w{i:06d}x" for i in range(130_000)), id="huge")
+    with open_store(postgres_url) as store:
+        with pytest.raises(DocumentsNotSaved, match=r"huge: ProgramLimitExceeded") as caught:
+            store.save([analysed(EN, "en1", "en"), huge, analysed(RU, "ru1", "ru")])
+        assert caught.value.saved == 2
+        assert sorted(h.id for h in store.search()) == ["en1", "ru1"]
+        assert rows(store, "documents") == 2
