@@ -304,6 +304,28 @@ def test_job_progress_is_visible_and_each_batch_is_stored_as_it_finishes(db: Pat
         assert info["state"] == "done" and info["done"] == 5 and info["failed"] == 0
 
 
+def test_stopping_the_server_keeps_what_a_job_stored(db: Path) -> None:
+    narratives = FakeNarratives()
+    app = create_app(db, pipeline=fake_pipeline(narratives), batch_size=2)
+    texts = [TEXTS["en"], "WAIT " + TEXTS["ru"], TEXTS["bg"], TEXTS["pt"], TEXTS["hi"]]
+    documents = [{"text": t, "id": f"s{n}"} for n, t in enumerate(texts)]
+    with TestClient(app) as client:
+        job = client.post("/api/documents", json={"documents": documents}).json()["job"]
+        while client.get(f"/api/jobs/{job['id']}").json()["state"] == "queued":
+            time.sleep(0.02)
+
+        def release_once_stopping() -> None:
+            assert app.state.jobs.stopping.wait(30)
+            narratives.release.set()
+
+        threading.Thread(target=release_once_stopping).start()
+    info = app.state.jobs.get(job["id"]).info()
+    assert info["state"] == "failed" and info["done"] == 2  # the batch in flight finished
+    assert "server stopped" in info["errors"][-1]["reason"]
+    with open_store(db) as store:
+        assert store.count() == 2 and store.get_document("s1") is not None
+
+
 def test_a_document_the_store_refuses_fails_alone(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -214,16 +214,20 @@ class JobManager:
         self._lock = threading.Lock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
 
     def start(self, *, warm_up: bool = True) -> None:
         if self._thread is None:
+            self.stopping.clear()
             self._thread = threading.Thread(
                 target=self._work, args=(warm_up,), name="narrascope-jobs", daemon=True
             )
             self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Let the running job finish its batch in flight (stored), then end the worker."""
         if self._thread is not None:
+            self.stopping.set()
             self._queue.put(None)
             self._thread.join(timeout)
             self._thread = None
@@ -280,14 +284,26 @@ class JobManager:
             except Exception:
                 logger.exception("loading the models failed")
         while (job := self._queue.get()) is not None:
+            if self.stopping.is_set():
+                break
             self._run(job)
 
     def _run(self, job: Job) -> None:
         with job.lock:
             job.state = "running"
+        cut = False
+
+        def until_stopped() -> Iterator[Document | InputError]:
+            nonlocal cut
+            for item in unique_ids(job.items()):
+                if self.stopping.is_set():
+                    cut = True
+                    return
+                yield item
+
         try:
             run_batch(
-                unique_ids(job.items()),
+                until_stopped(),
                 self.pipeline,
                 out=None,
                 fmt="jsonl",
@@ -297,6 +313,15 @@ class JobManager:
                 store=_JobSink(self.stores.get(), job),  # type: ignore[arg-type]
             )
             state = "done"
+            if cut:
+                job.add_error(
+                    InputError(
+                        "job",
+                        "the server stopped before the job was finished; "
+                        "the documents stored so far stay, send the rest again",
+                    )
+                )
+                state = "failed"
         except Exception as exc:  # the model or the database, not one document
             logger.exception("job %s failed", job.id)
             job.add_error(InputError("job", f"{type(exc).__name__}: {exc}"))
