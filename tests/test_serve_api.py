@@ -10,14 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +28,7 @@ from narrascope.serve import create_app, is_loopback
 from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
 from narrascope.stages.segment import SentenceStage
 from narrascope.store import DocumentsNotSaved, SQLiteStore, open_store
+from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 
 BLAME = "URW: Blaming the war on others rather than the invader"
 PRAISE = "URW: Praise of Russia"
@@ -636,29 +634,11 @@ def test_body_limit_gives_413_with_and_without_content_length(db: Path) -> None:
 
 # -- PostgreSQL ------------------------------------------------------------------------------
 
-PG_ENV = "NARRASCOPE_TEST_POSTGRES_URL"
-
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The test server's URL pointed at a fresh schema, dropped afterwards; else a skip."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
-    import psycopg
-
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-    schema = "narrascope_serve_" + uuid.uuid4().hex[:12]
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    joiner = "&" if "?" in url else "?"
-    try:
-        yield url + joiner + "options=" + quote(f"-csearch_path={schema}")
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema on the storage tests' PostgreSQL server (they skip without one)."""
+    yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
 
 
 def test_the_api_on_postgresql(postgres_url: str) -> None:
