@@ -379,7 +379,8 @@ One request at a time over the same {corpus:,}-document database (before the loa
   corpus plus every analysis posted), and the export held all {exported:,}
   ({"nothing lost" if ok else "SOMETHING WAS LOST OR FAILED"}).
 - Background job (`POST /api/documents`, {info["done"]} documents, batches of 8):
-  {job_wall:.1f} s, {info["done"] / job_wall:.1f} documents/s analysed and stored.
+  {job_wall:.1f} s, {info["done"] / job_wall:.1f} documents/s analysed and stored
+  (short texts of 4-9 sentences; news articles are several times longer).
 - Server start-up to the first analysis: {startup:.1f} s; server peak memory (VmHWM):
   {peak:.0f} MB at the end, {peak_before_exports:.0f} MB before the two whole-corpus exports.
 
