@@ -151,6 +151,39 @@ def test_sqlite_is_wal_and_opens_by_url(tmp_path: Path) -> None:
         assert again.version() == SCHEMA_VERSION
 
 
+def test_a_version_2_sqlite_index_is_rekeyed_and_replaces_stay_cheap(tmp_path: Path) -> None:
+    """Schema 2 kept the document id in an UNINDEXED FTS column (a replace scanned the whole
+    index); step 3 re-keys the index by row id without losing anything searchable."""
+    from narrascope.store import sql
+
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:  # a database as schema 2 left it
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied TEXT)")
+        for statement in sql.CORE_SCHEMA + sql.FTS_SCHEMA:
+            conn.execute(statement)
+        conn.executemany("INSERT INTO schema_version VALUES (?, 'then')", [(1,), (2,)])
+    with open_store(db) as store:
+        if not store.fts:
+            pytest.skip("this SQLite has no FTS5")
+        store.save([analysed(EN, "en1", "en"), analysed(RU, "ru1", "ru")])
+    with sqlite3.connect(db) as conn:  # make it schema 2 again, with its rows
+        conn.execute("DROP TABLE documents_fts")
+        for statement in sql.FTS_SCHEMA:
+            conn.execute(statement)
+        conn.execute("DELETE FROM schema_version WHERE version > 2")
+    with open_store(db) as store:
+        assert store.version() == SCHEMA_VERSION
+        assert [h.id for h in store.search("provoked")] == ["en1"]
+        store.save([analysed(EN + " Again.", "en1", "en")])
+        assert [h.id for h in store.search("Again")] == ["en1"]
+        assert rows(store, "documents_fts") == 2
+        plan = " ".join(
+            str(r) for r in store._rows("EXPLAIN QUERY PLAN " + sql.DELETE_FTS, ("en1",))
+        )
+        # the row id is looked up by key, and FTS5 is handed it as a constraint ("=")
+        assert "SEARCH documents USING" in plan and "VIRTUAL TABLE INDEX 0:=" in plan
+
+
 def test_a_database_from_a_newer_version_is_refused(target: str) -> None:
     with open_store(target) as store:
         store._write(

@@ -79,7 +79,7 @@ class SQLiteStore(SQLStore):
             conn.close()
 
     def _steps(self, name: str, statements: list[str]) -> list[str]:
-        if statements is sql.FTS_SCHEMA and not has_fts5():
+        if (statements is sql.FTS_SCHEMA or statements is sql.FTS_ROWID_SCHEMA) and not has_fts5():
             logger.warning("SQLite has no FTS5: text search falls back to LIKE (slower)")
             return []  # the version still moves on: the schema is complete without it
         return statements
@@ -91,7 +91,7 @@ class SQLiteStore(SQLStore):
 
     def _index_text(self, doc: Document) -> None:
         if self.fts:
-            self._exec(sql.INSERT_FTS, (doc.id, doc.text))
+            self._exec(sql.INSERT_FTS, (doc.id,))
 
     def _text_filter(self, query: str) -> list[tuple[str, Any]]:
         if self.fts:
