@@ -119,6 +119,22 @@ def test_limit_offset_and_json_lines(db: str, capsys) -> None:
     assert search(capsys, db, "--json", "no such words") == []
 
 
+def test_analyze_into_the_database_never_prints_its_password(
+    db: str, tmp_path: Path, capsys
+) -> None:
+    text = tmp_path / "en3.txt"
+    text.write_text("NATO provoked this war. Kyiv is only a puppet of Washington.\n")
+    assert main(["analyze", str(text), "--db", db, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "1 analysed, 0 skipped" in err
+    if "://" in db:  # postgresql://user:password@host/db
+        password = db.split("://", 1)[1].split("@", 1)[0].partition(":")[2]
+        assert password and password not in err and ":***@" in err
+    else:
+        assert db in err
+    assert "en3.txt" in ids(search(capsys, db, "puppet"))
+
+
 def test_usage_errors(tmp_path: Path, capsys) -> None:
     assert main(["search", "--db", str(tmp_path / "none.db"), "x"]) == 2
     assert "no database at" in capsys.readouterr().err

@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     if args.out is not None or args.db is not None:
-        where = " and ".join(str(x) for x in (args.out, args.db) if x is not None)
+        db = None if store is None else store.where  # a URL's password is never printed
+        where = " and ".join(str(x) for x in (args.out, db) if x is not None)
         print(
             f"{report.processed} analysed, {report.skipped} skipped (already done), "
             f"{len(report.failed)} failed -> {where}",

@@ -58,6 +58,8 @@ class DocumentsNotSaved(StoreError):
 class Store(Protocol):
     """A corpus database of analysed documents. Writes go through ``save`` and ``delete``."""
 
+    where: str  # the database as messages may show it: a path, or a URL without password
+
     def save(self, docs: Iterable[Document]) -> int:
         """Store ``docs`` in one transaction, replacing earlier results of the same ids.
 
