@@ -137,10 +137,10 @@ _ENCODER: Any = None
 _ENCODER_1: Any = None
 _EMB_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounded for serving
-# Per-sentence vectors the document embeddings were built from, so a later stage (the
-# technique model encodes one-sentence paragraphs) reuses them instead of encoding again.
+# Vectors of the pieces (paragraphs) the document embeddings were built from, so a later
+# stage (the technique model scores paragraphs) reuses them instead of encoding again.
 _SENT_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-_SENT_CACHE_SIZE = 4_096  # ~8 MB: a pipeline batch is 16 documents x at most 60 sentences
+_SENT_CACHE_SIZE = 4_096  # ~8 MB: a pipeline batch is 16 documents x at most 60 paragraphs
 
 
 def _split_sentences(text: str, limit: int = 60) -> list[str]:
