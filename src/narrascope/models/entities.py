@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,10 +133,27 @@ class EntityConfig:
     # candidates in Hindi, 8-12% elsewhere, so one pooled threshold under-serves most
     # languages); languages not listed use ``min_framed``
     min_framed_by_language: dict[str, float] = field(default_factory=dict)
+    # Document-level framing context (0 = off). ``narrative_weight``: the narrative
+    # model's per-label probabilities of the document, row-normalised, as a dense block.
+    # ``name_context_weight``: explicit name x context features, one token per (mention
+    # name, word of its sentence); ``name_narrative_weight``: one per (name, narrative
+    # label whose probability reaches ``name_narrative_min``). Both are TF-IDF views,
+    # pruned with the n-grams, so the model stays linear (docs/entities-research.md).
+    narrative_weight: float = 0.0
+    name_context_weight: float = 0.0
+    name_narrative_weight: float = 0.0
+    name_narrative_min: float = 0.3
     seed: int = 0
 
 
 TEXT_VIEWS = ("win_char", "win_word", "sent_char", "sent_word", "name_char")
+# interaction views: whitespace-separated "<name>§<context>" tokens (see EntityConfig)
+PAIR_VIEWS = ("name_ctx", "name_narr")
+_PAIR_TOKEN = r"\S+"
+_WORD = re.compile(TOKEN_PATTERN)
+
+# Per-document narrative probabilities, label -> probability (None: unknown)
+Narratives = Sequence[Mapping[str, float] | None]
 
 
 @dataclass
@@ -164,6 +181,7 @@ class _Mentions:
     languages: list[str]
     doc: np.ndarray
     group: np.ndarray  # rows with the same (document, name) share a group id
+    narr: np.ndarray | None = None  # (n, n_narrative_labels) document probabilities
 
 
 def mention_texts(
@@ -215,7 +233,28 @@ def mention_texts(
 
 
 def _analyzer(view: str) -> str:
-    return "word" if view.endswith("_word") else "char_wb"
+    return "word" if view.endswith("_word") or view in PAIR_VIEWS else "char_wb"
+
+
+def _token_pattern(view: str, default: str) -> str:
+    return _PAIR_TOKEN if view in PAIR_VIEWS else default
+
+
+def pair_texts(m: _Mentions, narr: np.ndarray | None, min_p: float) -> dict[str, list[str]]:
+    """The interaction views' texts: per mention, its name joined to each distinct word of
+    its sentence (``name_ctx``) and to each narrative label (column index) of its document
+    with probability >= ``min_p`` (``name_narr``)."""
+    ctx, nar = [], []
+    for r, name in enumerate(m.views["name_char"]):
+        key = name.replace(" ", "_") or "_"
+        words = dict.fromkeys(_WORD.findall(m.views["sent_word"][r].lower()))
+        words.pop(MASK.strip().lower(), None)
+        ctx.append(" ".join(f"{key}§{w}" for w in words))
+        if narr is not None:
+            nar.append(" ".join(f"{key}§n{j}" for j in np.flatnonzero(narr[r] >= min_p)))
+        else:
+            nar.append("")
+    return {"name_ctx": ctx, "name_narr": nar}
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -293,6 +332,8 @@ class EntityRoleClassifier:
         self.meta: dict[str, Any] = {}
         self._w: _Weights | None = None
         self._vec_cache: dict[str, FixedTfidf] | None = None
+        self.narrative_labels_: list[str] = []
+        self._narrative_mean: np.ndarray | None = None
 
     # ------------------------------------------------------------------ labels
     def _set_labels(self, fine: Sequence[str]) -> None:
@@ -317,19 +358,83 @@ class EntityRoleClassifier:
 
     # ---------------------------------------------------------------- features
     def _views_weighted(self) -> list[str]:
-        return [v for v in TEXT_VIEWS if self.config.view_weights.get(v, 0.0) > 0]
+        return [v for v in (*TEXT_VIEWS, *PAIR_VIEWS) if self._view_weight(v) > 0]
+
+    def _view_weight(self, view: str) -> float:
+        c = self.config
+        if view == "name_ctx":
+            return c.name_context_weight
+        if view == "name_narr":
+            return c.name_narrative_weight
+        return c.view_weights.get(view, 0.0)
+
+    def _uses_narratives(self) -> bool:
+        c = self.config
+        return c.narrative_weight > 0 or c.name_narrative_weight > 0
+
+    def _narrative_rows(self, narratives: Narratives | None, n_docs: int) -> np.ndarray | None:
+        """Per document, the probabilities in ``narrative_labels_`` order; documents
+        without any (``None``, or no ``narratives`` at all) get the training mean."""
+        if not self._uses_narratives():
+            return None
+        labels = self.narrative_labels_
+        mean = getattr(self, "_narrative_mean", None)
+        out = np.tile(
+            mean if mean is not None else np.zeros(len(labels), np.float32), (n_docs, 1)
+        ).astype(np.float32)
+        if narratives is None:
+            return out
+        if len(narratives) != n_docs:
+            raise ValueError("narratives must have one entry (or None) per document")
+        index = {lab: j for j, lab in enumerate(labels)}
+        for i, probs in enumerate(narratives):
+            if probs is None:
+                continue
+            row = np.zeros(len(labels), np.float32)
+            for lab, p in probs.items():
+                j = index.get(lab)
+                if j is not None:
+                    row[j] = float(p)
+            out[i] = row
+        return out
+
+    def _mentions(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None],
+        mentions: Sequence[Sequence[Span]],
+        narratives: Narratives | None,
+    ) -> _Mentions:
+        """mention_texts plus what the configured context features need."""
+        c = self.config
+        m = mention_texts(texts, languages, mentions, c.window)
+        narr = self._narrative_rows(narratives, len(texts))
+        if narr is not None:
+            m.narr = narr[m.doc]
+        if c.name_context_weight > 0 or c.name_narrative_weight > 0:
+            m.views.update(pair_texts(m, m.narr, c.name_narrative_min))
+        return m
 
     def _ngrams(self, view: str) -> tuple[int, int]:
         c = self.config
         if view == "name_char":
             return c.name_ngrams
+        if view in PAIR_VIEWS:
+            return (1, 1)
         return c.word_ngrams if view.endswith("_word") else c.char_ngrams
 
     def _fixed(self) -> dict[str, FixedTfidf]:
         if self._vec_cache is None:
             w = self._require()
             self._vec_cache = {
-                v: FixedTfidf(_analyzer(v), self._ngrams(v), w.vocab[v], w.idf[v]) for v in w.vocab
+                v: FixedTfidf(
+                    _analyzer(v),
+                    self._ngrams(v),
+                    w.vocab[v],
+                    w.idf[v],
+                    token_pattern=_token_pattern(v, self.config.token_pattern),
+                )
+                for v in w.vocab
             }
         return self._vec_cache
 
@@ -349,13 +454,17 @@ class EntityRoleClassifier:
             (np.full(len(lang_rows), c.language_weight, np.float32), (lang_rows, lang_cols)),
             shape=(len(m.keys), len(langs)),
         )
-        return [name_block, lang_block]
+        blocks = [name_block, lang_block]
+        if c.narrative_weight > 0:
+            narr = m.narr if m.narr is not None else np.zeros((len(m.keys), 0))
+            norm = np.linalg.norm(narr, axis=1, keepdims=True) + 1e-12
+            blocks.append(sp.csr_matrix((narr / norm * c.narrative_weight).astype(np.float32)))
+        return blocks
 
     def _features(self, m: _Mentions) -> sp.csr_matrix:
         w = self._require()
         vecs = self._fixed()
-        c = self.config
-        blocks = [vecs[v].transform(m.views[v]) * c.view_weights[v] for v in w.vocab]
+        blocks = [vecs[v].transform(m.views[v]) * self._view_weight(v) for v in w.vocab]
         blocks += self._side_blocks(m, w.names, w.languages)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
@@ -381,6 +490,7 @@ class EntityRoleClassifier:
         fine_roles: Sequence[Sequence[Sequence[str]]],
         *,
         negatives: Sequence[Sequence[Span]] | None = None,
+        narratives: Narratives | None = None,
     ) -> EntityRoleClassifier:
         """Fit on documents, their mention spans and each mention's gold roles.
 
@@ -388,6 +498,10 @@ class EntityRoleClassifier:
         ``main_roles[i][j]`` / ``fine_roles[i][j]`` are the roles of mention ``j``.
         ``negatives`` (optional, aligned with ``texts``) are spans of entities that are
         mentioned but not framed; with them the model also learns ``RoleScores.framed``.
+        ``narratives`` (aligned with ``texts``): each document's narrative probabilities
+        (label -> probability), needed when the config uses them; for training they must
+        come from a narrative model that did not see the document
+        (``training.entities.narrative_features``), as at inference.
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -402,7 +516,16 @@ class EntityRoleClassifier:
             raise ValueError("need at least four mentions to fit")
         self._set_labels(sorted({f for fs in flat_fine for f in fs}))
         y = self._targets(flat_main, flat_fine)
-        m = mention_texts(texts, languages, mentions, c.window)
+        self.narrative_labels_: list[str] = []
+        self._narrative_mean = None
+        if self._uses_narratives():
+            if narratives is None or not any(p is not None for p in narratives):
+                raise ValueError("this configuration needs the documents' narratives")
+            self.narrative_labels_ = sorted({lab for p in narratives if p for lab in p})
+            given = self._narrative_rows(narratives, len(texts))
+            known = [i for i, p in enumerate(narratives) if p is not None]
+            self._narrative_mean = given[known].mean(axis=0)
+        m = self._mentions(texts, languages, mentions, narratives)
         self._langs = sorted({la for la in m.languages if la})
         n = len(y)
         # Stage 1: TF-IDF views, vocabulary pruned to what matters, dual ridge.
@@ -410,7 +533,7 @@ class EntityRoleClassifier:
         for v in self._views_weighted():
             vec = fit_vectorizer(_analyzer(v), self._ngrams(v), c.min_df, c.max_df, c.max_features)
             if _analyzer(v) == "word":
-                vec.set_params(token_pattern=c.token_pattern)
+                vec.set_params(token_pattern=_token_pattern(v, c.token_pattern))
             if n < 20 * c.min_df:  # tiny corpora (tests)
                 vec.set_params(min_df=1, max_df=1.0)
             raw[v] = vec.fit_transform(m.views[v]).tocsc()
@@ -487,7 +610,7 @@ class EntityRoleClassifier:
         )
         self._vec_cache = None
         if negatives is not None and any(negatives):
-            self._w.framed = self._fit_framed(texts, languages, negatives, x, m)
+            self._w.framed = self._fit_framed(texts, languages, negatives, x, m, narratives)
         self.meta = {
             "n_train_docs": len(texts),
             "n_train_mentions": n,
@@ -500,8 +623,10 @@ class EntityRoleClassifier:
         """Row-normalised, view-weighted TF-IDF blocks plus the side blocks."""
         from sklearn.preprocessing import normalize
 
-        c = self.config
-        blocks = [normalize(raw[v].tocsr()) * c.view_weights[v] for v in raw]
+        blocks = [
+            normalize(raw[v].tocsr()) * self._view_weight(v) if raw[v].shape[1] else raw[v]
+            for v in raw
+        ]  # (a view can lose every column to pruning)
         return sp.hstack(blocks + side, format="csr", dtype=np.float32)
 
     def _lookup_prior(
@@ -526,6 +651,7 @@ class EntityRoleClassifier:
         negatives: Sequence[Sequence[Span]],
         x_pos: sp.csr_matrix,
         m_pos: _Mentions,
+        narratives: Narratives | None = None,
     ) -> np.ndarray:
         """Logistic regression, framed (gold) vs merely mentioned (negatives), in primal form.
 
@@ -537,7 +663,7 @@ class EntityRoleClassifier:
         from sklearn.linear_model import LogisticRegression
 
         c = self.config
-        m_neg = mention_texts(texts, languages, negatives, c.window)
+        m_neg = self._mentions(texts, languages, negatives, narratives)
         x = sp.vstack(
             [
                 sp.hstack([x_pos, _framed_cues(texts, m_pos)]),
@@ -571,12 +697,17 @@ class EntityRoleClassifier:
         texts: Sequence[str],
         languages: Sequence[str | None],
         mentions: Sequence[Sequence[Span]],
+        narratives: Narratives | None = None,
     ) -> RoleScores:
-        """Calibrated role probabilities of every mention (flattened, see RoleScores)."""
+        """Calibrated role probabilities of every mention (flattened, see RoleScores).
+
+        ``narratives``: per document, the narrative stage's probabilities (label ->
+        probability) or ``None``; models that use them fall back to the training mean.
+        """
         w = self._require()
         if not (len(texts) == len(languages) == len(mentions)):
             raise ValueError("texts, languages and mentions must have the same length")
-        m = mention_texts(texts, languages, mentions, self.config.window)
+        m = self._mentions(texts, languages, mentions, narratives)
         n_fine = len(self.fine_labels_)
         if not m.keys:
             empty = np.zeros((0, 3), np.float32), np.zeros((0, n_fine), np.float32)
@@ -625,9 +756,10 @@ class EntityRoleClassifier:
         texts: Sequence[str],
         languages: Sequence[str | None],
         mentions: Sequence[Sequence[Span]],
+        narratives: Narratives | None = None,
     ) -> list[list[tuple[str, list[str]]]]:
         """Per document, (main role, fine roles) of each of its mentions."""
-        scores = self.predict_proba(texts, languages, mentions)
+        scores = self.predict_proba(texts, languages, mentions, narratives)
         flat = iter(self.decide(scores))
         return [[next(flat) for _ in spans] for spans in mentions]
 
@@ -644,7 +776,7 @@ class EntityRoleClassifier:
             "languages": w.languages,
             "views": list(w.vocab),
         }
-        vocab = {**w.vocab, "names": w.names}
+        vocab = {**w.vocab, "names": w.names, "narrative_labels": self.narrative_labels_}
         arrays: dict[str, np.ndarray] = {f"idf_{v}": w.idf[v].astype(np.float32) for v in w.vocab}
         arrays.update(quantise(w.coef))
         arrays.update(
@@ -655,6 +787,8 @@ class EntityRoleClassifier:
         )
         if w.framed is not None:
             arrays["framed"] = w.framed.astype(np.float32)
+        if self._narrative_mean is not None:
+            arrays["narrative_mean"] = np.asarray(self._narrative_mean, np.float32)
         return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
 
     @classmethod
@@ -674,6 +808,16 @@ class EntityRoleClassifier:
         coef = dequantise(arrays)
         n_feat = sum(len(vocab[v]) for v in views) + len(vocab["names"])
         n_feat += len(config["languages"])
+        model.narrative_labels_ = list(vocab.get("narrative_labels", []))
+        model._narrative_mean = arrays.get("narrative_mean", None)
+        if model.config.narrative_weight > 0:
+            n_feat += len(model.narrative_labels_)
+        if model._uses_narratives() and (
+            model._narrative_mean is None
+            or len(model._narrative_mean) != len(model.narrative_labels_)
+        ):
+            msg = f"artefact at {root}: narrative labels and their mean do not match"
+            raise ModelError(E_MODEL_VERSION, msg)
         if coef.shape != (n_feat, 3 + len(model.fine_labels_)):
             msg = f"artefact at {root}: weights do not match vocabulary/labels"
             raise ModelError(E_MODEL_VERSION, msg)

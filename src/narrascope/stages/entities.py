@@ -8,6 +8,11 @@ Two modes, one shape (batch in, batch out):
 * given (``given_only=True``, what ``analyze --mentions`` uses): the shared task's
   evaluation mode. ``doc.entities`` already holds one entity per given mention; each gets
   its most probable role, because the task scores every listed mention.
+
+Models trained with narrative features read each document's narrative probabilities from
+the narrative stage, which runs first (``stages.narratives.narrative_probabilities``);
+when it did not run for a document, a ``narrative_model`` given to the stage computes
+them, otherwise the model uses its training mean (slightly less accurate, never wrong).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from bisect import bisect_right
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +29,9 @@ from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, RoleScores
 from narrascope.text.aliases import canonical_name, group_mentions
 from narrascope.text.mentions import FAST, PACKAGED, Mention, MentionDetector
+
+if TYPE_CHECKING:
+    from narrascope.models.narratives import NarrativeClassifier
 
 DEFAULT_MODEL = ("resources", "models", "entities")
 # Which mention detectors run: the CRF (distilled from spaCy/natasha and the annotations,
@@ -50,6 +59,7 @@ class EntityStage:
         given_only: bool = False,
         min_framed: float | None = None,
         max_evidence: int = 2,
+        narrative_model: NarrativeClassifier | None = None,
     ) -> None:
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
@@ -69,6 +79,8 @@ class EntityStage:
             dict(model.config.min_framed_by_language) if min_framed is None else {}
         )
         self.max_evidence = max_evidence
+        # only consulted for documents the narrative stage did not score (see module doc)
+        self.narrative_model = narrative_model
 
     def warm_up(self) -> None:
         """Load the mention detector now rather than on the first document."""
@@ -87,7 +99,9 @@ class EntityStage:
         if not docs:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
-        scores = self.model.predict_proba([d.text for d in docs], [d.language for d in docs], spans)
+        scores = self.model.predict_proba(
+            [d.text for d in docs], [d.language for d in docs], spans, self._narratives(docs)
+        )
         row = 0
         for doc in docs:
             for entity in doc.entities:
@@ -103,6 +117,7 @@ class EntityStage:
             [d.text for d in docs],
             [d.language for d in docs],
             [[(m.start, m.end) for m in mentions] for mentions in found],
+            self._narratives(docs),
         )
         offset = 0
         for doc, mentions in zip(docs, found, strict=True):
@@ -124,6 +139,23 @@ class EntityStage:
             offset += len(mentions)
             entities.sort(key=lambda e: (not e.framed, e.mentions[0].start))
             doc.entities = entities
+
+    def _narratives(self, docs: list[Document]) -> list[dict[str, float] | None] | None:
+        """Per document, the narrative probabilities the model reads (None: not used)."""
+        if not self.model.narrative_labels_:
+            return None
+        from narrascope.stages.narratives import narrative_probabilities
+
+        out = [narrative_probabilities(d) for d in docs]
+        missing = [i for i, p in enumerate(out) if p is None]
+        if missing and self.narrative_model is not None:
+            model = self.narrative_model
+            probs = model.predict_proba(
+                [docs[i].text for i in missing], [docs[i].language for i in missing]
+            )
+            for i, row in zip(missing, probs, strict=True):
+                out[i] = dict(zip(model.labels_, row.tolist(), strict=True))
+        return out
 
     def min_framed_for(self, language: str | None) -> float:
         """The framed-probability threshold for entities of a text in ``language``."""

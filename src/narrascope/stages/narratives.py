@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +12,19 @@ from narrascope.doc import Annotation, Document, Span
 from narrascope.models.narratives import OTHER, NarrativeClassifier, warm_up_encoder
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
+
+# The full probability vector of each document scored lately, for later stages (the
+# entity stage reads it as document features; doc.groups keep only the chosen labels).
+# Bounded LRU keyed by (text hash, language): (labels, probabilities).
+_PROBA: OrderedDict[tuple[str, str | None], tuple[list[str], np.ndarray]] = OrderedDict()
+_PROBA_SIZE = 4096
+
+
+def narrative_probabilities(doc: Document) -> dict[str, float] | None:
+    """Label -> probability of every label, as the narrative stage computed them for
+    ``doc`` in this process; ``None`` when it did not score this text lately."""
+    hit = _PROBA.get((doc.content_hash, doc.language))
+    return None if hit is None else dict(zip(hit[0], hit[1].tolist(), strict=True))
 
 
 def default_model_path() -> Path:
@@ -48,7 +62,14 @@ class NarrativeStage:
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         if docs:
-            self.set_annotations(docs, self.predict(docs))
+            scores = self.predict(docs)
+            labels = list(self.model.labels_)
+            for doc, row in zip(docs, scores, strict=True):
+                _PROBA[(doc.content_hash, doc.language)] = (labels, np.array(row))
+                _PROBA.move_to_end((doc.content_hash, doc.language))
+            while len(_PROBA) > _PROBA_SIZE:
+                _PROBA.popitem(last=False)
+            self.set_annotations(docs, scores)
         return docs
 
     def predict(self, docs: list[Document]) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +26,13 @@ from narrascope.training.metrics import entity_scores
 
 MAIN_ROLES_INDEX = {r: j for j, r in enumerate(MAIN_ROLES)}
 DEFAULT_ARTEFACT = Path(__file__).resolve().parents[1] / "resources" / "models" / "entities"
+
+
+def default_narrative_cache() -> Path:
+    """Where the out-of-fold narrative probabilities of the training documents are kept
+    between runs (numbers only; recomputing them embeds every document with USE)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "narrascope" / "entity-narrative-features.npz"
 
 
 def _fit_args(docs: Sequence[EntityDocument]) -> tuple[list, list, list, list, list]:
@@ -75,6 +83,94 @@ def detect_candidates(
     return spans
 
 
+def narrative_features(
+    data_dir: str | Path,
+    texts: Sequence[str],
+    languages: Sequence[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    cache: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[list[str], np.ndarray]:
+    """Narrative probabilities of training documents that no narrative model saw them with.
+
+    The entity model reads the narrative stage's per-label probabilities as document
+    features; at inference they come from the shipped narrative model on unseen text, so
+    for training each document's vector must come from a model that did not see it
+    either. Documents of the narrative corpus under ``data_dir`` get their out-of-fold
+    probabilities from a K-fold CV of the shipped narrative recipe (its artefact's
+    settings; ``training.cv.cross_validate``); any other document is scored by the shipped
+    narrative model itself. Returns ``(labels, probabilities)``, one row per text.
+    ``cache`` (``.npz``, numbers only) is reused while the corpus, the texts and the
+    narrative settings are unchanged.
+    """
+    from narrascope.models.narratives import NarrativeClassifier
+    from narrascope.stages.narratives import default_model_path as narrative_model_path
+    from narrascope.training.corpus import load_narrative_corpus
+    from narrascope.training.cv import cross_validate
+
+    settings = json.loads((narrative_model_path() / "config.json").read_text())["settings"]
+    ndocs = load_narrative_corpus(data_dir)
+    digest = hashlib.sha256(json.dumps([settings, folds, seed], sort_keys=True).encode())
+    for t in [d.text for d in ndocs] + ["\0"] + list(texts):
+        digest.update(hashlib.sha1(t.encode("utf-8", "surrogatepass")).digest())
+    key = digest.hexdigest()
+    path = Path(cache) if cache is not None else None
+    if path is not None and path.is_file():
+        stored = np.load(path)
+        if str(stored["key"]) == key:
+            return [str(x) for x in stored["labels"]], stored["proba"]
+    result = cross_validate(
+        ndocs,
+        factory=lambda: NarrativeClassifier(**settings),
+        folds=folds,
+        seed=seed,
+        progress=progress,
+    )
+    labels = list(result["labels"])
+    row = {d.text: i for i, d in enumerate(ndocs)}
+    proba = np.zeros((len(texts), len(labels)), np.float32)
+    missing = [i for i, t in enumerate(texts) if t not in row]
+    for i, t in enumerate(texts):
+        if t in row:
+            proba[i] = result["oof_proba"][row[t]]
+    if missing:
+        model = NarrativeClassifier.load(narrative_model_path())
+        got = model.predict_proba([texts[i] for i in missing], [languages[i] for i in missing])
+        cols = [labels.index(lab) for lab in model.labels_ if lab in labels]
+        own = [j for j, lab in enumerate(model.labels_) if lab in labels]
+        proba[np.ix_(missing, cols)] = got[:, own]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, key=np.array(key), labels=np.array(labels), proba=proba)
+    return labels, proba
+
+
+def document_narratives(
+    docs: Sequence[EntityDocument],
+    data_dir: str | Path,
+    settings: dict[str, Any] | None,
+    *,
+    cache: str | Path | None = None,
+    progress: bool = False,
+) -> list[dict[str, float]] | None:
+    """Per document, out-of-fold narrative probabilities (label -> probability) when the
+    entity configuration uses them, else ``None`` (see :func:`narrative_features`)."""
+    if not EntityRoleClassifier(**(settings or {}))._uses_narratives():
+        return None
+    if progress:
+        print("narrative probabilities of the training documents (out of fold) ...", flush=True)
+    labels, proba = narrative_features(
+        data_dir,
+        [d.text for d in docs],
+        [d.language for d in docs],
+        cache=default_narrative_cache() if cache is None else cache,
+        progress=progress,
+    )
+    return [dict(zip(labels, row.tolist(), strict=True)) for row in proba]
+
+
 def negative_spans(
     docs: Sequence[EntityDocument], candidates: Sequence[Sequence[Span]]
 ) -> list[list[Span]]:
@@ -107,6 +203,7 @@ def cross_validate_entities(
     settings: dict[str, Any] | None = None,
     progress: bool = False,
     candidates: Sequence[Sequence[Span]] | None = None,
+    narratives: Sequence[dict[str, float] | None] | None = None,
 ) -> dict[str, Any]:
     """K-fold CV grouped by document (stratified by language): the CV table plus the
     out-of-fold probabilities, so decision rules can be compared without refitting.
@@ -114,6 +211,8 @@ def cross_validate_entities(
     With ``candidates`` (detected spans per document) each training fold also learns the
     framed head from the negatives of *its own* documents; the test documents' candidates
     are only scored (``oof_candidates``: per document, ``(main, framed)`` arrays).
+    ``narratives``: each document's narrative probabilities (``document_narratives``),
+    for configurations that use them.
     """
     texts, langs, spans, mains, fines = _fit_args(docs)
     negatives = negative_spans(docs, candidates) if candidates is not None else None
@@ -134,9 +233,11 @@ def cross_validate_entities(
         model = EntityRoleClassifier(**{"seed": seed, **(settings or {})}).fit(
             *([part[i] for i in tr_docs] for part in (texts, langs, spans, mains, fines)),
             negatives=None if negatives is None else [negatives[i] for i in tr_docs],
+            narratives=None if narratives is None else [narratives[i] for i in tr_docs],
         )
         te_texts, te_langs = [texts[i] for i in te_docs], [langs[i] for i in te_docs]
-        scores = model.predict_proba(te_texts, te_langs, [spans[i] for i in te_docs])
+        te_narr = None if narratives is None else [narratives[i] for i in te_docs]
+        scores = model.predict_proba(te_texts, te_langs, [spans[i] for i in te_docs], te_narr)
         rows = np.concatenate([np.arange(row_of_doc[i], row_of_doc[i + 1]) for i in te_docs])
         for r, decision in zip(rows, model.decide(scores), strict=True):
             pred[r] = decision
@@ -146,7 +247,9 @@ def cross_validate_entities(
         if scores.framed is not None:
             oof_framed[rows] = scores.framed
         if candidates is not None:
-            cand = model.predict_proba(te_texts, te_langs, [list(candidates[i]) for i in te_docs])
+            cand = model.predict_proba(
+                te_texts, te_langs, [list(candidates[i]) for i in te_docs], te_narr
+            )
             for j, i in enumerate(te_docs):
                 own = cand.doc == j
                 framed = cand.framed[own] if cand.framed is not None else np.ones(own.sum())
@@ -393,6 +496,7 @@ def evaluate_entities(
     settings: dict[str, Any] | None = None,
     negatives: bool = False,
     cache: str | Path | None = None,
+    narrative_cache: str | Path | None = None,
 ) -> dict[str, Any]:
     """K-fold CV of the default classifier: per-language main-role accuracy, EMR, fine F1.
 
@@ -404,8 +508,15 @@ def evaluate_entities(
     """
     docs = load_entity_corpus(data_dir)
     candidates = detect_candidates(docs, cache=cache) if negatives else None
+    narratives = document_narratives(docs, data_dir, settings, cache=narrative_cache)
     result = cross_validate_entities(
-        docs, folds=folds, seed=seed, settings=settings, progress=progress, candidates=candidates
+        docs,
+        folds=folds,
+        seed=seed,
+        settings=settings,
+        progress=progress,
+        candidates=candidates,
+        narratives=narratives,
     )
     out = cv_summary(result)
     out["settings"] = {"seed": seed, "negatives": negatives, **(settings or {})}
@@ -443,6 +554,7 @@ def train_entities(
     settings: dict[str, Any] | None = None,
     negatives: bool = True,
     cache: str | Path | None = None,
+    narrative_cache: str | Path | None = None,
 ) -> Path:
     """Cross-validate, fit on all languages jointly and write the artefact (deterministic).
 
@@ -457,6 +569,9 @@ def train_entities(
     docs = load_entity_corpus(data_dir)
     kwargs = {"seed": seed, **(settings or {})}
     candidates = detect_candidates(docs, cache=cache) if negatives else None
+    narratives = document_narratives(
+        docs, data_dir, kwargs, cache=narrative_cache, progress=progress
+    )
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
@@ -468,6 +583,7 @@ def train_entities(
             settings=settings,
             progress=progress,
             candidates=candidates,
+            narratives=narratives,
         )
         cv = cv_summary(result)
         if progress:
@@ -487,6 +603,7 @@ def train_entities(
     model = EntityRoleClassifier(**kwargs).fit(
         *_fit_args(docs),
         negatives=None if candidates is None else negative_spans(docs, candidates),
+        narratives=narratives,
     )
     train_seconds = round(time.perf_counter() - start, 1)
     manifest = training_manifest(
