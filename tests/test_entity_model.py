@@ -200,6 +200,55 @@ def test_save_load_round_trip(fitted: EntityRoleClassifier, corpus: tuple, tmp_p
         EntityRoleClassifier.load(tmp_path / "missing")
 
 
+# Each fixture document's narrative probabilities (label -> probability), as the narrative
+# stage gives them: half the documents lean to one narrative, half to the other.
+_WAR = "URW: Blaming the war on others rather than the invader"
+_PRAISE = "URW: Praise of Russia"
+
+
+def _narratives(n: int) -> list[dict[str, float]]:
+    return [{_WAR: 0.8, _PRAISE: 0.1} if i % 2 else {_WAR: 0.2, _PRAISE: 0.7} for i in range(n)]
+
+
+def test_narrative_and_interaction_features(corpus: tuple, tmp_path: Path) -> None:
+    texts, langs, spans, mains, fines = corpus
+    narr = _narratives(len(texts))
+    model = EntityRoleClassifier(
+        calibration_folds=3,
+        keep_features=800,
+        narrative_weight=1.0,
+        name_context_weight=1.0,
+        name_narrative_weight=1.0,
+    ).fit(texts, langs, spans, mains, fines, narratives=narr)
+    assert model.narrative_labels_ == sorted([_WAR, _PRAISE])
+    # explicit, linear interactions: the mention's name paired with its sentence's words
+    # and with the narratives its document carries (label index in narrative_labels_)
+    vocab = model._w.vocab
+    names = {
+        n.replace(" ", "_") for n in mention_texts(texts, langs, spans, 200).views["name_char"]
+    }
+    assert vocab["name_ctx"] and all(t.split("§")[0] in names for t in vocab["name_ctx"])
+    assert "warlord_krang§farmers" in vocab["name_ctx"]  # Krang's sentence names his victims
+    assert any(t.startswith("warlord_krang§n") for t in vocab["name_narr"])
+    assert not any("entx" in t for t in vocab["name_ctx"])  # the mask is no context word
+    s = model.predict_proba(texts, langs, spans, narr)
+    flat_main = [r for roles in mains for r in roles]
+    assert [d[0] for d in model.decide(s)] == flat_main
+    # labels are matched by name: another order and an unknown label change nothing
+    shuffled = [{"CC: unknown": 0.5, **dict(reversed(list(p.items())))} for p in narr]
+    assert np.allclose(model.predict_proba(texts, langs, spans, shuffled).main, s.main)
+    # without narratives (the narrative stage did not run) the training mean stands in
+    s0 = model.predict_proba(texts, langs, spans)
+    assert s0.main.shape == s.main.shape and np.allclose(s0.main.sum(axis=1), 1, atol=1e-4)
+    assert [d[0] for d in model.decide(s0)] == flat_main
+    loaded = EntityRoleClassifier.load(model.save(tmp_path / "narr"))
+    assert loaded.narrative_labels_ == model.narrative_labels_
+    b = loaded.predict_proba(texts, langs, spans, narr)
+    assert np.allclose(b.main, s.main, atol=2e-3) and loaded.decide(b) == model.decide(s)
+    with pytest.raises(ValueError, match="narratives"):
+        EntityRoleClassifier(narrative_weight=1.0).fit(texts, langs, spans, mains, fines)
+
+
 def test_unfitted_model_raises() -> None:
     with pytest.raises(ModelError):
         EntityRoleClassifier().predict_proba(["x"], ["en"], [[(0, 1)]])

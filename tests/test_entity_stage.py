@@ -137,3 +137,25 @@ def test_framed_threshold_is_chosen_per_language(nlp) -> None:
         assert EntityStage(model, min_framed=0.3).min_framed_for("en") == 0.3
     finally:
         model.config.min_framed_by_language = saved
+
+
+def test_narrative_probabilities_reach_the_entity_stage() -> None:
+    """The narrative stage keeps each document's full probability vector for the entity
+    stage (models trained with narrative features read it); without it, nothing breaks."""
+    from narrascope.stages.narratives import narrative_probabilities
+
+    full = narrascope.load(stages=["language", "sentences", "narratives", "entities"])
+    doc = full(Document(EN, id="en-narr"))
+    probs = narrative_probabilities(doc)
+    assert probs is not None
+    assert set(probs) == set(full.get_stage("narratives").model.labels_)
+    assert all(0.0 <= p <= 1.0 for p in probs.values())
+    # an unseen text has no stored vector
+    assert narrative_probabilities(Document(EN + " Unseen.", language="en")) is None
+    stage = full.get_stage("entities")
+    if stage.model.narrative_labels_:
+        assert stage._narratives([doc]) == [probs]
+    else:
+        assert stage._narratives([doc]) is None
+    roles = {e.name: e.main_role for e in doc.entities if e.framed}
+    assert roles.get("Vladimir Putin") == "Antagonist", roles
