@@ -87,7 +87,7 @@ def fitted(corpus: tuple) -> EntityRoleClassifier:
     # negatives: a word that is mentioned but never framed
     negatives = [[(0, 3)] if t.startswith("The") else [] for t in texts]
     return EntityRoleClassifier(calibration_folds=3, keep_features=500).fit(
-        texts, langs, spans, mains, fines, negatives=negatives
+        texts, langs, spans, mains, fines, negatives=negatives, narratives=_narratives(len(texts))
     )
 
 
@@ -111,7 +111,13 @@ def fitted_places(corpus: tuple) -> EntityRoleClassifier:
         out_texts.append(f"{text} {sentence}")
         negatives.append([(start, start + len(place))])
     return EntityRoleClassifier(calibration_folds=3, framed_folds=3, keep_features=500).fit(
-        out_texts, langs, spans, mains, fines, negatives=negatives
+        out_texts,
+        langs,
+        spans,
+        mains,
+        fines,
+        negatives=negatives,
+        narratives=_narratives(len(texts)),
     )
 
 
@@ -245,8 +251,13 @@ def test_narrative_and_interaction_features(corpus: tuple, tmp_path: Path) -> No
     assert loaded.narrative_labels_ == model.narrative_labels_
     b = loaded.predict_proba(texts, langs, spans, narr)
     assert np.allclose(b.main, s.main, atol=2e-3) and loaded.decide(b) == model.decide(s)
+    # the defaults use narratives: fitting without them is an error, not a silent change
     with pytest.raises(ValueError, match="narratives"):
-        EntityRoleClassifier(narrative_weight=1.0).fit(texts, langs, spans, mains, fines)
+        EntityRoleClassifier().fit(texts, langs, spans, mains, fines)
+    plain = EntityRoleClassifier(
+        narrative_weight=0.0, name_narrative_weight=0.0, calibration_folds=3
+    ).fit(texts, langs, spans, mains, fines)
+    assert not plain.narrative_labels_ and "name_narr" not in plain._w.vocab
 
 
 def test_unfitted_model_raises() -> None:
