@@ -286,21 +286,24 @@ def test_bundled_artefact_loads() -> None:
     # trained with detected negatives: a framed probability and the CV-chosen threshold
     scores = model.predict_proba([text], ["en"], [[(s, s + len("civilians"))]])
     assert scores.framed is not None and 0.0 < model.config.min_framed < 1.0
+    # trained with the narrative stage's probabilities as document features
+    assert model.config.narrative_weight > 0 and len(model.narrative_labels_) > 50
+    assert "URW: Praise of Russia" in model.narrative_labels_
     assert (DEFAULT_ARTEFACT / "meta.json").is_file()
     size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
     assert size <= 5_000_000
 
 
 # Pinned slightly under the measured 5-fold CV (docs/entities-research.md).
-# Measured: all 0.712 / 0.362, bg 0.720 / 0.290, en 0.695 / 0.193, hi 0.676 / 0.370,
-# pt 0.743 / 0.446, ru 0.783 / 0.414 (main-role accuracy / EMR).
+# Measured (session 4, with the narrative features): all 0.717 / 0.367, bg 0.723 / 0.283,
+# en 0.690 / 0.206, hi 0.681 / 0.376, pt 0.755 / 0.444, ru 0.789 / 0.425 (main / EMR).
 MIN_CV = {
-    "all": (0.70, 0.35),
+    "all": (0.71, 0.355),
     "bg": (0.70, 0.27),
-    "en": (0.68, 0.18),
-    "hi": (0.66, 0.355),
-    "pt": (0.73, 0.43),
-    "ru": (0.77, 0.40),
+    "en": (0.68, 0.19),
+    "hi": (0.67, 0.36),
+    "pt": (0.74, 0.43),
+    "ru": (0.77, 0.41),
 }
 
 
