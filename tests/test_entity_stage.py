@@ -150,8 +150,10 @@ def test_narrative_probabilities_reach_the_entity_stage() -> None:
     assert probs is not None
     assert set(probs) == set(full.get_stage("narratives").model.labels_)
     assert all(0.0 <= p <= 1.0 for p in probs.values())
-    # an unseen text has no stored vector
-    assert narrative_probabilities(Document(EN + " Unseen.", language="en")) is None
+    assert probs == doc.cats
+    assert "cats" not in doc.to_dict()  # a working field, not an output
+    # a document the stage has not scored has none
+    assert narrative_probabilities(Document(EN, language="en")) is None
     stage = full.get_stage("entities")
     if stage.model.narrative_labels_:
         assert stage._narratives([doc]) == [probs]

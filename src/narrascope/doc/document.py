@@ -194,6 +194,10 @@ class Document:
     techniques: list[Technique] = field(default_factory=list)
     # technique family -> paragraphs using a technique of it (set by the techniques stage)
     persuasion_profile: dict[str, int] = field(default_factory=dict)
+    # every label's probability from the document classifier (set by the narrative stage,
+    # read by later stages, like spaCy's Doc.cats); not written to outputs: the chosen
+    # labels in ``groups`` are what a reader needs
+    cats: dict[str, float] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:

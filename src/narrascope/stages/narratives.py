@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
@@ -13,18 +12,12 @@ from narrascope.models.narratives import OTHER, NarrativeClassifier, warm_up_enc
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
 
-# The full probability vector of each document scored lately, for later stages (the
-# entity stage reads it as document features; doc.groups keep only the chosen labels).
-# Bounded LRU keyed by (text hash, language): (labels, probabilities).
-_PROBA: OrderedDict[tuple[str, str | None], tuple[list[str], np.ndarray]] = OrderedDict()
-_PROBA_SIZE = 4096
-
 
 def narrative_probabilities(doc: Document) -> dict[str, float] | None:
     """Label -> probability of every label, as the narrative stage computed them for
-    ``doc`` in this process; ``None`` when it did not score this text lately."""
-    hit = _PROBA.get((doc.content_hash, doc.language))
-    return None if hit is None else dict(zip(hit[0], hit[1].tolist(), strict=True))
+    ``doc`` (kept in ``doc.cats``; ``doc.groups`` keep only the chosen labels); ``None``
+    when the stage has not scored this document."""
+    return dict(doc.cats) if doc.cats else None
 
 
 def default_model_path() -> Path:
@@ -63,12 +56,9 @@ class NarrativeStage:
     def __call__(self, docs: list[Document]) -> list[Document]:
         if docs:
             scores = self.predict(docs)
-            labels = list(self.model.labels_)
+            labels = self.model.labels_
             for doc, row in zip(docs, scores, strict=True):
-                _PROBA[(doc.content_hash, doc.language)] = (labels, np.array(row))
-                _PROBA.move_to_end((doc.content_hash, doc.language))
-            while len(_PROBA) > _PROBA_SIZE:
-                _PROBA.popitem(last=False)
+                doc.cats.update(zip(labels, row.tolist(), strict=True))
             self.set_annotations(docs, scores)
         return docs
 
