@@ -60,12 +60,14 @@ class FakeNarratives:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.holding = threading.Event()  # set once a WAIT batch is really in flight
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:
             if "EXPLODE" in doc.text:
                 raise RuntimeError("this document breaks the stand-in model")
             if "WAIT" in doc.text:
+                self.holding.set()
                 assert self.release.wait(30)
             first = doc.sentences[0] if doc.sentences else doc.span(0, len(doc.text))
             found = []
@@ -309,8 +311,8 @@ def test_stopping_the_server_keeps_what_a_job_stored(db: Path) -> None:
     documents = [{"text": t, "id": f"s{n}"} for n, t in enumerate(texts)]
     with TestClient(app) as client:
         job = client.post("/api/documents", json={"documents": documents}).json()["job"]
-        while client.get(f"/api/jobs/{job['id']}").json()["state"] == "queued":
-            time.sleep(0.02)
+        # "running" is set before the first batch is read; stop only once it is in the model
+        assert narratives.holding.wait(30)
 
         def release_once_stopping() -> None:
             assert app.state.jobs.stopping.wait(30)
