@@ -448,6 +448,10 @@ def test_stats_and_facets(client: TestClient) -> None:
     rows = {(r["bucket"], r["narrative"]): r["documents"] for r in by_month["rows"]}
     assert rows[("2024-03", BLAME)] == 2 and rows[("2024-04", BLAME)] == 2
     assert rows[(None, BLAME)] == 1  # hi-1 has no date
+    assert by_month["undated"] == 1  # hi-1 once, though it has two narratives
+    assert client.get("/api/stats", params={"language": "en"}).json()["undated"] == 0
+    undated_praise = client.get("/api/stats", params={"by": "source", "narrative": PRAISE})
+    assert undated_praise.json()["undated"] == 1
     by_source = client.get("/api/stats", params={"by": "source", "language": "ru"}).json()
     assert by_source["rows"] == [
         {"bucket": "channel-a", "narrative": BLAME, "documents": 1},

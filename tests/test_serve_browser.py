@@ -292,10 +292,16 @@ def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server
         "() => Object.fromEntries(Chart.getChart('chart-time').data.datasets"
         ".map(d => [d.label, d.data.reduce((a, b) => a + b, 0)]))"
     )
-    stats = server.get("/api/stats?by=day")["rows"]
+    by_day = server.get("/api/stats?by=day")
+    stats = by_day["rows"]
     for label, n in series.items():
         # undated documents have no place on a time axis
         assert n == sum(r["documents"] for r in stats if r["narrative"] == label and r["bucket"])
+    # ... so the chart says how many it leaves out (the bundled .txt samples have no date)
+    assert by_day["undated"] > 0
+    page.wait_for_selector("#chart-time-undated:not([hidden])")
+    note = page.text_content("#chart-time-undated")
+    assert note.startswith(f"{by_day['undated']} document") and "without a date" in note
     languages = page.evaluate("() => Chart.getChart('chart-language').data.labels")
     assert set(languages) == {v["value"] for v in server.get("/api/facets")["language"]}
     assert page.locator("#top-sources .ts-narr").count() > 0
@@ -335,6 +341,7 @@ def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server
         arg=day["total"],
     )
     assert sorted(_table_ids(page)) == sorted(d["id"] for d in day["items"]) == ["comment-3"]
+    page.wait_for_selector("#chart-time-undated", state="hidden")  # dated documents only
     page.click("#f-reset")
     page.wait_for_function("() => !location.hash.includes('date_')")
 

@@ -563,6 +563,21 @@ def test_stats_of_a_filtered_set(corpus: SQLStore) -> None:
         assert sum(r.documents for r in by_day) == corpus.search_count(**filters)
 
 
+def test_stats_undated_counts_each_undated_document_once(corpus: SQLStore) -> None:
+    assert corpus.stats_undated() == 1  # hi1: two narratives, counted once
+    assert corpus.stats_undated(narrative=PUPPET, source="blog") == 1
+    assert corpus.stats_undated(language="en") == 0
+    assert corpus.stats_undated(narrative="no such narrative") == 0
+    assert corpus.stats_undated(date_from="2000-01-01") == 0  # a date filter: dated only
+    corpus.save([analysed(EN, "en3", "en", source="blog", date="")])  # empty: no day either
+    assert corpus.stats_undated(source="blog") == 2
+    assert corpus.stats_undated(query="कठपुतली") == 1
+    for filters in FILTERS:  # one label: its undated row is exactly the undated count
+        if filters.get("narrative") is not None:
+            undated = [r.documents for r in corpus.stats("month", **filters) if not r.bucket]
+            assert sum(undated) == corpus.stats_undated(**filters)
+
+
 # --- the command line ------------------------------------------------------------------
 
 

@@ -361,13 +361,15 @@ def create_app(
         f: Annotated[Filters, Depends(filters)],
         by: Annotated[m.StatsBy, Query()] = "month",
     ) -> dict[str, Any]:
-        rows = stores.get().stats(by, query=f.q, **f.kwargs())
+        store = stores.get()
+        rows = store.stats(by, query=f.q, **f.kwargs())
         return {
             "by": by,
             "rows": [
                 {"bucket": r.bucket, "narrative": r.narrative, "documents": r.documents}
                 for r in rows
             ],
+            "undated": store.stats_undated(query=f.q, **f.kwargs()),
         }
 
     @api.get("/facets", response_model=m.Facets, summary="Filter values with document counts")

@@ -160,6 +160,11 @@ class StatsRowOut(BaseModel):
 class StatsOut(BaseModel):
     by: StatsBy
     rows: list[StatsRowOut]
+    undated: int = Field(
+        0,
+        description="documents the rows count (same filters) that have no date, each once: "
+        "a chart over time leaves them out",
+    )
 
 
 class FacetValue(BaseModel):

@@ -134,6 +134,20 @@ class Store(Protocol):
         min_score: float | None = None,
     ) -> list[StatsRow]: ...
 
+    def stats_undated(
+        self,
+        *,
+        query: str | None = None,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> int:
+        """How many documents ``stats`` counts with these filters that have no date."""
+        ...
+
     def delete(self, doc_id: str) -> bool:
         """Remove a document and all its results; False if it was not stored."""
         ...

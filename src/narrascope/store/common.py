@@ -447,6 +447,26 @@ class SQLStore:
             key: [(value, int(n)) for value, n in self._rows(sql.FACETS[key])] for key in FACETS
         }
 
+    def _stats_where(
+        self,
+        query: str | None,
+        narrative: str | None,
+        language: str | None,
+        source: str | None,
+        date_from: str | None,
+        date_to: str | None,
+        min_score: float | None,
+    ) -> tuple[str, list[Any]]:
+        """The conditions (never empty) and parameters of the narrative rows stats counts."""
+        where, params = self._where(query, None, language, source, date_from, date_to, None)
+        counted = [sql.STATS_LEVEL if narrative is None else sql.STATS_LABEL]
+        label_params: list[Any] = [] if narrative is None else [narrative]
+        if min_score is not None:
+            counted.append(sql.STATS_SCORE)
+            label_params.append(min_score)
+        conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
+        return conditions, [*label_params, *params]
+
     def stats(
         self,
         by: StatsBy = "month",
@@ -469,19 +489,38 @@ class SQLStore:
         """
         if by not in STATS_BY:
             raise ValueError(f"by must be one of {', '.join(STATS_BY)}, got {by!r}")
-        where, params = self._where(query, None, language, source, date_from, date_to, None)
-        counted = [sql.STATS_LEVEL if narrative is None else sql.STATS_LABEL]
-        label_params: list[Any] = [] if narrative is None else [narrative]
-        if min_score is not None:
-            counted.append(sql.STATS_SCORE)
-            label_params.append(min_score)
-        conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
+        conditions, params = self._stats_where(
+            query, narrative, language, source, date_from, date_to, min_score
+        )
         # constant fragments only, no value: the bucket expression and the filters
         statement = sql.STATS.format(bucket=sql.BUCKETS[by], where=conditions)
         return [
-            StatsRow(bucket, label, int(n))
-            for bucket, label, n in self._rows(statement, [*label_params, *params])
+            StatsRow(bucket, label, int(n)) for bucket, label, n in self._rows(statement, params)
         ]
+
+    def stats_undated(
+        self,
+        *,
+        query: str | None = None,
+        narrative: str | None = None,
+        language: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        min_score: float | None = None,
+    ) -> int:
+        """How many documents ``stats`` counts (same filters) that have no date.
+
+        Why: their rows have the bucket None, one per label, so a chart over time leaves
+        them out and summing those rows counts a document once per narrative; this counts
+        each document once, so the chart can say how much of the selection it is missing.
+        A date filter selects dated documents only, so with one this is 0.
+        """
+        conditions, params = self._stats_where(
+            query, narrative, language, source, date_from, date_to, min_score
+        )
+        row = self._one(sql.STATS_UNDATED.format(where=conditions), params)
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         with self._lock:

@@ -218,6 +218,11 @@ STATS = """SELECT bucket, label, documents FROM (
         GROUP BY 1, 2
     ) counted
     ORDER BY bucket IS NULL, bucket, documents DESC, label"""
+# stats_undated(): the documents STATS would count but cannot place in time (no date; an
+# empty date counts as none, as it has no day either), each once however many labels
+STATS_UNDATED = """SELECT COUNT(DISTINCT d.id)
+    FROM documents d JOIN narratives n ON n.doc_id = d.id
+    WHERE COALESCE(d.date, '') = '' AND {where}"""
 
 # facets(): distinct values and how many documents carry each, most frequent first.
 FACETS = {

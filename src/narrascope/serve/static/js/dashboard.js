@@ -213,6 +213,16 @@ function timeChart(rows) {
   charts.time.$stacked = stacked;
 }
 
+function undatedNote(undated) {
+  // the chart can only place dated documents: say how many of the selection it leaves out
+  const n = Number(undated) || 0;
+  const note = $("chart-time-undated");
+  note.hidden = n === 0;
+  note.textContent = n === 1
+    ? "1 document without a date is not in this chart."
+    : `${n} documents without a date are not in this chart.`;
+}
+
 function languageChart(facets) {
   const values = (facets.language || []).filter((v) => v.value !== null && v.value !== "");
   const palette = ["#3b6fb6", "#c94c4c", "#4f9a55", "#e0913a", "#8a5cb8", "#2a9d9d", "#c1588f", "#a3a33a", "#777"];
@@ -275,6 +285,7 @@ async function loadCharts() {
   if (ctl.signal.aborted) return;
   if (!window.Chart) throw new Error("the chart library did not load");
   timeChart(time.rows || []);
+  undatedNote(time.undated);
   topSources(sources.rows || []);
   languageChart({ language: languages.map((value, i) => ({ value, count: Number(totals[i].total) || 0 })).filter((v) => v.count > 0) });
 }
