@@ -4,7 +4,9 @@ Debian's chromium (``/usr/bin/chromium``, installed by ``.ci/setup-browser.sh``)
 by Playwright for Python against the real server (``create_app`` under uvicorn, in a
 thread) over a temporary SQLite corpus of the bundled samples analysed by the real models.
 Skipped, with the reason, when chromium or Playwright is missing. The screenshots in
-``docs/img/`` (README "Workspace") are taken here, on the bundled samples.
+``docs/img/`` (README "Workspace") are taken here, on the bundled samples: into pytest's
+temporary directory, so a test run leaves the git tree clean, and into ``docs/img/`` only
+with ``NARRASCOPE_UPDATE_SCREENSHOTS=1`` (to refresh the README's pictures).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from narrascope.doc import Annotation, Document, Span  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 IMG = ROOT / "docs" / "img"
+UPDATE_SCREENSHOTS = "NARRASCOPE_UPDATE_SCREENSHOTS"
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 20_000
 
@@ -174,9 +177,17 @@ def _wait_table(page: Any) -> None:
     page.wait_for_selector("#doc-table[aria-busy=false] tbody tr")
 
 
-def _screenshot(page: Any, name: str) -> None:
-    IMG.mkdir(parents=True, exist_ok=True)
-    path = IMG / name
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: docs/img/ only when asked for, else a throw-away directory."""
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+        return IMG
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def _screenshot(page: Any, directory: Path, name: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
     page.screenshot(path=str(path))
     assert 10_000 < path.stat().st_size < 600_000
 
@@ -231,7 +242,7 @@ def _check_highlights(page: Any, record: dict[str, Any]) -> None:
         assert colour in panel
 
 
-def test_document_view_from_the_dashboard(page: Any, server: _Server) -> None:
+def test_document_view_from_the_dashboard(page: Any, server: _Server, screenshots: Path) -> None:
     doc_id = "en_nato_provoked_the_war.txt"
     page.goto(f"{page.base}/#/dashboard")
     _wait_table(page)
@@ -259,7 +270,7 @@ def test_document_view_from_the_dashboard(page: Any, server: _Server) -> None:
     assert 0 < page.locator("mark.ev.on").count() <= page.locator("mark.ev").count()
     page.click(".panel li.narr >> nth=0")
     assert page.locator(".docview.focus").count() == 0
-    _screenshot(page, "document-view.png")
+    _screenshot(page, screenshots, "document-view.png")
     # back returns to the dashboard; a reload of the document's address shows it again
     page.go_back()
     page.wait_for_selector("#view-dashboard:not([hidden])")
@@ -269,7 +280,9 @@ def test_document_view_from_the_dashboard(page: Any, server: _Server) -> None:
     assert page.text_content(".doc-id") == doc_id
 
 
-def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server) -> None:
+def test_dashboard_chart_filter_drill_down_and_export(
+    page: Any, server: _Server, screenshots: Path
+) -> None:
     page.goto(f"{page.base}/#/dashboard")
     _wait_table(page)
     total = server.get("/api/documents?limit=1")["total"]
@@ -305,7 +318,7 @@ def test_dashboard_chart_filter_drill_down_and_export(page: Any, server: _Server
     languages = page.evaluate("() => Chart.getChart('chart-language').data.labels")
     assert set(languages) == {v["value"] for v in server.get("/api/facets")["language"]}
     assert page.locator("#top-sources .ts-narr").count() > 0
-    _screenshot(page, "dashboard.png")
+    _screenshot(page, screenshots, "dashboard.png")
 
     # switch the time buckets and the chart mode: the chart follows, the URL keeps it
     page.click("#by-switch button[data-by=month]")
