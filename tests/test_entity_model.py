@@ -4,6 +4,7 @@ hierarchy, the metrics, and (slow) a CV gate on the shared SemEval-2025 data."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +272,66 @@ def test_entity_metrics() -> None:
     table = entity_scores(["en", "ru"], ["P", "A"], [["x"], ["y"]], ["P", "P"], [["x"], ["y"]])
     assert table["en"]["main_acc"] == 1.0 and table["ru"]["main_acc"] == 0.0
     assert table["all"]["main_acc"] == 0.5 and table["all"]["emr"] == 1.0
+
+
+# Neutral sentences: only the document's narratives say who is the hero. In documents that
+# praise Russia its side is Protagonist and the West Antagonist; in the others, the reverse.
+_MEETINGS = (
+    "{a} and {b} met in Geneva on Tuesday; {a} spoke first and {b} answered.",
+    "Talks between {a} and {b} ended late in the evening.",
+    "On Monday {b} received a letter from {a}.",
+)
+_RUSSIA_SIDE = ("Russia", "Putin", "Lavrov", "Moscow")
+_WEST_SIDE = ("NATO", "Washington", "Biden", "the EU")
+
+
+def _meetings(
+    russia: Sequence[str], west: Sequence[str], praise: Sequence[bool]
+) -> tuple[list[str], list[list[tuple[int, int]]], list[dict[str, float]], list[list[str]]]:
+    texts, spans, narr, mains = [], [], [], []
+    for pro in praise:
+        for template in _MEETINGS:
+            for a in russia:
+                for b in west:
+                    text = template.format(a=a, b=b)
+                    first_a, first_b = text.index(a), text.index(b)
+                    texts.append(text)
+                    spans.append([(first_a, first_a + len(a)), (first_b, first_b + len(b))])
+                    narr.append({_PRAISE: 0.9, _WAR: 0.6} if pro else {_PRAISE: 0.05, _WAR: 0.1})
+                    mains.append(
+                        ["Protagonist", "Antagonist"] if pro else ["Antagonist", "Protagonist"]
+                    )
+    return texts, spans, narr, mains
+
+
+def test_side_narrative_features_let_narratives_turn_a_side(tmp_path: Path) -> None:
+    texts, spans, narr, mains = _meetings(_RUSSIA_SIDE[:3], _WEST_SIDE[:3], [True, False])
+    fines = [
+        [[{"Protagonist": "Guardian", "Antagonist": "Instigator"}[r]] for r in m] for m in mains
+    ]
+    langs = ["en"] * len(texts)
+
+    def protagonist_share(model: EntityRoleClassifier) -> tuple[float, float]:
+        # names of either side the model never saw, in a praising and in a neutral document
+        new, _, new_narr, _ = _meetings(["the Kremlin"], ["the Pentagon"], [True, False])
+        new_spans = [[(t.index("the Kremlin"), t.index("the Kremlin") + 11)] for t in new]
+        p = model.predict_proba(new, ["en"] * len(new), new_spans, new_narr).main[:, 0]
+        half = len(new) // 2
+        return float(p[:half].mean()), float(p[half:].mean())
+
+    settings = {"calibration_folds": 3, "keep_features": 800, "narrative_weight": 1.0}
+    plain = EntityRoleClassifier(**settings).fit(texts, langs, spans, mains, fines, narratives=narr)
+    sided = EntityRoleClassifier(**settings, side_narrative_weight=1.0).fit(
+        texts, langs, spans, mains, fines, narratives=narr
+    )
+    assert MAIN_ROLES[0] == "Protagonist"
+    pro, neutral = protagonist_share(sided)
+    assert pro > 0.6 and neutral < 0.4, (pro, neutral)  # the Kremlin, praised or not
+    plain_pro, plain_neutral = protagonist_share(plain)
+    assert abs(plain_pro - plain_neutral) < (pro - neutral) / 2  # names alone cannot tell
+    loaded = EntityRoleClassifier.load(sided.save(tmp_path / "sided"))
+    assert loaded.config.side_narrative_weight == 1.0
+    assert np.allclose(protagonist_share(loaded), (pro, neutral), atol=0.01)
 
 
 def test_bundled_artefact_loads() -> None:

@@ -48,6 +48,7 @@ from narrascope.models.linear import (
 )
 from narrascope.models.tfidf import TOKEN_PATTERN, FixedTfidf
 from narrascope.text.segment import split_sentences
+from narrascope.text.sides import SIDES, entity_side
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,13 @@ class EntityConfig:
     name_context_weight: float = 0.0
     name_narrative_weight: float = 0.0
     name_narrative_min: float = 0.3
+    # Side x narratives: the document's narrative probabilities (as above) once per side
+    # of the war the mention's name belongs to (``text.sides``: Russia, Ukraine, the West),
+    # zero for names of no side. One weight per (side, narrative) is learned from all the
+    # names of a side together, so "Praise of Russia" can turn Russia's side Protagonist
+    # and the West's Antagonist, which the name priors alone never do (CV in
+    # docs/entities-research.md). 0 = off, as in artefacts saved before it existed.
+    side_narrative_weight: float = 0.0
     seed: int = 0
 
 
@@ -375,7 +383,7 @@ class EntityRoleClassifier:
 
     def _uses_narratives(self) -> bool:
         c = self.config
-        return c.narrative_weight > 0 or c.name_narrative_weight > 0
+        return c.narrative_weight > 0 or c.name_narrative_weight > 0 or c.side_narrative_weight > 0
 
     def _narrative_rows(self, narratives: Narratives | None, n_docs: int) -> np.ndarray | None:
         """Per document, the probabilities in ``narrative_labels_`` order; documents
@@ -460,10 +468,15 @@ class EntityRoleClassifier:
             shape=(len(m.keys), len(langs)),
         )
         blocks = [name_block, lang_block]
+        narr = m.narr if m.narr is not None else np.zeros((len(m.keys), 0))
+        narr = narr / (np.linalg.norm(narr, axis=1, keepdims=True) + 1e-12)
         if c.narrative_weight > 0:
-            narr = m.narr if m.narr is not None else np.zeros((len(m.keys), 0))
-            norm = np.linalg.norm(narr, axis=1, keepdims=True) + 1e-12
-            blocks.append(sp.csr_matrix((narr / norm * c.narrative_weight).astype(np.float32)))
+            blocks.append(sp.csr_matrix((narr * c.narrative_weight).astype(np.float32)))
+        if c.side_narrative_weight > 0:
+            sides = np.array([entity_side(name) or "" for name in m.views["name_char"]])
+            per_side = [(sides == side)[:, None] * narr for side in SIDES]
+            block = np.hstack(per_side) * c.side_narrative_weight
+            blocks.append(sp.csr_matrix(block.astype(np.float32)))
         return blocks
 
     def _features(self, m: _Mentions) -> sp.csr_matrix:
@@ -820,6 +833,8 @@ class EntityRoleClassifier:
         model._narrative_mean = arrays.get("narrative_mean", None)
         if model.config.narrative_weight > 0:
             n_feat += len(model.narrative_labels_)
+        if model.config.side_narrative_weight > 0:
+            n_feat += len(SIDES) * len(model.narrative_labels_)
         if model._uses_narratives() and (
             model._narrative_mean is None
             or len(model._narrative_mean) != len(model.narrative_labels_)
@@ -846,7 +861,12 @@ class EntityRoleClassifier:
 
 
 N_CUES = 3
-_CONTEXT_SETTINGS = ("narrative_weight", "name_context_weight", "name_narrative_weight")
+_CONTEXT_SETTINGS = (
+    "narrative_weight",
+    "name_context_weight",
+    "name_narrative_weight",
+    "side_narrative_weight",
+)
 
 
 def _framed_cues(texts: Sequence[str], m: _Mentions) -> sp.csr_matrix:
