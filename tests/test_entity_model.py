@@ -256,7 +256,10 @@ def test_narrative_and_interaction_features(corpus: tuple, tmp_path: Path) -> No
     with pytest.raises(ValueError, match="narratives"):
         EntityRoleClassifier().fit(texts, langs, spans, mains, fines)
     plain = EntityRoleClassifier(
-        narrative_weight=0.0, name_narrative_weight=0.0, calibration_folds=3
+        narrative_weight=0.0,
+        name_narrative_weight=0.0,
+        side_narrative_weight=0.0,
+        calibration_folds=3,
     ).fit(texts, langs, spans, mains, fines)
     assert not plain.narrative_labels_ and "name_narr" not in plain._w.vocab
 
@@ -320,7 +323,9 @@ def test_side_narrative_features_let_narratives_turn_a_side(tmp_path: Path) -> N
         return float(p[:half].mean()), float(p[half:].mean())
 
     settings = {"calibration_folds": 3, "keep_features": 800, "narrative_weight": 1.0}
-    plain = EntityRoleClassifier(**settings).fit(texts, langs, spans, mains, fines, narratives=narr)
+    plain = EntityRoleClassifier(**settings, side_narrative_weight=0.0).fit(
+        texts, langs, spans, mains, fines, narratives=narr
+    )
     sided = EntityRoleClassifier(**settings, side_narrative_weight=1.0).fit(
         texts, langs, spans, mains, fines, narratives=narr
     )
@@ -349,6 +354,7 @@ def test_bundled_artefact_loads() -> None:
     assert scores.framed is not None and 0.0 < model.config.min_framed < 1.0
     # trained with the narrative stage's probabilities as document features
     assert model.config.narrative_weight > 0 and len(model.narrative_labels_) > 50
+    assert model.config.side_narrative_weight > 0  # side x narratives (session 6)
     assert "URW: Praise of Russia" in model.narrative_labels_
     assert (DEFAULT_ARTEFACT / "meta.json").is_file()
     size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
@@ -356,15 +362,15 @@ def test_bundled_artefact_loads() -> None:
 
 
 # Pinned slightly under the measured 5-fold CV (docs/entities-research.md).
-# Measured (session 4, with the narrative features): all 0.717 / 0.367, bg 0.723 / 0.283,
-# en 0.690 / 0.206, hi 0.681 / 0.376, pt 0.755 / 0.444, ru 0.789 / 0.425 (main / EMR).
+# Measured (session 6, with side x narratives): all 0.727 / 0.376, bg 0.749 / 0.325,
+# en 0.705 / 0.209, hi 0.691 / 0.386, pt 0.753 / 0.448, ru 0.799 / 0.418 (main / EMR).
 MIN_CV = {
-    "all": (0.71, 0.355),
-    "bg": (0.70, 0.27),
-    "en": (0.68, 0.19),
-    "hi": (0.67, 0.36),
-    "pt": (0.74, 0.43),
-    "ru": (0.77, 0.41),
+    "all": (0.72, 0.365),
+    "bg": (0.735, 0.31),
+    "en": (0.69, 0.195),
+    "hi": (0.68, 0.37),
+    "pt": (0.74, 0.435),
+    "ru": (0.785, 0.40),
 }
 
 
