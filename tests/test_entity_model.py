@@ -402,3 +402,87 @@ def test_framed_thresholds_maximise_f1_pooled_and_per_language() -> None:
     }
     assert choose_min_framed(report) == 0.2
     assert choose_min_framed_by_language(report) == {"en": 0.1, "hi": 0.3}
+
+
+def test_document_context_pools_the_other_mentions() -> None:
+    from narrascope.models.entities import document_context
+
+    # two documents; doc 0: Russia-side names a (twice) and b, a West-side name c, and a
+    # name of no side d; doc 1: one Ukraine-side mention e
+    scores = np.array([[1.0, 0], [3.0, 0], [0, 2.0], [0, 4.0], [5.0, 5.0], [7.0, 7.0]])
+    doc = np.array([0, 0, 0, 0, 0, 1])
+    group = np.array([0, 0, 1, 2, 3, 4])
+    side = np.array([1, 1, 1, 3, 0, 2])  # 1 + index in SIDES: russia, russia, russia, west
+    ctx = document_context(scores, doc, group, side)
+    assert ctx.shape == (6, 9)
+    others, same, opposed = ctx[:, 0:2], ctx[:, 3:5], ctx[:, 6:8]
+    # a's mentions: the other names are b, c and d; its side also has b; c opposes it
+    assert np.allclose(others[0], [(0 + 0 + 5) / 3, (2 + 4 + 5) / 3])
+    assert np.allclose(same[0], [0, 2]) and np.allclose(opposed[0], [0, 4])
+    # c (the West) is opposed by all three Russia-side mentions; it has no same-side peer
+    assert np.allclose(opposed[3], [4 / 3, 2 / 3]) and np.allclose(ctx[3, 3:6], 0)
+    # d has no side: no same-side or opposed set; e is alone in its document
+    assert np.allclose(ctx[4, 3:], 0) and np.allclose(ctx[5], 0)
+    assert np.allclose(ctx[:, [2, 5, 8]][0], [1, 1, 1])  # how much of each set there is
+    # weights (e.g. framed probabilities of detected mentions) make a weighted mean
+    weighted = document_context(scores, doc, group, side, np.array([1, 1, 1, 0.5, 0, 1.0]))
+    assert np.allclose(weighted[0, 0:3], [(0 + 0.5 * 0) / 1.5, (2 + 0.5 * 4) / 1.5, 1.0])
+    assert np.allclose(weighted[0, 8], 0.5)
+
+
+# Where the West's name stands in a hero's or a villain's sentence, the Russia-side name
+# in a distant neutral sentence of the same document is the other role.
+_FILLER = " The weather was mild and the shops opened at nine as usual." * 5
+_WEST_CASTS = {
+    "Protagonist": "The brave {w} defended the city and protected the families.",
+    "Antagonist": "The cruel {w} shelled the city and destroyed the homes.",
+}
+_NEUTRAL_REMARKS = ("{r} commented on the events on Tuesday.", "Later {r} issued a statement.")
+
+
+def _opposed_documents(
+    west: Sequence[str], russia: Sequence[str]
+) -> tuple[list[str], list[list[tuple[int, int]]], list[list[str]]]:
+    texts, spans, mains = [], [], []
+    for role, cast in _WEST_CASTS.items():
+        other = "Antagonist" if role == "Protagonist" else "Protagonist"
+        for remark in _NEUTRAL_REMARKS:
+            for w in west:
+                for r in russia:
+                    head = cast.format(w=w)
+                    tail = remark.format(r=r)
+                    text = head + _FILLER + " " + tail
+                    a = text.index(w)
+                    b = len(head) + len(_FILLER) + 1 + tail.index(r)
+                    texts.append(text)
+                    spans.append([(a, a + len(w)), (b, b + len(r))])
+                    mains.append([role, other])
+    return texts, spans, mains
+
+
+def test_document_context_reads_a_side_from_its_enemies() -> None:
+    texts, spans, mains = _opposed_documents(_WEST_SIDE, _RUSSIA_SIDE)
+    fines = [
+        [[{"Protagonist": "Guardian", "Antagonist": "Instigator"}[r]] for r in m] for m in mains
+    ]
+    narr = [{_WAR: 0.5}] * len(texts)  # the same narratives everywhere: no help there
+    settings = {"calibration_folds": 3, "keep_features": 800, "seed": 0}
+
+    def fit(weight: float) -> EntityRoleClassifier:
+        return EntityRoleClassifier(**settings, document_context=weight).fit(
+            texts, ["en"] * len(texts), spans, mains, fines, narratives=narr
+        )
+
+    def kremlin_protagonist(model: EntityRoleClassifier) -> tuple[float, float]:
+        # an unseen Russia-side name, opposite an unseen West-side hero, then villain
+        new, new_spans, _ = _opposed_documents(["the Pentagon"], ["the Kremlin"])
+        p = model.predict_proba(new, ["en"] * len(new), new_spans, [{_WAR: 0.5}] * len(new))
+        kremlin = p.main[1::2, 0]  # the second mention of each document
+        half = len(kremlin) // 2
+        return float(kremlin[:half].mean()), float(kremlin[half:].mean())
+
+    facing_hero, facing_villain = kremlin_protagonist(fit(1.0))
+    assert facing_hero < 0.4 < 0.6 < facing_villain, (facing_hero, facing_villain)
+    plain_hero, plain_villain = kremlin_protagonist(fit(0.0))
+    # measured: 0.26 / 0.74 with the context, 0.56 / 0.56 without
+    assert abs(plain_villain - plain_hero) < (facing_villain - facing_hero) / 2

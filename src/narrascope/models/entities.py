@@ -157,6 +157,14 @@ class EntityConfig:
     # docs/entities-research.md: +0.010 main acc / +0.009 EMR). Artefacts saved before it
     # existed load with it off.
     side_narrative_weight: float = 1.0
+    # Document context in stage 2: the mean stage-1 scores of the document's other
+    # mentions (other names; other names of the mention's side; names of the opposing
+    # side), times this weight (0 = off). Within a document, other names of a side share
+    # the mention's main role 82-86% of the time (Hindi 69%) and a side whose enemies are
+    # heroes or victims is the villain 80-100% of the time, so pooling the other mentions'
+    # local evidence corrects a mention read in isolation (CV: docs/entities-research.md).
+    # Artefacts saved before it existed load with it off.
+    document_context: float = 1.0
     seed: int = 0
 
 
@@ -196,6 +204,7 @@ class _Mentions:
     doc: np.ndarray
     group: np.ndarray  # rows with the same (document, name) share a group id
     narr: np.ndarray | None = None  # (n, n_narrative_labels) document probabilities
+    side: np.ndarray | None = None  # 1 + index in SIDES of the name's side, 0 for none
 
 
 def mention_texts(
@@ -288,6 +297,69 @@ def _group_mean_of_others(scores: np.ndarray, group: np.ndarray) -> np.ndarray:
     many = others > 0
     out[many] = (sums[group[many]] - scores[many]) / others[many, None]
     return out
+
+
+# which sides oppose which (indices are 1 + position in SIDES, as in _Mentions.side)
+_OPPOSED = {
+    1 + j: [1 + k for k, o in enumerate(SIDES) if (s == "russia") != (o == "russia")]
+    for j, s in enumerate(SIDES)
+}
+
+
+def _sides_of(m: _Mentions) -> np.ndarray:
+    if m.side is None:
+        index = {s: j + 1 for j, s in enumerate(SIDES)}
+        m.side = np.array([index.get(entity_side(n) or "", 0) for n in m.views["name_char"]])
+    return m.side
+
+
+def document_context(
+    scores: np.ndarray,
+    doc: np.ndarray,
+    group: np.ndarray,
+    side: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per mention, the weighted mean scores of three sets of the document's other
+    mentions, each followed by how much of it there is (capped at 1): mentions of other
+    names; other names of the same side; names of an opposing side. Zeros when a set is
+    empty. ``weights`` (default 1): how much each mention counts, e.g. its probability
+    of being framed when the mentions were detected rather than given."""
+    n, d = scores.shape
+    if n == 0:
+        return np.zeros((0, 3 * (d + 1)))
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    ws = scores * w[:, None]
+    n_sides = len(SIDES) + 1
+
+    def sums(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        total = np.zeros((size, d))
+        np.add.at(total, index, ws)
+        return total, np.bincount(index, weights=w, minlength=size)
+
+    n_docs = int(doc.max()) + 1
+    name_s, name_w = sums(group, int(group.max()) + 1)
+    doc_s, doc_w = sums(doc, n_docs)
+    cell = doc * n_sides + side
+    side_s, side_w = sums(cell, n_docs * n_sides)
+    own_s, own_w = name_s[group], name_w[group]
+    sets = [(doc_s[doc] - own_s, doc_w[doc] - own_w)]
+    same_s, same_w = side_s[cell] - own_s, side_w[cell] - own_w
+    has_side = side > 0
+    sets.append((same_s * has_side[:, None], same_w * has_side))
+    opp_s, opp_w = np.zeros((n, d)), np.zeros(n)
+    for j, opposed in _OPPOSED.items():
+        rows = side == j
+        for k in opposed:
+            opp_s[rows] += side_s[doc[rows] * n_sides + k]
+            opp_w[rows] += side_w[doc[rows] * n_sides + k]
+    sets.append((opp_s, opp_w))
+    out = []
+    for total, weight in sets:
+        weight = np.where(weight > 1e-9, weight, 0.0)
+        mean = np.divide(total, weight[:, None], out=np.zeros((n, d)), where=weight[:, None] > 0)
+        out += [mean, np.minimum(weight, 1.0)[:, None]]
+    return np.hstack(out)
 
 
 def document_folds(
@@ -474,8 +546,8 @@ class EntityRoleClassifier:
         if c.narrative_weight > 0:
             blocks.append(sp.csr_matrix((narr * c.narrative_weight).astype(np.float32)))
         if c.side_narrative_weight > 0:
-            sides = np.array([entity_side(name) or "" for name in m.views["name_char"]])
-            per_side = [(sides == side)[:, None] * narr for side in SIDES]
+            side = _sides_of(m)
+            per_side = [(side == j + 1)[:, None] * narr for j in range(len(SIDES))]
             block = np.hstack(per_side) * c.side_narrative_weight
             blocks.append(sp.csr_matrix(block.astype(np.float32)))
         return blocks
@@ -488,16 +560,26 @@ class EntityRoleClassifier:
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def _stack_features(
-        self, scores: np.ndarray, m: _Mentions, prior: np.ndarray, counts: np.ndarray
+        self,
+        scores: np.ndarray,
+        m: _Mentions,
+        prior: np.ndarray,
+        counts: np.ndarray,
+        weights: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Stage-2 inputs: scores, language, name prior (+ log count), same-name mean."""
+        """Stage-2 inputs: scores, language, name prior (+ log count), same-name mean and
+        the document context (``weights``: how much each mention counts as context)."""
         w_langs = self._require().languages if self._w is not None else self._langs
         lang = np.zeros((len(scores), len(w_langs)))
         for r, la in enumerate(m.languages):
             if la in w_langs:
                 lang[r, w_langs.index(la)] = 1.0
         others = _group_mean_of_others(scores, m.group)
-        return np.hstack([scores, lang, prior, np.log1p(counts)[:, None], others])
+        blocks = [scores, lang, prior, np.log1p(counts)[:, None], others]
+        if self.config.document_context > 0:
+            ctx = document_context(scores, m.doc, m.group, _sides_of(m), weights)
+            blocks.append(ctx * self.config.document_context)
+        return np.hstack(blocks)
 
     # --------------------------------------------------------------------- fit
     def fit(
@@ -717,11 +799,17 @@ class EntityRoleClassifier:
         languages: Sequence[str | None],
         mentions: Sequence[Sequence[Span]],
         narratives: Narratives | None = None,
+        *,
+        given: bool = False,
     ) -> RoleScores:
         """Calibrated role probabilities of every mention (flattened, see RoleScores).
 
         ``narratives``: per document, the narrative stage's probabilities (label ->
         probability) or ``None``; models that use them fall back to the training mean.
+        ``given``: the mentions are the framed ones (as in the shared task), so each
+        counts fully as document context; otherwise (detected mentions) each counts as
+        much as its framed probability, since the model learned context from framed
+        mentions only.
         """
         w = self._require()
         if not (len(texts) == len(languages) == len(mentions)):
@@ -733,22 +821,23 @@ class EntityRoleClassifier:
             framed = np.zeros(0, np.float32) if w.framed is not None else None
             return RoleScores(*empty, framed, np.zeros(0, dtype=int))
         x = self._features(m)
-        scores = np.asarray(x @ w.coef) + w.intercept
-        prior, counts = self._lookup_prior(m.keys, w.names, w.prior)
-        feats = np.hstack(
-            [self._stack_features(scores, m, prior, counts), np.ones((len(m.keys), 1))]
-        )
-        fine = _softmax(feats @ w.stack_fine)
-        fine_sum = np.zeros((len(fine), 3))
-        np.add.at(fine_sum.T, self.parent_, fine.T)
-        share = self.config.main_from_fine
-        main = (1.0 - share) * _softmax(feats @ w.stack_main) + share * fine_sum
         framed = None
         if w.framed is not None:
             cues = _framed_cues(texts, m)
             z = np.asarray(sp.hstack([x, cues], format="csr") @ w.framed[:-3]).ravel()
             z += w.framed[-3]
             framed = sigmoid(w.framed[-2] * z + w.framed[-1]).astype(np.float32)
+        scores = np.asarray(x @ w.coef) + w.intercept
+        prior, counts = self._lookup_prior(m.keys, w.names, w.prior)
+        weights = None if given else framed
+        feats = np.hstack(
+            [self._stack_features(scores, m, prior, counts, weights), np.ones((len(m.keys), 1))]
+        )
+        fine = _softmax(feats @ w.stack_fine)
+        fine_sum = np.zeros((len(fine), 3))
+        np.add.at(fine_sum.T, self.parent_, fine.T)
+        share = self.config.main_from_fine
+        main = (1.0 - share) * _softmax(feats @ w.stack_main) + share * fine_sum
         return RoleScores(main.astype(np.float32), fine.astype(np.float32), framed, m.doc)
 
     def decide(self, scores: RoleScores) -> list[tuple[str, list[str]]]:
@@ -776,9 +865,12 @@ class EntityRoleClassifier:
         languages: Sequence[str | None],
         mentions: Sequence[Sequence[Span]],
         narratives: Narratives | None = None,
+        *,
+        given: bool = True,
     ) -> list[list[tuple[str, list[str]]]]:
-        """Per document, (main role, fine roles) of each of its mentions."""
-        scores = self.predict_proba(texts, languages, mentions, narratives)
+        """Per document, (main role, fine roles) of each of its mentions (``given``: see
+        :meth:`predict_proba`; the mentions one asks roles for are usually the framed ones)."""
+        scores = self.predict_proba(texts, languages, mentions, narratives, given=given)
         flat = iter(self.decide(scores))
         return [[next(flat) for _ in spans] for spans in mentions]
 
@@ -867,6 +959,7 @@ _CONTEXT_SETTINGS = (
     "name_context_weight",
     "name_narrative_weight",
     "side_narrative_weight",
+    "document_context",
 )
 
 

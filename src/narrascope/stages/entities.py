@@ -100,7 +100,11 @@ class EntityStage:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
         scores = self.model.predict_proba(
-            [d.text for d in docs], [d.language for d in docs], spans, self._narratives(docs)
+            [d.text for d in docs],
+            [d.language for d in docs],
+            spans,
+            self._narratives(docs),
+            given=True,
         )
         row = 0
         for doc in docs:

@@ -237,7 +237,8 @@ def cross_validate_entities(
         )
         te_texts, te_langs = [texts[i] for i in te_docs], [langs[i] for i in te_docs]
         te_narr = None if narratives is None else [narratives[i] for i in te_docs]
-        scores = model.predict_proba(te_texts, te_langs, [spans[i] for i in te_docs], te_narr)
+        te_spans = [spans[i] for i in te_docs]
+        scores = model.predict_proba(te_texts, te_langs, te_spans, te_narr, given=True)
         rows = np.concatenate([np.arange(row_of_doc[i], row_of_doc[i + 1]) for i in te_docs])
         for r, decision in zip(rows, model.decide(scores), strict=True):
             pred[r] = decision
