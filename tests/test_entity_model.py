@@ -460,7 +460,7 @@ def _opposed_documents(
     return texts, spans, mains
 
 
-def test_document_context_reads_a_side_from_its_enemies() -> None:
+def test_document_context_reads_a_side_from_its_enemies(tmp_path: Path) -> None:
     texts, spans, mains = _opposed_documents(_WEST_SIDE, _RUSSIA_SIDE)
     fines = [
         [[{"Protagonist": "Guardian", "Antagonist": "Instigator"}[r]] for r in m] for m in mains
@@ -468,8 +468,8 @@ def test_document_context_reads_a_side_from_its_enemies() -> None:
     narr = [{_WAR: 0.5}] * len(texts)  # the same narratives everywhere: no help there
     settings = {"calibration_folds": 3, "keep_features": 800, "seed": 0}
 
-    def fit(weight: float) -> EntityRoleClassifier:
-        return EntityRoleClassifier(**settings, document_context=weight).fit(
+    def fit(weight: float, rounds: int = 1) -> EntityRoleClassifier:
+        return EntityRoleClassifier(**settings, document_context=weight, context_rounds=rounds).fit(
             texts, ["en"] * len(texts), spans, mains, fines, narratives=narr
         )
 
@@ -486,3 +486,10 @@ def test_document_context_reads_a_side_from_its_enemies() -> None:
     plain_hero, plain_villain = kremlin_protagonist(fit(0.0))
     # measured: 0.26 / 0.74 with the context, 0.56 / 0.56 without
     assert abs(plain_villain - plain_hero) < (facing_villain - facing_hero) / 2
+    # read twice (the second time from the first stacker's probabilities), and saved
+    twice = fit(1.0, rounds=2)
+    hero2, villain2 = kremlin_protagonist(twice)
+    assert hero2 < 0.4 < 0.6 < villain2, (hero2, villain2)
+    loaded = EntityRoleClassifier.load(twice.save(tmp_path / "twice"))
+    assert loaded._w.first_main is not None
+    assert np.allclose(kremlin_protagonist(loaded), (hero2, villain2), atol=0.01)

@@ -165,6 +165,9 @@ class EntityConfig:
     # local evidence corrects a mention read in isolation (CV: docs/entities-research.md).
     # Artefacts saved before it existed load with it off.
     document_context: float = 1.0
+    # 2: the context is read twice, the second time from the first stacker's
+    # probabilities of the other mentions (which already include the first context)
+    context_rounds: int = 1
     seed: int = 0
 
 
@@ -398,6 +401,9 @@ class _Weights:
     stack_main: np.ndarray  # (n_stack_features + 1, 3), last row = intercept
     stack_fine: np.ndarray  # (n_stack_features + 1, n_fine)
     framed: np.ndarray | None = None  # (n_features + 3,): coef, intercept, platt a, b
+    # context_rounds 2: the first-round stackers, whose probabilities the second reads
+    first_main: np.ndarray | None = None
+    first_fine: np.ndarray | None = None
 
 
 class EntityRoleClassifier:
@@ -604,8 +610,6 @@ class EntityRoleClassifier:
         come from a narrative model that did not see the document
         (``training.entities.narrative_features``), as at inference.
         """
-        from sklearn.linear_model import LogisticRegression
-
         if not (len(texts) == len(languages) == len(mentions) == len(main_roles)):
             raise ValueError("texts, languages, mentions and roles must have the same length")
         c = self.config
@@ -677,6 +681,48 @@ class EntityRoleClassifier:
             table, cnt = _name_table([m.keys[r] for r in tr], y[tr])
             prior[te], counts[te] = self._lookup_prior([m.keys[r] for r in te], table, cnt)
         feats = self._stack_features(oof, m, prior, counts)
+        first: tuple[np.ndarray, np.ndarray] | None = None
+        if c.document_context > 0 and c.context_rounds > 1:
+            # the second round learns from first-round probabilities of unseen rows
+            first = self._fit_stackers(feats, y)
+            proba = np.zeros_like(y)
+            for tr, te in folds:
+                weights_k = self._fit_stackers(feats[tr], y[tr])
+                proba[te] = np.hstack(self._stacked(feats[te], *weights_k))
+            feats = np.hstack([feats, self._second_context(proba, m, None)])
+        main_w, fine_w = self._fit_stackers(feats, y)
+        table, cnt = _name_table(m.keys, y)
+        self._w = _Weights(
+            vocab=vocab,
+            idf=idf,
+            names=table,
+            languages=self._langs,
+            coef=coef,
+            intercept=mu.astype(np.float32),
+            prior=cnt.astype(np.float32),
+            stack_main=main_w.astype(np.float32),
+            stack_fine=fine_w.astype(np.float32),
+            first_main=None if first is None else first[0].astype(np.float32),
+            first_fine=None if first is None else first[1].astype(np.float32),
+        )
+        self._vec_cache = None
+        if negatives is not None and any(negatives):
+            self._w.framed = self._fit_framed(texts, languages, negatives, x, m, narratives)
+        self.meta = {
+            "n_train_docs": len(texts),
+            "n_train_mentions": n,
+            "n_negatives": 0 if negatives is None else sum(len(s) for s in negatives),
+            "languages": self._langs,
+        }
+        return self
+
+    def _fit_stackers(self, feats: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights (last row = intercept) of the main (3-way) and fine-role logistic
+        stackers; a mention with k fine roles is k rows of weight 1/k."""
+        from sklearn.linear_model import LogisticRegression
+
+        c = self.config
+        n = len(y)
         main_idx = y[:, :3].argmax(axis=1)
         stack_main = LogisticRegression(C=c.stack_c, max_iter=5000).fit(feats, main_idx)
         rows = [r for r in range(n) for j in np.flatnonzero(y[r, 3:])]
@@ -697,28 +743,24 @@ class EntityRoleClassifier:
             main_w[:-1, stack_main.classes_] = np.c_[-stack_main.coef_[0], stack_main.coef_[0]] / 2
             b = stack_main.intercept_[0] / 2
             main_w[-1, stack_main.classes_] = [-b, b]
-        table, cnt = _name_table(m.keys, y)
-        self._w = _Weights(
-            vocab=vocab,
-            idf=idf,
-            names=table,
-            languages=self._langs,
-            coef=coef,
-            intercept=mu.astype(np.float32),
-            prior=cnt.astype(np.float32),
-            stack_main=main_w.astype(np.float32),
-            stack_fine=fine_w.astype(np.float32),
-        )
-        self._vec_cache = None
-        if negatives is not None and any(negatives):
-            self._w.framed = self._fit_framed(texts, languages, negatives, x, m, narratives)
-        self.meta = {
-            "n_train_docs": len(texts),
-            "n_train_mentions": n,
-            "n_negatives": 0 if negatives is None else sum(len(s) for s in negatives),
-            "languages": self._langs,
-        }
-        return self
+        return main_w, fine_w
+
+    def _stacked(
+        self, feats: np.ndarray, main_w: np.ndarray, fine_w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(main, fine) probabilities: the main stacker mixed with its children's sum."""
+        feats = np.hstack([feats, np.ones((len(feats), 1))])
+        fine = _softmax(feats @ fine_w)
+        fine_sum = np.zeros((len(fine), 3))
+        np.add.at(fine_sum.T, self.parent_, fine.T)
+        share = self.config.main_from_fine
+        return (1.0 - share) * _softmax(feats @ main_w) + share * fine_sum, fine
+
+    def _second_context(
+        self, proba: np.ndarray, m: _Mentions, weights: np.ndarray | None
+    ) -> np.ndarray:
+        ctx = document_context(proba, m.doc, m.group, _sides_of(m), weights)
+        return ctx * self.config.document_context
 
     def _stack_raw(self, raw: dict[str, sp.spmatrix], side: list[Any]) -> sp.csr_matrix:
         """Row-normalised, view-weighted TF-IDF blocks plus the side blocks."""
@@ -830,14 +872,11 @@ class EntityRoleClassifier:
         scores = np.asarray(x @ w.coef) + w.intercept
         prior, counts = self._lookup_prior(m.keys, w.names, w.prior)
         weights = None if given else framed
-        feats = np.hstack(
-            [self._stack_features(scores, m, prior, counts, weights), np.ones((len(m.keys), 1))]
-        )
-        fine = _softmax(feats @ w.stack_fine)
-        fine_sum = np.zeros((len(fine), 3))
-        np.add.at(fine_sum.T, self.parent_, fine.T)
-        share = self.config.main_from_fine
-        main = (1.0 - share) * _softmax(feats @ w.stack_main) + share * fine_sum
+        feats = self._stack_features(scores, m, prior, counts, weights)
+        if w.first_main is not None and w.first_fine is not None:
+            proba = np.hstack(self._stacked(feats, w.first_main, w.first_fine))
+            feats = np.hstack([feats, self._second_context(proba, m, weights)])
+        main, fine = self._stacked(feats, w.stack_main, w.stack_fine)
         return RoleScores(main.astype(np.float32), fine.astype(np.float32), framed, m.doc)
 
     def decide(self, scores: RoleScores) -> list[tuple[str, list[str]]]:
@@ -898,6 +937,8 @@ class EntityRoleClassifier:
         )
         if w.framed is not None:
             arrays["framed"] = w.framed.astype(np.float32)
+        if w.first_main is not None and w.first_fine is not None:
+            arrays.update(first_main=w.first_main, first_fine=w.first_fine)
         if self._narrative_mean is not None:
             arrays["narrative_mean"] = np.asarray(self._narrative_mean, np.float32)
         return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
@@ -948,6 +989,8 @@ class EntityRoleClassifier:
             stack_main=arrays["stack_main"],
             stack_fine=arrays["stack_fine"],
             framed=arrays.get("framed", None),
+            first_main=arrays.get("first_main", None),
+            first_fine=arrays.get("first_fine", None),
         )
         model.meta = meta
         return model
