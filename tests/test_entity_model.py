@@ -493,3 +493,25 @@ def test_document_context_reads_a_side_from_its_enemies(tmp_path: Path) -> None:
     loaded = EntityRoleClassifier.load(twice.save(tmp_path / "twice"))
     assert loaded._w.first_main is not None
     assert np.allclose(kremlin_protagonist(loaded), (hero2, villain2), atol=0.01)
+
+
+def test_edge_view_keeps_the_words_that_govern_a_mention() -> None:
+    from narrascope.models.entities import edge_text
+
+    # Hindi: "Russia attacked Ukraine"; the agent marker ने (a letter and a vowel sign,
+    # which the word views' tokenizer drops) follows Russia, पर ("on") follows Ukraine
+    text = "रूस ने यूक्रेन पर हमला किया।"
+    ukraine = text.index("यूक्रेन")
+    assert edge_text(text, 0, len("रूस")).split() == ["r1:ने", "r2:यूक्रेन", "r12:ने_यूक्रेन"]
+    assert edge_text(text, ukraine, ukraine + len("यूक्रेन")).split() == [
+        "l1:ने",
+        "l2:रूस",
+        "r1:पर",
+        "r2:हमला",
+        "l21:रूस_ने",
+        "r12:पर_हमला",
+    ]
+    text = "The city was shelled by Russia, officials said."
+    start = text.index("Russia")
+    tokens = edge_text(text, start, start + len("Russia"), width=1).split()
+    assert tokens == ["l1:by", "r1:,"]  # punctuation counts: the clause ends there

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import regex
 import scipy.sparse as sp
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
@@ -95,6 +96,10 @@ class EntityConfig:
     """Hyper-parameters; stored verbatim in the artefact's config.json."""
 
     window: int = 200
+    # tokens on each side of the mention in the "edge" view (see edge_text); with
+    # edge_sides, each token once more tagged with the side of the mention's name
+    edge_width: int = 2
+    edge_sides: bool = False
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     # scikit-learn's default. TOKEN_PATTERN_INDIC keeps Devanagari words whole, but in
@@ -171,11 +176,15 @@ class EntityConfig:
     seed: int = 0
 
 
-TEXT_VIEWS = ("win_char", "win_word", "sent_char", "sent_word", "name_char")
+TEXT_VIEWS = ("win_char", "win_word", "sent_char", "sent_word", "name_char", "edge")
 # interaction views: whitespace-separated "<name>§<context>" tokens (see EntityConfig)
 PAIR_VIEWS = ("name_ctx", "name_narr")
 _PAIR_TOKEN = r"\S+"
 _WORD = re.compile(TOKEN_PATTERN)
+# words with their combining marks (Hindi postpositions such as "ने" are a letter and a
+# vowel sign, which TOKEN_PATTERN drops), or one punctuation character
+_EDGE_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]")
+_EDGE_REACH = 40  # characters looked at on each side of the mention
 
 # Per-document narrative probabilities, label -> probability (None: unknown)
 Narratives = Sequence[Mapping[str, float] | None]
@@ -215,9 +224,10 @@ def mention_texts(
     languages: Sequence[str | None],
     mentions: Sequence[Sequence[Span]],
     window: int,
+    edge_width: int = 2,
 ) -> _Mentions:
     """The text of every view for every mention (pure Python, no model needed)."""
-    views: dict[str, list[str]] = {"win": [], "sent": [], "name": []}
+    views: dict[str, list[str]] = {"win": [], "sent": [], "name": [], "edge": []}
     keys: list[str] = []
     langs: list[str] = []
     doc: list[int] = []
@@ -237,6 +247,7 @@ def mention_texts(
             a, b = sentences[k] if k >= 0 else (start, end)
             a, b = min(a, start), max(b, end)
             views["sent"].append(text[a:start] + MASK + text[end:b])
+            views["edge"].append(edge_text(text, start, end, edge_width))
             name = normalise_name(text[start:end])
             views["name"].append(name)
             keys.append(f"{lang}|{name}")
@@ -250,6 +261,7 @@ def mention_texts(
             "sent_char": views["sent"],
             "sent_word": views["sent"],
             "name_char": views["name"],
+            "edge": views["edge"],
         },
         keys,
         langs,
@@ -259,11 +271,26 @@ def mention_texts(
 
 
 def _analyzer(view: str) -> str:
-    return "word" if view.endswith("_word") or view in PAIR_VIEWS else "char_wb"
+    return "word" if view.endswith("_word") or view in (*PAIR_VIEWS, "edge") else "char_wb"
 
 
 def _token_pattern(view: str, default: str) -> str:
-    return _PAIR_TOKEN if view in PAIR_VIEWS else default
+    return _PAIR_TOKEN if view in (*PAIR_VIEWS, "edge") else default
+
+
+def edge_text(text: str, start: int, end: int, width: int = 2) -> str:
+    """The ``width`` tokens on each side of a mention, tagged by position: what governs
+    it ("by", "against", Hindi "ने" after an agent, "पर" after a target) and what it does."""
+    reach = _EDGE_REACH * width // 2
+    left = _EDGE_TOKEN.findall(text[max(0, start - reach) : start].lower())[-width:]
+    right = _EDGE_TOKEN.findall(text[end : end + reach].lower())[:width]
+    out = [f"l{k + 1}:{w}" for k, w in enumerate(reversed(left))]
+    out += [f"r{k + 1}:{w}" for k, w in enumerate(right)]
+    if len(left) >= 2:
+        out.append(f"l21:{left[-2]}_{left[-1]}")
+    if len(right) >= 2:
+        out.append(f"r12:{right[0]}_{right[1]}")
+    return " ".join(out)
 
 
 def pair_texts(m: _Mentions, narr: np.ndarray | None, min_p: float) -> dict[str, list[str]]:
@@ -499,19 +526,25 @@ class EntityRoleClassifier:
     ) -> _Mentions:
         """mention_texts plus what the configured context features need."""
         c = self.config
-        m = mention_texts(texts, languages, mentions, c.window)
+        m = mention_texts(texts, languages, mentions, c.window, c.edge_width)
         narr = self._narrative_rows(narratives, len(texts))
         if narr is not None:
             m.narr = narr[m.doc]
         if c.name_context_weight > 0 or c.name_narrative_weight > 0:
             m.views.update(pair_texts(m, m.narr, c.name_narrative_min))
+        if c.edge_sides:
+            names = ("", *SIDES)
+            m.views["edge"] = [
+                edge + "".join(f" {names[j]}|{t}" for t in edge.split()) if j else edge
+                for edge, j in zip(m.views["edge"], _sides_of(m), strict=True)
+            ]
         return m
 
     def _ngrams(self, view: str) -> tuple[int, int]:
         c = self.config
         if view == "name_char":
             return c.name_ngrams
-        if view in PAIR_VIEWS:
+        if view in (*PAIR_VIEWS, "edge"):
             return (1, 1)
         return c.word_ngrams if view.endswith("_word") else c.char_ngrams
 

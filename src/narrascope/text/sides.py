@@ -34,6 +34,13 @@ SIDES: dict[str, tuple[str, ...]] = {
         "медведев", "герасимов", "вагнер", "пригожин", "захаров", "рф", "фсб",
         # hi
         "रूस", "पुतिन", "क्रेमलिन", "मॉस्को", "मास्को", "लावरोव", "वैगनर", "पेसकोव",
+        # officials, state companies and regions; allies (Belarus, North Korea)
+        "ryabkov", "riabkov", "рябков", "nebenzia", "nebenzya", "небензя", "kadyrov",
+        "кадыров", "кадиров", "rosatom", "росатом", "kursk", "курск", "कुर्स्क", "belgorod",
+        "белгород", "sevastopol", "севастопол", "belarus", "bielorrússia", "беларус",
+        "белорус", "білорус", "lukashenk", "лукашенк", "north korea", "coreia do norte",
+        "кндр", "северная корея", "северна корея", "північна корея", "kim jong", "ким чен",
+        "उत्तर कोरिया", "उत्तर कोरियाई", "किम जोंग",
     ),
     "ukraine": (
         "ukrain", "ucrân", "ucran", "kyiv", "kiev", "kiew", "zelensk", "zelenski", "kuleba",
@@ -41,6 +48,10 @@ SIDES: dict[str, tuple[str, ...]] = {
         "украин", "украйн", "україн", "киев", "київ", "зеленск", "зеленськ", "зеленски",
         "кулеба", "залужн", "всу", "зсу", "азов",
         "यूक्रेन", "कीव", "जेलेंस्की", "ज़ेलेंस्की", "जेलेन्स्की", "ज़ेलेन्स्की",
+        # officials and services; the pejoratives of pro-Kremlin texts
+        "yermak", "ермак", "єрмак", "klitschko", "кличко", "poroshenko", "порошенко",
+        "budanov", "буданов", "syrsk", "сырск", "сирськ", "podolyak", "podoliak", "подоляк",
+        "sbu", "сбу", "укронацист", "укрофашист", "бандеров", "бандерів", "ukronazi",
     ),
     "west": (
         # alliances and institutions
@@ -60,6 +71,16 @@ SIDES: dict[str, tuple[str, ...]] = {
         "london", "londres", "лондон", "germany", "alemanha", "германи", "німеччин", "जर्मनी",
         "scholz", "шолц", "шольц", "france", "frança", "франци", "франці", "फ्रांस", "macron",
         "макрон", "poland", "polónia", "polônia", "польш", "полша", "польщ", "पोलैंड",
+        # officials of NATO, the EU and the US; the White House
+        "stoltenberg", "столтенберг", "rutte", "рютте", "рюте", "nuland", "нуланд",
+        "kallas", "каллас", "калас", "baerbock", "бербок", "sunak", "сунак",
+        "kamala", "камала", "कमला", "white house", "casa branca", "белый дом", "белия дом",
+        "білий дім", "व्हाइट हाउस",
+        # NATO members of the Baltic and the North
+        "lithuania", "lituânia", "литв", "латви", "latvia", "letónia", "letônia", "estonia",
+        "estónia", "estônia", "эстони", "естони", "finland", "finlândia", "финлянд",
+        "фінлянд", "sweden", "suécia", "швеци", "швеці", "netherlands", "holanda",
+        "países baixos", "нидерланд", "нідерланд",
     ),
 }
 # fmt: on
