@@ -96,10 +96,17 @@ class EntityConfig:
     """Hyper-parameters; stored verbatim in the artefact's config.json."""
 
     window: int = 200
-    # tokens on each side of the mention in the "edge" view (see edge_text); with
-    # edge_sides, each token once more tagged with the side of the mention's name
+    # The "edge" view: the tokens next to the mention, tagged by position (edge_text):
+    # the words that govern it or that it governs, "by X", "X attacked", Hindi "X ने"
+    # (agent) and "X पर" (target), which the window views blur and, for Hindi, drop.
+    # With edge_sides, each token once more tagged with the side of the mention's name
+    # ("russia|r1:ने"), so what a side does is learned over all its names. CV: the view
+    # +0.010 main acc / +0.007 EMR, its side tags +0.007 / +0.001 more; 1 or 3 tokens a
+    # side, weight 0.5 / 1.5 / 2 and the clause's last words (edge_clause) measured worse
+    # (docs/entities-research.md). Artefacts saved before it existed have no edge view.
     edge_width: int = 2
-    edge_sides: bool = False
+    edge_sides: bool = True
+    edge_clause: bool = False
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     # scikit-learn's default. TOKEN_PATTERN_INDIC keeps Devanagari words whole, but in
@@ -117,6 +124,7 @@ class EntityConfig:
             "sent_word": 1.0,
             "name_char": 1.0,
             "name_id": 1.0,
+            "edge": 1.0,
         }
     )
     language_weight: float = 1.0
@@ -225,6 +233,7 @@ def mention_texts(
     mentions: Sequence[Sequence[Span]],
     window: int,
     edge_width: int = 2,
+    edge_clause: bool = False,
 ) -> _Mentions:
     """The text of every view for every mention (pure Python, no model needed)."""
     views: dict[str, list[str]] = {"win": [], "sent": [], "name": [], "edge": []}
@@ -247,7 +256,7 @@ def mention_texts(
             a, b = sentences[k] if k >= 0 else (start, end)
             a, b = min(a, start), max(b, end)
             views["sent"].append(text[a:start] + MASK + text[end:b])
-            views["edge"].append(edge_text(text, start, end, edge_width))
+            views["edge"].append(edge_text(text, start, end, edge_width, edge_clause))
             name = normalise_name(text[start:end])
             views["name"].append(name)
             keys.append(f"{lang}|{name}")
@@ -278,7 +287,11 @@ def _token_pattern(view: str, default: str) -> str:
     return _PAIR_TOKEN if view in (*PAIR_VIEWS, "edge") else default
 
 
-def edge_text(text: str, start: int, end: int, width: int = 2) -> str:
+_CLAUSE_END = regex.compile(r"[.!?;:,।|\n]")
+_CLAUSE_REACH = 150
+
+
+def edge_text(text: str, start: int, end: int, width: int = 2, clause: bool = False) -> str:
     """The ``width`` tokens on each side of a mention, tagged by position: what governs
     it ("by", "against", Hindi "ने" after an agent, "पर" after a target) and what it does."""
     reach = _EDGE_REACH * width // 2
@@ -290,6 +303,11 @@ def edge_text(text: str, start: int, end: int, width: int = 2) -> str:
         out.append(f"l21:{left[-2]}_{left[-1]}")
     if len(right) >= 2:
         out.append(f"r12:{right[0]}_{right[1]}")
+    if clause:  # the clause's last words: the verb in Hindi (subject-object-verb)
+        after = text[end : end + _CLAUSE_REACH]
+        stop = _CLAUSE_END.search(after)
+        words = _EDGE_TOKEN.findall((after[: stop.start()] if stop else after).lower())
+        out += [f"c{k + 1}:{w}" for k, w in enumerate(reversed(words[-2:]))]
     return " ".join(out)
 
 
@@ -526,7 +544,7 @@ class EntityRoleClassifier:
     ) -> _Mentions:
         """mention_texts plus what the configured context features need."""
         c = self.config
-        m = mention_texts(texts, languages, mentions, c.window, c.edge_width)
+        m = mention_texts(texts, languages, mentions, c.window, c.edge_width, c.edge_clause)
         narr = self._narrative_rows(narratives, len(texts))
         if narr is not None:
             m.narr = narr[m.doc]
@@ -1036,6 +1054,7 @@ _CONTEXT_SETTINGS = (
     "name_narrative_weight",
     "side_narrative_weight",
     "document_context",
+    "edge_sides",
 )
 
 
