@@ -355,6 +355,8 @@ def test_bundled_artefact_loads() -> None:
     # trained with the narrative stage's probabilities as document features
     assert model.config.narrative_weight > 0 and len(model.narrative_labels_) > 50
     assert model.config.side_narrative_weight > 0  # side x narratives (session 6)
+    assert model.config.document_context > 0 and "edge" in model._w.vocab  # session 7
+    assert model.config.edge_sides and any("|" in t for t in model._w.vocab["edge"])
     assert "URW: Praise of Russia" in model.narrative_labels_
     assert (DEFAULT_ARTEFACT / "meta.json").is_file()
     size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
@@ -362,15 +364,15 @@ def test_bundled_artefact_loads() -> None:
 
 
 # Pinned slightly under the measured 5-fold CV (docs/entities-research.md).
-# Measured (session 6, with side x narratives): all 0.727 / 0.376, bg 0.749 / 0.325,
-# en 0.705 / 0.209, hi 0.691 / 0.386, pt 0.753 / 0.448, ru 0.799 / 0.418 (main / EMR).
+# Measured (session 7, document context + edge view): all 0.752 / 0.387, bg 0.786 / 0.325,
+# en 0.717 / 0.219, hi 0.726 / 0.404, pt 0.770 / 0.460, ru 0.809 / 0.414 (main / EMR).
 MIN_CV = {
-    "all": (0.72, 0.365),
-    "bg": (0.735, 0.31),
-    "en": (0.69, 0.195),
-    "hi": (0.68, 0.37),
-    "pt": (0.74, 0.435),
-    "ru": (0.785, 0.40),
+    "all": (0.745, 0.375),
+    "bg": (0.77, 0.31),
+    "en": (0.70, 0.205),
+    "hi": (0.715, 0.39),
+    "pt": (0.755, 0.445),
+    "ru": (0.795, 0.40),
 }
 
 
