@@ -102,11 +102,10 @@ class EntityConfig:
     # With edge_sides, each token once more tagged with the side of the mention's name
     # ("russia|r1:ने"), so what a side does is learned over all its names. CV: the view
     # +0.010 main acc / +0.007 EMR, its side tags +0.007 / +0.001 more; 1 or 3 tokens a
-    # side, weight 0.5 / 1.5 / 2 and the clause's last words (edge_clause) measured worse
+    # side, weight 0.5 / 1.5 / 2 and the clause's last words measured worse
     # (docs/entities-research.md). Artefacts saved before it existed have no edge view.
     edge_width: int = 2
     edge_sides: bool = True
-    edge_clause: bool = False
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     # scikit-learn's default. TOKEN_PATTERN_INDIC keeps Devanagari words whole, but in
@@ -178,9 +177,6 @@ class EntityConfig:
     # local evidence corrects a mention read in isolation (CV: docs/entities-research.md).
     # Artefacts saved before it existed load with it off.
     document_context: float = 1.0
-    # 2: the context is read twice, the second time from the first stacker's
-    # probabilities of the other mentions (which already include the first context)
-    context_rounds: int = 1
     seed: int = 0
 
 
@@ -233,7 +229,6 @@ def mention_texts(
     mentions: Sequence[Sequence[Span]],
     window: int,
     edge_width: int = 2,
-    edge_clause: bool = False,
 ) -> _Mentions:
     """The text of every view for every mention (pure Python, no model needed)."""
     views: dict[str, list[str]] = {"win": [], "sent": [], "name": [], "edge": []}
@@ -256,7 +251,7 @@ def mention_texts(
             a, b = sentences[k] if k >= 0 else (start, end)
             a, b = min(a, start), max(b, end)
             views["sent"].append(text[a:start] + MASK + text[end:b])
-            views["edge"].append(edge_text(text, start, end, edge_width, edge_clause))
+            views["edge"].append(edge_text(text, start, end, edge_width))
             name = normalise_name(text[start:end])
             views["name"].append(name)
             keys.append(f"{lang}|{name}")
@@ -287,11 +282,7 @@ def _token_pattern(view: str, default: str) -> str:
     return _PAIR_TOKEN if view in (*PAIR_VIEWS, "edge") else default
 
 
-_CLAUSE_END = regex.compile(r"[.!?;:,।|\n]")
-_CLAUSE_REACH = 150
-
-
-def edge_text(text: str, start: int, end: int, width: int = 2, clause: bool = False) -> str:
+def edge_text(text: str, start: int, end: int, width: int = 2) -> str:
     """The ``width`` tokens on each side of a mention, tagged by position: what governs
     it ("by", "against", Hindi "ने" after an agent, "पर" after a target) and what it does."""
     reach = _EDGE_REACH * width // 2
@@ -303,11 +294,6 @@ def edge_text(text: str, start: int, end: int, width: int = 2, clause: bool = Fa
         out.append(f"l21:{left[-2]}_{left[-1]}")
     if len(right) >= 2:
         out.append(f"r12:{right[0]}_{right[1]}")
-    if clause:  # the clause's last words: the verb in Hindi (subject-object-verb)
-        after = text[end : end + _CLAUSE_REACH]
-        stop = _CLAUSE_END.search(after)
-        words = _EDGE_TOKEN.findall((after[: stop.start()] if stop else after).lower())
-        out += [f"c{k + 1}:{w}" for k, w in enumerate(reversed(words[-2:]))]
     return " ".join(out)
 
 
@@ -446,9 +432,6 @@ class _Weights:
     stack_main: np.ndarray  # (n_stack_features + 1, 3), last row = intercept
     stack_fine: np.ndarray  # (n_stack_features + 1, n_fine)
     framed: np.ndarray | None = None  # (n_features + 3,): coef, intercept, platt a, b
-    # context_rounds 2: the first-round stackers, whose probabilities the second reads
-    first_main: np.ndarray | None = None
-    first_fine: np.ndarray | None = None
 
 
 class EntityRoleClassifier:
@@ -544,7 +527,7 @@ class EntityRoleClassifier:
     ) -> _Mentions:
         """mention_texts plus what the configured context features need."""
         c = self.config
-        m = mention_texts(texts, languages, mentions, c.window, c.edge_width, c.edge_clause)
+        m = mention_texts(texts, languages, mentions, c.window, c.edge_width)
         narr = self._narrative_rows(narratives, len(texts))
         if narr is not None:
             m.narr = narr[m.doc]
@@ -732,15 +715,6 @@ class EntityRoleClassifier:
             table, cnt = _name_table([m.keys[r] for r in tr], y[tr])
             prior[te], counts[te] = self._lookup_prior([m.keys[r] for r in te], table, cnt)
         feats = self._stack_features(oof, m, prior, counts)
-        first: tuple[np.ndarray, np.ndarray] | None = None
-        if c.document_context > 0 and c.context_rounds > 1:
-            # the second round learns from first-round probabilities of unseen rows
-            first = self._fit_stackers(feats, y)
-            proba = np.zeros_like(y)
-            for tr, te in folds:
-                weights_k = self._fit_stackers(feats[tr], y[tr])
-                proba[te] = np.hstack(self._stacked(feats[te], *weights_k))
-            feats = np.hstack([feats, self._second_context(proba, m, None)])
         main_w, fine_w = self._fit_stackers(feats, y)
         table, cnt = _name_table(m.keys, y)
         self._w = _Weights(
@@ -753,8 +727,6 @@ class EntityRoleClassifier:
             prior=cnt.astype(np.float32),
             stack_main=main_w.astype(np.float32),
             stack_fine=fine_w.astype(np.float32),
-            first_main=None if first is None else first[0].astype(np.float32),
-            first_fine=None if first is None else first[1].astype(np.float32),
         )
         self._vec_cache = None
         if negatives is not None and any(negatives):
@@ -806,12 +778,6 @@ class EntityRoleClassifier:
         np.add.at(fine_sum.T, self.parent_, fine.T)
         share = self.config.main_from_fine
         return (1.0 - share) * _softmax(feats @ main_w) + share * fine_sum, fine
-
-    def _second_context(
-        self, proba: np.ndarray, m: _Mentions, weights: np.ndarray | None
-    ) -> np.ndarray:
-        ctx = document_context(proba, m.doc, m.group, _sides_of(m), weights)
-        return ctx * self.config.document_context
 
     def _stack_raw(self, raw: dict[str, sp.spmatrix], side: list[Any]) -> sp.csr_matrix:
         """Row-normalised, view-weighted TF-IDF blocks plus the side blocks."""
@@ -924,9 +890,6 @@ class EntityRoleClassifier:
         prior, counts = self._lookup_prior(m.keys, w.names, w.prior)
         weights = None if given else framed
         feats = self._stack_features(scores, m, prior, counts, weights)
-        if w.first_main is not None and w.first_fine is not None:
-            proba = np.hstack(self._stacked(feats, w.first_main, w.first_fine))
-            feats = np.hstack([feats, self._second_context(proba, m, weights)])
         main, fine = self._stacked(feats, w.stack_main, w.stack_fine)
         return RoleScores(main.astype(np.float32), fine.astype(np.float32), framed, m.doc)
 
@@ -988,8 +951,6 @@ class EntityRoleClassifier:
         )
         if w.framed is not None:
             arrays["framed"] = w.framed.astype(np.float32)
-        if w.first_main is not None and w.first_fine is not None:
-            arrays.update(first_main=w.first_main, first_fine=w.first_fine)
         if self._narrative_mean is not None:
             arrays["narrative_mean"] = np.asarray(self._narrative_mean, np.float32)
         return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
@@ -1040,8 +1001,6 @@ class EntityRoleClassifier:
             stack_main=arrays["stack_main"],
             stack_fine=arrays["stack_fine"],
             framed=arrays.get("framed", None),
-            first_main=arrays.get("first_main", None),
-            first_fine=arrays.get("first_fine", None),
         )
         model.meta = meta
         return model
