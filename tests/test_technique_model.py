@@ -239,3 +239,105 @@ def test_cv_gate() -> None:
     assert table["en"]["micro_f1"] >= 0.38
     assert table["ru"]["micro_f1"] >= 0.42
     assert result["spans"]["en2023"]["f1"] >= 0.10
+
+
+def test_unseen_languages_lean_on_the_multilingual_encoder(tmp_path: Path) -> None:
+    # Random stand-ins for USE vectors: the arithmetic of the mix is what is tested here.
+    texts, langs, labels = zip(*PARAGRAPHS, strict=True)
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(len(texts), 512)).astype(np.float32)
+    model = TechniqueClassifier(
+        min_df_word=1, min_df_char=1, max_df=1.0, encoder_share=0.5, unseen_share=0.85
+    ).fit(
+        list(texts),
+        list(langs),
+        [list(x) for x in labels],
+        embeddings=emb,
+        thresholds={"*": 0.3, "en": 0.25, "?": 0.2},
+    )
+    probe = ["Those disgusting traitors lie!", "The museum opens at nine."]
+    probe_emb = emb[:2]
+    # pt and es: no training data, but the encoder covers them; uk, bg, hi: neither
+    assert model.encoder_shares(["en", "ru", "pt", "es", "uk", "bg", "hi", None]).tolist() == (
+        pytest.approx([0.5, 0.5, 0.85, 0.85, 0.5, 0.5, 0.5, 0.5])
+    )
+    seen = model.predict_proba(probe, ["pt"] * 2, embeddings=probe_emb)
+    ngram = model.tfidf_proba(probe, ["pt"] * 2)
+    model.config.unseen_share = None  # every language mixed alike (older artefacts)
+    plain = model.predict_proba(probe, ["pt"] * 2, embeddings=probe_emb)
+    use = (plain - 0.5 * ngram) / 0.5
+    assert np.allclose(seen, 0.15 * ngram + 0.85 * use, atol=1e-6)
+    # a language the model was trained on keeps the trained mix, whatever unseen_share is
+    en_plain = model.predict_proba(probe, ["en"] * 2, embeddings=probe_emb)
+    model.config.unseen_share = 0.85
+    assert np.allclose(model.predict_proba(probe, ["en"] * 2, embeddings=probe_emb), en_plain)
+    # its own threshold; a trained language without one, or a language the encoder does
+    # not cover, the global one; an unseen language the encoder covers, the unseen one
+    assert model.thresholds_for(["en", "ru", "pt", "uk", "hi", None]).tolist() == pytest.approx(
+        [0.25, 0.3, 0.2, 0.3, 0.3, 0.3]
+    )
+    out = model.save(tmp_path / "m")
+    loaded = TechniqueClassifier.load(out)
+    assert loaded.config.unseen_share == 0.85 and loaded._require().thresholds["?"] == 0.2
+    config = json.loads((out / "config.json").read_text())
+    del config["settings"]["unseen_share"]  # an artefact from before the setting
+    (out / "config.json").write_text(json.dumps(config))
+    assert TechniqueClassifier.load(out).config.unseen_share is None
+
+
+def test_unseen_threshold_is_the_global_one_at_the_trained_mix() -> None:
+    from narrascope.training.techniques import unseen_threshold
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((300, len(TECHNIQUES))) < 0.1).astype(np.int8)
+    ngram = np.clip(0.3 * y + rng.random(y.shape) * 0.4, 0, 1)
+    use = np.clip(0.5 * y + rng.random(y.shape) * 0.3, 0, 1)
+    result = {
+        "oof_proba": 0.5 * ngram + 0.5 * use,
+        "oof_ngram": ngram,
+        "y": y,
+        "languages": ["en"] * 150 + ["ru"] * 150,
+    }
+    glob = choose_thresholds(result["oof_proba"], y, result["languages"])["*"]
+    assert unseen_threshold(result, 0.5, 0.5) == pytest.approx(glob)
+    # the encoder alone separates these better: its own threshold, not the mix's
+    alone = unseen_threshold(result, 0.5, 1.0)
+    assert alone == pytest.approx(choose_thresholds(use, y, result["languages"])["*"])
+
+
+def _articles_of(paragraphs: list[tuple[str, str, list[str]]]) -> list:
+    """One article per two paragraphs of the hand-written fixtures."""
+    from narrascope.training.techniques import TechniqueArticle, TechniqueParagraph
+
+    out = []
+    for k in range(0, len(paragraphs), 2):
+        part = paragraphs[k : k + 2]
+        text, paras, pos = "", [], 0
+        for line, (para, _, labels) in enumerate(part, 1):
+            paras.append(TechniqueParagraph(2 * line - 1, pos, pos + len(para), frozenset(labels)))
+            text += para + "\n\n"
+            pos = len(text)
+        out.append(TechniqueArticle(str(k), part[0][1], text, tuple(paras)))
+    return out
+
+
+def test_leave_one_language_out_scores_each_language_as_unseen() -> None:
+    from narrascope.training.techniques import leave_one_language_out
+
+    english = [p for p in PARAGRAPHS if p[1] == "en"]
+    russian = [p for p in PARAGRAPHS if p[1] == "ru"]
+    result = leave_one_language_out(
+        _articles_of(english) + _articles_of(russian),
+        shares=(0.0, 1.0),
+        folds=2,
+        settings={"min_df_word": 1, "min_df_char": 1, "max_df": 1.0},
+    )
+    table = result["table"]
+    assert sorted(table) == [0.0, 1.0]
+    for row in table.values():
+        assert sorted(row) == ["en", "mean", "ru"]
+        assert all(0.0 <= v <= 1.0 for v in row.values())
+        assert row["mean"] == pytest.approx((row["en"] + row["ru"]) / 2)
+    # the multilingual encoder carries what it learnt across languages, the other
+    # language's n-grams much less (the finding that sets unseen_share)
+    assert table[1.0]["ru"] > table[0.0]["ru"] and table[1.0]["en"] > table[0.0]["en"]

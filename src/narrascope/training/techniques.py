@@ -22,6 +22,7 @@ import numpy as np
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
 from narrascope.models.techniques import (
     TECHNIQUES,
+    UNSEEN,
     TechniqueClassifier,
     choose_thresholds,
     targets,
@@ -459,6 +460,74 @@ def evaluate_techniques(
     return _summary(result)
 
 
+def leave_one_language_out(
+    articles: Sequence[TechniqueArticle],
+    *,
+    shares: Sequence[float] = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0),
+    folds: int = 5,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The cross-lingual proxy: train on five languages, score the sixth as a language the
+    model never saw (no language feature), for each USE share of the probability mix.
+
+    A held-out language's threshold is the global one chosen on the usual K-fold
+    out-of-fold probabilities of the *other* languages, re-mixed at the same share, which
+    is how the product decides a language it has no threshold for. Returns
+    ``{"table": {share: {lang: micro_f1, "mean": ...}}, "seconds": ...}``.
+    """
+    started = time.perf_counter()
+    kwargs = {"seed": seed, **(settings or {})}
+    flat = _flatten(articles)
+    y = np.stack([targets_row(lab) for lab in flat.labels])
+    langs = np.asarray(flat.languages)
+    probe = TechniqueClassifier(**kwargs)
+    if probe.config.sentence_encoder != "use" or not 0 < probe.config.encoder_share < 1:
+        raise ValueError("leave_one_language_out needs the USE half and 0 < encoder_share < 1")
+    emb = probe.embed(flat.texts)
+
+    def halves(tr: np.ndarray, te: np.ndarray, hide: bool) -> tuple[np.ndarray, np.ndarray]:
+        model = TechniqueClassifier(**kwargs).fit(
+            [flat.texts[i] for i in tr],
+            [flat.languages[i] for i in tr],
+            [sorted(flat.labels[i]) for i in tr],
+            embeddings=emb[tr],
+        )
+        te_langs = [None if hide else flat.languages[i] for i in te]
+        texts = [flat.texts[i] for i in te]
+        ngram = model.tfidf_proba(texts, te_langs)
+        mix = model.predict_proba(texts, te_langs, embeddings=emb[te])
+        share = model.config.encoder_share
+        return ngram, (mix - (1 - share) * ngram) / share
+
+    oof_ngram, oof_use = np.zeros(y.shape, np.float32), np.zeros(y.shape, np.float32)
+    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
+    for k in range(folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        oof_ngram[te], oof_use[te] = halves(tr, te, hide=False)
+    out_ngram, out_use = np.zeros_like(oof_ngram), np.zeros_like(oof_use)
+    for lang in sorted(set(flat.languages)):
+        tr, te = np.flatnonzero(langs != lang), np.flatnonzero(langs == lang)
+        out_ngram[te], out_use[te] = halves(tr, te, hide=True)
+        if progress:
+            print(f"  held out {lang} ({time.perf_counter() - started:.0f}s)", flush=True)
+    table: dict[float, dict[str, float]] = {}
+    for share in shares:
+        row: dict[str, float] = {}
+        for lang in sorted(set(flat.languages)):
+            other, te = langs != lang, np.flatnonzero(langs == lang)
+            mixed = (1 - share) * oof_ngram[other] + share * oof_use[other]
+            th = choose_thresholds(mixed, y[other], list(langs[other]))["*"]
+            probs = (1 - share) * out_ngram[te] + share * out_use[te]
+            pred = [[TECHNIQUES[j] for j in np.flatnonzero(r >= th)] for r in probs]
+            gold = [flat.labels[i] for i in te]
+            row[lang] = technique_f1(gold, pred, TECHNIQUES)["micro_f1"]
+        row["mean"] = float(np.mean(list(row.values())))
+        table[float(share)] = row
+    return {"table": table, "seconds": round(time.perf_counter() - started, 1)}
+
+
 def _span_corpus(data_dir: str | Path, ptc_dir: str | Path | None) -> list[TechniqueArticle]:
     """PTC articles for span scoring: ``ptc_dir`` if given, else a sibling of the release."""
     return load_ptc_corpus(ptc_dir) if ptc_dir is not None else _sibling_ptc(data_dir)
@@ -513,6 +582,16 @@ def train_techniques(
     return fit_final_model(articles, result, out, kwargs, started=started, progress=progress)
 
 
+def unseen_threshold(result: dict[str, Any], share: float, unseen_share: float) -> float:
+    """The global threshold for paragraphs of a language without training data: chosen,
+    like the others, on the CV's out-of-fold probabilities, re-mixed at ``unseen_share``
+    (the USE model's probability is recovered from the mix and the n-gram model's)."""
+    mix, ngram = result["oof_proba"], result["oof_ngram"]
+    use = (mix - (1 - share) * ngram) / share
+    remixed = (1 - unseen_share) * ngram + unseen_share * use
+    return choose_thresholds(remixed, result["y"], result["languages"])["*"]
+
+
 def fit_final_model(
     articles: Sequence[TechniqueArticle],
     result: dict[str, Any],
@@ -527,12 +606,12 @@ def fit_final_model(
     write the artefact with its manifest (split from :func:`train_techniques` so that a CV
     already run, and its paragraph embeddings, can be reused)."""
     started = time.perf_counter() if started is None else started
+    config = TechniqueClassifier(**kwargs).config
     thresholds = choose_thresholds(
-        result["oof_proba"],
-        result["y"],
-        result["languages"],
-        shrinkage=TechniqueClassifier(**kwargs).config.shrinkage,
+        result["oof_proba"], result["y"], result["languages"], shrinkage=config.shrinkage
     )
+    if config.unseen_share is not None and config.sentence_encoder and config.encoder_share > 0:
+        thresholds[UNSEEN] = unseen_threshold(result, config.encoder_share, config.unseen_share)
     flat = _flatten(articles)
     fit_start = time.perf_counter()
     model = TechniqueClassifier(**kwargs).fit(
