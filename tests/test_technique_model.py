@@ -214,9 +214,12 @@ def test_bundled_artefact_loads_and_is_small() -> None:
     meta = json.loads((root / "meta.json").read_text())
     assert meta["cv"]["table"]["mean"]["micro_f1"] > 0.35
     model = TechniqueClassifier.load(root)
-    assert model.thresholds_for(["en", "uk"]).tolist() == pytest.approx(
-        [model._require().thresholds["en"], model._require().thresholds["*"]]
+    t = model._require().thresholds
+    # pt has no training data but the encoder covers it: its own mix and threshold
+    assert model.thresholds_for(["en", "uk", "pt"]).tolist() == pytest.approx(
+        [t["en"], t["*"], t["?"]]
     )
+    assert model.encoder_shares(["en", "uk", "pt"]).tolist() == pytest.approx([0.5, 0.5, 0.85])
     (para,) = model.analyse("Those corrupt traitors spread disgusting lies!", "en")
     assert "Loaded_Language" in dict(para.labels)
 
