@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from narrascope.errors import ModelError
-from narrascope.text.aliases import canonical_name, clean_name, group_mentions, strip_slavic
+from narrascope.text.aliases import (
+    canonical_name,
+    clean_name,
+    group_mentions,
+    is_name,
+    strip_slavic,
+)
 from narrascope.text.mentions import (
     FAST,
     Gazetteer,
@@ -200,6 +206,22 @@ def test_grouping_acronyms_and_bulgarian_articles() -> None:
     mentions += [_m("U.S.", "LOC"), _m("Западът", "ENT"), _m("Запада", "ENT")]
     assert group_mentions(mentions) == [[0, 1], [2, 3], [4, 5]]
     assert canonical_name(mentions, [2, 3]) == "United States"
+
+
+def test_detector_drops_spans_that_name_nothing() -> None:
+    """A bare article or a stray letter from a backend never reaches the document."""
+    text = "The Kremlin denied it. S. The report on NATO was ignored by the EU."
+
+    class Tagger:
+        def detect_many(self, texts: list[str]) -> list[list[Mention]]:
+            spans = [(0, 3), (4, 11), (23, 24), (26, 29), (40, 44), (64, 66)]
+            return [[Mention(s, e, t[s:e], "ENT", "crf") for s, e in spans] for t in texts]
+
+    detector = MentionDetector(backends=FAST)
+    detector._loaded["crf"] = Tagger()
+    found = [m.text for m in detector.detect(text, "en")]
+    assert found == ["Kremlin", "NATO", "EU"]
+    assert not is_name("the") and not is_name("O") and is_name("ЕС") and is_name("भारत")
 
 
 def test_cleaning_helpers() -> None:

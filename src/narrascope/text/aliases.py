@@ -91,6 +91,13 @@ def clean_name(text: str) -> str:
     return name
 
 
+def is_name(text: str) -> bool:
+    """Whether a detected span can name anything: detectors also return a bare article
+    ("The" at a sentence start) or one stray letter, which no reader wants listed."""
+    name = clean_name(text)
+    return len(regex.findall(r"[\p{L}\p{M}]", name)) >= 2 and name.lower() not in _ARTICLES
+
+
 def _key(mention: MentionLike) -> _Key:
     lemma = getattr(mention, "lemma", "") or ""
     name = clean_name(lemma or mention.text)

@@ -24,6 +24,7 @@ from typing import Any
 import regex
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+from narrascope.text.aliases import is_name
 
 DEFAULT_MODEL = ("resources", "models", "mentions")
 ARTEFACT_FORMAT = 1
@@ -503,5 +504,5 @@ class MentionDetector:
             for name in plan.split("+"):
                 found = self._backend(name).detect_many(batch)
                 for i, mentions in zip(idx, found, strict=True):
-                    out[i] = union(out[i], mentions)
+                    out[i] = union(out[i], (m for m in mentions if is_name(m.text)))
         return out
