@@ -222,6 +222,7 @@ def test_detector_drops_spans_that_name_nothing() -> None:
     found = [m.text for m in detector.detect(text, "en")]
     assert found == ["Kremlin", "NATO", "EU"]
     assert not is_name("the") and not is_name("O") and is_name("ЕС") and is_name("भारत")
+    assert is_name("G7") and is_name("F-16")
 
 
 def test_cleaning_helpers() -> None:

@@ -95,7 +95,8 @@ def is_name(text: str) -> bool:
     """Whether a detected span can name anything: detectors also return a bare article
     ("The" at a sentence start) or one stray letter, which no reader wants listed."""
     name = clean_name(text)
-    return len(regex.findall(r"[\p{L}\p{M}]", name)) >= 2 and name.lower() not in _ARTICLES
+    marks = regex.findall(r"[\p{L}\p{M}\p{N}]", name)  # G7 and F-16 are names
+    return len(marks) >= 2 and name.lower() not in _ARTICLES
 
 
 def _key(mention: MentionLike) -> _Key:
