@@ -208,6 +208,29 @@ def test_grouping_acronyms_and_bulgarian_articles() -> None:
     assert canonical_name(mentions, [2, 3]) == "United States"
 
 
+def test_grouping_a_country_with_its_official_name() -> None:
+    # en, pt (state word first), ru, bg and uk without lemmas (the CRF case), ru with lemmas
+    pairs = [
+        ("Russia", "the Russian Federation"),
+        ("Rússia", "Federação Russa"),
+        ("Россия", "Российская Федерация"),
+        ("Русия", "Руската федерация"),
+        ("Росія", "Російська Федерація"),
+    ]
+    for short, full in pairs:
+        assert group_mentions([_m(short, "LOC"), _m(full, "LOC")]) == [[0, 1]], short
+    lemmas = [_m("России", "LOC", "Россия")]
+    lemmas.append(_m("Российской Федерации", "LOC", "Российская Федерация"))
+    assert group_mentions(lemmas) == [[0, 1]]
+    # its army, its people (spelt like the adjective) and another republic stay apart
+    others = [_m("Russia", "LOC"), _m("Russian Army", "ORG"), _m("Republic of Korea", "LOC")]
+    assert group_mentions(others) == [[0], [1], [2]]
+    people = [("Russians", "Russian Federation"), ("Russian", "Russian Federation")]
+    people += [("россияне", "Российская Федерация"), ("russos", "Federação Russa")]
+    for short, full in people:
+        assert group_mentions([_m(short, "ENT"), _m(full, "ENT")]) == [[0], [1]], short
+
+
 def test_detector_drops_spans_that_name_nothing() -> None:
     """A bare article or a stray letter from a backend never reaches the document."""
     text = "The Kremlin denied it. S. The report on NATO was ignored by the EU."

@@ -4,9 +4,10 @@ Each mention gets a key: words without quotes, possessives or a leading article,
 case endings stripped (natasha's lemmas for Russian when present, a light suffix stripper
 otherwise), transliterated to ASCII with anyascii so that Cyrillic and Latin spellings meet.
 Mentions join when their keys are equal (across scripts: nearly equal, since
-transliterations differ by a letter), when one is the surname of a full name, or when one
-is the acronym of the other (EU ↔ European Union). Only one document is grouped at a time,
-so "Biden" is left alone when both Joe and Hunter Biden are named.
+transliterations differ by a letter), when one is the surname of a full name, when one
+is the acronym of the other (EU ↔ European Union), or when one is the country whose
+official name is the other (Russia ↔ the Russian Federation). Only one document is
+grouped at a time, so "Biden" is left alone when both Joe and Hunter Biden are named.
 """
 
 from __future__ import annotations
@@ -158,6 +159,36 @@ def _is_short_form(short: _Key, full: _Key) -> bool:
     return True
 
 
+# Official two-word names of states: a state word ("federation", "republic") and an
+# adjective. Word keys as ``_key`` makes them (ASCII; Slavic endings stripped, or the
+# natasha lemma). Which country an adjective belongs to is world knowledge, written out
+# for the countries of the war rather than guessed from spelling, because the people
+# ("Russians", "россияне", "russos") are spelt like the adjective and are not the state.
+_STATE_WORDS = frozenset(
+    "federation federacao federacion federats federatsiya republic republica respublik".split()
+)
+_OFFICIAL_ADJECTIVES = {  # country key -> key prefixes of the adjective in its official name
+    "russia": ("russian", "russa"),  # en, pt
+    "rossiya": ("rossiysk",),  # ru lemma
+    "ross": ("rossiysk",),  # ru, endings stripped
+    "rus": ("rusk",),  # bg
+    "ros": ("rosiysk",),  # uk
+    "rosiya": ("rosiysk",),
+}
+
+
+def _is_state_form(short: _Key, full: _Key) -> bool:
+    """``short`` is the country whose official name is ``full``: Russia and the Russian
+    Federation, Rússia and Federação Russa, Русия and Руската федерация."""
+    if len(short.words) != 1 or len(full.words) != 2:
+        return False
+    adjectives = _OFFICIAL_ADJECTIVES.get(short.words[0])
+    state = [i for i, w in enumerate(full.words) if w in _STATE_WORDS]
+    if not adjectives or len(state) != 1:
+        return False
+    return full.words[1 - state[0]].startswith(adjectives)
+
+
 def _is_acronym(short: _Key, full: _Key) -> bool:
     return bool(short.acronym) and short.acronym in full.initials and full.kind != "PER"
 
@@ -205,7 +236,11 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
             groups.find(full)
             for full in reps
             if full != short
-            and (_is_short_form(keys[short], keys[full]) or _is_acronym(keys[short], keys[full]))
+            and (
+                _is_short_form(keys[short], keys[full])
+                or _is_acronym(keys[short], keys[full])
+                or _is_state_form(keys[short], keys[full])
+            )
         }
         targets.discard(groups.find(short))
         if len(targets) == 1:
