@@ -23,6 +23,7 @@ from narrascope.text.mentions import (
     decode_bio,
     sequences,
     tokenize,
+    trim_function_words,
     union,
 )
 
@@ -246,6 +247,27 @@ def test_detector_drops_spans_that_name_nothing() -> None:
     assert found == ["Kremlin", "NATO", "EU"]
     assert not is_name("the") and not is_name("O") and is_name("ЕС") and is_name("भारत")
     assert is_name("G7") and is_name("F-16")
+
+
+def test_detector_trims_function_words_a_span_ran_on_into() -> None:
+    text = "As George Kennan of Princeton warned, the Ministério da Defesa e a NATO and the EU."
+
+    class Tagger:
+        def detect_many(self, texts: list[str]) -> list[list[Mention]]:
+            spans = [(3, 19), (20, 29), (42, 66), (67, 75)]
+            return [[Mention(s, e, t[s:e], "ENT", "crf") for s, e in spans] for t in texts]
+
+    detector = MentionDetector(backends=FAST)
+    detector._loaded["crf"] = Tagger()
+    found = detector.detect(text, "en")
+    assert [m.text for m in found] == ["George Kennan", "Princeton", "Ministério da Defesa", "NATO"]
+    assert all(text[m.start : m.end] == m.text for m in found)
+    # names with a function word inside keep it; a lone function word is left to is_name
+    for name in ("Bank of England", "Banco do Brasil", "Prince Of", "of"):
+        assert trim_function_words(_m(name)).text == name
+    assert trim_function_words(_m("Министерство на", "ORG", "Министерство на")).lemma == (
+        "Министерство"
+    )
 
 
 def test_cleaning_helpers() -> None:
