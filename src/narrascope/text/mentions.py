@@ -16,7 +16,7 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -455,9 +455,7 @@ def trim_function_words(mention: Mention) -> Mention:
     if lemma:
         lemma_cut = _TRAILING_FUNCTION_WORDS.search(lemma)
         lemma = lemma[: lemma_cut.start()] if lemma_cut and lemma_cut.start() else lemma
-    return Mention(
-        mention.start, mention.start + len(text), text, mention.kind, mention.source, lemma
-    )
+    return replace(mention, end=mention.start + len(text), text=text, lemma=lemma)
 
 
 def union(primary: Iterable[Mention], extra: Iterable[Mention]) -> list[Mention]:
