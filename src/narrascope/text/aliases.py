@@ -173,7 +173,6 @@ _OFFICIAL_ADJECTIVES = {  # country key -> key prefixes of the adjective in its 
     "ross": ("rossiysk",),  # ru, endings stripped
     "rus": ("rusk",),  # bg
     "ros": ("rosiysk",),  # uk
-    "rosiya": ("rosiysk",),
 }
 
 

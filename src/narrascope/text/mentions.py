@@ -445,16 +445,17 @@ _TRAILING_FUNCTION_WORDS = regex.compile(
 )
 
 
+def _cut_function_words(text: str) -> str:
+    cut = _TRAILING_FUNCTION_WORDS.search(text)
+    return text[: cut.start()] if cut and cut.start() else text
+
+
 def trim_function_words(mention: Mention) -> Mention:
     """The mention without the function words a detector let its span run on into."""
-    cut = _TRAILING_FUNCTION_WORDS.search(mention.text)
-    if cut is None or cut.start() == 0:
+    text = _cut_function_words(mention.text)
+    if text == mention.text:
         return mention
-    text = mention.text[: cut.start()]
-    lemma = mention.lemma
-    if lemma:
-        lemma_cut = _TRAILING_FUNCTION_WORDS.search(lemma)
-        lemma = lemma[: lemma_cut.start()] if lemma_cut and lemma_cut.start() else lemma
+    lemma = _cut_function_words(mention.lemma)
     return replace(mention, end=mention.start + len(text), text=text, lemma=lemma)
 
 
