@@ -280,3 +280,10 @@ def test_bundled_hindi_student_reads_hand_written_paragraphs() -> None:
     loaded, neutral = model.analyse(text, "hi")
     assert {LOADED, NAME} & dict(loaded.labels).keys()
     assert loaded.spans and neutral.labels == ()
+
+
+def test_centring_removes_each_language_mean_only() -> None:
+    v = np.array([[1.0, 2.0], [3.0, 2.0], [10.0, 0.0], [12.0, 4.0]])
+    out = training.centre_by_language(v, ["en", "en", "hi", "hi"])
+    np.testing.assert_allclose(out, [[-1, 0], [1, 0], [-1, -2], [1, 2]])
+    np.testing.assert_array_equal(v[0], [1.0, 2.0])  # the input is left alone
