@@ -14,6 +14,10 @@ Why this design (measurements in docs/techniques-research.md):
 * Spans: a detected technique is localised on the sentence(s) of the paragraph that the
   TF-IDF model scores highest for it (a sentence scored as if it were a paragraph); that is
   one sparse product and works for every language.
+* A language with no technique data that neither half can read (Hindi: no USE, no
+  Devanagari n-grams) has a *student* in the artefact's ``students/`` folder, an n-gram
+  model distilled from an e5 teacher (``models/technique_student.py``); its paragraphs get
+  the student's probabilities, threshold and spans instead.
 
 Artefacts are a directory of JSON and ``.npz`` files (no pickle), see ``models/artefact.py``.
 """
