@@ -320,7 +320,7 @@ class TechniqueClassifier:
             if len(rows):
                 out[rows] = student.predict_proba([paragraphs[i] for i in rows])
                 rest[rows] = False
-        if rest.all():
+        if rest.all():  # no student language in the batch: no copying
             return self._mixed_proba(paragraphs, languages, embeddings)
         rows = np.flatnonzero(rest)
         if len(rows):
