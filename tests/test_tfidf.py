@@ -12,6 +12,8 @@ TEXTS = [
     "Санкциите срещу Русия се обърнаха срещу самите нас. I a b",
     "",
     "x",
+    "Aaaaaa aaaaaa the the the war war war; NATO provoked the war",  # repeats count once each
+    "NATO provoked the war; the West wants Russia destroyed!  Kyiv obeys Washington.",
 ]
 
 
@@ -35,6 +37,21 @@ def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got.toarray(), expected, atol=1e-6)
     assert np.count_nonzero(expected[0]) > 5  # the check is not vacuous
+
+
+@pytest.mark.parametrize(("analyzer", "ngrams"), [("word", (1, 2)), ("char_wb", (2, 5))])
+def test_a_batch_is_its_rows(analyzer: str, ngrams: tuple[int, int]) -> None:
+    """Counting a whole batch at once gives each text the row it gets alone."""
+    fitted = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(
+        TEXTS[:3]
+    )
+    vocabulary = sorted(fitted.vocabulary_, key=fitted.vocabulary_.get)
+    ours = FixedTfidf(analyzer, ngrams, vocabulary, fitted.idf_)
+    batch = ours.transform(TEXTS)
+    for i, text in enumerate(TEXTS):
+        np.testing.assert_allclose(batch[i].toarray(), ours.transform([text]).toarray())
+    assert batch.has_sorted_indices
+    assert ours.transform([]).shape == (0, len(vocabulary))
 
 
 def test_rejects_unknown_analyzer() -> None:

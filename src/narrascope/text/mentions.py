@@ -127,20 +127,30 @@ def _shape(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=100_000)
-def _word_features(word: str) -> dict[str, Any]:
-    """Features of a word alone; cached, since names and function words repeat a lot."""
+def _word_features(word: str) -> tuple[tuple[str, ...], dict[int, tuple[str, str]]]:
+    """A word's own CRF attributes, and those it gives its neighbours at each offset.
+
+    Attributes are crfsuite's ``name:value`` strings (what it makes of a feature dict),
+    built once per word: names and function words repeat a lot.
+    """
     low = word.lower()
-    return {
-        "w": low,
-        "sh": _shape(word),
-        "sc": _script(word[0]),
-        "p2": low[:2],
-        "p3": low[:3],
-        "s2": low[-2:],
-        "s3": low[-3:],
-        "s4": low[-4:],
-        "len": str(min(len(word), 8)),  # a category: numbers are weights to crfsuite
-    }
+    shape = _shape(word)
+    own = (
+        f"w:{low}",
+        f"sh:{shape}",
+        f"sc:{_script(word[0])}",
+        f"p2:{low[:2]}",
+        f"p3:{low[:3]}",
+        f"s2:{low[-2:]}",
+        f"s3:{low[-3:]}",
+        f"s4:{low[-4:]}",
+        f"len:{min(len(word), 8)}",  # a category: numbers are weights to crfsuite
+    )
+    return own, {off: (f"{off}w:{low}", f"{off}sh:{shape}") for off in _OFFSETS}
+
+
+_OFFSETS = (-2, -1, 1, 2)
+_GAZ = {off: {mark: f"{off}gz:{mark}" for mark in "BIO"} for off in _OFFSETS}
 
 
 class Gazetteer:
@@ -191,26 +201,24 @@ def sequence_features(
     spans: Sequence[tuple[int, int]],
     gazetteer: Gazetteer,
     exclude: frozenset[tuple[str, ...]] = frozenset(),
-) -> list[dict[str, Any]]:
-    """CRF feature dicts for one token sequence (a sentence-like run)."""
+) -> list[list[str]]:
+    """CRF attributes of each token of one sequence (a sentence-like run)."""
     words = [text[s:e] for s, e in spans]
     base = [_word_features(w) for w in words]
     gaz = gazetteer.marks(words, exclude)
-    out: list[dict[str, Any]] = []
+    out: list[list[str]] = []
     n = len(words)
-    for i, feats in enumerate(base):
-        f = dict(feats)
-        f["gz"] = gaz[i]
+    for i, (own, _) in enumerate(base):
+        f = [*own, f"gz:{gaz[i]}"]
         if i == 0:
-            f["bos"] = 1.0
-        for off in (-2, -1, 1, 2):
+            f.append("bos")
+        for off in _OFFSETS:
             j = i + off
             if 0 <= j < n:
-                f[f"{off}w"] = base[j]["w"]
-                f[f"{off}sh"] = base[j]["sh"]
-                f[f"{off}gz"] = gaz[j]
+                f.extend(base[j][1][off])
+                f.append(_GAZ[off][gaz[j]])
         if i == n - 1:
-            f["eos"] = 1.0
+            f.append("eos")
         out.append(f)
     return out
 
@@ -264,16 +272,21 @@ class MentionTagger:
         for seq in sequences(text, tokens):
             spans = [tokens[i] for i in seq]
             feats = sequence_features(text, spans, self.gazetteer)
-            labels: list[str] = []
             with self._lock:
                 self._tagger.set(feats)
-                for t in range(len(spans)):
-                    pb, pi = (
-                        self._tagger.marginal(y, t) if y in self._labels else 0.0 for y in "BI"
-                    )
-                    labels.append("O" if pb + pi < cut else "B" if pb >= pi else "I")
+                pb = self._marginals("B", len(spans))
+                pi = self._marginals("I", len(spans))
+            labels = [
+                "O" if b + i < cut else "B" if b >= i else "I" for b, i in zip(pb, pi, strict=True)
+            ]
             out.extend(decode_bio(labels, spans))
         return out
+
+    def _marginals(self, label: str, n: int) -> list[float]:
+        if label not in self._labels:
+            return [0.0] * n
+        marginal = self._tagger.marginal
+        return [marginal(label, t) for t in range(n)]
 
     @staticmethod
     def save_meta(out_dir: Path, gazetteer: Gazetteer, meta: dict[str, Any]) -> None:
