@@ -17,13 +17,21 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize(("analyzer", "ngrams"), [("word", (1, 2)), ("char_wb", (2, 5))])
-def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
+ANALYZERS = [("word", (1, 2)), ("char_wb", (2, 5))]
+
+
+def fitted_pair(analyzer: str, ngrams: tuple[int, int]) -> tuple[TfidfVectorizer, FixedTfidf]:
+    """scikit-learn's vectorizer fitted on three texts, and ours with its vocabulary."""
     fitted = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(
         TEXTS[:3]
     )
     vocabulary = sorted(fitted.vocabulary_, key=fitted.vocabulary_.get)
-    ours = FixedTfidf(analyzer, ngrams, vocabulary, fitted.idf_)
+    return fitted, FixedTfidf(analyzer, ngrams, vocabulary, fitted.idf_)
+
+
+@pytest.mark.parametrize(("analyzer", "ngrams"), ANALYZERS)
+def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
+    fitted, ours = fitted_pair(analyzer, ngrams)
     reference = TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=ngrams,
@@ -39,19 +47,15 @@ def test_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]) -> None:
     assert np.count_nonzero(expected[0]) > 5  # the check is not vacuous
 
 
-@pytest.mark.parametrize(("analyzer", "ngrams"), [("word", (1, 2)), ("char_wb", (2, 5))])
+@pytest.mark.parametrize(("analyzer", "ngrams"), ANALYZERS)
 def test_a_batch_is_its_rows(analyzer: str, ngrams: tuple[int, int]) -> None:
     """Counting a whole batch at once gives each text the row it gets alone."""
-    fitted = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(
-        TEXTS[:3]
-    )
-    vocabulary = sorted(fitted.vocabulary_, key=fitted.vocabulary_.get)
-    ours = FixedTfidf(analyzer, ngrams, vocabulary, fitted.idf_)
+    fitted, ours = fitted_pair(analyzer, ngrams)
     batch = ours.transform(TEXTS)
     for i, text in enumerate(TEXTS):
         np.testing.assert_allclose(batch[i].toarray(), ours.transform([text]).toarray())
     assert batch.has_sorted_indices
-    assert ours.transform([]).shape == (0, len(vocabulary))
+    assert ours.transform([]).shape == (0, len(fitted.vocabulary_))
 
 
 def test_rejects_unknown_analyzer() -> None:
