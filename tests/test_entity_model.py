@@ -468,7 +468,10 @@ def test_document_context_reads_a_side_from_its_enemies(tmp_path: Path) -> None:
         [[{"Protagonist": "Guardian", "Antagonist": "Instigator"}[r]] for r in m] for m in mains
     ]
     narr = [{_WAR: 0.5}] * len(texts)  # the same narratives everywhere: no help there
+    # the paragraph vectors off too: each document is one paragraph, so its USE vector
+    # would carry the West's cast to the Kremlin by another path
     settings = {"calibration_folds": 3, "keep_features": 800, "seed": 0}
+    settings.update(paragraph_weight=0.0, side_paragraph_weight=0.0)
 
     def fit(weight: float) -> EntityRoleClassifier:
         return EntityRoleClassifier(**settings, document_context=weight).fit(
@@ -514,3 +517,92 @@ def test_edge_view_keeps_the_words_that_govern_a_mention() -> None:
     start = text.index("Russia")
     tokens = edge_text(text, start, start + len("Russia"), width=1).split()
     assert tokens == ["l1:by", "r1:,"]  # punctuation counts: the clause ends there
+
+
+# Russian training sentences and English test sentences share no n-gram: only the
+# multilingual paragraph vector can carry "who defends, who shells" from one to the other.
+_RU_CASTS = {
+    "Protagonist": (
+        "{n} мужественно защитил город и спас семьи.",
+        "{n} принёс мир и помог мирным жителям.",
+        "{n} героически освободил деревню от захватчиков.",
+        "{n} спас раненых детей и накормил беженцев.",
+        "{n} отважно защищал страну от врагов.",
+    ),
+    "Antagonist": (
+        "{n} жестоко обстрелял город и разрушил дома.",
+        "{n} обманул весь мир и напал на соседей.",
+        "{n} убил мирных жителей и сжёг деревню.",
+        "{n} разграбил город и пытал пленных.",
+        "{n} начал войну и бомбил больницы.",
+    ),
+}
+_EN_CASTS = {
+    "Protagonist": ("{n} bravely defended the town and saved the families.",),
+    "Antagonist": ("{n} brutally shelled the town and destroyed the houses.",),
+}
+_RU_NAMES = ("Лавров", "Байден", "Шольц", "Макрон", "Эрдоган", "Моди")
+
+
+def _cast_documents(casts: dict, names: Sequence[str]) -> tuple[list, list, list, list]:
+    texts, spans, mains, fines = [], [], [], []
+    fine_of = {"Protagonist": "Guardian", "Antagonist": "Instigator"}
+    for role, sentences in casts.items():
+        for sentence in sentences:
+            for name in names:
+                text = sentence.format(n=name)
+                texts.append(text)
+                spans.append([(0, len(name))])
+                mains.append([role])
+                fines.append([[fine_of[role]]])
+    return texts, spans, mains, fines
+
+
+def test_paragraph_vectors_carry_a_cast_across_languages(tmp_path: Path) -> None:
+    texts, spans, mains, fines = _cast_documents(_RU_CASTS, _RU_NAMES)
+    langs = ["ru"] * len(texts)
+    new, new_spans, new_mains, _ = _cast_documents(_EN_CASTS, ("Lavrov", "Macron", "Modi"))
+    hero = np.array([m == ["Protagonist"] for m in new_mains])
+
+    def protagonist(model: EntityRoleClassifier) -> tuple[float, float]:
+        p = model.predict_proba(new, ["en"] * len(new), new_spans).main[:, 0]
+        return float(p[hero].mean()), float(p[~hero].mean())
+
+    settings = {"calibration_folds": 3, "keep_features": 800, "narrative_weight": 0.0}
+    settings.update(side_narrative_weight=0.0, paragraph_languages=("en", "ru"))
+    read = EntityRoleClassifier(**settings).fit(texts, langs, spans, mains, fines)
+    hero_p, villain_p = protagonist(read)
+    # measured 0.56 / 0.45: thirty short training sentences make a weak but clear reading
+    assert hero_p - villain_p > 0.08, (hero_p, villain_p)
+    blind = EntityRoleClassifier(**settings, paragraph_weight=0.0, side_paragraph_weight=0.0)
+    blind_hero, blind_villain = protagonist(blind.fit(texts, langs, spans, mains, fines))
+    assert abs(blind_hero - blind_villain) < (hero_p - villain_p) / 2  # n-grams cannot tell
+    # a language outside ``paragraph_languages`` gets no vector, so no help either
+    other = EntityRoleClassifier(**{**settings, "paragraph_languages": ("ru",)})
+    other.fit(texts, langs, spans, mains, fines)
+    other_hero, other_villain = protagonist(other)
+    assert abs(other_hero - other_villain) < (hero_p - villain_p) / 2
+    loaded = EntityRoleClassifier.load(read.save(tmp_path / "paragraphs"))
+    assert loaded.config.paragraph_languages == ("en", "ru")
+    assert np.allclose(protagonist(loaded), (hero_p, villain_p), atol=1e-4)
+
+
+def test_paragraph_rows_reuse_the_narrative_vectors(monkeypatch) -> None:
+    import narrascope.models.narratives as nm
+    import narrascope.models.techniques as techniques
+    from narrascope.models.entities import paragraph_rows
+
+    text = "Kyiv was shelled again.\n\n  The Kremlin denied it. Nobody believed it.\nEnd."
+    nm.use_document_embeddings([text])  # what the narrative stage does first
+    calls: list[list[str]] = []
+    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: calls.append([]) or None)
+    kremlin = text.index("Kremlin")
+    rows = paragraph_rows(
+        [text, text], ["en", "bg"], [[(0, 4), (kremlin, kremlin + 7)]] * 2, ("en",)
+    )
+    assert calls == []  # every paragraph was among the document's embedding units
+    assert rows.shape == (4, 512)
+    assert np.allclose(rows[0], nm.cached_sentence_embedding("Kyiv was shelled again."))
+    second = nm.cached_sentence_embedding("The Kremlin denied it. Nobody believed it.")
+    assert np.allclose(rows[1], second)
+    assert not rows[2:].any()  # Bulgarian is not a paragraph language: zero rows

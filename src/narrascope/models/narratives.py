@@ -140,7 +140,9 @@ _EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounde
 # Vectors of the pieces (paragraphs) the document embeddings were built from, so a later
 # stage (the technique model scores paragraphs) reuses them instead of encoding again.
 _SENT_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-_SENT_CACHE_SIZE = 4_096  # ~8 MB: a pipeline batch is 16 documents x at most 60 paragraphs
+# ~40 MB at most: a pipeline batch is 16 documents x at most 60 paragraphs; the rest lets
+# cross-validation folds of the entity model reuse the training corpus's paragraphs
+_SENT_CACHE_SIZE = 20_000
 
 
 def _split_sentences(text: str, limit: int = 60) -> list[str]:

@@ -756,8 +756,9 @@ def encode_paragraphs(
 
 def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
     """USE vectors of ``texts``, taking those the narrative stage cached (looked up without
-    surrounding whitespace, which the encoder ignores: same vector)."""
-    from narrascope.models.narratives import cached_sentence_embedding
+    surrounding whitespace, which the encoder ignores: same vector). What it encodes joins
+    that cache, so the entity stage and cross-validation folds reuse it too."""
+    from narrascope.models.narratives import cached_sentence_embedding, remember_sentences
 
     out = np.zeros((len(texts), 512), dtype=np.float32)
     missing = []
@@ -772,6 +773,7 @@ def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
         for k in range(0, len(missing), batch):
             rows = missing[k : k + batch]
             out[rows] = np.asarray(encoder.encode([texts[i] for i in rows]), np.float32)
+            remember_sentences([texts[i].strip() for i in rows], out[rows])
     return out
 
 
