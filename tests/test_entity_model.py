@@ -606,3 +606,18 @@ def test_paragraph_rows_reuse_the_narrative_vectors(monkeypatch) -> None:
     second = nm.cached_sentence_embedding("The Kremlin denied it. Nobody believed it.")
     assert np.allclose(rows[1], second)
     assert not rows[2:].any()  # Bulgarian is not a paragraph language: zero rows
+
+    # a paragraph no stage encoded yet is encoded once, then shared (CV folds, techniques)
+    real = nm.single_thread_encoder()
+
+    class Spy:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            return real.encode(texts)
+
+    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
+    fresh = "Moscow blamed the West for the blackout."
+    first = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))
+    again = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))
+    assert calls == [[fresh]]  # encoded by the first call only
+    assert np.allclose(first, again)
