@@ -9,7 +9,10 @@ Why this design (measurements in docs/entities-research.md):
   the mention's sentence, char 2-4-grams of the mention string (who it is matters as much
   as the words around it), a per-language entity-name indicator and a language one-hot.
   With ~5k mentions the dual form is one ``n x n`` solve for all 25 outputs, and internal
-  cross-validation (grouped by document) reuses the same kernel.
+  cross-validation (grouped by document) reuses the same kernel. Dense blocks join the
+  n-grams: the document's narrative probabilities and, for languages USE reads, the USE
+  vector of the mention's paragraph, each once more per side of the war, the only views
+  that carry what one language's texts teach to another.
 * Stage 2 ("stacker") is a small multinomial logistic regression over the stage-1
   out-of-fold scores, the language, an entity-name prior (role frequencies of that name in
   the training data of the language) and the mean stage-1 scores of the *other* mentions
