@@ -17,3 +17,22 @@ def semeval25() -> Path:
     if not (SEMEVAL25 / "train").is_dir():
         pytest.skip("../shared/datasets/semeval2025-task10 is not available")
     return SEMEVAL25
+
+
+@pytest.fixture
+def encoder_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The texts each later USE call encodes outside the narrative model (the technique
+    and entity models' shared paragraph encoder), in order; vectors are the real ones."""
+    import narrascope.models.narratives as nm
+    import narrascope.models.techniques as techniques
+
+    calls: list[list[str]] = []
+    real = nm.single_thread_encoder()
+
+    class Spy:
+        def encode(self, texts: list[str]) -> object:
+            calls.append(list(texts))
+            return real.encode(texts)
+
+    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
+    return calls

@@ -587,15 +587,13 @@ def test_paragraph_vectors_carry_a_cast_across_languages(tmp_path: Path) -> None
     assert np.allclose(protagonist(loaded), (hero_p, villain_p), atol=1e-4)
 
 
-def test_paragraph_rows_reuse_the_narrative_vectors(monkeypatch) -> None:
+def test_paragraph_rows_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) -> None:
     import narrascope.models.narratives as nm
-    import narrascope.models.techniques as techniques
     from narrascope.models.entities import paragraph_rows
 
     text = "Kyiv was shelled again.\n\n  The Kremlin denied it. Nobody believed it.\nEnd."
     nm.use_document_embeddings([text])  # what the narrative stage does first
-    calls: list[list[str]] = []
-    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: calls.append([]) or None)
+    calls = encoder_calls
     kremlin = text.index("Kremlin")
     rows = paragraph_rows(
         [text, text], ["en", "bg"], [[(0, 4), (kremlin, kremlin + 7)]] * 2, ("en",)
@@ -608,14 +606,6 @@ def test_paragraph_rows_reuse_the_narrative_vectors(monkeypatch) -> None:
     assert not rows[2:].any()  # Bulgarian is not a paragraph language: zero rows
 
     # a paragraph no stage encoded yet is encoded once, then shared (CV folds, techniques)
-    real = nm.single_thread_encoder()
-
-    class Spy:
-        def encode(self, texts: list[str]) -> np.ndarray:
-            calls.append(list(texts))
-            return real.encode(texts)
-
-    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
     fresh = "Moscow blamed the West for the blackout."
     first = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))
     again = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))

@@ -11,7 +11,6 @@ import pytest
 import narrascope
 from narrascope.doc import Document
 from narrascope.models import narratives as nm
-from narrascope.models import techniques
 from narrascope.models.techniques import (
     TECHNIQUES,
     _best_windows,
@@ -169,7 +168,7 @@ def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
     assert _trimmed("aaa bbb ccc", 0, 11, 6) == (0, 3)
 
 
-def test_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
+def test_paragraphs_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) -> None:
     # the second line starts with spaces: the encoder ignores them, so does the cache
     text = "The corrupt elites lie to you every day.\n  They fear the truth. They hide it."
     nm.use_document_embeddings([text])  # what the narrative stage does first
@@ -178,15 +177,7 @@ def test_paragraphs_reuse_the_narrative_vectors(monkeypatch) -> None:
     fresh = np.asarray(nm.single_thread_encoder().encode([text.split("\n")[1]]))[0]
     assert np.allclose(cached, fresh, atol=1e-5)  # sharing does not change the features
 
-    calls: list[list[str]] = []
-    real = nm.single_thread_encoder()
-
-    class Spy:
-        def encode(self, texts: list[str]) -> np.ndarray:
-            calls.append(list(texts))
-            return real.encode(texts)
-
-    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
+    calls = encoder_calls
     paragraphs = text.split("\n")
     emb = encode_paragraphs(paragraphs)
     assert calls == []  # both paragraphs were among the document's embedding units
