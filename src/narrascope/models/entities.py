@@ -699,7 +699,8 @@ class EntityRoleClassifier:
         self._paragraph_mean = None
         if m.paragraph is not None:  # centre on the training mentions that have a vector
             rows = m.paragraph[np.abs(m.paragraph).sum(axis=1) > 0]
-            self._paragraph_mean = rows.mean(axis=0) if len(rows) else m.paragraph[0] * 0
+            width = m.paragraph.shape[1]
+            self._paragraph_mean = rows.mean(axis=0) if len(rows) else np.zeros(width)
         self._langs = sorted({la for la in m.languages if la})
         n = len(y)
         # Stage 1: TF-IDF views, vocabulary pruned to what matters, dual ridge.
