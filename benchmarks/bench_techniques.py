@@ -39,15 +39,14 @@ from narrascope.stages.techniques import TechniqueStage
 techniques = TechniqueStage(); techniques.warm_up()
 technique_load = time.perf_counter() - t
 from narrascope.ingest import read_inputs
-from narrascope.models import narratives as nm
+from narrascope.models import encoder as nm
 limit = int(sys.argv[1])
 docs = [d for d in read_inputs(sys.argv[2:]) if isinstance(d, narrascope.Document)][:limit]
 times = {}
 batches = [docs[i:i + 16] for i in range(0, len(docs), 16)]
 for stage in nlp.stages:
     times[stage.name] = 0.0
-import narrascope.models.techniques as tm
-shipped = tm._encoder_for_load
+shipped = nm.encoder_for_load
 forced = {
     "techniques, one BLAS thread": nm.single_thread_encoder,
     "techniques, two BLAS threads": nm._encoder,
@@ -71,11 +70,11 @@ for batch in batches:  # batch by batch, as the pipeline runs: the cache holds o
     times["techniques, vectors not shared"] += time.perf_counter() - t
     nm._SENT_CACHE.update(saved)
     for name, encoder in forced.items():
-        tm._encoder_for_load = encoder
+        nm.encoder_for_load = encoder
         restore(saved_words)
         t = time.perf_counter(); techniques(batch); times[name] += time.perf_counter() - t
-    tm._encoder_for_load = shipped
-from narrascope.models.techniques import split_paragraphs
+    nm.encoder_for_load = shipped
+from narrascope.text.segment import split_paragraphs
 paragraphs = sum(len(split_paragraphs(d.text)) for d in docs)
 spans = sum(len(d.techniques) for d in docs)
 from collections import Counter

@@ -21,18 +21,18 @@ def semeval25() -> Path:
 
 @pytest.fixture
 def encoder_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The texts each later USE call encodes outside the narrative model (the technique
-    and entity models' shared paragraph encoder), in order; vectors are the real ones."""
-    import narrascope.models.narratives as nm
-    import narrascope.models.techniques as techniques
+    """The texts each USE call encodes through the shared encoder, in order (a test
+    clears the list after its narrative step to see what the later stages add); the
+    vectors are the real ones."""
+    import narrascope.models.encoder as encoder
 
     calls: list[list[str]] = []
-    real = nm.single_thread_encoder()
+    real = encoder.single_thread_encoder()
 
     class Spy:
         def encode(self, texts: list[str]) -> object:
             calls.append(list(texts))
             return real.encode(texts)
 
-    monkeypatch.setattr(techniques, "_encoder_for_load", lambda: Spy())
+    monkeypatch.setattr(encoder, "encoder_for_load", lambda: Spy())
     return calls

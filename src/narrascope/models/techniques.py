@@ -39,6 +39,7 @@ import scipy.sparse as sp
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
 from narrascope.models.artefact import read_artefact, write_artefact
+from narrascope.models.encoder import encode_paragraphs
 from narrascope.models.linear import (
     dequantise,
     fit_vectorizer,
@@ -722,66 +723,6 @@ def targets(labels: Sequence[Sequence[str]]) -> np.ndarray:
                 raise ValueError(f"unknown technique {lab!r}")
             y[i, index[lab]] = 1
     return y
-
-
-def encode_paragraphs(
-    paragraphs: Sequence[str], *, by_sentence: bool = False, batch: int = 32
-) -> np.ndarray:
-    """Multilingual-USE embedding of each paragraph: of the whole paragraph, or (with
-    ``by_sentence``) the mean of its sentences' vectors, split as the narrative model
-    splits a document.
-
-    Reuses the narrative model's loaded encoder (no start-up) and its vectors: a text
-    (whole paragraph or sentence) that the narrative stage just encoded is not encoded
-    again. Its document vector averages the vectors of the document's first 60
-    paragraphs (:func:`narrascope.models.narratives.embedding_units`), so after it this
-    stage encodes nothing for a document of at most 60 paragraphs (all 2,241 SemEval-2025
-    articles). The rest is encoded with as many
-    BLAS threads as the machine's load allows (:func:`_encoder_for_load`). Vectors do
-    not change by being shared.
-    """
-    from narrascope.models.narratives import _split_sentences
-
-    if not by_sentence:
-        return _encode_texts(list(paragraphs), batch)
-    pieces = [_split_sentences(p, limit=10_000) for p in paragraphs]
-    vectors = _encode_texts([s for ps in pieces for s in ps], batch)
-    out = np.zeros((len(paragraphs), 512), dtype=np.float32)
-    row = 0
-    for i, ps in enumerate(pieces):
-        out[i] = vectors[row : row + len(ps)].mean(axis=0)
-        row += len(ps)
-    return out
-
-
-def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
-    """USE vectors of ``texts``, taking those the narrative stage cached (looked up without
-    surrounding whitespace, which the encoder ignores: same vector). What it encodes joins
-    that cache, so the entity stage and cross-validation folds reuse it too."""
-    from narrascope.models.narratives import cached_sentence_embedding, remember_sentences
-
-    out = np.zeros((len(texts), 512), dtype=np.float32)
-    missing = []
-    for i, text in enumerate(texts):
-        vec = cached_sentence_embedding(text.strip())
-        if vec is None:
-            missing.append(i)
-        else:
-            out[i] = vec
-    if missing:
-        encoder = _encoder_for_load()
-        for k in range(0, len(missing), batch):
-            rows = missing[k : k + batch]
-            out[rows] = np.asarray(encoder.encode([texts[i] for i in rows]), np.float32)
-            remember_sentences([texts[i].strip() for i in rows], out[rows])
-    return out
-
-
-def _encoder_for_load() -> Any:
-    """The shared encoder, with as many BLAS threads as the machine's load allows."""
-    from narrascope.models.narratives import encoder_for_load
-
-    return encoder_for_load()
 
 
 def choose_thresholds(

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
-from narrascope.models.narratives import OTHER, NarrativeClassifier, warm_up_encoder
+from narrascope.models.encoder import warm_up_encoder
+from narrascope.models.narratives import OTHER, NarrativeClassifier
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
 

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from narrascope.doc import Document, Technique
-from narrascope.models.narratives import warm_up_encoder
+from narrascope.models.encoder import warm_up_encoder
 from narrascope.models.techniques import (
     ParagraphTechniques,
     TechniqueClassifier,
