@@ -240,12 +240,12 @@ def encode_paragraphs(
     ``by_sentence``) the mean of its sentences' vectors, split as the narrative model
     splits a document.
 
-    Reuses the narrative model's loaded encoder (no start-up) and its vectors: a text
-    (whole paragraph or sentence) that the narrative stage just encoded is not encoded
-    again. Its document vector averages the vectors of the document's first 60
-    paragraphs (:func:`embedding_units`), so after it this
-    stage encodes nothing for a document of at most 60 paragraphs (all 2,241 SemEval-2025
-    articles). The rest is encoded with as many
+    Reuses the loaded encoder (no start-up) and the vectors the narrative stage computed:
+    a text (whole paragraph or sentence) encoded there is not encoded again. Its document
+    vector averages the vectors of the document's first 60 paragraphs
+    (:func:`embedding_units`), so the technique and entity stages encode nothing for a
+    document of at most 60 paragraphs (all 2,241 SemEval-2025 articles). The rest is
+    encoded with as many
     BLAS threads as the machine's load allows (:func:`encoder_for_load`). Vectors do
     not change by being shared.
     """
