@@ -21,18 +21,17 @@ def semeval25() -> Path:
 
 @pytest.fixture
 def encoder_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The texts each USE call encodes through the shared encoder, in order (a test
-    clears the list after its narrative step to see what the later stages add); the
+    """The texts each call of the shared :class:`SentenceEncoder` encodes, in order (a
+    test clears the list after its narrative step to see what the later stages add); the
     vectors are the real ones."""
-    import narrascope.models.encoder as encoder
+    from narrascope.models.encoder import SentenceEncoder
 
     calls: list[list[str]] = []
-    real = encoder.single_thread_encoder()
+    real = SentenceEncoder.encode
 
-    class Spy:
-        def encode(self, texts: list[str]) -> object:
-            calls.append(list(texts))
-            return real.encode(texts)
+    def spy(self: SentenceEncoder, texts, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return real(self, texts, **kwargs)
 
-    monkeypatch.setattr(encoder, "encoder_for_load", lambda: Spy())
+    monkeypatch.setattr(SentenceEncoder, "encode", spy)
     return calls

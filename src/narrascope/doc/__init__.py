@@ -5,6 +5,22 @@ A :class:`Document` owns the text; everything else is a character-offset view ov
 kept in named groups so that stages never overwrite each other's results.
 """
 
-from narrascope.doc.document import RESERVED_KEYS, Annotation, Document, Entity, Span, Technique
+from narrascope.doc.document import (
+    RESERVED_KEYS,
+    Annotation,
+    Document,
+    Entity,
+    Paragraph,
+    Span,
+    Technique,
+)
 
-__all__ = ["RESERVED_KEYS", "Annotation", "Document", "Entity", "Span", "Technique"]
+__all__ = [
+    "RESERVED_KEYS",
+    "Annotation",
+    "Document",
+    "Entity",
+    "Paragraph",
+    "Span",
+    "Technique",
+]

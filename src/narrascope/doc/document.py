@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 # Keys of a document record that are never annotation groups.
 RESERVED_KEYS = frozenset(
     {
@@ -44,6 +46,14 @@ class Span:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Span:
         return cls(int(data["start"]), int(data["end"]), str(data["text"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph(Span):
+    """A non-blank line of the document, numbered as SemEval-2023 numbers lines
+    (``line`` 1 is the title; blank lines keep their number but are no paragraph)."""
+
+    line: int = 0
 
 
 @dataclass(slots=True)
@@ -188,6 +198,12 @@ class Document:
     language: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     sentences: list[Span] = field(default_factory=list)
+    # set by the segment stage with the sentences; not written to outputs (the text and
+    # the technique annotations' line numbers say where they are)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    # the sentence encoder's vectors of the first ``len(tensor)`` paragraphs (spaCy's
+    # ``Doc.tensor``): what the model stages share, and never written to outputs
+    tensor: np.ndarray | None = field(default=None, repr=False, compare=False)
     groups: dict[str, list[Annotation]] = field(default_factory=dict)
     explanation: str | None = None
     entities: list[Entity] = field(default_factory=list)

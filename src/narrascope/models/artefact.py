@@ -1,100 +1,250 @@
-"""Reading and writing model artefact folders (JSON + ``.npz``, never pickle).
+"""The estimator base: keyword parameters, learned state, and one artefact format.
 
-Every shipped model is a directory of ``config.json`` (format, class, settings, labels),
-``meta.json`` (the training manifest), ``vocab.json`` and ``weights.npz``; one reader and
-one writer keep the checks (missing files, format version, scikit-learn drift) identical.
+Why one base: every model is a directory of ``config.json`` (format, class, parameters,
+array shapes), ``state.json`` (labels, vocabularies, thresholds), ``weights.npz`` (named
+arrays, never pickle) and ``meta.json`` (the training manifest). One writer and one
+reader keep the checks (missing files, format version, class, array shapes, scikit-learn
+drift) identical for every model, so a new model only says what its state is.
+
+The habits are scikit-learn's (../shared/STYLE.md): parameters are keyword-only and stored
+as given; learned state lives in attributes ending in ``_``; ``predict`` on an unfitted
+model is a clear error. A changed recipe bumps :data:`FORMAT` instead of adding load shims.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import json
 import logging
+import os
 import platform
+from dataclasses import dataclass
+from functools import cached_property
 from importlib.metadata import version as _package_version
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
-from narrascope.models.linear import narrascope_version
 
 log = logging.getLogger(__name__)
 
-FILES = ("config.json", "meta.json", "vocab.json", "weights.npz")
+FORMAT = 2  # format 1: hand-written save/load per model, settings dataclasses (to 2026-12-05)
+FILES = ("config.json", "state.json", "weights.npz", "meta.json")
 
 
 def user_cache_dir() -> Path:
     """Where numbers worth keeping between runs live (``$XDG_CACHE_HOME/narrascope``):
     training caches and the sentence encoder's tokenizer, never shipped artefacts."""
-    import os
-
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "narrascope"
 
 
-def write_artefact(
-    path: str | Path,
-    config: dict[str, Any],
-    meta: dict[str, Any],
-    vocab: dict[str, Any],
-    arrays: dict[str, np.ndarray],
-) -> Path:
-    """Write the four files; ``meta`` gains the save time and the library versions."""
-    import sklearn
+def narrascope_version() -> str:
+    from narrascope import __version__
 
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    full_meta = {
-        **meta,
-        "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": {
-            "narrascope": narrascope_version(),
-            "numpy": np.__version__,
-            "scipy": __import__("scipy").__version__,
-            "scikit-learn": sklearn.__version__,
-            "python": platform.python_version(),
-        },
-    }
-    (out / "config.json").write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n")
-    (out / "meta.json").write_text(json.dumps(full_meta, indent=1, ensure_ascii=False) + "\n")
-    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
-    np.savez_compressed(out / "weights.npz", **arrays)
-    return out
+    return __version__
 
 
-def read_artefact(
-    path: str | Path, *, class_name: str, format_version: int, what: str, train_hint: str
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Any]:
-    """(config, meta, vocab, arrays) of an artefact folder, or a ModelError saying why not.
+@dataclass(frozen=True, eq=False)
+class Int8Matrix:
+    """A weight matrix shipped as int8 with one float32 scale per row (~4x smaller).
 
-    ``what`` names the model in messages ("narrative model"); ``train_hint`` says how to
-    make one. Warns when the artefact was trained with another scikit-learn minor version
-    (the TF-IDF tokenisation the vocabulary assumes could differ).
+    Rows (features) differ by orders of magnitude (idf, n-gram length), so a per-row
+    scale keeps each feature's relative precision; CV is unchanged to 3 decimals. Models
+    fit, measure and predict with :attr:`dense`, the values that ship.
     """
-    root = Path(path)
-    missing = [n for n in FILES if not (root / n).is_file()]
-    if missing:
-        raise ModelError(
-            E_MODEL_MISSING,
-            f"{what} artefact at {root} is missing {', '.join(missing)}; "
-            f"{train_hint} or reinstall narrascope",
-        )
-    try:
-        config = json.loads((root / "config.json").read_text())
-        meta = json.loads((root / "meta.json").read_text())
-        vocab = json.loads((root / "vocab.json").read_text())
-        arrays = np.load(root / "weights.npz", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ModelError(
-            E_MODEL_MISSING, f"{what} artefact at {root} is unreadable: {exc}"
-        ) from exc
-    if config.get("format") != format_version or config.get("class") != class_name:
-        raise ModelError(
-            E_MODEL_VERSION,
-            f"artefact at {root} has format {config.get('format')!r} "
-            f"(class {config.get('class')!r}); this narrascope reads format {format_version}",
-        )
+
+    q: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def from_dense(cls, coef: np.ndarray) -> Int8Matrix:
+        scale = np.abs(coef).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        q = np.rint(coef / scale[:, None]).astype(np.int8)
+        return cls(q, scale.astype(np.float32))
+
+    @cached_property
+    def dense(self) -> np.ndarray:
+        return self.q.astype(np.float32) * self.scale[:, None]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.q.shape
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray | Int8Matrix)
+
+
+class Estimator:
+    """Base of every trained model (see the module docstring).
+
+    Subclasses define keyword-only ``__init__`` parameters stored under the same names,
+    ``_get_state()`` (learned state: JSON values and arrays) and ``_set_state(state)``.
+    """
+
+    artefact_what: ClassVar[str] = "model"
+    train_hint: ClassVar[str] = "train one with `narrascope train`"
+
+    meta: dict[str, Any]
+
+    # ------------------------------------------------------------ parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters, as given (what ``config.json`` stores)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = {k: v for k, v in self.get_params().items() if defaults.get(k) != v}
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({args})"
+
+    # ----------------------------------------------------------------- state
+    def _get_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ModelError(
+                E_MODEL_MISSING, f"{type(self).__name__} is not fitted; call fit() or load()"
+            )
+
+    # ------------------------------------------------------------ save / load
+    def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+        """Write the artefact directory; ``meta`` gains the save time and library versions."""
+        import scipy
+        import sklearn
+
+        self._check_fitted()
+        state = self._get_state()
+        arrays: dict[str, np.ndarray] = {}
+        shapes: dict[str, list[int]] = {}
+        quantised: list[str] = []
+        plain: dict[str, Any] = {}
+        for name, value in state.items():
+            if isinstance(value, Int8Matrix):
+                arrays[f"{name}__q"], arrays[f"{name}__scale"] = value.q, value.scale
+                quantised.append(name)
+            elif isinstance(value, np.ndarray):
+                arrays[name] = value
+            else:
+                plain[name] = value
+        shapes = {name: list(a.shape) for name, a in arrays.items()}
+        config = {
+            "format": FORMAT,
+            "class": type(self).__name__,
+            "params": self.get_params(),
+            "arrays": shapes,
+            "quantised": quantised,
+        }
+        full_meta = {
+            **getattr(self, "meta", {}),
+            **(meta or {}),
+            "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "versions": {
+                "narrascope": narrascope_version(),
+                "numpy": np.__version__,
+                "scipy": scipy.__version__,
+                "scikit-learn": sklearn.__version__,
+                "python": platform.python_version(),
+            },
+        }
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(_dumps(config, indent=1) + "\n")
+        (out / "state.json").write_text(_dumps(plain))
+        np.savez_compressed(out / "weights.npz", **arrays)
+        (out / "meta.json").write_text(_dumps(full_meta, indent=1) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Rebuild a model from a directory written by :meth:`save`, or a ModelError
+        saying what is wrong with it and what to do."""
+        root = Path(path)
+        what = cls.artefact_what
+        missing = [n for n in FILES if not (root / n).is_file()]
+        if missing:
+            raise ModelError(
+                E_MODEL_MISSING,
+                f"{what} artefact at {root} is missing {', '.join(missing)}; "
+                f"{cls.train_hint} or reinstall narrascope",
+            )
+        try:
+            config = json.loads((root / "config.json").read_text())
+            if config.get("format") != FORMAT or config.get("class") != cls.__name__:
+                raise ModelError(
+                    E_MODEL_VERSION,
+                    f"artefact at {root} has format {config.get('format')!r} "
+                    f"(class {config.get('class')!r}); this narrascope reads "
+                    f"{cls.__name__} format {FORMAT}: {cls.train_hint}",
+                )
+            state = json.loads((root / "state.json").read_text())
+            meta = json.loads((root / "meta.json").read_text())
+            with np.load(root / "weights.npz", allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                E_MODEL_MISSING, f"{what} artefact at {root} is unreadable: {exc}"
+            ) from exc
+        recorded = {k: tuple(v) for k, v in config.get("arrays", {}).items()}
+        found = {k: a.shape for k, a in arrays.items()}
+        if recorded != found:
+            raise ModelError(
+                E_MODEL_VERSION,
+                f"artefact at {root}: weights.npz does not match config.json "
+                f"(arrays {sorted(found)} vs {sorted(recorded)}, or their shapes differ)",
+            )
+        for name in config.get("quantised", []):
+            state[name] = Int8Matrix(arrays.pop(f"{name}__q"), arrays.pop(f"{name}__scale"))
+        state.update(arrays)
+        _warn_on_sklearn_drift(what, meta)
+        model = cls(**config["params"])
+        try:
+            model._set_state(state)
+        except (KeyError, ValueError) as exc:
+            raise ModelError(E_MODEL_VERSION, f"{what} artefact at {root}: {exc}") from exc
+        model.meta = meta
+        return model
+
+
+def check_rows(name: str, array: np.ndarray | Int8Matrix, rows: int) -> None:
+    """Raise ValueError when a weight matrix does not have one row per feature."""
+    if array.shape[0] != rows:
+        raise ValueError(f"{name} has {array.shape[0]} rows for {rows} features")
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON state")
+
+
+def _warn_on_sklearn_drift(what: str, meta: dict[str, Any]) -> None:
+    """The TF-IDF tokenisation a vocabulary assumes could differ across minor versions."""
     trained = meta.get("versions", {}).get("scikit-learn")
     running = _package_version("scikit-learn")
     if trained and trained.split(".")[:2] != running.split(".")[:2]:
@@ -104,4 +254,3 @@ def read_artefact(
             trained,
             running,
         )
-    return config, meta, vocab, arrays

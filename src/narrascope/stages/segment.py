@@ -1,16 +1,16 @@
-"""Stage: split the text into sentences with character offsets; evidence points at them."""
+"""Stage: cut the text into sentences and paragraphs with character offsets; evidence
+points at sentences, techniques and the encoder's vectors at paragraphs."""
 
 from __future__ import annotations
 
-from narrascope.doc import Document, Span
-from narrascope.text import split_sentences
+from narrascope.doc import Document
+from narrascope.text.segment import segment
 
 
-class SentenceStage:
-    name = "sentences"
+class SegmentStage:
+    name = "segment"
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:
-            if not doc.sentences:
-                doc.sentences = [Span.of(doc.text, s, e) for s, e in split_sentences(doc.text)]
+            segment(doc)
         return docs

@@ -10,6 +10,10 @@ common abbreviations and initials.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from narrascope.doc import Document
 
 _LINE = re.compile(r"[^\r\n]+")
 # Terminal punctuation, optional closing quotes/brackets, then whitespace.
@@ -102,3 +106,16 @@ def split_paragraphs(text: str) -> list[tuple[int, int, int]]:
             out.append((number, offset, offset + len(stripped)))
         offset += len(line) + 1
     return out
+
+
+def segment(doc: Document) -> Document:
+    """Set ``doc.sentences`` and ``doc.paragraphs`` unless the input already set them: the
+    one place a document is cut, so every stage reads the same sentences and paragraphs."""
+    from narrascope.doc import Paragraph, Span
+
+    text = doc.text
+    if not doc.sentences:
+        doc.sentences = [Span.of(text, s, e) for s, e in split_sentences(text)]
+    if not doc.paragraphs:
+        doc.paragraphs = [Paragraph(s, e, text[s:e], line) for line, s, e in split_paragraphs(text)]
+    return doc
