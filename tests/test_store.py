@@ -25,7 +25,7 @@ from narrascope.cli import main
 from narrascope.doc import Annotation, Document, Entity, Span, Technique
 from narrascope.errors import StoreError
 from narrascope.pipeline import Pipeline
-from narrascope.store import SCHEMA_VERSION, DocumentsNotSaved, open_store
+from narrascope.store import SCHEMA_VERSION, DocumentsNotSaved, FilterError, Filters, open_store
 from narrascope.store import sqlite as sqlite_backend
 from narrascope.store.common import SQLStore
 
@@ -173,9 +173,9 @@ def test_a_version_2_sqlite_index_is_rekeyed_and_replaces_stay_cheap(tmp_path: P
         conn.execute("DELETE FROM schema_version WHERE version > 2")
     with open_store(db) as store:
         assert store.version() == SCHEMA_VERSION
-        assert [h.id for h in store.search("provoked")] == ["en1"]
+        assert [h.id for h in store.search(Filters(query="provoked"))] == ["en1"]
         store.save([analysed(EN + " Again.", "en1", "en")])
-        assert [h.id for h in store.search("Again")] == ["en1"]
+        assert [h.id for h in store.search(Filters(query="Again"))] == ["en1"]
         assert rows(store, "documents_fts") == 2
         plan = " ".join(
             str(r) for r in store._rows("EXPLAIN QUERY PLAN " + sql.DELETE_FTS, ("en1",))
@@ -268,8 +268,13 @@ def test_resaving_replaces_results_without_duplicates(store: SQLStore) -> None:
     changed = Document(text=EN + " More.", id="en1", language="en")
     store.save([changed])
     assert rows(store, "documents") == 2
-    assert store.contains("en1", changed.content_hash) and store.search("More")[0].id == "en1"
-    assert store.search("provoked", language="en")[0].id == "en1"  # FTS row replaced too
+    assert (
+        store.contains("en1", changed.content_hash)
+        and store.search(Filters(query="More"))[0].id == "en1"
+    )
+    assert (
+        store.search(Filters(query="provoked", language="en"))[0].id == "en1"
+    )  # FTS row replaced too
     if getattr(store, "fts", False):
         assert rows(store, "documents_fts") == 2
 
@@ -289,7 +294,7 @@ def test_a_document_the_database_refuses_costs_only_itself(store: SQLStore, monk
     assert caught.value.saved == 2 and [i for i, _ in caught.value.failures] == ["ru2"]
     assert store.count() == 3 and store.get_document("ru2") is None
     assert rows(store, "narratives", "ru2") == 0 and rows(store, "entities", "ru2") == 0
-    assert store.search("Ucrânia")[0].id == "pt"
+    assert store.search(Filters(query="Ucrânia"))[0].id == "pt"
 
 
 def test_a_failing_batch_is_rolled_back_entirely(store: SQLStore, monkeypatch) -> None:
@@ -314,10 +319,12 @@ def test_lone_surrogates_and_nul_are_stored_without_costing_the_batch(store: SQL
     got = store.get_document("bad\udc80id")
     assert got == bad and got.text == broken  # the record keeps the exact text
     assert store.contains("bad\udc80id", bad.content_hash)  # so --resume skips it
-    hits = store.search("scraper")
+    hits = store.search(Filters(query="scraper"))
     assert [h.id for h in hits] == ["bad\ufffdid"]  # indexed text: U+FFFD, same offsets
-    assert hits[0].source == "chan\ufffd" and store.search(source="chan\ud800")[0] == hits[0]
-    assert [d.id for d in store.iter_documents(query="scraper")] == ["bad\udc80id"]
+    assert (
+        hits[0].source == "chan\ufffd" and store.search(Filters(source="chan\ud800"))[0] == hits[0]
+    )
+    assert [d.id for d in store.iter_documents(Filters(query="scraper"))] == ["bad\udc80id"]
     assert store.get_document("ru1") == good
 
 
@@ -327,13 +334,14 @@ def test_hostile_text_is_stored_and_returned_verbatim(store: SQLStore) -> None:
     store.save([doc])
     got = store.get_document("'; DROP TABLE documents; --")
     assert got is not None and got.text == doc.text and got == doc
-    assert store.search(source="<b>src</b>' OR '1'='1")[0].id == doc.id
-    assert store.search(source="x' OR '1'='1") == []
-    assert [h.id for h in store.search("DROP TABLE")] == [doc.id]
-    assert [h.id for h in store.search('"quoted" alert(')] == [doc.id]  # no FTS syntax leaks
-    assert [h.id for h in store.search("alert & !zebra | (quoted)")] == []  # no tsquery either
-    assert [h.id for h in store.search("NEAR(alert quoted) OR zebra*")] == []
-    assert store.search_count("100% ?") == 0
+    assert store.search(Filters(source="<b>src</b>' OR '1'='1"))[0].id == doc.id
+    assert store.search(Filters(source="x' OR '1'='1")) == []
+    assert [h.id for h in store.search(Filters(query="DROP TABLE"))] == [doc.id]
+    # no FTS syntax leaks, no tsquery either
+    assert [h.id for h in store.search(Filters(query='"quoted" alert('))] == [doc.id]
+    assert [h.id for h in store.search(Filters(query="alert & !zebra | (quoted)"))] == []
+    assert [h.id for h in store.search(Filters(query="NEAR(alert quoted) OR zebra*"))] == []
+    assert store.search_count(Filters(query="100% ?")) == 0
     assert store.count() == 1
 
 
@@ -344,10 +352,11 @@ def test_delete_removes_the_document_and_all_its_results(store: SQLStore) -> Non
     assert store.get_document("uk1") is None and store.count() == 1
     for table in ("narratives", "evidence", "entities", "techniques"):
         assert rows(store, table, "uk1") == 0 and rows(store, table, "en1") > 0
-    assert store.search("маріонетку") == [] and store.search_count("puppet") == 1
+    assert store.search(Filters(query="маріонетку")) == []
+    assert store.search_count(Filters(query="puppet")) == 1
     assert store.facets()["language"] == [("en", 1)]
     store.save([analysed(UK, "uk1", "uk")])  # and it can come back
-    assert [h.id for h in store.search("маріонетку")] == ["uk1"]
+    assert [h.id for h in store.search(Filters(query="маріонетку"))] == ["uk1"]
 
 
 # --- reads -----------------------------------------------------------------------------
@@ -370,27 +379,27 @@ def corpus(store: SQLStore) -> SQLStore:
     return store
 
 
-FILTERS: list[dict[str, Any]] = [
-    {},
-    {"narrative": PUPPET},
-    {"narrative": PUPPET_SUB},
-    {"narrative": BLAME, "min_score": 0.5},
-    {"min_score": 0.92},
-    {"language": "ru"},
-    {"source": "paper"},
-    {"source": "channel"},
-    {"date_from": "2024-03-02", "date_to": "2024-03-31"},
-    {"date_from": "2024-04-10", "date_to": "2024-04-10"},
-    {"date_to": "2023-12-31"},
-    {"query": "puppet"},
-    {"query": "марионетка"},
-    {"query": "нато"},
-    {"query": "НАТО", "language": "uk"},
-    {"query": "कठपुतली"},
-    {"query": "library budget"},
-    {"query": "library war"},
-    {"query": "NATO", "language": "en", "narrative": PUPPET},
-    {"query": "   "},
+FILTERS: list[Filters] = [
+    Filters(),
+    Filters(narrative=PUPPET),
+    Filters(narrative=PUPPET_SUB),
+    Filters(narrative=BLAME, min_score=0.5),
+    Filters(min_score=0.92),
+    Filters(language="ru"),
+    Filters(source="paper"),
+    Filters(source="channel"),
+    Filters(date_from="2024-03-02", date_to="2024-03-31"),
+    Filters(date_from="2024-04-10", date_to="2024-04-10"),
+    Filters(date_to="2023-12-31"),
+    Filters(query="puppet"),
+    Filters(query="марионетка"),
+    Filters(query="нато"),
+    Filters(query="НАТО", language="uk"),
+    Filters(query="कठपुतली"),
+    Filters(query="library budget"),
+    Filters(query="library war"),
+    Filters(query="NATO", language="en", narrative=PUPPET),
+    Filters(query="   "),
 ]
 EXPECTED = [
     ["en1", "en2", "hi1", "ru1", "uk1"],
@@ -418,22 +427,58 @@ EXPECTED = [
 
 @pytest.mark.parametrize(("filters", "expected"), list(zip(FILTERS, EXPECTED, strict=True)))
 def test_search_and_search_count_filters(
-    corpus: SQLStore, filters: dict[str, Any], expected: list[str]
+    corpus: SQLStore, filters: Filters, expected: list[str]
 ) -> None:
-    assert sorted(h.id for h in corpus.search(**filters)) == expected
-    assert corpus.search_count(**filters) == len(expected)
-    streamed = list(corpus.iter_documents(**filters, batch_size=2))
-    assert [d.id for d in streamed] == [h.id for h in corpus.search(**filters)]
+    assert sorted(h.id for h in corpus.search(filters)) == expected
+    assert corpus.search_count(filters) == len(expected)
+    streamed = list(corpus.iter_documents(filters, batch_size=2))
+    assert [d.id for d in streamed] == [h.id for h in corpus.search(filters)]
 
 
 def test_search_pages_newest_first(corpus: SQLStore) -> None:
-    hit = corpus.search(narrative=PUPPET, language="ru")[0]
+    hit = corpus.search(Filters(narrative=PUPPET, language="ru"))[0]
     assert (hit.source, hit.date) == ("channel", "2024-04-10T08:30:00")
     assert hit.narratives == [(PUPPET, 0.9), (BLAME, 0.4)]  # best first, narratives only
     newest_first = [h.id for h in corpus.search()]
     assert newest_first == ["ru1", "en2", "en1", "uk1", "hi1"]  # undated last
     assert [h.id for h in corpus.search(limit=2, offset=1)] == ["en2", "en1"]
     assert corpus.search(limit=2, offset=10) == [] and corpus.search_count() == 5
+
+
+def test_one_filters_object_selects_the_same_documents_in_every_read(corpus: SQLStore) -> None:
+    f = Filters(narrative=PUPPET, date_from="2024-01-01", min_score=0.5)
+    found = [h.id for h in corpus.search(f)]
+    assert found == ["ru1", "en1"]  # not uk1 (2023), hi1 (no date) nor en2 (no puppet)
+    assert corpus.search_count(f) == 2
+    assert [d.id for d in corpus.iter_documents(f, batch_size=1)] == found
+    assert [(r.bucket, r.documents) for r in corpus.stats("month", f)] == [
+        ("2024-03", 1),
+        ("2024-04", 1),
+    ]
+    assert corpus.stats_undated(f) == 0
+    assert corpus.search(None) == corpus.search(Filters()) == corpus.search()
+    with pytest.raises(TypeError, match=r"narrascope\.store\.Filters"):
+        corpus.search("NATO")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [
+        ({"date_from": "March"}, "not a date (YYYY-MM-DD): 'March'"),
+        ({"date_to": "2024-02-30"}, "not a date"),
+        ({"min_score": 2}, "a score is a number from 0 to 1, got 2"),
+        ({"min_score": float("nan")}, "from 0 to 1"),
+        ({"min_score": "high"}, "from 0 to 1, got 'high'"),
+    ],
+)
+def test_filters_refuse_a_value_no_store_could_use(given: dict[str, Any], refused: str) -> None:
+    with pytest.raises(FilterError, match=re.escape(refused)) as caught:
+        Filters(**given)
+    assert caught.value.code == "E305" and str(caught.value).startswith("[E305] ")
+    assert isinstance(caught.value, StoreError)
+    assert Filters(min_score="0.5").min_score == 0.5  # a score given as text is a number
+    with pytest.raises(AttributeError):  # frozen: what was checked stays as checked
+        Filters().date_from = "March"  # type: ignore[misc]
 
 
 def test_iter_documents_streams_whole_documents_in_batches(corpus: SQLStore, monkeypatch) -> None:
@@ -452,7 +497,7 @@ def test_iter_documents_streams_whole_documents_in_batches(corpus: SQLStore, mon
     assert [d.id for d in rest] == ["en2", "en1", "uk1", "hi1"] and batches == [2, 2, 1]
     assert all(d == corpus.get_document(d.id) for d in rest)
     assert rest[-1].entities[0].name == "नाटो" and rest[-1].narratives[0].evidence
-    assert list(corpus.iter_documents(query="library war")) == []
+    assert list(corpus.iter_documents(Filters(query="library war"))) == []
     with pytest.raises(ValueError, match="batch_size"):
         list(corpus.iter_documents(batch_size=0))
 
@@ -471,16 +516,16 @@ def test_search_without_fts_falls_back_to_like(tmp_path: Path, monkeypatch) -> N
     with open_store(tmp_path / "plain.db") as store:
         assert not store.fts and store.version() == SCHEMA_VERSION
         store.save([analysed(EN, "en1", "en"), analysed(HOSTILE + ". End.", "h", "en")])
-        assert [h.id for h in store.search("puppet West")] == ["en1"]
-        assert [h.id for h in store.search("100%_")] == []
-        assert [h.id for h in store.search("'; DROP")] == ["h"]
-        assert store.search_count("puppet") == 1 and store.delete("en1")
-        assert store.search_count("puppet") == 0
+        assert [h.id for h in store.search(Filters(query="puppet West"))] == ["en1"]
+        assert [h.id for h in store.search(Filters(query="100%_"))] == []
+        assert [h.id for h in store.search(Filters(query="'; DROP"))] == ["h"]
+        assert store.search_count(Filters(query="puppet")) == 1 and store.delete("en1")
+        assert store.search_count(Filters(query="puppet")) == 0
 
 
 def test_stats_buckets(corpus: SQLStore) -> None:
     def table(by: str, **filters: Any) -> set[tuple]:
-        return {(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, **filters)}
+        return {(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, Filters(**filters))}
 
     assert table("month") == {
         ("2023-01", PUPPET, 1),
@@ -520,7 +565,7 @@ def test_stats_buckets(corpus: SQLStore) -> None:
 def test_stats_weeks_at_year_ends_and_odd_dates(store: SQLStore) -> None:
     days = ["2020-12-31", "2021-01-03", "2024-12-30", "2026-06-15", "2024-02-30", "soon", "2024"]
     store.save([analysed(EN, f"d{i}", "en", date=day) for i, day in enumerate(days)])
-    weeks = {r.bucket: r.documents for r in store.stats("week", narrative=PUPPET)}
+    weeks = {r.bucket: r.documents for r in store.stats("week", Filters(narrative=PUPPET))}
     assert weeks == {"2020-W53": 2, "2025-W01": 1, "2026-W25": 1, None: 3}
     months = {r.bucket for r in store.stats("month")}
     assert months == {"2020-12", "2021-01", "2024-12", "2026-06", "2024-02", "soon", "2024"}
@@ -528,7 +573,7 @@ def test_stats_weeks_at_year_ends_and_odd_dates(store: SQLStore) -> None:
 
 def test_stats_of_a_filtered_set(corpus: SQLStore) -> None:
     def table(by: str, **filters: Any) -> list[tuple]:
-        return [(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, **filters)]
+        return [(r.bucket, r.narrative, r.documents) for r in corpus.stats(by, Filters(**filters))]
 
     assert table("language", narrative=PUPPET, source="channel") == [
         ("ru", PUPPET, 1),
@@ -556,26 +601,26 @@ def test_stats_of_a_filtered_set(corpus: SQLStore) -> None:
     ]
     assert table("month", narrative="no such narrative") == []
     for filters in FILTERS:
-        label = filters.get("narrative")
+        label = filters.narrative
         if label is None:
             continue
-        by_day = corpus.stats("day", **filters)
-        assert sum(r.documents for r in by_day) == corpus.search_count(**filters)
+        by_day = corpus.stats("day", filters)
+        assert sum(r.documents for r in by_day) == corpus.search_count(filters)
 
 
 def test_stats_undated_counts_each_undated_document_once(corpus: SQLStore) -> None:
     assert corpus.stats_undated() == 1  # hi1: two narratives, counted once
-    assert corpus.stats_undated(narrative=PUPPET, source="blog") == 1
-    assert corpus.stats_undated(language="en") == 0
-    assert corpus.stats_undated(narrative="no such narrative") == 0
-    assert corpus.stats_undated(date_from="2000-01-01") == 0  # a date filter: dated only
+    assert corpus.stats_undated(Filters(narrative=PUPPET, source="blog")) == 1
+    assert corpus.stats_undated(Filters(language="en")) == 0
+    assert corpus.stats_undated(Filters(narrative="no such narrative")) == 0
+    assert corpus.stats_undated(Filters(date_from="2000-01-01")) == 0  # a date filter: dated only
     corpus.save([analysed(EN, "en3", "en", source="blog", date="")])  # empty: no day either
-    assert corpus.stats_undated(source="blog") == 2
-    assert corpus.stats_undated(query="कठपुतली") == 1
+    assert corpus.stats_undated(Filters(source="blog")) == 2
+    assert corpus.stats_undated(Filters(query="कठपुतली")) == 1
     for filters in FILTERS:  # one label: its undated row is exactly the undated count
-        if filters.get("narrative") is not None:
-            undated = [r.documents for r in corpus.stats("month", **filters) if not r.bucket]
-            assert sum(undated) == corpus.stats_undated(**filters)
+        if filters.narrative is not None:
+            undated = [r.documents for r in corpus.stats("month", filters) if not r.bucket]
+            assert sum(undated) == corpus.stats_undated(filters)
 
 
 # --- the command line ------------------------------------------------------------------
@@ -768,7 +813,7 @@ WORDS = [
 )
 def test_both_backends_split_words_alike(store: SQLStore, query: str, expected: list[str]) -> None:
     store.save([Document(text=t, id=f"w{i}", language="en") for i, t in enumerate(WORDS)])
-    assert sorted(h.id for h in store.search(query)) == expected
+    assert sorted(h.id for h in store.search(Filters(query=query))) == expected
 
 
 def test_a_locked_sqlite_database_is_a_store_error(tmp_path: Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
+from dataclasses import fields
 from pathlib import Path
 
-from narrascope.store import SearchHit
+from narrascope.store import Filters, SearchHit
+from narrascope.store.base import FilterError, parse_day, parse_score
 
 TOP_NARRATIVES = 3  # in the table; --json lists them all
 
@@ -15,20 +16,16 @@ TOP_NARRATIVES = 3  # in the table; --json lists them all
 def _day(value: str) -> str:
     """An ISO day (2024-03-02), so a typo is a usage error and not an empty result."""
     try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-    return value
+        return parse_day(value)
+    except FilterError as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
 
 
 def _score(value: str) -> float:
     try:
-        score = float(value)
-    except ValueError:
-        score = -1.0
-    if not 0.0 <= score <= 1.0:
-        raise argparse.ArgumentTypeError(f"a score is a number from 0 to 1, got {value!r}")
-    return score
+        return parse_score(value)
+    except FilterError as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
 
 
 def _count(value: str) -> int:
@@ -121,17 +118,11 @@ def run(args: argparse.Namespace) -> int:
 
     if "://" not in args.db and not Path(args.db).exists():
         raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
-    filters = {
-        "narrative": args.narrative,
-        "language": args.language,
-        "source": args.source,
-        "date_from": args.date_from,
-        "date_to": args.date_to,
-        "min_score": args.min_score,
-    }
+    # the arguments are named as the filters are (query, narrative, ..., min_score)
+    filters = Filters(**{f.name: getattr(args, f.name) for f in fields(Filters)})
     with open_store(args.db) as store:
-        hits = store.search(args.query, **filters, limit=args.limit, offset=max(args.offset, 0))
-        total = None if args.json else store.search_count(args.query, **filters)
+        hits = store.search(filters, limit=args.limit, offset=max(args.offset, 0))
+        total = None if args.json else store.search_count(filters)
     if args.json:
         for hit in hits:
             print(json.dumps(hit_record(hit), ensure_ascii=False))

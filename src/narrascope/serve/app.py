@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -44,7 +43,7 @@ from narrascope.serve.security import (
     SecurityHeaders,
     TokenAuth,
 )
-from narrascope.store import DocumentsNotSaved, open_store
+from narrascope.store import DocumentsNotSaved, Filters, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -81,29 +80,6 @@ OptDate = Annotated[date | None, BeforeValidator(_blank_is_none)]
 OptScore = Annotated[float | None, BeforeValidator(_blank_is_none)]
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The document filters every corpus endpoint shares (list, stats, export)."""
-
-    q: str | None = None
-    narrative: str | None = None
-    language: str | None = None
-    source: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    min_score: float | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "narrative": self.narrative,
-            "language": self.language,
-            "source": self.source,
-            "date_from": None if self.date_from is None else self.date_from.isoformat(),
-            "date_to": None if self.date_to is None else self.date_to.isoformat(),
-            "min_score": self.min_score,
-        }
-
-
 def filters(
     q: Annotated[Opt, Query(description="words of the text (all, any order)")] = None,
     narrative: Annotated[Opt, Query(description="exact narrative label")] = None,
@@ -115,7 +91,9 @@ def filters(
         OptScore, Query(ge=0, le=1, description="of `narrative` if given, else of any narrative")
     ] = None,
 ) -> Filters:
-    return Filters(q, narrative, language, source, date_from, date_to, min_score)
+    """The corpus endpoints' (list, stats, export) shared query parameters, as store filters."""
+    days = [None if day is None else day.isoformat() for day in (date_from, date_to)]
+    return Filters(q, narrative, language, source, *days, min_score)
 
 
 def _document(body: m.DocumentIn) -> Document:
@@ -322,9 +300,9 @@ def create_app(
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         store = stores.get()
-        hits = store.search(f.q, **f.kwargs(), limit=min(limit, MAX_LIMIT), offset=offset)
+        hits = store.search(f, limit=min(limit, MAX_LIMIT), offset=offset)
         return {
-            "total": store.search_count(f.q, **f.kwargs()),
+            "total": store.search_count(f),
             "items": [
                 {
                     "id": h.id,
@@ -362,14 +340,14 @@ def create_app(
         by: Annotated[m.StatsBy, Query()] = "month",
     ) -> dict[str, Any]:
         store = stores.get()
-        rows = store.stats(by, query=f.q, **f.kwargs())
+        rows = store.stats(by, f)
         return {
             "by": by,
             "rows": [
                 {"bucket": r.bucket, "narrative": r.narrative, "documents": r.documents}
                 for r in rows
             ],
-            "undated": store.stats_undated(query=f.q, **f.kwargs()),
+            "undated": store.stats_undated(f),
         }
 
     @api.get("/facets", response_model=m.Facets, summary="Filter values with document counts")
@@ -495,7 +473,7 @@ def _export_stream(url: str, fmt: str, f: Filters) -> AsyncIterator[bytes]:
     def produce() -> None:
         try:
             with open_store(url) as store:
-                docs = store.iter_documents(f.q, **f.kwargs())
+                docs = store.iter_documents(f)
                 records: Iterator[dict[str, Any]] = (d.to_dict() for d in docs)
                 get_format(fmt).write(records, writer)  # type: ignore[arg-type]
             writer.flush()

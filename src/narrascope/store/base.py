@@ -4,14 +4,75 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal, Protocol
 
 from narrascope.doc import Document
-from narrascope.errors import E_STORE_DOCUMENT, StoreError
+from narrascope.errors import E_STORE_DOCUMENT, E_STORE_FILTER, StoreError
 
 StatsBy = Literal["day", "week", "month", "source", "language"]
 STATS_BY: tuple[str, ...] = ("day", "week", "month", "source", "language")
 FACETS: tuple[str, ...] = ("language", "source", "narrative", "subnarrative")
+
+
+class FilterError(StoreError):
+    """A filter value the store cannot use (a date that is no day, a score outside 0-1).
+
+    ``reason`` is the message without its code, for a command line to show as a usage error.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(E_STORE_FILTER, reason)
+        self.reason = reason
+
+
+def parse_day(value: str) -> str:
+    """``value`` as an ISO day (2024-03-02), so a typo is refused, not an empty result;
+    other ISO spellings of a day (20240302) are written back as stored dates are."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise FilterError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return day.isoformat()
+
+
+def parse_score(value: str | float) -> float:
+    """``value`` (a number or its text) as a score, which is from 0 to 1."""
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = -1.0
+    if isinstance(value, bool) or not 0.0 <= score <= 1.0:  # NaN is refused too
+        raise FilterError(f"a score is a number from 0 to 1, got {value!r}")
+    return score
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which documents a read selects: every filter given must match (None: no filter).
+
+    Why one object: ``search``, ``search_count``, ``iter_documents``, ``stats`` and
+    ``stats_undated`` select the same documents for the same filters (a page, its total,
+    its export and its chart agree), so the filters travel together, are checked once here
+    and turned into SQL in one place. ``query`` matches words of the text (all of them, any
+    order; blank is no filter); ``min_score`` applies to ``narrative`` if given, else to
+    any narrative of the document; dates are ISO days compared by day (``date_to`` included).
+    """
+
+    query: str | None = None
+    narrative: str | None = None
+    language: str | None = None
+    source: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    min_score: float | None = None
+
+    def __post_init__(self) -> None:
+        for day in (self.date_from, self.date_to):
+            if day is not None:
+                parse_day(day)
+        if self.min_score is not None:
+            object.__setattr__(self, "min_score", parse_score(self.min_score))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,44 +136,15 @@ class Store(Protocol):
     def get_document(self, doc_id: str) -> Document | None: ...
 
     def search(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, filters: Filters | None = None, *, limit: int = 50, offset: int = 0
     ) -> list[SearchHit]: ...
 
-    def search_count(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> int:
+    def search_count(self, filters: Filters | None = None) -> int:
         """How many documents ``search`` with these filters finds in all (for pagination)."""
         ...
 
     def iter_documents(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-        batch_size: int = 500,
+        self, filters: Filters | None = None, *, batch_size: int = 500
     ) -> Iterator[Document]:
         """Every full Document ``search`` would find, newest first, ``batch_size`` at a time."""
         ...
@@ -121,30 +153,9 @@ class Store(Protocol):
         """Distinct languages, sources, narratives (and sub-narratives) with document counts."""
         ...
 
-    def stats(
-        self,
-        by: StatsBy = "month",
-        *,
-        query: str | None = None,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> list[StatsRow]: ...
+    def stats(self, by: StatsBy = "month", filters: Filters | None = None) -> list[StatsRow]: ...
 
-    def stats_undated(
-        self,
-        *,
-        query: str | None = None,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> int:
+    def stats_undated(self, filters: Filters | None = None) -> int:
         """How many documents ``stats`` counts with these filters that have no date."""
         ...
 

@@ -14,13 +14,22 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 
 from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, E_STORE_VERSION, StoreError
 from narrascope.store import sql
-from narrascope.store.base import FACETS, STATS_BY, DocumentsNotSaved, SearchHit, StatsBy, StatsRow
+from narrascope.store.base import (
+    FACETS,
+    STATS_BY,
+    DocumentsNotSaved,
+    Filters,
+    SearchHit,
+    StatsBy,
+    StatsRow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -311,34 +320,31 @@ class SQLStore:
         """WHERE fragments (one parameter each) matching every word of ``query``."""
         raise NotImplementedError
 
-    def _where(
-        self,
-        query: str | None,
-        narrative: str | None,
-        language: str | None,
-        source: str | None,
-        date_from: str | None,
-        date_to: str | None,
-        min_score: float | None,
-    ) -> tuple[str, list[Any]]:
-        """The WHERE clause (or "") of ``search``'s filters over ``documents d``."""
+    def _where(self, filters: Filters | None) -> tuple[str, list[Any]]:
+        """The WHERE clause (or "") and its parameters selecting ``filters``' documents ``d``.
+
+        The one place filters become SQL: every read below goes through it.
+        """
+        f = Filters() if filters is None else filters
+        if not isinstance(f, Filters):
+            raise TypeError(f"filters must be a narrascope.store.Filters, got {f!r}")
         where: list[str] = []
         params: list[Any] = []
-        if query and query.strip():
-            for fragment, value in self._text_filter(query):
+        if f.query and f.query.strip():
+            for fragment, value in self._text_filter(f.query):
                 where.append(fragment)
                 params.append(value)
-        if narrative is not None:
+        if f.narrative is not None:
             where.append(sql.WHERE_NARRATIVE)
-            params += [narrative, 0.0 if min_score is None else min_score]
-        elif min_score is not None:
+            params += [f.narrative, 0.0 if f.min_score is None else f.min_score]
+        elif f.min_score is not None:
             where.append(sql.WHERE_ANY_SCORE)
-            params.append(min_score)
+            params.append(f.min_score)
         for fragment, value in (
-            (sql.WHERE_LANGUAGE, language),
-            (sql.WHERE_SOURCE, source),
-            (sql.WHERE_DATE_FROM, date_from),
-            (sql.WHERE_DATE_TO, date_to),
+            (sql.WHERE_LANGUAGE, f.language),
+            (sql.WHERE_SOURCE, f.source),
+            (sql.WHERE_DATE_FROM, f.date_from),
+            (sql.WHERE_DATE_TO, f.date_to),
         ):
             if value is not None:
                 where.append(fragment)
@@ -346,27 +352,13 @@ class SQLStore:
         return (" WHERE " + " AND ".join(where) if where else ""), params
 
     def search(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, filters: Filters | None = None, *, limit: int = 50, offset: int = 0
     ) -> list[SearchHit]:
         """Documents matching every filter given, newest first, with their narratives.
 
-        ``query`` matches words of the text (all of them, any order); ``min_score``
-        applies to ``narrative`` if given, else to any narrative of the document; dates
-        are ISO strings compared by day (``date_to`` included).
+        See :class:`Filters` for what each filter means.
         """
-        where, params = self._where(
-            query, narrative, language, source, date_from, date_to, min_score
-        )
+        where, params = self._where(filters)
         statement = sql.SEARCH_SELECT + where + sql.NEWEST_FIRST + sql.PAGE
         return [
             SearchHit(
@@ -383,21 +375,9 @@ class SQLStore:
             for row in self._rows(statement, [*params, limit, offset])
         ]
 
-    def search_count(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> int:
+    def search_count(self, filters: Filters | None = None) -> int:
         """How many documents ``search`` with these filters finds in all (for pagination)."""
-        where, params = self._where(
-            query, narrative, language, source, date_from, date_to, min_score
-        )
+        where, params = self._where(filters)
         row = self._one(sql.SEARCH_COUNT + where, params)
         return int(row[0]) if row else 0
 
@@ -406,16 +386,7 @@ class SQLStore:
         return json.dumps(ids)
 
     def iter_documents(
-        self,
-        query: str | None = None,
-        *,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-        batch_size: int = 500,
+        self, filters: Filters | None = None, *, batch_size: int = 500
     ) -> Iterator[Document]:
         """Every full Document ``search`` would find, newest first, ``batch_size`` at a time.
 
@@ -426,9 +397,7 @@ class SQLStore:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        where, params = self._where(
-            query, narrative, language, source, date_from, date_to, min_score
-        )
+        where, params = self._where(filters)
         ids = [row[0] for row in self._rows(sql.SEARCH_IDS + where + sql.NEWEST_FIRST, params)]
         for start in range(0, len(ids), batch_size):
             batch = ids[start : start + batch_size]
@@ -447,38 +416,22 @@ class SQLStore:
             key: [(value, int(n)) for value, n in self._rows(sql.FACETS[key])] for key in FACETS
         }
 
-    def _stats_where(
-        self,
-        query: str | None,
-        narrative: str | None,
-        language: str | None,
-        source: str | None,
-        date_from: str | None,
-        date_to: str | None,
-        min_score: float | None,
-    ) -> tuple[str, list[Any]]:
-        """The conditions (never empty) and parameters of the narrative rows stats counts."""
-        where, params = self._where(query, None, language, source, date_from, date_to, None)
-        counted = [sql.STATS_LEVEL if narrative is None else sql.STATS_LABEL]
-        label_params: list[Any] = [] if narrative is None else [narrative]
-        if min_score is not None:
+    def _stats_where(self, filters: Filters | None) -> tuple[str, list[Any]]:
+        """The conditions (never empty) and parameters of the narrative rows stats counts.
+
+        ``narrative`` and ``min_score`` select the counted label rows here, not documents.
+        """
+        f = Filters() if filters is None else filters
+        where, params = self._where(replace(f, narrative=None, min_score=None))
+        counted = [sql.STATS_LEVEL if f.narrative is None else sql.STATS_LABEL]
+        label_params: list[Any] = [] if f.narrative is None else [f.narrative]
+        if f.min_score is not None:
             counted.append(sql.STATS_SCORE)
-            label_params.append(min_score)
+            label_params.append(f.min_score)
         conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
         return conditions, [*label_params, *params]
 
-    def stats(
-        self,
-        by: StatsBy = "month",
-        *,
-        query: str | None = None,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> list[StatsRow]:
+    def stats(self, by: StatsBy = "month", filters: Filters | None = None) -> list[StatsRow]:
         """Documents per bucket and narrative among those the filters select.
 
         The filters mean what they mean in ``search``; ``narrative`` (a narrative or
@@ -489,26 +442,14 @@ class SQLStore:
         """
         if by not in STATS_BY:
             raise ValueError(f"by must be one of {', '.join(STATS_BY)}, got {by!r}")
-        conditions, params = self._stats_where(
-            query, narrative, language, source, date_from, date_to, min_score
-        )
+        conditions, params = self._stats_where(filters)
         # constant fragments only, no value: the bucket expression and the filters
         statement = sql.STATS.format(bucket=sql.BUCKETS[by], where=conditions)
         return [
             StatsRow(bucket, label, int(n)) for bucket, label, n in self._rows(statement, params)
         ]
 
-    def stats_undated(
-        self,
-        *,
-        query: str | None = None,
-        narrative: str | None = None,
-        language: str | None = None,
-        source: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        min_score: float | None = None,
-    ) -> int:
+    def stats_undated(self, filters: Filters | None = None) -> int:
         """How many documents ``stats`` counts (same filters) that have no date.
 
         Why: their rows have the bucket None, one per label, so a chart over time leaves
@@ -516,9 +457,7 @@ class SQLStore:
         each document once, so the chart can say how much of the selection it is missing.
         A date filter selects dated documents only, so with one this is 0.
         """
-        conditions, params = self._stats_where(
-            query, narrative, language, source, date_from, date_to, min_score
-        )
+        conditions, params = self._stats_where(filters)
         row = self._one(sql.STATS_UNDATED.format(where=conditions), params)
         return int(row[0]) if row else 0
 
