@@ -477,6 +477,8 @@ def test_filters_refuse_a_value_no_store_could_use(given: dict[str, Any], refuse
     assert caught.value.code == "E305" and str(caught.value).startswith("[E305] ")
     assert isinstance(caught.value, StoreError)
     assert Filters(min_score="0.5").min_score == 0.5  # a score given as text is a number
+    # another ISO spelling of a day compares like the stored dates (text comparison)
+    assert Filters(date_from="20240302").date_from == "2024-03-02"
     with pytest.raises(AttributeError):  # frozen: what was checked stays as checked
         Filters().date_from = "March"  # type: ignore[misc]
 

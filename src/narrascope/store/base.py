@@ -68,9 +68,10 @@ class Filters:
     min_score: float | None = None
 
     def __post_init__(self) -> None:
-        for day in (self.date_from, self.date_to):
+        for name in ("date_from", "date_to"):
+            day = getattr(self, name)
             if day is not None:
-                parse_day(day)
+                object.__setattr__(self, name, parse_day(day))
         if self.min_score is not None:
             object.__setattr__(self, "min_score", parse_score(self.min_score))
 
