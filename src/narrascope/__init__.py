@@ -7,6 +7,7 @@
 """
 
 import logging
+from typing import Any
 
 from narrascope.doc import Annotation, Document, Entity, Span, Technique
 from narrascope.pipeline import Pipeline, Stage
@@ -27,8 +28,12 @@ __all__ = [
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-def load(*, stages: list[str] | None = None) -> Pipeline:
-    """Build the default pipeline with the bundled models (see narrascope.pipeline.factory)."""
-    from narrascope.pipeline.factory import build_default_pipeline
+def load(
+    *, stages: list[str] | None = None, config: dict[str, dict[str, Any]] | None = None
+) -> Pipeline:
+    """The pipeline with the bundled models: ``stages`` (default all, in order) and
+    ``config``, stage name -> that stage's parameters, e.g.
+    ``load(config={"entities": {"detector": "packaged", "mode": "given"}})``."""
+    from narrascope.pipeline.factory import build_pipeline
 
-    return build_default_pipeline(stages=stages)
+    return build_pipeline(stages=stages, config=config)

@@ -7,6 +7,7 @@ from __future__ import annotations
 E_NOT_A_TEXT = "E001"  # pipeline called with something that is not a str or Document
 E_STAGE_CONTRACT = "E002"  # a stage did not return the batch it was given
 E_UNKNOWN_STAGE = "E003"
+E_STAGE_CONFIG = "E004"  # a stage was given a parameter it does not take
 E_INPUT = "E100"  # generic input failure
 E_NOT_FOUND = "E101"
 E_TOO_LARGE = "E102"
@@ -24,6 +25,7 @@ E_STORE_VERSION = "E301"  # the database was written by a newer narrascope
 E_STORE_UNSUPPORTED = "E302"  # a database kind (URL scheme) we cannot open yet
 E_STORE_OPEN = "E303"  # the database file cannot be opened or is not a narrascope database
 E_STORE_DOCUMENT = "E304"  # the database refused one document of a batch (the rest is saved)
+E_STORE_FILTER = "E305"  # a search filter the store cannot use (a date that is no day...)
 
 
 class NarrascopeError(Exception):

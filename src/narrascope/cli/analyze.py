@@ -102,17 +102,12 @@ def run(args: argparse.Namespace) -> int:
     items = read_inputs(args.inputs, options)
     store = open_store(args.db) if args.db is not None else None  # fails before the slow load
     try:
-        pipeline = narrascope.load()
-        if args.entity_detector != "crf":
-            from narrascope.stages.entities import DETECTORS
-            from narrascope.text.mentions import MentionDetector
-
-            stage = pipeline.get_stage("entities")
-            stage.detector = MentionDetector(backends=DETECTORS[args.entity_detector])  # type: ignore[attr-defined]
+        entities = {"detector": args.entity_detector}
         if given is not None:
             # evaluation mode: score exactly the listed mentions, detect nothing else
-            pipeline.get_stage("entities").given_only = True  # type: ignore[attr-defined]
+            entities["mode"] = "given"
             items = attach_mentions(items, given)
+        pipeline = narrascope.load(config={"entities": entities})
         report = run_batch(
             items,
             pipeline,

@@ -1,78 +1,78 @@
-"""Assemble the default pipeline from the bundled models."""
+"""Assemble a pipeline from stage factories and a config, the way spaCy's ``nlp.add_pipe``
+takes a config per component.
+
+Why a config seam: callers (the CLI's ``--entity-detector`` and ``--mentions``, the web
+server, a user's script) change how a stage works by naming its parameters, never by
+swapping a built stage's attributes. The pipeline builds one sentence encoder and hands
+it to every stage that reads vectors, so they share its weights and the vectors it
+leaves on each document (``doc.tensor``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import inspect
+from collections.abc import Mapping
+from typing import Any
 
-from narrascope.errors import E_UNKNOWN_STAGE, NarrascopeError
+from narrascope.errors import E_STAGE_CONFIG, E_UNKNOWN_STAGE, NarrascopeError
+from narrascope.models.encoder import SentenceEncoder
 from narrascope.pipeline.pipeline import Pipeline, Stage
 
-
-def _language() -> Stage:
-    from narrascope.stages.language import LanguageStage
-
-    return LanguageStage()
-
-
-def _sentences() -> Stage:
-    from narrascope.stages.segment import SentenceStage
-
-    return SentenceStage()
-
-
-def _narratives() -> Stage:
-    from narrascope.stages.narratives import NarrativeStage
-
-    return NarrativeStage()
-
-
-def _explanation() -> Stage:
-    from narrascope.stages.explain import ExplanationStage
-
-    return ExplanationStage()
-
-
-def _entities() -> Stage:
-    from narrascope.stages.entities import EntityStage
-
-    return EntityStage()
-
-
-def _techniques() -> Stage:
-    from narrascope.stages.techniques import TechniqueStage
-
-    return TechniqueStage()
-
-
-# Order matters: each stage may rely on the ones before it.
-STAGE_FACTORIES: dict[str, Callable[[], Stage]] = {
-    "language": _language,
-    "sentences": _sentences,
-    "narratives": _narratives,
-    "explanation": _explanation,
-    "entities": _entities,
-    # after narratives: it reuses the sentence vectors the narrative model just encoded
-    "techniques": _techniques,
+# The default order, stage name -> "module:class" (imported only when built: start-up
+# time). The explanation quotes the narratives' evidence, and the entity model reads the
+# narrative probabilities the narrative stage leaves in ``doc.cats``.
+STAGES: dict[str, str] = {
+    "language": "narrascope.stages.language:LanguageStage",
+    "segment": "narrascope.stages.segment:SegmentStage",
+    "narratives": "narrascope.stages.narratives:NarrativeStage",
+    "explanation": "narrascope.stages.explain:ExplanationStage",
+    "entities": "narrascope.stages.entities:EntityStage",
+    "techniques": "narrascope.stages.techniques:TechniqueStage",
 }
 
 
-def build_default_pipeline(*, stages: list[str] | None = None) -> Pipeline:
-    names = list(STAGE_FACTORIES) if stages is None else stages
-    unknown = [n for n in names if n not in STAGE_FACTORIES]
+def stage_class(name: str) -> type[Stage]:
+    """The class of stage ``name`` (a key of :data:`STAGES`)."""
+    module, _, attr = STAGES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def build_pipeline(
+    *,
+    stages: list[str] | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Pipeline:
+    """The pipeline of ``stages`` (default: all, in :data:`STAGES` order), each
+    built with its parameters in ``config`` (stage name -> keyword parameters)."""
+    names = list(STAGES) if stages is None else stages
+    config = dict(config or {})
+    unknown = [n for n in [*names, *config] if n not in STAGES]
     if unknown:
         raise NarrascopeError(
-            E_UNKNOWN_STAGE, f"unknown stage(s) {unknown}; choose from {list(STAGE_FACTORIES)}"
+            E_UNKNOWN_STAGE, f"unknown stage(s) {unknown}; choose from {list(STAGES)}"
         )
-    ordered = [n for n in STAGE_FACTORIES if n in names]
-    return Pipeline([_build_and_warm_up(name) for name in ordered])
+    encoder = SentenceEncoder.shared()
+    built = []
+    for name in (n for n in STAGES if n in names):
+        cls = stage_class(name)
+        params = dict(config.get(name, {}))
+        if "encoder" in inspect.signature(cls).parameters:
+            params.setdefault("encoder", encoder)
+        built.append(_build_and_warm_up(name, cls, params))
+    return Pipeline(built, encoder=encoder)
 
 
-def _build_and_warm_up(name: str) -> Stage:
+def _build_and_warm_up(name: str, cls: type[Stage], params: dict[str, Any]) -> Stage:
     """Build a stage and load its models now, so the first document does not wait.
 
     (Loading in threads was measured: no faster, the slow loads hold the GIL.)
     """
-    stage = STAGE_FACTORIES[name]()
+    try:
+        inspect.signature(cls).bind(**params)
+    except TypeError as exc:  # an unknown parameter name
+        raise NarrascopeError(E_STAGE_CONFIG, f"stage {name!r}: {exc}") from exc
+    stage = cls(**params)
     warm_up = getattr(stage, "warm_up", None)
     if warm_up is not None:
         warm_up()

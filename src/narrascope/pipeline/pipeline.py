@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from narrascope.doc import Document
 from narrascope.errors import E_NOT_A_TEXT, E_STAGE_CONTRACT, NarrascopeError
+
+if TYPE_CHECKING:
+    from narrascope.models.encoder import SentenceEncoder
 
 
 @runtime_checkable
@@ -26,8 +29,16 @@ class Stage(Protocol):
 class Pipeline:
     """Runs stages over documents, one batch at a time."""
 
-    def __init__(self, stages: Sequence[Stage], *, meta: dict | None = None) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        *,
+        encoder: SentenceEncoder | None = None,
+        meta: dict | None = None,
+    ) -> None:
         self.stages = list(stages)
+        # the sentence encoder the stages share (built by the factory; None without one)
+        self.encoder = encoder
         self.meta = dict(meta or {})
 
     @property
