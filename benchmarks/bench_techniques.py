@@ -4,8 +4,8 @@ Measured in one process over the SemEval-2025 test documents, so the machine's n
 both sides alike:
 - seconds per stage; the techniques stage as a share of the rest of the pipeline (the
   issue's budget: at most +50% of analyze's end-to-end time),
-- the techniques stage again with the narrative stage's sentence vectors withheld (what
-  sharing the encoder saves) and with the encoder forced to one or two BLAS threads (the
+- the techniques stage again with the narrative stage's paragraph vectors (``doc.tensor``)
+  withheld (what sharing them saves) and with the encoder forced to one or two BLAS threads (the
   shipped stage picks by the machine's load),
 - throughput, start-up of the techniques stage and the peak memory of the process.
 
@@ -30,52 +30,49 @@ PROFILE = """
 import json, resource, sys, time
 t = time.perf_counter()
 import narrascope
-nlp = narrascope.load(
-    stages=["language", "sentences", "narratives", "explanation", "entities"]
-)
+nlp = narrascope.load(stages=["language", "segment", "narratives", "explanation", "entities"])
 base_load = time.perf_counter() - t
 t = time.perf_counter()
 from narrascope.stages.techniques import TechniqueStage
 techniques = TechniqueStage(); techniques.warm_up()
 technique_load = time.perf_counter() - t
 from narrascope.ingest import read_inputs
-from narrascope.models import encoder as nm
 limit = int(sys.argv[1])
 docs = [d for d in read_inputs(sys.argv[2:]) if isinstance(d, narrascope.Document)][:limit]
 times = {}
 batches = [docs[i:i + 16] for i in range(0, len(docs), 16)]
 for stage in nlp.stages:
     times[stage.name] = 0.0
-shipped = nm.encoder_for_load
+encoder = techniques.encoder  # the pipeline's shared encoder
 forced = {
-    "techniques, one BLAS thread": nm.single_thread_encoder,
-    "techniques, two BLAS threads": nm._encoder,
+    "techniques, one BLAS thread": encoder._single_thread,
+    "techniques, two BLAS threads": encoder._model,
 }
 for name in ["techniques", "techniques, vectors not shared", *forced]:
     times[name] = 0.0
 def word_caches():  # the main model's and each student's memoised word vectors
     m = techniques.model
-    return [m._words("en")] + [s.words for s in m.students.values()]
-def restore(saved):
-    for words, cache in zip(word_caches(), saved):
+    return [m.words_for("en")] + [s.words for s in m.students_.values()]
+def restore(batch, tensors, saved_words):  # each variant starts alike
+    for doc, tensor in zip(batch, tensors):
+        doc.tensor = tensor
+    for words, cache in zip(word_caches(), saved_words):
         words.cache = dict(cache)
 for batch in batches:  # batch by batch, as the pipeline runs: the cache holds one batch
     for stage in nlp.stages:
         t = time.perf_counter(); stage(batch); times[stage.name] += time.perf_counter() - t
-    saved_words = [dict(w.cache) for w in word_caches()]  # each variant starts alike
+    tensors = [d.tensor for d in batch]  # what the narrative stage encoded
+    saved_words = [dict(w.cache) for w in word_caches()]
     t = time.perf_counter(); techniques(batch); times["techniques"] += time.perf_counter() - t
-    saved = dict(nm._SENT_CACHE); nm._SENT_CACHE.clear()
-    restore(saved_words)
+    restore(batch, [None] * len(batch), saved_words)
     t = time.perf_counter(); techniques(batch)
     times["techniques, vectors not shared"] += time.perf_counter() - t
-    nm._SENT_CACHE.update(saved)
-    for name, encoder in forced.items():
-        nm.encoder_for_load = encoder
-        restore(saved_words)
+    for name, pick in forced.items():
+        encoder._for_load = pick
+        restore(batch, tensors, saved_words)
         t = time.perf_counter(); techniques(batch); times[name] += time.perf_counter() - t
-    nm.encoder_for_load = shipped
-from narrascope.text.segment import split_paragraphs
-paragraphs = sum(len(split_paragraphs(d.text)) for d in docs)
+    del encoder._for_load  # back to the shipped choice by load
+paragraphs = sum(len(d.paragraphs) for d in docs)
 spans = sum(len(d.techniques) for d in docs)
 from collections import Counter
 by_lang = Counter(d.language for d in docs)
@@ -117,11 +114,11 @@ def main() -> int:
         "|---|---|---|",
         f"| techniques stage as shipped (probabilities, decisions, spans, profile) | "
         f"{ms['techniques']:.1f} ms/doc ({n / times['techniques']:.1f} docs/s) | — |",
-        f"| the rest of the pipeline (language, sentences, narratives, explanation, "
+        f"| the rest of the pipeline (language, segment, narratives, explanation, "
         f"entities) | {1000 * rest / n:.1f} ms/doc ({n / rest:.1f} docs/s) | — |",
         f"| **techniques / rest** (what technique detection adds to `analyze`) | "
         f"**+{100 * share:.0f}%** | ≤ +50% |",
-        f"| techniques without the narrative stage's sentence vectors | "
+        f"| techniques without the narrative stage's paragraph vectors | "
         f"{ms[VARIANTS[0]]:.1f} ms/doc (+{100 * times[VARIANTS[0]] / rest:.0f}%) | — |",
         f"| techniques, encoder forced to one BLAS thread | "
         f"{ms[VARIANTS[1]]:.1f} ms/doc (+{100 * times[VARIANTS[1]] / rest:.0f}%) | — |",

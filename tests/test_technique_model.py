@@ -1,4 +1,7 @@
-"""TechniqueClassifier, its metrics, corpus reader, artefact round-trip and the CV gate."""
+"""TechniqueClassifier, its metrics, corpus reader, artefact round-trip and the CV gate.
+
+The USE half is the real encoder (``SentenceEncoder.shared()``) unless a test passes
+stand-in vectors."""
 
 from __future__ import annotations
 
@@ -9,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from narrascope.doc import Document
 from narrascope.errors import ModelError
-from narrascope.models.techniques import (
-    TECHNIQUES,
-    TechniqueClassifier,
-    choose_thresholds,
-    split_paragraphs,
-)
+from narrascope.models.folds import fold_of_rows, group_folds
+from narrascope.models.techniques import TechniqueClassifier
+from narrascope.stages.techniques import ParagraphTechniques, TechniqueStage
+from narrascope.taxonomy import TECHNIQUES
+from narrascope.text.segment import split_paragraphs
 from narrascope.training.metrics import span_f1, technique_f1
 from narrascope.training.techniques import (
+    choose_thresholds,
     default_technique_dir,
-    grouped_folds,
     load_technique_corpus,
 )
 
@@ -56,12 +59,15 @@ PARAGRAPHS = [
 ]
 
 
+def analyse(model: TechniqueClassifier, text: str, language: str) -> list[ParagraphTechniques]:
+    """What the techniques stage decides for each paragraph of one document."""
+    return TechniqueStage(model=model).predict([Document(text, language=language)])[0]
+
+
 @pytest.fixture(scope="module")
 def fitted() -> TechniqueClassifier:
     texts, langs, labels = zip(*PARAGRAPHS, strict=True)
-    return TechniqueClassifier(
-        sentence_encoder=None, min_df_word=1, min_df_char=1, max_df=1.0, c_tfidf=10.0
-    ).fit(
+    return TechniqueClassifier(c_tfidf=10.0, c_encoder=10.0).fit(
         list(texts),
         list(langs),
         [list(x) for x in labels],
@@ -101,7 +107,7 @@ def test_spans_and_document_analysis(fitted: TechniqueClassifier) -> None:
         "Big news\n\nThe weather was calm today. Those disgusting traitors lie again!\n\n"
         "Музей открыт с девяти до пяти."
     )
-    result = fitted.analyse(text, "en")
+    result = analyse(fitted, text, "en")
     assert [r.line for r in result] == [1, 3, 5]
     second = result[1]
     assert text[second.start : second.end].startswith("The weather")
@@ -120,16 +126,20 @@ def test_save_load_roundtrip(fitted: TechniqueClassifier, tmp_path: Path) -> Non
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json",
         "meta.json",
-        "vocab.json",
+        "state.json",
         "weights.npz",
     ]
     loaded = TechniqueClassifier.load(out)
+    assert loaded.get_params() == fitted.get_params()
     texts = [t for t, _, _ in PARAGRAPHS]
     langs = [la for _, la, _ in PARAGRAPHS]
-    assert np.allclose(fitted.predict_proba(texts, langs), loaded.predict_proba(texts, langs))
+    np.testing.assert_array_equal(
+        fitted.predict_proba(texts, langs), loaded.predict_proba(texts, langs)
+    )
+    assert loaded.thresholds_ == fitted.thresholds_
     assert loaded.meta["note"] == "test"
-    assert loaded.analyse("Disgusting traitors!", "en") == fitted.analyse(
-        "Disgusting traitors!", "en"
+    assert analyse(loaded, "Disgusting traitors!", "en") == analyse(
+        fitted, "Disgusting traitors!", "en"
     )
     with pytest.raises(ModelError):
         TechniqueClassifier.load(tmp_path / "missing")
@@ -140,9 +150,41 @@ def test_save_load_roundtrip(fitted: TechniqueClassifier, tmp_path: Path) -> Non
         TechniqueClassifier.load(out)
 
 
+def test_weights_that_do_not_match_the_vocabulary_are_refused(
+    fitted: TechniqueClassifier, tmp_path: Path
+) -> None:
+    out = fitted.save(tmp_path / "m")
+    state = json.loads((out / "state.json").read_text())
+    state["languages"].append("uk")  # one more language column than the weights have
+    (out / "state.json").write_text(json.dumps(state))
+    with pytest.raises(ModelError, match=r"coef has .* rows"):
+        TechniqueClassifier.load(out)
+    state["languages"].pop()
+    state["vocab_word"].pop()
+    (out / "state.json").write_text(json.dumps(state))
+    with pytest.raises(ModelError, match="idf weights"):
+        TechniqueClassifier.load(out)
+
+
+def test_unfitted_model_and_thresholds_are_clear_errors() -> None:
+    with pytest.raises(ModelError, match="not fitted"):
+        TechniqueClassifier().predict_proba(["a"], ["en"])
+    with pytest.raises(ValueError, match="'\\*'"):
+        TechniqueClassifier().set_thresholds({"en": 0.3})
+
+
+def test_thresholds_are_set_through_the_public_method(fitted: TechniqueClassifier) -> None:
+    before = dict(fitted.thresholds_)
+    try:
+        assert fitted.set_thresholds({"*": 0.5, "ru": 0.1}) is fitted
+        assert fitted.thresholds_for(["en", "ru"]).tolist() == pytest.approx([0.5, 0.1])
+    finally:
+        fitted.set_thresholds(before)
+
+
 def test_unknown_technique_is_an_error() -> None:
     with pytest.raises(ValueError):
-        TechniqueClassifier(sentence_encoder=None).fit(["a b"], ["en"], [["Not_A_Technique"]])
+        TechniqueClassifier().fit(["a b"], ["en"], [["Not_A_Technique"]])
 
 
 def test_technique_f1_matches_hand_count() -> None:
@@ -174,10 +216,10 @@ def test_choose_thresholds_shrinks_small_languages() -> None:
     assert tied["ru"] == tied["*"] and 0.05 <= free["*"] <= 0.6
 
 
-def test_grouped_folds_never_split_an_article() -> None:
+def test_cv_folds_never_split_an_article() -> None:
     groups = [f"a{i // 4}" for i in range(80)]
     langs = ["en" if i < 40 else "ru" for i in range(80)]
-    fold = grouped_folds(groups, langs, folds=5)
+    fold = fold_of_rows(group_folds(groups, langs, n_folds=5), len(groups))
     for g in set(groups):
         assert len({fold[i] for i, x in enumerate(groups) if x == g}) == 1
     assert set(fold) == set(range(5))
@@ -214,13 +256,14 @@ def test_bundled_artefact_loads_and_is_small() -> None:
     meta = json.loads((root / "meta.json").read_text())
     assert meta["cv"]["table"]["mean"]["micro_f1"] > 0.35
     model = TechniqueClassifier.load(root)
-    t = model._require().thresholds
+    assert meta["converted"]["from_format"] == 1
+    t = model.thresholds_
     # pt has no training data but the encoder covers it: its own mix and threshold
     assert model.thresholds_for(["en", "uk", "pt"]).tolist() == pytest.approx(
         [t["en"], t["*"], t["?"]]
     )
     assert model.encoder_shares(["en", "uk", "pt"]).tolist() == pytest.approx([0.5, 0.5, 0.85])
-    (para,) = model.analyse("Those corrupt traitors spread disgusting lies!", "en")
+    (para,) = analyse(model, "Those corrupt traitors spread disgusting lies!", "en")
     assert "Loaded_Language" in dict(para.labels)
 
 
@@ -249,9 +292,7 @@ def test_unseen_languages_lean_on_the_multilingual_encoder(tmp_path: Path) -> No
     texts, langs, labels = zip(*PARAGRAPHS, strict=True)
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(len(texts), 512)).astype(np.float32)
-    model = TechniqueClassifier(
-        min_df_word=1, min_df_char=1, max_df=1.0, encoder_share=0.5, unseen_share=0.85
-    ).fit(
+    model = TechniqueClassifier(encoder_share=0.5, unseen_share=0.85).fit(
         list(texts),
         list(langs),
         [list(x) for x in labels],
@@ -266,26 +307,21 @@ def test_unseen_languages_lean_on_the_multilingual_encoder(tmp_path: Path) -> No
     )
     seen = model.predict_proba(probe, ["pt"] * 2, embeddings=probe_emb)
     ngram = model.tfidf_proba(probe, ["pt"] * 2)
-    model.config.unseen_share = None  # every language mixed alike (older artefacts)
+    model.unseen_share = 0.5  # every language mixed alike
     plain = model.predict_proba(probe, ["pt"] * 2, embeddings=probe_emb)
     use = (plain - 0.5 * ngram) / 0.5
     assert np.allclose(seen, 0.15 * ngram + 0.85 * use, atol=1e-6)
     # a language the model was trained on keeps the trained mix, whatever unseen_share is
     en_plain = model.predict_proba(probe, ["en"] * 2, embeddings=probe_emb)
-    model.config.unseen_share = 0.85
+    model.unseen_share = 0.85
     assert np.allclose(model.predict_proba(probe, ["en"] * 2, embeddings=probe_emb), en_plain)
     # its own threshold; a trained language without one, or a language the encoder does
     # not cover, the global one; an unseen language the encoder covers, the unseen one
     assert model.thresholds_for(["en", "ru", "pt", "uk", "hi", None]).tolist() == pytest.approx(
         [0.25, 0.3, 0.2, 0.3, 0.3, 0.3]
     )
-    out = model.save(tmp_path / "m")
-    loaded = TechniqueClassifier.load(out)
-    assert loaded.config.unseen_share == 0.85 and loaded._require().thresholds["?"] == 0.2
-    config = json.loads((out / "config.json").read_text())
-    del config["settings"]["unseen_share"]  # an artefact from before the setting
-    (out / "config.json").write_text(json.dumps(config))
-    assert TechniqueClassifier.load(out).config.unseen_share is None
+    loaded = TechniqueClassifier.load(model.save(tmp_path / "m"))
+    assert loaded.unseen_share == 0.85 and loaded.thresholds_["?"] == 0.2
 
 
 def test_unseen_threshold_is_the_global_one_at_the_trained_mix() -> None:
@@ -333,7 +369,6 @@ def test_leave_one_language_out_scores_each_language_as_unseen() -> None:
         _articles_of(english) + _articles_of(russian),
         shares=(0.0, 1.0),
         folds=2,
-        settings={"min_df_word": 1, "min_df_char": 1, "max_df": 1.0},
     )
     table = result["table"]
     assert sorted(table) == [0.0, 1.0]

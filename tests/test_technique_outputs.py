@@ -18,7 +18,7 @@ from narrascope.cli import main
 from narrascope.doc import Annotation, Document, Entity, Span, Technique
 from narrascope.export import format_terminal_summary, get_format
 from narrascope.ingest import read_inputs
-from narrascope.models.techniques import (
+from narrascope.taxonomy import (
     TECHNIQUES,
     persuasion_profile,
     technique_family,
@@ -340,6 +340,7 @@ def write_technique_corpus(root: Path) -> Path:
 @pytest.mark.slow
 def test_train_then_eval_techniques_on_a_small_corpus(tmp_path: Path, capsys) -> None:
     from narrascope.models.techniques import TechniqueClassifier
+    from narrascope.stages.techniques import TechniqueStage
 
     data = write_technique_corpus(tmp_path)
     model_dir = tmp_path / "model"
@@ -353,7 +354,8 @@ def test_train_then_eval_techniques_on_a_small_corpus(tmp_path: Path, capsys) ->
     model = TechniqueClassifier.load(model_dir)
     assert model.meta["cv"]["table"]["en"]["n"] == 24
     assert model.meta["data"]["articles_per_language"] == {"en": 8, "ru": 8}
-    (para,) = model.analyse("Those shameless traitors spread disgusting lies!", "en")
+    doc = Document("Those shameless traitors spread disgusting lies!", language="en")
+    ((para,),) = TechniqueStage(model=model).predict([doc])
     assert "Loaded_Language" in dict(para.labels)
     capsys.readouterr()
     assert main(["eval", "techniques", "--data", str(data), "--folds", "2"]) == 0

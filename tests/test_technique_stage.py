@@ -1,7 +1,7 @@
 """The techniques stage with the bundled model, on short texts written for these tests in
 the training languages (and Ukrainian, cross-lingual): paragraphs, spans with offsets,
-the persuasion profile, the span locator's guards and the encoder shared with the
-narrative stage."""
+the persuasion profile, the span locator's guards and the paragraph vectors shared with
+the narrative stage on ``doc.tensor``."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ import pytest
 
 import narrascope
 from narrascope.doc import Document
-from narrascope.models import encoder
-from narrascope.models.encoder import encode_paragraphs
-from narrascope.models.techniques import (
+from narrascope.models.encoder import SentenceEncoder, document_vectors
+from narrascope.models.spans import best_windows, phrase_breaks, sentence_spans
+from narrascope.stages.techniques import TechniqueStage, _trimmed
+from narrascope.taxonomy import (
     TECHNIQUES,
-    _best_windows,
-    _phrase_breaks,
     persuasion_profile,
     technique_family,
     technique_taxonomy,
 )
-from narrascope.stages.techniques import _trimmed
+from narrascope.text.segment import segment
 
 # Our own sentences: a loud, name-calling paragraph next to a plain one, per language.
 TEXTS = {
@@ -64,7 +63,7 @@ CROSS = {
 
 @pytest.fixture(scope="module")
 def nlp() -> narrascope.Pipeline:
-    return narrascope.load(stages=["language", "sentences", "techniques"])
+    return narrascope.load(stages=["language", "segment", "techniques"])
 
 
 @pytest.fixture(scope="module")
@@ -139,12 +138,12 @@ def test_windows_never_cross_punctuation() -> None:
     offsets = [(0, 4), (5, 8), (10, 18), (19, 29)]
     contrib = np.zeros((4, len(TECHNIQUES)), dtype=np.float32)
     contrib[1, 0], contrib[2, 0] = 5.0, 5.0  # "lie" and "Traitors" both strong
-    breaks = _phrase_breaks(paragraph, offsets)
+    breaks = phrase_breaks(paragraph, offsets)
     assert breaks.tolist() == [False, True, False]
-    spans = _best_windows((offsets, contrib), 0, 2, 0.8, 3, breaks=breaks)
+    spans = best_windows((offsets, contrib), 0, 2, 0.8, 3, breaks=breaks)
     texts = [paragraph[s:e] for s, e, _ in spans]
     assert texts and all(". " not in t for t in texts)
-    free = _best_windows((offsets, contrib), 0, 2, 0.8, 1)
+    free = best_windows((offsets, contrib), 0, 2, 0.8, 1)
     assert paragraph[free[0][0] : free[0][1]] == "lie. Traitors"  # what the guard prevents
 
 
@@ -152,7 +151,7 @@ def test_weak_edge_words_are_trimmed() -> None:
     offsets = [(0, 3), (4, 9), (10, 13)]
     contrib = np.zeros((3, len(TECHNIQUES)), dtype=np.float32)
     contrib[:, 0] = [0.1, 4.0, 0.1]
-    ((s, e, share),) = _best_windows((offsets, contrib), 0, 3, 0.8, 1, trim=0.25)
+    ((s, e, share),) = best_windows((offsets, contrib), 0, 3, 0.8, 1, trim=0.25)
     assert (s, e, share) == (4, 9, 1.0)
 
 
@@ -160,51 +159,41 @@ def test_long_sentence_spans_are_narrowed(nlp: narrascope.Pipeline) -> None:
     stage = nlp.get_stage("techniques")
     model = stage.model  # type: ignore[attr-defined]
     words = " ".join(["the traitors lie"] * 40)  # 120 words, no sentence punctuation
-    spans = model._sentence_spans(words, "en", [("Doubt", 0.5)])
-    ((s, e, label, _),) = spans
-    assert label == "Doubt" and len(words[s:e].split()) <= model.config.max_span_words
+    doubt = TECHNIQUES.index("Doubt")
+    contributions = model.words_for("en").contributions(words)
+    spans = sentence_spans(words, [(doubt, 0.5)], contributions, 0.8, model.max_span_words)
+    ((s, e, column, _),) = spans
+    assert column == doubt and len(words[s:e].split()) <= model.max_span_words
+    assert model.spans(words, "en", [("Doubt", 0.5)]) == [(s, e, "Doubt", 0.5)]
     assert _trimmed("  a b c  ", 0, 9, 100) == (2, 7)
     assert _trimmed("   ", 0, 3, 100) is None
     assert _trimmed("aaa bbb ccc", 0, 11, 6) == (0, 3)
 
 
 def test_paragraphs_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) -> None:
-    # the second line starts with spaces: the encoder ignores them, so does the cache
+    # the second line starts with spaces: vectors are of the stripped paragraphs
     text = "The corrupt elites lie to you every day.\n  They fear the truth. They hide it."
-    encoder.use_document_embeddings([text])  # what the narrative stage does first
-    cached = encoder.cached_sentence_embedding("They fear the truth. They hide it.")
-    assert cached is not None
-    fresh = np.asarray(encoder.single_thread_encoder().encode([text.split("\n")[1]]))[0]
-    assert np.allclose(cached, fresh, atol=1e-5)  # sharing does not change the features
+    long_text = "\n".join(f"Line {k} of a long comment thread." for k in range(62))
+    docs = [Document(text, language="en"), Document(long_text, language="en")]
+    stage = TechniqueStage()
+    for doc in docs:
+        segment(doc)
+    document_vectors(SentenceEncoder.shared(), docs)  # what the narrative stage does first
+    assert [len(d.tensor) for d in docs] == [2, 60]
+    fresh = SentenceEncoder.shared().encode(["They fear the truth. They hide it."])[0]
+    assert np.allclose(docs[0].tensor[1], fresh, atol=1e-5)
 
-    calls = encoder_calls
-    calls.clear()  # from here on: what the later stages encode
-    paragraphs = text.split("\n")
-    emb = encode_paragraphs(paragraphs)
-    assert calls == []  # both paragraphs were among the document's embedding units
-    assert np.allclose(emb[1], cached)
-    by_sentence = encode_paragraphs(paragraphs, by_sentence=True)
-    # the one-sentence paragraph is cached; the other's two sentences are not
-    assert calls == [["They fear the truth.", "They hide it."]]
-    assert by_sentence.shape == (2, 512)
-    calls.clear()
-    encoder.use_document_embeddings([text], units="sentences")  # the older models' rule
-    calls.clear()
-    encode_paragraphs(paragraphs, by_sentence=True)
-    assert calls == []
-
-
-def test_document_embedding_units() -> None:
-    text = "Title\n\n  First line. Still first.\r\nSecond line!\n"
-    assert encoder.embedding_units(text) == ["Title", "First line. Still first.", "Second line!"]
-    assert encoder.embedding_units(text, "sentences") == [
-        "Title",
-        "First line.",
-        "Still first.",
-        "Second line!",
+    encoder_calls.clear()  # from here on: what the technique stage encodes
+    stage(docs)
+    # only the paragraphs past the narrative stage's first 60
+    assert encoder_calls == [
+        ["Line 60 of a long comment thread.", "Line 61 of a long comment thread."]
     ]
-    assert encoder.embedding_units("\n \n") == ["\n \n"]  # never empty: the encoder needs a text
-    assert len(encoder.embedding_units("a\n" * 100)) == 60
+    assert [len(d.tensor) for d in docs] == [2, 62]
+    encoder_calls.clear()
+    hindi = Document("ये गद्दार झूठ फैलाते हैं!", language="hi")
+    stage([hindi])
+    assert encoder_calls == [] and hindi.tensor is None  # the student reads n-grams only
 
 
 def test_narratives_do_not_move_when_techniques_run() -> None:
@@ -212,8 +201,8 @@ def test_narratives_do_not_move_when_techniques_run() -> None:
         "NATO provoked this war and Kyiv only follows orders from Washington.\n\n"
         "Those corrupt traitors and shameless liars spread disgusting propaganda again!"
     )
-    with_t = narrascope.load(stages=["language", "sentences", "narratives", "techniques"])
-    without = narrascope.load(stages=["language", "sentences", "narratives"])
+    with_t = narrascope.load(stages=["language", "segment", "narratives", "techniques"])
+    without = narrascope.load(stages=["language", "segment", "narratives"])
     a, b = with_t(text), without(text)
     assert [(n.label, n.score) for n in a.narratives] == [(n.label, n.score) for n in b.narratives]
     assert a.techniques and not b.techniques

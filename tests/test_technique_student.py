@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from narrascope.doc import Document
 from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
-from narrascope.models.techniques import TECHNIQUES, TechniqueClassifier
+from narrascope.models.techniques import TechniqueClassifier
+from narrascope.stages.techniques import TechniqueStage
+from narrascope.taxonomy import TECHNIQUES
 from narrascope.training import technique_student as training
 from narrascope.training.techniques import default_technique_dir
 
@@ -52,7 +55,7 @@ def _soft_targets() -> np.ndarray:
     return y
 
 
-SETTINGS = {"min_df_word": 1, "min_df_char": 1, "max_df": 1.0, "alpha": 0.1}
+SETTINGS = {"alpha": 0.1}  # (a tiny corpus keeps every n-gram: no min_df to set)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +74,7 @@ def main_model() -> TechniqueClassifier:
         ("The museum opens at nine and closes at five.", "en", []),
     ]
     texts, langs, labels = zip(*paragraphs, strict=True)
-    return TechniqueClassifier(
-        sentence_encoder=None, min_df_word=1, min_df_char=1, max_df=1.0, c_tfidf=10.0
-    ).fit(
+    return TechniqueClassifier(c_tfidf=10.0).fit(
         list(texts),
         list(langs),
         [list(x) for x in labels],
@@ -99,7 +100,8 @@ def test_student_learns_its_teacher_on_new_hindi_text(student: TechniqueStudent)
 def test_student_round_trip(student: TechniqueStudent, tmp_path: Path) -> None:
     student.save(tmp_path / "hi", meta={"note": "test"})
     again = TechniqueStudent.load(tmp_path / "hi")
-    assert again.threshold == pytest.approx(0.4) and again.config.language == "hi"
+    assert again.threshold_ == pytest.approx(0.4) and again.language == "hi"
+    assert again.get_params() == student.get_params()
     np.testing.assert_allclose(again.predict_proba(HINDI), student.predict_proba(HINDI), atol=1e-5)
 
 
@@ -117,8 +119,8 @@ def test_hindi_rows_go_to_the_student_and_others_do_not(
     before = main_model.predict_proba(english, ["en"])
     main_model.save(tmp_path / "tech")
     model = TechniqueClassifier.load(tmp_path / "tech")
-    assert model.students == {}
-    model.students["hi"] = student
+    assert model.students_ == {}
+    model.students_["hi"] = student
     mixed = ["बेशर्म गद्दार झूठ फैला रहे हैं।", *english]
     p = model.predict_proba(mixed, ["hi", "en"])
     np.testing.assert_allclose(p[0], student.predict_proba(mixed[:1])[0], atol=1e-6)
@@ -128,19 +130,19 @@ def test_hindi_rows_go_to_the_student_and_others_do_not(
     model.save(tmp_path / "tech")
     assert (tmp_path / "tech" / "students" / "hi" / "config.json").is_file()
     again = TechniqueClassifier.load(tmp_path / "tech")
-    assert sorted(again.students) == ["hi"]
+    assert sorted(again.students_) == ["hi"]
     np.testing.assert_allclose(again.predict_proba(mixed, ["hi", "en"]), p, atol=1e-5)
 
 
 def test_hindi_spans_cover_whole_words(
     main_model: TechniqueClassifier, student: TechniqueStudent
 ) -> None:
-    main_model.students["hi"] = student
+    main_model.students_["hi"] = student
     try:
         text = "संग्रहालय सुबह खुलता है।\nये बेशर्म गद्दार घिनौना झूठ फैला रहे हैं!\n"
-        paragraphs = main_model.analyse(text, "hi")
+        (paragraphs,) = TechniqueStage(model=main_model).predict([Document(text, language="hi")])
     finally:
-        main_model.students.clear()
+        main_model.students_.clear()
     assert [dict(p.labels).keys() & {LOADED} for p in paragraphs] == [set(), {LOADED}]
     spans = [s for p in paragraphs for s in p.spans if s[2] == LOADED]
     assert spans
@@ -270,14 +272,14 @@ BUNDLED = default_technique_dir() / "students" / "hi"
 @pytest.mark.skipif(not BUNDLED.is_dir(), reason="no bundled Hindi student")
 def test_bundled_hindi_student_reads_hand_written_paragraphs() -> None:
     model = TechniqueClassifier.load(default_technique_dir())
-    assert "hi" in model.students
-    meta = model.students["hi"].meta
+    assert "hi" in model.students_
+    meta = model.students_["hi"].meta
     assert meta["proxy_leave_one_language_out"]["mean"]["student"] > 0.25
     text = (
         "ये गद्दार और भ्रष्ट नेता झूठ फैलाकर हमारे महान देश को बर्बाद कर रहे हैं!\n"
         "संग्रहालय सप्ताह के दिनों में सुबह नौ बजे खुलता है।\n"
     )
-    loaded, neutral = model.analyse(text, "hi")
+    loaded, neutral = TechniqueStage(model=model).predict([Document(text, language="hi")])[0]
     assert {LOADED, NAME} & dict(loaded.labels).keys()
     assert loaded.spans and neutral.labels == ()
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from narrascope.doc import RESERVED_KEYS
+from narrascope.taxonomy import OTHER
 
-OTHER = "Other"
 NARRATIVES = "narratives"
 SUBNARRATIVES = "subnarratives"
 

@@ -37,6 +37,7 @@ from narrascope.export.records import (
     dumps_record,
     parent_of,
 )
+from narrascope.taxonomy import technique_taxonomy
 
 RECORD_OPEN = '<script type="application/json" class="ns-record">'
 RECORD_CLOSE = "</script>"
@@ -262,7 +263,7 @@ def _families_table(summary: _Summary) -> str:
     """Batch persuasion profile; it doubles as the legend of the underline colours."""
     if not summary.families:
         return ""
-    members = {f: v["techniques"] for f, v in _taxonomy()["families"].items()}
+    members = {f: v["techniques"] for f, v in technique_taxonomy()["families"].items()}
     rows = "".join(
         f'<tr><td><span class="fam f-{f}">{escape(name)}</span></td>'
         f"<td class=num>{summary.families.get(f, [0, 0])[0]}</td>"
@@ -413,22 +414,16 @@ def _entity_table(record: Record) -> str:
     )
 
 
-def _taxonomy() -> dict[str, Any]:
-    from narrascope.models.techniques import technique_taxonomy
-
-    return technique_taxonomy()
-
-
-_FAMILY_NAMES: dict[str, str] = {k: v["name"] for k, v in _taxonomy()["families"].items()}
+_FAMILY_NAMES: dict[str, str] = {k: v["name"] for k, v in technique_taxonomy()["families"].items()}
 
 
 def _technique_name(label: str) -> str:
-    entry = _taxonomy()["techniques"].get(label)
+    entry = technique_taxonomy()["techniques"].get(label)
     return entry["name"] if entry else label
 
 
 def _definition(label: str) -> str:
-    entry = _taxonomy()["techniques"].get(label)
+    entry = technique_taxonomy()["techniques"].get(label)
     return entry["definition"] if entry else ""
 
 

@@ -167,7 +167,7 @@ def technique_lines(record: Record) -> Iterator[str]:
     ``article<ID>.txt`` file name, else the document id. Techniques follow the official
     list's order.
     """
-    from narrascope.models.techniques import TECHNIQUES as ORDER
+    from narrascope.taxonomy import TECHNIQUES as ORDER
     from narrascope.text.segment import split_paragraphs
 
     doc_id = str(record.get("id", ""))

@@ -9,6 +9,7 @@ import textwrap
 
 from narrascope.doc import Annotation, Document
 from narrascope.export.records import OTHER
+from narrascope.taxonomy import technique_taxonomy
 
 _MAX_NARRATIVES = 5
 _MAX_ENTITIES = 6
@@ -104,8 +105,6 @@ def technique_summary(doc: Document) -> str:
         paragraphs.setdefault(t.label, set()).add(t.paragraph)
     if not paragraphs:
         return ""
-    from narrascope.models.techniques import technique_taxonomy
-
     taxonomy = technique_taxonomy()
     names = {k: v["name"] for k, v in taxonomy["techniques"].items()}
     top = sorted(paragraphs.items(), key=lambda kv: (-len(kv[1]), kv[0]))

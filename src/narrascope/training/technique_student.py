@@ -34,14 +34,16 @@ import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, E_NOT_FOUND, NarrascopeError
 from narrascope.models.artefact import user_cache_dir
+from narrascope.models.folds import fold_of_rows, group_folds
 from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
-from narrascope.models.techniques import STUDENTS, TECHNIQUES, choose_thresholds, targets
+from narrascope.models.techniques import STUDENTS, targets
+from narrascope.taxonomy import TECHNIQUES
 from narrascope.text.segment import split_paragraphs
 from narrascope.training.corpus import read_document_text
 from narrascope.training.techniques import (
     _flatten,
+    choose_thresholds,
     default_technique_dir,
-    grouped_folds,
     load_technique_corpus,
 )
 
@@ -177,12 +179,8 @@ def fit_student_by_folds(
     """Out-of-fold student probabilities (folds by ``groups``: a document's paragraphs
     never score each other) and the threshold at which they mark a share ``rate`` of the
     (paragraph, technique) pairs."""
-    fold = grouped_folds(groups, ["x"] * len(groups), folds=folds, seed=seed)
     oof = np.zeros_like(soft, dtype=np.float32)
-    for k in range(folds):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        if not len(te) or not len(tr):
-            continue
+    for tr, te in group_folds(groups, ["x"] * len(groups), n_folds=folds, seed=seed):
         student = TechniqueStudent(**settings).fit([texts[i] for i in tr], soft[tr])
         oof[te] = student.predict_proba([texts[i] for i in te])
     return oof, rate_matched_threshold(oof, rate)
@@ -301,7 +299,8 @@ def train_technique_student(
     e5_seconds = round(time.perf_counter() - e5_start, 1)
 
     y = targets([sorted(x) for x in flat.labels])
-    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
+    split = group_folds(flat.groups, flat.languages, n_folds=folds, seed=seed)
+    fold = fold_of_rows(split, len(flat.texts))
     centred = centre_by_language(vectors, flat.languages)
     oof_raw = teacher_oof(vectors, y, fold, teacher_c)
     oof_centred = teacher_oof(centred, y, fold, teacher_c)

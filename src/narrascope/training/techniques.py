@@ -20,13 +20,10 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
-from narrascope.models.techniques import (
-    TECHNIQUES,
-    UNSEEN,
-    TechniqueClassifier,
-    choose_thresholds,
-    targets,
-)
+from narrascope.models.encoder import SentenceEncoder
+from narrascope.models.folds import fold_of_rows, group_folds
+from narrascope.models.techniques import UNSEEN, TechniqueClassifier, targets
+from narrascope.taxonomy import TECHNIQUES
 from narrascope.text.segment import split_paragraphs
 from narrascope.training.corpus import read_document_text
 from narrascope.training.metrics import span_f1, technique_f1
@@ -194,17 +191,46 @@ TECHNIQUE_TO_PTC = {
 }
 
 
-def grouped_folds(
-    groups: Sequence[str], languages: Sequence[str], *, folds: int = 5, seed: int = 0
-) -> np.ndarray:
-    """Fold index per row: whole groups (articles) per fold, each language spread evenly."""
-    rng = np.random.default_rng(seed)
-    fold_of: dict[str, int] = {}
+def choose_thresholds(
+    probs: np.ndarray,
+    y: np.ndarray,
+    languages: Sequence[str],
+    *,
+    shrinkage: float = 2000.0,
+    grid: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Global micro-F1-optimal threshold, and per language the one maximising that
+    language's micro-F1 plus a pull toward the global optimum worth ``shrinkage`` paragraphs.
+
+    Implemented as maximising ``n_lang * F1_lang(t) + shrinkage * F1_all(t)`` over a grid:
+    a large language follows its own evidence, a small one stays near the global choice.
+    """
+    grid = np.arange(0.05, 0.6, 0.01) if grid is None else grid
+    langs = np.asarray(languages)
+
+    def f1_curve(mask: np.ndarray) -> np.ndarray:
+        yy = y[mask].astype(bool)
+        pp = probs[mask]
+        out = []
+        for t in grid:
+            pred = pp >= t
+            tp = (pred & yy).sum()
+            out.append(2 * tp / max(1, pred.sum() + yy.sum()))
+        return np.asarray(out)
+
+    overall = f1_curve(np.ones(len(langs), dtype=bool))
+    result = {"*": float(round(grid[int(overall.argmax())], 3))}
     for lang in sorted(set(languages)):
-        members = sorted({g for g, la in zip(groups, languages, strict=True) if la == lang})
-        for k, g in enumerate(rng.permutation(members)):
-            fold_of[str(g)] = k % folds
-    return np.array([fold_of[g] for g in groups], dtype=int)
+        mask = langs == lang
+        score = mask.sum() * f1_curve(mask) + shrinkage * overall
+        result[lang] = float(round(grid[int(score.argmax())], 3))
+    return result
+
+
+def paragraph_vectors(texts: Sequence[str]) -> np.ndarray:
+    """USE vectors of a corpus's paragraphs, computed once and sliced per fold (a
+    paragraph is encoded without surrounding whitespace, as the stage encodes it)."""
+    return SentenceEncoder.shared().encode([t.strip() for t in texts])
 
 
 @dataclass
@@ -269,38 +295,35 @@ def cross_validate_techniques(
     kwargs = {"seed": seed, **(settings or {})}
     flat = _flatten(articles)
     y = np.stack([targets_row(lab) for lab in flat.labels]) if flat.texts else np.zeros((0, 23))
-    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
-    emb = None
-    probe = TechniqueClassifier(**kwargs)
-    if probe.config.sentence_encoder == "use":
-        emb = probe.embed(flat.texts)
-        if progress:
-            print(f"  embedded {len(flat.texts)} paragraphs ({time.perf_counter() - started:.0f}s)")
+    split = group_folds(flat.groups, flat.languages, n_folds=folds, seed=seed)
+    fold = fold_of_rows(split, len(flat.texts))
+    emb = paragraph_vectors(flat.texts)
+    if progress:
+        print(f"  embedded {len(flat.texts)} paragraphs ({time.perf_counter() - started:.0f}s)")
     oof = np.zeros((len(flat.texts), len(TECHNIQUES)), dtype=np.float32)
     oof_ngram = np.zeros_like(oof)  # the n-gram model alone (for the research notes)
     models: list[TechniqueClassifier] = []
-    for k in range(folds):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+    for k, (tr, te) in enumerate(split):
         train_groups = {flat.groups[i] for i in tr}
         model = TechniqueClassifier(**kwargs).fit(
             [flat.texts[i] for i in tr],
             [flat.languages[i] for i in tr],
             [sorted(flat.labels[i]) for i in tr],
-            embeddings=None if emb is None else emb[tr],
+            embeddings=emb[tr],
             span_words=typical_span_words([a for a in articles if a.group in train_groups]),
         )
         oof[te] = model.predict_proba(
             [flat.texts[i] for i in te],
             [flat.languages[i] for i in te],
-            embeddings=None if emb is None else emb[te],
+            embeddings=emb[te],
         )
         oof_ngram[te] = model.tfidf_proba(
             [flat.texts[i] for i in te], [flat.languages[i] for i in te]
         )
         models.append(model)
         if progress:
-            print(f"  fold {k + 1}/{folds} ({time.perf_counter() - started:.0f}s)", flush=True)
-    shrink = models[0].config.shrinkage if models else 0.0
+            print(f"  fold {k + 1}/{len(split)} ({time.perf_counter() - started:.0f}s)", flush=True)
+    shrink = TechniqueClassifier(**kwargs).shrinkage
     decided: list[list[str]] = [[] for _ in flat.texts]
     fold_thresholds = []
     for k, model in enumerate(models):
@@ -313,7 +336,7 @@ def cross_validate_techniques(
             shrinkage=shrink,
         )
         fold_thresholds.append(th)
-        model._require().thresholds = th
+        model.set_thresholds(th)
         for i, labs in zip(te, model.decide(oof[te], [flat.languages[i] for i in te]), strict=True):
             decided[i] = labs
     table = _score_table(flat, decided)
@@ -342,15 +365,18 @@ def cross_validate_techniques(
         span_rows["en2023"] = span_f1(gold_spans, pred_spans)
     if ptc:
         fold_of_group = dict(zip(flat.groups, fold, strict=True))
+        scored = [art for art in ptc if art.group in fold_of_group]
+        ptc_texts = [art.text[p.start : p.end] for art in scored for p in art.paragraphs]
+        ptc_emb = paragraph_vectors(ptc_texts)
         gold_spans, pred_spans = [], []
-        for art in ptc:
-            k = fold_of_group.get(art.group)
-            if k is None:
-                continue
-            model = models[k]
+        row = 0
+        for art in scored:
+            model = models[fold_of_group[art.group]]
             paras = [(p.start, p.end) for p in art.paragraphs]
             texts = [art.text[s:e] for s, e in paras]
-            probs = model.predict_proba(texts, ["en"] * len(texts))
+            vectors = ptc_emb[row : row + len(texts)]
+            row += len(texts)
+            probs = model.predict_proba(texts, ["en"] * len(texts), embeddings=vectors)
             pred = _predicted_spans(
                 model, art.text, "en", paras, probs, model.decide(probs, ["en"] * len(texts))
             )
@@ -482,10 +508,9 @@ def leave_one_language_out(
     flat = _flatten(articles)
     y = np.stack([targets_row(lab) for lab in flat.labels])
     langs = np.asarray(flat.languages)
-    probe = TechniqueClassifier(**kwargs)
-    if probe.config.sentence_encoder != "use" or not 0 < probe.config.encoder_share < 1:
-        raise ValueError("leave_one_language_out needs the USE half and 0 < encoder_share < 1")
-    emb = probe.embed(flat.texts)
+    if not 0 < TechniqueClassifier(**kwargs).encoder_share < 1:
+        raise ValueError("leave_one_language_out needs 0 < encoder_share < 1")
+    emb = paragraph_vectors(flat.texts)
 
     def halves(tr: np.ndarray, te: np.ndarray, hide: bool) -> tuple[np.ndarray, np.ndarray]:
         model = TechniqueClassifier(**kwargs).fit(
@@ -498,13 +523,11 @@ def leave_one_language_out(
         texts = [flat.texts[i] for i in te]
         ngram = model.tfidf_proba(texts, te_langs)
         mix = model.predict_proba(texts, te_langs, embeddings=emb[te])
-        share = model.config.encoder_share
+        share = model.encoder_share
         return ngram, (mix - (1 - share) * ngram) / share
 
     oof_ngram, oof_use = np.zeros(y.shape, np.float32), np.zeros(y.shape, np.float32)
-    fold = grouped_folds(flat.groups, flat.languages, folds=folds, seed=seed)
-    for k in range(folds):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+    for tr, te in group_folds(flat.groups, flat.languages, n_folds=folds, seed=seed):
         oof_ngram[te], oof_use[te] = halves(tr, te, hide=False)
     out_ngram, out_use = np.zeros_like(oof_ngram), np.zeros_like(oof_use)
     for lang in sorted(set(flat.languages)):
@@ -606,12 +629,12 @@ def fit_final_model(
     write the artefact with its manifest (split from :func:`train_techniques` so that a CV
     already run, and its paragraph embeddings, can be reused)."""
     started = time.perf_counter() if started is None else started
-    config = TechniqueClassifier(**kwargs).config
+    recipe = TechniqueClassifier(**kwargs)
     thresholds = choose_thresholds(
-        result["oof_proba"], result["y"], result["languages"], shrinkage=config.shrinkage
+        result["oof_proba"], result["y"], result["languages"], shrinkage=recipe.shrinkage
     )
-    if config.unseen_share is not None and config.sentence_encoder and config.encoder_share > 0:
-        thresholds[UNSEEN] = unseen_threshold(result, config.encoder_share, config.unseen_share)
+    if recipe.encoder_share > 0:
+        thresholds[UNSEEN] = unseen_threshold(result, recipe.encoder_share, recipe.unseen_share)
     flat = _flatten(articles)
     fit_start = time.perf_counter()
     model = TechniqueClassifier(**kwargs).fit(

@@ -1,0 +1,217 @@
+"""Where in a paragraph a technique is: spans from the per-word weights of a linear n-gram model.
+
+Shared by the technique model and its per-language students (any linear TF-IDF model over
+word + ``char_wb`` n-grams can localise its labels this way), so neither imports the other.
+
+Techniques whose gold spans are short (loaded language, name calling: 2-3 words) are
+marked on the window of their typical length whose words carry the most n-gram weight
+for the technique; long ones (doubt, appeal to authority) on the best sentence, plus any
+sentence scoring ``span_min_ratio`` of the best. Sentences are scored by the summed word
+contributions over the square root of their length: a cheap stand-in for re-vectorising
+each sentence, which doubled the cost of a paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from narrascope.models.tfidf import FixedTfidf
+from narrascope.text.segment import split_sentences
+
+Words = tuple[list[tuple[int, int]], np.ndarray]  # word offsets, (n_words, n_labels) weights
+
+_TOKEN_CACHE_SIZE = 50_000  # words; ~5 MB of float32 vectors at most
+# Python's \w excludes Devanagari vowel signs and viramas: without them a Hindi word
+# would be cut into pieces and a span could start or end inside it.
+_LETTER = r"\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+_WORD = re.compile(rf"[{_LETTER}][{_LETTER}'’-]*")
+_BREAK = re.compile(r"[.!?;:…()\[\]\"“”«»„\n]")
+
+
+class NgramWords:
+    """Which words of a paragraph drive each label in a linear TF-IDF model: each word's
+    summed n-gram weight per label (its unigram plus its own ``char_wb`` n-grams, each
+    times its idf). ``coef`` rows are the word then the char vocabulary (further rows,
+    such as a language block, are ignored).
+
+    A word's vector depends on the word alone, so it is memoised (bounded): news text
+    repeats its vocabulary and the lookups dominated the cost of spans.
+    """
+
+    def __init__(self, word: FixedTfidf, char: FixedTfidf, coef: np.ndarray) -> None:
+        self.word, self.char, self.coef = word, char, coef
+        self.cache: dict[str, np.ndarray] = {}
+
+    def contributions(self, paragraph: str) -> Words:
+        """Word offsets in ``paragraph`` and their contributions, ``(n_words, n_labels)``."""
+        offsets = [(m.start(), m.end()) for m in _WORD.finditer(paragraph)]
+        contrib = np.zeros((len(offsets), self.coef.shape[1]), dtype=np.float32)
+        cache = self.cache
+        for k, (s, e) in enumerate(offsets):
+            token = paragraph[s:e].lower()
+            vec = cache.get(token)
+            if vec is None:
+                vec = self._vector(token)
+                if len(cache) >= _TOKEN_CACHE_SIZE:
+                    cache.clear()
+                cache[token] = vec
+            contrib[k] = vec
+        return offsets, contrib
+
+    def _vector(self, token: str) -> np.ndarray:
+        idx: list[int] = []
+        wt: list[float] = []
+        j = self.word.vocabulary_.get(token)
+        if j is not None:
+            idx.append(j)
+            wt.append(float(self.word.idf_[j]))
+        n_word = len(self.word.vocabulary_)
+        lo, hi = self.char.ngram_range
+        padded = f" {token} "
+        for n in range(lo, hi + 1):
+            for i in range(max(1, len(padded) - n + 1)):
+                c = self.char.vocabulary_.get(padded[i : i + n])
+                if c is not None:
+                    idx.append(n_word + c)
+                    wt.append(float(self.char.idf_[c]))
+        if not idx:
+            return np.zeros(self.coef.shape[1], dtype=np.float32)
+        return (np.asarray(wt, dtype=np.float32) @ self.coef[idx]).astype(np.float32)
+
+
+def locate(
+    paragraph: str,
+    techniques: Sequence[tuple[int, float]],
+    words: NgramWords,
+    span_words: np.ndarray,
+    *,
+    span_min_ratio: float,
+    max_window_words: int,
+    max_windows: int,
+    trim_ratio: float,
+    max_span_words: int,
+) -> list[tuple[int, int, int, float]]:
+    """Spans ``(start, end, label column, score)`` of each ``(label column, paragraph
+    probability)`` in ``paragraph`` (offsets relative to it), unsorted. ``span_words``: the
+    typical gold span length in words per column (0: unknown, marked by sentence). The
+    score is the paragraph probability times the span's share of the best one."""
+    out: list[tuple[int, int, int, float]] = []
+    by_sentence = []
+    found_words = None
+    for j, p in techniques:
+        length = int(span_words[j])
+        if 0 < length <= max_window_words:
+            if found_words is None:
+                found_words = words.contributions(paragraph)
+            found = best_windows(
+                found_words,
+                j,
+                length,
+                span_min_ratio,
+                max_windows,
+                breaks=phrase_breaks(paragraph, found_words[0]),
+                trim=trim_ratio,
+            )
+            if found:
+                out.extend((s, e, j, float(p) * share) for s, e, share in found)
+                continue
+        by_sentence.append((j, p))
+    if by_sentence:
+        found_words = found_words or words.contributions(paragraph)
+        out += sentence_spans(paragraph, by_sentence, found_words, span_min_ratio, max_span_words)
+    return out
+
+
+def sentence_spans(
+    paragraph: str,
+    techniques: Sequence[tuple[int, float]],
+    words: Words,
+    min_ratio: float,
+    max_span_words: int,
+) -> list[tuple[int, int, int, float]]:
+    """Best sentence(s) per label column. A sentence of more than ``max_span_words``
+    words (a comment line without punctuation) is narrowed to its best window of that
+    many words: a highlight must point at something."""
+    sentences = split_sentences(paragraph) or [(0, len(paragraph))]
+    offsets, contrib = words
+    starts = np.array([o[0] for o in offsets], dtype=np.int64)
+    inside = [(starts >= s) & (starts < e) for s, e in sentences]
+    scores = np.zeros((len(sentences), contrib.shape[1]), dtype=np.float32)
+    for k, mask in enumerate(inside):
+        if mask.any():
+            scores[k] = contrib[mask].sum(axis=0) / np.sqrt(mask.sum())
+    out = []
+    for j, p in techniques:
+        col = scores[:, j]
+        order = np.argsort(-col, kind="stable")
+        best = float(col[order[0]])
+        for k in order:
+            ratio = float(col[k]) / best if best > 0 else (1.0 if k == order[0] else 0.0)
+            if k == order[0] or ratio >= min_ratio:
+                s, e = sentences[k]
+                rows = np.flatnonzero(inside[k])
+                if len(rows) > max_span_words:
+                    sub = ([offsets[i] for i in rows], contrib[rows])
+                    (best_window,) = best_windows(sub, j, max_span_words, 1.0, 1)
+                    s, e = best_window[:2]
+                out.append((s, e, j, float(p) * min(1.0, ratio)))
+    return out
+
+
+def phrase_breaks(paragraph: str, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """True between two words separated by sentence or clause punctuation: a phrase
+    marked for loaded language or a slogan never runs across "word. Next"."""
+    gaps = [paragraph[a[1] : b[0]] for a, b in pairwise(offsets)]
+    return np.array([bool(_BREAK.search(g)) for g in gaps], dtype=bool)
+
+
+def best_windows(
+    words: Words,
+    j: int,
+    length: int,
+    ratio: float,
+    top: int,
+    *,
+    breaks: np.ndarray | None = None,
+    trim: float = 0.0,
+) -> list[tuple[int, int, float]]:
+    """Up to ``top`` non-overlapping windows of up to ``length`` words with the largest
+    summed contribution to label ``j``; windows after the first must reach ``ratio`` of
+    the best. A window stops at a ``breaks`` position (it does not cross punctuation),
+    and loses edge words contributing under ``trim`` times its strongest word. Returns
+    ``(start, end, share of the best)`` character spans."""
+    offsets, contrib = words
+    n = len(offsets)
+    if not n:
+        return []
+    col = contrib[:, j]
+    cum = np.concatenate([[0.0], np.cumsum(col, dtype=np.float64)])
+    ends = np.minimum(np.arange(n) + length, n)
+    if breaks is not None and breaks.any():
+        segment = np.concatenate([[0], np.cumsum(breaks)])
+        seg_end = np.searchsorted(segment, segment, side="right")  # one past its last word
+        ends = np.minimum(ends, seg_end)
+    sums = cum[ends] - cum[np.arange(n)]
+    best = float(sums.max())
+    out: list[tuple[int, int, float]] = []
+    taken = np.zeros(n, dtype=bool)
+    for k in np.argsort(-sums, kind="stable"):
+        if len(out) >= top or (out and (best <= 0 or sums[k] < ratio * best)):
+            break
+        lo, hi = int(k), int(ends[k])
+        if taken[lo:hi].any():
+            continue
+        if trim > 0 and hi - lo > 1:
+            floor = trim * float(col[lo:hi].max())
+            while hi - lo > 1 and col[lo] < floor:
+                lo += 1
+            while hi - lo > 1 and col[hi - 1] < floor:
+                hi -= 1
+        taken[lo:hi] = True
+        share = float(sums[k] / best) if best > 0 else 1.0
+        out.append((offsets[lo][0], offsets[hi - 1][1], share))
+    return out
