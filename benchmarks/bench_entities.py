@@ -33,7 +33,7 @@ import json, resource, sys, time
 from pathlib import Path
 t = time.perf_counter()
 import narrascope
-nlp = narrascope.load(stages=["language", "sentences", "narratives", "explanation"])
+nlp = narrascope.load(stages=["language", "segment", "narratives", "explanation"])
 base_load = time.perf_counter() - t
 t = time.perf_counter()
 from narrascope.stages.entities import EntityStage
@@ -135,7 +135,7 @@ def main() -> int:
         "|---|---|---|",
         f"| entities stage (detect + group + roles + evidence) | "
         f"{1000 * times['entities'] / n:.1f} ms/doc | — |",
-        f"| the rest of the pipeline (language, sentences, narratives, explanation) | "
+        f"| the rest of the pipeline (language, segment, narratives, explanation) | "
         f"{1000 * rest / n:.1f} ms/doc | — |",
         f"| **entities / rest** (what entity framing adds to `analyze`) | "
         f"**+{100 * share:.0f}%** | ≤ +50% |",

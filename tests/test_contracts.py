@@ -107,7 +107,7 @@ def test_stage_config_reaches_the_stage() -> None:
         stages=["entities"], config={"entities": {"detector": "packaged", "mode": "given"}}
     )
     stage = nlp.get_stage("entities")
-    assert (stage.detector_name, stage.mode) == ("packaged", "given")
+    assert (stage.detector, stage.mode) == ("packaged", "given")
 
 
 def test_stage_config_errors_are_coded() -> None:

@@ -12,13 +12,13 @@ import pytest
 
 from narrascope.errors import ModelError
 from narrascope.models.entities import (
-    FINE_ROLES,
-    MAIN_ROLES,
     EntityRoleClassifier,
     RoleScores,
+    mention_paragraph_vectors,
     mention_texts,
     normalise_name,
 )
+from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES
 from narrascope.training.metrics import entity_scores, exact_match_ratio, micro_f1
 
 # Short texts written for these tests: the hero defends, the villain attacks, the victim suffers.
@@ -135,7 +135,7 @@ def test_framed_head_separates_framed_from_mentioned(fitted_places: EntityRoleCl
     v, p = text_ru.index("генерал Мрак"), text_ru.index("Рига")
     s = fitted_places.predict_proba([text_ru], ["ru"], [[(v, v + 12), (p, p + 4)]])
     assert s.framed[0] > s.framed[1], s.framed
-    assert 0.0 < fitted_places.config.min_framed < 1.0
+    assert 0.0 < fitted_places.min_framed < 1.0
 
 
 def test_fixture_offsets(corpus: tuple) -> None:
@@ -147,8 +147,9 @@ def test_fixture_offsets(corpus: tuple) -> None:
 def test_mention_views_mask_the_mention(corpus: tuple) -> None:
     texts, langs, spans, _, _ = corpus
     m = mention_texts(texts[:1], langs[:1], spans[:1], window=30)
-    assert "Captain Rivers" not in m.views["win_char"][0] and "ENTX" in m.views["win_char"][0]
-    assert m.views["name_char"][0] == "captain rivers" and m.keys[0] == "en|captain rivers"
+    assert "Captain Rivers" not in m.texts["win"][0] and "ENTX" in m.texts["win"][0]
+    assert "Captain Rivers" not in m.texts["sent"][0] and "ENTX" in m.texts["sent"][0]
+    assert m.texts["name"][0] == "captain rivers" and m.keys[0] == "en|captain rivers"
     assert normalise_name(" «Путин», ") == "путин"
 
 
@@ -193,18 +194,38 @@ def test_save_load_round_trip(fitted: EntityRoleClassifier, corpus: tuple, tmp_p
     assert {p.name for p in out.iterdir()} == {
         "config.json",
         "meta.json",
-        "vocab.json",
+        "state.json",
         "weights.npz",
     }
     assert json.loads((out / "meta.json").read_text())["note"] == "test"
     loaded = EntityRoleClassifier.load(out)
-    a = fitted.predict_proba(texts, langs, spans)
-    b = loaded.predict_proba(texts, langs, spans)
-    assert np.allclose(a.main, b.main, atol=2e-3) and np.allclose(a.fine, b.fine, atol=2e-3)
-    assert np.allclose(a.framed, b.framed, atol=2e-3)
+    assert loaded.get_params() == json.loads(json.dumps(fitted.get_params()))
+    vectors = mention_paragraph_vectors(texts, spans, fitted.paragraph_languages, languages=langs)
+    a = fitted.predict_proba(texts, langs, spans, paragraph_vectors=vectors)
+    b = loaded.predict_proba(texts, langs, spans, paragraph_vectors=vectors)
+    # the fitted model predicts with the weights that ship: identical after a round trip
+    assert np.array_equal(a.main, b.main) and np.array_equal(a.fine, b.fine)
+    assert np.array_equal(a.framed, b.framed)
     assert loaded.decide(b) == fitted.decide(a)
     with pytest.raises(ModelError):
         EntityRoleClassifier.load(tmp_path / "missing")
+
+
+def test_params_are_kept_as_given_and_fit_returns_self(corpus: tuple) -> None:
+    model = EntityRoleClassifier(keep_features=500, view_weights={"edge": 0.0})
+    assert model.get_params()["view_weights"] == {"edge": 0.0}
+    assert EntityRoleClassifier(**model.get_params()).get_params() == model.get_params()
+    assert not model.is_fitted
+    texts, langs, spans, mains, fines = corpus
+    narr = _narratives(len(texts))
+    assert model.fit(texts, langs, spans, mains, fines, narratives=narr) is model
+    assert "edge" not in model.tfidf_.views  # a view of weight 0 is left out
+    with pytest.raises(ValueError, match="unknown views"):
+        EntityRoleClassifier(view_weights={"window": 1.0}).fit(
+            texts, langs, spans, mains, fines, narratives=narr
+        )
+    with pytest.raises(ValueError, match="paragraph_vectors"):
+        model.predict_proba(texts[:1], langs[:1], spans[:1], paragraph_vectors=np.zeros((1, 512)))
 
 
 # Each fixture document's narrative probabilities (label -> probability), as the narrative
@@ -217,27 +238,13 @@ def _narratives(n: int) -> list[dict[str, float]]:
     return [{_WAR: 0.8, _PRAISE: 0.1} if i % 2 else {_WAR: 0.2, _PRAISE: 0.7} for i in range(n)]
 
 
-def test_narrative_and_interaction_features(corpus: tuple, tmp_path: Path) -> None:
+def test_narrative_features(corpus: tuple, tmp_path: Path) -> None:
     texts, langs, spans, mains, fines = corpus
     narr = _narratives(len(texts))
-    model = EntityRoleClassifier(
-        calibration_folds=3,
-        keep_features=800,
-        narrative_weight=1.0,
-        name_context_weight=1.0,
-        name_narrative_weight=1.0,
-    ).fit(texts, langs, spans, mains, fines, narratives=narr)
+    model = EntityRoleClassifier(calibration_folds=3, keep_features=800).fit(
+        texts, langs, spans, mains, fines, narratives=narr
+    )
     assert model.narrative_labels_ == sorted([_WAR, _PRAISE])
-    # explicit, linear interactions: the mention's name paired with its sentence's words
-    # and with the narratives its document carries (label index in narrative_labels_)
-    vocab = model._w.vocab
-    names = {
-        n.replace(" ", "_") for n in mention_texts(texts, langs, spans, 200).views["name_char"]
-    }
-    assert vocab["name_ctx"] and all(t.split("§")[0] in names for t in vocab["name_ctx"])
-    assert "warlord_krang§farmers" in vocab["name_ctx"]  # Krang's sentence names his victims
-    assert any(t.startswith("warlord_krang§n") for t in vocab["name_narr"])
-    assert not any("entx" in t for t in vocab["name_ctx"])  # the mask is no context word
     s = model.predict_proba(texts, langs, spans, narr)
     flat_main = [r for roles in mains for r in roles]
     assert [d[0] for d in model.decide(s)] == flat_main
@@ -256,12 +263,9 @@ def test_narrative_and_interaction_features(corpus: tuple, tmp_path: Path) -> No
     with pytest.raises(ValueError, match="narratives"):
         EntityRoleClassifier().fit(texts, langs, spans, mains, fines)
     plain = EntityRoleClassifier(
-        narrative_weight=0.0,
-        name_narrative_weight=0.0,
-        side_narrative_weight=0.0,
-        calibration_folds=3,
+        narrative_weight=0.0, side_narrative_weight=0.0, calibration_folds=3
     ).fit(texts, langs, spans, mains, fines)
-    assert not plain.narrative_labels_ and "name_narr" not in plain._w.vocab
+    assert not plain.narrative_labels_ and plain.narrative_mean_ is None
 
 
 def test_unfitted_model_raises() -> None:
@@ -335,7 +339,7 @@ def test_side_narrative_features_let_narratives_turn_a_side(tmp_path: Path) -> N
     plain_pro, plain_neutral = protagonist_share(plain)
     assert abs(plain_pro - plain_neutral) < (pro - neutral) / 2  # names alone cannot tell
     loaded = EntityRoleClassifier.load(sided.save(tmp_path / "sided"))
-    assert loaded.config.side_narrative_weight == 1.0
+    assert loaded.side_narrative_weight == 1.0
     assert np.allclose(protagonist_share(loaded), (pro, neutral), atol=0.01)
 
 
@@ -351,12 +355,13 @@ def test_bundled_artefact_loads() -> None:
     assert main in MAIN_ROLES and fine and all(FINE_ROLES[f] == main for f in fine)
     # trained with detected negatives: a framed probability and the CV-chosen threshold
     scores = model.predict_proba([text], ["en"], [[(s, s + len("civilians"))]])
-    assert scores.framed is not None and 0.0 < model.config.min_framed < 1.0
+    assert scores.framed is not None and 0.0 < model.min_framed < 1.0
     # trained with the narrative stage's probabilities as document features
-    assert model.config.narrative_weight > 0 and len(model.narrative_labels_) > 50
-    assert model.config.side_narrative_weight > 0  # side x narratives (session 6)
-    assert model.config.document_context > 0 and "edge" in model._w.vocab  # session 7
-    assert model.config.edge_sides and any("|" in t for t in model._w.vocab["edge"])
+    assert model.narrative_weight > 0 and len(model.narrative_labels_) > 50
+    assert model.side_narrative_weight > 0  # side x narratives (session 6)
+    assert model.document_context > 0 and "edge" in model.tfidf_.views  # session 7
+    assert any("|" in t for t in model.tfidf_.fixed_["edge"].vocabulary_)  # side tags
+    assert model.uses_paragraphs and list(model.paragraph_languages) == ["en", "pt", "ru"]
     assert "URW: Praise of Russia" in model.narrative_labels_
     assert (DEFAULT_ARTEFACT / "meta.json").is_file()
     size = sum(p.stat().st_size for p in DEFAULT_ARTEFACT.iterdir())
@@ -493,7 +498,7 @@ def test_document_context_reads_a_side_from_its_enemies(tmp_path: Path) -> None:
     assert abs(plain_villain - plain_hero) < (facing_villain - facing_hero) / 2
     # the context survives a save and load
     loaded = EntityRoleClassifier.load(fit(1.0).save(tmp_path / "context"))
-    assert loaded.config.document_context == 1.0
+    assert loaded.document_context == 1.0
     assert np.allclose(kremlin_protagonist(loaded), (facing_hero, facing_villain), atol=0.01)
 
 
@@ -583,32 +588,36 @@ def test_paragraph_vectors_carry_a_cast_across_languages(tmp_path: Path) -> None
     other_hero, other_villain = protagonist(other)
     assert abs(other_hero - other_villain) < (hero_p - villain_p) / 2
     loaded = EntityRoleClassifier.load(read.save(tmp_path / "paragraphs"))
-    assert loaded.config.paragraph_languages == ("en", "ru")
+    assert list(loaded.paragraph_languages) == ["en", "ru"]
     assert np.allclose(protagonist(loaded), (hero_p, villain_p), atol=1e-4)
 
 
-def test_paragraph_rows_reuse_the_narrative_vectors(encoder_calls: list[list[str]]) -> None:
-    import narrascope.models.encoder as encoder
-    from narrascope.models.entities import paragraph_rows
+def test_paragraph_vectors_reuse_the_document_tensor(encoder_calls: list[list[str]]) -> None:
+    from narrascope.doc import Document
+    from narrascope.models.encoder import SentenceEncoder, document_vectors
+    from narrascope.text.segment import segment
 
     text = "Kyiv was shelled again.\n\n  The Kremlin denied it. Nobody believed it.\nEnd."
-    encoder.use_document_embeddings([text])  # what the narrative stage does first
+    docs = [Document(text, language="en"), Document(text, language="bg")]
+    document_vectors(SentenceEncoder.shared(), [segment(docs[0])])  # the narrative stage
     calls = encoder_calls
-    calls.clear()  # from here on: what the later stages encode
+    calls.clear()  # from here on: what the entity stage encodes
     kremlin = text.index("Kremlin")
-    rows = paragraph_rows(
-        [text, text], ["en", "bg"], [[(0, 4), (kremlin, kremlin + 7)]] * 2, ("en",)
-    )
-    assert calls == []  # every paragraph was among the document's embedding units
+    spans = [[(0, 4), (kremlin, kremlin + 7)]] * 2
+    rows = mention_paragraph_vectors(docs, spans, ("en",))
+    assert calls == []  # every paragraph is on the English document's tensor already
     assert rows.shape == (4, 512)
-    assert np.allclose(rows[0], encoder.cached_sentence_embedding("Kyiv was shelled again."))
-    second = encoder.cached_sentence_embedding("The Kremlin denied it. Nobody believed it.")
-    assert np.allclose(rows[1], second)
-    assert not rows[2:].any()  # Bulgarian is not a paragraph language: zero rows
+    tensor = docs[0].tensor
+    assert tensor is not None and np.array_equal(rows[:2], tensor[:2])
+    assert not rows[2:].any() and docs[1].tensor is None  # Bulgarian: zero rows, no encoding
 
-    # a paragraph no stage encoded yet is encoded once, then shared (CV folds, techniques)
-    fresh = "Moscow blamed the West for the blackout."
-    first = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))
-    again = paragraph_rows([fresh], ["en"], [[(0, 6)]], ("en",))
-    assert calls == [[fresh]]  # encoded by the first call only
-    assert np.allclose(first, again)
+    # a document no stage encoded: the paragraphs up to its last mention, once
+    fresh = Document("Moscow blamed the West.\nThe lights went out.\nEnd.", language="en")
+    first = mention_paragraph_vectors([fresh], [[(0, 6)]], ("en",))
+    again = mention_paragraph_vectors([fresh], [[(0, 6)]], ("en",))
+    assert calls == [["Moscow blamed the West."]]  # encoded by the first call only
+    assert np.array_equal(first, again)
+    plain = mention_paragraph_vectors([fresh.text], [[(0, 6)]], ("en",), languages=["en"])
+    assert np.allclose(plain, first, atol=1e-6)
+    with pytest.raises(ValueError, match="languages"):
+        mention_paragraph_vectors([fresh.text], [[(0, 6)]], ("en",))

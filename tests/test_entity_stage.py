@@ -25,7 +25,7 @@ RU = (
 
 @pytest.fixture(scope="module")
 def nlp() -> narrascope.Pipeline:
-    return narrascope.load(stages=["language", "sentences", "entities"])
+    return narrascope.load(stages=["language", "segment", "entities"])
 
 
 def at(text: str, mention: str, nth: int = 0) -> Span:
@@ -52,16 +52,13 @@ def test_detected_mentions_are_grouped_and_cast_with_evidence(nlp) -> None:
 
 
 def test_given_mentions_get_roles_one_by_one(nlp) -> None:
-    stage = nlp.get_stage("entities")
+    from narrascope.stages.entities import EntityStage
+
+    stage = EntityStage(nlp.get_stage("entities").model, mode="given")
     doc = Document(RU, id="ru-1", language="ru")
-    nlp.get_stage("sentences")([doc])
     regime, people = at(RU, "Киевский режим"), at(RU, "мирных жителей Донбасса")
     doc.entities = [Entity(regime.text, [regime]), Entity(people.text, [people])]
-    stage.given_only = True
-    try:
-        stage([doc])
-    finally:
-        stage.given_only = False
+    stage([doc])
     roles = {e.name: e.main_role for e in doc.entities}
     assert roles == {"Киевский режим": "Antagonist", "мирных жителей Донбасса": "Innocent"}
     assert [e.mentions for e in doc.entities] == [[regime], [people]]  # offsets untouched
@@ -121,22 +118,52 @@ def test_framed_threshold_is_chosen_per_language(nlp) -> None:
     from narrascope.stages.entities import EntityStage
 
     model = nlp.get_stage("entities").model
-    saved = dict(model.config.min_framed_by_language)
+    saved = dict(model.min_framed_by_language)
     try:
         # nothing in an English text is framed at 0.999; Russian keeps its own threshold
-        model.config.min_framed_by_language = {**saved, "en": 0.999}
+        model.min_framed_by_language = {**saved, "en": 0.999}
         stage = EntityStage(model)
         assert stage.min_framed_for("en") == 0.999
-        assert stage.min_framed_for("uk") == model.config.min_framed  # no own threshold
+        assert stage.min_framed_for("uk") == model.min_framed  # no own threshold
         docs = [Document(EN, id="en-t", language="en"), Document(RU, id="ru-t", language="ru")]
-        nlp.get_stage("sentences")(docs)
         stage(docs)
         assert docs[0].entities and not any(e.framed for e in docs[0].entities)
         assert any(e.framed for e in docs[1].entities)
         # an explicit threshold applies to every language
         assert EntityStage(model, min_framed=0.3).min_framed_for("en") == 0.3
     finally:
-        model.config.min_framed_by_language = saved
+        model.min_framed_by_language = saved
+
+
+def test_stage_is_configured_by_plain_values(nlp) -> None:
+    from narrascope.errors import NarrascopeError
+    from narrascope.stages.entities import EntityStage
+
+    model = nlp.get_stage("entities").model
+    stage = EntityStage(model, detector="packaged", mode="given")
+    assert (stage.detector, stage.mode) == ("packaged", "given")
+    with pytest.raises(NarrascopeError, match="detector must be one of"):
+        EntityStage(model, detector="spacy")
+    with pytest.raises(NarrascopeError, match="mode must be one of"):
+        EntityStage(model, mode="given_only")
+    with pytest.raises(NarrascopeError, match="given_only"):
+        narrascope.load(stages=["entities"], config={"entities": {"given_only": True}})
+
+
+def test_stage_reads_paragraph_vectors_from_the_document(nlp, encoder_calls) -> None:
+    """What the narrative stage encoded (``doc.tensor``) is not encoded again."""
+    from narrascope.models.encoder import document_vectors
+    from narrascope.stages.entities import EntityStage
+    from narrascope.text.segment import segment
+
+    stage = EntityStage(nlp.get_stage("entities").model, mode="given")
+    doc = Document(EN, id="en-tensor", language="en")
+    civilians = at(EN, "civilians")
+    doc.entities = [Entity(civilians.text, [civilians])]
+    document_vectors(stage.encoder, [segment(doc)])  # as the narrative stage does
+    encoder_calls.clear()
+    stage([doc])
+    assert encoder_calls == [] and doc.entities[0].main_role is not None
 
 
 def test_narrative_probabilities_reach_the_entity_stage() -> None:
@@ -144,7 +171,7 @@ def test_narrative_probabilities_reach_the_entity_stage() -> None:
     stage (models trained with narrative features read it); without it, nothing breaks."""
     from narrascope.stages.narratives import narrative_probabilities
 
-    full = narrascope.load(stages=["language", "sentences", "narratives", "entities"])
+    full = narrascope.load(stages=["language", "segment", "narratives", "entities"])
     doc = full(Document(EN, id="en-narr"))
     probs = narrative_probabilities(doc)
     assert probs is not None

@@ -2,23 +2,27 @@
 
 Two modes, one shape (batch in, batch out):
 
-* detect (default): find mentions (``text.mentions``), group the mentions of one entity
+* ``mode="detect"`` (default): find mentions (``text.mentions``, with the ``detector``
+  named: ``"crf"`` or ``"packaged"``), group the mentions of one entity
   (``text.aliases``), score every mention's role (``models.entities``) and aggregate per
   entity. An entity whose mentions are probably not framed gets no role.
-* given (``given_only=True``, what ``analyze --mentions`` uses): the shared task's
-  evaluation mode. ``doc.entities`` already holds one entity per given mention; each gets
-  its most probable role, because the task scores every listed mention.
+* ``mode="given"`` (what ``analyze --mentions`` uses): the shared task's evaluation mode.
+  ``doc.entities`` already holds one entity per given mention; each gets its most
+  probable role, because the task scores every listed mention.
 
 Models trained with narrative features read each document's narrative probabilities from
 the narrative stage, which runs first (``stages.narratives.narrative_probabilities``);
 when it did not run for a document, a ``narrative_model`` given to the stage computes
 them, otherwise the model uses its training mean (slightly less accurate, never wrong).
+The USE vectors of the mentions' paragraphs come from ``doc.tensor``, where the narrative
+stage left them; only paragraphs it did not encode are encoded here.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,9 +30,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Entity, Span
-from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, RoleScores
+from narrascope.errors import E_STAGE_CONFIG, NarrascopeError
+from narrascope.models.encoder import SentenceEncoder, document_vectors
+from narrascope.models.entities import EntityRoleClassifier, RoleScores, mention_paragraph_vectors
+from narrascope.taxonomy import MAIN_ROLES
 from narrascope.text.aliases import canonical_name, group_mentions
 from narrascope.text.mentions import FAST, PACKAGED, Mention, MentionDetector
+from narrascope.text.segment import segment
 
 if TYPE_CHECKING:
     from narrascope.models.narratives import NarrativeClassifier
@@ -37,6 +45,7 @@ DEFAULT_MODEL = ("resources", "models", "entities")
 # Which mention detectors run: the CRF (distilled from spaCy/natasha and the annotations,
 # fast, every language) or the packaged spaCy (en) / natasha (ru) models themselves.
 DETECTORS = {"crf": FAST, "packaged": PACKAGED}
+MODES = ("detect", "given")
 
 
 def default_model_path() -> Path:
@@ -45,7 +54,13 @@ def default_model_path() -> Path:
 
 
 class EntityStage:
-    """Fills ``doc.entities`` (see the module docstring for the two modes)."""
+    """Fills ``doc.entities`` (see the module docstring for the two modes).
+
+    ``min_framed``: one framed-probability threshold for every language (default: the
+    model's own, chosen in CV per language, falling back to its pooled one);
+    ``max_evidence``: sentences quoted per entity; ``encoder`` defaults to
+    ``SentenceEncoder.shared()``.
+    """
 
     name = "entities"
 
@@ -54,44 +69,72 @@ class EntityStage:
         model: EntityRoleClassifier | None = None,
         *,
         model_path: str | Path | None = None,
-        detector: MentionDetector | None = None,
-        detector_name: str = "crf",
-        given_only: bool = False,
+        encoder: SentenceEncoder | None = None,
+        detector: str = "crf",
+        mode: str = "detect",
         min_framed: float | None = None,
         max_evidence: int = 2,
         narrative_model: NarrativeClassifier | None = None,
     ) -> None:
+        if detector not in DETECTORS:
+            msg = f"stage 'entities': detector must be one of {sorted(DETECTORS)}, not {detector!r}"
+            raise NarrascopeError(E_STAGE_CONFIG, msg)
+        if mode not in MODES:
+            msg = f"stage 'entities': mode must be one of {list(MODES)}, not {mode!r}"
+            raise NarrascopeError(E_STAGE_CONFIG, msg)
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
             model = EntityRoleClassifier.load(model_path or default_model_path())
-        if detector is None:
-            if detector_name not in DETECTORS:
-                raise ValueError(f"detector_name must be one of {sorted(DETECTORS)}")
-            detector = MentionDetector(backends=DETECTORS[detector_name])
         self.model = model
+        self.encoder = encoder or SentenceEncoder.shared()
         self.detector = detector
-        self.given_only = given_only
-        # the threshold chosen in CV and stored with the model, unless the caller overrides
-        # an explicit threshold applies to every language; otherwise the model's own
-        # per-language thresholds (chosen in CV), falling back to its pooled one
-        self.min_framed = model.config.min_framed if min_framed is None else min_framed
-        self._min_framed_by_language = (
-            dict(model.config.min_framed_by_language) if min_framed is None else {}
-        )
+        self.mode = mode
+        self.min_framed = min_framed
         self.max_evidence = max_evidence
         # only consulted for documents the narrative stage did not score (see module doc)
         self.narrative_model = narrative_model
+        self._detector = MentionDetector(backends=DETECTORS[detector])
 
     def warm_up(self) -> None:
-        """Load the mention detector now rather than on the first document."""
-        self.detector.warm_up(("bg",))  # any CRF language; packaged backends load lazily
+        """Load the mention detector (and the encoder the model reads) now rather than on
+        the first document."""
+        self._detector.warm_up(("bg",))  # any CRF language; packaged backends load lazily
+        if self.model.uses_paragraphs:
+            self.encoder.warm_up()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
-        if self.given_only:
+        if self.mode == "given":
             self._score_given([d for d in docs if d.entities])
         elif docs:
             self._detect_and_score(docs)
         return docs
+
+    def predict(
+        self,
+        docs: Sequence[Document],
+        mentions: Sequence[Sequence[tuple[int, int]]],
+        *,
+        given: bool,
+    ) -> RoleScores:
+        """Role scores of ``mentions`` (per document, character spans), flattened. Pure but
+        for segmenting the documents and leaving paragraph vectors on ``doc.tensor``
+        (``given``: see ``EntityRoleClassifier.predict_proba``)."""
+        for doc in docs:
+            segment(doc)  # evidence quotes sentences; paragraph vectors are per paragraph
+        model = self.model
+        vectors = None
+        if model.uses_paragraphs:
+            vectors = mention_paragraph_vectors(
+                docs, mentions, model.paragraph_languages, encoder=self.encoder
+            )
+        return model.predict_proba(
+            [d.text for d in docs],
+            [d.language for d in docs],
+            mentions,
+            self._narratives(docs),
+            paragraph_vectors=vectors,
+            given=given,
+        )
 
     # ------------------------------------------------------------------ given mentions
 
@@ -99,13 +142,7 @@ class EntityStage:
         if not docs:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
-        scores = self.model.predict_proba(
-            [d.text for d in docs],
-            [d.language for d in docs],
-            spans,
-            self._narratives(docs),
-            given=True,
-        )
+        scores = self.predict(docs, spans, given=True)
         row = 0
         for doc in docs:
             for entity in doc.entities:
@@ -116,13 +153,9 @@ class EntityStage:
     # --------------------------------------------------------------------- detection
 
     def _detect_and_score(self, docs: list[Document]) -> None:
-        found = self.detector.detect_many([d.text for d in docs], [d.language for d in docs])
-        scores = self.model.predict_proba(
-            [d.text for d in docs],
-            [d.language for d in docs],
-            [[(m.start, m.end) for m in mentions] for mentions in found],
-            self._narratives(docs),
-        )
+        found = self._detector.detect_many([d.text for d in docs], [d.language for d in docs])
+        spans = [[(m.start, m.end) for m in mentions] for mentions in found]
+        scores = self.predict(docs, spans, given=False)
         offset = 0
         for doc, mentions in zip(docs, found, strict=True):
             entities = []
@@ -144,26 +177,36 @@ class EntityStage:
             entities.sort(key=lambda e: (not e.framed, e.mentions[0].start))
             doc.entities = entities
 
-    def _narratives(self, docs: list[Document]) -> list[dict[str, float] | None] | None:
+    def _narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None] | None:
         """Per document, the narrative probabilities the model reads (None: not used)."""
         if not self.model.narrative_labels_:
             return None
         from narrascope.stages.narratives import narrative_probabilities
 
         out = [narrative_probabilities(d) for d in docs]
-        missing = [i for i, p in enumerate(out) if p is None]
+        missing = [docs[i] for i, p in enumerate(out) if p is None]
         if missing and self.narrative_model is not None:
             model = self.narrative_model
             probs = model.predict_proba(
-                [docs[i].text for i in missing], [docs[i].language for i in missing]
+                [d.text for d in missing],
+                [d.language for d in missing],
+                embeddings=document_vectors(self.encoder, missing),
             )
-            for i, row in zip(missing, probs, strict=True):
-                out[i] = dict(zip(model.labels_, row.tolist(), strict=True))
+            rows = iter(probs)
+            out = [
+                p if p is not None else dict(zip(model.labels_, next(rows).tolist(), strict=True))
+                for p in out
+            ]
         return out
 
     def min_framed_for(self, language: str | None) -> float:
-        """The framed-probability threshold for entities of a text in ``language``."""
-        return self._min_framed_by_language.get(language or "", self.min_framed)
+        """The framed-probability threshold for entities of a text in ``language``: the
+        stage's ``min_framed`` if given, else the model's for that language, else its
+        pooled one."""
+        if self.min_framed is not None:
+            return self.min_framed
+        by_language = self.model.min_framed_by_language or {}
+        return by_language.get(language or "", self.model.min_framed)
 
     # ----------------------------------------------------------------------- helpers
 

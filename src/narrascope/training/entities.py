@@ -17,8 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from narrascope.doc import Document
 from narrascope.models.artefact import user_cache_dir
-from narrascope.models.entities import MAIN_ROLES, EntityRoleClassifier, Span, document_folds
+from narrascope.models.entities import EntityRoleClassifier, Span, mention_paragraph_vectors
+from narrascope.models.folds import group_folds
+from narrascope.taxonomy import MAIN_ROLES
 from narrascope.text.aliases import clean_name
 from narrascope.training.corpus import EntityDocument, load_entity_corpus
 from narrascope.training.cv import cv_summary, record_artefact_size, training_manifest
@@ -26,6 +29,8 @@ from narrascope.training.metrics import entity_scores
 
 MAIN_ROLES_INDEX = {r: j for j, r in enumerate(MAIN_ROLES)}
 DEFAULT_ARTEFACT = Path(__file__).resolve().parents[1] / "resources" / "models" / "entities"
+# per span set ("gold", "negatives", "candidates"), per document: each span's paragraph vector
+ParagraphVectors = dict[str, list[np.ndarray]]
 
 
 def default_narrative_cache() -> Path:
@@ -109,7 +114,7 @@ def narrative_features(
     from narrascope.training.corpus import load_narrative_corpus
     from narrascope.training.cv import cross_validate
 
-    settings = json.loads((narrative_model_path() / "config.json").read_text())["settings"]
+    settings = NarrativeClassifier.load(narrative_model_path()).get_params()
     ndocs = load_narrative_corpus(data_dir)
     digest = hashlib.sha256(json.dumps([settings, folds, seed], sort_keys=True).encode())
     for t in [d.text for d in ndocs] + ["\0"] + list(texts):
@@ -156,7 +161,7 @@ def document_narratives(
 ) -> list[dict[str, float]] | None:
     """Per document, out-of-fold narrative probabilities (label -> probability) when the
     entity configuration uses them, else ``None`` (see :func:`narrative_features`)."""
-    if not EntityRoleClassifier(**(settings or {}))._uses_narratives():
+    if not EntityRoleClassifier(**(settings or {})).uses_narratives:
         return None
     if progress:
         print("narrative probabilities of the training documents (out of fold) ...", flush=True)
@@ -194,6 +199,38 @@ def negative_spans(
     return out
 
 
+def paragraph_vectors(
+    docs: Sequence[EntityDocument],
+    span_sets: dict[str, Sequence[Sequence[Span]] | None],
+    settings: dict[str, Any] | None,
+    *,
+    progress: bool = False,
+) -> ParagraphVectors | None:
+    """The USE vector of each span's paragraph, per span set and document, encoded once
+    for the corpus (every paragraph once, whichever sets and folds read it); ``None``
+    when the entity configuration reads no paragraph vectors."""
+    model = EntityRoleClassifier(**(settings or {}))
+    if not model.uses_paragraphs:
+        return None
+    if progress:
+        print("paragraph vectors of the training documents ...", flush=True)
+    pdocs = [Document(text=d.text, id=d.id, language=d.language) for d in docs]
+    out: ParagraphVectors = {}
+    for name, spans in span_sets.items():
+        if spans is not None:
+            flat = mention_paragraph_vectors(pdocs, spans, model.paragraph_languages)
+            out[name] = np.split(flat, np.cumsum([len(s) for s in spans])[:-1])
+    return out
+
+
+def _rows(vectors: ParagraphVectors | None, name: str, docs: Sequence[int]) -> np.ndarray | None:
+    """The paragraph vectors of ``docs``' spans of one set, flattened like the spans."""
+    if vectors is None or name not in vectors:
+        return None
+    parts = [vectors[name][i] for i in docs]
+    return np.concatenate(parts) if parts else np.zeros((0, 512), np.float32)
+
+
 def cross_validate_entities(
     docs: Sequence[EntityDocument],
     *,
@@ -203,6 +240,7 @@ def cross_validate_entities(
     progress: bool = False,
     candidates: Sequence[Sequence[Span]] | None = None,
     narratives: Sequence[dict[str, float] | None] | None = None,
+    paragraphs: ParagraphVectors | None = None,
 ) -> dict[str, Any]:
     """K-fold CV grouped by document (stratified by language): the CV table plus the
     out-of-fold probabilities, so decision rules can be compared without refitting.
@@ -211,10 +249,14 @@ def cross_validate_entities(
     framed head from the negatives of *its own* documents; the test documents' candidates
     are only scored (``oof_candidates``: per document, ``(main, framed)`` arrays).
     ``narratives``: each document's narrative probabilities (``document_narratives``),
-    for configurations that use them.
+    for configurations that use them; ``paragraphs``: :func:`paragraph_vectors` of the
+    gold spans, negatives and candidates (computed here when not given).
     """
     texts, langs, spans, mains, fines = _fit_args(docs)
     negatives = negative_spans(docs, candidates) if candidates is not None else None
+    if paragraphs is None:
+        sets = {"gold": spans, "negatives": negatives, "candidates": candidates}
+        paragraphs = paragraph_vectors(docs, sets, settings, progress=progress)
     doc_of = np.repeat(np.arange(len(docs)), [len(s) for s in spans])
     mention_lang = [langs[i] for i in doc_of]
     start = time.perf_counter()
@@ -226,18 +268,27 @@ def cross_validate_entities(
     oof_fine = np.zeros((len(doc_of), len(fine_labels)), np.float32)
     oof_candidates: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(docs)
     row_of_doc = np.concatenate([[0], np.cumsum([len(s) for s in spans])])
-    for k, (_, te_rows) in enumerate(document_folds(doc_of, mention_lang, folds, seed)):
+    for k, (_, te_rows) in enumerate(group_folds(doc_of, mention_lang, n_folds=folds, seed=seed)):
         te_docs = sorted(set(doc_of[te_rows].tolist()))
         tr_docs = [i for i in range(len(docs)) if i not in set(te_docs)]
         model = EntityRoleClassifier(**{"seed": seed, **(settings or {})}).fit(
             *([part[i] for i in tr_docs] for part in (texts, langs, spans, mains, fines)),
             negatives=None if negatives is None else [negatives[i] for i in tr_docs],
             narratives=None if narratives is None else [narratives[i] for i in tr_docs],
+            paragraph_vectors=_rows(paragraphs, "gold", tr_docs),
+            negative_paragraph_vectors=_rows(paragraphs, "negatives", tr_docs),
         )
         te_texts, te_langs = [texts[i] for i in te_docs], [langs[i] for i in te_docs]
         te_narr = None if narratives is None else [narratives[i] for i in te_docs]
         te_spans = [spans[i] for i in te_docs]
-        scores = model.predict_proba(te_texts, te_langs, te_spans, te_narr, given=True)
+        scores = model.predict_proba(
+            te_texts,
+            te_langs,
+            te_spans,
+            te_narr,
+            paragraph_vectors=_rows(paragraphs, "gold", te_docs),
+            given=True,
+        )
         rows = np.concatenate([np.arange(row_of_doc[i], row_of_doc[i + 1]) for i in te_docs])
         for r, decision in zip(rows, model.decide(scores), strict=True):
             pred[r] = decision
@@ -248,7 +299,11 @@ def cross_validate_entities(
             oof_framed[rows] = scores.framed
         if candidates is not None:
             cand = model.predict_proba(
-                te_texts, te_langs, [list(candidates[i]) for i in te_docs], te_narr
+                te_texts,
+                te_langs,
+                [list(candidates[i]) for i in te_docs],
+                te_narr,
+                paragraph_vectors=_rows(paragraphs, "candidates", te_docs),
             )
             for j, i in enumerate(te_docs):
                 own = cand.doc == j
@@ -572,6 +627,10 @@ def train_entities(
     narratives = document_narratives(
         docs, data_dir, kwargs, cache=narrative_cache, progress=progress
     )
+    spans = _fit_args(docs)[2]
+    unframed = negative_spans(docs, candidates) if candidates is not None else None
+    sets = {"gold": spans, "negatives": unframed, "candidates": candidates}
+    paragraphs = paragraph_vectors(docs, sets, kwargs, progress=progress)
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
@@ -584,6 +643,7 @@ def train_entities(
             progress=progress,
             candidates=candidates,
             narratives=narratives,
+            paragraphs=paragraphs,
         )
         cv = cv_summary(result)
         if progress:
@@ -600,10 +660,13 @@ def train_entities(
     if progress:
         print("fitting the final model on all documents ...", flush=True)
     start = time.perf_counter()
+    every = range(len(docs))
     model = EntityRoleClassifier(**kwargs).fit(
         *_fit_args(docs),
-        negatives=None if candidates is None else negative_spans(docs, candidates),
+        negatives=unframed,
         narratives=narratives,
+        paragraph_vectors=_rows(paragraphs, "gold", every),
+        negative_paragraph_vectors=_rows(paragraphs, "negatives", every),
     )
     train_seconds = round(time.perf_counter() - start, 1)
     manifest = training_manifest(
