@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 MIGHT = "URW: Praise of Russia: Praise of Russian military might"
 DOOM = "CC: Amplifying Climate Fears: Doomsday scenarios for humans"
@@ -66,3 +70,13 @@ def write_corpus(root: Path) -> Path:
                     lines.append(f"{doc_id}\tOther\tOther")
         (root / lang / "subtask-2-annotations.txt").write_text("\n".join(lines) + "\n")
     return root
+
+
+def fake_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Stand-in document vectors, shape (n, 512): a fixed pseudo-random vector per text, so
+    tests that are not about the sentence encoder neither load nor run it."""
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    for i, text in enumerate(texts):
+        seed = int.from_bytes(hashlib.sha1(text.encode()).digest()[:4], "little")
+        out[i] = np.random.default_rng(seed).normal(size=512)
+    return out

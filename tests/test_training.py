@@ -12,7 +12,6 @@ from narrascope.training import (
     evaluate_narratives,
     format_cv_table,
     load_narrative_corpus,
-    make_folds,
     per_language_scores,
     read_document_text,
     samples_f1,
@@ -93,8 +92,10 @@ def test_per_language_scores_means() -> None:
 
 
 def test_folds_are_deterministic_and_disjoint() -> None:
+    from narrascope.models.folds import group_folds
+
     langs = ["en"] * 10 + ["ru"] * 10
-    a, b = make_folds(langs, folds=5, seed=0), make_folds(langs, folds=5, seed=0)
+    a, b = (group_folds(range(20), langs, n_folds=5, seed=0) for _ in range(2))
     seen = np.concatenate([te for _, te in a])
     assert sorted(seen.tolist()) == list(range(20))
     for (tr1, te1), (_, te2) in zip(a, b, strict=True):
@@ -102,8 +103,9 @@ def test_folds_are_deterministic_and_disjoint() -> None:
         assert sum(langs[i] == "en" for i in te1) == 2
 
 
-def test_evaluate_on_fake_corpus(tmp_path: Path) -> None:
+def test_evaluate_on_fake_corpus(tmp_path: Path, encoder_calls: list[list[str]]) -> None:
     result = evaluate_narratives(write_corpus(tmp_path), folds=3, seed=0)
+    assert len(encoder_calls) == 1  # the corpus is encoded once, not once per fold
     table = result["table"]
     assert set(table) == {"en", "ru", "mean", "all"}
     assert table["mean"]["coarse"] > 0.5  # the fake narratives are easy
@@ -119,7 +121,7 @@ def test_real_corpus_counts() -> None:
     assert len({(d.language, d.id) for d in docs}) == 1781
 
 
-def test_train_narratives_writes_artefact(tmp_path: Path) -> None:
+def test_train_narratives_writes_artefact(tmp_path: Path, encoder_calls: list[list[str]]) -> None:
     import json
 
     from narrascope.models.narratives import NarrativeClassifier
@@ -129,6 +131,7 @@ def test_train_narratives_writes_artefact(tmp_path: Path) -> None:
         write_corpus(tmp_path / "corpus"), tmp_path / "model", folds=2, seed=0, progress=False
     )
     assert manifest["cv"]["table"]["mean"]["coarse"] > 0
+    assert len(encoder_calls) == 1  # CV folds and the final fit share one encoding
     assert manifest["data"]["documents_per_language"] == {"en": 11, "ru": 11}
     assert manifest["artefact_bytes"] > 0 and manifest["training_seconds"] >= 0
     stored = json.loads((tmp_path / "model" / "meta.json").read_text())

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
-from narrascope.models.encoder import warm_up_encoder
-from narrascope.models.narratives import OTHER, NarrativeClassifier
+from narrascope.models.encoder import SentenceEncoder, document_vectors
+from narrascope.models.narratives import NarrativeClassifier
+from narrascope.taxonomy import OTHER, parent_narrative
+from narrascope.text.segment import segment
 
 DEFAULT_MODEL = ("resources", "models", "narratives")
 
@@ -29,9 +31,11 @@ def default_model_path() -> Path:
 class NarrativeStage:
     """Annotates ``doc.groups["narratives"]`` and ``doc.groups["subnarratives"]``.
 
-    ``predict`` is pure (documents in, probabilities out) so it can be batched, tested
+    ``predict`` is pure (documents in, probabilities out; it only leaves the encoder's
+    paragraph vectors on ``doc.tensor`` for the later stages) so it can be batched, tested
     and benchmarked alone; ``set_annotations`` turns probabilities into annotations and
-    picks up to ``max_evidence`` supporting sentences per label.
+    picks up to ``max_evidence`` supporting sentences per label. ``encoder`` defaults to
+    ``SentenceEncoder.shared()``.
     """
 
     name = "narratives"
@@ -41,18 +45,19 @@ class NarrativeStage:
         model: NarrativeClassifier | None = None,
         *,
         model_path: str | Path | None = None,
+        encoder: SentenceEncoder | None = None,
         max_evidence: int = 3,
     ) -> None:
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
             model = NarrativeClassifier.load(model_path or default_model_path())
         self.model = model
+        self.encoder = encoder or SentenceEncoder.shared()
         self.max_evidence = max_evidence
 
     def warm_up(self) -> None:
         """Load everything the first document would otherwise wait for."""
-        if self.model.config.sentence_encoder:
-            warm_up_encoder()
+        self.encoder.warm_up()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         if docs:
@@ -65,7 +70,12 @@ class NarrativeStage:
 
     def predict(self, docs: list[Document]) -> np.ndarray:
         """Calibrated label probabilities, one row per document (columns = model.labels_)."""
-        return self.model.predict_proba([d.text for d in docs], [d.language for d in docs])
+        for doc in docs:
+            segment(doc)
+        vectors = document_vectors(self.encoder, docs)
+        return self.model.predict_proba(
+            [d.text for d in docs], [d.language for d in docs], embeddings=vectors
+        )
 
     def set_annotations(self, docs: list[Document], scores: np.ndarray) -> None:
         """Write the decided labels, with their probability and evidence, onto each doc."""
@@ -79,7 +89,7 @@ class NarrativeStage:
             wanted = [lab for lab in [*narratives, *subnarratives] if lab != OTHER]
             # fine labels are columns after the coarse ones; coarse "Other" has no evidence
             index = {
-                lab: (column[lab] if lab in narratives else _fine_column(model, lab, nc))
+                lab: (column[lab] if lab in narratives else nc + model.fine_labels_.index(lab))
                 for lab in wanted
             }
             evidence = self._evidence(sentences, doc.language, index)
@@ -89,7 +99,7 @@ class NarrativeStage:
             shown = {lab: float(row[column[lab]]) for lab in narratives}
             for lab in subnarratives:
                 if lab != OTHER:
-                    parent = _parent(lab, narratives)
+                    parent = parent_narrative(lab, narratives)
                     if parent in shown:
                         shown[parent] = max(shown[parent], float(row[index[lab]]))
             doc.groups["narratives"] = [
@@ -101,7 +111,7 @@ class NarrativeStage:
                 if lab == OTHER:
                     subs.append(Annotation(OTHER, float(row[column[OTHER]]), parent=OTHER))
                     continue
-                parent = _parent(lab, narratives)
+                parent = parent_narrative(lab, narratives)
                 score = float(row[index[lab]])
                 subs.append(Annotation(lab, score, *evidence.get(lab, ([], [])), parent=parent))
             doc.groups["subnarratives"] = sorted(subs, key=lambda a: -a.score)
@@ -134,15 +144,3 @@ def _sentences(doc: Document) -> list[Span]:
     if doc.sentences:
         return [s for s in doc.sentences if s.text.strip()] or list(doc.sentences)
     return [Span(0, len(doc.text), doc.text)] if doc.text else []
-
-
-def _fine_column(model: NarrativeClassifier, label: str, n_coarse: int) -> int:
-    return n_coarse + model.fine_labels_.index(label)
-
-
-def _parent(label: str, narratives: list[str]) -> str:
-    best = ""
-    for c in narratives:
-        if label.startswith(c + ": ") and len(c) > len(best):
-            best = c
-    return best or label.rsplit(": ", 1)[0]

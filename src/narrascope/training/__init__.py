@@ -1,7 +1,7 @@
 """Corpus reading, the official metric, cross-validation and training entry points."""
 
 from narrascope.training.corpus import LabelledDocument, load_narrative_corpus, read_document_text
-from narrascope.training.cv import cross_validate, format_cv_table, make_folds
+from narrascope.training.cv import cross_validate, format_cv_table
 from narrascope.training.entities import (
     evaluate_entities,
     format_entity_table,
@@ -33,7 +33,6 @@ __all__ = [
     "format_entity_table",
     "load_narrative_corpus",
     "main_role_accuracy",
-    "make_folds",
     "per_language_scores",
     "read_document_text",
     "samples_f1",

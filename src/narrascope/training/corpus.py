@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
-
-OTHER = "Other"
-LANGUAGES = ("bg", "en", "hi", "pt", "ru")
+from narrascope.taxonomy import MAIN_ROLES, OTHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +100,6 @@ def load_narrative_corpus(
 
 
 # --- subtask 1: entity framing -------------------------------------------------------------
-
-MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Deterministic document-level K-fold cross-validation, stratified by language.
+"""Deterministic document-level K-fold cross-validation, stratified by language
+(:func:`narrascope.models.folds.group_folds`).
 
 Every document lands in exactly one test fold (ids are unique per document), so no text is
 ever scored by a model that saw it. The same folds serve evaluation and tuning.
@@ -15,22 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
+from narrascope.models.encoder import SentenceEncoder, text_vectors
+from narrascope.models.folds import group_folds
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.training.corpus import LabelledDocument
 from narrascope.training.metrics import per_language_scores
 
 ModelFactory = Callable[[], NarrativeClassifier]
-
-
-def make_folds(
-    languages: Sequence[str], *, folds: int = 5, seed: int = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train_idx, test_idx) pairs; each language is spread evenly over the folds."""
-    strat = np.asarray(languages)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [(tr, te) for tr, te in splitter.split(np.zeros(len(strat)), strat)]
 
 
 def cross_validate(
@@ -40,8 +33,12 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     progress: bool = False,
+    embeddings: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Fit ``factory()`` on K-1 folds, predict the held-out fold; return the CV table.
+
+    The documents' vectors (``embeddings``, else computed here with
+    ``SentenceEncoder.shared()``) are encoded once and sliced per fold.
 
     Returns ``{"table": {lang: {"coarse", "fine", "n"}, "mean": ..., "all": ...},
     "folds": K, "seed": seed, "seconds": ..., "oof_proba": array, "labels": [...]}``.
@@ -50,20 +47,25 @@ def cross_validate(
     texts = [d.text for d in docs]
     langs = [d.language for d in docs]
     start = time.perf_counter()
+    if embeddings is None:
+        embeddings = text_vectors(SentenceEncoder.shared(), texts)
     pred_coarse: list[list[str]] = [[] for _ in docs]
     pred_fine: list[list[str]] = [[] for _ in docs]
     labels = NarrativeClassifier.label_space([(d.narratives, d.subnarratives) for d in docs])
     column = {lab: j for j, lab in enumerate(labels)}
     oof = np.zeros((len(docs), len(labels)), dtype=np.float32)
-    for k, (tr, te) in enumerate(make_folds(langs, folds=folds, seed=seed)):
+    for k, (tr, te) in enumerate(group_folds(range(len(docs)), langs, n_folds=folds, seed=seed)):
         model = factory().fit(
             [texts[i] for i in tr],
             [langs[i] for i in tr],
             [(docs[i].narratives, docs[i].subnarratives) for i in tr],
             # only the training folds' explanations: a test document's would leak
             explanations=[docs[i].explanations for i in tr],
+            embeddings=embeddings[tr],
         )
-        proba = model.predict_proba([texts[i] for i in te], [langs[i] for i in te])
+        proba = model.predict_proba(
+            [texts[i] for i in te], [langs[i] for i in te], embeddings=embeddings[te]
+        )
         for i, (narr, sub) in zip(te, model.decide(proba), strict=True):
             pred_coarse[i], pred_fine[i] = narr, sub
         oof[np.ix_(te, [column[lab] for lab in model.labels_])] = proba

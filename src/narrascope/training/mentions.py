@@ -20,6 +20,7 @@ from typing import Any
 
 import regex
 
+from narrascope.models.folds import group_folds
 from narrascope.text.mentions import (
     CRF_FILE,
     PACKAGED,
@@ -31,7 +32,6 @@ from narrascope.text.mentions import (
     tokenize,
 )
 from narrascope.training.corpus import EntityDocument, load_entity_corpus
-from narrascope.training.cv import make_folds
 
 Span = tuple[int, int]
 
@@ -234,7 +234,7 @@ def _cv_spans(
 ) -> list[list[Span]]:
     """Out-of-fold CRF predictions: each document tagged by a model that never saw it."""
     out: list[list[Span]] = [[] for _ in docs]
-    splits = make_folds([d.language for d in docs], folds=folds, seed=seed)
+    splits = group_folds(range(len(docs)), [d.language for d in docs], n_folds=folds, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
         for k, (tr, te) in enumerate(splits):
             train = [docs[i] for i in tr]

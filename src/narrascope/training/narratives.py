@@ -11,6 +11,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from narrascope.models.encoder import SentenceEncoder, text_vectors
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.training.corpus import LabelledDocument, load_narrative_corpus
 from narrascope.training.cv import (
@@ -55,14 +58,25 @@ def evaluate_narratives(
     ``settings`` overrides NarrativeClassifier keyword arguments (for experiments).
     """
     kwargs = {"seed": seed, **(settings or {})}
-    result = _cross_validate(load_narrative_corpus(data_dir), kwargs, folds, seed, progress)
+    docs = load_narrative_corpus(data_dir)
+    result = _cross_validate(docs, kwargs, folds, seed, progress, _vectors(docs))
     out = cv_summary(result)
     out["settings"] = kwargs
     return out
 
 
+def _vectors(docs: list[LabelledDocument]) -> np.ndarray:
+    """The documents' USE vectors, encoded once for the CV folds and the final fit."""
+    return text_vectors(SentenceEncoder.shared(), [d.text for d in docs])
+
+
 def _cross_validate(
-    docs: list, kwargs: dict[str, Any], folds: int, seed: int, progress: bool
+    docs: list[LabelledDocument],
+    kwargs: dict[str, Any],
+    folds: int,
+    seed: int,
+    progress: bool,
+    embeddings: np.ndarray,
 ) -> dict[str, Any]:
     """The one CV protocol behind both ``eval`` and the scores ``train`` records."""
     return cross_validate(
@@ -71,6 +85,7 @@ def _cross_validate(
         folds=folds,
         seed=seed,
         progress=progress,
+        embeddings=embeddings,
     )
 
 
@@ -93,11 +108,14 @@ def train_narratives(
     started = time.perf_counter()
     docs = load_narrative_corpus(data_dir)
     kwargs = {"seed": seed, **(settings or {})}
+    if progress:
+        print(f"encoding {len(docs)} documents ...", flush=True)
+    vectors = _vectors(docs)
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
             print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
-        result = _cross_validate(docs, kwargs, folds, seed, progress)
+        result = _cross_validate(docs, kwargs, folds, seed, progress, vectors)
         cv = cv_summary(result)
         if progress:
             print(format_cv_table(result), flush=True)
@@ -109,9 +127,10 @@ def train_narratives(
         [d.language for d in docs],
         [(d.narratives, d.subnarratives) for d in docs],
         explanations=[d.explanations for d in docs],
+        embeddings=vectors,
     )
-    # With sentence embeddings the CV has already embedded (and memoised) every document,
-    # so this is the fit alone; total_seconds is the whole run.
+    # the documents were encoded before the CV, so this is the fit alone; total_seconds
+    # is the whole run
     train_seconds = round(time.perf_counter() - start, 1)
     manifest = training_manifest(
         "SemEval-2025 Task 10 subtask 2 (narratives / sub-narratives)",
