@@ -1,5 +1,1 @@
-"""Trained estimators and their artefact (de)serialisation."""
-
-from narrascope.models.narratives import NarrativeClassifier
-
-__all__ = ["NarrativeClassifier"]
+"""Trained estimators on one base (``artefact.Estimator``) and the pieces they share."""

@@ -41,12 +41,6 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "narrascope"
 
 
-def narrascope_version() -> str:
-    from narrascope import __version__
-
-    return __version__
-
-
 @dataclass(frozen=True, eq=False)
 class Int8Matrix:
     """A weight matrix shipped as int8 with one float32 scale per row (~4x smaller).
@@ -75,10 +69,6 @@ class Int8Matrix:
         return self.q.shape
 
 
-def _is_array(value: Any) -> bool:
-    return isinstance(value, np.ndarray | Int8Matrix)
-
-
 class Estimator:
     """Base of every trained model (see the module docstring).
 
@@ -96,6 +86,13 @@ class Estimator:
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
         return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    def _set_params(self, given: dict[str, Any]) -> None:
+        """Store the keyword parameters as given (a constructor passes ``locals()``) and
+        start with an empty training manifest."""
+        for name in self._param_names():
+            setattr(self, name, given[name])
+        self.meta = {}
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters, as given (what ``config.json`` stores)."""
@@ -135,7 +132,6 @@ class Estimator:
         self._check_fitted()
         state = self._get_state()
         arrays: dict[str, np.ndarray] = {}
-        shapes: dict[str, list[int]] = {}
         quantised: list[str] = []
         plain: dict[str, Any] = {}
         for name, value in state.items():
@@ -159,7 +155,7 @@ class Estimator:
             **(meta or {}),
             "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "versions": {
-                "narrascope": narrascope_version(),
+                "narrascope": __import__("narrascope").__version__,
                 "numpy": np.__version__,
                 "scipy": scipy.__version__,
                 "scikit-learn": sklearn.__version__,

@@ -197,19 +197,12 @@ def document_context(
     if n == 0:
         return np.zeros((0, 3 * (d + 1)))
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    ws = scores * w[:, None]
     n_sides = len(SIDES) + 1
-
-    def sums(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-        total = np.zeros((size, d))
-        np.add.at(total, index, ws)
-        return total, np.bincount(index, weights=w, minlength=size)
-
     n_docs = int(doc.max()) + 1
-    name_s, name_w = sums(group, int(group.max()) + 1)
-    doc_s, doc_w = sums(doc, n_docs)
+    name_s, name_w = _group_sums(scores, group, w)
+    doc_s, doc_w = _group_sums(scores, doc, w)
     cell = doc * n_sides + side
-    side_s, side_w = sums(cell, n_docs * n_sides)
+    side_s, side_w = _group_sums(scores, cell, w, n_docs * n_sides)
     own_s, own_w = name_s[group], name_w[group]
     sets = [(doc_s[doc] - own_s, doc_w[doc] - own_w)]
     same_s, same_w = side_s[cell] - own_s, side_w[cell] - own_w
@@ -285,22 +278,7 @@ class EntityRoleClassifier(Estimator):
         min_framed_by_language: Mapping[str, float] | None = None,
         seed: int = 0,
     ) -> None:
-        self.window, self.edge_width = window, edge_width
-        self.char_ngrams, self.word_ngrams, self.name_ngrams = char_ngrams, word_ngrams, name_ngrams
-        self.token_pattern, self.min_df, self.max_df = token_pattern, min_df, max_df
-        self.max_features, self.view_weights = max_features, view_weights
-        self.language_weight = language_weight
-        self.narrative_weight, self.side_narrative_weight = narrative_weight, side_narrative_weight
-        self.paragraph_weight, self.side_paragraph_weight = paragraph_weight, side_paragraph_weight
-        self.paragraph_languages = paragraph_languages
-        self.alpha, self.keep_features = alpha, keep_features
-        self.calibration_folds, self.stack_c = calibration_folds, stack_c
-        self.prior_smoothing, self.document_context = prior_smoothing, document_context
-        self.main_from_fine, self.second_threshold = main_from_fine, second_threshold
-        self.framed_c, self.framed_folds = framed_c, framed_folds
-        self.min_framed, self.min_framed_by_language = min_framed, min_framed_by_language
-        self.seed = seed
-        self.meta: dict[str, Any] = {}
+        self._set_params(locals())
 
     # ---------------------------------------------------------------- settings
     @property
@@ -774,15 +752,19 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 def _mean_of_others(scores: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Per row, the mean score of the other rows of its group (its own when alone)."""
-    n_groups = int(group.max()) + 1 if len(group) else 0
-    sums = np.zeros((n_groups, scores.shape[1]))
-    np.add.at(sums, group, scores)
-    counts = np.bincount(group, minlength=n_groups).astype(float)
-    others = counts[group] - 1
-    out = scores.copy()
-    many = others > 0
-    out[many] = (sums[group[many]] - scores[many]) / others[many, None]
-    return out
+    sums, counts = _group_sums(scores, group, np.ones(len(group)))
+    others = (counts[group] - 1)[:, None]
+    return np.where(others > 0, (sums[group] - scores) / np.maximum(others, 1), scores)
+
+
+def _group_sums(
+    scores: np.ndarray, group: np.ndarray, weights: np.ndarray, size: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the weighted sum of its rows' scores and the sum of their weights."""
+    size = int(group.max()) + 1 if size is None else size
+    total = np.zeros((size, scores.shape[1]))
+    np.add.at(total, group, scores * weights[:, None])
+    return total, np.bincount(group, weights=weights, minlength=size)
 
 
 def _framed_cues(texts: Sequence[str], m: _Mentions) -> sp.csr_matrix:

@@ -1,36 +1,11 @@
-"""Small linear-model helpers shared by the narrative and entity-role classifiers.
-
-Both models are dual ridge regressions over TF-IDF blocks whose weights ship int8-quantised
-and whose scores are calibrated with tiny dependency-free fits, so they share these pieces.
-"""
+"""Small dependency-free pieces the linear models share: the logistic function, Platt
+scaling (a score becomes a probability users can read) and the language one-hot."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-if TYPE_CHECKING:  # scikit-learn is imported only to train: it costs 1.5 s of start-up
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-
-def fit_vectorizer(
-    analyzer: str, ngrams: tuple[int, int], min_df: int, max_df: float, max_features: int
-) -> TfidfVectorizer:
-    """A vectorizer producing un-normalised tf-idf (normalised after vocabulary pruning)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(
-        analyzer=analyzer,
-        norm=None,
-        ngram_range=tuple(ngrams),
-        min_df=min_df,
-        max_df=max_df,
-        max_features=max_features,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -62,60 +37,6 @@ def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         if abs(da) + abs(db) < 1e-8:
             break
     return float(a), float(b)
-
-
-def quantise(coef: np.ndarray) -> dict[str, np.ndarray]:
-    """int8 weights with one float32 scale per feature row: ~4x smaller than float32.
-
-    Rows (features) differ by orders of magnitude (idf, n-gram length), so a per-row
-    scale keeps each feature's relative precision; CV is unchanged to 3 decimals.
-    """
-    scale = np.abs(coef).max(axis=1) / 127.0
-    scale[scale == 0] = 1.0
-    q = np.rint(coef / scale[:, None]).astype(np.int8)
-    return {"coef_q": q, "coef_scale": scale.astype(np.float32)}
-
-
-def dequantise(arrays: Any) -> np.ndarray:
-    if "coef_q" in arrays:
-        return arrays["coef_q"].astype(np.float32) * arrays["coef_scale"][:, None]
-    return arrays["coef"].astype(np.float32)
-
-
-def weighted_dual_solve(
-    k: np.ndarray, y: np.ndarray, sw: np.ndarray | None, alpha: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dual ridge with optional sample weights: returns (a, mu) with scores ``k @ a + mu``.
-
-    Weighted least squares = ordinary ridge on rows scaled by sqrt(weight); the scaling is
-    folded back into ``a`` so callers never see it.
-    """
-    if sw is None:
-        mu = y.mean(axis=0)
-        return np.linalg.solve(k + alpha * np.eye(len(k)), y - mu), mu
-    d = np.sqrt(sw)
-    mu = (sw[:, None] * y).sum(axis=0) / sw.sum()
-    a = np.linalg.solve(d[:, None] * k * d[None, :] + alpha * np.eye(len(k)), d[:, None] * (y - mu))
-    return d[:, None] * a, mu
-
-
-def plain_kfold(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    parts = np.array_split(perm, folds)
-    return [
-        (np.sort(np.concatenate(parts[:i] + parts[i + 1 :])), np.sort(p))
-        for i, p in enumerate(parts)
-    ]
-
-
-def narrascope_version() -> str:
-    try:
-        from narrascope import __version__
-
-        return __version__
-    except ImportError:  # pragma: no cover
-        return "unknown"
 
 
 def language_block(

@@ -101,19 +101,7 @@ class NarrativeClassifier(Estimator):
         seed: int = 0,
         tfidf: dict[str, Any] | None = None,
     ) -> None:
-        self.alpha = alpha
-        self.keep_features = keep_features
-        self.language_weight = language_weight
-        self.encoder_weight = encoder_weight
-        self.explanation_weight = explanation_weight
-        self.calibration_folds = calibration_folds
-        self.calibration_c = calibration_c
-        self.calibration_min_pos = calibration_min_pos
-        self.max_labels = max_labels
-        self.min_parent_prob = min_parent_prob
-        self.seed = seed
-        self.tfidf = tfidf
-        self.meta: dict[str, Any] = {}
+        self._set_params(locals())
 
     # ------------------------------------------------------------------ labels
     @staticmethod

@@ -19,7 +19,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from narrascope.models.tfidf import FixedTfidf
+from narrascope.models.tfidf import FixedTfidf, TfidfViews
 from narrascope.text.segment import split_sentences
 
 Words = tuple[list[tuple[int, int]], np.ndarray]  # word offsets, (n_words, n_labels) weights
@@ -45,6 +45,11 @@ class NgramWords:
     def __init__(self, word: FixedTfidf, char: FixedTfidf, coef: np.ndarray) -> None:
         self.word, self.char, self.coef = word, char, coef
         self.cache: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def of(cls, views: TfidfViews, coef: np.ndarray) -> NgramWords:
+        """The words of a model over the word + char views of :func:`word_char_views`."""
+        return cls(views.fixed_["word"], views.fixed_["char"], coef)
 
     def contributions(self, paragraph: str) -> Words:
         """Word offsets in ``paragraph`` and their contributions, ``(n_words, n_labels)``."""

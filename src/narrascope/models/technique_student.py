@@ -51,11 +51,7 @@ class TechniqueStudent(Estimator):
         indic_tokens: bool = True,
         alpha: float = 0.3,
     ) -> None:
-        self.language = language
-        self.tfidf = tfidf
-        self.indic_tokens = indic_tokens
-        self.alpha = alpha
-        self.meta: dict[str, Any] = {}
+        self._set_params(locals())
         self._words: NgramWords | None = None
 
     def _views(self) -> TfidfViews:
@@ -103,8 +99,7 @@ class TechniqueStudent(Estimator):
         """Per-word weights, to localise a technique's span in a paragraph."""
         self._check_fitted()
         if self._words is None:
-            fixed = self.tfidf_.fixed_
-            self._words = NgramWords(fixed["word"], fixed["char"], self.coef_.dense)
+            self._words = NgramWords.of(self.tfidf_, self.coef_.dense)
         return self._words
 
     def _get_state(self) -> dict[str, Any]:

@@ -77,21 +77,7 @@ class TechniqueClassifier(Estimator):
         max_span_words: int = 40,  # a longer sentence span is narrowed to its best window
         seed: int = 0,
     ) -> None:
-        self.tfidf = tfidf
-        self.language_weight = language_weight
-        self.c_tfidf = c_tfidf
-        self.c_encoder = c_encoder
-        self.encoder_share = encoder_share
-        self.unseen_share = unseen_share
-        self.threshold = threshold
-        self.shrinkage = shrinkage
-        self.span_min_ratio = span_min_ratio
-        self.max_window_words = max_window_words
-        self.max_windows = max_windows
-        self.trim_ratio = trim_ratio
-        self.max_span_words = max_span_words
-        self.seed = seed
-        self.meta: dict[str, Any] = {}
+        self._set_params(locals())
         self._words: NgramWords | None = None
 
     # ---------------------------------------------------------------- features
@@ -299,8 +285,7 @@ class TechniqueClassifier(Estimator):
         if student is not None:
             return student.words
         if self._words is None:
-            fixed = self.tfidf_.fixed_
-            self._words = NgramWords(fixed["word"], fixed["char"], self.coef_.dense)
+            self._words = NgramWords.of(self.tfidf_, self.coef_.dense)
         return self._words
 
     # ------------------------------------------------------------- save / load
