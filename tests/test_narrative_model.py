@@ -10,8 +10,9 @@ import pytest
 
 from narrascope.doc import Document, Span
 from narrascope.errors import ModelError
+from narrascope.models.artefact import bundled_path
 from narrascope.models.narratives import NarrativeClassifier, expected_f1_topk
-from narrascope.stages.narratives import NarrativeStage, default_model_path
+from narrascope.stages.narratives import NarrativeStage
 from narrascope.training import load_narrative_corpus
 from narrative_fixtures import (
     DOOM,
@@ -261,9 +262,9 @@ def test_explanations_are_extra_weighted_examples(tmp_path: Path) -> None:
         NarrativeClassifier(**kw).fit(*args, embeddings=np.zeros((len(docs), 3)))
 
 
-@pytest.mark.skipif(not default_model_path().is_dir(), reason="no bundled artefact")
+@pytest.mark.skipif(not bundled_path("narratives").is_dir(), reason="no bundled artefact")
 def test_bundled_artefact_loads_and_is_small() -> None:
-    path = default_model_path()
+    path = bundled_path("narratives")
     size = sum(p.stat().st_size for p in path.iterdir())
     assert size < 8_000_000
     stage = NarrativeStage()

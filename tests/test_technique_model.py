@@ -14,6 +14,7 @@ import pytest
 
 from narrascope.doc import Document
 from narrascope.errors import ModelError
+from narrascope.models.artefact import bundled_path
 from narrascope.models.folds import fold_of_rows, group_folds
 from narrascope.models.techniques import TechniqueClassifier
 from narrascope.stages.techniques import ParagraphTechniques, TechniqueStage
@@ -22,7 +23,6 @@ from narrascope.text.segment import split_paragraphs
 from narrascope.training.metrics import span_f1, technique_f1
 from narrascope.training.techniques import (
     choose_thresholds,
-    default_technique_dir,
     load_technique_corpus,
 )
 
@@ -248,9 +248,9 @@ def test_corpus_reader_numbers_paragraphs(tmp_path: Path) -> None:
     assert article.spans == ((15, 23, NAME),) and text[15:23] == "traitors"
 
 
-@pytest.mark.skipif(not default_technique_dir().is_dir(), reason="no bundled artefact")
+@pytest.mark.skipif(not bundled_path("techniques").is_dir(), reason="no bundled artefact")
 def test_bundled_artefact_loads_and_is_small() -> None:
-    root = default_technique_dir()
+    root = bundled_path("techniques")
     size = sum(p.stat().st_size for p in root.iterdir())
     assert size < 8_500_000
     meta = json.loads((root / "meta.json").read_text())

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from narrascope.doc import Document
+from narrascope.models.artefact import bundled_path
 from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
 from narrascope.models.techniques import TechniqueClassifier
 from narrascope.stages.techniques import TechniqueStage
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.training import technique_student as training
-from narrascope.training.techniques import default_technique_dir
 
 LOADED = "Loaded_Language"
 NAME = "Name_Calling-Labeling"
@@ -266,12 +266,12 @@ def test_train_command_distils_the_teacher_into_a_hindi_student(tmp_path: Path) 
     )
 
 
-BUNDLED = default_technique_dir() / "students" / "hi"
+BUNDLED = bundled_path("techniques") / "students" / "hi"
 
 
 @pytest.mark.skipif(not BUNDLED.is_dir(), reason="no bundled Hindi student")
 def test_bundled_hindi_student_reads_hand_written_paragraphs() -> None:
-    model = TechniqueClassifier.load(default_technique_dir())
+    model = TechniqueClassifier.load(bundled_path("techniques"))
     assert "hi" in model.students_
     meta = model.students_["hi"].meta
     assert meta["proxy_leave_one_language_out"]["mean"]["student"] > 0.25

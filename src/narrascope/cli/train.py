@@ -72,20 +72,20 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.task == "entities":
-        from narrascope.stages.entities import default_model_path
+        from narrascope.models.artefact import bundled_path
         from narrascope.training.entities import train_entities
 
-        out = args.out or default_model_path()
+        out = args.out or bundled_path("entities")
         train_entities(args.data, out, folds=args.folds, seed=args.seed)
     elif args.task == "mentions":
-        from narrascope.text.mentions import default_model_path as mentions_path
+        from narrascope.models.artefact import bundled_path
         from narrascope.training.mentions import (
             evaluate_mentions,
             format_mention_table,
             train_mention_tagger,
         )
 
-        out = args.out or mentions_path()
+        out = args.out or bundled_path("mentions")
         cv = None
         if args.folds > 1:
             cv = evaluate_mentions(args.data, args.folds, seed=args.seed, packaged=False)
@@ -108,9 +108,10 @@ def run(args: argparse.Namespace) -> int:
             proxy=not args.no_proxy,
         )
     elif args.task == "techniques":
-        from narrascope.training.techniques import default_technique_dir, train_techniques
+        from narrascope.models.artefact import bundled_path
+        from narrascope.training.techniques import train_techniques
 
-        out = args.out or default_technique_dir()
+        out = args.out or bundled_path("techniques")
         train_techniques(args.data, out, folds=args.folds, seed=args.seed, ptc_dir=args.spans)
     else:
         from narrascope.training import default_artefact_dir, format_cv_table, train_narratives

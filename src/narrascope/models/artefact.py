@@ -35,6 +35,13 @@ FORMAT = 2  # format 1: hand-written save/load per model, settings dataclasses (
 FILES = ("config.json", "state.json", "weights.npz", "meta.json")
 
 
+def bundled_path(name: str) -> Path:
+    """Where the artefact ``name`` shipped with the package lives (``resources/models``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("narrascope").joinpath("resources", "models", name)))
+
+
 def user_cache_dir() -> Path:
     """Where numbers worth keeping between runs live (``$XDG_CACHE_HOME/narrascope``):
     training caches and the sentence encoder's tokenizer, never shipped artefacts."""

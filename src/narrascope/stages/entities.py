@@ -23,7 +23,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ import numpy as np
 
 from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.errors import E_STAGE_CONFIG, NarrascopeError
+from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder, document_vectors
 from narrascope.models.entities import EntityRoleClassifier, RoleScores, mention_paragraph_vectors
 from narrascope.taxonomy import MAIN_ROLES
@@ -41,16 +41,10 @@ from narrascope.text.segment import segment
 if TYPE_CHECKING:
     from narrascope.models.narratives import NarrativeClassifier
 
-DEFAULT_MODEL = ("resources", "models", "entities")
 # Which mention detectors run: the CRF (distilled from spaCy/natasha and the annotations,
 # fast, every language) or the packaged spaCy (en) / natasha (ru) models themselves.
 DETECTORS = {"crf": FAST, "packaged": PACKAGED}
 MODES = ("detect", "given")
-
-
-def default_model_path() -> Path:
-    """Where the bundled role-classifier artefact lives inside the installed package."""
-    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
 
 
 class EntityStage:
@@ -84,7 +78,7 @@ class EntityStage:
             raise NarrascopeError(E_STAGE_CONFIG, msg)
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
-            model = EntityRoleClassifier.load(model_path or default_model_path())
+            model = EntityRoleClassifier.load(model_path or bundled_path("entities"))
         self.model = model
         self.encoder = encoder or SentenceEncoder.shared()
         self.detector = detector

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
+from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder, document_vectors
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.taxonomy import OTHER, parent_narrative
 from narrascope.text.segment import segment
-
-DEFAULT_MODEL = ("resources", "models", "narratives")
 
 
 def narrative_probabilities(doc: Document) -> dict[str, float] | None:
@@ -21,11 +19,6 @@ def narrative_probabilities(doc: Document) -> dict[str, float] | None:
     ``doc`` (kept in ``doc.cats``; ``doc.groups`` keep only the chosen labels); ``None``
     when the stage has not scored this document."""
     return dict(doc.cats) if doc.cats else None
-
-
-def default_model_path() -> Path:
-    """Where the bundled artefact lives inside the installed package."""
-    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
 
 
 class NarrativeStage:
@@ -50,7 +43,7 @@ class NarrativeStage:
     ) -> None:
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
-            model = NarrativeClassifier.load(model_path or default_model_path())
+            model = NarrativeClassifier.load(model_path or bundled_path("narratives"))
         self.model = model
         self.encoder = encoder or SentenceEncoder.shared()
         self.max_evidence = max_evidence

@@ -10,23 +10,16 @@ each technique family.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from narrascope.doc import Document, Technique
+from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import WIDTH, SentenceEncoder, encode_paragraphs
 from narrascope.models.techniques import TechniqueClassifier
 from narrascope.taxonomy import TECHNIQUES, persuasion_profile, technique_family
 from narrascope.text.segment import segment
-
-DEFAULT_MODEL = ("resources", "models", "techniques")
-
-
-def default_model_path() -> Path:
-    """Where the bundled technique artefact lives inside the installed package."""
-    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +57,7 @@ class TechniqueStage:
     ) -> None:
         if model is None:
             # a missing or broken artefact is a clear ModelError (E201) from load()
-            model = TechniqueClassifier.load(model_path or default_model_path())
+            model = TechniqueClassifier.load(model_path or bundled_path("techniques"))
         self.model = model
         self.encoder = encoder or SentenceEncoder.shared()
         self.max_span_chars = max_span_chars

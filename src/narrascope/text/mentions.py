@@ -17,16 +17,15 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import regex
 
 from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+from narrascope.models.artefact import bundled_path
 from narrascope.text.aliases import is_name
 
-DEFAULT_MODEL = ("resources", "models", "mentions")
 ARTEFACT_FORMAT = 1
 CRF_FILE = "tagger.crfsuite"
 
@@ -338,11 +337,6 @@ class MentionTagger:
         return cls(root / CRF_FILE, Gazetteer(counts, gaz["min_docs"]), threshold)
 
 
-def default_model_path() -> Path:
-    """The CRF artefact shipped inside the package."""
-    return Path(str(resources.files("narrascope").joinpath(*DEFAULT_MODEL)))
-
-
 # --- packaged backends --------------------------------------------------------------------
 
 
@@ -440,7 +434,7 @@ class _NatashaBackend:
 
 class _CrfBackend:
     def __init__(self, path: Path | None) -> None:
-        self.tagger = MentionTagger.load(path or default_model_path())
+        self.tagger = MentionTagger.load(path or bundled_path("mentions"))
 
     def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
         return [

@@ -60,14 +60,14 @@ def detect_candidates(
     from the same detector. ``cache`` (a JSON file, offsets only) is keyed by document id
     and reused only when the documents' texts and the detector artefact are unchanged.
     """
+    from narrascope.models.artefact import bundled_path
     from narrascope.text.mentions import FAST, MentionDetector
-    from narrascope.text.mentions import default_model_path as mention_model_path
 
     digest = hashlib.sha256()
     for d in docs:
         digest.update(f"{d.id}\0{len(d.text)}\0".encode())
         digest.update(d.text.encode("utf-8", "surrogatepass"))
-    for part in sorted(mention_model_path().iterdir()):
+    for part in sorted(bundled_path("mentions").iterdir()):
         if part.is_file():
             digest.update(part.read_bytes())
     key = digest.hexdigest()
@@ -109,12 +109,12 @@ def narrative_features(
     ``cache`` (``.npz``, numbers only) is reused while the corpus, the texts and the
     narrative settings are unchanged.
     """
+    from narrascope.models.artefact import bundled_path
     from narrascope.models.narratives import NarrativeClassifier
-    from narrascope.stages.narratives import default_model_path as narrative_model_path
     from narrascope.training.corpus import load_narrative_corpus
     from narrascope.training.cv import cross_validate
 
-    settings = NarrativeClassifier.load(narrative_model_path()).get_params()
+    settings = NarrativeClassifier.load(bundled_path("narratives")).get_params()
     ndocs = load_narrative_corpus(data_dir)
     digest = hashlib.sha256(json.dumps([settings, folds, seed], sort_keys=True).encode())
     for t in [d.text for d in ndocs] + ["\0"] + list(texts):
@@ -140,7 +140,7 @@ def narrative_features(
         if t in row:
             proba[i] = result["oof_proba"][row[t]]
     if missing:
-        model = NarrativeClassifier.load(narrative_model_path())
+        model = NarrativeClassifier.load(bundled_path("narratives"))
         got = model.predict_proba([texts[i] for i in missing], [languages[i] for i in missing])
         cols = [labels.index(lab) for lab in model.labels_ if lab in labels]
         own = [j for j, lab in enumerate(model.labels_) if lab in labels]

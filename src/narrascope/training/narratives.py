@@ -29,9 +29,9 @@ def default_artefact_dir(task: str = "narratives") -> Path:
     """The artefact folder the package loads by default (inside the installed package)."""
     if task != "narratives":
         raise ValueError(f"unknown task {task!r}; only 'narratives' is trainable")
-    from narrascope.stages.narratives import default_model_path
+    from narrascope.models.artefact import bundled_path
 
-    return default_model_path()
+    return bundled_path("narratives")
 
 
 def describe_corpus(docs: list[LabelledDocument], data_dir: str | Path) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, E_NOT_FOUND, NarrascopeError
-from narrascope.models.artefact import user_cache_dir
+from narrascope.models.artefact import bundled_path, user_cache_dir
 from narrascope.models.folds import fold_of_rows, group_folds
 from narrascope.models.technique_student import TechniqueStudent, rate_matched_threshold
 from narrascope.models.techniques import STUDENTS, targets
@@ -43,7 +43,6 @@ from narrascope.training.corpus import read_document_text
 from narrascope.training.techniques import (
     _flatten,
     choose_thresholds,
-    default_technique_dir,
     load_technique_corpus,
 )
 
@@ -288,7 +287,7 @@ def train_technique_student(
     artefact's ``students/<language>`` folder (``out_dir`` overrides the artefact)."""
     started = time.perf_counter()
     kwargs = {"language": language, **(settings or {})}
-    root = Path(out_dir) if out_dir is not None else default_technique_dir()
+    root = Path(out_dir) if out_dir is not None else bundled_path("techniques")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     articles = load_technique_corpus(data_dir)
     flat = _flatten(articles)

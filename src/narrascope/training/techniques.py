@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
+from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder
 from narrascope.models.folds import fold_of_rows, group_folds
 from narrascope.models.techniques import UNSEEN, TechniqueClassifier, targets
@@ -565,13 +566,6 @@ def _sibling_ptc(data_dir: str | Path) -> list[TechniqueArticle]:
     return []
 
 
-def default_technique_dir() -> Path:
-    """Where the bundled technique artefact lives inside the installed package."""
-    from importlib import resources
-
-    return Path(str(resources.files("narrascope").joinpath("resources", "models", "techniques")))
-
-
 def train_techniques(
     data_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -587,7 +581,7 @@ def train_techniques(
     fixed folds and seeds, liblinear/lbfgs are deterministic). Spans are also scored on
     PTC when ``ptc_dir`` is given or sits next to ``data_dir``."""
     started = time.perf_counter()
-    out = Path(out_dir) if out_dir is not None else default_technique_dir()
+    out = Path(out_dir) if out_dir is not None else bundled_path("techniques")
     articles = load_technique_corpus(data_dir)
     kwargs = {"seed": seed, **(settings or {})}
     if folds < 2:
