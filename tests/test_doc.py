@@ -4,7 +4,7 @@ from narrascope import Annotation, Document, Pipeline, Span
 from narrascope.errors import NarrascopeError
 from narrascope.stages.explain import explain
 from narrascope.stages.language import LanguageStage
-from narrascope.stages.segment import SentenceStage
+from narrascope.stages.segment import SegmentStage
 
 
 def test_json_round_trip_keeps_every_annotation() -> None:
@@ -33,7 +33,7 @@ def test_json_round_trip_keeps_every_annotation() -> None:
 
 
 def test_pipeline_runs_stages_in_batches() -> None:
-    nlp = Pipeline([LanguageStage(), SentenceStage()])
+    nlp = Pipeline([LanguageStage(), SegmentStage()])
     docs = list(
         nlp.pipe(["Первое предложение. Второе предложение.", "One. Two. Three."], batch_size=1)
     )

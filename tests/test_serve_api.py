@@ -26,7 +26,7 @@ from narrascope.export.table import COLUMNS
 from narrascope.pipeline import Pipeline
 from narrascope.serve import create_app, is_loopback
 from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
-from narrascope.stages.segment import SentenceStage
+from narrascope.stages.segment import SegmentStage
 from narrascope.store import DocumentsNotSaved, SQLiteStore, open_store
 from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 
@@ -97,7 +97,7 @@ class FakeLanguage:
 
 
 def fake_pipeline(narratives: FakeNarratives | None = None) -> Pipeline:
-    return Pipeline([FakeLanguage(), SentenceStage(), narratives or FakeNarratives()])
+    return Pipeline([FakeLanguage(), SegmentStage(), narratives or FakeNarratives()])
 
 
 @pytest.fixture

@@ -654,7 +654,7 @@ class FakeNarratives:
 @pytest.fixture
 def fake(monkeypatch) -> FakeNarratives:
     stage = FakeNarratives()
-    monkeypatch.setattr(narrascope, "load", lambda: Pipeline([stage]))
+    monkeypatch.setattr(narrascope, "load", lambda **config: Pipeline([stage]))
     return stage
 
 
