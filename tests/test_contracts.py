@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import narrascope
@@ -127,3 +128,175 @@ def test_vectors_stay_on_the_document(full, encoder_calls) -> None:
     assert len(encoder_calls) == 2
     full(first)
     assert len(encoder_calls) == 2
+
+
+# ------------------------------------------------------------------ estimators
+ARMY = [
+    "The army advanced with unstoppable tanks and the best missiles in the world.",
+    "Mighty tanks and missiles of the army crushed every defence line.",
+    "Армия наступает, танки и ракеты непобедимы.",
+    "Новые ракеты и танки армии лучшие в мире.",
+]
+CLIMATE = [
+    "Scientists warn the planet will burn and humanity faces extinction.",
+    "Heatwaves and floods will end civilisation, climate doom is near.",
+    "Учёные предупреждают: планета сгорит, человечество вымрет.",
+    "Жара и наводнения погубят цивилизацию, климатическая катастрофа близко.",
+]
+LANGS = ["en", "en", "ru", "ru"] * 2
+MIGHT = "URW: Praise of Russia: Praise of Russian military might"
+DOOM = "CC: Amplifying Climate Fears: Doomsday scenarios for humans"
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    """Deterministic stand-ins for USE vectors: these tests are about the contract."""
+    seeds = [int.from_bytes(t.encode()[:8].ljust(8, b"\0"), "little") for t in texts]
+    return np.stack([np.random.default_rng(s).normal(size=512) for s in seeds]).astype(np.float32)
+
+
+def _narratives() -> tuple:
+    from narrascope.models.narratives import NarrativeClassifier
+
+    texts = ARMY + CLIMATE
+    gold = [(["URW: Praise of Russia"], [MIGHT])] * 4 + [
+        (["CC: Amplifying Climate Fears"], [DOOM])
+    ] * 4
+    return (
+        NarrativeClassifier,
+        lambda m: m.fit(texts, LANGS, gold, embeddings=_vectors(texts)),
+        lambda m: m.predict_proba(texts, LANGS, embeddings=_vectors(texts)),
+    )
+
+
+def _entities() -> tuple:
+    from narrascope.models.entities import EntityRoleClassifier
+
+    texts = [
+        "NATO bombed the peaceful village and killed civilians.",
+        "The brave soldiers defended the village from NATO.",
+        "НАТО бомбило мирную деревню, погибли мирные жители.",
+        "Храбрые солдаты защитили деревню от НАТО.",
+    ]
+    spans = [[(0, 4), (39, 48)], [(4, 18), (45, 49)], [(0, 4), (36, 50)], [(0, 16), (36, 40)]]
+    mains = [
+        ["Antagonist", "Innocent"],
+        ["Protagonist", "Antagonist"],
+        ["Antagonist", "Innocent"],
+        ["Protagonist", "Antagonist"],
+    ]
+    fines = [[["Instigator"], ["Victim"]], [["Guardian"], ["Instigator"]]] * 2
+    narratives = [{"URW: Praise of Russia": 0.2, "URW: Blaming the war on others": 0.7}] * 4
+    vectors = _vectors([t[a:b] for t, ss in zip(texts, spans, strict=True) for a, b in ss])
+    args = (texts, LANGS[:4], spans)
+    return (
+        EntityRoleClassifier,
+        lambda m: m.fit(*args, mains, fines, narratives=narratives, paragraph_vectors=vectors),
+        lambda m: m.predict_proba(*args, narratives, paragraph_vectors=vectors).main,
+    )
+
+
+def _techniques() -> tuple:
+    from narrascope.models.techniques import TechniqueClassifier
+
+    paragraphs = ARMY + CLIMATE
+    labels = [["Loaded_Language"], ["Loaded_Language", "Flag_Waving"], [], ["Flag_Waving"]] * 2
+    return (
+        TechniqueClassifier,
+        lambda m: m.fit(paragraphs, LANGS, labels, embeddings=_vectors(paragraphs)),
+        lambda m: m.predict_proba(paragraphs, LANGS, embeddings=_vectors(paragraphs)),
+    )
+
+
+def _student() -> tuple:
+    from narrascope.models.technique_student import TechniqueStudent
+
+    paragraphs = ARMY + CLIMATE
+    targets = np.random.default_rng(0).uniform(size=(len(paragraphs), 23))
+    return (
+        TechniqueStudent,
+        lambda m: m.fit(paragraphs, targets, threshold=0.4),
+        lambda m: m.predict_proba(paragraphs),
+    )
+
+
+ESTIMATORS = {
+    "narratives": _narratives,
+    "entities": _entities,
+    "techniques": _techniques,
+    "technique_student": _student,
+}
+
+
+@pytest.fixture(params=list(ESTIMATORS))
+def estimator(request: pytest.FixtureRequest) -> tuple:
+    return ESTIMATORS[request.param]()
+
+
+def test_estimator_parameters_are_keyword_only_and_kept_as_given(estimator) -> None:
+    import inspect
+
+    cls, _, _ = estimator
+    signature = inspect.signature(cls.__init__)
+    assert all(p.kind is p.KEYWORD_ONLY for n, p in signature.parameters.items() if n != "self")
+    model = cls()
+    params = model.get_params()
+    assert list(params) == [n for n in signature.parameters if n != "self"]
+    assert cls(**params).get_params() == params
+    assert repr(model) == f"{cls.__name__}()"
+
+
+def test_estimator_refuses_to_predict_before_fit(estimator) -> None:
+    from narrascope.errors import E_MODEL_MISSING, ModelError
+
+    cls, _, predict = estimator
+    with pytest.raises(ModelError, match=E_MODEL_MISSING):
+        predict(cls())
+
+
+def test_estimator_fit_returns_self_with_learned_state(estimator) -> None:
+    cls, fit, _ = estimator
+    model = cls()
+    assert not model.is_fitted
+    assert fit(model) is model
+    assert model.is_fitted
+    learned = [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
+    assert learned and all(k not in model.get_params() for k in learned)
+
+
+def test_estimator_round_trips_through_its_artefact(estimator, tmp_path: Path) -> None:
+    cls, fit, predict = estimator
+    model = fit(cls())
+    before = predict(model)
+    model.save(tmp_path / "model", meta={"note": "contract test"})
+    assert sorted(p.name for p in (tmp_path / "model").iterdir())[:4] == [
+        "config.json",
+        "meta.json",
+        "state.json",
+        "weights.npz",
+    ]
+    loaded = cls.load(tmp_path / "model")
+    assert loaded.get_params() == model.get_params()
+    assert loaded.meta["note"] == "contract test" and "versions" in loaded.meta
+    np.testing.assert_array_equal(predict(loaded), before)
+
+
+def test_a_damaged_artefact_is_refused_with_a_coded_error(estimator, tmp_path: Path) -> None:
+    import json
+
+    from narrascope.errors import E_MODEL_MISSING, E_MODEL_VERSION, ModelError
+
+    cls, fit, _ = estimator
+    root = fit(cls()).save(tmp_path / "model")
+    with np.load(root / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    first = sorted(arrays)[0]
+    np.savez(root / "weights.npz", **{**arrays, first: arrays[first][:-1]})
+    with pytest.raises(ModelError, match=E_MODEL_VERSION):
+        cls.load(root)
+    config = json.loads((root / "config.json").read_text())
+    (root / "config.json").write_text(json.dumps({**config, "format": 1}))
+    with pytest.raises(ModelError, match="format 1"):
+        cls.load(root)
+    (root / "state.json").unlink()
+    with pytest.raises(ModelError, match=E_MODEL_MISSING):
+        cls.load(root)

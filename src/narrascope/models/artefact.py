@@ -219,7 +219,7 @@ class Estimator:
             state[name] = Int8Matrix(arrays.pop(f"{name}__q"), arrays.pop(f"{name}__scale"))
         state.update(arrays)
         _warn_on_sklearn_drift(what, meta)
-        model = cls(**config["params"])
+        model = cls(**_tuples_as_declared(cls, config["params"]))
         try:
             model._set_state(state)
         except (KeyError, ValueError) as exc:
@@ -232,6 +232,16 @@ def check_rows(name: str, array: np.ndarray | Int8Matrix, rows: int) -> None:
     """Raise ValueError when a weight matrix does not have one row per feature."""
     if array.shape[0] != rows:
         raise ValueError(f"{name} has {array.shape[0]} rows for {rows} features")
+
+
+def _tuples_as_declared(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no tuples: a parameter whose default is a tuple is given back as one, so a
+    loaded model's ``get_params()`` equals the saved model's."""
+    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
+    return {
+        k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v
+        for k, v in params.items()
+    }
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:
