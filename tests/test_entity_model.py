@@ -368,12 +368,14 @@ def test_bundled_artefact_loads() -> None:
     assert size <= 5_000_000
 
 
-# Pinned slightly under the measured 5-fold CV (docs/entities-research.md).
-# Measured (session 7, document context + edge view): all 0.752 / 0.387, bg 0.786 / 0.325,
-# en 0.717 / 0.219, hi 0.726 / 0.404, pt 0.770 / 0.460, ru 0.809 / 0.414 (main / EMR).
+# Pinned slightly under the measured 5-fold CV (docs/entities-research.md). Measured
+# 2026-12-05 with the folds of models.folds (documents stratified by language): all
+# 0.756 / 0.389, bg 0.750 / 0.309, en 0.735 / 0.233, hi 0.728 / 0.398, pt 0.789 / 0.479,
+# ru 0.814 / 0.420 (main / EMR). The same model code on the earlier unstratified folds gives
+# bg 0.779 / 0.323: Bulgarian's 625 mentions move by 0.03 with the fold assignment alone.
 MIN_CV = {
     "all": (0.745, 0.375),
-    "bg": (0.77, 0.31),
+    "bg": (0.735, 0.295),
     "en": (0.70, 0.205),
     "hi": (0.715, 0.39),
     "pt": (0.755, 0.445),

@@ -90,28 +90,26 @@ class Estimator:
 
     # ------------------------------------------------------------ parameters
     @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+    def _defaults(cls) -> dict[str, Any]:
+        """The keyword-only constructor parameters and their defaults, in order."""
+        params = inspect.signature(cls.__init__).parameters.values()
+        return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
 
     def _set_params(self, given: dict[str, Any]) -> None:
         """Store the keyword parameters as given (a constructor passes ``locals()``) and
         start with an empty training manifest."""
-        for name in self._param_names():
+        for name in self._defaults():
             setattr(self, name, given[name])
         self.meta = {}
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters, as given (what ``config.json`` stores)."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        return {name: getattr(self, name) for name in self._defaults()}
 
     def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = {k: v for k, v in self.get_params().items() if defaults.get(k) != v}
-        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
-        return f"{type(self).__name__}({args})"
+        defaults = self._defaults()
+        changed = {k: v for k, v in self.get_params().items() if defaults[k] != v}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # ----------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
@@ -219,7 +217,12 @@ class Estimator:
             state[name] = Int8Matrix(arrays.pop(f"{name}__q"), arrays.pop(f"{name}__scale"))
         state.update(arrays)
         _warn_on_sklearn_drift(what, meta)
-        model = cls(**_tuples_as_declared(cls, config["params"]))
+        # JSON has no tuples: a parameter declared with a tuple default gets one back
+        params = {
+            k: tuple(v) if isinstance(cls._defaults().get(k), tuple) and isinstance(v, list) else v
+            for k, v in config["params"].items()
+        }
+        model = cls(**params)
         try:
             model._set_state(state)
         except (KeyError, ValueError) as exc:
@@ -232,16 +235,6 @@ def check_rows(name: str, array: np.ndarray | Int8Matrix, rows: int) -> None:
     """Raise ValueError when a weight matrix does not have one row per feature."""
     if array.shape[0] != rows:
         raise ValueError(f"{name} has {array.shape[0]} rows for {rows} features")
-
-
-def _tuples_as_declared(cls: type, params: dict[str, Any]) -> dict[str, Any]:
-    """JSON has no tuples: a parameter whose default is a tuple is given back as one, so a
-    loaded model's ``get_params()`` equals the saved model's."""
-    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
-    return {
-        k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v
-        for k, v in params.items()
-    }
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:

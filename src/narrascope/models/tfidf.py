@@ -196,21 +196,15 @@ def word_char_views(overrides: Mapping[str, Any] | None = None) -> dict[str, Vie
     s = {**WORD_CHAR, **(overrides or {})}
     scale = np.float32(1.0 / np.sqrt(2.0))
     return {
-        "word": View(
-            "word",
-            tuple(s["word_ngrams"]),
-            s["min_df_word"],
-            s["max_features_word"],
-            s["token_pattern"],
+        name: View(
+            analyzer,
+            tuple(s[f"{name}_ngrams"]),
+            s[f"min_df_{name}"],
+            s[f"max_features_{name}"],
+            s["token_pattern"] if analyzer == "word" else TOKEN_PATTERN,
             scale,
-        ),
-        "char": View(
-            "char_wb",
-            tuple(s["char_ngrams"]),
-            s["min_df_char"],
-            s["max_features_char"],
-            weight=scale,
-        ),
+        )
+        for name, analyzer in (("word", "word"), ("char", "char_wb"))
     }
 
 
