@@ -126,8 +126,7 @@ def coarse_of(fine_label: str, coarse_labels: Iterable[str]) -> str:
 
 def parent_narrative(label: str, narratives: Sequence[str]) -> str:
     """The narrative among ``narratives`` a sub-narrative belongs to, else its own prefix."""
-    best = ""
-    for c in narratives:
-        if label.startswith(c + ": ") and len(c) > len(best):
-            best = c
-    return best or label.rsplit(": ", 1)[0]
+    try:
+        return coarse_of(label, narratives)
+    except ValueError:
+        return label.rsplit(": ", 1)[0]
