@@ -1,0 +1,329 @@
+"""Readers for the extra persuasion-technique corpora in ``../shared/datasets`` (issue 22, item 5).
+
+Each reader turns one dataset into the records :mod:`narrascope.training.techniques` trains on
+(:class:`TechniqueArticle` of :class:`TechniqueParagraph`), labels mapped onto the 23
+SemEval-2023 techniques (:data:`narrascope.taxonomy.TECHNIQUES`) by the explicit dicts below
+(``None`` = the source label has no counterpart and is dropped; a label missing from a dict is
+an error, so a new label in a new release is never silently lost). Paragraphs are always the
+lines of ``article.text`` as :func:`narrascope.text.segment.split_paragraphs` numbers them.
+
+Why these shapes:
+
+* ``checkthat2024-task3`` (CLEF-2024 CheckThat! Task 3, bg/en/pt/sl articles, ar paragraphs):
+  one article per record, text as given, so the gold character spans stay valid. The source
+  ``end`` is inclusive for bg/en/pt/sl and exclusive for ar; spans are returned end-exclusive
+  with surrounding whitespace trimmed. There is no paragraph gold: a line gets a technique when
+  a span of that technique overlaps it (how SemEval-2023 paragraph gold relates to its spans).
+  The file ``test-gold-part.json`` is the part of the CheckThat test gold this project may
+  train on: the held-back 2 of every 5 bg/en/pt articles are not in it (they are this
+  project's evaluation data) and no reader looks for them.
+* ``slavic-persuasion`` (bg, pl, ru; sentence-level labels): only ``train.csv`` and
+  ``valid.csv`` are read; ``test.csv`` is held back for evaluation and skipped even if present.
+  The sentences are a sample of each source document (its other sentences are in the other
+  splits or not released), so the original document offsets cannot be kept; one article per
+  source document, one line per sentence in source order, so sentences of a document stay in
+  one CV fold and neighbouring sentences are context. No spans (the labels are per sentence).
+* ``unlp2025-manipulation`` (uk/ru Telegram posts, 10 techniques, post-level labels): one
+  article per post with the post as a single line (line breaks become spaces, same length, so
+  offsets are kept): the labels belong to the post, not to any one of its lines. Its trigger
+  spans carry no technique, so no spans. Only 7 of its techniques map; the 23 minus
+  :data:`UNLP2025_COVERED` were never annotated there, so a trainer should treat them as
+  unknown (masked), not negative, for these articles. Reading parquet needs ``pyarrow``
+  (in the ``train`` extra); :func:`unlp2025_articles` converts rows already read.
+
+Article ids are prefixed by corpus (``ct24:``, ``slavic:``, ``unlp:``) so a CV group
+(``language:id``) never merges articles of two corpora.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
+from narrascope.taxonomy import TECHNIQUES
+from narrascope.text.segment import split_paragraphs
+from narrascope.training.techniques import TechniqueArticle, TechniqueParagraph
+
+# CheckThat! 2024 Task 3 uses the SemEval-2023 names verbatim.
+CHECKTHAT2024_TO_2023: dict[str, str | None] = {t: t for t in TECHNIQUES}
+
+# Slavic persuasion corpus: the 23 SemEval-2023 names plus two of its own.
+SLAVIC_TO_2023: dict[str, str | None] = {
+    **{t: t for t in TECHNIQUES},
+    # Emotional appeal to sympathy; none of the 23 covers it (Appeal_to_Values is about values).
+    "Appeal_to_Pity": None,
+    # Treating unlike things as alike; neither Whataboutism (hypocrisy) nor Guilt_by_Association.
+    "False_Equivalence": None,
+}
+
+# UNLP 2025 (techniques-en.md) -> SemEval-2023.
+UNLP2025_TO_2023: dict[str, str | None] = {
+    "loaded_language": "Loaded_Language",
+    # Positive abstract words (freedom, justice...): the 2023 guidelines' Appeal_to_Values.
+    "glittering_generalities": "Appeal_to_Values",
+    "euphoria": None,  # morale-boosting good news: no counterpart
+    "appeal_to_fear": "Appeal_to_Fear-Prejudice",
+    # Fear, uncertainty, doubt: defined there as a subtype of appeal to fear.
+    "fud": "Appeal_to_Fear-Prejudice",
+    # "Others are doing it": SemEval-2023's Appeal_to_Popularity (bandwagon).
+    "bandwagon": "Appeal_to_Popularity",
+    # Thought-terminating cliché: SemEval-2023's Conversation_Killer (as for PTC).
+    "cliche": "Conversation_Killer",
+    "thought_terminating_cliche": "Conversation_Killer",
+    "whataboutism": "Whataboutism",
+    "cherry_picking": None,  # selective facts: no counterpart
+    "straw_man": "Straw_Man",
+}
+# The techniques UNLP annotators looked for: the other 23 - 7 are unknown there, not absent.
+UNLP2025_COVERED = frozenset(t for t in UNLP2025_TO_2023.values() if t is not None)
+
+SLAVIC_FOLDERS = {"BG": "bg", "PL": "pl", "RU": "ru"}
+SLAVIC_SPLITS = ("train", "valid")  # test.csv is held back for evaluation: never read
+CHECKTHAT_FILE = "test-gold-part.json"
+CHECKTHAT_EXCLUSIVE_END = frozenset({"ar"})  # other languages' ``end`` is inclusive
+UNLP_FILE = "train.parquet"
+
+
+def _bad(where: str, why: str) -> NarrascopeError:
+    return NarrascopeError(E_BAD_RECORD, f"{where}: {why}")
+
+
+def _map(
+    labels: Iterable[str],
+    mapping: Mapping[str, str | None],
+    where: str,
+    dropped: Counter[str] | None,
+) -> list[str]:
+    out = []
+    for label in labels:
+        if label not in mapping:
+            raise _bad(where, f"unknown technique {label!r}")
+        target = mapping[label]
+        if target is None:
+            if dropped is not None:
+                dropped[label] += 1
+        else:
+            out.append(target)
+    return out
+
+
+def _one_line(text: str) -> str:
+    """Line breaks -> spaces (same length: offsets into the text stay valid)."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _lines_article(
+    art_id: str, language: str, lines: Sequence[tuple[str, frozenset[str]]]
+) -> TechniqueArticle | None:
+    """An article whose lines are ``lines`` (already single-line, non-blank)."""
+    text = "\n".join(line for line, _ in lines)
+    paragraphs = tuple(
+        TechniqueParagraph(number, start, end, lines[number - 1][1])
+        for number, start, end in split_paragraphs(text)
+    )
+    if not paragraphs:
+        return None
+    return TechniqueArticle(art_id, language, text, paragraphs)
+
+
+# --- CheckThat! 2024 Task 3 -------------------------------------------------------------
+
+
+def load_checkthat2024(
+    path: str | Path,
+    *,
+    languages: Sequence[str] | None = None,
+    dropped: Counter[str] | None = None,
+) -> list[TechniqueArticle]:
+    """Articles of ``checkthat2024-task3`` (folder or its ``test-gold-part.json``), sorted by
+    language then id, with end-exclusive spans and span-derived line labels."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / CHECKTHAT_FILE
+    if not file.is_file():
+        raise NarrascopeError(E_NOT_FOUND, f"CheckThat! 2024 Task 3 gold not found: {file}")
+    try:
+        records = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad(str(file), f"not a JSON file ({exc})") from None
+    if not isinstance(records, list):
+        raise _bad(str(file), "expected a JSON list of articles")
+    out = []
+    for index, record in enumerate(records):
+        art = _checkthat_article(record, f"{file}: record {index}", dropped)
+        if art is not None and (languages is None or art.language in languages):
+            out.append(art)
+    return sorted(out, key=lambda a: (a.language, a.id))
+
+
+def _checkthat_article(
+    record: Any, where: str, dropped: Counter[str] | None
+) -> TechniqueArticle | None:
+    if not isinstance(record, dict):
+        raise _bad(where, "not an object")
+    try:
+        art_id = str(record["article_id"])
+        lang = str(record["lang"]).strip().lower()
+        text = record["text"]
+        annotations = record["annotations"]
+    except KeyError as exc:
+        raise _bad(where, f"missing field {exc.args[0]!r}") from None
+    where = f"{where} (article {art_id})"
+    if not isinstance(text, str) or not isinstance(annotations, list):
+        raise _bad(where, "text must be a string and annotations a list")
+    shift = 0 if lang in CHECKTHAT_EXCLUSIVE_END else 1
+    spans = set()
+    for ann in annotations:
+        try:
+            tag, start, end = ann["tag"], int(ann["start"]), int(ann["end"]) + shift
+        except (KeyError, TypeError, ValueError):
+            raise _bad(where, f"bad annotation {ann!r}") from None
+        if not 0 <= start < end <= len(text):
+            raise _bad(where, f"span {start}-{end} outside the text ({len(text)} chars)")
+        mapped = _map([tag], CHECKTHAT2024_TO_2023, where, dropped)
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if mapped and start < end:
+            spans.add((start, end, mapped[0]))
+    paragraphs = tuple(
+        TechniqueParagraph(
+            line, start, end, frozenset(t for s, e, t in spans if s < end and e > start)
+        )
+        for line, start, end in split_paragraphs(text)
+    )
+    if not paragraphs:
+        return None
+    return TechniqueArticle(f"ct24:{art_id}", lang, text, paragraphs, tuple(sorted(spans)))
+
+
+# --- Slavic persuasion corpus -----------------------------------------------------------
+
+
+def load_slavic_persuasion(
+    path: str | Path,
+    languages: Sequence[str] | None = None,
+    *,
+    dropped: Counter[str] | None = None,
+) -> list[TechniqueArticle]:
+    """One article per source document of ``slavic-persuasion/{BG,PL,RU}/{train,valid}.csv``
+    (``languages``: ISO codes, default all), lines = its sentences in source order."""
+    root = Path(path)
+    if not root.is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"slavic-persuasion folder not found: {root}")
+    out: list[TechniqueArticle] = []
+    read_any = False
+    for folder, lang in sorted(SLAVIC_FOLDERS.items(), key=lambda kv: kv[1]):
+        if languages is not None and lang not in languages:
+            continue
+        docs: dict[str, list[tuple[int, int, str, frozenset[str]]]] = {}
+        for split in SLAVIC_SPLITS:
+            file = root / folder / f"{split}.csv"
+            if file.is_file():
+                read_any = True
+                for name, row in _slavic_rows(file, dropped):
+                    docs.setdefault(name, []).append(row)
+        for name in sorted(docs):
+            rows = sorted(docs[name])
+            stem = name[:-4] if name.endswith(".txt") else name
+            art = _lines_article(f"slavic:{stem}", lang, [(c, labels) for _, _, c, labels in rows])
+            if art is not None:
+                out.append(art)
+    if not read_any:
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"no {{train,valid}}.csv under {root}/{{BG,PL,RU}} for languages {languages or 'all'}",
+        )
+    return out
+
+
+def _slavic_rows(
+    file: Path, dropped: Counter[str] | None
+) -> Iterable[tuple[str, tuple[int, int, str, frozenset[str]]]]:
+    """(filename, (start, end, one-line sentence, mapped labels)) of each non-blank row."""
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        needed = {"filename", "start", "end", "content", "techniques"}
+        if reader.fieldnames is None or not needed <= set(reader.fieldnames):
+            raise _bad(str(file), f"expected columns {sorted(needed)}")
+        for row in reader:
+            where = f"{file}: row {reader.line_num}"
+            try:
+                name = row["filename"].strip()
+                start, end = int(row["start"]), int(row["end"])
+                labels = ast.literal_eval(row["techniques"].strip() or "[]")
+            except (AttributeError, TypeError, ValueError, SyntaxError):
+                raise _bad(where, "unparseable start/end/techniques") from None
+            if not name or not isinstance(labels, list | tuple):
+                raise _bad(where, "no filename or techniques is not a list")
+            if not all(isinstance(label, str) for label in labels):
+                raise _bad(where, "techniques must be strings")
+            sentence = _one_line(row["content"] or "").strip()
+            mapped = frozenset(_map(labels, SLAVIC_TO_2023, where, dropped))
+            if sentence:
+                yield name, (start, end, sentence, mapped)
+
+
+# --- UNLP 2025 manipulation -------------------------------------------------------------
+
+
+def load_unlp2025(
+    path: str | Path, *, dropped: Counter[str] | None = None
+) -> list[TechniqueArticle]:
+    """Posts of ``unlp2025-manipulation/train.parquet`` (folder or file). Needs ``pyarrow``."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / UNLP_FILE
+    if not file.is_file():
+        raise NarrascopeError(E_NOT_FOUND, f"UNLP 2025 train.parquet not found: {file}")
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"reading {file} needs pyarrow, which is not installed (pip install pyarrow)",
+        ) from None
+    try:
+        rows = pq.read_table(file).to_pylist()
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise _bad(str(file), f"not a readable parquet file ({exc})") from None
+    return unlp2025_articles(rows, source=str(file), dropped=dropped)
+
+
+def unlp2025_articles(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    source: str = "unlp2025",
+    dropped: Counter[str] | None = None,
+) -> list[TechniqueArticle]:
+    """UNLP rows (``id``, ``content``, ``lang``, ``techniques``) -> one single-line article per
+    post, sorted by language then id."""
+    out = []
+    for index, row in enumerate(rows):
+        where = f"{source}: record {index}"
+        try:
+            post_id, content, lang = row["id"], row["content"], row["lang"]
+        except (KeyError, TypeError):
+            raise _bad(where, "missing id/content/lang") from None
+        where = f"{where} (id {post_id})"
+        labels = row.get("techniques") or []
+        if not isinstance(content, str) or not isinstance(labels, list | tuple):
+            raise _bad(where, "content must be a string and techniques a list")
+        mapped = frozenset(_map(labels, UNLP2025_TO_2023, where, dropped))
+        text = _one_line(content)
+        paragraphs = tuple(
+            TechniqueParagraph(line, start, end, mapped)
+            for line, start, end in split_paragraphs(text)
+        )
+        if paragraphs:
+            out.append(
+                TechniqueArticle(f"unlp:{post_id}", str(lang).strip().lower(), text, paragraphs)
+            )
+    return sorted(out, key=lambda a: (a.language, a.id))
