@@ -143,11 +143,7 @@ def load_checkthat2024(
 ) -> list[TechniqueArticle]:
     """Articles of ``checkthat2024-task3`` (folder or its ``test-gold-part.json``), sorted by
     language then id, with end-exclusive spans and span-derived line labels."""
-    file = Path(path)
-    if file.is_dir():
-        file = file / CHECKTHAT_FILE
-    if not file.is_file():
-        raise NarrascopeError(E_NOT_FOUND, f"CheckThat! 2024 Task 3 gold not found: {file}")
+    file = _data_file(path, CHECKTHAT_FILE, "CheckThat! 2024 Task 3 gold")
     try:
         records = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -278,11 +274,7 @@ def load_unlp2025(
     path: str | Path, *, dropped: Counter[str] | None = None
 ) -> list[TechniqueArticle]:
     """Posts of ``unlp2025-manipulation/train.parquet`` (folder or file). Needs ``pyarrow``."""
-    file = Path(path)
-    if file.is_dir():
-        file = file / UNLP_FILE
-    if not file.is_file():
-        raise NarrascopeError(E_NOT_FOUND, f"UNLP 2025 train.parquet not found: {file}")
+    file = _data_file(path, UNLP_FILE, "UNLP 2025 train.parquet")
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -327,3 +319,13 @@ def unlp2025_articles(
                 TechniqueArticle(f"unlp:{post_id}", str(lang).strip().lower(), text, paragraphs)
             )
     return sorted(out, key=lambda a: (a.language, a.id))
+
+
+def _data_file(path: str | Path, name: str, what: str) -> Path:
+    """``path`` itself, or its file ``name`` when it is the dataset's folder."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / name
+    if not file.is_file():
+        raise NarrascopeError(E_NOT_FOUND, f"{what} not found: {file}")
+    return file
