@@ -10,6 +10,12 @@ Two modes, one shape (batch in, batch out):
   ``doc.entities`` already holds one entity per given mention; each gets its most
   probable role, because the task scores every listed mention.
 
+When the fine-tuned encoder model (``models.encoder_roles``, shipped as ``entity-context``)
+is present, it reads the words around the mentions that matter: every given mention, and
+in detect mode the ``context_mentions`` most framed mentions of each framed entity. Its
+role probabilities are averaged with the TF-IDF model's (weight ``context_weight``, by
+default the one chosen on held-out documents); other mentions keep the TF-IDF scores.
+
 Models trained with narrative features read each document's narrative probabilities from
 the narrative stage, which runs first (``stages.narratives.narrative_probabilities``);
 when it did not run for a document, a ``narrative_model`` given to the stage computes
@@ -32,6 +38,8 @@ from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.errors import E_STAGE_CONFIG, NarrascopeError
 from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder, document_vectors
+from narrascope.models.encoder_roles import FINE as CONTEXT_FINE
+from narrascope.models.encoder_roles import EncoderRoleModel
 from narrascope.models.entities import EntityRoleClassifier, RoleScores, mention_paragraph_vectors
 from narrascope.taxonomy import MAIN_ROLES
 from narrascope.text.aliases import canonical_name, group_mentions
@@ -45,6 +53,7 @@ if TYPE_CHECKING:
 # fast, every language) or the packaged spaCy (en) / natasha (ru) models themselves.
 DETECTORS = {"crf": FAST, "packaged": PACKAGED}
 MODES = ("detect", "given")
+CONTEXT = "entity-context"  # the shipped fine-tuned encoder model's artefact
 
 
 class EntityStage:
@@ -53,7 +62,10 @@ class EntityStage:
     ``min_framed``: one framed-probability threshold for every language (default: the
     model's own, chosen in CV per language, falling back to its pooled one);
     ``max_evidence``: sentences quoted per entity; ``encoder`` defaults to
-    ``SentenceEncoder.shared()``.
+    ``SentenceEncoder.shared()``. ``context``: read mentions with the fine-tuned encoder
+    model (``context_model``, else the shipped one) when it is installed;
+    ``context_weight`` overrides its blend weight; ``context_mentions``: how many mentions
+    of each framed entity it reads in detect mode (the most framed first).
     """
 
     name = "entities"
@@ -69,6 +81,10 @@ class EntityStage:
         min_framed: float | None = None,
         max_evidence: int = 2,
         narrative_model: NarrativeClassifier | None = None,
+        context: bool = True,
+        context_model: EncoderRoleModel | None = None,
+        context_weight: float | None = None,
+        context_mentions: int = 3,
     ) -> None:
         if detector not in DETECTORS:
             msg = f"stage 'entities': detector must be one of {sorted(DETECTORS)}, not {detector!r}"
@@ -88,6 +104,11 @@ class EntityStage:
         # only consulted for documents the narrative stage did not score (see module doc)
         self.narrative_model = narrative_model
         self._detector = MentionDetector(backends=DETECTORS[detector])
+        if context and context_model is None and bundled_path(CONTEXT).is_dir():
+            context_model = EncoderRoleModel.load(bundled_path(CONTEXT))
+        self.context_model = context_model if context else None
+        self.context_weight = context_weight
+        self.context_mentions = context_mentions
 
     def warm_up(self) -> None:
         """Load the mention detector (and the encoder the model reads) now rather than on
@@ -95,6 +116,8 @@ class EntityStage:
         self._detector.warm_up(("bg",))  # any CRF language; packaged backends load lazily
         if self.model.uses_paragraphs:
             self.encoder.warm_up()
+        if self.context_model is not None:
+            self.context_model.runtime()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         if self.mode == "given":
@@ -137,6 +160,7 @@ class EntityStage:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
         scores = self.predict(docs, spans, given=True)
+        self._read_context(docs, spans, scores, np.arange(len(scores.main)))
         row = 0
         for doc in docs:
             for entity in doc.entities:
@@ -151,6 +175,8 @@ class EntityStage:
         spans = [[(m.start, m.end) for m in mentions] for mentions in found]
         scores = self.predict(docs, spans, given=False)
         offset = 0
+        grouped: list[list[tuple[Entity, np.ndarray, float]]] = []
+        read: list[np.ndarray] = []  # rows the context model reads
         for doc, mentions in zip(docs, found, strict=True):
             entities = []
             for group in group_mentions(mentions, doc.language):
@@ -163,18 +189,58 @@ class EntityStage:
                 weights = None if scores.framed is None else scores.framed[rows]
                 framed = 1.0 if weights is None else float(weights.max())
                 if framed >= self.min_framed_for(doc.language):
+                    most = rows if weights is None else rows[np.argsort(-weights, kind="stable")]
+                    read.append(most[: self.context_mentions])
+                entities.append((entity, rows, framed))
+            offset += len(mentions)
+            grouped.append(entities)
+        if read:
+            self._read_context(docs, spans, scores, np.sort(np.concatenate(read)))
+        for doc, entities in zip(docs, grouped, strict=True):
+            for entity, rows, framed in entities:
+                if framed >= self.min_framed_for(doc.language):
+                    weights = None if scores.framed is None else scores.framed[rows]
                     self._set_role(doc, entity, scores, rows, framed=framed, weights=weights)
                 else:
                     entity.score = 1.0 - framed  # confidence that it is *not* framed
-                entities.append(entity)
-            offset += len(mentions)
-            entities.sort(key=lambda e: (not e.framed, e.mentions[0].start))
-            doc.entities = entities
+            doc.entities = sorted(
+                (e for e, _, _ in entities), key=lambda e: (not e.framed, e.mentions[0].start)
+            )
+
+    def _read_context(
+        self,
+        docs: Sequence[Document],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        scores: RoleScores,
+        rows: np.ndarray,
+    ) -> None:
+        """Average the context model's role probabilities into ``scores`` at ``rows``
+        (flat mention rows, sorted), in place."""
+        model = self.context_model
+        if model is None or not len(rows):
+            return
+        starts = np.concatenate([[0], np.cumsum([len(s) for s in spans])])
+        chosen = set(rows.tolist())
+        wanted = [
+            [sp for k, sp in enumerate(s) if starts[i] + k in chosen] for i, s in enumerate(spans)
+        ]
+        main, fine = model.predict_proba(
+            [d.text for d in docs], wanted, self._document_narratives(docs)
+        )
+        w = model.blend if self.context_weight is None else self.context_weight
+        scores.main[rows] = (1 - w) * scores.main[rows] + w * main
+        labels = self.model.fine_labels_
+        cols = [CONTEXT_FINE.index(f) for f in labels]
+        scores.fine[rows] = (1 - w) * scores.fine[rows] + w * fine[:, cols]
 
     def _narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None] | None:
         """Per document, the narrative probabilities the model reads (None: not used)."""
         if not self.model.narrative_labels_:
             return None
+        return self._document_narratives(docs)
+
+    def _document_narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None]:
+        """Per document, the narrative stage's probabilities (or ``narrative_model``'s)."""
         from narrascope.stages.narratives import narrative_probabilities
 
         out = [narrative_probabilities(d) for d in docs]

