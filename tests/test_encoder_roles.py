@@ -140,3 +140,66 @@ def test_role_model_predicts_probabilities_and_round_trips(tmp_path: Path) -> No
     np.testing.assert_allclose(loaded.predict_proba(texts, spans)[0], main, atol=1e-6)
     weights = np.load(root / "weights.npz")
     assert weights["trained.l11.fo.w__q"].dtype == np.int8  # matrices ship as int8
+
+
+RU = (
+    "Киевский режим продолжает обстреливать мирных жителей Донбасса. "
+    "Российские военные эвакуировали детей и спасли сотни жизней."
+)
+
+
+def _innocent_model() -> EncoderRoleModel:
+    """A context model that calls every mention Innocent (Victim): its effect is visible."""
+    model = _tiny_model()
+    model.trained_["head.main.weight"] = np.zeros((3, 3 * 384), np.float32)
+    model.trained_["head.main.bias"] = np.array([0.0, 0.0, 20.0], np.float32)
+    model.trained_["head.fine.bias"] = np.full(len(FINE), -5.0, np.float32)
+    model.trained_["head.fine.bias"][FINE.index("Victim")] = 5.0
+    return model
+
+
+def test_the_entity_stage_blends_in_what_the_context_model_reads() -> None:
+    from narrascope.doc import Document, Entity, Span
+    from narrascope.stages.entities import EntityStage
+
+    def run(**kw) -> dict[str, str | None]:
+        stage = EntityStage(mode="given", **kw)
+        doc = Document(RU, id="ru-1", language="ru")
+        start = RU.index("Киевский режим")
+        regime = Span.of(RU, start, start + len("Киевский режим"))
+        doc.entities = [Entity(regime.text, [regime])]
+        stage([doc])
+        (entity,) = doc.entities
+        return {"role": entity.main_role, "fine": entity.fine_roles[0].label}
+
+    assert run(context=False)["role"] == "Antagonist"
+    model = _innocent_model()
+    assert run(context_model=model, context_weight=1.0) == {"role": "Innocent", "fine": "Victim"}
+    assert run(context_model=model, context_weight=0.0)["role"] == "Antagonist"
+
+
+def test_detect_mode_reads_only_the_most_framed_entities(monkeypatch) -> None:
+    import narrascope
+    from narrascope.doc import Document
+
+    model = _innocent_model()
+    calls: list[int] = []
+    original = model.predict_proba
+
+    def counting(texts, mentions, narratives=None):
+        calls.append(sum(len(m) for m in mentions))
+        return original(texts, mentions, narratives)
+
+    monkeypatch.setattr(model, "predict_proba", counting)
+
+    def roles(**config) -> list[tuple[str, str | None]]:
+        nlp = narrascope.load(stages=["language", "segment", "entities"], config=config)
+        doc = nlp(Document(RU, id="ru-2"))
+        return [(e.name, e.main_role) for e in doc.entities]
+
+    plain = roles(entities={"context": False})
+    read = roles(entities={"context_model": model, "context_weight": 1.0, "context_entities": 1})
+    assert calls == [1]  # one entity, one mention read
+    changed = [(a, b) for a, b in zip(plain, read, strict=True) if a != b]
+    # the Russian soldiers (the most framed entity) turn Innocent; Donbass was already
+    assert changed == [(("Российские военные", "Protagonist"), ("Российские военные", "Innocent"))]

@@ -12,7 +12,8 @@ Two modes, one shape (batch in, batch out):
 
 When the fine-tuned encoder model (``models.encoder_roles``, shipped as ``entity-context``)
 is present, it reads the words around the mentions that matter: every given mention, and
-in detect mode the ``context_mentions`` most framed mentions of each framed entity. Its
+in detect mode the ``context_mentions`` most framed mentions of each of the
+``context_entities`` most framed entities of a document (reading costs ~0.1 s a window). Its
 role probabilities are averaged with the TF-IDF model's (weight ``context_weight``, by
 default the one chosen on held-out documents); other mentions keep the TF-IDF scores.
 
@@ -64,8 +65,9 @@ class EntityStage:
     ``max_evidence``: sentences quoted per entity; ``encoder`` defaults to
     ``SentenceEncoder.shared()``. ``context``: read mentions with the fine-tuned encoder
     model (``context_model``, else the shipped one) when it is installed;
-    ``context_weight`` overrides its blend weight; ``context_mentions``: how many mentions
-    of each framed entity it reads in detect mode (the most framed first).
+    ``context_weight`` overrides its blend weight; in detect mode it reads the
+    ``context_mentions`` most framed mentions of each of the ``context_entities`` most
+    framed entities of a document (the rest keep the TF-IDF scores).
     """
 
     name = "entities"
@@ -84,7 +86,8 @@ class EntityStage:
         context: bool = True,
         context_model: EncoderRoleModel | None = None,
         context_weight: float | None = None,
-        context_mentions: int = 3,
+        context_mentions: int = 1,
+        context_entities: int = 4,
     ) -> None:
         if detector not in DETECTORS:
             msg = f"stage 'entities': detector must be one of {sorted(DETECTORS)}, not {detector!r}"
@@ -109,6 +112,7 @@ class EntityStage:
         self.context_model = context_model if context else None
         self.context_weight = context_weight
         self.context_mentions = context_mentions
+        self.context_entities = context_entities
 
     def warm_up(self) -> None:
         """Load the mention detector (and the encoder the model reads) now rather than on
@@ -160,13 +164,13 @@ class EntityStage:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
         scores = self.predict(docs, spans, given=True)
-        self._read_context(docs, spans, scores, np.arange(len(scores.main)))
+        context = self._read_context(docs, spans, np.arange(len(scores.main)))
         row = 0
         for doc in docs:
             for entity in doc.entities:
                 rows = np.arange(row, row + len(entity.mentions))
                 row += len(entity.mentions)
-                self._set_role(doc, entity, scores, rows, framed=1.0, weights=None)
+                self._set_role(doc, entity, scores, rows, framed=1.0, weights=None, context=context)
 
     # --------------------------------------------------------------------- detection
 
@@ -179,6 +183,7 @@ class EntityStage:
         read: list[np.ndarray] = []  # rows the context model reads
         for doc, mentions in zip(docs, found, strict=True):
             entities = []
+            candidates: list[tuple[float, int, np.ndarray]] = []
             for group in group_mentions(mentions, doc.language):
                 rows = np.asarray([offset + i for i in group], dtype=int)
                 entity = Entity(
@@ -190,17 +195,26 @@ class EntityStage:
                 framed = 1.0 if weights is None else float(weights.max())
                 if framed >= self.min_framed_for(doc.language):
                     most = rows if weights is None else rows[np.argsort(-weights, kind="stable")]
-                    read.append(most[: self.context_mentions])
+                    candidates.append((-framed, -len(rows), most[: self.context_mentions]))
                 entities.append((entity, rows, framed))
+            candidates.sort(key=lambda c: (c[0], c[1], int(c[2][0])))
+            read += [c[2] for c in candidates[: self.context_entities]]
             offset += len(mentions)
             grouped.append(entities)
-        if read:
-            self._read_context(docs, spans, scores, np.sort(np.concatenate(read)))
+        context = self._read_context(docs, spans, np.sort(np.concatenate(read)) if read else None)
         for doc, entities in zip(docs, grouped, strict=True):
             for entity, rows, framed in entities:
                 if framed >= self.min_framed_for(doc.language):
                     weights = None if scores.framed is None else scores.framed[rows]
-                    self._set_role(doc, entity, scores, rows, framed=framed, weights=weights)
+                    self._set_role(
+                        doc,
+                        entity,
+                        scores,
+                        rows,
+                        framed=framed,
+                        weights=weights,
+                        context=context,
+                    )
                 else:
                     entity.score = 1.0 - framed  # confidence that it is *not* framed
             doc.entities = sorted(
@@ -211,14 +225,13 @@ class EntityStage:
         self,
         docs: Sequence[Document],
         spans: Sequence[Sequence[tuple[int, int]]],
-        scores: RoleScores,
-        rows: np.ndarray,
-    ) -> None:
-        """Average the context model's role probabilities into ``scores`` at ``rows``
-        (flat mention rows, sorted), in place."""
+        rows: np.ndarray | None,
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The context model's (main, fine) probabilities of the flat mention ``rows``
+        (sorted), fine columns in the TF-IDF model's order; empty without a context model."""
         model = self.context_model
-        if model is None or not len(rows):
-            return
+        if model is None or rows is None or not len(rows):
+            return {}
         starts = np.concatenate([[0], np.cumsum([len(s) for s in spans])])
         chosen = set(rows.tolist())
         wanted = [
@@ -227,11 +240,8 @@ class EntityStage:
         main, fine = model.predict_proba(
             [d.text for d in docs], wanted, self._document_narratives(docs)
         )
-        w = model.blend if self.context_weight is None else self.context_weight
-        scores.main[rows] = (1 - w) * scores.main[rows] + w * main
-        labels = self.model.fine_labels_
-        cols = [CONTEXT_FINE.index(f) for f in labels]
-        scores.fine[rows] = (1 - w) * scores.fine[rows] + w * fine[:, cols]
+        cols = [CONTEXT_FINE.index(f) for f in self.model.fine_labels_]
+        return {int(r): (main[k], fine[k, cols]) for k, r in enumerate(rows)}
 
     def _narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None] | None:
         """Per document, the narrative probabilities the model reads (None: not used)."""
@@ -279,8 +289,11 @@ class EntityStage:
         *,
         framed: float,
         weights: np.ndarray | None,
+        context: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
-        """Aggregate the mentions' role probabilities, each weighted by how framed it looks.
+        """Aggregate the mentions' role probabilities, each weighted by how framed it looks,
+        then average in what the context model read about this entity (the mean over its
+        mentions it read, weight ``context_weight``).
 
         ``score`` = P(framed) x P(main role | framed): how sure we are that the text casts
         the entity in that role, not just how the role compares with the other two.
@@ -289,6 +302,14 @@ class EntityStage:
         weights = weights / weights.sum()
         main = (scores.main[rows] * weights[:, None]).sum(axis=0)
         fine = (scores.fine[rows] * weights[:, None]).sum(axis=0)
+        per_mention = scores.main[rows].copy()  # what each mention's evidence is worth
+        read = [k for k, r in enumerate(rows) if context and int(r) in context]
+        if read and context and self.context_model is not None:
+            w = self.context_model.blend if self.context_weight is None else self.context_weight
+            seen = [context[int(rows[k])] for k in read]
+            main = (1 - w) * main + w * np.mean([m for m, _ in seen], axis=0)
+            fine = (1 - w) * fine + w * np.mean([f for _, f in seen], axis=0)
+            per_mention[read] = (1 - w) * per_mention[read] + w * np.array([m for m, _ in seen])
         one = RoleScores(main[None, :], fine[None, :], None, np.zeros(1, dtype=int))
         ((role, fine_roles),) = self.model.decide(one)
         j = MAIN_ROLES.index(role)
@@ -296,14 +317,14 @@ class EntityStage:
         entity.score = float(main[j] * framed)
         sentences = _sentence_index(doc)
         # evidence: the sentences of the mentions that carry this role most
-        strength = scores.main[rows, j] * weights
+        strength = per_mention[:, j] * weights
         evidence: list[Span] = []
         evidence_scores: list[float] = []
         for k in np.argsort(-strength, kind="stable"):
             sentence = _sentence_of(doc, sentences, entity.mentions[int(k)])
             if sentence not in evidence:
                 evidence.append(sentence)
-                evidence_scores.append(float(scores.main[rows[k], j]))
+                evidence_scores.append(float(per_mention[k, j]))
             if len(evidence) >= self.max_evidence:
                 break
         entity.evidence, entity.evidence_scores = evidence, evidence_scores
