@@ -320,3 +320,28 @@ def test_held_out_gate_reproduces_the_manifest() -> None:
     assert abs(got["emr"] - recorded["emr"]) < 0.005
     alone = tables["0.0"]["all"]
     assert got["main_acc"] + got["emr"] > alone["main_acc"] + alone["emr"] + 0.01
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"), [("0", {"context": False}), ("5", {"context_entities": 5})]
+)
+def test_cli_sets_how_many_entities_are_read_in_context(tmp_path, monkeypatch, flag, expected):
+    import narrascope
+    from narrascope.cli import main
+
+    seen: list[dict] = []
+    real = narrascope.load
+
+    def load(*args, **kwargs):
+        seen.append(kwargs.get("config", {}))
+        return real(stages=["language", "segment"])
+
+    monkeypatch.setattr(narrascope, "load", load)
+    src = tmp_path / "a.txt"
+    src.write_text("NATO troops arrived in the city on Monday.", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert (
+        main(["analyze", str(src), "--out", str(out), "--no-progress", "--context-entities", flag])
+        == 0
+    )
+    assert seen and all(seen[0]["entities"][k] == v for k, v in expected.items())

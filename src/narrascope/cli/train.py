@@ -21,6 +21,31 @@ def add_spans_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_extra_corpora_option(p: argparse.ArgumentParser) -> None:
+    """``--extra-corpora DIR`` / ``--no-extra-corpora``: the persuasion corpora trained on
+    besides SemEval-2023 (shared by train and eval)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--extra-corpora",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="techniques only: folder holding checkthat2024-task3, slavic-persuasion and "
+        "unlp2025-manipulation (any of them), trained on besides SemEval-2023 (default: the "
+        "folder holding the SemEval-2023 release, when they are there; UNLP needs pyarrow)",
+    )
+    group.add_argument(
+        "--no-extra-corpora",
+        action="store_true",
+        help="techniques only: SemEval-2023 alone (the recipe before issue 22)",
+    )
+
+
+def technique_corpus_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The extra-corpora keyword arguments of ``train_techniques``/``evaluate_techniques``."""
+    return {"extra": not args.no_extra_corpora, "extra_dir": args.extra_corpora}
+
+
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="train a model from the shared-task data")
     p.add_argument(
@@ -50,7 +75,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "--epochs", type=int, default=3, help="encoder only: epochs (the best one is kept)"
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="encoder only: torch threads (default: one per core); the result is "
+        "deterministic for a given seed and thread count",
+    )
     add_spans_option(p)
+    add_extra_corpora_option(p)
     student = p.add_argument_group("technique-student")
     student.add_argument(
         "--documents",
@@ -88,7 +121,14 @@ def run(args: argparse.Namespace) -> int:
         from narrascope.training.finetune import train_encoder
 
         out = args.out or bundled_path(CONTEXT)
-        train_encoder(args.data, out, folds=args.folds, seed=args.seed, epochs=args.epochs)
+        train_encoder(
+            args.data,
+            out,
+            folds=args.folds,
+            seed=args.seed,
+            epochs=args.epochs,
+            threads=args.threads,
+        )
     elif args.task == "mentions":
         from narrascope.models.artefact import bundled_path
         from narrascope.training.mentions import (
@@ -124,7 +164,14 @@ def run(args: argparse.Namespace) -> int:
         from narrascope.training.techniques import train_techniques
 
         out = args.out or bundled_path("techniques")
-        train_techniques(args.data, out, folds=args.folds, seed=args.seed, ptc_dir=args.spans)
+        train_techniques(
+            args.data,
+            out,
+            folds=args.folds,
+            seed=args.seed,
+            ptc_dir=args.spans,
+            **technique_corpus_kwargs(args),
+        )
     else:
         from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
 

@@ -11,6 +11,7 @@ Inference is numpy (``models.e5.NumpyE5``): no torch in the default install.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -76,7 +77,8 @@ class EncoderRoleModel(Estimator):
     (``frozen`` layers, ``epochs``, ``batch``, learning rates, ``fine_weight``, ``seed``)
     ``second_threshold`` for a second fine role (as ``EntityRoleClassifier``), ``blend``:
     the weight of these probabilities when the entity stage averages them with the TF-IDF
-    model's (chosen on held-out documents), ``batch_tokens``: tokens per inference batch.
+    model's (chosen on held-out documents), ``batch_tokens``: tokens per inference batch,
+    ``threads``: batches run at once (0: one per core; each uses one BLAS thread).
     """
 
     artefact_what = "encoder role model"
@@ -98,7 +100,8 @@ class EncoderRoleModel(Estimator):
         seed: int = 0,
         second_threshold: float = 0.5,
         blend: float = 0.5,
-        batch_tokens: int = 4096,
+        batch_tokens: int = 1024,
+        threads: int = 0,
     ) -> None:
         self._set_params(locals())
         self._runtime: tuple[Any, Any] | None = None
@@ -124,6 +127,7 @@ class EncoderRoleModel(Estimator):
         narratives: Sequence[dict[str, float] | None] | None = None,
         *,
         validation: Sequence[int] = (),
+        threads: int | None = None,
         log: Any = None,
     ) -> EncoderRoleModel:
         """Fine-tune on the mentions of ``texts`` (needs ``narrascope[train]``); the
@@ -139,6 +143,7 @@ class EncoderRoleModel(Estimator):
             narratives,
             validation=validation,
             languages=languages,
+            threads=threads,
             log=log,
         )
         self._set_trained(state)
@@ -202,12 +207,15 @@ class EncoderRoleModel(Estimator):
         main = np.zeros((len(windows), len(MAIN_ROLES)), np.float32)
         fine = np.zeros((len(windows), len(FINE)), np.float32)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-        a = 0
-        while a < len(order):  # batches of similar length, about batch_tokens tokens each
-            b = a + 1
-            while b < len(order) and (b - a + 1) * len(windows[order[b]].ids) <= self.batch_tokens:
-                b += 1
-            part = [windows[i] for i in order[a:b]]
+        batches: list[list[int]] = []
+        for i in order:  # batches of similar length, about batch_tokens tokens each
+            if batches and (len(batches[-1]) + 1) * len(windows[i].ids) <= self.batch_tokens:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+
+        def run(rows: list[int]) -> None:
+            part = [windows[i] for i in rows]
             n = max(len(w.ids) for w in part)
             ids = np.full((len(part), n), encoder.config["pad"], np.int64)
             mask = np.zeros((len(part), n), np.int64)
@@ -215,9 +223,20 @@ class EncoderRoleModel(Estimator):
                 ids[j, : len(w.ids)] = w.ids
                 mask[j, : len(w.ids)] = 1
             f = window_features(encoder(ids, mask), part)
-            main[order[a:b]] = _softmax(f @ t["head.main.weight"].T + t["head.main.bias"])
-            fine[order[a:b]] = sigmoid(f @ t["head.fine.weight"].T + t["head.fine.bias"])
-            a = b
+            main[rows] = _softmax(f @ t["head.main.weight"].T + t["head.main.bias"])
+            fine[rows] = sigmoid(f @ t["head.fine.weight"].T + t["head.fine.bias"])
+
+        workers = min(self.threads or os.cpu_count() or 1, len(batches))
+        if workers <= 1:
+            for rows in batches:
+                run(rows)
+        else:  # a batch per core, one BLAS thread each: element-wise work runs in parallel too
+            from concurrent.futures import ThreadPoolExecutor
+
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, batches))
         return main, fine
 
     def decide(self, main: np.ndarray, fine: np.ndarray) -> list[tuple[str, list[str]]]:

@@ -87,7 +87,7 @@ class EntityStage:
         context_model: EncoderRoleModel | None = None,
         context_weight: float | None = None,
         context_mentions: int = 1,
-        context_entities: int = 4,
+        context_entities: int = 3,
     ) -> None:
         if detector not in DETECTORS:
             msg = f"stage 'entities': detector must be one of {sorted(DETECTORS)}, not {detector!r}"

@@ -47,7 +47,10 @@ class FinetuneSettings:
 
     @classmethod
     def of(cls, params: dict[str, Any], threads: int | None = None) -> FinetuneSettings:
-        known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
+        # the estimator's own ``threads`` is for inference batches, not for training
+        known = {
+            k: v for k, v in params.items() if k in cls.__dataclass_fields__ and k != "threads"
+        }
         return cls(**known, threads=threads or torch.get_num_threads())
 
 
@@ -406,7 +409,9 @@ def train_encoder(
     val_docs = sorted({doc_of[r] for r in held})
     train_docs = [d for d in range(len(docs)) if d not in set(val_docs)]
     model = EncoderRoleModel(seed=seed, epochs=epochs)
-    model.fit(texts, langs, spans, mains, fines, narratives, validation=val_docs, log=log)
+    model.fit(
+        texts, langs, spans, mains, fines, narratives, validation=val_docs, threads=threads, log=log
+    )
     if log:
         log("scoring the held-out fold with both models ...")
     tuned = model.predict_proba(
