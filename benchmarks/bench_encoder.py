@@ -78,6 +78,8 @@ def main() -> int:
     tokens = sum(len(w.ids) for w in windows) / max(1, len(windows))
     print(f"load {load:.2f} s; {n} mentions, {tokens:.0f} tokens/window")
     print(f"numpy: {n / numpy_s:.1f} windows/s (cutting windows {1000 * cut / n:.1f} ms each)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before torch loads
+    print(f"peak memory {peak:.0f} MB")
     torch_rate = None
     try:
         import numpy as np
@@ -109,8 +111,6 @@ def main() -> int:
         print(f"torch (same windows, encoder only): {torch_rate:.1f} windows/s")
     except ImportError:
         print("torch not installed: no comparison")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory {peak:.0f} MB")
     cv = model.meta.get("cv") or {}
     lines = [
         f"Measured {date.today().isoformat()} on this machine ({os.cpu_count()} cores, "
@@ -125,7 +125,9 @@ def main() -> int:
     ]
     if torch_rate is not None:
         lines.append(f"| torch 2.13 CPU, same windows, encoder only | {torch_rate:.1f} windows/s |")
-    lines.append(f"| peak memory of the process | {peak:.0f} MB |")
+    lines.append(
+        f"| peak memory of the process (numpy runtime, before torch is loaded) | {peak:.0f} MB |"
+    )
     if cv:
         lines += [
             "",
