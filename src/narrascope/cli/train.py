@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.task == "encoder":
         from narrascope.models.artefact import bundled_path
         from narrascope.stages.entities import CONTEXT
-        from narrascope.training.finetune import train_encoder
+        from narrascope.training.encoder_roles import train_encoder
 
         out = args.out or bundled_path(CONTEXT)
         train_encoder(
