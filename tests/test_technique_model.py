@@ -255,14 +255,20 @@ def test_bundled_artefact_loads_and_is_small() -> None:
     assert size < 8_500_000
     meta = json.loads((root / "meta.json").read_text())
     assert meta["cv"]["table"]["mean"]["micro_f1"] > 0.35
+    # trained on the extra corpora too (issue 22): CheckThat scored on its held-out articles
+    assert sorted(meta["data"]["extra_corpora"]) == ["ct24", "slavic", "unlp"]
+    assert meta["cv"]["sources"]["ct24"]["bg"]["micro_f1"] > 0.3
     model = TechniqueClassifier.load(root)
-    assert meta["converted"]["from_format"] == 1
     t = model.thresholds_
-    # pt has no training data but the encoder covers it: its own mix and threshold
-    assert model.thresholds_for(["en", "uk", "pt"]).tolist() == pytest.approx(
-        [t["en"], t["*"], t["?"]]
+    # bg, pt and uk have training data now: their own thresholds and the trained mix; es has
+    # none but the encoder covers it (the unseen mix and threshold); ka neither (global)
+    assert {"bg", "pt", "uk"} <= set(model.languages_)
+    assert model.thresholds_for(["en", "uk", "pt", "es", "ka"]).tolist() == pytest.approx(
+        [t["en"], t["uk"], t["pt"], t["?"], t["*"]]
     )
-    assert model.encoder_shares(["en", "uk", "pt"]).tolist() == pytest.approx([0.5, 0.5, 0.85])
+    assert model.encoder_shares(["en", "uk", "pt", "es"]).tolist() == pytest.approx(
+        [0.5, 0.5, 0.5, 0.85]
+    )
     (para,) = analyse(model, "Those corrupt traitors spread disgusting lies!", "en")
     assert "Loaded_Language" in dict(para.labels)
 
@@ -272,20 +278,23 @@ def test_bundled_artefact_loads_and_is_small() -> None:
 @pytest.mark.skipif(not DATA.is_dir(), reason="../shared dataset not available")
 @pytest.mark.skipif(
     os.environ.get("NARRASCOPE_LONG_GATES") != "1",
-    reason="~7 min (USE over 20k paragraphs, then 5 folds): set NARRASCOPE_LONG_GATES=1 to run",
+    reason="~15 min (USE over 39k paragraphs, then 5 folds): set NARRASCOPE_LONG_GATES=1 to run",
 )
 def test_cv_gate() -> None:
     from narrascope.training.techniques import evaluate_techniques
 
-    # measured 2026-12-05 with the folds of models.folds: mean 0.428, en 0.401, ru 0.429,
-    # span F1 0.121 (0.431 / 0.401 / 0.437 / 0.120 on the earlier fold assignment;
-    # docs/benchmarks.md); about 7 minutes on two cores: the corpus is encoded once
+    # measured 2026-12-05 with the extra corpora next to the release (the shipped recipe):
+    # mean 0.426, en 0.398, ru 0.429, span F1 0.119; CheckThat bg 0.328, en 0.284, pt 0.346
+    # (SemEval-2023 alone: 0.428 / 0.401 / 0.429 / 0.121; docs/benchmarks.md)
     result = evaluate_techniques(DATA, folds=5)
     table = result["table"]
     assert table["mean"]["micro_f1"] >= 0.42
     assert table["en"]["micro_f1"] >= 0.38
     assert table["ru"]["micro_f1"] >= 0.42
     assert result["spans"]["en2023"]["f1"] >= 0.10
+    if "ct24" in result["sources"]:
+        checkthat = result["sources"]["ct24"]
+        assert min(checkthat[la]["micro_f1"] for la in ("bg", "en", "pt")) >= 0.27
 
 
 def test_unseen_languages_lean_on_the_multilingual_encoder(tmp_path: Path) -> None:

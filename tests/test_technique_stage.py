@@ -43,8 +43,9 @@ TEXTS = {
     "Ci skorumpowani zdrajcy i bezczelni kłamcy znowu szerzą obrzydliwą propagandę!\n\n"
     "Rada miasta omówiła we wtorek budżet na przyszły rok.",
 }
-# No training data: bg and pt get techniques through Cyrillic n-grams / multilingual USE;
-# uk and hi (USE does not cover them) only have to come out well-formed.
+# Not in SemEval-2023: bg, pt and uk are trained on the extra corpora (CheckThat! 2024,
+# slavic-persuasion, UNLP 2025; issue 22); hi (no data, no USE) only has to come out
+# well-formed.
 CROSS = {
     "bg": "Предателите пак лъжат\n\n"
     "Тези нагли предатели и лъжци позорят нашата велика страна!\n\n"
@@ -73,7 +74,7 @@ def analysed(nlp: narrascope.Pipeline) -> dict[str, Document]:
     return {d.id: d for d in nlp.pipe(docs, batch_size=4)}
 
 
-@pytest.mark.parametrize("lang", [*sorted(TEXTS), "bg", "pt"])
+@pytest.mark.parametrize("lang", [*sorted(TEXTS), "bg", "pt", "uk"])
 def test_every_language_gets_spans_that_point_into_the_text(analysed, lang: str) -> None:
     doc = analysed[lang]
     assert doc.techniques, f"{lang}: the loud paragraph carries techniques"
@@ -82,7 +83,7 @@ def test_every_language_gets_spans_that_point_into_the_text(analysed, lang: str)
     assert {t.label for t in loud} & {"Loaded_Language", "Name_Calling-Labeling"}, lang
 
 
-@pytest.mark.parametrize("lang", ["uk", "hi"])
+@pytest.mark.parametrize("lang", ["hi"])
 def test_languages_outside_the_encoder_come_out_well_formed(analysed, lang: str) -> None:
     assert_well_formed(analysed[lang])
 

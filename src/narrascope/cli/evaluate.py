@@ -6,7 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from narrascope.cli.train import TASKS, add_spans_option
+from narrascope.cli.train import (
+    TASKS,
+    add_extra_corpora_option,
+    add_spans_option,
+    technique_corpus_kwargs,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -16,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     add_spans_option(p)
+    add_extra_corpora_option(p)
     p.set_defaults(run=run)
 
 
@@ -32,7 +38,12 @@ def run(args: argparse.Namespace) -> int:
         from narrascope.training.techniques import evaluate_techniques, format_technique_table
 
         result = evaluate_techniques(
-            args.data, folds=args.folds, seed=args.seed, ptc_dir=args.spans, progress=True
+            args.data,
+            folds=args.folds,
+            seed=args.seed,
+            ptc_dir=args.spans,
+            progress=True,
+            **technique_corpus_kwargs(args),
         )
         print(format_technique_table(result))
     else:

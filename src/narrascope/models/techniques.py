@@ -15,6 +15,10 @@ Why this design (measurements in docs/techniques-research.md):
   (``unseen_share``): the n-gram model barely transfers to a language it never saw.
 * Spans: a detected technique is localised from the n-gram model's per-word weights
   (``models/spans.py``); that works for every language.
+* Training data of other corpora (issue 22) comes with two fit options: a per-(paragraph,
+  technique) ``sample_weight`` (0 for a technique the corpus never annotated: unknown, not
+  absent) and ``corpora``, training-only columns that absorb a corpus's own label rates
+  (sentences, posts) and are dropped, so the artefact's shape does not change.
 * A language with no technique data that neither half can read (Hindi: no USE, no
   Devanagari n-grams) has a *student* in the artefact's ``students/`` folder, an n-gram
   model distilled from an e5 teacher (``models/technique_student.py``); its paragraphs get
@@ -107,39 +111,60 @@ class TechniqueClassifier(Estimator):
         embeddings: np.ndarray | None = None,
         thresholds: dict[str, float] | None = None,
         span_words: dict[str, float] | None = None,
+        sample_weight: np.ndarray | None = None,
+        corpora: Sequence[str | None] | None = None,
     ) -> TechniqueClassifier:
         """Fit both halves. ``embeddings``: the USE vectors of the paragraphs, shape
         ``(len(paragraphs), 512)`` (None: encoded with ``SentenceEncoder.shared()``);
         ``thresholds``: see :meth:`set_thresholds`; ``span_words`` (technique -> typical
         span length in words, from span gold) lets :meth:`spans` mark short techniques
-        by word window instead of whole sentences."""
+        by word window instead of whole sentences. ``sample_weight``: per paragraph
+        ``(n,)`` or per paragraph and technique ``(n, 23)``; a 0 leaves the pair out of
+        that technique's fit (a technique its corpus never annotated is unknown there,
+        not absent), while every paragraph still shapes the vocabulary. ``corpora``: per
+        paragraph, None or the name of a corpus whose unit or annotation differs from the
+        product's (sentences, posts): each name gets a one-hot column in both halves, fitted
+        with the rest and dropped afterwards, so it absorbs that corpus's own label rates
+        and predictions are those of a paragraph of the reference corpora (columns of 0)."""
         from sklearn.linear_model import LogisticRegression
 
         y = targets(labels)
         if not len(paragraphs) == len(languages) == len(y):
             raise ValueError("paragraphs, languages and labels must have the same length")
+        weight = _technique_weights(sample_weight, len(y))
         self.languages_ = sorted(set(languages))
         self.tfidf_ = TfidfViews(word_char_views(self.tfidf))
         x = self._x(self.tfidf_.weighted(self.tfidf_.fit_raw({"text": paragraphs})), languages)
         emb = self._embeddings(paragraphs, embeddings)
         self.enc_mean_ = emb.mean(axis=0).astype(np.float32)
         xe = self._enc_x(emb, languages)
+        width, enc_width = x.shape[1], xe.shape[1]  # the columns that are kept
+        names = sorted({c for c in corpora or () if c is not None})
+        if names:
+            if len(corpora or ()) != len(y):
+                raise ValueError("corpora must have one entry per paragraph")
+            block = language_block(list(corpora or ()), names, self.language_weight)
+            x = sp.hstack([x, sp.csr_matrix(block)], format="csr", dtype=np.float32)
+            xe = np.hstack([xe, block])
         coef = np.zeros((x.shape[1], len(TECHNIQUES)), dtype=np.float32)
         enc_coef = np.zeros((xe.shape[1], len(TECHNIQUES)), dtype=np.float32)
         intercept = np.full(len(TECHNIQUES), -10.0, dtype=np.float32)
         enc_intercept = intercept.copy()
         for j in range(len(TECHNIQUES)):
-            if y[:, j].sum() < 2:  # a technique never seen: predict it never
+            # all weights 1: no weights at all (bit-identical to the unweighted recipe)
+            w = None if weight is None or np.all(weight[:, j] == 1) else weight[:, j]
+            seen = y[:, j] if w is None else y[:, j][w > 0]
+            if seen.sum() < 2 or seen.min() == 1:  # a technique never seen: predict it never
                 continue
             m = LogisticRegression(
                 C=self.c_tfidf, solver="liblinear", dual=True, tol=1e-3, random_state=self.seed
-            ).fit(x, y[:, j])
+            ).fit(x, y[:, j], sample_weight=w)
             coef[:, j], intercept[j] = m.coef_[0], m.intercept_[0]
-            m = LogisticRegression(C=self.c_encoder, max_iter=300).fit(xe, y[:, j])
+            m = LogisticRegression(C=self.c_encoder, max_iter=300).fit(xe, y[:, j], sample_weight=w)
             enc_coef[:, j], enc_intercept[j] = m.coef_[0], m.intercept_[0]
-        self.coef_ = Int8Matrix.from_dense(coef)  # CV measures the model that ships
+        self.coef_ = Int8Matrix.from_dense(coef[:width])  # CV measures the model that ships
         self.intercept_ = intercept
-        self.enc_coef_, self.enc_intercept_ = enc_coef, enc_intercept
+        self.enc_coef_, self.enc_intercept_ = enc_coef[:enc_width], enc_intercept
         self.set_thresholds(thresholds or {"*": self.threshold})
         self.span_words_ = np.array(
             [round((span_words or {}).get(t, 0)) for t in TECHNIQUES], dtype=np.int16
@@ -333,6 +358,20 @@ class TechniqueClassifier(Estimator):
             student = TechniqueStudent.load(folder.parent)
             model.students_[student.language] = student
         return model
+
+
+def _technique_weights(sample_weight: np.ndarray | None, n: int) -> np.ndarray | None:
+    """``sample_weight`` as an ``(n, 23)`` matrix (None stays None)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 1:
+        w = np.repeat(w[:, None], len(TECHNIQUES), axis=1)
+    if w.shape != (n, len(TECHNIQUES)):
+        raise ValueError(f"sample_weight must have shape ({n},) or ({n}, {len(TECHNIQUES)})")
+    if (w < 0).any():
+        raise ValueError("sample_weight must be >= 0")
+    return w
 
 
 def targets(labels: Sequence[Sequence[str]]) -> np.ndarray:

@@ -177,3 +177,47 @@ def load_entity_corpus(
     if not docs:
         raise NarrascopeError(E_NOT_FOUND, f"no subtask-1 annotations found under {root}")
     return docs
+
+
+# --- persuasion techniques (SemEval-2023 Task 3 and the corpora mapped onto it) ----------
+
+# The source name of SemEval-2023 Task 3 articles (TechniqueArticle.source).
+SEMEVAL2023 = "semeval2023"
+
+
+@dataclass(frozen=True, slots=True)
+class TechniqueParagraph:
+    """One gold paragraph: its official line number, offsets in the article and labels."""
+
+    line: int
+    start: int
+    end: int
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TechniqueArticle:
+    """An article with paragraph-level gold and (English only) character-span gold.
+
+    ``unknown``: techniques its annotators never looked for (UNLP 2025 covers 7 of the 23):
+    unknown, not absent, so training never counts them as negatives for this article.
+    """
+
+    id: str
+    language: str
+    text: str
+    paragraphs: tuple[TechniqueParagraph, ...]
+    spans: tuple[tuple[int, int, str], ...] = field(default_factory=tuple)
+    unknown: frozenset[str] = frozenset()
+
+    @property
+    def group(self) -> str:
+        """CV grouping key: an article never has paragraphs in two folds."""
+        return f"{self.language}:{self.id}"
+
+    @property
+    def source(self) -> str:
+        """The corpus: the id's prefix (``ct24``, ``slavic``, ``unlp``: persuasion_corpora),
+        else :data:`SEMEVAL2023` (SemEval-2023 and PTC ids have no prefix)."""
+        prefix, sep, _ = self.id.partition(":")
+        return prefix if sep else SEMEVAL2023

@@ -27,9 +27,13 @@ Why these shapes:
   article per post with the post as a single line (line breaks become spaces, same length, so
   offsets are kept): the labels belong to the post, not to any one of its lines. Its trigger
   spans carry no technique, so no spans. Only 7 of its techniques map; the 23 minus
-  :data:`UNLP2025_COVERED` were never annotated there, so a trainer should treat them as
-  unknown (masked), not negative, for these articles. Reading parquet needs ``pyarrow``
-  (in the ``train`` extra); :func:`unlp2025_articles` converts rows already read.
+  :data:`UNLP2025_COVERED` were never annotated there, so each UNLP article lists them in
+  ``TechniqueArticle.unknown`` and training treats them as unknown (masked), not negative.
+  Reading parquet needs ``pyarrow`` (in the ``train`` extra); :func:`unlp2025_articles`
+  converts rows already read.
+
+:func:`load_extra_corpora` reads whichever of the three sit in one folder (what
+``narrascope train/eval techniques`` add to SemEval-2023; ``training/techniques.py``).
 
 Article ids are prefixed by corpus (``ct24:``, ``slavic:``, ``unlp:``) so a CV group
 (``language:id``) never merges articles of two corpora.
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import importlib.util
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +53,7 @@ from typing import Any
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.text.segment import split_paragraphs
-from narrascope.training.techniques import TechniqueArticle, TechniqueParagraph
+from narrascope.training.corpus import TechniqueArticle, TechniqueParagraph
 
 # CheckThat! 2024 Task 3 uses the SemEval-2023 names verbatim.
 CHECKTHAT2024_TO_2023: dict[str, str | None] = {t: t for t in TECHNIQUES}
@@ -82,6 +87,8 @@ UNLP2025_TO_2023: dict[str, str | None] = {
 }
 # The techniques UNLP annotators looked for: the other 23 - 7 are unknown there, not absent.
 UNLP2025_COVERED = frozenset(t for t in UNLP2025_TO_2023.values() if t is not None)
+# ... recorded on each UNLP article (TechniqueArticle.unknown) so training masks them.
+UNLP2025_UNKNOWN = frozenset(TECHNIQUES) - UNLP2025_COVERED
 
 SLAVIC_FOLDERS = {"BG": "bg", "PL": "pl", "RU": "ru"}
 SLAVIC_SPLITS = ("train", "valid")  # test.csv is held back for evaluation: never read
@@ -316,7 +323,13 @@ def unlp2025_articles(
         )
         if paragraphs:
             out.append(
-                TechniqueArticle(f"unlp:{post_id}", str(lang).strip().lower(), text, paragraphs)
+                TechniqueArticle(
+                    f"unlp:{post_id}",
+                    str(lang).strip().lower(),
+                    text,
+                    paragraphs,
+                    unknown=UNLP2025_UNKNOWN,
+                )
             )
     return sorted(out, key=lambda a: (a.language, a.id))
 
@@ -329,3 +342,54 @@ def _data_file(path: str | Path, name: str, what: str) -> Path:
     if not file.is_file():
         raise NarrascopeError(E_NOT_FOUND, f"{what} not found: {file}")
     return file
+
+
+# --- all of them --------------------------------------------------------------------------
+
+# Source (the article id prefix, TechniqueArticle.source) -> the dataset's folder name.
+EXTRA_CORPORA = {
+    "ct24": "checkthat2024-task3",
+    "slavic": "slavic-persuasion",
+    "unlp": "unlp2025-manipulation",
+}
+
+
+def find_extra_corpora(root: str | Path) -> dict[str, Path]:
+    """The dataset folders of :data:`EXTRA_CORPORA` present under ``root``, by source."""
+    base = Path(root)
+    return {src: base / name for src, name in EXTRA_CORPORA.items() if (base / name).is_dir()}
+
+
+def load_extra_corpora(
+    root: str | Path,
+    *,
+    sources: Sequence[str] | None = None,
+    skipped: dict[str, str] | None = None,
+) -> dict[str, list[TechniqueArticle]]:
+    """Articles of each extra corpus found under ``root`` (the folder holding the datasets,
+    e.g. ``../shared/datasets``), by source; ``sources`` limits which are read. A corpus
+    whose folder is absent, or UNLP when ``pyarrow`` is not installed, is left out and
+    its reason recorded in ``skipped``. No corpus at all under ``root`` is an error."""
+    wanted = list(EXTRA_CORPORA) if sources is None else list(sources)
+    unknown = set(wanted) - set(EXTRA_CORPORA)
+    if unknown:
+        raise ValueError(f"unknown corpora {sorted(unknown)}; known: {sorted(EXTRA_CORPORA)}")
+    found = find_extra_corpora(root)
+    if not any(src in found for src in wanted):
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"none of {', '.join(EXTRA_CORPORA[s] for s in wanted)} under {root}",
+        )
+    readers = {"ct24": load_checkthat2024, "slavic": load_slavic_persuasion, "unlp": load_unlp2025}
+    out: dict[str, list[TechniqueArticle]] = {}
+    for src in wanted:
+        if src not in found:
+            reason = f"{EXTRA_CORPORA[src]} not found under {root}"
+        elif src == "unlp" and importlib.util.find_spec("pyarrow") is None:
+            reason = "needs pyarrow (pip install 'narrascope[train]')"
+        else:
+            out[src] = readers[src](found[src])
+            continue
+        if skipped is not None:
+            skipped[src] = reason
+    return out

@@ -3,6 +3,15 @@
 The corpus is research-licensed: it is read by path and only numbers (weights, vocabulary,
 scores, counts) reach the artefact. Paragraphs are numbered exactly as the official format
 numbers them (see :func:`narrascope.text.segment.split_paragraphs`).
+
+Extra corpora (issue 22, item 5; :mod:`narrascope.training.persuasion_corpora`): CheckThat!
+2024, slavic-persuasion and UNLP 2025 articles are trained on next to SemEval-2023 at a
+weight per corpus (:data:`EXTRA_WEIGHTS`), found next to the SemEval-2023 release unless
+told otherwise. The CV keeps SemEval-2023's folds as they were (its table stays comparable)
+and deals the other corpora's articles to the same folds; each is scored on its own. A
+technique an article's corpus never annotated (``TechniqueArticle.unknown``: 16 of the 23
+for UNLP) gets weight 0 for that article's paragraphs: no negative in that technique's fit,
+no false positive in its threshold choice or score.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import json
 import platform
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +35,12 @@ from narrascope.models.folds import fold_of_rows, group_folds
 from narrascope.models.techniques import UNSEEN, TechniqueClassifier, targets
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.text.segment import split_paragraphs
-from narrascope.training.corpus import read_document_text
+from narrascope.training.corpus import (
+    SEMEVAL2023,
+    TechniqueArticle,
+    TechniqueParagraph,
+    read_document_text,
+)
 from narrascope.training.metrics import span_f1, technique_f1
 
 # Folder names of the organisers' release -> ISO 639-1 codes used everywhere else.
@@ -49,32 +63,6 @@ PTC_TO_2023 = {
     "Thought-terminating_Cliches": "Conversation_Killer",
     "Whataboutism,Straw_Men,Red_Herring": "Whataboutism",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class TechniqueParagraph:
-    """One gold paragraph: its official line number, offsets in the article and labels."""
-
-    line: int
-    start: int
-    end: int
-    labels: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class TechniqueArticle:
-    """An article with paragraph-level gold and (English only) character-span gold."""
-
-    id: str
-    language: str
-    text: str
-    paragraphs: tuple[TechniqueParagraph, ...]
-    spans: tuple[tuple[int, int, str], ...] = field(default_factory=tuple)
-
-    @property
-    def group(self) -> str:
-        """CV grouping key: an article never has paragraphs in two folds."""
-        return f"{self.language}:{self.id}"
 
 
 def read_paragraph_labels(path: str | Path) -> dict[str, dict[int, frozenset[str]]]:
@@ -183,6 +171,14 @@ def load_ptc_corpus(ptc_dir: str | Path) -> list[TechniqueArticle]:
     return out
 
 
+# Training weight of each extra corpus's paragraphs (SemEval-2023's are 1; 0 = scored by the
+# CV, never trained on). Measured in docs/techniques-research.md (issue 22, item 5).
+EXTRA_WEIGHTS: dict[str, float] = {"ct24": 1.0, "slavic": 1.0, "unlp": 1.0}
+# Corpora whose unit or annotation differs from SemEval-2023's news paragraphs (sentences,
+# Telegram posts): each gets a training-only column absorbing its own label rates
+# (TechniqueClassifier.fit's ``corpora``). CheckThat! 2024 is the same task on news.
+CORPUS_COLUMNS: frozenset[str] = frozenset({"slavic", "unlp"})
+
 # The 23 techniques -> PTC's 14 classes, for scoring spans against PTC gold in PTC's own space.
 TECHNIQUE_TO_PTC = {
     **{v: k for k, v in PTC_TO_2023.items()},
@@ -199,12 +195,17 @@ def choose_thresholds(
     *,
     shrinkage: float = 2000.0,
     grid: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Global micro-F1-optimal threshold, and per language the one maximising that
     language's micro-F1 plus a pull toward the global optimum worth ``shrinkage`` paragraphs.
 
     Implemented as maximising ``n_lang * F1_lang(t) + shrinkage * F1_all(t)`` over a grid:
-    a large language follows its own evidence, a small one stays near the global choice.
+    a large language follows its own evidence, a small one stays near the global choice
+    (so a language with a few hundred paragraphs gets a threshold of its own only as far
+    as they show it). ``known`` (bool, like ``y``): the (paragraph, technique) pairs with
+    gold; a prediction on any other pair (a technique its corpus never annotated) is
+    neither right nor wrong.
     """
     grid = np.arange(0.05, 0.6, 0.01) if grid is None else grid
     langs = np.asarray(languages)
@@ -212,9 +213,12 @@ def choose_thresholds(
     def f1_curve(mask: np.ndarray) -> np.ndarray:
         yy = y[mask].astype(bool)
         pp = probs[mask]
+        kk = None if known is None else known[mask].astype(bool)
         out = []
         for t in grid:
             pred = pp >= t
+            if kk is not None:
+                pred &= kk
             tp = (pred & yy).sum()
             out.append(2 * tp / max(1, pred.sum() + yy.sum()))
         return np.asarray(out)
@@ -244,11 +248,14 @@ class _Flat:
     groups: list[str]
     article: list[int]
     offsets: list[tuple[int, int]]
+    sources: list[str] = field(default_factory=list)
+    unknown: list[frozenset[str]] = field(default_factory=list)
 
 
 def _flatten(articles: Sequence[TechniqueArticle]) -> _Flat:
     flat = _Flat([], [], [], [], [], [])
     for a_idx, art in enumerate(articles):
+        source = art.source
         for p in art.paragraphs:
             flat.texts.append(art.text[p.start : p.end])
             flat.languages.append(art.language)
@@ -256,7 +263,57 @@ def _flatten(articles: Sequence[TechniqueArticle]) -> _Flat:
             flat.groups.append(art.group)
             flat.article.append(a_idx)
             flat.offsets.append((p.start, p.end))
+            flat.sources.append(source)
+            flat.unknown.append(art.unknown)
     return flat
+
+
+def _pair_weights(flat: _Flat, corpus_weights: Mapping[str, float] | None) -> np.ndarray:
+    """Training weight of each (paragraph, technique) pair, shape ``(n, 23)``: its corpus's
+    weight (:func:`corpus_weights_of`), 0 where the technique is unknown for its article."""
+    weights = corpus_weights_of(corpus_weights)
+    w = np.array([weights.get(src, 1.0) for src in flat.sources], dtype=np.float32)
+    out = np.repeat(w[:, None], len(TECHNIQUES), axis=1)
+    index = {t: j for j, t in enumerate(TECHNIQUES)}
+    for i, unknown in enumerate(flat.unknown):
+        if unknown:
+            out[i, [index[t] for t in unknown]] = 0.0
+    return out
+
+
+def corpus_weights_of(corpus_weights: Mapping[str, float] | None) -> dict[str, float]:
+    """Every source's training weight: SemEval-2023 1, the extra corpora
+    :data:`EXTRA_WEIGHTS`, overridden by ``corpus_weights``."""
+    weights = {SEMEVAL2023: 1.0, **EXTRA_WEIGHTS, **(corpus_weights or {})}
+    if any(v < 0 for v in weights.values()):
+        raise ValueError(f"corpus weights must be >= 0: {weights}")
+    return weights
+
+
+def _corpus_column_of(flat: _Flat, corpus_columns: Collection[str] | None) -> list[str | None]:
+    """Each row's training-only corpus column (None: the reference corpora)."""
+    named = CORPUS_COLUMNS if corpus_columns is None else frozenset(corpus_columns)
+    return [src if src in named else None for src in flat.sources]
+
+
+def _fold_of_rows(flat: _Flat, n_main: int, folds: int, seed: int) -> np.ndarray:
+    """The test fold of each row. The first ``n_main`` rows (SemEval-2023) are dealt exactly
+    as without extra corpora (so their CV is comparable); the extra corpora's articles are
+    dealt on their own, stratified by corpus and language."""
+    if n_main == 0:
+        raise ValueError("cross-validation needs SemEval-2023 articles")
+    main = group_folds(flat.groups[:n_main], flat.languages[:n_main], n_folds=folds, seed=seed)
+    fold = fold_of_rows(main, n_main)
+    rest = flat.groups[n_main:]
+    if not rest:
+        return fold
+    if len(set(rest)) < 2:
+        return np.concatenate([fold, np.zeros(len(rest), dtype=int)])
+    strata = [
+        f"{s}:{la}" for s, la in zip(flat.sources[n_main:], flat.languages[n_main:], strict=True)
+    ]
+    split = group_folds(rest, strata, n_folds=len(main), seed=seed)
+    return np.concatenate([fold, fold_of_rows(split, len(rest))])
 
 
 def _predicted_spans(
@@ -284,71 +341,96 @@ def cross_validate_techniques(
     seed: int = 0,
     settings: dict[str, Any] | None = None,
     ptc: Sequence[TechniqueArticle] = (),
+    extra: Sequence[TechniqueArticle] = (),
+    corpus_weights: Mapping[str, float] | None = None,
+    corpus_columns: Collection[str] | None = None,
+    embeddings: np.ndarray | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Grouped K-fold CV (no article in two folds) of the whole recipe.
 
+    ``articles``: SemEval-2023 (the ``table``, dealt to folds as always); ``extra``: articles
+    of the other corpora (``persuasion_corpora``), dealt to the same K folds on their own,
+    trained on at their corpus's weight (:func:`corpus_weights_of`; 0: never trained on,
+    only scored by the fold models, which is how a recipe without them fares there) and
+    scored per corpus and language in ``sources``. Techniques an article's corpus never
+    annotated (``TechniqueArticle.unknown``) are neither trained on nor scored there.
+    ``corpus_columns`` (default :data:`CORPUS_COLUMNS`): corpora fitted with a column of
+    their own (see ``TechniqueClassifier.fit``).
+    ``embeddings``: the paragraphs' USE vectors in :func:`_flatten` order of
+    ``[*articles, *extra]`` (None: encoded here).
+
     Thresholds are cross-fitted: fold k is decided with thresholds chosen on the other
     folds' out-of-fold probabilities, so threshold tuning never sees the paragraphs it is
-    scored on. Returns the table, the out-of-fold probabilities and the thresholds.
+    scored on. Returns the tables, the out-of-fold probabilities and the thresholds.
     """
     started = time.perf_counter()
     kwargs = {"seed": seed, **(settings or {})}
-    flat = _flatten(articles)
+    recipe = TechniqueClassifier(**kwargs)
+    everything = [*articles, *extra]
+    flat = _flatten(everything)
+    n_main = sum(len(a.paragraphs) for a in articles)
     y = np.stack([targets_row(lab) for lab in flat.labels]) if flat.texts else np.zeros((0, 23))
-    split = group_folds(flat.groups, flat.languages, n_folds=folds, seed=seed)
-    fold = fold_of_rows(split, len(flat.texts))
-    emb = paragraph_vectors(flat.texts)
+    weight = _pair_weights(flat, corpus_weights)
+    trained = weight.any(axis=1)
+    columns = _corpus_column_of(flat, corpus_columns)
+    fold = _fold_of_rows(flat, n_main, folds, seed)
+    n_folds = int(fold.max()) + 1
+    emb = paragraph_vectors(flat.texts) if embeddings is None else embeddings
+    if len(emb) != len(flat.texts):
+        raise ValueError(f"{len(emb)} embeddings for {len(flat.texts)} paragraphs")
     if progress:
         print(f"  embedded {len(flat.texts)} paragraphs ({time.perf_counter() - started:.0f}s)")
     oof = np.zeros((len(flat.texts), len(TECHNIQUES)), dtype=np.float32)
     oof_ngram = np.zeros_like(oof)  # the n-gram model alone (for the research notes)
     models: list[TechniqueClassifier] = []
-    for k, (tr, te) in enumerate(split):
+    for k in range(n_folds):
+        tr = np.flatnonzero((fold != k) & trained)
+        te = np.flatnonzero(fold == k)
         train_groups = {flat.groups[i] for i in tr}
+        w = weight[tr]
         model = TechniqueClassifier(**kwargs).fit(
             [flat.texts[i] for i in tr],
             [flat.languages[i] for i in tr],
             [sorted(flat.labels[i]) for i in tr],
             embeddings=emb[tr],
             span_words=typical_span_words([a for a in articles if a.group in train_groups]),
+            sample_weight=None if np.all(w == 1) else w,
+            corpora=[columns[i] for i in tr],
         )
-        oof[te] = model.predict_proba(
-            [flat.texts[i] for i in te],
-            [flat.languages[i] for i in te],
-            embeddings=emb[te],
-        )
-        oof_ngram[te] = model.tfidf_proba(
-            [flat.texts[i] for i in te], [flat.languages[i] for i in te]
-        )
+        te_texts, te_langs = [flat.texts[i] for i in te], [flat.languages[i] for i in te]
+        oof[te] = model.predict_proba(te_texts, te_langs, embeddings=emb[te])
+        oof_ngram[te] = model.tfidf_proba(te_texts, te_langs)
         models.append(model)
         if progress:
-            print(f"  fold {k + 1}/{len(split)} ({time.perf_counter() - started:.0f}s)", flush=True)
-    shrink = TechniqueClassifier(**kwargs).shrinkage
+            print(f"  fold {k + 1}/{n_folds} ({time.perf_counter() - started:.0f}s)", flush=True)
     decided: list[list[str]] = [[] for _ in flat.texts]
     fold_thresholds = []
     for k, model in enumerate(models):
         te = np.flatnonzero(fold == k)
-        other = fold != k
-        th = choose_thresholds(
-            oof[other],
-            y[other],
-            [la for la, o in zip(flat.languages, other, strict=True) if o],
-            shrinkage=shrink,
-        )
+        other = np.flatnonzero((fold != k) & trained)
+        other_langs = [flat.languages[i] for i in other]
+        known = weight[other] > 0
+        th = _thresholds(recipe, oof[other], oof_ngram[other], y[other], known, other_langs)
         fold_thresholds.append(th)
         model.set_thresholds(th)
         for i, labs in zip(te, model.decide(oof[te], [flat.languages[i] for i in te]), strict=True):
             decided[i] = labs
-    table = _score_table(flat, decided)
+    main_rows = np.flatnonzero(np.asarray(flat.sources) == SEMEVAL2023)
+    table = _score_table(flat, decided, main_rows)
+    sources = {
+        src: _score_table(flat, decided, np.flatnonzero(np.asarray(flat.sources) == src))
+        for src in sorted(set(flat.sources) - {SEMEVAL2023})
+    }
     # Spans: English 2023 gold and PTC, each article scored by the fold model that never saw it.
     span_rows: dict[str, dict[str, float]] = {}
+    rows_of: dict[int, list[int]] = {}
+    for i, a_idx in enumerate(flat.article):
+        rows_of.setdefault(a_idx, []).append(i)
     gold_spans, pred_spans = [], []
     for a_idx, art in enumerate(articles):
-        if art.language != "en":
-            continue
-        rows = [i for i, a in enumerate(flat.article) if a == a_idx]
-        if not rows:
+        rows = rows_of.get(a_idx, [])
+        if art.language != "en" or art.source != SEMEVAL2023 or not rows:
             continue
         model = models[fold[rows[0]]]
         pred_spans.append(
@@ -365,7 +447,7 @@ def cross_validate_techniques(
     if gold_spans:
         span_rows["en2023"] = span_f1(gold_spans, pred_spans)
     if ptc:
-        fold_of_group = dict(zip(flat.groups, fold, strict=True))
+        fold_of_group = dict(zip(flat.groups[:n_main], fold[:n_main], strict=True))
         scored = [art for art in ptc if art.group in fold_of_group]
         ptc_texts = [art.text[p.start : p.end] for art in scored for p in art.paragraphs]
         ptc_emb = paragraph_vectors(ptc_texts)
@@ -389,6 +471,7 @@ def cross_validate_techniques(
             span_rows["ptc"] = span_f1(gold_spans, pred_spans)
     return {
         "table": table,
+        "sources": sources,
         "spans": span_rows,
         "folds": folds,
         "seed": seed,
@@ -400,9 +483,34 @@ def cross_validate_techniques(
         "models": models,
         "fold": fold,
         "y": y,
+        "weight": weight,
         "languages": flat.languages,
+        "corpus_weights": {
+            src: w
+            for src, w in corpus_weights_of(corpus_weights).items()
+            if src in set(flat.sources)
+        },
+        "corpus_columns": sorted({c for c in columns if c is not None}),
         "settings": kwargs,
     }
+
+
+def _thresholds(
+    recipe: TechniqueClassifier,
+    mix: np.ndarray,
+    ngram: np.ndarray,
+    y: np.ndarray,
+    known: np.ndarray,
+    languages: Sequence[str],
+) -> dict[str, float]:
+    """Per-language thresholds (shrunk toward the global one) chosen on out-of-fold
+    probabilities, plus the :data:`UNSEEN` one when the recipe mixes in USE."""
+    th = choose_thresholds(mix, y, languages, shrinkage=recipe.shrinkage, known=known)
+    if recipe.encoder_share > 0:
+        th[UNSEEN] = _unseen_threshold(
+            mix, ngram, y, languages, recipe.encoder_share, recipe.unseen_share, known
+        )
+    return th
 
 
 def typical_span_words(articles: Sequence[TechniqueArticle]) -> dict[str, float]:
@@ -418,29 +526,44 @@ def targets_row(labels: frozenset[str]) -> np.ndarray:
     return targets([sorted(labels)])[0]
 
 
-def _score_table(flat: _Flat, decided: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
+def _score_table(
+    flat: _Flat, decided: Sequence[Sequence[str]], rows: Sequence[int] | None = None
+) -> dict[str, dict[str, float]]:
+    """Micro/macro-F1 per language of ``rows`` (default all) and their mean. A technique
+    unknown for a paragraph's article is left out of its predictions (its gold never has
+    it), and out of the language's macro-F1 classes when unknown for all its paragraphs."""
+    rows = range(len(flat.texts)) if rows is None else rows
+    by_lang: dict[str, list[int]] = {}
+    for i in rows:
+        by_lang.setdefault(flat.languages[i], []).append(i)
     table: dict[str, dict[str, float]] = {}
-    langs = sorted(set(flat.languages))
+    langs = sorted(by_lang)
     for lang in langs:
-        idx = [i for i, la in enumerate(flat.languages) if la == lang]
-        row = technique_f1([flat.labels[i] for i in idx], [decided[i] for i in idx], TECHNIQUES)
+        idx = by_lang[lang]
+        pred = [[t for t in decided[i] if t not in flat.unknown[i]] for i in idx]
+        never = frozenset.intersection(*(flat.unknown[i] for i in idx))
+        classes = [t for t in TECHNIQUES if t not in never]
+        row = technique_f1([flat.labels[i] for i in idx], pred, classes)
         table[lang] = {"micro_f1": row["micro_f1"], "macro_f1": row["macro_f1"], "n": len(idx)}
     table["mean"] = {
         m: float(np.mean([table[la][m] for la in langs])) for m in ("micro_f1", "macro_f1")
     }
-    table["mean"]["n"] = len(flat.texts)
+    table["mean"]["n"] = sum(len(v) for v in by_lang.values())
     return table
 
 
 def format_technique_table(result: dict[str, Any]) -> str:
-    """Plain-text table: one row per language, the language mean, then span F1 rows."""
+    """Plain-text table: one row per language, the language mean, the other corpora's
+    rows (``corpus:language``), then span F1 rows."""
     table = result.get("table", result)
-    lines = [f"{'language':<12}{'paragraphs':>11}{'micro-F1':>10}{'macro-F1':>10}"]
-    for lang, row in table.items():
-        name = "mean(lang)" if lang == "mean" else lang
-        lines.append(
-            f"{name:<12}{int(row['n']):>11}{row['micro_f1']:>10.3f}{row['macro_f1']:>10.3f}"
-        )
+    lines = [f"{'language':<18}{'paragraphs':>11}{'micro-F1':>10}{'macro-F1':>10}"]
+    named = [("", table)] + [(f"{src}:", tab) for src, tab in result.get("sources", {}).items()]
+    for prefix, tab in named:
+        for lang, row in tab.items():
+            name = prefix + ("mean(lang)" if lang == "mean" else lang)
+            lines.append(
+                f"{name:<18}{int(row['n']):>11}{row['micro_f1']:>10.3f}{row['macro_f1']:>10.3f}"
+            )
     for name, row in result.get("spans", {}).items():
         lines.append(
             f"span F1 {name}: P={row['precision']:.3f} R={row['recall']:.3f} F1={row['f1']:.3f}"
@@ -460,6 +583,12 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "table": {k: rnd(v) for k, v in result["table"].items()},
+        "sources": {
+            src: {k: rnd(v) for k, v in tab.items()}
+            for src, tab in result.get("sources", {}).items()
+        },
+        "corpus_weights": result.get("corpus_weights", {}),
+        "corpus_columns": result.get("corpus_columns", []),
         "spans": {k: rnd(v) for k, v in result["spans"].items()},
         "folds": result["folds"],
         "seed": result["seed"],
@@ -475,16 +604,64 @@ def evaluate_techniques(
     seed: int = 0,
     ptc_dir: str | Path | None = None,
     settings: dict[str, Any] | None = None,
+    extra: bool = True,
+    extra_dir: str | Path | None = None,
+    corpus_weights: Mapping[str, float] | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """K-fold grouped CV: per-language micro/macro-F1, their mean, and English span F1
-    (2023 spans; PTC too when ``ptc_dir`` is given or sits next to ``data_dir``)."""
+    (2023 spans; PTC too when ``ptc_dir`` is given or sits next to ``data_dir``). With
+    ``extra``, the extra corpora (:func:`extra_corpora`: ``extra_dir``, else next to
+    ``data_dir``) are trained on and scored per corpus too."""
     articles = load_technique_corpus(data_dir)
     ptc = _span_corpus(data_dir, ptc_dir)
+    more, info = extra_corpora(data_dir, extra_dir) if extra else ([], {})
+    if progress and info:
+        print(f"  extra corpora: {_describe(info)}", flush=True)
     result = cross_validate_techniques(
-        articles, folds=folds, seed=seed, settings=settings, ptc=ptc, progress=progress
+        articles,
+        folds=folds,
+        seed=seed,
+        settings=settings,
+        ptc=ptc,
+        extra=more,
+        corpus_weights=corpus_weights,
+        progress=progress,
     )
-    return _summary(result)
+    return {**_summary(result), "extra_corpora": info}
+
+
+def extra_corpora(
+    data_dir: str | Path, extra_dir: str | Path | None = None
+) -> tuple[list[TechniqueArticle], dict[str, Any]]:
+    """The extra corpora's articles (``persuasion_corpora``: CheckThat! 2024, slavic
+    persuasion, UNLP 2025) read from ``extra_dir`` (the folder holding them), else from
+    the folder holding the SemEval-2023 release, if any is there (none: no articles).
+    Also returns what was read: ``{"root", "read": {source: articles}, "skipped":
+    {source: why}}`` (UNLP is skipped without pyarrow)."""
+    from narrascope.training.persuasion_corpora import find_extra_corpora, load_extra_corpora
+
+    if extra_dir is None:
+        root = Path(data_dir).resolve()
+        bases = [b for b in (root.parent, root.parent.parent) if find_extra_corpora(b)]
+        if not bases:
+            return [], {}
+        extra_dir = bases[0]
+    skipped: dict[str, str] = {}
+    corpora = load_extra_corpora(extra_dir, skipped=skipped)
+    articles = [a for src in sorted(corpora) for a in corpora[src]]
+    info = {
+        "root": str(extra_dir),
+        "read": {src: len(arts) for src, arts in sorted(corpora.items())},
+        "skipped": skipped,
+    }
+    return articles, info
+
+
+def _describe(info: dict[str, Any]) -> str:
+    read = ", ".join(f"{src} {n} articles" for src, n in info.get("read", {}).items())
+    skipped = "; ".join(f"{src} skipped: {why}" for src, why in info.get("skipped", {}).items())
+    return f"{info.get('root')}: {read or 'none'}" + (f" ({skipped})" if skipped else "")
 
 
 def leave_one_language_out(
@@ -574,15 +751,22 @@ def train_techniques(
     seed: int = 0,
     settings: dict[str, Any] | None = None,
     ptc_dir: str | Path | None = None,
+    extra: bool = True,
+    extra_dir: str | Path | None = None,
+    corpus_weights: Mapping[str, float] | None = None,
     progress: bool = True,
 ) -> Path:
     """Cross-validate (the manifest's scores), choose per-language thresholds on the
     out-of-fold probabilities, fit on all paragraphs and write the artefact (deterministic:
     fixed folds and seeds, liblinear/lbfgs are deterministic). Spans are also scored on
-    PTC when ``ptc_dir`` is given or sits next to ``data_dir``."""
+    PTC when ``ptc_dir`` is given or sits next to ``data_dir``; with ``extra``, the extra
+    corpora (:func:`extra_corpora`) are trained on at ``corpus_weights``."""
     started = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else bundled_path("techniques")
     articles = load_technique_corpus(data_dir)
+    more, info = extra_corpora(data_dir, extra_dir) if extra else ([], {})
+    if progress and info:
+        print(f"  extra corpora: {_describe(info)}", flush=True)
     kwargs = {"seed": seed, **(settings or {})}
     if folds < 2:
         raise ValueError("train_techniques needs folds >= 2: thresholds come from CV")
@@ -592,21 +776,55 @@ def train_techniques(
         seed=seed,
         settings=kwargs,
         ptc=_span_corpus(data_dir, ptc_dir),
+        extra=more,
+        corpus_weights=corpus_weights,
         progress=progress,
     )
     if progress:
         print(format_technique_table(result), flush=True)
-    return fit_final_model(articles, result, out, kwargs, started=started, progress=progress)
+    return fit_final_model(
+        articles,
+        result,
+        out,
+        kwargs,
+        started=started,
+        progress=progress,
+        extra=more,
+        corpus_weights=corpus_weights,
+        extra_info=info,
+    )
 
 
 def unseen_threshold(result: dict[str, Any], share: float, unseen_share: float) -> float:
     """The global threshold for paragraphs of a language without training data: chosen,
     like the others, on the CV's out-of-fold probabilities, re-mixed at ``unseen_share``
-    (the USE model's probability is recovered from the mix and the n-gram model's)."""
-    mix, ngram = result["oof_proba"], result["oof_ngram"]
+    (the USE model's probability is recovered from the mix and the n-gram model's). Only
+    trained (paragraph, technique) pairs count when ``result`` has their ``weight``."""
+    weight = result.get("weight")
+    rows = np.arange(len(result["y"])) if weight is None else np.flatnonzero(weight.any(axis=1))
+    return _unseen_threshold(
+        result["oof_proba"][rows],
+        result["oof_ngram"][rows],
+        result["y"][rows],
+        [result["languages"][i] for i in rows],
+        share,
+        unseen_share,
+        None if weight is None else weight[rows] > 0,
+    )
+
+
+def _unseen_threshold(
+    mix: np.ndarray,
+    ngram: np.ndarray,
+    y: np.ndarray,
+    languages: Sequence[str],
+    share: float,
+    unseen_share: float,
+    known: np.ndarray | None = None,
+) -> float:
     use = (mix - (1 - share) * ngram) / share
     remixed = (1 - unseen_share) * ngram + unseen_share * use
-    return choose_thresholds(remixed, result["y"], result["languages"])["*"]
+    return choose_thresholds(remixed, y, languages, known=known)["*"]
 
 
 def fit_final_model(
@@ -618,43 +836,94 @@ def fit_final_model(
     started: float | None = None,
     progress: bool = True,
     embeddings: np.ndarray | None = None,
+    extra: Sequence[TechniqueArticle] = (),
+    corpus_weights: Mapping[str, float] | None = None,
+    corpus_columns: Collection[str] | None = None,
+    extra_info: dict[str, Any] | None = None,
 ) -> Path:
     """Choose thresholds on the CV out-of-fold probabilities, fit on every paragraph and
     write the artefact with its manifest (split from :func:`train_techniques` so that a CV
-    already run, and its paragraph embeddings, can be reused)."""
+    already run, and its paragraph embeddings, can be reused). ``extra`` and
+    ``corpus_weights`` (and ``corpus_columns``) must be those the CV ``result`` was run with."""
     started = time.perf_counter() if started is None else started
     recipe = TechniqueClassifier(**kwargs)
-    thresholds = choose_thresholds(
-        result["oof_proba"], result["y"], result["languages"], shrinkage=recipe.shrinkage
+    flat = _flatten([*articles, *extra])
+    if len(flat.texts) != len(result["languages"]):
+        raise ValueError("the CV result was run on other articles")
+    weight = _pair_weights(flat, corpus_weights)
+    trained = np.flatnonzero(weight.any(axis=1))
+    thresholds = _thresholds(
+        recipe,
+        result["oof_proba"][trained],
+        result["oof_ngram"][trained],
+        result["y"][trained],
+        weight[trained] > 0,
+        [flat.languages[i] for i in trained],
     )
-    if recipe.encoder_share > 0:
-        thresholds[UNSEEN] = unseen_threshold(result, recipe.encoder_share, recipe.unseen_share)
-    flat = _flatten(articles)
+    emb = embeddings if embeddings is not None else result.get("embeddings")
+    w = weight[trained]
     fit_start = time.perf_counter()
     model = TechniqueClassifier(**kwargs).fit(
-        flat.texts,
-        flat.languages,
-        [sorted(x) for x in flat.labels],
+        [flat.texts[i] for i in trained],
+        [flat.languages[i] for i in trained],
+        [sorted(flat.labels[i]) for i in trained],
         thresholds=thresholds,
         span_words=typical_span_words(articles),
-        embeddings=embeddings if embeddings is not None else result.get("embeddings"),
+        embeddings=None if emb is None else emb[trained],
+        sample_weight=None if np.all(w == 1) else w,
+        corpora=[_corpus_column_of(flat, corpus_columns)[i] for i in trained],
     )
     fit_seconds = round(time.perf_counter() - fit_start, 1)
+    main = [a for a in articles if a.source == SEMEVAL2023]
+    source = (
+        "SemEval-2023 Task 3 subtask 3 train split, 6 languages (research licence, not "
+        "shipped); PTC (SemEval-2020 Task 11) only to score spans"
+    )
+    data: dict[str, Any] = {
+        "source": source,
+        "articles_per_language": dict(sorted(Counter(a.language for a in main).items())),
+        "paragraphs_per_language": dict(
+            sorted(Counter(a.language for a in main for _ in a.paragraphs).items())
+        ),
+    }
+    if extra:
+        weights = corpus_weights_of(corpus_weights)
+        data["source"] = source + (
+            "; extra corpora (research licences, not shipped): CheckThat! 2024 Task 3 "
+            "(test-gold-part: the train-able part), slavic-persuasion train+valid, UNLP 2025 "
+            "train (7 of the 23 techniques annotated: the other 16 masked, not negatives)"
+        )
+        data["extra_corpora"] = {
+            src: {
+                "weight": weights.get(src, 1.0),
+                "articles_per_language": dict(
+                    sorted(Counter(a.language for a in extra if a.source == src).items())
+                ),
+                "paragraphs_per_language": dict(
+                    sorted(
+                        Counter(
+                            a.language for a in extra if a.source == src for _ in a.paragraphs
+                        ).items()
+                    )
+                ),
+            }
+            for src in sorted({a.source for a in extra})
+        }
+        if extra_info and extra_info.get("skipped"):
+            data["extra_corpora_skipped"] = extra_info["skipped"]
+    data["paragraphs_trained_per_language"] = dict(
+        sorted(Counter(flat.languages[i] for i in trained).items())
+    )
+    data["technique_counts"] = dict(
+        sorted(Counter(t for i in trained for t in flat.labels[i]).items())
+    )
     manifest = {
         "task": "SemEval-2023 Task 3 subtask 3 (persuasion techniques, paragraph level)",
         "trained": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "training_seconds": fit_seconds,
         "total_seconds": round(time.perf_counter() - started, 1),
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
-        "data": {
-            "source": "SemEval-2023 Task 3 subtask 3 train split, 6 languages (research "
-            "licence, not shipped); PTC (SemEval-2020 Task 11) only to score spans",
-            "articles_per_language": dict(sorted(Counter(a.language for a in articles).items())),
-            "paragraphs_per_language": dict(sorted(Counter(flat.languages).items())),
-            "technique_counts": dict(
-                sorted(Counter(t for labs in flat.labels for t in labs).items())
-            ),
-        },
+        "data": data,
         "cv": _summary(result),
         "thresholds": thresholds,
         "settings": kwargs,
