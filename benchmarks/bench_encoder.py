@@ -19,6 +19,7 @@ import resource
 import sys
 import time
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,11 +46,8 @@ def test_mentions(limit: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
             if path.is_file():
                 texts.append(path.read_bytes().decode("utf-8"))
                 spans.append(found)
-    total, keep = 0, 0
-    for keep, found in enumerate(spans, 1):  # noqa: B007
-        total += len(found)
-        if total >= limit:
-            break
+    counts = list(accumulate(map(len, spans)))
+    keep = next((k + 1 for k, c in enumerate(counts) if c >= limit), len(spans))
     return texts[:keep], spans[:keep]
 
 

@@ -25,13 +25,11 @@ from narrascope.models.encoder_windows import (
     mention_windows,
     stance_text,
 )
-from narrascope.models.entities import decide_roles
+from narrascope.models.entities import FINE, FINE_PARENT, decide_roles
 from narrascope.models.linear import sigmoid
-from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES
+from narrascope.taxonomy import MAIN_ROLES
 
 Span = tuple[int, int]
-FINE = tuple(FINE_ROLES)  # fine-role columns, in the taxonomy's order
-FINE_PARENT = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in FINE])
 MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 
 

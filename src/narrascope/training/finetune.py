@@ -25,12 +25,9 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.encoder_windows import MentionWindow, mention_windows, stance_text
-from narrascope.models.entities import decide_roles
-from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES
+from narrascope.models.entities import FINE, FINE_PARENT, decide_roles
+from narrascope.taxonomy import MAIN_ROLES
 from narrascope.training.e5 import E5Encoder, load_e5, torch
-
-FINE = tuple(FINE_ROLES)  # the heads' fine-role columns (as models.encoder_roles.FINE)
-FINE_PARENT = np.array([MAIN_ROLES.index(FINE_ROLES[f]) for f in FINE])
 
 
 @dataclass(frozen=True)
