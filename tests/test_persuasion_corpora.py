@@ -13,9 +13,13 @@ import pytest
 from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.training.persuasion_corpora import (
+    SEMEVAL2021_TO_2023,
+    SEMEVAL2021_UNKNOWN,
     UNLP2025_COVERED,
     UNLP2025_TO_2023,
     load_checkthat2024,
+    load_extra_corpora,
+    load_semeval2021,
     load_slavic_persuasion,
     load_unlp2025,
     unlp2025_articles,
@@ -220,6 +224,64 @@ def test_unlp_parquet_roundtrip(tmp_path: Path) -> None:
     assert [a.id for a in load_unlp2025(tmp_path)] == ["unlp:a-1", "unlp:b-2"]
 
 
+# --- SemEval-2021 Task 6 ---------------------------------------------------------------
+
+MEMES = [
+    {"id": "7", "labels": ["Smears", "Loaded Language"], "text": "THEY LIE\n\nTO YOU\n"},
+    {"id": "3", "labels": [], "text": "Nice weather today"},
+]
+MEME_SPANS = [
+    {
+        "id": "7",
+        "text": "THEY LIE\n\nTO YOU\n",
+        "labels": [{"start": 5, "end": 8, "technique": "Loaded Language", "text_fragment": "LIE"}],
+    },
+    {"id": "3", "text": "Nice weather today", "labels": []},
+]
+
+
+def _semeval2021(tmp_path: Path, memes: object = MEMES, spans: object = MEME_SPANS) -> Path:
+    data = tmp_path / "semeval2021-task6-text" / "data"
+    data.mkdir(parents=True)
+    (data / "training_set_task1.txt").write_text(json.dumps(memes), encoding="utf-8")
+    (data / "training_set_task2.txt").write_text(json.dumps(spans), encoding="utf-8")
+    return data.parent
+
+
+def test_semeval2021_memes_are_single_line_articles(tmp_path: Path) -> None:
+    arts = load_semeval2021(_semeval2021(tmp_path))
+    assert [a.id for a in arts] == ["sem21:3", "sem21:7"]
+    meme = arts[1]
+    assert meme.language == "en" and "\n" not in meme.text and len(meme.text) == 17
+    assert [p.labels for p in meme.paragraphs] == [
+        {"Questioning_the_Reputation", "Loaded_Language"}
+    ]
+    assert meme.spans == ((5, 8, "Loaded_Language"),) and meme.text[5:8] == "LIE"
+    assert (
+        meme.unknown
+        == SEMEVAL2021_UNKNOWN
+        == {
+            "Appeal_to_Time",
+            "Appeal_to_Hypocrisy",
+            "Consequential_Oversimplification",
+        }
+    )
+    assert arts[0].paragraphs[0].labels == frozenset()
+    assert set(SEMEVAL2021_TO_2023.values()) <= set(TECHNIQUES)
+    # found next to the other corpora under one datasets folder
+    assert [a.id for a in load_extra_corpora(tmp_path)["sem21"]] == ["sem21:3", "sem21:7"]
+
+
+def test_semeval2021_errors(tmp_path: Path) -> None:
+    with pytest.raises(NarrascopeError) as err:
+        load_semeval2021(tmp_path)
+    assert err.value.code == E_NOT_FOUND
+    odd = [{"id": "1", "labels": ["Odd"], "text": "x"}]
+    with pytest.raises(NarrascopeError, match="unknown technique 'Odd'") as err:
+        load_semeval2021(_semeval2021(tmp_path, odd, []))
+    assert err.value.code == E_BAD_RECORD
+
+
 # --- the real datasets, when ../shared is there ------------------------------------------
 
 
@@ -263,3 +325,13 @@ def test_real_unlp2025() -> None:
     pytest.importorskip("pyarrow", reason="reading parquet needs pyarrow (not installed)")
     arts = load_unlp2025(file)
     _check_real(arts, {"uk", "ru"}, 3000)
+
+
+def test_real_semeval2021() -> None:
+    folder = DATASETS / "semeval2021-task6-text"
+    if not (folder / "data" / "training_set_task1.txt").is_file():
+        pytest.skip("../shared/datasets/semeval2021-task6-text is not available")
+    dropped: Counter[str] = Counter()
+    arts = load_semeval2021(folder, dropped=dropped)
+    _check_real(arts, {"en"}, 600)
+    assert sum(len(a.spans) for a in arts) > 1000 and not dropped

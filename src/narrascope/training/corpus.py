@@ -217,7 +217,7 @@ class TechniqueArticle:
 
     @property
     def source(self) -> str:
-        """The corpus: the id's prefix (``ct24``, ``slavic``, ``unlp``: persuasion_corpora),
-        else :data:`SEMEVAL2023` (SemEval-2023 and PTC ids have no prefix)."""
+        """The corpus: the id's prefix (``ct24``, ``slavic``, ``unlp``, ``sem21``:
+        persuasion_corpora), else :data:`SEMEVAL2023` (SemEval-2023 and PTC ids have no prefix)."""
         prefix, sep, _ = self.id.partition(":")
         return prefix if sep else SEMEVAL2023

@@ -32,10 +32,17 @@ Why these shapes:
   Reading parquet needs ``pyarrow`` (in the ``train`` extra); :func:`unlp2025_articles`
   converts rows already read.
 
-:func:`load_extra_corpora` reads whichever of the three sit in one folder (what
+* ``semeval2021-task6-text`` (English text of memes, 20 techniques, the ancestor taxonomy):
+  only the training split (``training_set_task1/2.txt``; dev and test are never read), one
+  single-line article per meme labelled with its subtask-1 techniques, subtask-2 spans kept
+  (line breaks become spaces: same length, the spans stay valid). 20 of its labels map onto
+  the 23 (Smears -> Questioning_the_Reputation, Reductio ad hitlerum -> Guilt_by_Association,
+  Black-and-white -> False_Dilemma-No_Choice ...); the 3 techniques new in 2023 are unknown.
+
+:func:`load_extra_corpora` reads whichever of the four sit in one folder (what
 ``narrascope train/eval techniques`` add to SemEval-2023; ``training/techniques.py``).
 
-Article ids are prefixed by corpus (``ct24:``, ``slavic:``, ``unlp:``) so a CV group
+Article ids are prefixed by corpus (``ct24:``, ``slavic:``, ``unlp:``, ``sem21:``) so a CV group
 (``language:id``) never merges articles of two corpora.
 """
 
@@ -85,6 +92,38 @@ UNLP2025_TO_2023: dict[str, str | None] = {
     "cherry_picking": None,  # selective facts: no counterpart
     "straw_man": "Straw_Man",
 }
+# SemEval-2021 Task 6 (meme texts, techniques_list_task1-2.txt) -> SemEval-2023 (whose
+# guidelines renamed or refined these: the 2023 annotation guidelines, section by section).
+SEMEVAL2021_TO_2023: dict[str, str | None] = {
+    "Appeal to authority": "Appeal_to_Authority",
+    "Appeal to fear/prejudice": "Appeal_to_Fear-Prejudice",
+    "Black-and-white Fallacy/Dictatorship": "False_Dilemma-No_Choice",
+    "Causal Oversimplification": "Causal_Oversimplification",
+    "Doubt": "Doubt",
+    "Exaggeration/Minimisation": "Exaggeration-Minimisation",
+    "Flag-waving": "Flag_Waving",
+    # Positive abstract values ("freedom", "justice"): 2023's Appeal_to_Values.
+    "Glittering generalities (Virtue)": "Appeal_to_Values",
+    "Loaded Language": "Loaded_Language",
+    "Misrepresentation of Someone's Position (Straw Man)": "Straw_Man",
+    "Name calling/Labeling": "Name_Calling-Labeling",
+    "Obfuscation, Intentional vagueness, Confusion": "Obfuscation-Vagueness-Confusion",
+    "Presenting Irrelevant Data (Red Herring)": "Red_Herring",
+    # Likening to a hated group: one case of 2023's Guilt_by_Association.
+    "Reductio ad hitlerum": "Guilt_by_Association",
+    "Repetition": "Repetition",
+    "Slogans": "Slogans",
+    # Attacking someone's character: 2023's Questioning_the_Reputation.
+    "Smears": "Questioning_the_Reputation",
+    "Thought-terminating cliché": "Conversation_Killer",
+    "Whataboutism": "Whataboutism",
+    "Bandwagon": "Appeal_to_Popularity",
+}
+SEMEVAL2021_COVERED = frozenset(t for t in SEMEVAL2021_TO_2023.values() if t is not None)
+# Appeal_to_Time, Appeal_to_Hypocrisy and Consequential_Oversimplification are new in 2023.
+SEMEVAL2021_UNKNOWN = frozenset(TECHNIQUES) - SEMEVAL2021_COVERED
+SEMEVAL2021_FILES = ("training_set_task1.txt", "training_set_task2.txt")  # dev/test: not read
+
 # The techniques UNLP annotators looked for: the other 23 - 7 are unknown there, not absent.
 UNLP2025_COVERED = frozenset(t for t in UNLP2025_TO_2023.values() if t is not None)
 # ... recorded on each UNLP article (TechniqueArticle.unknown) so training masks them.
@@ -334,6 +373,77 @@ def unlp2025_articles(
     return sorted(out, key=lambda a: (a.language, a.id))
 
 
+# --- SemEval-2021 Task 6 (text of memes) ------------------------------------------------
+
+
+def load_semeval2021(
+    path: str | Path, *, dropped: Counter[str] | None = None
+) -> list[TechniqueArticle]:
+    """Memes of ``semeval2021-task6-text/data``: subtask-1 labels and subtask-2 spans of the
+    training split (its dev and test splits are never read), one single-line article each."""
+    root = Path(path)
+    folder = root / "data" if (root / "data").is_dir() else root
+    labelled, spanned = (
+        _semeval2021_records(_data_file(folder, name, f"SemEval-2021 Task 6 {name}"))
+        for name in SEMEVAL2021_FILES
+    )
+    out = []
+    for meme_id, record in sorted(labelled.items()):
+        where = f"{folder}: meme {meme_id}"
+        labels = record.get("labels")
+        text = record.get("text")
+        if not isinstance(text, str) or not isinstance(labels, list):
+            raise _bad(where, "text must be a string and labels a list")
+        mapped = set(_map(labels, SEMEVAL2021_TO_2023, where, dropped))
+        spans = set()
+        other = spanned.get(meme_id)
+        if other is not None and other.get("text") == text:
+            for ann in other.get("labels") or []:
+                try:
+                    tag, start, end = ann["technique"], int(ann["start"]), int(ann["end"])
+                except (KeyError, TypeError, ValueError):
+                    raise _bad(where, f"bad span {ann!r}") from None
+                if not 0 <= start < end <= len(text):
+                    raise _bad(where, f"span {start}-{end} outside the text ({len(text)} chars)")
+                # spans are mapped for the record; their labels are subtask 1's anyway
+                target = _map([tag], SEMEVAL2021_TO_2023, where, None)
+                if target:
+                    spans.add((start, end, target[0]))
+                    mapped.add(target[0])
+        line = _one_line(text)
+        paragraphs = tuple(
+            TechniqueParagraph(number, start, end, frozenset(mapped))
+            for number, start, end in split_paragraphs(line)
+        )
+        if paragraphs:
+            out.append(
+                TechniqueArticle(
+                    f"sem21:{meme_id}",
+                    "en",
+                    line,
+                    paragraphs,
+                    tuple(sorted(spans)),
+                    unknown=SEMEVAL2021_UNKNOWN,
+                )
+            )
+    return out
+
+
+def _semeval2021_records(file: Path) -> dict[str, dict[str, Any]]:
+    try:
+        records = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad(str(file), f"not a JSON file ({exc})") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _bad(str(file), "expected a JSON list of memes")
+    out: dict[str, dict[str, Any]] = {}
+    for index, record in enumerate(records):
+        if "id" not in record:
+            raise _bad(f"{file}: record {index}", "missing field 'id'")
+        out[str(record["id"])] = record
+    return out
+
+
 def _data_file(path: str | Path, name: str, what: str) -> Path:
     """``path`` itself, or its file ``name`` when it is the dataset's folder."""
     file = Path(path)
@@ -351,6 +461,7 @@ EXTRA_CORPORA = {
     "ct24": "checkthat2024-task3",
     "slavic": "slavic-persuasion",
     "unlp": "unlp2025-manipulation",
+    "sem21": "semeval2021-task6-text",
 }
 
 
@@ -380,7 +491,12 @@ def load_extra_corpora(
             E_NOT_FOUND,
             f"none of {', '.join(EXTRA_CORPORA[s] for s in wanted)} under {root}",
         )
-    readers = {"ct24": load_checkthat2024, "slavic": load_slavic_persuasion, "unlp": load_unlp2025}
+    readers = {
+        "ct24": load_checkthat2024,
+        "slavic": load_slavic_persuasion,
+        "unlp": load_unlp2025,
+        "sem21": load_semeval2021,
+    }
     out: dict[str, list[TechniqueArticle]] = {}
     for src in wanted:
         if src not in found:

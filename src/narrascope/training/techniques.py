@@ -5,13 +5,14 @@ scores, counts) reach the artefact. Paragraphs are numbered exactly as the offic
 numbers them (see :func:`narrascope.text.segment.split_paragraphs`).
 
 Extra corpora (issue 22, item 5; :mod:`narrascope.training.persuasion_corpora`): CheckThat!
-2024, slavic-persuasion and UNLP 2025 articles are trained on next to SemEval-2023 at a
-weight per corpus (:data:`EXTRA_WEIGHTS`), found next to the SemEval-2023 release unless
-told otherwise. The CV keeps SemEval-2023's folds as they were (its table stays comparable)
-and deals the other corpora's articles to the same folds; each is scored on its own. A
-technique an article's corpus never annotated (``TechniqueArticle.unknown``: 16 of the 23
-for UNLP) gets weight 0 for that article's paragraphs: no negative in that technique's fit,
-no false positive in its threshold choice or score.
+2024, slavic-persuasion, UNLP 2025 and SemEval-2021 Task 6 (meme texts) articles are trained
+on next to SemEval-2023 at a weight per corpus (:data:`EXTRA_WEIGHTS`), found next to the
+SemEval-2023 release unless told otherwise. The CV keeps SemEval-2023's folds as they were
+(its table stays comparable) and deals the other corpora's articles to the same folds; each
+is scored on its own. A technique an article's corpus never annotated
+(``TechniqueArticle.unknown``: 16 of the 23 for UNLP, 3 for SemEval-2021) gets weight 0 for
+that article's paragraphs: no negative in that technique's fit, no false positive in its
+threshold choice or score.
 """
 
 from __future__ import annotations
@@ -173,11 +174,11 @@ def load_ptc_corpus(ptc_dir: str | Path) -> list[TechniqueArticle]:
 
 # Training weight of each extra corpus's paragraphs (SemEval-2023's are 1; 0 = scored by the
 # CV, never trained on). Measured in docs/techniques-research.md (issue 22, item 5).
-EXTRA_WEIGHTS: dict[str, float] = {"ct24": 1.0, "slavic": 1.0, "unlp": 1.0}
+EXTRA_WEIGHTS: dict[str, float] = {"ct24": 1.0, "slavic": 1.0, "unlp": 1.0, "sem21": 1.0}
 # Corpora whose unit or annotation differs from SemEval-2023's news paragraphs (sentences,
-# Telegram posts): each gets a training-only column absorbing its own label rates
+# Telegram posts, meme texts): each gets a training-only column absorbing its own label rates
 # (TechniqueClassifier.fit's ``corpora``). CheckThat! 2024 is the same task on news.
-CORPUS_COLUMNS: frozenset[str] = frozenset({"slavic", "unlp"})
+CORPUS_COLUMNS: frozenset[str] = frozenset({"slavic", "unlp", "sem21"})
 
 # The 23 techniques -> PTC's 14 classes, for scoring spans against PTC gold in PTC's own space.
 TECHNIQUE_TO_PTC = {
@@ -635,8 +636,9 @@ def extra_corpora(
     data_dir: str | Path, extra_dir: str | Path | None = None
 ) -> tuple[list[TechniqueArticle], dict[str, Any]]:
     """The extra corpora's articles (``persuasion_corpora``: CheckThat! 2024, slavic
-    persuasion, UNLP 2025) read from ``extra_dir`` (the folder holding them), else from
-    the folder holding the SemEval-2023 release, if any is there (none: no articles).
+    persuasion, UNLP 2025, SemEval-2021 Task 6) read from ``extra_dir`` (the folder holding
+    them), else from the folder holding the SemEval-2023 release, if any is there (none: no
+    articles).
     Also returns what was read: ``{"root", "read": {source: articles}, "skipped":
     {source: why}}`` (UNLP is skipped without pyarrow)."""
     from narrascope.training.persuasion_corpora import find_extra_corpora, load_extra_corpora
@@ -891,7 +893,8 @@ def fit_final_model(
         data["source"] = source + (
             "; extra corpora (research licences, not shipped): CheckThat! 2024 Task 3 "
             "(test-gold-part: the train-able part), slavic-persuasion train+valid, UNLP 2025 "
-            "train (7 of the 23 techniques annotated: the other 16 masked, not negatives)"
+            "train (7 of the 23 techniques annotated: the other 16 masked, not negatives), "
+            "SemEval-2021 Task 6 meme texts, training split (20 of the 23)"
         )
         data["extra_corpora"] = {
             src: {
