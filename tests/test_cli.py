@@ -184,3 +184,36 @@ def test_analyze_db_with_the_real_pipeline_then_stats(tmp_path: Path, capsys) ->
     assert main(["stats", "--db", str(db), "--by", "month", "--json"]) == 0
     months = {r["month"] for r in json.loads(capsys.readouterr().out)}
     assert months == {"2024-05", "2024-06"}
+
+
+def test_a_repeated_id_fails_into_the_errors_file_and_is_not_skipped(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from narrascope.pipeline import Pipeline
+
+    monkeypatch.setattr(narrascope, "load", lambda config=None: Pipeline([]))  # no model needed
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        "\n".join(
+            json.dumps({"id": i, "text": t})
+            for i, t in [("a", "First text."), ("b", "Second."), ("a", "Another text.")]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["analyze", str(posts), "--out", str(out), "--no-progress"]) == 1
+    assert [(r["id"], r["text"]) for r in read_jsonl(out)] == [
+        ("a", "First text."),
+        ("b", "Second."),
+    ]
+    (entry,) = read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    assert (entry["source"], entry["code"]) == (f"{posts}:3", "E106")
+    assert entry["reason"] == f"id 'a' repeated: first seen in {posts}:1; the first is kept"
+    err = capsys.readouterr().err
+    assert "2 analysed, 0 skipped (already done), 1 failed" in err
+    assert f"error: {posts}:3: id 'a' repeated" in err
+
+    # --resume: "skipped" counts the documents done before; the repeat is still an error
+    assert main(["analyze", str(posts), "--out", str(out), "--resume", "--no-progress"]) == 1
+    assert "0 analysed, 2 skipped (already done), 1 failed" in capsys.readouterr().err
+    assert [r["id"] for r in read_jsonl(out)] == ["a", "b"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from html.parser import HTMLParser
 
 import pytest
 
-from narrascope.doc import Annotation, Document, Span
+from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.export import (
     FORMATS,
     format_terminal_summary,
@@ -271,6 +272,102 @@ def test_terminal_summary_strips_control_characters_and_reports_other() -> None:
     out = format_terminal_summary(doc, colour=False)
     assert "\x1b" not in out and "\x07" not in out
     assert "no narrative detected (Other, 0.95)" in out
+
+
+# --- bidi control characters -----------------------------------------------------------
+
+RLO, RLI, RLM = "\u202e", "\u2067", "\u200f"
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def bidi_doc() -> Document:
+    """Bidi controls in every identifying field, and in the text (an override and the
+    right-to-left mark Arabic writing uses)."""
+    text = f"Kyiv is a puppet of {RLO}the West. Putin said: \u0646\u0639\u0645{RLM}."
+    doc = Document(
+        text=text,
+        id=f"rtl-{RLO}abc",
+        language="en",
+        meta={"source": f"site{RLI}.ru", "title": f"Title {RLO}reversed"},
+    )
+    doc.sentences = sentence_spans(text)
+    doc.groups["narratives"] = [Annotation(DISCREDIT, 0.9, [doc.sentences[0]], [0.8])]
+    doc.groups["subnarratives"] = []
+    at = text.index("Putin")
+    doc.entities = [
+        Entity(f"Put{RLO}in", [Span.of(text, at, at + 5)], "Antagonist", 0.8, [], [], [])
+    ]
+    doc.explanation = f"Calls Ukraine a {RLO}puppet."
+    return doc
+
+
+class _ShownText(HTMLParser):
+    """What a reader sees outside isolated blocks: text and tooltips, not scripts or the
+    ``dir="auto"`` blocks (which cannot reorder anything outside themselves)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []  # per open element: hidden or isolated
+        self.shown: list[str] = []
+        self.isolated = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        skip = tag == "script" or values.get("dir") == "auto"
+        if tag not in ("meta", "br", "input"):
+            self.stack.append(skip)
+        self.isolated += skip and values.get("dir") == "auto"
+        if not any(self.stack):
+            self.shown.append(values.get("title") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("meta", "br", "input") and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not any(self.stack):
+            self.shown.append(data)
+
+
+def test_terminal_shows_bidi_controls_in_ids_names_and_sources() -> None:
+    out = format_terminal_summary(bidi_doc(), colour=False)
+    head = out.splitlines()[0]
+    assert head.startswith("rtl-⟨U+202E⟩abc  [en]  site⟨U+2067⟩.ru")
+    assert "Cast: Put⟨U+202E⟩in: Antagonist" in out
+    assert "of ⟨U+202E⟩the West" in out and "a ⟨U+202E⟩puppet" in out  # overrides in text too
+    assert RLO not in out and RLI not in out
+
+
+def test_terminal_keeps_the_marks_of_right_to_left_text() -> None:
+    doc = bidi_doc()
+    doc.groups["narratives"][0].evidence = [doc.sentences[1]]
+    out = format_terminal_summary(doc, colour=False)
+    assert f"\u0646\u0639\u0645{RLM}." in out  # evidence is text: its RLM stays
+
+
+def test_html_shows_bidi_controls_and_isolates_document_text() -> None:
+    doc = bidi_doc()
+    page = render("html", [doc])
+    seen = _ShownText()
+    seen.feed(page)
+    shown = "".join(seen.shown)
+    assert not BIDI & set(shown), [c for c in shown if c in BIDI]
+    assert seen.isolated >= 3  # the text, the explanation, the entity's evidence
+    assert '<span class="doc-id">rtl-⟨U+202E⟩abc</span>' in page
+    assert "title: Title ⟨U+202E⟩reversed · source: site⟨U+2067⟩.ru" in page
+    assert "<td>Put⟨U+202E⟩in</td>" in page  # the entity tables
+    assert '<div class="text" dir="auto">' in page
+    assert f"of {RLO}the West" in page  # the text itself is shown as written, isolated
+    assert reread("html", page)[0]["id"] == doc.id  # the embedded data keeps every character
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_data_formats_keep_bidi_controls_exactly(fmt: str) -> None:
+    doc = bidi_doc()
+    records = reread(fmt, render(fmt, [doc]))
+    assert {r["id"] for r in records} == {doc.id}
+    if fmt == "jsonl":
+        assert records[0]["text"] == doc.text and records[0]["source"] == doc.meta["source"]
 
 
 # --- registry --------------------------------------------------------------------------

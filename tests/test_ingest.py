@@ -180,6 +180,29 @@ def test_duplicate_names_keep_the_first_and_disambiguate_later_ones(tmp_path: Pa
     assert second.id == (tmp_path / "two" / "EN_UA_1.txt").as_posix()
 
 
+def test_a_repeated_id_is_an_error_naming_both_places_and_the_first_is_kept(
+    tmp_path: Path,
+) -> None:
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps({"id": i, "text": t}) for i, t in [("x", EN), ("y", RU), ("x", UK)]),
+        encoding="utf-8",
+    )
+    rows = tmp_path / "b.csv"
+    rows.write_text(f"id,text\ny,{BG}\nz,{PT}\n", encoding="utf-8")
+    text = tmp_path / "x"  # a file whose name is an id already used by a record
+    text.write_text(HI, encoding="utf-8")
+    items = read_all(jsonl, rows, text)
+    docs = [i for i in items if isinstance(i, Document)]
+    assert [(d.id, d.text) for d in docs] == [("x", EN), ("y", RU), ("z", PT)]
+    errors = [(e.source, e.reason, e.code) for e in items if isinstance(e, InputError)]
+    assert errors == [
+        (f"{jsonl}:3", f"id 'x' repeated: first seen in {jsonl}:1; the first is kept", "E106"),
+        (f"{rows}:2", f"id 'y' repeated: first seen in {jsonl}:2; the first is kept", "E106"),
+        (str(text), f"id 'x' repeated: first seen in {jsonl}:1; the first is kept", "E106"),
+    ]
+
+
 # -- HTML -----------------------------------------------------------------------------------
 
 ARTICLE = """<!DOCTYPE html>
@@ -290,6 +313,22 @@ def test_jsonl_in_cp1251_with_an_escaped_crlf(tmp_path: Path) -> None:
     text = f"{RU}\r\n{BG}"
     path.write_bytes(json.dumps({"text": text}, ensure_ascii=False).encode("cp1251"))
     assert only_doc(read_all(path)).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"text": "cut', "invalid JSON (Unterminated string starting at column 10)"),
+        ('{"text": "a\tb"}', "invalid JSON (Invalid control character at column 12)"),
+        ('{"text" "x"}', "invalid JSON (Expecting ':' delimiter at column 9)"),
+        ('{"text": "x"} {}', "invalid JSON (Extra data at column 15)"),
+    ],
+)
+def test_jsonl_errors_name_the_column_once(tmp_path: Path, line: str, reason: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    err = only_error(read_all(path))
+    assert (err.source, err.reason) == (f"{path}:1", reason)  # never "at at column"
 
 
 def test_json_array_gets_a_conversion_hint(tmp_path: Path) -> None:

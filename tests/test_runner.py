@@ -19,7 +19,13 @@ from narrascope.doc import Annotation, Document, Entity, Span
 from narrascope.errors import InputError, ModelError
 from narrascope.export import FORMATS, Format, get_format
 from narrascope.pipeline import Pipeline
-from narrascope.runner import STAGE_FAILED, errors_path, journal_path, run_batch
+from narrascope.runner import (
+    LONG_TEXT_BYTES,
+    STAGE_FAILED,
+    errors_path,
+    journal_path,
+    run_batch,
+)
 
 DISCREDIT = "URW: Discrediting Ukraine"
 PUPPET = f"{DISCREDIT}: Ukraine is a puppet of the West"
@@ -302,12 +308,37 @@ def test_resume_tolerates_a_truncated_last_journal_line(tmp_path: Path) -> None:
     assert [r["id"] for r in records] == ["doc0", "doc1", "doc2", "doc3"]
 
 
-def test_duplicate_ids_in_one_run_are_written_once(tmp_path: Path) -> None:
+def test_a_repeated_id_is_an_error_and_the_first_document_is_kept(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    docs = make_docs(2) + make_docs(1)
-    report, _ = run(docs, out)
-    assert (report.processed, report.skipped) == (2, 1)
-    assert ids_in(out, "jsonl") == ["doc0", "doc1"]
+    again = Document(text="NATO provoked it", id="doc0", meta={"path": "b.jsonl"})
+    items = [*make_docs(2), Document(text="Other text", id="doc1"), again, *make_docs(3)[2:]]
+    report, stage = run(items, out)
+    assert stage.seen == ["doc0", "doc1", "doc2"]  # the repeats are not analysed
+    assert (report.processed, report.skipped, report.exit_code) == (3, 0, 1)
+    assert [(e.source, e.reason) for e in report.failed] == [
+        ("doc1", "id 'doc1' repeated: first seen in input 2 of this run; the first is kept"),
+        ("b.jsonl", "id 'doc0' repeated: first seen in input 1 of this run; the first is kept"),
+    ]
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(r["id"], r["text"]) for r in records] == [
+        ("doc0", "Kyiv is a puppet. Rain"),
+        ("doc1", "NATO provoked it. Sun"),
+        ("doc2", "Prices rose. Fine"),
+    ]
+    logged = [json.loads(x) for x in errors_path(out).read_text("utf-8").splitlines()]
+    assert [(e["source"], e["code"]) for e in logged] == [("doc1", "E106"), ("b.jsonl", "E106")]
+
+
+def test_skipped_counts_only_what_resume_found_done(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run(make_docs(2), out)
+    report, stage = run([*make_docs(3), *make_docs(1)], out, resume=True)
+    assert stage.seen == ["doc2"]
+    assert (report.processed, report.skipped) == (1, 2)
+    assert [e.reason for e in report.failed] == [
+        "id 'doc0' repeated: first seen in input 1 of this run; the first is kept"
+    ]
+    assert ids_in(out, "jsonl") == ["doc0", "doc1", "doc2"]
 
 
 # --- atomic replace --------------------------------------------------------------------
@@ -370,6 +401,44 @@ def test_progress_bar_can_be_forced_and_disabled(tmp_path: Path, capsys) -> None
     assert "3/3" in capsys.readouterr().err
     run(make_docs(3), tmp_path / "b.jsonl", progress=True, total=3)  # stderr is not a TTY here
     assert capsys.readouterr().err == ""
+
+
+def test_a_long_text_shows_the_stage_being_run(
+    tmp_path: Path, capsys, caplog: pytest.LogCaptureFixture
+) -> None:
+    long = Document(text="NATO provoked it. " * (LONG_TEXT_BYTES // 18 + 1), id="long")
+    with caplog.at_level("INFO", logger="narrascope.runner"):
+        run([*make_docs(1), long], tmp_path / "a.jsonl", progress="always", total=2)
+    err = capsys.readouterr().err
+    assert "stage=keywords 1/2" in err and "stage=boom 2/2" in err
+    assert [r.getMessage() for r in caplog.records] == [
+        f"long ({len(long.text):,} characters): keywords 1/2",
+        f"long ({len(long.text):,} characters): boom 2/2",
+    ]
+    caplog.clear()
+    run(make_docs(2), tmp_path / "b.jsonl", progress="always", total=2)  # short: no stages
+    assert "stage=" not in capsys.readouterr().err and not caplog.records
+
+
+def test_a_long_text_in_cyrillic_counts_its_bytes() -> None:
+    from narrascope.runner import _is_long
+
+    cyrillic = "ж" * (LONG_TEXT_BYTES // 2)  # 2 bytes each in UTF-8
+    assert _is_long(Document(text=cyrillic)) and not _is_long(Document(text=cyrillic[:-1]))
+
+
+def test_a_pipe_without_a_progress_argument_still_runs_long_texts(tmp_path: Path) -> None:
+    class Plain:
+        def __init__(self) -> None:
+            self.pipeline, _ = make_pipeline()
+
+        def pipe(self, docs: Iterable[Document], *, batch_size: int = 16) -> Iterator[Document]:
+            return self.pipeline.pipe(docs, batch_size=batch_size)
+
+    long = Document(text="x " * LONG_TEXT_BYTES, id="long")
+    out = tmp_path / "out.jsonl"
+    report = run_batch([long], Plain(), out=out, fmt="jsonl", progress="always")
+    assert report.processed == 1 and ids_in(out, "jsonl") == ["long"]
 
 
 def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:

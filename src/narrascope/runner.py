@@ -17,7 +17,13 @@ bad document must not cost the others. So
   (content hash) are already stored;
 * input errors, documents on which a stage raises and documents the store refuses are
   reported at once, logged to ``<out>.errors.jsonl`` and the run goes on (a failing batch
-  is re-run one document at a time to find the culprit).
+  is re-run one document at a time to find the culprit);
+* an id that comes twice in one run is such an error too: the first document is analysed
+  and kept, the repeat is reported (``id 'x' repeated: first seen in a.jsonl``), never
+  dropped in silence — "skipped" counts only what ``resume`` found done;
+* a batch holding a long text (``LONG_TEXT_BYTES``) takes minutes, not milliseconds, so
+  the progress bar then also shows the stage running (``entities 3/6``), from the
+  pipeline's ``progress`` callback.
   :class:`~narrascope.errors.ModelError` is not per-document, so it stops the run.
 
 The exit code is the CLI's decision: by convention it exits 1 when ``BatchReport.failed``
@@ -27,6 +33,7 @@ is non-empty (see :attr:`BatchReport.exit_code`).
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import logging
 import os
@@ -43,17 +50,41 @@ from narrascope.doc import Document
 from narrascope.errors import E_STAGE_FAILED, E_STORE_DOCUMENT, InputError, ModelError
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
+from narrascope.ingest.formats import repeated_id
 from narrascope.store import DocumentsNotSaved, Store
 
 logger = logging.getLogger(__name__)
 
 STAGE_FAILED = E_STAGE_FAILED  # kept as the runner's public name
+# A text from this size (UTF-8 bytes) takes long enough per stage that the progress bar
+# says which stage is running; shorter ones finish a whole batch in about a second.
+LONG_TEXT_BYTES = 200_000
+StageProgress = Callable[[str, int, int], None]  # (stage name, stages done, stages in all)
 
 
 class SupportsPipe(Protocol):
-    """Anything with ``Pipeline.pipe``'s shape, so tests and wrappers can stand in."""
+    """Anything with ``Pipeline.pipe``'s shape, so tests and wrappers can stand in.
+
+    A ``pipe`` that also takes ``progress=`` (as :meth:`Pipeline.pipe` does) is told to
+    report its stages when a batch holds a long text; one that does not still works.
+    """
 
     def pipe(self, texts: Iterable[Document], *, batch_size: int = ...) -> Iterator[Document]: ...
+
+
+def _reports_stages(pipeline: SupportsPipe) -> bool:
+    try:
+        return "progress" in inspect.signature(pipeline.pipe).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return False
+
+
+def _is_long(doc: Document) -> bool:
+    if len(doc.text) >= LONG_TEXT_BYTES:  # characters never outnumber UTF-8 bytes
+        return True
+    if len(doc.text) * 4 < LONG_TEXT_BYTES:  # nor are there more than 4 bytes each
+        return False
+    return len(doc.text.encode("utf-8", "surrogatepass")) >= LONG_TEXT_BYTES
 
 
 @dataclass
@@ -165,11 +196,14 @@ class _ErrorLog:
             self._fh.close()
 
 
-def _analyse(pipeline: SupportsPipe, batch: list[Document]) -> list[Document | InputError]:
+def _analyse(
+    pipeline: SupportsPipe, batch: list[Document], progress: StageProgress | None = None
+) -> list[Document | InputError]:
     """Run one batch; if it raises, re-run its documents one by one to isolate the bad one."""
     pristine = [copy.deepcopy(d) for d in batch] if len(batch) > 1 else batch
+    extra = {} if progress is None else {"progress": progress}
     try:
-        return list(pipeline.pipe(batch, batch_size=len(batch)))
+        return list(pipeline.pipe(batch, batch_size=len(batch), **extra))
     except ModelError:
         raise
     except Exception as exc:
@@ -179,7 +213,7 @@ def _analyse(pipeline: SupportsPipe, batch: list[Document]) -> list[Document | I
     results: list[Document | InputError] = []
     for doc in pristine:  # fresh copies: stages that ran before the crash annotated in place
         try:
-            results.extend(pipeline.pipe([doc], batch_size=1))
+            results.extend(pipeline.pipe([doc], batch_size=1, **extra))
         except ModelError:
             raise
         except Exception as exc:
@@ -240,8 +274,9 @@ def run_batch(
 
     ``progress=True`` shows a bar on stderr when it is a terminal, ``"always"`` forces it,
     ``False`` hides it. ``total`` (the number of inputs, if known) gives the bar an ETA.
-    Documents are skipped when their id was already written (``resume``) or repeats an id
-    of this run; documents without an id are never skipped. With ``store``, every analysed
+    Documents are skipped when their id was already written (``resume``); a document
+    repeating an id of this run is an error (the first is kept); documents without an id
+    are never skipped. With ``store``, every analysed
     document is saved there too (and ``resume`` needs it in every sink to skip it); summaries
     are printed only when there is neither ``out`` nor ``store``.
     """
@@ -254,7 +289,7 @@ def run_batch(
     failed: list[InputError] = []
     processed = skipped = 0
     done: set[str] = set()  # ids finished in ``out`` by an earlier run
-    seen: set[str] = set()  # ids of this run
+    seen: dict[str, str] = {}  # ids of this run → where each was first seen
     journal = journal_path(out) if out is not None else None
     carry = False
     if out is not None and journal is not None:
@@ -269,6 +304,7 @@ def run_batch(
     journal_fh = journal.open("ab") if journal is not None else None
     disable = progress is False or (None if progress is True else False)
     bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=disable, dynamic_ncols=True)
+    reports_stages = _reports_stages(pipeline)
 
     def finished(doc: Document) -> bool:
         """Done by an earlier run in every sink this run writes to."""
@@ -280,10 +316,26 @@ def run_batch(
         errors.add(error)
         report_error(error)
 
+    def stage_progress(batch: list[Document]) -> StageProgress | None:
+        """For a batch with a long text: show each stage as it starts, on the bar and in
+        the log (``-v``), so minutes on one text do not look like a hang."""
+        long = [d for d in batch if _is_long(d)]
+        if not long or not reports_stages:
+            return None
+        size = max(len(d.text) for d in long)
+        what = f"{long[0].id or 'a text'} ({size:,} characters)"
+
+        def show(stage: str, done: int, stages: int) -> None:
+            step = f"{stage} {done + 1}/{stages}"
+            bar.set_postfix(failed=len(failed), skipped=skipped, stage=step, refresh=True)
+            logger.info("%s: %s", what, step)
+
+        return show
+
     def flush(batch: list[Document]) -> None:
         nonlocal processed
         analysed: list[Document] = []
-        for result in _analyse(pipeline, batch):
+        for result in _analyse(pipeline, batch, stage_progress(batch)):
             if isinstance(result, InputError):
                 fail(result)
                 continue
@@ -308,18 +360,25 @@ def run_batch(
 
     try:
         batch: list[Document] = []
-        for item in items:
+        # 1-based: to say where a repeated id was first seen when no file says it
+        for position, item in enumerate(items, 1):
             if isinstance(item, InputError):
                 fail(item)
                 errors.commit()
                 bar.update()
                 continue
-            if item.id and (item.id in seen or (resume and finished(item))):
-                skipped += 1
+            if item.id in seen:
+                path = item.meta.get("path")
+                fail(repeated_id(item.id, str(path or item.id), seen[item.id]))
+                errors.commit()
                 bar.update()
                 continue
             if item.id:
-                seen.add(item.id)
+                seen[item.id] = str(item.meta.get("path") or f"input {position} of this run")
+            if item.id and resume and finished(item):
+                skipped += 1
+                bar.update()
+                continue
             batch.append(item)
             if len(batch) >= batch_size:
                 flush(batch)

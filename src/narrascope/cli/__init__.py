@@ -1,4 +1,5 @@
-"""Command line: ``narrascope analyze | train | eval | stats``. Each command is a thin module."""
+"""Command line: ``narrascope analyze | train | eval | stats | search | serve``, one thin
+module each."""
 
 from __future__ import annotations
 

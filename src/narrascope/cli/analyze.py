@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="analyse documents for narratives, entity roles and persuasion techniques",
         description="Analyse files, folders (recursively) or stdin ('-') for propaganda "
         "narratives, the roles the text casts entities in and the persuasion techniques of "
-        "each paragraph. Exit code 1 means some inputs failed (see the errors file).",
+        "each paragraph. Exit code 1 means some inputs failed (unreadable, or an id already "
+        "used in this run: the first is kept; see the errors file).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
     p.add_argument("-o", "--out", type=Path, help="output file; without it, print a summary")
@@ -28,8 +29,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "--db",
         metavar="PATH",
-        help="also store every analysed document in this corpus database (a SQLite file or "
-        "sqlite:///PATH URL; created if missing), for `narrascope stats`",
+        help="also store every analysed document in this corpus database: a SQLite file "
+        "(created if missing), a sqlite:///PATH URL or a postgresql://USER@HOST/DB URL; "
+        "for `narrascope stats`, `search` and `serve`",
     )
     p.add_argument(
         "--resume",

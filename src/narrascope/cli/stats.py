@@ -16,7 +16,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="How many stored documents carry each narrative, per bucket. "
         "Fill the database with `narrascope analyze INPUT... --db PATH`.",
     )
-    p.add_argument("--db", required=True, metavar="PATH", help="corpus database (file or URL)")
+    p.add_argument(
+        "--db",
+        required=True,
+        metavar="PATH",
+        help="corpus database: a SQLite file, or a sqlite:/// or postgresql:// URL",
+    )
     p.add_argument("--by", choices=STATS_BY, default="month", help="bucket (default: month)")
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.set_defaults(run=run)

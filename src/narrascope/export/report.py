@@ -25,6 +25,7 @@ from html import escape
 from itertools import pairwise
 from typing import Any, TextIO
 
+from narrascope.export.display import visible_bidi
 from narrascope.export.records import (
     ENTITIES,
     NARRATIVES,
@@ -103,6 +104,12 @@ _JS = """
 """
 
 
+def _show(value: Any) -> str:
+    """An id, label, name or other short field, escaped, its bidi controls made visible
+    (``⟨U+202E⟩``) so that it cannot reorder what is around it on the page."""
+    return escape(visible_bidi(str(value)))
+
+
 def colour(label: str) -> str:
     """A stable pastel colour per label, so a narrative looks the same in every report."""
     hue = int(hashlib.sha1(label.encode("utf-8", "replace")).hexdigest()[:6], 16) % 360
@@ -128,9 +135,9 @@ def _chip(group: str, annotation: Mapping[str, Any], *, text: str | None = None)
     score = annotation.get("score")
     cls = "chip other" if label == OTHER else "chip"
     style = "" if label == OTHER else f' style="background:{_label_colour(group, annotation)}"'
-    shown = escape(text if text is not None else label)
+    shown = _show(text if text is not None else label)
     scored = f"<b>{float(score):.2f}</b>" if score is not None else ""
-    return f'<span class="{cls}"{style} title="{escape(label)}">{shown}{scored}</span>'
+    return f'<span class="{cls}"{style} title="{_show(label)}">{shown}{scored}</span>'
 
 
 @dataclass
@@ -191,7 +198,7 @@ class _Summary:
 
 
 def _links(stats: _LabelStats) -> str:
-    links = ", ".join(f'<a href="#{a}">{escape(doc_id)}</a>' for a, doc_id in stats.links)
+    links = ", ".join(f'<a href="#{a}">{_show(doc_id)}</a>' for a, doc_id in stats.links)
     if len(stats.links) <= _INLINE_LINKS:
         return links
     return f"<details><summary>{len(stats.links)} documents</summary>{links}</details>"
@@ -204,9 +211,9 @@ def _row(label: str, stats: _LabelStats, *, parent: str | None = None) -> str:
     hue = colour(parent or label)
     style = "" if label == OTHER else f' style="border-left:.6rem solid {hue}"'
     return (
-        f'<tr class="{"sub" if sub else "narr"}"><td{style} title="{escape(label)}">'
-        f"{escape(shown)}</td><td class=num>{stats.docs}</td><td class=num>{mean:.2f}</td>"
-        f"<td>{escape(', '.join(sorted(stats.languages)))}</td><td>{_links(stats)}</td></tr>"
+        f'<tr class="{"sub" if sub else "narr"}"><td{style} title="{_show(label)}">'
+        f"{_show(shown)}</td><td class=num>{stats.docs}</td><td class=num>{mean:.2f}</td>"
+        f"<td>{_show(', '.join(sorted(stats.languages)))}</td><td>{_links(stats)}</td></tr>"
     )
 
 
@@ -249,7 +256,7 @@ def _roles_table(summary: _Summary) -> str:
         return ""
     top = sorted(summary.roles.items(), key=lambda kv: (-kv[1].docs, kv[0]))[:_TOP_ENTITIES]
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td><span class='role r-{main}'>{escape(main)}</span></td>"
+        f"<tr><td>{_show(name)}</td><td><span class='role r-{main}'>{escape(main)}</span></td>"
         f"<td class=num>{st.docs}</td><td>{_links(st)}</td></tr>"
         for (name, main), st in top
     )
@@ -325,12 +332,12 @@ def _highlighted(record: Record) -> str:
         piece = escape(text[a:b])
         if wrappers:
             opening = [tag + ">" for tag, _ in wrappers[:-1]]
-            opening.append(f'{wrappers[-1][0]} title="{escape(chr(10).join(tips))}">')
+            opening.append(f'{wrappers[-1][0]} title="{_show(chr(10).join(tips))}">')
             closing = [close for _, close in reversed(wrappers)]
             piece = "".join(opening) + piece + "".join(closing)
         out.append(piece)
         if inside is not None and inside[1] == b:
-            out.append(f'<span class="role r-{inside[2]}">{escape(inside[4])}</span>')
+            out.append(f'<span class="role r-{inside[2]}">{_show(inside[4])}</span>')
     return "".join(out)
 
 
@@ -401,10 +408,10 @@ def _entity_table(record: Record) -> str:
         main = str(e["main_role"])
         evidence = (e.get("evidence") or [{}])[0].get("text", "")
         rows.append(
-            f"<tr><td>{escape(str(e.get('name', '')))}</td>"
-            f'<td><span class="role r-{main}">{escape(_role_text(e))}</span></td>'
+            f"<tr><td>{_show(e.get('name', ''))}</td>"
+            f'<td><span class="role r-{main}">{_show(_role_text(e))}</span></td>'
             f"<td class=num>{_score(e):.2f}</td><td class=num>{len(e.get('mentions') or [])}</td>"
-            f"<td>{escape(str(evidence))}</td></tr>"
+            f'<td dir="auto">{escape(str(evidence))}</td></tr>'
         )
     return (
         "<table class=entities><thead><tr><th>Entity</th><th>Role</th><th>Score</th>"
@@ -441,7 +448,7 @@ def _technique_table(record: Record) -> str:
         return ""
     rows = "".join(
         f'<tr><td><span class="fam f-{family}">{escape(_FAMILY_NAMES.get(family, family))}'
-        f"</span></td><td>{escape(_technique_name(label))}</td><td class=num>{len(lines)}</td>"
+        f"</span></td><td>{_show(_technique_name(label))}</td><td class=num>{len(lines)}</td>"
         f"<td class=num>{best:.2f}</td><td>{escape(_definition(label))}</td></tr>"
         for label, (family, lines, best) in sorted(
             found.items(), key=lambda kv: (kv[1][0], -len(kv[1][1]), kv[0])
@@ -484,14 +491,14 @@ def _document(record: Record, anchor: str) -> str:
     meta = []
     for key in ("title", "source", "date", "path"):
         if record.get(key):
-            meta.append(f"{key}: {escape(str(record[key]))}")
+            meta.append(f"{key}: {_show(record[key])}")
     url = str(record.get("url") or "")
     if url.startswith(("http://", "https://")):
         meta.append(
-            f'url: <a href="{escape(url)}" rel="noopener noreferrer nofollow">{escape(url)}</a>'
+            f'url: <a href="{escape(url)}" rel="noopener noreferrer nofollow">{_show(url)}</a>'
         )
     elif url:
-        meta.append(f"url: {escape(url)}")
+        meta.append(f"url: {_show(url)}")
     items = []
     for a in narratives:
         label = str(a.get("label", ""))
@@ -509,21 +516,25 @@ def _document(record: Record, anchor: str) -> str:
     orphans = [s for s in subnarratives if parent_of(s) not in {a.get("label") for a in narratives}]
     items.extend(f"<li>{_chip(SUBNARRATIVES, s)}</li>" for s in orphans)
     others = "".join(
-        f"<p class=group><b>{escape(name)}</b>: {''.join(_chip(name, a) for a in anns)}</p>"
+        f"<p class=group><b>{_show(name)}</b>: {''.join(_chip(name, a) for a in anns)}</p>"
         for name, anns in groups.items()
         if name not in (NARRATIVES, SUBNARRATIVES) and anns
     )
     explanation = record.get("explanation")
     return (
         f'<details class="doc" id="{anchor}" data-search="{escape(search)}">'
-        f'<summary><span class="doc-id">{escape(doc_id)}</span>'
-        f'<span class="lang">{escape(str(record.get("language") or "?"))}</span>'
+        f'<summary><span class="doc-id">{_show(doc_id)}</span>'
+        f'<span class="lang">{_show(record.get("language") or "?")}</span>'
         f"{head_chips}</summary>\n"
         f'<div class="meta">{" · ".join(meta)}</div>'
         f"<ul class=narr>{''.join(items)}</ul>{others}{_entity_table(record)}"
         f"{_technique_table(record)}"
-        + (f'<p class="explanation">{escape(str(explanation))}</p>' if explanation else "")
-        + f'<div class="text">{_highlighted(record)}</div>\n'
+        + (
+            f'<p class="explanation" dir="auto">{escape(str(explanation))}</p>'
+            if explanation
+            else ""
+        )
+        + f'<div class="text" dir="auto">{_highlighted(record)}</div>\n'
         + _embedded(record)
         + "</details>\n"
     )
@@ -550,7 +561,7 @@ def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope rep
             '<meta name="viewport" content="width=device-width,initial-scale=1">\n'
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
-            f"languages: {escape(langs)} · generated {generated}</p>\n"
+            f"languages: {_show(langs)} · generated {generated}</p>\n"
             f"<h2>Narratives</h2>{_summary_table(summary)}\n{_roles_table(summary)}"
             f"{_families_table(summary)}"
             "<h2>Documents</h2>\n"

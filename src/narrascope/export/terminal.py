@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 from narrascope.doc import Annotation, Document
+from narrascope.export.display import visible_bidi, visible_reordering
 from narrascope.export.records import OTHER
 from narrascope.taxonomy import technique_taxonomy
 
@@ -20,7 +21,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub(" ", text)
+    """An id, label, source or name: no terminal control, every bidi control visible."""
+    return visible_bidi(_CONTROL.sub(" ", text))
+
+
+def _clean_text(text: str) -> str:
+    """Document text (evidence, explanation): no terminal control and no override that
+    could reorder the rest of the line; the bidi marks right-to-left writing needs stay."""
+    return visible_reordering(_CONTROL.sub(" ", text))
 
 
 def _use_colour(colour: bool | None) -> bool:
@@ -64,7 +72,7 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
         lines.append(f"  … and {len(found) - _MAX_NARRATIVES} more")
     evidence = next((n.evidence[0] for n in found if n.evidence), None)
     if evidence is not None:
-        short = textwrap.shorten(_clean(evidence.text), _EVIDENCE_WIDTH, placeholder=" …")
+        short = textwrap.shorten(_clean_text(evidence.text), _EVIDENCE_WIDTH, placeholder=" …")
         lines.extend(
             textwrap.wrap(
                 f"Evidence: “{short}”", width, subsequent_indent="  ", initial_indent="  "
@@ -88,7 +96,7 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     if doc.explanation:
         lines.extend(
             textwrap.wrap(
-                "Why: " + _clean(doc.explanation),
+                "Why: " + _clean_text(doc.explanation),
                 width,
                 initial_indent="  ",
                 subsequent_indent="  ",

@@ -12,6 +12,7 @@ from narrascope.errors import InputError
 from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample
 from narrascope.ingest.formats import (
     HEAD_BYTES,
+    FirstSeen,
     Item,
     csv_records,
     empty,
@@ -117,16 +118,19 @@ def read_inputs(
     id is its name (``EN_UA_300009.txt``, as the SemEval submission format needs); when a
     later file has the same name as an earlier one, its id is its path as discovered
     (``corpus/b/EN_UA_300009.txt``) instead. Records in JSONL/CSV take their id field, or
-    ``file.jsonl:LINE`` / ``file.csv:ROW``.
+    ``file.jsonl:LINE`` / ``file.csv:ROW``. An id given twice is an error at the second
+    place (``id 'x' repeated: first seen in a.jsonl:3``); the first document is kept.
     """
     options = options or ReadOptions()
     used_ids: set[str] = set()
+    seen = FirstSeen()
     for item in discover(inputs):
         if item == STDIN:
-            yield from _guarded(_read_stdin(options), _STDIN_LABEL)
+            yield from _guarded(_read_stdin(options, seen), _STDIN_LABEL)
             continue
         path = Path(item)
-        yield from _guarded(_read_path(path, _unique_id(path, used_ids), options), str(path))
+        doc_id = _unique_id(path, used_ids)
+        yield from _guarded(_read_path(path, doc_id, options, seen), str(path))
 
 
 def _unique_id(path: Path, used: set[str]) -> str:
@@ -147,7 +151,7 @@ def _guarded(items: Iterator[Item], label: str) -> Iterator[Item]:
         yield InputError(label, f"read failed ({exc.strerror or exc})")
 
 
-def _read_path(path: Path, doc_id: str, options: ReadOptions) -> Iterator[Item]:
+def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
     source = str(path)
     try:
         size = path.stat().st_size
@@ -164,22 +168,22 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions) -> Iterator[Item]:
     if fmt in ("jsonl", "csv", "tsv"):
         with path.open("rb") as stream:
             if fmt == "jsonl":
-                yield from jsonl_records(stream, source, doc_id, source, options)
+                yield from jsonl_records(stream, source, doc_id, source, options, seen)
             else:
                 delimiter = "\t" if fmt == "tsv" else None
-                yield from csv_records(stream, source, doc_id, source, options, delimiter)
+                yield from csv_records(stream, source, doc_id, source, options, delimiter, seen)
         return
     if size > options.max_bytes:  # checked before reading: a huge file is never loaded
         yield too_large(source, size, options.max_bytes)
         return
     data = path.read_bytes()
     if fmt == "html":
-        yield html_document(data, source, doc_id, source)
+        yield seen.check(html_document(data, source, doc_id, source), source)
     else:
-        yield text_document(data, source, doc_id, source)
+        yield seen.check(text_document(data, source, doc_id, source), source)
 
 
-def _read_stdin(options: ReadOptions) -> Iterator[Item]:
+def _read_stdin(options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
     """JSONL if the first non-blank character is ``{``, else one text document ``stdin``."""
     stream = sys.stdin.buffer
     head = stream.read(HEAD_BYTES)
@@ -189,7 +193,7 @@ def _read_stdin(options: ReadOptions) -> Iterator[Item]:
         head_text = ""  # not text: the text reader below reports why
     if head_text.lstrip().startswith("{"):
         replay = prefixed(head, stream)
-        yield from jsonl_records(replay, _STDIN_LABEL, "stdin", None, options)
+        yield from jsonl_records(replay, _STDIN_LABEL, "stdin", None, options, seen)
         return
     data = head + stream.read(max(options.max_bytes + 1 - len(head), 0))
     if len(data) > options.max_bytes:
@@ -198,4 +202,4 @@ def _read_stdin(options: ReadOptions) -> Iterator[Item]:
     if not data:
         yield empty(_STDIN_LABEL)
         return
-    yield text_document(data, _STDIN_LABEL, "stdin", None)
+    yield seen.check(text_document(data, _STDIN_LABEL, "stdin", None), _STDIN_LABEL)

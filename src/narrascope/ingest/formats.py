@@ -58,6 +58,34 @@ def empty(source: str) -> InputError:
     return InputError(source, "empty document (no text, or only whitespace)", E_EMPTY)
 
 
+def repeated_id(doc_id: str, where: str, first: str) -> InputError:
+    """The one wording for an id seen twice in one run, wherever it is caught."""
+    return InputError(
+        where, f"id {doc_id!r} repeated: first seen in {first}; the first is kept", E_BAD_RECORD
+    )
+
+
+class FirstSeen:
+    """Where each id of one run was first seen, so a repeat names both places.
+
+    A repeated id is an error, not a silent skip: the second document is not analysed,
+    and the user learns that two inputs claim the same id.
+    """
+
+    def __init__(self) -> None:
+        self._where: dict[str, str] = {}
+
+    def check(self, item: Item, where: str) -> Item:
+        """``item`` itself, or the error for it when its id was seen before."""
+        if not isinstance(item, Document) or not item.id:
+            return item
+        first = self._where.get(item.id)
+        if first is None:
+            self._where[item.id] = where
+            return item
+        return repeated_id(item.id, where, first)
+
+
 def meta(
     path: str | None, source: Any = None, url: Any = None, date_: Any = None
 ) -> dict[str, Any]:
@@ -197,9 +225,15 @@ def _field(record: Mapping[str, Any], name: str | None) -> Any:
 
 
 def jsonl_records(
-    stream: BinaryIO, label: str, file_id: str, path: str | None, options: ReadOptions
+    stream: BinaryIO,
+    label: str,
+    file_id: str,
+    path: str | None,
+    options: ReadOptions,
+    seen: FirstSeen | None = None,
 ) -> Iterator[Item]:
-    """One document per line; a bad line is reported with its number and skipped."""
+    """One document per line; a bad line (or, with ``seen``, a repeated id) is reported
+    with its number and skipped."""
     head = stream.read(HEAD_BYTES)
     try:
         _, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
@@ -218,7 +252,9 @@ def jsonl_records(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            # without its newline a cut line reads "Unterminated string", not "Invalid
+            # control character"
+            record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             if first and line.lstrip("\ufeff \t").startswith("["):
                 yield InputError(
@@ -228,9 +264,7 @@ def jsonl_records(
                     E_BAD_RECORD,
                 )
                 return
-            yield InputError(
-                source, f"invalid JSON ({exc.msg} at column {exc.colno})", E_BAD_RECORD
-            )
+            yield InputError(source, f"invalid JSON ({_json_problem(exc)})", E_BAD_RECORD)
             first = False
             continue
         first = False
@@ -239,9 +273,17 @@ def jsonl_records(
             yield InputError(source, f"line is a JSON {kind}, expected an object", E_BAD_RECORD)
             continue
         try:
-            yield record_document(record, source, f"{file_id}:{lineno}", path, options)
+            doc = record_document(record, source, f"{file_id}:{lineno}", path, options)
         except InputError as err:
             yield err
+            continue
+        yield seen.check(doc, source) if seen is not None else doc
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """``Expecting value at column 7``; some of json's messages already end in "at"
+    (``Unterminated string starting at``), which must not read "at at"."""
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
 def _lines(
@@ -307,8 +349,10 @@ def csv_records(
     path: str | None,
     options: ReadOptions,
     delimiter: str | None = None,
+    seen: FirstSeen | None = None,
 ) -> Iterator[Item]:
-    """One document per row under a header row; row numbers count the header as row 1."""
+    """One document per row under a header row; row numbers count the header as row 1.
+    With ``seen``, a row repeating an earlier id is reported instead of read."""
     head = stream.read(HEAD_BYTES)
     try:
         head_text, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
@@ -369,7 +413,7 @@ def csv_records(
             )
             continue
         try:
-            yield record_document(
+            doc = record_document(
                 dict(zip(header, row, strict=True)),
                 source,
                 f"{file_id}:{row_number}",
@@ -378,6 +422,8 @@ def csv_records(
             )
         except InputError as err:
             yield err
+            continue
+        yield seen.check(doc, source) if seen is not None else doc
 
 
 def _sniff(sample: str, delimiter: str | None) -> type[csv.Dialect] | csv.Dialect:
