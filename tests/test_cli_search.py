@@ -89,6 +89,18 @@ def test_the_table_lists_newest_first_with_top_narratives(db: str, capsys) -> No
         (["--to", "2023-12-31"], ["uk1"]),
         (["--min-score", "0.92"], ["en2"]),
         (["--narrative", BLAME, "--min-score", "0.5"], []),
+        # the query language (issue 23): word forms, prefix, OR, phrase, exclusion
+        (["марионетки"], ["ru1"]),
+        (["маріонетка"], ["uk1"]),
+        (["puppets"], ["en1"]),
+        (["provok*"], ["en1"]),
+        (["puppet OR library"], ["en2", "en1"]),
+        (['"puppets of the West"'], ["en1"]),
+        (['"the West puppet"'], []),
+        (["нато -Київ"], ["ru1"]),
+        (["--", "-нато"], ["en2", "en1", "evil\ufffd[2J\ufffdid"]),
+        (['"West'], ["en1"]),  # a quote without its pair is ignored
+        (["НАТО", "--language", "uk"], ["uk1"]),
     ],
 )
 def test_filters(db: str, capsys, args: list[str], expected: list[str]) -> None:
@@ -133,6 +145,16 @@ def test_analyze_into_the_database_never_prints_its_password(
     else:
         assert db in err
     assert "en3.txt" in ids(search(capsys, db, "puppet"))
+
+
+def test_help_documents_the_query_syntax(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for example in ("'sanction*'", "'sanctions OR embargo'", "'\"new sanctions\"'", "-embargo"):
+        assert example in out
+    assert "Украины finds Украина" in out and "No query is an error" in out
 
 
 def test_usage_errors(tmp_path: Path, capsys) -> None:

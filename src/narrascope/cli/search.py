@@ -34,15 +34,40 @@ def _count(value: str) -> int:
     return int(value)
 
 
+QUERY_SYNTAX = """\
+QUERY syntax (the same as the web API's q=), one argument: quote it in the shell.
+  'Украины санкции'       every word, any order, each in any of its forms
+                          (Украины finds Украина, sanção finds sanções)
+  'sanction*'             the word in any form, or any word that begins with it
+  'sanctions OR embargo'  either word; OR in capitals, and it binds first:
+                          'NATO sanctions OR embargo' is NATO and (sanctions or embargo)
+  '"new sanctions"'       these words next to each other, in this order, any form
+  'sanctions -embargo'    without that word (-"a phrase" and -word* too); a query
+                          that is only -word goes after --: search --db DB -- -embargo
+
+Word forms come from the language of each document (Snowball stemmers; small ones
+of our own for uk and bg); case and Latin accents do not matter (Russia finds Rússia).
+No query is an error: a quote without its pair, OR without a word on each side, a lone
+- or * and other punctuation are ignored, and pro-Russian is the phrase "pro russian".
+"""
+
+
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(
         name,
         help="search a corpus database by words, narrative, language, source and date",
-        description="List stored documents that match every filter given, newest first. "
+        description="List stored documents that match every filter given, newest first.\n"
         "Fill the database with `narrascope analyze INPUT... --db PATH`.",
+        epilog=QUERY_SYNTAX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--db", required=True, metavar="PATH_OR_URL", help="corpus database")
-    p.add_argument("query", nargs="?", help="words the text must all contain (any order)")
+    p.add_argument(
+        "query",
+        nargs="?",
+        help="words the text must contain, in any of their forms; also word*, OR, "
+        '"a phrase", -word (see below)',
+    )
     p.add_argument("--narrative", metavar="LABEL", help="a narrative or sub-narrative label")
     p.add_argument("--language", metavar="CODE", help="e.g. en, ru, uk, bg, pt, hi")
     p.add_argument("--source", help="the source exactly as stored")

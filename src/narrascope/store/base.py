@@ -54,9 +54,11 @@ class Filters:
     Why one object: ``search``, ``search_count``, ``iter_documents``, ``stats`` and
     ``stats_undated`` select the same documents for the same filters (a page, its total,
     its export and its chart agree), so the filters travel together, are checked once here
-    and turned into SQL in one place. ``query`` matches words of the text (all of them, any
-    order; blank is no filter); ``min_score`` applies to ``narrative`` if given, else to
-    any narrative of the document; dates are ISO days compared by day (``date_to`` included).
+    and turned into SQL in one place. ``query`` is search words (all of them, any order,
+    each in any of its forms; ``word*``, ``a OR b``, ``"a phrase"`` and ``-word`` too, see
+    :mod:`narrascope.store.query`; it is never an error, and blank is no filter);
+    ``min_score`` applies to ``narrative`` if given, else to any narrative of the
+    document; dates are ISO days compared by day (``date_to`` included).
     """
 
     query: str | None = None

@@ -30,6 +30,8 @@ from narrascope.store.base import (
     StatsBy,
     StatsRow,
 )
+from narrascope.store.query import Compiled, compile_query, parse_query
+from narrascope.store.stems import stemmed_languages
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class SQLStore:
     MIGRATION_LOCK: ClassVar[str | None] = None
     HAS_TABLE: ClassVar[str]
     GET_RECORDS: ClassVar[str]
+    REINDEX_BATCH: ClassVar[str]  # (key, text, language) of the documents after a key
+    FIRST_KEY: ClassVar[Any]  # a key before every document's
     # what the database raises when it refuses one document (the batch goes on)
     DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
         UnicodeError,
@@ -193,13 +197,30 @@ class SQLStore:
                     continue
                 logger.info("migrating %s to schema %d: %s", self.where, number, name)
                 for statement in self._steps(name, statements):
-                    self._exec(statement)
+                    if statement == sql.REINDEX_SEARCH:
+                        self._reindex_search()
+                    else:
+                        self._exec(statement)
                 self._exec(sql.SET_VERSION, (number,))
 
         self._write(migrate)
 
     def version(self) -> int:
         return self._stored_version()
+
+    def _reindex_search(self, batch_size: int = 500) -> None:
+        """Index every stored text anew (a migration step), a batch of texts at a time.
+
+        Why in Python: the index holds stems made by :mod:`narrascope.store.stems`.
+        """
+        last = self.FIRST_KEY
+        done = 0
+        while batch := self._rows(self.REINDEX_BATCH, (last, batch_size)):
+            for key, text, language in batch:
+                self._index_row(key, text, language)
+            last = batch[-1][0]
+            done += len(batch)
+        logger.info("indexed the words of %d documents of %s", done, self.where)
 
     # -- writing ------------------------------------------------------------------------
     def save(self, docs: Iterable[Document]) -> int:
@@ -237,7 +258,12 @@ class SQLStore:
             self._exec(statement, (doc_id,))
 
     def _index_text(self, doc: Document) -> None:
-        """Keep the full-text index in step with a saved document (if it needs a hand)."""
+        """Index the words of a saved document (its stemmed copy, see ``stems``)."""
+        raise NotImplementedError
+
+    def _index_row(self, key: Any, text: str, language: str | None) -> None:
+        """Index the words of the stored document with this key (rowid or id)."""
+        raise NotImplementedError
 
     def _save_one(self, doc: Document, now: str) -> None:
         meta = doc.meta
@@ -316,9 +342,24 @@ class SQLStore:
         row = self._one(sql.GET_RECORD, (doc_id,))
         return None if row is None else Document.from_dict(json.loads(row[0]))
 
-    def _text_filter(self, query: str) -> list[tuple[str, Any]]:
-        """WHERE fragments (one parameter each) matching every word of ``query``."""
+    def _text_filter(self, query: Compiled) -> list[tuple[str, list[Any]]]:
+        """WHERE fragments, each with its parameters, selecting what ``query`` finds."""
         raise NotImplementedError
+
+    def _query_filter(self, text: str, language: str | None) -> list[tuple[str, list[Any]]]:
+        """WHERE fragments for the search query ``text`` (see :mod:`.query`).
+
+        Its words are stemmed for the documents searched: those of the language filter,
+        else of every language stored (one quick read of the language index).
+        """
+        query = parse_query(text)
+        if not query:
+            return []  # nothing searchable in it: no filter, like a blank query
+        if language is None:
+            languages = stemmed_languages(row[0] for row in self._rows(sql.LANGUAGES))
+        else:
+            languages = stemmed_languages([language])
+        return self._text_filter(compile_query(query, languages))
 
     def _where(self, filters: Filters | None) -> tuple[str, list[Any]]:
         """The WHERE clause (or "") and its parameters selecting ``filters``' documents ``d``.
@@ -331,9 +372,9 @@ class SQLStore:
         where: list[str] = []
         params: list[Any] = []
         if f.query and f.query.strip():
-            for fragment, value in self._text_filter(f.query):
+            for fragment, values in self._query_filter(f.query, f.language):
                 where.append(fragment)
-                params.append(value)
+                params += values
         if f.narrative is not None:
             where.append(sql.WHERE_NARRATIVE)
             params += [f.narrative, 0.0 if f.min_score is None else f.min_score]

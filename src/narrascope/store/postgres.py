@@ -2,10 +2,11 @@
 
 Why: a team shares one corpus, and millions of documents outgrow one file. Everything but
 the connection lives in :mod:`narrascope.store.common`; here is what only PostgreSQL has:
-``%s`` parameters, an advisory lock for migrations, and full-text search through an
-expression index on ``to_tsvector('simple', text)`` queried with ``plainto_tsquery`` (the
-user's words, never tsquery syntax). Case folding follows the database's ``LC_CTYPE``: a
-UTF-8 locale (``C.UTF-8``, ``en_US.UTF-8``...) folds Cyrillic; the ``C`` locale does not.
+``%s`` parameters, an advisory lock for migrations, and full-text search through a GIN
+index of ``tsvector`` values. Their text is made in Python from the stemmed copy of each
+text (:mod:`narrascope.store.stems`) and queries are ``tsquery`` values made by
+:mod:`narrascope.store.query`, both cast from text: no text search parser, dictionary or
+locale of the server changes a word, so PostgreSQL finds what SQLite finds.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
+from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.store import sql
 from narrascope.store.common import SQLStore
+from narrascope.store.query import Compiled, tsquery, tsvector
+from narrascope.store.stems import index_tokens
 
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
 
@@ -45,11 +49,13 @@ class PostgresStore(SQLStore):
     MIGRATION_LOCK = sql.PG_MIGRATION_LOCK
     HAS_TABLE = sql.PG_HAS_TABLE
     GET_RECORDS = sql.PG_GET_RECORDS
+    REINDEX_BATCH = sql.PG_REINDEX_BATCH
+    FIRST_KEY = ""
     DOCUMENT_ERRORS = (
         *SQLStore.DOCUMENT_ERRORS,
         psycopg.DataError,  # e.g. a value out of range
         psycopg.IntegrityError,
-        psycopg.errors.ProgramLimitExceeded,  # e.g. a text too long for a tsvector
+        psycopg.errors.ProgramLimitExceeded,  # e.g. a text with too many words for a tsvector
     )
     CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
@@ -95,8 +101,25 @@ class PostgresStore(SQLStore):
     def _sql(self, statement: str) -> str:
         return to_pyformat(statement)
 
-    def _text_filter(self, query: str) -> list[tuple[str, Any]]:
-        return [(sql.PG_WHERE_FTS, query)]
+    def _reindex_search(self, batch_size: int = 500) -> None:
+        # the batches start after the key "", which sorts first: a document may have it
+        for key, text, language in self._rows(sql.PG_REINDEX_EMPTY_ID):
+            self._index_row(key, text, language)
+        super()._reindex_search(batch_size)
+
+    def _index_text(self, doc: Document) -> None:
+        self._index_row(doc.id, doc.text, doc.language)
+
+    def _index_row(self, key: Any, text: str, language: str | None) -> None:
+        self._exec(sql.PG_INDEX_DOCUMENT, (key, tsvector(index_tokens(text, language))))
+
+    def _text_filter(self, query: Compiled) -> list[tuple[str, list[Any]]]:
+        found: list[tuple[str, list[Any]]] = []
+        if query.groups:
+            found.append((sql.PG_WHERE_FTS, [tsquery(query.groups)]))
+        if query.excluded:
+            found.append((sql.PG_WHERE_NOT_FTS, [tsquery([query.excluded])]))
+        return found
 
     def _ids_param(self, ids: list[str]) -> Any:
         return list(ids)

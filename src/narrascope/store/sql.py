@@ -83,10 +83,30 @@ FTS_ROWID_SCHEMA = [
     "CREATE VIRTUAL TABLE documents_fts USING fts5(text)",
     "INSERT INTO documents_fts (rowid, text) SELECT rowid, text FROM documents",
 ]
+# Step 4 (issue 23): search by word forms. The index holds a stemmed copy of each text,
+# made in Python (store/stems.py: FTS5 cannot call a Python tokenizer), as tokens
+# separated by blanks; FTS5's 'ascii' tokenizer splits on the blanks and leaves every
+# token as it is (tokens hold letters, digits and marks only), so what FTS5 compares is
+# exactly what PostgreSQL compares. A statement REINDEX_SEARCH in a step makes the
+# backend rebuild the index there from the stored texts; appending a step
+# [REINDEX_SEARCH] is how a change of stemming reaches existing databases.
+REINDEX_SEARCH = "-- narrascope: rebuild the search index from the stored texts"
+FTS_STEMMED_SCHEMA = [
+    "DROP TABLE IF EXISTS documents_fts",
+    "CREATE VIRTUAL TABLE documents_fts USING fts5(text, tokenize = 'ascii')",
+    REINDEX_SEARCH,
+]
+# the same without FTS5: a plain table of stemmed copies, searched with LIKE (a scan)
+PLAIN_STEMMED_SCHEMA = [
+    "DROP TABLE IF EXISTS documents_fts",
+    "CREATE TABLE documents_fts (text TEXT NOT NULL)",
+    REINDEX_SEARCH,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
     ("full-text index keyed by row id", FTS_ROWID_SCHEMA),
+    ("full-text index of stemmed words", FTS_STEMMED_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -113,16 +133,43 @@ PG_SEARCH_SCHEMA = [
     END
     $$""",
 ]
+# Step 4: the stemmed copy of each text, as the text of a tsvector made in Python (so no
+# text search parser, dictionary or locale touches a word), in its own table, with a GIN
+# index on narrascope_words(words), its tsvector. Why a function and not a tsvector
+# column: a tsvector of a news text is stored out of line (TOAST), which the planner does
+# not price, so it read all of them rather than the index (120 ms for 10,000 texts);
+# parsing a tsvector per row really is costly, and COST says so. plpgsql, as the planner
+# would inline an SQL function and forget its cost. The index is built once the table is
+# filled; it replaces step 2's 'simple' index.
+PG_STEMMED_SCHEMA = [
+    "DROP INDEX IF EXISTS documents_fts",
+    """CREATE FUNCTION narrascope_words(words TEXT) RETURNS tsvector
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
+    BEGIN
+        RETURN words::tsvector;
+    END
+    $$""",
+    """CREATE TABLE documents_search (
+        doc_id TEXT COLLATE "C" PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        words TEXT NOT NULL
+    )""",
+    REINDEX_SEARCH,
+    """CREATE INDEX documents_search_words ON documents_search
+        USING GIN (narrascope_words(words))""",
+]
 PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", PG_CORE_SCHEMA),
     ("full-text search (tsvector 'simple') and ISO weeks", PG_SEARCH_SCHEMA),
     ("nothing to do: SQLite's step 3 re-keys its FTS5 index", []),
+    ("search index of stemmed words", PG_STEMMED_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 GET_VERSION = "SELECT MAX(version) FROM schema_version"
 SET_VERSION = "INSERT INTO schema_version (version) VALUES (?)"
 SQLITE_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+SQLITE_HAS_FTS5_INDEX = """SELECT 1 FROM sqlite_master
+    WHERE name = 'documents_fts' AND instr(sql, 'VIRTUAL TABLE') > 0"""
 PG_HAS_TABLE = "SELECT 1 WHERE to_regclass(?) IS NOT NULL"  # follows the search_path
 # one migration at a time across processes (SQLite: BEGIN IMMEDIATE already is the lock)
 PG_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7224513061)"
@@ -164,9 +211,19 @@ INSERT_ENTITY = (
 INSERT_TECHNIQUE = """INSERT INTO techniques
     (doc_id, label, family, paragraph, span_start, span_end, score)
     VALUES (?, ?, ?, ?, ?, ?, ?)"""
-INSERT_FTS = (
-    "INSERT INTO documents_fts (rowid, text) SELECT rowid, text FROM documents WHERE id = ?"
+# the search index: SQLite's row (FTS5 or plain) has the document's rowid, PostgreSQL's its id
+SQLITE_INDEX_DOCUMENT = (
+    "INSERT INTO documents_fts (rowid, text) SELECT rowid, ? FROM documents WHERE id = ?"
 )
+SQLITE_INDEX_ROW = "INSERT INTO documents_fts (rowid, text) VALUES (?, ?)"
+PG_INDEX_DOCUMENT = """INSERT INTO documents_search (doc_id, words) VALUES (?, ?)
+    ON CONFLICT (doc_id) DO UPDATE SET words = excluded.words"""
+# REINDEX_SEARCH reads the stored texts a batch at a time, in key order after the last key
+SQLITE_REINDEX_BATCH = """SELECT rowid, text, language FROM documents
+    WHERE rowid > ? ORDER BY rowid LIMIT ?"""
+PG_REINDEX_BATCH = """SELECT id, text, language FROM documents
+    WHERE id > ? ORDER BY id LIMIT ?"""
+PG_REINDEX_EMPTY_ID = "SELECT id, text, language FROM documents WHERE id = ''"
 
 GET_RECORD = "SELECT record FROM documents WHERE id = ?"
 # a batch of records by id: the ids travel as one parameter (a JSON array / an array)
@@ -181,11 +238,23 @@ SEARCH_IDS = "SELECT d.id FROM documents d"
 SEARCH_COUNT = "SELECT COUNT(*) FROM documents d"
 NEWEST_FIRST = " ORDER BY d.date DESC NULLS LAST, d.id"
 PAGE = " LIMIT ? OFFSET ?"
+# Text search (store/query.py): the wanted terms as one expression, and the excluded ones
+# as another whose documents are left out. The expressions are parameters, built by
+# query.py from index tokens only; the LIKE form (SQLite without FTS5) puts together
+# copies of LIKE_TOKENS, one pattern parameter each, joined with AND / OR and brackets.
 SQLITE_WHERE_FTS = "d.rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
-# plainto_tsquery: the words of the user's text, ANDed; never tsquery syntax
-PG_WHERE_FTS = """to_tsvector('simple', translate(d.text, '<>&./@:+-', '         '))
-    @@ plainto_tsquery('simple', translate(?, '<>&./@:+-', '         '))"""
-WHERE_LIKE = "d.text LIKE ? ESCAPE '\\'"
+SQLITE_WHERE_NOT_FTS = (
+    "d.rowid NOT IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
+)
+SQLITE_WHERE_LIKE = "d.rowid IN (SELECT rowid FROM documents_fts f WHERE {match})"
+SQLITE_WHERE_NOT_LIKE = "d.rowid NOT IN (SELECT rowid FROM documents_fts f WHERE {match})"
+LIKE_TOKENS = "(' ' || f.text || ' ') LIKE ?"
+PG_WHERE_FTS = """d.id IN (SELECT doc_id FROM documents_search
+    WHERE narrascope_words(words) @@ ?::tsquery)"""
+PG_WHERE_NOT_FTS = """d.id NOT IN (SELECT doc_id FROM documents_search
+    WHERE narrascope_words(words) @@ ?::tsquery)"""
+# which stemmers a query needs: the languages stored (the language index has them)
+LANGUAGES = "SELECT DISTINCT language FROM documents"
 # uncorrelated IN, not EXISTS: SQLite would run a correlated EXISTS through the (label,
 # score) index once per document (seconds on 10,000 documents); this reads it once
 WHERE_NARRATIVE = "d.id IN (SELECT doc_id FROM narratives WHERE label = ? AND score >= ?)"

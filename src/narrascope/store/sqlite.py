@@ -4,6 +4,8 @@ Why: a corpus of analysed media must be queryable without re-running the models,
 several readers at once (WAL) while a batch appends to it, with nothing to install. The
 queries and the write path are shared with PostgreSQL (:mod:`narrascope.store.common`);
 here is what only SQLite has: FTS5 (or a LIKE fallback) and the Python ISO-week function.
+Both search the same stemmed copy of each text (:mod:`narrascope.store.stems`) with the
+same query language (:mod:`narrascope.store.query`), so they find the same documents.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.store import sql
 from narrascope.store.common import SCHEMA_VERSION, SQLStore, iso_week
+from narrascope.store.query import Compiled, Variant, fts5_match, like_pattern
+from narrascope.store.stems import index_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ class SQLiteStore(SQLStore):
     BEGIN = sql.SQLITE_BEGIN
     HAS_TABLE = sql.SQLITE_HAS_TABLE
     GET_RECORDS = sql.SQLITE_GET_RECORDS
+    REINDEX_BATCH = sql.SQLITE_REINDEX_BATCH
+    FIRST_KEY = 0
     DOCUMENT_ERRORS = (
         *SQLStore.DOCUMENT_ERRORS,
         sqlite3.DataError,
@@ -71,7 +77,8 @@ class SQLiteStore(SQLStore):
         except BaseException:  # e.g. a newer schema (E301): do not leak the connection
             self._close_quietly()
             raise
-        self.fts = self._one(sql.SQLITE_HAS_TABLE, ("documents_fts",)) is not None
+        # FTS5, or the LIKE fallback's plain table (this SQLite had no FTS5 at step 4)
+        self.fts = self._one(sql.SQLITE_HAS_FTS5_INDEX) is not None
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "_conn", None)
@@ -79,33 +86,51 @@ class SQLiteStore(SQLStore):
             conn.close()
 
     def _steps(self, name: str, statements: list[str]) -> list[str]:
-        if (statements is sql.FTS_SCHEMA or statements is sql.FTS_ROWID_SCHEMA) and not has_fts5():
+        if statements is sql.FTS_SCHEMA or statements is sql.FTS_ROWID_SCHEMA:
+            # superseded by step 4; without FTS5 they are skipped and the version moves on
+            return statements if has_fts5() else []
+        if statements is sql.FTS_STEMMED_SCHEMA and not has_fts5():
             logger.warning("SQLite has no FTS5: text search falls back to LIKE (slower)")
-            return []  # the version still moves on: the schema is complete without it
+            return sql.PLAIN_STEMMED_SCHEMA
         return statements
 
     def _delete_rows(self, doc_id: str) -> None:
         super()._delete_rows(doc_id)
-        if self.fts:
-            self._exec(sql.DELETE_FTS, (doc_id,))
+        self._exec(sql.DELETE_FTS, (doc_id,))
 
     def _index_text(self, doc: Document) -> None:
-        if self.fts:
-            self._exec(sql.INSERT_FTS, (doc.id,))
+        self._exec(sql.SQLITE_INDEX_DOCUMENT, (_stemmed(doc.text, doc.language), doc.id))
 
-    def _text_filter(self, query: str) -> list[tuple[str, Any]]:
+    def _index_row(self, key: Any, text: str, language: str | None) -> None:
+        self._exec(sql.SQLITE_INDEX_ROW, (key, _stemmed(text, language)))
+
+    def _text_filter(self, query: Compiled) -> list[tuple[str, list[Any]]]:
+        found: list[tuple[str, list[Any]]] = []
         if self.fts:
-            return [(sql.SQLITE_WHERE_FTS, _fts_phrases(query))]
-        return [(sql.WHERE_LIKE, "%" + _like_escape(word) + "%") for word in query.split()]
+            if query.groups:
+                found.append((sql.SQLITE_WHERE_FTS, [fts5_match(query.groups)]))
+            if query.excluded:
+                found.append((sql.SQLITE_WHERE_NOT_FTS, [fts5_match([query.excluded])]))
+            return found
+        # constant fragments only: LIKE_TOKENS once per variant, its pattern a parameter
+        if query.groups:
+            match, params = _like_all(query.groups)
+            found.append((sql.SQLITE_WHERE_LIKE.format(match=match), params))
+        if query.excluded:
+            match, params = _like_all([query.excluded])
+            found.append((sql.SQLITE_WHERE_NOT_LIKE.format(match=match), params))
+        return found
 
     def __enter__(self) -> SQLiteStore:
         return self
 
 
-def _fts_phrases(query: str) -> str:
-    """Each word of ``query`` as a quoted FTS5 phrase, so user text is never FTS syntax."""
-    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+def _stemmed(text: str, language: str | None) -> str:
+    """What the index holds for a text: its tokens, one blank between two."""
+    return " ".join(index_tokens(text, language))
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like_all(groups: list[list[Variant]]) -> tuple[str, list[str]]:
+    """A condition on ``f.text`` that every group matches (any of its variants)."""
+    conditions = ["(" + " OR ".join([sql.LIKE_TOKENS] * len(group)) + ")" for group in groups]
+    return " AND ".join(conditions), [like_pattern(v) for group in groups for v in group]
