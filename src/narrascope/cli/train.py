@@ -31,8 +31,9 @@ def add_extra_corpora_option(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DIR",
         help="techniques only: folder holding checkthat2024-task3, slavic-persuasion, "
-        "unlp2025-manipulation and semeval2021-task6-text (any of them), trained on besides SemEval-2023 (default: the "
-        "folder holding the SemEval-2023 release, when they are there; UNLP needs pyarrow)",
+        "unlp2025-manipulation and semeval2021-task6-text (any of them), trained on besides "
+        "SemEval-2023 (default: the folder holding the SemEval-2023 release, when they are "
+        "there; UNLP needs pyarrow)",
     )
     group.add_argument(
         "--no-extra-corpora",
