@@ -269,9 +269,12 @@ def test_documents_job_runs_to_done_and_a_bad_document_fails_alone(client: TestC
     assert info["done"] == 3 and info["failed"] == 3 and info["total"] == 6
     assert info["document_ids"][:2] == ["a", "b"] and info["document_ids"][2].startswith("doc-")
     reasons = {e["source"]: e["reason"] for e in info["errors"]}
-    assert set(reasons) == {"blank", "boom", "a"}
+    assert set(reasons) == {"blank", "boom", "documents[4]"}
     assert "empty" in reasons["blank"] and "RuntimeError" in reasons["boom"]
-    assert "earlier in this job" in reasons["a"]
+    # the CLI's wording: the id, that it was repeated, and where it came first
+    assert (
+        reasons["documents[4]"] == "id 'a' repeated: first seen in documents[0]; the first is kept"
+    )
     assert client.get("/api/documents/a").json()["text"] == TEXTS["en"]  # the first one kept
     assert client.get("/api/documents/b").json()["date"] == "2024-05-01"
     assert client.get("/api/health").json()["documents"] == 3
@@ -595,11 +598,12 @@ def test_serve_refuses_a_public_address_without_a_token(
 
     started: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        started.update(kwargs, app=app)
+    def fake_run(server: Any) -> None:
+        config = server.config
+        started.update(host=config.host, port=config.port, app=config.app)
 
     # the apps are used without their lifespan: no worker, so the models are never loaded
-    monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setattr("uvicorn.Server.run", fake_run)
     monkeypatch.setenv("NARRASCOPE_TOKEN", "from-the-environment")
     assert main(["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123"]) == 0
     assert started["host"] == "0.0.0.0" and started["port"] == 8123

@@ -177,6 +177,14 @@ def _wait_table(page: Any) -> None:
     page.wait_for_selector("#doc-table[aria-busy=false] tbody tr")
 
 
+def _series(page: Any) -> dict[str, int]:
+    """Each time-chart series' label and the sum of its counts."""
+    return page.evaluate(
+        "() => Object.fromEntries(Chart.getChart('chart-time').data.datasets"
+        ".map(d => [d.label, d.data.reduce((a, p) => a + p.y, 0)]))"
+    )
+
+
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where screenshots go: docs/img/ only when asked for, else a throw-away directory."""
@@ -301,23 +309,38 @@ def test_dashboard_chart_filter_drill_down_and_export(
         "chart-time",
     )
     assert drawn > 2000
-    series = page.evaluate(
-        "() => Object.fromEntries(Chart.getChart('chart-time').data.datasets"
-        ".map(d => [d.label, d.data.reduce((a, b) => a + b, 0)]))"
-    )
-    by_day = server.get("/api/stats?by=day")
+    series = _series(page)
+    # the charts count the labels scored at least the default threshold, 0.5
+    by_day = server.get("/api/stats?by=day&min_score=0.5")
     stats = by_day["rows"]
     for label, n in series.items():
         # undated documents have no place on a time axis
         assert n == sum(r["documents"] for r in stats if r["narrative"] == label and r["bucket"])
     # ... so the chart says how many it leaves out (the bundled .txt samples have no date)
     assert by_day["undated"] > 0
+    assert page.text_content("#threshold-note") == "Counting labels with score ≥ 0.50"
     page.wait_for_selector("#chart-time-undated:not([hidden])")
     note = page.text_content("#chart-time-undated")
     assert note.startswith(f"{by_day['undated']} document") and "without a date" in note
     languages = page.evaluate("() => Chart.getChart('chart-language').data.labels")
-    assert set(languages) == {v["value"] for v in server.get("/api/facets")["language"]}
+    facets = server.get("/api/facets")["language"]
+    assert set(languages) == {v["value"] for v in facets}
+    legend = page.evaluate(
+        "() => Chart.getChart('chart-language').legend.legendItems.map(i => i.text)"
+    )
+    assert set(legend) == {f"{v['value']} ({v['count']})" for v in facets}
     assert page.locator("#top-sources .ts-narr").count() > 0
+    # the source lists fill their card down to its foot (they used to stop short, cut off)
+    gap = page.eval_on_selector(
+        "#top-sources",
+        "b => b.parentElement.getBoundingClientRect().bottom - b.getBoundingClientRect().bottom",
+    )
+    assert 0 <= gap < 20
+    # documents without a source come last in every list
+    for items in page.eval_on_selector_all(
+        "#top-sources ol", "ls => ls.map(l => [...l.children].map(li => li.className))"
+    ):
+        assert "unnamed" not in items[:-1]
     _screenshot(page, screenshots, "dashboard.png")
 
     # switch the time buckets and the chart mode: the chart follows, the URL keeps it
@@ -616,3 +639,323 @@ def test_dashboard_stays_fast_on_ten_thousand_documents(browser: Any, big_server
         assert page.locator("#doc-table tbody tr").count() == 25
     finally:
         context.close()
+
+
+# Issue 23: honest charts, what the page is for, a header count that follows a job, bidi.
+# A tiny synthetic corpus (no model run): one narrative, dates with a two-month gap, a label
+# at 0.14 among confident ones, three documents without a source, an id with a bidi override.
+NARRATIVE = "URW: Praise of Russia"
+RTL_ID = "rtl-\u202eabc"
+RTL_SHOWN = "rtl-\u27e8U+202E\u27e9abc"
+CHART_DOCS = [  # id, date, language, source, score
+    ("c-1", "2024-01-01", "en", "alpha", 0.95),
+    ("c-2", "2024-01-02", "en", None, 0.14),
+    ("c-3", "2024-01-02", "ru", "alpha", 0.9),
+    ("c-4", "2024-03-01", "ru", None, 0.8),
+    ("c-5", "2024-03-01", "ru", None, 0.85),
+    ("c-6", "2024-03-02", "ru", None, 0.7),
+    (RTL_ID, "2024-03-01", "en", "beta", 0.6),
+]
+RTL_TEXT = "Before the override \u202eafter it, then the end."
+
+
+@pytest.fixture(scope="module")
+def chart_server(nlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
+    from narrascope.serve import create_app
+    from narrascope.store import open_store
+
+    docs = []
+    for doc_id, day, language, source, score in CHART_DOCS:
+        text = RTL_TEXT if doc_id == RTL_ID else f"Report {doc_id} about the front."
+        span = Span.of(text, 0, len(text))
+        meta = {"date": day} | ({"source": source} if source else {})
+        doc = Document(text=text, id=doc_id, language=language, meta=meta, sentences=[span])
+        doc.groups["narratives"] = [Annotation(NARRATIVE, score, [span], [0.5])]
+        docs.append(doc)
+    db = tmp_path_factory.mktemp("charts") / "charts.db"
+    with open_store(db) as store:
+        store.save(docs)
+    with _Server(create_app(db, pipeline=nlp), db) as srv:
+        yield srv
+
+
+# the first time series' total count is n
+_COUNTED = (
+    "n => Chart.getChart('chart-time')?.data.datasets[0]?.data.reduce((a, p) => a + p.y, 0) === n"
+)
+
+
+def _points(page: Any) -> dict[str, dict[str, float]]:
+    """The first series' drawn points by bucket: pixel x and y, and the count."""
+    return page.evaluate(
+        """() => { const c = Chart.getChart('chart-time'); const meta = c.getDatasetMeta(0);
+        return Object.fromEntries(c.data.labels.map((b, i) =>
+          [b, {x: meta.data[i].x, y: meta.data[i].y, n: c.data.datasets[0].data[i].y}])); }"""
+    )
+
+
+def test_time_axis_is_proportional_to_dates_and_never_overshoots(
+    page: Any, chart_server: _Server
+) -> None:
+    page.goto(f"{chart_server.url}/#/dashboard")
+    _wait_table(page)
+    page.wait_for_function("() => Chart.getChart('chart-time')?.data.datasets.length === 1")
+    points = _points(page)
+    # a point sits at its date: Jan 1 → Jan 2 is one day, Jan 1 → Mar 1 (2024) sixty
+    x0 = points["2024-01-01"]["x"]
+    day = points["2024-01-02"]["x"] - x0
+    assert day > 0
+    assert (points["2024-03-01"]["x"] - x0) / day == pytest.approx(60, rel=0.01)
+    assert (points["2024-03-02"]["x"] - x0) / day == pytest.approx(61, rel=0.01)
+    # the counts; the days next to a counted one are 0, so no line bridges the gap
+    assert {b: p["n"] for b, p in points.items() if p["n"]} == {
+        "2024-01-01": 1,
+        "2024-01-02": 1,
+        "2024-03-01": 3,
+        "2024-03-02": 1,
+    }
+    assert points["2024-01-03"]["n"] == 0 and points["2024-02-29"]["n"] == 0
+    # straight segments: nothing drawn above the highest count (pixels grow downwards)
+    drawn = page.evaluate(
+        """() => { const c = Chart.getChart('chart-time'); const y = c.scales.y;
+        const most = Math.max(...c.data.datasets.flatMap(d => d.data.map(p => p.y)));
+        const top = y.getPixelForValue(most);
+        const ys = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.flatMap(p =>
+          [p.y, p.cp1y, p.cp2y].filter(v => v !== undefined)));
+        return {top, min: Math.min(...ys), bottom: y.getPixelForValue(0), max: Math.max(...ys),
+                tension: c.data.datasets.map(d => d.tension)}; }"""
+    )
+    assert drawn["tension"] == [0]
+    assert drawn["min"] >= drawn["top"] - 0.5 and drawn["max"] <= drawn["bottom"] + 0.5
+    # the ticks are dates: days, Mondays, month or year starts, each labelled as a date
+    ticks = page.evaluate(
+        "() => Chart.getChart('chart-time').scales.x.ticks.map(t => [t.value, t.label])"
+    )
+    assert len(ticks) >= 3
+    for value, label in ticks:
+        when = date(1970, 1, 1) + timedelta(milliseconds=value)
+        assert when.weekday() == 0 or when.day == 1, (when, label)
+        assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}( \d{4})?|[A-Z][a-z]{2}( \d{4})?|\d{4}", label)
+    assert "2024" in ticks[0][1]
+    # by month: January, an empty February, March, at their real distances
+    page.click("#by-switch button[data-by=month]")
+    page.wait_for_function("() => Chart.getChart('chart-time').data.labels.includes('2024-02')")
+    points = _points(page)
+    assert [points[m]["n"] for m in ("2024-01", "2024-02", "2024-03")] == [2, 0, 4]
+    jan, feb, mar = (points[m]["x"] for m in ("2024-01", "2024-02", "2024-03"))
+    assert (feb - jan) / (mar - jan) == pytest.approx(31 / 60, rel=0.01)
+    # by ISO week: 2024-01-01 is the Monday of 2024-W01
+    page.click("#by-switch button[data-by=week]")
+    page.wait_for_function("() => Chart.getChart('chart-time').data.labels.includes('2024-W01')")
+    points = _points(page)
+    assert points["2024-W01"]["n"] == 2 and points["2024-W09"]["n"] == 4
+    # the page's bucket arithmetic agrees with the server's (ISO weeks across new years)
+    buckets = ["2020-W53", "2021-W01", "2024-W52", "2025-W01", "2026-W53", "0001-01-01", "0099-12"]
+    days = page.evaluate(
+        """async bs => { const m = await import('/static/js/dashboard.js');
+        return bs.map(b => { const t = m.bucketTime(b); const by = b.includes('W') ? 'week'
+          : b.length === 7 ? 'month' : 'day';
+          return [new Date(t).toISOString().slice(0, 10), m.bucketName(t, by)]; }); }""",
+        buckets,
+    )
+    assert [name for _, name in days] == buckets
+    assert [day for day, _ in days[:5]] == [
+        str(date.fromisocalendar(int(b[:4]), int(b[6:]), 1)) for b in buckets[:5]
+    ]
+    assert (points["2024-W09"]["x"] - points["2024-W01"]["x"]) / (
+        points["2024-W02"]["x"] - points["2024-W01"]["x"]
+    ) == pytest.approx(8, rel=0.01)
+
+
+def test_threshold_on_the_chart_decides_what_counts(page: Any, chart_server: _Server) -> None:
+    page.goto(f"{chart_server.url}/#/dashboard")
+    _wait_table(page)
+    page.wait_for_function("() => Chart.getChart('chart-time')?.data.datasets.length === 1")
+    # the default is explicit: the 0.14 label of c-2 is not counted, its chip is faint
+    assert page.text_content("#threshold-note") == "Counting labels with score ≥ 0.50"
+    assert "≥ 0.50" in page.evaluate(
+        "() => Chart.getChart('chart-time').options.scales.y.title.text"
+    )
+    assert _series(page) == {NARRATIVE: 6}
+    assert page.locator('#doc-table tr[data-id="c-2"] .chip.low').count() == 1
+    assert page.locator('#doc-table tr[data-id="c-1"] .chip.low').count() == 0
+    # lowered on the chart: it counts, the note, the axis and the address say so
+    page.fill("#threshold", "0.1")
+    page.wait_for_function("() => location.hash.includes('threshold=0.1')")
+    page.wait_for_function(_COUNTED, arg=7)
+    assert page.text_content("#threshold-note") == "Counting labels with score ≥ 0.10"
+    assert "≥ 0.10" in page.evaluate(
+        "() => Chart.getChart('chart-time').options.scales.y.title.text"
+    )
+    page.wait_for_selector('#doc-table tr[data-id="c-2"] .chip:not(.low)')
+    # raised: the confident ones only; a reload keeps it
+    page.fill("#threshold", "0.9")
+    page.wait_for_function(_COUNTED, arg=2)
+    page.reload()
+    page.wait_for_function(_COUNTED, arg=2)
+    assert page.input_value("#threshold") == "0.9"
+    assert page.text_content("#threshold-note") == "Counting labels with score ≥ 0.90"
+    # a Min score filter above it counts from there, and says so; Reset restores 0.5
+    page.fill("#threshold", "0.5")
+    page.fill("#f-min_score", "0.8")
+    page.wait_for_function(_COUNTED, arg=4)
+    assert page.text_content("#threshold-note") == (
+        "Counting labels with score ≥ 0.80 (the Min score filter)"
+    )
+    page.fill("#threshold", "0.9")
+    page.click("#f-reset")
+    page.wait_for_function(_COUNTED, arg=6)
+    assert page.text_content("#threshold-note") == "Counting labels with score ≥ 0.50"
+    assert "threshold" not in page.url
+
+
+def test_donut_counts_and_unnamed_sources_last(page: Any, chart_server: _Server) -> None:
+    page.goto(f"{chart_server.url}/#/dashboard")
+    _wait_table(page)
+    page.wait_for_function(
+        "() => Chart.getChart('chart-language')?.legend?.legendItems?.length === 2"
+    )
+    legend = page.evaluate(
+        "() => Chart.getChart('chart-language').legend.legendItems.map(i => i.text)"
+    )
+    assert sorted(legend) == ["en (3)", "ru (4)"]
+    assert page.text_content("#chart-language-total") == "7 documents"
+    # three documents without a source: more than any named one, listed last all the same
+    page.wait_for_selector("#top-sources .ts-narr li")
+    items = page.eval_on_selector_all(
+        "#top-sources .ts-narr li", "e => e.map(x => x.textContent.replace(/\\s+/g, ' '))"
+    )
+    assert items == ["alpha (2)", "beta (1)", "(no source) (3)"]
+    # the box shows its content whole, wrapped, with no hidden overflow sideways
+    box = page.eval_on_selector(
+        "#top-sources",
+        "e => ({sw: e.scrollWidth, cw: e.clientWidth, ox: getComputedStyle(e).overflowX})",
+    )
+    assert box["sw"] <= box["cw"]
+    # every source list puts the unnamed last: the source filter lists named sources only
+    options = page.eval_on_selector_all("#f-source option", "e => e.map(o => o.value)")
+    assert options == ["", "alpha", "beta"]
+
+
+def test_bidi_controls_cannot_reorder_ids(page: Any, chart_server: _Server) -> None:
+    page.goto(f"{chart_server.url}/#/dashboard")
+    _wait_table(page)
+    cell = f'#doc-table tr[data-id="{RTL_ID}"] td.id'
+    assert page.text_content(cell) == RTL_SHOWN
+    # shown in order: each character right of the one before it
+    lefts = page.eval_on_selector(
+        f"{cell} bdi",
+        """b => { const t = b.firstChild; const out = [];
+        for (let i = 0; i < t.data.length; i++) { const r = document.createRange();
+          r.setStart(t, i); r.setEnd(t, i + 1); out.push(r.getBoundingClientRect().left); }
+        return out; }""",
+    )
+    assert len(lefts) == len(RTL_SHOWN) and lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
+    page.click(f"{cell} a")
+    page.wait_for_selector("#doc-result .doc-text")
+    assert page.text_content("#doc-result .doc-id") == RTL_SHOWN
+    assert RTL_SHOWN in page.title()
+    # the document's own text keeps the control, isolated in its box
+    assert page.eval_on_selector("#doc-result .doc-text", _READ_TEXT)["text"] == RTL_TEXT
+    assert (
+        page.eval_on_selector("#doc-result .doc-text", "e => getComputedStyle(e).unicodeBidi")
+        == "plaintext"
+    )
+
+
+def test_search_help_explains_the_query_syntax(page: Any, chart_server: _Server) -> None:
+    page.goto(f"{chart_server.url}/#/dashboard")
+    _wait_table(page)
+    assert not page.is_visible("#search-help-text")
+    page.click("#search-help summary")
+    page.wait_for_selector("#search-help-text", state="visible")
+    help_text = page.text_content("#search-help-text")
+    for syntax in ("sanction*", "gas OR oil", '"grain corridor"', "-Russia", "Украины"):
+        assert syntax in help_text, syntax
+    page.click("#search-help summary")
+    page.wait_for_selector("#search-help-text", state="hidden")
+    # it closes like a menu too: Escape, or a click elsewhere
+    page.click("#search-help summary")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#search-help-text", state="hidden")
+    page.click("#search-help summary")
+    page.click("#table-summary")
+    page.wait_for_selector("#search-help-text", state="hidden")
+
+
+def test_home_page_says_what_it_is_for_and_tries_an_example(page: Any, screenshots: Path) -> None:
+    page.goto(f"{page.base}/")
+    page.wait_for_selector("#view-analyze:not([hidden])")
+    intro = page.text_content(".intro")
+    for words in (
+        "war-related media",
+        "narratives",
+        "persuasion techniques",
+        "evidence",
+        "confidence",
+    ):
+        assert words in intro, words
+    with page.expect_response("**/api/analyze") as res:
+        page.click("#analyze-example")
+    record = res.value.json()
+    example = page.input_value("#analyze-text")
+    assert len(example) > 200 and record["text"] == example
+    page.wait_for_selector("#analyze-result .doc-text")
+    assert page.eval_on_selector("#analyze-result .doc-text", _READ_TEXT)["text"] == example
+    assert page.locator("#analyze-result .panel li.narr").count() >= 1
+    _screenshot(page, screenshots, "analyse-example.png")
+
+
+class _Gated:
+    """The real pipeline, but each background batch waits for the test's go (a job to watch)."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.nlp = nlp
+        self.go = threading.Semaphore(0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.nlp, name)
+
+    def __call__(self, doc: Any) -> Any:
+        return self.nlp(doc)
+
+    def pipe(self, docs: Any, **kwargs: Any) -> Any:
+        assert self.go.acquire(timeout=60), "the test never let the batch go"
+        return self.nlp.pipe(docs, **kwargs)
+
+
+def test_header_count_follows_a_running_job(browser: Any, nlp: Any, tmp_path: Path) -> None:
+    from narrascope.serve import create_app
+
+    gated = _Gated(nlp)
+    feed = "\n".join(
+        json.dumps({"id": f"job-{i}", "text": f"Report {i}: the grain corridor reopened today."})
+        for i in range(3)
+    )
+    with _Server(create_app(tmp_path / "job.db", pipeline=gated, batch_size=1)) as srv:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        count = "() => document.getElementById('corpus-count').textContent"
+        try:
+            page.goto(f"{srv.url}/#/analyze")
+            page.wait_for_function(f"() => ({count})() === '0 documents in the corpus'")
+            files = [
+                {"name": "feed.jsonl", "mimeType": "application/json", "buffer": feed.encode()}
+            ]
+            with page.expect_response("**/api/documents/upload") as res:
+                page.set_input_files("#upload-files", files)
+            card = f'.job[data-job-id="{res.value.json()["job"]["id"]}"]'
+            page.wait_for_selector(card)
+            for n in (1, 2):
+                gated.go.release()  # one more document analysed and stored
+                page.wait_for_function(f"() => ({count})().startsWith('{n} document')")
+                # ... while the job still runs (its next batch waits for the go)
+                assert page.locator(f"{card}.state-done").count() == 0
+            gated.go.release()
+            page.wait_for_selector(f"{card}.state-done")
+            page.wait_for_function(f"() => ({count})() === '3 documents in the corpus'")
+        finally:
+            for _ in range(5):
+                gated.go.release()
+            context.close()

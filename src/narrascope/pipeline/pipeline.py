@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -11,6 +11,18 @@ from narrascope.errors import E_NOT_A_TEXT, E_STAGE_CONTRACT, NarrascopeError
 
 if TYPE_CHECKING:
     from narrascope.models.encoder import SentenceEncoder
+
+
+# ``progress(stage_name, stages_done, stages_total)``, called before each stage of a batch
+Progress = Callable[[str, int, int], None]
+
+
+class Cancelled(BaseException):
+    """The caller's ``should_stop`` said stop; raised between stages and between batches.
+
+    A ``BaseException``, like ``asyncio.CancelledError``: code that catches ``Exception``
+    to isolate a failing document (the runner) must not take a stop for a broken text.
+    """
 
 
 @runtime_checkable
@@ -60,17 +72,45 @@ class Pipeline:
             )
         return Document(text=text, id=id)
 
-    def __call__(self, text: str | Document) -> Document:
-        return self._run([self.make_doc(text)])[0]
+    def __call__(
+        self,
+        text: str | Document,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> Document:
+        """Analyse one text. ``should_stop`` is asked before each stage (a true answer
+        raises :class:`Cancelled`); ``progress`` hears which stage starts."""
+        return self._run([self.make_doc(text)], should_stop, progress)[0]
 
-    def pipe(self, texts: Iterable[str | Document], *, batch_size: int = 16) -> Iterator[Document]:
-        """Analyse a stream lazily; memory stays bounded by one batch."""
+    def pipe(
+        self,
+        texts: Iterable[str | Document],
+        *,
+        batch_size: int = 16,
+        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[Document]:
+        """Analyse a stream lazily; memory stays bounded by one batch.
+
+        ``should_stop`` and ``progress`` work as in :meth:`__call__`, for every batch; a
+        server uses them to drop work whose client left and to show how far it got.
+        """
         iterator = iter(texts)
         while batch := [self.make_doc(t) for t in islice(iterator, batch_size)]:
-            yield from self._run(batch)
+            yield from self._run(batch, should_stop, progress)
 
-    def _run(self, docs: list[Document]) -> list[Document]:
-        for stage in self.stages:
+    def _run(
+        self,
+        docs: list[Document],
+        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Document]:
+        for n, stage in enumerate(self.stages):
+            if should_stop is not None and should_stop():
+                raise Cancelled(f"stopped before stage {stage.name!r}")
+            if progress is not None:
+                progress(stage.name, n, len(self.stages))
             returned = stage(docs)
             if returned is None or len(returned) != len(docs):
                 raise NarrascopeError(

@@ -1,19 +1,19 @@
-"""The workspace's HTTP API and page, over one store and one shared pipeline.
+"""The workspace's HTTP API and page, over one store and one pool of analysis workers.
 
-A thin layer: documents are analysed by the library's pipeline, stored and queried through
-the store (bound parameters only), read from uploads by ``narrascope.ingest`` and exported
-by ``narrascope.export`` — the same code paths as the command line.
+A thin layer: documents are analysed by the library's pipeline (in the worker pool of
+:mod:`narrascope.serve.jobs`, never on the event loop), stored and queried through the
+store (bound parameters only), read from uploads by ``narrascope.ingest`` and exported by
+``narrascope.export`` — the same code paths as the command line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import queue
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import date
@@ -23,19 +23,34 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
 from pydantic import BeforeValidator
 from starlette.staticfiles import StaticFiles
 
 from narrascope import __version__
 from narrascope.doc import Document
-from narrascope.errors import InputError, ModelError, StoreError
+from narrascope.errors import E_TOO_LARGE, InputError, ModelError, StoreError
 from narrascope.export import get_format
 from narrascope.ingest import estimate_count
 from narrascope.ingest.formats import empty, meta
 from narrascope.pipeline import Pipeline
+from narrascope.pipeline.pipeline import Cancelled
 from narrascope.serve import models as m
-from narrascope.serve.jobs import JobManager, SharedPipeline, StorePool
+from narrascope.serve.jobs import (
+    DEFAULT_WORKERS,
+    MAX_JOBS,
+    AnalysisPool,
+    Busy,
+    JobManager,
+    StorePool,
+    Task,
+)
 from narrascope.serve.security import (
     TOKEN_COOKIE,
     BodyLimit,
@@ -49,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY = 20_000_000
+DEFAULT_MAX_TEXT = 10_000_000  # UTF-8 bytes of one text: the CLI's --max-bytes default
+DEFAULT_TIMEOUT = 120.0  # seconds for one /api/analyze request
+POLL_S = 0.25  # how often a waiting request looks whether its client is still there
 MAX_LIMIT = 500
 MAX_OFFSET = 2**53  # databases keep 64-bit integers; a bigger offset is a 422, not a 500
 EXPORT_CHUNK = 64 * 1024
@@ -94,6 +112,59 @@ def filters(
     """The corpus endpoints' (list, stats, export) shared query parameters, as store filters."""
     days = [None if day is None else day.isoformat() for day in (date_from, date_to)]
     return Filters(q, narrative, language, source, *days, min_score)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def too_long_reason(size: int, limit: int) -> str:
+    return (
+        f"the text is {size / 1e6:.1f} MB (UTF-8), over this server's per-text limit of "
+        f"{limit / 1e6:g} MB; split it into parts, or start the server with a larger "
+        "--max-text-mb"
+    )
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def _outcome(task: Task, request: Request, timeout: float) -> list[Document]:
+    """Wait for ``task`` without holding a thread; stop it when the client leaves or the
+    time is up (then a 504). The worker sees the stop before its next stage."""
+    loop = asyncio.get_running_loop()
+    ready = asyncio.Event()
+
+    def wake(_: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(ready.set)
+
+    task.future.add_done_callback(wake)
+    deadline = loop.time() + timeout
+    try:
+        while not task.future.done():
+            left = deadline - loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), max(min(POLL_S, left), 0))
+            if task.future.done():
+                break
+            if task.stopping.is_set():  # the server is stopping: do not wait for the stage
+                raise Cancelled("the server is stopping")
+            if await request.is_disconnected():
+                raise _ClientGone
+            if loop.time() >= deadline:
+                raise HTTPException(
+                    504,
+                    f"the analysis took longer than this server's limit of {timeout:g} s per "
+                    "request and was stopped; send long texts as a job (POST /api/documents: "
+                    "no time limit, progress in /api/jobs), or start the server with a larger "
+                    "--timeout",
+                )
+    finally:
+        if not task.future.done():
+            task.cancel.set()
+    return task.future.result()
 
 
 def _document(body: m.DocumentIn) -> Document:
@@ -164,6 +235,10 @@ def create_app(
     *,
     token: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    max_text_bytes: int = DEFAULT_MAX_TEXT,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int = DEFAULT_WORKERS,
+    jobs_dir: str | Path | None = None,
     pipeline: Pipeline | None = None,
     batch_size: int = 8,
     allowed_hosts: Sequence[str] | None = None,
@@ -173,12 +248,24 @@ def create_app(
     The store is opened (created, migrated) here, so a bad ``store_url`` fails before the
     server starts listening. ``allowed_hosts`` restricts the Host header (``narrascope
     serve`` passes the loopback names when it runs on loopback without a token).
+    ``max_text_bytes`` bounds one text (UTF-8), ``timeout`` one ``/api/analyze`` request
+    (seconds), ``workers`` the analysis threads. Job records and inputs go to
+    ``jobs_dir``; by default ``<database file>.jobs`` next to a SQLite database, else a
+    temporary folder (jobs are then forgotten when the server stops).
     """
+    if max_text_bytes <= 0 or timeout <= 0:
+        raise ValueError("max_text_bytes and timeout must be positive")
     url = str(store_url)
-    open_store(url).close()
+    store = open_store(url)
+    store.close()
+    if jobs_dir is None and isinstance(getattr(store, "path", None), Path):
+        db_path: Path = store.path  # type: ignore[attr-defined]
+        jobs_dir = None if str(db_path) == ":memory:" else db_path.with_name(db_path.name + ".jobs")
     stores = StorePool(url)
-    shared = SharedPipeline(pipeline)
-    jobs = JobManager(shared, stores, batch_size=batch_size)
+    pool = AnalysisPool(pipeline, workers=workers)
+    jobs = JobManager(
+        pool, stores, batch_size=batch_size, folder=jobs_dir, max_text_bytes=max_text_bytes
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -200,6 +287,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.jobs = jobs
+    app.state.pool = pool
     app.state.stores = stores
 
     @app.exception_handler(RequestValidationError)
@@ -226,11 +314,31 @@ def create_app(
 
     api = APIRouter(prefix="/api")
 
-    @api.post("/analyze", response_model=m.DocumentRecord, summary="Analyse one text now")
-    def analyze(body: m.AnalyzeRequest) -> JSONResponse:
+    @api.post(
+        "/analyze",
+        response_model=m.DocumentRecord,
+        responses={413: {}, 503: {}, 504: {}},
+        summary="Analyse one text now",
+    )
+    async def analyze(body: m.AnalyzeRequest, request: Request) -> Response:
+        size = _utf8_size(body.text)
+        if size > max_text_bytes:
+            raise HTTPException(413, too_long_reason(size, max_text_bytes))
         doc = _document(body)
         try:
-            doc = shared.analyse(doc)
+            task = pool.submit([doc])
+            doc = (await _outcome(task, request, timeout))[0]
+        except _ClientGone:
+            logger.info("the client left; the analysis of %s was stopped", doc.id)
+            return Response(status_code=499)  # nobody reads it (nginx's "client closed")
+        except Busy as exc:
+            raise HTTPException(
+                503, f"the server is busy ({exc}); try again in a few seconds", {"Retry-After": "5"}
+            ) from exc
+        except Cancelled as exc:
+            raise HTTPException(503, "the server is stopping; try again later") from exc
+        except HTTPException:
+            raise
         except ModelError as exc:
             raise HTTPException(503, f"the models cannot be used: {exc}") from exc
         except Exception as exc:
@@ -239,8 +347,9 @@ def create_app(
                 500, f"analysis failed ({type(exc).__name__}); see the server log"
             ) from exc
         if body.store:
-            stores.get().save([doc])
-        return RecordJSON(doc.to_dict())
+            await anyio.to_thread.run_sync(lambda: stores.get().save([doc]))
+        # a long text's record takes a while to write: not on the event loop
+        return await anyio.to_thread.run_sync(lambda: RecordJSON(doc.to_dict()))
 
     @api.post(
         "/documents",
@@ -253,9 +362,12 @@ def create_app(
         for n, given in enumerate(body.documents):
             if not given.text.strip():
                 items.append(empty(given.id or f"documents[{n}]"))
+            elif (size := _utf8_size(given.text)) > max_text_bytes:
+                reason = too_long_reason(size, max_text_bytes)
+                items.append(InputError(given.id or f"documents[{n}]", reason, E_TOO_LARGE))
             else:
                 items.append(_document(given))
-        return {"job": jobs.submit(lambda: items, len(items)).info()}
+        return {"job": jobs.submit_documents(items).info()}
 
     @api.post(
         "/documents/upload",
@@ -266,7 +378,7 @@ def create_app(
     def upload(
         files: Annotated[list[UploadFile], File(description="one or more files")],
     ) -> dict[str, Any]:
-        folder = Path(tempfile.mkdtemp(prefix="narrascope-upload-"))
+        job_id, folder = jobs.upload_folder()
         used: set[str] = set()
         paths = []
         try:
@@ -278,20 +390,47 @@ def create_app(
                 paths.append(path)
             total = estimate_count(paths) or len(paths)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            jobs.discard(job_id)
             raise
-        return {"job": jobs.submit_files(folder, paths, total).info()}
+        return {"job": jobs.submit_upload(job_id, [p.name for p in paths], total).info()}
 
     @api.get("/jobs", response_model=m.JobList, summary="Jobs, newest first")
     def list_jobs() -> dict[str, Any]:
         return {"jobs": [job.info() for job in jobs.jobs()]}
 
+    def known(job: Any, job_id: str) -> Any:
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (the last {MAX_JOBS} jobs are kept)")
+        return job
+
     @api.get("/jobs/{job_id}", response_model=m.JobInfo, responses={404: {}})
     def get_job(job_id: str) -> dict[str, Any]:
-        job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (jobs are kept until the server stops)")
-        return job.info()
+        return known(jobs.get(job_id), job_id).info()
+
+    @api.post(
+        "/jobs/{job_id}/cancel",
+        response_model=m.JobInfo,
+        responses={404: {}, 409: {}},
+        summary="Stop a queued or running job (what it stored stays)",
+    )
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        try:
+            return known(jobs.cancel(job_id), job_id).info()
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @api.post(
+        "/jobs/{job_id}/resume",
+        status_code=202,
+        response_model=m.JobInfo,
+        responses={404: {}, 409: {}},
+        summary="Run a stopped or failed job again, skipping the documents it stored",
+    )
+    def resume_job(job_id: str) -> dict[str, Any]:
+        try:
+            return known(jobs.resume(job_id), job_id).info()
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
 
     @api.get("/documents", response_model=m.DocumentPage, summary="Search and filter documents")
     def list_documents(

@@ -47,7 +47,10 @@ class DocumentIn(BaseModel):
 
 
 class AnalyzeRequest(DocumentIn):
-    store: bool = Field(False, description="also save the analysed document in the database")
+    # strict: only JSON true/false, so "yes", "no", 1 or "0" are a 422, never a guess
+    store: bool = Field(
+        False, strict=True, description="also save the analysed document in the database"
+    )
 
     @field_validator("text")
     @classmethod
@@ -114,6 +117,19 @@ class JobInfo(BaseModel):
     created: str
     finished: str | None = None
     document_ids: list[str] = Field(description="ids stored so far, in order")
+    stage: str | None = Field(
+        None, description="while running: the pipeline stage the batch in flight is in"
+    )
+    progress: float = Field(
+        0.0,
+        description="0-1: documents done or failed, plus the batch in flight counted by the "
+        "stages it has passed (a single long text moves stage by stage)",
+    )
+    resumable: bool = Field(
+        False,
+        description="a failed or stopped job whose inputs are kept: POST "
+        "/api/jobs/{id}/resume runs it again, skipping documents already stored",
+    )
 
 
 class JobResponse(BaseModel):

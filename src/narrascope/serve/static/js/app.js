@@ -3,12 +3,21 @@
 
 import { api } from "./api.js";
 import { preload, showDashboard } from "./dashboard.js";
-import { el, renderDocument } from "./docview.js";
+import { bdi, el, renderDocument, visible } from "./docview.js";
 import * as jobs from "./jobs.js";
 
 const $ = (id) => document.getElementById(id);
 const PLAIN = /\.(txt|md)$/i;
 const MAX_PASTE_FILE = 2 * 1024 * 1024;
+// The example of the home page: written for it, a short op-ed in the style the tool is for.
+export const EXAMPLE = [
+  "Opinion: The West has started this war and now wants us to pay for it.",
+  "Every month Brussels announces new sanctions, and every month our heating bills double while " +
+    "the elites in Washington sell us their expensive gas. The government in Kyiv simply follows " +
+    "orders from abroad; it sends young men to die so that foreign weapons makers can profit.",
+  "Meanwhile our brave soldiers liberate one village after another and the people greet them as " +
+    "heroes. Enough is enough: stop sending weapons, stop the sanctions, and demand peace now!",
+].join("\n\n");
 let navigations = 0;
 
 function status(message, kind = "error") {
@@ -54,12 +63,14 @@ async function route() {
 async function showDocument(id) {
   const box = $("doc-result");
   box.replaceChildren(el("p", "muted", "Loading…"));
-  document.title = `${id} · Narrascope`;
+  document.title = `${visible(id)} · Narrascope`;
   try {
     const record = await api(`/api/documents/${encodeURIComponent(id)}`);
     renderDocument(box, record);
   } catch (err) {
-    box.replaceChildren(el("p", "empty", err.status === 404 ? `No document “${id}” in the corpus.` : `Error: ${err.message}`));
+    box.replaceChildren(err.status === 404
+      ? el("p", "empty", "No document “", bdi(id), "” in the corpus.")
+      : el("p", "empty", `Error: ${err.message}`));
   }
 }
 
@@ -129,6 +140,13 @@ function start() {
   if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", location.pathname + location.hash);
   $("analyze-form").addEventListener("submit", analyze);
   $("upload-files").addEventListener("change", upload);
+  $("analyze-example").addEventListener("click", () => {
+    $("analyze-text").value = EXAMPLE;
+    $("analyze-id").value = "example";
+    $("analyze-language").value = "";
+    $("analyze-store").checked = false;
+    $("analyze-form").requestSubmit();
+  });
   $("doc-back").addEventListener("click", (e) => {
     if (navigations > 1) {
       e.preventDefault();

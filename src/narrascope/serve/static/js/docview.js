@@ -32,6 +32,21 @@ export function el(tag, cls, ...children) {
   return e;
 }
 
+// Bidi controls (embeddings, overrides, isolates, marks): in an id, source or title they
+// would reorder what is shown ("rtl-\u202eabc" as "rtl-cba"), so there they are shown as
+// a visible "⟨U+202E⟩" instead; a document's text keeps them, isolated in its own box.
+const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** A user-given short string (id, source, title) with its bidi controls made visible. */
+export function visible(s) {
+  return String(s ?? "").replace(BIDI_CONTROLS, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase()}⟩`);
+}
+
+/** `visible(s)` in a <bdi>, so a right-to-left string cannot reorder what is around it. */
+export function bdi(s, cls) {
+  return el("bdi", cls, visible(s));
+}
+
 const num = (x) => (typeof x === "number" && Number.isFinite(x) ? x : Number(x) || 0);
 export const fmt = (x) => num(x).toFixed(2);
 
@@ -236,7 +251,7 @@ function entityPanel(record) {
     const body = el("tbody");
     for (const e of rows) {
       const fine = (e.fine_roles || []).map((a) => String(a.label || "")).join(", ");
-      const tr = el("tr", null, el("td", null, String(e.name ?? "")), el("td", null, fine),
+      const tr = el("tr", null, el("td", null, bdi(e.name)), el("td", null, fine),
         el("td", "num", fmt(e.score)), el("td", "num", String((e.mentions || []).length)));
       const evidence = (e.evidence || [])[0];
       if (evidence && typeof evidence.text === "string") tr.setAttribute("title", evidence.text);
@@ -289,10 +304,10 @@ export function renderDocument(container, record) {
   container.replaceChildren();
   const view = el("div", "docview");
   const left = el("div", "doc-main");
-  const head = el("div", "doc-head", el("span", "doc-id", String(record.id ?? "")),
-    record.language ? el("span", "lang", String(record.language)) : null);
+  const head = el("div", "doc-head", bdi(record.id, "doc-id"),
+    record.language ? el("span", "lang", visible(record.language)) : null);
   for (const key of ["source", "date", "title"]) {
-    if (record[key]) head.append(el("span", "muted", String(record[key])));
+    if (record[key]) head.append(bdi(record[key], "muted"));
   }
   const url = record.url && safeUrl(record.url);
   if (url) {

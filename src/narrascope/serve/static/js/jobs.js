@@ -3,7 +3,7 @@
 // progress (and, until dismissed, the result and per-file errors) shows again after a reload.
 
 import { api, ApiError } from "./api.js";
-import { el } from "./docview.js";
+import { bdi, el } from "./docview.js";
 
 const KEY = "narrascope.jobs";
 const POLL_MS = 600;
@@ -62,8 +62,10 @@ async function poll(id) {
   try {
     const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
     update(id, job);
-    if (job.state === "queued" || job.state === "running") c.timer = setTimeout(() => poll(id), POLL_MS);
-    else document.dispatchEvent(new CustomEvent("narrascope:job-finished", { detail: job }));
+    if (job.state === "queued" || job.state === "running") {
+      c.timer = setTimeout(() => poll(id), POLL_MS);
+      document.dispatchEvent(new CustomEvent("narrascope:job-progress", { detail: job }));
+    } else document.dispatchEvent(new CustomEvent("narrascope:job-finished", { detail: job }));
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       update(id, { id, state: "failed", total: 0, done: 0, failed: 0, errors: [{ source: "", reason: "the server no longer knows this job (restarted?)" }] });
@@ -86,7 +88,7 @@ function update(id, job) {
   dismiss.type = "button";
   dismiss.title = "Dismiss";
   dismiss.addEventListener("click", () => forget(id));
-  const head = el("div", "job-head", el("span", "job-title", c.label || `Job ${id}`), el("span", "state", state),
+  const head = el("div", "job-head", el("span", "job-title", bdi(c.label || `Job ${id}`)), el("span", "state", state),
     el("span", "job-count", `${done + failed} / ${total || "?"} · ${done} analysed${failed ? ` · ${failed} failed` : ""}`));
   if (state === "done" || state === "failed") head.append(dismiss);
   const progress = el("progress");
@@ -97,7 +99,7 @@ function update(id, job) {
   if (errors.length) {
     const ul = el("ul", "errors");
     for (const e of errors.slice(0, 50)) {
-      ul.append(el("li", null, e && e.source ? `${e.source}: ` : "", String((e && e.reason) ?? e)));
+      ul.append(el("li", null, e && e.source ? bdi(e.source) : "", e && e.source ? ": " : "", String((e && e.reason) ?? e)));
     }
     if (errors.length > 50) ul.append(el("li", null, `… ${errors.length - 50} more`));
     card.append(ul);
@@ -106,7 +108,7 @@ function update(id, job) {
   if (state === "done" && ids.length) {
     const p = el("p", "muted", "Stored: ");
     ids.slice(0, SHOWN_IDS).forEach((docId, i) => {
-      const a = el("a", null, String(docId));
+      const a = el("a", null, bdi(docId));
       a.href = `#/doc/${encodeURIComponent(String(docId))}`;
       p.append(i ? ", " : "", a);
     });
