@@ -636,7 +636,8 @@ class JobManager:
         options = ReadOptions(max_bytes=self.max_text_bytes)
         for item in read_inputs([files / name for name in names], options):
             if isinstance(item, InputError):
-                reason = local(item.reason)
+                # the folder may sit inside a reason too ("first seen in <folder>/a.jsonl:1")
+                reason = item.reason.replace(prefix, "")
                 if item.code == E_TOO_LARGE:
                     reason = reason.replace("--max-bytes (ReadOptions.max_bytes)", "--max-text-mb")
                 yield InputError(local(item.source), reason, item.code)
