@@ -1,7 +1,10 @@
+import json
+
 import pytest
 
 from narrascope import Annotation, Document, Pipeline, Span
 from narrascope.errors import NarrascopeError
+from narrascope.ingest.threads import Comment, Thread
 from narrascope.stages.explain import explain
 from narrascope.stages.language import LanguageStage
 from narrascope.stages.segment import SegmentStage
@@ -91,3 +94,58 @@ def test_a_low_confidence_explanation_hedges() -> None:
     assert explanation.startswith(
         "The text may advance the narrative «URW: Discrediting Ukraine» (30%)."
     )
+
+
+def thread_doc() -> Document:
+    text = "The article.\n\nFirst comment.\n\nA reply."
+    doc = Document(text=text, id="t1", language="en")
+    doc.set_thread(
+        Thread(
+            (0, 12),
+            [
+                Comment("c1", None, "ann", 14, 28, 0, "2024-03-02"),
+                Comment("c2", "c1", None, 30, 38, 1),
+            ],
+            "text",
+            ["line 5: a warning"],
+        )
+    )
+    return doc
+
+
+def test_thread_round_trip_keeps_spans_and_comment_analyses() -> None:
+    doc = thread_doc()
+    assert doc.article_text == "The article."
+    assert [doc.comment_text(c) for c in doc.comments] == ["First comment.", "A reply."]
+    doc.comments[1].language = "en"
+    doc.comments[1].annotations["hate"] = {"label": "none", "score": 0.02}
+    record = doc.to_dict()
+    assert record["article"] == {"start": 0, "end": 12}
+    assert record["comments"][1] == {
+        "id": "c2",
+        "parent": "c1",
+        "author": None,
+        "date": None,
+        "start": 30,
+        "end": 38,
+        "depth": 1,
+        "language": "en",
+        "hate": {"label": "none", "score": 0.02},
+    }
+    assert record["thread_kind"] == "text" and record["thread_warnings"] == ["line 5: a warning"]
+    back = Document.from_dict(json.loads(json.dumps(record)))
+    assert back.article == (0, 12) and back.comments == doc.comments
+    assert back.meta["thread_warnings"] == ["line 5: a warning"]
+    assert "comments" not in back.groups and back.to_dict() == record
+
+
+def test_a_document_without_thread_writes_no_thread_keys() -> None:
+    doc = Document(text="Only an article.", id="a")
+    doc.set_thread(None)
+    record = doc.to_dict()
+    assert "article" not in record and "comments" not in record
+    assert doc.article_text == doc.text and not doc.has_thread
+    # an empty comment list is still a thread (its keys are written), never a label group
+    doc.set_thread(Thread((0, 16), [], "4cat", ["2 line(s) were not JSON objects"]))
+    back = Document.from_dict(doc.to_dict())
+    assert back.article == (0, 16) and back.comments == [] and back.groups == {}

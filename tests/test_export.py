@@ -19,6 +19,7 @@ from narrascope.export import (
     semeval,
     table,
 )
+from narrascope.ingest.threads import Comment, Thread
 
 DISCREDIT = "URW: Discrediting Ukraine"
 PUPPET = "URW: Discrediting Ukraine: Ukraine is a puppet of the West"
@@ -158,6 +159,34 @@ def test_csv_neutralises_formulas_and_reads_them_back() -> None:
 def test_csv_read_then_write_reproduces_the_file() -> None:
     text = render("csv", [analysed_doc(), other_doc(), Document(text="x", id="d9")])
     assert render_records("csv", reread("csv", text)) == text
+    empty_thread = thread_doc(comments=0)
+    empty_thread.id = "d3"
+    threaded = render("csv", [thread_doc(), empty_thread])
+    assert "\nd3,en,site.example,2024-03-01,0,narrative," in threaded
+    assert render_records("csv", reread("csv", threaded)) == threaded
+
+
+def thread_doc(comments: int = 3) -> Document:
+    """``analysed_doc`` with reader comments after its article."""
+    doc = analysed_doc()
+    article = len(doc.text)
+    doc.text += "".join(f"\n\nComment {n}." for n in range(comments))
+    spans = [
+        Comment(f"c{n}", None, "@=cmd", article + 2 + 12 * n, article + 12 + 12 * n)
+        for n in range(comments)
+    ]
+    doc.set_thread(Thread((0, article), spans, "text"))
+    return doc
+
+
+def test_csv_counts_comments_on_every_row_of_a_thread() -> None:
+    doc = thread_doc()
+    assert [doc.comment_text(c) for c in doc.comments][-1] == "Comment 2."
+    rows = list(csv.DictReader(io.StringIO(render("csv", [doc, other_doc()]))))
+    assert [(r["id"], r["comments"]) for r in rows] == [("d1", "3")] * 3 + [("d2", "")]
+    assert list(rows[0])[:5] == ["id", "language", "source", "date", "comments"]
+    # an author is never a cell (only the count is), so it cannot carry a formula
+    assert "@=cmd" not in render("csv", [doc])
 
 
 # --- jsonl -----------------------------------------------------------------------------
@@ -264,6 +293,20 @@ def test_terminal_summary_is_plain_and_complete() -> None:
     assert "0.80  Ukraine is a puppet of the West" in out
     assert "Evidence: “Kyiv is a puppet of the West”" in out
     assert "Why: Calls Ukraine a Western puppet and blames NATO." in out
+
+
+def test_terminal_summary_counts_comments_and_their_flags() -> None:
+    doc = thread_doc()
+    lines = format_terminal_summary(doc, colour=False).splitlines()
+    assert lines[1] == "  thread: 3 comments"
+    assert "thread" not in format_terminal_summary(analysed_doc(), colour=False)
+    doc.comments[0].annotations["hate"] = {"label": "hateful", "score": 0.9}
+    doc.comments[1].annotations["hate"] = {"label": "offensive", "score": 0.7}
+    doc.comments[1].annotations["incitement"] = {"label": True, "score": 0.8}
+    doc.meta["thread_warnings"] = ["line 9: a warning"]
+    assert format_terminal_summary(doc, colour=False).splitlines()[1] == (
+        "  thread: 3 comments, 1 hateful, 1 incitement (read with 1 warning)"
+    )
 
 
 def test_terminal_summary_strips_control_characters_and_reports_other() -> None:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from narrascope.export import FORMATS, guess_format
 
+# narrascope.ingest.options.INPUT_FORMATS (a test keeps them equal): importing it here
+# would load the HTML extractor for every command
+INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat")
+
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(
@@ -45,16 +49,41 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     fields.add_argument("--date-field", default="date")
     fields.add_argument("--source-field", default="source")
     fields.add_argument("--url-field", default="url")
+    fields.add_argument(
+        "--parent-field",
+        metavar="FIELD",
+        help="group records into threads: a record whose FIELD is empty is a post, a record "
+        "whose FIELD names another record's id replies to it; each post becomes one document "
+        "with its replies as comments (the whole file is read before its first document)",
+    )
+    fields.add_argument(
+        "--author-field",
+        default="author",
+        metavar="FIELD",
+        help="with --parent-field: the field naming each comment's author (default: author)",
+    )
+    threads = p.add_argument_group("comment threads")
+    threads.add_argument(
+        "--no-threads",
+        action="store_true",
+        help="do not split reader comments from the article: a page or export is analysed "
+        "as one text, comments included (by default comment sections in text dumps, HTML "
+        "comment markup, Telegram and 4CAT replies are found and kept as comments)",
+    )
     p.add_argument(
         "--input-format",
-        choices=("txt", "md", "html", "jsonl", "csv", "tsv"),
-        help="force the input format instead of guessing it from the extension",
+        choices=INPUT_FORMATS,
+        help="force the input format instead of guessing it from the extension; telegram: "
+        "a Telegram Desktop export (result.json), one document per post with its replies; "
+        "4cat: a 4CAT NDJSON export, one document per thread (both are also recognised "
+        "in .json/.ndjson files)",
     )
     p.add_argument(
         "--max-bytes",
         type=int,
         default=10_000_000,
-        help="largest file (txt/html) or record text (jsonl/csv) to read",
+        help="largest file (txt/html), record text (jsonl/csv) or thread (--parent-field, "
+        "Telegram, 4CAT: the post and its replies) to read",
     )
     p.add_argument(
         "--mentions",
@@ -83,6 +112,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
+def _flags(message: str) -> str:
+    """ReadOptions speaks of its fields; the user typed flags."""
+    for name in ("parent_field", "author_field", "text_field", "threads=True"):
+        flag = "--no-threads off" if name == "threads=True" else "--" + name.replace("_", "-")
+        message = message.replace(name, flag)
+    return message
+
+
 def resolve_format(fmt: str | None, out: Path | None) -> str:
     if fmt:
         return fmt
@@ -99,15 +136,22 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.out is None and args.db is None:
         print("narrascope: error: --resume needs --out or --db", file=sys.stderr)
         return 2
-    options = ReadOptions(
-        text_field=args.text_field,
-        id_field=args.id_field,
-        date_field=args.date_field,
-        source_field=args.source_field,
-        url_field=args.url_field,
-        max_bytes=args.max_bytes,
-        input_format=args.input_format,
-    )
+    try:
+        options = ReadOptions(
+            text_field=args.text_field,
+            id_field=args.id_field,
+            date_field=args.date_field,
+            source_field=args.source_field,
+            url_field=args.url_field,
+            max_bytes=args.max_bytes,
+            input_format=args.input_format,
+            parent_field=args.parent_field,
+            author_field=args.author_field or None,
+            threads=not args.no_threads,
+        )
+    except ValueError as exc:
+        print(f"narrascope: error: {_flags(str(exc))}", file=sys.stderr)
+        return 2
     given = read_mentions_file(args.mentions) if args.mentions is not None else None
     items = read_inputs(args.inputs, options)
     store = open_store(args.db) if args.db is not None else None  # fails before the slow load

@@ -2,12 +2,14 @@
 
 A :class:`Document` owns the text; everything else is a character-offset view over it
 (:class:`Span`) or a label with a score and the spans that justify it (:class:`Annotation`),
-kept in named groups so that stages never overwrite each other's results.
+kept in named groups so that stages never overwrite each other's results. A page with
+reader comments keeps its comments as :class:`CommentRecord` spans after the article.
 """
 
 from narrascope.doc.document import (
     RESERVED_KEYS,
     Annotation,
+    CommentRecord,
     Document,
     Entity,
     Paragraph,
@@ -18,6 +20,7 @@ from narrascope.doc.document import (
 __all__ = [
     "RESERVED_KEYS",
     "Annotation",
+    "CommentRecord",
     "Document",
     "Entity",
     "Paragraph",

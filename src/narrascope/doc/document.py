@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from narrascope.ingest.threads import Thread
 
 # Keys of a document record that are never annotation groups.
 RESERVED_KEYS = frozenset(
@@ -20,6 +24,8 @@ RESERVED_KEYS = frozenset(
         "entities",
         "techniques",
         "persuasion_profile",
+        "article",
+        "comments",
     }
 )
 
@@ -184,6 +190,62 @@ class Technique:
         )
 
 
+_COMMENT_FIELDS = frozenset({"id", "parent", "author", "date", "start", "end", "depth", "language"})
+
+
+@dataclass(slots=True)
+class CommentRecord:
+    """One reader comment of a document's thread: its body is ``text[start:end]``.
+
+    The structure comes from :mod:`narrascope.ingest.threads` (``parent`` is the id of
+    the comment it replies to, None for a reply to the article; ``depth`` 0 is
+    top-level). ``language`` and ``annotations`` are for the stages: a comment is
+    analysed on its own, and each analysis is kept under its name (``"hate"``,
+    ``"incitement"``...) as a JSON-ready value, written into the comment's record next
+    to its structure, the way a document's groups are written next to its text.
+    """
+
+    id: str
+    parent: str | None
+    author: str | None
+    start: int
+    end: int
+    depth: int = 0
+    date: str | None = None
+    language: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "parent": self.parent,
+            "author": self.author,
+            "date": self.date,
+            "start": self.start,
+            "end": self.end,
+            "depth": self.depth,
+            "language": self.language,
+        }
+        for name, value in self.annotations.items():
+            if name not in out:  # an analysis never hides the structure
+                out[name] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CommentRecord:
+        return cls(
+            id=str(data["id"]),
+            parent=None if data.get("parent") is None else str(data["parent"]),
+            author=data.get("author"),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            depth=int(data.get("depth", 0)),
+            date=data.get("date"),
+            language=data.get("language"),
+            annotations={k: v for k, v in data.items() if k not in _COMMENT_FIELDS},
+        )
+
+
 @dataclass(slots=True)
 class Document:
     """A text plus everything the pipeline learned about it.
@@ -191,6 +253,11 @@ class Document:
     ``meta`` holds what the input said about the document (source, url, date, path).
     ``groups`` holds annotations by name (``"narratives"``, ``"subnarratives"``...),
     the way spaCy keeps ``doc.spans``; the properties below are shortcuts to them.
+
+    A page with reader comments keeps one text, with ``article`` the ``(start, end)``
+    of the article in it and ``comments`` the spans of the comments after it (see
+    :meth:`set_thread`): the article must be analysed as the article and each comment
+    on its own. Without a thread ``article`` is None and ``comments`` empty.
     """
 
     text: str
@@ -214,6 +281,40 @@ class Document:
     # read by later stages, like spaCy's Doc.cats); not written to outputs: the chosen
     # labels in ``groups`` are what a reader needs
     cats: dict[str, float] = field(default_factory=dict)
+    article: tuple[int, int] | None = None
+    comments: list[CommentRecord] = field(default_factory=list)
+
+    @property
+    def has_thread(self) -> bool:
+        return self.article is not None
+
+    @property
+    def article_text(self) -> str:
+        """The article alone: what narratives, entities and techniques should read."""
+        if self.article is None:
+            return self.text
+        return self.text[self.article[0] : self.article[1]]
+
+    def comment_text(self, comment: CommentRecord) -> str:
+        return self.text[comment.start : comment.end]
+
+    def set_thread(self, thread: Thread | None) -> None:
+        """Attach a thread found in this document's text; None leaves it untouched.
+
+        The thread's warnings (a dump that could only partly be read) go to
+        ``meta["thread_warnings"]``: the document is still analysed, and the reader
+        learns why its comments may be incomplete.
+        """
+        if thread is None:
+            return
+        self.article = (thread.article[0], thread.article[1])
+        self.comments = [
+            CommentRecord(c.id, c.parent, c.author, c.start, c.end, c.depth, c.date)
+            for c in thread.comments
+        ]
+        self.meta["thread_kind"] = thread.kind
+        if thread.warnings:
+            self.meta["thread_warnings"] = list(thread.warnings)
 
     @property
     def content_hash(self) -> str:
@@ -246,6 +347,9 @@ class Document:
         out["entities"] = [e.to_dict() for e in self.entities]
         out["techniques"] = [t.to_dict() for t in self.techniques]
         out["persuasion_profile"] = dict(self.persuasion_profile)
+        if self.article is not None:
+            out["article"] = {"start": self.article[0], "end": self.article[1]}
+            out["comments"] = [c.to_dict() for c in self.comments]
         return out
 
     @classmethod
@@ -261,6 +365,7 @@ class Document:
         }
         meta = {k: v for k, v in data.items() if k not in reserved and k not in groups}
         sentences = [Span.of(text, s, e) for s, e in data.get("sentences", [])]
+        article = data.get("article")
         return cls(
             text=text,
             id=data.get("id", ""),
@@ -274,4 +379,6 @@ class Document:
             persuasion_profile={
                 str(k): int(v) for k, v in (data.get("persuasion_profile") or {}).items()
             },
+            article=None if article is None else (int(article["start"]), int(article["end"])),
+            comments=[CommentRecord.from_dict(c) for c in data.get("comments") or []],
         )

@@ -20,6 +20,10 @@ SUBNARRATIVES = "subnarratives"
 ENTITIES = "entities"
 TECHNIQUES = "techniques"
 PROFILE = "persuasion_profile"
+ARTICLE = "article"
+COMMENTS = "comments"
+# what a CSV keeps of the comments (their number); see comment_count
+COMMENT_COUNT = "comment_count"
 
 Record = Mapping[str, Any]
 
@@ -51,6 +55,17 @@ def parent_of(annotation: Mapping[str, Any]) -> str | None:
         return str(parent)
     label = str(annotation.get("label", ""))
     return label.rsplit(": ", 1)[0] if ": " in label else None
+
+
+def comment_count(record: Record) -> int | None:
+    """How many reader comments the document has; None when no thread was found (an
+    article alone), which is not the same as a thread whose comments were all empty.
+    A record read back from a CSV holds only the number, under ``comment_count``."""
+    comments = record.get(COMMENTS)
+    if isinstance(comments, list) and ARTICLE in record:
+        return len(comments)
+    count = record.get(COMMENT_COUNT)
+    return int(count) if isinstance(count, int) else None
 
 
 def is_other(annotation: Mapping[str, Any]) -> bool:

@@ -5,7 +5,9 @@ by label without parsing nested JSON. A framed entity is one row too: level ``en
 name in ``entity``, the main role as label, fine roles joined by ``;``. So is every
 technique span: level ``technique``, its family as parent, the span as evidence and its
 paragraph's line number in ``paragraph``; and every technique family the document uses:
-level ``profile``, the family as label, the number of paragraphs as score. Cells are untrusted
+level ``profile``, the family as label, the number of paragraphs as score. ``comments`` is
+the number of reader comments of a document with a thread, on each of its rows (empty for
+an article without one); the comments themselves are in the JSONL output. Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
 prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
 again.
@@ -18,13 +20,22 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from typing import Any, TextIO
 
-from narrascope.export.records import ENTITIES, PROFILE, TECHNIQUES, Record, annotation_groups
+from narrascope.export.records import (
+    COMMENT_COUNT,
+    ENTITIES,
+    PROFILE,
+    TECHNIQUES,
+    Record,
+    annotation_groups,
+    comment_count,
+)
 
 COLUMNS = [
     "id",
     "language",
     "source",
     "date",
+    "comments",
     "level",
     "label",
     "parent",
@@ -69,7 +80,9 @@ def _tail(a: Mapping[str, Any]) -> list[str]:
 
 
 def _rows(record: Record) -> Iterator[list[str]]:
+    count = comment_count(record)
     head = [_cell(record.get(k)) for k in ("id", "language", "source", "date")]
+    head.append("" if count is None else str(count))
     found = False
     for group, group_annotations in annotation_groups(record).items():
         for a in group_annotations:
@@ -143,6 +156,8 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             for key in ("source", "date"):
                 if row.get(key):
                     record[key] = _uncell(row[key])
+            if (row.get("comments") or "").isdigit():
+                record[COMMENT_COUNT] = int(row["comments"])
             level = row.get("level") or ""
             if not level:
                 continue

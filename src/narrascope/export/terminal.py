@@ -6,6 +6,8 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Mapping
+from typing import Any
 
 from narrascope.doc import Annotation, Document
 from narrascope.export.display import visible_bidi, visible_reordering
@@ -59,6 +61,9 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     if meta:
         head += "  " + dim(_clean(" · ".join(meta)))
     lines = [head]
+    thread = thread_summary(doc)
+    if thread:
+        lines.append(f"  {thread}")
     found = sorted((n for n in doc.narratives if n.label != OTHER), key=lambda n: -n.score)
     if not found:
         other = next((n for n in doc.narratives if n.label == OTHER), None)
@@ -103,6 +108,37 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
             )
         )
     return "\n".join(lines)
+
+
+def thread_summary(doc: Document) -> str:
+    """``thread: 14 comments, 3 hateful, 1 incitement``; empty for a document without one.
+
+    The flags are counted from each comment's ``hate`` (label ``"hateful"``) and
+    ``incitement`` (label true) analyses, and named only once a stage has set them:
+    counts, never the words of a comment (a summary line must not reprint a slur).
+    """
+    if not doc.has_thread:
+        return ""
+    n = len(doc.comments)
+    parts = [f"thread: {n} comment{'' if n == 1 else 's'}"]
+    # the hate stage's results (issue 24) go here: each flag, counted over the comments
+    analysed = [c.annotations for c in doc.comments]
+    if any("hate" in a for a in analysed):
+        parts.append(f"{sum(_label(a.get('hate')) == 'hateful' for a in analysed)} hateful")
+    if any("incitement" in a for a in analysed):
+        parts.append(f"{sum(_label(a.get('incitement')) is True for a in analysed)} incitement")
+    warnings = doc.meta.get("thread_warnings") or []
+    line = ", ".join(parts)
+    if warnings:
+        line += f" (read with {len(warnings)} warning{'' if len(warnings) == 1 else 's'})"
+    return line
+
+
+def _label(analysis: Any) -> Any:
+    """The label of an analysis kept as a record (a dict) or as an object."""
+    if isinstance(analysis, Mapping):
+        return analysis.get("label")
+    return getattr(analysis, "label", None)
 
 
 def technique_summary(doc: Document) -> str:

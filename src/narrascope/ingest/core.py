@@ -1,8 +1,18 @@
-"""Expand inputs into files and route each file to the reader for its format."""
+"""Expand inputs into files and route each file to the reader for its format.
+
+JSON files are told apart by their first line: a line holding only ``{`` starts a
+JSON document over several lines, read whole as a Telegram Desktop export
+(``result.json``), as is a one-line file with Telegram's keys. A first record with
+``thread_id`` and ``body`` but no text field is a 4CAT NDJSON export: such a file could
+not be read as plain records anyway, so the guess never changes what a readable file
+gives (``--input-format`` overrides it). Anything else is JSON Lines.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,9 +26,12 @@ from narrascope.ingest.formats import (
     Item,
     csv_records,
     empty,
+    fourcat_documents,
     html_document,
+    is_telegram_export,
     jsonl_records,
     prefixed,
+    telegram_documents,
     text_document,
     too_large,
 )
@@ -41,6 +54,11 @@ _BY_SUFFIX = {
     ".tsv": "tsv",
     ".tab": "tsv",
 }
+
+# the head of a one-line Telegram export: "messages" or "chats" among its first keys
+_EXPORT_KEY = re.compile(
+    r'\{(?:\s*"(?:name|type|id|about)"\s*:\s*(?:"[^"]*"|\d+)\s*,)*\s*"(?:messages|chats)"\s*:'
+)
 
 
 def discover(inputs: Sequence[str | Path]) -> Iterator[Path | str]:
@@ -70,7 +88,9 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
     """How many documents the inputs hold, for a progress bar's ETA; None if unknowable.
 
     One per text/html file; JSONL/CSV lines are counted by scanning bytes (far faster
-    than parsing, so a 1 GB file costs about a second). stdin cannot be counted.
+    than parsing, so a 1 GB file costs about a second). stdin cannot be counted, nor
+    inputs grouped into threads (records with a parent field, Telegram and 4CAT
+    exports): their documents are posts, not lines.
     """
     options = options or ReadOptions()
     total = 0
@@ -78,7 +98,11 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
         if item == STDIN:
             return None
         path = Path(item)
-        fmt = options.input_format or _BY_SUFFIX.get(path.suffix.lower(), "txt")
+        fmt = _format_of(path, options)
+        if fmt in ("telegram", "4cat", "json") or (
+            options.parent_field is not None and fmt in ("jsonl", "csv", "tsv")
+        ):
+            return None
         if fmt not in ("jsonl", "csv", "tsv"):
             total += 1
             continue
@@ -164,7 +188,17 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
         except OSError as exc:
             yield InputError(source, f"cannot list this folder ({exc.strerror})")
         return
-    fmt = options.input_format or _BY_SUFFIX.get(path.suffix.lower(), "txt")
+    fmt = _format_of(path, options)
+    if fmt in ("telegram", "4cat", "json"):
+        # read whole: replies may come anywhere; --max-bytes bounds each document instead
+        data = path.read_bytes()
+        if fmt == "4cat":
+            yield from fourcat_documents(data, source, source, options, seen)
+        else:
+            yield from telegram_documents(
+                data, source, source, options, seen, forced=fmt == "telegram"
+            )
+        return
     if fmt in ("jsonl", "csv", "tsv"):
         with path.open("rb") as stream:
             if fmt == "jsonl":
@@ -177,10 +211,51 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
         yield too_large(source, size, options.max_bytes)
         return
     data = path.read_bytes()
-    if fmt == "html":
-        yield seen.check(html_document(data, source, doc_id, source), source)
-    else:
-        yield seen.check(text_document(data, source, doc_id, source), source)
+    reader = html_document if fmt == "html" else text_document
+    yield seen.check(reader(data, source, doc_id, source, threads=options.threads), source)
+
+
+def _format_of(path: Path, options: ReadOptions) -> str:
+    """The reader for ``path``: the forced format, else its suffix's, JSON sniffed."""
+    if options.input_format is not None:
+        return options.input_format
+    fmt = _BY_SUFFIX.get(path.suffix.lower(), "txt")
+    if fmt != "jsonl":
+        return fmt
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(HEAD_BYTES)
+        text, _ = decode_sample(head, str(path), final=len(head) < HEAD_BYTES)
+    except (OSError, InputError):
+        return fmt  # the reader reports it
+    return json_kind(text, options)
+
+
+def json_kind(head: str, options: ReadOptions) -> str:
+    """``json`` (one document over several lines), ``4cat`` or ``jsonl``, from the head
+    of a JSON file (see the module's docstring)."""
+    lines = head.lstrip("\ufeff").splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first == "{":
+        return "json"
+    try:
+        record = json.loads(first)
+    except json.JSONDecodeError:
+        # a minified export longer than the head: Telegram writes "messages" (or, for a
+        # whole account, "chats") among its first keys
+        if len(lines) == 1 and _EXPORT_KEY.match(first):
+            return "json"
+        return "jsonl"  # a bad or cut first line: the JSONL reader says which
+    if is_telegram_export(record):
+        return "json"
+    if (
+        isinstance(record, dict)
+        and "thread_id" in record
+        and "body" in record
+        and options.text_field not in record
+    ):
+        return "4cat"
+    return "jsonl"
 
 
 def _read_stdin(options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
@@ -202,4 +277,5 @@ def _read_stdin(options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
     if not data:
         yield empty(_STDIN_LABEL)
         return
-    yield seen.check(text_document(data, _STDIN_LABEL, "stdin", None), _STDIN_LABEL)
+    doc = text_document(data, _STDIN_LABEL, "stdin", None, threads=options.threads)
+    yield seen.check(doc, _STDIN_LABEL)

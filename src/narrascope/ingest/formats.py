@@ -1,17 +1,25 @@
 """One reader per input format. Each yields documents and errors, and never raises them.
 
 Record formats (JSONL, CSV) are streamed: only the head of the file is read at once, to
-detect its encoding, then one line or row at a time.
+detect its encoding, then one line or row at a time. Records grouped into threads
+(``ReadOptions.parent_field``), a Telegram export and a 4CAT export are the exception:
+a reply may come anywhere in the file, so the whole file's records are held, and the
+documents come after the last line.
+
+Every reader looks for a comment thread (:mod:`narrascope.ingest.threads`) and attaches
+it to the document (``Document.article``, ``Document.comments``); a thread that cannot
+be read leaves the document whole, with the reason in ``meta["thread_warnings"]``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
 import trafilatura
@@ -31,6 +39,15 @@ from narrascope.ingest.encoding import (
     decode_sample,
 )
 from narrascope.ingest.options import ReadOptions
+from narrascope.ingest.threads import (
+    Thread,
+    ThreadDoc,
+    split_thread,
+    thread_from_4cat,
+    thread_from_html,
+    thread_from_records,
+    thread_from_telegram,
+)
 
 HEAD_BYTES = 256 * 1024
 _WIDE = ("utf-16", "utf-32")
@@ -38,6 +55,8 @@ _SLASHED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 Item = Document | InputError
+# (where, default id, record): one record of a JSONL line or a CSV row, not yet checked
+Row = tuple[str, str, dict[str, Any]]
 
 
 def too_large(
@@ -115,19 +134,42 @@ def normalise_date(value: Any) -> Any:
 # -- plain text and HTML: one file, one document --------------------------------------------
 
 
-def text_document(data: bytes, source: str, doc_id: str, path: str | None) -> Item:
-    """Text exactly as written (CRLF kept), because gold offsets refer to it."""
+def text_document(
+    data: bytes, source: str, doc_id: str, path: str | None, *, threads: bool = True
+) -> Item:
+    """Text exactly as written (CRLF kept), because gold offsets refer to it; a comment
+    section copied under the article is split from it (``threads``)."""
     try:
         text = decode_bytes(data, source)
     except InputError as err:
         return err
     if not text.strip():
         return empty(source)
-    return Document(text=text, id=doc_id, meta=meta(path))
+    doc = Document(text=text, id=doc_id, meta=meta(path))
+    if threads:
+        attach_split(doc)
+    return doc
 
 
-def html_document(data: bytes, source: str, doc_id: str, path: str | None) -> Item:
-    """Main text, title first and reader comments last (comments carry narratives too)."""
+def attach_split(doc: Document) -> None:
+    """Split a comment dump from the document's text, if it has one.
+
+    The splitter never raises on odd structure; a crash on a text it was not built for
+    must still not lose the document, which is then analysed whole with a warning.
+    """
+    try:
+        thread = split_thread(doc.text)
+    except Exception as exc:  # one strange text must not stop a batch
+        doc.meta["thread_warnings"] = [f"thread detection failed ({type(exc).__name__})"]
+        return
+    doc.set_thread(thread)
+
+
+def html_document(
+    data: bytes, source: str, doc_id: str, path: str | None, *, threads: bool = True
+) -> Item:
+    """Main text, title first and reader comments last, each comment a span of its own
+    (``threads``); without ``threads`` the comments are appended to the text as one block."""
     try:
         html = _decode_html(data, source)
     except InputError as err:
@@ -156,7 +198,17 @@ def html_document(data: bytes, source: str, doc_id: str, path: str | None) -> It
     title = (page.title or "").strip()
     text = body if not title or body.startswith(title) else f"{title}\n{body}"
     comments = (page.comments or "").strip()
-    if comments:
+    thread: Thread | None = None
+    warning = None
+    if threads:
+        try:
+            found = thread_from_html(html, article=text, comments=comments)
+        except Exception as exc:  # a parser crash keeps the page, comments appended
+            found = None
+            warning = f"the comment thread could not be read ({type(exc).__name__})"
+        if found is not None:
+            text, thread = found
+    if thread is None and comments:
         text = f"{text}\n\n{comments}"
     doc = Document(
         text=text,
@@ -165,6 +217,12 @@ def html_document(data: bytes, source: str, doc_id: str, path: str | None) -> It
     )
     if title:
         doc.meta["title"] = title
+    if thread is not None:
+        doc.set_thread(thread)
+    elif warning is not None:
+        doc.meta["thread_warnings"] = [warning]
+    elif threads:
+        attach_split(doc)  # a page that shows a comment dump as plain text
     return doc
 
 
@@ -186,6 +244,27 @@ def record_document(
     record: Mapping[str, Any], source: str, default_id: str, path: str | None, options: ReadOptions
 ) -> Document:
     """Build a document from one record; raises InputError naming what is wrong."""
+    text = record_text(record, source, options)
+    if not text.strip():
+        raise empty(source)
+    doc_id = record_id(record, default_id, options)
+    doc = Document(
+        text=text,
+        id=doc_id,
+        meta=meta(
+            path,
+            _field(record, options.source_field),
+            _field(record, options.url_field),
+            _field(record, options.date_field),
+        ),
+    )
+    if options.threads:
+        attach_split(doc)
+    return doc
+
+
+def record_text(record: Mapping[str, Any], source: str, options: ReadOptions) -> str:
+    """The record's text field, checked (present, a string, within the limit)."""
     field = options.text_field
     if field not in record:
         keys = ", ".join(map(str, record)) or "none"
@@ -200,21 +279,13 @@ def record_document(
         raise InputError(source, f"field {field!r} is {kind}, expected a string", E_BAD_RECORD)
     if len(text) * 4 > options.max_bytes and len(encoded := text.encode()) > options.max_bytes:
         raise too_large(source, len(encoded), options.max_bytes, what="record text")
-    if not text.strip():
-        raise empty(source)
-    doc_id = default_id
+    return text
+
+
+def record_id(record: Mapping[str, Any], default_id: str, options: ReadOptions) -> str:
     if options.id_field is not None and record.get(options.id_field) not in (None, ""):
-        doc_id = str(record[options.id_field])
-    return Document(
-        text=text,
-        id=doc_id,
-        meta=meta(
-            path,
-            _field(record, options.source_field),
-            _field(record, options.url_field),
-            _field(record, options.date_field),
-        ),
-    )
+        return str(record[options.id_field])
+    return default_id
 
 
 def _field(record: Mapping[str, Any], name: str | None) -> Any:
@@ -233,7 +304,14 @@ def jsonl_records(
     seen: FirstSeen | None = None,
 ) -> Iterator[Item]:
     """One document per line; a bad line (or, with ``seen``, a repeated id) is reported
-    with its number and skipped."""
+    with its number and skipped. With ``options.parent_field``, one document per thread
+    (see :func:`grouped_documents`)."""
+    yield from record_documents(_jsonl_rows(stream, label, file_id, options), path, options, seen)
+
+
+def _jsonl_rows(
+    stream: BinaryIO, label: str, file_id: str, options: ReadOptions
+) -> Iterator[Row | InputError]:
     head = stream.read(HEAD_BYTES)
     try:
         _, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
@@ -272,12 +350,201 @@ def jsonl_records(
             kind = "null" if record is None else type(record).__name__
             yield InputError(source, f"line is a JSON {kind}, expected an object", E_BAD_RECORD)
             continue
+        yield source, f"{file_id}:{lineno}", record
+
+
+def record_documents(
+    rows: Iterable[Row | InputError],
+    path: str | None,
+    options: ReadOptions,
+    seen: FirstSeen | None = None,
+) -> Iterator[Item]:
+    """A document per record, or per thread of records with ``options.parent_field``."""
+    if options.parent_field is not None:
+        yield from grouped_documents(rows, path, options, seen)
+        return
+    for row in rows:
+        if isinstance(row, InputError):
+            yield row
+            continue
+        source, default_id, record = row
         try:
-            doc = record_document(record, source, f"{file_id}:{lineno}", path, options)
+            doc = record_document(record, source, default_id, path, options)
         except InputError as err:
             yield err
             continue
         yield seen.check(doc, source) if seen is not None else doc
+
+
+def grouped_documents(
+    rows: Iterable[Row | InputError],
+    path: str | None,
+    options: ReadOptions,
+    seen: FirstSeen | None = None,
+) -> Iterator[Item]:
+    """One document per post: its text, then its replies' texts as its comments.
+
+    A bad record is reported at its line, as without threads, and left out (its replies
+    are then read without it, with a warning); a record with blank text is kept, so
+    that the replies to a deleted comment stay in its thread. Only the fields a
+    document needs are held until the end of the file. A thread's id is its post's id
+    (checked with ``seen``), or the id the replies name when the post is missing.
+    """
+    assert options.parent_field is not None
+    kept = []
+    for row in rows:
+        if isinstance(row, InputError):
+            yield row
+            continue
+        source, default_id, record = row
+        try:
+            text = record_text(record, source, options)
+        except InputError as err:
+            yield err
+            continue
+        kept.append(
+            {
+                "id": record_id(record, default_id, options),
+                "parent": record.get(options.parent_field),
+                "author": _field(record, options.author_field),
+                "text": text,
+                "date": _field(record, options.date_field),
+                "source": _field(record, options.source_field),
+                "url": _field(record, options.url_field),
+                "at": source,
+            }
+        )
+    docs = thread_from_records(kept, parent_field="parent")
+    yield from thread_documents(
+        docs,
+        path,
+        options,
+        seen,
+        where=lambda d: str(d.record["at"]),
+        meta_of=lambda r: (r["source"], r["url"], r["date"]),
+    )
+
+
+def thread_documents(
+    docs: Iterable[ThreadDoc],
+    path: str | None,
+    options: ReadOptions,
+    seen: FirstSeen | None,
+    *,
+    where: Callable[[ThreadDoc], str],
+    meta_of: Callable[[Mapping[str, Any]], tuple[Any, Any, Any]],
+) -> Iterator[Item]:
+    """Documents of grouped records; ``options.max_bytes`` bounds each document (an
+    export may be far bigger than one text). ``where`` names a document's place in the
+    input for its errors; ``meta_of`` gives the root record's source, url and date."""
+    for found in docs:
+        source = where(found)
+        if not found.text.strip():
+            yield empty(source)
+            continue
+        limit = options.max_bytes
+        if len(found.text) * 4 > limit and len(encoded := found.text.encode()) > limit:
+            yield too_large(source, len(encoded), limit, what="thread text")
+            continue
+        doc = Document(text=found.text, id=found.id, meta=meta(path, *meta_of(found.record)))
+        # without threads: one text, comments included, as the user asked
+        if options.threads and found.thread is not None:
+            doc.set_thread(found.thread)
+        elif options.threads:
+            attach_split(doc)  # a post nobody replied to may hold a comment dump itself
+        yield seen.check(doc, source) if seen is not None else doc
+
+
+# -- exports of whole threads: Telegram Desktop, 4CAT --------------------------------------
+
+
+def is_telegram_export(data: Any) -> bool:
+    """One chat's export (``messages``) or a whole account's (``chats.list``)."""
+    if not isinstance(data, Mapping):
+        return False
+    chats = data.get("chats")
+    return isinstance(data.get("messages"), list) or (
+        isinstance(chats, Mapping) and isinstance(chats.get("list"), list)
+    )
+
+
+def telegram_documents(
+    data: bytes,
+    label: str,
+    path: str | None,
+    options: ReadOptions,
+    seen: FirstSeen | None = None,
+    *,
+    forced: bool = True,
+) -> Iterator[Item]:
+    """One document per post of a Telegram Desktop export (``result.json``), its replies
+    as comments. ``forced=False``: the file was only guessed to be one (a ``.json``
+    file that is not JSON Lines), which the error says."""
+    try:
+        text = decode_bytes(data, label)
+    except InputError as err:
+        yield err
+        return
+    try:
+        export = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield InputError(label, f"invalid JSON ({_json_problem(exc)})", E_BAD_RECORD)
+        return
+    if not is_telegram_export(export):
+        what = (
+            'not a Telegram Desktop export (no "messages" list, nor "chats": {"list"})'
+            if forced
+            else "a JSON document over several lines: neither JSON Lines (one object per "
+            "line) nor a Telegram Desktop export; convert it with: jq -c . FILE > FILE.jsonl"
+        )
+        yield InputError(label, what, E_BAD_RECORD)
+        return
+    docs = thread_from_telegram(export)
+    if not docs:
+        yield InputError(label, "the Telegram export holds no message with text", E_EMPTY)
+        return
+    yield from thread_documents(
+        docs,
+        path,
+        options,
+        seen,
+        where=lambda d: f"{label}:{d.id}",
+        meta_of=lambda r: (r.get("chat"), None, r.get("date")),
+    )
+
+
+def fourcat_documents(
+    data: bytes, label: str, path: str | None, options: ReadOptions, seen: FirstSeen | None = None
+) -> Iterator[Item]:
+    """One document per thread of a 4CAT NDJSON export, its replies as comments; the
+    source is the item's subreddit, board or chat, the date its ``timestamp``."""
+    try:
+        text = decode_bytes(data, label)
+    except InputError as err:
+        yield err
+        return
+    docs = thread_from_4cat(text.splitlines())
+    if not docs:
+        yield InputError(label, "the 4CAT export holds no item", E_EMPTY)
+        return
+    yield from thread_documents(
+        docs,
+        path,
+        options,
+        seen,
+        where=lambda d: f"{label}:{d.id}",
+        meta_of=_fourcat_meta,
+    )
+
+
+def _fourcat_meta(item: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    source = next((item[k] for k in ("subreddit", "board", "chat", "source") if item.get(k)), None)
+    url = item.get("url") if isinstance(item.get("url"), str) and item.get("url") else None
+    when = item.get("timestamp")
+    if isinstance(when, int | float) and not isinstance(when, bool):
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            when = datetime.fromtimestamp(when, UTC).isoformat()
+    return source, url, when
 
 
 def _json_problem(exc: json.JSONDecodeError) -> str:
@@ -352,7 +619,15 @@ def csv_records(
     seen: FirstSeen | None = None,
 ) -> Iterator[Item]:
     """One document per row under a header row; row numbers count the header as row 1.
-    With ``seen``, a row repeating an earlier id is reported instead of read."""
+    With ``seen``, a row repeating an earlier id is reported instead of read. With
+    ``options.parent_field``, one document per thread (see :func:`grouped_documents`)."""
+    rows = _csv_rows(stream, label, file_id, options, delimiter)
+    yield from record_documents(rows, path, options, seen)
+
+
+def _csv_rows(
+    stream: BinaryIO, label: str, file_id: str, options: ReadOptions, delimiter: str | None
+) -> Iterator[Row | InputError]:
     head = stream.read(HEAD_BYTES)
     try:
         head_text, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
@@ -412,18 +687,7 @@ def csv_records(
                 E_RAGGED_ROW,
             )
             continue
-        try:
-            doc = record_document(
-                dict(zip(header, row, strict=True)),
-                source,
-                f"{file_id}:{row_number}",
-                path,
-                options,
-            )
-        except InputError as err:
-            yield err
-            continue
-        yield seen.check(doc, source) if seen is not None else doc
+        yield source, f"{file_id}:{row_number}", dict(zip(header, row, strict=True))
 
 
 def _sniff(sample: str, delimiter: str | None) -> type[csv.Dialect] | csv.Dialect:

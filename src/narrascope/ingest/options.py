@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv")
+# "telegram": a Telegram Desktop export (result.json); "4cat": a 4CAT NDJSON export.
+INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat")
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """Field names for record formats, a size limit, and an optional forced format.
+    """Field names for record formats, a size limit, thread detection, a forced format.
 
-    ``max_bytes`` bounds a whole file for txt/md/html and one record's text for jsonl/csv,
-    so that one runaway input cannot exhaust memory. A ``None`` field name means "do not
-    read that field".
+    ``max_bytes`` bounds a whole file for txt/md/html and one document's text for the
+    record formats (a JSONL/CSV record, a Telegram or 4CAT thread), so that one runaway
+    input cannot exhaust memory. A ``None`` field name means "do not read that field".
+
+    ``threads`` splits reader comments from their article in every input (a comment
+    dump in a text, comment markup in HTML, Telegram and 4CAT replies). With
+    ``parent_field``, JSONL/CSV records are grouped: a record whose parent field is
+    empty is a post, and the records replying to it (however deep) become the comments
+    of its document; ``author_field`` names each comment's author.
     """
 
     text_field: str = "text"
@@ -23,6 +30,9 @@ class ReadOptions:
     url_field: str | None = "url"
     max_bytes: int = 10_000_000
     input_format: str | None = None
+    parent_field: str | None = None
+    author_field: str | None = "author"
+    threads: bool = True
 
     def __post_init__(self) -> None:
         if not self.text_field:
@@ -34,3 +44,19 @@ class ReadOptions:
                 f"unknown input_format {self.input_format!r}; choose one of "
                 f"{', '.join(INPUT_FORMATS)}"
             )
+        for name in ("parent_field", "author_field"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not value.strip():
+                raise ValueError(f"{name} must be a non-empty column or key name, or None")
+            if value == self.text_field:
+                raise ValueError(f"{name} {value!r} is also the text field; name another one")
+        if self.parent_field is not None:
+            if self.parent_field == self.id_field:
+                raise ValueError(
+                    f"parent_field {self.parent_field!r} is also the id field: every record "
+                    "would reply to itself; name the field that holds the parent's id"
+                )
+            if not self.threads:
+                raise ValueError("parent_field groups records into threads: it needs threads=True")
