@@ -283,6 +283,9 @@ class Document:
     cats: dict[str, float] = field(default_factory=dict)
     article: tuple[int, int] | None = None
     comments: list[CommentRecord] = field(default_factory=list)
+    # while the stages run on a page with a thread, ``text`` shows the article alone and
+    # this holds the whole page (set and cleared by the pipeline; never written out)
+    whole_text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_thread(self) -> bool:
@@ -296,7 +299,7 @@ class Document:
         return self.text[self.article[0] : self.article[1]]
 
     def comment_text(self, comment: CommentRecord) -> str:
-        return self.text[comment.start : comment.end]
+        return (self.whole_text or self.text)[comment.start : comment.end]
 
     def set_thread(self, thread: Thread | None) -> None:
         """Attach a thread found in this document's text; None leaves it untouched.

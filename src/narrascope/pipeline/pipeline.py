@@ -70,7 +70,11 @@ class Pipeline:
             raise NarrascopeError(
                 E_NOT_A_TEXT, f"expected str or Document, got {type(text).__name__}"
             )
-        return Document(text=text, id=id)
+        from narrascope.ingest.formats import attach_split  # only when a str comes in
+
+        doc = Document(text=text, id=id)
+        attach_split(doc)  # a pasted page with its reader thread
+        return doc
 
     def __call__(
         self,
@@ -106,6 +110,22 @@ class Pipeline:
         should_stop: Callable[[], bool] | None = None,
         progress: Progress | None = None,
     ) -> list[Document]:
+        # a page with a reader thread: the stages read the article alone (comments are
+        # analysed on their own), with the offsets of the whole text kept
+        whole = [_show_article_only(doc) for doc in docs]
+        try:
+            return self._stages(docs, should_stop, progress)
+        finally:
+            for doc, text in zip(docs, whole, strict=True):
+                if text is not None:
+                    doc.text, doc.whole_text = text, None
+
+    def _stages(
+        self,
+        docs: list[Document],
+        should_stop: Callable[[], bool] | None,
+        progress: Progress | None,
+    ) -> list[Document]:
         for n, stage in enumerate(self.stages):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"stopped before stage {stage.name!r}")
@@ -118,3 +138,22 @@ class Pipeline:
                 )
             docs = returned
         return docs
+
+
+def _show_article_only(doc: Document) -> str | None:
+    """Blank out what is not the article (the comments after it, a header before it) and
+    return the whole text to put back afterwards; None when there is nothing to hide.
+
+    Blanking, not cutting, keeps every offset a stage writes valid in the whole text, and
+    line breaks are kept so paragraph numbers stay those of the whole text. A thread with
+    no article text (replies whose post is not in the input) is read whole.
+    """
+    if doc.article is None:
+        return None
+    start, end = doc.article
+    text = doc.text
+    if not text[start:end].strip() or (start == 0 and end >= len(text)):
+        return None
+    head = "".join(c if c == "\n" else " " for c in text[:start]) if start else ""
+    doc.text, doc.whole_text = head + text[start:end], text
+    return text

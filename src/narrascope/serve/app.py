@@ -38,7 +38,7 @@ from narrascope.doc import Document
 from narrascope.errors import E_TOO_LARGE, InputError, ModelError, StoreError
 from narrascope.export import get_format
 from narrascope.ingest import estimate_count
-from narrascope.ingest.formats import empty, meta
+from narrascope.ingest.formats import attach_split, empty, meta
 from narrascope.pipeline import Pipeline
 from narrascope.pipeline.pipeline import Cancelled
 from narrascope.serve import models as m
@@ -174,6 +174,7 @@ def _document(body: m.DocumentIn) -> Document:
         meta=meta(None, body.source, body.url, body.date),
     )
     doc.id = body.id or f"doc-{doc.content_hash}"
+    attach_split(doc)  # a pasted page with its reader comments: the article read alone
     return doc
 
 

@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 
 from narrascope.doc import Document
 from narrascope.errors import E_TOO_LARGE, InputError
-from narrascope.ingest.formats import FirstSeen
+from narrascope.ingest.formats import FirstSeen, attach_split
 from narrascope.pipeline import Pipeline
 from narrascope.pipeline.pipeline import Cancelled, Progress
 from narrascope.runner import run_batch
@@ -622,6 +622,7 @@ class JobManager:
                     continue
                 doc_id, text, language, meta = data["doc"]
                 doc = Document(text=text, id=doc_id, language=language, meta=meta)
+                attach_split(doc)
                 yield f"documents[{n}]", doc
 
     def _read_files(self, files: Path, names: list[str]) -> Iterator[Document | InputError]:

@@ -6,6 +6,9 @@ from narrascope.doc import Document
 from narrascope.text import detect_language
 from narrascope.text.language import warm_up
 
+# below this, a comment (often a line or two) takes its document's language
+COMMENT_MIN_CONFIDENCE = 0.5
+
 
 class LanguageStage:
     name = "language"
@@ -19,4 +22,9 @@ class LanguageStage:
                 code, confidence = detect_language(doc.text)
                 doc.language = code
                 doc.meta["language_confidence"] = round(confidence, 3)
+            for comment in doc.comments:  # a reply may be in another language than the post
+                if not comment.language:
+                    code, confidence = detect_language(doc.comment_text(comment))
+                    sure = code is not None and confidence >= COMMENT_MIN_CONFIDENCE
+                    comment.language = code if sure else doc.language
         return docs
