@@ -112,7 +112,7 @@ def test_html_marks_mentions_with_role_chips_and_escapes_names() -> None:
     doc.text = text + " " + XSS
     doc.entities.append(Entity(XSS, [Span.of(doc.text, at + 1, len(doc.text))], "Antagonist", 0.5))
     page = render("html", [doc])
-    body = page[page.index('<div class="text">') :]
+    body = page[page.index('<div class="text"') :]
     body = body[: body.index("</div>")]
     # both Putin mentions are underlined in the antagonist colour and followed by a chip
     assert body.count('<span class="ent r-Antagonist"') == 3

@@ -17,6 +17,7 @@ from narrascope.models.techniques import TechniqueClassifier
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.training import persuasion_corpora
 from narrascope.training.persuasion_corpora import (
+    SEMEVAL2021_UNKNOWN,
     UNLP2025_COVERED,
     UNLP2025_UNKNOWN,
     load_extra_corpora,
@@ -326,7 +327,10 @@ def test_extra_corpora_found_next_to_the_release(tmp_path: Path) -> None:
     articles, info = extra_corpora(data)
     assert sorted(a.source for a in articles) == ["ct24", "slavic"]
     assert info["read"] == {"ct24": 1, "slavic": 1}
-    assert info["skipped"] == {"unlp": f"unlp2025-manipulation not found under {tmp_path}"}
+    assert info["skipped"] == {
+        "unlp": f"unlp2025-manipulation not found under {tmp_path}",
+        "sem21": f"semeval2021-task6-text not found under {tmp_path}",
+    }
     explicit, _ = extra_corpora(tmp_path / "elsewhere", tmp_path)
     assert [a.id for a in explicit] == [a.id for a in articles]
     alone = tmp_path / "a" / "b" / "release" / "data"
@@ -396,6 +400,7 @@ def test_real_extra_corpora_load_with_unlp_masked() -> None:
     assert {"ct24", "slavic"} <= sources
     assert {a.language for a in articles if a.source == "ct24"} >= {"bg", "en", "pt"}
     for a in articles:
-        assert a.unknown == (UNLP2025_UNKNOWN if a.source == "unlp" else frozenset())
+        masked = {"unlp": UNLP2025_UNKNOWN, "sem21": SEMEVAL2021_UNKNOWN}
+        assert a.unknown == masked.get(a.source, frozenset())
         assert all(not (p.labels & a.unknown) for p in a.paragraphs)
-    assert set(info["read"]) | set(info["skipped"]) == {"ct24", "slavic", "unlp"}
+    assert set(info["read"]) | set(info["skipped"]) == {"ct24", "slavic", "unlp", "sem21"}

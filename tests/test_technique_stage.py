@@ -11,7 +11,7 @@ import pytest
 import narrascope
 from narrascope.doc import Document
 from narrascope.models.encoder import SentenceEncoder, document_vectors
-from narrascope.models.spans import best_windows, phrase_breaks, sentence_spans
+from narrascope.models.spans import best_windows, content_words, phrase_breaks, sentence_spans
 from narrascope.stages.techniques import TechniqueStage, _trimmed
 from narrascope.taxonomy import (
     TECHNIQUES,
@@ -19,6 +19,7 @@ from narrascope.taxonomy import (
     technique_family,
     technique_taxonomy,
 )
+from narrascope.text.function_words import WORD, content_bounds, function_words
 from narrascope.text.segment import segment
 
 # Our own sentences: a loud, name-calling paragraph next to a plain one, per language.
@@ -207,3 +208,62 @@ def test_narratives_do_not_move_when_techniques_run() -> None:
     a, b = with_t(text), without(text)
     assert [(n.label, n.score) for n in a.narratives] == [(n.label, n.score) for n in b.narratives]
     assert a.techniques and not b.techniques
+
+
+# Our own loud paragraphs, full of function words next to the loaded ones.
+FUNCTION_WORD_TEXTS = {
+    "en": "They Just Lie to You\n\n"
+    "The corrupt elites are just lying to you through their puppet media, and they will "
+    "keep on doing it for example with the shameful sanctions that are destroying us all.\n\n"
+    "It is a disgrace: these traitors sold the country to the West and they are laughing "
+    "at the people who pay for their criminal adventure.",
+    "ru": "Они просто лгут вам\n\n"
+    "Эти продажные предатели снова и снова лгут нам через свои марионеточные СМИ, а "
+    "позорные санкции уже разрушают всё, что у нас было.\n\n"
+    "Это позор: эти воры продали страну Западу и теперь смеются над народом, который "
+    "платит за их преступную авантюру.",
+}
+
+
+def _edge_words(text: str) -> tuple[str, str]:
+    words = WORD.findall(text)
+    return words[0].lower(), words[-1].lower()
+
+
+@pytest.mark.parametrize("language", sorted(FUNCTION_WORD_TEXTS))
+def test_spans_start_and_end_on_content_words(nlp: narrascope.Pipeline, language: str) -> None:
+    doc = nlp(Document(FUNCTION_WORD_TEXTS[language], id=language, language=language))
+    assert len(doc.techniques) >= 3
+    stop = function_words(language)
+    for t in doc.techniques:
+        first, last = _edge_words(t.span.text)
+        assert first not in stop and last not in stop, (t.label, t.span.text)
+        # no punctuation or space at either edge: the underline sits on the words
+        assert t.span.text[0].isalnum() and t.span.text[-1].isalnum(), t.span.text
+
+
+def test_function_words_leave_window_edges_and_never_make_a_window() -> None:
+    paragraph = "they are just corrupt to the bone"
+    offsets = [(m.start(), m.end()) for m in WORD.finditer(paragraph)]
+    contrib = np.zeros((len(offsets), len(TECHNIQUES)), dtype=np.float32)
+    contrib[:, 0] = [0.1, 3.0, 3.0, 2.0, 2.5, 2.5, 0.1]  # "are just", "to the": strong
+    content = content_words(paragraph, offsets, "en")
+    assert content.tolist() == [False, False, False, True, False, False, True]
+    plain = best_windows((offsets, contrib), 0, 2, 0.5, 3)
+    assert [paragraph[s:e] for s, e, _ in plain] == ["are just", "to the"]
+    found = best_windows((offsets, contrib), 0, 2, 0.5, 3, content=content)
+    # "are just" and "to the" are passed over, "just corrupt" loses "just": the best
+    # window kept ("corrupt", 5.0) is the one the others are measured against
+    assert [paragraph[s:e] for s, e, _ in found] == ["corrupt", "bone"]
+    assert [round(share, 2) for _, _, share in found] == [1.0, 0.52]
+
+
+def test_content_bounds_and_cut_spans_end_on_content_words() -> None:
+    text = "« Они снова лгут нам через свои СМИ, а также »"
+    assert text[slice(*content_bounds(text, 0, len(text), "ru"))] == "лгут нам через свои СМИ"
+    assert content_bounds("and the of", 0, 10, "en") is None
+    text = "the sanctions imposed by the US"  # an acronym in capitals is no function word
+    assert text[slice(*content_bounds(text, 0, len(text), "en"))] == text[4:]
+    long = "traitors lie to the people of the country"
+    # cut at 24 characters ("traitors lie to the peop" -> at a space), then "to the" goes
+    assert _trimmed(long, 0, len(long), 24, "en") == (0, 12)

@@ -286,7 +286,8 @@ class TechniqueClassifier(Estimator):
         self, paragraph: str, language: str | None, techniques: Sequence[tuple[str, float]]
     ) -> list[tuple[int, int, str, float]]:
         """``(start, end, technique, score)`` of each (technique, paragraph probability)
-        inside the paragraph (offsets relative to it), sorted; see ``models/spans.py``."""
+        inside the paragraph (offsets relative to it), sorted, each starting and ending
+        on a content word of ``language``; see ``models/spans.py``."""
         if not techniques:
             return []
         found = locate(
@@ -299,6 +300,7 @@ class TechniqueClassifier(Estimator):
             max_windows=self.max_windows,
             trim_ratio=self.trim_ratio,
             max_span_words=self.max_span_words,
+            language=language,
         )
         return sorted((s, e, TECHNIQUES[j], score) for s, e, j, score in found)
 

@@ -178,10 +178,13 @@ class EntityStage:
         context = self._read_context(docs, spans, narratives, np.arange(len(scores.main)))
         row = 0
         for doc in docs:
+            starts = _sentence_index(doc)
             for entity in doc.entities:
                 rows = np.arange(row, row + len(entity.mentions))
                 row += len(entity.mentions)
-                self._set_role(doc, entity, scores, rows, framed=1.0, weights=None, context=context)
+                self._set_role(
+                    doc, entity, scores, rows, starts, framed=1.0, weights=None, context=context
+                )
 
     # --------------------------------------------------------------------- detection
 
@@ -216,6 +219,7 @@ class EntityStage:
         rows = np.sort(np.concatenate(read)) if read else None
         context = self._read_context(docs, spans, narratives, rows)
         for doc, entities in zip(docs, grouped, strict=True):
+            starts = _sentence_index(doc)  # once per document, not per entity
             for entity, rows, framed in entities:
                 if framed >= self.min_framed_for(doc.language):
                     weights = None if scores.framed is None else scores.framed[rows]
@@ -224,6 +228,7 @@ class EntityStage:
                         entity,
                         scores,
                         rows,
+                        starts,
                         framed=framed,
                         weights=weights,
                         context=context,
@@ -299,6 +304,7 @@ class EntityStage:
         entity: Entity,
         scores: RoleScores,
         rows: np.ndarray,
+        starts: list[int],
         *,
         framed: float,
         weights: np.ndarray | None,
@@ -306,7 +312,8 @@ class EntityStage:
     ) -> None:
         """Aggregate the mentions' role probabilities, each weighted by how framed it looks,
         then average in what the context model read about this entity (the mean over its
-        mentions it read, weight ``context_weight``).
+        mentions it read, weight ``context_weight``). ``starts``: the document's sentence
+        starts (:func:`_sentence_index`), where evidence sentences are looked up.
 
         ``score`` = P(framed) x P(main role | framed): how sure we are that the text casts
         the entity in that role, not just how the role compares with the other two.
@@ -328,13 +335,12 @@ class EntityStage:
         j = MAIN_ROLES.index(role)
         entity.main_role = role
         entity.score = float(main[j] * framed)
-        sentences = _sentence_index(doc)
         # evidence: the sentences of the mentions that carry this role most
         strength = per_mention[:, j] * weights
         evidence: list[Span] = []
         evidence_scores: list[float] = []
         for k in np.argsort(-strength, kind="stable"):
-            sentence = _sentence_of(doc, sentences, entity.mentions[int(k)])
+            sentence = _sentence_of(doc, starts, entity.mentions[int(k)])
             if sentence not in evidence:
                 evidence.append(sentence)
                 evidence_scores.append(float(per_mention[k, j]))

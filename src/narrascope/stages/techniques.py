@@ -19,6 +19,7 @@ from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import WIDTH, SentenceEncoder, encode_paragraphs
 from narrascope.models.techniques import TechniqueClassifier
 from narrascope.taxonomy import TECHNIQUES, persuasion_profile, technique_family
+from narrascope.text.function_words import content_bounds
 from narrascope.text.segment import segment
 
 
@@ -114,7 +115,7 @@ class TechniqueStage:
             found: list[Technique] = []
             for para in paragraphs:
                 for start, end, label, score in para.spans:
-                    span = _trimmed(doc.text, start, end, self.max_span_chars)
+                    span = _trimmed(doc.text, start, end, self.max_span_chars, doc.language)
                     if span is not None:
                         found.append(
                             Technique(
@@ -128,10 +129,13 @@ class TechniqueStage:
             )
 
 
-def _trimmed(text: str, start: int, end: int, max_chars: int) -> tuple[int, int] | None:
+def _trimmed(
+    text: str, start: int, end: int, max_chars: int, language: str | None = None
+) -> tuple[int, int] | None:
     """The span without surrounding whitespace, cut at a word boundary when it is longer
-    than ``max_chars`` (a line without sentence punctuation is one "sentence"); None when
-    nothing but whitespace is left."""
+    than ``max_chars`` (a line without sentence punctuation is one "sentence"), then
+    ending on a content word again (``text.function_words``); None when nothing but
+    whitespace is left."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -141,4 +145,5 @@ def _trimmed(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]
     if end - start > max_chars:
         cut = text.rfind(" ", start, start + max_chars)
         end = cut if cut > start else start + max_chars
+        return content_bounds(text, start, end, language) or (start, end)
     return start, end

@@ -13,12 +13,13 @@ grouped at a time, so "Biden" is left alone when both Joe and Hunter Biden are n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import regex
 from anyascii import anyascii
+from rapidfuzz import process
 from rapidfuzz.fuzz import ratio
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
@@ -214,6 +215,9 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
     """Indices of ``mentions`` grouped by entity, groups in order of first mention.
 
     ``language`` is accepted for symmetry with detection; keys already depend on script.
+    Each rule compares a name only with the names an index says could match (same first
+    or last word, spelt alike across scripts; the acronym among the initials), never with
+    every other name: a long text names thousands, and all pairs made it quadratic.
     """
     del language  # the rules depend on each word's script, not on the document language
     keys = [_key(m) for m in mentions]
@@ -225,20 +229,40 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
         first = distinct.setdefault(key.words, i)
         groups.join(first, i)
     reps = sorted(distinct.values())
-    for a_pos, a in enumerate(reps):
-        for b in reps[a_pos + 1 :]:
-            if _same_words(keys[a], keys[b]):
-                groups.join(a, b)
+    alike = _alike_words(keys[r] for r in reps)
+    by_first: dict[str, list[int]] = {}
+    by_last: dict[str, list[int]] = {}
+    by_initials: dict[str, list[int]] = {}
+    states: list[int] = []  # two-word names with a state word ("Russian Federation")
+    for r in reps:
+        key = keys[r]
+        by_first.setdefault(key.words[0], []).append(r)
+        by_last.setdefault(key.words[-1], []).append(r)
+        for initials in key.initials:
+            by_initials.setdefault(initials, []).append(r)
+        if len(key.words) == 2 and _STATE_WORDS.intersection(key.words):
+            states.append(r)
+    # equal words (across scripts: nearly equal); joins do not depend on their order
+    for a in reps:
+        key = keys[a]
+        for word in alike((key.words[0], key.scripts[0])):
+            for b in by_first.get(word, ()):
+                if b > a and _same_words(key, keys[b]):
+                    groups.join(a, b)
     # surnames and acronyms join a longer name only when exactly one entity fits
     for short in reps:
+        key = keys[short]
+        fulls = [b for w in alike((key.words[-1], key.scripts[-1])) for b in by_last.get(w, ())]
+        fulls += by_initials.get(key.acronym, []) if key.acronym else []
+        fulls += states if len(key.words) == 1 and key.words[0] in _OFFICIAL_ADJECTIVES else []
         targets = {
             groups.find(full)
-            for full in reps
+            for full in fulls
             if full != short
             and (
-                _is_short_form(keys[short], keys[full])
-                or _is_acronym(keys[short], keys[full])
-                or _is_state_form(keys[short], keys[full])
+                _is_short_form(key, keys[full])
+                or _is_acronym(key, keys[full])
+                or _is_state_form(key, keys[full])
             )
         }
         targets.discard(groups.find(short))
@@ -248,6 +272,33 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
     for i in range(len(keys)):
         out.setdefault(groups.find(i), []).append(i)
     return sorted(out.values(), key=lambda g: g[0])
+
+
+def _alike_words(keys: Iterable[_Key]) -> Callable[[tuple[str, str]], list[str]]:
+    """A lookup: (word key, script) -> every word key of ``keys`` that ``_same_word`` may
+    find equal to it (itself, and the words of other scripts rapidfuzz finds close)."""
+    by_script: dict[str, set[str]] = {}
+    for key in keys:
+        for word, script in zip(key.words, key.scripts, strict=True):
+            by_script.setdefault(script, set()).add(word)
+    close: dict[tuple[str, str], list[str]] = {}
+    for script, words in by_script.items():
+        others = sorted(
+            {w for s, ws in by_script.items() if s != script for w in ws if len(w) >= 4}
+        )
+        if not others:
+            continue
+        for word in words:
+            if len(word) >= 4:  # (the cut-off a point lower: _same_word decides)
+                found = process.extract(
+                    word, others, scorer=ratio, score_cutoff=_CROSS_SCRIPT_MIN - 1, limit=None
+                )
+                close[word, script] = [w for w, _, _ in found if w != word]
+
+    def alike(word: tuple[str, str]) -> list[str]:
+        return [word[0], *close.get(word, ())]
+
+    return alike
 
 
 def canonical_name(mentions: Sequence[MentionLike], group: Sequence[int]) -> str:

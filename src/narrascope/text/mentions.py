@@ -15,8 +15,10 @@ import json
 import threading
 import unicodedata
 import warnings
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -469,9 +471,12 @@ def trim_function_words(mention: Mention) -> Mention:
 def union(primary: Iterable[Mention], extra: Iterable[Mention]) -> list[Mention]:
     """``primary`` plus every ``extra`` mention that overlaps none of them, in text order."""
     kept = sorted(primary, key=lambda m: (m.start, m.end))
-    taken = [(m.start, m.end) for m in kept]
+    starts = [m.start for m in kept]
+    reach = list(accumulate((m.end for m in kept), max))  # furthest end so far
     for m in extra:
-        if all(m.end <= s or m.start >= e for s, e in taken):
+        # overlapping means: some primary span starts before m ends and ends after m starts
+        k = bisect_left(starts, m.end)
+        if not k or reach[k - 1] <= m.start:
             kept.append(m)
     return sorted(kept, key=lambda m: (m.start, m.end))
 

@@ -25,16 +25,20 @@ _ABBREVIATIONS = frozenset(
     д.р т.нар напр гр бул
     sr sra dra dr av pág nº""".split()
 )
+_LONGEST_WORD = 64  # characters; a longer run before a dot is never an abbreviation
 _MAX_SENTENCE = 1000  # characters; longer runs are cut at the last comma/semicolon
 
 
-def _starts_sentence(rest: str) -> bool:
-    for ch in rest:
-        if ch.isalpha():
-            # Scripts without case (Devanagari) always qualify.
-            return ch.isupper() or not ch.islower()
-        return ch.isdigit() or ch in "\"'“”«„‘([-—–•*#"
-    return False
+def _starts_sentence(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (the rest of a line) starts like a sentence; reads one
+    character, never copies the rest (a long line has thousands of boundaries)."""
+    if start >= end:
+        return False
+    ch = text[start]
+    if ch.isalpha():
+        # Scripts without case (Devanagari) always qualify.
+        return ch.isupper() or not ch.islower()
+    return ch.isdigit() or ch in "\"'“”«„‘([-—–•*#"
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
@@ -42,6 +46,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
     start = end
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "([\"'«“":
         start -= 1
+        if end - start > _LONGEST_WORD:  # no abbreviation: don't walk a whole run of text
+            return False
     word = text[start:end].lower().rstrip(".")
     if not word:
         return False
@@ -72,7 +78,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         cursor = line_start
         for match in _BOUNDARY.finditer(text, line_start, line_end):
             punct_end = match.start() + len(match.group().rstrip())
-            if not _starts_sentence(text[match.end() : line_end]):
+            if not _starts_sentence(text, match.end(), line_end):
                 continue
             single_dot = match.group().startswith(".") and not match.group().startswith("..")
             if single_dot and _is_abbreviation(text, match.start()):
