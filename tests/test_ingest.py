@@ -433,3 +433,12 @@ def test_estimate_count_for_progress_bars(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("id,text\n1,x\n2,y\n")
     assert estimate_count([tmp_path]) == 1 + 3 + 2
     assert estimate_count([tmp_path, "-"]) is None
+
+
+def test_estimate_count_counts_a_last_line_without_newline(tmp_path: Path) -> None:
+    from narrascope.ingest import estimate_count
+
+    (tmp_path / "a.jsonl").write_text('{"text": "one"}\n{"text": "two"}', encoding="utf-8")
+    (tmp_path / "b.csv").write_text("text\nthree\nfour", encoding="utf-8")
+    assert estimate_count([tmp_path / "a.jsonl"]) == 2
+    assert estimate_count([tmp_path / "b.csv"]) == 2

@@ -90,9 +90,9 @@ def _free_port() -> int:
 class _Server:
     """The real app under uvicorn in a daemon thread, on a free loopback port."""
 
-    def __init__(self, app: Any, db: Path | None = None) -> None:
+    def __init__(self, app: Any, db: Path | None = None, port: int | None = None) -> None:
         self.db = db
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
@@ -959,3 +959,185 @@ def test_header_count_follows_a_running_job(browser: Any, nlp: Any, tmp_path: Pa
             for _ in range(5):
                 gated.go.release()
             context.close()
+
+
+# Issue: the job card shows the stage in flight, and a job can be cancelled and resumed.
+
+
+class _HeldAtStage:
+    """The real pipeline, but a batch waits at the start of ``stage`` until ``go`` is set
+    (after the pipeline has reported the stage), so the page can watch a job mid-run."""
+
+    def __init__(self, nlp: Any, stage: str = "entities") -> None:
+        self.nlp = nlp
+        self.stage = stage
+        self.reached = threading.Event()
+        self.go = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.nlp, name)
+
+    def __call__(self, doc: Any, **kwargs: Any) -> Any:
+        return self.nlp(doc, **kwargs)
+
+    def pipe(self, docs: Any, *, progress: Any = None, **kwargs: Any) -> Any:
+        def held(name: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(name, done, total)
+            if name == self.stage:
+                self.reached.set()
+                assert self.go.wait(60), "the test never let the stage go"
+
+        return self.nlp.pipe(docs, progress=held, **kwargs)
+
+
+def _job_upload(page: Any, feed: str) -> str:
+    files = [{"name": "feed.jsonl", "mimeType": "application/json", "buffer": feed.encode()}]
+    with page.expect_response("**/api/documents/upload") as res:
+        page.set_input_files("#upload-files", files)
+    assert res.value.status == 202
+    return res.value.json()["job"]["id"]
+
+
+def _post(url: str) -> Any:
+    from urllib.request import Request
+
+    with urlopen(Request(url, method="POST"), timeout=30) as res:
+        return json.loads(res.read())
+
+
+def _feed(prefix: str, n: int) -> str:
+    return "".join(
+        json.dumps({"id": f"{prefix}-{i}", "text": f"Report {i}: the grain corridor reopened."})
+        + "\n"
+        for i in range(n)
+    )
+
+
+def test_job_shows_its_stage_is_cancelled_and_resumed(
+    browser: Any, nlp: Any, tmp_path: Path
+) -> None:
+    from narrascope.serve import create_app
+
+    held = _HeldAtStage(nlp)
+    with _Server(create_app(tmp_path / "job.db", pipeline=held, batch_size=1)) as srv:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        try:
+            # a job this server never had (a 404): only that card says the server forgot it
+            page.goto(f"{srv.url}/#/analyze")
+            page.evaluate(
+                "() => localStorage.setItem('narrascope.jobs', JSON.stringify("
+                "[{id: 'f0f0f0f0f0f0', label: 'Old job', created: '2026-01-01'}]))"
+            )
+            page.reload()
+            ghost = '.job[data-job-id="f0f0f0f0f0f0"]'
+            page.wait_for_selector(f"{ghost}.state-failed")
+            assert "no longer knows this job" in page.text_content(ghost)
+            assert page.locator(f"{ghost} button.job-resume").count() == 0
+
+            job_id = _job_upload(page, _feed("held", 3))
+            card = f'.job[data-job-id="{job_id}"]'
+            assert held.reached.wait(60)
+            # the first document is held in its entities stage: the card says so
+            page.wait_for_function(
+                "sel => document.querySelector(sel + ' .job-count').textContent"
+                " === 'entities · 0 / 3 documents'",
+                arg=card,
+            )
+            assert page.eval_on_selector(f"{card} progress", "p => p.value > 0 && p.value < 1")
+            assert page.locator(f"{card} button.job-resume").count() == 0
+            with page.expect_response(f"**/api/jobs/{job_id}/cancel") as res:
+                page.click(f"{card} button.job-cancel")
+            assert res.value.status == 200
+            page.wait_for_selector(f"{card} button.job-cancel:disabled")
+            assert "cancelling" in page.text_content(f"{card} .state")
+            held.go.set()  # the stage ends; the pipeline stops before the next one
+            page.wait_for_selector(f"{card}.state-failed.resumable button.job-resume")
+            job = srv.get(f"/api/jobs/{job_id}")
+            assert job["state"] == "failed" and job["resumable"] and job["done"] == 0
+            assert page.text_content(f"{card} .state") == "cancelled · resumable"
+            # the job's own error (why it stopped) is listed, but it is not a failed document
+            assert page.text_content(f"{card} .job-count") == "0 / 3 documents · 0 analysed"
+            assert "the job was cancelled" in page.text_content(f"{card} ul.errors")
+            assert page.locator(f"{card} button.job-cancel").count() == 0
+            assert "no longer knows" not in page.text_content(card)
+            assert srv.get("/api/health")["documents"] == 0
+
+            with page.expect_response(f"**/api/jobs/{job_id}/resume") as res:
+                page.click(f"{card} button.job-resume")
+            assert res.value.status == 202
+            page.wait_for_selector(f"{card}.state-done")
+            links = page.eval_on_selector_all(
+                f"{card} a[href^='#/doc/']", "a => a.map(x => x.textContent)"
+            )
+            assert sorted(links) == ["held-0", "held-1", "held-2"]
+            assert page.locator(f"{card} button.job-resume").count() == 0
+            assert page.locator(f"{card} ul.errors").count() == 0
+            page.wait_for_function(
+                "() => document.getElementById('corpus-count').textContent"
+                " === '3 documents in the corpus'"
+            )
+            # the documents are in the dashboard too
+            page.goto(f"{srv.url}/#/dashboard")
+            _wait_table(page)
+            assert sorted(_table_ids(page)) == ["held-0", "held-1", "held-2"]
+        finally:
+            held.go.set()
+            context.close()
+        assert problems == []
+
+
+def test_job_stopped_by_a_restart_is_resumed_from_the_page(
+    browser: Any, nlp: Any, tmp_path: Path
+) -> None:
+    from narrascope.serve import create_app
+
+    db, jobs_dir = tmp_path / "job.db", tmp_path / "jobs"
+    held = _HeldAtStage(nlp)
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    try:
+        app = create_app(db, pipeline=held, batch_size=1, jobs_dir=jobs_dir)
+        with _Server(app) as srv:
+            port = srv.port
+            page.goto(f"{srv.url}/#/analyze")
+            job_id = _job_upload(page, _feed("restart", 2))
+            card = f'.job[data-job-id="{job_id}"]'
+            assert held.reached.wait(60)
+            page.wait_for_selector(f"{card}.state-running button.job-cancel")
+        held.go.set()  # the stopped server's worker may end its stage now
+        # the same address, database and jobs folder: the server remembers the job
+        app = create_app(db, pipeline=nlp, batch_size=1, jobs_dir=jobs_dir)
+        with _Server(app, port=port) as srv:
+            page.reload()
+            page.wait_for_selector(f"{card}.state-failed.resumable button.job-resume")
+            assert page.text_content(f"{card} .state") == "stopped · resumable"
+            text = page.text_content(card)
+            assert "the server stopped before the job was finished" in text
+            assert "no longer knows" not in text
+            # another client resumes it first: the page's Resume (409) shows it running on
+            page.route(
+                f"**/api/jobs/{job_id}/resume",
+                lambda route: (_post(f"{srv.url}/api/jobs/{job_id}/resume"), route.continue_()),
+            )
+            with page.expect_response(f"**/api/jobs/{job_id}/resume") as res:
+                page.click(f"{card} button.job-resume")
+            assert res.value.status == 409
+            page.wait_for_selector(f"{card}.state-done")
+            links = page.eval_on_selector_all(
+                f"{card} a[href^='#/doc/']", "a => a.map(x => x.textContent)"
+            )
+            assert sorted(links) == ["restart-0", "restart-1"]
+            assert page.locator(f"{card} .job-note").count() == 0
+            assert srv.get("/api/health")["documents"] == 2
+    finally:
+        held.go.set()
+        context.close()
+    assert problems == []

@@ -108,7 +108,10 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
             continue
         try:
             with path.open("rb") as stream:
-                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+                lines, last = 0, b""
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+                lines += bool(last) and last != b"\n"  # a last line without its newline
         except OSError:
             total += 1  # the reader will report it as one failure
             continue

@@ -326,6 +326,12 @@ class Job:
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append({"source": error.source, "reason": error.reason})
 
+    def add_job_error(self, reason: str) -> None:
+        """What happened to the job as a whole (cancelled, server stopped, model failed):
+        listed with the errors under source ``job``, never counted as a failed document."""
+        with self.lock:
+            self.errors.append({"source": "job", "reason": reason})
+
     def on_stage(self, stage: str, done: int, total: int) -> None:
         """The pipeline's progress callback: the batch in flight enters ``stage``."""
         with self.lock:
@@ -482,7 +488,7 @@ class JobManager:
                 continue
             was = (job.state, job.resumable)
             if job.state in ("queued", "running"):
-                job.add_error(InputError("job", self._stopped_reason(job)))
+                job.add_job_error(self._stopped_reason(job))
                 job.state, job.finished = "failed", now()
             job.resumable = job.state == "failed" and self._has_inputs(job)
             if (job.state, job.resumable) != was:
@@ -545,7 +551,7 @@ class JobManager:
             jobs = list(self._jobs.values())
         for job in jobs:
             if job.state == "queued":
-                job.add_error(InputError("job", self._stopped_reason(job)))
+                job.add_job_error(self._stopped_reason(job))
                 job.state, job.finished, job.resumable = "failed", now(), True
                 self._save(job)
         if self.temporary:
@@ -728,7 +734,7 @@ class JobManager:
             cut = "stopped"
         except Exception as exc:  # the model or the database, not one document
             logger.exception("job %s failed", job.id)
-            job.add_error(InputError("job", f"{type(exc).__name__}: {exc}"))
+            job.add_job_error(f"{type(exc).__name__}: {exc}")
         if cut:
             if job.cancel.is_set() and not self.stopping.is_set():
                 reason = (
@@ -737,7 +743,7 @@ class JobManager:
                 )
             else:
                 reason = self._stopped_reason(job)
-            job.add_error(InputError("job", reason))
+            job.add_job_error(reason)
         with job.lock:
             job.state = state
             job.finished = now()
