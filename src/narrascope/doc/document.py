@@ -26,6 +26,8 @@ RESERVED_KEYS = frozenset(
         "persuasion_profile",
         "article",
         "comments",
+        "hate",
+        "incitement",
     }
 )
 
@@ -283,6 +285,11 @@ class Document:
     cats: dict[str, float] = field(default_factory=dict)
     article: tuple[int, int] | None = None
     comments: list[CommentRecord] = field(default_factory=list)
+    # the hate stage's reading of the article (or the whole text): JSON-ready
+    # ``{"label": "hateful"|"offensive"|"none", "score", "target", "evidence"}`` and
+    # ``{"label": bool, "score", "evidence"}``; None until a hate stage ran
+    hate: dict[str, Any] | None = None
+    incitement: dict[str, Any] | None = None
     # while the stages run on a page with a thread, ``text`` shows the article alone and
     # this holds the whole page (set and cleared by the pipeline; never written out)
     whole_text: str | None = field(default=None, repr=False, compare=False)
@@ -350,6 +357,10 @@ class Document:
         out["entities"] = [e.to_dict() for e in self.entities]
         out["techniques"] = [t.to_dict() for t in self.techniques]
         out["persuasion_profile"] = dict(self.persuasion_profile)
+        if self.hate is not None:
+            out["hate"] = self.hate
+        if self.incitement is not None:
+            out["incitement"] = self.incitement
         if self.article is not None:
             out["article"] = {"start": self.article[0], "end": self.article[1]}
             out["comments"] = [c.to_dict() for c in self.comments]
@@ -384,4 +395,6 @@ class Document:
             },
             article=None if article is None else (int(article["start"]), int(article["end"])),
             comments=[CommentRecord.from_dict(c) for c in data.get("comments") or []],
+            hate=data.get("hate"),
+            incitement=data.get("incitement"),
         )
