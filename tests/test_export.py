@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -305,7 +306,7 @@ def test_terminal_summary_counts_comments_and_their_flags() -> None:
     doc.comments[1].annotations["incitement"] = {"label": True, "score": 0.8}
     doc.meta["thread_warnings"] = ["line 9: a warning"]
     assert format_terminal_summary(doc, colour=False).splitlines()[1] == (
-        "  thread: 3 comments, 1 hateful, 1 incitement (read with 1 warning)"
+        "  thread: 3 comments, 1 hateful, 1 offensive, 1 incitement (read with 1 warning)"
     )
 
 
@@ -440,3 +441,144 @@ def test_guess_format_from_suffix() -> None:
         "html",
     }
     assert table.COLUMNS[0] == "id"
+
+
+# --- html: reader threads ----------------------------------------------------------------
+
+RLO = "\u202e"
+# (id, parent, author, depth, body, hate, incitement); the hostile comment carries a script
+# tag and a bidi override, and the flags carry evidence offsets into the record's text
+THREAD = [
+    ("c1", None, "Anna", 0, "I agree with this.", None, None),
+    (
+        "c2",
+        "c1",
+        "Boris <b>",
+        1,
+        f"Those {XSS_SCRIPT} are vermin, nuke them{RLO} all.",
+        "hateful",
+        True,
+    ),
+    ("c3", "c2", "Chris", 2, "Calm down, please.", "none", False),
+    ("c4", None, "Dana", 0, "What a stupid take.", "offensive", False),
+    ("c5", "c3", "Eve", 9, "A very deep reply.", "none", False),
+]
+
+
+def thread_record() -> dict:
+    """A hand-built record of an article and its thread, with hate and incitement flags."""
+    record = analysed_doc().to_dict()
+    text = record["text"]
+    record["article"] = {"start": 0, "end": len(text)}
+    comments = []
+    for cid, parent, author, depth, body, hate, incitement in THREAD:
+        text += f"\n\n{author} says\n"
+        start = len(text)
+        text += body
+        comment = {
+            "id": cid,
+            "parent": parent,
+            "author": author,
+            "date": "March 3, 2022",
+            "start": start,
+            "end": len(text),
+            "depth": depth,
+            "language": "en",
+        }
+        if hate is not None:
+            word = {"hateful": "vermin", "offensive": "stupid"}.get(hate, body[:4])
+            at = text.index(word, start)
+            comment["hate"] = {
+                "label": hate,
+                "score": 0.91 if hate == "hateful" else 0.62,
+                "target": "religion" if hate == "hateful" else None,
+                "evidence": {"start": at, "end": at + len(word), "text": word},
+            }
+        if incitement is not None:
+            at = text.index("nuke them", start) if incitement else start
+            comment["incitement"] = {
+                "label": incitement,
+                "score": 0.84 if incitement else 0.1,
+                "evidence": {"start": at, "end": at + 9, "text": text[at : at + 9]},
+            }
+        comments.append(comment)
+    record["text"], record["comments"] = text, comments
+    record["hate"] = {"label": "none", "score": 0.05, "target": None, "evidence": None}
+    return record
+
+
+def html_of(*records: dict) -> str:
+    fh = io.StringIO()
+    report.write(list(records), fh)
+    return fh.getvalue()
+
+
+def test_html_shows_the_article_then_the_thread_with_flags() -> None:
+    page = html_of(thread_record())
+    text_block = page.split('<div class="text" dir="auto">', 1)[1].split("</div>", 1)[0]
+    assert text_block.endswith("NATO provoked the war.</mark>")  # the article alone
+    assert "Anna" not in text_block
+    thread = page.split('<section class="thread">', 1)[1].split("</section>", 1)[0]
+    assert "<h3>Comments (5)</h3>" in thread
+    summary = "5 comments · 1 hateful · 1 offensive · 1 incitement"
+    assert f'<p class="thread-summary">{summary}</p>' in thread
+    items = re.findall(r'<li class="([^"]+)" data-id="(\w+)" data-depth="(\d)"', thread)
+    assert [(i, d) for _, i, d in items] == [
+        ("c1", "0"),
+        ("c2", "1"),
+        ("c3", "2"),
+        ("c4", "0"),
+        ("c5", "6"),
+    ]  # capped at 6
+    classes = {i: c for c, i, _ in items}
+    assert classes["c2"] == "comment flagged d-1" and classes["c4"] == "comment flagged d-0"
+    assert classes["c1"] == "comment context d-0"  # the ancestor of a flagged reply
+    assert classes["c3"] == "comment d-2" and classes["c5"] == "comment d-6"
+    assert '<span class="flag hateful">hateful 0.91 · target: religion</span>' in thread
+    assert '<span class="flag incitement">incitement 0.84</span>' in thread
+    assert '<span class="flag offensive">offensive 0.62</span>' in thread
+    assert thread.count('class="flag ') == 3  # "none" and false raise nothing
+    assert (
+        '<mark class="flag-ev hateful" title="hateful 0.91 · target: religion">vermin</mark>'
+        in thread
+    )
+    assert '<mark class="flag-ev incitement" title="incitement 0.84">nuke them</mark>' in thread
+    assert '<input type="checkbox" class="flagged-only">' in thread
+    # the headline and the batch summary show counts, never a comment's words
+    headline = page.split('<summary><span class="doc-id">', 1)[1].split("</summary>", 1)[0]
+    assert summary in headline and "vermin" not in headline
+    head = page.split("<h2>Documents</h2>", 1)[0]
+    assert "Reader comments: 5 in 1 thread · 1 hateful · 1 offensive · 1 incitement" in head
+    assert "vermin" not in head and "stupid" not in head
+    for tag in re.findall(r"<h\d[^>]*>(.*?)</h\d>", page):
+        assert not any(word in tag for word in ("vermin", "nuke", "stupid", "agree"))
+
+
+def test_html_thread_escapes_comments_and_isolates_their_text() -> None:
+    record = thread_record()
+    page = html_of(record)
+    assert XSS_SCRIPT not in page and "Boris <b>" not in page
+    assert "Those &lt;script&gt;alert(1)&lt;/script&gt; are" in page
+    assert '<span class="c-author">Boris &lt;b&gt;</span>' in page
+    assert page.count("<script") == page.count("<script nonce=") + page.count(report.RECORD_OPEN)
+    # the override stays in the comment's body, which is isolated; nowhere else is it shown
+    seen = _ShownText()
+    seen.feed(page)
+    assert RLO not in "".join(seen.shown)
+    assert '<div class="c-text" dir="auto">Those' in page
+    assert reread("html", page)[0]["comments"] == record["comments"]
+
+
+def test_html_records_without_thread_render_as_before() -> None:
+    plain = analysed_doc().to_dict()
+    page = html_of(plain)
+    assert "thread" not in page.split("<script nonce=", 1)[0].split("</style>", 1)[1]
+    assert "Reader comments" not in page and 'class="flag ' not in page
+    # an older thread record without hate or incitement: no badges, the count alone
+    record = thread_record()
+    for c in record["comments"]:
+        c.pop("hate", None)
+        c.pop("incitement", None)
+    page = html_of(record)
+    assert '<p class="thread-summary">5 comments</p>' in page
+    assert 'class="flag ' not in page and "flag-ev" not in page.split("</style>", 1)[1]

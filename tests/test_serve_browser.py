@@ -1141,3 +1141,199 @@ def test_job_stopped_by_a_restart_is_resumed_from_the_page(
         held.go.set()
         context.close()
     assert problems == []
+
+
+# --- issue 24: the reader thread under the article -----------------------------------------
+
+THREAD_ID = "thread-doc"
+THREAD_ARTICLE = "NATO provoked this war. The harvest was good this year."
+# (id, parent, author, depth, body, hate label, incitement): our own texts; the words the
+# flags point at are stand-ins, and one body carries markup and a bidi override
+THREAD_COMMENTS = [
+    ("c1", None, "Anna", 0, "I agree with the article.", "none", False),
+    ("c2", "c1", "Boris", 1, "Those <b>rats</b> should be wiped out\u202e now.", "hateful", True),
+    ("c3", "c2", "Chris", 2, "Calm down, please.", "none", False),
+    ("c4", None, "Dana", 0, "What an idiotic take.", "offensive", False),
+    ("c5", None, "Emil", 0, "Thanks for the report.", "none", False),
+    ("c6", "c3", "Fay", 9, "Deep in the thread.", "none", False),
+]
+_FLAG_WORDS = {"hateful": "rats", "offensive": "idiotic"}
+
+
+def _thread_document() -> Document:
+    from narrascope.ingest.threads import Comment, Thread
+
+    text = THREAD_ARTICLE
+    sentence = Span.of(text, 0, 23)
+    spans = []
+    for cid, parent, author, depth, body, _, _ in THREAD_COMMENTS:
+        text += f"\n\n{author} says\n"
+        spans.append(Comment(cid, parent, author, len(text), len(text) + len(body), depth, "May 2"))
+        text += body
+    doc = Document(text=text, id=THREAD_ID, language="en", meta={"date": "2024-05-02"})
+    doc.sentences = [sentence]
+    doc.groups["narratives"] = [Annotation(NARRATIVE, 0.9, [sentence], [0.9])]
+    doc.set_thread(Thread((0, len(THREAD_ARTICLE)), spans, "text"))
+    for comment, (*_, body, hate, incitement) in zip(doc.comments, THREAD_COMMENTS, strict=True):
+        comment.language = "en"
+        word = _FLAG_WORDS.get(hate)
+        at = comment.start + body.index(word) if word else comment.start
+        evidence = {
+            "start": at,
+            "end": at + len(word or "x"),
+            "text": text[at : at + len(word or "x")],
+        }
+        comment.annotations["hate"] = {
+            "label": hate,
+            "score": {"hateful": 0.91, "offensive": 0.66}.get(hate, 0.04),
+            "target": "ethnicity" if hate == "hateful" else None,
+            "evidence": evidence,
+        }
+        at = comment.start + body.index("wiped out") if incitement else comment.start
+        comment.annotations["incitement"] = {
+            "label": incitement,
+            "score": 0.84 if incitement else 0.02,
+            "evidence": {"start": at, "end": at + 9, "text": text[at : at + 9]},
+        }
+    return doc
+
+
+@pytest.fixture(scope="module")
+def thread_server(nlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
+    from narrascope.serve import create_app
+    from narrascope.store import open_store
+
+    db = tmp_path_factory.mktemp("thread") / "thread.db"
+    with open_store(db) as store:
+        store.save([_thread_document()])
+    with _Server(create_app(db, pipeline=nlp), db) as srv:
+        yield srv
+
+
+_COMMENTS = """els => els.map(li => ({id: li.dataset.id, depth: li.dataset.depth,
+  cls: li.className, author: li.querySelector('.c-author').textContent,
+  text: li.querySelector('.c-text').textContent,
+  badges: [...li.querySelectorAll('.flag')].map(b => b.textContent),
+  marks: [...li.querySelectorAll('mark.flag-ev')].map(m => m.textContent),
+  shown: li.offsetParent !== null, opacity: getComputedStyle(li).opacity,
+  left: li.getBoundingClientRect().left}))"""
+
+
+def test_document_view_shows_the_thread_with_flags(page: Any, thread_server: _Server) -> None:
+    record = thread_server.get(f"/api/documents/{THREAD_ID}")
+    assert [c["id"] for c in record["comments"]] == [c[0] for c in THREAD_COMMENTS]
+    page.goto(f"{thread_server.url}/#/doc/{THREAD_ID}")
+    page.wait_for_selector("#doc-result .thread li.comment")
+    # the article alone in the text box, its evidence highlighted
+    assert page.eval_on_selector("#doc-result .doc-text", _READ_TEXT)["text"] == THREAD_ARTICLE
+    assert page.locator("#doc-result .doc-text mark.ev").count() == 1
+    assert page.text_content("#doc-result .thread h3") == "Comments (6)"
+    summary = "6 comments · 1 hateful · 1 offensive · 1 incitement"
+    assert page.text_content("#doc-result .thread-summary") == summary
+    rows = page.eval_on_selector_all("#doc-result li.comment", _COMMENTS)
+    assert [(r["id"], r["author"], r["depth"]) for r in rows] == [
+        (cid, author, str(min(depth, 6))) for cid, _, author, depth, *_ in THREAD_COMMENTS
+    ]
+    assert [r["text"] for r in rows] == [c[4] for c in THREAD_COMMENTS]  # literal text
+    left = {r["id"]: r["left"] for r in rows}
+    assert left["c1"] == left["c4"] == left["c5"] < left["c2"] < left["c3"] < left["c6"]
+    assert left["c6"] - left["c3"] == pytest.approx((left["c3"] - left["c1"]) * 2, abs=1)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["c2"]["badges"] == ["hateful 0.91 · target: ethnicity", "incitement 0.84"]
+    assert by_id["c2"]["marks"] == ["rats", "wiped out"]
+    assert by_id["c4"]["badges"] == ["offensive 0.66"] and by_id["c4"]["marks"] == ["idiotic"]
+    assert all(not by_id[i]["badges"] for i in ("c1", "c3", "c5", "c6"))
+    assert page.locator("#doc-result .c-text b").count() == 0  # markup stays text
+    assert (
+        page.eval_on_selector(
+            "#doc-result li.comment .c-text", "e => getComputedStyle(e).unicodeBidi"
+        )
+        == "plaintext"
+    )
+    # no heading or summary reprints a comment's words
+    headings = page.eval_on_selector_all(
+        "h1, h2, h3, .thread-summary, .doc-head", "e => e.map(x => x.textContent)"
+    )
+    for shown in headings:
+        assert not any(w in shown for w in ("rats", "wiped", "idiotic", "agree", "Calm")), shown
+    # show flagged only: the flagged comments and, dimmed, the ancestors of flagged replies
+    page.check("#doc-result input.flagged-only")
+    rows = {r["id"]: r for r in page.eval_on_selector_all("#doc-result li.comment", _COMMENTS)}
+    assert {i for i, r in rows.items() if r["shown"]} == {"c1", "c2", "c4"}
+    assert float(rows["c1"]["opacity"]) < 1 and float(rows["c2"]["opacity"]) == 1
+    page.uncheck("#doc-result input.flagged-only")
+    rows = page.eval_on_selector_all("#doc-result li.comment", _COMMENTS)
+    assert all(r["shown"] and float(r["opacity"]) == 1 for r in rows)
+
+
+def test_analysed_comment_dump_is_shown_as_a_thread(page: Any) -> None:
+    text = (
+        "Title\n\nBody sentence about the grain deal.\n\n2 thoughts on \u201cTitle\u201d\n\n"
+        "1. Anna says\nMarch 3, 2022 at 5:14 pm\nFirst comment text.\nReply\n"
+        "2. Boris says\nMarch 3, 2022 at 6:01 pm\nSecond comment.\nReply\n"
+    )
+    page.goto(f"{page.base}/#/analyze")
+    page.fill("#analyze-text", text)
+    with page.expect_response("**/api/analyze") as res:
+        page.click("#analyze-submit")
+    record = res.value.json()
+    if "comments" not in record:
+        pytest.skip("the analyse API does not split threads from pasted text")
+    page.wait_for_selector("#analyze-result .thread li.comment")
+    start, end = record["article"]["start"], record["article"]["end"]
+    shown = page.eval_on_selector("#analyze-result .doc-text", _READ_TEXT)["text"]
+    assert shown == text[start:end] and "Anna" not in shown
+    rows = page.eval_on_selector_all("#analyze-result li.comment", _COMMENTS)
+    assert [(r["author"], r["depth"]) for r in rows] == [
+        (c["author"], str(min(c["depth"], 6))) for c in record["comments"]
+    ]
+    assert [r["text"] for r in rows] == [text[c["start"] : c["end"]] for c in record["comments"]]
+    assert page.text_content("#analyze-result .thread h3") == f"Comments ({len(rows)})"
+
+
+def test_document_without_thread_has_no_thread_section(page: Any, thread_server: _Server) -> None:
+    page.goto(f"{thread_server.url}/#/analyze")
+    page.fill("#analyze-text", PASTED)
+    with page.expect_response("**/api/analyze") as res:
+        page.click("#analyze-submit")
+    assert "comments" not in res.value.json()
+    page.wait_for_selector("#analyze-result .doc-text")
+    assert page.eval_on_selector("#analyze-result .doc-text", _READ_TEXT)["text"] == PASTED
+    assert page.locator("#analyze-result .thread, #analyze-result .flag").count() == 0
+
+
+def test_html_report_thread_is_indented_and_filters(browser: Any, tmp_path: Path) -> None:
+    """The self-contained report's thread in a real browser: indentation by depth and the
+    "show flagged only" filter (its script runs under the report's nonce policy)."""
+    import io
+
+    from narrascope.export import report
+
+    doc = _thread_document()
+    fh = io.StringIO()
+    report.write([doc.to_dict()], fh)
+    path = tmp_path / "report.html"
+    path.write_text(fh.getvalue(), encoding="utf-8")
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        pg.goto(path.as_uri())
+        pg.click("#expand-all")
+        assert pg.text_content(".thread-summary") == (
+            "6 comments · 1 hateful · 1 offensive · 1 incitement"
+        )
+        rows = {r["id"]: r for r in pg.eval_on_selector_all("li.comment", _COMMENTS)}
+        assert list(rows) == [c[0] for c in THREAD_COMMENTS]
+        left = {i: r["left"] for i, r in rows.items()}
+        assert left["c1"] == left["c4"] < left["c2"] < left["c3"] < left["c6"]
+        assert pg.locator(".c-text b, .c-text script").count() == 0
+        pg.check("input.flagged-only")
+        rows = {r["id"]: r for r in pg.eval_on_selector_all("li.comment", _COMMENTS)}
+        assert {i for i, r in rows.items() if r["shown"]} == {"c1", "c2", "c4"}
+        assert float(rows["c1"]["opacity"]) < 1
+        assert problems == []
+    finally:
+        context.close()

@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 from narrascope.export.display import visible_bidi
 from narrascope.export.records import (
+    ARTICLE,
+    COMMENTS,
     ENTITIES,
     NARRATIVES,
     OTHER,
@@ -77,6 +79,18 @@ white-space:nowrap;border:2px solid}.fam.f-attack_on_reputation{border-color:#c6
 .fam.f-manipulative_wording{border-color:#1565c0}.fam.f-other{border-color:#555}
 table.techniques td{font-size:.92em}
 .controls input{padding:.3rem;width:20rem}.controls button{margin-left:.3rem}
+.thread{border-top:2px solid #ddd;margin-top:1rem}.thread-summary{color:#444}
+ol.comments{list-style:none;padding-left:0}li.comment{margin-block:.4rem;padding:.3rem .6rem;
+border-left:3px solid #ddd}li.comment.flagged{border-left-color:#c62828;background:#fdf3f2}
+li.d-1{margin-left:1.5rem}li.d-2{margin-left:3rem}li.d-3{margin-left:4.5rem}
+li.d-4{margin-left:6rem}li.d-5{margin-left:7.5rem}li.d-6{margin-left:9rem}.c-head{font-size:.88em;color:#555}
+.c-author{font-weight:600;color:#222}.c-text{white-space:pre-wrap;margin-top:.15rem}
+.flag{font-size:.8em;border-radius:.6rem;padding:0 .4rem;margin-left:.3rem;color:#fff;
+white-space:nowrap}.flag.hateful{background:#b71c1c}.flag.offensive{background:#e65100}
+.flag.incitement{background:#4a148c}mark.flag-ev{background:#ffcdd2}
+mark.flag-ev.incitement{background:#e1bee7}
+ol.comments.flagged-only li.comment:not(.flagged):not(.context){display:none}
+ol.comments.flagged-only li.context{opacity:.5}
 """
 
 _JS = """
@@ -98,6 +112,12 @@ _JS = """
     var q = box.value.toLowerCase();
     document.querySelectorAll("details.doc").forEach(function (d) {
       d.hidden = q !== "" && d.getAttribute("data-search").indexOf(q) < 0;
+    });
+  });
+  document.querySelectorAll("input.flagged-only").forEach(function (c) {
+    c.addEventListener("change", function () {
+      var list = c.closest(".thread").querySelector("ol.comments");
+      list.classList.toggle("flagged-only", c.checked);
     });
   });
 })();
@@ -162,9 +182,16 @@ class _Summary:
     roles: dict[tuple[str, str], _LabelStats] = field(default_factory=dict)
     # technique family → (documents using it, paragraphs using it)
     families: dict[str, list[int]] = field(default_factory=dict)
+    # documents with a reader thread, and (comments, hateful, offensive, incitement) in them
+    threads: int = 0
+    thread_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
 
     def add(self, record: Record, anchor: str) -> None:
         self.documents += 1
+        if _article_region(record) is not None:
+            self.threads += 1
+            counts = _thread_counts(_comment_list(record))
+            self.thread_counts = [a + b for a, b in zip(self.thread_counts, counts, strict=True)]
         for family, count in (record.get(PROFILE) or {}).items():
             if count:
                 totals = self.families.setdefault(_family_class(family), [0, 0])
@@ -214,6 +241,18 @@ def _row(label: str, stats: _LabelStats, *, parent: str | None = None) -> str:
         f'<tr class="{"sub" if sub else "narr"}"><td{style} title="{_show(label)}">'
         f"{_show(shown)}</td><td class=num>{stats.docs}</td><td class=num>{mean:.2f}</td>"
         f"<td>{_show(', '.join(sorted(stats.languages)))}</td><td>{_links(stats)}</td></tr>"
+    )
+
+
+def _threads_line(summary: _Summary) -> str:
+    """The batch's reader comments and their flags: counts only, never a comment's text."""
+    if not summary.threads:
+        return ""
+    comments, hateful, offensive, calls = summary.thread_counts
+    return (
+        f"<p class=meta>Reader comments: {comments} in {summary.threads} "
+        f"thread{'' if summary.threads == 1 else 's'} · {hateful} hateful · "
+        f"{offensive} offensive · {calls} incitement</p>\n"
     )
 
 
@@ -286,7 +325,7 @@ def _families_table(summary: _Summary) -> str:
     )
 
 
-def _highlighted(record: Record) -> str:
+def _highlighted(record: Record, region: tuple[int, int] | None = None) -> str:
     """The text with every evidence span marked, in the colour of its (parent) narrative,
     every persuasion-technique span underlined in its family's colour, and every mention
     of a framed entity underlined with a role chip after it.
@@ -296,9 +335,11 @@ def _highlighted(record: Record) -> str:
     outside in, by the best narrative covering it, the best technique covering it and the
     entity mention. Only the innermost wrapper has a tooltip, listing everything that
     covers the piece (a browser shows the innermost title only). Spans whose offsets do
-    not match the text are skipped.
+    not match the text are skipped. With ``region`` (a thread's article) only that part of
+    the text is shown, and only the spans inside it.
     """
     text = str(record.get("text") or "")
+    lo, hi = region if region is not None else (0, len(text))
     spans: list[tuple[int, int, tuple[int, float], str, str]] = []
     for rank, (group, group_annotations) in enumerate(annotation_groups(record).items()):
         for a in group_annotations:
@@ -309,10 +350,14 @@ def _highlighted(record: Record) -> str:
                     spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
     mentions = _framed_mentions(record, text)
     techniques = _technique_spans(record, text)
+    if region is not None:
+        spans = [s for s in spans if lo <= s[0] and s[1] <= hi]
+        mentions = [m for m in mentions if lo <= m[0] and m[1] <= hi]
+        techniques = [t for t in techniques if lo <= t[0] and t[1] <= hi]
     if not spans and not mentions and not techniques:
-        return escape(text)
+        return escape(text[lo:hi])
     bounds = [b for s in [*spans, *mentions, *techniques] for b in s[:2]]
-    cuts = sorted({0, len(text), *bounds})
+    cuts = sorted({lo, hi, *bounds})
     out = []
     for a, b in pairwise(cuts):
         wrappers: list[tuple[str, str]] = []  # (opening tag without ">", closing tag)
@@ -469,6 +514,159 @@ def _technique_table(record: Record) -> str:
     )
 
 
+# --- the reader thread ------------------------------------------------------------------
+
+_MAX_INDENT = 6  # deeper replies sit at the sixth level: a long chain stays readable
+_HATE_FLAGS = ("hateful", "offensive")
+
+
+def _article_region(record: Record) -> tuple[int, int] | None:
+    """The article's (start, end) when the record carries a reader thread, else None
+    (an ordinary record, shown exactly as before threads existed)."""
+    article, comments = record.get(ARTICLE), record.get(COMMENTS)
+    if not isinstance(article, Mapping) or not isinstance(comments, list):
+        return None
+    try:
+        start, end = int(article["start"]), int(article["end"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= start <= end <= len(str(record.get("text") or "")):
+        return None
+    return start, end
+
+
+def _flags(item: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """(kind, badge, evidence) of each flag raised on a comment or a document: hate
+    labelled hateful or offensive, incitement true. An absent analysis (an older record)
+    or a "none" raises nothing. The badge holds the label, score and target, never text."""
+    out: list[tuple[str, str, Any]] = []
+    hate = item.get("hate")
+    if isinstance(hate, Mapping) and hate.get("label") in _HATE_FLAGS:
+        badge = f"{hate['label']} {_score(hate):.2f}"
+        if hate.get("target"):
+            badge += f" · target: {hate['target']}"
+        out.append((str(hate["label"]), badge, hate.get("evidence")))
+    incitement = item.get("incitement")
+    if isinstance(incitement, Mapping) and incitement.get("label") is True:
+        out.append(
+            ("incitement", f"incitement {_score(incitement):.2f}", incitement.get("evidence"))
+        )
+    return out
+
+
+def _badges(flags: list[tuple[str, str, Any]]) -> str:
+    return "".join(f'<span class="flag {kind}">{_show(badge)}</span>' for kind, badge, _ in flags)
+
+
+def _thread_counts(comments: list[Mapping[str, Any]]) -> tuple[int, int, int, int]:
+    """(comments, hateful, offensive, incitement) of a thread."""
+    hate = [c.get("hate") for c in comments]
+    labels = [h.get("label") for h in hate if isinstance(h, Mapping)]
+    incitement = [c.get("incitement") for c in comments]
+    calls = sum(isinstance(i, Mapping) and i.get("label") is True for i in incitement)
+    return len(comments), labels.count("hateful"), labels.count("offensive"), calls
+
+
+def _counts_line(comments: list[Mapping[str, Any]]) -> str:
+    """ "14 comments · 3 hateful · 1 offensive · 1 incitement": counts only, never text.
+    A count is left out when no comment carries that analysis (it was not run)."""
+    n, hateful, offensive, calls = _thread_counts(comments)
+    parts = [f"{n} comment{'' if n == 1 else 's'}"]
+    if any(isinstance(c.get("hate"), Mapping) for c in comments):
+        parts += [f"{hateful} hateful", f"{offensive} offensive"]
+    if any(isinstance(c.get("incitement"), Mapping) for c in comments):
+        parts.append(f"{calls} incitement")
+    return " · ".join(parts)
+
+
+def _evidence_span(text: str, start: int, end: int, evidence: Any) -> tuple[int, int] | None:
+    """Where a flag's evidence lies in ``text[start:end]``: its offsets count in the
+    record's text; offsets relative to the comment are accepted too. None if neither fits."""
+    if not isinstance(evidence, Mapping):
+        return None
+    try:
+        s, e = int(evidence["start"]), int(evidence["end"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    want = evidence.get("text")
+    for base in (0, start):
+        a, b = s + base, e + base
+        if start <= a < b <= end and (not isinstance(want, str) or text[a:b] == want):
+            return a, b
+    return None
+
+
+def _comment_body(text: str, start: int, end: int, flags: list[tuple[str, str, Any]]) -> str:
+    """The comment's text, escaped, with each flag's evidence marked."""
+    marks = []
+    for kind, badge, evidence in flags:
+        span = _evidence_span(text, start, end, evidence)
+        if span is not None:
+            marks.append((*span, kind, badge))
+    cuts = sorted({start, end, *(b for m in marks for b in m[:2])})
+    out = []
+    for a, b in pairwise(cuts):
+        piece = escape(text[a:b])
+        cover = [m for m in marks if m[0] <= a and m[1] >= b]
+        if cover:
+            kinds = " ".join(dict.fromkeys(m[2] for m in cover))
+            tip = "; ".join(dict.fromkeys(m[3] for m in cover))
+            piece = f'<mark class="flag-ev {kinds}" title="{_show(tip)}">{piece}</mark>'
+        out.append(piece)
+    return "".join(out)
+
+
+def _comment_list(record: Record) -> list[Mapping[str, Any]]:
+    return [c for c in record.get(COMMENTS) or [] if isinstance(c, Mapping)]
+
+
+def _thread_section(record: Record) -> str:
+    """The comments as a thread: in order, indented by depth, flagged ones marked; the
+    ancestors of a flagged comment stay visible (dimmed) under "show flagged only"."""
+    text = str(record.get("text") or "")
+    comments = _comment_list(record)
+    by_id = {str(c.get("id")): c for c in comments}
+    context: set[str] = set()
+    for c in comments:
+        if not _flags(c):
+            continue
+        parent = c.get("parent")
+        while parent is not None and str(parent) in by_id and str(parent) not in context:
+            context.add(str(parent))
+            parent = by_id[str(parent)].get("parent")
+    items = []
+    for c in comments:
+        flags = _flags(c)
+        cid = str(c.get("id"))
+        try:
+            depth = min(max(int(c.get("depth") or 0), 0), _MAX_INDENT)
+            start, end = int(c["start"]), int(c["end"])
+        except (KeyError, TypeError, ValueError):
+            depth, start, end = 0, 0, 0
+        if not 0 <= start <= end <= len(text):
+            start = end = 0
+        cls = "comment" + (" flagged" if flags else " context" if cid in context else "")
+        head = [f'<span class="c-author">{_show(c.get("author") or "anonymous")}</span>']
+        if c.get("date"):
+            head.append(f'<span class="c-date">{_show(c["date"])}</span>')
+        if c.get("language"):
+            head.append(f'<span class="lang">{_show(c["language"])}</span>')
+        parent = c.get("parent")
+        items.append(
+            f'<li class="{cls} d-{depth}" data-id="{escape(cid)}" data-depth="{depth}"'
+            f' data-parent="{escape("" if parent is None else str(parent))}">'
+            f'<div class="c-head">{" · ".join(head)}{_badges(flags)}</div>'
+            f'<div class="c-text" dir="auto">{_comment_body(text, start, end, flags)}</div></li>'
+        )
+    return (
+        f'<section class="thread"><h3>Comments ({len(comments)})</h3>'
+        f'<p class="thread-summary">{escape(_counts_line(comments))}</p>'
+        '<p class="thread-filter"><label><input type="checkbox" class="flagged-only"> '
+        "show flagged only</label></p>"
+        f'<ol class="comments">{"".join(items)}</ol></section>\n'
+    )
+
+
 def _embedded(record: Record) -> str:
     slim = {k: v for k, v in record.items() if k != "sentences"}
     data = dumps_record(slim).decode("utf-8").rstrip("\n")
@@ -521,11 +719,16 @@ def _document(record: Record, anchor: str) -> str:
         if name not in (NARRATIVES, SUBNARRATIVES) and anns
     )
     explanation = record.get("explanation")
+    region = _article_region(record)
+    # the headline carries the document's own flags and the thread's counts, never text
+    head_flags = _badges(_flags(record))
+    if region is not None:
+        head_flags += f'<span class="meta"> · {escape(_counts_line(_comment_list(record)))}</span>'
     return (
         f'<details class="doc" id="{anchor}" data-search="{escape(search)}">'
         f'<summary><span class="doc-id">{_show(doc_id)}</span>'
         f'<span class="lang">{_show(record.get("language") or "?")}</span>'
-        f"{head_chips}</summary>\n"
+        f"{head_chips}{head_flags}</summary>\n"
         f'<div class="meta">{" · ".join(meta)}</div>'
         f"<ul class=narr>{''.join(items)}</ul>{others}{_entity_table(record)}"
         f"{_technique_table(record)}"
@@ -534,7 +737,8 @@ def _document(record: Record, anchor: str) -> str:
             if explanation
             else ""
         )
-        + f'<div class="text" dir="auto">{_highlighted(record)}</div>\n'
+        + f'<div class="text" dir="auto">{_highlighted(record, region)}</div>\n'
+        + (_thread_section(record) if region is not None else "")
         + _embedded(record)
         + "</details>\n"
     )
@@ -562,6 +766,7 @@ def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope rep
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
             f"languages: {_show(langs)} · generated {generated}</p>\n"
+            f"{_threads_line(summary)}"
             f"<h2>Narratives</h2>{_summary_table(summary)}\n{_roles_table(summary)}"
             f"{_families_table(summary)}"
             "<h2>Documents</h2>\n"

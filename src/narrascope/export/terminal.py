@@ -64,6 +64,9 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     thread = thread_summary(doc)
     if thread:
         lines.append(f"  {thread}")
+    flags = flag_summary(doc)
+    if flags:
+        lines.append(f"  {flags}")
     found = sorted((n for n in doc.narratives if n.label != OTHER), key=lambda n: -n.score)
     if not found:
         other = next((n for n in doc.narratives if n.label == OTHER), None)
@@ -125,6 +128,7 @@ def thread_summary(doc: Document) -> str:
     analysed = [c.annotations for c in doc.comments]
     if any("hate" in a for a in analysed):
         parts.append(f"{sum(_label(a.get('hate')) == 'hateful' for a in analysed)} hateful")
+        parts.append(f"{sum(_label(a.get('hate')) == 'offensive' for a in analysed)} offensive")
     if any("incitement" in a for a in analysed):
         parts.append(f"{sum(_label(a.get('incitement')) is True for a in analysed)} incitement")
     warnings = doc.meta.get("thread_warnings") or []
@@ -132,6 +136,30 @@ def thread_summary(doc: Document) -> str:
     if warnings:
         line += f" (read with {len(warnings)} warning{'' if len(warnings) == 1 else 's'})"
     return line
+
+
+def flag_summary(doc: Document) -> str:
+    """``Flags (article): hateful 0.91, target religion, chars 120-188; incitement 0.85,
+    chars 7-54``: the label, score and where the evidence is, never its words (a summary
+    must not reprint a slur; the html report and the web page show it in place).
+    Empty when nothing is flagged or no hate stage ran."""
+    parts = []
+    hate, call = doc.hate or {}, doc.incitement or {}
+    if hate.get("label") in ("hateful", "offensive"):
+        target = f", target {_clean(str(hate['target']))}" if hate.get("target") else ""
+        parts.append(f"{hate['label']} {hate['score']:.2f}{target}{_where(hate)}")
+    if call.get("label") is True:
+        parts.append(f"incitement {call['score']:.2f}{_where(call)}")
+    if not parts:
+        return ""
+    return ("Flags (article): " if doc.has_thread else "Flags: ") + "; ".join(parts)
+
+
+def _where(analysis: Mapping[str, Any]) -> str:
+    evidence = analysis.get("evidence") or {}
+    if "start" not in evidence:
+        return ""
+    return f", chars {evidence['start']}-{evidence['end']}"
 
 
 def _label(analysis: Any) -> Any:

@@ -8,7 +8,7 @@ import { OTHER, colourClass, parentOf } from "./colors.js";
 
 const RESERVED = new Set([
   "id", "language", "text", "sentences", "explanation", "content_hash", "entities",
-  "techniques", "persuasion_profile",
+  "techniques", "persuasion_profile", "article", "comments", "hate", "incitement",
 ]);
 const ROLES = ["Protagonist", "Antagonist", "Innocent"];
 const ROLE_NAMES = { Protagonist: "Heroes", Antagonist: "Villains", Innocent: "Victims" };
@@ -94,10 +94,15 @@ function roleText(e) {
   return String(e.main_role) + (fine.length ? ` · ${fine.join(", ")}` : "");
 }
 
-/** The highlighted text as a DocumentFragment; marks get `narratives` (a Set) for focus. */
-function highlighted(record) {
+/** The highlighted text as a DocumentFragment; marks get `narratives` (a Set) for focus.
+ * With `region` (a thread's article, in code points) only that part is shown, with the
+ * spans inside it: the comments are shown by `threadSection`. */
+function highlighted(record, region = null) {
   const text = String(record.text || "");
   const map = offsetMapper(text);
+  const lo = region ? region[0] : 0;
+  const hi = region ? region[1] : map.len;
+  const inside = (s) => s.start >= lo && s.end <= hi;
   const spans = [];
   annotationGroups(record).forEach(([group, anns], rank) => {
     for (const a of anns) {
@@ -124,6 +129,9 @@ function highlighted(record) {
       }
     }
   }
+  if (region) {
+    for (const list of [spans, techniques, mentions]) list.splice(0, list.length, ...list.filter(inside));
+  }
   mentions.sort((a, b) => a.start - b.start || a.end - b.end);
   // overlapping mentions would nest wrongly: drop any that starts inside the previous kept one
   const keptMentions = [];
@@ -132,10 +140,10 @@ function highlighted(record) {
   const frag = document.createDocumentFragment();
   const piece = (a, b) => text.slice(map.at(a), map.at(b));
   if (!spans.length && !techniques.length && !keptMentions.length) {
-    frag.append(document.createTextNode(text));
+    frag.append(document.createTextNode(piece(lo, hi)));
     return frag;
   }
-  const cuts = [...new Set([0, map.len, ...[...spans, ...techniques, ...keptMentions].flatMap((s) => [s.start, s.end])])]
+  const cuts = [...new Set([lo, hi, ...[...spans, ...techniques, ...keptMentions].flatMap((s) => [s.start, s.end])])]
     .sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const a = cuts[i];
@@ -290,6 +298,142 @@ function techniquePanel(record) {
   return box;
 }
 
+// --- the reader thread -------------------------------------------------------------------
+
+const MAX_INDENT = 6; // deeper replies sit at the sixth level: a long chain stays readable
+
+/** The article's [start, end] when the record carries a reader thread, else null. */
+export function articleRegion(record) {
+  const a = record.article;
+  if (!a || typeof a !== "object" || !Array.isArray(record.comments)) return null;
+  const s = Number(a.start);
+  const e = Number(a.end);
+  const len = offsetMapper(String(record.text || "")).len;
+  return Number.isInteger(s) && Number.isInteger(e) && s >= 0 && s <= e && e <= len ? [s, e] : null;
+}
+
+/** The flags raised on a comment or document: [{kind, badge, evidence}]. A missing
+ * analysis (an older record), a "none" or a false raises nothing; the badge is the label,
+ * score and target, never text. */
+export function flagsOf(item) {
+  const out = [];
+  const hate = item && item.hate;
+  if (hate && typeof hate === "object" && (hate.label === "hateful" || hate.label === "offensive")) {
+    const target = hate.target ? ` · target: ${hate.target}` : "";
+    out.push({ kind: hate.label, badge: `${hate.label} ${fmt(hate.score)}${target}`, evidence: hate.evidence });
+  }
+  const inc = item && item.incitement;
+  if (inc && typeof inc === "object" && inc.label === true) {
+    out.push({ kind: "incitement", badge: `incitement ${fmt(inc.score)}`, evidence: inc.evidence });
+  }
+  return out;
+}
+
+/** "14 comments · 3 hateful · 1 offensive · 1 incitement": counts only, never text. A
+ * count is left out when no comment carries that analysis (it was not run). */
+export function threadSummary(comments) {
+  const n = comments.length;
+  const parts = [`${n} comment${n === 1 ? "" : "s"}`];
+  const isObj = (x) => x && typeof x === "object";
+  if (comments.some((c) => isObj(c.hate))) {
+    parts.push(`${comments.filter((c) => isObj(c.hate) && c.hate.label === "hateful").length} hateful`);
+    parts.push(`${comments.filter((c) => isObj(c.hate) && c.hate.label === "offensive").length} offensive`);
+  }
+  if (comments.some((c) => isObj(c.incitement))) {
+    parts.push(`${comments.filter((c) => isObj(c.incitement) && c.incitement.label === true).length} incitement`);
+  }
+  return parts.join(" · ");
+}
+
+/** Where a flag's evidence lies in the comment [start, end): offsets count in the
+ * record's text; ones relative to the comment are accepted too. Null if neither fits. */
+function evidenceIn(text, map, start, end, ev) {
+  if (!ev || typeof ev !== "object") return null;
+  const s = Number(ev.start);
+  const e = Number(ev.end);
+  if (!Number.isInteger(s) || !Number.isInteger(e)) return null;
+  for (const base of [0, start]) {
+    const a = s + base;
+    const b = e + base;
+    if (start <= a && a < b && b <= end && (typeof ev.text !== "string" || text.slice(map.at(a), map.at(b)) === ev.text)) {
+      return [a, b];
+    }
+  }
+  return null;
+}
+
+/** A comment's text as text, each flag's evidence in a mark. */
+function commentBody(text, map, start, end, flags) {
+  const frag = document.createDocumentFragment();
+  const marks = [];
+  for (const f of flags) {
+    const span = evidenceIn(text, map, start, end, f.evidence);
+    if (span) marks.push({ start: span[0], end: span[1], kind: f.kind, tip: f.badge });
+  }
+  const cuts = [...new Set([start, end, ...marks.flatMap((m) => [m.start, m.end])])].sort((x, y) => x - y);
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const a = cuts[i];
+    const b = cuts[i + 1];
+    const node = document.createTextNode(text.slice(map.at(a), map.at(b)));
+    const cover = marks.filter((m) => m.start <= a && m.end >= b);
+    if (!cover.length) {
+      frag.append(node);
+      continue;
+    }
+    const mark = el("mark", `flag-ev ${[...new Set(cover.map((m) => m.kind))].join(" ")}`, node);
+    mark.setAttribute("title", visible([...new Set(cover.map((m) => m.tip))].join("; ")));
+    frag.append(mark);
+  }
+  return frag;
+}
+
+function badges(flags) {
+  return flags.map((f) => el("span", `flag ${f.kind}`, visible(f.badge)));
+}
+
+/** The comments as a thread: in order, indented by depth (capped), flagged ones marked,
+ * with a "show flagged only" filter that keeps the ancestors of flagged replies (dimmed). */
+function threadSection(record) {
+  const text = String(record.text || "");
+  const map = offsetMapper(text);
+  const comments = record.comments.filter((c) => c && typeof c === "object");
+  const byId = new Map(comments.map((c) => [String(c.id), c]));
+  const context = new Set();
+  for (const c of comments) {
+    if (!flagsOf(c).length) continue;
+    let parent = c.parent;
+    while (parent !== null && parent !== undefined && byId.has(String(parent)) && !context.has(String(parent))) {
+      context.add(String(parent));
+      parent = byId.get(String(parent)).parent;
+    }
+  }
+  const list = el("ol", "comments");
+  for (const c of comments) {
+    const flags = flagsOf(c);
+    const id = String(c.id);
+    const depth = Math.min(Math.max(Math.trunc(num(c.depth)), 0), MAX_INDENT);
+    let start = Number(c.start);
+    let end = Number(c.end);
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= map.len)) start = end = 0;
+    const li = el("li", `comment d-${depth}${flags.length ? " flagged" : context.has(id) ? " context" : ""}`);
+    li.dataset.id = id;
+    li.dataset.depth = String(depth);
+    li.dataset.parent = c.parent === null || c.parent === undefined ? "" : String(c.parent);
+    const head = el("div", "c-head", bdi(c.author || "anonymous", "c-author"),
+      c.date ? bdi(c.date, "c-date muted") : null, c.language ? el("span", "lang", visible(c.language)) : null,
+      ...badges(flags));
+    li.append(head, el("div", "c-text", commentBody(text, map, start, end, flags)));
+    list.append(li);
+  }
+  const toggle = el("input");
+  toggle.type = "checkbox";
+  toggle.className = "flagged-only";
+  toggle.addEventListener("change", () => list.classList.toggle("flagged-only", toggle.checked));
+  return el("section", "thread", el("h3", null, `Comments (${comments.length})`),
+    el("p", "thread-summary", threadSummary(comments)),
+    el("label", "thread-filter", toggle, " show flagged only"), list);
+}
+
 function safeUrl(u) {
   try {
     const url = new URL(String(u));
@@ -317,9 +461,12 @@ export function renderDocument(container, record) {
     a.target = "_blank";
     head.append(a);
   }
+  const region = articleRegion(record);
+  if (region) head.append(...badges(flagsOf(record))); // the article's own flags: no text
   const textBox = el("div", "doc-text");
-  textBox.append(highlighted(record));
+  textBox.append(highlighted(record, region));
   left.append(head, textBox);
+  if (region) left.append(threadSection(record));
 
   const panel = el("aside", "panel");
   let focused = null;
