@@ -7,7 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from narrascope.store import Filters, SearchHit
+from narrascope.store import HATE_FILTERS, Filters, SearchHit
 from narrascope.store.base import FilterError, parse_day, parse_score
 
 TOP_NARRATIVES = 3  # in the table; --json lists them all
@@ -78,6 +78,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         type=_score,
         metavar="X",
         help="score of --narrative at least X (without it: of any narrative)",
+    )
+    p.add_argument(
+        "--hate",
+        choices=HATE_FILTERS,
+        help="documents whose article or any comment is flagged so (flagged: any flag)",
     )
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
     p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")

@@ -1,4 +1,6 @@
-"""``narrascope stats``: narrative counts per day, week, month, source or language."""
+"""``narrascope stats``: narrative counts per day, week, month, source or language, or
+(``--hate``) how many documents and reader comments are flagged hateful, offensive or
+incitement per bucket."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from narrascope.store import STATS_BY, StatsRow
+from narrascope.store import STATS_BY, HateStatsRow, StatsRow
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -23,6 +25,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="corpus database: a SQLite file, or a sqlite:/// or postgresql:// URL",
     )
     p.add_argument("--by", choices=STATS_BY, default="month", help="bucket (default: month)")
+    p.add_argument(
+        "--hate",
+        action="store_true",
+        help="count documents and comments flagged hateful, offensive or incitement per "
+        "bucket instead of narratives (a document counts when its article or any comment is)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.set_defaults(run=run)
 
@@ -44,12 +52,59 @@ def format_stats_table(rows: list[StatsRow], by: str) -> str:
     return "\n".join(lines)
 
 
+HATE_COLUMNS = ("hateful", "offensive", "incitement")
+
+
+def format_hate_table(rows: list[HateStatsRow], by: str) -> str:
+    """A plain-text table, one line per bucket: documents, then comments, flagged of each."""
+    if not rows:
+        return "no documents stored yet (fill the database with `analyze --db`)"
+    missing = "(no date)" if by in ("day", "week", "month") else f"(no {by})"
+    buckets = [row.bucket or missing for row in rows]
+    width = max(len(by), *(len(b) for b in buckets))
+    names = ("all", *HATE_COLUMNS)
+    cells = [len(name) for name in names]
+    group = sum(cells) + 2 * (len(cells) - 1)
+    lines = [
+        f"{'':<{width}}  {'documents':<{group}}  comments",
+        f"{by:<{width}}  " + "  ".join([*names, *names]),
+    ]
+    for bucket, row in zip(buckets, rows, strict=True):
+        counts = (
+            row.documents,
+            row.hateful,
+            row.offensive,
+            row.incitement,
+            row.comments,
+            row.hateful_comments,
+            row.offensive_comments,
+            row.incitement_comments,
+        )
+        lines.append(
+            f"{bucket:<{width}}  "
+            + "  ".join(f"{n:>{w}}" for n, w in zip(counts, [*cells, *cells], strict=True))
+        )
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from narrascope.errors import E_STORE_OPEN, StoreError
     from narrascope.store import open_store
 
     if "://" not in args.db and not Path(args.db).exists():
         raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    if args.hate:
+        with open_store(args.db) as store:
+            hate_rows = store.stats(args.by, hate=True)
+        if args.json:
+            found = [
+                {args.by: r.bucket, **{k: v for k, v in r.to_dict().items() if k != "bucket"}}
+                for r in hate_rows
+            ]
+            print(json.dumps(found, ensure_ascii=False, indent=1))
+        else:
+            print(format_hate_table(hate_rows, args.by))
+        return 0
     with open_store(args.db) as store:
         rows = store.stats(args.by)
     if args.json:

@@ -108,10 +108,14 @@ def filters(
     min_score: Annotated[
         OptScore, Query(ge=0, le=1, description="of `narrative` if given, else of any narrative")
     ] = None,
+    hate: Annotated[
+        Opt,
+        Query(description="hateful | offensive | incitement | flagged: the article or a comment"),
+    ] = None,
 ) -> Filters:
     """The corpus endpoints' (list, stats, export) shared query parameters, as store filters."""
     days = [None if day is None else day.isoformat() for day in (date_from, date_to)]
-    return Filters(q, narrative, language, source, *days, min_score)
+    return Filters(q, narrative, language, source, *days, min_score, hate=hate)
 
 
 def _utf8_size(text: str) -> int:

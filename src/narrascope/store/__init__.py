@@ -12,10 +12,12 @@ from pathlib import Path
 from narrascope.errors import E_STORE_UNSUPPORTED, StoreError
 from narrascope.store.base import (
     FACETS,
+    HATE_FILTERS,
     STATS_BY,
     DocumentsNotSaved,
     FilterError,
     Filters,
+    HateStatsRow,
     SearchHit,
     StatsBy,
     StatsRow,
@@ -25,11 +27,13 @@ from narrascope.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 __all__ = [
     "FACETS",
+    "HATE_FILTERS",
     "SCHEMA_VERSION",
     "STATS_BY",
     "DocumentsNotSaved",
     "FilterError",
     "Filters",
+    "HateStatsRow",
     "SQLiteStore",
     "SearchHit",
     "StatsBy",

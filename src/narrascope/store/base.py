@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal, Protocol, overload
 
 from narrascope.doc import Document
 from narrascope.errors import E_STORE_DOCUMENT, E_STORE_FILTER, StoreError
@@ -13,6 +13,8 @@ from narrascope.errors import E_STORE_DOCUMENT, E_STORE_FILTER, StoreError
 StatsBy = Literal["day", "week", "month", "source", "language"]
 STATS_BY: tuple[str, ...] = ("day", "week", "month", "source", "language")
 FACETS: tuple[str, ...] = ("language", "source", "narrative", "subnarrative")
+# Filters.hate: documents whose article or any comment is flagged so ("flagged": any)
+HATE_FILTERS: tuple[str, ...] = ("hateful", "offensive", "incitement", "flagged")
 
 
 class FilterError(StoreError):
@@ -58,7 +60,10 @@ class Filters:
     each in any of its forms; ``word*``, ``a OR b``, ``"a phrase"`` and ``-word`` too, see
     :mod:`narrascope.store.query`; it is never an error, and blank is no filter);
     ``min_score`` applies to ``narrative`` if given, else to any narrative of the
-    document; dates are ISO days compared by day (``date_to`` included).
+    document; dates are ISO days compared by day (``date_to`` included). ``hate``
+    (one of :data:`HATE_FILTERS`) keeps the documents whose article or any reader comment
+    the hate stage flagged so: ``hateful``, ``offensive``, ``incitement``, or
+    ``flagged`` for any of them (the labels are thresholded by the model already).
     """
 
     query: str | None = None
@@ -68,8 +73,14 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
     min_score: float | None = None
+    hate: str | None = None
 
     def __post_init__(self) -> None:
+        if self.hate is not None:
+            hate = str(self.hate).strip().lower() or None
+            if hate is not None and hate not in HATE_FILTERS:
+                raise FilterError(f"hate is one of {', '.join(HATE_FILTERS)}, got {self.hate!r}")
+            object.__setattr__(self, "hate", hate)
         for name in ("date_from", "date_to"):
             day = getattr(self, name)
             if day is not None:
@@ -100,6 +111,40 @@ class StatsRow:
     bucket: str | None
     narrative: str
     documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class HateStatsRow:
+    """One bucket of ``stats(hate=True)``: its documents and comments, and the flagged ones.
+
+    A document counts as hateful (offensive, incitement) when its article or any of its
+    comments is, as ``Filters(hate=...)`` selects it, so the ``day`` rows' ``hateful``
+    add up to ``search_count(Filters(hate="hateful"))``. Comments count in their
+    document's bucket.
+    """
+
+    bucket: str | None
+    documents: int
+    hateful: int
+    offensive: int
+    incitement: int
+    comments: int
+    hateful_comments: int
+    offensive_comments: int
+    incitement_comments: int
+
+    def to_dict(self) -> dict[str, int | str | None]:
+        return {
+            "bucket": self.bucket,
+            "documents": self.documents,
+            "hateful": self.hateful,
+            "offensive": self.offensive,
+            "incitement": self.incitement,
+            "comments": self.comments,
+            "hateful_comments": self.hateful_comments,
+            "offensive_comments": self.offensive_comments,
+            "incitement_comments": self.incitement_comments,
+        }
 
 
 class DocumentsNotSaved(StoreError):
@@ -156,7 +201,25 @@ class Store(Protocol):
         """Distinct languages, sources, narratives (and sub-narratives) with document counts."""
         ...
 
-    def stats(self, by: StatsBy = "month", filters: Filters | None = None) -> list[StatsRow]: ...
+    @overload
+    def stats(
+        self,
+        by: StatsBy = "month",
+        filters: Filters | None = None,
+        *,
+        hate: Literal[False] = False,
+    ) -> list[StatsRow]: ...
+
+    @overload
+    def stats(
+        self, by: StatsBy = "month", filters: Filters | None = None, *, hate: Literal[True]
+    ) -> list[HateStatsRow]: ...
+
+    def stats(
+        self, by: StatsBy = "month", filters: Filters | None = None, *, hate: bool = False
+    ) -> list[StatsRow] | list[HateStatsRow]:
+        """Documents per bucket and narrative; with ``hate``, flagged documents and comments."""
+        ...
 
     def stats_undated(self, filters: Filters | None = None) -> int:
         """How many documents ``stats`` counts with these filters that have no date."""

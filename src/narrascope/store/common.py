@@ -13,10 +13,10 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, E_STORE_VERSION, StoreError
@@ -26,6 +26,7 @@ from narrascope.store.base import (
     STATS_BY,
     DocumentsNotSaved,
     Filters,
+    HateStatsRow,
     SearchHit,
     StatsBy,
     StatsRow,
@@ -65,6 +66,68 @@ def record_json(record: dict[str, Any]) -> str:
     return json.dumps(record) if _UNSTORABLE.search(line) else line
 
 
+# The hate and incitement readings as columns: (label, score, target) and (1/0, score).
+HateColumns = tuple[str | None, float | None, str | None, int | None, float | None]
+# what a stored record holding a thread or a reading contains (BACKFILL_THREADS skips the rest)
+THREAD_PATTERNS = ('%"comments": [%', '%"hate": {%', '%"incitement": {%')
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def hate_columns(record: Mapping[str, Any]) -> HateColumns:
+    """The ``hate`` and ``incitement`` readings of a record (a document's or a comment's).
+
+    Why tolerant: a reading is JSON written by a stage (or an older one); one of another
+    shape is stored as not analysed (NULL) rather than costing the document. The full
+    reading stays in the JSON record either way.
+    """
+    hate = record.get("hate")
+    incitement = record.get("incitement")
+    label = score = target = None
+    if isinstance(hate, Mapping):
+        label = hate.get("label") if isinstance(hate.get("label"), str) else None
+        score = _number(hate.get("score"))
+        target = None if hate.get("target") is None else str(hate.get("target"))
+    flag = flag_score = None
+    if isinstance(incitement, Mapping):
+        value = incitement.get("label")
+        flag = int(value) if isinstance(value, bool) else None
+        flag_score = _number(incitement.get("score"))
+    return label, score, target, flag, flag_score
+
+
+def comment_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The ``comments`` rows of a document record (its ``comments`` list, as to_dict writes).
+
+    An entry without an id or a span (not one ``to_dict`` writes) has no row: a migration
+    reading old records must not stop on one; the JSON record keeps it.
+    """
+    found = []
+    for c in record.get("comments") or []:
+        try:
+            found.append(
+                (
+                    doc_id,
+                    str(c["id"]),
+                    None if c.get("parent") is None else str(c["parent"]),
+                    None if c.get("author") is None else str(c["author"]),
+                    int(c["start"]),
+                    int(c["end"]),
+                    int(c.get("depth") or 0),
+                    None if c.get("date") is None else str(c["date"]),
+                    None if c.get("language") is None else str(c["language"]),
+                    *hate_columns(c),
+                )
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
 @functools.lru_cache(maxsize=8192)  # called once per row of a stats query: few distinct days
 def iso_week(day: str | None) -> str | None:
     """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
@@ -91,6 +154,7 @@ class SQLStore:
     HAS_TABLE: ClassVar[str]
     GET_RECORDS: ClassVar[str]
     REINDEX_BATCH: ClassVar[str]  # (key, text, language) of the documents after a key
+    BACKFILL_BATCH: ClassVar[str]  # (key, id, record) of records that may hold a thread
     FIRST_KEY: ClassVar[Any]  # a key before every document's
     # what the database raises when it refuses one document (the batch goes on)
     DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
@@ -199,6 +263,10 @@ class SQLStore:
                 for statement in self._steps(name, statements):
                     if statement == sql.REINDEX_SEARCH:
                         self._reindex_search()
+                    elif statement == sql.BACKFILL_THREADS:
+                        self._backfill_threads()
+                    elif self._has_column_of(statement):
+                        continue
                     else:
                         self._exec(statement)
                 self._exec(sql.SET_VERSION, (number,))
@@ -221,6 +289,40 @@ class SQLStore:
             last = batch[-1][0]
             done += len(batch)
         logger.info("indexed the words of %d documents of %s", done, self.where)
+
+    def _has_column_of(self, statement: str) -> bool:
+        """Whether ``statement`` adds a column the table already has (a step run again)."""
+        added = sql.ADD_COLUMN.match(statement)
+        if added is None:
+            return False
+        table, column = added.groups()
+        with self._using():
+            cursor = self._conn.execute(sql.COLUMNS_OF.format(table=table))
+            names = {d[0].lower() for d in cursor.description}
+            cursor.fetchall()
+        return column.lower() in names
+
+    def _backfill_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        return self._rows(self.BACKFILL_BATCH, (last, *THREAD_PATTERNS, batch_size))
+
+    def _backfill_threads(self, batch_size: int = 500) -> None:
+        """Fill ``comments`` and the article's hate columns from the stored records (a
+        migration step), so documents saved with a thread before it are counted too."""
+        last = self.FIRST_KEY
+        done = 0
+        while batch := self._backfill_batch(last, batch_size):
+            for _key, doc_id, text in batch:
+                record = json.loads(text)
+                if not isinstance(record, dict):
+                    continue
+                columns = hate_columns(record)
+                if any(value is not None for value in columns):
+                    self._exec(sql.SET_DOCUMENT_HATE, (*columns, doc_id))
+                self._exec(sql.DELETE_COMMENTS, (doc_id,))
+                self._exec_many(sql.INSERT_COMMENT, comment_rows(doc_id, record))
+                done += 1
+            last = batch[-1][0]
+        logger.info("read the threads and readings of %d documents of %s", done, self.where)
 
     # -- writing ------------------------------------------------------------------------
     def save(self, docs: Iterable[Document]) -> int:
@@ -272,6 +374,7 @@ class SQLStore:
             value = meta.get(key)
             return None if value is None else str(value)
 
+        record = doc.to_dict()
         self._delete_rows(doc.id)
         self._exec(
             sql.UPSERT_DOCUMENT,
@@ -285,7 +388,8 @@ class SQLStore:
                 text_or_none("date"),
                 text_or_none("path"),
                 now,
-                record_json(doc.to_dict()),
+                record_json(record),
+                *hate_columns(record),
             ),
         )
         for level, group in (("narrative", doc.narratives), ("subnarrative", doc.subnarratives)):
@@ -318,6 +422,8 @@ class SQLStore:
                 for t in doc.techniques
             ],
         )
+        # the reader thread, as its record has it (the readings as the stages wrote them)
+        self._exec_many(sql.INSERT_COMMENT, comment_rows(doc.id, record))
         self._index_text(doc)
 
     def delete(self, doc_id: str) -> bool:
@@ -381,6 +487,8 @@ class SQLStore:
         elif f.min_score is not None:
             where.append(sql.WHERE_ANY_SCORE)
             params.append(f.min_score)
+        if f.hate is not None:
+            where.append(sql.WHERE_HATE[f.hate])  # a constant fragment per value
         for fragment, value in (
             (sql.WHERE_LANGUAGE, f.language),
             (sql.WHERE_SOURCE, f.source),
@@ -472,7 +580,23 @@ class SQLStore:
         conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
         return conditions, [*label_params, *params]
 
-    def stats(self, by: StatsBy = "month", filters: Filters | None = None) -> list[StatsRow]:
+    @overload
+    def stats(
+        self,
+        by: StatsBy = "month",
+        filters: Filters | None = None,
+        *,
+        hate: Literal[False] = False,
+    ) -> list[StatsRow]: ...
+
+    @overload
+    def stats(
+        self, by: StatsBy = "month", filters: Filters | None = None, *, hate: Literal[True]
+    ) -> list[HateStatsRow]: ...
+
+    def stats(
+        self, by: StatsBy = "month", filters: Filters | None = None, *, hate: bool = False
+    ) -> list[StatsRow] | list[HateStatsRow]:
         """Documents per bucket and narrative among those the filters select.
 
         The filters mean what they mean in ``search``; ``narrative`` (a narrative or
@@ -480,14 +604,30 @@ class SQLStore:
         counted, and ``min_score`` applies to the counted label. So the ``day`` rows of
         one narrative add up to ``search_count`` with the same filters. Documents without
         a date (or source, language) have the bucket None.
+
+        With ``hate``: one :class:`HateStatsRow` per bucket instead, counting the selected
+        documents and their comments, and those flagged hateful, offensive or incitement
+        (every filter, ``narrative`` and ``min_score`` too, selects documents as in
+        ``search``).
         """
         if by not in STATS_BY:
             raise ValueError(f"by must be one of {', '.join(STATS_BY)}, got {by!r}")
+        if hate:
+            return self._hate_stats(by, filters)
         conditions, params = self._stats_where(filters)
         # constant fragments only, no value: the bucket expression and the filters
         statement = sql.STATS.format(bucket=sql.BUCKETS[by], where=conditions)
         return [
             StatsRow(bucket, label, int(n)) for bucket, label, n in self._rows(statement, params)
+        ]
+
+    def _hate_stats(self, by: StatsBy, filters: Filters | None) -> list[HateStatsRow]:
+        where, params = self._where(filters)
+        # constant fragments only: the bucket expression and the filters
+        statement = sql.HATE_STATS.format(bucket=sql.BUCKETS[by], where=where)
+        return [
+            HateStatsRow(row[0], *(int(n or 0) for n in row[1:]))
+            for row in self._rows(statement, params)
         ]
 
     def stats_undated(self, filters: Filters | None = None) -> int:

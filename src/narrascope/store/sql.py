@@ -10,6 +10,8 @@ fragments below (filters, buckets), never a value.
 
 from __future__ import annotations
 
+import re
+
 # Ordered migration steps: step n (1-based) brings the schema from version n-1 to n.
 # Never edit a released step; append a new one to both backends' lists (their lengths are
 # the schema version, and must stay equal). SQLite's FTS is its own step because it is
@@ -102,11 +104,51 @@ PLAIN_STEMMED_SCHEMA = [
     "CREATE TABLE documents_fts (text TEXT NOT NULL)",
     REINDEX_SEARCH,
 ]
+# Step 5 (issue 24): reader threads. Each comment of a page is a row of ``comments`` (its
+# span into the page's text, its structure, its hate and incitement readings), and the
+# article's own readings are columns of ``documents``, so the corpus can be filtered and
+# counted by them without reading records. ``incitement`` is 1/0 (INTEGER: SQLite has no
+# BOOLEAN; NULL when not analysed). BACKFILL_THREADS makes the backend fill both from the
+# JSON records already stored (documents saved with a thread before this step). The step
+# may run again over its own work (a schema_version rewound, as tests do): its tables and
+# indexes are IF NOT EXISTS, the backend skips a column that exists (ADD_COLUMN), and the
+# backfill replaces the comment rows it writes.
+BACKFILL_THREADS = "-- narrascope: fill comments and hate columns from the stored records"
+ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+) ")
+# the names of a table's columns (the cursor's description); a name, never a value
+COLUMNS_OF = "SELECT * FROM {table} WHERE 1 = 0"
+THREAD_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS comments (
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        comment_id TEXT NOT NULL,
+        parent TEXT,
+        author TEXT,
+        span_start INTEGER NOT NULL,
+        span_end INTEGER NOT NULL,
+        depth INTEGER NOT NULL,
+        date TEXT,
+        language TEXT,
+        hate_label TEXT,
+        hate_score REAL,
+        hate_target TEXT,
+        incitement INTEGER,
+        incitement_score REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS comments_doc ON comments(doc_id)",
+    "CREATE INDEX IF NOT EXISTS comments_hate ON comments(hate_label)",
+    "ALTER TABLE documents ADD COLUMN hate_label TEXT",
+    "ALTER TABLE documents ADD COLUMN hate_score REAL",
+    "ALTER TABLE documents ADD COLUMN hate_target TEXT",
+    "ALTER TABLE documents ADD COLUMN incitement INTEGER",
+    "ALTER TABLE documents ADD COLUMN incitement_score REAL",
+    BACKFILL_THREADS,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
     ("full-text index keyed by row id", FTS_ROWID_SCHEMA),
     ("full-text index of stemmed words", FTS_STEMMED_SCHEMA),
+    ("reader comments and hate/incitement readings", THREAD_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -157,11 +199,16 @@ PG_STEMMED_SCHEMA = [
     """CREATE INDEX documents_search_words ON documents_search
         USING GIN (narrascope_words(words))""",
 ]
+PG_THREAD_SCHEMA = [
+    statement if statement == BACKFILL_THREADS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
+    for statement in THREAD_SCHEMA
+]
 PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", PG_CORE_SCHEMA),
     ("full-text search (tsvector 'simple') and ISO weeks", PG_SEARCH_SCHEMA),
     ("nothing to do: SQLite's step 3 re-keys its FTS5 index", []),
     ("search index of stemmed words", PG_STEMMED_SCHEMA),
+    ("reader comments and hate/incitement readings", PG_THREAD_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -189,17 +236,37 @@ DELETE_RESULTS = [
     "DELETE FROM evidence WHERE doc_id = ?",
     "DELETE FROM entities WHERE doc_id = ?",
     "DELETE FROM techniques WHERE doc_id = ?",
+    "DELETE FROM comments WHERE doc_id = ?",
 ]
+DELETE_COMMENTS = DELETE_RESULTS[-1]
 DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 DELETE_FTS = "DELETE FROM documents_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)"
 UPSERT_DOCUMENT = """INSERT INTO documents
-    (id, content_hash, text, language, source, url, date, path, analysed_at, record)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (id, content_hash, text, language, source, url, date, path, analysed_at, record,
+     hate_label, hate_score, hate_target, incitement, incitement_score)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
         content_hash = excluded.content_hash, text = excluded.text,
         language = excluded.language, source = excluded.source, url = excluded.url,
         date = excluded.date, path = excluded.path, analysed_at = excluded.analysed_at,
-        record = excluded.record"""
+        record = excluded.record, hate_label = excluded.hate_label,
+        hate_score = excluded.hate_score, hate_target = excluded.hate_target,
+        incitement = excluded.incitement, incitement_score = excluded.incitement_score"""
+# the article's readings alone (the step 5 backfill: the rest of the row is as stored)
+SET_DOCUMENT_HATE = """UPDATE documents SET hate_label = ?, hate_score = ?, hate_target = ?,
+    incitement = ?, incitement_score = ? WHERE id = ?"""
+INSERT_COMMENT = """INSERT INTO comments
+    (doc_id, comment_id, parent, author, span_start, span_end, depth, date, language,
+     hate_label, hate_score, hate_target, incitement, incitement_score)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+# BACKFILL_THREADS reads, a batch at a time in key order, the records that may hold a
+# thread or a reading (the LIKE patterns are parameters; JSON decides, this only skips)
+SQLITE_BACKFILL_BATCH = """SELECT rowid, id, record FROM documents
+    WHERE rowid > ? AND (record LIKE ? OR record LIKE ? OR record LIKE ?)
+    ORDER BY rowid LIMIT ?"""
+PG_BACKFILL_BATCH = """SELECT id, id, record FROM documents
+    WHERE (id > ? OR id = '' AND ? = '') AND (record LIKE ? OR record LIKE ? OR record LIKE ?)
+    ORDER BY id LIMIT ?"""
 INSERT_NARRATIVE = (
     "INSERT INTO narratives (doc_id, level, label, parent, score) VALUES (?, ?, ?, ?, ?)"
 )
@@ -259,6 +326,19 @@ LANGUAGES = "SELECT DISTINCT language FROM documents"
 # score) index once per document (seconds on 10,000 documents); this reads it once
 WHERE_NARRATIVE = "d.id IN (SELECT doc_id FROM narratives WHERE label = ? AND score >= ?)"
 WHERE_ANY_SCORE = "d.id IN (SELECT doc_id FROM narratives WHERE score >= ?)"
+# Filters.hate: the article or any comment of the document flagged so. The readings
+# are thresholded by the model already, so the label alone decides.
+WHERE_HATE = {
+    "hateful": """(d.hate_label = 'hateful'
+        OR d.id IN (SELECT doc_id FROM comments WHERE hate_label = 'hateful'))""",
+    "offensive": """(d.hate_label = 'offensive'
+        OR d.id IN (SELECT doc_id FROM comments WHERE hate_label = 'offensive'))""",
+    "incitement": """(d.incitement = 1
+        OR d.id IN (SELECT doc_id FROM comments WHERE incitement = 1))""",
+    "flagged": """(d.hate_label IN ('hateful', 'offensive') OR d.incitement = 1
+        OR d.id IN (SELECT doc_id FROM comments
+            WHERE hate_label IN ('hateful', 'offensive') OR incitement = 1))""",
+}
 WHERE_LANGUAGE = "d.language = ?"
 WHERE_SOURCE = "d.source = ?"
 WHERE_DATE_FROM = "substr(d.date, 1, 10) >= ?"
@@ -292,6 +372,31 @@ STATS = """SELECT bucket, label, documents FROM (
 STATS_UNDATED = """SELECT COUNT(DISTINCT d.id)
     FROM documents d JOIN narratives n ON n.doc_id = d.id
     WHERE COALESCE(d.date, '') = '' AND {where}"""
+
+# stats(hate=True): per bucket, the documents and their comments, and how many of each
+# are flagged; a document is flagged hateful (offensive, incitement) as Filters.hate
+# selects it: its article or any of its comments. Comments count in their document's
+# bucket (its date, source, language).
+HATE_STATS = """SELECT * FROM (
+    SELECT {bucket} AS bucket,
+        COUNT(*),
+        SUM(CASE WHEN d.hate_label = 'hateful' OR c.hateful > 0 THEN 1 ELSE 0 END),
+        SUM(CASE WHEN d.hate_label = 'offensive' OR c.offensive > 0 THEN 1 ELSE 0 END),
+        SUM(CASE WHEN d.incitement = 1 OR c.incitement > 0 THEN 1 ELSE 0 END),
+        COALESCE(SUM(c.n), 0),
+        COALESCE(SUM(c.hateful), 0),
+        COALESCE(SUM(c.offensive), 0),
+        COALESCE(SUM(c.incitement), 0)
+    FROM documents d LEFT JOIN (
+        SELECT doc_id, COUNT(*) AS n,
+            SUM(CASE WHEN hate_label = 'hateful' THEN 1 ELSE 0 END) AS hateful,
+            SUM(CASE WHEN hate_label = 'offensive' THEN 1 ELSE 0 END) AS offensive,
+            SUM(CASE WHEN incitement = 1 THEN 1 ELSE 0 END) AS incitement
+        FROM comments GROUP BY doc_id
+    ) c ON c.doc_id = d.id{where}
+    GROUP BY 1
+    ) counted
+    ORDER BY bucket IS NULL, bucket"""
 
 # facets(): distinct values and how many documents carry each, most frequent first.
 FACETS = {
