@@ -65,6 +65,14 @@ def _check(name: str, docs: list[Document]) -> None:
             for t in doc.techniques:
                 assert doc.text[t.span.start : t.span.end] == t.span.text
                 assert 0.0 <= t.score <= 1.0 and t.paragraph >= 1
+        elif name == "hate":
+            assert doc.hate["label"] in ("hateful", "offensive", "none")
+            assert isinstance(doc.incitement["label"], bool)
+            for reading in (doc.hate, doc.incitement):
+                assert 0.0 <= reading["score"] <= 1.0
+                evidence = reading["evidence"]
+                if evidence:
+                    assert doc.text[evidence["start"] : evidence["end"]] == evidence["text"]
         else:  # a new stage must say here what it sets
             pytest.fail(f"no contract for stage {name!r}")
 

