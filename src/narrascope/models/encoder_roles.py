@@ -150,15 +150,15 @@ class EncoderRoleModel(Estimator):
         self._check_fitted()
         with self._lock:
             if self._runtime is None:
-                from narrascope.models.e5 import NumpyE5, build_tokenizer, read_e5
+                from narrascope.models.e5 import NumpyE5, shared_e5
 
-                e5 = read_e5()
+                e5, tokenizer = shared_e5()
                 replaced = {
                     k: v.dense if isinstance(v, Int8Matrix) else v
                     for k, v in self.trained_.items()
                     if not k.startswith("head.")
                 }
-                self._runtime = (NumpyE5(e5, replaced), build_tokenizer(e5))
+                self._runtime = (NumpyE5(e5, replaced), tokenizer)
             return self._runtime
 
     def windows(

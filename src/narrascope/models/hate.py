@@ -70,11 +70,10 @@ class E5Sentences:
     _shared_lock = threading.Lock()
 
     def __init__(self, *, batch_tokens: int = 2048, threads: int = 0) -> None:
-        from narrascope.models.e5 import NumpyE5, build_tokenizer, read_e5
+        from narrascope.models.e5 import NumpyE5, shared_e5
 
-        e5 = read_e5()
+        e5, self.tokenizer = shared_e5()  # the entity-role reader's too
         self.encoder = NumpyE5(e5)
-        self.tokenizer = build_tokenizer(e5)
         self.pad = e5.config["pad"]
         self.width = e5.config["hidden"]
         self.batch_tokens = batch_tokens

@@ -4,10 +4,11 @@ Why two readings of different depth: a comment is short and is what moderators a
 so every comment is read whole by the model (``models.hate``: e5 sentence vectors, local
 n-gram heads, the group and violence-call lexicons). The article is read whole only when
 it is short (a post, a tweet); a long article would cost one transformer pass over every
-sentence, as much as the rest of the analysis, so only its sentences that name a
-protected group or match a violence-call pattern are read (hateful needs a group,
-incitement a call): a long article that insults without naming a group is not flagged
-offensive. Offsets are those of the whole text; each evidence carries its words.
+sentence, as much as the rest of the analysis, so for hate only its sentences that name
+a protected group are read (hateful needs a group; at most ``SCAN_SENTENCES``), and a long
+article that insults without naming a group is not flagged offensive. Incitement comes
+from the violence-call lexicon, which is cheap, so it reads the whole article. Offsets
+are those of the whole text; each evidence carries its words.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 from narrascope.doc import Document
 from narrascope.models.artefact import bundled_path
-from narrascope.models.hate import HateModel, HateResult, group_target, incitement_matches
+from narrascope.models.hate import HateModel, HateResult, group_target
 
 # An article of at most this many sentences is read whole; a longer one only in the
 # sentences the lexicons point at, at most ``SCAN_SENTENCES`` of them.
-FULL_SENTENCES = 12
-SCAN_SENTENCES = 8
+FULL_SENTENCES = 4
+SCAN_SENTENCES = 4
 _RANK = {"hateful": 2, "offensive": 1, "none": 0}
 
 
@@ -72,14 +73,22 @@ class HateStage:
             rows = article_parts[i]
             if not rows:
                 doc.hate = {"label": "none", "score": 1.0, "target": None, "evidence": None}
-                doc.incitement = {"label": False, "score": 0.0, "evidence": None}
+                doc.incitement = self._incitement(doc.text)
                 continue
-            worst_hate = max(rows, key=lambda r: (_RANK[results[r].label], results[r].score))
-            worst_call = max(rows, key=lambda r: results[r].incitement_score)
-            hate = _record(results[worst_hate], texts[worst_hate], where[worst_hate][1])
-            call = _record(results[worst_call], texts[worst_call], where[worst_call][1])
-            doc.hate, doc.incitement = hate["hate"], call["incitement"]
+            worst = max(rows, key=lambda r: (_RANK[results[r].label], results[r].score))
+            doc.hate = _record(results[worst], texts[worst], where[worst][1])["hate"]
+            doc.incitement = self._incitement(doc.text)
         return docs
+
+    def _incitement(self, text: str) -> dict[str, Any]:
+        """The lexicon's reading of the whole (shown) text: offsets are already the
+        document's."""
+        score, clause = self.model.incitement(text)
+        flagged = score >= self.model.incitement_threshold
+        evidence = None
+        if flagged and clause is not None:
+            evidence = {"start": clause[0], "end": clause[1], "text": text[clause[0] : clause[1]]}
+        return {"label": flagged, "score": round(score, 4), "evidence": evidence}
 
     def _article_units(self, doc: Document) -> list[tuple[int, int]]:
         """What the article is read in: the whole (shown) text when short, else the
@@ -93,12 +102,8 @@ class HateStage:
         if len(sentences) <= self.full_sentences:
             start = next((i for i, c in enumerate(text) if not c.isspace()), 0)
             return [(start, len(text.rstrip()))]
-        flagged = [
-            (a, b)
-            for a, b in sentences
-            if group_target(text[a:b]) is not None or incitement_matches(text[a:b])
-        ]
-        return flagged[: self.scan_sentences]
+        named = [(a, b) for a, b in sentences if group_target(text[a:b]) is not None]
+        return named[: self.scan_sentences]
 
 
 def _record(result: HateResult, text: str, offset: int) -> dict[str, Any]:
