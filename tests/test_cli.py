@@ -217,3 +217,14 @@ def test_a_repeated_id_fails_into_the_errors_file_and_is_not_skipped(
     assert main(["analyze", str(posts), "--out", str(out), "--resume", "--no-progress"]) == 1
     assert "0 analysed, 2 skipped (already done), 1 failed" in capsys.readouterr().err
     assert [r["id"] for r in read_jsonl(out)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("command", ["analyze", "stats", "search", "serve"])
+def test_help_names_postgresql_as_working(command: str, capsys: pytest.CaptureFixture) -> None:
+    """PostgreSQL works (issue 23): no help text or README calls it "planned"."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "planned" not in text.lower() and "postgresql" in " ".join(text.lower().split())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "planned" not in readme.lower() and "postgresql://" in readme

@@ -61,7 +61,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         epilog=QUERY_SYNTAX,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--db", required=True, metavar="PATH_OR_URL", help="corpus database")
+    p.add_argument(
+        "--db",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="corpus database: a SQLite file, or a sqlite:///PATH or postgresql://USER@HOST/DB URL",
+    )
     p.add_argument(
         "query",
         nargs="?",
