@@ -190,6 +190,47 @@ def test_csv_counts_comments_on_every_row_of_a_thread() -> None:
     assert "@=cmd" not in render("csv", [doc])
 
 
+def test_csv_has_a_row_per_flag_and_reads_it_back() -> None:
+    """Hate and incitement flags (issue 24): the article's and each comment's, as rows."""
+    doc = thread_doc()
+    first = doc.comments[0]
+    doc.hate = {"label": "none", "score": 0.9, "target": None, "evidence": None}
+    doc.incitement = {
+        "label": True,
+        "score": 0.85,
+        "evidence": {"start": 0, "end": 4, "text": doc.text[0:4]},
+    }
+    first.annotations["hate"] = {
+        "label": "hateful",
+        "score": 0.91,
+        "target": "religion",
+        "evidence": {"start": first.start, "end": first.end, "text": doc.comment_text(first)},
+    }
+    first.annotations["incitement"] = {"label": False, "score": 0.0, "evidence": None}
+    doc.comments[1].annotations["hate"] = {"label": "none", "score": 0.8, "target": None}
+    text = render("csv", [doc])
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["level"] in table.FLAG_LEVELS]
+    assert [(r["level"], r["label"], r["parent"], r["score"], r["comment"]) for r in rows] == [
+        ("incitement", "incitement", "", "0.8500", ""),
+        ("comment_hate", "hateful", "religion", "0.9100", "c0"),
+    ]
+    assert rows[1]["evidence"] == "Comment 0." and rows[1]["evidence_start"] == str(first.start)
+    (record,) = reread("csv", text)
+    assert record["incitement"]["label"] is True and "hate" not in record
+    assert record["comments"] == [
+        {
+            "id": "c0",
+            "hate": {
+                "label": "hateful",
+                "score": 0.91,
+                "target": "religion",
+                "evidence": {"start": first.start, "end": first.end, "text": "Comment 0."},
+            },
+        }
+    ]
+    assert render_records("csv", [record]) == text
+
+
 # --- jsonl -----------------------------------------------------------------------------
 
 

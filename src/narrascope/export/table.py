@@ -7,7 +7,11 @@ technique span: level ``technique``, its family as parent, the span as evidence 
 paragraph's line number in ``paragraph``; and every technique family the document uses:
 level ``profile``, the family as label, the number of paragraphs as score. ``comments`` is
 the number of reader comments of a document with a thread, on each of its rows (empty for
-an article without one); the comments themselves are in the JSONL output. Cells are untrusted
+an article without one); the comments themselves are in the JSONL output, but each flag
+the hate stage raised is a row: level ``hate`` (label hateful/offensive, the target as
+parent) or ``incitement`` for the article, ``comment_hate`` / ``comment_incitement`` with
+the comment's id in ``comment`` for a comment, evidence as for labels (a flag is never
+reprinted in a summary, but a CSV row is the flag itself). Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
 prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
 again.
@@ -22,6 +26,7 @@ from typing import Any, TextIO
 
 from narrascope.export.records import (
     COMMENT_COUNT,
+    COMMENTS,
     ENTITIES,
     PROFILE,
     TECHNIQUES,
@@ -46,6 +51,7 @@ COLUMNS = [
     "evidence_start",
     "evidence_end",
     "paragraph",
+    "comment",
 ]
 # Group name → level column; groups not listed use their own name.
 LEVELS = {
@@ -97,6 +103,7 @@ def _rows(record: Record) -> Iterator[list[str]]:
                 "",
                 *_tail(a),
                 "",
+                "",
             ]
     for e in record.get(ENTITIES) or []:
         if not e.get("main_role"):
@@ -112,6 +119,7 @@ def _rows(record: Record) -> Iterator[list[str]]:
             _cell(fine),
             *_tail(e),
             "",
+            "",
         ]
     for t in record.get(TECHNIQUES) or []:
         found = True
@@ -125,14 +133,44 @@ def _rows(record: Record) -> Iterator[list[str]]:
             "",
             *_tail({"score": t.get("score"), "evidence": [span]}),
             str(t.get("paragraph", "")),
+            "",
         ]
     for family, count in (record.get(PROFILE) or {}).items():
         if count:
             found = True
-            yield [*head, "profile", _cell(family), "", "", "", str(int(count)), "", "", "", ""]
+            yield [*head, "profile", _cell(family), "", "", "", str(int(count)), "", "", "", "", ""]
+    for level, reading, comment in _flags(record):
+        found = True
+        evidence = reading.get("evidence")
+        label = "incitement" if level.endswith("incitement") else reading.get("label")
+        yield [
+            *head,
+            level,
+            _cell(label),
+            _cell(reading.get("target")),
+            "",
+            "",
+            *_tail({"score": reading.get("score"), "evidence": [evidence] if evidence else []}),
+            "",
+            _cell(comment),
+        ]
     if not found:
         # A document with no label still gets a row, so every analysed id is in the file.
         yield [*head, *[""] * (len(COLUMNS) - len(head))]
+
+
+def _flags(record: Record) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """(level, reading, comment id) of every flag: the article's, then each comment's."""
+    owners = [("", record)] + [
+        ("comment_", c) for c in record.get(COMMENTS) or [] if isinstance(c, Mapping)
+    ]
+    for prefix, owner in owners:
+        hate, call = owner.get("hate"), owner.get("incitement")
+        comment = str(owner.get("id", "")) if prefix else ""
+        if isinstance(hate, Mapping) and hate.get("label") in ("hateful", "offensive"):
+            yield prefix + "hate", hate, comment
+        if isinstance(call, Mapping) and call.get("label") is True:
+            yield prefix + "incitement", call, comment
 
 
 def write(records: Iterable[Record], fh: TextIO) -> int:
@@ -172,6 +210,9 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
                     row.get("score") or 0
                 )
                 continue
+            if level in FLAG_LEVELS:
+                _flag_from_row(record, level, row)
+                continue
             annotation: dict[str, Any] = {"label": _uncell(row.get("label") or "")}
             if row.get("score"):
                 annotation["score"] = float(row["score"])
@@ -180,6 +221,33 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             annotation["evidence"] = _evidence_from_row(row)
             record.setdefault(_GROUPS.get(level, level), []).append(annotation)
         yield record
+
+
+FLAG_LEVELS = frozenset({"hate", "incitement", "comment_hate", "comment_incitement"})
+
+
+def _flag_from_row(record: dict[str, Any], level: str, row: Mapping[str, str]) -> None:
+    """Put a flag row back on the record (article) or on a partial comment ``{id, ...}``."""
+    evidence = _evidence_from_row(row)
+    reading: dict[str, Any] = {"score": float(row["score"]) if row.get("score") else 0.0}
+    if level.endswith("hate"):
+        reading = {
+            "label": _uncell(row.get("label") or ""),
+            **reading,
+            "target": _uncell(row.get("parent") or "") or None,
+        }
+    else:
+        reading = {"label": True, **reading}
+    reading["evidence"] = evidence[0] if evidence else None
+    owner: dict[str, Any] = record
+    if level.startswith("comment_"):
+        comment_id = _uncell(row.get("comment") or "")
+        comments = record.setdefault(COMMENTS, [])
+        owner = next((c for c in comments if c.get("id") == comment_id), {})
+        if not owner:
+            owner["id"] = comment_id
+            comments.append(owner)
+    owner["hate" if level.endswith("hate") else "incitement"] = reading
 
 
 def _evidence_from_row(row: Mapping[str, str]) -> list[dict[str, Any]]:
