@@ -9,7 +9,9 @@ reader comments keeps its comments as :class:`CommentRecord` spans after the art
 from narrascope.doc.document import (
     RESERVED_KEYS,
     Annotation,
+    Claim,
     CommentRecord,
+    DebunkMatch,
     Document,
     Entity,
     Paragraph,
@@ -20,7 +22,9 @@ from narrascope.doc.document import (
 __all__ = [
     "RESERVED_KEYS",
     "Annotation",
+    "Claim",
     "CommentRecord",
+    "DebunkMatch",
     "Document",
     "Entity",
     "Paragraph",

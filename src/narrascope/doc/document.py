@@ -22,6 +22,8 @@ RESERVED_KEYS = frozenset(
         "explanation",
         "content_hash",
         "entities",
+        "claims",
+        "debunks",
         "techniques",
         "persuasion_profile",
         "article",
@@ -192,6 +194,66 @@ class Technique:
         )
 
 
+@dataclass(slots=True)
+class Claim:
+    """A check-worthy statement: a sentence (or clause) stating a fact someone can check
+    (a number, an event, an attribution, a cause). ``score`` is the model's probability
+    that it is check-worthy; a document lists only claims at or above the claim stage's
+    threshold, best first."""
+
+    span: Span
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": round(float(self.score), 4), **self.span.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Claim:
+        return cls(span=Span.from_dict(dict(data)), score=float(data.get("score", 0.0)))
+
+
+@dataclass(slots=True)
+class DebunkMatch:
+    """A known debunk (a fact-check the user imported) that the document restates.
+
+    ``id``/``claim``/``url``/``verdict`` come from the debunk database; ``score`` is the
+    matcher's confidence that the document (at ``claim_span``, the stretch that restates
+    it; None when the document as a whole matched) repeats the debunked claim."""
+
+    id: str
+    claim: str
+    score: float
+    url: str | None = None
+    verdict: str | None = None
+    claim_span: Span | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "claim": self.claim,
+            "url": self.url,
+            "verdict": self.verdict,
+            "score": round(float(self.score), 4),
+            "claim_span": None if self.claim_span is None else self.claim_span.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DebunkMatch:
+        span = data.get("claim_span")
+        return cls(
+            id=str(data["id"]),
+            claim=str(data.get("claim") or ""),
+            score=float(data.get("score", 0.0)),
+            url=data.get("url"),
+            verdict=data.get("verdict"),
+            claim_span=None if not span else Span.from_dict(dict(span)),
+        )
+
+
 _COMMENT_FIELDS = frozenset({"id", "parent", "author", "date", "start", "end", "depth", "language"})
 
 
@@ -290,6 +352,10 @@ class Document:
     # ``{"label": bool, "score", "evidence"}``; None until a hate stage ran
     hate: dict[str, Any] | None = None
     incitement: dict[str, Any] | None = None
+    # check-worthy claims, best first (the claim stage), and the known debunks the
+    # document restates (the debunk stage, with a debunk database)
+    claims: list[Claim] = field(default_factory=list)
+    debunks: list[DebunkMatch] = field(default_factory=list)
     # while the stages run on a page with a thread, ``text`` shows the article alone and
     # this holds the whole page (set and cleared by the pipeline; never written out)
     whole_text: str | None = field(default=None, repr=False, compare=False)
@@ -357,6 +423,8 @@ class Document:
         out["entities"] = [e.to_dict() for e in self.entities]
         out["techniques"] = [t.to_dict() for t in self.techniques]
         out["persuasion_profile"] = dict(self.persuasion_profile)
+        out["claims"] = [c.to_dict() for c in self.claims]
+        out["debunks"] = [d.to_dict() for d in self.debunks]
         if self.hate is not None:
             out["hate"] = self.hate
         if self.incitement is not None:
@@ -397,4 +465,6 @@ class Document:
             comments=[CommentRecord.from_dict(c) for c in data.get("comments") or []],
             hate=data.get("hate"),
             incitement=data.get("incitement"),
+            claims=[Claim.from_dict(c) for c in data.get("claims") or []],
+            debunks=[DebunkMatch.from_dict(d) for d in data.get("debunks") or []],
         )
