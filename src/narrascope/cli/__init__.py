@@ -1,5 +1,5 @@
-"""Command line: ``narrascope analyze | train | eval | stats | search | serve``, one thin
-module each."""
+"""Command line: ``narrascope analyze | train | eval | stats | search | campaigns | serve``,
+one thin module each."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from narrascope import __version__
-from narrascope.cli import analyze, evaluate, search, serve, stats, train
+from narrascope.cli import analyze, campaigns, evaluate, search, serve, stats, train
 from narrascope.errors import NarrascopeError
 
 COMMANDS = {
@@ -18,6 +18,7 @@ COMMANDS = {
     "eval": evaluate,
     "stats": stats,
     "search": search,
+    "campaigns": campaigns,
     "serve": serve,
 }
 

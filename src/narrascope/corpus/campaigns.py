@@ -1,0 +1,725 @@
+"""Near-duplicate campaigns: the same text pushed by several sources, lightly edited.
+
+Influence operations reuse text. :func:`find_campaigns` groups documents whose words
+largely coincide, however they were edited, and says who posted each group, when, and
+how tightly together.
+
+Why this design:
+
+* **Word 5-shingles over normalised text** (NFKC, case-folded, words only): a word
+  substitution breaks at most five shingles, punctuation and spacing edits break none.
+  Shingles stay inside a line (a paragraph), so reordering paragraphs costs nothing; a
+  line shorter than five words is one shingle. (Shingles across line breaks lost 23% of
+  the Jaccard similarity of a reordered five-paragraph text; text re-wrapped at another
+  width is the case this choice gives up.)
+* **Boilerplate goes first.** A line (its normalised words) found in many documents of
+  one source (``boilerplate_min_docs`` and ``boilerplate_share`` of that source's
+  documents) is that source's footer or header ("subscribe to our channel"); it is dropped
+  before shingling, so two unrelated posts of a channel do not match on it. A document
+  that would be left with nothing keeps its lines.
+* **Sub-quadratic candidates, exact verification.** Every document's shingle set gets a
+  MinHash signature of ``num_perm`` values (:func:`signatures`, numpy, many documents
+  per call); datasketch's ``MinHashLSH`` at ``lsh_threshold`` returns the documents that
+  probably share most shingles (edited copies). Its in-memory index is the largest
+  memory cost (0.72 GB per 100k documents at 64 permutations, 21 bands; 1.26 GB at 128:
+  hence 64, the anchors below make up the recall). Truncated
+  copies and copies with paragraphs deleted share few shingles *relative to the longer
+  text*, so LSH misses them; a second index catches those: content-defined *anchors*
+  (the shingles whose hash is 0 modulo ``anchor_every``, so every copy samples the same
+  ones) map to the documents holding them, and two documents sharing ``anchor_min``
+  anchors are candidates. An anchor held by more than ``anchor_cap`` documents is a
+  stock phrase and is skipped. Documents with identical shingle sets are grouped before
+  either index. Each candidate pair is then checked on the exact shingle sets: it is an
+  edge when their Jaccard similarity is at least ``jaccard`` or the smaller set lies at
+  least ``containment`` inside the larger (and holds ``min_contained`` shingles or more,
+  so that a slogan does not tie two articles together). Clusters are the connected
+  components (union-find); a pair already in one cluster is not checked again.
+* **Coordination score** (:func:`coordination`): for each number *k* of distinct
+  sources, the shortest time τ\\ :sub:`k` in which *k* sources first posted the text;
+  score = max over *k* ≥ 2 of (*k* − 1) · 2^(−τ\\ :sub:`k` / ``half_life_hours``).
+  Five sources within the hour score ≈ 4; five a day apart each (half-life one day)
+  score max(1·2^−1, 2·2^−2, 3·2^−3, 4·2^−4) = 0.5; one source 0. Only members with a
+  known source and date count; a date without a time is midnight UTC.
+* **Shared passage**: the longest run of the earliest text's shingles that every member
+  holds (or, when truncated copies make that empty, at least half of them), mapped
+  back to the original characters.
+
+Limits: clusters are connected components, so one long text that contains two
+unrelated shorter ones (a digest) joins them; the per-source boilerplate rule needs a
+few documents per source to see a footer. Storing clusters in the corpus database is a
+later step; today the CLI writes JSONL, CSV or HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+
+UNKNOWN = "unknown"
+SHINGLE = 5
+# Chosen on SemEval articles with edited copies (benchmarks/bench_campaigns.py): at
+# 0.35/0.6 copies with up to 15% of their words changed were found at recall 0.67; at
+# 0.3/0.5, 0.86; at 0.25/0.45 shared wire-copy paragraphs and a site's footer began to
+# join distinct SemEval articles. See docs/benchmarks.md, "Campaigns".
+JACCARD = 0.3
+CONTAINMENT = 0.5
+HALF_LIFE_HOURS = 24.0
+
+# words: letters and digits of any script (Devanagari vowel signs are marks, not \w)
+_WORD = re.compile(r"[\w\u0900-\u0dff]+")
+# odd 64-bit multipliers, one per shingle position: a shingle's hash is the high half
+# of sum(token_hash_i * C_i) mod 2**64
+_MIX = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0x94D049BB133111EB,
+        0xBF58476D1CE4E5B9,
+        0x85EBCA77C2B2AE63,
+    ],
+    dtype=np.uint64,
+)
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """What clustering needs of one document; ``source``/``date`` may be unknown (None)."""
+
+    id: str
+    text: str
+    source: str | None = None
+    date: Any = None
+    narratives: tuple[str, ...] = ()
+
+
+@dataclass
+class CampaignMember:
+    """One document of a cluster, compared with the cluster's earliest text."""
+
+    id: str
+    source: str
+    date: str
+    similarity: float  # Jaccard similarity of the shingle sets, with the earliest text
+    containment: float  # share of the smaller set inside the larger one
+    narratives: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "date": self.date,
+            "similarity": round(self.similarity, 4),
+            "containment": round(self.containment, 4),
+            "narratives": list(self.narratives),
+        }
+
+
+@dataclass
+class Campaign:
+    """A cluster of near-duplicate documents, earliest first."""
+
+    id: str
+    members: list[CampaignMember]
+    first_seen: str
+    last_seen: str
+    time_span_hours: float | None
+    sources: list[str]
+    coordination: float
+    coordinated_sources: int
+    coordination_window_hours: float | None
+    shared_passage: str
+    shared_by: int
+    narratives: list[tuple[str, int]]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "size": self.size,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "time_span_hours": _round(self.time_span_hours),
+            "sources": list(self.sources),
+            "source_count": sum(s != UNKNOWN for s in self.sources),
+            "coordination": round(self.coordination, 4),
+            "coordinated_sources": self.coordinated_sources,
+            "coordination_window_hours": _round(self.coordination_window_hours),
+            "shared_passage": self.shared_passage,
+            "shared_by": self.shared_by,
+            "narratives": [{"label": label, "count": n} for label, n in self.narratives],
+            "members": [m.to_dict() for m in self.members],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+# -- reading records ---------------------------------------------------------------------
+
+
+def as_record(item: Any, index: int) -> CampaignRecord:
+    """A :class:`CampaignRecord` from a Document, a record mapping or a CampaignRecord."""
+    if isinstance(item, CampaignRecord):
+        return item
+    if isinstance(item, Mapping):
+        meta: Mapping[str, Any] = item
+        labels = narrative_labels(item.get("narratives"))
+        text = item.get("text")
+        doc_id = item.get("id")
+    else:  # a Document
+        meta = item.meta
+        labels = [a.label for a in item.groups.get("narratives", [])]
+        text = item.text
+        if item.article is not None:  # reader comments under a post are not its copy
+            text = text[item.article[0] : item.article[1]]
+        doc_id = item.id
+    source = meta.get("source")
+    return CampaignRecord(
+        id=str(doc_id) if doc_id not in (None, "") else f"#{index + 1}",
+        text=text if isinstance(text, str) else "",
+        source=str(source).strip() or None if source not in (None, "") else None,
+        date=meta.get("date"),
+        narratives=tuple(labels),
+    )
+
+
+def narrative_labels(value: Any) -> list[str]:
+    """Labels of a record's ``narratives``: dicts with a label (analyze output) or strings."""
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        label = item.get("label") if isinstance(item, Mapping) else item
+        if isinstance(label, str) and label:
+            out.append(label)
+    return out
+
+
+def timestamp(value: Any) -> float | None:
+    """Seconds since the epoch for an ISO date/datetime (naive = UTC) or epoch number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float):
+        return float(value) if math.isfinite(value) and value > 0 else None
+    else:
+        raw = str(value).strip()
+        if not raw:
+            return None
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _date_text(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return UNKNOWN
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+# -- text to shingles --------------------------------------------------------------------
+
+
+class _Tokens:
+    """Normalised word hashes, cached per word form (a corpus repeats its vocabulary)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, int] = {}
+
+    def hash(self, word: str) -> int:
+        value = self._cache.get(word)
+        if value is None:
+            norm = unicodedata.normalize("NFKC", word).casefold().encode("utf-8", "replace")
+            value = zlib.crc32(norm) or 1
+            self._cache[word] = value
+        return value
+
+    def units(self, text: str) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each non-blank line's word hashes, and each line's 64-bit hash."""
+        arrays: list[np.ndarray] = []
+        keys: list[int] = []
+        get = self._cache.__getitem__
+        for line in text.split("\n"):
+            words = _WORD.findall(line)
+            if not words:
+                continue
+            try:
+                arr = np.array(list(map(get, words)), dtype=np.uint32)
+            except KeyError:  # a word not seen yet
+                arr = np.array([self.hash(w) for w in words], dtype=np.uint32)
+            data = arr.tobytes()
+            arrays.append(arr)
+            keys.append(zlib.crc32(data) | (zlib.crc32(data, 0x5BD1E995) << 32))
+        return arrays, np.array(keys, dtype=np.uint64)
+
+    def offsets(self, text: str) -> Iterator[tuple[int, int, int, int]]:
+        """(line number among non-blank lines, start, end, hash) of every word."""
+        line_no = -1
+        pos = 0
+        for line in text.split("\n"):
+            found = False
+            for match in _WORD.finditer(line):
+                if not found:
+                    line_no += 1
+                    found = True
+                yield line_no, pos + match.start(), pos + match.end(), self.hash(match.group())
+            pos += len(line) + 1
+
+
+def shingles(tokens: np.ndarray, k: int = SHINGLE) -> np.ndarray:
+    """The hash of every run of ``k`` words, in order (one for a text shorter than k)."""
+    n = len(tokens)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32)
+    k = min(k, n)
+    t = tokens.astype(np.uint64)
+    acc = np.zeros(n - k + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(k):
+            acc += t[i : n - k + 1 + i] * _MIX[i]
+    return (acc >> np.uint64(32)).astype(np.uint32)
+
+
+# -- the clustering ----------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class _Doc:
+    record: CampaignRecord
+    ts: float | None
+    source_key: int
+    tokens: np.ndarray | None  # every line's word hashes, concatenated
+    lengths: np.ndarray  # words per line
+    units: np.ndarray
+    text_z: bytes
+
+
+def find_campaigns(
+    records: Iterable[Any],
+    *,
+    min_size: int = 2,
+    jaccard: float = JACCARD,
+    containment: float = CONTAINMENT,
+    min_contained: int = 20,
+    num_perm: int = 64,
+    lsh_threshold: float = 0.3,
+    anchor_every: int = 8,
+    anchor_min: int = 2,
+    anchor_cap: int = 100,
+    boilerplate_min_docs: int = 5,
+    boilerplate_share: float = 0.05,
+    half_life_hours: float = HALF_LIFE_HOURS,
+    passage_chars: int = 1000,
+) -> list[Campaign]:
+    """Near-duplicate clusters of at least ``min_size`` documents, largest first.
+
+    ``records`` is streamed once: Documents (``narrascope.ingest.read_inputs``, a store's
+    ``iter_documents``), mappings with ``id``, ``text``, ``source``, ``date`` and
+    ``narratives`` (a record of ``narrascope analyze`` output), or :class:`CampaignRecord`.
+    What is kept per document is its word hashes and its compressed text (for the shared
+    passage). See the module docstring for what each parameter does.
+    """
+    if min_size < 2:
+        raise ValueError(f"min_size must be at least 2, got {min_size}")
+    tokenizer = _Tokens()
+    docs: list[_Doc] = []
+    source_ids: dict[str | None, int] = {}
+    for index, item in enumerate(records):
+        record = as_record(item, index)
+        arrays, units = tokenizer.units(record.text)
+        docs.append(
+            _Doc(
+                record=replace(record, text=""),  # the text is kept compressed
+                ts=timestamp(record.date),
+                source_key=source_ids.setdefault(record.source, len(source_ids)),
+                tokens=np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint32),
+                lengths=np.array([len(a) for a in arrays], dtype=np.int32),
+                units=units,
+                text_z=zlib.compress(record.text.encode("utf-8", "surrogatepass"), 1),
+            )
+        )
+    boiler = _boilerplate(docs, len(source_ids), boilerplate_min_docs, boilerplate_share)
+    sets = [_shingle_set(doc, boiler) for doc in docs]
+    forest = _UnionFind(len(docs))
+    reps = _exact_groups(sets, forest)
+    check = _Checker(sets, forest, jaccard, containment, min_contained)
+    _lsh_candidates(sets, reps, num_perm, lsh_threshold, check)
+    _anchor_candidates(sets, reps, anchor_every, anchor_min, anchor_cap, check)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(docs)):
+        if len(sets[i]):
+            groups.setdefault(forest.find(i), []).append(i)
+    campaigns = [
+        _campaign(members, docs, sets, boiler, tokenizer, half_life_hours, passage_chars)
+        for members in groups.values()
+        if len(members) >= min_size
+    ]
+    campaigns.sort(key=lambda c: (-c.size, -c.coordination, c.id))
+    return campaigns
+
+
+def _boilerplate(docs: list[_Doc], n_sources: int, min_docs: int, share: float) -> set[int]:
+    """Keys (line hash mixed with source) of lines repeated across a source's documents."""
+    if not docs:
+        return set()
+    per_doc = [np.unique(_source_keys(d.units, d.source_key)) for d in docs]
+    keys = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.uint64)
+    owners = np.concatenate(
+        [np.full(len(k), d.source_key, dtype=np.int64) for k, d in zip(per_doc, docs, strict=True)]
+    )
+    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    docs_per_source = np.bincount([d.source_key for d in docs], minlength=n_sources)
+    need = np.maximum(min_docs, np.ceil(share * docs_per_source[owners[first]]))
+    return {int(k) for k in uniq[counts >= need]}
+
+
+def _source_keys(units: np.ndarray, source_key: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return units ^ (np.uint64(source_key + 1) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def _kept_lines(doc: _Doc, boiler: set[int]) -> np.ndarray:
+    """Which lines survive boilerplate removal (all of them if none would)."""
+    if not boiler:
+        return np.ones(len(doc.units), dtype=bool)
+    keys = _source_keys(doc.units, doc.source_key)
+    keep = np.array([int(k) not in boiler for k in keys], dtype=bool)
+    return keep if keep.any() else np.ones(len(doc.units), dtype=bool)
+
+
+def line_shingles(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every line's shingles in order, with the index (over all lines' words) of each
+    shingle's first and last word. Shingles stay inside a line: moving a paragraph costs
+    nothing; a line shorter than the shingle is one shingle."""
+    hashes, firsts, lasts = [], [], []
+    at = 0
+    for words in lines:
+        h = shingles(words)
+        span = min(SHINGLE, len(words))
+        hashes.append(h)
+        firsts.append(np.arange(at, at + len(h)))
+        lasts.append(np.arange(at + span - 1, at + span - 1 + len(h)))
+        at += len(words)
+    if not hashes:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint32), empty, empty
+    return np.concatenate(hashes), np.concatenate(firsts), np.concatenate(lasts)
+
+
+def _shingle_set(doc: _Doc, boiler: set[int]) -> np.ndarray:
+    tokens = doc.tokens if doc.tokens is not None else np.zeros(0, dtype=np.uint32)
+    arrays = np.split(tokens, np.cumsum(doc.lengths)[:-1]) if len(doc.lengths) else []
+    keep = _kept_lines(doc, boiler)
+    kept = [a for a, k in zip(arrays, keep, strict=True) if k]
+    doc.tokens = None  # the shingle set is all that later steps need
+    return np.unique(line_shingles(kept)[0])
+
+
+def _exact_groups(sets: list[np.ndarray], forest: _UnionFind) -> list[int]:
+    """Join documents with identical shingle sets; the first of each is its representative."""
+    first: dict[bytes, int] = {}
+    reps = []
+    for i, s in enumerate(sets):
+        if not len(s):
+            continue
+        key = hashlib.blake2b(s.tobytes(), digest_size=16).digest()
+        j = first.setdefault(key, i)
+        if j == i:
+            reps.append(i)
+        else:
+            forest.union(j, i)
+    return reps
+
+
+class _Checker:
+    """Verifies candidate pairs on exact shingle sets and joins the near-duplicates."""
+
+    def __init__(
+        self,
+        sets: list[np.ndarray],
+        forest: _UnionFind,
+        jaccard: float,
+        containment: float,
+        min_contained: int,
+    ) -> None:
+        self.sets = sets
+        self.forest = forest
+        self.jaccard = jaccard
+        self.containment = containment
+        self.min_contained = min_contained
+        self.checked = 0
+
+    def __call__(self, a: int, b: int) -> None:
+        forest = self.forest
+        if forest.find(a) == forest.find(b):
+            return
+        self.checked += 1
+        jac, con = similarity(self.sets[a], self.sets[b])
+        small = min(len(self.sets[a]), len(self.sets[b]))
+        if jac >= self.jaccard or (con >= self.containment and small >= self.min_contained):
+            forest.union(a, b)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller in the larger) of two sorted unique sets."""
+    if not len(a) or not len(b):
+        return 0.0, 0.0
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+
+
+def signatures(sets: list[np.ndarray], num_perm: int, seed: int = 1) -> np.ndarray:
+    """MinHash signatures, one row per set: min over the set of ``num_perm`` hash functions.
+
+    The functions are multiply-shift hashes ((a·x + b) mod 2**64) >> 32 with odd random
+    ``a``, evaluated in numpy over many documents at once (``np.minimum.reduceat``): the
+    per-document ``MinHash.update_batch`` loop was most of the running time. Values stay
+    below 2**32, the range datasketch's MinHash uses. An empty set's row is all 2**32 − 1.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**62, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**62, size=num_perm, dtype=np.uint64)
+    out = np.full((len(sets), num_perm), np.uint64(2**32 - 1), dtype=np.uint64)
+    chunk_shingles = 40_000  # bounds the (shingles × num_perm) matrix at ~40 MB
+    start = 0
+    while start < len(sets):
+        stop, total = start, 0
+        while stop < len(sets) and (total == 0 or total + len(sets[stop]) <= chunk_shingles):
+            total += len(sets[stop])
+            stop += 1
+        batch = [s for s in sets[start:stop] if len(s)]
+        rows = [i for i in range(start, stop) if len(sets[i])]
+        if batch:
+            x = np.concatenate(batch).astype(np.uint64)
+            with np.errstate(over="ignore"):
+                # (num_perm, shingles): reduceat runs along contiguous rows
+                hashed = (a[:, None] * x[None, :] + b[:, None]) >> np.uint64(32)
+            offsets = np.cumsum([0] + [len(s) for s in batch[:-1]])
+            out[rows] = np.minimum.reduceat(hashed, offsets, axis=1).T
+        start = stop
+    return out
+
+
+def _lsh_candidates(
+    sets: list[np.ndarray], reps: list[int], num_perm: int, threshold: float, check: _Checker
+) -> None:
+    """Pairs that datasketch's MinHashLSH puts in one bucket (probably similar sets)."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    batch = 5000
+    for at in range(0, len(reps), batch):
+        keys = reps[at : at + batch]
+        for i, row in zip(keys, signatures([sets[i] for i in keys], num_perm), strict=True):
+            m = LeanMinHash(seed=1, hashvalues=row)
+            for j in lsh.query(m):
+                check(j, i)
+            lsh.insert(i, m, check_duplication=False)
+
+
+def _anchor_candidates(
+    sets: list[np.ndarray], reps: list[int], every: int, need: int, cap: int, check: _Checker
+) -> None:
+    """Pairs sharing ``need`` content-defined anchor shingles (truncated or cut copies)."""
+    if not reps:
+        return
+    anchors = [sets[i][sets[i] % every == 0] for i in reps]
+    hashes = np.concatenate(anchors)
+    owners = np.concatenate(
+        [np.full(len(a), i, dtype=np.int64) for a, i in zip(anchors, reps, strict=True)]
+    )
+    order = np.argsort(hashes, kind="stable")
+    hashes, owners = hashes[order], owners[order]
+    cuts = np.flatnonzero(np.diff(hashes)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(hashes)]])
+    sizes = ends - starts
+    shared: Counter[tuple[int, int]] = Counter()
+    usable = (sizes >= 2) & (sizes <= cap)
+    for s, e in zip(starts[usable], ends[usable], strict=True):
+        holders = owners[s:e].tolist()
+        for x in range(len(holders)):
+            for y in range(x + 1, len(holders)):
+                shared[(holders[x], holders[y])] += 1
+    for (a, b), n in shared.items():
+        if n >= need:
+            check(a, b)
+
+
+# -- describing a cluster ----------------------------------------------------------------
+
+
+def _campaign(
+    members: list[int],
+    docs: list[_Doc],
+    sets: list[np.ndarray],
+    boiler: set[int],
+    tokenizer: _Tokens,
+    half_life_hours: float,
+    passage_chars: int,
+) -> Campaign:
+    members = sorted(members, key=lambda i: (docs[i].ts is None, docs[i].ts or 0.0, i))
+    first = members[0]
+    out = []
+    for i in members:
+        jac, con = (1.0, 1.0) if i == first else similarity(sets[first], sets[i])
+        rec = docs[i].record
+        out.append(
+            CampaignMember(
+                id=rec.id,
+                source=rec.source or UNKNOWN,
+                date=_date_text(rec.date),
+                similarity=jac,
+                containment=con,
+                narratives=list(rec.narratives),
+            )
+        )
+    dated = [docs[i] for i in members if docs[i].ts is not None]
+    span = (dated[-1].ts - dated[0].ts) / 3600 if len(dated) >= 2 else None  # type: ignore[operator]
+    sources = list(dict.fromkeys(m.source for m in out))
+    posts = [(docs[i].record.source, docs[i].ts) for i in members]
+    score, k, window = coordination(posts, half_life_hours)
+    passage, shared_by = _shared_passage(members, docs, sets, boiler, tokenizer, passage_chars)
+    return Campaign(
+        id="C" + hashlib.blake2b(docs[first].record.id.encode(), digest_size=5).hexdigest(),
+        members=out,
+        first_seen=_date_text(dated[0].record.date) if dated else UNKNOWN,
+        last_seen=_date_text(dated[-1].record.date) if dated else UNKNOWN,
+        time_span_hours=span,
+        sources=sources,
+        coordination=score,
+        coordinated_sources=k,
+        coordination_window_hours=window,
+        shared_passage=passage,
+        shared_by=shared_by,
+        narratives=_count_labels(out),
+    )
+
+
+def _count_labels(members: list[CampaignMember]) -> list[tuple[str, int]]:
+    """Each narrative label with the number of members that carry it, most common first."""
+    labels = Counter(label for m in members for label in dict.fromkeys(m.narratives))
+    return sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def set_narratives(campaigns: list[Campaign], labels: Mapping[str, list[str]]) -> None:
+    """Give members the narrative labels found for their ids elsewhere (a second read)."""
+    for campaign in campaigns:
+        for member in campaign.members:
+            if not member.narratives and member.id in labels:
+                member.narratives = list(labels[member.id])
+        campaign.narratives = _count_labels(campaign.members)
+
+
+def coordination(
+    posts: Iterable[tuple[str | None, float | None]], half_life_hours: float = HALF_LIFE_HOURS
+) -> tuple[float, int, float | None]:
+    """(score, k, τ_k in hours) from (source, timestamp) posts; see the module docstring.
+
+    Each source counts once, at its first post; posts with no source or date are left out.
+    """
+    firsts: dict[str, float] = {}
+    for source, ts in posts:
+        if source is None or ts is None:
+            continue
+        firsts[source] = min(ts, firsts.get(source, ts))
+    times = np.sort(np.array(list(firsts.values()), dtype=float))
+    best, best_k, best_tau = 0.0, min(len(times), 1), None
+    half_life = half_life_hours * 3600
+    for k in range(2, len(times) + 1):
+        tau = float(np.min(times[k - 1 :] - times[: len(times) - k + 1]))
+        score = (k - 1) * 2.0 ** (-tau / half_life)
+        if score > best:
+            best, best_k, best_tau = score, k, tau / 3600
+    return best, best_k, best_tau
+
+
+def _shared_passage(
+    members: list[int],
+    docs: list[_Doc],
+    sets: list[np.ndarray],
+    boiler: set[int],
+    tokenizer: _Tokens,
+    limit: int,
+) -> tuple[str, int]:
+    """The earliest text's longest run shared by all members (else by half), and by how many."""
+    doc = docs[members[0]]
+    text = zlib.decompress(doc.text_z).decode("utf-8", "surrogatepass")
+    keep = _kept_lines(doc, boiler)
+    words = [(line, s, e, h) for line, s, e, h in tokenizer.offsets(text) if keep[line]]
+    if not words:
+        return "", 0
+    lines: dict[int, list[int]] = {}
+    for line, _, _, h in words:
+        lines.setdefault(line, []).append(h)
+    arrays = [np.array(hs, dtype=np.uint32) for hs in lines.values()]
+    hashes, firsts, lasts = line_shingles(arrays)
+    counts = np.zeros(len(hashes), dtype=np.int64)
+    for i in members:
+        counts += np.isin(hashes, sets[i], assume_unique=False)
+    n = len(members)
+    for need in dict.fromkeys((n, max(2, math.ceil(n / 2)))):
+        start, length = _longest_run(counts >= need)
+        if length:
+            passage = text[words[firsts[start]][1] : words[lasts[start + length - 1]][2]]
+            if len(passage) > limit:
+                passage = passage[: limit - 1].rstrip() + "…"
+            return passage, int(counts[start : start + length].min())
+    return "", 0
+
+
+def _longest_run(mask: np.ndarray) -> tuple[int, int]:
+    best_start, best_len, start = 0, 0, None
+    for i, flag in enumerate([*mask.tolist(), False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = None
+    return best_start, best_len
