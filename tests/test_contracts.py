@@ -73,6 +73,14 @@ def _check(name: str, docs: list[Document]) -> None:
                 evidence = reading["evidence"]
                 if evidence:
                     assert doc.text[evidence["start"] : evidence["end"]] == evidence["text"]
+        elif name == "claims":
+            scores = [c.score for c in doc.claims]
+            assert scores == sorted(scores, reverse=True)
+            for claim in doc.claims:
+                assert doc.text[claim.span.start : claim.span.end] == claim.text
+                assert 0.0 <= claim.score <= 1.0
+            if not doc.text.strip():
+                assert doc.claims == []
         else:  # a new stage must say here what it sets
             pytest.fail(f"no contract for stage {name!r}")
 

