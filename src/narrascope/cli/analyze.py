@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from narrascope.export import FORMATS, guess_format
 
@@ -107,6 +108,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="how many entities per document (the most framed) the fine-tuned transformer "
         "reads in context, ~0.05 s each; 0: n-gram model only (default 3)",
     )
+    p.add_argument(
+        "--debunks",
+        metavar="FILE_OR_DB",
+        help="match every document against these known debunks: a database filled by "
+        "`narrascope debunks add`, or a JSONL/CSV file or vclaims folder read for this run "
+        "(default: the debunks kept in --db, when it holds any)",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -118,6 +126,64 @@ def _flags(message: str) -> str:
         flag = "--no-threads off" if name == "threads=True" else "--" + name.replace("_", "-")
         message = message.replace(name, flag)
     return message
+
+
+def debunk_config(given: str | None, db: str | None) -> dict[str, Any] | None:
+    """The debunk stage's parameters: ``--debunks`` (a debunk database, or a file or
+    folder of fact-checks read into memory for this run), else ``--db`` when it is a
+    SQLite file that already holds debunks; None: no matching."""
+    from narrascope.errors import E_NOT_FOUND, NarrascopeError
+
+    if given is not None:
+        path = Path(given)
+        if _holds_debunks(path) or given.startswith("sqlite:"):
+            return {"db": given}
+        if not path.exists():
+            raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: no such file or folder")
+        return {"matcher": _matcher_from_files(path)}
+    if db is not None and "://" not in db and _holds_debunks(Path(db)):
+        return {"db": db}
+    return None
+
+
+def _holds_debunks(path: Path) -> bool:
+    """Whether ``path`` is a SQLite file with a non-empty debunk table (read-only look:
+    a corpus database without debunks is left untouched)."""
+    import sqlite3
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'debunks'"
+            ).fetchone()
+            return bool(row) and bool(conn.execute("SELECT 1 FROM debunks LIMIT 1").fetchone())
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+
+
+def _matcher_from_files(path: Path) -> Any:
+    """A matcher over the fact-checks of a file or folder, held in memory for the run;
+    bad rows are reported on stderr, as `debunks add` does."""
+    from narrascope.ingest.debunks import BadRow, read_debunks
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+    from narrascope.store.debunks import DebunkStore
+
+    store = DebunkStore(":memory:")
+    good = []
+    for item in read_debunks(path):
+        if isinstance(item, BadRow):
+            print(f"narrascope: {item.source}:{item.line}: {item.reason}", file=sys.stderr)
+        else:
+            good.append(item)
+    store.add(good, encode=SentenceEncoder.shared().encode)
+    return DebunkMatcher(store)
 
 
 def resolve_format(fmt: str | None, out: Path | None) -> str:
@@ -165,7 +231,11 @@ def run(args: argparse.Namespace) -> int:
             # evaluation mode: score exactly the listed mentions, detect nothing else
             entities["mode"] = "given"
             items = attach_mentions(items, given)
-        pipeline = narrascope.load(config={"entities": entities})
+        config: dict[str, dict[str, Any]] = {"entities": entities}
+        debunks = debunk_config(args.debunks, args.db)
+        if debunks is not None:
+            config["debunks"] = debunks
+        pipeline = narrascope.load(config=config)
         report = run_batch(
             items,
             pipeline,

@@ -31,7 +31,11 @@ STAGES: dict[str, str] = {
     "techniques": "narrascope.stages.techniques:TechniqueStage",
     "hate": "narrascope.stages.hate:HateStage",
     "claims": "narrascope.stages.claims:ClaimStage",
+    "debunks": "narrascope.stages.debunks:DebunkStage",
 }
+# Built only when named in ``stages=`` or configured: the debunk stage needs the user's
+# debunk database (``analyze --debunks`` / ``--db``).
+OPTIONAL = frozenset({"debunks"})
 
 
 def stage_class(name: str) -> type[Stage]:
@@ -45,10 +49,14 @@ def build_pipeline(
     stages: list[str] | None = None,
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Pipeline:
-    """The pipeline of ``stages`` (default: all, in :data:`STAGES` order), each
-    built with its parameters in ``config`` (stage name -> keyword parameters)."""
-    names = list(STAGES) if stages is None else stages
+    """The pipeline of ``stages`` (default: all but the :data:`OPTIONAL` ones not in
+    ``config``, in :data:`STAGES` order), each built with its parameters in ``config``
+    (stage name -> keyword parameters)."""
     config = dict(config or {})
+    if stages is None:
+        names = [n for n in STAGES if n not in OPTIONAL or n in config]
+    else:
+        names = list(stages)
     unknown = [n for n in [*names, *config] if n not in STAGES]
     if unknown:
         raise NarrascopeError(

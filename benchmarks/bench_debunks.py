@@ -1,0 +1,329 @@
+"""Benchmark: importing 100k debunks and matching documents against them (issue 25).
+
+A synthetic debunk database (English-like claims made from word pools and made-up names,
+so posting lists and claim lengths look like a fact-check archive's; nothing from any
+dataset) is written as JSONL and imported as ``narrascope debunks add`` imports it (reader,
+USE vectors, FTS5 index). Then documents are matched with :class:`DebunkMatcher`, warm
+(the vector index built once, timed apart):
+
+* ``post``: a short post, one query unit; a third restate a debunk in other words;
+* ``article``: 12 sentences in paragraphs of one or two, no claim stage (every sentence
+  is a unit);
+* ``article+claims``: the same articles with 3 claims set (what runs after the claim stage).
+
+Each set is timed twice: with the units encoded here (USE), and with the paragraph
+vectors already on the document (``doc.tensor``, as the narrative stage leaves them in
+``analyze``: a unit reads its paragraph's vector). Paste the printed paragraph into
+docs/benchmarks.md by hand.
+
+Usage: python benchmarks/bench_debunks.py [--debunks 100000] [--docs 60] [--seed 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+SUBJECTS = [
+    "the government",
+    "a senator",
+    "the president",
+    "the army",
+    "the ministry",
+    "a celebrity",
+    "the company",
+    "the police",
+    "scientists",
+    "a governor",
+    "the mayor",
+    "doctors",
+    "the central bank",
+    "a famous actor",
+    "the prime minister",
+    "the health agency",
+    "a football club",
+    "the opposition",
+    "local officials",
+    "an airline",
+]
+VERBS = [
+    "secretly banned",
+    "announced",
+    "paid for",
+    "admitted to",
+    "planned",
+    "hid",
+    "funded",
+    "approved",
+    "cancelled",
+    "ordered",
+    "invented",
+    "sold",
+    "closed",
+    "leaked",
+    "faked",
+    "confirmed",
+    "denied",
+    "bought",
+    "destroyed",
+    "recalled",
+]
+ADJECTIVES = [
+    "new",
+    "secret",
+    "illegal",
+    "free",
+    "deadly",
+    "foreign",
+    "toxic",
+    "cheap",
+    "hidden",
+    "nuclear",
+    "fake",
+    "giant",
+    "mandatory",
+    "experimental",
+    "banned",
+    "historic",
+]
+NOUNS = [
+    "vaccines",
+    "elections",
+    "weapons",
+    "refugees",
+    "taxes",
+    "schools",
+    "bridges",
+    "coins",
+    "phones",
+    "laboratories",
+    "flights",
+    "pensions",
+    "chemicals",
+    "fries",
+    "masks",
+    "satellites",
+    "tanks",
+    "passports",
+    "mines",
+    "voting machines",
+    "wind farms",
+    "banks",
+]
+TAILS = [
+    "to control the population",
+    "before the elections",
+    "to hide the truth",
+    "for profit",
+    "after a scandal",
+    "without telling anyone",
+    "according to a leaked memo",
+    "to blame the neighbours",
+    "as a test",
+    "under pressure from abroad",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ren",
+    "to",
+    "va",
+    "sha",
+    "dor",
+    "bel",
+    "quin",
+    "zu",
+    "nor",
+    "pa",
+    "tel",
+    "vik",
+    "sar",
+    "om",
+    "li",
+    "gra",
+    "fen",
+]
+
+
+def _name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).title()
+
+
+def make_claim(rng: random.Random) -> str:
+    place = _name(rng)
+    person = _name(rng) + " " + _name(rng)
+    year = rng.randint(1990, 2025)
+    return (
+        f"{rng.choice(SUBJECTS).capitalize()} of {place} {rng.choice(VERBS)} "
+        f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(TAILS)}, "
+        f"says {person} in {year}."
+    )
+
+
+def paraphrase(claim: str, rng: random.Random) -> str:
+    """The claim in other words: some words dropped, a frame around it."""
+    words = claim.rstrip(".").split()
+    kept = [w for w in words if rng.random() > 0.25 or w[0].isupper()]
+    frame = rng.choice(
+        [
+            "Breaking: {} — share before they delete it!",
+            "Did you know? {}. Nobody is talking about it.",
+            "They finally admitted it: {}.",
+        ]
+    )
+    return frame.format(" ".join(kept))
+
+
+def filler(rng: random.Random) -> str:
+    return (
+        rng.choice(
+            [
+                "The weather stayed mild for most of the week across the region.",
+                "Local shops reported more visitors than usual during the holiday.",
+                "The city council will discuss the new bus timetable next month.",
+                "Fans gathered in the square to watch the final on a big screen.",
+                "The museum opened a new wing dedicated to modern photography.",
+                "Traffic on the main road was slow because of the repairs.",
+            ]
+        )
+        + f" {_name(rng)} said it was {rng.choice(['expected', 'a surprise', 'good news'])}."
+    )
+
+
+def build(path: Path, n: int, rng: random.Random) -> list[str]:
+    claims = []
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            claim = make_claim(rng)
+            claims.append(claim)
+            row = {
+                "id": f"syn-{i}",
+                "claim": claim,
+                "verdict": "false",
+                "url": f"https://example.org/fact-check/{i}",
+                "language": "en",
+            }
+            out.write(json.dumps(row) + "\n")
+    return claims
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debunks", type=int, default=100_000)
+    parser.add_argument("--docs", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from narrascope.doc import Claim, Document, Span
+    from narrascope.ingest.debunks import read_debunks
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+    from narrascope.store.debunks import Debunk, DebunkStore
+
+    rng = random.Random(args.seed)
+    encoder = SentenceEncoder.shared()
+    encoder.warm_up()
+    with tempfile.TemporaryDirectory() as tmp:
+        src, db = Path(tmp) / "debunks.jsonl", Path(tmp) / "corpus.db"
+        claims = build(src, args.debunks, rng)
+        started = time.perf_counter()
+        with DebunkStore(db) as store:
+            report = store.add(
+                (d for d in read_debunks(src) if isinstance(d, Debunk)), encode=encoder.encode
+            )
+        import_s = time.perf_counter() - started
+        print(
+            f"import: {report.added} debunks in {import_s:.1f} s "
+            f"({report.added / import_s:.0f}/s; reader + USE vectors + FTS5 index)"
+        )
+        started = time.perf_counter()
+        with DebunkStore(db) as store:
+            again = store.add(d for d in read_debunks(src) if isinstance(d, Debunk))
+        print(
+            f"re-import unchanged: {again.unchanged} rows in {time.perf_counter() - started:.1f} s"
+        )
+
+        store = DebunkStore(db)
+        matcher = DebunkMatcher(store, encoder=encoder)
+        started = time.perf_counter()
+        matcher.index()
+        print(
+            f"vector index (load + PCA): {time.perf_counter() - started:.2f} s, "
+            f"{db.stat().st_size / 2**20:.0f} MB database"
+        )
+
+        posts, articles, planted, with_claims = [], [], [], []
+        for i in range(args.docs):
+            target = rng.randrange(len(claims))
+            restates = i % 3 == 0
+            text = paraphrase(claims[target], rng) if restates else filler(rng)
+            posts.append(Document(text=text, id=f"post-{i}", language="en"))
+            planted.append(f"syn-{target}" if restates else None)
+            sentences = [filler(rng) for _ in range(12)]
+            if restates:
+                sentences[5] = paraphrase(claims[target], rng)
+            # paragraphs of one or two sentences, as news articles are written
+            text, spans = "", []
+            for n, sentence in enumerate(sentences):
+                if n:
+                    text += "\n\n" if rng.random() < 0.5 else " "
+                spans.append((len(text), len(text) + len(sentence)))
+                text += sentence
+            articles.append(Document(text=text, id=f"art-{i}", language="en"))
+            claimed = Document(text=text, id=f"art-{i}-c", language="en")
+            picked = rng.sample(spans, 3)
+            claimed.claims = [Claim(span=Span.of(text, s, e), score=0.9) for s, e in picked]
+            with_claims.append(claimed)
+
+        matcher.match(posts[0])  # warm
+        from narrascope.models.encoder import encode_paragraphs
+        from narrascope.text.segment import segment
+
+        for label, docs in (
+            ("post", posts),
+            ("article", articles),
+            ("article+claims", with_claims),
+        ):
+            for warm in (False, True):
+                for doc in docs:
+                    doc.tensor = None
+                    segment(doc)
+                if warm:  # what the narrative stage leaves: the paragraph vectors
+                    encode_paragraphs(encoder, docs)
+                times = []
+                for doc in docs:
+                    t0 = time.perf_counter()
+                    doc.debunks = matcher.match(doc)
+                    times.append((time.perf_counter() - t0) * 1000)
+                print(
+                    f"{label} ({'paragraph vectors given' if warm else 'units encoded here'}): "
+                    f"median {statistics.median(times):.1f} ms, "
+                    f"p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms per document "
+                    f"({len(matcher.units(docs[0]))} units)"
+                )
+        found = sum(
+            1
+            for d, p in zip(posts, planted, strict=True)
+            if p and d.debunks and d.debunks[0].id == p
+        )
+        false = sum(1 for d, p in zip(posts, planted, strict=True) if not p and d.debunks)
+        print(
+            f"posts: planted restatement ranked first {found}/{sum(1 for p in planted if p)}; "
+            f"posts with no restatement shown a match {false}/{planted.count(None)}"
+        )
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

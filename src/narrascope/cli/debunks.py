@@ -1,0 +1,178 @@
+"""``narrascope debunks add | list | search``: the fact-checks a user matches documents to."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from itertools import chain
+
+from narrascope.ingest.debunks import BadRow, FieldNames, count_rows, read_debunks
+
+FIELD_OPTIONS = ("claim", "id", "url", "verdict", "date", "title", "text", "language")
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a positive whole number, got {value!r}")
+    return int(value)
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="import fact-checks (known debunks) into a database; list and search them",
+        description="Documents analysed with --db are matched against the debunks kept "
+        "in the same database.",
+    )
+    commands = p.add_subparsers(dest="debunks_command", required=True, metavar="ACTION")
+
+    add = commands.add_parser(
+        "add",
+        help="import fact-checks from JSONL/CSV files, EUvsDisinfo dumps or vclaims folders",
+        description="Import fact-checks. JSONL and CSV need a claim field; id, url, "
+        "verdict, date, title, text and language are optional (rename with --X-field). "
+        "EUvsDisinfo case dumps (full_dataset.csv, posts.csv) are recognised by their "
+        "header; a folder is read as CheckThat! vclaims/*.json. A debunk is keyed by its "
+        "id (or, without one, by its claim text): importing again updates, never "
+        "duplicates. Bad rows are reported (file:line: reason) and the import goes on.",
+    )
+    add.add_argument("sources", nargs="+", metavar="SOURCE", help="file or folder")
+    _db(add)
+    for field in FIELD_OPTIONS:
+        add.add_argument(
+            f"--{field}-field",
+            dest=f"{field}_field",
+            default=field,
+            metavar="NAME",
+            help=f"the column/key holding the {field} (default {field})",
+        )
+    add.add_argument(
+        "--no-vectors",
+        action="store_true",
+        help="skip the sentence vectors (faster; no cross-lingual matching)",
+    )
+    add.add_argument("--quiet", action="store_true", help="no progress bar")
+    add.set_defaults(run=run)
+
+    lst = commands.add_parser("list", help="list the debunks in a database")
+    _db(lst)
+    lst.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
+    lst.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N")
+    lst.add_argument("--json", action="store_true", help="one JSON object per line")
+    lst.set_defaults(run=run)
+
+    search = commands.add_parser("search", help="find debunks by words (BM25), best first")
+    _db(search)
+    search.add_argument("query", help="words of the claim, any form, any order")
+    search.add_argument("--limit", type=_count, default=10, metavar="N", help="at most N")
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+    search.set_defaults(run=run)
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        required=True,
+        metavar="PATH",
+        help="the SQLite database (the corpus database of `analyze --db`)",
+    )
+
+
+def _printable(value: str | None, width: int | None = None) -> str:
+    """Imported text is untrusted: no terminal control characters, long values cut."""
+    text = "".join(
+        c if c.isprintable() else (" " if c.isspace() else "\ufffd") for c in (value or "-")
+    )
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"add": _add, "list": _list, "search": _search}[args.debunks_command](args)
+
+
+def _add(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from narrascope.store.debunks import DebunkStore
+
+    names = FieldNames(**{f: getattr(args, f"{f}_field") for f in FIELD_OPTIONS})
+    encode = None
+    if not args.no_vectors:
+        from narrascope.models.encoder import SentenceEncoder
+
+        encode = SentenceEncoder.shared().encode
+    counts = [count_rows(s) for s in args.sources]
+    total = sum(c for c in counts if c) if all(c is not None for c in counts) else None
+    bad: list[BadRow] = []
+    with DebunkStore(args.db) as store:
+        before = store.count()
+        bar = tqdm(
+            total=total,
+            unit="row",
+            file=sys.stderr,
+            disable=args.quiet or None,
+            dynamic_ncols=True,
+            desc="debunks",
+        )
+
+        def good():
+            for item in chain.from_iterable(read_debunks(s, names) for s in args.sources):
+                if isinstance(item, BadRow):
+                    bad.append(item)
+                    tqdm.write(f"error: {item}", file=sys.stderr)
+                    bar.update(1)
+                else:
+                    yield item
+
+        report = store.add(good(), encode=encode, progress=bar.update)
+        bar.close()
+        after = store.count()
+    print(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(bad)} bad rows; {after} debunks in {args.db} (was {before})"
+    )
+    return 1 if bad else 0
+
+
+def _open(db: str):
+    from narrascope.errors import E_STORE_OPEN, StoreError
+    from narrascope.store.debunks import DebunkStore, debunk_db_path
+
+    if not debunk_db_path(db).exists():
+        raise StoreError(E_STORE_OPEN, f"no database at {db}; create it with `debunks add`")
+    return DebunkStore(db)
+
+
+def _line(d, score: float | None = None) -> str:
+    head = f"{score:6.2f}  " if score is not None else ""
+    extra = "  ".join(_printable(v, 60) for v in (d.verdict, d.date, d.url) if v)
+    return f"{head}{_printable(d.id, 48)}  {_printable(d.claim, 100)}" + (
+        f"\n        {extra}" if extra else ""
+    )
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _open(args.db) as store:
+        rows = list(store.iter_debunks(limit=args.limit, offset=max(args.offset, 0)))
+        total = store.count()
+    for d in rows:
+        print(json.dumps(d.to_dict(), ensure_ascii=False) if args.json else _line(d))
+    if not args.json:
+        first = max(args.offset, 0)
+        print(f"{first + 1 if rows else 0}-{first + len(rows)} of {total} debunks")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    with _open(args.db) as store:
+        hits = store.search(args.query, limit=args.limit)
+    if args.json:
+        for d, score in hits:
+            print(json.dumps({**d.to_dict(), "score": round(score, 4)}, ensure_ascii=False))
+    elif not hits:
+        print("no debunks match")
+    else:
+        for d, score in hits:
+            print(_line(d, score))
+    return 0

@@ -1,0 +1,561 @@
+"""Which known debunks a document restates: a fast shortlist, then a trained scorer.
+
+Why two stages: a debunk database holds 10^4-10^5 claims and a document is matched in a
+few milliseconds, so every debunk cannot be read closely. The *first stage* shortlists, per
+query unit (a claim of the document, a sentence, or the whole of a short post):
+
+* BM25 over the stemmed claim + title (SQLite FTS5, ``store.debunks``): restatements in the
+  same language share rare words (names, places, numbers);
+* cosine of multilingual USE vectors (``models.encoder``) over all debunks, first on a
+  PCA-128 copy of the matrix (4x less memory to stream), then exactly on the best 50: the
+  channel that finds a Russian or Portuguese restatement of an English debunk.
+
+The *second stage* (:class:`DebunkScorer`, logistic heads over pair features and their
+pairwise products, trained on CheckThat! 2022 2A English by ``training.debunks``) reads
+each shortlisted pair closely. The *fast* head reads every pair: BM25, its rank and share
+of the unit's best, USE cosine and its gap to the unit's best, word overlap both ways,
+fuzzy string ratios. With ``rerank=True`` (slower: an e5 pass per matched unit, 0.1-0.5 s
+on two busy cores) the best ``RERANK_TOP`` pairs of each unit at or above ``RERANK_GATE``
+are read again by the *full* head, which adds the cosine of e5-small vectors (a closer
+reader than USE; e5 vectors of debunks are made on first need and kept in the database)
+and says whether the pair stands out among its rivals. A pair in two languages (or where
+either language is unknown) is also read by the *cross* head on vectors only (USE and e5
+cosines; e5 reads Ukrainian, Bulgarian and Hindi, which USE does not); the higher
+probability counts. Every head gives the probability that the unit restates the debunk;
+ONE threshold (``DebunkScorer.threshold_``, chosen on the training queries; with
+``rerank=True`` its own, ``rerank_threshold_``) decides what is shown. A document's
+score for a debunk is its best unit's, whose span is the ``claim_span``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from narrascope.doc import DebunkMatch, Document, Span
+from narrascope.models.artefact import Estimator, bundled_path
+from narrascope.store.debunks import DebunkStore
+from narrascope.store.stems import index_tokens
+
+MONO_FEATURES = (
+    "bm25",
+    "bm25_share",  # of the unit's best BM25
+    "bm25_rank",  # 1 / (1 + rank)
+    "use_cos",
+    "use_gap",  # cosine minus the unit's best cosine
+    "debunk_covered",  # share of the debunk's words in the unit
+    "unit_covered",  # share of the unit's words in the debunk
+    "token_set_ratio",
+    "partial_ratio",
+)
+CROSS_FEATURES = ("use_cos", "e5_cos")
+
+BM25_SHORTLIST = 30
+VECTOR_SHORTLIST = 30
+RERANK_TOP = 5  # with rerank=True, per unit the fast head's best pairs are read again...
+RERANK_GATE = 0.05  # ...with e5 when at least this probable
+CROSS_SHORTLIST = 5  # per unit, the best by USE cosine are read by e5 when cross-lingual
+CROSS_MIN_COS = 0.35  # below this USE cosine a pair is not worth an e5 pass
+CROSS_PER_DOCUMENT = 10  # and at most this many pairs per document are
+PCA_WIDTH = 128
+SHORT_TEXT = 600  # characters: a post this short is one query unit
+MAX_UNITS = 24
+PARAGRAPH_SHARE = 0.6  # a unit this much of its paragraph reads the paragraph's vector
+
+
+_LINKS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+")
+
+
+def clean_query(text: str) -> str:
+    """A unit as matched: links say nothing a debunk says (pic.twitter.com/x is 3 words)."""
+    return " ".join(_LINKS.sub(" ", text).split()) or text
+
+
+# ----------------------------------------------------------------------------- scorer
+HEADS = {
+    # every shortlisted pair: lexical + USE features and their pairwise products
+    "fast": (MONO_FEATURES, True),
+    # the best few per unit (fast probability >= RERANK_GATE): the same + e5 cosine
+    # (e5 cosine; the pair's fast logit minus the unit's best; its e5 cosine minus the
+    # best of the unit's reread pairs: whether it stands out among its rivals)
+    "full": ((*MONO_FEATURES, "e5_cos", "fast_gap", "e5_gap"), True),
+    # pairs in two languages (or an unknown one): vectors only
+    "cross": (CROSS_FEATURES, False),
+}
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(q / (1 - q))
+
+
+def full_features(x: np.ndarray, fast: np.ndarray, best_fast: float, e5: np.ndarray) -> np.ndarray:
+    """The full head's rows for a unit's reread pairs: their fast features, e5 cosine,
+    fast logit minus the unit's best (``best_fast``, a probability), e5 cosine minus the
+    best of these pairs."""
+    gap = _logit(fast) - _logit(np.array([best_fast]))[0]
+    return np.column_stack([x, e5, gap, e5 - e5.max()])
+
+
+def _products(z: np.ndarray) -> np.ndarray:
+    """The standardised features and their pairwise products (a quadratic model)."""
+    i, j = np.triu_indices(z.shape[1])
+    return np.hstack([z, z[:, i] * z[:, j]])
+
+
+class DebunkScorer(Estimator):
+    """The second stage: P(unit restates debunk) from pair features, three logistic heads
+    (see :data:`HEADS`)."""
+
+    artefact_what = "debunk matcher"
+    train_hint = "train one with `python -m narrascope.training.debunks`"
+
+    def __init__(self, *, C: float = 1.0) -> None:
+        self._set_params(locals())
+
+    def fit(
+        self,
+        data: dict[str, tuple[np.ndarray, np.ndarray]],
+        *,
+        threshold: float = 0.5,
+        rerank_threshold: float = 0.5,
+        heads: Sequence[str] = tuple(HEADS),
+    ) -> DebunkScorer:
+        """``data[head] = (x, y)`` for each of ``heads`` (all of :data:`HEADS` to ship)."""
+        from sklearn.linear_model import LogisticRegression
+
+        state: dict[str, np.ndarray] = {}
+        for head in heads:
+            names, quadratic = HEADS[head]
+            x, y = data[head]
+            if x.shape[1] != len(names):
+                raise ValueError(f"{head}: {x.shape[1]} features, expected {len(names)}")
+            mean, scale = x.mean(0), x.std(0) + 1e-9
+            z = (x - mean) / scale
+            if quadratic:
+                z = _products(z)
+            mean2, scale2 = z.mean(0), z.std(0) + 1e-9
+            model = LogisticRegression(C=self.C, max_iter=5000).fit((z - mean2) / scale2, y)
+            state[f"{head}_mean"], state[f"{head}_scale"] = mean, scale
+            state[f"{head}_mean2"], state[f"{head}_scale2"] = mean2, scale2
+            state[f"{head}_coef"] = model.coef_[0]
+            state[f"{head}_intercept"] = model.intercept_
+        self.heads_ = {k: np.asarray(v, np.float64) for k, v in state.items()}
+        self.threshold_ = float(threshold)
+        self.rerank_threshold_ = float(rerank_threshold)
+        return self
+
+    def proba(self, head: str, x: np.ndarray) -> np.ndarray:
+        """P(restates) of each row of ``x`` (the features of :data:`HEADS` ``[head]``)."""
+        self._check_fitted()
+        if not len(x):
+            return np.zeros(0)
+        w = self.heads_
+        z = (x - w[f"{head}_mean"]) / w[f"{head}_scale"]
+        if HEADS[head][1]:
+            z = _products(z)
+        logit = ((z - w[f"{head}_mean2"]) / w[f"{head}_scale2"]) @ w[f"{head}_coef"]
+        return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
+
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold_,
+            "rerank_threshold": self.rerank_threshold_,
+            **self.heads_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        heads = {}
+        for head, (names, quadratic) in HEADS.items():
+            n = len(names)
+            width = n + n * (n + 1) // 2 if quadratic else n
+            for part, size in (
+                ("mean", n),
+                ("scale", n),
+                ("mean2", width),
+                ("scale2", width),
+                ("coef", width),
+                ("intercept", 1),
+            ):
+                value = np.asarray(state[f"{head}_{part}"], np.float64)
+                if value.shape != (size,):
+                    raise ValueError(f"{head}_{part} has shape {value.shape}, not ({size},)")
+                heads[f"{head}_{part}"] = value
+        self.heads_ = heads
+        self.threshold_ = float(state["threshold"])
+        self.rerank_threshold_ = float(state["rerank_threshold"])
+
+
+# ----------------------------------------------------------------------------- index
+@dataclass
+class _VectorIndex:
+    """The debunks' USE vectors in memory, with a PCA-128 copy for the first pass."""
+
+    generation: int
+    keys: np.ndarray  # int64 row keys
+    full: np.ndarray  # [n, 512] float32 unit vectors
+    mean: np.ndarray  # PCA centre
+    basis: np.ndarray  # [512, PCA_WIDTH]
+    reduced: np.ndarray  # [n, PCA_WIDTH] float32
+    languages: dict[int, str | None]
+
+    @classmethod
+    def build(cls, store: DebunkStore) -> _VectorIndex:
+        generation = store.generation()
+        keys, full = store.vectors()
+        width = min(PCA_WIDTH, full.shape[1])
+        if len(full) > 4 * width:
+            sample = full[np.linspace(0, len(full) - 1, min(len(full), 8000)).astype(int)]
+            mean = sample.mean(0)
+            _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+            basis = np.ascontiguousarray(vt[:width].T.astype(np.float32))
+            reduced = np.ascontiguousarray((full - mean) @ basis, dtype=np.float32)
+        else:  # too few rows for a basis: the first pass is the exact one
+            mean = np.zeros(full.shape[1], np.float32)
+            basis = np.eye(full.shape[1], dtype=np.float32)
+            reduced = full
+        return cls(
+            generation, keys, full, mean.astype(np.float32), basis, reduced, store.languages()
+        )
+
+    def nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per query row: (row indices, exact cosines) of about the ``k`` nearest, best first."""
+        n = len(self.keys)
+        if n == 0 or not len(queries):
+            return np.zeros((len(queries), 0), int), np.zeros((len(queries), 0), np.float32)
+        first = min(n, max(k, 50))
+        approx = ((queries - self.mean) @ self.basis) @ self.reduced.T
+        if first < n:
+            pick = np.argpartition(-approx, first - 1, axis=1)[:, :first]
+        else:
+            pick = np.tile(np.arange(n), (len(queries), 1))
+        exact = np.einsum("qd,qkd->qk", queries, self.full[pick])
+        order = np.argsort(-exact, axis=1)[:, :k]
+        return np.take_along_axis(pick, order, 1), np.take_along_axis(exact, order, 1)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One shortlisted (unit, debunk) pair and its first-stage numbers."""
+
+    unit: int
+    key: int
+    bm25: float = 0.0
+    bm25_share: float = 0.0
+    bm25_rank: float = 0.0
+    use_cos: float = 0.0
+    use_gap: float = 0.0
+
+
+# ----------------------------------------------------------------------------- matcher
+class DebunkMatcher:
+    """Finds the debunks of a :class:`DebunkStore` that documents restate.
+
+    ``threshold`` overrides the scorer's (a probability); ``encoder`` is a USE encoder with
+    ``encode(texts)`` (the pipeline's, or :meth:`SentenceEncoder.shared`); ``e5`` a callable
+    texts → unit vectors (default ``E5Sentences.shared()``, loaded on the first
+    cross-lingual pair).
+    """
+
+    def __init__(
+        self,
+        store: DebunkStore | str | Path,
+        *,
+        scorer: DebunkScorer | None = None,
+        scorer_path: str | Path | None = None,
+        threshold: float | None = None,
+        encoder: Any = None,
+        e5: Callable[[Sequence[str]], np.ndarray] | None = None,
+        rerank: bool = False,
+        max_matches: int = 5,
+    ) -> None:
+        self.store = store if isinstance(store, DebunkStore) else DebunkStore(store)
+        self.scorer = scorer or DebunkScorer.load(scorer_path or bundled_path("debunks"))
+        self.rerank = rerank
+        name = "rerank_threshold_" if rerank else "threshold_"
+        fitted = getattr(self.scorer, name, 0.5)  # an unfitted scorer: training
+        self.threshold = fitted if threshold is None else float(threshold)
+        self._encoder = encoder
+        self._e5 = e5
+        self.max_matches = max_matches
+        self._index: _VectorIndex | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ resources
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            from narrascope.models.encoder import SentenceEncoder
+
+            self._encoder = SentenceEncoder.shared()
+        return self._encoder
+
+    @property
+    def e5(self) -> Callable[[Sequence[str]], np.ndarray]:
+        if self._e5 is None:
+            from narrascope.models.hate import E5Sentences
+
+            self._e5 = E5Sentences.shared()
+        return self._e5
+
+    def index(self) -> _VectorIndex:
+        """The vector index, rebuilt when the database changed since it was built."""
+        with self._lock:
+            if self._index is None or self._index.generation != self.store.generation():
+                self._index = _VectorIndex.build(self.store)
+            return self._index
+
+    def warm_up(self) -> None:
+        self.index()
+        self.encoder.encode(["warm up"])
+
+    # ------------------------------------------------------------ first stage
+    def candidates(
+        self, texts: Sequence[str], language: str | None, vectors: np.ndarray | None = None
+    ) -> list[Candidate]:
+        """The shortlist of every unit: BM25's best and the nearest vectors, merged."""
+        index = self.index()
+        if vectors is None:
+            vectors = self.encoder.encode(list(texts))
+        vectors = np.asarray(vectors, np.float32)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        rows, cosines = index.nearest(vectors, VECTOR_SHORTLIST)
+        out: list[Candidate] = []
+        for u, text in enumerate(texts):
+            found: dict[int, Candidate] = {}
+            hits = self.store.bm25(index_tokens(text, language or "en"), BM25_SHORTLIST)
+            best = hits[0][1] if hits else 1.0
+            for rank, (key, score) in enumerate(hits):
+                found[key] = Candidate(u, key, score, score / best, 1.0 / (1 + rank))
+            top = float(cosines[u, 0]) if cosines.shape[1] else 0.0
+            for row, cos in zip(rows[u], cosines[u], strict=True):
+                key = int(index.keys[row])
+                c = found.setdefault(key, Candidate(u, key, bm25_rank=1.0 / (1 + BM25_SHORTLIST)))
+                c.use_cos, c.use_gap = float(cos), float(cos) - top
+            # the cosine of a BM25 hit that is not among the nearest vectors
+            lexical = [c for c in found.values() if c.use_cos == 0.0]
+            positions = np.searchsorted(index.keys, [c.key for c in lexical])
+            for c, pos in zip(lexical, positions, strict=True):
+                if pos < len(index.keys) and index.keys[pos] == c.key:
+                    c.use_cos = float(index.full[pos] @ vectors[u])
+                    c.use_gap = c.use_cos - top
+            out.extend(found.values())
+        return out
+
+    # ------------------------------------------------------------ second stage
+    def features(
+        self, texts: Sequence[str], language: str | None, candidates: list[Candidate]
+    ) -> np.ndarray:
+        """The ``MONO_FEATURES`` row of each candidate."""
+        tokens = self.store.tokens(sorted({c.key for c in candidates}))
+        claims = self._claims(sorted({c.key for c in candidates}))
+        unit_tokens = [set(index_tokens(t, language or "en")) for t in texts]
+        x = np.zeros((len(candidates), len(MONO_FEATURES)), np.float64)
+        for i, c in enumerate(candidates):
+            words = set(tokens.get(c.key, "").split())
+            shared = len(words & unit_tokens[c.unit])
+            claim = claims.get(c.key, "")
+            x[i] = (
+                c.bm25,
+                c.bm25_share,
+                c.bm25_rank,
+                c.use_cos,
+                c.use_gap,
+                shared / max(1, len(words)),
+                shared / max(1, len(unit_tokens[c.unit])),
+                fuzz.token_set_ratio(texts[c.unit], claim) / 100.0,
+                fuzz.partial_ratio(claim, texts[c.unit]) / 100.0,
+            )
+        return x
+
+    def _claims(self, keys: Sequence[int]) -> dict[int, str]:
+        return {k: d.claim for k, d in self.store.by_keys(list(keys)).items()}
+
+    def e5_cosines(self, texts: Sequence[str], pairs: list[Candidate]) -> np.ndarray:
+        """e5 cosine of each (unit, debunk) pair; debunk vectors are read from the database
+        or made once and kept there."""
+        out = np.zeros(len(pairs), np.float64)
+        if not pairs:
+            return out
+        keys = sorted({c.key for c in pairs})
+        known = self.store.e5_vectors(keys)
+        missing = [k for k in keys if k not in known]
+        if missing:
+            claims = self._claims(missing)
+            made = self.e5([claims.get(k, "") for k in missing])
+            fresh = {k: made[i] for i, k in enumerate(missing)}
+            self.store.set_e5_vectors(fresh)
+            known.update(fresh)
+        units = sorted({c.unit for c in pairs})
+        unit_vec = dict(zip(units, self.e5([texts[u] for u in units]), strict=True))
+        for i, c in enumerate(pairs):
+            out[i] = float(unit_vec[c.unit] @ known[c.key])
+        return out
+
+    def cross_features(self, texts: Sequence[str], candidates: list[Candidate]) -> np.ndarray:
+        """The ``CROSS_FEATURES`` row of each candidate."""
+        e5 = self.e5_cosines(texts, candidates)
+        return (
+            np.column_stack([[c.use_cos for c in candidates], e5])
+            if candidates
+            else (np.zeros((0, len(CROSS_FEATURES))))
+        )
+
+    def score(
+        self, texts: Sequence[str], language: str | None, vectors: np.ndarray | None = None
+    ) -> list[tuple[Candidate, float]]:
+        """Every shortlisted pair with its probability (both stages; nothing thresholded).
+
+        The fast head reads every pair; per unit the best ``RERANK_TOP`` at or above
+        ``RERANK_GATE`` are read again with their e5 cosine (the full head), and pairs in
+        two languages by the cross-lingual head too (the higher probability counts).
+        """
+        if not texts:
+            return []
+        texts = [clean_query(t) for t in texts]
+        candidates = self.candidates(texts, language, vectors)
+        if not candidates:
+            return []
+        x = self.features(texts, language, candidates)
+        probs = self.scorer.proba("fast", x)
+        languages = self.index().languages
+        full: list[int] = []
+        by_unit: dict[int, list[int]] = {}
+        for i, c in enumerate(candidates):
+            by_unit.setdefault(c.unit, []).append(i)
+        far: list[int] = []
+        for rows in by_unit.values():
+            if self.rerank:
+                best = sorted(rows, key=lambda i: -probs[i])[:RERANK_TOP]
+                full.extend(i for i in best if probs[i] >= RERANK_GATE)
+            mine = [
+                i
+                for i in rows
+                if candidates[i].use_cos >= CROSS_MIN_COS
+                and not (language and language == languages.get(candidates[i].key))
+            ]
+            far.extend(sorted(mine, key=lambda i: -candidates[i].use_cos)[:CROSS_SHORTLIST])
+        cross = sorted(far, key=lambda i: -candidates[i].use_cos)[:CROSS_PER_DOCUMENT]
+        need = sorted(set(full) | set(cross))
+        if need:
+            e5 = dict(zip(need, self.e5_cosines(texts, [candidates[i] for i in need]), strict=True))
+            fast = probs.copy()
+            for rows in by_unit.values():
+                mine = [i for i in rows if i in set(full)]
+                if mine:
+                    xf = full_features(
+                        x[mine], fast[mine], fast[rows].max(), np.array([e5[i] for i in mine])
+                    )
+                    probs[mine] = self.scorer.proba("full", xf)
+            if cross:
+                xc = np.array([[candidates[i].use_cos, e5[i]] for i in cross])
+                probs[cross] = np.maximum(probs[cross], self.scorer.proba("cross", xc))
+        return list(zip(candidates, probs.tolist(), strict=True))
+
+    # ------------------------------------------------------------ documents
+    @staticmethod
+    def units(doc: Document) -> list[Span]:
+        """What a document is matched by: its claims, or a short post whole, or sentences."""
+        if doc.claims:
+            return [c.span for c in doc.claims[:MAX_UNITS]]
+        text = doc.text
+        if len(text.strip()) <= SHORT_TEXT:
+            start = len(text) - len(text.lstrip())
+            end = len(text.rstrip())
+            return [Span.of(text, start, end)] if end > start else []
+        sentences = doc.sentences
+        if not sentences:
+            from narrascope.text.segment import split_sentences
+
+            sentences = [Span.of(text, s, e) for s, e in split_sentences(text)]
+        long_enough = [s for s in sentences if len(s.text.split()) >= 4]
+        return long_enough[:MAX_UNITS]
+
+    def unit_vectors(self, doc: Document, spans: list[Span]) -> np.ndarray | None:
+        """USE vectors of the units from ``doc.tensor`` where it has them: a unit that is
+        most of its paragraph (``PARAGRAPH_SHARE``; a post, a one-sentence paragraph) reads
+        the paragraph's vector, so after the narrative stage such units cost no encoding;
+        the others are encoded here. None without a tensor (the units are encoded)."""
+        tensor = doc.tensor
+        if tensor is None or not len(tensor) or not spans:
+            return None
+        paragraphs = doc.paragraphs[: len(tensor)]
+        starts = [p.start for p in paragraphs]
+        out = np.zeros((len(spans), tensor.shape[1]), np.float32)
+        missing = []
+        for i, span in enumerate(spans):
+            j = bisect.bisect_right(starts, span.start) - 1
+            para = paragraphs[j] if j >= 0 else None
+            if (
+                para is not None
+                and span.end <= para.end
+                and (span.end - span.start >= PARAGRAPH_SHARE * len(para.text.strip()))
+            ):
+                out[i] = tensor[j]
+            else:
+                missing.append(i)
+        if missing:
+            out[missing] = self.encoder.encode([clean_query(spans[i].text) for i in missing])
+        return out
+
+    def match(self, doc: Document, *, threshold: float | None = None) -> list[DebunkMatch]:
+        """The debunks ``doc`` restates at or above the threshold, best first."""
+        spans = self.units(doc)
+        vectors = self.unit_vectors(doc, spans)
+        scored = self.score([s.text for s in spans], doc.language, vectors)
+        return self._matches(spans, scored, self.threshold if threshold is None else threshold)
+
+    def match_and_rank(self, doc: Document) -> tuple[list[DebunkMatch], list[tuple[str, float]]]:
+        """What :meth:`match` shows, and every shortlisted debunk id with its best
+        probability, best first (for evaluation: one scoring pass for both)."""
+        spans = self.units(doc)
+        scored = self.score([s.text for s in spans], doc.language)
+        best: dict[int, float] = {}
+        for c, p in scored:
+            best[c.key] = max(best.get(c.key, 0.0), p)
+        keys = sorted(best, key=lambda k: -best[k])
+        rows = self.store.by_keys(keys)
+        ranking = [(rows[k].id, best[k]) for k in keys if k in rows]
+        return self._matches(spans, scored, self.threshold), ranking
+
+    def _matches(
+        self, spans: list[Span], scored: list[tuple[Candidate, float]], threshold: float
+    ) -> list[DebunkMatch]:
+        best: dict[int, tuple[float, int]] = {}
+        for c, p in scored:
+            if p >= threshold and p > best.get(c.key, (-1.0, 0))[0]:
+                best[c.key] = (p, c.unit)
+        keys = sorted(best, key=lambda k: -best[k][0])[: self.max_matches]
+        rows = self.store.by_keys(keys)
+        out = []
+        for k in keys:
+            debunk = rows.get(k)
+            if debunk is None:
+                continue
+            p, unit = best[k]
+            out.append(
+                DebunkMatch(
+                    id=debunk.id,
+                    claim=debunk.claim,
+                    score=p,
+                    url=debunk.url,
+                    verdict=debunk.verdict,
+                    claim_span=spans[unit],
+                )
+            )
+        return out
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            doc.debunks = self.match(doc)
+        return docs
+
+    name: ClassVar[str] = "debunks"

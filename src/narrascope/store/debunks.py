@@ -1,0 +1,494 @@
+"""The debunk database: fact-checks the user imported, in the corpus's SQLite file.
+
+Why in the same file, in tables of our own: a user keeps one database per project
+(``--db corpus.db``); the known debunks travel with it. The tables carry their own schema
+version (``debunks_schema``), so the corpus store's migrations and ours never collide, and
+they are created on first use (opening a corpus database never creates them).
+
+Each debunk is one row of ``debunks`` keyed by its ``id`` (the source's id, or one made from
+the claim text when the source has none), so importing a file twice updates, never
+duplicates. Next to the text the row holds what the matcher needs:
+
+* a stemmed copy of claim and title in an FTS5 index (BM25, the lexical first stage);
+* the claim's multilingual USE vector as float16 (1 kB; the cross-lingual first stage).
+  A row's vector is recomputed only when its claim changed (the ``hash`` column);
+* its e5-small vector (float16), filled lazily by the matcher the first time the claim is
+  a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.store.sqlite import has_fts5
+from narrascope.store.stems import index_tokens
+
+SCHEMA_VERSION = 1
+VECTOR_WIDTH = 512
+FIELDS = ("id", "claim", "url", "verdict", "date", "title", "text", "language")
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS debunks_schema (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS debunks (
+        key INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        claim TEXT NOT NULL,
+        url TEXT, verdict TEXT, date TEXT, title TEXT, text TEXT, language TEXT,
+        source TEXT,
+        hash TEXT NOT NULL,
+        vector BLOB,
+        e5 BLOB,
+        added TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    )""",
+    # a counter bumped on every change: a matcher reloads its vectors when it moved
+    "CREATE TABLE IF NOT EXISTS debunks_generation (generation INTEGER NOT NULL)",
+]
+_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_fts USING fts5(tokens)"
+_VOCAB = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_vocab USING fts5vocab(debunks_fts, 'row')"
+COMMON_SHARE = 0.05  # a word in more of the debunks than this is not searched by
+COMMON_MIN = 50  # (in a small database, any word in at most 50 is)
+MAX_QUERY_WORDS = 32
+_PLAIN = "CREATE TABLE IF NOT EXISTS debunks_fts (rowid INTEGER PRIMARY KEY, tokens TEXT)"
+
+
+@dataclass(slots=True)
+class Debunk:
+    """One fact-check: the debunked ``claim`` and what the source says about it."""
+
+    id: str
+    claim: str
+    url: str | None = None
+    verdict: str | None = None
+    date: str | None = None
+    title: str | None = None
+    text: str | None = None
+    language: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in (*FIELDS, "source")}
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What one ``add`` did: new rows, changed rows, rows already as given."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_id(claim: str) -> str:
+    """A stable id for a row without one: the same claim (case, spacing aside) → same id."""
+    norm = " ".join(unicodedata.normalize("NFC", claim).casefold().split())
+    return "claim-" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+
+
+def _hash(debunk: Debunk) -> str:
+    joined = "\x1f".join(str(getattr(debunk, name) or "") for name in FIELDS)
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()
+
+
+def _vector_hash(debunk: Debunk) -> str:
+    """What the stored vector was made from (the claim): changing a URL keeps it."""
+    return hashlib.sha1(debunk.claim.encode("utf-8")).hexdigest()[:12]
+
+
+def index_text(claim: str, title: str | None, language: str | None) -> str:
+    """What BM25 searches for a debunk: its claim and title, stemmed (English when unknown)."""
+    text = claim if not title or title == claim else f"{title}\n{claim}"
+    return " ".join(index_tokens(text, language or "en"))
+
+
+def debunk_db_path(url_or_path: str | Path) -> Path:
+    """The SQLite file a ``--db`` value names; PostgreSQL is refused with a clear message."""
+    target = str(url_or_path)
+    scheme, sep, rest = target.partition("://")
+    if not sep or len(scheme) < 2:
+        return Path(target)
+    scheme = scheme.lower()
+    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
+        return Path(rest[1:])
+    if scheme.startswith(("postgres", "postgresql")):
+        raise StoreError(
+            E_STORE_UNSUPPORTED,
+            "debunk databases on PostgreSQL are not supported yet; keep the debunks in a "
+            "SQLite file (--db debunks.db) next to the corpus",
+        )
+    raise StoreError(
+        E_STORE_UNSUPPORTED,
+        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    )
+
+
+class DebunkStore:
+    """The debunk tables of one SQLite file, created on first use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = debunk_db_path(path)
+        self._fts: bool | None = None
+        self._count: tuple[int, int] | None = None
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA busy_timeout = 10000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(
+                E_STORE_OPEN,
+                f"cannot open {self.path} as a debunk database ({exc}); check the path, "
+                "or give a new file name to start a new database",
+            ) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ schema
+    def _migrate(self) -> None:
+        conn = self._conn
+        has = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debunks_schema'"
+        ).fetchone()
+        version = 0
+        if has:
+            row = conn.execute("SELECT version FROM debunks_schema").fetchone()
+            version = row[0] if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                E_STORE_VERSION,
+                f"{self.path}: its debunk tables are version {version}, this narrascope "
+                f"reads up to {SCHEMA_VERSION}; upgrade narrascope",
+            )
+        if version == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            if has_fts5():
+                conn.execute(_FTS)
+                conn.execute(_VOCAB)
+            else:
+                conn.execute(_PLAIN)
+            conn.execute("DELETE FROM debunks_schema")
+            conn.execute("INSERT INTO debunks_schema VALUES (?)", (SCHEMA_VERSION,))
+            if conn.execute("SELECT 1 FROM debunks_generation").fetchone() is None:
+                conn.execute("INSERT INTO debunks_generation VALUES (0)")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def fts(self) -> bool:
+        """Whether the index is FTS5 (else the LIKE fallback's plain table)."""
+        if self._fts is None:
+            row = self._conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'debunks_fts'"
+            ).fetchone()
+            self._fts = bool(row and "fts5" in row[0].lower())
+        return self._fts
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> DebunkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writes
+    def add(
+        self,
+        debunks: Iterable[Debunk],
+        *,
+        encode: Callable[[list[str]], np.ndarray] | None = None,
+        batch_size: int = 512,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Insert or update ``debunks`` by id, one transaction per batch.
+
+        ``encode`` (texts → [n, 512] vectors) fills the vector of each new or re-worded
+        claim; without it the rows get none (BM25 still finds them).
+        """
+        report = ImportReport()
+        batch: list[Debunk] = []
+        for debunk in debunks:
+            batch.append(debunk)
+            if len(batch) >= batch_size:
+                self._add_batch(batch, encode, report)
+                if progress is not None:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            self._add_batch(batch, encode, report)
+            if progress is not None:
+                progress(len(batch))
+        return report
+
+    def _add_batch(
+        self,
+        batch: list[Debunk],
+        encode: Callable[[list[str]], np.ndarray] | None,
+        report: ImportReport,
+    ) -> None:
+        # the last row of an id wins within a batch, as it would across batches
+        latest: dict[str, Debunk] = {}
+        for debunk in batch:
+            latest[debunk.id] = debunk
+        rows = list(latest.values())
+        marks = ",".join("?" * len(rows))
+        # id → (key, hash "<row sha1>:<claim sha1[:12]>", has a vector)
+        old = {
+            row[0]: (row[1], row[2], bool(row[3]))
+            for row in self._conn.execute(
+                f"SELECT id, key, hash, vector IS NOT NULL FROM debunks WHERE id IN ({marks})",
+                [d.id for d in rows],
+            )
+        }
+        old_vec = {k: v[1].partition(":")[2] for k, v in old.items()}
+        todo: list[Debunk] = []
+        for debunk in rows:
+            full = _hash(debunk) + ":" + _vector_hash(debunk)
+            previous = old.get(debunk.id)
+            if previous is not None and previous[1] == full and (previous[2] or encode is None):
+                report.unchanged += 1
+                continue
+            todo.append(debunk)
+        if not todo:
+            return
+        need = [
+            d
+            for d in todo
+            if encode is not None and (old_vec.get(d.id) != _vector_hash(d) or not old[d.id][2])
+        ]
+        vectors: dict[str, bytes] = {}
+        if need:
+            matrix = np.asarray(encode([d.claim for d in need]), dtype=np.float32)
+            norms = np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+            half = (matrix / norms).astype(np.float16)
+            vectors = {d.id: half[i].tobytes() for i, d in enumerate(need)}
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for debunk in todo:
+                full = _hash(debunk) + ":" + _vector_hash(debunk)
+                values = [getattr(debunk, name) for name in FIELDS] + [debunk.source, full]
+                previous = old.get(debunk.id)
+                tokens = index_text(debunk.claim, debunk.title, debunk.language)
+                if previous is None:
+                    cur = conn.execute(
+                        "INSERT INTO debunks (id, claim, url, verdict, date, title, text, "
+                        "language, source, hash, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        [*values, vectors.get(debunk.id)],
+                    )
+                    key = cur.lastrowid
+                    report.added += 1
+                else:
+                    key = previous[0]
+                    conn.execute(
+                        "UPDATE debunks SET claim=?, url=?, verdict=?, date=?, title=?, text=?, "
+                        "language=?, source=?, hash=?, "
+                        "vector=COALESCE(?, CASE WHEN ? THEN NULL ELSE vector END), "
+                        "e5=CASE WHEN ? THEN NULL ELSE e5 END, "
+                        "updated=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE key=?",
+                        [
+                            *values[1:],
+                            vectors.get(debunk.id),
+                            int(old_vec.get(debunk.id) != _vector_hash(debunk)),
+                            int(old_vec.get(debunk.id) != _vector_hash(debunk)),
+                            key,
+                        ],
+                    )
+                    conn.execute("DELETE FROM debunks_fts WHERE rowid = ?", (key,))
+                    report.updated += 1
+                conn.execute("INSERT INTO debunks_fts (rowid, tokens) VALUES (?, ?)", (key, tokens))
+            conn.execute("UPDATE debunks_generation SET generation = generation + 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove debunks by id; how many there were."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            gone = 0
+            for debunk_id in ids:
+                row = conn.execute("SELECT key FROM debunks WHERE id = ?", (debunk_id,)).fetchone()
+                if row is None:
+                    continue
+                conn.execute("DELETE FROM debunks_fts WHERE rowid = ?", (row[0],))
+                conn.execute("DELETE FROM debunks WHERE key = ?", (row[0],))
+                gone += 1
+            conn.execute("UPDATE debunks_generation SET generation = generation + 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return gone
+
+    # ------------------------------------------------------------------ reads
+    def count(self) -> int:
+        """How many debunks (cached per generation: count(*) reads every row)."""
+        generation = self.generation()
+        if self._count is None or self._count[0] != generation:
+            total = int(self._conn.execute("SELECT count(*) FROM debunks").fetchone()[0])
+            self._count = (generation, total)
+        return self._count[1]
+
+    def generation(self) -> int:
+        """Moves on every change: whoever caches vectors compares it."""
+        return int(self._conn.execute("SELECT generation FROM debunks_generation").fetchone()[0])
+
+    def _rows(self, where: str, params: Sequence[Any]) -> list[Debunk]:
+        cols = ", ".join((*FIELDS, "source"))
+        return [
+            Debunk(*row)
+            for row in self._conn.execute(f"SELECT {cols} FROM debunks {where}", list(params))
+        ]
+
+    def get(self, debunk_id: str) -> Debunk | None:
+        found = self._rows("WHERE id = ?", [debunk_id])
+        return found[0] if found else None
+
+    def by_keys(self, keys: Sequence[int]) -> dict[int, Debunk]:
+        """Rows by their integer key (what the index and the vector matrix hold)."""
+        out: dict[int, Debunk] = {}
+        cols = ", ".join(("key", *FIELDS, "source"))
+        for k in range(0, len(keys), 500):
+            chunk = [int(x) for x in keys[k : k + 500]]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                f"SELECT {cols} FROM debunks WHERE key IN ({marks})", chunk
+            ):
+                out[int(row[0])] = Debunk(*row[1:])
+        return out
+
+    def iter_debunks(self, *, limit: int | None = None, offset: int = 0) -> Iterator[Debunk]:
+        """Every debunk, oldest first (a stable order for ``list``)."""
+        tail = "ORDER BY key LIMIT ? OFFSET ?"
+        yield from self._rows(tail, [-1 if limit is None else limit, offset])
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, [n, 512] float32 unit vectors) of every row that has a vector."""
+        rows = self._conn.execute(
+            "SELECT key, vector FROM debunks WHERE vector IS NOT NULL ORDER BY key"
+        ).fetchall()
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return keys, np.zeros((0, VECTOR_WIDTH), np.float32)
+        blob = b"".join(r[1] for r in rows)
+        half = np.frombuffer(blob, dtype=np.float16).reshape(len(rows), VECTOR_WIDTH)
+        return keys, half.astype(np.float32)
+
+    def e5_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored e5 vectors (float32) of those ``keys`` that have one."""
+        out: dict[int, np.ndarray] = {}
+        for k in range(0, len(keys), 500):
+            chunk = [int(x) for x in keys[k : k + 500]]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self._conn.execute(
+                f"SELECT key, e5 FROM debunks WHERE e5 IS NOT NULL AND key IN ({marks})", chunk
+            ):
+                out[int(key)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return out
+
+    def set_e5_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        """Keep e5 vectors for next time; a read-only or busy file just keeps none."""
+        if not vectors:
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "UPDATE debunks SET e5 = ? WHERE key = ?",
+                [(v.astype(np.float16).tobytes(), int(k)) for k, v in vectors.items()],
+            )
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def tokens(self, keys: Sequence[int]) -> dict[int, str]:
+        """The indexed (stemmed) words of those rows, as stored for BM25."""
+        out: dict[int, str] = {}
+        for k in range(0, len(keys), 500):
+            chunk = [int(x) for x in keys[k : k + 500]]
+            marks = ",".join("?" * len(chunk))
+            for key, tokens in self._conn.execute(
+                f"SELECT rowid, tokens FROM debunks_fts WHERE rowid IN ({marks})", chunk
+            ):
+                out[int(key)] = tokens
+        return out
+
+    def languages(self) -> dict[int, str | None]:
+        """Each row's language (the matcher compares it with the document's)."""
+        return {int(k): lang for k, lang in self._conn.execute("SELECT key, language FROM debunks")}
+
+    def bm25(self, tokens: Sequence[str], limit: int = 50) -> list[tuple[int, float]]:
+        """(key, score) of the rows sharing the most weight with ``tokens`` (higher is better).
+
+        Any token may match (OR): a restated claim shares some words, rarely all.
+        """
+        unique = list(dict.fromkeys(t for t in tokens if t))
+        if not unique:
+            return []
+        if self.fts:
+            unique = self._informative(unique)
+            if not unique:
+                return []
+            query = " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
+            rows = self._conn.execute(
+                "SELECT rowid, -bm25(debunks_fts) FROM debunks_fts WHERE debunks_fts MATCH ? "
+                "ORDER BY bm25(debunks_fts) LIMIT ?",
+                (query, limit),
+            ).fetchall()
+            return [(int(k), float(s)) for k, s in rows]
+        # no FTS5: count shared tokens (slow, but the same shortlist in spirit)
+        scores: dict[int, float] = {}
+        for token in unique[:64]:
+            for (key,) in self._conn.execute(
+                "SELECT rowid FROM debunks_fts WHERE ' ' || tokens || ' ' LIKE ?",
+                (f"% {token} %",),
+            ):
+                scores[key] = scores.get(key, 0.0) + 1.0
+        return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
+
+    def _informative(self, tokens: list[str]) -> list[str]:
+        """The query's words worth a posting-list scan: at most ``MAX_QUERY_WORDS``, rarest
+        first, none in more than ``COMMON_SHARE`` of the debunks ("the", "of": BM25 gives
+        them almost nothing, and their lists are the database's length)."""
+        marks = ",".join("?" * len(tokens))
+        df = dict(
+            self._conn.execute(
+                f"SELECT term, doc FROM debunks_vocab WHERE term IN ({marks})", tokens
+            ).fetchall()
+        )
+        cap = max(COMMON_MIN, COMMON_SHARE * self.count())
+        kept = [t for t in tokens if 0 < df.get(t, 0) <= cap]
+        kept.sort(key=lambda t: df[t])
+        return kept[:MAX_QUERY_WORDS]
+
+    def search(self, query: str, *, limit: int = 20) -> list[tuple[Debunk, float]]:
+        """Debunks whose claim or title shares words with ``query``, best first (BM25)."""
+        tokens = index_tokens(query, "en")
+        hits = self.bm25(tokens, limit)
+        rows = self.by_keys([k for k, _ in hits])
+        return [(rows[k], s) for k, s in hits if k in rows]

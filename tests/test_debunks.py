@@ -1,0 +1,355 @@
+"""The debunk database (import, re-import, list, search) and matching documents to it.
+
+Every text here was written for these tests (no dataset text); the CheckThat! check reads
+../shared and skips when it is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.doc import Claim, Document, Span
+from narrascope.errors import StoreError
+from narrascope.ingest.debunks import BadRow, FieldNames, read_debunks
+from narrascope.models.artefact import bundled_path
+from narrascope.store.debunks import Debunk, DebunkStore, claim_id
+
+SHARED_2A = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / ("checkthat2022-task2a-en")
+)
+SHIPPED = bundled_path("debunks")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_debunks import make_claim  # noqa: E402  (made-up claims, no dataset text)
+
+needs_artefact = pytest.mark.skipif(
+    not (SHIPPED / "config.json").is_file(), reason="no shipped debunk matcher"
+)
+
+# our own English "debunks" (claims a fact-checker might have debunked)
+DEBUNKS = [
+    ("d-shelling", "Ukraine's army shelled its own city of Donetsk to blame Russia."),
+    ("d-nato", "NATO promised in 1990 never to expand one inch to the east."),
+    ("d-vaccine", "COVID-19 vaccines contain microchips to track people."),
+    ("d-biolabs", "The Pentagon runs secret biolabs in Ukraine that make bioweapons."),
+    ("d-crocus", "The attack on Crocus City Hall was a Western false flag operation."),
+    ("d-grain", "Ukrainian grain exports go only to rich European countries, not to Africa."),
+    ("d-nazis", "The government in Kyiv is controlled by neo-Nazis."),
+    ("d-sanctions", "Western sanctions hurt Europe more than they hurt Russia."),
+    ("d-fries", "A fast food chain sells any size of fries for one dollar this month."),
+    ("d-moon", "The moon landing in 1969 was filmed in a studio."),
+]
+
+
+class HashEncoder:
+    """A stand-in for USE in store tests: a fixed vector per text, no model to load."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 512), np.float32)
+        for i, t in enumerate(texts):
+            out[i, hash(t) % 512] = 1.0
+        return out
+
+    __call__ = encode
+
+
+# ----------------------------------------------------------------------------- store
+def test_reimport_updates_and_never_duplicates(tmp_path: Path) -> None:
+    db = tmp_path / "corpus.db"
+    enc = HashEncoder()
+    with DebunkStore(db) as store:
+        first = store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=enc)
+        assert (first.added, first.updated, first.unchanged) == (len(DEBUNKS), 0, 0)
+        again = store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=enc)
+        assert (again.added, again.updated, again.unchanged) == (0, 0, len(DEBUNKS))
+        generation = store.generation()
+        _, before = store.vectors()
+        changed = store.add([Debunk(id="d-moon", claim=DEBUNKS[-1][1], verdict="false")])
+        assert (changed.added, changed.updated) == (0, 1)
+        assert store.generation() > generation
+        assert store.count() == len(DEBUNKS)
+        assert store.get("d-moon").verdict == "false"
+        # the claim did not change: the vector is kept
+        keys, after = store.vectors()
+        assert len(keys) == len(DEBUNKS) and np.array_equal(before, after)
+        # a new wording of a claim: the search index follows it
+        store.add([Debunk(id="d-moon", claim="Astronauts never walked on the moon.")], encode=enc)
+        assert store.search("astronaut walking")[0][0].id == "d-moon"
+        assert not [d for d, _ in store.search("studio filmed") if d.id == "d-moon"]
+
+
+def test_rows_without_id_get_a_stable_id_from_the_claim(tmp_path: Path) -> None:
+    assert claim_id("NATO  promised ") == claim_id("nato promised")
+    src = tmp_path / "checks.jsonl"
+    src.write_text(json.dumps({"claim": "NATO promised not to expand."}) + "\n")
+    for _ in range(2):
+        with DebunkStore(tmp_path / "db.sqlite") as store:
+            store.add(d for d in read_debunks(src) if isinstance(d, Debunk))
+            assert store.count() == 1
+
+
+def test_debunk_tables_live_beside_the_corpus(tmp_path: Path) -> None:
+    from narrascope.store import open_store
+
+    db = tmp_path / "corpus.db"
+    with open_store(db) as corpus:
+        corpus.save([Document(text="A text about sanctions.", id="doc-1", language="en")])
+    with DebunkStore(db) as store:
+        store.add([Debunk(id="x", claim="Sanctions hurt Europe more than Russia.")])
+    with open_store(db) as corpus:  # the corpus store still opens and reads
+        assert corpus.get_document("doc-1") is not None
+    with DebunkStore(db) as store:
+        assert store.count() == 1
+        version = store._conn.execute("SELECT version FROM debunks_schema").fetchone()[0]
+        assert version == 1
+
+
+def test_postgres_is_refused_clearly() -> None:
+    with pytest.raises(StoreError, match="not supported yet"):
+        DebunkStore("postgresql://user@localhost/db")
+
+
+# ----------------------------------------------------------------------------- readers
+def test_jsonl_bad_rows_are_reported_with_line_and_reason(tmp_path: Path) -> None:
+    src = tmp_path / "checks.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "claim": "The moon landing was staged.", "verdict": "false"})
+        + "\n{not json\n"
+        + json.dumps({"id": "b", "title": "no claim here"})
+        + "\n\n"
+        + json.dumps({"id": "c", "claim": "Vaccines hold microchips.", "language": "en"})
+        + "\n"
+    )
+    items = list(read_debunks(src))
+    bad = [i for i in items if isinstance(i, BadRow)]
+    good = [i for i in items if isinstance(i, Debunk)]
+    assert [g.id for g in good] == ["a", "c"]
+    assert good[0].verdict == "false"
+    assert [(b.line, "JSON" in b.reason or "claim" in b.reason) for b in bad] == [
+        (2, True),
+        (3, True),
+    ]
+    assert str(bad[0]).startswith(f"{src}:2: ")
+
+
+def test_csv_with_renamed_fields(tmp_path: Path) -> None:
+    src = tmp_path / "desk.csv"
+    src.write_text(
+        "case,statement,link,rating\n"
+        "17,Kyiv is run by neo-Nazis.,https://example.org/17,false\n"
+        "18,,https://example.org/18,false\n"
+        '19,"Grain goes only to Europe, not Africa.",https://example.org/19,misleading\n'
+    )
+    names = FieldNames(id="case", claim="statement", url="link", verdict="rating")
+    items = list(read_debunks(src, names))
+    good = [i for i in items if isinstance(i, Debunk)]
+    assert [(g.id, g.url, g.verdict) for g in good] == [
+        ("17", "https://example.org/17", "false"),
+        ("19", "https://example.org/19", "misleading"),
+    ]
+    (bad,) = [i for i in items if isinstance(i, BadRow)]
+    assert bad.line == 3 and "statement" in bad.reason
+    # without the field names, the missing claim column is one clear error
+    (only,) = list(read_debunks(src))
+    assert isinstance(only, BadRow) and "--claim-field" in only.reason
+
+
+def test_euvsdisinfo_layouts_are_told_apart_by_header(tmp_path: Path) -> None:
+    kalkun = tmp_path / "full_dataset.csv"
+    kalkun.write_text(
+        '"issue";"date";"outlet";"language";"origin";"reported by";"keywords";"source";'
+        '"title";"summary";"disproof"\n'
+        '"1";"03.10.2017";"Outlet";"Russian";"X";"Y";"Z";"https://example.org/a";'
+        '"Soldiers blew up their own depot";"A made-up summary.";"A made-up disproof."\n'
+    )
+    cknabs = tmp_path / "posts.csv"
+    cknabs.write_text(
+        "date,id,title,countries,keywords,languages,outlets\n"
+        "2021-02-18,https://euvsdisinfo.eu/report/made-up-case/,A made-up case title,"
+        "Russia,NATO,Russian,Some outlet\n"
+    )
+    (k,) = list(read_debunks(kalkun))
+    assert k.claim == "Soldiers blew up their own depot" and k.date == "2017-10-03"
+    assert k.verdict == "disinformation" and "made-up disproof" in (k.text or "")
+    (c,) = list(read_debunks(cknabs))
+    assert c.id == c.url == "https://euvsdisinfo.eu/report/made-up-case/"
+    assert c.claim == "A made-up case title"
+
+
+def test_vclaims_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "vclaims"
+    folder.mkdir()
+    (folder / "a.json").write_text(
+        json.dumps({"vclaim_id": "vclaim-1", "vclaim": "Fries cost one dollar.", "title": "T"})
+    )
+    (folder / "b.json").write_text("{broken")
+    items = list(read_debunks(tmp_path))  # the parent of vclaims/ works too
+    good = [i for i in items if isinstance(i, Debunk)]
+    assert [(g.id, g.title) for g in good] == [("vclaim-1", "T")]
+    assert len([i for i in items if isinstance(i, BadRow)]) == 1
+
+
+# ----------------------------------------------------------------------------- CLI
+def _cli(argv: list[str]) -> int:
+    from narrascope.cli import debunks
+
+    parser = argparse.ArgumentParser()
+    debunks.add_parser(parser.add_subparsers(dest="command"), "debunks")
+    args = parser.parse_args(["debunks", *argv])
+    return args.run(args)
+
+
+def test_cli_add_list_search(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "checks.jsonl"
+    rows = [{"id": i, "claim": c, "url": f"https://example.org/{i}"} for i, c in DEBUNKS]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
+    db = str(tmp_path / "corpus.db")
+    assert _cli(["add", str(src), "--db", db, "--no-vectors", "--quiet"]) == 1  # one bad row
+    out = capsys.readouterr()
+    assert f"{len(DEBUNKS)} added" in out.out and f"{src}:{len(DEBUNKS) + 1}:" in out.err
+    assert _cli(["add", str(src), "--db", db, "--no-vectors", "--quiet"]) == 1
+    assert f"0 added, 0 updated, {len(DEBUNKS)} unchanged" in capsys.readouterr().out
+    assert _cli(["list", "--db", db, "--limit", "3"]) == 0
+    listed = capsys.readouterr().out
+    assert "d-shelling" in listed and f"1-3 of {len(DEBUNKS)} debunks" in listed
+    assert _cli(["search", "microchips vaccine", "--db", db, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["id"] == "d-vaccine" and first["url"] == "https://example.org/d-vaccine"
+    with pytest.raises(StoreError, match="no database"):
+        _cli(["list", "--db", str(tmp_path / "missing.db")])
+
+
+# ----------------------------------------------------------------------------- matching
+@pytest.fixture(scope="module")
+def matcher(tmp_path_factory: pytest.TempPathFactory):
+    if not (SHIPPED / "config.json").is_file():
+        pytest.skip("no shipped debunk matcher")
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+
+    db = tmp_path_factory.mktemp("debunks") / "corpus.db"
+    store = DebunkStore(db)
+    rows = [
+        Debunk(id=i, claim=c, url=f"https://example.org/{i}", language="en") for i, c in DEBUNKS
+    ]
+    # a database of a few hundred claims, as a user's is (the scorer reads each pair
+    # against its rivals: among ten, the best of unrelated ones stands out)
+    rng = random.Random(5)
+    rows += [Debunk(id=f"filler-{n}", claim=make_claim(rng), language="en") for n in range(300)]
+    store.add(rows, encode=SentenceEncoder.shared().encode)
+    return DebunkMatcher(store)
+
+
+@needs_artefact
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "en",
+            "Kyiv's troops fired on Donetsk, their own city, so Russia would be blamed.",
+            "d-shelling",
+        ),
+        (
+            "ru",
+            "Украинская армия обстреляла собственный город Донецк, чтобы обвинить Россию.",
+            "d-shelling",
+        ),
+        ("uk", "Вакцини від COVID-19 містять мікрочипи, щоб стежити за людьми.", "d-vaccine"),
+        (
+            "pt",
+            "O exército ucraniano bombardeou a sua própria cidade de Donetsk para culpar a Rússia.",
+            "d-shelling",
+        ),
+        (
+            "ru",
+            "Пентагон держит на Украине секретные биолаборатории, где создают "
+            "биологическое оружие.",
+            "d-biolabs",
+        ),
+    ],
+)
+def test_restatements_match_across_languages(matcher, language, text, expected) -> None:
+    doc = Document(text=text, id="t", language=language)
+    found = matcher.match(doc)
+    assert found and found[0].id == expected, [(m.id, m.score) for m in found]
+    assert found[0].score >= matcher.threshold
+    span = found[0].claim_span
+    assert span is not None and text[span.start : span.end] == span.text
+
+
+@needs_artefact
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The weather in Lisbon was sunny today and people walked in the park."),
+        ("en", "Fans gathered in the square to watch the final on a big screen."),
+        ("ru", "Сегодня в Москве прошёл концерт симфонического оркестра."),
+        ("pt", "A seleção brasileira venceu o jogo de ontem por dois a zero."),
+    ],
+)
+def test_unrelated_text_matches_nothing(matcher, language, text) -> None:
+    assert matcher.match(Document(text=text, id="t", language=language)) == []
+
+
+@needs_artefact
+def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
+    from narrascope.stages.debunks import DebunkStage
+
+    intro = "Yesterday the city council met to discuss the new bus timetable for the spring. "
+    claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
+    tail = " The meeting ended late in the evening after a long debate about parking fees."
+    text = intro * 4 + claim + tail * 4  # longer than a post: matched by sentence
+    start = text.index(claim)
+    doc = Document(text=text, id="long", language="en")
+    stage = DebunkStage(matcher=matcher)
+    assert stage.name == "debunks"
+    (out,) = stage([doc])
+    assert out.debunks and out.debunks[0].id == "d-vaccine"
+    span = out.debunks[0].claim_span
+    assert span is not None and span.start == start and text[span.start : span.end] == claim
+    assert out.debunks[0].url == "https://example.org/d-vaccine"
+    record = out.to_dict()["debunks"][0]
+    assert record["id"] == "d-vaccine" and record["claim_span"]["start"] == start
+    # with claims from the claim stage, only they are matched
+    doc2 = Document(text=text, id="long2", language="en")
+    doc2.claims = [Claim(span=Span.of(text, 0, len(intro.strip())), score=0.9)]
+    assert "d-vaccine" not in [m.id for m in stage([doc2])[0].debunks]
+    doc3 = Document(text=text, id="long3", language="en")
+    doc3.claims = [Claim(span=Span.of(text, start, start + len(claim)), score=0.9)]
+    (match,) = [m for m in stage([doc3])[0].debunks if m.id == "d-vaccine"]
+    assert match.claim_span == doc3.claims[0].span
+
+
+# ----------------------------------------------------------------------------- CheckThat!
+@pytest.mark.slow
+@pytest.mark.shared
+@needs_artefact
+def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
+    """Dev MAP@5 of what users see (doc.debunks, thresholded) after importing the vclaims."""
+    if not (SHARED_2A / "vclaims").is_dir():
+        pytest.skip("../shared/datasets/checkthat2022-task2a-en is not available")
+    from narrascope.models.artefact import user_cache_dir
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+    from narrascope.training.debunks import (
+        CachedVectors,
+        build_db,
+        evaluate_matcher,
+        read_qrels,
+        read_queries,
+    )
+
+    use = CachedVectors("use", SentenceEncoder.shared().encode, user_cache_dir() / "debunks")
+    store = build_db(SHARED_2A, tmp_path / "ct.db", use)
+    scores = evaluate_matcher(
+        DebunkMatcher(store, encoder=use), read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
+    )
+    # the issue's bar is 0.90; the shown lists cost 0.009 of it since MIN_SHOWN (0.3) keeps
+    # texts that restate nothing from being shown their nearest debunk
+    assert scores["map5_debunks_list"] >= 0.88, scores

@@ -1,0 +1,73 @@
+"""`analyze` matched against known debunks (issue 25): a debunk database filled by
+`narrascope debunks add`, the same database given as the corpus (--db), and a JSONL file
+of fact-checks read for one run. Fact-checks and texts are our own."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from narrascope.cli import main
+
+FACT_CHECKS = [
+    {
+        "id": "fc-shelling",
+        "claim": "The Ukrainian army shelled its own city of Donetsk to blame Russia",
+        "url": "https://example.org/fc-shelling",
+        "verdict": "false",
+    },
+    {
+        "id": "fc-chips",
+        "claim": "Vaccines contain microchips for tracking people",
+        "url": "https://example.org/fc-chips",
+        "verdict": "false",
+    },
+]
+# a Russian restatement of the English debunk, and a text that restates nothing
+RESTATES = "Украинская армия сама обстреляла Донецк, чтобы обвинить Россию.\n"
+UNRELATED = "The city council approved the new budget for schools and roads on Monday.\n"
+
+
+def _records(path: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in map(json.loads, path.read_text().splitlines())}
+
+
+def test_analyze_matches_the_debunks_of_a_database_or_a_file(tmp_path: Path, capsys) -> None:
+    checks = tmp_path / "checks.jsonl"
+    checks.write_text("".join(json.dumps(f) + "\n" for f in FACT_CHECKS))
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "restates.txt").write_text(RESTATES)
+    (texts / "unrelated.txt").write_text(UNRELATED)
+
+    # 1. a corpus database that holds debunks matches every analysed document
+    db = tmp_path / "corpus.db"
+    assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet"]) == 0
+    out = tmp_path / "a.jsonl"
+    args = ["analyze", str(texts), "--db", str(db), "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    got = _records(out)
+    match = got["restates.txt"]["debunks"][0]
+    assert match["id"] == "fc-shelling" and match["verdict"] == "false"
+    assert match["url"] == "https://example.org/fc-shelling"
+    assert match["claim_span"]["text"] == RESTATES.strip()
+    assert [m["id"] for m in got["unrelated.txt"]["debunks"]] == []
+
+    # 2. the same fact-checks read from the file for one run give the same match
+    out2 = tmp_path / "b.jsonl"
+    args = ["analyze", str(texts), "--debunks", str(checks), "--out", str(out2), "--no-progress"]
+    assert main(args) == 0
+    assert _records(out2)["restates.txt"]["debunks"][0]["id"] == "fc-shelling"
+
+    # 3. a corpus database without debunks: nothing matched, and no debunk table made
+    plain = tmp_path / "plain.db"
+    args = ["analyze", str(texts), "--db", str(plain), "--out", str(tmp_path / "c.jsonl")]
+    assert main([*args, "--no-progress"]) == 0
+    assert all(not r["debunks"] for r in _records(tmp_path / "c.jsonl").values())
+    tables = {r[0] for r in sqlite3.connect(plain).execute("SELECT name FROM sqlite_master")}
+    assert "debunks" not in tables  # the debunk store's own table (store.debunks)
+
+    # a missing --debunks file is a usage error, reported before any model loads
+    assert main(["analyze", str(texts), "--debunks", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err
