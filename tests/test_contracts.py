@@ -33,7 +33,20 @@ def _batch() -> list[Document]:
 
 @pytest.fixture(scope="module")
 def full() -> narrascope.Pipeline:
-    return narrascope.load()
+    """Every stage, the optional debunk stage too (over two fact-checks of our own)."""
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+    from narrascope.store.debunks import Debunk, DebunkStore
+
+    store = DebunkStore(":memory:")
+    store.add(
+        [
+            Debunk(id="fc-nato", claim="NATO provoked the war in Ukraine"),
+            Debunk(id="fc-chips", claim="Vaccines contain microchips for tracking people"),
+        ],
+        encode=SentenceEncoder.shared().encode,
+    )
+    return narrascope.load(config={"debunks": {"matcher": DebunkMatcher(store)}})
 
 
 def _check(name: str, docs: list[Document]) -> None:
@@ -81,6 +94,13 @@ def _check(name: str, docs: list[Document]) -> None:
                 assert 0.0 <= claim.score <= 1.0
             if not doc.text.strip():
                 assert doc.claims == []
+        elif name == "debunks":
+            scores = [m.score for m in doc.debunks]
+            assert scores == sorted(scores, reverse=True)
+            for match in doc.debunks:
+                assert match.id in ("fc-nato", "fc-chips") and 0.0 <= match.score <= 1.0
+                span = match.claim_span
+                assert span is None or doc.text[span.start : span.end] == span.text
         else:  # a new stage must say here what it sets
             pytest.fail(f"no contract for stage {name!r}")
 
@@ -135,9 +155,11 @@ def test_stage_config_errors_are_coded() -> None:
         build_pipeline(config={"sentences": {}})
 
 
-def test_vectors_stay_on_the_document(full, encoder_calls) -> None:
+def test_vectors_stay_on_the_document(encoder_calls) -> None:
     """No process-wide cache: the same text in a new document is encoded again, and a
-    document that already carries its vectors is not encoded at all."""
+    document that already carries its vectors is not encoded at all. (The default
+    pipeline: the optional debunk stage also encodes a short post whole, as one unit.)"""
+    full = narrascope.load()
     first = full(Document("NATO is to blame.\nKyiv obeys Washington.", language="en"))
     assert len(encoder_calls) == 1
     full(Document(first.text, language="en"))

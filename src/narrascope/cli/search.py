@@ -89,6 +89,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         choices=HATE_FILTERS,
         help="documents whose article or any comment is flagged so (flagged: any flag)",
     )
+    p.add_argument(
+        "--debunk",
+        metavar="ID|any",
+        help="documents repeating the known debunk with this id (any: any known debunk)",
+    )
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
     p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")
     p.add_argument("--json", action="store_true", help="print one JSON object per line")

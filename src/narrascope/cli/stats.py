@@ -1,6 +1,6 @@
 """``narrascope stats``: narrative counts per day, week, month, source or language, or
 (``--hate``) how many documents and reader comments are flagged hateful, offensive or
-incitement per bucket."""
+incitement per bucket, or (``--debunks``) how many documents repeat a known debunk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from narrascope.store import STATS_BY, HateStatsRow, StatsRow
+from narrascope.store import STATS_BY, DebunkStatsRow, HateStatsRow, StatsRow
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -30,6 +30,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         action="store_true",
         help="count documents and comments flagged hateful, offensive or incitement per "
         "bucket instead of narratives (a document counts when its article or any comment is)",
+    )
+    p.add_argument(
+        "--debunks",
+        action="store_true",
+        help="count documents, and those repeating any known debunk, per bucket "
+        "instead of narratives",
     )
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.set_defaults(run=run)
@@ -87,12 +93,38 @@ def format_hate_table(rows: list[HateStatsRow], by: str) -> str:
     return "\n".join(lines)
 
 
+def format_debunk_table(rows: list[DebunkStatsRow], by: str) -> str:
+    """A plain-text table, one line per bucket: documents, and those repeating a debunk."""
+    if not rows:
+        return "no documents stored yet (fill the database with `analyze --db`)"
+    missing = "(no date)" if by in ("day", "week", "month") else f"(no {by})"
+    buckets = [row.bucket or missing for row in rows]
+    width = max(len(by), *(len(b) for b in buckets))
+    lines = [f"{by:<{width}}  documents  repeating a known debunk"]
+    lines += [
+        f"{bucket:<{width}}  {row.documents:>9}  {row.debunked:>23}"
+        for bucket, row in zip(buckets, rows, strict=True)
+    ]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from narrascope.errors import E_STORE_OPEN, StoreError
     from narrascope.store import open_store
 
     if "://" not in args.db and not Path(args.db).exists():
         raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    if getattr(args, "debunks", False):
+        with open_store(args.db) as store:
+            debunk_rows = store.debunk_stats(args.by)
+        if args.json:
+            found = [{args.by: r.bucket, **r.to_dict()} for r in debunk_rows]
+            for row in found:
+                del row["bucket"]
+            print(json.dumps(found, ensure_ascii=False, indent=1))
+        else:
+            print(format_debunk_table(debunk_rows, args.by))
+        return 0
     if args.hate:
         with open_store(args.db) as store:
             hate_rows = store.stats(args.by, hate=True)

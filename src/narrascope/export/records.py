@@ -24,6 +24,8 @@ ARTICLE = "article"
 COMMENTS = "comments"
 # what a CSV keeps of the comments (their number); see comment_count
 COMMENT_COUNT = "comment_count"
+CLAIMS = "claims"
+DEBUNKS = "debunks"
 
 Record = Mapping[str, Any]
 
@@ -66,6 +68,21 @@ def comment_count(record: Record) -> int | None:
         return len(comments)
     count = record.get(COMMENT_COUNT)
     return int(count) if isinstance(count, int) else None
+
+
+def claim_list(record: Record) -> list[Mapping[str, Any]]:
+    """The record's check-worthy claims, best first as stored; entries that are not
+    objects (not ones ``to_dict`` writes) are left out. An older record has none."""
+    claims = record.get(CLAIMS)
+    return [c for c in claims if isinstance(c, Mapping)] if isinstance(claims, list) else []
+
+
+def debunk_list(record: Record) -> list[Mapping[str, Any]]:
+    """The known debunks the record repeats (objects with an ``id``), as stored."""
+    found = record.get(DEBUNKS)
+    if not isinstance(found, list):
+        return []
+    return [d for d in found if isinstance(d, Mapping) and d.get("id") is not None]
 
 
 def is_other(annotation: Mapping[str, Any]) -> bool:

@@ -37,6 +37,8 @@ from narrascope.export.records import (
     TECHNIQUES,
     Record,
     annotation_groups,
+    claim_list,
+    debunk_list,
     dumps_record,
     parent_of,
 )
@@ -91,6 +93,12 @@ white-space:nowrap}.flag.hateful{background:#b71c1c}.flag.offensive{background:#
 mark.flag-ev.incitement{background:#e1bee7}
 ol.comments.flagged-only li.comment:not(.flagged):not(.context){display:none}
 ol.comments.flagged-only li.context{opacity:.5}
+.claim{background:#fff8d6;box-shadow:inset 0 -.14rem #e0a800}
+.claim.debunked{background:#fde2e0;box-shadow:inset 0 -.14rem #c62828}
+section.claims ol{padding-left:1.5rem}section.claims li{margin-block:.25rem}
+.cscore{font-variant-numeric:tabular-nums;font-weight:600;margin-right:.4rem}
+.debunk{display:block;font-size:.9em;color:#7f1d1d;margin-left:1rem}
+.flag.debunked{background:#c62828}p.debunks{margin:.3rem 0}
 """
 
 _JS = """
@@ -185,9 +193,22 @@ class _Summary:
     # documents with a reader thread, and (comments, hateful, offensive, incitement) in them
     threads: int = 0
     thread_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # documents repeating any known debunk, and per debunk id: its documents and what
+    # the first match said of it (claim, verdict, url)
+    debunked: int = 0
+    debunks: dict[str, tuple[_LabelStats, Mapping[str, Any]]] = field(default_factory=dict)
 
     def add(self, record: Record, anchor: str) -> None:
         self.documents += 1
+        matches = debunk_list(record)
+        if matches:
+            self.debunked += 1
+        for d in matches:
+            stats, _ = self.debunks.setdefault(str(d["id"]), (_LabelStats(), d))
+            if not stats.links or stats.links[-1][0] != anchor:
+                stats.docs += 1
+                stats.links.append((anchor, str(record.get("id") or anchor)))
+                stats.score_sum += _score(d)
         if _article_region(record) is not None:
             self.threads += 1
             counts = _thread_counts(_comment_list(record))
@@ -253,6 +274,37 @@ def _threads_line(summary: _Summary) -> str:
         f"<p class=meta>Reader comments: {comments} in {summary.threads} "
         f"thread{'' if summary.threads == 1 else 's'} · {hateful} hateful · "
         f"{offensive} offensive · {calls} incitement</p>\n"
+    )
+
+
+def _debunks_line(summary: _Summary) -> str:
+    """How many documents of the batch repeat a known debunk (said even when none do)."""
+    if not summary.documents:
+        return ""
+    n = summary.debunked
+    return (
+        f"<p class=meta id=debunked-count>{n} of {summary.documents} "
+        f"document{'' if summary.documents == 1 else 's'} repeat{'s' if n == 1 else ''} "
+        "known debunks</p>\n"
+    )
+
+
+def _debunks_table(summary: _Summary) -> str:
+    """The known debunks the batch repeats, most repeated first, with their documents."""
+    if not summary.debunks:
+        return ""
+    rows = "".join(
+        f"<tr><td dir=auto>{_show(d.get('claim') or '')}</td>"
+        f"<td>{_show(d.get('verdict') or '')}</td><td>{_debunk_link(d)}</td>"
+        f"<td class=num>{stats.docs}</td><td>{_links(stats)}</td></tr>"
+        for _id, (stats, d) in sorted(
+            summary.debunks.items(), key=lambda kv: (-kv[1][0].docs, kv[0])
+        )
+    )
+    return (
+        "<h2>Known debunks repeated</h2><table class=debunks><thead><tr><th>Debunked claim</th>"
+        "<th>Verdict</th><th>Fact-check</th><th>Documents</th><th>Links</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>\n"
     )
 
 
@@ -325,7 +377,7 @@ def _families_table(summary: _Summary) -> str:
     )
 
 
-def _highlighted(record: Record, region: tuple[int, int] | None = None) -> str:
+def _highlighted(record: Record, region: tuple[int, int] | None = None, anchor: str = "doc") -> str:
     """The text with every evidence span marked, in the colour of its (parent) narrative,
     every persuasion-technique span underlined in its family's colour, and every mention
     of a framed entity underlined with a role chip after it.
@@ -336,7 +388,9 @@ def _highlighted(record: Record, region: tuple[int, int] | None = None) -> str:
     entity mention. Only the innermost wrapper has a tooltip, listing everything that
     covers the piece (a browser shows the innermost title only). Spans whose offsets do
     not match the text are skipped. With ``region`` (a thread's article) only that part of
-    the text is shown, and only the spans inside it.
+    the text is shown, and only the spans inside it. Check-worthy claims are the outermost
+    wrapper (a known debunk's in red); a claim's first piece carries the id
+    ``<anchor>-claim-<i>`` that the Claims list links to.
     """
     text = str(record.get("text") or "")
     lo, hi = region if region is not None else (0, len(text))
@@ -350,18 +404,29 @@ def _highlighted(record: Record, region: tuple[int, int] | None = None) -> str:
                     spans.append((start, end, (rank, -_score(a)), _label_colour(group, a), tip))
     mentions = _framed_mentions(record, text)
     techniques = _technique_spans(record, text)
+    claims = _claim_spans(record, text, anchor)
     if region is not None:
         spans = [s for s in spans if lo <= s[0] and s[1] <= hi]
         mentions = [m for m in mentions if lo <= m[0] and m[1] <= hi]
         techniques = [t for t in techniques if lo <= t[0] and t[1] <= hi]
-    if not spans and not mentions and not techniques:
+        claims = [c for c in claims if lo <= c[0] and c[1] <= hi]
+    if not spans and not mentions and not techniques and not claims:
         return escape(text[lo:hi])
-    bounds = [b for s in [*spans, *mentions, *techniques] for b in s[:2]]
+    bounds = [b for s in [*spans, *mentions, *techniques, *claims] for b in s[:2]]
+    placed: set[str] = set()  # claim ids already given to a piece
     cuts = sorted({lo, hi, *bounds})
     out = []
     for a, b in pairwise(cuts):
         wrappers: list[tuple[str, str]] = []  # (opening tag without ">", closing tag)
         tips: list[str] = []
+        claim = next((c for c in claims if c[0] <= a and c[1] >= b), None)
+        if claim is not None:
+            ident = ""
+            if claim[4] and claim[4] not in placed:
+                placed.add(claim[4])
+                ident = f' id="{escape(claim[4])}"'
+            wrappers.append((f'<span class="{claim[2]}"{ident}', "</span>"))
+            tips.append(claim[3])
         covering = sorted((s for s in spans if s[0] <= a and s[1] >= b), key=lambda s: s[2])
         if covering:
             wrappers.append((f'<mark style="background:{covering[0][3]}"', "</mark>"))
@@ -667,6 +732,122 @@ def _thread_section(record: Record) -> str:
     )
 
 
+# --- claims and known debunks --------------------------------------------------------------
+
+
+def _debunk_link(d: Mapping[str, Any]) -> str:
+    """The fact-check's address: a link only for http(s) (never ``javascript:``...), opened
+    in a new tab that cannot reach back to the report; any other value is shown as text."""
+    url = str(d.get("url") or "")
+    if url.lower().startswith(("http://", "https://")):
+        return (
+            f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f"{_show(url)}</a>"
+        )
+    return _show(url)
+
+
+def _debunk_line(d: Mapping[str, Any]) -> str:
+    """ "matches debunk: <claim> (<verdict>) <link>", with the debunk's id and score."""
+    verdict = f" ({_show(d['verdict'])})" if d.get("verdict") else ""
+    link = _debunk_link(d)
+    return (
+        f'<span class="debunk" data-debunk="{escape(str(d.get("id")))}">matches debunk: '
+        f'<q dir="auto">{_show(d.get("claim") or "")}</q>{verdict}'
+        + (f" {link}" if link else "")
+        + f' <span class="meta">{_show(d.get("id"))} · {_score(d):.2f}</span></span>'
+    )
+
+
+def _claim_matches(
+    record: Record, text: str
+) -> tuple[list[Mapping[str, Any]], dict[int, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
+    """(claims that fit the text, best first; the debunk matches of each claim by its
+    index; the matches of no listed claim: the document's as a whole, or a stretch that
+    is no listed claim). A match belongs to the claim its ``claim_span`` overlaps most."""
+    claims = [c for c in claim_list(record) if _fits(text, c)]
+    claims.sort(key=lambda c: -_score(c))
+    by_claim: dict[int, list[Mapping[str, Any]]] = {}
+    loose: list[Mapping[str, Any]] = []
+    for d in debunk_list(record):
+        span = d.get("claim_span")
+        best, overlap = -1, 0
+        if isinstance(span, Mapping) and _fits(text, span):
+            s, e = int(span["start"]), int(span["end"])
+            for i, c in enumerate(claims):
+                shared = min(e, int(c["end"])) - max(s, int(c["start"]))
+                if shared > overlap:
+                    best, overlap = i, shared
+        if best >= 0:
+            by_claim.setdefault(best, []).append(d)
+        else:
+            loose.append(d)
+    return claims, by_claim, loose
+
+
+def _claim_spans(record: Record, text: str, anchor: str) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, CSS class, tooltip, element id) of every listed claim that fits the
+    text, best first; a claim that restates a known debunk is marked ``debunked``."""
+    claims, by_claim, loose = _claim_matches(record, text)
+    out = []
+    for i, c in enumerate(claims):
+        matches = by_claim.get(i, [])
+        tip = f"check-worthy claim ({_score(c):.2f})"
+        tip += "".join(
+            f"\nmatches debunk: {d.get('claim') or ''}"
+            + (f" ({d['verdict']})" if d.get("verdict") else "")
+            for d in matches
+        )
+        cls = "claim debunked" if matches else "claim"
+        out.append((int(c["start"]), int(c["end"]), cls, tip, f"{anchor}-claim-{i}"))
+    for d in loose:  # a matched stretch that is no listed claim is marked too
+        span = d.get("claim_span")
+        if isinstance(span, Mapping) and _fits(text, span):
+            tip = f"matches debunk: {d.get('claim') or ''}" + (
+                f" ({d['verdict']})" if d.get("verdict") else ""
+            )
+            out.append((int(span["start"]), int(span["end"]), "claim debunked", tip, ""))
+    return out
+
+
+def _claims_section(record: Record, anchor: str, region: tuple[int, int] | None) -> str:
+    """The document's check-worthy claims, best first, each with its score, a link to it
+    in the text and the known debunks it repeats; then the debunks matched elsewhere."""
+    text = str(record.get("text") or "")
+    claims, by_claim, loose = _claim_matches(record, text)
+    if not claims and not loose:
+        return ""
+    lo, hi = region if region is not None else (0, len(text))
+    items = []
+    for i, c in enumerate(claims):
+        shown = f'<q dir="auto">{escape(text[int(c["start"]) : int(c["end"])])}</q>'
+        if lo <= int(c["start"]) and int(c["end"]) <= hi:  # highlighted in the text shown
+            shown = f'<a href="#{anchor}-claim-{i}">{shown}</a>'
+        else:
+            shown += ' <span class="meta">(in a comment)</span>'
+        lines = "".join(_debunk_line(d) for d in by_claim.get(i, []))
+        items.append(
+            f'<li class="claim-item" data-start="{int(c["start"])}" data-end="{int(c["end"])}">'
+            f'<span class="cscore">{_score(c):.2f}</span>{shown}{lines}</li>'
+        )
+    stretches, whole = [], []
+    for d in loose:
+        span = d.get("claim_span")
+        if isinstance(span, Mapping) and _fits(text, span):
+            stretches.append(
+                f'<li><q dir="auto">{escape(str(span.get("text") or ""))}</q>{_debunk_line(d)}</li>'
+            )
+        else:
+            whole.append(f'<p class="debunks">{_debunk_line(d)}</p>')
+    return (
+        f'<section class="claims"><h3>Claims ({len(claims)})</h3>'
+        + "".join(whole)
+        + (f"<ol>{''.join(items)}</ol>" if items else "")
+        + (f"<ul>{''.join(stretches)}</ul>" if stretches else "")
+        + "</section>\n"
+    )
+
+
 def _embedded(record: Record) -> str:
     slim = {k: v for k, v in record.items() if k != "sentences"}
     data = dumps_record(slim).decode("utf-8").rstrip("\n")
@@ -684,6 +865,8 @@ def _document(record: Record, anchor: str) -> str:
     labels = [str(a.get("label", "")) for anns in groups.values() for a in anns]
     labels += [str(e.get("name", "")) for e in record.get(ENTITIES) or [] if e.get("main_role")]
     labels += [str(t.get("label", "")) for t in record.get(TECHNIQUES) or []]
+    debunks = debunk_list(record)
+    labels += [f"{d.get('id')} {d.get('claim') or ''}" for d in debunks]
     search = " ".join([doc_id, *labels]).lower()
     head_chips = "".join(_chip(NARRATIVES, a) for a in narratives)
     meta = []
@@ -722,6 +905,11 @@ def _document(record: Record, anchor: str) -> str:
     region = _article_region(record)
     # the headline carries the document's own flags and the thread's counts, never text
     head_flags = _badges(_flags(record))
+    if debunks:
+        n = len({str(d["id"]) for d in debunks})
+        head_flags += (
+            f'<span class="flag debunked">repeats {n} known debunk{"" if n == 1 else "s"}</span>'
+        )
     if region is not None:
         head_flags += f'<span class="meta"> · {escape(_counts_line(_comment_list(record)))}</span>'
     return (
@@ -737,7 +925,8 @@ def _document(record: Record, anchor: str) -> str:
             if explanation
             else ""
         )
-        + f'<div class="text" dir="auto">{_highlighted(record, region)}</div>\n'
+        + _claims_section(record, anchor, region)
+        + f'<div class="text" dir="auto">{_highlighted(record, region, anchor)}</div>\n'
         + (_thread_section(record) if region is not None else "")
         + _embedded(record)
         + "</details>\n"
@@ -766,9 +955,9 @@ def write(records: Iterable[Record], fh: TextIO, *, title: str = "Narrascope rep
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{escape(title)}</h1><p class=meta>{summary.documents} documents · "
             f"languages: {_show(langs)} · generated {generated}</p>\n"
-            f"{_threads_line(summary)}"
+            f"{_threads_line(summary)}{_debunks_line(summary)}"
             f"<h2>Narratives</h2>{_summary_table(summary)}\n{_roles_table(summary)}"
-            f"{_families_table(summary)}"
+            f"{_families_table(summary)}{_debunks_table(summary)}"
             "<h2>Documents</h2>\n"
             '<p class="controls"><input id="filter" type="search" '
             'placeholder="Filter documents by id or label"><button id="expand-all">'

@@ -11,7 +11,14 @@ an article without one); the comments themselves are in the JSONL output, but ea
 the hate stage raised is a row: level ``hate`` (label hateful/offensive, the target as
 parent) or ``incitement`` for the article, ``comment_hate`` / ``comment_incitement`` with
 the comment's id in ``comment`` for a comment, evidence as for labels (a flag is never
-reprinted in a summary, but a CSV row is the flag itself). Cells are untrusted
+reprinted in a summary, but a CSV row is the flag itself). Every check-worthy claim is a
+row, level ``claim``, its text and offsets as evidence; every known debunk the document
+repeats is a row, level ``debunk``: its id as label, the verdict as parent, the matched
+stretch as evidence (empty for a match of the whole document), the debunked claim in
+``debunk_claim`` and the fact-check's address in ``url``. ``claims`` and ``debunks``
+count them on each row of the document, so a spreadsheet filter on ``debunks > 0`` keeps
+the documents that repeat a known debunk (empty for a record from before claims
+existed). Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
 prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
 again.
@@ -25,14 +32,18 @@ from itertools import groupby
 from typing import Any, TextIO
 
 from narrascope.export.records import (
+    CLAIMS,
     COMMENT_COUNT,
     COMMENTS,
+    DEBUNKS,
     ENTITIES,
     PROFILE,
     TECHNIQUES,
     Record,
     annotation_groups,
+    claim_list,
     comment_count,
+    debunk_list,
 )
 
 COLUMNS = [
@@ -52,7 +63,13 @@ COLUMNS = [
     "evidence_end",
     "paragraph",
     "comment",
+    # issue 25: the last columns, filled on every row of a document by _rows
+    "claims",
+    "debunks",
+    "debunk_claim",
+    "url",
 ]
+_BASE = len(COLUMNS) - 4  # the cells of a label, entity, technique, profile or flag row
 # Group name → level column; groups not listed use their own name.
 LEVELS = {
     "narratives": "narrative",
@@ -85,7 +102,37 @@ def _tail(a: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _count(record: Record, key: str, found: list[Mapping[str, Any]]) -> str:
+    """How many claims (debunk matches) the record has; empty when it has no such list."""
+    return str(len(found)) if isinstance(record.get(key), list) else ""
+
+
 def _rows(record: Record) -> Iterator[list[str]]:
+    """Every row of the record: those of :func:`_label_rows`, then its claims and debunk
+    matches, each with the two counts."""
+    claims, debunks = claim_list(record), debunk_list(record)
+    counts = [_count(record, CLAIMS, claims), _count(record, DEBUNKS, debunks)]
+    rows = list(_label_rows(record))
+    head = rows[0][:5]
+    for c in claims:
+        span = {"start": c.get("start", ""), "end": c.get("end", ""), "text": c.get("text")}
+        tail = _tail({"score": c.get("score"), "evidence": [span]})
+        rows.append([*head, "claim", "", "", "", "", *tail, "", ""])
+    for d in debunks:
+        span = d.get("claim_span")
+        tail = _tail({"score": d.get("score"), "evidence": [span] if span else []})
+        ids = [_cell(d.get("id")), _cell(d.get("verdict"))]
+        found = [*counts, _cell(d.get("claim")), _cell(d.get("url"))]
+        rows.append([*head, "debunk", *ids, "", "", *tail, "", "", *found])
+    if (claims or debunks) and not rows[0][5]:
+        rows.pop(0)  # the empty row of a document without labels: its claims are rows now
+    for row in rows:
+        if len(row) == _BASE:
+            row.extend([*counts, "", ""])
+        yield row
+
+
+def _label_rows(record: Record) -> Iterator[list[str]]:
     count = comment_count(record)
     head = [_cell(record.get(k)) for k in ("id", "language", "source", "date")]
     head.append("" if count is None else str(count))
@@ -156,7 +203,7 @@ def _rows(record: Record) -> Iterator[list[str]]:
         ]
     if not found:
         # A document with no label still gets a row, so every analysed id is in the file.
-        yield [*head, *[""] * (len(COLUMNS) - len(head))]
+        yield [*head, *[""] * (_BASE - len(head))]
 
 
 def _flags(record: Record) -> Iterator[tuple[str, Mapping[str, Any], str]]:
@@ -196,6 +243,9 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
                     record[key] = _uncell(row[key])
             if (row.get("comments") or "").isdigit():
                 record[COMMENT_COUNT] = int(row["comments"])
+            for key in (CLAIMS, DEBUNKS):
+                if (row.get(key) or "").isdigit():
+                    record.setdefault(key, [])
             level = row.get("level") or ""
             if not level:
                 continue
@@ -209,6 +259,14 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
                 record.setdefault(PROFILE, {})[_uncell(row.get("label") or "")] = int(
                     row.get("score") or 0
                 )
+                continue
+            if level == "claim":
+                (span,) = _evidence_from_row(row) or [{"start": 0, "end": 0, "text": ""}]
+                score = float(row["score"]) if row.get("score") else 0.0
+                record.setdefault(CLAIMS, []).append({"score": score, **span})
+                continue
+            if level == "debunk":
+                record.setdefault(DEBUNKS, []).append(_debunk_from_row(row))
                 continue
             if level in FLAG_LEVELS:
                 _flag_from_row(record, level, row)
@@ -260,6 +318,18 @@ def _evidence_from_row(row: Mapping[str, str]) -> list[dict[str, Any]]:
             "text": _uncell(row.get("evidence") or ""),
         }
     ]
+
+
+def _debunk_from_row(row: Mapping[str, str]) -> dict[str, Any]:
+    evidence = _evidence_from_row(row)
+    return {
+        "id": _uncell(row.get("label") or ""),
+        "claim": _uncell(row.get("debunk_claim") or ""),
+        "url": _uncell(row.get("url") or "") or None,
+        "verdict": _uncell(row.get("parent") or "") or None,
+        "score": float(row["score"]) if row.get("score") else 0.0,
+        "claim_span": evidence[0] if evidence else None,
+    }
 
 
 def _entity_from_row(row: Mapping[str, str]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ from narrascope.serve.security import (
     SecurityHeaders,
     TokenAuth,
 )
-from narrascope.store import DocumentsNotSaved, Filters, open_store
+from narrascope.store import ANY_DEBUNK, DocumentsNotSaved, Filters, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +112,14 @@ def filters(
         Opt,
         Query(description="hateful | offensive | incitement | flagged: the article or a comment"),
     ] = None,
+    debunk: Annotated[
+        Opt,
+        Query(description="a known debunk's id: the documents repeating it; any: any debunk"),
+    ] = None,
 ) -> Filters:
     """The corpus endpoints' (list, stats, export) shared query parameters, as store filters."""
     days = [None if day is None else day.isoformat() for day in (date_from, date_to)]
-    return Filters(q, narrative, language, source, *days, min_score, hate=hate)
+    return Filters(q, narrative, language, source, *days, min_score, hate=hate, debunk=debunk)
 
 
 def _utf8_size(text: str) -> int:
@@ -504,6 +508,18 @@ def create_app(
         for name in ("language", "source", "narrative"):
             out.setdefault(name, [])
         out["documents"] = store.count()
+        # the dashboard's "documents repeating known debunks" and the debunk filter's choices
+        out["debunked"] = store.search_count(Filters(debunk=ANY_DEBUNK))
+        out["debunks"] = [
+            {
+                "id": d.id,
+                "claim": d.claim,
+                "verdict": d.verdict,
+                "url": d.url,
+                "documents": d.documents,
+            }
+            for d in store.debunk_summary()
+        ]
         return out
 
     @api.get(

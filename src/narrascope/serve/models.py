@@ -97,6 +97,14 @@ class DocumentRecord(BaseModel):
     entities: list[dict[str, Any]] = []
     techniques: list[dict[str, Any]] = []
     persuasion_profile: dict[str, int] = {}
+    claims: list[dict[str, Any]] = Field(
+        [], description="check-worthy claims, best first: {score, start, end, text}"
+    )
+    debunks: list[dict[str, Any]] = Field(
+        [],
+        description="known debunks the document repeats: {id, claim, url, verdict, score, "
+        "claim_span: {start, end, text} | null}",
+    )
 
 
 class JobError(BaseModel):
@@ -188,12 +196,25 @@ class FacetValue(BaseModel):
     count: int
 
 
+class DebunkOut(BaseModel):
+    id: str
+    claim: str | None
+    verdict: str | None
+    url: str | None
+    documents: int = Field(description="documents repeating it")
+
+
 class Facets(BaseModel):
     language: list[FacetValue]
     source: list[FacetValue]
     narrative: list[FacetValue]
     subnarrative: list[FacetValue] = []
+    debunk: list[FacetValue] = Field([], description="known debunk ids, documents repeating each")
     documents: int
+    debunked: int = Field(0, description="documents repeating any known debunk")
+    debunks: list[DebunkOut] = Field(
+        [], description="the known debunks documents repeat, most repeated first"
+    )
 
 
 class Health(BaseModel):

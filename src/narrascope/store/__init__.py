@@ -11,9 +11,12 @@ from pathlib import Path
 
 from narrascope.errors import E_STORE_UNSUPPORTED, StoreError
 from narrascope.store.base import (
+    ANY_DEBUNK,
     FACETS,
     HATE_FILTERS,
     STATS_BY,
+    DebunkStatsRow,
+    DebunkSummary,
     DocumentsNotSaved,
     FilterError,
     Filters,
@@ -26,10 +29,13 @@ from narrascope.store.base import (
 from narrascope.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 __all__ = [
+    "ANY_DEBUNK",
     "FACETS",
     "HATE_FILTERS",
     "SCHEMA_VERSION",
     "STATS_BY",
+    "DebunkStatsRow",
+    "DebunkSummary",
     "DocumentsNotSaved",
     "FilterError",
     "Filters",

@@ -12,7 +12,9 @@ from narrascope.errors import E_STORE_DOCUMENT, E_STORE_FILTER, StoreError
 
 StatsBy = Literal["day", "week", "month", "source", "language"]
 STATS_BY: tuple[str, ...] = ("day", "week", "month", "source", "language")
-FACETS: tuple[str, ...] = ("language", "source", "narrative", "subnarrative")
+FACETS: tuple[str, ...] = ("language", "source", "narrative", "subnarrative", "debunk")
+# Filters.debunk: this value selects the documents repeating any known debunk
+ANY_DEBUNK = "any"
 # Filters.hate: documents whose article or any comment is flagged so ("flagged": any)
 HATE_FILTERS: tuple[str, ...] = ("hateful", "offensive", "incitement", "flagged")
 
@@ -64,6 +66,9 @@ class Filters:
     (one of :data:`HATE_FILTERS`) keeps the documents whose article or any reader comment
     the hate stage flagged so: ``hateful``, ``offensive``, ``incitement``, or
     ``flagged`` for any of them (the labels are thresholded by the model already).
+    ``debunk`` keeps the documents that repeat the known debunk with this id (as the
+    debunk stage matched it, at or above its threshold), or any known debunk for
+    ``"any"`` (:data:`ANY_DEBUNK`).
     """
 
     query: str | None = None
@@ -74,8 +79,14 @@ class Filters:
     date_to: str | None = None
     min_score: float | None = None
     hate: str | None = None
+    debunk: str | None = None
 
     def __post_init__(self) -> None:
+        if self.debunk is not None:
+            debunk = str(self.debunk).strip() or None
+            if debunk is not None and debunk.lower() == ANY_DEBUNK:
+                debunk = ANY_DEBUNK
+            object.__setattr__(self, "debunk", debunk)
         if self.hate is not None:
             hate = str(self.hate).strip().lower() or None
             if hate is not None and hate not in HATE_FILTERS:
@@ -145,6 +156,32 @@ class HateStatsRow:
             "offensive_comments": self.offensive_comments,
             "incitement_comments": self.incitement_comments,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DebunkStatsRow:
+    """One bucket of ``stats(debunks=True)``: its documents, and those that repeat any
+    known debunk (as ``Filters(debunk="any")`` selects them, so the ``day`` rows'
+    ``debunked`` add up to that search's count)."""
+
+    bucket: str | None
+    documents: int
+    debunked: int
+
+    def to_dict(self) -> dict[str, int | str | None]:
+        return {"bucket": self.bucket, "documents": self.documents, "debunked": self.debunked}
+
+
+@dataclass(frozen=True, slots=True)
+class DebunkSummary:
+    """A known debunk that documents of the corpus repeat, and how many do
+    (``Store.debunk_summary``, for a dashboard and a filter's choices)."""
+
+    id: str
+    claim: str | None
+    verdict: str | None
+    url: str | None
+    documents: int
 
 
 class DocumentsNotSaved(StoreError):
@@ -223,6 +260,16 @@ class Store(Protocol):
 
     def stats_undated(self, filters: Filters | None = None) -> int:
         """How many documents ``stats`` counts with these filters that have no date."""
+        ...
+
+    def debunk_stats(
+        self, by: StatsBy = "month", filters: Filters | None = None
+    ) -> list[DebunkStatsRow]:
+        """Per bucket, the selected documents and those repeating any known debunk."""
+        ...
+
+    def debunk_summary(self) -> list[DebunkSummary]:
+        """Every known debunk the stored documents repeat, most repeated first."""
         ...
 
     def delete(self, doc_id: str) -> bool:

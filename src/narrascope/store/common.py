@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,8 +23,11 @@ from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, E_STORE_VERSION, StoreError
 from narrascope.store import sql
 from narrascope.store.base import (
+    ANY_DEBUNK,
     FACETS,
     STATS_BY,
+    DebunkStatsRow,
+    DebunkSummary,
     DocumentsNotSaved,
     Filters,
     HateStatsRow,
@@ -128,6 +132,47 @@ def comment_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]
     return found
 
 
+# what a stored record holding a debunk match contains (BACKFILL_DEBUNKS skips the rest)
+DEBUNK_PATTERN = '%"debunks": [{%'
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def debunk_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The ``debunk_matches`` rows of a document record (its ``debunks``, as to_dict writes).
+
+    Tolerant as :func:`comment_rows`: a match without an id or a finite score is left out (the
+    JSON record keeps it), and a claim span without offsets is a document-level match.
+    """
+    found = []
+    for d in record.get("debunks") or []:
+        try:
+            span = d.get("claim_span")
+            start = end = None
+            if isinstance(span, Mapping) and span.get("start") is not None:
+                start, end = int(span["start"]), int(span["end"])
+            score = _number(d.get("score"))
+            if d.get("id") is None or score is None or not math.isfinite(score):
+                continue
+            found.append(
+                (
+                    doc_id,
+                    str(d["id"]),
+                    _text_or_none(d.get("claim")),
+                    _text_or_none(d.get("verdict")),
+                    _text_or_none(d.get("url")),
+                    score,
+                    start,
+                    end,
+                )
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
 @functools.lru_cache(maxsize=8192)  # called once per row of a stats query: few distinct days
 def iso_week(day: str | None) -> str | None:
     """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
@@ -155,6 +200,7 @@ class SQLStore:
     GET_RECORDS: ClassVar[str]
     REINDEX_BATCH: ClassVar[str]  # (key, text, language) of the documents after a key
     BACKFILL_BATCH: ClassVar[str]  # (key, id, record) of records that may hold a thread
+    BACKFILL_DEBUNKS_BATCH: ClassVar[str]  # (key, id, record) that may hold a debunk match
     FIRST_KEY: ClassVar[Any]  # a key before every document's
     # what the database raises when it refuses one document (the batch goes on)
     DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
@@ -265,6 +311,8 @@ class SQLStore:
                         self._reindex_search()
                     elif statement == sql.BACKFILL_THREADS:
                         self._backfill_threads()
+                    elif statement == sql.BACKFILL_DEBUNKS:
+                        self._backfill_debunks()
                     elif self._has_column_of(statement):
                         continue
                     else:
@@ -323,6 +371,25 @@ class SQLStore:
                 done += 1
             last = batch[-1][0]
         logger.info("read the threads and readings of %d documents of %s", done, self.where)
+
+    def _backfill_debunks_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        return self._rows(self.BACKFILL_DEBUNKS_BATCH, (last, DEBUNK_PATTERN, batch_size))
+
+    def _backfill_debunks(self, batch_size: int = 500) -> None:
+        """Fill ``debunk_matches`` from the stored records (a migration step), so documents
+        matched before it are filtered and counted too."""
+        last = self.FIRST_KEY
+        done = 0
+        while batch := self._backfill_debunks_batch(last, batch_size):
+            for _key, doc_id, text in batch:
+                record = json.loads(text)
+                if not isinstance(record, dict):
+                    continue
+                self._exec(sql.DELETE_DEBUNK_MATCHES, (doc_id,))
+                self._exec_many(sql.INSERT_DEBUNK_MATCH, debunk_rows(doc_id, record))
+                done += 1
+            last = batch[-1][0]
+        logger.info("read the debunk matches of %d documents of %s", done, self.where)
 
     # -- writing ------------------------------------------------------------------------
     def save(self, docs: Iterable[Document]) -> int:
@@ -424,6 +491,7 @@ class SQLStore:
         )
         # the reader thread, as its record has it (the readings as the stages wrote them)
         self._exec_many(sql.INSERT_COMMENT, comment_rows(doc.id, record))
+        self._exec_many(sql.INSERT_DEBUNK_MATCH, debunk_rows(doc.id, record))
         self._index_text(doc)
 
     def delete(self, doc_id: str) -> bool:
@@ -489,6 +557,11 @@ class SQLStore:
             params.append(f.min_score)
         if f.hate is not None:
             where.append(sql.WHERE_HATE[f.hate])  # a constant fragment per value
+        if f.debunk == ANY_DEBUNK:
+            where.append(sql.WHERE_ANY_DEBUNK)
+        elif f.debunk is not None:
+            where.append(sql.WHERE_DEBUNK)
+            params.append(f.debunk)
         for fragment, value in (
             (sql.WHERE_LANGUAGE, f.language),
             (sql.WHERE_SOURCE, f.source),
@@ -628,6 +701,29 @@ class SQLStore:
         return [
             HateStatsRow(row[0], *(int(n or 0) for n in row[1:]))
             for row in self._rows(statement, params)
+        ]
+
+    def debunk_stats(
+        self, by: StatsBy = "month", filters: Filters | None = None
+    ) -> list[DebunkStatsRow]:
+        """Per bucket, the documents the filters select and those among them that repeat
+        any known debunk (every filter selects documents as in ``search``)."""
+        if by not in STATS_BY:
+            raise ValueError(f"by must be one of {', '.join(STATS_BY)}, got {by!r}")
+        where, params = self._where(filters)
+        # constant fragments only: the bucket expression and the filters
+        statement = sql.DEBUNK_STATS.format(bucket=sql.BUCKETS[by], where=where)
+        return [
+            DebunkStatsRow(bucket, int(n or 0), int(k or 0))
+            for bucket, n, k in self._rows(statement, params)
+        ]
+
+    def debunk_summary(self) -> list[DebunkSummary]:
+        """Every known debunk the stored documents repeat, with its claim, verdict and url
+        (as matched), most repeated first: the dashboard's list and the filter's choices."""
+        return [
+            DebunkSummary(str(i), claim, verdict, url, int(n))
+            for i, claim, verdict, url, n in self._rows(sql.DEBUNK_SUMMARY)
         ]
 
     def stats_undated(self, filters: Filters | None = None) -> int:

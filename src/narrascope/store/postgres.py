@@ -21,7 +21,7 @@ from psycopg import conninfo
 from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.store import sql
-from narrascope.store.common import THREAD_PATTERNS, SQLStore
+from narrascope.store.common import DEBUNK_PATTERN, THREAD_PATTERNS, SQLStore
 from narrascope.store.query import Compiled, tsquery, tsvector
 from narrascope.store.stems import index_tokens
 
@@ -51,6 +51,7 @@ class PostgresStore(SQLStore):
     GET_RECORDS = sql.PG_GET_RECORDS
     REINDEX_BATCH = sql.PG_REINDEX_BATCH
     BACKFILL_BATCH = sql.PG_BACKFILL_BATCH
+    BACKFILL_DEBUNKS_BATCH = sql.PG_BACKFILL_DEBUNKS_BATCH
     FIRST_KEY = ""
     DOCUMENT_ERRORS = (
         *SQLStore.DOCUMENT_ERRORS,
@@ -111,6 +112,10 @@ class PostgresStore(SQLStore):
     def _backfill_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
         # the first batch starts at the key "", which sorts first: a document may have it
         return self._rows(self.BACKFILL_BATCH, (last, last, *THREAD_PATTERNS, batch_size))
+
+    def _backfill_debunks_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        # as _backfill_batch: the first batch includes the key ""
+        return self._rows(self.BACKFILL_DEBUNKS_BATCH, (last, last, DEBUNK_PATTERN, batch_size))
 
     def _index_text(self, doc: Document) -> None:
         self._index_row(doc.id, doc.text, doc.language)

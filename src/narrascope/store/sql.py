@@ -143,12 +143,37 @@ THREAD_SCHEMA = [
     "ALTER TABLE documents ADD COLUMN incitement_score REAL",
     BACKFILL_THREADS,
 ]
+# Step 6 (issue 25): known debunks a document repeats. Each match of a record's
+# ``debunks`` is a row of ``debunk_matches`` (the debunk's id, claim, verdict and url as the
+# matcher wrote them, its score, and the span of the document that restates it: NULL when
+# the document as a whole matched), so the corpus can be filtered by a debunk and count
+# the documents that repeat any. Not ``debunks``: that name is the debunk database's
+# (store/debunks.py), which may live in the same file. BACKFILL_DEBUNKS makes the backend
+# fill it from the JSON records already stored; like step 5 it may run again over its
+# own work (IF NOT EXISTS; the backfill replaces the rows it writes).
+BACKFILL_DEBUNKS = "-- narrascope: fill debunk_matches from the stored records"
+DEBUNK_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS debunk_matches (
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        debunk_id TEXT NOT NULL,
+        claim TEXT,
+        verdict TEXT,
+        url TEXT,
+        score REAL NOT NULL,
+        span_start INTEGER,
+        span_end INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS debunk_matches_doc ON debunk_matches(doc_id)",
+    "CREATE INDEX IF NOT EXISTS debunk_matches_id ON debunk_matches(debunk_id)",
+    BACKFILL_DEBUNKS,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
     ("full-text index keyed by row id", FTS_ROWID_SCHEMA),
     ("full-text index of stemmed words", FTS_STEMMED_SCHEMA),
     ("reader comments and hate/incitement readings", THREAD_SCHEMA),
+    ("known debunks each document repeats", DEBUNK_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -203,12 +228,17 @@ PG_THREAD_SCHEMA = [
     statement if statement == BACKFILL_THREADS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
     for statement in THREAD_SCHEMA
 ]
+PG_DEBUNK_SCHEMA = [
+    statement if statement == BACKFILL_DEBUNKS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
+    for statement in DEBUNK_SCHEMA
+]
 PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", PG_CORE_SCHEMA),
     ("full-text search (tsvector 'simple') and ISO weeks", PG_SEARCH_SCHEMA),
     ("nothing to do: SQLite's step 3 re-keys its FTS5 index", []),
     ("search index of stemmed words", PG_STEMMED_SCHEMA),
     ("reader comments and hate/incitement readings", PG_THREAD_SCHEMA),
+    ("known debunks each document repeats", PG_DEBUNK_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -236,9 +266,11 @@ DELETE_RESULTS = [
     "DELETE FROM evidence WHERE doc_id = ?",
     "DELETE FROM entities WHERE doc_id = ?",
     "DELETE FROM techniques WHERE doc_id = ?",
+    "DELETE FROM debunk_matches WHERE doc_id = ?",
     "DELETE FROM comments WHERE doc_id = ?",
 ]
 DELETE_COMMENTS = DELETE_RESULTS[-1]
+DELETE_DEBUNK_MATCHES = DELETE_RESULTS[-2]
 DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 DELETE_FTS = "DELETE FROM documents_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)"
 UPSERT_DOCUMENT = """INSERT INTO documents
@@ -259,6 +291,14 @@ INSERT_COMMENT = """INSERT INTO comments
     (doc_id, comment_id, parent, author, span_start, span_end, depth, date, language,
      hate_label, hate_score, hate_target, incitement, incitement_score)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+INSERT_DEBUNK_MATCH = """INSERT INTO debunk_matches
+    (doc_id, debunk_id, claim, verdict, url, score, span_start, span_end)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+# BACKFILL_DEBUNKS reads, a batch at a time in key order, the records that may hold a match
+SQLITE_BACKFILL_DEBUNKS_BATCH = """SELECT rowid, id, record FROM documents
+    WHERE rowid > ? AND record LIKE ? ORDER BY rowid LIMIT ?"""
+PG_BACKFILL_DEBUNKS_BATCH = """SELECT id, id, record FROM documents
+    WHERE (id > ? OR id = '' AND ? = '') AND record LIKE ? ORDER BY id LIMIT ?"""
 # BACKFILL_THREADS reads, a batch at a time in key order, the records that may hold a
 # thread or a reading (the LIKE patterns are parameters; JSON decides, this only skips)
 SQLITE_BACKFILL_BATCH = """SELECT rowid, id, record FROM documents
@@ -339,6 +379,9 @@ WHERE_HATE = {
         OR d.id IN (SELECT doc_id FROM comments
             WHERE hate_label IN ('hateful', 'offensive') OR incitement = 1))""",
 }
+# Filters.debunk: documents repeating this known debunk, or any ("any")
+WHERE_DEBUNK = "d.id IN (SELECT doc_id FROM debunk_matches WHERE debunk_id = ?)"
+WHERE_ANY_DEBUNK = "d.id IN (SELECT doc_id FROM debunk_matches)"
 WHERE_LANGUAGE = "d.language = ?"
 WHERE_SOURCE = "d.source = ?"
 WHERE_DATE_FROM = "substr(d.date, 1, 10) >= ?"
@@ -409,4 +452,20 @@ FACETS = {
     "subnarrative": """SELECT label, COUNT(DISTINCT doc_id) FROM narratives
         WHERE level = 'subnarrative' GROUP BY label
         ORDER BY COUNT(DISTINCT doc_id) DESC, label""",
+    "debunk": """SELECT debunk_id, COUNT(DISTINCT doc_id) FROM debunk_matches
+        GROUP BY debunk_id ORDER BY COUNT(DISTINCT doc_id) DESC, debunk_id""",
 }
+# debunk_summary(): each known debunk repeated in the corpus, with the claim, verdict and
+# url the latest match wrote (MAX: one value per id, the same in both backends), and how
+# many documents repeat it
+DEBUNK_SUMMARY = """SELECT debunk_id, MAX(claim), MAX(verdict), MAX(url), COUNT(DISTINCT doc_id)
+    FROM debunk_matches GROUP BY debunk_id
+    ORDER BY COUNT(DISTINCT doc_id) DESC, debunk_id"""
+# stats(debunks=True): per bucket, the documents and those repeating any known debunk
+DEBUNK_STATS = """SELECT * FROM (
+    SELECT {bucket} AS bucket, COUNT(*),
+        SUM(CASE WHEN d.id IN (SELECT doc_id FROM debunk_matches) THEN 1 ELSE 0 END)
+    FROM documents d{where}
+    GROUP BY 1
+    ) counted
+    ORDER BY bucket IS NULL, bucket"""

@@ -7,12 +7,16 @@
 // its bucket's date, gaps included, and an empty bucket next to a counted one is drawn as 0
 // so a line never bridges a gap), segments are straight (a curve would overshoot its
 // points), and only labels scored at least the threshold shown on the chart are counted.
+// Issue 25: a count of the documents repeating known debunks (linking to them), the most
+// repeated debunks, and a filter by debunk (any, or one debunk's id).
 
 import { api, query } from "./api.js";
 import { OTHER, colourClass, hsl, parentOf, seed } from "./colors.js";
 import { bdi, el, fmt, visible } from "./docview.js";
 
-export const FILTERS = ["q", "narrative", "language", "source", "date_from", "date_to", "min_score"];
+export const FILTERS = ["q", "narrative", "language", "source", "debunk", "date_from", "date_to", "min_score"];
+const TOP_DEBUNKS = 5;
+const CLAIM_CHARS = 70; // a debunked claim is cut to this in the filter's choices
 const PAGE = 25;
 const TOP_NARRATIVES = 10;
 const TOP_SOURCES = 3;
@@ -154,8 +158,41 @@ async function loadFacets() {
   select.value = keep;
   fill("f-language", f.language, "All languages", visible);
   fill("f-source", f.source, "All sources", visible);
+  debunkFacets(f);
   facetsLoaded = true;
   return f;
+}
+
+function short(text, n = CLAIM_CHARS) {
+  const s = visible(text);
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** The debunk filter's choices (any, then each debunk repeated in the corpus) and the
+ * dashboard's count of documents repeating known debunks, with the most repeated ones. */
+function debunkFacets(f) {
+  const debunked = Number(f.debunked) || 0;
+  const debunks = Array.isArray(f.debunks) ? f.debunks : [];
+  const select = $("f-debunk");
+  const keep = select.value;
+  select.replaceChildren(new Option("Any or no debunk", ""), new Option(`Repeating any known debunk (${debunked})`, "any"));
+  for (const d of debunks.slice(0, 1000)) {
+    if (d.id === null || d.id === undefined || d.id === "") continue;
+    const option = new Option(`${short(d.claim || d.id)} (${Number(d.documents) || 0})`, String(d.id));
+    option.title = `${visible(d.id)}: ${visible(d.claim ?? "")}${d.verdict ? ` (${visible(d.verdict)})` : ""}`;
+    select.append(option);
+  }
+  select.value = keep;
+  $("debunked-count").textContent = String(debunked);
+  $("debunked-label").textContent = `document${debunked === 1 ? "" : "s"} repeating known debunks`;
+  const list = $("top-debunks");
+  list.replaceChildren(...debunks.slice(0, TOP_DEBUNKS).map((d) => {
+    const a = el("a", null, short(d.claim || d.id));
+    a.href = `#/dashboard${query({ debunk: String(d.id) })}`;
+    a.title = String(d.claim ?? d.id);
+    return el("li", null, a, d.verdict ? el("span", "muted", ` (${visible(d.verdict)})`) : null,
+      el("span", "muted", ` · ${Number(d.documents) || 0} doc${Number(d.documents) === 1 ? "" : "s"}`));
+  }));
 }
 
 async function loadTable() {

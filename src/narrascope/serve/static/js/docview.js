@@ -1,7 +1,8 @@
 // The document view: the text with every evidence span highlighted in the colour of its
 // narrative, technique spans underlined by family, framed entities' mentions with a role
 // chip, and a side panel (narratives and sub-narratives with score bars, explanation,
-// entity roles, techniques). Everything from the record is untrusted: it is only ever put
+// entity roles, techniques, check-worthy claims and the known debunks they repeat).
+// Everything from the record is untrusted: it is only ever put
 // in the page with textContent / createTextNode / setAttribute of a plain attribute.
 
 import { OTHER, colourClass, parentOf } from "./colors.js";
@@ -9,6 +10,7 @@ import { OTHER, colourClass, parentOf } from "./colors.js";
 const RESERVED = new Set([
   "id", "language", "text", "sentences", "explanation", "content_hash", "entities",
   "techniques", "persuasion_profile", "article", "comments", "hate", "incitement",
+  "claims", "debunks",
 ]);
 const ROLES = ["Protagonist", "Antagonist", "Innocent"];
 const ROLE_NAMES = { Protagonist: "Heroes", Antagonist: "Villains", Innocent: "Victims" };
@@ -100,6 +102,7 @@ function roleText(e) {
 function highlighted(record, region = null) {
   const text = String(record.text || "");
   const map = offsetMapper(text);
+  const claimInfo = claimMatches(record, text, map);
   const lo = region ? region[0] : 0;
   const hi = region ? region[1] : map.len;
   const inside = (s) => s.start >= lo && s.end <= hi;
@@ -129,8 +132,18 @@ function highlighted(record, region = null) {
       }
     }
   }
+  const claims = claimInfo.claims.map((c, i) => {
+    const matches = claimInfo.byClaim.get(i) || [];
+    return { start: +c.start, end: +c.end, idx: i, debunked: matches.length > 0,
+      tip: [`check-worthy claim (${fmt(c.score)})`, ...matches.map(debunkText)].join("\n") };
+  });
+  for (const d of claimInfo.loose) { // a matched stretch that is no listed claim is marked too
+    if (d.claim_span && typeof d.claim_span === "object" && fits(text, map, d.claim_span)) {
+      claims.push({ start: +d.claim_span.start, end: +d.claim_span.end, idx: -1, debunked: true, tip: debunkText(d) });
+    }
+  }
   if (region) {
-    for (const list of [spans, techniques, mentions]) list.splice(0, list.length, ...list.filter(inside));
+    for (const list of [spans, techniques, mentions, claims]) list.splice(0, list.length, ...list.filter(inside));
   }
   mentions.sort((a, b) => a.start - b.start || a.end - b.end);
   // overlapping mentions would nest wrongly: drop any that starts inside the previous kept one
@@ -139,11 +152,11 @@ function highlighted(record, region = null) {
 
   const frag = document.createDocumentFragment();
   const piece = (a, b) => text.slice(map.at(a), map.at(b));
-  if (!spans.length && !techniques.length && !keptMentions.length) {
+  if (!spans.length && !techniques.length && !keptMentions.length && !claims.length) {
     frag.append(document.createTextNode(piece(lo, hi)));
     return frag;
   }
-  const cuts = [...new Set([lo, hi, ...[...spans, ...techniques, ...keptMentions].flatMap((s) => [s.start, s.end])])]
+  const cuts = [...new Set([lo, hi, ...[...spans, ...techniques, ...keptMentions, ...claims].flatMap((s) => [s.start, s.end])])]
     .sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const a = cuts[i];
@@ -172,11 +185,131 @@ function highlighted(record, region = null) {
       node.narratives = new Set(covering.map((s) => s.narrative));
       inner = inner || node;
     }
+    const claim = claims.find((c) => c.start <= a && c.end >= b); // best first
+    if (claim) {
+      tips.push(claim.tip);
+      node = wrap(node, "span", claim.debunked ? "claim debunked" : "claim");
+      if (claim.idx >= 0) node.dataset.claim = String(claim.idx);
+      inner = inner || node;
+    }
     if (inner) inner.setAttribute("title", tips.join("\n"));
     frag.append(node);
     if (mention && mention.end === b) frag.append(el("span", `role r-${mention.role}`, mention.chip));
   }
   return frag;
+}
+
+// --- claims and known debunks --------------------------------------------------------------
+
+/** The claims that fit the text, best first; the debunk matches of each claim (by its
+ * index: the claim its claim_span overlaps most); and the rest (the whole document's, or
+ * a stretch that is no listed claim). As the HTML report reads them. */
+export function claimMatches(record, text = String(record.text || ""), map = offsetMapper(text)) {
+  const claims = (Array.isArray(record.claims) ? record.claims : [])
+    .filter((c) => c && typeof c === "object" && fits(text, map, c))
+    .sort((a, b) => num(b.score) - num(a.score));
+  const byClaim = new Map();
+  const loose = [];
+  for (const d of Array.isArray(record.debunks) ? record.debunks : []) {
+    if (!d || typeof d !== "object" || d.id === null || d.id === undefined) continue;
+    const span = d.claim_span;
+    let best = -1;
+    let overlap = 0;
+    if (span && typeof span === "object" && fits(text, map, span)) {
+      claims.forEach((c, i) => {
+        const shared = Math.min(+span.end, +c.end) - Math.max(+span.start, +c.start);
+        if (shared > overlap) {
+          best = i;
+          overlap = shared;
+        }
+      });
+    }
+    if (best >= 0) {
+      if (!byClaim.has(best)) byClaim.set(best, []);
+      byClaim.get(best).push(d);
+    } else {
+      loose.push(d);
+    }
+  }
+  return { claims, byClaim, loose };
+}
+
+function debunkText(d) {
+  return `matches debunk: ${String(d.claim ?? "")}${d.verdict ? ` (${d.verdict})` : ""}`;
+}
+
+/** "matches debunk: “claim” (verdict) fact-check ↗": the link only for http(s) URLs,
+ * in a new tab that cannot reach back to this page. */
+function debunkLine(d) {
+  const line = el("div", "debunk", "matches debunk: ", el("q", null, String(d.claim ?? "")),
+    d.verdict ? el("span", "verdict", ` (${visible(d.verdict)})`) : null);
+  line.dataset.debunk = String(d.id);
+  const url = d.url && safeUrl(d.url);
+  if (url) {
+    const a = el("a", null, "fact-check");
+    a.href = url;
+    a.rel = "noopener noreferrer";
+    a.target = "_blank";
+    a.title = url;
+    line.append(" ", a);
+  } else if (d.url) {
+    line.append(" ", el("span", "muted", visible(d.url)));
+  }
+  line.append(" ", el("span", "muted", `${visible(d.id)} · ${fmt(d.score)}`));
+  return line;
+}
+
+/** The Claims panel: claims best first with their score and the debunks they repeat;
+ * hovering or focusing one lights it up in the text, clicking scrolls to it. */
+function claimPanel(record, textBox, region) {
+  const { claims, byClaim, loose } = claimMatches(record);
+  const box = el("div", "claims");
+  if (!claims.length && !loose.length) {
+    box.append(el("p", "empty", "No check-worthy claim found."));
+    return box;
+  }
+  for (const d of loose) {
+    const span = d.claim_span;
+    const where = span && typeof span === "object" && typeof span.text === "string"
+      ? el("q", "restated", span.text) : el("span", "muted", "the document as a whole");
+    box.append(el("div", "loose-debunk", where, debunkLine(d)));
+  }
+  const list = el("ol", "claim-list");
+  const light = (idx, on) => textBox.querySelectorAll(`span.claim[data-claim="${idx}"]`)
+    .forEach((s) => s.classList.toggle("on", on));
+  claims.forEach((c, i) => {
+    const matches = byClaim.get(i) || [];
+    const li = el("li", `claim-item${matches.length ? " debunked" : ""}`,
+      el("span", "score", fmt(c.score)), el("span", "claim-text", String(c.text ?? "")));
+    li.dataset.claim = String(i);
+    const shown = !region || (+c.start >= region[0] && +c.end <= region[1]);
+    if (!shown) li.append(el("span", "muted", " (in a comment)"));
+    for (const d of matches) li.append(debunkLine(d));
+    li.tabIndex = 0;
+    li.title = "Show this claim in the text";
+    li.addEventListener("mouseenter", () => light(i, true));
+    li.addEventListener("mouseleave", () => light(i, false));
+    li.addEventListener("focus", () => light(i, true));
+    li.addEventListener("blur", () => light(i, false));
+    const go = () => {
+      const first = textBox.querySelector(`span.claim[data-claim="${i}"]`);
+      if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+      light(i, true);
+    };
+    li.addEventListener("click", (ev) => {
+      if (ev.target.closest("a")) return; // a fact-check link opens, nothing else
+      go();
+    });
+    li.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        go();
+      }
+    });
+    list.append(li);
+  });
+  if (claims.length) box.append(list);
+  return box;
 }
 
 function wrap(child, tag, cls) {
@@ -463,6 +596,11 @@ export function renderDocument(container, record) {
   }
   const region = articleRegion(record);
   if (region) head.append(...badges(flagsOf(record))); // the article's own flags: no text
+  const repeated = new Set((Array.isArray(record.debunks) ? record.debunks : [])
+    .filter((d) => d && typeof d === "object" && d.id !== null && d.id !== undefined).map((d) => String(d.id)));
+  if (repeated.size) {
+    head.append(el("span", "flag debunked", `repeats ${repeated.size} known debunk${repeated.size === 1 ? "" : "s"}`));
+  }
   const textBox = el("div", "doc-text");
   textBox.append(highlighted(record, region));
   left.append(head, textBox);
@@ -476,6 +614,8 @@ export function renderDocument(container, record) {
     panel.querySelectorAll("li.narr").forEach((x) => x.classList.toggle("on", x === focused));
     textBox.querySelectorAll("mark.ev").forEach((m) => m.classList.toggle("on", Boolean(focused) && m.narratives?.has(focused.narrative)));
   };
+  const nClaims = claimMatches(record).claims.length;
+  panel.append(el("h3", null, `Claims (${nClaims})`), claimPanel(record, textBox, region));
   panel.append(el("h3", null, "Narratives"), narrativePanel(record, focus));
   if (record.explanation) panel.append(el("h3", null, "Why"), el("p", "explanation", String(record.explanation)));
   panel.append(el("h3", null, "Entity roles"), entityPanel(record));
