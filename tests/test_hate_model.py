@@ -201,3 +201,69 @@ def test_estimator_contract_and_damaged_artefact(fitted, tmp_path):
     (root / "config.json").write_text(json.dumps({**config, "format": 1}))
     with pytest.raises(ModelError, match=E_MODEL_VERSION):
         HateModel.load(root)
+
+
+class EarlyEncoder(FakeEncoder):
+    """A stand-in with an early exit: its "first layers" see every text, the rest only
+    the texts handed to ``finish`` (counted)."""
+
+    def __init__(self) -> None:
+        self.finished: list[str] = []
+
+    def early(self, texts, layers):
+        return fake_vectors(list(texts)), list(texts)
+
+    def finish(self, states, start):
+        self.finished += list(states)
+        return fake_vectors(list(states))
+
+
+def test_the_early_exit_settles_what_it_is_sure_of_and_reads_groups_whole(tmp_path):
+    texts = HATEFUL + OFFENSIVE + NEUTRAL
+    model = HateModel(c=10.0, early_miss=0.1).fit(
+        texts,
+        [1] * 40 + [0] * 20,
+        [1] * 20 + [0] * 40,
+        languages=["en"] * 60,
+        vectors=fake_vectors(texts),
+        early_vectors=fake_vectors(texts),
+    )
+    assert model.early_layers_ == 2
+    th = model.thresholds_
+    assert 0.0 <= th["early_lo"] <= th["early_hi"] <= 1.01 and "early_hate_lo" in th
+    sentences = [
+        "We had lunch at the park today.",
+        "Shut up, you stupid idiot moron.",
+        "Those migrants are vermin and filth.",
+        "The train arrives at noon today.",
+        "We had lunch at the park today.",
+    ]
+    enc = EarlyEncoder()
+    got = model.predict(sentences, ["en"] * 5, encoder=enc)
+    assert [r.label for r in got] == ["none", "offensive", "hateful", "none", "none"]
+    # the sentence naming a group always goes through every layer; a clean one does not,
+    # and a repeated sentence is read once
+    assert "Those migrants are vermin and filth." in enc.finished
+    assert "We had lunch at the park today." not in enc.finished
+    settled, _, _ = model.early_scores(fake_vectors(sentences), sentences)
+    assert settled[0] and not settled[2]
+    # the same labels with the exit switched off, and after a save/load round trip
+    off = HateModel.load(model.save(tmp_path / "hate"))
+    assert off.early_layers_ == 2 and off.thresholds_ == model.thresholds_
+    off.use_early = False
+    assert [r.label for r in off.predict(sentences, ["en"] * 5, encoder=EarlyEncoder())] == [
+        r.label for r in got
+    ]
+
+
+def test_names_and_headlines_are_not_calls():
+    def strongest(text: str) -> float:
+        return max((w for w, _, _ in incitement_matches(text)), default=0.0)
+
+    # a movement's name mid-sentence, and a title-case headline
+    assert strongest("He founded the movement Death to the World, which preaches asceticism.") < 0.5
+    assert strongest("Analysis: Having Pulled the Gun Russia Must Shoot or Lose") < 0.5
+    # the same words as a call, in lower case, at a sentence start, or shouted
+    assert strongest("They shouted death to the world at the rally.") >= 0.5
+    assert strongest("Death to Russia!") >= 0.5
+    assert strongest("We must NUKE THEM ALL now.") >= 0.5 or strongest("NUKE THEM ALL") >= 0.5

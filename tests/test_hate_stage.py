@@ -71,3 +71,39 @@ def test_a_long_article_is_read_in_its_flagged_sentences(pipeline: Pipeline) -> 
     assert "kill them all" in text[start:end]
     line = flag_summary(doc)
     assert line.startswith("Flags: ") and "incitement" in line and "kill" not in line
+
+
+def test_a_long_article_needs_a_surer_hateful_sentence() -> None:
+    """A long article's group sentence is hateful only at ``article_hate_min``; a short
+    post (read whole) keeps the model's own bar."""
+    from narrascope.models.hate import HateResult
+    from narrascope.stages.hate import HateStage
+
+    class Always:
+        """Says every text is hateful at 0.6 (between the heads' bar and the article's)."""
+
+        incitement_threshold = 0.5
+
+        def predict(self, texts, languages):
+            return [
+                HateResult("hateful", 0.6, "nationality", (0, len(t)), False, 0.0, None)
+                for t in texts
+            ]
+
+        def incitement(self, text, units=None):
+            return 0.0, None
+
+        def units(self, text):
+            from narrascope.text.segment import split_sentences
+
+            return list(split_sentences(text))
+
+    stage = HateStage(model=Always())  # type: ignore[arg-type]
+    segment = Pipeline([SegmentStage()])
+    calm = "The committee discussed the new bridge and its cost for the city. " * 6
+    long = segment(Document(text=calm + "The refugees keep arriving in the town. " + calm))
+    short = segment(Document(text="The refugees keep arriving in the town."))
+    stage([long, short])
+    assert long.hate["label"] == "none" and long.hate["evidence"] is None
+    assert short.hate["label"] == "hateful" and short.hate["target"] == "nationality"
+    assert HateStage(model=Always(), article_hate_min=0.5)([long])[0].hate["label"] == "hateful"

@@ -47,11 +47,23 @@ def run(args: argparse.Namespace) -> int:
         )
         print(format_technique_table(result))
     elif args.task == "hate":
-        from narrascope.training.hate import cached_vectors, evaluate, format_tables, load_rows
+        from narrascope.training.hate import (
+            EARLY_LAYERS,
+            cached_vectors,
+            evaluate,
+            format_tables,
+            load_rows,
+        )
 
         rows = load_rows(args.data)
-        report, _ = evaluate(rows, cached_vectors(rows, progress=True), folds=args.folds)
+        x = cached_vectors(rows, progress=True)
+        early = cached_vectors(rows, progress=True, layers=EARLY_LAYERS)
+        report, _ = evaluate(rows, x, folds=args.folds, early=early)
         print(format_tables(report))
+    elif args.task == "claims":
+        from narrascope.training.claims import evaluate_claims, format_claim_table
+
+        print(format_claim_table(evaluate_claims(args.data)))
     elif args.task in ("encoder", "technique-student"):
         print(f"{args.task}: its held-out scores are measured by `narrascope train {args.task}`")
         return 2

@@ -241,17 +241,29 @@ class NumpyE5:
             w["qkv.b"] = np.concatenate([w.pop(f"{p}.b") for p in "qkv"])
             self.layers.append(w)
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Final hidden states [batch, tokens, hidden] (padding positions are garbage)."""
-        c = self.config
-        b, n = ids.shape
-        h, heads, eps = c["hidden"], c["heads"], c["eps"]
-        d = h // heads
+    def __call__(
+        self, ids: np.ndarray, mask: np.ndarray, *, layers: int | None = None
+    ) -> np.ndarray:
+        """Final hidden states [batch, tokens, hidden] (padding positions are garbage);
+        ``layers``: stop after the first that many (an early exit: a cheap reading)."""
+        return self.run(self.embed(ids), mask, 0, layers)
+
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """The hidden states entering the first layer."""
+        n = ids.shape[1]
         x = self.file.word_rows(ids) + self.pos[:n][None] + self.type0
-        x = _layer_norm(x, *self.ln, eps)
+        return _layer_norm(x, *self.ln, self.config["eps"])
+
+    def run(self, x: np.ndarray, mask: np.ndarray, start: int, stop: int | None) -> np.ndarray:
+        """Layers ``start`` to ``stop`` (exclusive; None: the last) over hidden states
+        ``x`` [batch, tokens, hidden]: an early exit's states can be taken on later."""
+        c = self.config
+        b, n, h = x.shape
+        heads, eps = c["heads"], c["eps"]
+        d = h // heads
         bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
         scale = np.float32(1.0 / np.sqrt(d))
-        for w in self.layers:
+        for w in self.layers[start:stop]:
             qkv = (x.reshape(b * n, h) @ w["qkv.w"] + w["qkv.b"]).reshape(b, n, 3, heads, d)
             qkv = np.ascontiguousarray(qkv.transpose(2, 0, 3, 1, 4))  # [3, b, heads, n, d]
             keys_t = np.ascontiguousarray(qkv[1].swapaxes(-1, -2))  # a strided operand is slow

@@ -21,6 +21,14 @@ Why this design (measurements in docs/hate-research.md):
 * No corpus labels incitement, so calls to violence and threats are found by a
   documented pattern lexicon (:data:`INCITEMENT_PATTERNS`, every language), measured only
   on a smoke test we wrote ourselves.
+* An *early exit* goes first: every sentence is read by e5's first ``early_layers``
+  layers (2 of 12), and two small heads on that vector settle the sentences they are sure
+  of (clearly clean, or clearly abusive without naming a group); only the rest, and every
+  sentence that names a protected group, go on through the other ten layers to the full
+  heads, from the states the first two left (no layer runs twice). The band is tuned
+  out-of-fold to miss at most ``early_miss`` of any corpus's abusive or hateful rows. On
+  a page of reader comments this cuts the stage's cost to about a third
+  (docs/benchmarks.md, "Comment threads"); the CV cost is in docs/hate-research.md.
 * Evidence: each sentence (``text.segment.split_sentences``) is scored on its own; the
   text's score is its highest-scoring sentence's, which is the evidence span. An
   incitement match's evidence is the clause around it.
@@ -28,6 +36,7 @@ Why this design (measurements in docs/hate-research.md):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
@@ -94,33 +103,72 @@ class E5Sentences:
             out.append(ids if len(ids) <= MAX_TOKENS else ids[: MAX_TOKENS - 1] + ids[-1:])
         return out
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """[len(texts), 384] float32 unit vectors."""
+    def __call__(self, texts: Sequence[str], *, layers: int | None = None) -> np.ndarray:
+        """[len(texts), 384] float32 unit vectors; ``layers``: pooled after the first that
+        many layers (the early exit), not all twelve."""
+        return self.early(texts, layers)[0]
+
+    def early(
+        self, texts: Sequence[str], layers: int | None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors after ``layers`` layers, and each text's hidden states there
+        ([tokens, hidden]) for :meth:`finish` to take on."""
         ids = self.token_ids(texts)
         out = np.zeros((len(texts), self.width), np.float32)
-        if not texts:
-            return out
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        states: list[np.ndarray] = [np.zeros((0, self.width), np.float32)] * len(texts)
+
+        def step(rows: list[int], x: np.ndarray, mask: np.ndarray) -> None:
+            h = self.encoder.run(self.encoder.embed(x), mask, 0, layers)
+            out[rows] = _pool(h, mask)
+            for j, i in enumerate(rows):
+                states[i] = h[j, : len(ids[i])]
+
+        self._batched([len(i) for i in ids], lambda rows: step(rows, *self._pad(ids, rows)))
+        return out, states
+
+    def finish(self, states: Sequence[np.ndarray], start: int) -> np.ndarray:
+        """Vectors of texts whose first ``start`` layers :meth:`early` ran: the rest of
+        the layers over their kept states (the same numbers as one full pass)."""
+        out = np.zeros((len(states), self.width), np.float32)
+
+        def step(rows: list[int]) -> None:
+            n = max(len(states[i]) for i in rows)
+            x = np.zeros((len(rows), n, self.width), np.float32)
+            mask = np.zeros((len(rows), n), np.int64)
+            for j, i in enumerate(rows):
+                x[j, : len(states[i])] = states[i]
+                mask[j, : len(states[i])] = 1
+            out[rows] = _pool(self.encoder.run(x, mask, start, None), mask)
+
+        self._batched([len(s) for s in states], step)
+        return out
+
+    def _pad(self, ids: list[list[int]], rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        n = max(len(ids[i]) for i in rows)
+        x = np.full((len(rows), n), self.pad, np.int64)
+        mask = np.zeros((len(rows), n), np.int64)
+        for j, i in enumerate(rows):
+            x[j, : len(ids[i])] = ids[i]
+            mask[j, : len(ids[i])] = 1
+        return x, mask
+
+    def _batched(self, lengths: list[int], run: Any) -> None:
+        """``run(rows)`` over batches of similar length (at most ``batch_tokens`` padded
+        tokens each), one per core with one BLAS thread each."""
+        if not lengths:
+            return
+        cores = self.threads or os.cpu_count() or 1
+        # at least one batch per core: element-wise work (GELU, softmax, layer norm) runs
+        # on one core per batch, so a small input in one batch would leave a core idle
+        cap = min(self.batch_tokens, -(-sum(lengths) // cores) + max(lengths))
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
         batches: list[list[int]] = []
         for i in order:
-            if batches and (len(batches[-1]) + 1) * len(ids[i]) <= self.batch_tokens:
+            if batches and (len(batches[-1]) + 1) * lengths[i] <= cap:
                 batches[-1].append(i)
             else:
                 batches.append([i])
-
-        def run(rows: list[int]) -> None:
-            n = max(len(ids[i]) for i in rows)
-            x = np.full((len(rows), n), self.pad, np.int64)
-            mask = np.zeros((len(rows), n), np.int64)
-            for j, i in enumerate(rows):
-                x[j, : len(ids[i])] = ids[i]
-                mask[j, : len(ids[i])] = 1
-            h = self.encoder(x, mask)
-            m = mask[..., None].astype(np.float32)
-            v = (h * m).sum(1) / m.sum(1)
-            out[rows] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
-
-        workers = min(self.threads or os.cpu_count() or 1, len(batches))
+        workers = min(cores, len(batches))
         if workers <= 1:
             for rows in batches:
                 run(rows)
@@ -131,7 +179,13 @@ class E5Sentences:
 
             with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, batches))
-        return out
+
+
+def _pool(h: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the real tokens, L2-normalised."""
+    m = mask[..., None].astype(np.float32)
+    v = (h * m).sum(1) / m.sum(1)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
 
 
 # ------------------------------------------------------------------------- lexicons
@@ -589,8 +643,26 @@ def incitement_matches(text: str) -> list[tuple[float, int, int]]:
             for m in rx.finditer(text):
                 before = text[max(0, m.start() - 24) : m.start() + 3]
                 negated = _NEGATION.search(before) or _NEGATION.search(m.group(0))
-                out.append((weight / 3 if negated else weight, m.start(), m.end()))
+                weak = negated or _names_something(text, m.start(), m.end())
+                out.append((weight / 3 if weak else weight, m.start(), m.end()))
     return out
+
+
+_CONTENT_WORD = re.compile(r"\w{4,}")
+_SENTENCE_START = re.compile(r"(?:^|[.!?…\n])[\s\"'«“„(\-–—]*$")
+
+
+def _names_something(text: str, start: int, end: int) -> bool:
+    """Whether a violence-call match is a name or a headline, not a call: mid-sentence,
+    with every content word capitalised (not shouted in capitals), as in "the movement
+    Death to the World" or the headline "... Russia Must Shoot or Lose". Scripts without
+    case (Devanagari) are never guarded."""
+    words = _CONTENT_WORD.findall(text[start:end])
+    if not words or not all(w[0].isupper() and not w.isupper() for w in words):
+        return False
+    if len(words) < 2 and not text[start].isupper():
+        return False
+    return _SENTENCE_START.search(text[max(0, start - 40) : start]) is None
 
 
 _CLAUSE_END = re.compile(r"[;:—–\n\r]|\s-\s")
@@ -652,6 +724,13 @@ class HateResult:
             },
         }
 
+    def not_hateful(self) -> HateResult:
+        """This result with its hateful reading dropped (a caller's stricter bar): label
+        none, scored as the model's doubt about it."""
+        return dataclasses.replace(
+            self, label="none", score=1.0 - self.score, target=None, evidence=None
+        )
+
 
 def _lr(x: Any, y: np.ndarray, w: np.ndarray, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
@@ -712,7 +791,10 @@ class HateModel(Estimator):
     default: it costs more hate recall than it saves, docs/hate-research.md);
     ``group_rule``: in a language without hateful rows in training (``hate_languages_``;
     the hate head barely transfers), an abusive sentence that names a protected group
-    (:data:`GROUP_WORDS`) is hateful.
+    (:data:`GROUP_WORDS`) is hateful; ``early_layers``: the layers the early exit reads
+    (module docstring; 0: none), its band tuned to miss at most ``early_miss`` of a
+    corpus's abusive or hateful rows (``fit`` needs ``early_vectors`` for it);
+    ``use_early``: whether ``predict`` uses it (False reads every sentence whole).
     """
 
     artefact_what = "hate model"
@@ -736,6 +818,9 @@ class HateModel(Estimator):
         max_units: int = 64,
         hate_needs_abusive: bool = False,
         group_rule: bool = True,
+        early_layers: int = 2,
+        early_miss: float = 0.05,
+        use_early: bool = True,
         seed: int = 0,
     ) -> None:
         self._set_params(locals())
@@ -768,6 +853,7 @@ class HateModel(Estimator):
         groups: Sequence[str] | None = None,
         weights: Sequence[float] | None = None,
         source_weights: dict[str, float] | None = None,
+        early_vectors: np.ndarray | None = None,
     ) -> HateModel:
         """Fit the heads. ``abusive``/``hateful`` are 1, 0, or -1 (the corpus does not
         say: the row does not train that head); ``targets`` name a :data:`TARGETS`
@@ -777,7 +863,8 @@ class HateModel(Estimator):
         near-duplicates in one fold when thresholds are tuned; ``weights`` (rows of the
         full corpus each row stands for, when it was subsampled) make the tuned
         thresholds those of the corpora's own class balance; ``source_weights`` scale a
-        source's total weight (1 by default)."""
+        source's total weight (1 by default); ``early_vectors``, the texts' vectors after
+        ``early_layers`` layers (``E5Sentences(texts, layers=...)``), fit the early exit."""
         import scipy.sparse as sp
 
         texts = list(texts)
@@ -807,12 +894,22 @@ class HateModel(Estimator):
             if local is not None:
                 w, b = self._head(local[head], y[head], src)
                 self.weights_[f"local_{head}"], self.biases_[f"local_{head}"] = w, b
+        self.early_layers_ = 0
+        early = None
+        if early_vectors is not None and self.early_layers:
+            early = self._dense(np.asarray(early_vectors, np.float32), texts)
+            for head in HEADS:
+                w, b = self._head(early[head], y[head], src)
+                self.weights_[f"early_{head}"], self.biases_[f"early_{head}"] = w, b
+            self.early_layers_ = self.early_layers
         self._fit_targets(x, tg)
         th = {"abusive": self.abusive_threshold, "hate": self.hate_threshold}
         self.thresholds_ = {**th, **{f"local_{k}": v for k, v in th.items()}}
         if self.tune_thresholds and len(texts) >= 50:
             rw = np.ones(len(texts)) if weights is None else np.asarray(weights, np.float64)
             self.thresholds_.update(self._tune(dense, local, y, src, groups, rw))
+        if early is not None:
+            self.thresholds_.update(self._early_band(early, y, src, groups))
         if local is None:
             self.thresholds_ = {k: v for k, v in self.thresholds_.items() if k in HEADS}
         return self
@@ -870,6 +967,95 @@ class HateModel(Estimator):
                     oof[test] = sigmoid(np.asarray(x[test] @ w).ravel() + b)
                 out[name + head] = _best_threshold(oof, y[head], src, grid, rw)
         return out
+
+    def _early_band(
+        self,
+        early: dict[str, np.ndarray],
+        y: dict[str, np.ndarray],
+        src: list[str],
+        groups: Sequence[str] | None,
+    ) -> dict[str, float]:
+        """The early exit's band from out-of-fold probabilities: ``early_lo`` (below it a
+        sentence is clean), ``early_hi`` (at or above it, abusive) and ``early_hate_lo``
+        (at or above it the full heads must read it), each the loosest value that leaves
+        at most ``early_miss`` of any corpus's rows of the other side past it."""
+        from narrascope.models.folds import group_folds
+
+        n = len(src)
+        keys = list(groups) if groups is not None else list(range(n))
+        folds = group_folds(keys, src, n_folds=self.tune_folds, seed=self.seed)
+        oof = {head: np.zeros(n) for head in HEADS}
+        for train, test in folds:
+            for head in HEADS:
+                w, b = self._head(early[head][train], y[head][train], [src[i] for i in train])
+                oof[head][test] = sigmoid(early[head][test] @ w + b)
+        names = sorted(set(src))
+        source = np.asarray(src)
+
+        def loosest(p: np.ndarray, yy: np.ndarray, side: int) -> float | None:
+            """The highest cut under ``side`` 1 rows (or lowest above ``side`` 0 rows)
+            that leaves at most ``early_miss`` of each corpus's rows on its wrong side."""
+            cuts = []
+            for name in names:
+                k = (source == name) & (yy == side)
+                if k.sum() >= 20:
+                    q = self.early_miss if side == 1 else 1.0 - self.early_miss
+                    cuts.append(float(np.quantile(p[k], q)))
+            if not cuts:
+                return None
+            return min(cuts) if side == 1 else max(cuts)
+
+        lo = loosest(oof["abusive"], y["abusive"], 1)
+        hi = loosest(oof["abusive"], y["abusive"], 0)
+        hate_lo = loosest(oof["hate"], y["hate"], 1)
+        lo = 0.0 if lo is None else lo
+        hi = 1.01 if hi is None else max(hi, lo)  # an exit that separates perfectly: one cut
+        return {
+            "early_lo": round(lo, 4),
+            "early_hi": round(hi, 4),
+            "early_hate_lo": round(0.0 if hate_lo is None else hate_lo, 4),
+        }
+
+    def early_scores(
+        self, vectors: np.ndarray, texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(settled, abusive, hate) from early-exit vectors: which sentences the early
+        heads settle, and their two probabilities. A sentence is settled when it names no
+        protected group, its hate probability is under ``early_hate_lo`` and its abusive
+        one outside [``early_lo``, ``early_hi``)."""
+        n = len(texts)
+        if not getattr(self, "early_layers_", 0) or not n:
+            return np.zeros(n, bool), np.zeros(n), np.zeros(n)
+        dense = self._dense(np.asarray(vectors, np.float32), texts)
+        pa, ph = (
+            sigmoid(dense[head] @ self.weights_[f"early_{head}"] + self.biases_[f"early_{head}"])
+            for head in HEADS
+        )
+        th = self.thresholds_
+        named = np.array([group_target(t) is not None for t in texts], bool)
+        settled = (
+            (ph < th["early_hate_lo"]) & ((pa < th["early_lo"]) | (pa >= th["early_hi"])) & ~named
+        )
+        return settled, pa, ph
+
+    def apply_early(
+        self,
+        sc: dict[str, np.ndarray],
+        settled: np.ndarray,
+        pa: np.ndarray,
+        ph: np.ndarray,
+    ) -> None:
+        """Put the early heads' reading in place of the full heads' for the settled
+        sentences: their probability and a threshold that keeps their decision (abusive
+        at or above ``early_hi``); never hateful (a settled sentence names no group and
+        is under the hate bar)."""
+        rows = np.flatnonzero(settled)
+        if not len(rows):
+            return
+        sc["abusive"][rows] = pa[rows]
+        sc["abusive_t"][rows] = self.thresholds_["early_hi"]
+        sc["hate"][rows] = ph[rows]
+        sc["hate_t"][rows] = np.inf
 
     # ------------------------------------------------------------- predict
     def units(self, text: str) -> list[Span]:
@@ -957,14 +1143,34 @@ class HateModel(Estimator):
         flat = [t[a:b] for t, us in zip(texts, units, strict=True) for a, b in us]
         flat_langs = [lang for lang, us in zip(langs, units, strict=True) for _ in us]
         enc = encoder or E5Sentences.shared()
-        vec = enc(flat) if flat else np.zeros((0, 384), np.float32)
+        unique = list(dict.fromkeys(flat))  # a sentence repeated in a thread is read once
+        where = {t: j for j, t in enumerate(unique)}
+        k = getattr(self, "early_layers_", 0) if self.use_early else 0
+        if k and unique and hasattr(enc, "early"):
+            first, states = enc.early(unique, k)
+            settled_u, pa_u, ph_u = self.early_scores(first, unique)
+            full = np.zeros((len(unique), first.shape[1]), np.float32)
+            doubt = np.flatnonzero(~settled_u)
+            if len(doubt):
+                full[doubt] = enc.finish([states[j] for j in doubt], k)
+        else:
+            full = enc(unique) if unique else np.zeros((0, 384), np.float32)
+            settled_u = np.zeros(len(unique), bool)  # nothing settled
+            pa_u, ph_u = np.zeros(len(unique)), np.zeros(len(unique))
+            doubt = np.arange(len(unique))
+        # what the last call paid for (benchmarks): sentences read whole, sentences scored
+        self._e5_read = (len(doubt), len(flat))
+        idx = np.array([where[t] for t in flat], np.int64)
+        vec = full[idx] if len(flat) else np.zeros((0, 384), np.float32)
+        settled, pa, ph = settled_u[idx], pa_u[idx], ph_u[idx]
         sc = self.sentence_scores(vec, flat, flat_langs)
+        self.apply_early(sc, settled, pa, ph)
         sc["hateful"] = self.hateful_mask(sc, flat, flat_langs)
-        out, k = [], 0
+        out, row = [], 0
         for text, us in zip(texts, units, strict=True):
-            part = {name: v[k : k + len(us)] for name, v in sc.items()}
+            part = {name: v[row : row + len(us)] for name, v in sc.items()}
             out.append(self._decide(text, us, part))
-            k += len(us)
+            row += len(us)
         return out
 
     def incitement(self, text: str, units: list[Span] | None = None) -> tuple[float, Span | None]:
@@ -1019,6 +1225,7 @@ class HateModel(Estimator):
             thresholds=dict(self.thresholds_),
             local_languages=list(self.local_languages_),
             hate_languages=list(self.hate_languages_),
+            early_layers=int(getattr(self, "early_layers_", 0)),
         )
         if self.local_languages_:
             state.update(self._views.get_state())
@@ -1036,6 +1243,11 @@ class HateModel(Estimator):
         self.thresholds_ = {k: float(v) for k, v in state["thresholds"].items()}
         self.local_languages_ = list(state.get("local_languages", []))
         self.hate_languages_ = list(state.get("hate_languages", []))
+        self.early_layers_ = int(state.get("early_layers", 0))
+        for head in HEADS if self.early_layers_ else ():
+            width = self.weights_[head].shape[0]
+            if self.weights_[f"early_{head}"].shape[0] != width:
+                raise ValueError("early-exit head width does not match the encoder's")
         if self.local_languages_:
             self._views = self._tfidf()
             self._views.set_state(state)

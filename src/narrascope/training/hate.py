@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+# the layers the early exit reads (HateModel's default; the vectors are cached per depth)
+EARLY_LAYERS = 2
 DATASETS = ("davidson-hate-offensive", "told-br", "ru-distorted-toxicity", "checkthat2022-1c")
 TOLD_TARGETS = {
     "homophobia": "sexuality",
@@ -265,12 +267,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get("NARRASCOPE_HATE_CACHE", "/tmp/narrascope-hate-cache"))
 
 
-def cached_vectors(rows: list[HateRow], *, progress: bool = False) -> np.ndarray:
-    """e5 vectors of ``rows`` (one per text), from the cache where known, the rest
-    encoded in chunks and added (an interrupted run resumes)."""
+def cached_vectors(
+    rows: list[HateRow], *, progress: bool = False, layers: int | None = None
+) -> np.ndarray:
+    """e5 vectors of ``rows`` (one per text; ``layers``: after that many layers, the
+    early exit's), from the cache where known, the rest encoded in chunks and added (an
+    interrupted run resumes)."""
     from narrascope.models.hate import E5Sentences
 
-    root = cache_dir()
+    root = cache_dir() / f"layers-{layers}" if layers else cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     keys = [hashlib.sha1(r.text.encode()).hexdigest()[:16] for r in rows]
     known: dict[str, np.ndarray] = {}
@@ -283,7 +288,7 @@ def cached_vectors(rows: list[HateRow], *, progress: bool = False) -> np.ndarray
         started = time.perf_counter()
         for a in range(0, len(todo), 500):
             chunk = todo[a : a + 500]
-            vecs = enc([t for _, t in chunk])
+            vecs = enc([t for _, t in chunk], layers=layers)
             name = root / f"part-{time.time_ns()}.npz"
             np.savez(name, keys=np.array([k for k, _ in chunk]), vectors=vecs)
             known.update(zip([k for k, _ in chunk], vecs, strict=True))
@@ -589,7 +594,12 @@ def _auc(p: np.ndarray, y: np.ndarray) -> float:
     return float((r[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def _fit(rows: list[HateRow], x: np.ndarray, settings: dict[str, Any]) -> Any:
+def _fit(
+    rows: list[HateRow],
+    x: np.ndarray,
+    settings: dict[str, Any],
+    early: np.ndarray | None = None,
+) -> Any:
     from narrascope.models.hate import HateModel
 
     train = [i for i, r in enumerate(rows) if r.abusive >= 0 or r.hateful >= 0]
@@ -604,6 +614,7 @@ def _fit(rows: list[HateRow], x: np.ndarray, settings: dict[str, Any]) -> Any:
         source_weights={"own-contrast": CONTRAST_WEIGHT},
         vectors=x[train],
         groups=[group_key(r.text) for r in sub],
+        early_vectors=None if early is None else early[train],
         # thresholds tuned at the (hate-rich) sample's balance, not the corpora's own:
         # at 2-6% hate they rise to 0.85 and miss most hate (docs/hate-research.md)
     )
@@ -613,10 +624,34 @@ def _trains(row: HateRow) -> bool:
     return row.abusive >= 0 or row.hateful >= 0
 
 
-def _score(model: Any, x: np.ndarray, rows: list[HateRow]) -> dict[str, np.ndarray]:
-    sc = model.sentence_scores(x, [r.text for r in rows], [r.language for r in rows])
-    sc["hateful"] = model.hateful_mask(sc, [r.text for r in rows], [r.language for r in rows])
+def _score(
+    model: Any, x: np.ndarray, rows: list[HateRow], early: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The shipped reading (with ``early`` vectors, the early exit settles what it is
+    sure of; ``settled`` marks those rows) and, under ``full_*`` keys, every row read by
+    the full heads."""
+    texts, langs = [r.text for r in rows], [r.language for r in rows]
+    sc = model.sentence_scores(x, texts, langs)
+    full = {k: v.copy() for k, v in sc.items()}
+    full["hateful"] = model.hateful_mask(full, texts, langs)
+    if early is not None:
+        settled, pa, ph = model.early_scores(early, texts)
+        model.apply_early(sc, settled, pa, ph)
+        sc["settled"] = settled.astype(float)
+    sc["hateful"] = model.hateful_mask(sc, texts, langs)
+    sc.update({f"full_{k}": v for k, v in full.items()})
     return sc
+
+
+def _metrics_both(sc: dict[str, np.ndarray], rows: list[HateRow]) -> dict[str, Any]:
+    """The shipped metrics, the share of rows the early exit settled, and the metrics
+    had every row been read by all the layers (``without_early_exit``)."""
+    out = _metrics(sc, rows)
+    if "settled" in sc:
+        out["settled_early"] = round(float(sc["settled"].mean()), 3)
+        full = {k[5:]: v for k, v in sc.items() if k.startswith("full_")}
+        out["without_early_exit"] = _metrics(full, rows)
+    return out
 
 
 def evaluate(
@@ -627,11 +662,16 @@ def evaluate(
     seed: int = 0,
     settings: dict | None = None,
     progress: bool = False,
+    early: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """In-language grouped CV per corpus (the other corpora always train), cross-lingual
     transfer (a corpus left out entirely: its language then has no local head), target
-    accuracy on ToLD-Br's hateful rows, and the Bulgarian CheckThat! harmful check."""
+    accuracy on ToLD-Br's hateful rows, and the Bulgarian CheckThat! harmful check.
+    ``early``: the rows' early-exit vectors (the shipped reading; else all layers)."""
     from narrascope.models.folds import group_folds
+
+    def ex(index: Any) -> np.ndarray | None:
+        return None if early is None else early[index]
 
     settings = {"seed": seed, **(settings or {})}
     # the contrast rows always train and are never scored (38 sentences, one class)
@@ -648,32 +688,35 @@ def evaluate(
         oof: dict[str, np.ndarray] = {}
         for train, test in parts:
             tr = np.r_[other, idx[train]]
-            model = _fit([rows[i] for i in tr], x[tr], settings)
-            sc = _score(model, x[idx[test]], [part[j] for j in test])
+            model = _fit([rows[i] for i in tr], x[tr], settings, ex(tr))
+            sc = _score(model, x[idx[test]], [part[j] for j in test], ex(idx[test]))
             for key, value in sc.items():
-                if key != "target":
+                if not key.endswith("target"):
                     oof.setdefault(key, np.zeros(len(idx)))[test] = value
             for j, t in zip(test, sc["target"], strict=True):
                 if part[j].target and len(model.targets_):
                     target_n += 1
                     target_hits += model.targets_[int(t.argmax())] == part[j].target
-        in_lang[name] = _metrics(oof, part)
+        in_lang[name] = _metrics_both(oof, part)
         if progress:
             print(name, "in-language", in_lang[name], file=sys.stderr, flush=True)
     cross: dict[str, Any] = {}
     for name in names:
         tr = np.array([i for i, r in enumerate(rows) if r.dataset != name and _trains(r)])
         te = [i for i, r in enumerate(rows) if r.dataset == name]
-        model = _fit([rows[i] for i in tr], x[tr], settings)
-        cross[name] = _metrics(_score(model, x[te], [rows[i] for i in te]), [rows[i] for i in te])
+        model = _fit([rows[i] for i in tr], x[tr], settings, ex(tr))
+        scored = _score(model, x[te], [rows[i] for i in te], ex(te))
+        cross[name] = _metrics_both(scored, [rows[i] for i in te])
         if progress:
             print(name, "left out", cross[name], file=sys.stderr, flush=True)
     everything = [i for i, r in enumerate(rows) if _trains(r)]
-    full = _fit([rows[i] for i in everything], x[everything], settings)
+    full = _fit([rows[i] for i in everything], x[everything], settings, ex(everything))
     checks = {}
     for name in sorted({r.dataset for r in rows if r.harmful >= 0}):
         te = [i for i, r in enumerate(rows) if r.dataset == name]
-        checks[name] = _metrics(_score(full, x[te], [rows[i] for i in te]), [rows[i] for i in te])
+        checks[name] = _metrics_both(
+            _score(full, x[te], [rows[i] for i in te], ex(te)), [rows[i] for i in te]
+        )
     return {
         "in_language_cv": in_lang,
         "cross_lingual": cross,
@@ -697,6 +740,7 @@ def format_tables(report: dict[str, Any]) -> str:
         "three_class_macro_f1",
         "harmful_auc_of_abusive",
         "harmful_auc_of_hateful",
+        "settled_early",
     )
     lines = []
     for section in ("in_language_cv", "cross_lingual", "harmful_check"):
@@ -708,6 +752,10 @@ def format_tables(report: dict[str, Any]) -> str:
         ]
         for name, m in report[section].items():
             lines.append(f"| {name} | " + " | ".join(str(m.get(c, "")) for c in cols) + " |")
+            full = m.get("without_early_exit")
+            if full:
+                cells = " | ".join(str(full.get(c, "")) for c in cols)
+                lines.append(f"| {name}, all layers | {cells} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -729,22 +777,26 @@ def train_hate(
     rows = load_rows(datasets_dir)
     x = cached_vectors(rows, progress=progress)
     settings = {"seed": seed, **(settings or {})}
+    layers = settings.get("early_layers", EARLY_LAYERS)
+    early = cached_vectors(rows, progress=progress, layers=layers) if layers else None
     report = None
     start = time.perf_counter()
     if folds > 1:
         report, model = evaluate(
-            rows, x, folds=folds, seed=seed, settings=settings, progress=progress
+            rows, x, folds=folds, seed=seed, settings=settings, progress=progress, early=early
         )
         if progress:
             print(format_tables(report), flush=True)
     else:
         everything = [i for i, r in enumerate(rows) if _trains(r)]
-        model = _fit([rows[i] for i in everything], x[everything], settings)
+        ex = None if early is None else early[everything]
+        model = _fit([rows[i] for i in everything], x[everything], settings, ex)
     train_seconds = round(time.perf_counter() - start, 1)
     smoke = incitement_smoke(model)
     smoke_hate = hate_smoke(model)
     manifest = training_manifest(
-        "hate / offensive / incitement (issue 24): e5-small vectors + logistic heads",
+        "hate / offensive / incitement (issue 24): e5-small vectors + logistic heads, "
+        "early exit after 3 layers",
         data={
             "datasets": describe(rows),
             "subsample": SUBSAMPLE,
