@@ -41,11 +41,12 @@ def prepare(text: str) -> str:
     return _SPACE.sub(" ", _URL.sub(" ", text)).strip()
 
 
-def e5_vectors(texts: Sequence[str]) -> np.ndarray:
-    """e5-small sentence vectors (384-d, unit length) of the prepared texts."""
+def e5_vectors(texts: Sequence[str], layers: int | None = None) -> np.ndarray:
+    """e5-small sentence vectors (384-d, unit length) of the prepared texts, pooled after
+    ``layers`` layers (None: all 12)."""
     from narrascope.models.hate import E5Sentences
 
-    return E5Sentences.shared()([prepare(t) for t in texts])
+    return E5Sentences.shared()([prepare(t) for t in texts], layers=layers)
 
 
 # ------------------------------------------------------------------ hand features
@@ -198,6 +199,7 @@ class ClaimModel(Estimator):
         threshold: float = 0.5,
         hand_weight: float = 1.0,
         cheap_share: float = 0.3,
+        e5_layers: int | None = None,
     ) -> None:
         self._set_params(locals())
 
@@ -247,7 +249,7 @@ class ClaimModel(Estimator):
         y = np.asarray(labels, dtype=np.int64)
         rows = np.arange(len(y)) if head_rows is None else np.asarray(head_rows, np.int64)
         if vectors is None:
-            vectors = e5_vectors([texts[i] for i in rows])
+            vectors = e5_vectors([texts[i] for i in rows], self.e5_layers)
         hand = hand_features(texts)
         self.tfidf_ = self._views()
         raw = self.tfidf_.fit_raw({"text": [prepare(t) for t in texts]})
@@ -332,7 +334,7 @@ class ClaimModel(Estimator):
             return np.zeros(0, np.float32)
         hand = hand_features(texts)
         cheap = self.cheap_logits(texts, hand)
-        vectors = e5_vectors(texts) if vectors is None else vectors
+        vectors = e5_vectors(texts, self.e5_layers) if vectors is None else vectors
         return self.blend(cheap, self.head_logits(vectors, hand)).astype(np.float32)
 
     def predict(self, texts: Sequence[str], languages: Sequence[str | None] | None = None):
@@ -352,7 +354,7 @@ class ClaimModel(Estimator):
         cheap = self.cheap_logits(texts, hand)
         top = np.argsort(-cheap, kind="stable")[:k]
         if len(top):
-            vectors = e5_vectors([texts[i] for i in top])
+            vectors = e5_vectors([texts[i] for i in top], self.e5_layers)
             out[top] = self.blend(cheap[top], self.head_logits(vectors, hand[top]))
         return out
 

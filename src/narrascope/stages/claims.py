@@ -113,7 +113,7 @@ class ClaimStage:
         scores = np.full(len(texts), np.nan, np.float32)
         if picked:
             rows = np.array(picked)
-            vectors = e5_vectors([texts[i] for i in picked])
+            vectors = e5_vectors([texts[i] for i in picked], self.model.e5_layers)
             scores[rows] = self.model.blend(
                 cheap[rows], self.model.head_logits(vectors, hand[rows])
             )

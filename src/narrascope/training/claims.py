@@ -167,12 +167,14 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def cached_vectors(texts: list[str], *, progress: bool = False) -> np.ndarray:
-    """e5 vectors of ``texts`` from the cache where known; the rest encoded in chunks and
-    added (an interrupted run resumes)."""
+def cached_vectors(
+    texts: list[str], *, progress: bool = False, layers: int | None = None
+) -> np.ndarray:
+    """e5 vectors of ``texts`` (after ``layers`` layers; None: all) from the cache where
+    known; the rest encoded in chunks and added (an interrupted run resumes)."""
     from narrascope.models.claims import e5_vectors
 
-    root = cache_dir()
+    root = cache_dir() / f"layers-{layers}" if layers else cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     keys = [_key(t) for t in texts]
     known: dict[str, np.ndarray] = {}
@@ -183,7 +185,7 @@ def cached_vectors(texts: list[str], *, progress: bool = False) -> np.ndarray:
     started = time.perf_counter()
     for a in range(0, len(todo), 500):
         chunk = todo[a : a + 500]
-        vecs = e5_vectors([t for _, t in chunk])
+        vecs = e5_vectors([t for _, t in chunk], layers)
         np.savez(
             root / f"part-{time.time_ns()}.npz",
             keys=np.array([k for k, _ in chunk]),
@@ -259,11 +261,13 @@ def is_training_row(row: ClaimRow, exclude_languages: tuple[str, ...] = ()) -> b
     )
 
 
-def _vectors_for(rows: list[ClaimRow], *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _vectors_for(
+    rows: list[ClaimRow], *, progress: bool = False, layers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(row indices with an e5 vector, their vectors): the encoding subset's rows."""
     subset = {id(r) for r in encoding_subset(rows)}
     idx = np.array([i for i, r in enumerate(rows) if id(r) in subset], np.int64)
-    return idx, cached_vectors([rows[i].text for i in idx], progress=progress)
+    return idx, cached_vectors([rows[i].text for i in idx], progress=progress, layers=layers)
 
 
 def f1_at(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -290,8 +294,8 @@ def fit_model(
     encoding subset)."""
     from narrascope.models.claims import ClaimModel
 
-    idx, vectors = _vectors_for(rows, progress=progress)
     model = ClaimModel(**(params or {}))
+    idx, vectors = _vectors_for(rows, progress=progress, layers=model.e5_layers)
     return model.fit(
         [r.text for r in rows],
         [r.label for r in rows],
@@ -309,7 +313,7 @@ def score_parts(model: Any, rows: list[ClaimRow], parts: tuple[str, ...]) -> dic
         sel = [r for r in rows if r.part == part]
         if not sel:
             continue
-        vectors = cached_vectors([r.text for r in sel])
+        vectors = cached_vectors([r.text for r in sel], layers=model.e5_layers)
         p = model.predict_proba([r.text for r in sel], vectors=vectors)
         out[part] = (p, np.array([r.label for r in sel]))
     return out
