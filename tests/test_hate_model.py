@@ -267,3 +267,22 @@ def test_names_and_headlines_are_not_calls():
     assert strongest("They shouted death to the world at the rally.") >= 0.5
     assert strongest("Death to Russia!") >= 0.5
     assert strongest("We must NUKE THEM ALL now.") >= 0.5 or strongest("NUKE THEM ALL") >= 0.5
+
+
+@needs_artefact
+def test_the_early_exit_continues_exactly_where_it_stopped():
+    """Layers 3-12 run on the states the first two left give the vectors of one full pass
+    (so the early exit changes which sentences are read whole, never their vectors)."""
+    from narrascope.models.hate import E5Sentences
+
+    enc = E5Sentences.shared()
+    texts = [
+        "The council approved the budget on Monday.",
+        "Совет утвердил бюджет в понедельник, после долгого спора.",
+        "परिषद ने सोमवार को बजट को मंज़ूरी दी।",
+    ]
+    full = enc(texts)
+    first, states = enc.early(texts, 2)
+    assert [len(s) for s in states] == [len(ids) for ids in enc.token_ids(texts)]
+    assert np.allclose(enc.finish(states, 2), full, atol=1e-6)
+    assert not np.allclose(first, full, atol=1e-2)  # two layers are not twelve
