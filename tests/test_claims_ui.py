@@ -14,10 +14,7 @@ import csv
 import io
 import json
 import os
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
+from live_server import LiveServer as _Server
 from narrascope.cli import main
 from narrascope.doc import Document
 from narrascope.doc.document import Claim, DebunkMatch
@@ -422,34 +420,6 @@ def test_api_filters_by_debunk_and_counts_debunked_documents(tmp_path: Path) -> 
 # --- the web page --------------------------------------------------------------------------
 
 CHROMIUM = os.environ.get("NARRASCOPE_CHROMIUM", "/usr/bin/chromium")
-
-
-class _Server:
-    """The real app under uvicorn in a daemon thread, on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 def test_web_page_claims_panel_debunk_count_and_filter(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ import csv
 import json
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,8 +32,9 @@ if not Path(CHROMIUM).is_file():
         f"no chromium at {CHROMIUM} (run .ci/setup-browser.sh as root)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed")
 
+from live_server import LiveServer as _Server  # noqa: E402
 from narrascope.doc import Annotation, Document, Span  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,41 +79,6 @@ UPLOAD_JSONL = "\n".join(
         start=1,
     )
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Server:
-    """The real app under uvicorn in a daemon thread, on a free loopback port."""
-
-    def __init__(self, app: Any, db: Path | None = None, port: int | None = None) -> None:
-        self.db = db
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def get(self, path: str) -> Any:
-        with urlopen(self.url + path, timeout=30) as res:
-            return json.loads(res.read())
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
+from narrascope.cli.args import whole_number
 from narrascope.corpus.campaigns import CONTAINMENT, HALF_LIFE_HOURS, JACCARD
 
 FORMATS = ("jsonl", "csv", "html")
@@ -37,12 +38,6 @@ def _positive(value: str) -> float:
     if number <= 0:
         raise argparse.ArgumentTypeError(f"a positive number, got {value!r}")
     return number
-
-
-def _size(value: str) -> int:
-    if not value.isdigit() or int(value) < 2:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 2, got {value!r}")
-    return int(value)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -85,7 +80,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--max-bytes", type=int, default=10_000_000, help="largest file or record text")
     tuning = p.add_argument_group("clustering")
     tuning.add_argument(
-        "--min-size", type=_size, default=2, metavar="N", help="smallest cluster (default 2)"
+        "--min-size",
+        type=whole_number(2),
+        default=2,
+        metavar="N",
+        help="smallest cluster (default 2)",
     )
     tuning.add_argument(
         "--jaccard",

@@ -7,15 +7,10 @@ import json
 import sys
 from itertools import chain
 
+from narrascope.cli.args import whole_number
 from narrascope.ingest.debunks import BadRow, FieldNames, count_rows, read_debunks
 
 FIELD_OPTIONS = ("claim", "id", "url", "verdict", "date", "title", "text", "language")
-
-
-def _count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"a positive whole number, got {value!r}")
-    return int(value)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -57,7 +52,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
     lst = commands.add_parser("list", help="list the debunks in a database")
     _db(lst)
-    lst.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
+    lst.add_argument(
+        "--limit", type=whole_number(), default=20, metavar="N", help="at most N (default 20)"
+    )
     lst.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N")
     lst.add_argument("--json", action="store_true", help="one JSON object per line")
     lst.set_defaults(run=run)
@@ -65,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     search = commands.add_parser("search", help="find debunks by words (BM25), best first")
     _db(search)
     search.add_argument("query", help="words of the claim, any form, any order")
-    search.add_argument("--limit", type=_count, default=10, metavar="N", help="at most N")
+    search.add_argument("--limit", type=whole_number(), default=10, metavar="N", help="at most N")
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     search.set_defaults(run=run)
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from narrascope.cli.args import whole_number
 from narrascope.store import HATE_FILTERS, Filters, SearchHit
 from narrascope.store.base import FilterError, parse_day, parse_score
 
@@ -26,12 +27,6 @@ def _score(value: str) -> float:
         return parse_score(value)
     except FilterError as error:
         raise argparse.ArgumentTypeError(error.reason) from None
-
-
-def _count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"a positive whole number, got {value!r}")
-    return int(value)
 
 
 QUERY_SYNTAX = """\
@@ -94,7 +89,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         metavar="ID|any",
         help="documents repeating the known debunk with this id (any: any known debunk)",
     )
-    p.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N (default 20)")
+    p.add_argument(
+        "--limit", type=whole_number(), default=20, metavar="N", help="at most N (default 20)"
+    )
     p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")
     p.add_argument("--json", action="store_true", help="print one JSON object per line")
     p.set_defaults(run=run)

@@ -1,0 +1,20 @@
+"""Argument types the commands share: a bad value is a usage error that names it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def whole_number(least: int = 1) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``least``."""
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or int(value) < least:
+            what = (
+                "a positive whole number" if least == 1 else f"a whole number of at least {least}"
+            )
+            raise argparse.ArgumentTypeError(f"{what}, got {value!r}")
+        return int(value)
+
+    return parse
