@@ -19,7 +19,7 @@ from narrascope.doc import Claim, Document, Span
 from narrascope.errors import StoreError
 from narrascope.ingest.debunks import BadRow, FieldNames, read_debunks
 from narrascope.models.artefact import bundled_path
-from narrascope.store.debunks import Debunk, DebunkStore, claim_id
+from narrascope.store.debunks import SCHEMA_VERSION, Debunk, DebunkStore, claim_id
 
 SHARED_2A = (
     Path(__file__).resolve().parents[2] / "shared" / "datasets" / ("checkthat2022-task2a-en")
@@ -107,7 +107,22 @@ def test_debunk_tables_live_beside_the_corpus(tmp_path: Path) -> None:
     with DebunkStore(db) as store:
         assert store.count() == 1
         version = store._conn.execute("SELECT version FROM debunks_schema").fetchone()[0]
-        assert version == 1
+        assert version == SCHEMA_VERSION
+
+
+def test_version_1_tables_gain_the_kept_index(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with DebunkStore(db) as store:
+        store.add([Debunk(id="x", claim="Sanctions hurt Europe more than Russia.")])
+        store._conn.execute("DROP TABLE debunks_index")
+        store._conn.execute("UPDATE debunks_schema SET version = 1")
+    with DebunkStore(db) as store:  # migrated in place, the debunk kept
+        assert store.count() == 1
+        assert store.load_index(store.generation(), 1) is None
+        store.save_index(store.generation(), 1, b"kept")
+        assert store.load_index(store.generation(), 1) == b"kept"
+        store.add([Debunk(id="y", claim="The moon landing was staged in a studio.")])
+        assert store.load_index(store.generation(), 1) is None  # a new generation
 
 
 def test_postgres_is_refused_clearly() -> None:

@@ -42,6 +42,7 @@ from rapidfuzz import fuzz
 
 from narrascope.doc import DebunkMatch, Document, Span
 from narrascope.models.artefact import Estimator, bundled_path
+from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
 
@@ -65,7 +66,6 @@ RERANK_GATE = 0.05  # ...with e5 when at least this probable
 CROSS_SHORTLIST = 5  # per unit, the best by USE cosine are read by e5 when cross-lingual
 CROSS_MIN_COS = 0.35  # below this USE cosine a pair is not worth an e5 pass
 CROSS_PER_DOCUMENT = 10  # and at most this many pairs per document are
-PCA_WIDTH = 128
 SHORT_TEXT = 600  # characters: a post this short is one query unit
 MAX_UNITS = 24
 PARAGRAPH_SHARE = 0.6  # a unit this much of its paragraph reads the paragraph's vector
@@ -194,54 +194,7 @@ class DebunkScorer(Estimator):
         self.rerank_threshold_ = float(state["rerank_threshold"])
 
 
-# ----------------------------------------------------------------------------- index
-@dataclass
-class _VectorIndex:
-    """The debunks' USE vectors in memory, with a PCA-128 copy for the first pass."""
-
-    generation: int
-    keys: np.ndarray  # int64 row keys
-    full: np.ndarray  # [n, 512] float32 unit vectors
-    mean: np.ndarray  # PCA centre
-    basis: np.ndarray  # [512, PCA_WIDTH]
-    reduced: np.ndarray  # [n, PCA_WIDTH] float32
-    languages: dict[int, str | None]
-
-    @classmethod
-    def build(cls, store: DebunkStore) -> _VectorIndex:
-        generation = store.generation()
-        keys, full = store.vectors()
-        width = min(PCA_WIDTH, full.shape[1])
-        if len(full) > 4 * width:
-            sample = full[np.linspace(0, len(full) - 1, min(len(full), 8000)).astype(int)]
-            mean = sample.mean(0)
-            _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
-            basis = np.ascontiguousarray(vt[:width].T.astype(np.float32))
-            reduced = np.ascontiguousarray((full - mean) @ basis, dtype=np.float32)
-        else:  # too few rows for a basis: the first pass is the exact one
-            mean = np.zeros(full.shape[1], np.float32)
-            basis = np.eye(full.shape[1], dtype=np.float32)
-            reduced = full
-        return cls(
-            generation, keys, full, mean.astype(np.float32), basis, reduced, store.languages()
-        )
-
-    def nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per query row: (row indices, exact cosines) of about the ``k`` nearest, best first."""
-        n = len(self.keys)
-        if n == 0 or not len(queries):
-            return np.zeros((len(queries), 0), int), np.zeros((len(queries), 0), np.float32)
-        first = min(n, max(k, 50))
-        approx = ((queries - self.mean) @ self.basis) @ self.reduced.T
-        if first < n:
-            pick = np.argpartition(-approx, first - 1, axis=1)[:, :first]
-        else:
-            pick = np.tile(np.arange(n), (len(queries), 1))
-        exact = np.einsum("qd,qkd->qk", queries, self.full[pick])
-        order = np.argsort(-exact, axis=1)[:, :k]
-        return np.take_along_axis(pick, order, 1), np.take_along_axis(exact, order, 1)
-
-
+# ----------------------------------------------------------------------------- pairs
 @dataclass(slots=True)
 class Candidate:
     """One shortlisted (unit, debunk) pair and its first-stage numbers."""
@@ -286,7 +239,7 @@ class DebunkMatcher:
         self._encoder = encoder
         self._e5 = e5
         self.max_matches = max_matches
-        self._index: _VectorIndex | None = None
+        self._index: DebunkIndex | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ resources
@@ -306,11 +259,11 @@ class DebunkMatcher:
             self._e5 = E5Sentences.shared()
         return self._e5
 
-    def index(self) -> _VectorIndex:
-        """The vector index, rebuilt when the database changed since it was built."""
+    def index(self) -> DebunkIndex:
+        """The in-memory index, reloaded when the database changed since it was read."""
         with self._lock:
             if self._index is None or self._index.generation != self.store.generation():
-                self._index = _VectorIndex.build(self.store)
+                self._index = DebunkIndex.load(self.store)
             return self._index
 
     def warm_up(self) -> None:
@@ -327,11 +280,11 @@ class DebunkMatcher:
             vectors = self.encoder.encode(list(texts))
         vectors = np.asarray(vectors, np.float32)
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        rows, cosines = index.nearest(vectors, VECTOR_SHORTLIST)
+        rows, cosines = index.vectors.nearest(vectors, VECTOR_SHORTLIST)
         out: list[Candidate] = []
         for u, text in enumerate(texts):
             found: dict[int, Candidate] = {}
-            hits = self.store.bm25(index_tokens(text, language or "en"), BM25_SHORTLIST)
+            hits = index.bm25(index_tokens(text, language or "en"), BM25_SHORTLIST)
             best = hits[0][1] if hits else 1.0
             for rank, (key, score) in enumerate(hits):
                 found[key] = Candidate(u, key, score, score / best, 1.0 / (1 + rank))
@@ -345,7 +298,7 @@ class DebunkMatcher:
             positions = np.searchsorted(index.keys, [c.key for c in lexical])
             for c, pos in zip(lexical, positions, strict=True):
                 if pos < len(index.keys) and index.keys[pos] == c.key:
-                    c.use_cos = float(index.full[pos] @ vectors[u])
+                    c.use_cos = float(index.vectors.full[pos].astype(np.float32) @ vectors[u])
                     c.use_gap = c.use_cos - top
             out.extend(found.values())
         return out
@@ -355,13 +308,15 @@ class DebunkMatcher:
         self, texts: Sequence[str], language: str | None, candidates: list[Candidate]
     ) -> np.ndarray:
         """The ``MONO_FEATURES`` row of each candidate."""
-        tokens = self.store.tokens(sorted({c.key for c in candidates}))
+        lexical = self.index().lexical
         claims = self._claims(sorted({c.key for c in candidates}))
         unit_tokens = [set(index_tokens(t, language or "en")) for t in texts]
+        unit_words = [lexical.word_ids(t) for t in unit_tokens]
         x = np.zeros((len(candidates), len(MONO_FEATURES)), np.float64)
+        rows = lexical.rows_of([c.key for c in candidates])
         for i, c in enumerate(candidates):
-            words = set(tokens.get(c.key, "").split())
-            shared = len(words & unit_tokens[c.unit])
+            words = lexical.words_of(rows[i]).tolist() if rows[i] >= 0 else []
+            shared = len(unit_words[c.unit].intersection(words))
             claim = claims.get(c.key, "")
             x[i] = (
                 c.bm25,
@@ -420,7 +375,12 @@ class DebunkMatcher:
         """
         if not texts:
             return []
-        texts = [clean_query(t) for t in texts]
+        with one_blas_thread():
+            return self._score([clean_query(t) for t in texts], language, vectors)
+
+    def _score(
+        self, texts: list[str], language: str | None, vectors: np.ndarray | None
+    ) -> list[tuple[Candidate, float]]:
         candidates = self.candidates(texts, language, vectors)
         if not candidates:
             return []
@@ -479,39 +439,57 @@ class DebunkMatcher:
         long_enough = [s for s in sentences if len(s.text.split()) >= 4]
         return long_enough[:MAX_UNITS]
 
-    def unit_vectors(self, doc: Document, spans: list[Span]) -> np.ndarray | None:
-        """USE vectors of the units from ``doc.tensor`` where it has them: a unit that is
-        most of its paragraph (``PARAGRAPH_SHARE``; a post, a one-sentence paragraph) reads
-        the paragraph's vector, so after the narrative stage such units cost no encoding;
-        the others are encoded here. None without a tensor (the units are encoded)."""
-        tensor = doc.tensor
-        if tensor is None or not len(tensor) or not spans:
-            return None
-        paragraphs = doc.paragraphs[: len(tensor)]
-        starts = [p.start for p in paragraphs]
-        out = np.zeros((len(spans), tensor.shape[1]), np.float32)
-        missing = []
-        for i, span in enumerate(spans):
-            j = bisect.bisect_right(starts, span.start) - 1
-            para = paragraphs[j] if j >= 0 else None
-            if (
-                para is not None
-                and span.end <= para.end
-                and (span.end - span.start >= PARAGRAPH_SHARE * len(para.text.strip()))
-            ):
-                out[i] = tensor[j]
-            else:
-                missing.append(i)
+    def unit_vectors(
+        self, docs: Sequence[Document], spans: Sequence[list[Span]]
+    ) -> list[np.ndarray]:
+        """USE vectors of each document's units. A unit that is most of its paragraph
+        (``PARAGRAPH_SHARE``; a post, a one-sentence paragraph) reads the paragraph's vector
+        from ``doc.tensor`` (what the narrative stage left), so it costs no encoding; the
+        others, of every document at once (one encoder call per batch, not per document:
+        3 claims cost 10 ms encoded alone), are encoded here."""
+        out: list[np.ndarray] = []
+        missing: list[tuple[int, int]] = []
+        for d, (doc, units) in enumerate(zip(docs, spans, strict=True)):
+            tensor = doc.tensor
+            have = tensor is not None and len(tensor) > 0
+            vectors = np.zeros((len(units), tensor.shape[1] if have else 512), np.float32)
+            paragraphs = doc.paragraphs[: len(tensor)] if have else []
+            starts = [p.start for p in paragraphs]
+            for i, span in enumerate(units):
+                j = bisect.bisect_right(starts, span.start) - 1
+                para = paragraphs[j] if j >= 0 else None
+                if (
+                    para is not None
+                    and span.end <= para.end
+                    and (span.end - span.start >= PARAGRAPH_SHARE * len(para.text.strip()))
+                ):
+                    vectors[i] = tensor[j]
+                else:
+                    missing.append((d, i))
+            out.append(vectors)
         if missing:
-            out[missing] = self.encoder.encode([clean_query(spans[i].text) for i in missing])
+            made = self.encoder.encode([clean_query(spans[d][i].text) for d, i in missing])
+            for (d, i), vector in zip(missing, made, strict=True):
+                out[d][i] = vector
         return out
 
     def match(self, doc: Document, *, threshold: float | None = None) -> list[DebunkMatch]:
         """The debunks ``doc`` restates at or above the threshold, best first."""
-        spans = self.units(doc)
-        vectors = self.unit_vectors(doc, spans)
-        scored = self.score([s.text for s in spans], doc.language, vectors)
-        return self._matches(spans, scored, self.threshold if threshold is None else threshold)
+        return self.match_many([doc], threshold=threshold)[0]
+
+    def match_many(
+        self, docs: Sequence[Document], *, threshold: float | None = None
+    ) -> list[list[DebunkMatch]]:
+        """:meth:`match` of each document, the units of all encoded together."""
+        spans = [self.units(doc) for doc in docs]
+        cut = self.threshold if threshold is None else threshold
+        out = []
+        with one_blas_thread():
+            vectors = self.unit_vectors(docs, spans)
+            for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True):
+                scored = self.score([s.text for s in units], doc.language, unit_vectors)
+                out.append(self._matches(units, scored, cut))
+        return out
 
     def match_and_rank(self, doc: Document) -> tuple[list[DebunkMatch], list[tuple[str, float]]]:
         """What :meth:`match` shows, and every shortlisted debunk id with its best
@@ -554,8 +532,8 @@ class DebunkMatcher:
         return out
 
     def __call__(self, docs: list[Document]) -> list[Document]:
-        for doc in docs:
-            doc.debunks = self.match(doc)
+        for doc, matches in zip(docs, self.match_many(docs), strict=True):
+            doc.debunks = matches
         return docs
 
     name: ClassVar[str] = "debunks"

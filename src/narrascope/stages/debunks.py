@@ -54,6 +54,6 @@ class DebunkStage:
         # for the batch; a unit reads its paragraph's row
         upto = [min(len(d.paragraphs), PARAGRAPH_VECTORS) for d in docs]
         encode_paragraphs(self.matcher.encoder, docs, upto)
-        for doc in docs:
-            doc.debunks = self.matcher.match(doc)
+        for doc, matches in zip(docs, self.matcher.match_many(docs), strict=True):
+            doc.debunks = matches
         return docs

@@ -32,7 +32,7 @@ from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: debunks_index (the matcher's in-memory index, kept)
 VECTOR_WIDTH = 512
 FIELDS = ("id", "claim", "url", "verdict", "date", "title", "text", "language")
 
@@ -52,6 +52,11 @@ _SCHEMA = [
     )""",
     # a counter bumped on every change: a matcher reloads its vectors when it moved
     "CREATE TABLE IF NOT EXISTS debunks_generation (generation INTEGER NOT NULL)",
+    # the matcher's index of one generation (models.debunk_index), so that a new process
+    # loads it instead of rebuilding it
+    """CREATE TABLE IF NOT EXISTS debunks_index (
+        generation INTEGER NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL
+    )""",
 ]
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_fts USING fts5(tokens)"
 _VOCAB = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_vocab USING fts5vocab(debunks_fts, 'row')"
@@ -320,6 +325,7 @@ class DebunkStore:
                     report.updated += 1
                 conn.execute("INSERT INTO debunks_fts (rowid, tokens) VALUES (?, ?)", (key, tokens))
             conn.execute("UPDATE debunks_generation SET generation = generation + 1")
+            conn.execute("DELETE FROM debunks_index")  # of the old generation
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -339,6 +345,7 @@ class DebunkStore:
                 conn.execute("DELETE FROM debunks WHERE key = ?", (row[0],))
                 gone += 1
             conn.execute("UPDATE debunks_generation SET generation = generation + 1")
+            conn.execute("DELETE FROM debunks_index")  # of the old generation
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -387,17 +394,46 @@ class DebunkStore:
         tail = "ORDER BY key LIMIT ? OFFSET ?"
         yield from self._rows(tail, [-1 if limit is None else limit, offset])
 
-    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, [n, 512] float32 unit vectors) of every row that has a vector."""
+    def vectors(self, dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, [n, 512] unit vectors) of every row that has a vector."""
         rows = self._conn.execute(
             "SELECT key, vector FROM debunks WHERE vector IS NOT NULL ORDER BY key"
         ).fetchall()
         keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if not rows:
-            return keys, np.zeros((0, VECTOR_WIDTH), np.float32)
+            return keys, np.zeros((0, VECTOR_WIDTH), dtype)
         blob = b"".join(r[1] for r in rows)
         half = np.frombuffer(blob, dtype=np.float16).reshape(len(rows), VECTOR_WIDTH)
-        return keys, half.astype(np.float32)
+        return keys, half.astype(dtype)
+
+    def all_tokens(self) -> list[tuple[int, str]]:
+        """(key, indexed words) of every row, by key (the matcher's BM25 postings)."""
+        return [
+            (int(k), t or "")
+            for k, t in self._conn.execute("SELECT rowid, tokens FROM debunks_fts ORDER BY rowid")
+        ]
+
+    def load_index(self, generation: int, version: int) -> bytes | None:
+        """The matcher's kept index of this generation and version, if there is one."""
+        row = self._conn.execute(
+            "SELECT data FROM debunks_index WHERE generation = ? AND version = ?",
+            (generation, version),
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_index(self, generation: int, version: int, data: bytes) -> None:
+        """Keep the matcher's index (only the latest); a read-only or busy file keeps none."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            if self.generation() == generation:
+                self._conn.execute("DELETE FROM debunks_index")
+                self._conn.execute(
+                    "INSERT INTO debunks_index VALUES (?, ?, ?)", (generation, version, data)
+                )
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
 
     def e5_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored e5 vectors (float32) of those ``keys`` that have one."""
