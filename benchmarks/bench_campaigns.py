@@ -11,9 +11,14 @@ Two measurements, each printed (paste into docs/benchmarks.md by hand):
   from ../shared (never copied), some given 2-8 edited copies spread over fake sources
   and dates, the rest left distinct. Prints pairwise precision, recall and F1.
 
+* ``store``: the clusters of one synthetic corpus stored in a SQLite corpus database
+  (``narrascope.store.campaigns``: first save, a rerun replacing it, the read API) and
+  exported as one STIX 2.1 bundle (``narrascope.export.stix``, needs stix2), timed.
+
 Usage:
   python benchmarks/bench_campaigns.py synthetic [--docs 10000 100000]
   python benchmarks/bench_campaigns.py semeval [--articles 400] [--groups 120] [--seed 7]
+  python benchmarks/bench_campaigns.py store [--docs 100000]
 """
 
 from __future__ import annotations
@@ -286,6 +291,51 @@ def run_semeval(n_articles: int, n_groups: int, seed: int) -> None:
     )
 
 
+def run_store(n_docs: int) -> None:
+    """Save, rerun, read and STIX-export the clusters of ``n_docs`` synthetic documents."""
+    import tempfile
+    from datetime import UTC, datetime
+
+    from narrascope.corpus import find_campaigns
+    from narrascope.export.stix import campaigns_bundle
+    from narrascope.store.campaigns import get_campaign, list_campaigns, save_campaigns
+
+    def timed(label: str, fn):  # type: ignore[no-untyped-def]
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        print(f"{label}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        return out
+
+    records = [record for record, _ in synthetic(n_docs)]
+    campaigns = timed(f"find_campaigns, {n_docs} documents", lambda: find_campaigns(records))
+    members = sum(c.size for c in campaigns)
+    print(f"  {len(campaigns)} clusters, {members} members")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "corpus.db")
+        timed("save_campaigns (first)", lambda: save_campaigns(db, campaigns, documents=n_docs))
+        timed("save_campaigns (rerun)", lambda: save_campaigns(db, campaigns, documents=n_docs))
+        top = timed("list_campaigns top 50 by size", lambda: list_campaigns(db, limit=50))
+        timed(
+            "list_campaigns top 50 by coordination",
+            lambda: list_campaigns(db, order="coordination"),
+        )
+        timed("list_campaigns of one source", lambda: list_campaigns(db, source="site007"))
+        timed("get_campaign x50", lambda: [get_campaign(db, c.id) for c in top])
+        print(f"  database {Path(db).stat().st_size / 1e6:.1f} MB")
+    try:
+        import stix2
+    except ImportError:
+        print("stix2 not installed: no STIX timing (pip install 'narrascope[stix]')")
+        return
+    now = datetime.now(UTC)
+    bundle = timed("STIX bundle", lambda: campaigns_bundle(campaigns, as_of=now))
+    text = timed("  serialise", bundle.serialize)
+    timed("  stix2.parse", lambda: stix2.parse(text, allow_custom=False))
+    print(f"  {len(bundle.objects)} objects, {len(text) / 1e6:.1f} MB")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -296,9 +346,13 @@ def main() -> None:
     sem.add_argument("--groups", type=int, default=120)
     sem.add_argument("--seed", type=int, nargs="+", default=[7])
     sem.add_argument("--max-substitution", type=float, default=SUBSTITUTION[0])
+    store = sub.add_parser("store")
+    store.add_argument("--docs", type=int, default=100_000)
     args = parser.parse_args()
     if args.what == "synthetic":
         run_synthetic(args.docs)
+    elif args.what == "store":
+        run_store(args.docs)
     else:
         SUBSTITUTION[0] = args.max_substitution
         for seed in args.seed:

@@ -131,8 +131,16 @@ def test_documents_without_dates_or_sources_still_cluster_as_unknown() -> None:
     assert record["first_seen"] == "unknown" and record["time_span_hours"] is None
     assert record["sources"] == ["unknown"] and record["source_count"] == 0
     assert record["coordination"] == 0.0
-    # input order decides among undated members
-    assert [m["id"] for m in record["members"]] == ["orig", "edit", "reorder", "cut"]
+    # the document id decides among undated members (not the reading order: the cluster
+    # id is the earliest member's, and must not change when the corpus is read otherwise)
+    assert [m["id"] for m in record["members"]] == ["cut", "edit", "orig", "reorder"]
+    (again,) = find_campaigns(list(reversed(records)))
+    assert again.id == campaign.id and [m.id for m in again.members] == [
+        "cut",
+        "edit",
+        "orig",
+        "reorder",
+    ]
 
 
 def test_a_sources_footer_does_not_tie_its_unrelated_posts_together() -> None:

@@ -8,6 +8,7 @@ E_NOT_A_TEXT = "E001"  # pipeline called with something that is not a str or Doc
 E_STAGE_CONTRACT = "E002"  # a stage did not return the batch it was given
 E_UNKNOWN_STAGE = "E003"
 E_STAGE_CONFIG = "E004"  # a stage was given a parameter it does not take
+E_PACKAGE_MISSING = "E005"  # a package narrascope needs is missing (a broken install)
 E_INPUT = "E100"  # generic input failure
 E_NOT_FOUND = "E101"
 E_TOO_LARGE = "E102"

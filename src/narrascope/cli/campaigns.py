@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,7 +16,7 @@ from typing import Any, TextIO
 from narrascope.cli.args import whole_number
 from narrascope.corpus.campaigns import CONTAINMENT, HALF_LIFE_HOURS, JACCARD
 
-FORMATS = ("jsonl", "csv", "html")
+FORMATS = ("jsonl", "csv", "html", "stix")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".html": "html", ".htm": "html"}
 _RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TOP = 20  # clusters in the printed summary
@@ -50,7 +52,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "the passage they share and, for `narrascope analyze` JSONL or --db, their "
         "narratives. Needs no analysis: raw .txt folders, JSONL/CSV records with source and "
         "date fields, or a corpus database. Documents without a source or date still "
-        "cluster; those fields read 'unknown'.",
+        "cluster; those fields read 'unknown'. With --db the clusters are also stored in "
+        "that database (the latest run replaces the previous one; --no-save to skip), "
+        "where the web view and --stored read them. --format stix writes a STIX 2.1 bundle "
+        "(built with the stix2 package).",
         epilog="Coordination = max over k >= 2 of (k - 1) * 2^(-t_k / H): t_k is the "
         "shortest time in which k distinct sources first posted the text, H the half-life "
         "(--half-life-hours). Five sources within the hour score about 4; one source 0.",
@@ -65,13 +70,36 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     )
     p.add_argument("-o", "--out", type=Path, help="write the clusters here; else print a summary")
     p.add_argument(
-        "-f", "--format", choices=FORMATS, help="output format (default: from --out's extension)"
+        "-f",
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from --out's extension; stix: a STIX 2.1 bundle, JSON)",
+    )
+    storage = p.add_argument_group("storage")
+    saving = storage.add_mutually_exclusive_group()
+    saving.add_argument(
+        "--no-save",
+        action="store_true",
+        help="with --db: do not store the clusters in the database (it is only read)",
+    )
+    saving.add_argument(
+        "--save-to",
+        metavar="PATH_OR_URL",
+        help="store the clusters in this database (created if missing) instead of --db's; "
+        "the way to store clusters of INPUT files",
+    )
+    storage.add_argument(
+        "--stored",
+        action="store_true",
+        help="with --db: read the clusters stored by the latest run instead of clustering "
+        "again (e.g. to export them with --format stix)",
     )
     fields = p.add_argument_group("jsonl/csv fields")
     fields.add_argument("--text-field", default="text")
     fields.add_argument("--id-field", default="id")
     fields.add_argument("--date-field", default="date")
     fields.add_argument("--source-field", default="source")
+    fields.add_argument("--url-field", default="url")
     p.add_argument(
         "--input-format",
         choices=("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat"),
@@ -121,16 +149,34 @@ def _format(args: argparse.Namespace) -> str:
     return "jsonl"
 
 
+def _usage(message: str) -> int:
+    print(f"narrascope: error: {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace) -> int:
     from narrascope.corpus import find_campaigns
 
     if bool(args.inputs) == bool(args.db):
-        print("narrascope: error: give INPUT files or folders, or --db", file=sys.stderr)
-        return 2
+        return _usage("give INPUT files or folders, or --db")
+    if args.stored and not args.db:
+        return _usage("--stored reads the clusters stored in --db: give --db")
+    if args.stored and args.save_to:
+        return _usage("--stored reads clusters already stored: leave out --save-to")
+    if args.no_save and not args.db:
+        return _usage("--no-save goes with --db (INPUT files are stored only with --save-to)")
+    fmt = _format(args)
+    if fmt == "stix":  # before the clustering: say it now if stix2 is missing
+        from narrascope.export.stix import require_stix2
+
+        require_stix2()
+    if args.stored:
+        return _run_stored(args, fmt)
     failed: list[str] = []
+    counter = _Counter()
     if args.db:
         campaigns = find_campaigns(
-            _stored(args.db),
+            counter.count(_stored(args.db)),
             min_size=args.min_size,
             jaccard=args.jaccard,
             containment=args.containment,
@@ -145,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
                 id_field=args.id_field or None,
                 date_field=args.date_field or None,
                 source_field=args.source_field or None,
+                url_field=args.url_field or None,
                 max_bytes=args.max_bytes,
                 input_format=args.input_format,
             )
@@ -152,26 +199,111 @@ def run(args: argparse.Namespace) -> int:
             print(f"narrascope: error: {exc}", file=sys.stderr)
             return 2
         campaigns = find_campaigns(
-            _read(args.inputs, options, failed),
+            counter.count(_read(args.inputs, options, failed)),
             min_size=args.min_size,
             jaccard=args.jaccard,
             containment=args.containment,
             half_life_hours=args.half_life_hours,
         )
         attach_narratives(campaigns, args.inputs, options)
-    if args.out is None:
-        print(format_summary(campaigns))
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with args.out.open("w", encoding="utf-8", newline="") as fh:
-            write_campaigns(campaigns, fh, _format(args))
-        members = sum(c.size for c in campaigns)
-        print(f"{len(campaigns)} clusters ({members} documents) -> {args.out}", file=sys.stderr)
+    as_of = datetime.now(UTC)
+    first_created: dict[str, datetime] = {}
+    target = args.save_to or (None if args.no_save else args.db)
+    if target:
+        from narrascope.store.campaigns import first_stored, save_campaigns
+
+        saved = save_campaigns(
+            target,
+            campaigns,
+            documents=counter.n,
+            parameters=_parameters(args),
+            input=args.db or ", ".join(args.inputs),
+        )
+        as_of = datetime.fromisoformat(saved.created)
+        first_created = {k: datetime.fromisoformat(v) for k, v in first_stored(target).items()}
+        print(
+            f"stored {saved.clusters} clusters of {saved.documents} documents in "
+            f"{_shown(target)} (run {saved.run_id})",
+            file=sys.stderr,
+        )
+    _output(args, fmt, campaigns, as_of, first_created)
     for line in failed[:20]:
         print(f"skipped: {line}", file=sys.stderr)
     if len(failed) > 20:
         print(f"... and {len(failed) - 20} more inputs skipped", file=sys.stderr)
     return 1 if failed else 0
+
+
+class _Counter:
+    """How many documents a stream yielded (the run's document count)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            self.n += 1
+            yield item
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "min_size": args.min_size,
+        "jaccard": args.jaccard,
+        "containment": args.containment,
+        "half_life_hours": args.half_life_hours,
+    }
+
+
+def _shown(target: str) -> str:
+    """A database for messages: a URL without its password."""
+    return re.sub(r"(://[^:@/]*):[^@/]*@", r"\1:***@", str(target))
+
+
+def _output(
+    args: argparse.Namespace,
+    fmt: str,
+    campaigns: list[Any],
+    as_of: datetime,
+    first_created: dict[str, datetime],
+) -> None:
+    if args.out is None:
+        if fmt == "stix" and args.format:
+            write_campaigns(campaigns, sys.stdout, fmt, as_of=as_of, first_created=first_created)
+        else:
+            print(format_summary(campaigns))
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8", newline="") as fh:
+        write_campaigns(campaigns, fh, fmt, as_of=as_of, first_created=first_created)
+    members = sum(c.size for c in campaigns)
+    print(f"{len(campaigns)} clusters ({members} documents) -> {args.out}", file=sys.stderr)
+
+
+def _run_stored(args: argparse.Namespace, fmt: str) -> int:
+    """The clusters the latest run stored in --db, written as asked (no clustering)."""
+    from narrascope.errors import E_STORE_OPEN, StoreError
+    from narrascope.store import open_store
+    from narrascope.store.campaigns import get_campaign, latest_run, list_campaigns
+
+    if "://" not in args.db and not Path(args.db).exists():
+        raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    with open_store(args.db) as store:  # one connection for the run, the list, each cluster
+        run = latest_run(store)
+        listed = [] if run is None else list_campaigns(store, min_size=args.min_size, limit=None)
+        campaigns = [c for c in (get_campaign(store, x.id) for x in listed) if c is not None]
+    if run is None:
+        print(
+            f"narrascope: error: {_shown(args.db)} holds no stored clusters; run "
+            "narrascope campaigns --db without --stored first",
+            file=sys.stderr,
+        )
+        return 2
+    first_created = {
+        c.id: datetime.fromisoformat(c.first_stored) for c in campaigns if c.first_stored
+    }
+    _output(args, fmt, campaigns, datetime.fromisoformat(run.created), first_created)
+    return 0
 
 
 def _read(inputs: list[str], options: Any, failed: list[str]) -> Iterator[Any]:
@@ -197,10 +329,12 @@ def _stored(db: str) -> Iterator[Any]:
 
 
 def attach_narratives(campaigns: list, inputs: list[str], options: Any) -> None:
-    """Narratives of the clustered documents from JSONL inputs that carry them.
+    """Narratives and techniques of the clustered documents from JSONL inputs that carry
+    them.
 
-    The readers keep text, id, source and date only, so the ``narratives`` of
-    ``narrascope analyze`` output are read in a second pass, for cluster members alone.
+    The readers keep text, id, source, url and date only, so the ``narratives`` and
+    ``techniques`` of ``narrascope analyze`` output are read in a second pass, for cluster
+    members alone.
     """
     from narrascope.corpus.campaigns import narrative_labels, set_narratives
     from narrascope.ingest import discover
@@ -209,13 +343,14 @@ def attach_narratives(campaigns: list, inputs: list[str], options: Any) -> None:
     if not wanted:
         return
     found: dict[str, list[str]] = {}
+    techniques: dict[str, list[str]] = {}
     for item in discover(inputs):
         path = Path(item)
         if item == "-" or path.suffix.lower() not in _RECORD_SUFFIXES or not path.is_file():
             continue
         with path.open(encoding="utf-8", errors="replace") as fh:
             for lineno, line in enumerate(fh, 1):
-                if '"narratives"' not in line:
+                if '"narratives"' not in line and '"techniques"' not in line:
                     continue
                 try:
                     record = json.loads(line)
@@ -225,17 +360,33 @@ def attach_narratives(campaigns: list, inputs: list[str], options: Any) -> None:
                     continue
                 key = record.get(options.id_field) if options.id_field else None
                 doc_id = str(key) if key not in (None, "") else f"{path.name}:{lineno}"
-                if doc_id in wanted and isinstance(record.get("narratives"), list):
+                if doc_id not in wanted:
+                    continue
+                if isinstance(record.get("narratives"), list):
                     found.setdefault(doc_id, narrative_labels(record["narratives"]))
-    set_narratives(campaigns, found)
+                if isinstance(record.get("techniques"), list):
+                    techniques.setdefault(doc_id, narrative_labels(record["techniques"]))
+    set_narratives(campaigns, found, techniques)
 
 
 # -- output ----------------------------------------------------------------------------------
 
 
-def write_campaigns(campaigns: Iterable[Any], fh: TextIO, fmt: str) -> None:
-    """JSONL (one cluster a line), CSV (one row per member) or a self-contained HTML page."""
-    if fmt == "jsonl":
+def write_campaigns(
+    campaigns: Iterable[Any],
+    fh: TextIO,
+    fmt: str,
+    *,
+    as_of: datetime | None = None,
+    first_created: dict[str, datetime] | None = None,
+) -> None:
+    """JSONL (one cluster a line), CSV (one row per member), a self-contained HTML page or
+    a STIX 2.1 bundle (``as_of``: the run time, see :mod:`narrascope.export.stix`)."""
+    if fmt == "stix":
+        from narrascope.export.stix import write_stix
+
+        write_stix(campaigns, fh, as_of=as_of or datetime.now(UTC), first_created=first_created)
+    elif fmt == "jsonl":
         for campaign in campaigns:
             fh.write(json.dumps(campaign.to_dict(), ensure_ascii=False) + "\n")
     elif fmt == "csv":
@@ -338,7 +489,7 @@ def format_summary(campaigns: list[Any], top: int = TOP) -> str:
     """One line per cluster, largest first: size, sources, first seen, coordination, passage."""
     if not campaigns:
         return "no near-duplicate clusters found"
-    lines = ["cluster      size  sources  first seen           coord  shared passage"]
+    lines = ["cluster            size  sources  first seen           coord  shared passage"]
     for c in campaigns[:top]:
         d = c.to_dict()
         passage = " ".join(c.shared_passage.split())
@@ -346,7 +497,7 @@ def format_summary(campaigns: list[Any], top: int = TOP) -> str:
         passage = passage if len(passage) <= 60 else passage[:59] + "…"
         first = "".join(ch if ch.isprintable() else "\ufffd" for ch in c.first_seen)[:19]
         lines.append(
-            f"{c.id:<12} {c.size:>4}  {d['source_count']:>7}  {first:<19}  "
+            f"{c.id:<18} {c.size:>4}  {d['source_count']:>7}  {first:<19}  "
             f"{c.coordination:5.2f}  {passage}"
         )
     if len(campaigns) > top:

@@ -44,10 +44,20 @@ Why this design:
   holds (or, when truncated copies make that empty, at least half of them), mapped
   back to the original characters.
 
+* **Cluster ids** are ``"C"`` and 16 hex digits of the BLAKE2b hash of the earliest
+  member's document id (members are ordered by date, undated last, ties by document id,
+  so the order the documents were read in does not matter). A rerun on the same or a
+  grown corpus gives a cluster the same id as long as its earliest member stays its
+  earliest: new later copies, lost copies or changed thresholds keep it; a newly found
+  *earlier* copy, or two clusters merged by a new bridging text, give the id of the new
+  earliest member. (16 hex digits: below one chance in 10^7 of two ids colliding among
+  a million clusters.) :mod:`narrascope.store.campaigns` stores clusters under this id.
+
 Limits: clusters are connected components, so one long text that contains two
 unrelated shorter ones (a digest) joins them; the per-source boilerplate rule needs a
-few documents per source to see a footer. Storing clusters in the corpus database is a
-later step; today the CLI writes JSONL, CSV or HTML.
+few documents per source to see a footer. The CLI writes JSONL, CSV, HTML or a STIX 2.1
+bundle (:mod:`narrascope.export.stix`) and stores the clusters in the corpus database
+(:mod:`narrascope.store.campaigns`).
 """
 
 from __future__ import annotations
@@ -103,6 +113,8 @@ class CampaignRecord:
     source: str | None = None
     date: Any = None
     narratives: tuple[str, ...] = ()
+    url: str | None = None
+    techniques: tuple[str, ...] = ()
 
 
 @dataclass
@@ -115,15 +127,21 @@ class CampaignMember:
     similarity: float  # Jaccard similarity of the shingle sets, with the earliest text
     containment: float  # share of the smaller set inside the larger one
     narratives: list[str] = field(default_factory=list)
+    url: str | None = None
+    techniques: list[str] = field(default_factory=list)
+    sha256: str | None = None  # of the clustered text (a STIX file object's hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "source": self.source,
             "date": self.date,
+            "url": self.url,
             "similarity": round(self.similarity, 4),
             "containment": round(self.containment, 4),
             "narratives": list(self.narratives),
+            "techniques": list(self.techniques),
+            "sha256": self.sha256,
         }
 
 
@@ -143,6 +161,7 @@ class Campaign:
     shared_passage: str
     shared_by: int
     narratives: list[tuple[str, int]]
+    techniques: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -163,6 +182,7 @@ class Campaign:
             "shared_passage": self.shared_passage,
             "shared_by": self.shared_by,
             "narratives": [{"label": label, "count": n} for label, n in self.narratives],
+            "techniques": [{"label": label, "count": n} for label, n in self.techniques],
             "members": [m.to_dict() for m in self.members],
         }
 
@@ -181,27 +201,33 @@ def as_record(item: Any, index: int) -> CampaignRecord:
     if isinstance(item, Mapping):
         meta: Mapping[str, Any] = item
         labels = narrative_labels(item.get("narratives"))
+        techniques = narrative_labels(item.get("techniques"))
         text = item.get("text")
         doc_id = item.get("id")
     else:  # a Document
         meta = item.meta
         labels = [a.label for a in item.groups.get("narratives", [])]
+        techniques = [t.label for t in item.techniques]
         text = item.text
         if item.article is not None:  # reader comments under a post are not its copy
             text = text[item.article[0] : item.article[1]]
         doc_id = item.id
     source = meta.get("source")
+    url = meta.get("url")
     return CampaignRecord(
         id=str(doc_id) if doc_id not in (None, "") else f"#{index + 1}",
         text=text if isinstance(text, str) else "",
         source=str(source).strip() or None if source not in (None, "") else None,
         date=meta.get("date"),
         narratives=tuple(labels),
+        url=url.strip() or None if isinstance(url, str) else None,
+        techniques=tuple(dict.fromkeys(techniques)),
     )
 
 
 def narrative_labels(value: Any) -> list[str]:
-    """Labels of a record's ``narratives``: dicts with a label (analyze output) or strings."""
+    """Labels of a record's ``narratives`` (or ``techniques``): dicts with a label (analyze
+    output) or strings."""
     if not isinstance(value, list):
         return []
     out = []
@@ -400,7 +426,20 @@ def find_campaigns(
         if len(members) >= min_size
     ]
     campaigns.sort(key=lambda c: (-c.size, -c.coordination, c.id))
+    _unique_ids(campaigns)
     return campaigns
+
+
+def _unique_ids(campaigns: list[Campaign]) -> None:
+    """Two clusters whose earliest members share a document id (the same id in two input
+    files) would share a cluster id: the later one gets ``-2``, ``-3``..."""
+    seen: set[str] = set()
+    for campaign in campaigns:
+        base, n = campaign.id, 1
+        while campaign.id in seen:
+            n += 1
+            campaign.id = f"{base}-{n}"
+        seen.add(campaign.id)
 
 
 def _boilerplate(docs: list[_Doc], n_sources: int, min_docs: int, share: float) -> set[int]:
@@ -603,7 +642,11 @@ def _campaign(
     half_life_hours: float,
     passage_chars: int,
 ) -> Campaign:
-    members = sorted(members, key=lambda i: (docs[i].ts is None, docs[i].ts or 0.0, i))
+    # by date, undated last; ties by document id, not by reading order, so that the
+    # cluster id (the earliest member's) does not depend on how the corpus was read
+    members = sorted(
+        members, key=lambda i: (docs[i].ts is None, docs[i].ts or 0.0, docs[i].record.id, i)
+    )
     first = members[0]
     out = []
     for i in members:
@@ -617,6 +660,9 @@ def _campaign(
                 similarity=jac,
                 containment=con,
                 narratives=list(rec.narratives),
+                url=rec.url,
+                techniques=list(rec.techniques),
+                sha256=hashlib.sha256(zlib.decompress(docs[i].text_z)).hexdigest(),
             )
         )
     dated = [docs[i] for i in members if docs[i].ts is not None]
@@ -626,7 +672,7 @@ def _campaign(
     score, k, window = coordination(posts, half_life_hours)
     passage, shared_by = _shared_passage(members, docs, sets, boiler, tokenizer, passage_chars)
     return Campaign(
-        id="C" + hashlib.blake2b(docs[first].record.id.encode(), digest_size=5).hexdigest(),
+        id=cluster_id(docs[first].record.id),
         members=out,
         first_seen=_date_text(dated[0].record.date) if dated else UNKNOWN,
         last_seen=_date_text(dated[-1].record.date) if dated else UNKNOWN,
@@ -638,22 +684,39 @@ def _campaign(
         shared_passage=passage,
         shared_by=shared_by,
         narratives=_count_labels(out),
+        techniques=_count_labels(out, "techniques"),
     )
 
 
-def _count_labels(members: list[CampaignMember]) -> list[tuple[str, int]]:
-    """Each narrative label with the number of members that carry it, most common first."""
-    labels = Counter(label for m in members for label in dict.fromkeys(m.narratives))
+def cluster_id(earliest_doc_id: str) -> str:
+    """The id of a cluster whose earliest member has this document id (see the module
+    docstring: stable across reruns while that member stays the earliest)."""
+    digest = hashlib.blake2b(earliest_doc_id.encode("utf-8", "surrogatepass"), digest_size=8)
+    return "C" + digest.hexdigest()
+
+
+def _count_labels(members: list[CampaignMember], kind: str = "narratives") -> list[tuple[str, int]]:
+    """Each label (narrative or technique) with the number of members that carry it, most
+    common first."""
+    labels = Counter(label for m in members for label in dict.fromkeys(getattr(m, kind)))
     return sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def set_narratives(campaigns: list[Campaign], labels: Mapping[str, list[str]]) -> None:
-    """Give members the narrative labels found for their ids elsewhere (a second read)."""
+def set_narratives(
+    campaigns: list[Campaign],
+    labels: Mapping[str, list[str]],
+    techniques: Mapping[str, list[str]] | None = None,
+) -> None:
+    """Give members the narrative (and technique) labels found for their ids elsewhere (a
+    second read)."""
     for campaign in campaigns:
         for member in campaign.members:
             if not member.narratives and member.id in labels:
                 member.narratives = list(labels[member.id])
+            if techniques and not member.techniques and member.id in techniques:
+                member.techniques = list(dict.fromkeys(techniques[member.id]))
         campaign.narratives = _count_labels(campaign.members)
+        campaign.techniques = _count_labels(campaign.members, "techniques")
 
 
 def coordination(
