@@ -258,7 +258,15 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         matcher.index()
         print(
-            f"vector index (load + PCA): {time.perf_counter() - started:.2f} s, "
+            f"index at first use (BM25 postings, vectors, PCA, sign bits; then kept): "
+            f"{time.perf_counter() - started:.2f} s"
+        )
+        matcher = DebunkMatcher(store, encoder=encoder)
+        started = time.perf_counter()
+        matcher.index()
+        print(
+            f"index read back from the copy kept in the database: "
+            f"{time.perf_counter() - started:.2f} s, "
             f"{db.stat().st_size / 2**20:.0f} MB database"
         )
 
@@ -305,11 +313,15 @@ def main(argv: list[str] | None = None) -> int:
                     t0 = time.perf_counter()
                     doc.debunks = matcher.match(doc)
                     times.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                for start in range(0, len(docs), 32):  # as the stage runs: a batch at once
+                    matcher.match_many(docs[start : start + 32])
+                batched = (time.perf_counter() - t0) * 1000 / len(docs)
                 print(
                     f"{label} ({'paragraph vectors given' if warm else 'units encoded here'}): "
-                    f"median {statistics.median(times):.1f} ms, "
-                    f"p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms per document "
-                    f"({len(matcher.units(docs[0]))} units)"
+                    f"one at a time median {statistics.median(times):.1f} ms, "
+                    f"p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms; in batches of 32 "
+                    f"{batched:.1f} ms per document ({len(matcher.units(docs[0]))} units)"
                 )
         found = sum(
             1

@@ -4,11 +4,15 @@ Why two stages: a debunk database holds 10^4-10^5 claims and a document is match
 few milliseconds, so every debunk cannot be read closely. The *first stage* shortlists, per
 query unit (a claim of the document, a sentence, or the whole of a short post):
 
-* BM25 over the stemmed claim + title (SQLite FTS5, ``store.debunks``): restatements in the
-  same language share rare words (names, places, numbers);
-* cosine of multilingual USE vectors (``models.encoder``) over all debunks, first on a
-  PCA-128 copy of the matrix (4x less memory to stream), then exactly on the best 50: the
-  channel that finds a Russian or Portuguese restatement of an English debunk.
+* BM25 over the stemmed claim + title: restatements in the same language share rare
+  words (names, places, numbers);
+* cosine of multilingual USE vectors (``models.encoder``) over all debunks: the channel
+  that finds a Russian or Portuguese restatement of an English debunk.
+
+Both read :class:`~narrascope.models.debunk_index.DebunkIndex`, the database held in
+memory (FTS5's BM25 as posting arrays; a PCA-128 pass, after a sign-bit pass past 30k
+debunks, then the exact cosine of the best 50), built once per database generation and
+kept in the database for the next process.
 
 The *second stage* (:class:`DebunkScorer`, logistic heads over pair features and their
 pairwise products, trained on CheckThat! 2022 2A English by ``training.debunks``) reads

@@ -462,18 +462,6 @@ class DebunkStore:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
 
-    def tokens(self, keys: Sequence[int]) -> dict[int, str]:
-        """The indexed (stemmed) words of those rows, as stored for BM25."""
-        out: dict[int, str] = {}
-        for k in range(0, len(keys), 500):
-            chunk = [int(x) for x in keys[k : k + 500]]
-            marks = ",".join("?" * len(chunk))
-            for key, tokens in self._conn.execute(
-                f"SELECT rowid, tokens FROM debunks_fts WHERE rowid IN ({marks})", chunk
-            ):
-                out[int(key)] = tokens
-        return out
-
     def languages(self) -> dict[int, str | None]:
         """Each row's language (the matcher compares it with the document's)."""
         return {int(k): lang for k, lang in self._conn.execute("SELECT key, language FROM debunks")}
