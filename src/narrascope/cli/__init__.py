@@ -1,5 +1,5 @@
-"""Command line: ``narrascope analyze | train | eval | stats | search | campaigns | debunks |
-serve``, one thin module each."""
+"""Command line: ``narrascope analyze | train | eval | stats | search | campaigns | discover |
+debunks | serve``, one thin module each."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ import sys
 from collections.abc import Sequence
 
 from narrascope import __version__
-from narrascope.cli import analyze, campaigns, debunks, evaluate, search, serve, stats, train
+from narrascope.cli import (
+    analyze,
+    campaigns,
+    debunks,
+    discover,
+    evaluate,
+    search,
+    serve,
+    stats,
+    train,
+)
 from narrascope.errors import NarrascopeError
 
 COMMANDS = {
@@ -19,6 +29,7 @@ COMMANDS = {
     "stats": stats,
     "search": search,
     "campaigns": campaigns,
+    "discover": discover,
     "debunks": debunks,
     "serve": serve,
 }
