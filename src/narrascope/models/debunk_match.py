@@ -212,6 +212,23 @@ class Candidate:
     use_gap: float = 0.0
 
 
+@dataclass
+class _Plan:
+    """One document's units after the fast head: what the e5 heads still read."""
+
+    texts: list[str]
+    candidates: list[Candidate]
+    x: np.ndarray
+    probs: np.ndarray
+    by_unit: dict[int, list[int]]
+    full: list[int]  # pairs the full head rereads (rerank=True)
+    cross: list[int]  # pairs in two languages, read by the cross head
+
+    @property
+    def need(self) -> list[int]:
+        return sorted(set(self.full) | set(self.cross))
+
+
 # ----------------------------------------------------------------------------- matcher
 class DebunkMatcher:
     """Finds the debunks of a :class:`DebunkStore` that documents restate.
@@ -341,11 +358,17 @@ class DebunkMatcher:
     def e5_cosines(self, texts: Sequence[str], pairs: list[Candidate]) -> np.ndarray:
         """e5 cosine of each (unit, debunk) pair; debunk vectors are read from the database
         or made once and kept there."""
-        out = np.zeros(len(pairs), np.float64)
-        if not pairs:
-            return out
-        keys = sorted({c.key for c in pairs})
-        known = self.store.e5_vectors(keys)
+        return self._e5_cosines([(list(texts), pairs)])[0]
+
+    def _e5_cosines(
+        self, groups: Sequence[tuple[Sequence[str], list[Candidate]]]
+    ) -> list[np.ndarray]:
+        """:meth:`e5_cosines` of several (texts, pairs) groups (the documents of a batch)
+        with one e5 call for all their units and one for the debunks not yet read: e5
+        reads a few sentences little faster than one (its weights, 85 MB, are streamed
+        per call), so 3 units read alone cost 3 calls and read together about one."""
+        keys = sorted({c.key for _, pairs in groups for c in pairs})
+        known = self.store.e5_vectors(keys) if keys else {}
         missing = [k for k in keys if k not in known]
         if missing:
             claims = self._claims(missing)
@@ -353,11 +376,12 @@ class DebunkMatcher:
             fresh = {k: made[i] for i, k in enumerate(missing)}
             self.store.set_e5_vectors(fresh)
             known.update(fresh)
-        units = sorted({c.unit for c in pairs})
-        unit_vec = dict(zip(units, self.e5([texts[u] for u in units]), strict=True))
-        for i, c in enumerate(pairs):
-            out[i] = float(unit_vec[c.unit] @ known[c.key])
-        return out
+        wanted = sorted({texts[c.unit] for texts, pairs in groups for c in pairs})
+        unit_vec = dict(zip(wanted, self.e5(wanted), strict=True)) if wanted else {}
+        return [
+            np.array([float(unit_vec[texts[c.unit]] @ known[c.key]) for c in pairs], np.float64)
+            for texts, pairs in groups
+        ]
 
     def cross_features(self, texts: Sequence[str], candidates: list[Candidate]) -> np.ndarray:
         """The ``CROSS_FEATURES`` row of each candidate."""
@@ -377,17 +401,31 @@ class DebunkMatcher:
         ``RERANK_GATE`` are read again with their e5 cosine (the full head), and pairs in
         two languages by the cross-lingual head too (the higher probability counts).
         """
-        if not texts:
-            return []
-        with one_blas_thread():
-            return self._score([clean_query(t) for t in texts], language, vectors)
+        return self._score_many([(texts, language, vectors)])[0]
 
-    def _score(
+    def _score_many(
+        self, items: Sequence[tuple[Sequence[str], str | None, np.ndarray | None]]
+    ) -> list[list[tuple[Candidate, float]]]:
+        """:meth:`score` of several documents' units, their e5 passes made together."""
+        with one_blas_thread():
+            plans = [
+                self._plan([clean_query(t) for t in texts], language, vectors) if texts else None
+                for texts, language, vectors in items
+            ]
+            live = [p for p in plans if p is not None and p.need]
+            cosines = self._e5_cosines([(p.texts, [p.candidates[i] for i in p.need]) for p in live])
+            e5 = {
+                id(p): dict(zip(p.need, c, strict=True)) for p, c in zip(live, cosines, strict=True)
+            }
+            return [self._finish(p, e5.get(id(p), {})) if p else [] for p in plans]
+
+    def _plan(
         self, texts: list[str], language: str | None, vectors: np.ndarray | None
-    ) -> list[tuple[Candidate, float]]:
+    ) -> _Plan | None:
+        """The first stage and the fast head; which pairs the e5 heads read."""
         candidates = self.candidates(texts, language, vectors)
         if not candidates:
-            return []
+            return None
         x = self.features(texts, language, candidates)
         probs = self.scorer.proba("fast", x)
         languages = self.index().languages
@@ -408,20 +446,24 @@ class DebunkMatcher:
             ]
             far.extend(sorted(mine, key=lambda i: -candidates[i].use_cos)[:CROSS_SHORTLIST])
         cross = sorted(far, key=lambda i: -candidates[i].use_cos)[:CROSS_PER_DOCUMENT]
-        need = sorted(set(full) | set(cross))
-        if need:
-            e5 = dict(zip(need, self.e5_cosines(texts, [candidates[i] for i in need]), strict=True))
-            fast = probs.copy()
-            for rows in by_unit.values():
-                mine = [i for i in rows if i in set(full)]
+        return _Plan(texts, candidates, x, probs, by_unit, full, cross)
+
+    def _finish(self, plan: _Plan, e5: dict[int, float]) -> list[tuple[Candidate, float]]:
+        """The e5 heads over the pairs :meth:`_plan` chose, given their e5 cosines."""
+        x, probs, candidates = plan.x, plan.probs.copy(), plan.candidates
+        if plan.full:
+            fast = plan.probs
+            reread = set(plan.full)
+            for rows in plan.by_unit.values():
+                mine = [i for i in rows if i in reread]
                 if mine:
                     xf = full_features(
                         x[mine], fast[mine], fast[rows].max(), np.array([e5[i] for i in mine])
                     )
                     probs[mine] = self.scorer.proba("full", xf)
-            if cross:
-                xc = np.array([[candidates[i].use_cos, e5[i]] for i in cross])
-                probs[cross] = np.maximum(probs[cross], self.scorer.proba("cross", xc))
+        if plan.cross:
+            xc = np.array([[candidates[i].use_cos, e5[i]] for i in plan.cross])
+            probs[plan.cross] = np.maximum(probs[plan.cross], self.scorer.proba("cross", xc))
         return list(zip(candidates, probs.tolist(), strict=True))
 
     # ------------------------------------------------------------ documents
@@ -487,13 +529,15 @@ class DebunkMatcher:
         """:meth:`match` of each document, the units of all encoded together."""
         spans = [self.units(doc) for doc in docs]
         cut = self.threshold if threshold is None else threshold
-        out = []
         with one_blas_thread():
             vectors = self.unit_vectors(docs, spans)
-            for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True):
-                scored = self.score([s.text for s in units], doc.language, unit_vectors)
-                out.append(self._matches(units, scored, cut))
-        return out
+            scored = self._score_many(
+                [
+                    ([s.text for s in units], doc.language, unit_vectors)
+                    for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True)
+                ]
+            )
+        return [self._matches(u, s, cut) for u, s in zip(spans, scored, strict=True)]
 
     def match_and_rank(self, doc: Document) -> tuple[list[DebunkMatch], list[tuple[str, float]]]:
         """What :meth:`match` shows, and every shortlisted debunk id with its best
