@@ -200,6 +200,20 @@ def filler(rng: random.Random) -> str:
     )
 
 
+# Russian posts on the claims' subjects (our own words): against English debunks they go
+# through the cross-lingual head, whose e5 pass is the costly part of matching
+RU_SUBJECTS = ["Правительство", "Армия", "Министерство", "Центральный банк", "Полиция", "Мэр"]
+RU_VERBS = ["тайно запретило", "объявило", "скрыло", "одобрило", "отменило"]
+RU_OBJECTS = ["продажу хлеба", "новые налоги", "бесплатный проезд", "выборы", "вакцины"]
+
+
+def russian_post(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(RU_SUBJECTS)} {rng.choice(RU_VERBS)} {rng.choice(RU_OBJECTS)}, "
+        f"пишет {_name(rng)}. Делитесь, пока не удалили!"
+    )
+
+
 def build(path: Path, n: int, rng: random.Random) -> list[str]:
     claims = []
     with path.open("w", encoding="utf-8") as out:
@@ -297,12 +311,17 @@ def main(argv: list[str] | None = None) -> int:
         from narrascope.models.encoder import encode_paragraphs
         from narrascope.text.segment import segment
 
+        russian = [
+            Document(text=russian_post(rng), id=f"ru-{i}", language="ru") for i in range(args.docs)
+        ]
         for label, docs in (
             ("post", posts),
             ("article", articles),
             ("article+claims", with_claims),
+            ("Russian post, first time (e5 of new debunks made)", russian),
+            ("Russian post, again (e5 of the debunks kept)", russian),
         ):
-            for warm in (False, True):
+            for warm in (False, True) if docs is not russian else (True,):
                 for doc in docs:
                     doc.tensor = None
                     segment(doc)
