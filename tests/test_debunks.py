@@ -341,6 +341,23 @@ def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
     assert match.claim_span == doc3.claims[0].span
 
 
+@needs_artefact
+def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> None:
+    claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
+    paragraphs = [
+        "Yesterday the city council met to discuss the new bus timetable for the spring.",
+        "The meeting was long. " + claim,
+        "It ended late in the evening after a long debate about parking fees in the centre.",
+        "Several residents asked for more benches along the river and for better lighting.",
+    ] * 2
+    text = "\n\n".join(paragraphs)
+    doc = Document(text=text, id="article", language="en")
+    units = matcher.units(doc)
+    assert [u.text for u in units] == paragraphs  # tweet-sized paragraphs, whole
+    (found,) = [m for m in matcher.match(doc) if m.id == "d-vaccine"]
+    assert found.claim_span is not None and found.claim_span.text == claim
+
+
 # ----------------------------------------------------------------------------- CheckThat!
 @pytest.mark.slow
 @pytest.mark.shared

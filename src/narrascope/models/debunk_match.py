@@ -469,7 +469,10 @@ class DebunkMatcher:
     # ------------------------------------------------------------ documents
     @staticmethod
     def units(doc: Document) -> list[Span]:
-        """What a document is matched by: its claims, or a short post whole, or sentences."""
+        """What a document is matched by: its claims; else a short post whole; else its
+        paragraphs of up to ``SHORT_TEXT`` characters whole (a tweet-sized unit, as the
+        scorer was trained on, whose vector the narrative stage already made) and the
+        sentences of longer ones; at most ``MAX_UNITS``, each of 4 words or more."""
         if doc.claims:
             return [c.span for c in doc.claims[:MAX_UNITS]]
         text = doc.text
@@ -477,13 +480,29 @@ class DebunkMatcher:
             start = len(text) - len(text.lstrip())
             end = len(text.rstrip())
             return [Span.of(text, start, end)] if end > start else []
-        sentences = doc.sentences
-        if not sentences:
-            from narrascope.text.segment import split_sentences
+        from narrascope.text.segment import split_paragraphs, split_sentences
 
-            sentences = [Span.of(text, s, e) for s, e in split_sentences(text)]
-        long_enough = [s for s in sentences if len(s.text.split()) >= 4]
+        paragraphs = doc.paragraphs or [Span.of(text, s, e) for _, s, e in split_paragraphs(text)]
+        sentences = doc.sentences or [Span.of(text, s, e) for s, e in split_sentences(text)]
+        out: list[Span] = []
+        for para in paragraphs:
+            if len(para.text.strip()) <= SHORT_TEXT:
+                lead = len(para.text) - len(para.text.lstrip())
+                out.append(Span.of(text, para.start + lead, para.end))
+            else:
+                out.extend(s for s in sentences if para.start <= s.start and s.end <= para.end)
+        long_enough = [s for s in out if len(s.text.split()) >= 4]
         return long_enough[:MAX_UNITS]
+
+    @staticmethod
+    def narrowest(unit: Span, claim: str, sentences: Sequence[Span], language: str | None) -> Span:
+        """The sentence of a paragraph unit that shares the most words with the debunk's
+        claim (the unit itself when it is one sentence): the span a reader checks."""
+        inside = [s for s in sentences if unit.start <= s.start and s.end <= unit.end]
+        if len(inside) < 2:
+            return unit
+        words = set(index_tokens(claim, language or "en"))
+        return max(inside, key=lambda s: len(words & set(index_tokens(s.text, language or "en"))))
 
     def unit_vectors(
         self, docs: Sequence[Document], spans: Sequence[list[Span]]
@@ -537,7 +556,7 @@ class DebunkMatcher:
                     for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True)
                 ]
             )
-        return [self._matches(u, s, cut) for u, s in zip(spans, scored, strict=True)]
+        return [self._matches(d, u, s, cut) for d, u, s in zip(docs, spans, scored, strict=True)]
 
     def match_and_rank(self, doc: Document) -> tuple[list[DebunkMatch], list[tuple[str, float]]]:
         """What :meth:`match` shows, and every shortlisted debunk id with its best
@@ -550,10 +569,14 @@ class DebunkMatcher:
         keys = sorted(best, key=lambda k: -best[k])
         rows = self.store.by_keys(keys)
         ranking = [(rows[k].id, best[k]) for k in keys if k in rows]
-        return self._matches(spans, scored, self.threshold), ranking
+        return self._matches(doc, spans, scored, self.threshold), ranking
 
     def _matches(
-        self, spans: list[Span], scored: list[tuple[Candidate, float]], threshold: float
+        self,
+        doc: Document,
+        spans: list[Span],
+        scored: list[tuple[Candidate, float]],
+        threshold: float,
     ) -> list[DebunkMatch]:
         best: dict[int, tuple[float, int]] = {}
         for c, p in scored:
@@ -561,6 +584,11 @@ class DebunkMatcher:
                 best[c.key] = (p, c.unit)
         keys = sorted(best, key=lambda k: -best[k][0])[: self.max_matches]
         rows = self.store.by_keys(keys)
+        sentences = doc.sentences
+        if keys and not sentences:
+            from narrascope.text.segment import split_sentences
+
+            sentences = [Span.of(doc.text, s, e) for s, e in split_sentences(doc.text)]
         out = []
         for k in keys:
             debunk = rows.get(k)
@@ -574,7 +602,7 @@ class DebunkMatcher:
                     score=p,
                     url=debunk.url,
                     verdict=debunk.verdict,
-                    claim_span=spans[unit],
+                    claim_span=self.narrowest(spans[unit], debunk.claim, sentences, doc.language),
                 )
             )
         return out
