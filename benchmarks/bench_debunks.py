@@ -238,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debunks", type=int, default=100_000)
     parser.add_argument("--docs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the database in this folder and reuse it next time (skips the import)",
+    )
     args = parser.parse_args(argv)
 
     from narrascope.doc import Claim, Document, Span
@@ -250,18 +255,24 @@ def main(argv: list[str] | None = None) -> int:
     encoder = SentenceEncoder.shared()
     encoder.warm_up()
     with tempfile.TemporaryDirectory() as tmp:
-        src, db = Path(tmp) / "debunks.jsonl", Path(tmp) / "corpus.db"
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        src, db = folder / "debunks.jsonl", folder / f"corpus-{args.debunks}-{args.seed}.db"
         claims = build(src, args.debunks, rng)
+        kept = db.exists() and DebunkStore(db).count() == args.debunks
         started = time.perf_counter()
         with DebunkStore(db) as store:
             report = store.add(
                 (d for d in read_debunks(src) if isinstance(d, Debunk)), encode=encoder.encode
             )
         import_s = time.perf_counter() - started
-        print(
-            f"import: {report.added} debunks in {import_s:.1f} s "
-            f"({report.added / import_s:.0f}/s; reader + USE vectors + FTS5 index)"
-        )
+        if kept:
+            print(f"import: skipped, {db} kept from an earlier run")
+        else:
+            print(
+                f"import: {report.added} debunks in {import_s:.1f} s "
+                f"({report.added / import_s:.0f}/s; reader + USE vectors + FTS5 index)"
+            )
         started = time.perf_counter()
         with DebunkStore(db) as store:
             again = store.add(d for d in read_debunks(src) if isinstance(d, Debunk))
