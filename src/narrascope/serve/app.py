@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import queue
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -35,7 +37,7 @@ from starlette.staticfiles import StaticFiles
 
 from narrascope import __version__
 from narrascope.doc import Document
-from narrascope.errors import E_TOO_LARGE, InputError, ModelError, StoreError
+from narrascope.errors import E_TOO_LARGE, InputError, ModelError, NarrascopeError, StoreError
 from narrascope.export import get_format
 from narrascope.ingest import estimate_count
 from narrascope.ingest.formats import attach_split, empty, meta
@@ -538,6 +540,144 @@ def create_app(
             headers={"content-disposition": f'attachment; filename="narrascope-export.{format}"'},
         )
 
+    # -- campaigns and discovered clusters (issue 26): read from tables of their own in the
+    # corpus database, written by `narrascope campaigns` / `discover` / `taxonomy add`;
+    # reading never creates them. Their modules are imported here, when asked for, so a
+    # copy without them still serves everything else (and says so with a 501).
+
+    @api.get(
+        "/campaigns",
+        response_model=m.CampaignPage,
+        summary="Stored near-duplicate clusters (narrascope campaigns), by size or coordination",
+    )
+    def list_campaigns(
+        order: Annotated[Literal["size", "coordination"], Query()] = "size",
+        min_size: Annotated[int, Query(ge=2, le=MAX_OFFSET, description="documents")] = 2,
+        source: Annotated[Opt, Query(description="only clusters with a post of it")] = None,
+        limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> dict[str, Any]:
+        stored = _module(
+            "narrascope.store.campaigns", "has_campaigns", "list_campaigns", "latest_run"
+        )
+        store = stores.get()
+        if not stored.has_campaigns(store):
+            return {"stored": False, "run": None, "more": False, "items": []}
+        size = min(limit, MAX_LIMIT)
+        found = stored.list_campaigns(
+            store, min_size=min_size, source=source, order=order, limit=size + 1, offset=offset
+        )
+        run = stored.latest_run(store)
+        return {
+            "stored": True,
+            "run": None if run is None else run.to_dict(),
+            "more": len(found) > size,
+            "items": [_without_members(c.to_dict()) for c in found[:size]],
+        }
+
+    @api.get(
+        "/campaigns/{cluster_id}",
+        response_model=m.CampaignDetail,
+        responses={404: {}},
+        summary="One stored cluster with its members, earliest first",
+    )
+    def get_campaign(cluster_id: str) -> dict[str, Any]:
+        stored = _module("narrascope.store.campaigns", "has_campaigns", "get_campaign")
+        store = stores.get()
+        campaign = stored.get_campaign(store, cluster_id) if stored.has_campaigns(store) else None
+        if campaign is None:
+            raise HTTPException(
+                404,
+                f"no stored campaign {cluster_id!r}; `narrascope campaigns --db` stores the "
+                "clusters of the corpus (the latest run's are kept)",
+            )
+        out = campaign.to_dict()
+        present = _stored_ids(store, [member["id"] for member in out["members"]])
+        for member in out["members"]:
+            member["in_corpus"] = member["id"] in present
+            member["view"] = (
+                f"/#/doc/{quote(member['id'], safe='')}" if member["in_corpus"] else None
+            )
+        return out
+
+    @api.get(
+        "/discover",
+        response_model=m.DiscoverPage,
+        responses={501: {}},
+        summary="The clusters of unexplained text of the latest narrascope discover run",
+    )
+    def list_discovered() -> dict[str, Any]:
+        path = _sqlite_file(url, "discover")
+        found = _module("narrascope.corpus.discover", "load_clusters").load_clusters(path)
+        if not found:
+            return {"stored": _has_discover_run(path), "run": None, "items": []}
+        promoted = _promoted(path)
+        items = []
+        for cluster in found:
+            record = cluster.to_dict()
+            record.pop("members", None)  # every paragraph's offsets: the detail is the CLI's
+            record.pop("doc_ids", None)
+            record["promoted"] = promoted.get(str(record["id"]), [])
+            items.append(record)
+        return {"stored": True, "run": _discover_run(path), "items": items}
+
+    @api.post(
+        "/discover/{cluster_id}/promote",
+        response_model=m.PromoteResult,
+        responses={404: {}, 409: {}, 422: {}, 501: {}},
+        summary="Make a discovered cluster a custom narrative (as taxonomy add --from-cluster)",
+    )
+    def promote(cluster_id: str, body: m.PromoteRequest) -> dict[str, Any]:
+        path = _sqlite_file(url, "custom narratives")
+        discover = _module("narrascope.corpus.discover", "cluster_examples")
+        models = _module("narrascope.models.custom_narratives", "add_custom_narrative")
+        label = " ".join(body.label.split())
+        prefix = str(getattr(models, "CUSTOM_PREFIX", "Custom: "))
+        label = label.removeprefix(prefix).strip()
+        if not label:
+            raise HTTPException(422, "the label is empty; name the narrative")
+        try:
+            texts = discover.cluster_examples(path, cluster_id)
+        except KeyError as exc:
+            raise HTTPException(
+                404, f"no discovered cluster {cluster_id!r}; `narrascope discover --db` finds them"
+            ) from exc
+        texts = [t if isinstance(t, str) else str(getattr(t, "text", t)) for t in texts or []]
+        examples = list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+        least = int(getattr(models, "MIN_EXAMPLES", 10))
+        if len(examples) < least:
+            raise HTTPException(
+                422,
+                f"cluster {cluster_id} has {len(examples)} distinct text(s); a custom "
+                f"narrative needs at least {least} (add examples with `narrascope taxonomy add "
+                "--examples`)",
+            )
+        if not body.replace and label in _custom_labels(path):
+            raise HTTPException(
+                409,
+                f"a custom narrative {label!r} exists already; choose another label, or "
+                "send replace: true to learn it again from this cluster",
+            )
+        try:
+            result = models.add_custom_narrative(
+                path, label, examples, description=body.description, source=f"cluster {cluster_id}"
+            )
+        except ModelError as exc:
+            raise HTTPException(503, f"the encoder cannot be used: {exc}") from exc
+        except StoreError:
+            raise
+        except NarrascopeError as exc:  # what `taxonomy add` refuses (a bad label, too few)
+            raise HTTPException(422, str(exc)) from exc
+        return {
+            "label": label,
+            "reported_as": prefix + label,
+            "cluster": cluster_id,
+            "examples": len(examples),
+            "new": bool(result.new),
+            "threshold": float(result.threshold),
+            "cv": dict(result.cv),
+        }
+
     @api.get("/health", response_model=m.Health)
     def health() -> dict[str, Any]:
         return {"status": "ok", "documents": stores.get().count(), "version": __version__}
@@ -581,6 +721,114 @@ def _declare_token(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# -- issue 26: campaigns, discover, custom narratives ---------------------------------------
+
+
+def _module(name: str, *functions: str) -> Any:
+    """The module ``name`` with ``functions``, or a 501 saying what this copy lacks."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise HTTPException(
+            501, f"this narrascope has no {name} ({exc}); update narrascope"
+        ) from exc
+    missing = [f for f in functions if not callable(getattr(module, f, None))]
+    if missing:
+        raise HTTPException(
+            501, f"this narrascope's {name} has no {', '.join(missing)}; update narrascope"
+        )
+    return module
+
+
+def _sqlite_file(url: str, what: str) -> Path:
+    """The SQLite file of the server's database: discover and custom narratives keep
+    their tables only there (the URL itself is never echoed: it may hold a password)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or len(scheme) < 2:
+        return Path(url)
+    if scheme.lower() == "sqlite" and rest.startswith("/") and rest != "/":
+        return Path(rest[1:])
+    raise HTTPException(
+        501,
+        f"{what} needs a SQLite corpus database; this server's is {scheme.lower()} "
+        "(export the corpus to a SQLite file and serve that)",
+    )
+
+
+def _without_members(record: dict[str, Any]) -> dict[str, Any]:
+    record.pop("members", None)
+    return record
+
+
+def _stored_ids(store: Any, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are documents of the corpus (bound parameters, 500 at a time)."""
+    found: set[str] = set()
+    unique = list(dict.fromkeys(ids))
+    for k in range(0, len(unique), 500):
+        chunk = unique[k : k + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = store._rows(f"SELECT id FROM documents WHERE id IN ({marks})", chunk)
+        found.update(str(r[0]) for r in rows)
+    return found
+
+
+def _has_discover_run(path: Path) -> bool:
+    try:
+        from narrascope.store.discover import has_discover_tables
+    except ImportError:
+        return False
+    return bool(has_discover_tables(path))
+
+
+def _discover_run(path: Path) -> dict[str, Any] | None:
+    """The latest discover run (when, on how many units, with which settings), or None."""
+    try:
+        from narrascope.store.discover import DiscoverStore
+    except ImportError:
+        return None
+    try:
+        with DiscoverStore(path) as dstore:
+            runs = dstore.runs()
+    except (AttributeError, StoreError):
+        logger.warning("the discover runs of %s cannot be read", path, exc_info=True)
+        return None
+    return runs[-1] if runs else None
+
+
+def _custom_narratives(path: Path) -> list[Any]:
+    """The corpus's custom narratives, read-only (no table is created); [] without them."""
+    try:
+        from narrascope.store.custom_narratives import (
+            CustomNarrativeStore,
+            holds_custom_narratives,
+        )
+    except ImportError:
+        return []
+    if not holds_custom_narratives(path):
+        return []
+    with CustomNarrativeStore(path, create=False) as store:
+        return list(store.narratives())
+
+
+def _custom_labels(path: Path) -> set[str]:
+    return {str(n.label) for n in _custom_narratives(path)}
+
+
+def _promoted(path: Path) -> dict[str, list[str]]:
+    """Discovered cluster id -> the custom narratives made from it (``cluster ID`` source)."""
+    out: dict[str, list[str]] = {}
+    try:
+        narratives = _custom_narratives(path)
+    except StoreError:
+        logger.warning("the custom narratives of %s cannot be read", path, exc_info=True)
+        return out
+    for n in narratives:
+        source = str(n.source or "")
+        if source.startswith("cluster "):
+            out.setdefault(source.removeprefix("cluster "), []).append(str(n.label))
+    return out
 
 
 class _Cancelled(Exception):

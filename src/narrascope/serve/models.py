@@ -221,3 +221,138 @@ class Health(BaseModel):
     status: Literal["ok"]
     documents: int
     version: str
+
+
+# -- campaigns and discovered clusters (issue 26) -------------------------------------------
+
+
+class LabelCount(BaseModel):
+    label: str
+    count: int
+
+
+class CampaignRunOut(BaseModel):
+    """The ``narrascope campaigns`` run whose clusters are stored."""
+
+    run_id: str
+    created: str = Field(description="ISO 8601, UTC")
+    documents: int = Field(description="documents the run clustered")
+    clusters: int
+    members: int
+    input: str | None = None
+    parameters: dict[str, Any] = {}
+
+
+class CampaignMemberOut(BaseModel):
+    id: str = Field(description="document id")
+    source: str = Field(description='"unknown" when the document has none')
+    date: str = Field(description='ISO date or date-time; "unknown" when the document has none')
+    url: str | None = None
+    similarity: float = Field(description="Jaccard similarity with the cluster's earliest text")
+    containment: float = Field(description="share of the smaller text inside the larger one")
+    narratives: list[str] = []
+    techniques: list[str] = []
+    sha256: str | None = None
+    in_corpus: bool = Field(
+        description="the document is in this database (its view is /#/doc/{id}); clusters "
+        "of files stored with `campaigns --save-to` may name documents that are not"
+    )
+    view: str | None = Field(
+        None, description="the document's view in the web page (null when not in_corpus)"
+    )
+
+
+class CampaignOut(BaseModel):
+    """A stored cluster of near-duplicate documents (``narrascope campaigns``)."""
+
+    id: str
+    size: int = Field(description="documents in the cluster")
+    first_seen: str
+    last_seen: str
+    time_span_hours: float | None
+    sources: list[str] = Field(description="distinct sources, in order of first post")
+    source_count: int = Field(description="known sources")
+    coordination: float = Field(
+        description="how many distinct sources posted it within how short a window"
+    )
+    coordinated_sources: int
+    coordination_window_hours: float | None
+    shared_passage: str = Field(description="the passage the members share")
+    shared_by: int
+    narratives: list[LabelCount] = []
+    techniques: list[LabelCount] = []
+    run_id: str
+    first_run: str = Field(description="the run that first stored this cluster id")
+    stored: str | None = None
+    first_stored: str | None = None
+
+
+class CampaignDetail(CampaignOut):
+    members: list[CampaignMemberOut] = Field(description="earliest first")
+
+
+class CampaignPage(BaseModel):
+    stored: bool = Field(
+        description="the database holds campaign tables (false: `narrascope campaigns --db` "
+        "has not stored a run yet; nothing is created by reading)"
+    )
+    run: CampaignRunOut | None = None
+    more: bool = Field(description="more clusters match beyond this page")
+    items: list[CampaignOut]
+
+
+class DiscoveredOut(BaseModel):
+    """A cluster of ``narrascope discover``'s latest run (its members left out)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    label: str = Field(description="its first three terms")
+    status: str = Field(description='"new" in the latest run, or "persisting"')
+    size: int = Field(description="text units (paragraphs or documents)")
+    documents: int
+    terms: list[str]
+    exemplars: list[dict[str, Any]] = Field(
+        description="{doc_id, start, end, text, similarity}: sentences nearest its centre"
+    )
+    languages: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    first_seen: str | None = None
+    last_seen: str | None = None
+    growth: list[dict[str, Any]] = Field(
+        [], description='documents per bucket: {"bucket": "2025-W12", "documents": 3}'
+    )
+    promoted: list[str] = Field(
+        [], description="custom narratives made from this cluster (their labels)"
+    )
+
+
+class DiscoverPage(BaseModel):
+    stored: bool = Field(description="`narrascope discover` has stored a run in this database")
+    run: dict[str, Any] | None = Field(None, description="the latest run: {run, at, units, ...}")
+    items: list[DiscoveredOut]
+
+
+class PromoteRequest(BaseModel):
+    label: str = Field(min_length=1, max_length=200, description="the custom narrative's name")
+    description: str | None = Field(None, max_length=2000)
+    replace: bool = Field(
+        False,
+        strict=True,
+        description="replace a custom narrative of the same label (else that is a 409)",
+    )
+
+    @field_validator("label", "description")
+    @classmethod
+    def _valid(cls, text: str | None) -> str | None:
+        return None if text is None else _check_text(text)
+
+
+class PromoteResult(BaseModel):
+    label: str
+    reported_as: str = Field(description='how `analyze` reports it ("Custom: LABEL")')
+    cluster: str
+    examples: int = Field(description="the cluster's distinct texts it learned from")
+    new: bool = Field(description="false when it replaced a narrative of the same label")
+    threshold: float
+    cv: dict[str, Any] = Field(description="cross-validated precision, recall, folds...")

@@ -1,8 +1,11 @@
-// Narrascope workspace: hash routing (#/analyze, #/dashboard, #/doc/<id>), the analyse
-// view (paste or upload) and the document view. No framework, no network beyond /api.
+// Narrascope workspace: hash routing (#/analyze, #/dashboard, #/campaigns, #/discover,
+// #/doc/<id>), the analyse view (paste or upload) and the document view. No framework, no
+// network beyond /api.
 
 import { api } from "./api.js";
+import { showCampaigns } from "./campaigns.js";
 import { preload, showDashboard } from "./dashboard.js";
+import { showDiscover } from "./discover.js";
 import { bdi, el, renderDocument, visible } from "./docview.js";
 import * as jobs from "./jobs.js";
 
@@ -32,7 +35,7 @@ function status(message, kind = "error") {
 }
 
 function showView(name) {
-  for (const v of ["analyze", "dashboard", "doc"]) $(`view-${v}`).hidden = v !== name;
+  for (const v of ["analyze", "dashboard", "campaigns", "discover", "doc"]) $(`view-${v}`).hidden = v !== name;
   for (const a of document.querySelectorAll("header nav a")) a.classList.toggle("active", a.dataset.route === name);
 }
 
@@ -54,6 +57,14 @@ async function route() {
     showView("dashboard");
     document.title = "Dashboard · Narrascope";
     await showDashboard(new URLSearchParams(qs));
+  } else if (path === "/campaigns") {
+    showView("campaigns");
+    document.title = "Campaigns · Narrascope";
+    await showCampaigns(new URLSearchParams(qs));
+  } else if (path === "/discover") {
+    showView("discover");
+    document.title = "Discover · Narrascope";
+    await showDiscover();
   } else {
     showView("analyze");
     document.title = "Analyse · Narrascope";
