@@ -32,8 +32,10 @@ def _batch() -> list[Document]:
 
 
 @pytest.fixture(scope="module")
-def full() -> narrascope.Pipeline:
-    """Every stage, the optional debunk stage too (over two fact-checks of our own)."""
+def full(tmp_path_factory: pytest.TempPathFactory) -> narrascope.Pipeline:
+    """Every stage, the optional ones too: the debunk stage over two fact-checks of our
+    own, the custom-narrative stage over a narrative learned from ten texts of ours."""
+    from narrascope.models.custom_narratives import add_custom_narrative
     from narrascope.models.debunk_match import DebunkMatcher
     from narrascope.models.encoder import SentenceEncoder
     from narrascope.store.debunks import Debunk, DebunkStore
@@ -46,7 +48,25 @@ def full() -> narrascope.Pipeline:
         ],
         encode=SentenceEncoder.shared().encode,
     )
-    return narrascope.load(config={"debunks": {"matcher": DebunkMatcher(store)}})
+    db = tmp_path_factory.mktemp("custom") / "corpus.db"
+    add_custom_narrative(db, "NATO started it", NATO_STARTED_IT)
+    return narrascope.load(
+        config={"debunks": {"matcher": DebunkMatcher(store)}, "custom_narratives": {"db": db}}
+    )
+
+
+NATO_STARTED_IT = [
+    "NATO started this war by moving its bases to our borders.",
+    "The war is the fault of NATO expansion to the east.",
+    "НАТО развязало эту войну, приблизившись к нашим границам.",
+    "Войну начал Запад, а не Россия.",
+    "Nobody wanted war, but NATO pushed Ukraine into it.",
+    "Washington provoked the conflict to weaken Russia.",
+    "The alliance broke its promise not to expand and caused the war.",
+    "Запад спровоцировал конфликт, чтобы ослабить Россию.",
+    "Альянс нарушил обещание не расширяться и вызвал войну.",
+    "NATO war games on the border left Russia no choice.",
+]
 
 
 def _check(name: str, docs: list[Document]) -> None:
@@ -64,6 +84,11 @@ def _check(name: str, docs: list[Document]) -> None:
             for a in [*doc.narratives, *doc.subnarratives]:
                 assert 0.0 <= a.score <= 1.0
                 assert all(doc.text[e.start : e.end] == e.text for e in a.evidence)
+        elif name == "custom_narratives":
+            for a in doc.narratives:
+                if a.label.startswith("Custom: "):
+                    assert 0.0 <= a.score <= 1.0 and a.evidence
+                    assert all(doc.text[e.start : e.end] == e.text for e in a.evidence)
         elif name == "explanation":
             assert doc.explanation is None or doc.explanation.strip()
         elif name == "entities":
@@ -136,7 +161,7 @@ def test_stages_share_one_encoder_and_its_vectors(full, encoder_calls) -> None:
     for doc in docs:
         assert doc.tensor is not None and len(doc.tensor) == len(doc.paragraphs)
     users = [s for s in full.stages if hasattr(s, "encoder")]
-    assert len(users) == 3 and all(s.encoder is full.encoder for s in users)
+    assert len(users) == 4 and all(s.encoder is full.encoder for s in users)
 
 
 def test_stage_config_reaches_the_stage() -> None:
@@ -278,7 +303,19 @@ def _encoder_roles() -> tuple:
     return EncoderRoleModel, fit, lambda m: m.predict_proba(texts, spans)[0]
 
 
+def _custom_narratives() -> tuple:
+    from narrascope.models.custom_narratives import CustomNarrativeModel
+
+    pos, neg = _vectors(ARMY), _vectors(CLIMATE)
+    return (
+        CustomNarrativeModel,
+        lambda m: m.fit(pos, neg),
+        lambda m: m.predict_proba(np.vstack([pos, neg])),
+    )
+
+
 ESTIMATORS = {
+    "custom_narratives": _custom_narratives,
     "narratives": _narratives,
     "entities": _entities,
     "techniques": _techniques,

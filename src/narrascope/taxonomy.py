@@ -16,6 +16,9 @@ from typing import Any
 
 # The catch-all narrative of SemEval-2025 Task 10 (also "<Narrative>: Other" below it).
 OTHER = "Other"
+# The label prefix of a user's own narrative (`narrascope taxonomy add`) in a record: no
+# taxonomy label starts with it, and the shared-task exports leave such labels out.
+CUSTOM_PREFIX = "Custom: "
 # The languages of the SemEval-2025 Task 10 training data (narratives and entity roles).
 LANGUAGES = ("bg", "en", "hi", "pt", "ru")
 

@@ -1,5 +1,5 @@
 """Command line: ``narrascope analyze | train | eval | stats | search | campaigns | discover |
-debunks | serve``, one thin module each."""
+debunks | taxonomy | serve``, one thin module each."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from narrascope.cli import (
     search,
     serve,
     stats,
+    taxonomy,
     train,
 )
 from narrascope.errors import NarrascopeError
@@ -31,6 +32,7 @@ COMMANDS = {
     "campaigns": campaigns,
     "discover": discover,
     "debunks": debunks,
+    "taxonomy": taxonomy,
     "serve": serve,
 }
 

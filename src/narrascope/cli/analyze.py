@@ -128,6 +128,16 @@ def _flags(message: str) -> str:
     return message
 
 
+def custom_narrative_config(db: str | None) -> dict[str, Any] | None:
+    """The custom-narrative stage's parameters: the user's own narratives kept in ``--db``
+    (`narrascope taxonomy add`), read once here so Ray actors get them with the config;
+    None when it holds none (a read-only look: such a database is left untouched)."""
+    from narrascope.stages.custom_narratives import load_narratives
+
+    found = load_narratives(db) if db is not None else []
+    return {"narratives": found} if found else None
+
+
 def debunk_config(given: str | None, db: str | None) -> dict[str, Any] | None:
     """The debunk stage's parameters: ``--debunks`` (a debunk database, or a file or
     folder of fact-checks read into memory for this run), else ``--db`` when it is a
@@ -232,6 +242,9 @@ def run(args: argparse.Namespace) -> int:
             entities["mode"] = "given"
             items = attach_mentions(items, given)
         config: dict[str, dict[str, Any]] = {"entities": entities}
+        custom = custom_narrative_config(args.db)
+        if custom is not None:
+            config["custom_narratives"] = custom
         debunks = debunk_config(args.debunks, args.db)
         if debunks is not None:
             config["debunks"] = debunks

@@ -23,6 +23,7 @@ from narrascope.export.records import (
     is_other,
     parent_of,
 )
+from narrascope.taxonomy import CUSTOM_PREFIX
 
 
 def _clean(text: str) -> str:
@@ -34,6 +35,12 @@ def _dedupe(labels: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
+def _official(annotations: Iterable[Any]) -> list[Any]:
+    """The annotations with a taxonomy label: a user's own narrative (``Custom: ...``,
+    `narrascope taxonomy add`) is no label of the shared task."""
+    return [a for a in annotations if not str(a.get("label", "")).startswith(CUSTOM_PREFIX)]
+
+
 def line(record: Record) -> str:
     """The submission line of one record (without the newline).
 
@@ -43,9 +50,10 @@ def line(record: Record) -> str:
     narrative without any sub-narrative gets ``<narrative>: Other``.
     """
     doc_id = _clean(record.get("id", ""))
-    subs = list(record.get(SUBNARRATIVES) or [])
+    subs = _official(record.get(SUBNARRATIVES) or [])
     implied = [p for a in subs if not is_other(a) and (p := parent_of(a))]
-    narratives = _dedupe([*(a["label"] for a in record.get(NARRATIVES) or []), *implied])
+    coarse = _official(record.get(NARRATIVES) or [])
+    narratives = _dedupe([*(a["label"] for a in coarse), *implied])
     if not narratives or narratives == [OTHER]:
         return f"{doc_id}\t{OTHER}\t{OTHER}"
     fine = _dedupe(a["label"] for a in subs)

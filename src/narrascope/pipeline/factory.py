@@ -26,6 +26,7 @@ STAGES: dict[str, str] = {
     "language": "narrascope.stages.language:LanguageStage",
     "segment": "narrascope.stages.segment:SegmentStage",
     "narratives": "narrascope.stages.narratives:NarrativeStage",
+    "custom_narratives": "narrascope.stages.custom_narratives:CustomNarrativeStage",
     "explanation": "narrascope.stages.explain:ExplanationStage",
     "entities": "narrascope.stages.entities:EntityStage",
     "techniques": "narrascope.stages.techniques:TechniqueStage",
@@ -34,8 +35,10 @@ STAGES: dict[str, str] = {
     "debunks": "narrascope.stages.debunks:DebunkStage",
 }
 # Built only when named in ``stages=`` or configured: the debunk stage needs the user's
-# debunk database (``analyze --debunks`` / ``--db``).
-OPTIONAL = frozenset({"debunks"})
+# debunk database (``analyze --debunks`` / ``--db``), the custom-narrative stage a corpus
+# database holding the user's own narratives (``narrascope taxonomy add``; it follows the
+# narrative stage, whose paragraph vectors it reads, and comes before the explanation).
+OPTIONAL = frozenset({"debunks", "custom_narratives"})
 
 
 def stage_class(name: str) -> type[Stage]:

@@ -1,0 +1,352 @@
+"""The user's own narratives, kept in the corpus's SQLite file (``narrascope taxonomy``).
+
+Why in the corpus database, in tables of our own: a custom narrative belongs to the
+user's project, not to the package; it travels with ``corpus.db``. The tables carry their
+own schema version (``custom_narratives_schema``) so the corpus store's migrations and
+ours never collide, and they are created on first use: opening a corpus database, or
+analysing into one, never creates them (:func:`holds_custom_narratives` only reads).
+
+Each narrative is one row keyed by its label: the examples as given (JSON), the fitted
+model (:meth:`CustomNarrativeModel.to_bytes`) and what cross-validation measured, so
+``add`` again with the same label updates it. Encoder vectors of the examples and of the
+corpus paragraphs used as negatives are kept by text hash (float16), so adding a second
+narrative, or re-adding one, encodes only what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+
+SCHEMA_VERSION = 1
+VECTOR_WIDTH = 512
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS custom_narratives_schema (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS custom_narratives (
+        label TEXT PRIMARY KEY,
+        description TEXT,
+        parent TEXT,
+        examples TEXT NOT NULL,
+        n_examples INTEGER NOT NULL,
+        source TEXT,
+        model BLOB NOT NULL,
+        cv TEXT NOT NULL,
+        added TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    )""",
+    """CREATE TABLE IF NOT EXISTS custom_narrative_vectors (
+        hash TEXT PRIMARY KEY,
+        vector BLOB NOT NULL
+    )""",
+]
+
+
+@dataclass(slots=True)
+class CustomNarrative:
+    """One stored narrative: its label, examples, fitted model bytes and CV scores."""
+
+    label: str
+    examples: list[str]
+    model: bytes
+    cv: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    parent: str | None = None
+    source: str | None = None
+    added: str | None = None
+    updated: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """What ``taxonomy list --json`` prints (no examples, no model bytes)."""
+        return {
+            "label": self.label,
+            "examples": len(self.examples),
+            "description": self.description,
+            "parent": self.parent,
+            "source": self.source,
+            "added": self.added,
+            "updated": self.updated,
+            "cv": self.cv,
+        }
+
+
+def text_hash(text: str) -> str:
+    """The key of a text's stored vector (the exact text: the encoder sees it so)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def db_path(url_or_path: str | Path) -> Path:
+    """The SQLite file a ``--db`` value names; PostgreSQL is refused with a clear message."""
+    target = str(url_or_path)
+    scheme, sep, rest = target.partition("://")
+    if not sep or len(scheme) < 2:
+        return Path(target)
+    scheme = scheme.lower()
+    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
+        return Path(rest[1:])
+    if scheme.startswith(("postgres", "postgresql")):
+        raise StoreError(
+            E_STORE_UNSUPPORTED,
+            "custom narratives on PostgreSQL are not supported yet; keep them in a SQLite "
+            "corpus database (--db corpus.db)",
+        )
+    raise StoreError(
+        E_STORE_UNSUPPORTED,
+        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    )
+
+
+def holds_custom_narratives(target: str | Path | None) -> bool:
+    """Whether ``target`` is a SQLite file with at least one custom narrative: a
+    read-only look, so a database without them is left exactly as it was."""
+    if target is None or ("://" in str(target) and not str(target).startswith("sqlite:")):
+        return False
+    try:
+        path = db_path(target)
+    except StoreError:
+        return False
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custom_narratives'"
+            ).fetchone()
+            return bool(row) and bool(
+                conn.execute("SELECT 1 FROM custom_narratives LIMIT 1").fetchone()
+            )
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+
+
+class CustomNarrativeStore:
+    """The custom-narrative tables of one SQLite file.
+
+    ``create=False`` (what analyze uses) opens read-only and never creates a table;
+    ``create=True`` (``taxonomy add``) creates them on first use.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = db_path(path)
+        self.writable = create
+        try:
+            if create:
+                self._conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute("PRAGMA busy_timeout = 10000")
+                self._migrate()
+            else:
+                if not self.path.is_file():
+                    raise StoreError(E_STORE_OPEN, f"no database at {self.path}")
+                self._conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+                )
+                self._conn.execute("PRAGMA busy_timeout = 10000")
+                self._check_version()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(
+                E_STORE_OPEN,
+                f"cannot open {self.path} as a corpus database ({exc}); check the path",
+            ) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ schema
+    def _version(self) -> int:
+        has = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custom_narratives_schema'"
+        ).fetchone()
+        if not has:
+            return 0
+        row = self._conn.execute("SELECT version FROM custom_narratives_schema").fetchone()
+        return row[0] if row else 0
+
+    def _check_version(self) -> int:
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                E_STORE_VERSION,
+                f"{self.path}: its custom-narrative tables are version {version}, this "
+                f"narrascope reads up to {SCHEMA_VERSION}; upgrade narrascope",
+            )
+        return version
+
+    def _migrate(self) -> None:
+        if self._check_version() == SCHEMA_VERSION:
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("DELETE FROM custom_narratives_schema")
+            conn.execute("INSERT INTO custom_narratives_schema VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _has_tables(self) -> bool:
+        return self._version() > 0
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> CustomNarrativeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ narratives
+    def put(self, narrative: CustomNarrative) -> bool:
+        """Insert or replace the narrative of that label; True when it was new."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            new = (
+                conn.execute(
+                    "SELECT 1 FROM custom_narratives WHERE label = ?", (narrative.label,)
+                ).fetchone()
+                is None
+            )
+            values = (
+                narrative.description,
+                narrative.parent,
+                json.dumps(narrative.examples, ensure_ascii=False),
+                len(narrative.examples),
+                narrative.source,
+                narrative.model,
+                json.dumps(narrative.cv),
+            )
+            if new:
+                conn.execute(
+                    "INSERT INTO custom_narratives (label, description, parent, examples, "
+                    "n_examples, source, model, cv) VALUES (?,?,?,?,?,?,?,?)",
+                    (narrative.label, *values),
+                )
+            else:
+                conn.execute(
+                    "UPDATE custom_narratives SET description=?, parent=?, examples=?, "
+                    "n_examples=?, source=?, model=?, cv=?, "
+                    "updated=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE label=?",
+                    (*values, narrative.label),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return new
+
+    def remove(self, label: str) -> bool:
+        """Delete the narrative ``label``; whether there was one."""
+        if not self._has_tables():
+            return False
+        cur = self._conn.execute("DELETE FROM custom_narratives WHERE label = ?", (label,))
+        return cur.rowcount > 0
+
+    def _rows(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[CustomNarrative]:
+        if not self._has_tables():
+            return
+        for row in self._conn.execute(
+            "SELECT label, examples, model, cv, description, parent, source, added, updated "
+            f"FROM custom_narratives {where} ORDER BY added, label",
+            list(params),
+        ):
+            yield CustomNarrative(
+                label=row[0],
+                examples=json.loads(row[1]),
+                model=bytes(row[2]),
+                cv=json.loads(row[3]),
+                description=row[4],
+                parent=row[5],
+                source=row[6],
+                added=row[7],
+                updated=row[8],
+            )
+
+    def get(self, label: str) -> CustomNarrative | None:
+        return next(self._rows("WHERE label = ?", [label]), None)
+
+    def narratives(self) -> list[CustomNarrative]:
+        """Every stored narrative, oldest first."""
+        return list(self._rows())
+
+    # ------------------------------------------------------------------ vectors
+    def vectors(
+        self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]
+    ) -> np.ndarray:
+        """[len(texts), 512] encoder vectors, stored ones read back, the rest encoded
+        with ``encode`` and kept (when the store is writable)."""
+        keys = [text_hash(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        if self._has_tables():
+            unique = list(dict.fromkeys(keys))
+            for k in range(0, len(unique), 500):
+                chunk = unique[k : k + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in self._conn.execute(
+                    f"SELECT hash, vector FROM custom_narrative_vectors WHERE hash IN ({marks})",
+                    chunk,
+                ):
+                    found[key] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        todo_keys: dict[str, int] = {}  # hash -> the first text with it
+        for i, key in enumerate(keys):
+            if key not in found:
+                todo_keys.setdefault(key, i)
+        if todo_keys:
+            fresh = np.asarray(encode([texts[i] for i in todo_keys.values()]), dtype=np.float32)
+            for key, vector in zip(todo_keys, fresh, strict=True):
+                found[key] = vector.astype(np.float16).astype(np.float32)
+            if self.writable:
+                conn = self._conn
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO custom_narrative_vectors VALUES (?, ?)",
+                        [(key, found[key].astype(np.float16).tobytes()) for key in todo_keys],
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        out = np.zeros((len(texts), VECTOR_WIDTH), dtype=np.float32)
+        for i, key in enumerate(keys):
+            out[i] = found[key]
+        return out
+
+    # ------------------------------------------------------------------ the corpus
+    def corpus_documents(self, limit: int) -> list[tuple[str, str, str | None]]:
+        """(id, text, language) of up to ``limit`` stored documents of the corpus (the
+        ``documents`` table of ``analyze --db``), a fixed pseudo-random sample (ordered
+        by content hash); none when the file holds no corpus."""
+        has = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'documents'"
+        ).fetchone()
+        if not has:
+            return []
+        return [
+            (str(r[0]), str(r[1]), r[2])
+            for r in self._conn.execute(
+                "SELECT id, text, language FROM documents ORDER BY content_hash LIMIT ?",
+                (int(limit),),
+            )
+        ]
