@@ -25,13 +25,20 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.store.own_tables import (
+    check_version,
+    connect,
+    holds_rows,
+    migrate,
+    schema_version,
+    sqlite_file,
+)
 
 SCHEMA_VERSION = 1
 VECTOR_WIDTH = 512
 
 _SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS custom_narratives_schema (version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS custom_narratives (
         label TEXT PRIMARY KEY,
         description TEXT,
@@ -86,49 +93,17 @@ def text_hash(text: str) -> str:
 
 def db_path(url_or_path: str | Path) -> Path:
     """The SQLite file a ``--db`` value names; PostgreSQL is refused with a clear message."""
-    target = str(url_or_path)
-    scheme, sep, rest = target.partition("://")
-    if not sep or len(scheme) < 2:
-        return Path(target)
-    scheme = scheme.lower()
-    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
-        return Path(rest[1:])
-    if scheme.startswith(("postgres", "postgresql")):
-        raise StoreError(
-            E_STORE_UNSUPPORTED,
-            "custom narratives on PostgreSQL are not supported yet; keep them in a SQLite "
-            "corpus database (--db corpus.db)",
-        )
-    raise StoreError(
-        E_STORE_UNSUPPORTED,
-        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    return sqlite_file(
+        url_or_path,
+        "custom narratives on PostgreSQL are not supported yet; keep them in a SQLite "
+        "corpus database (--db corpus.db)",
     )
 
 
 def holds_custom_narratives(target: str | Path | None) -> bool:
     """Whether ``target`` is a SQLite file with at least one custom narrative: a
     read-only look, so a database without them is left exactly as it was."""
-    if target is None or ("://" in str(target) and not str(target).startswith("sqlite:")):
-        return False
-    try:
-        path = db_path(target)
-    except StoreError:
-        return False
-    if not path.is_file():
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custom_narratives'"
-            ).fetchone()
-            return bool(row) and bool(
-                conn.execute("SELECT 1 FROM custom_narratives LIMIT 1").fetchone()
-            )
-        finally:
-            conn.close()
-    except (OSError, sqlite3.Error):
-        return False
+    return holds_rows(target, "custom_narratives")
 
 
 class CustomNarrativeStore:
@@ -142,19 +117,12 @@ class CustomNarrativeStore:
         self.path = db_path(path)
         self.writable = create
         try:
+            if not create and not self.path.is_file():
+                raise StoreError(E_STORE_OPEN, f"no database at {self.path}")
+            self._conn = connect(self.path, read_only=not create)
             if create:
-                self._conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False
-                )
-                self._conn.execute("PRAGMA busy_timeout = 10000")
                 self._migrate()
             else:
-                if not self.path.is_file():
-                    raise StoreError(E_STORE_OPEN, f"no database at {self.path}")
-                self._conn = sqlite3.connect(
-                    f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-                )
-                self._conn.execute("PRAGMA busy_timeout = 10000")
                 self._check_version()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -168,38 +136,22 @@ class CustomNarrativeStore:
 
     # ------------------------------------------------------------------ schema
     def _version(self) -> int:
-        has = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custom_narratives_schema'"
-        ).fetchone()
-        if not has:
-            return 0
-        row = self._conn.execute("SELECT version FROM custom_narratives_schema").fetchone()
-        return row[0] if row else 0
+        return schema_version(self._conn, "custom_narratives_schema")
 
     def _check_version(self) -> int:
         version = self._version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                E_STORE_VERSION,
-                f"{self.path}: its custom-narrative tables are version {version}, this "
-                f"narrascope reads up to {SCHEMA_VERSION}; upgrade narrascope",
-            )
+        check_version(version, SCHEMA_VERSION, self.path, "custom-narrative")
         return version
 
     def _migrate(self) -> None:
-        if self._check_version() == SCHEMA_VERSION:
-            return
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute("DELETE FROM custom_narratives_schema")
-            conn.execute("INSERT INTO custom_narratives_schema VALUES (?)", (SCHEMA_VERSION,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        migrate(
+            self._conn,
+            table="custom_narratives_schema",
+            version=SCHEMA_VERSION,
+            statements=_SCHEMA,
+            path=self.path,
+            what="custom-narrative",
+        )
 
     def _has_tables(self) -> bool:
         return self._version() > 0

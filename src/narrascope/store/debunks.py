@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.store.own_tables import connect, migrate, sqlite_file
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
@@ -37,7 +38,6 @@ VECTOR_WIDTH = 512
 FIELDS = ("id", "claim", "url", "verdict", "date", "title", "text", "language")
 
 _SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS debunks_schema (version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS debunks (
         key INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -118,22 +118,10 @@ def index_text(claim: str, title: str | None, language: str | None) -> str:
 
 def debunk_db_path(url_or_path: str | Path) -> Path:
     """The SQLite file a ``--db`` value names; PostgreSQL is refused with a clear message."""
-    target = str(url_or_path)
-    scheme, sep, rest = target.partition("://")
-    if not sep or len(scheme) < 2:
-        return Path(target)
-    scheme = scheme.lower()
-    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
-        return Path(rest[1:])
-    if scheme.startswith(("postgres", "postgresql")):
-        raise StoreError(
-            E_STORE_UNSUPPORTED,
-            "debunk databases on PostgreSQL are not supported yet; keep the debunks in a "
-            "SQLite file (--db debunks.db) next to the corpus",
-        )
-    raise StoreError(
-        E_STORE_UNSUPPORTED,
-        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    return sqlite_file(
+        url_or_path,
+        "debunk databases on PostgreSQL are not supported yet; keep the debunks in a "
+        "SQLite file (--db debunks.db) next to the corpus",
     )
 
 
@@ -145,9 +133,7 @@ class DebunkStore:
         self._fts: bool | None = None
         self._count: tuple[int, int] | None = None
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA busy_timeout = 10000")
+            self._conn = connect(self.path)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -162,39 +148,17 @@ class DebunkStore:
 
     # ------------------------------------------------------------------ schema
     def _migrate(self) -> None:
-        conn = self._conn
-        has = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debunks_schema'"
-        ).fetchone()
-        version = 0
-        if has:
-            row = conn.execute("SELECT version FROM debunks_schema").fetchone()
-            version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                E_STORE_VERSION,
-                f"{self.path}: its debunk tables are version {version}, this narrascope "
-                f"reads up to {SCHEMA_VERSION}; upgrade narrascope",
-            )
-        if version == SCHEMA_VERSION:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            if has_fts5():
-                conn.execute(_FTS)
-                conn.execute(_VOCAB)
-            else:
-                conn.execute(_PLAIN)
-            conn.execute("DELETE FROM debunks_schema")
-            conn.execute("INSERT INTO debunks_schema VALUES (?)", (SCHEMA_VERSION,))
-            if conn.execute("SELECT 1 FROM debunks_generation").fetchone() is None:
-                conn.execute("INSERT INTO debunks_generation VALUES (0)")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        index = [_FTS, _VOCAB] if has_fts5() else [_PLAIN]
+        first = "INSERT INTO debunks_generation SELECT 0 WHERE NOT EXISTS "
+        first += "(SELECT 1 FROM debunks_generation)"
+        migrate(
+            self._conn,
+            table="debunks_schema",
+            version=SCHEMA_VERSION,
+            statements=[*_SCHEMA, *index, first],
+            path=self.path,
+            what="debunk",
+        )
 
     @property
     def fts(self) -> bool:

@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.store.own_tables import connect, migrate, sqlite_file
 
 SCHEMA_VERSION = 1
 WIDTH = 512
 ID_PREFIX = "D"
 
 _SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS discover_schema (version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS discover_vectors (
         doc_id TEXT NOT NULL,
         hash TEXT NOT NULL,
@@ -71,21 +71,9 @@ def unit_hash(text: str) -> str:
 
 def discover_db_path(url_or_path: str | Path) -> Path:
     """The SQLite file a ``--db`` value names; PostgreSQL is refused with a clear message."""
-    target = str(url_or_path)
-    scheme, sep, rest = target.partition("://")
-    if not sep or len(scheme) < 2:
-        return Path(target)
-    scheme = scheme.lower()
-    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
-        return Path(rest[1:])
-    if scheme.startswith("postgres"):
-        raise StoreError(
-            E_STORE_UNSUPPORTED,
-            "discover on PostgreSQL is not supported yet; export the corpus to a SQLite file",
-        )
-    raise StoreError(
-        E_STORE_UNSUPPORTED,
-        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    return sqlite_file(
+        url_or_path,
+        "discover on PostgreSQL is not supported yet; export the corpus to a SQLite file",
     )
 
 
@@ -106,9 +94,7 @@ class DiscoverStore:
     def __init__(self, path: str | Path) -> None:
         self.path = discover_db_path(path)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA busy_timeout = 10000")
+            self._conn = connect(self.path)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -120,32 +106,14 @@ class DiscoverStore:
             raise
 
     def _migrate(self) -> None:
-        conn = self._conn
-        has = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'discover_schema'"
-        ).fetchone()
-        version = 0
-        if has:
-            row = conn.execute("SELECT version FROM discover_schema").fetchone()
-            version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                E_STORE_VERSION,
-                f"{self.path}: its discover tables are version {version}, this narrascope "
-                f"reads up to {SCHEMA_VERSION}; upgrade narrascope",
-            )
-        if version == SCHEMA_VERSION:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute("DELETE FROM discover_schema")
-            conn.execute("INSERT INTO discover_schema VALUES (?)", (SCHEMA_VERSION,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        migrate(
+            self._conn,
+            table="discover_schema",
+            version=SCHEMA_VERSION,
+            statements=_SCHEMA,
+            path=self.path,
+            what="discover",
+        )
 
     # ------------------------------------------------------------------ vectors
     def vectors(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], np.ndarray]:

@@ -1,0 +1,120 @@
+"""Tables of our own in the corpus's SQLite file: debunks, discover, custom narratives.
+
+Why one helper: each of these features keeps its data next to the corpus (one file per
+project), in tables it creates on first use and versions itself (a ``<name>_schema``
+table), so the corpus store's migrations and theirs never collide and merely opening a
+corpus database never creates them. The file naming, the connection settings, the
+version check and the read-only "does it hold any?" look are the same for all of them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from narrascope.errors import E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+
+
+def sqlite_file(url_or_path: str | Path, postgres_refusal: str) -> Path:
+    """The SQLite file a ``--db`` value names (a path or a ``sqlite:///`` URL); a
+    PostgreSQL URL is refused with ``postgres_refusal`` (these tables live in SQLite only)."""
+    target = str(url_or_path)
+    scheme, sep, rest = target.partition("://")
+    if not sep or len(scheme) < 2:  # a path (C:\\ on Windows has a one-letter "scheme")
+        return Path(target)
+    scheme = scheme.lower()
+    if scheme == "sqlite" and rest.startswith("/") and rest != "/":
+        return Path(rest[1:])
+    if scheme.startswith("postgres"):
+        raise StoreError(E_STORE_UNSUPPORTED, postgres_refusal)
+    raise StoreError(
+        E_STORE_UNSUPPORTED,
+        f"cannot read the database {target!r}; give a SQLite file path or a sqlite:/// URL",
+    )
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), waiting up to 10 s
+    for a writer; WAL when writable, so readers never block the analysis writing."""
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection, table: str) -> int:
+    """The version stored in ``table`` (0: the tables were never created)."""
+    has = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    if not has:
+        return 0
+    row = conn.execute(f"SELECT version FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_version(version: int, supported: int, path: Path, what: str) -> None:
+    """Refuse tables newer than this narrascope reads."""
+    if version > supported:
+        raise StoreError(
+            E_STORE_VERSION,
+            f"{path}: its {what} tables are version {version}, this narrascope reads up to "
+            f"{supported}; upgrade narrascope",
+        )
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    *,
+    table: str,
+    version: int,
+    statements: Sequence[str],
+    path: Path,
+    what: str,
+) -> bool:
+    """Create or upgrade the tables to ``version`` in one transaction (every statement is
+    idempotent: ``CREATE … IF NOT EXISTS``); True when anything ran."""
+    found = schema_version(conn, table)
+    check_version(found, version, path, what)
+    if found == version:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)")
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"INSERT INTO {table} VALUES (?)", (version,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+def holds_rows(target: str | Path | None, table: str) -> bool:
+    """Whether ``target`` is a SQLite file whose ``table`` has a row: a read-only look,
+    so a database without that feature's tables is left exactly as it was."""
+    if target is None or ("://" in str(target) and not str(target).startswith("sqlite:")):
+        return False
+    try:
+        path = sqlite_file(target, "")
+    except StoreError:
+        return False
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+            return bool(row) and bool(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone())
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
