@@ -38,11 +38,12 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), waiting up to 10 s
     for a writer; WAL when writable, so readers never block the analysis writing."""
     if read_only:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA busy_timeout = 10000")
+        return sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10.0
+        )
+    # the timeout from the start: switching to WAL waits for a writer too
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.execute("PRAGMA journal_mode = WAL")
     return conn
 
 

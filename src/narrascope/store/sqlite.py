@@ -63,11 +63,14 @@ class SQLiteStore(SQLStore):
         self.where = str(self.path)
         try:
             # check_same_thread off: the base class's lock serialises every use
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # timeout first: switching to WAL waits, like every statement, for a store
+            # opened at the same moment to finish migrating (it failed at once before)
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
             self._conn.create_function("narrascope_iso_week", 1, iso_week, deterministic=True)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA busy_timeout = 10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
