@@ -233,6 +233,22 @@ def test_a_matching_text_gets_the_custom_narrative_with_evidence(storks_db, narr
     assert written and written[0]["evidence"][0]["text"] == custom.evidence[0].text
 
 
+def test_a_following_stage_sees_a_narrative_added_while_it_runs(tmp_path: Path, narrated) -> None:
+    """The web server's stage: a narrative promoted while it runs is reported from the
+    next batch on, and one removed is no longer reported."""
+    db = tmp_path / "corpus.db"
+    stage = CustomNarrativeStage(db, encoder=narrated.encoder, follow=True)
+    (doc,) = stage([narrated(Document(MATCHING, id="before"))])
+    assert CUSTOM_PREFIX + LABEL not in [a.label for a in doc.narratives]
+    examples = _write_txt(tmp_path / "storks.txt", STORKS)
+    assert main(["taxonomy", "add", LABEL, "--examples", str(examples), "--db", str(db)]) == 0
+    (doc,) = stage([narrated(Document(MATCHING, id="after"))])
+    assert CUSTOM_PREFIX + LABEL in [a.label for a in doc.narratives]
+    assert main(["taxonomy", "remove", LABEL, "--db", str(db)]) == 0
+    (doc,) = stage([narrated(Document(MATCHING, id="removed"))])
+    assert CUSTOM_PREFIX + LABEL not in [a.label for a in doc.narratives]
+
+
 def test_the_custom_narrative_works_across_languages(storks_db, narrated) -> None:
     """Learned from en/ru/uk examples, found in a Russian text none of them is."""
     ru = (

@@ -409,3 +409,30 @@ def test_a_missing_module_is_a_501_not_a_crash(
     promote = client.post("/api/discover/D1/promote", json={"label": "Wells"})
     assert promote.status_code == 501
     assert client.get("/api/campaigns").status_code == 200  # the rest still works
+
+
+def test_the_servers_pipeline_follows_the_corpus_custom_narratives(tmp_path, monkeypatch) -> None:
+    """A cluster promoted in the page is reported by the server's next analyses: its
+    pipeline carries a custom-narrative stage that follows the database."""
+    import narrascope
+    from narrascope.pipeline import Pipeline
+    from narrascope.serve.app import _loader
+    from narrascope.store import open_store
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __call__(self, docs):
+            return docs
+
+    monkeypatch.setattr(
+        narrascope, "load", lambda: Pipeline([Named("segment"), Named("narratives"), Named("x")])
+    )
+    with open_store(tmp_path / "corpus.db") as store:
+        load = _loader(store)
+    assert load is not None
+    pipeline = load()
+    assert pipeline.stage_names == ["segment", "narratives", "custom_narratives", "x"]
+    assert pipeline.get_stage("custom_narratives").db == tmp_path / "corpus.db"
+    assert _loader(object()) is None  # a store without a file (PostgreSQL): none

@@ -16,7 +16,7 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -241,6 +241,28 @@ class _Static(StaticFiles):
         await super().check_config()
 
 
+def _loader(store: Any) -> Callable[[], Pipeline] | None:
+    """The bundled pipeline, plus the corpus's own narratives when the store is a SQLite
+    file: followed, so one promoted from a discovered cluster is reported from the next
+    batch on (``narrascope taxonomy add`` while the server runs, too)."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path) or str(path) == ":memory:":
+        return None
+
+    def load() -> Pipeline:
+        import narrascope
+        from narrascope.stages.custom_narratives import CustomNarrativeStage
+
+        pipeline = narrascope.load()
+        names = pipeline.stage_names
+        if "narratives" in names and "custom_narratives" not in names:  # right after it
+            stage = CustomNarrativeStage(path, encoder=pipeline.encoder, follow=True)
+            pipeline.stages.insert(names.index("narratives") + 1, stage)
+        return pipeline
+
+    return load
+
+
 def create_app(
     store_url: str | Path = "narrascope.db",
     *,
@@ -273,7 +295,7 @@ def create_app(
         db_path: Path = store.path  # type: ignore[attr-defined]
         jobs_dir = None if str(db_path) == ":memory:" else db_path.with_name(db_path.name + ".jobs")
     stores = StorePool(url)
-    pool = AnalysisPool(pipeline, workers=workers)
+    pool = AnalysisPool(pipeline, loader=_loader(store), workers=workers)
     jobs = JobManager(
         pool, stores, batch_size=batch_size, folder=jobs_dir, max_text_bytes=max_text_bytes
     )

@@ -70,6 +70,7 @@ class CustomNarrativeStage:
         narratives: Sequence[LoadedNarrative] | None = None,
         encoder: Any = None,
         max_evidence: int = 3,
+        follow: bool = False,
     ) -> None:
         if narratives is None:
             if db is None:
@@ -78,18 +79,41 @@ class CustomNarrativeStage:
         self.narratives = list(narratives)
         self.encoder = encoder
         self.max_evidence = max_evidence
+        # follow=True (the web server, where a cluster may be promoted while it runs):
+        # before each batch, reload when the database's narratives changed
+        self.db = db if follow else None
+        self._seen = self._fingerprint()
+
+    def _fingerprint(self) -> str | None:
+        if self.db is None:
+            return None
+        from narrascope.store.custom_narratives import fingerprint
+
+        return fingerprint(self.db)
+
+    def _follow(self) -> None:
+        now = self._fingerprint()
+        if now != self._seen:
+            self.narratives = load_narratives(self.db) if now is not None else []
+            self._seen = now
 
     def warm_up(self) -> None:
         if self.encoder is not None:
             self.encoder.warm_up()
 
     def __call__(self, docs: list[Document]) -> list[Document]:
-        if docs and self.narratives:
-            self.set_annotations(docs, self.predict(docs))
+        if self.db is not None:
+            self._follow()
+        narratives = self.narratives  # one list for the batch, whatever a reload does
+        if docs and narratives:
+            self.set_annotations(docs, self.predict(docs, narratives), narratives)
         return docs
 
-    def predict(self, docs: list[Document]) -> list[list[tuple[float, np.ndarray]]]:
+    def predict(
+        self, docs: list[Document], narratives: Sequence[LoadedNarrative] | None = None
+    ) -> list[list[tuple[float, np.ndarray]]]:
         """Per document, per narrative: (score, each paragraph's score)."""
+        narratives = self.narratives if narratives is None else narratives
         from narrascope.models.encoder import SentenceEncoder, encode_paragraphs
         from narrascope.text.segment import segment
 
@@ -102,18 +126,22 @@ class CustomNarrativeStage:
         out = []
         for doc in docs:
             rows = doc.tensor[:PARAGRAPHS] if doc.tensor is not None else None
-            out.append([n.model.score_document(rows) for n in self.narratives])
+            out.append([n.model.score_document(rows) for n in narratives])
         return out
 
     def set_annotations(
-        self, docs: list[Document], scores: list[list[tuple[float, np.ndarray]]]
+        self,
+        docs: list[Document],
+        scores: list[list[tuple[float, np.ndarray]]],
+        narratives: Sequence[LoadedNarrative] | None = None,
     ) -> None:
+        loaded = self.narratives if narratives is None else narratives
         for doc, row in zip(docs, scores, strict=True):
             narratives = list(doc.groups.get("narratives", []))
             subnarratives = list(doc.groups.get("subnarratives", []))
             present = {a.label for a in narratives}
             added_sub = False
-            for narrative, (score, each) in zip(self.narratives, row, strict=True):
+            for narrative, (score, each) in zip(loaded, row, strict=True):
                 if score < narrative.model.threshold_:
                     continue
                 best = np.argsort(-each, kind="stable")[: self.max_evidence]

@@ -106,6 +106,25 @@ def holds_custom_narratives(target: str | Path | None) -> bool:
     return holds_rows(target, "custom_narratives")
 
 
+def fingerprint(target: str | Path | None) -> str | None:
+    """What changes whenever a custom narrative is added, updated or removed (None: the
+    database holds none): a follower compares it before each batch, read-only and cheap."""
+    if not holds_custom_narratives(target):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path(target)}?mode=ro", uri=True, timeout=10.0)
+        try:
+            row = conn.execute(
+                "SELECT count(*), group_concat(label || '|' || updated || '|' || length(model)) "
+                "FROM custom_narratives"
+            ).fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error, StoreError):
+        return None
+    return hashlib.sha1(repr(row).encode("utf-8")).hexdigest()
+
+
 class CustomNarrativeStore:
     """The custom-narrative tables of one SQLite file.
 
