@@ -111,7 +111,7 @@ function promoteForm(cluster) {
       result.className = "promote-result done";
       result.textContent =
         `${out.new ? "Added" : "Replaced"} “${visible(out.reported_as)}” from ${out.examples} texts: cross-validated precision ` +
-        `${fmt(cv.precision)}, recall ${fmt(cv.recall)}. narrascope analyze --db reports it from now on.`;
+        `${fmt(cv.precision)}, recall ${fmt(cv.recall)}. Analyses from now on report it (here and with narrascope analyze --db).`;
       const promoted = form.closest(".discovered")?.querySelector(".promoted");
       if (promoted) promoted.replaceChildren("Promoted as ", bdi(out.label));
     } catch (err) {
