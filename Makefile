@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.narrascope-installed
+SCALE_STAMP := $(VENV)/.narrascope-scale-installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean scale
 
 venv: $(STAMP)
 
@@ -26,14 +27,25 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-test: lint
+# the tests run --engine ray against --engine local, so they install the scale extra
+# into the test environment (the default install and `make demo` do without it)
+test: scale lint
 	$(BIN)/python -m pytest -q
+
+# the scale extra (ray[data], pyarrow) for analyze --engine ray and Parquet output
+scale: $(SCALE_STAMP)
+
+$(SCALE_STAMP): $(STAMP) requirements-scale.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-scale.txt
+	touch $(SCALE_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python benchmarks/bench_narratives.py
 	$(BIN)/python benchmarks/bench_entities.py
 	$(BIN)/python benchmarks/bench_techniques.py
+	$(MAKE) scale
+	$(BIN)/python benchmarks/bench_ray.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -24,12 +24,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "used in this run: the first is kept; see the errors file).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
-    p.add_argument("-o", "--out", type=Path, help="output file; without it, print a summary")
+    p.add_argument(
+        "-o",
+        "--out",
+        help="output file, or a folder (DIR/, an existing folder or x.parquet) for a "
+        "partitioned Parquet dataset; without it, print a summary",
+    )
     p.add_argument(
         "-f",
         "--format",
-        choices=list(FORMATS),
-        help="output format (default: from --out's extension, else jsonl)",
+        choices=[*FORMATS, "parquet"],
+        help="output format (default: from --out's extension, parquet for a folder, else jsonl)",
     )
     p.add_argument(
         "--db",
@@ -117,7 +122,69 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_engine_arguments(p)
     p.set_defaults(run=run)
+
+
+# --- engines (issue 27): --engine ray runs the same pipeline on a Ray cluster ---------------
+
+
+def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    engine = p.add_argument_group("engine (docs/scale.md)")
+    engine.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data actors that each load the "
+        "models once (needs narrascope[scale]); records are identical",
+    )
+    engine.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --engine ray: join this cluster (auto, HOST:6379, or ray://HOST:10001 "
+        "with ray[client]); without it a local Ray is started with --workers CPUs and "
+        "stopped afterwards",
+    )
+    engine.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --engine ray: actors, each with its own pipeline (default: the CPUs of "
+        "the cluster, or of this machine)",
+    )
+
+
+def _engine_error(args: argparse.Namespace) -> str | None:
+    """Why the engine flags cannot run, or None."""
+    if args.engine != "ray":
+        if args.address is not None or args.workers is not None:
+            return "--address and --workers need --engine ray"
+        return None
+    if args.workers is not None and args.workers < 1:
+        return "--workers must be at least 1"
+    from narrascope.engine import ray_available
+
+    if not ray_available():
+        return "--engine ray needs Ray: pip install 'narrascope[scale]'"
+    return None
+
+
+def _has_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def cli_pipeline(config: dict[str, dict[str, Any]], debunks: str | None, db: str | None) -> Any:
+    """The pipeline ``analyze`` builds, made where it runs (on each Ray actor): the
+    debunk matcher of a ``--debunks`` file is built there, not shipped."""
+    import narrascope
+
+    config = dict(config)
+    found = debunk_config(debunks, db)
+    if found is not None:
+        config["debunks"] = found
+    return narrascope.load(config=config)
 
 
 def _flags(message: str) -> str:
@@ -159,22 +226,9 @@ def debunk_config(given: str | None, db: str | None) -> dict[str, Any] | None:
 def _holds_debunks(path: Path) -> bool:
     """Whether ``path`` is a SQLite file with a non-empty debunk table (read-only look:
     a corpus database without debunks is left untouched)."""
-    import sqlite3
+    from narrascope.store.own_tables import holds_rows
 
-    try:
-        with path.open("rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                return False
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'debunks'"
-            ).fetchone()
-            return bool(row) and bool(conn.execute("SELECT 1 FROM debunks LIMIT 1").fetchone())
-        finally:
-            conn.close()
-    except (OSError, sqlite3.Error):
-        return False
+    return holds_rows(path, "debunks")
 
 
 def _matcher_from_files(path: Path) -> Any:
@@ -196,21 +250,39 @@ def _matcher_from_files(path: Path) -> Any:
     return DebunkMatcher(store)
 
 
-def resolve_format(fmt: str | None, out: Path | None) -> str:
+def resolve_format(fmt: str | None, out: Path | None, *, as_dir: bool = False) -> str:
     if fmt:
         return fmt
+    from narrascope.engine.outputs import PARQUET, wants_parquet
+
+    if wants_parquet(out, None, as_dir=as_dir):
+        return PARQUET
     return (guess_format(out) if out is not None else None) or "jsonl"
 
 
 def run(args: argparse.Namespace) -> int:
     import narrascope
+    from narrascope.engine.outputs import run_to_output
     from narrascope.ingest import ReadOptions, estimate_count, read_inputs
     from narrascope.ingest.mentions import attach_mentions, read_mentions_file
-    from narrascope.runner import run_batch
     from narrascope.store import open_store
 
     if args.resume and args.out is None and args.db is None:
         print("narrascope: error: --resume needs --out or --db", file=sys.stderr)
+        return 2
+    problem = _engine_error(args)
+    if problem is not None:
+        print(f"narrascope: error: {problem}", file=sys.stderr)
+        return 2
+    raw_out = None if args.out is None else str(args.out)
+    out = None if raw_out is None else Path(raw_out)
+    fmt = resolve_format(args.format, out, as_dir=raw_out is not None and raw_out.endswith("/"))
+    if fmt == "parquet" and not _has_pyarrow():
+        need = "pip install 'narrascope[scale]'"
+        print(f"narrascope: error: Parquet output needs pyarrow: {need}", file=sys.stderr)
+        return 2
+    if fmt == "parquet" and out is not None and out.is_file():
+        print(f"narrascope: error: {out} is a file; Parquet goes to a folder", file=sys.stderr)
         return 2
     try:
         options = ReadOptions(
@@ -245,27 +317,43 @@ def run(args: argparse.Namespace) -> int:
         custom = custom_narrative_config(args.db)
         if custom is not None:
             config["custom_narratives"] = custom
-        debunks = debunk_config(args.debunks, args.db)
-        if debunks is not None:
-            config["debunks"] = debunks
-        pipeline = narrascope.load(config=config)
-        report = run_batch(
-            items,
-            pipeline,
-            out=args.out,
-            fmt=resolve_format(args.format, args.out),
-            resume=args.resume,
-            batch_size=args.batch_size,
-            progress=not args.no_progress,
-            total=None if args.no_progress else estimate_count(args.inputs, options),
-            store=store,
-        )
+        common: dict[str, Any] = {
+            "out": out,
+            "fmt": fmt,
+            "resume": args.resume,
+            "batch_size": args.batch_size,
+            "progress": not args.no_progress,
+            "total": None if args.no_progress else estimate_count(args.inputs, options),
+            "store": store,
+        }
+        if args.engine == "ray":
+            from functools import partial
+
+            from narrascope.engine.ray_engine import run_ray
+
+            given_debunks = args.debunks
+            if given_debunks and "://" not in given_debunks and not Path(given_debunks).exists():
+                debunk_config(given_debunks, None)  # says so here, not on every actor
+            factory = partial(cli_pipeline, config, args.debunks, args.db)
+            try:
+                report = run_ray(
+                    items, factory, address=args.address, workers=args.workers, **common
+                )
+            except ConnectionError as exc:  # ray.init: no cluster at --address
+                print(f"narrascope: error: Ray: {exc}", file=sys.stderr)
+                return 2
+        else:
+            debunks = debunk_config(args.debunks, args.db)
+            if debunks is not None:
+                config["debunks"] = debunks
+            pipeline = narrascope.load(config=config)
+            report = run_to_output(items, pipeline, **common)
     finally:
         if store is not None:
             store.close()
     if args.out is not None or args.db is not None:
         db = None if store is None else store.where  # a URL's password is never printed
-        where = " and ".join(str(x) for x in (args.out, db) if x is not None)
+        where = " and ".join(str(x) for x in (out, db) if x is not None)
         print(
             f"{report.processed} analysed, {report.skipped} skipped (already done), "
             f"{len(report.failed)} failed -> {where}",

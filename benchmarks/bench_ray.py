@@ -1,0 +1,261 @@
+"""Throughput of ``analyze --engine ray`` against the local engine (issue 27).
+
+Runs the bundled pipeline (all default stages) over the same generated documents with
+
+* the local engine (this process, :func:`narrascope.engine.outputs.run_to_output`),
+  as it runs by default and with ``OMP_NUM_THREADS=1`` (in a child process): the thread
+  setting Ray gives an actor of one CPU, so "ray x1" is compared with like,
+* Ray with 1 and 2 workers (a local Ray of ``max(--workers)`` CPUs), each worker an actor
+  that loads the models once,
+
+checks that the records are identical, and prints docs/s (end to end, and without the
+model load), Ray's overhead at 1 worker, peak memory per worker, the driver's own
+ceiling (docs/s it can take in and write: unpickle, journal, Parquet) and a projection to
+32 and 256 cores: workers x the measured per-worker rate, capped by the driver ceiling.
+
+    .venv/bin/python benchmarks/bench_ray.py            # 100 documents, 1 and 2 workers
+    .venv/bin/python benchmarks/bench_ray.py --docs 40 --workers 1
+
+The documents are generated from sentences written for this benchmark (no dataset text).
+Needs ``narrascope[scale]`` (ray, pyarrow). The machine may be shared: the load average
+is printed with the results; compare numbers from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import random
+import resource
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import narrascope
+from narrascope.doc import Document
+from narrascope.engine.outputs import run_to_output
+from narrascope.engine.ray_engine import Identity, WorkerStats, run_ray
+from narrascope.export.parquet import read_parquet_records
+
+SENTENCES = [
+    "NATO has expanded eastwards for thirty years and broken every promise it made to Moscow.",
+    "The government in Kyiv takes its orders from Washington and London, not from its voters.",
+    "Western weapons only prolong the war and bring more suffering to ordinary people.",
+    "The sanctions hurt Europe far more than Russia, whose economy keeps growing.",
+    "Energy prices in Germany have doubled and factories are moving to America.",
+    "The city council approved a new budget for schools and public transport on Tuesday.",
+    "Farmers near Odesa expect a good harvest if the weather stays dry until July.",
+    "Grain ships left the port this morning, and traders expect prices to fall.",
+    "Volunteers reopened two shelters in Kyiv after the night's air raid.",
+    "The mayor thanked the rescue teams from Lviv for their work after the strike.",
+    "Officials say the new bridge will open in September, two months later than planned.",
+    "Russian troops are advancing on every front and the Ukrainian army is collapsing.",
+    "Climate activists are funded by foreign foundations that want to weaken our industry.",
+    "The elections were rigged, the opposition claims, and the results must be annulled.",
+    "Refugees are draining our social budget while pensioners go without help.",
+    "The ministry reported that exports of sunflower oil rose by eight percent in May.",
+    "Scientists at the university published a study on the river's water quality.",
+    "Only negotiations with Moscow can end the war; Ukraine must accept neutrality.",
+    "The biolabs in Ukraine were secretly developing weapons for the Pentagon.",
+    "Local football clubs will receive new funding for youth training this season.",
+]
+TITLES = [
+    "The War Nobody Wanted",
+    "Budget Debate",
+    "Harvest Outlook",
+    "Sanctions Backfire",
+    "After the Strike",
+    "Front Line Report",
+    "Energy Crisis",
+    "City News",
+]
+
+
+def make_documents(n: int, seed: int = 27) -> list[Document]:
+    """``n`` articles: a title and 4-9 sentences drawn from :data:`SENTENCES`."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        body = " ".join(rng.sample(SENTENCES, rng.randint(4, 9)))
+        text = f"{rng.choice(TITLES)}\n\n{body} (Report {i}.)"
+        docs.append(Document(text=text, id=f"bench-{i:04d}", meta={"source": "bench"}))
+    return docs
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_local(n: int, folder: Path, name: str = "local") -> dict:
+    started = time.perf_counter()
+    nlp = narrascope.load()
+    load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    report = run_to_output(
+        make_documents(n), nlp, out=folder / f"{name}.jsonl", fmt="jsonl", progress=False
+    )
+    wall = time.perf_counter() - started
+    assert report.processed == n, report
+    return {"engine": name, "load_s": load_s, "wall_s": wall, "peak_rss_mb": peak_rss_mb()}
+
+
+def bench_local_one_thread(n: int, folder: Path) -> dict:
+    """The local engine in a child process with ``OMP_NUM_THREADS=1``, as Ray runs an
+    actor of one CPU (thread pools sized by ``os.cpu_count()`` stay as they are)."""
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    argv = [sys.executable, __file__, "--docs", str(n), "--local-only", str(folder)]
+    done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["identical"] = (folder / "local 1t.jsonl").read_bytes() == (
+        folder / "local.jsonl"
+    ).read_bytes()
+    return result
+
+
+def bench_ray(n: int, workers: int, folder: Path) -> dict:
+    stats = WorkerStats()
+    out = folder / f"ray{workers}.jsonl"
+    started = time.perf_counter()
+    report = run_ray(
+        make_documents(n),
+        partial(narrascope.load),
+        out=out,
+        fmt="jsonl",
+        progress=False,
+        workers=workers,
+        stats=stats,
+    )
+    wall = time.perf_counter() - started
+    assert report.processed == n, report
+    identical = out.read_bytes() == (folder / "local.jsonl").read_bytes()
+    return {
+        "engine": f"ray x{workers}",
+        "wall_s": wall,
+        "load_s": max(s["load_s"] for s in stats.values()),
+        "busy_s": sum(s["busy_s"] for s in stats.values()),
+        "per_worker": {str(pid): s for pid, s in stats.items()},
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in stats.values()),
+        "identical": identical,
+    }
+
+
+def driver_ceiling(folder: Path) -> dict:
+    """Docs/s the driver alone can take: unpickle the workers' batches, journal them
+    (jsonl) or write Parquet, with no analysis at all."""
+    records = [json.loads(line) for line in (folder / "local.jsonl").open(encoding="utf-8")]
+    docs = [Document.from_dict(r) for r in records]
+    blobs = [pickle.dumps(docs[i : i + 16]) for i in range(0, len(docs), 16)]
+    result = {}
+    for fmt, out in (("jsonl", folder / "ceil.jsonl"), ("parquet", folder / "ceil")):
+        reps = 20
+        started = time.perf_counter()
+        for _ in range(reps):
+            stream = (d for blob in blobs for d in pickle.loads(blob))
+            run_to_output(stream, Identity(), out=out, fmt=fmt, progress=False)
+        result[fmt] = reps * len(docs) / (time.perf_counter() - started)
+    assert list(read_parquet_records(folder / "ceil")) == records
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--local-only", type=Path, help=argparse.SUPPRESS)  # the child run
+    args = parser.parse_args()
+    if args.local_only is not None:
+        print(json.dumps(bench_local(args.docs, args.local_only, "local 1t")))
+        return 0
+    import ray
+
+    load_before = os.getloadavg()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        results.append(bench_local(args.docs, folder))
+        results.append(bench_local_one_thread(args.docs, folder))
+        ray.init(num_cpus=max(args.workers), include_dashboard=False, logging_level="WARNING")
+        try:
+            for workers in args.workers:
+                results.append(bench_ray(args.docs, workers, folder))
+        finally:
+            ray.shutdown()
+        ceiling = driver_ceiling(folder)
+    load_after = os.getloadavg()
+
+    n = args.docs
+    local = results[0]
+    local_rate = n / local["wall_s"]
+    print(f"\n{n} documents, default pipeline; CPUs: {os.cpu_count()}; load average ")
+    print(f"before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)\n")
+    head = f"{'engine':<10} {'wall s':>7} {'docs/s':>7} {'docs/s*':>8} {'load s':>7} "
+    print(head + f"{'peak MB/worker':>15} {'identical':>9}")
+    per_worker_rate = None
+    fixed = {}
+    for r in results:
+        rate = n / r["wall_s"]
+        if r["engine"].startswith("local"):
+            steady = rate
+            ident = "yes" if r.get("identical", True) else "NO"
+        else:
+            steady = n / max(r["wall_s"] - r["load_s"], 1e-9)
+            ident = "yes" if r["identical"] else "NO"
+            workers = len(r["per_worker"])
+            per_worker_rate = n / r["busy_s"]  # docs per busy second of one worker
+            r["per_worker_docs_s"] = per_worker_rate
+            r["workers_seen"] = workers
+            # start-up, scheduling, shipping: wall time no worker spent analysing
+            fixed[r["engine"]] = r["wall_s"] - r["busy_s"] / workers
+        r["docs_s"], r["docs_s_without_load"] = rate, steady
+        print(
+            f"{r['engine']:<10} {r['wall_s']:>7.1f} {rate:>7.2f} {steady:>8.2f} "
+            f"{r['load_s']:>7.1f} {r['peak_rss_mb']:>15.0f} {ident:>9}"
+        )
+    print("docs/s*: without the model load (local: loaded before the run; ray: the")
+    print("slowest worker's load time subtracted from the wall time)\n")
+    ray1 = next((r for r in results if r["engine"] == "ray x1"), None)
+    one = next(r for r in results if r["engine"] == "local 1t")
+    if ray1 is not None:
+        end_to_end = 1 - ray1["docs_s"] / (n / one["wall_s"])
+        per_doc = ray1["busy_s"] / n / (one["wall_s"] / n) - 1
+        print(
+            f"Ray at 1 worker against local with OMP_NUM_THREADS=1: end to end {end_to_end:+.1%} "
+            f"(this n, start-up included); per document in the worker {per_doc:+.1%}; "
+            f"against local with all threads {1 - ray1['docs_s'] / local_rate:+.1%}"
+        )
+    for engine, seconds in fixed.items():
+        print(f"{engine}: {seconds:.1f} s of the wall time outside analysis (start-up, Ray Data)")
+    print(
+        f"driver ceiling (unpickle + write, no analysis): jsonl {ceiling['jsonl']:.0f} docs/s, "
+        f"parquet {ceiling['parquet']:.0f} docs/s"
+    )
+    if per_worker_rate is not None:
+        # one worker per dedicated core: the rate of the 1-worker run when there is one
+        # (on a small shared machine 2 workers also share their cores with the driver)
+        per_worker_rate = (ray1 or results[-1])["per_worker_docs_s"]
+        peak = max(r["peak_rss_mb"] for r in results if r["engine"].startswith("ray"))
+        cap = min(ceiling.values())
+        for cores in (32, 256):
+            projected = min(cores * per_worker_rate, cap)
+            print(
+                f"projection {cores:>3} cores: {cores} x {per_worker_rate:.2f} docs/s = "
+                f"{cores * per_worker_rate:.0f} docs/s, driver cap {cap:.0f} -> "
+                f"{projected:.0f} docs/s; memory {cores * peak / 1024:.1f} GiB "
+                f"({peak:.0f} MB/worker)"
+            )
+    if args.json is not None:
+        payload = {"docs": n, "load_before": load_before, "load_after": load_after}
+        payload.update({"results": results, "driver_ceiling": ceiling})
+        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0 if all(r.get("identical", True) for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
