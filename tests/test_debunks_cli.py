@@ -71,3 +71,31 @@ def test_analyze_matches_the_debunks_of_a_database_or_a_file(tmp_path: Path, cap
     # a missing --debunks file is a usage error, reported before any model loads
     assert main(["analyze", str(texts), "--debunks", str(tmp_path / "nope.jsonl")]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_debunks_add_e5_reads_every_debunk_now(tmp_path: Path, capsys) -> None:
+    """With --e5 every debunk gets its e5 vector at import, so a document in another
+    language never waits for it; a second run has nothing left to read."""
+    from narrascope.doc import Document
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.store.debunks import DebunkStore
+
+    checks = tmp_path / "checks.jsonl"
+    checks.write_text("".join(json.dumps(f) + "\n" for f in FACT_CHECKS))
+    db = tmp_path / "corpus.db"
+    assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet"]) == 0
+    with DebunkStore(db) as store:
+        assert len(store.without_e5()) == 2  # read lazily without --e5
+    assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--e5"]) == 0
+    capsys.readouterr()
+    with DebunkStore(db) as store:
+        assert store.without_e5() == []
+        kept = store.e5_vectors([k for (k,) in store._conn.execute("SELECT key FROM debunks")])
+        assert len(kept) == 2 and all(abs(float(v @ v) - 1.0) < 1e-2 for v in kept.values())
+        matcher = DebunkMatcher(store)
+        (found,) = matcher.match(Document(text=RESTATES, id="ru", language="ru"))
+        assert found.id == "fc-shelling"
+        generation = store.generation()
+    assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--e5"]) == 0
+    with DebunkStore(db) as store:
+        assert store.generation() == generation  # nothing changed, nothing re-read

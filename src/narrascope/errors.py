@@ -27,6 +27,7 @@ E_STORE_UNSUPPORTED = "E302"  # a database kind (URL scheme) we cannot open yet
 E_STORE_OPEN = "E303"  # the database file cannot be opened or is not a narrascope database
 E_STORE_DOCUMENT = "E304"  # the database refused one document of a batch (the rest is saved)
 E_STORE_FILTER = "E305"  # a search filter the store cannot use (a date that is no day...)
+E_STORE_WRITE = "E306"  # the database did not keep what was written (read-only, busy)
 
 
 class NarrascopeError(Exception):

@@ -411,6 +411,15 @@ class DebunkStore:
                 out[int(key)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
 
+    def without_e5(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """(key, claim) of rows with no e5 vector yet, by key (all, or the first ``limit``)."""
+        sql = "SELECT key, claim FROM debunks WHERE e5 IS NULL ORDER BY key"
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [(int(k), c) for k, c in self._conn.execute(sql, params)]
+
     def set_e5_vectors(self, vectors: dict[int, np.ndarray]) -> None:
         """Keep e5 vectors for next time; a read-only or busy file just keeps none."""
         if not vectors:
