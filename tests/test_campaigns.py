@@ -256,6 +256,32 @@ def test_cli_reads_records_with_named_fields_and_their_narratives(tmp_path: Path
     assert {r["id"]: r["narratives"] for r in rows}["cut"] == label
 
 
+def test_cli_reads_the_parquet_output_of_analyze(tmp_path: Path) -> None:
+    """``analyze --out DIR/`` (either engine) writes Parquet parts: campaigns reads the
+    folder, with the records' sources, dates and narratives; its journal is no document."""
+    pytest.importorskip("pyarrow")
+    from narrascope.export.parquet import write_parquet_records
+
+    label = "URW: Discrediting Ukraine"
+    records = []
+    for record in corpus():
+        row = {**record, "language": "en"}
+        if record["id"] in ("orig", "cut"):
+            row["narratives"] = [{"label": label, "score": 0.7, "evidence": []}]
+        records.append(row)
+    folder = tmp_path / "results"
+    write_parquet_records(records[:3], folder)
+    write_parquet_records(records[3:], folder)  # a second part, as a resumed run adds
+    (folder / "_journal.jsonl").write_text(json.dumps(records[0]) + "\n", encoding="utf-8")
+    out = tmp_path / "c.jsonl"
+    assert run_cli(str(folder), "-o", str(out)) == 0
+    (campaign,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    members = {m["id"]: m for m in campaign["members"]}
+    assert set(members) == {"orig", "edit", "reorder", "cut"}  # each once: the journal skipped
+    assert members["reorder"]["source"] == "channel-7"
+    assert members["cut"]["narratives"] == [label]
+
+
 def test_cli_html_escapes_what_the_texts_say(tmp_path: Path) -> None:
     sneaky = "<script>alert(1)</script> " + PORT[0]
     records = [

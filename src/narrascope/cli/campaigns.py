@@ -307,15 +307,44 @@ def _run_stored(args: argparse.Namespace, fmt: str) -> int:
 
 
 def _read(inputs: list[str], options: Any, failed: list[str]) -> Iterator[Any]:
-    """Documents from the readers; a bad input is noted and skipped (the batch goes on)."""
+    """Documents from the readers, and the records of Parquet datasets (``analyze --out
+    DIR/``, local or Ray: they carry their narratives and techniques); a bad input is
+    noted and skipped (the batch goes on)."""
     from narrascope.doc import Document
     from narrascope.ingest import read_inputs
 
-    for item in read_inputs(inputs, options):
+    datasets = [i for i in inputs if _is_parquet(i)]
+    for dataset in datasets:
+        yield from _parquet_records(dataset, failed)
+    rest = [i for i in inputs if i not in datasets]
+    if not rest:
+        return
+    for item in read_inputs(rest, options):
         if isinstance(item, Document):
             yield item
         else:
             failed.append(str(item))
+
+
+def _is_parquet(item: str) -> bool:
+    """A Parquet file, or a folder holding Parquet parts (what ``analyze --out DIR/``
+    writes; its ``_journal.jsonl`` and ``_errors.jsonl`` are not documents)."""
+    path = Path(item)
+    if path.is_file():
+        return path.suffix.lower() == ".parquet"
+    return path.is_dir() and next(path.glob("*.parquet"), None) is not None
+
+
+def _parquet_records(dataset: str, failed: list[str]) -> Iterator[dict[str, Any]]:
+    try:
+        from narrascope.export.parquet import read_parquet_records
+    except ImportError:
+        failed.append(f"{dataset}: reading Parquet needs pyarrow (make scale)")
+        return
+    try:
+        yield from read_parquet_records(dataset)
+    except (OSError, ValueError) as exc:  # a damaged part: say which, keep what was read
+        failed.append(f"{dataset}: {exc}")
 
 
 def _stored(db: str) -> Iterator[Any]:
