@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from narrascope.store import STATS_BY, DebunkStatsRow, HateStatsRow, StatsRow
@@ -18,11 +19,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="How many stored documents carry each narrative, per bucket. "
         "Fill the database with `narrascope analyze INPUT... --db PATH`.",
     )
-    p.add_argument(
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--db",
-        required=True,
         metavar="PATH",
         help="corpus database: a SQLite file, or a sqlite:/// or postgresql:// URL",
+    )
+    source.add_argument(
+        "--parquet",
+        metavar="PATH",
+        help="or the Parquet output of `analyze --out DIR/` (either engine): narrative counts only",
     )
     p.add_argument("--by", choices=STATS_BY, default="month", help="bucket (default: month)")
     p.add_argument(
@@ -112,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     from narrascope.errors import E_STORE_OPEN, StoreError
     from narrascope.store import open_store
 
+    if args.parquet is not None:
+        return _parquet(args)
     if "://" not in args.db and not Path(args.db).exists():
         raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
     if getattr(args, "debunks", False):
@@ -139,6 +147,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with open_store(args.db) as store:
         rows = store.stats(args.by)
+    _print_narratives(rows, args)
+    return 0
+
+
+def _print_narratives(rows: list[StatsRow], args: argparse.Namespace) -> None:
     if args.json:
         print(
             json.dumps(
@@ -152,4 +165,22 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_stats_table(rows, args.by))
+
+
+def _parquet(args: argparse.Namespace) -> int:
+    """Narrative counts from the Parquet output of ``analyze`` (no database needed)."""
+    if args.hate or getattr(args, "debunks", False):
+        print("narrascope: error: with --parquet, stats counts narratives only", file=sys.stderr)
+        return 2
+    try:
+        from narrascope.export.parquet import part_files, read_parquet_records
+    except ImportError:
+        print("narrascope: error: reading Parquet needs pyarrow (make scale)", file=sys.stderr)
+        return 2
+    from narrascope.corpus.stats import record_stats
+
+    if not part_files(Path(args.parquet)):
+        print(f"narrascope: error: no Parquet parts at {args.parquet}", file=sys.stderr)
+        return 2
+    _print_narratives(record_stats(read_parquet_records(args.parquet), args.by), args)
     return 0

@@ -1,0 +1,70 @@
+"""``stats --parquet``: the narrative counts of analysed records without a database are
+the database's own (``Store.stats``), bucket by bucket. Texts are our own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from narrascope.cli import main
+from narrascope.corpus.stats import record_stats
+from narrascope.doc import Annotation, Document
+from narrascope.store import STATS_BY, open_store
+
+PUPPET = "URW: Discrediting Ukraine"
+BLAME = "URW: Blaming the war on others rather than the invader"
+DOCS = [
+    ("a", "2024-03-02T10:00:00", "north-news", "en", [PUPPET]),
+    ("b", "2024-03-02", "daily", "en", [PUPPET, BLAME]),
+    ("c", "2024-03-09", "daily", "ru", [BLAME]),
+    ("d", "2024-04-30T23:59:00", "north-news", "pt", [PUPPET]),
+    ("e", None, None, "en", [PUPPET]),  # no date, no source: the bucket None
+    ("f", "2024-04-01", "blog", "bg", []),  # no narrative: not counted
+]
+
+
+def documents() -> list[Document]:
+    out = []
+    for doc_id, day, source, language, labels in DOCS:
+        meta = {k: v for k, v in (("date", day), ("source", source)) if v}
+        doc = Document(
+            text=f"Text {doc_id} says something about the war.", id=doc_id, language=language
+        )
+        doc.meta = meta
+        doc.groups["narratives"] = [Annotation(label, 0.8) for label in labels]
+        out.append(doc)
+    return out
+
+
+def test_record_counts_are_the_databases(tmp_path: Path) -> None:
+    docs = documents()
+    with open_store(tmp_path / "corpus.db") as store:
+        store.save(docs)
+        expected = {by: store.stats(by) for by in STATS_BY}
+    records = [d.to_dict() for d in docs]
+    for by in STATS_BY:
+        assert record_stats(records, by) == expected[by], by
+    assert record_stats(records, "week")[0].bucket == "2024-W09"
+    with pytest.raises(ValueError, match="by must be one of"):
+        record_stats(records, "year")
+
+
+def test_stats_reads_the_parquet_output(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("pyarrow")
+    from narrascope.export.parquet import write_parquet_records
+
+    docs = documents()
+    folder = tmp_path / "results"
+    write_parquet_records([d.to_dict() for d in docs], folder)
+    with open_store(tmp_path / "corpus.db") as store:
+        store.save(docs)
+    assert main(["stats", "--db", str(tmp_path / "corpus.db"), "--by", "source", "--json"]) == 0
+    from_db = json.loads(capsys.readouterr().out)
+    assert main(["stats", "--parquet", str(folder), "--by", "source", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == from_db
+    assert main(["stats", "--parquet", str(folder), "--hate"]) == 2
+    assert "narratives only" in capsys.readouterr().err
+    assert main(["stats", "--parquet", str(tmp_path / "nothing")]) == 2
+    assert "no Parquet parts" in capsys.readouterr().err
