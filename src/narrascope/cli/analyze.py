@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from narrascope.cli.args import reader_fields
 from narrascope.export import FORMATS, guess_format
 
 # narrascope.ingest.options.INPUT_FORMATS (a test keeps them equal): importing it here
@@ -49,12 +50,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="skip documents already in --out (and, with --db, stored with the same text) "
         "and append the rest",
     )
-    fields = p.add_argument_group("jsonl/csv fields")
-    fields.add_argument("--text-field", default="text")
-    fields.add_argument("--id-field", default="id")
-    fields.add_argument("--date-field", default="date")
-    fields.add_argument("--source-field", default="source")
-    fields.add_argument("--url-field", default="url")
+    fields = reader_fields(p)
     fields.add_argument(
         "--parent-field",
         metavar="FIELD",

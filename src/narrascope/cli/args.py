@@ -6,6 +6,15 @@ import argparse
 from collections.abc import Callable
 
 
+def reader_fields(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The record field names the readers take (``analyze``, ``campaigns``): the group,
+    for a command to add its own."""
+    fields = p.add_argument_group("jsonl/csv fields")
+    for name in ("text", "id", "date", "source", "url"):
+        fields.add_argument(f"--{name}-field", default=name)
+    return fields
+
+
 def whole_number(least: int = 1) -> Callable[[str], int]:
     """An argparse ``type``: a whole number of at least ``least``."""
 

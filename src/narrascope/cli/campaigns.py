@@ -13,7 +13,8 @@ from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from narrascope.cli.args import whole_number
+from narrascope.cli.analyze import INPUT_FORMATS
+from narrascope.cli.args import reader_fields, whole_number
 from narrascope.corpus.campaigns import CONTAINMENT, HALF_LIFE_HOURS, JACCARD
 
 FORMATS = ("jsonl", "csv", "html", "stix")
@@ -94,15 +95,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="with --db: read the clusters stored by the latest run instead of clustering "
         "again (e.g. to export them with --format stix)",
     )
-    fields = p.add_argument_group("jsonl/csv fields")
-    fields.add_argument("--text-field", default="text")
-    fields.add_argument("--id-field", default="id")
-    fields.add_argument("--date-field", default="date")
-    fields.add_argument("--source-field", default="source")
-    fields.add_argument("--url-field", default="url")
+    reader_fields(p)
     p.add_argument(
         "--input-format",
-        choices=("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat"),
+        choices=INPUT_FORMATS,
         help="force the input format instead of guessing it from the extension",
     )
     p.add_argument("--max-bytes", type=int, default=10_000_000, help="largest file or record text")

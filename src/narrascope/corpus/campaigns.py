@@ -168,23 +168,31 @@ class Campaign:
         return len(self.members)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "size": self.size,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "time_span_hours": _round(self.time_span_hours),
-            "sources": list(self.sources),
-            "source_count": sum(s != UNKNOWN for s in self.sources),
-            "coordination": round(self.coordination, 4),
-            "coordinated_sources": self.coordinated_sources,
-            "coordination_window_hours": _round(self.coordination_window_hours),
-            "shared_passage": self.shared_passage,
-            "shared_by": self.shared_by,
-            "narratives": [{"label": label, "count": n} for label, n in self.narratives],
-            "techniques": [{"label": label, "count": n} for label, n in self.techniques],
-            "members": [m.to_dict() for m in self.members],
-        }
+        return cluster_dict(
+            self, size=self.size, source_count=sum(s != UNKNOWN for s in self.sources)
+        )
+
+
+def cluster_dict(cluster: Any, *, size: int, source_count: int) -> dict[str, Any]:
+    """The record of a cluster, found (:class:`Campaign`) or stored
+    (``store.campaigns.StoredCampaign``): one set of keys for JSONL, the API and STIX."""
+    return {
+        "id": cluster.id,
+        "size": size,
+        "first_seen": cluster.first_seen,
+        "last_seen": cluster.last_seen,
+        "time_span_hours": _round(cluster.time_span_hours),
+        "sources": list(cluster.sources),
+        "source_count": source_count,
+        "coordination": round(cluster.coordination, 4),
+        "coordinated_sources": cluster.coordinated_sources,
+        "coordination_window_hours": _round(cluster.coordination_window_hours),
+        "shared_passage": cluster.shared_passage,
+        "shared_by": cluster.shared_by,
+        "narratives": [{"label": label, "count": n} for label, n in cluster.narratives],
+        "techniques": [{"label": label, "count": n} for label, n in cluster.techniques],
+        "members": [m.to_dict() for m in cluster.members],
+    }
 
 
 def _round(value: float | None) -> float | None:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from narrascope.corpus.campaigns import UNKNOWN, Campaign, CampaignMember
+from narrascope.corpus.campaigns import UNKNOWN, Campaign, CampaignMember, cluster_dict
 from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
 
 SCHEMA_VERSION = 1
@@ -173,30 +173,12 @@ class StoredCampaign:
         """The same keys as ``Campaign.to_dict`` (``members`` empty from a list), plus the
         run fields."""
         return {
-            "id": self.id,
-            "size": self.size,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "time_span_hours": _round(self.time_span_hours),
-            "sources": list(self.sources),
-            "source_count": self.source_count,
-            "coordination": round(self.coordination, 4),
-            "coordinated_sources": self.coordinated_sources,
-            "coordination_window_hours": _round(self.coordination_window_hours),
-            "shared_passage": self.shared_passage,
-            "shared_by": self.shared_by,
-            "narratives": [{"label": label, "count": n} for label, n in self.narratives],
-            "techniques": [{"label": label, "count": n} for label, n in self.techniques],
-            "members": [m.to_dict() for m in self.members],
+            **cluster_dict(self, size=self.size, source_count=self.source_count),
             "run_id": self.run_id,
             "first_run": self.first_run,
             "stored": self.stored,
             "first_stored": self.first_stored,
         }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 # -- the database ------------------------------------------------------------------------
