@@ -70,22 +70,31 @@ def local_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.slow  # ~20 s: two runs, three waves of actors
+@pytest.mark.slow  # ~20 s: two runs
 def test_ray_writes_the_local_engines_records_to_jsonl_and_parquet(
     cluster: None, local_jsonl: Path, tmp_path: Path
 ) -> None:
-    from narrascope.engine.ray_engine import run_ray
+    from narrascope.engine.ray_engine import WorkerStats, run_ray
     from narrascope.export.parquet import read_parquet_records
 
     factory = partial(narrascope.load, stages=LIGHT)
+    stats = WorkerStats()
     report = run_ray(
-        documents(), factory, out=tmp_path / "r.jsonl", fmt="jsonl", batch_size=2, workers=2
+        documents(),
+        factory,
+        out=tmp_path / "r.jsonl",
+        fmt="jsonl",
+        batch_size=2,
+        workers=2,
+        stats=stats,
     )
     assert (report.processed, report.skipped, report.failed) == (12, 0, [])
+    # every batch went to one of two actors, each of which built the pipeline once
+    assert len(stats) <= 2 and sum(s["batches"] for s in stats.values()) == 6
     # same bytes: same records, same order (input order), same serialisation
     assert (tmp_path / "r.jsonl").read_bytes() == local_jsonl.read_bytes()
     report = run_ray(
-        documents(), factory, out=tmp_path / "ds", fmt="parquet", batch_size=2, workers=2, wave=5
+        documents(), factory, out=tmp_path / "ds", fmt="parquet", batch_size=2, workers=2
     )
     assert report.processed == 12
     assert list(read_parquet_records(tmp_path / "ds")) == read_jsonl(local_jsonl)
@@ -133,6 +142,34 @@ def test_a_killed_worker_loses_nothing_and_a_failing_document_is_not_fatal(
         entry["source"] == "doc-7"
         and "ValueError: this stage cannot read doc-7" in (entry["reason"])
     )
+
+
+class DiesOnDoc3:
+    """A pipeline whose worker process dies every time it meets ``doc-3`` (a document
+    that crashes a native library, say)."""
+
+    def __init__(self) -> None:
+        self.nlp = narrascope.load(stages=["language", "segment"])
+
+    def pipe(self, docs, *, batch_size: int = 16):  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        if any(d.id == "doc-3" for d in docs):
+            os._exit(1)
+        return self.nlp.pipe(docs, batch_size=batch_size)
+
+
+@pytest.mark.slow  # ~15 s: six worker restarts
+def test_a_document_that_kills_its_worker_every_time_becomes_an_error_row(
+    cluster: None, tmp_path: Path
+) -> None:
+    from narrascope.engine.ray_engine import TRIES, run_ray
+
+    out = tmp_path / "r.jsonl"
+    report = run_ray(documents(6), DiesOnDoc3, out=out, fmt="jsonl", batch_size=2, workers=2)
+    assert report.processed == 5
+    (error,) = report.failed
+    assert error.source == "doc-3" and f"died on every try ({TRIES})" in error.reason
+    assert [r["id"] for r in read_jsonl(out)] == ["doc-0", "doc-1", "doc-2", "doc-4", "doc-5"]
 
 
 def test_unreadable_inputs_and_repeated_ids_are_reported_as_the_local_engine_does(
@@ -186,16 +223,21 @@ def crash_after(items: list[Document], n: int) -> Iterator[Document]:
 def test_a_killed_run_resumes_and_ends_with_every_record_once(
     cluster: None, local_jsonl: Path, tmp_path: Path, fmt: str
 ) -> None:
+    from narrascope.engine.outputs import done_ids
     from narrascope.engine.ray_engine import run_ray
     from narrascope.export.parquet import read_parquet_records
 
     factory = partial(narrascope.load, stages=LIGHT)
     out = tmp_path / ("r.jsonl" if fmt == "jsonl" else "ds")
-    common = {"out": out, "fmt": fmt, "batch_size": 2, "workers": 2, "wave": 4}
+    # batches of 1: the driver holds at most 8 (4 per worker), so by the 11th document
+    # read some are back and written
+    common = {"out": out, "fmt": fmt, "batch_size": 1, "workers": 2}
     with pytest.raises(KeyboardInterrupt):
-        run_ray(crash_after(documents(), 9), factory, **common)  # two waves done
+        run_ray(crash_after(documents(), 11), factory, **common)
+    written = len(done_ids(out, fmt))  # the batches back before the kill, fsynced
+    assert 0 < written <= 11
     report = run_ray(documents(), factory, resume=True, **common)
-    assert (report.processed, report.skipped) == (4, 8)
+    assert (report.processed, report.skipped) == (12 - written, written)
     records = read_jsonl(out) if fmt == "jsonl" else list(read_parquet_records(out))
     assert records == read_jsonl(local_jsonl)
 
@@ -208,7 +250,7 @@ def test_engine_flags_are_checked_before_anything_loads(
     src = tmp_path / "a.txt"
     src.write_text(TEXTS[1], encoding="utf-8")
     assert main(["analyze", str(src), "--workers", "2"]) == 2
-    assert "--address and --workers need --engine ray" in capsys.readouterr().err
+    assert "--address, --workers and --cpus-per-worker need --engine ray" in capsys.readouterr().err
     assert main(["analyze", str(src), "--engine", "ray", "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
     monkeypatch.setattr(narrascope.engine, "ray_available", lambda: False)  # the default install

@@ -131,7 +131,7 @@ def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
         "--engine",
         choices=("local", "ray"),
         default="local",
-        help="local: this process (default); ray: Ray Data actors that each load the "
+        help="local: this process (default); ray: Ray actors that each load the "
         "models once (needs narrascope[scale]); records are identical",
     )
     engine.add_argument(
@@ -146,18 +146,27 @@ def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="with --engine ray: actors, each with its own pipeline (default: the CPUs of "
-        "the cluster, or of this machine)",
+        "the cluster, or of this machine, over --cpus-per-worker)",
+    )
+    engine.add_argument(
+        "--cpus-per-worker",
+        type=int,
+        metavar="N",
+        help="with --engine ray: CPUs each actor reserves and its models' threads "
+        "(default 1; more CPUs per worker means fewer copies of the models in memory)",
     )
 
 
 def _engine_error(args: argparse.Namespace) -> str | None:
     """Why the engine flags cannot run, or None."""
     if args.engine != "ray":
-        if args.address is not None or args.workers is not None:
-            return "--address and --workers need --engine ray"
+        if (args.address, args.workers, args.cpus_per_worker) != (None, None, None):
+            return "--address, --workers and --cpus-per-worker need --engine ray"
         return None
     if args.workers is not None and args.workers < 1:
         return "--workers must be at least 1"
+    if args.cpus_per_worker is not None and args.cpus_per_worker < 1:
+        return "--cpus-per-worker must be at least 1"
     from narrascope.engine import ray_available
 
     if not ray_available():
@@ -333,7 +342,12 @@ def run(args: argparse.Namespace) -> int:
             factory = partial(cli_pipeline, config, args.debunks, args.db)
             try:
                 report = run_ray(
-                    items, factory, address=args.address, workers=args.workers, **common
+                    items,
+                    factory,
+                    address=args.address,
+                    workers=args.workers,
+                    cpus_per_worker=args.cpus_per_worker or 1,
+                    **common,
                 )
             except ConnectionError as exc:  # ray.init: no cluster at --address
                 print(f"narrascope: error: Ray: {exc}", file=sys.stderr)

@@ -7,21 +7,29 @@ How a run goes, and why:
   (reading is thousands of documents a second, far from the bottleneck).
 * It drops what ``--resume`` finds done and ids repeated in this run (reported as the
   local engine reports them), so the cluster never analyses a document it would discard.
-* The rest goes, in *waves* of ``wave`` documents, to Ray Data: a dataset whose rows are
-  batches of ``batch_size`` pickled documents (the local engine's very batches, so the
-  models see the same inputs), ``map_batches`` with a callable class on an actor pool of
-  ``workers`` actors: each actor builds the pipeline once (``factory()``) and keeps it
-  for the whole wave. A document on which a stage raises becomes an error row (the batch
-  is re-run one document at a time, as the local engine does), never a failed job.
-* Results come back in input order (``preserve_order``) and go through the local
-  engine's writer (:func:`~narrascope.engine.outputs.run_to_output`): journal, resume,
-  errors file, ``--db``, every ``--format`` and Parquet, so records are identical to
+* ``workers`` Ray actors (:class:`Analyser`, ``cpus_per_worker`` CPUs each) build the
+  pipeline once and keep it for the whole run. The driver sends them the local
+  engine's very batches of ``batch_size`` documents, at most :data:`QUEUED` queued per
+  actor and :data:`AHEAD` per actor read ahead in all, so its memory stays bounded
+  whatever the input's size. A document on which a stage raises becomes an error row
+  (the batch is re-run one document at a time, as the local engine does).
+* A worker that dies (killed, out of memory, a crashing library) is restarted by Ray and
+  its batch retried; a batch that kills its worker on every try is split, and the one
+  document that does becomes an error row (:func:`_isolated`): the job never fails on it.
+* Results come back in input order and go through the local engine's writer
+  (:func:`~narrascope.engine.outputs.run_to_output`): journal, resume, errors file,
+  ``--db``, every ``--format`` and Parquet, so records are identical to
   ``--engine local``'s, byte for byte in the same order.
 
-Without ``address`` a local Ray is started with ``workers`` CPUs and stopped afterwards;
-``address="auto"``, ``"HOST:6379"`` or ``"ray://HOST:10001"`` (Ray Client, needs
-``ray[client]``) joins a running cluster, whose nodes need narrascope installed
-(``pip install 'narrascope[scale]'``). docs/scale.md has the recipe and the numbers.
+Plain actors, not Ray Data's ``map_batches``: the pipeline must load once per worker for
+the whole run (Ray Data builds an actor pool per dataset), and results must stream back
+in order with per-document failures; an actor pool does both with less driver work.
+
+Without ``address`` a local Ray is started with ``workers x cpus_per_worker`` CPUs and
+stopped afterwards; ``address="auto"``, ``"HOST:6379"`` or ``"ray://HOST:10001"`` (Ray
+Client, needs ``ray[client]``) joins a running cluster, whose nodes need narrascope
+installed (``pip install 'narrascope[scale]'``). docs/scale.md has the recipe and the
+numbers.
 """
 
 from __future__ import annotations
@@ -32,13 +40,21 @@ import os
 import pickle
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from narrascope.doc import Document
 from narrascope.engine.outputs import SkipDone, done_ids, run_to_output
-from narrascope.errors import InputError, ModelError, NarrascopeError
+from narrascope.errors import (
+    E_MODEL_MISSING,
+    E_STAGE_FAILED,
+    InputError,
+    ModelError,
+    NarrascopeError,
+)
 from narrascope.ingest.formats import repeated_id
 from narrascope.runner import BatchReport, SupportsPipe
 from narrascope.store import Store
@@ -47,65 +63,62 @@ logger = logging.getLogger(__name__)
 
 Item = Document | InputError
 PipelineFactory = Callable[[], SupportsPipe]
-WAVE = 20_000  # documents per Ray dataset: bounds the driver's memory; models load per wave
+QUEUED = 2  # batches queued on one actor: one running, one ready, so it never waits
+AHEAD = 4  # batches per actor the driver holds (sent or done, not yet written)
+TRIES = 3  # tries of a batch on workers that die (Ray restarts them in between)
+RESTARTS = 20  # restarts of one actor before it counts as dead
 
 
 class Analyser:
-    """The callable class of ``map_batches``: one per actor, the pipeline built once.
+    """One Ray actor: the pipeline built once (in its own process), batches in, results out.
 
-    A row holds one batch of pickled documents; it comes back with the pickled results
-    (a Document or an InputError per document, in order). A narrascope error that is not
-    about one document (``ModelError``: a model that cannot load) comes back as the
-    row's ``fatal`` (code, message) and the driver stops the job with it, as the local
-    engine stops: raised here, Ray would retry the actor and lose the error's type.
+    A batch arrives pickled and goes back pickled: a Document or, for a document that
+    failed, its error's fields, in order. A narrascope error that is not about one
+    document (``ModelError``: a model that cannot load) comes back as the batch's
+    ``fatal`` (code, message) and the driver stops the job with it, as the local engine
+    stops: raised here, Ray would restart the actor and lose the error's type.
     """
 
-    def __init__(self, factory: PipelineFactory) -> None:
+    def __init__(self, factory: PipelineFactory, cpus: int | None = None) -> None:
+        from narrascope.models.cpus import limit_cpus
+
         started = time.perf_counter()
+        limit_cpus(cpus)  # thread pools sized by the actor's CPUs, not the node's cores
         self.fatal: tuple[str, str] | None = None
         try:
             self.pipeline = factory()
         except NarrascopeError as exc:
             self.fatal = _fields(exc)
+        except Exception as exc:  # an import or a library failing: the same for every worker
+            self.fatal = (E_MODEL_MISSING, f"the pipeline cannot be built on a worker: {exc!r}")
         self.load_s = time.perf_counter() - started
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
-
+    def analyse(self, blob: bytes) -> bytes:
         from narrascope.runner import _analyse  # the local engine's batch, then one by one
 
         started = time.perf_counter()
-        out = []
         fatal = self.fatal
-        for blob in batch["docs"] if fatal is None else []:
-            docs: list[Document] = pickle.loads(blob)
-            results: list[Document | tuple[str, str, str]] = []
+        results: list[Document | tuple[str, str, str]] = []
+        if fatal is None:
             try:
-                analysed = _analyse(self.pipeline, docs)
+                analysed = _analyse(self.pipeline, pickle.loads(blob))
             except NarrascopeError as exc:
                 fatal = _fields(exc)
-                break
+                analysed = []
             for result in analysed:
                 if isinstance(result, Document):
                     result.tensor = None  # vectors are never written; do not ship them
                     results.append(result)
                 else:  # an exception with its own __init__ does not unpickle: send fields
                     results.append((result.source, result.reason, result.code))
-            out.append(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-        if fatal is not None:
-            out = [pickle.dumps(fatal)] * len(batch["docs"])
-        n = len(out)
-        peak_mb = _peak_rss_mb()
-        return {
-            "seq": batch["seq"],
-            "results": np.array(out, dtype=object),
+        stats = {
             # what the benchmark reads: models loaded once per worker, memory per worker
-            "pid": np.full(n, os.getpid()),
-            "load_s": np.full(n, self.load_s),
-            "busy_s": np.full(n, (time.perf_counter() - started) / max(n, 1)),
-            "peak_rss_mb": np.full(n, peak_mb),
-            "fatal": np.full(n, fatal is not None),
+            "pid": os.getpid(),
+            "load_s": self.load_s,
+            "busy_s": time.perf_counter() - started,
+            "peak_rss_mb": _peak_rss_mb(),
         }
+        return pickle.dumps((results, fatal, stats), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _fields(exc: NarrascopeError) -> tuple[str, str]:
@@ -151,36 +164,28 @@ def first_of_each_id(items: Iterable[Item]) -> Iterator[Item]:
 
 
 @contextlib.contextmanager
-def ray_session(address: str | None, workers: int | None) -> Iterator[int]:
-    """Connect to ``address`` or start a local Ray of ``workers`` CPUs (stopped on exit);
-    yields how many actors to run (``workers``, else the cluster's CPUs)."""
+def ray_session(
+    address: str | None, workers: int | None, cpus_per_worker: int = 1
+) -> Iterator[int]:
+    """Connect to ``address`` or start a local Ray of ``workers x cpus_per_worker`` CPUs
+    (stopped on exit); yields how many actors to run (``workers``, else as many as the
+    cluster's CPUs allow)."""
     import ray
 
     started = not ray.is_initialized()
     if started:
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
         if address is None:
-            kwargs["num_cpus"] = workers or os.cpu_count() or 1
+            kwargs["num_cpus"] = (workers or os.cpu_count() or 1) * cpus_per_worker
         else:
             kwargs["address"] = address
         ray.init(**kwargs)
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        yield max(1, workers or cpus)
+        yield max(1, workers or cpus // cpus_per_worker)
     finally:
         if started:
             ray.shutdown()
-
-
-def _configure_data(progress: bool) -> None:
-    import ray.data
-
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # records in input order, as locally
-    ctx.enable_progress_bars = progress
-    ctx.print_on_execution_start = False
-    if not logger.isEnabledFor(logging.INFO):  # -v shows Ray Data's plan and timings
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 class WorkerStats(dict):
@@ -196,81 +201,158 @@ class WorkerStats(dict):
         entry["peak_rss_mb"] = max(entry["peak_rss_mb"], float(row["peak_rss_mb"]))
 
 
-def _wave(
-    buffer: list[Item],
-    factory: PipelineFactory,
-    *,
-    workers: int,
-    batch_size: int,
-    stats: WorkerStats | None = None,
-) -> Iterator[Item]:
-    """Analyse the documents of ``buffer`` on the cluster; yield every item in order."""
-    import ray.data
+@dataclass
+class _Sent:
+    """A batch on its way: its documents (kept to split it if its worker dies), the
+    actor it went to, and the reference to its result."""
 
-    docs = [item for item in buffer if isinstance(item, Document)]
-    if not docs:
-        yield from buffer
-        return
-    rows = [
-        {"seq": n, "docs": pickle.dumps(docs[i : i + batch_size], pickle.HIGHEST_PROTOCOL)}
-        for n, i in enumerate(range(0, len(docs), batch_size))
-    ]
-    dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-        Analyser,
-        fn_constructor_args=(factory,),
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))),
-        num_cpus=1,
-    )
+    docs: list[Document]
+    actor: int
+    ref: Any
 
-    def rows() -> Iterator[dict[str, Any]]:
-        for row in dataset.iter_rows():
-            if row["fatal"]:  # a model that cannot load: stop, as the local engine does
-                raise ModelError(*pickle.loads(row["results"]))
-            if stats is not None:
-                stats.add(row)
-            yield row
 
-    results: Iterator[Item] = (
-        result if isinstance(result, Document) else InputError(*result)
-        for row in rows()
-        for result in pickle.loads(row["results"])  # one per document, in order
-    )
-    for item in buffer:
-        if isinstance(item, Document):
-            result = next(results, None)
-            if result is None:
-                raise RuntimeError("the cluster returned fewer results than documents")
-            yield result
-        else:
-            yield item
+@dataclass
+class ActorPool:
+    """``workers`` :class:`Analyser` actors and the batches queued on each.
+
+    A batch goes to the actor with the fewest unfinished batches, never more than
+    :data:`QUEUED` at once; a dead actor (out of restarts) is left out, and with none left
+    the job stops (:class:`ModelError`)."""
+
+    factory: PipelineFactory
+    workers: int
+    cpus_per_worker: int = 1
+    stats: WorkerStats | None = None
+    actors: list[Any] = field(default_factory=list)
+    unfinished: list[list[Any]] = field(default_factory=list)
+    dead: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        import ray
+
+        remote = ray.remote(
+            num_cpus=self.cpus_per_worker, max_restarts=RESTARTS, max_task_retries=TRIES - 1
+        )(Analyser)
+        self.actors = [
+            remote.remote(self.factory, self.cpus_per_worker) for _ in range(self.workers)
+        ]
+        self.unfinished = [[] for _ in self.actors]
+
+    def send(self, docs: list[Document]) -> _Sent:
+        import ray
+
+        while True:
+            self._forget_finished()
+            live = [i for i in range(len(self.actors)) if i not in self.dead]
+            if not live:
+                raise ModelError(E_MODEL_MISSING, "every Ray worker died; see the Ray logs")
+            actor = min(live, key=lambda i: len(self.unfinished[i]))
+            if len(self.unfinished[actor]) < QUEUED:
+                break
+            waiting = [ref for i in live for ref in self.unfinished[i]]
+            ray.wait(waiting, num_returns=1)
+        blob = pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
+        ref = self.actors[actor].analyse.remote(blob)
+        self.unfinished[actor].append(ref)
+        return _Sent(docs, actor, ref)
+
+    def _forget_finished(self) -> None:
+        import ray
+
+        waiting = [ref for refs in self.unfinished for ref in refs]
+        if not waiting:
+            return
+        done, _ = ray.wait(waiting, num_returns=len(waiting), timeout=0, fetch_local=False)
+        finished = set(done)
+        self.unfinished = [[r for r in refs if r not in finished] for refs in self.unfinished]
+
+    def ready(self, sent: _Sent) -> bool:
+        import ray
+
+        done, _ = ray.wait([sent.ref], timeout=0, fetch_local=False)
+        return bool(done)
+
+    def results(self, sent: _Sent) -> list[Item]:
+        """The batch's results, in order (waits for them); a batch whose worker died on
+        every try is split until the document that kills it is an error row."""
+        import ray
+
+        try:
+            blob = ray.get(sent.ref)
+        except ray.exceptions.RayError as exc:
+            if isinstance(exc, ray.exceptions.ActorDiedError):
+                self.dead.add(sent.actor)
+            return self._isolated(sent.docs, exc)
+        results, fatal, worker = pickle.loads(blob)
+        if fatal is not None:  # a model that cannot load: stop, as the local engine does
+            raise ModelError(*fatal)
+        if self.stats is not None:
+            self.stats.add(worker)
+        return [r if isinstance(r, Document) else InputError(*r) for r in results]
+
+    def _isolated(self, docs: list[Document], exc: BaseException) -> list[Item]:
+        if len(docs) == 1:
+            (doc,) = docs
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            logger.warning("document %s failed on Ray %d times: %s", doc.id, TRIES, reason)
+            return [
+                InputError(
+                    doc.id or "?",
+                    f"analysis failed: its Ray worker died on every try ({TRIES}): "
+                    f"{type(exc).__name__}: {reason}",
+                    E_STAGE_FAILED,
+                )
+            ]
+        logger.info("a Ray worker died on a batch %d times; retrying one by one", TRIES)
+        out: list[Item] = []
+        for doc in docs:
+            out.extend(self.results(self.send([doc])))
+        return out
 
 
 def analysed_on_ray(
-    items: Iterable[Item],
-    factory: PipelineFactory,
-    *,
-    workers: int,
-    batch_size: int = 16,
-    wave: int = WAVE,
-    stats: WorkerStats | None = None,
+    items: Iterable[Item], pool: ActorPool, *, batch_size: int = 16
 ) -> Iterator[Item]:
-    """``items`` analysed on the current Ray cluster, errors passed through, in order."""
-    if wave < 1:
-        raise ValueError(f"wave must be at least 1, got {wave}")
-    buffer: list[Item] = []
-    docs = 0
+    """``items`` analysed by ``pool``'s actors, errors passed through, in input order.
+
+    The local engine's batches (``batch_size`` documents, errors not counted) go out as
+    they fill; results are yielded as soon as the oldest batch is back, and the driver
+    stops reading while it holds :data:`AHEAD` batches per actor."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    slots: deque[Item | _Sent] = deque()  # in input order: errors, and batches sent
+    held = 0  # batches in slots
+    limit = AHEAD * pool.workers
+
+    def ready() -> Iterator[Item]:
+        nonlocal held
+        while slots:
+            head = slots[0]
+            if isinstance(head, _Sent):
+                if held <= limit and not pool.ready(head):
+                    return
+                held -= 1
+                slots.popleft()
+                yield from pool.results(head)
+            else:
+                yield slots.popleft()
+
+    batch: list[Document] = []
     for item in items:
-        buffer.append(item)
         if isinstance(item, Document):
-            docs += 1
-            if docs >= wave:
-                yield from _wave(
-                    buffer, factory, workers=workers, batch_size=batch_size, stats=stats
-                )
-                buffer, docs = [], 0
-    if buffer:
-        yield from _wave(buffer, factory, workers=workers, batch_size=batch_size, stats=stats)
+            batch.append(item)
+            if len(batch) < batch_size:
+                continue
+            slots.append(pool.send(batch))
+            batch, held = [], held + 1
+        else:
+            slots.append(item)
+        yield from ready()
+    if batch:
+        slots.append(pool.send(batch))
+        held += 1
+    limit = 0  # the end: wait for everything
+    yield from ready()
 
 
 def run_ray(
@@ -287,7 +369,7 @@ def run_ray(
     on_error: Callable[[InputError], None] | None = None,
     address: str | None = None,
     workers: int | None = None,
-    wave: int = WAVE,
+    cpus_per_worker: int = 1,
     stats: WorkerStats | None = None,
 ) -> BatchReport:
     """Analyse ``items`` on Ray into ``out`` (any format, or ``"parquet"``); the same
@@ -296,6 +378,8 @@ def run_ray(
         raise ValueError("resume needs an output (out=...) or a store")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if cpus_per_worker < 1:
+        raise ValueError(f"cpus_per_worker must be at least 1, got {cpus_per_worker}")
     skip = SkipDone(set(), store)
     if resume and out is not None:
         skip.done = done_ids(out, fmt)
@@ -306,13 +390,10 @@ def run_ray(
         pending = skip(pending)
         if total is not None and not isinstance(skip.done, _AllIds):
             total = max(total - len(skip.done), 0)  # the bar sees only what is left
-    with ray_session(address, workers) as actors:
-        _configure_data(progress is not False and sys.stderr.isatty())
-        analysed = analysed_on_ray(
-            pending, factory, workers=actors, batch_size=batch_size, wave=wave, stats=stats
-        )
+    with ray_session(address, workers, cpus_per_worker) as actors:
+        pool = ActorPool(factory, actors, cpus_per_worker, stats)
         report = run_to_output(
-            analysed,
+            analysed_on_ray(pending, pool, batch_size=batch_size),
             Identity(),
             out=out,
             fmt=fmt,

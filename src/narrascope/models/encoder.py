@@ -21,6 +21,7 @@ import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, ModelError
 from narrascope.models.artefact import user_cache_dir
+from narrascope.models.cpus import available_cpus
 
 if TYPE_CHECKING:
     from narrascope.doc import Document
@@ -87,7 +88,7 @@ class SentenceEncoder:
         return self._one
 
     def _for_load(self) -> Any:
-        cores = os.cpu_count() or 1
+        cores = available_cpus()
         try:
             load = os.getloadavg()[0]
         except OSError:  # not available on this platform

@@ -11,7 +11,6 @@ Inference is numpy (``models.e5.NumpyE5``): no torch in the default install.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator, Int8Matrix
+from narrascope.models.cpus import available_cpus
 from narrascope.models.encoder_windows import (
     MentionWindow,
     WindowSettings,
@@ -210,7 +210,7 @@ class EncoderRoleModel(Estimator):
             main[rows] = _softmax(f @ t["head.main.weight"].T + t["head.main.bias"])
             fine[rows] = sigmoid(f @ t["head.fine.weight"].T + t["head.fine.bias"])
 
-        workers = min(self.threads or os.cpu_count() or 1, len(batches))
+        workers = min(self.threads or available_cpus(), len(batches))
         if workers <= 1:
             for rows in batches:
                 run(rows)

@@ -37,7 +37,6 @@ Why this design (measurements in docs/hate-research.md):
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator
+from narrascope.models.cpus import available_cpus
 from narrascope.models.linear import sigmoid
 
 HATE_LABELS = ("hateful", "offensive", "none")
@@ -157,7 +157,7 @@ class E5Sentences:
         tokens each), one per core with one BLAS thread each."""
         if not lengths:
             return
-        cores = self.threads or os.cpu_count() or 1
+        cores = self.threads or available_cpus()
         # at least one batch per core: element-wise work (GELU, softmax, layer norm) runs
         # on one core per batch, so a small input in one batch would leave a core idle
         cap = min(self.batch_tokens, -(-sum(lengths) // cores) + max(lengths))
