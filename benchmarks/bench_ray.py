@@ -3,18 +3,20 @@
 Runs the bundled pipeline (all default stages) over the same generated documents with
 
 * the local engine (this process, :func:`narrascope.engine.outputs.run_to_output`),
-  as it runs by default and with ``OMP_NUM_THREADS=1`` (in a child process): the thread
-  setting Ray gives an actor of one CPU, so "ray x1" is compared with like,
-* Ray with 1 and 2 workers (a local Ray of ``max(--workers)`` CPUs), each worker an actor
-  that loads the models once,
+  as it runs by default (every core) and pinned to one core in a child process
+  (``sched_setaffinity`` and ``OMP_NUM_THREADS=1``: what Ray gives an actor of one CPU),
+  so each Ray run is compared with the local engine on the same CPUs,
+* Ray with ``WORKERSxCPUS`` configurations (``--configs 1x1 1x2 2x1``: workers x CPUs
+  per worker; a local Ray of as many CPUs as the largest needs), each worker an actor
+  that loads the models once per run,
 
 checks that the records are identical, and prints docs/s (end to end, and without the
 model load), Ray's overhead at 1 worker, peak memory per worker, the driver's own
 ceiling (docs/s it can take in and write: unpickle, journal, Parquet) and a projection to
 32 and 256 cores: workers x the measured per-worker rate, capped by the driver ceiling.
 
-    .venv/bin/python benchmarks/bench_ray.py            # 100 documents, 1 and 2 workers
-    .venv/bin/python benchmarks/bench_ray.py --docs 40 --workers 1
+    .venv/bin/python benchmarks/bench_ray.py            # 100 documents, 1x1 1x2 2x1
+    .venv/bin/python benchmarks/bench_ray.py --docs 1000 --configs 1x1 1x2
 
 The documents are generated from sentences written for this benchmark (no dataset text).
 Needs ``narrascope[scale]`` (ray, pyarrow). The machine may be shared: the load average
@@ -103,24 +105,24 @@ def bench_local(n: int, folder: Path, name: str = "local") -> dict:
     return {"engine": name, "load_s": load_s, "wall_s": wall, "peak_rss_mb": peak_rss_mb()}
 
 
-def bench_local_one_thread(n: int, folder: Path) -> dict:
-    """The local engine in a child process with ``OMP_NUM_THREADS=1``, as Ray runs an
-    actor of one CPU (thread pools sized by ``os.cpu_count()`` stay as they are)."""
+def bench_local_one_core(n: int, folder: Path) -> dict:
+    """The local engine in a child process on one core with ``OMP_NUM_THREADS=1``, as
+    Ray runs an actor of one CPU (the models' thread pools follow the affinity)."""
     import subprocess
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "BENCH_ONE_CORE": "1"}
     argv = [sys.executable, __file__, "--docs", str(n), "--local-only", str(folder)]
     done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["identical"] = (folder / "local 1t.jsonl").read_bytes() == (
+    result["identical"] = (folder / "local 1c.jsonl").read_bytes() == (
         folder / "local.jsonl"
     ).read_bytes()
     return result
 
 
-def bench_ray(n: int, workers: int, folder: Path) -> dict:
+def bench_ray(n: int, workers: int, cpus: int, folder: Path) -> dict:
     stats = WorkerStats()
-    out = folder / f"ray{workers}.jsonl"
+    out = folder / f"ray{workers}x{cpus}.jsonl"
     started = time.perf_counter()
     report = run_ray(
         make_documents(n),
@@ -129,13 +131,15 @@ def bench_ray(n: int, workers: int, folder: Path) -> dict:
         fmt="jsonl",
         progress=False,
         workers=workers,
+        cpus_per_worker=cpus,
         stats=stats,
     )
     wall = time.perf_counter() - started
     assert report.processed == n, report
     identical = out.read_bytes() == (folder / "local.jsonl").read_bytes()
     return {
-        "engine": f"ray x{workers}",
+        "engine": f"ray {workers}x{cpus}",
+        "cpus": workers * cpus,
         "wall_s": wall,
         "load_s": max(s["load_s"] for s in stats.values()),
         "busy_s": sum(s["busy_s"] for s in stats.values()),
@@ -166,87 +170,84 @@ def driver_ceiling(folder: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--configs", nargs="+", default=["1x1", "1x2", "2x1"])
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--local-only", type=Path, help=argparse.SUPPRESS)  # the child run
     args = parser.parse_args()
     if args.local_only is not None:
-        print(json.dumps(bench_local(args.docs, args.local_only, "local 1t")))
+        if os.environ.get("BENCH_ONE_CORE"):
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        print(json.dumps(bench_local(args.docs, args.local_only, "local 1c")))
         return 0
     import ray
 
+    configs = [tuple(int(x) for x in c.split("x")) for c in args.configs]
     load_before = os.getloadavg()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         results.append(bench_local(args.docs, folder))
-        results.append(bench_local_one_thread(args.docs, folder))
-        ray.init(num_cpus=max(args.workers), include_dashboard=False, logging_level="WARNING")
+        results.append(bench_local_one_core(args.docs, folder))
+        cpus = max(w * c for w, c in configs)
+        ray.init(num_cpus=cpus, include_dashboard=False, logging_level="WARNING")
         try:
-            for workers in args.workers:
-                results.append(bench_ray(args.docs, workers, folder))
+            for workers, per_worker in configs:
+                results.append(bench_ray(args.docs, workers, per_worker, folder))
         finally:
             ray.shutdown()
         ceiling = driver_ceiling(folder)
     load_after = os.getloadavg()
 
     n = args.docs
-    local = results[0]
-    local_rate = n / local["wall_s"]
     print(f"\n{n} documents, default pipeline; CPUs: {os.cpu_count()}; load average ")
     print(f"before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)\n")
     head = f"{'engine':<10} {'wall s':>7} {'docs/s':>7} {'docs/s*':>8} {'load s':>7} "
     print(head + f"{'peak MB/worker':>15} {'identical':>9}")
-    per_worker_rate = None
-    fixed = {}
     for r in results:
         rate = n / r["wall_s"]
-        if r["engine"].startswith("local"):
-            steady = rate
-            ident = "yes" if r.get("identical", True) else "NO"
-        else:
+        steady = rate
+        if r["engine"].startswith("ray"):
             steady = n / max(r["wall_s"] - r["load_s"], 1e-9)
-            ident = "yes" if r["identical"] else "NO"
-            workers = len(r["per_worker"])
-            per_worker_rate = n / r["busy_s"]  # docs per busy second of one worker
-            r["per_worker_docs_s"] = per_worker_rate
-            r["workers_seen"] = workers
+            r["workers_seen"] = len(r["per_worker"])
+            r["per_worker_docs_s"] = n / r["busy_s"]  # docs per busy second of one worker
             # start-up, scheduling, shipping: wall time no worker spent analysing
-            fixed[r["engine"]] = r["wall_s"] - r["busy_s"] / workers
+            r["outside_s"] = r["wall_s"] - r["busy_s"] / r["workers_seen"]
         r["docs_s"], r["docs_s_without_load"] = rate, steady
+        ident = "yes" if r.get("identical", True) else "NO"
         print(
             f"{r['engine']:<10} {r['wall_s']:>7.1f} {rate:>7.2f} {steady:>8.2f} "
             f"{r['load_s']:>7.1f} {r['peak_rss_mb']:>15.0f} {ident:>9}"
         )
     print("docs/s*: without the model load (local: loaded before the run; ray: the")
     print("slowest worker's load time subtracted from the wall time)\n")
-    ray1 = next((r for r in results if r["engine"] == "ray x1"), None)
-    one = next(r for r in results if r["engine"] == "local 1t")
-    if ray1 is not None:
-        end_to_end = 1 - ray1["docs_s"] / (n / one["wall_s"])
-        per_doc = ray1["busy_s"] / n / (one["wall_s"] / n) - 1
+    local = {"local": results[0], "local 1c": results[1]}
+    for r in results[2:]:
+        # the local engine on the same CPUs: one core for one 1-CPU worker, else all
+        base = local["local 1c"] if r["cpus"] == 1 else local["local"]
+        # end to end both ways, as a user times the command: the local engine's model
+        # load counted too (Ray's run includes its start-up and its workers' loads)
+        overhead = r["wall_s"] / (base["wall_s"] + base["load_s"]) - 1
+        per_doc = r["busy_s"] / n / (base["wall_s"] / n) - 1
+        r["overhead"], r["overhead_base"] = overhead, base["engine"]
         print(
-            f"Ray at 1 worker against local with OMP_NUM_THREADS=1: end to end {end_to_end:+.1%} "
-            f"(this n, start-up included); per document in the worker {per_doc:+.1%}; "
-            f"against local with all threads {1 - ray1['docs_s'] / local_rate:+.1%}"
+            f"{r['engine']}: {overhead:+.1%} wall time against {base['engine']} (model "
+            f"loads and start-up included); {per_doc:+.1%} per document in the worker; "
+            f"{r['outside_s']:.1f} s outside analysis"
         )
-    for engine, seconds in fixed.items():
-        print(f"{engine}: {seconds:.1f} s of the wall time outside analysis (start-up, Ray Data)")
     print(
         f"driver ceiling (unpickle + write, no analysis): jsonl {ceiling['jsonl']:.0f} docs/s, "
         f"parquet {ceiling['parquet']:.0f} docs/s"
     )
-    if per_worker_rate is not None:
-        # one worker per dedicated core: the rate of the 1-worker run when there is one
-        # (on a small shared machine 2 workers also share their cores with the driver)
-        per_worker_rate = (ray1 or results[-1])["per_worker_docs_s"]
-        peak = max(r["peak_rss_mb"] for r in results if r["engine"].startswith("ray"))
+    one = next((r for r in results if r["engine"] == "ray 1x1"), None)
+    if one is not None:
+        # one worker per dedicated core: the rate of the 1x1 run
+        rate, peak = one["per_worker_docs_s"], one["peak_rss_mb"]
         cap = min(ceiling.values())
         for cores in (32, 256):
-            projected = min(cores * per_worker_rate, cap)
+            projected = min(cores * rate, cap)
             print(
-                f"projection {cores:>3} cores: {cores} x {per_worker_rate:.2f} docs/s = "
-                f"{cores * per_worker_rate:.0f} docs/s, driver cap {cap:.0f} -> "
+                f"projection {cores:>3} cores: {cores} x {rate:.2f} docs/s = "
+                f"{cores * rate:.0f} docs/s, driver cap {cap:.0f} -> "
                 f"{projected:.0f} docs/s; memory {cores * peak / 1024:.1f} GiB "
                 f"({peak:.0f} MB/worker)"
             )
