@@ -281,3 +281,61 @@ def test_cli_ray_and_local_give_identical_records_with_the_default_pipeline(
     assert remote.read_bytes() == local.read_bytes()
     assert main(["analyze", str(posts), "--out", f"{tmp_path}/ds/", *ray_args]) == 0
     assert list(read_parquet_records(tmp_path / "ds")) == read_jsonl(local)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema (dropped afterwards); skips without a server."""
+    import uuid
+    from urllib.parse import quote
+
+    url = os.environ.get("NARRASCOPE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("NARRASCOPE_TEST_POSTGRES_URL is not set: PostgreSQL not tested")
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL is unreachable: {exc}")
+    schema = "narrascope_test_" + uuid.uuid4().hex[:12]
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield url + ("&" if "?" in url else "?") + "options=" + quote(f"-csearch_path={schema}")
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.mark.slow
+def test_workers_store_their_batches_in_postgresql_and_the_driver_reads_it_to_resume(
+    cluster: None,
+    local_jsonl: Path,
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from narrascope.engine.ray_engine import run_ray, workers_save_to
+    from narrascope.store import open_store
+
+    factory = partial(narrascope.load, stages=LIGHT)
+    sqlite = open_store(tmp_path / "c.db")
+    assert workers_save_to(sqlite) is None  # one writer at a time: the driver writes
+    sqlite.close()
+    with open_store(postgres_url) as store:
+        assert workers_save_to(store) == store.url
+
+        def driver_saves(docs: object) -> int:
+            raise AssertionError("the driver saved; the workers should have")
+
+        monkeypatch.setattr(store, "save", driver_saves)
+        out = tmp_path / "r.jsonl"
+        common = {"fmt": "jsonl", "batch_size": 2, "workers": 2, "store": store}
+        report = run_ray(documents(), factory, out=out, **common)
+        assert (report.processed, report.failed) == (12, [])
+        assert out.read_bytes() == local_jsonl.read_bytes()
+        assert store.count() == 12
+        stored = store.get_document("doc-3")
+        assert stored is not None and stored.to_dict() == read_jsonl(local_jsonl)[3]
+        # the database alone tells a resumed run what is done
+        report = run_ray(documents(), factory, out=None, resume=True, **common)
+        assert (report.processed, report.skipped) == (0, 12)

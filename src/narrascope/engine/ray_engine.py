@@ -54,6 +54,7 @@ from narrascope.errors import (
     InputError,
     ModelError,
     NarrascopeError,
+    StoreError,
 )
 from narrascope.ingest.formats import repeated_id
 from narrascope.runner import BatchReport, SupportsPipe
@@ -79,30 +80,45 @@ class Analyser:
     stops: raised here, Ray would restart the actor and lose the error's type.
     """
 
-    def __init__(self, factory: PipelineFactory, cpus: int | None = None) -> None:
+    def __init__(
+        self, factory: PipelineFactory, cpus: int | None = None, save_to: str | None = None
+    ) -> None:
         from narrascope.models.cpus import limit_cpus
 
         started = time.perf_counter()
         limit_cpus(cpus)  # thread pools sized by the actor's CPUs, not the node's cores
-        self.fatal: tuple[str, str] | None = None
+        self.fatal: tuple[str, str, str] | None = None
+        self.store: Store | None = None
         try:
+            if save_to is not None:  # each worker writes its own batches (PostgreSQL)
+                from narrascope.store import open_store
+
+                self.store = open_store(save_to)
             self.pipeline = factory()
         except NarrascopeError as exc:
             self.fatal = _fields(exc)
         except Exception as exc:  # an import or a library failing: the same for every worker
-            self.fatal = (E_MODEL_MISSING, f"the pipeline cannot be built on a worker: {exc!r}")
+            message = f"the pipeline cannot be built on a worker: {exc!r}"
+            self.fatal = ("ModelError", E_MODEL_MISSING, message)
         self.load_s = time.perf_counter() - started
 
     def analyse(self, blob: bytes) -> bytes:
         from narrascope.runner import _analyse  # the local engine's batch, then one by one
+        from narrascope.store.base import DocumentsNotSaved
 
         started = time.perf_counter()
         fatal = self.fatal
         results: list[Document | tuple[str, str, str]] = []
+        unsaved: list[tuple[str, str]] = []
         if fatal is None:
             try:
                 analysed = _analyse(self.pipeline, pickle.loads(blob))
-            except NarrascopeError as exc:
+                if self.store is not None:
+                    try:
+                        self.store.save(r for r in analysed if isinstance(r, Document))
+                    except DocumentsNotSaved as exc:  # the rest of the batch is stored
+                        unsaved = exc.failures
+            except NarrascopeError as exc:  # a model, or the database, failing for all
                 fatal = _fields(exc)
                 analysed = []
             for result in analysed:
@@ -118,12 +134,19 @@ class Analyser:
             "busy_s": time.perf_counter() - started,
             "peak_rss_mb": _peak_rss_mb(),
         }
-        return pickle.dumps((results, fatal, stats), protocol=pickle.HIGHEST_PROTOCOL)
+        reply = (results, unsaved, fatal, stats)
+        return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _fields(exc: NarrascopeError) -> tuple[str, str]:
-    """(code, message) of a narrascope error: what crosses to the driver."""
-    return exc.code, str(exc).removeprefix(f"[{exc.code}] ")
+def _fields(exc: NarrascopeError) -> tuple[str, str, str]:
+    """(kind, code, message) of a narrascope error: what crosses to the driver."""
+    kind = "StoreError" if isinstance(exc, StoreError) else "ModelError"
+    return kind, exc.code, str(exc).removeprefix(f"[{exc.code}] ")
+
+
+def _raise(fatal: tuple[str, str, str]) -> None:
+    kind, code, message = fatal
+    raise (StoreError if kind == "StoreError" else ModelError)(code, message)
 
 
 def _peak_rss_mb() -> float:
@@ -223,6 +246,8 @@ class ActorPool:
     workers: int
     cpus_per_worker: int = 1
     stats: WorkerStats | None = None
+    save_to: str | None = None  # a database URL: the workers store what they analyse
+    unsaved: dict[str, str] = field(default_factory=dict)  # id -> why the database refused it
     actors: list[Any] = field(default_factory=list)
     unfinished: list[list[Any]] = field(default_factory=list)
     dead: set[int] = field(default_factory=set)
@@ -234,7 +259,8 @@ class ActorPool:
             num_cpus=self.cpus_per_worker, max_restarts=RESTARTS, max_task_retries=TRIES - 1
         )(Analyser)
         self.actors = [
-            remote.remote(self.factory, self.cpus_per_worker) for _ in range(self.workers)
+            remote.remote(self.factory, self.cpus_per_worker, self.save_to)
+            for _ in range(self.workers)
         ]
         self.unfinished = [[] for _ in self.actors]
 
@@ -283,9 +309,10 @@ class ActorPool:
             if isinstance(exc, ray.exceptions.ActorDiedError):
                 self.dead.add(sent.actor)
             return self._isolated(sent.docs, exc)
-        results, fatal, worker = pickle.loads(blob)
+        results, unsaved, fatal, worker = pickle.loads(blob)
         if fatal is not None:  # a model that cannot load: stop, as the local engine does
-            raise ModelError(*fatal)
+            _raise(fatal)
+        self.unsaved.update(unsaved)
         if self.stats is not None:
             self.stats.add(worker)
         return [r if isinstance(r, Document) else InputError(*r) for r in results]
@@ -390,8 +417,9 @@ def run_ray(
         pending = skip(pending)
         if total is not None and not isinstance(skip.done, _AllIds):
             total = max(total - len(skip.done), 0)  # the bar sees only what is left
+    save_to = workers_save_to(store)
     with ray_session(address, workers, cpus_per_worker) as actors:
-        pool = ActorPool(factory, actors, cpus_per_worker, stats)
+        pool = ActorPool(factory, actors, cpus_per_worker, stats, save_to)
         report = run_to_output(
             analysed_on_ray(pending, pool, batch_size=batch_size),
             Identity(),
@@ -401,11 +429,44 @@ def run_ray(
             batch_size=batch_size,
             progress=progress,
             total=total,
-            store=store,
+            store=store if save_to is None or store is None else SavedByWorkers(store, pool),
             on_error=on_error,
         )
     report.skipped += skip.skipped
     return report
+
+
+def workers_save_to(store: Store | None) -> str | None:
+    """The URL the workers store their batches in: a PostgreSQL database, made for many
+    writers (each worker's batch is one transaction; rows are locked in id order and a
+    batch that loses a deadlock is retried), so the driver does not write every document
+    itself. A SQLite file has one writer at a time: its driver writes, as locally."""
+    from narrascope.store.postgres import PostgresStore
+
+    return store.url if isinstance(store, PostgresStore) else None
+
+
+class SavedByWorkers:
+    """The driver's store when the workers write: reads (``--resume``'s ``contains``,
+    counts) go to the database; ``save`` stores nothing more and reports the documents
+    a worker's database refused, as the local engine's ``save`` would."""
+
+    def __init__(self, store: Store, pool: ActorPool) -> None:
+        self._store, self._pool = store, pool
+
+    def save(self, docs: Iterable[Document]) -> int:
+        from narrascope.store.base import DocumentsNotSaved
+
+        docs = list(docs)
+        failures = [
+            (d.id, self._pool.unsaved.pop(d.id)) for d in docs if d.id in self._pool.unsaved
+        ]
+        if failures:
+            raise DocumentsNotSaved(failures, saved=len(docs) - len(failures))
+        return len(docs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 class _AllIds(set):
