@@ -12,7 +12,7 @@ from narrascope.export import FORMATS, guess_format
 
 # narrascope.ingest.options.INPUT_FORMATS (a test keeps them equal): importing it here
 # would load the HTML extractor for every command
-INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat")
+INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "parquet", "telegram", "4cat")
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -24,7 +24,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "each paragraph. Exit code 1 means some inputs failed (unreadable, or an id already "
         "used in this run: the first is kept; see the errors file).",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="file, folder, glob pattern (quoted: 'data/**/*.jsonl'), URL (s3://bucket/posts/, "
+        "any filesystem pyarrow reads), or - for stdin",
+    )
     p.add_argument(
         "-o",
         "--out",
@@ -78,7 +84,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="force the input format instead of guessing it from the extension; telegram: "
         "a Telegram Desktop export (result.json), one document per post with its replies; "
         "4cat: a 4CAT NDJSON export, one document per thread (both are also recognised "
-        "in .json/.ndjson files)",
+        "in .json/.ndjson files); parquet: one document per row, as a JSONL record "
+        "(needs pip install 'narrascope[scale]')",
     )
     p.add_argument(
         "--max-bytes",

@@ -198,7 +198,8 @@ def ray_session(
     started = not ray.is_initialized()
     if started:
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
-        if address is None:
+        if address is None:  # a new local Ray, even where another one runs on this machine
+            kwargs["address"] = "local"
             kwargs["num_cpus"] = (workers or os.cpu_count() or 1) * cpus_per_worker
         else:
             kwargs["address"] = address

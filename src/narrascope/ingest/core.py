@@ -6,6 +6,10 @@ JSON document over several lines, read whole as a Telegram Desktop export
 ``thread_id`` and ``body`` but no text field is a 4CAT NDJSON export: such a file could
 not be read as plain records anyway, so the guess never changes what a readable file
 gives (``--input-format`` overrides it). Anything else is JSON Lines.
+
+Inputs may also be glob patterns and URLs (:mod:`narrascope.ingest.remote`); a file
+behind a URL is read by the same readers as a local one, through pyarrow's streams.
+Parquet files are read row by row (:mod:`narrascope.ingest.parquet`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from narrascope.doc import Document
 from narrascope.errors import InputError
@@ -36,6 +42,16 @@ from narrascope.ingest.formats import (
     too_large,
 )
 from narrascope.ingest.options import ReadOptions
+from narrascope.ingest.parquet import parquet_documents, parquet_row_count
+from narrascope.ingest.remote import (
+    RemoteFile,
+    expand_glob,
+    expand_url,
+    has_magic,
+    is_url,
+    marks_dataset,
+    skipped,
+)
 
 STDIN = "-"
 _STDIN_LABEL = "<stdin>"
@@ -53,7 +69,9 @@ _BY_SUFFIX = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
+    ".parquet": "parquet",
 }
+_RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")
 
 # the head of a one-line Telegram export: "messages" or "chats" among its first keys
 _EXPORT_KEY = re.compile(
@@ -64,45 +82,70 @@ _EXPORT_KEY = re.compile(
 def discover(inputs: Sequence[str | Path]) -> Iterator[Path | str]:
     """Files in a deterministic order: folders expanded recursively, entries sorted by name.
 
-    Hidden files and folders (``.git``, ``.DS_Store``) are skipped inside folders, and
-    symlinked folders are not followed (no cycles). ``'-'`` stands for stdin. A file
-    reached twice is yielded once. Paths that do not exist are yielded anyway so that the
-    reader reports them.
+    Hidden files and folders (``.git``, ``.DS_Store``) are skipped inside folders, and so
+    are ``_`` names inside a Parquet dataset (its errors file and journal, Spark's
+    ``_SUCCESS``); symlinked folders are not followed (no cycles). ``'-'`` stands for
+    stdin. A glob pattern (``'data/**/*.parquet'``) stands for its matches, sorted, unless
+    a file has that very name; a URL (``s3://bucket/posts/``) for the files behind it,
+    each a :class:`~narrascope.ingest.remote.RemoteFile` (a ``str``). A file reached
+    twice is yielded once. Paths that do not exist, patterns matching nothing and URLs
+    that cannot be used are yielded anyway so that the reader reports them.
     """
     seen: set[str] = set()
     for raw in inputs:
-        if str(raw) == STDIN:
+        name = str(raw)
+        if name == STDIN:
             if STDIN not in seen:
                 seen.add(STDIN)
                 yield STDIN
             continue
+        if is_url(name):
+            for remote in expand_url(name):
+                if remote not in seen:
+                    seen.add(remote)
+                    yield remote
+            continue
         path = Path(raw)
-        for found in _walk(path) if path.is_dir() else iter([path]):
-            key = os.path.realpath(found)
-            if key not in seen:
-                seen.add(key)
-                yield found
+        matches = [path]
+        if has_magic(name) and not path.exists():
+            matches = [Path(found) for found in expand_glob(name)] or matches
+        for match in matches:
+            for found in _walk(match) if match.is_dir() else iter([match]):
+                key = os.path.realpath(found)
+                if key not in seen:
+                    seen.add(key)
+                    yield found
 
 
 def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = None) -> int | None:
     """How many documents the inputs hold, for a progress bar's ETA; None if unknowable.
 
     One per text/html file; JSONL/CSV lines are counted by scanning bytes (far faster
-    than parsing, so a 1 GB file costs about a second). stdin cannot be counted, nor
-    inputs grouped into threads (records with a parent field, Telegram and 4CAT
-    exports): their documents are posts, not lines.
+    than parsing, so a 1 GB file costs about a second), Parquet rows read from the
+    file's footer. stdin cannot be counted, nor inputs grouped into threads (records with
+    a parent field, Telegram and 4CAT exports): their documents are posts, not lines;
+    nor JSONL/CSV behind a URL, which would have to be downloaded twice.
     """
     options = options or ReadOptions()
     total = 0
     for item in discover(inputs):
         if item == STDIN:
             return None
+        remote = isinstance(item, RemoteFile)
+        if remote and item.error is not None:
+            total += 1  # the reader reports it as one failure
+            continue
         path = Path(item)
-        fmt = _format_of(path, options)
-        if fmt in ("telegram", "4cat", "json") or (
-            options.parent_field is not None and fmt in ("jsonl", "csv", "tsv")
-        ):
+        fmt = _remote_format(item, options) if remote else _format_of(path, options)
+        grouped = options.parent_field is not None and fmt in _RECORD_FORMATS
+        if fmt in ("telegram", "4cat", "json") or grouped:
             return None
+        if remote and fmt in ("jsonl", "csv", "tsv"):
+            return None
+        if fmt == "parquet":
+            rows = parquet_row_count(item.open_random if remote else partial(str, path))
+            total += 1 if rows is None else rows
+            continue
         if fmt not in ("jsonl", "csv", "tsv"):
             total += 1
             continue
@@ -119,19 +162,22 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
     return total
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path, in_dataset: bool = False) -> Iterator[Path]:
     try:
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except OSError:
         yield folder  # the reader reports why it cannot be listed
         return
+    in_dataset = in_dataset or any(
+        marks_dataset(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries
+    )
     for entry in entries:
-        if entry.name.startswith("."):
+        if skipped(entry.name, in_dataset):
             continue
         path = folder / entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path)
+            yield from _walk(path, in_dataset)
         elif entry.is_file():
             yield path
 
@@ -144,9 +190,10 @@ def read_inputs(
     Nothing is raised for bad input, so a batch always runs to the end. A file's document
     id is its name (``EN_UA_300009.txt``, as the SemEval submission format needs); when a
     later file has the same name as an earlier one, its id is its path as discovered
-    (``corpus/b/EN_UA_300009.txt``) instead. Records in JSONL/CSV take their id field, or
-    ``file.jsonl:LINE`` / ``file.csv:ROW``. An id given twice is an error at the second
-    place (``id 'x' repeated: first seen in a.jsonl:3``); the first document is kept.
+    (``corpus/b/EN_UA_300009.txt``) instead (for a URL: the URL). Records in
+    JSONL/CSV/Parquet take their id field, or ``file.jsonl:LINE`` / ``file.csv:ROW`` /
+    ``file.parquet:ROW``. An id given twice is an error at the second place (``id 'x'
+    repeated: first seen in a.jsonl:3``); the first document is kept.
     """
     options = options or ReadOptions()
     used_ids: set[str] = set()
@@ -155,14 +202,18 @@ def read_inputs(
         if item == STDIN:
             yield from _guarded(_read_stdin(options, seen), _STDIN_LABEL)
             continue
+        if isinstance(item, RemoteFile):
+            doc_id = _unique_id(item.name, str(item), used_ids)
+            yield from _guarded(_read_remote(item, doc_id, options, seen), str(item))
+            continue
         path = Path(item)
-        doc_id = _unique_id(path, used_ids)
+        doc_id = _unique_id(path.name, path.as_posix(), used_ids)
         yield from _guarded(_read_path(path, doc_id, options, seen), str(path))
 
 
-def _unique_id(path: Path, used: set[str]) -> str:
-    candidates = [path.name, path.as_posix()]
-    candidates += [f"{path.as_posix()}#{n}" for n in range(2, len(used) + 3)]
+def _unique_id(name: str, full: str, used: set[str]) -> str:
+    candidates = [name, full]
+    candidates += [f"{full}#{n}" for n in range(2, len(used) + 3)]
     for candidate in candidates:
         if candidate not in used:
             used.add(candidate)
@@ -183,7 +234,8 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        yield InputError(source, "no such file or folder; check the path", E_NOT_FOUND)
+        what = "no file matches this pattern" if has_magic(source) else "no such file or folder"
+        yield InputError(source, f"{what}; check the path", E_NOT_FOUND)
         return
     if path.is_dir():
         try:
@@ -192,9 +244,41 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
             yield InputError(source, f"cannot list this folder ({exc.strerror})")
         return
     fmt = _format_of(path, options)
+    yield from _read_file(fmt, size, source, doc_id, options, seen, path.open, lambda: source)
+
+
+def _read_remote(
+    item: RemoteFile, doc_id: str, options: ReadOptions, seen: FirstSeen
+) -> Iterator[Item]:
+    """A file behind a URL, read by the same readers as a local file."""
+    if item.error is not None:
+        yield InputError(str(item), item.error, item.code)
+        return
+    fmt = _remote_format(item, options)
+    yield from _read_file(
+        fmt, item.size, str(item), doc_id, options, seen, item.open, item.open_random
+    )
+
+
+def _read_file(
+    fmt: str,
+    size: int | None,
+    source: str,
+    doc_id: str,
+    options: ReadOptions,
+    seen: FirstSeen,
+    open_stream: Callable[[str], BinaryIO],
+    open_random: Callable[[], Any],
+) -> Iterator[Item]:
+    """Route one file to its format's reader. ``open_stream("rb")`` opens it for
+    reading once through; ``open_random()`` gives what Parquet's reader opens."""
+    if fmt == "parquet":
+        yield from parquet_documents(open_random, source, doc_id, source, options, seen)
+        return
     if fmt in ("telegram", "4cat", "json"):
         # read whole: replies may come anywhere; --max-bytes bounds each document instead
-        data = path.read_bytes()
+        with open_stream("rb") as stream:
+            data = stream.read()
         if fmt == "4cat":
             yield from fourcat_documents(data, source, source, options, seen)
         else:
@@ -203,33 +287,47 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
             )
         return
     if fmt in ("jsonl", "csv", "tsv"):
-        with path.open("rb") as stream:
+        with open_stream("rb") as stream:
             if fmt == "jsonl":
                 yield from jsonl_records(stream, source, doc_id, source, options, seen)
             else:
                 delimiter = "\t" if fmt == "tsv" else None
                 yield from csv_records(stream, source, doc_id, source, options, delimiter, seen)
         return
-    if size > options.max_bytes:  # checked before reading: a huge file is never loaded
+    if size is not None and size > options.max_bytes:  # a huge file is never loaded
         yield too_large(source, size, options.max_bytes)
         return
-    data = path.read_bytes()
+    with open_stream("rb") as stream:
+        data = stream.read(options.max_bytes + 1)
+    if len(data) > options.max_bytes:  # a size the file system did not tell
+        yield too_large(source, len(data), options.max_bytes, more=True)
+        return
     reader = html_document if fmt == "html" else text_document
     yield seen.check(reader(data, source, doc_id, source, threads=options.threads), source)
 
 
 def _format_of(path: Path, options: ReadOptions) -> str:
     """The reader for ``path``: the forced format, else its suffix's, JSON sniffed."""
+    return _sniffed(path.suffix, path.open, str(path), options)
+
+
+def _remote_format(item: RemoteFile, options: ReadOptions) -> str:
+    return _sniffed(item.suffix, item.open, str(item), options)
+
+
+def _sniffed(
+    suffix: str, open_stream: Callable[[str], BinaryIO], label: str, options: ReadOptions
+) -> str:
     if options.input_format is not None:
         return options.input_format
-    fmt = _BY_SUFFIX.get(path.suffix.lower(), "txt")
+    fmt = _BY_SUFFIX.get(suffix.lower(), "txt")
     if fmt != "jsonl":
         return fmt
     try:
-        with path.open("rb") as stream:
+        with open_stream("rb") as stream:
             head = stream.read(HEAD_BYTES)
-        text, _ = decode_sample(head, str(path), final=len(head) < HEAD_BYTES)
-    except (OSError, InputError):
+        text, _ = decode_sample(head, label, final=len(head) < HEAD_BYTES)
+    except (OSError, ValueError, InputError):  # pyarrow's ArrowInvalid is a ValueError
         return fmt  # the reader reports it
     return json_kind(text, options)
 

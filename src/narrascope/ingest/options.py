@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# "telegram": a Telegram Desktop export (result.json); "4cat": a 4CAT NDJSON export.
-INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "telegram", "4cat")
+# "telegram": a Telegram Desktop export (result.json); "4cat": a 4CAT NDJSON export;
+# "parquet": one document per row, read as a JSONL record (needs pyarrow: narrascope[scale]).
+INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "parquet", "telegram", "4cat")
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,10 @@ class Store(Protocol):
         """Store ``docs`` in one transaction, replacing earlier results of the same ids.
 
         A document the database refuses is left out and the rest committed, then
-        :class:`DocumentsNotSaved` names it.
+        :class:`DocumentsNotSaved` names it. Returns how many were written (new or
+        replaced); one stored already with the same content hash and record is left as
+        it is and not counted. Safe with many writers on one database (retried on
+        deadlock or lock contention).
         """
         ...
 

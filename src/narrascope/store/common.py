@@ -12,8 +12,10 @@ import functools
 import json
 import logging
 import math
+import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -42,6 +44,12 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = len(sql.MIGRATIONS)
 assert len(sql.PG_MIGRATIONS) == SCHEMA_VERSION, "both backends must have every migration"
+# How many times a batch is tried (the first time included) when other writers abort its
+# transaction (a deadlock, a serialization failure, SQLite locked past its busy timeout),
+# and the first pause between two tries: it doubles each time, jittered (0.5 to 1 times)
+# so writers that collided do not collide again in step.
+WRITE_ATTEMPTS = 5
+RETRY_PAUSE = 0.05  # seconds
 T = TypeVar("T")
 
 # What a TEXT column cannot hold: UTF-8 has no lone surrogates (JSON "\ud800" gives one)
@@ -173,6 +181,13 @@ def debunk_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]]
     return found
 
 
+def _database_error(exc: BaseException) -> BaseException:
+    """The driver's error behind ``exc`` (a StoreError wraps it, see SQLStore._using)."""
+    if isinstance(exc, StoreError) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc
+
+
 @functools.lru_cache(maxsize=8192)  # called once per row of a stats query: few distinct days
 def iso_week(day: str | None) -> str | None:
     """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
@@ -195,6 +210,8 @@ class SQLStore:
 
     MIGRATIONS: ClassVar[list[tuple[str, list[str]]]]
     BEGIN: ClassVar[str]
+    GET_STORED: ClassVar[str]  # (id, content_hash, record) of a batch of ids (_ids_param)
+    LOCK_DOCUMENT: ClassVar[str | None] = None  # a row lock on one id (SQLite: BEGIN is one)
     MIGRATION_LOCK: ClassVar[str | None] = None
     HAS_TABLE: ClassVar[str]
     GET_RECORDS: ClassVar[str]
@@ -209,11 +226,15 @@ class SQLStore:
         OverflowError,
     )
     CONNECTION_ERRORS: ClassVar[tuple[type[BaseException], ...]] = ()
+    # what the database raises when other writers abort a transaction (see _contended)
+    CONTENTION_ERRORS: ClassVar[tuple[type[BaseException], ...]] = ()
     where: str  # the database, for messages (no password)
     _conn: Any
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        # while a batch is collected (_deferring): statement -> its rows, in first-use order
+        self._deferred: dict[str, list[Sequence[Any]]] | None = None
 
     # -- the connection -----------------------------------------------------------------
     def _sql(self, statement: str) -> str:
@@ -221,8 +242,11 @@ class SQLStore:
         return statement
 
     def _exec(self, statement: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed."""
+        """Run one statement; the number of rows it changed (-1 while deferring)."""
         with self._using():
+            if self._deferred is not None:
+                self._deferred.setdefault(statement, []).append(params)
+                return -1
             cursor = self._conn.execute(self._sql(statement), [storable(p) for p in params])
             return cursor.rowcount
 
@@ -230,6 +254,9 @@ class SQLStore:
         rows = [[storable(p) for p in row] for row in rows]
         if rows:
             with self._using():
+                if self._deferred is not None:
+                    self._deferred.setdefault(statement, []).extend(rows)
+                    return
                 self._conn.cursor().executemany(self._sql(statement), rows)
 
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -262,17 +289,56 @@ class SQLStore:
         found = self._rows(statement, params)
         return found[0] if found else None
 
-    def _write(self, fn: Callable[[], T]) -> T:
-        """The only way anything is written: ``fn`` runs in one transaction."""
-        with self._lock:
-            self._exec(self.BEGIN)
-            try:
-                result = fn()
-            except BaseException:
-                self._exec(sql.ROLLBACK)
-                raise
+    def _write(self, fn: Callable[[], T], *, attempts: int = 1) -> T:
+        """The only way anything is written: ``fn`` runs in one transaction.
+
+        With ``attempts`` > 1, a transaction that other writers abort (:meth:`_contended`)
+        is rolled back and ``fn`` run again from the start, after a jittered pause
+        (``RETRY_PAUSE``, doubling), up to ``attempts`` times in all; then the error
+        reaches the caller. ``fn`` must be safe to run again: it reads what it needs
+        inside. The pause is taken without the store's lock.
+        """
+        for attempt in range(1, attempts + 1):
+            with self._lock:
+                try:
+                    return self._transaction(fn)
+                except BaseException as exc:
+                    if attempt >= attempts or not self._contended(exc):
+                        raise
+                    cause = _database_error(exc)
+                    reason = (str(cause).strip() or type(cause).__name__).splitlines()[0]
+            pause = RETRY_PAUSE * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+            logger.info(
+                "%s: the transaction was aborted by other writers (%s); try %d of %d in %.2f s",
+                self.where,
+                reason,
+                attempt + 1,
+                attempts,
+                pause,
+            )
+            time.sleep(pause)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _transaction(self, fn: Callable[[], T]) -> T:
+        self._exec(self.BEGIN)
+        try:
+            result = fn()
+        except BaseException:
+            self._exec(sql.ROLLBACK)
+            raise
+        try:
             self._exec(sql.COMMIT)
-            return result
+        except BaseException:
+            # a COMMIT that fails may leave the transaction open (SQLite): end it, quietly
+            with contextlib.suppress(Exception), self._lock:
+                self._conn.execute(sql.ROLLBACK)
+            raise
+        return result
+
+    def _contended(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (or the database error a StoreError wraps) says that other
+        writers aborted the transaction, so that running it again may succeed."""
+        return isinstance(_database_error(exc), self.CONTENTION_ERRORS)
 
     # -- migrations ---------------------------------------------------------------------
     def _steps(self, name: str, statements: list[str]) -> list[str]:
@@ -395,32 +461,108 @@ class SQLStore:
     def save(self, docs: Iterable[Document]) -> int:
         """Store ``docs`` in one transaction; a stored id has its results replaced.
 
-        Each document is written inside its own savepoint: one the database refuses is
-        undone alone, the others are committed, then :class:`DocumentsNotSaved` names it.
-        Lone surrogates and NUL characters are stored replaced (see :func:`storable`).
+        Returns how many documents were written: new ids, and stored ids whose content
+        hash or record (a newer analysis) differs. A document stored already with the
+        same content hash and the same record is left as it is (no row rewritten, its
+        ``analysed_at`` kept) and not counted; one read for the whole batch says which.
+        An id given twice in a batch is stored as its last copy (counted once).
+
+        Safe with many writers on one database (Ray workers, two jobs sharing a corpus):
+        the documents are written in id order, so writers lock ids in the same order and
+        cannot deadlock one another, and a transaction that other writers abort anyway (a
+        deadlock, a serialization failure, SQLite locked past its busy timeout) is run
+        again whole, up to ``WRITE_ATTEMPTS`` times in all, before the error is raised.
+
+        The batch is written statement by statement for all its documents at once
+        (executemany: a handful of round trips). When the database refuses a document,
+        that is undone and the batch written again a document at a time, each inside its
+        own savepoint: the refused one is undone alone, the others are committed, then
+        :class:`DocumentsNotSaved` names it. Lone surrogates and NUL characters are stored
+        replaced (see :func:`storable`).
         """
-        docs = list(docs)
+        latest: dict[str, tuple[int, Document]] = {}
+        for position, doc in enumerate(docs):
+            latest[storable(doc.id)] = (position, doc)  # a repeated id: its last copy
+        if not latest:
+            return 0
+        todo = [latest[key] for key in sorted(latest)]  # id order: one lock order for all
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        failures: list[tuple[str, str]] = []
+        failures: list[tuple[int, str, str]] = []
 
         def write() -> int:
-            saved = 0
-            for doc in docs:
-                self._exec(sql.SAVEPOINT)
-                try:
-                    self._save_one(doc, now)
-                except self.DOCUMENT_ERRORS as exc:
-                    self._exec(sql.ROLLBACK_TO)
-                    failures.append((doc.id, f"{type(exc).__name__}: {exc}"))
-                else:
-                    saved += 1
-                self._exec(sql.RELEASE)
-            return saved
+            failures.clear()  # a retried transaction starts again from nothing
+            stored = {
+                key: (content_hash, record)
+                for key, content_hash, record in self._rows(
+                    self.GET_STORED, (self._ids_param(sorted(latest)),)
+                )
+            }
 
-        saved = self._write(write)
+            def unchanged(doc: Document) -> bool:
+                try:
+                    record = storable(record_json(doc.to_dict()))
+                except self.DOCUMENT_ERRORS:
+                    return False  # writing it fails the same way, and says so
+                return stored.get(storable(doc.id)) == (storable(doc.content_hash), record)
+
+            changed = [(position, doc) for position, doc in todo if not unchanged(doc)]
+            if not changed:
+                return 0
+            self._exec(sql.BATCH_SAVEPOINT)
+            try:
+                with self._deferring() as deferred:
+                    for _, doc in changed:
+                        self._save_one(doc, now)
+                for statement, params in deferred.items():
+                    self._exec_many(statement, params)
+            except self.DOCUMENT_ERRORS:
+                self._exec(sql.BATCH_ROLLBACK_TO)
+                self._exec(sql.BATCH_RELEASE)
+                return self._save_each(changed, now, failures)
+            self._exec(sql.BATCH_RELEASE)
+            return len(changed)
+
+        saved = self._write(write, attempts=WRITE_ATTEMPTS)
         if failures:
-            raise DocumentsNotSaved(failures, saved)
+            failures.sort()  # in the caller's order
+            raise DocumentsNotSaved([(doc_id, why) for _, doc_id, why in failures], saved)
         return saved
+
+    def _save_each(
+        self, docs: list[tuple[int, Document]], now: str, failures: list[tuple[int, str, str]]
+    ) -> int:
+        """Write ``docs`` a document at a time, each in its own savepoint; a refused one is
+        undone alone and added to ``failures`` (its position, id and reason)."""
+        saved = 0
+        for position, doc in docs:
+            self._exec(sql.SAVEPOINT)
+            try:
+                self._save_one(doc, now)
+            except self.DOCUMENT_ERRORS as exc:
+                self._exec(sql.ROLLBACK_TO)
+                failures.append((position, doc.id, f"{type(exc).__name__}: {exc}"))
+            else:
+                saved += 1
+            self._exec(sql.RELEASE)
+        return saved
+
+    @contextlib.contextmanager
+    def _deferring(self) -> Iterator[dict[str, list[Sequence[Any]]]]:
+        """Collect the writes made meanwhile (``_exec``, ``_exec_many``) instead of running
+        them: statement -> every row given, statements in the order first used.
+
+        Why: a batch then runs each statement once with the rows of all its documents
+        (executemany: one round trip, pipelined on PostgreSQL) rather than a dozen
+        statements per document. Running the statements in first-use order keeps each
+        document's order (its upsert, then its deletes, then its inserts), as every
+        document uses them in that order. Only this thread defers (the store's lock).
+        """
+        with self._lock:
+            self._deferred = {}
+            try:
+                yield self._deferred
+            finally:
+                self._deferred = None
 
     def _delete_rows(self, doc_id: str) -> None:
         for statement in sql.DELETE_RESULTS:
@@ -442,7 +584,7 @@ class SQLStore:
             return None if value is None else str(value)
 
         record = doc.to_dict()
-        self._delete_rows(doc.id)
+        # the upsert first: it locks the id (see sql.DELETE_RESULTS), then the old results go
         self._exec(
             sql.UPSERT_DOCUMENT,
             (
@@ -459,6 +601,7 @@ class SQLStore:
                 *hate_columns(record),
             ),
         )
+        self._delete_rows(doc.id)
         for level, group in (("narrative", doc.narratives), ("subnarrative", doc.subnarratives)):
             for a in group:
                 self._exec(sql.INSERT_NARRATIVE, (doc.id, level, a.label, a.parent, a.score))
@@ -498,10 +641,12 @@ class SQLStore:
         """Remove a document and all its results; False if it was not stored."""
 
         def remove() -> bool:
+            if self.LOCK_DOCUMENT:  # the id first, as save() does: no deadlock with it
+                self._rows(self.LOCK_DOCUMENT, (doc_id,))
             self._delete_rows(doc_id)
             return self._exec(sql.DELETE_DOCUMENT, (doc_id,)) > 0
 
-        return self._write(remove)
+        return self._write(remove, attempts=WRITE_ATTEMPTS)
 
     # -- reading ------------------------------------------------------------------------
     def count(self) -> int:

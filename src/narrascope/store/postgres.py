@@ -46,6 +46,8 @@ class PostgresStore(SQLStore):
 
     MIGRATIONS = sql.PG_MIGRATIONS
     BEGIN = sql.PG_BEGIN
+    GET_STORED = sql.PG_GET_STORED
+    LOCK_DOCUMENT = sql.PG_LOCK_DOCUMENT
     MIGRATION_LOCK = sql.PG_MIGRATION_LOCK
     HAS_TABLE = sql.PG_HAS_TABLE
     GET_RECORDS = sql.PG_GET_RECORDS
@@ -60,6 +62,11 @@ class PostgresStore(SQLStore):
         psycopg.errors.ProgramLimitExceeded,  # e.g. a text with too many words for a tsvector
     )
     CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+    # 40P01 and 40001: another transaction won; the batch is run again (SQLStore._write).
+    # Writers lock ids in one order (SQLStore.save), so a deadlock needs something else
+    # holding locks too (another program, a trigger); at READ COMMITTED a serialization
+    # failure comes only from a stricter default_transaction_isolation of the server.
+    CONTENTION_ERRORS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
     def __init__(self, url: str) -> None:
         super().__init__()

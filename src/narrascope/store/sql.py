@@ -258,9 +258,16 @@ ROLLBACK = "ROLLBACK"
 SAVEPOINT = "SAVEPOINT narrascope_doc"
 RELEASE = "RELEASE SAVEPOINT narrascope_doc"
 ROLLBACK_TO = "ROLLBACK TO SAVEPOINT narrascope_doc"
+# a whole batch written at once (statement by statement, all its documents' rows): when the
+# database refuses one of them, the batch is undone to here and written a document at a time
+BATCH_SAVEPOINT = "SAVEPOINT narrascope_batch"
+BATCH_RELEASE = "RELEASE SAVEPOINT narrascope_batch"
+BATCH_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT narrascope_batch"
 
 # The results of one document are removed before they are written again, so a re-save
-# replaces them; documents rows are upserted (one row per id, ever).
+# replaces them; documents rows are upserted (one row per id, ever). The upsert comes
+# first: it locks the id's row (or waits for another writer's insert of it), so two
+# writers saving one id take turns and the second one's DELETEs see the first one's rows.
 DELETE_RESULTS = [
     "DELETE FROM narratives WHERE doc_id = ?",
     "DELETE FROM evidence WHERE doc_id = ?",
@@ -272,6 +279,8 @@ DELETE_RESULTS = [
 DELETE_COMMENTS = DELETE_RESULTS[-1]
 DELETE_DEBUNK_MATCHES = DELETE_RESULTS[-2]
 DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
+# delete() locks the id first too (SQLite has no row locks: its BEGIN IMMEDIATE is the lock)
+PG_LOCK_DOCUMENT = "SELECT 1 FROM documents WHERE id = ? FOR UPDATE"
 DELETE_FTS = "DELETE FROM documents_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)"
 UPSERT_DOCUMENT = """INSERT INTO documents
     (id, content_hash, text, language, source, url, date, path, analysed_at, record,
@@ -337,6 +346,11 @@ GET_RECORD = "SELECT record FROM documents WHERE id = ?"
 SQLITE_GET_RECORDS = "SELECT id, record FROM documents WHERE id IN (SELECT value FROM json_each(?))"
 PG_GET_RECORDS = "SELECT id, record FROM documents WHERE id = ANY(?)"
 HAS_DOCUMENT = "SELECT 1 FROM documents WHERE id = ? AND content_hash = ?"
+# what a batch about to be saved has stored already (one query; same id, hash and record:
+# nothing to write)
+SQLITE_GET_STORED = """SELECT id, content_hash, record FROM documents
+    WHERE id IN (SELECT value FROM json_each(?))"""
+PG_GET_STORED = "SELECT id, content_hash, record FROM documents WHERE id = ANY(?)"
 COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
 
 # search(): WHERE fragments, each with its own parameters, joined with AND.

@@ -24,6 +24,8 @@ from narrascope.store.stems import index_tokens
 
 logger = logging.getLogger(__name__)
 
+BUSY_TIMEOUT = 10.0  # seconds a statement waits for another connection's lock
+
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "has_fts5"]
 
 
@@ -42,6 +44,7 @@ class SQLiteStore(SQLStore):
 
     MIGRATIONS = sql.MIGRATIONS
     BEGIN = sql.SQLITE_BEGIN
+    GET_STORED = sql.SQLITE_GET_STORED
     HAS_TABLE = sql.SQLITE_HAS_TABLE
     GET_RECORDS = sql.SQLITE_GET_RECORDS
     REINDEX_BATCH = sql.SQLITE_REINDEX_BATCH
@@ -56,6 +59,10 @@ class SQLiteStore(SQLStore):
     )
     # locked past the busy timeout, disk full, read-only file, I/O error
     CONNECTION_ERRORS = (sqlite3.OperationalError,)
+    # many writers: BEGIN IMMEDIATE takes the one write lock, so writers take turns, each
+    # waiting up to BUSY_TIMEOUT for it; one still locked out after that is retried (the
+    # whole batch, see SQLStore._write) before "database is locked" reaches the caller
+    CONTENTION_ERRORS = (sqlite3.OperationalError,)
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
@@ -66,7 +73,7 @@ class SQLiteStore(SQLStore):
             # timeout first: switching to WAL waits, like every statement, for a store
             # opened at the same moment to finish migrating (it failed at once before)
             self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
             )
             self._conn.create_function("narrascope_iso_week", 1, iso_week, deterministic=True)
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -84,6 +91,13 @@ class SQLiteStore(SQLStore):
             raise
         # FTS5, or the LIKE fallback's plain table (this SQLite had no FTS5 at step 4)
         self.fts = self._one(sql.SQLITE_HAS_FTS5_INDEX) is not None
+
+    def _contended(self, exc: BaseException) -> bool:
+        # an OperationalError is also a full disk or a read-only file: only these retry
+        if not super()._contended(exc):
+            return False
+        message = str(exc.__cause__ if isinstance(exc, StoreError) else exc).lower()
+        return "locked" in message or "busy" in message
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "_conn", None)
