@@ -1,0 +1,190 @@
+"""Issue 27's CI check: a Ray cluster of a head and two worker nodes on this machine
+(``ray start``, as on real machines), the bundled pipeline over 100 documents through
+``--engine ray --address`` and ``--engine local``: identical records, jsonl and Parquet;
+then a run whose worker and driver are killed mid-run loses nothing after ``--resume``.
+
+The cluster is this module's own: its processes are found by its temporary folder and
+stopped at the end (never ``ray stop``, which would stop every Ray of the machine).
+Skips when Ray is not installed (``narrascope[scale]``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from narrascope.cli import main
+
+TEXTS = [
+    "The West Wanted This War\n\nFor thirty years NATO expanded eastwards and broke its "
+    "promises to Moscow. Ukraine is a puppet of Washington and its army obeys foreign orders.",
+    "City Budget Passed\n\nThe city council approved next year's budget on Tuesday. "
+    "Funding for schools and bus lines rises by four percent, the mayor said.",
+    "Grain Ships Leave Odesa\n\nUkraine's grain exports rose in May as ships left Odesa. "
+    "Traders expect prices in Egypt and Turkey to fall before the harvest.",
+    "Sanctions Hurt Europe Only\n\nThe sanctions against Russia are destroying European "
+    "industry while Moscow grows richer than ever, the commentator claimed.",
+    "Kyiv Shelters Reopen\n\nVolunteers in Kyiv reopened two shelters after the night's "
+    "air raid; the mayor thanked the rescue teams from Lviv.",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _processes_of(folder: str) -> set[int]:
+    """Our cluster's processes: those naming ``folder`` and all their descendants (the
+    agents rename themselves, so only their parents name it)."""
+    parents: dict[int, int] = {}
+    named: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if folder.encode() in cmdline:
+            named.add(int(entry))
+    found, grew = set(named), True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= children
+        grew = bool(children)
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _kill(pids: set[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[str, dict[str, str], str]]:
+    """(address, environment, folder) of a head (no CPUs: it only schedules) and two worker
+    nodes of one CPU each, with a token of their own."""
+    pytest.importorskip("ray", reason="ray is not installed (narrascope[scale])")
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("finds the cluster's processes through /proc (Linux)")
+    ray_cli = Path(sys.executable).with_name("ray")
+    folder = tempfile.mkdtemp(prefix="nsray-")  # short: Ray's socket paths must be
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+    }
+    env.pop("RAY_ADDRESS", None)
+    address = f"127.0.0.1:{_free_port()}"
+
+    def start(*args: str) -> None:
+        argv = [str(ray_cli), "start", *args, f"--temp-dir={folder}", "--disable-usage-stats"]
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    try:
+        start("--head", "--num-cpus=0", f"--port={address.split(':')[1]}")
+        start(f"--address={address}", "--num-cpus=1")
+        start(f"--address={address}", "--num-cpus=1")
+        yield address, env, folder
+    finally:
+        pids = _processes_of(folder)
+        _kill(pids, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+            time.sleep(0.2)
+        _kill(_processes_of(folder) | pids, signal.SIGKILL)
+
+
+def narrascope(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "narrascope", *args]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finished(process: subprocess.Popen[str], timeout: float = 400) -> str:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err[-3000:]
+    return out + err
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.slow  # ~90 s: the cluster, a local run and three Ray runs
+def test_a_head_and_two_workers_give_the_local_records_and_lose_nothing_when_killed(
+    cluster: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    from narrascope.export.parquet import read_parquet_records
+
+    address, env, folder = cluster
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        "\n".join(
+            json.dumps({"id": f"p{i:03d}", "text": f"{TEXTS[i % 5]} Post {i}."}) for i in range(100)
+        ),
+        encoding="utf-8",
+    )
+    local = tmp_path / "local.jsonl"
+    assert main(["analyze", str(posts), "--out", str(local), "--no-progress"]) == 0
+
+    # every CPU of the cluster (its two worker nodes) without --workers
+    on_ray = ["--engine", "ray", "--address", address, "--no-progress"]
+    remote = tmp_path / "ray.jsonl"
+    finished(narrascope(["analyze", str(posts), "--out", str(remote), *on_ray], env))
+    assert remote.read_bytes() == local.read_bytes()
+    finished(narrascope(["analyze", str(posts), "--out", f"{tmp_path}/ds/", *on_ray], env))
+    assert list(read_parquet_records(tmp_path / "ds")) == read_jsonl(local)
+
+    # a worker killed mid-run, then the driver: --resume ends with every record once
+    out = tmp_path / "killed.jsonl"
+    journal = Path(f"{out}.partial.jsonl")
+    args = ["analyze", str(posts), "--out", str(out), "--batch-size", "4", *on_ray]
+    driver = narrascope(args, env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and driver.poll() is None:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 12:
+            break
+        time.sleep(0.1)
+    assert driver.poll() is None, "the run ended before it could be killed"
+    actors = {pid for pid in _processes_of(folder) if _cmdline(pid).startswith(b"ray::Analyser")}
+    assert actors, "no Analyser actor found"
+    _kill({min(actors)}, signal.SIGKILL)  # one worker dies; Ray restarts it
+    while time.monotonic() < deadline and driver.poll() is None:
+        if journal.read_bytes().count(b"\n") >= 40:
+            break
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGKILL)  # then the job itself
+    driver.wait()
+    kept = journal.read_bytes().count(b"\n")  # whole records (a kill may cut the last)
+    assert 12 <= kept < 100
+    report = finished(narrascope([*args, "--resume"], env))
+    assert f"{100 - kept} analysed, {kept} skipped" in report
+    assert out.read_bytes() == local.read_bytes()
