@@ -19,19 +19,9 @@ import pytest
 import narrascope
 from narrascope.cli import main
 from narrascope.doc import Document
+from scale_texts import TEXTS
+from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 
-TEXTS = [
-    "The West Wanted This War\n\nFor thirty years NATO expanded eastwards and broke its "
-    "promises to Moscow. Ukraine is a puppet of Washington and its army obeys foreign orders.",
-    "City Budget Passed\n\nThe city council approved next year's budget on Tuesday. "
-    "Funding for schools and bus lines rises by four percent, the mayor said.",
-    "Grain Ships Leave Odesa\n\nUkraine's grain exports rose in May as ships left Odesa. "
-    "Traders expect prices in Egypt and Turkey to fall before the harvest.",
-    "Sanctions Hurt Europe Only\n\nThe sanctions against Russia are destroying European "
-    "industry while Moscow grows richer than ever, the commentator claimed.",
-    "Kyiv Shelters Reopen\n\nVolunteers in Kyiv reopened two shelters after the night's "
-    "air raid; the mayor thanked the rescue teams from Lviv.",
-]
 LIGHT = ["language", "segment", "narratives"]
 
 
@@ -285,26 +275,9 @@ def test_cli_ray_and_local_give_identical_records_with_the_default_pipeline(
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_admin: object) -> Iterator[str]:  # noqa: F811
     """A PostgreSQL URL on a fresh schema (dropped afterwards); skips without a server."""
-    import uuid
-    from urllib.parse import quote
-
-    url = os.environ.get("NARRASCOPE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("NARRASCOPE_TEST_POSTGRES_URL is not set: PostgreSQL not tested")
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL is unreachable: {exc}")
-    schema = "narrascope_test_" + uuid.uuid4().hex[:12]
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield url + ("&" if "?" in url else "?") + "options=" + quote(f"-csearch_path={schema}")
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+    yield from postgres_schema_url(postgres_admin)
 
 
 @pytest.mark.slow

@@ -24,18 +24,9 @@ from narrascope.export.parquet import (  # noqa: E402
     record_to_row,
     write_parquet_records,
 )
+from scale_texts import TEXTS as SCALE_TEXTS  # noqa: E402
 
-# Our own texts (no dataset text): a war narrative, a neutral local story, a trade note.
-TEXTS = [
-    "The West Wanted This War\n\nFor thirty years NATO expanded eastwards and broke its "
-    "promises to Moscow. Ukraine is a puppet of Washington and its army obeys foreign orders.",
-    "City Budget Passed\n\nThe city council approved next year's budget on Tuesday. "
-    "Funding for schools and bus lines rises by four percent, the mayor said.",
-    "Grain Ships Leave Odesa\n\nUkraine's grain exports rose in May as ships left Odesa. "
-    "Traders expect prices in Egypt and Turkey to fall before the harvest.",
-    "Sanctions Hurt Europe Only\n\nThe sanctions against Russia are destroying European "
-    "industry while Moscow grows richer than ever, the commentator claimed.",
-]
+TEXTS = SCALE_TEXTS[:4]  # a war narrative, two local stories, a sanctions claim
 STAGES = ["language", "segment", "narratives", "techniques"]
 
 
