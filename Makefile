@@ -32,7 +32,7 @@ lint: $(STAMP)
 test: scale lint
 	$(BIN)/python -m pytest -q
 
-# the scale extra (ray[data], pyarrow) for analyze --engine ray and Parquet output
+# the scale extra (ray, pyarrow) for analyze --engine ray and Parquet output
 scale: $(SCALE_STAMP)
 
 $(SCALE_STAMP): $(STAMP) requirements-scale.txt

@@ -41,7 +41,6 @@ def cluster() -> Iterator[None]:
     """A local Ray with 2 CPUs for the module; this module's helpers travel by value
     (the workers cannot import a test file)."""
     ray = pytest.importorskip("ray", reason="ray is not installed (narrascope[scale])")
-    pytest.importorskip("ray.data")
     pytest.importorskip("pyarrow")
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
