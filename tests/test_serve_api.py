@@ -524,7 +524,7 @@ def test_page_static_files_and_security_headers(client: TestClient) -> None:
 
 
 def test_token_protects_the_api_and_the_page(db: Path) -> None:
-    app = create_app(db, token="s3cret-token", pipeline=fake_pipeline())
+    app = create_app(db, token="s3cret-token-0123456", pipeline=fake_pipeline())
     with TestClient(app) as client:
         denied = client.get("/api/health")
         assert denied.status_code == 401 and "token" in denied.json()["detail"]
@@ -532,23 +532,23 @@ def test_token_protects_the_api_and_the_page(db: Path) -> None:
         assert client.get("/openapi.json").status_code == 401
         wrong = {"Authorization": "Bearer s3cret-tokex"}
         assert client.get("/api/health", headers=wrong).status_code == 401
-        assert client.get("/api/health?token=s3cret-token").status_code == 401  # page only
-        good = client.get("/api/health", headers={"Authorization": "Bearer s3cret-token"})
+        assert client.get("/api/health?token=s3cret-token-0123456").status_code == 401  # page only
+        good = client.get("/api/health", headers={"Authorization": "Bearer s3cret-token-0123456"})
         assert good.status_code == 200
-        header = client.get("/api/health", headers={"X-Narrascope-Token": "s3cret-token"})
+        header = client.get("/api/health", headers={"X-Narrascope-Token": "s3cret-token-0123456"})
         assert header.status_code == 200
         posted = client.post(
             "/api/analyze",
             json={"text": TEXTS["en"]},
-            headers={"Authorization": "Bearer s3cret-token"},
+            headers={"Authorization": "Bearer s3cret-token-0123456"},
         )
         assert posted.status_code == 200
 
-        opened = client.get("/?token=s3cret-token&tab=corpus", follow_redirects=False)
+        opened = client.get("/?token=s3cret-token-0123456&tab=corpus", follow_redirects=False)
         assert opened.status_code == 303 and opened.headers["location"] == "/?tab=corpus"
         cookie = opened.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert "s3cret-token" not in cookie  # the browser keeps a digest, not the token
+        assert "s3cret-token-0123456" not in cookie  # the browser keeps a digest, not the token
         assert client.get("/").status_code == 200  # the client kept the cookie
         assert client.get("/api/facets").status_code == 200  # the page's fetches work
         schema = client.get("/openapi.json").json()

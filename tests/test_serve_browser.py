@@ -502,7 +502,7 @@ def test_token_server_page_opened_once_with_its_token(
     db = tmp_path / "token.db"
     with open_store(server.db) as source, open_store(db) as store:
         store.save([source.get_document("comment-2"), source.get_document("comment-1")])
-    token = "s3cret-token"
+    token = "s3cret-token-0123456"
     with _Server(create_app(db, token=token, pipeline=nlp)) as srv:
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         context.set_default_timeout(TIMEOUT_MS)

@@ -178,6 +178,17 @@ def test_serve_refuses_a_short_token(
     assert not db.exists()
 
 
+def test_the_library_refuses_a_short_token_too(db: Path) -> None:
+    """``create_app`` (used without the CLI) holds the same rule as ``narrascope serve``."""
+    import narrascope.cli.serve
+    import narrascope.serve.app
+
+    assert narrascope.cli.serve.MIN_TOKEN_CHARS == narrascope.serve.app.MIN_TOKEN_CHARS == 16
+    with pytest.raises(ValueError, match="15 characters long; use at least 16"):
+        create_app(db, token="fifteen-chars-x", pipeline=Pipeline(steps([], "one")))
+    assert not db.exists()
+
+
 def test_serve_gives_each_analysis_one_blas_thread(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,3 +27,22 @@ def whole_number(least: int = 1) -> Callable[[str], int]:
         return int(value)
 
     return parse
+
+
+# what a report file's extension says it holds (campaigns, discover)
+REPORT_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def report_format(args: argparse.Namespace) -> str:
+    """``--format`` if given, else what ``--out``'s extension says, else jsonl."""
+    if args.format:
+        return str(args.format)
+    if args.out is not None:
+        return REPORT_SUFFIXES.get(args.out.suffix.lower(), "jsonl")
+    return "jsonl"

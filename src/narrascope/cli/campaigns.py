@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from narrascope.cli.analyze import INPUT_FORMATS
-from narrascope.cli.args import reader_fields, whole_number
+from narrascope.cli.args import reader_fields, report_format, whole_number
 from narrascope.corpus.campaigns import CONTAINMENT, HALF_LIFE_HOURS, JACCARD
 
 FORMATS = ("jsonl", "csv", "html", "stix")
-_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".html": "html", ".htm": "html"}
 _RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TOP = 20  # clusters in the printed summary
 
@@ -137,14 +136,6 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
-def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
-    if args.out is not None:
-        return _BY_SUFFIX.get(args.out.suffix.lower(), "jsonl")
-    return "jsonl"
-
-
 def _usage(message: str) -> int:
     print(f"narrascope: error: {message}", file=sys.stderr)
     return 2
@@ -161,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         return _usage("--stored reads clusters already stored: leave out --save-to")
     if args.no_save and not args.db:
         return _usage("--no-save goes with --db (INPUT files are stored only with --save-to)")
-    fmt = _format(args)
+    fmt = report_format(args)
     if fmt == "stix":  # before the clustering: say it now if stix2 is missing
         from narrascope.export.stix import require_stix2
 

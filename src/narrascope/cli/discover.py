@@ -11,11 +11,10 @@ from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from narrascope.cli.args import whole_number
+from narrascope.cli.args import report_format, whole_number
 from narrascope.corpus.discover import MIN_CLUSTER_SIZE, MIN_DOCUMENTS, THRESHOLD, UNITS
 
 FORMATS = ("jsonl", "csv", "html")
-_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".html": "html", ".htm": "html"}
 TOP = 20  # clusters in the printed summary
 
 
@@ -90,14 +89,6 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
-def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
-    if args.out is not None:
-        return _BY_SUFFIX.get(args.out.suffix.lower(), "jsonl")
-    return "jsonl"
-
-
 def run(args: argparse.Namespace) -> int:
     from narrascope.corpus.discover import discover_run
 
@@ -117,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("w", encoding="utf-8", newline="") as fh:
-            write_clusters(clusters, fh, _format(args))
+            write_clusters(clusters, fh, report_format(args))
         print(f"{len(clusters)} clusters -> {args.out}", file=sys.stderr)
     return 0
 

@@ -9,7 +9,9 @@ from types import FrameType
 from typing import Any
 
 TOKEN_ENV = "NARRASCOPE_TOKEN"
-MIN_TOKEN_CHARS = 16  # a short token can be guessed; 16 random characters cannot
+# narrascope.serve.app.MIN_TOKEN_CHARS (a test keeps them equal): importing it here would
+# load the web framework for every command
+MIN_TOKEN_CHARS = 16
 SHUTDOWN_GRACE_S = 2  # open requests get this long after SIGTERM, then they are cancelled
 
 

@@ -263,6 +263,9 @@ def _loader(store: Any) -> Callable[[], Pipeline] | None:
     return load
 
 
+MIN_TOKEN_CHARS = 16  # a short token can be guessed; 16 random characters cannot
+
+
 def create_app(
     store_url: str | Path = "narrascope.db",
     *,
@@ -288,6 +291,11 @@ def create_app(
     """
     if max_text_bytes <= 0 or timeout <= 0:
         raise ValueError("max_text_bytes and timeout must be positive")
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise ValueError(
+            f"the token is {len(token)} characters long; use at least {MIN_TOKEN_CHARS} "
+            "(a short token can be guessed)"
+        )
     url = str(store_url)
     store = open_store(url)
     store.close()
