@@ -415,6 +415,14 @@ def test_api_filters_by_debunk_and_counts_debunked_documents(tmp_path: Path) -> 
         schema = client.get("/openapi.json").json()
         params = schema["paths"]["/api/documents"]["get"]["parameters"]
         assert "debunk" in {p["name"] for p in params}
+        # the stats of `narrascope stats --debunks`, with the same filters as a search
+        by_source = client.get("/api/stats/debunks", params={"by": "source"}).json()
+        assert by_source["by"] == "source"
+        with open_store(db) as store:
+            expected = [r.to_dict() for r in store.debunk_stats("source")]
+        assert by_source["rows"] == expected and sum(r["debunked"] for r in expected) == 2
+        only = client.get("/api/stats/debunks", params={"by": "day", "debunk": "any"}).json()
+        assert sum(r["documents"] for r in only["rows"]) == 2
 
 
 # --- the web page --------------------------------------------------------------------------

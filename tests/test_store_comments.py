@@ -292,3 +292,31 @@ def test_cli_stats_hate_table_and_json(corpus: SQLStore, target: str, capsys) ->
         "incitement_comments": 2,
     }
     assert [row["source"] for row in found] == ["blog", "forum", None]
+
+
+def test_api_stats_hate_gives_the_cli_rows_with_the_search_filters(
+    corpus: SQLStore, target: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from narrascope.serve import create_app
+    from test_serve_api import fake_pipeline
+
+    with TestClient(create_app(target, pipeline=fake_pipeline())) as client:
+        months = client.get("/api/stats/hate", params={"by": "month"}).json()
+        assert months["by"] == "month"
+        assert months["rows"] == [r.to_dict() for r in corpus.stats("month", hate=True)]
+        assert months["rows"][0] == {
+            "bucket": "2024-03",
+            "documents": 3,
+            "hateful": 1,
+            "offensive": 0,
+            "incitement": 1,
+            "comments": 4,
+            "hateful_comments": 1,
+            "offensive_comments": 0,
+            "incitement_comments": 1,
+        }
+        offensive = client.get("/api/stats/hate", params={"hate": "offensive"}).json()
+        assert [r["bucket"] for r in offensive["rows"]] == ["2024-04"]
+        assert client.get("/api/stats/hate", params={"by": "year"}).status_code == 422

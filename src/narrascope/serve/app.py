@@ -530,6 +530,32 @@ def create_app(
             "undated": store.stats_undated(f),
         }
 
+    @api.get(
+        "/stats/hate",
+        response_model=m.HateStatsOut,
+        summary="Documents and comments per bucket, and those flagged hateful, offensive or "
+        "inciting (as `narrascope stats --hate`)",
+    )
+    def hate_stats(
+        f: Annotated[Filters, Depends(filters)],
+        by: Annotated[m.StatsBy, Query()] = "month",
+    ) -> dict[str, Any]:
+        rows = stores.get().stats(by, f, hate=True)
+        return {"by": by, "rows": [r.to_dict() for r in rows]}
+
+    @api.get(
+        "/stats/debunks",
+        response_model=m.DebunkStatsOut,
+        summary="Documents per bucket, and those repeating a known debunk (as `narrascope "
+        "stats --debunks`)",
+    )
+    def debunk_stats(
+        f: Annotated[Filters, Depends(filters)],
+        by: Annotated[m.StatsBy, Query()] = "month",
+    ) -> dict[str, Any]:
+        rows = stores.get().debunk_stats(by, f)
+        return {"by": by, "rows": [r.to_dict() for r in rows]}
+
     @api.get("/facets", response_model=m.Facets, summary="Filter values with document counts")
     def facets() -> dict[str, Any]:
         store = stores.get()

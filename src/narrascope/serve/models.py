@@ -191,6 +191,34 @@ class StatsOut(BaseModel):
     )
 
 
+class HateStatsRowOut(BaseModel):
+    bucket: str | None = Field(description="day/week/month/source/language; null if unknown")
+    documents: int
+    hateful: int = Field(description="documents whose article or any comment is hateful")
+    offensive: int
+    incitement: int
+    comments: int
+    hateful_comments: int
+    offensive_comments: int
+    incitement_comments: int
+
+
+class HateStatsOut(BaseModel):
+    by: StatsBy
+    rows: list[HateStatsRowOut]
+
+
+class DebunkStatsRowOut(BaseModel):
+    bucket: str | None = Field(description="day/week/month/source/language; null if unknown")
+    documents: int
+    debunked: int = Field(description="documents that repeat any known debunk")
+
+
+class DebunkStatsOut(BaseModel):
+    by: StatsBy
+    rows: list[DebunkStatsRowOut]
+
+
 class FacetValue(BaseModel):
     value: str | None
     count: int
