@@ -312,3 +312,67 @@ def test_crf_learns_from_a_small_split(semeval25: Path, tmp_path: Path) -> None:
     # precision is low by construction, but tagging every word would score under 0.05
     assert table["pt"]["r_overlap"] > 0.7
     assert table["pt"]["p_repeats"] > 0.1
+
+
+# --- spans cut back to the name (seen on the seeds; texts written for the test) ----------
+
+
+def _mention(text: str, name: str, occurrence: int = 0) -> Mention:
+    from narrascope.text.mentions import Mention
+
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(name, start + 1)
+    return Mention(start, start + len(name), name, "ENT", "crf")
+
+
+def test_a_title_case_headline_does_not_join_neighbouring_words_into_one_name() -> None:
+    from narrascope.text.mentions import tidied
+
+    text = (
+        "Why Holding the Line Ukraine Needs Now\n\n"
+        "Ukraine asked its allies for air defence. Kyiv says the front holds."
+    )
+    cut = tidied(_mention(text, "Line Ukraine"), text, "en")
+    assert cut.text == "Ukraine" and text[cut.start : cut.end] == "Ukraine"
+    # a name the body repeats whole, or one only the headline has, stays as it is
+    both = "Olaf Scholz Meets the Press Today\n\nOlaf Scholz spoke for an hour."
+    assert tidied(_mention(both, "Olaf Scholz"), both, "en").text == "Olaf Scholz"
+    alone = "Maria Weber Wins the Regional Vote\n\nThe count ended late on Sunday."
+    assert tidied(_mention(alone, "Maria Weber"), alone, "en").text == "Maria Weber"
+    # in a sentence (not a title-case line) two capitalised words are one name
+    plain = "Yesterday Jerry Hood wrote that the talks failed."
+    assert tidied(_mention(plain, "Jerry Hood"), plain, "en").text == "Jerry Hood"
+
+
+def test_english_spans_lose_trailing_lowercase_words_and_unclosed_brackets() -> None:
+    from narrascope.text.mentions import tidied
+
+    text = "For decades the West persists in its plans, said a speaker at the Davos forum (Great"
+    assert tidied(_mention(text, "West persists"), text, "en").text == "West"
+    assert tidied(_mention(text, "Davos forum (Great"), text, "en").text == "Davos"
+    # other languages keep lowercase words that belong to the name
+    ru = "Вчера Государственная дума приняла закон."
+    assert tidied(_mention(ru, "Государственная дума"), ru, "ru").text == "Государственная дума"
+
+
+def test_a_span_over_a_line_break_keeps_one_line() -> None:
+    from narrascope.text.mentions import tidied
+
+    text = "Talks Resume or Collapse\n\nLavrov arrived on Monday. Lavrov said little."
+    cut = tidied(_mention(text, "Collapse\n\nLavrov"), text, "en")
+    assert cut.text == "Lavrov" and cut.start == text.index("Lavrov")
+
+
+def test_the_seed_like_headline_comes_out_as_its_country_end_to_end() -> None:
+    from narrascope.text.mentions import MentionDetector
+
+    text = (
+        "Having Pulled the Gun Russia Must Shoot or Lose\n\n"
+        "Russia cannot stop now, the author writes; the West persists in its plans."
+    )
+    found = MentionDetector().detect(text, "en")
+    names = {m.text for m in found}
+    assert {"Russia", "West"} <= names
+    assert not any(" " in name for name in names)  # no joined headline words, no verb
+    assert text.index("Russia") in {m.start for m in found}  # the headline's Russia

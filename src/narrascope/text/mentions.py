@@ -468,6 +468,109 @@ def trim_function_words(mention: Mention) -> Mention:
     return replace(mention, end=mention.start + len(text), text=text, lemma=lemma)
 
 
+# Seen on the seeds (the CRF, and spaCy it was distilled from): a span that runs on into a
+# verb ("the West persists"), past an unclosed bracket ("Davos forum (Great Reset"), over a
+# line break ("Lose\n\nDugin"), or across a title-case headline ("… Pulled the Gun Russia
+# Must Shoot" → "Gun Russia").
+_UNCLOSED_BRACKET = regex.compile(r"\s*[(\[][^)\]]*$")
+_LAST_WORD = regex.compile(r"\s+(\p{Ll}[\p{L}\p{M}'’-]*)[\s\p{P}]*$")
+_WORD_SPAN = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’-][\p{L}\p{M}\p{N}]+)*")
+
+
+def _narrowed(mention: Mention, start: int, end: int, text: str) -> Mention:
+    return replace(mention, start=start, end=end, text=text[start:end], lemma="")
+
+
+def tidy_english_span(mention: Mention, text: str) -> Mention:
+    """An English model's span cut back to the name: an unclosed bracket and what follows
+    it, then trailing lowercase words (English names capitalise their last word: "Davos
+    forum" names Davos, "the West persists" the West). Other languages keep their
+    lowercase words ("Государственная дума")."""
+    name = mention.text
+    bracket = _UNCLOSED_BRACKET.search(name)
+    if bracket and bracket.start():
+        name = name[: bracket.start()]
+    while name[:1].isupper() and (last := _LAST_WORD.search(name)):
+        name = name[: last.start()]
+    if name == mention.text:
+        return mention
+    return _narrowed(mention, mention.start, mention.start + len(name), text)
+
+
+def one_line_span(mention: Mention, text: str) -> Mention:
+    """A span over a line break cut to one of its lines: the longest the text repeats
+    elsewhere, else the last (a heading's last word rarely names what the body does)."""
+    if "\n" not in mention.text:
+        return mention
+    pieces = [
+        (mention.start + m.start(), mention.start + m.end())
+        for m in regex.finditer(r"[^\n]+", mention.text)
+        if m.group().strip()
+    ]
+    if not pieces:
+        return mention
+
+    def repeated(piece: tuple[int, int]) -> bool:
+        word = text[piece[0] : piece[1]].strip()
+        return text.count(word) > 1
+
+    known = [p for p in pieces if repeated(p)]
+    start, end = max(known, key=lambda p: p[1] - p[0]) if known else pieces[-1]
+    start, end = _trimmed(text, start, end)
+    return _narrowed(mention, start, end, text)
+
+
+def tidied(mention: Mention, text: str, language: str | None) -> Mention:
+    """A detected span cut back to the name it holds (see the rules above)."""
+    mention = one_line_span(trim_function_words(mention), text)
+    if language == "en":
+        mention = tidy_english_span(mention, text)
+    return split_headline_span(mention, text)
+
+
+def _line(text: str, start: int, end: int) -> tuple[int, int]:
+    return text.rfind("\n", 0, start) + 1, (text.find("\n", end) % (len(text) + 1))
+
+
+def _is_title_case(line: str) -> bool:
+    words = [w for w in _WORD_SPAN.findall(line) if w[:1].isalpha()]
+    long_words = [w for w in words if len(w) > 3]  # "of", "the", "and" stay lowercase
+    return len(words) >= 4 and sum(w[:1].isupper() for w in long_words) >= 0.8 * len(long_words)
+
+
+def split_headline_span(mention: Mention, text: str) -> Mention:
+    """In a title-case line every word is capitalised, so a detector joins neighbours
+    into one name ("Gun Russia"). Unless the text repeats the whole span elsewhere, keep
+    its longest run of words that the text capitalises elsewhere ("Russia"); keep the
+    span as it is when none is (a name met only in the headline)."""
+    first, last = _line(text, mention.start, mention.end)
+    words = list(_WORD_SPAN.finditer(mention.text))
+    if len(words) < 2 or not _is_title_case(text[first:last]):
+        return mention
+    rest = text[:first] + "\n" + text[last:]
+    if regex.search(rf"(?<!\w){regex.escape(mention.text)}(?!\w)", rest):
+        return mention
+    known = [
+        w.group()[:1].isupper()
+        and bool(regex.search(rf"(?<!\w){regex.escape(w.group())}(?!\w)", rest))
+        for w in words
+    ]
+    best: tuple[int, int] | None = None  # word indices [i, j) of the longest known run
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and known[j]:
+            j += 1
+        if j > i and (best is None or j - i > best[1] - best[0]):
+            best = (i, j)
+        i = j + 1
+    if best is None or best == (0, len(words)):
+        return mention
+    start = mention.start + words[best[0]].start()
+    end = mention.start + words[best[1] - 1].end()
+    return _narrowed(mention, start, end, text)
+
+
 def union(primary: Iterable[Mention], extra: Iterable[Mention]) -> list[Mention]:
     """``primary`` plus every ``extra`` mention that overlaps none of them, in text order."""
     kept = sorted(primary, key=lambda m: (m.start, m.end))
@@ -539,6 +642,6 @@ class MentionDetector:
             for name in plan.split("+"):
                 found = self._backend(name).detect_many(batch)
                 for i, mentions in zip(idx, found, strict=True):
-                    trimmed = (trim_function_words(m) for m in mentions)
+                    trimmed = (tidied(m, texts[i], languages[i]) for m in mentions)
                     out[i] = union(out[i], (m for m in trimmed if is_name(m.text)))
         return out
