@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -107,6 +108,7 @@ def cluster() -> Iterator[tuple[str, dict[str, str], str]]:
         while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
             time.sleep(0.2)
         _kill(_processes_of(folder) | pids, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)  # the nodes' logs and sockets
 
 
 def narrascope(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
