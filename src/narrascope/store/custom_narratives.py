@@ -27,6 +27,7 @@ import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.store.own_tables import (
+    OwnTablesStore,
     check_version,
     connect,
     holds_rows,
@@ -125,7 +126,7 @@ def fingerprint(target: str | Path | None) -> str | None:
     return hashlib.sha1(repr(row).encode("utf-8")).hexdigest()
 
 
-class CustomNarrativeStore:
+class CustomNarrativeStore(OwnTablesStore):
     """The custom-narrative tables of one SQLite file.
 
     ``create=False`` (what analyze uses) opens read-only and never creates a table;
@@ -174,18 +175,6 @@ class CustomNarrativeStore:
 
     def _has_tables(self) -> bool:
         return self._version() > 0
-
-    def close(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
-
-    def __enter__(self) -> CustomNarrativeStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ narratives
     def put(self, narrative: CustomNarrative) -> bool:

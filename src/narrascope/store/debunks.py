@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
-from narrascope.store.own_tables import connect, migrate, sqlite_file
+from narrascope.store.own_tables import OwnTablesStore, connect, migrate, sqlite_file
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
@@ -125,7 +125,7 @@ def debunk_db_path(url_or_path: str | Path) -> Path:
     )
 
 
-class DebunkStore:
+class DebunkStore(OwnTablesStore):
     """The debunk tables of one SQLite file, created on first use."""
 
     def __init__(self, path: str | Path) -> None:
@@ -169,18 +169,6 @@ class DebunkStore:
             ).fetchone()
             self._fts = bool(row and "fts5" in row[0].lower())
         return self._fts
-
-    def close(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
-
-    def __enter__(self) -> DebunkStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ writes
     def add(

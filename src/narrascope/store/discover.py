@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
-from narrascope.store.own_tables import connect, migrate, sqlite_file
+from narrascope.store.own_tables import OwnTablesStore, connect, migrate, sqlite_file
 
 SCHEMA_VERSION = 1
 WIDTH = 512
@@ -88,7 +88,7 @@ class StoredCluster:
     record: dict[str, Any]
 
 
-class DiscoverStore:
+class DiscoverStore(OwnTablesStore):
     """The discover tables of one SQLite file, created on first use."""
 
     def __init__(self, path: str | Path) -> None:
@@ -245,18 +245,6 @@ class DiscoverStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-
-    def close(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
-            self._conn = None  # type: ignore[assignment]
-
-    def __enter__(self) -> DiscoverStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def has_discover_tables(path: str | Path) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 from narrascope.errors import E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
 
@@ -119,3 +120,21 @@ def holds_rows(target: str | Path | None, table: str) -> bool:
             conn.close()
     except (OSError, sqlite3.Error):
         return False
+
+
+class OwnTablesStore:
+    """What these stores share: one SQLite connection, closed once, and ``with`` support."""
+
+    _conn: sqlite3.Connection | None
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
