@@ -178,3 +178,23 @@ def test_a_head_and_two_workers_give_the_local_records_and_lose_nothing_when_kil
     report = finished(narrascope([*args, "--resume"], env))
     assert f"{100 - kept} analysed, {kept} skipped" in report
     assert out.read_bytes() == local.read_bytes()
+
+
+@pytest.mark.slow  # ~15 s: a second Ray, started by the command
+def test_without_address_the_command_starts_its_own_ray_beside_a_running_cluster(
+    cluster: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    """RAY_ADDRESS names the running cluster, yet no --address was given: narrascope
+    starts (and stops) a local Ray of --workers CPUs instead of failing to join it."""
+    address, env, _ = cluster
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        "\n".join(json.dumps({"id": f"p{i}", "text": TEXTS[i]}) for i in range(3)),
+        encoding="utf-8",
+    )
+    local = tmp_path / "local.jsonl"
+    assert main(["analyze", str(posts), "--out", str(local), "--no-progress"]) == 0
+    out = tmp_path / "own.jsonl"
+    args = ["analyze", str(posts), "--out", str(out), "--engine", "ray", "--workers", "1"]
+    finished(narrascope([*args, "--no-progress"], {**env, "RAY_ADDRESS": address}))
+    assert out.read_bytes() == local.read_bytes()
