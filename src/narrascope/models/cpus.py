@@ -10,8 +10,11 @@ engine that started it granted (:func:`limit_cpus`, set by each Ray actor to its
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 _granted: int | None = None
+T = TypeVar("T")
 
 
 def available_cpus() -> int:
@@ -29,3 +32,20 @@ def limit_cpus(n: int | None) -> None:
     if n is not None and n < 1:
         raise ValueError(f"a CPU budget must be at least 1, got {n}")
     _granted = n
+
+
+def run_per_core(run: Callable[[T], object], batches: Sequence[T], threads: int = 0) -> None:
+    """``run`` over ``batches``, a batch per core (``threads`` cores, 0: the budget), each
+    with one BLAS thread: the element-wise work of a transformer (GELU, softmax, layer
+    norm) then runs in parallel too, which one batch on many BLAS threads does not."""
+    workers = min(threads or available_cpus(), len(batches))
+    if workers <= 1:
+        for batch in batches:
+            run(batch)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, batches))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator, Int8Matrix
-from narrascope.models.cpus import available_cpus
+from narrascope.models.cpus import run_per_core
 from narrascope.models.encoder_windows import (
     MentionWindow,
     WindowSettings,
@@ -210,17 +210,7 @@ class EncoderRoleModel(Estimator):
             main[rows] = _softmax(f @ t["head.main.weight"].T + t["head.main.bias"])
             fine[rows] = sigmoid(f @ t["head.fine.weight"].T + t["head.fine.bias"])
 
-        workers = min(self.threads or available_cpus(), len(batches))
-        if workers <= 1:
-            for rows in batches:
-                run(rows)
-        else:  # a batch per core, one BLAS thread each: element-wise work runs in parallel too
-            from concurrent.futures import ThreadPoolExecutor
-
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, batches))
+        run_per_core(run, batches, self.threads)
         return main, fine
 
     def decide(self, main: np.ndarray, fine: np.ndarray) -> list[tuple[str, list[str]]]:

