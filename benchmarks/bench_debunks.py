@@ -19,6 +19,7 @@ vectors already on the document (``doc.tensor``, as the narrative stage leaves t
 docs/benchmarks.md by hand.
 
 Usage: python benchmarks/bench_debunks.py [--debunks 100000] [--docs 60] [--seed 3]
+[--keep DIR] [--scorer ARTEFACT]
 """
 
 from __future__ import annotations
@@ -243,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the database in this folder and reuse it next time (skips the import)",
     )
+    parser.add_argument(
+        "--scorer", type=Path, help="a debunk scorer artefact (default: the shipped one)"
+    )
     args = parser.parse_args(argv)
 
     from narrascope.doc import Claim, Document, Span
@@ -281,14 +285,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         store = DebunkStore(db)
-        matcher = DebunkMatcher(store, encoder=encoder)
+        matcher = DebunkMatcher(store, encoder=encoder, scorer_path=args.scorer)
         started = time.perf_counter()
         matcher.index()
         print(
             f"index at first use (BM25 postings, vectors, PCA, sign bits; then kept): "
             f"{time.perf_counter() - started:.2f} s"
         )
-        matcher = DebunkMatcher(store, encoder=encoder)
+        matcher = DebunkMatcher(store, encoder=encoder, scorer_path=args.scorer)
         started = time.perf_counter()
         matcher.index()
         print(

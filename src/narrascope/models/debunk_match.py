@@ -47,6 +47,7 @@ from rapidfuzz import fuzz
 from narrascope.doc import DebunkMatch, Document, Span
 from narrascope.models.artefact import Estimator, bundled_path
 from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
+from narrascope.models.pair_map import PARTS, PairMap
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
 
@@ -54,8 +55,8 @@ MONO_FEATURES = (
     "bm25",
     "bm25_share",  # of the unit's best BM25
     "bm25_rank",  # 1 / (1 + rank)
-    "use_cos",
-    "use_gap",  # cosine minus the unit's best cosine
+    "pair_cos",  # USE cosine, both vectors bent by the scorer's PairMap (when it has one)
+    "pair_gap",  # that cosine minus the unit's best among its shortlisted pairs
     "debunk_covered",  # share of the debunk's words in the unit
     "unit_covered",  # share of the unit's words in the debunk
     "token_set_ratio",
@@ -124,6 +125,7 @@ class DebunkScorer(Estimator):
 
     def __init__(self, *, C: float = 1.0) -> None:
         self._set_params(locals())
+        self.pair_map: PairMap | None = None  # bends the USE vectors of pair_cos
 
     def fit(
         self,
@@ -170,11 +172,15 @@ class DebunkScorer(Estimator):
         return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
 
     def _get_state(self) -> dict[str, Any]:
-        return {
+        state = {
             "threshold": self.threshold_,
             "rerank_threshold": self.rerank_threshold_,
             **self.heads_,
         }
+        if self.pair_map is not None:
+            state["pair_map_params"] = self.pair_map.get_params()
+            state.update({f"pair_map_{k}": v for k, v in self.pair_map.maps_.items()})
+        return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         heads = {}
@@ -196,6 +202,10 @@ class DebunkScorer(Estimator):
         self.heads_ = heads
         self.threshold_ = float(state["threshold"])
         self.rerank_threshold_ = float(state["rerank_threshold"])
+        self.pair_map = None
+        if "pair_map_params" in state:
+            self.pair_map = PairMap(**state["pair_map_params"])
+            self.pair_map._set_state({k: state[f"pair_map_{k}"] for k in PARTS})
 
 
 # ----------------------------------------------------------------------------- pairs
@@ -210,6 +220,8 @@ class Candidate:
     bm25_rank: float = 0.0
     use_cos: float = 0.0
     use_gap: float = 0.0
+    pair_cos: float = 0.0
+    pair_gap: float = 0.0
 
 
 @dataclass
@@ -321,8 +333,29 @@ class DebunkMatcher:
                 if pos < len(index.keys) and index.keys[pos] == c.key:
                     c.use_cos = float(index.vectors.full[pos].astype(np.float32) @ vectors[u])
                     c.use_gap = c.use_cos - top
+            self._pair_cosines(index, list(found.values()), vectors[u])
             out.extend(found.values())
         return out
+
+    def _pair_cosines(self, index: DebunkIndex, found: list[Candidate], vector: np.ndarray) -> None:
+        """``pair_cos`` / ``pair_gap`` of one unit's shortlist: the USE cosine with both
+        vectors bent by the scorer's pair map (only the shortlisted debunks' rows are
+        bent: 60 rows, not the archive), or the plain cosine without one."""
+        bend = getattr(self.scorer, "pair_map", None)
+        if bend is None or not found:
+            for c in found:
+                c.pair_cos, c.pair_gap = c.use_cos, c.use_gap
+            return
+        keys = index.keys
+        pos = np.minimum(np.searchsorted(keys, [c.key for c in found]), max(len(keys) - 1, 0))
+        has = (keys[pos] == [c.key for c in found]) if len(keys) else np.zeros(len(found), bool)
+        cosines = np.zeros(len(found), np.float32)
+        if has.any():
+            rows = index.vectors.full[pos[has]].astype(np.float32)
+            cosines[has] = bend.debunks(rows) @ bend.units(vector[None])[0]
+        top = float(cosines.max())
+        for c, cos in zip(found, cosines.tolist(), strict=True):
+            c.pair_cos, c.pair_gap = cos, cos - top
 
     # ------------------------------------------------------------ second stage
     def features(
@@ -343,8 +376,8 @@ class DebunkMatcher:
                 c.bm25,
                 c.bm25_share,
                 c.bm25_rank,
-                c.use_cos,
-                c.use_gap,
+                c.pair_cos,
+                c.pair_gap,
                 shared / max(1, len(words)),
                 shared / max(1, len(unit_tokens[c.unit])),
                 fuzz.token_set_ratio(texts[c.unit], claim) / 100.0,

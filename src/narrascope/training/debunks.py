@@ -26,8 +26,10 @@ import numpy as np
 from narrascope.doc import Document
 from narrascope.ingest.debunks import BadRow, read_debunks
 from narrascope.models.artefact import bundled_path, user_cache_dir
+from narrascope.models.debunk_index import DebunkIndex
 from narrascope.models.debunk_match import (
     HEADS,
+    MONO_FEATURES,
     RERANK_GATE,
     RERANK_TOP,
     DebunkMatcher,
@@ -35,6 +37,7 @@ from narrascope.models.debunk_match import (
     clean_query,
     full_features,
 )
+from narrascope.models.pair_map import PairMap
 from narrascope.store.debunks import DebunkStore
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "checkthat2022-task2a-en"
@@ -156,6 +159,7 @@ def pair_tables(
         cands = matcher.candidates([text], "en")
         out[qid] = {
             "ids": [ids.get(c.key, str(c.key)) for c in cands],
+            "keys": np.array([c.key for c in cands], np.int64),
             "mono": matcher.features([text], "en", cands),
             "cross": matcher.cross_features([text], cands),
             "bm25": np.array([c.bm25 for c in cands]),
@@ -183,11 +187,75 @@ def without_gold(table: dict[str, Any], relevant: set[str]) -> dict[str, Any] | 
     mono[:, 4] = mono[:, 3] - mono[:, 3].max()
     return {
         "ids": [i for i, k in zip(table["ids"], keep, strict=True) if k],
+        "keys": table["keys"][keep],
         "mono": mono,
         "cross": table["cross"][keep],
         "bm25": table["bm25"][keep],
         "cos": table["cos"][keep],
     }
+
+
+def query_folds(qids: Sequence[str], folds: int) -> dict[str, int]:
+    """The folds every out-of-fold number here uses (queries never split)."""
+    rng = np.random.default_rng(0)
+    return {q: int(f) for q, f in zip(qids, rng.integers(0, folds, len(qids)), strict=True)}
+
+
+PAIR_COS = MONO_FEATURES.index("pair_cos")
+
+
+def bend_tables(
+    tables: dict[str, dict[str, Any]],
+    qrels: dict[str, set[str]],
+    unit_vectors: dict[str, np.ndarray],
+    index: DebunkIndex,
+    id_rows: dict[str, int],
+    *,
+    folds: int = 5,
+    params: dict[str, Any] | None = None,
+) -> tuple[PairMap, dict[str, list[str]]]:
+    """Fit the :class:`PairMap` on ``qrels``' queries and write its cosines into every
+    table's ``pair_cos`` / ``pair_gap`` columns: out of fold for those queries (the
+    scorer's folds, so the scorer learns how far to trust a map that has not seen the
+    query), from the map fitted on all of them for the others (dev). ``id_rows``: debunk
+    id → row of ``index.vectors``. Returns that map and each query's best 5 debunk ids by
+    its cosine alone over the whole archive (out of fold for ``qrels``' queries)."""
+    debunks = index.vectors.full.astype(np.float32)
+    row_of = {int(k): i for i, k in enumerate(index.keys)}
+    qids = sorted(qrels)
+    fold_of = query_folds(qids, folds)
+    ids = [""] * len(id_rows)
+    for i, row in id_rows.items():
+        ids[row] = i
+    ranked: dict[str, list[str]] = {}
+
+    def fit(fit_q: list[str]) -> PairMap:
+        gold = [[id_rows[i] for i in qrels[q] if i in id_rows] for q in fit_q]
+        units = np.stack([unit_vectors[q] for q in fit_q])
+        return PairMap(**(params or {})).fit(units, debunks, gold)
+
+    def write(q: str, bend: PairMap) -> None:
+        t = tables[q]
+        unit = bend.units(unit_vectors[q][None])[0]
+        rows = np.array([row_of.get(int(k), -1) for k in t["keys"]], np.int64)
+        cos = np.zeros(len(rows))
+        if (rows >= 0).any():
+            cos[rows >= 0] = bend.debunks(debunks[rows[rows >= 0]]) @ unit
+        t["mono"][:, PAIR_COS] = cos
+        t["mono"][:, PAIR_COS + 1] = cos - (cos.max() if len(cos) else 0.0)
+        archive = bend.debunks(debunks) @ unit
+        ranked[q] = [ids[i] for i in np.argsort(-archive, kind="stable")[:5]]
+
+    for f in range(folds):
+        bend = fit([q for q in qids if fold_of[q] != f])
+        for q in qids:
+            if fold_of[q] == f and q in tables:
+                write(q, bend)
+    full = fit(qids)
+    others = [q for q in tables if q not in qrels]
+    for q in others:
+        write(q, full)
+    return full, ranked
 
 
 def _stack(
@@ -263,8 +331,7 @@ def fit_scorer(
     # trained on too, they cost ranking (OOF MAP@5 0.864 → 0.852) and every threshold
     # that shows less when the debunk is absent hides gold ones: measured, not trained on
     hard = negatives if train_on_absent else None
-    rng = np.random.default_rng(0)
-    fold_of = {q: int(f) for q, f in zip(qids, rng.integers(0, folds, len(qids)), strict=True)}
+    fold_of = query_folds(qids, folds)
     oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
     absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
     for f in range(folds):
@@ -376,8 +443,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     use.save()
     e5.save()
     print(f"features: {time.perf_counter() - started:.0f} s")
+    index = matcher.index()
+    id_rows = {
+        d.id: int(np.searchsorted(index.keys, k))
+        for k, d in store.by_keys(list(index.keys)).items()
+    }
+    unit_vectors = {q: use([clean_query(queries[q])])[0] for q in tables}
+    started = time.perf_counter()
+    pair_map, ranked = bend_tables(tables, qrels["train"], unit_vectors, index, id_rows)
+    alone = {f"{s}_map5_alone": map_at(ranked, qrels[s]) for s in QRELS}  # train: OOF
+    print(f"pair map: {time.perf_counter() - started:.0f} s, {alone}")
     scorer, cv = fit_scorer(tables, qrels["train"], c=args.C)
-    scores: dict[str, Any] = {"train_cv": cv}
+    scorer.pair_map = pair_map
+    scores: dict[str, Any] = {
+        "train_cv": cv,
+        "pair_map": {**alone, "params": pair_map.get_params()},
+    }
     for split in ("train", "dev"):
         scores[split] = stage_maps(tables, qrels[split])
         for rerank in (False, True):
