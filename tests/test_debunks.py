@@ -313,6 +313,19 @@ def test_unrelated_text_matches_nothing(matcher, language, text) -> None:
 
 
 @needs_artefact
+def test_pairs_are_read_with_the_bent_cosine(matcher) -> None:
+    assert matcher.scorer.pair_map is not None
+    texts = ["Kyiv's troops fired on Donetsk so Russia would be blamed.", "Vaccines track you."]
+    found = matcher.candidates(texts, "en")
+    for unit in (0, 1):
+        mine = [c for c in found if c.unit == unit]
+        assert mine and max(c.pair_gap for c in mine) == 0.0
+        assert any(abs(c.pair_cos - c.use_cos) > 0.01 for c in mine)  # bent, not plain
+    best = max((c for c in found if c.unit == 0), key=lambda c: c.pair_cos)
+    assert matcher.store.by_keys([best.key])[best.key].id == "d-shelling"
+
+
+@needs_artefact
 def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
     from narrascope.stages.debunks import DebunkStage
 

@@ -27,7 +27,7 @@ import functools
 import io
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -236,6 +236,7 @@ class DebunkIndex:
     lexical: LexicalIndex
     vectors: VectorIndex
     languages: dict[int, str | None]
+    claims: dict[int, str] = field(default_factory=dict)  # by key (all, when loaded)
 
     @property
     def keys(self) -> np.ndarray:
@@ -252,6 +253,7 @@ class DebunkIndex:
                 LexicalIndex.build(store.all_tokens()),
                 VectorIndex.build(keys, full),
                 store.languages(),
+                store.claims_by_key(),
             )
 
     @classmethod
@@ -323,4 +325,4 @@ class DebunkIndex:
             )
         if len(lexical.vocab) != len(lexical.df):
             raise ValueError("the stored vocabulary does not fit its postings")
-        return cls(generation, lexical, vectors, store.languages())
+        return cls(generation, lexical, vectors, store.languages(), store.claims_by_key())

@@ -107,6 +107,43 @@ class PairMap(Estimator):
         """Debunk vectors as the pairing reads them (unit length)."""
         return self._bend(vectors, "debunk")
 
+    def debunk_terms(self, vectors: np.ndarray) -> np.ndarray:
+        """[n, 3 * rank + 1] per-debunk numbers from which :meth:`cosines` gives the bent
+        cosine of any unit without touching the debunk's 512 values again: ``d @ down``,
+        ``d @ unit_up.T``, ``d @ debunk_up.T`` and ``|d|²`` (the matcher keeps them for
+        the whole archive: 39 MB at 100k debunks)."""
+        self._check_fitted()
+        m = self.maps_
+        cols = np.hstack([m["debunk_down"], m["unit_up"].T, m["debunk_up"].T])
+        out = np.empty((len(vectors), cols.shape[1] + 1), np.float32)
+        for start in range(0, len(vectors), 20_000):
+            d = np.asarray(vectors[start : start + 20_000], np.float32)
+            out[start : start + len(d), :-1] = d @ cols
+            out[start : start + len(d), -1] = np.einsum("ij,ij->i", d, d)
+        return out
+
+    def cosines(
+        self, units: np.ndarray, unit_of: np.ndarray, terms: np.ndarray, plain: np.ndarray
+    ) -> np.ndarray:
+        """The bent cosine of pairs (``units[unit_of[i]]``, debunk ``i``), from the
+        debunks' :meth:`debunk_terms` rows and their plain dot products with the
+        (unit-length) ``units``: the same numbers as bending both vectors, with no
+        [pairs x 512] array (the maps are linear; the algebra is in the code)."""
+        self._check_fitted()
+        m, r = self.maps_, self.rank
+        u = _unit_rows(np.asarray(units, np.float32))
+        p = u @ m["unit_down"]  # u' = u + p @ unit_up
+        unit_norm = np.linalg.norm(u + p @ m["unit_up"], axis=1)
+        # (d + a @ debunk_up) . (u + p @ unit_up)
+        #   = d.u + b.p + a.(debunk_up @ u) + a.(debunk_up @ unit_up.T @ p)
+        q = u @ m["debunk_up"].T + p @ (m["debunk_up"] @ m["unit_up"].T).T
+        a, b, c = terms[:, :r], terms[:, r : 2 * r], terms[:, 2 * r : 3 * r]
+        dot = plain + np.einsum("ij,ij->i", b, p[unit_of]) + np.einsum("ij,ij->i", a, q[unit_of])
+        # |d + a @ debunk_up|^2 = |d|^2 + 2 a.c + a @ (debunk_up @ debunk_up.T) @ a
+        gram = m["debunk_up"] @ m["debunk_up"].T
+        square = terms[:, -1] + 2 * np.einsum("ij,ij->i", a, c) + np.einsum("ij,ij->i", a @ gram, a)
+        return dot / np.maximum(unit_norm[unit_of] * np.sqrt(np.maximum(square, 1e-12)), 1e-9)
+
     def _bend(self, vectors: np.ndarray, side: str) -> np.ndarray:
         self._check_fitted()
         x = _unit_rows(np.asarray(vectors, np.float32))

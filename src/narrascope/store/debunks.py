@@ -341,6 +341,17 @@ class DebunkStore(OwnTablesStore):
                 out[int(row[0])] = Debunk(*row[1:])
         return out
 
+    def claims(self, keys: Sequence[int]) -> dict[int, str]:
+        """The claims of rows by their key: what the matcher compares words with, without
+        building whole rows (a third of ``by_keys``' time for a document's shortlist)."""
+        out: dict[int, str] = {}
+        for k in range(0, len(keys), 500):
+            chunk = [int(x) for x in keys[k : k + 500]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, claim FROM debunks WHERE key IN ({marks})"
+            out.update((int(key), claim) for key, claim in self._conn.execute(sql, chunk))
+        return out
+
     def iter_debunks(self, *, limit: int | None = None, offset: int = 0) -> Iterator[Debunk]:
         """Every debunk, oldest first (a stable order for ``list``)."""
         tail = "ORDER BY key LIMIT ? OFFSET ?"
@@ -422,6 +433,11 @@ class DebunkStore(OwnTablesStore):
         except sqlite3.OperationalError:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+
+    def claims_by_key(self) -> dict[int, str]:
+        """Every row's claim (the matcher holds them: a document's shortlist of ~250
+        read from SQLite cost 1.5 ms of its 20 at 100k debunks)."""
+        return {int(k): claim for k, claim in self._conn.execute("SELECT key, claim FROM debunks")}
 
     def languages(self) -> dict[int, str | None]:
         """Each row's language (the matcher compares it with the document's)."""

@@ -29,7 +29,6 @@ from narrascope.models.artefact import bundled_path, user_cache_dir
 from narrascope.models.debunk_index import DebunkIndex
 from narrascope.models.debunk_match import (
     HEADS,
-    MONO_FEATURES,
     RERANK_GATE,
     RERANK_TOP,
     DebunkMatcher,
@@ -201,11 +200,7 @@ def query_folds(qids: Sequence[str], folds: int) -> dict[str, int]:
     return {q: int(f) for q, f in zip(qids, rng.integers(0, folds, len(qids)), strict=True)}
 
 
-PAIR_COS = MONO_FEATURES.index("pair_cos")
-
-
-def bend_tables(
-    tables: dict[str, dict[str, Any]],
+def fit_pair_maps(
     qrels: dict[str, set[str]],
     unit_vectors: dict[str, np.ndarray],
     index: DebunkIndex,
@@ -213,49 +208,41 @@ def bend_tables(
     *,
     folds: int = 5,
     params: dict[str, Any] | None = None,
-) -> tuple[PairMap, dict[str, list[str]]]:
-    """Fit the :class:`PairMap` on ``qrels``' queries and write its cosines into every
-    table's ``pair_cos`` / ``pair_gap`` columns: out of fold for those queries (the
-    scorer's folds, so the scorer learns how far to trust a map that has not seen the
-    query), from the map fitted on all of them for the others (dev). ``id_rows``: debunk
-    id → row of ``index.vectors``. Returns that map and each query's best 5 debunk ids by
-    its cosine alone over the whole archive (out of fold for ``qrels``' queries)."""
+) -> tuple[dict[int, PairMap], PairMap, dict[str, list[str]]]:
+    """The :class:`PairMap` of each fold (fitted without that fold's queries: the
+    scorer's folds, so the scorer's train rows come from a map that has not seen their
+    query, as a user's text has not), the map fitted on all of ``qrels``' queries, and
+    each query's best 5 debunk ids by its map's cosine alone over the whole archive (out
+    of fold for ``qrels``' queries, the full map's for the others in ``unit_vectors``).
+    ``id_rows``: debunk id → row of ``index.vectors``."""
     debunks = index.vectors.full.astype(np.float32)
-    row_of = {int(k): i for i, k in enumerate(index.keys)}
-    qids = sorted(qrels)
-    fold_of = query_folds(qids, folds)
     ids = [""] * len(id_rows)
     for i, row in id_rows.items():
         ids[row] = i
-    ranked: dict[str, list[str]] = {}
+    qids = sorted(qrels)
+    fold_of = query_folds(qids, folds)
 
     def fit(fit_q: list[str]) -> PairMap:
         gold = [[id_rows[i] for i in qrels[q] if i in id_rows] for q in fit_q]
         units = np.stack([unit_vectors[q] for q in fit_q])
         return PairMap(**(params or {})).fit(units, debunks, gold)
 
-    def write(q: str, bend: PairMap) -> None:
-        t = tables[q]
-        unit = bend.units(unit_vectors[q][None])[0]
-        rows = np.array([row_of.get(int(k), -1) for k in t["keys"]], np.int64)
-        cos = np.zeros(len(rows))
-        if (rows >= 0).any():
-            cos[rows >= 0] = bend.debunks(debunks[rows[rows >= 0]]) @ unit
-        t["mono"][:, PAIR_COS] = cos
-        t["mono"][:, PAIR_COS + 1] = cos - (cos.max() if len(cos) else 0.0)
-        archive = bend.debunks(debunks) @ unit
-        ranked[q] = [ids[i] for i in np.argsort(-archive, kind="stable")[:5]]
+    def best5(bend: PairMap, wanted: list[str]) -> dict[str, list[str]]:
+        if not wanted:
+            return {}
+        sims = bend.units(np.stack([unit_vectors[q] for q in wanted])) @ bend.debunks(debunks).T
+        return {
+            q: [ids[i] for i in np.argsort(-row, kind="stable")[:5]]
+            for q, row in zip(wanted, sims, strict=True)
+        }
 
+    by_fold, ranked = {}, {}
     for f in range(folds):
-        bend = fit([q for q in qids if fold_of[q] != f])
-        for q in qids:
-            if fold_of[q] == f and q in tables:
-                write(q, bend)
+        by_fold[f] = fit([q for q in qids if fold_of[q] != f])
+        ranked.update(best5(by_fold[f], [q for q in qids if fold_of[q] == f]))
     full = fit(qids)
-    others = [q for q in tables if q not in qrels]
-    for q in others:
-        write(q, full)
-    return full, ranked
+    ranked.update(best5(full, [q for q in unit_vectors if q not in qrels]))
+    return by_fold, full, ranked
 
 
 def _stack(
@@ -438,21 +425,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     e5(texts)
     use.save()
     e5.save()
-    started = time.perf_counter()
-    tables = pair_tables(matcher, queries, sorted(set(qrels["train"]) | set(qrels["dev"])))
-    use.save()
-    e5.save()
-    print(f"features: {time.perf_counter() - started:.0f} s")
     index = matcher.index()
     id_rows = {
         d.id: int(np.searchsorted(index.keys, k))
         for k, d in store.by_keys(list(index.keys)).items()
     }
-    unit_vectors = {q: use([clean_query(queries[q])])[0] for q in tables}
+    unit_vectors = {q: use([clean_query(t)])[0] for q, t in queries.items()}
     started = time.perf_counter()
-    pair_map, ranked = bend_tables(tables, qrels["train"], unit_vectors, index, id_rows)
+    by_fold, pair_map, ranked = fit_pair_maps(qrels["train"], unit_vectors, index, id_rows)
     alone = {f"{s}_map5_alone": map_at(ranked, qrels[s]) for s in QRELS}  # train: OOF
-    print(f"pair map: {time.perf_counter() - started:.0f} s, {alone}")
+    print(f"pair maps: {time.perf_counter() - started:.0f} s, {alone}")
+    # each train query's shortlist and features from the map of the folds without it
+    fold_of = query_folds(sorted(qrels["train"]), 5)
+    wanted = sorted(set(qrels["train"]) | set(qrels["dev"]))
+    tables: dict[str, dict[str, Any]] = {}
+    for fold, bend in [*by_fold.items(), (None, pair_map)]:
+        folded = DebunkScorer()
+        folded.pair_map = bend
+        tables |= pair_tables(
+            DebunkMatcher(store, scorer=folded, encoder=use, e5=e5),
+            queries,
+            [q for q in wanted if fold_of.get(q) == fold],
+        )
+    use.save()
+    e5.save()
+    print(f"features: {time.perf_counter() - started:.0f} s")
     scorer, cv = fit_scorer(tables, qrels["train"], c=args.C)
     scorer.pair_map = pair_map
     scores: dict[str, Any] = {
