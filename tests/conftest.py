@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from narrascope.store import open_store
+from narrascope.store.common import SQLStore
+from pgtest import PG_ENV, postgres_schema_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -35,3 +42,37 @@ def encoder_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr(SentenceEncoder, "encode", spy)
     return calls
+
+
+# --- corpus databases: SQLite, and PostgreSQL when a test server is named ---------------
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Any]:
+    """A connection to the test server, or a skip saying why there is none."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a fresh, empty corpus database is (a SQLite file or a PostgreSQL URL)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "corpus.db")
+    else:
+        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
+
+
+@pytest.fixture
+def store(target: str) -> Iterator[SQLStore]:
+    with open_store(target) as opened:
+        yield opened  # type: ignore[misc]

@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -38,40 +35,7 @@ from narrascope.store.campaigns import (
 )
 from test_campaigns import PORT, PRICES, SILOS, corpus, edited, text
 
-PG_ENV = "NARRASCOPE_TEST_POSTGRES_URL"
 LABEL = "URW: Discrediting Ukraine"
-
-
-@pytest.fixture(scope="module")
-def postgres_admin() -> Iterator[Any]:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
-    import psycopg
-
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh corpus database: a SQLite file or a PostgreSQL URL on a new schema."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    schema = "narrascope_test_" + uuid.uuid4().hex[:12]
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = os.environ[PG_ENV]
-    joiner = "&" if "?" in url else "?"
-    try:
-        yield url + joiner + "options=" + quote(f"-csearch_path={schema}")
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def document(record: dict[str, Any], *, techniques: tuple[str, ...] = ()) -> Document:

@@ -39,8 +39,6 @@ from narrascope.store.common import SQLStore
 from test_store import (  # the storage suite's documents and PostgreSQL fixtures
     EN,
     analysed,
-    postgres_admin,  # noqa: F401  (a fixture)
-    postgres_schema_url,
     rows,
 )
 
@@ -234,14 +232,6 @@ def test_csv_has_claim_and_debunk_rows_and_counts_and_reads_them_back_exactly() 
 
 
 # --- the corpus store ----------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-    else:
-        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
 
 
 @pytest.fixture

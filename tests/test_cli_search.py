@@ -11,6 +11,7 @@ import pytest
 from narrascope.cli import main
 from narrascope.doc import Annotation, Document
 from narrascope.store import open_store
+from pgtest import postgres_schema_url
 from test_store import (  # the storage suite's documents and PostgreSQL fixtures
     BLAME,
     EN,
@@ -19,8 +20,6 @@ from test_store import (  # the storage suite's documents and PostgreSQL fixture
     RU,
     UK,
     analysed,
-    postgres_admin,  # noqa: F401  (a fixture)
-    postgres_schema_url,
 )
 
 SNEAKY = "evil\x1b[2J\x07id"

@@ -19,8 +19,8 @@ import pytest
 import narrascope
 from narrascope.cli import main
 from narrascope.doc import Document
+from pgtest import postgres_schema_url
 from scale_texts import TEXTS
-from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 
 LIGHT = ["language", "segment", "narratives"]
 
@@ -274,7 +274,7 @@ def test_cli_ray_and_local_give_identical_records_with_the_default_pipeline(
 
 
 @pytest.fixture
-def postgres_url(postgres_admin: object) -> Iterator[str]:  # noqa: F811
+def postgres_url(postgres_admin: object) -> Iterator[str]:
     """A PostgreSQL URL on a fresh schema (dropped afterwards); skips without a server."""
     yield from postgres_schema_url(postgres_admin)
 

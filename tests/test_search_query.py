@@ -18,7 +18,6 @@ from narrascope.store import sqlite as sqlite_backend
 from narrascope.store.common import SQLStore
 from narrascope.store.query import Query, Term, parse_query, variants
 from narrascope.store.stems import index_tokens, stemmed_languages, words
-from test_store import postgres_admin, postgres_schema_url  # noqa: F401  (a fixture)
 
 # Short texts written for these tests: each word form is in one document only, so a
 # query finding both documents found the other form.
@@ -146,18 +145,9 @@ def test_a_prefix_is_its_stem_only_when_that_is_a_short_cut() -> None:
 # --- both backends ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema (dropped after)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-    else:
-        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
-
-
 @pytest.fixture
-def corpus(where: str) -> Iterator[SQLStore]:
-    with open_store(where) as store:
+def corpus(target: str) -> Iterator[SQLStore]:
+    with open_store(target) as store:
         store.save(corpus_docs())
         yield store  # type: ignore[misc]
 
@@ -275,8 +265,8 @@ def test_without_fts5_like_finds_the_same(tmp_path: Path, monkeypatch) -> None:
 # --- migration -------------------------------------------------------------------------
 
 
-def test_an_old_database_is_reindexed_once_and_finds_word_forms(where: str, monkeypatch) -> None:
-    with open_store(where) as store:
+def test_an_old_database_is_reindexed_once_and_finds_word_forms(target: str, monkeypatch) -> None:
+    with open_store(target) as store:
         store.save(corpus_docs())
         postgres = not isinstance(store, sqlite_backend.SQLiteStore)
         if not postgres and not store.fts:
@@ -302,10 +292,10 @@ def test_an_old_database_is_reindexed_once_and_finds_word_forms(where: str, monk
         "_reindex_search",
         lambda self, *args, **kw: calls.append(1) or real(self, batch_size=5),
     )
-    with open_store(where) as store:
+    with open_store(target) as store:
         assert store.version() == SCHEMA_VERSION and calls == [1]
         assert sorted(h.id for h in store.search(Filters(query="Украины"))) == ["ru1", "ru2"]
         assert sorted(h.id for h in store.search(Filters(query="sanções"))) == ["pt1", "pt2"]
         assert store.search_count(Filters(query="sanction*")) == 2
-    with open_store(where) as store:  # once: opening again does not index again
+    with open_store(target) as store:  # once: opening again does not index again
         assert calls == [1] and store.search_count(Filters(query="Україною")) == 2

@@ -28,7 +28,7 @@ from narrascope.serve import create_app, is_loopback
 from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
 from narrascope.stages.segment import SegmentStage
 from narrascope.store import DocumentsNotSaved, SQLiteStore, open_store
-from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
+from pgtest import postgres_schema_url
 
 BLAME = "URW: Blaming the war on others rather than the invader"
 PRAISE = "URW: Praise of Russia"

@@ -24,8 +24,8 @@ from narrascope.doc import Annotation, Document
 from narrascope.serve import create_app
 from narrascope.store import open_store
 from narrascope.store.campaigns import has_campaigns, save_campaigns
+from pgtest import postgres_schema_url
 from test_serve_api import fake_pipeline
-from test_store import postgres_admin, postgres_schema_url  # noqa: F401 (a fixture)
 
 # A made-up story about a ferry, written for these tests, in three paragraphs.
 FERRY = [
@@ -366,7 +366,7 @@ def test_promote_makes_the_cluster_a_custom_narrative(db: Path, client: TestClie
     assert replaced.status_code == 200 and replaced.json()["new"] is False
 
 
-def test_campaigns_on_postgres_and_discover_there_is_a_501(postgres_admin: Any) -> None:  # noqa: F811
+def test_campaigns_on_postgres_and_discover_there_is_a_501(postgres_admin: Any) -> None:
     for url in postgres_schema_url(postgres_admin):
         with open_store(url) as store:
             store.save(corpus_docs())

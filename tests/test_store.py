@@ -8,15 +8,12 @@ reachable server, on PostgreSQL too (each test in a fresh schema, dropped afterw
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -28,6 +25,7 @@ from narrascope.pipeline import Pipeline
 from narrascope.store import SCHEMA_VERSION, DocumentsNotSaved, FilterError, Filters, open_store
 from narrascope.store import sqlite as sqlite_backend
 from narrascope.store.common import SQLStore
+from pgtest import postgres_schema_url
 
 PUPPET = "URW: Discrediting Ukraine"
 PUPPET_SUB = f"{PUPPET}: Ukraine is a puppet of the West"
@@ -39,7 +37,6 @@ BG = "НАТО провокира войната. София трябва да �
 PT = "A OTAN provocou esta guerra. A Ucrânia é um fantoche do Ocidente."
 HI = "नाटो ने यह युद्ध भड़काया। यूक्रेन पश्चिम की कठपुतली है।"
 HOSTILE = "<script>alert('x')</script> \"quoted\" '; DROP TABLE documents; -- NATO"
-PG_ENV = "NARRASCOPE_TEST_POSTGRES_URL"
 
 
 def analysed(text: str, doc_id: str, language: str, **meta: str) -> Document:
@@ -83,49 +80,6 @@ def rows(store: SQLStore | Path, table: str, doc_id: str | None = None) -> int:
 
 
 # --- the backends ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[Any]:
-    """A connection to the test server, or a skip saying why there is none."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh): PostgreSQL not tested")
-    import psycopg
-
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-    yield conn
-    conn.close()
-
-
-def postgres_schema_url(admin: Any) -> Iterator[str]:
-    """The test URL pointed at a fresh schema (search_path), dropped afterwards."""
-    schema = "narrascope_test_" + uuid.uuid4().hex[:12]
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = os.environ[PG_ENV]
-    joiner = "&" if "?" in url else "?"
-    try:
-        yield url + joiner + "options=" + quote(f"-csearch_path={schema}")
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where a fresh, empty corpus database is (a SQLite file or a PostgreSQL URL)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-    else:
-        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
-
-
-@pytest.fixture
-def store(target: str) -> Iterator[SQLStore]:
-    with open_store(target) as opened:
-        yield opened  # type: ignore[misc]
 
 
 # --- opening, migrations ---------------------------------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +21,6 @@ from narrascope.store.common import SQLStore
 from test_store import (  # the storage suite's documents and PostgreSQL fixtures
     EN,
     analysed,
-    postgres_admin,  # noqa: F401  (a fixture)
-    postgres_schema_url,
     rows,
 )
 
@@ -92,20 +88,6 @@ def comment_table(store: SQLStore, doc_id: str) -> list[tuple[Any, ...]]:
         FROM comments WHERE doc_id = ? ORDER BY comment_id""",
         (doc_id,),
     )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-    else:
-        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
-
-
-@pytest.fixture
-def store(target: str) -> Iterator[SQLStore]:
-    with open_store(target) as opened:
-        yield opened  # type: ignore[misc]
 
 
 def test_a_thread_is_stored_as_comment_rows_and_read_back_whole(store: SQLStore) -> None:

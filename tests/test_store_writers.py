@@ -28,34 +28,18 @@ import pytest
 from narrascope.doc import Annotation, Document
 from narrascope.store import DocumentsNotSaved, open_store
 from narrascope.store.common import WRITE_ATTEMPTS, SQLStore
-from test_store import (  # the storage suite's documents and PostgreSQL fixtures
+from pgtest import postgres_schema_url
+from test_store import (  # the storage suite's documents
     EN,
     PT,
     RU,
     UK,
     analysed,
-    postgres_admin,  # noqa: F401  (a fixture)
-    postgres_schema_url,
     rows,
 )
 
 TEXTS = [(EN, "en"), (RU, "ru"), (UK, "uk"), (PT, "pt")]
 RESULT_TABLES = ("narratives", "evidence", "entities", "techniques")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where a fresh, empty corpus database is (a SQLite file or a PostgreSQL URL)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "corpus.db")
-    else:
-        yield from postgres_schema_url(request.getfixturevalue("postgres_admin"))
-
-
-@pytest.fixture
-def store(target: str) -> Iterator[SQLStore]:
-    with open_store(target) as opened:
-        yield opened  # type: ignore[misc]
 
 
 def document(n: int, version: int = 0) -> Document:
@@ -368,7 +352,7 @@ def test_sqlite_locked_past_its_busy_timeout_is_retried(
 
 
 @pytest.fixture
-def postgres_target(postgres_admin: Any) -> Iterator[str]:  # noqa: F811  (the fixture)
+def postgres_target(postgres_admin: Any) -> Iterator[str]:
     """A fresh, empty PostgreSQL schema's URL (a skip without the server)."""
     yield from postgres_schema_url(postgres_admin)
 
