@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from narrascope.models.artefact import bundled_path
-from narrascope.models.debunk_match import DebunkScorer
+from narrascope.models.debunk_match import MONO_FEATURES, DebunkScorer
 from narrascope.models.pair_map import PairMap
 
 
@@ -83,7 +83,7 @@ def test_cosines_from_kept_terms_equal_bending_both_vectors() -> None:
 def test_the_scorer_saves_and_loads_its_pair_map(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     dim = 512  # USE's width, as the scorer's artefact stores it
-    x = rng.normal(size=(200, 9))
+    x = rng.normal(size=(200, len(MONO_FEATURES)))
     y = (x[:, 0] + 0.3 * rng.normal(size=200)) > 0
     data = {"fast": (x, y), "full": (np.hstack([x, rng.normal(size=(200, 3))]), y)}
     data["cross"] = (rng.normal(size=(200, 2)), y)
