@@ -34,6 +34,7 @@ score for a debunk is its best unit's, whose span is the ``claim_span``.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -51,6 +52,9 @@ from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
 from narrascope.models.pair_map import PARTS, PairMap
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
+
+# a unit's words are read by BM25 and again by the features: tokenised once
+_unit_tokens = functools.lru_cache(maxsize=4096)(index_tokens)
 
 MONO_FEATURES = (
     "bm25",
@@ -320,7 +324,7 @@ class DebunkMatcher:
         out: list[Candidate] = []
         for u, text in enumerate(texts):
             found: dict[int, Candidate] = {}
-            hits = index.bm25(index_tokens(text, language or "en"), BM25_SHORTLIST)
+            hits = index.bm25(_unit_tokens(text, language or "en"), BM25_SHORTLIST)
             best = hits[0][1] if hits else 1.0
             for rank, (key, score) in enumerate(hits):
                 found[key] = Candidate(u, key, score, score / best, 1.0 / (1 + rank))
@@ -377,7 +381,7 @@ class DebunkMatcher:
         in one rapidfuzz call: ~250 pairs an article)."""
         lexical = self.index().lexical
         claims = self._claims(sorted({c.key for c in candidates}))
-        unit_tokens = [set(index_tokens(t, language or "en")) for t in texts]
+        unit_tokens = [set(_unit_tokens(t, language or "en")) for t in texts]
         unit_words = [np.fromiter(lexical.word_ids(t), np.int64) for t in unit_tokens]
         x = np.zeros((len(candidates), len(MONO_FEATURES)), np.float64)
         if not candidates:
@@ -402,10 +406,7 @@ class DebunkMatcher:
 
     def _claims(self, keys: Sequence[int]) -> dict[int, str]:
         held = self.index().claims
-        out = {k: held[k] for k in keys if k in held}
-        if len(out) < len(keys):  # an index built without them
-            out.update(self.store.claims([k for k in keys if k not in out]))
-        return out
+        return {k: held.get(k, "") for k in keys}
 
     def e5_cosines(self, texts: Sequence[str], pairs: list[Candidate]) -> np.ndarray:
         """e5 cosine of each (unit, debunk) pair; debunk vectors are read from the database

@@ -97,6 +97,7 @@ class PairMap(Estimator):
                 loss.backward()
                 opt.step()
         self.maps_ = {k: p.detach().numpy().astype(np.float32) for k, p in params.items()}
+        self._kept = None
         return self
 
     def units(self, vectors: np.ndarray) -> np.ndarray:
@@ -136,13 +137,21 @@ class PairMap(Estimator):
         unit_norm = np.linalg.norm(u + p @ m["unit_up"], axis=1)
         # (d + a @ debunk_up) . (u + p @ unit_up)
         #   = d.u + b.p + a.(debunk_up @ u) + a.(debunk_up @ unit_up.T @ p)
-        q = u @ m["debunk_up"].T + p @ (m["debunk_up"] @ m["unit_up"].T).T
+        cross, gram = self._products()
+        q = u @ m["debunk_up"].T + p @ cross.T
         a, b, c = terms[:, :r], terms[:, r : 2 * r], terms[:, 2 * r : 3 * r]
         dot = plain + np.einsum("ij,ij->i", b, p[unit_of]) + np.einsum("ij,ij->i", a, q[unit_of])
         # |d + a @ debunk_up|^2 = |d|^2 + 2 a.c + a @ (debunk_up @ debunk_up.T) @ a
-        gram = m["debunk_up"] @ m["debunk_up"].T
         square = terms[:, -1] + 2 * np.einsum("ij,ij->i", a, c) + np.einsum("ij,ij->i", a @ gram, a)
         return dot / np.maximum(unit_norm[unit_of] * np.sqrt(np.maximum(square, 1e-12)), 1e-9)
+
+    def _products(self) -> tuple[np.ndarray, np.ndarray]:
+        """``debunk_up @ unit_up.T`` and ``debunk_up @ debunk_up.T`` ([rank, rank]),
+        made once per fitted map."""
+        if getattr(self, "_kept", None) is None:
+            up = self.maps_["debunk_up"]
+            self._kept = (up @ self.maps_["unit_up"].T, up @ up.T)
+        return self._kept
 
     def _bend(self, vectors: np.ndarray, side: str) -> np.ndarray:
         self._check_fitted()
@@ -159,3 +168,4 @@ class PairMap(Estimator):
             if down.ndim != 2 or up.shape != (down.shape[1], down.shape[0]):
                 raise ValueError(f"{side} map has shapes {down.shape} and {up.shape}")
         self.maps_ = maps
+        self._kept = None

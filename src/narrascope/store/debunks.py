@@ -341,17 +341,6 @@ class DebunkStore(OwnTablesStore):
                 out[int(row[0])] = Debunk(*row[1:])
         return out
 
-    def claims(self, keys: Sequence[int]) -> dict[int, str]:
-        """The claims of rows by their key: what the matcher compares words with, without
-        building whole rows (a third of ``by_keys``' time for a document's shortlist)."""
-        out: dict[int, str] = {}
-        for k in range(0, len(keys), 500):
-            chunk = [int(x) for x in keys[k : k + 500]]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, claim FROM debunks WHERE key IN ({marks})"
-            out.update((int(key), claim) for key, claim in self._conn.execute(sql, chunk))
-        return out
-
     def iter_debunks(self, *, limit: int | None = None, offset: int = 0) -> Iterator[Debunk]:
         """Every debunk, oldest first (a stable order for ``list``)."""
         tail = "ORDER BY key LIMIT ? OFFSET ?"
