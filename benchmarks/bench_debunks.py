@@ -13,6 +13,10 @@ USE vectors, FTS5 index). Then documents are matched with :class:`DebunkMatcher`
   stage: SemEval test articles hold 4.5 on average, at most 7);
 * ``Russian post``: against the English debunks, read by the cross-lingual head (e5).
 
+Every debunk is dated (a day in 2016-2025) and so is every document: a restatement up to
+two weeks before its debunk, any other text on any day, so the dated head runs as it runs
+for users whose files carry dates (and may raise a debunk that is near by chance).
+
 Each set is timed twice: with the units encoded here (USE), and with the paragraph
 vectors already on the document (``doc.tensor``, as the narrative stage leaves them in
 ``analyze``: a unit reads its paragraph's vector). Paste the printed paragraph into
@@ -25,6 +29,7 @@ Usage: python benchmarks/bench_debunks.py [--debunks 100000] [--docs 60] [--seed
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import statistics
@@ -217,21 +222,29 @@ def russian_post(rng: random.Random) -> str:
     )
 
 
-def build(path: Path, n: int, rng: random.Random) -> list[str]:
-    claims = []
+def some_day(rng: random.Random) -> dt.date:
+    """A day in ten years of fact-checking (2016-2025)."""
+    return dt.date(2016, 1, 1) + dt.timedelta(days=rng.randrange(3650))
+
+
+def build(path: Path, n: int, rng: random.Random) -> tuple[list[str], list[dt.date]]:
+    claims, days = [], []
+    when = random.Random(n)  # apart from rng: the claims stay those of a kept database
     with path.open("w", encoding="utf-8") as out:
         for i in range(n):
             claim = make_claim(rng)
             claims.append(claim)
+            days.append(some_day(when))
             row = {
                 "id": f"syn-{i}",
                 "claim": claim,
                 "verdict": "false",
                 "url": f"https://example.org/fact-check/{i}",
+                "date": days[-1].isoformat(),
                 "language": "en",
             }
             out.write(json.dumps(row) + "\n")
-    return claims
+    return claims, days
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         src, db = folder / "debunks.jsonl", folder / f"corpus-{args.debunks}-{args.seed}.db"
-        claims = build(src, args.debunks, rng)
+        claims, days = build(src, args.debunks, rng)
         kept = db.exists() and DebunkStore(db).count() == args.debunks
         started = time.perf_counter()
         with DebunkStore(db) as store:
@@ -302,11 +315,16 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         posts, articles, planted, with_claims = [], [], [], []
+        when = random.Random(args.seed + 1)  # apart from rng: the same texts as before
         for i in range(args.docs):
             target = rng.randrange(len(claims))
             restates = i % 3 == 0
             text = paraphrase(claims[target], rng) if restates else filler(rng)
-            posts.append(Document(text=text, id=f"post-{i}", language="en"))
+            # dated as users' documents are: a restatement up to two weeks before its
+            # fact-check, any other text on any day (near some debunks by chance)
+            day = days[target] - dt.timedelta(days=when.randrange(15)) if restates else None
+            meta = {"date": (day or some_day(when)).isoformat()}
+            posts.append(Document(text=text, id=f"post-{i}", language="en", meta=meta))
             planted.append(f"syn-{target}" if restates else None)
             sentences = [filler(rng) for _ in range(12)]
             if restates:
@@ -318,8 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                     text += "\n\n" if rng.random() < 0.5 else " "
                 spans.append((len(text), len(text) + len(sentence)))
                 text += sentence
-            articles.append(Document(text=text, id=f"art-{i}", language="en"))
-            claimed = Document(text=text, id=f"art-{i}-c", language="en")
+            articles.append(Document(text=text, id=f"art-{i}", language="en", meta=meta))
+            claimed = Document(text=text, id=f"art-{i}-c", language="en", meta=meta)
             picked = rng.sample(spans, 5)
             claimed.claims = [Claim(span=Span.of(text, s, e), score=0.9) for s, e in picked]
             with_claims.append(claimed)
@@ -329,7 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         from narrascope.text.segment import segment
 
         russian = [
-            Document(text=russian_post(rng), id=f"ru-{i}", language="ru") for i in range(args.docs)
+            Document(
+                text=russian_post(rng),
+                id=f"ru-{i}",
+                language="ru",
+                meta={"date": some_day(when).isoformat()},
+            )
+            for i in range(args.docs)
         ]
         for label, docs in (
             ("post", posts),

@@ -46,6 +46,8 @@ DEBUNKS = [
     ("d-moon", "The moon landing in 1969 was filmed in a studio."),
 ]
 
+DATES = {"d-grain": "20 July 2023"}  # as fact-checks date themselves (CheckThat! vclaims)
+
 
 class HashEncoder:
     """A stand-in for USE in store tests: a fixed vector per text, no model to load."""
@@ -251,7 +253,8 @@ def matcher(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("debunks") / "corpus.db"
     store = DebunkStore(db)
     rows = [
-        Debunk(id=i, claim=c, url=f"https://example.org/{i}", language="en") for i, c in DEBUNKS
+        Debunk(id=i, claim=c, url=f"https://example.org/{i}", language="en", date=DATES.get(i))
+        for i, c in DEBUNKS
     ]
     # a database of a few hundred claims, as a user's is (the scorer reads each pair
     # against its rivals: among ten, the best of unrelated ones stands out)
@@ -326,6 +329,25 @@ def test_pairs_are_read_with_the_bent_cosine(matcher) -> None:
 
 
 @needs_artefact
+def test_a_debunk_dated_near_the_text_counts_more_and_far_away_never_less(matcher) -> None:
+    text = "Most of the grain Ukraine ships goes to wealthy EU states rather than to Africa."
+
+    def score(text: str, date: str | None = None) -> float:
+        doc = Document(text=text, id="t", language="en", meta={"date": date} if date else {})
+        return {m.id: m.score for m in matcher.match(doc, threshold=0.0)}["d-grain"]
+
+    undated = score(text)
+    assert score(text, "2023-07-25") > undated + 0.02  # five days after the fact-check
+    # two years before it: no evidence either way (false claims come back years later)
+    assert score(text, "2021-03-02") == pytest.approx(undated)
+    # a post embedded in a page carries its own day, whatever the page's
+    near = text + " — Grain Watch (@grainwatch) July 22, 2023"
+    far = text + " — Grain Watch (@grainwatch) July 22, 2019"
+    assert score(near) > score(far) + 0.02
+    assert score(near, "2019-01-01") == pytest.approx(score(near))
+
+
+@needs_artefact
 def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
     from narrascope.stages.debunks import DebunkStage
 
@@ -395,6 +417,6 @@ def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
     scores = evaluate_matcher(
         DebunkMatcher(store, encoder=use), read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
     )
-    # the issue's bar is 0.90; the shown lists cost 0.009 of it since MIN_SHOWN (0.3) keeps
-    # texts that restate nothing from being shown their nearest debunk
-    assert scores["map5_debunks_list"] >= 0.88, scores
+    # the issue's bar is 0.90 (0.915 measured: the tweets' own days read by the dated
+    # head); MIN_SHOWN (0.4) keeps texts that restate nothing from their nearest debunk
+    assert scores["map5_debunks_list"] >= 0.90, scores

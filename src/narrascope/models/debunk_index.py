@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.store.debunks import COMMON_MIN, COMMON_SHARE, MAX_QUERY_WORDS, DebunkStore
+from narrascope.text.dates import day_of
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 PCA_WIDTH = 128
@@ -237,6 +238,8 @@ class DebunkIndex:
     vectors: VectorIndex
     languages: dict[int, str | None]
     claims: dict[int, str]  # every row's claim, by key (24 MB at 100k)
+    day_keys: np.ndarray  # int64 keys of the dated rows, sorted...
+    days: np.ndarray  # ...and their days (``text.dates.day_of``), float64
 
     @property
     def keys(self) -> np.ndarray:
@@ -254,6 +257,7 @@ class DebunkIndex:
                 VectorIndex.build(keys, full),
                 store.languages(),
                 store.claims_by_key(),
+                *_days(store),
             )
 
     @classmethod
@@ -270,6 +274,13 @@ class DebunkIndex:
         index = cls.build(store)
         store.save_index(index.generation, INDEX_VERSION, index.to_bytes())
         return index
+
+    def days_of(self, keys: np.ndarray) -> np.ndarray:
+        """The day of each debunk key (NaN: undated, or a date that names no day)."""
+        if not len(self.day_keys):
+            return np.full(len(keys), np.nan)
+        pos = np.minimum(np.searchsorted(self.day_keys, keys), len(self.day_keys) - 1)
+        return np.where(self.day_keys[pos] == keys, self.days[pos], np.nan)
 
     def bm25(self, tokens: Sequence[str], limit: int) -> list[tuple[int, float]]:
         """(key, BM25) of the best ``limit`` debunks sharing a word with ``tokens``."""
@@ -325,4 +336,15 @@ class DebunkIndex:
             )
         if len(lexical.vocab) != len(lexical.df):
             raise ValueError("the stored vocabulary does not fit its postings")
-        return cls(generation, lexical, vectors, store.languages(), store.claims_by_key())
+        return cls(
+            generation, lexical, vectors, store.languages(), store.claims_by_key(), *_days(store)
+        )
+
+
+def _days(store: DebunkStore) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, days) of the rows whose date reads as a day, by key."""
+    found = sorted(
+        (key, day) for key, date in store.dates_by_key().items() if (day := day_of(date))
+    )
+    keys = np.array([k for k, _ in found], np.int64)
+    return keys, np.array([d for _, d in found], np.float64)

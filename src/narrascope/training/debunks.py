@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.doc import Document
+from narrascope.doc import Document, Span
 from narrascope.ingest.debunks import BadRow, read_debunks
 from narrascope.models.artefact import bundled_path, user_cache_dir
 from narrascope.models.debunk_index import DebunkIndex
@@ -34,6 +34,7 @@ from narrascope.models.debunk_match import (
     DebunkMatcher,
     DebunkScorer,
     clean_query,
+    dated_features,
     full_features,
 )
 from narrascope.models.pair_map import PairMap
@@ -44,9 +45,11 @@ QUERIES = "CT2022-Task2A-EN-Train-Dev_Queries.tsv"
 MAX_MAP_LOSS = 0.015
 # ... and never under this: with a low bar nearly every text is shown its nearest debunk
 # (0.05 showed a match for 93% of train queries whose debunk was removed, and an
-# unrelated sentence against two debunks); 0.3 halves that (56%) for 0.009 of dev MAP@5
-# (0.903 -> 0.894 on the shown lists; docs/debunks-research.md)
-MIN_SHOWN = 0.3
+# unrelated sentence against two debunks). 0.3 halved that (56-58%) for 0.009-0.02 of dev
+# MAP@5; with the dated head, 0.4 shows a match for 53% of them (0.3: 63%) for 0.003 of dev
+# MAP@5 (docs/debunks-research.md, "Dates")
+MIN_SHOWN = 0.4
+PAIR_HEADS = ("fast", "full", "cross")  # the heads that read a pair (the dated head reads them)
 QRELS = {"train": "CT2022-Task2A-EN-Train_QRELs.tsv", "dev": "CT2022-Task2A-EN-Dev_QRELs.tsv"}
 
 
@@ -154,8 +157,10 @@ def pair_tables(
     ids = {k: d.id for k, d in matcher.store.by_keys(list(matcher.index().keys)).items()}
     out: dict[str, dict[str, Any]] = {}
     for n, qid in enumerate(qids):
-        text = clean_query(queries[qid])
+        raw = queries[qid]
+        text = clean_query(raw)
         cands = matcher.candidates([text], "en")
+        days = DebunkMatcher.unit_days(Document(text=raw), [Span.of(raw, 0, len(raw))])
         out[qid] = {
             "ids": [ids.get(c.key, str(c.key)) for c in cands],
             "keys": np.array([c.key for c in cands], np.int64),
@@ -163,6 +168,7 @@ def pair_tables(
             "cross": matcher.cross_features([text], cands),
             "bm25": np.array([c.bm25 for c in cands]),
             "cos": np.array([c.use_cos for c in cands]),
+            "near": matcher.pair_closeness(days, cands),
         }
         if n % 200 == 0:
             print(f"  features {n}/{len(qids)}", flush=True)
@@ -191,6 +197,7 @@ def without_gold(table: dict[str, Any], relevant: set[str]) -> dict[str, Any] | 
         "cross": table["cross"][keep],
         "bm25": table["bm25"][keep],
         "cos": table["cos"][keep],
+        "near": table["near"][keep],
     }
 
 
@@ -285,16 +292,44 @@ def _ranking(ids: list[str], scores: np.ndarray) -> list[str]:
     return [ids[i] for i in np.argsort(-scores, kind="stable")]
 
 
-def cascade(model: DebunkScorer, table: dict[str, Any], rerank: bool = False) -> np.ndarray:
-    """The probabilities ``DebunkMatcher.score`` gives a one-unit English query."""
+def cascade(
+    model: DebunkScorer,
+    table: dict[str, Any],
+    rerank: bool = False,
+    dated: DebunkScorer | None = None,
+) -> np.ndarray:
+    """The probabilities ``DebunkMatcher.score`` gives a one-unit English query (the
+    dated head's, of ``dated``, only when given)."""
     p = model.proba("fast", table["mono"])
-    if not rerank:
-        return p
-    x, rows = _full_rows(model, table)
-    keep = p[rows] >= RERANK_GATE
-    if keep.any():
-        p[rows[keep]] = model.proba("full", x[keep])
-    return p
+    if rerank:
+        x, rows = _full_rows(model, table)
+        keep = p[rows] >= RERANK_GATE
+        if keep.any():
+            p[rows[keep]] = model.proba("full", x[keep])
+    return p if dated is None else with_dates(dated, p, table["near"])
+
+
+def with_dates(model: DebunkScorer, p: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """``p`` after the dated head (``DebunkMatcher._finish``'s last step)."""
+    rows = np.flatnonzero(near > 0)
+    out = p.copy()
+    if len(rows):
+        out[rows] = np.maximum(p[rows], model.proba("dated", dated_features(p[rows], near[rows])))
+    return out
+
+
+def _dated_rows(
+    tables: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], qrels: dict[str, set[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dated head's training rows: the pairs dated near their query, with the
+    out-of-fold probability the other heads gave them (as a user's text gets it)."""
+    xs, ys = [np.zeros((0, 3))], [np.zeros(0, bool)]
+    for q, relevant in qrels.items():
+        near = tables[q]["near"]
+        rows = np.flatnonzero(near > 0)
+        xs.append(dated_features(probs[q][rows], near[rows]))
+        ys.append(np.array([tables[q]["ids"][i] in relevant for i in rows], bool))
+    return np.vstack(xs), np.concatenate(ys)
 
 
 def _shown(ids: list[str], p: np.ndarray, threshold: float, top: int = 5) -> list[str]:
@@ -312,25 +347,50 @@ def fit_scorer(
     """Fit the heads on ``qrels``' queries; choose the threshold on out-of-fold
     probabilities: the highest that costs the shown lists at most ``MAX_MAP_LOSS`` of
     MAP@5 against the full ranking (what is hidden must be what ranks badly anyway), and
-    at least ``MIN_SHOWN``."""
+    at least ``MIN_SHOWN``.
+
+    The dated head reads the other heads' probabilities, so it is fitted on their
+    out-of-fold ones (each fold's dated head on the other folds' queries)."""
     qids = sorted(qrels)
     negatives = {q: n for q in qids if (n := without_gold(tables[q], qrels[q])) is not None}
     # trained on too, they cost ranking (OOF MAP@5 0.864 → 0.852) and every threshold
     # that shows less when the debunk is absent hides gold ones: measured, not trained on
     hard = negatives if train_on_absent else None
     fold_of = query_folds(qids, folds)
-    oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
-    absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
+    plain: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}  # before the dated head
+    plain_absent: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
     for f in range(folds):
         train = {q: r for q, r in qrels.items() if fold_of[q] != f}
-        model = DebunkScorer(C=c).fit({h: _stack(tables, train, h, hard) for h in HEADS})
+        model = DebunkScorer(C=c).fit(
+            {h: _stack(tables, train, h, hard) for h in PAIR_HEADS}, heads=PAIR_HEADS
+        )
         for q in qids:
             if fold_of[q] != f:
                 continue
             for rerank in (False, True):
-                oof[rerank][q] = cascade(model, tables[q], rerank)
+                plain[rerank][q] = cascade(model, tables[q], rerank)
                 if q in negatives:
-                    absent[rerank][q] = float(cascade(model, negatives[q], rerank).max())
+                    plain_absent[rerank][q] = cascade(model, negatives[q], rerank)
+    dated_of = {
+        f: DebunkScorer(C=c).fit(
+            {
+                "dated": _dated_rows(
+                    tables, plain[False], {q: qrels[q] for q in qids if fold_of[q] != f}
+                )
+            },
+            heads=("dated",),
+        )
+        for f in range(folds)
+    }
+    oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
+    absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
+    for rerank in (False, True):
+        for q in qids:
+            dated = dated_of[fold_of[q]]
+            oof[rerank][q] = with_dates(dated, plain[rerank][q], tables[q]["near"])
+            if q in negatives:
+                gone = with_dates(dated, plain_absent[rerank][q], negatives[q]["near"])
+                absent[rerank][q] = float(gone.max())
     cv: dict[str, Any] = {}
     thresholds = {}
     for rerank in (False, True):
@@ -348,9 +408,15 @@ def fit_scorer(
         threshold = max(threshold, MIN_SHOWN)
         shown_map = curve[round(threshold, 2)][0] if round(threshold, 2) in curve else shown_map
         thresholds[rerank] = threshold
+        undated = {q: _shown(tables[q]["ids"], plain[rerank][q], threshold) for q in qids}
         cv["rerank" if rerank else "default"] = {
             "oof_map5_ranking": ranked,
             "oof_map5_shown": shown_map,
+            # the same queries read without their dates (a text that gives no day)
+            "oof_map5_shown_without_dates": map_at(undated, qrels),
+            "oof_shown_when_debunk_absent_without_dates": float(
+                np.mean([p.max() >= threshold for p in plain_absent[rerank].values()])
+            ),
             "threshold": threshold,
             # a query whose debunk is not in the database: is anything shown?
             "oof_shown_when_debunk_absent": curve[threshold][1],
@@ -359,7 +425,8 @@ def fit_scorer(
             },
         }
     model = DebunkScorer(C=c).fit(
-        {h: _stack(tables, qrels, h, hard) for h in HEADS},
+        {h: _stack(tables, qrels, h, hard) for h in PAIR_HEADS}
+        | {"dated": _dated_rows(tables, plain[False], qrels)},
         threshold=thresholds[False],
         rerank_threshold=thresholds[True],
     )
