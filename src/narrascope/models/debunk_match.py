@@ -28,10 +28,11 @@ cosines; e5 reads Ukrainian, Bulgarian and Hindi, which USE does not); the highe
 probability counts. A pair whose debunk is dated near the unit's day (the document's
 ``meta["date"]``, or the signature of a post embedded in it) is read last by the *dated*
 head, on its probability so far and how near the days are; it can only raise it, since a
-debunk dated years away is no evidence against (false claims come back). Every head gives the probability that the unit restates the debunk;
-ONE threshold (``DebunkScorer.threshold_``, chosen on the training queries; with
-``rerank=True`` its own, ``rerank_threshold_``) decides what is shown. A document's
-score for a debunk is its best unit's, whose span is the ``claim_span``.
+debunk dated years away is no evidence against (false claims come back). Every head gives
+the probability that the unit restates the debunk; ONE threshold
+(``DebunkScorer.threshold_``, chosen on the training queries; with ``rerank=True`` its
+own, ``rerank_threshold_``) decides what is shown. A document's score for a debunk is its
+best unit's, whose span is the ``claim_span``.
 """
 
 from __future__ import annotations
