@@ -19,6 +19,7 @@ from narrascope.doc import Claim, Document, Span
 from narrascope.errors import StoreError
 from narrascope.ingest.debunks import BadRow, FieldNames, read_debunks
 from narrascope.models.artefact import bundled_path
+from narrascope.models.debunk_match import SMALL_DATABASE
 from narrascope.store.debunks import SCHEMA_VERSION, Debunk, DebunkStore, claim_id
 
 SHARED_2A = (
@@ -326,6 +327,49 @@ def test_pairs_are_read_with_the_bent_cosine(matcher) -> None:
         assert any(abs(c.pair_cos - c.use_cos) > 0.01 for c in mine)  # bent, not plain
     best = max((c for c in found if c.unit == 0), key=lambda c: c.pair_cos)
     assert matcher.store.by_keys([best.key])[best.key].id == "d-shelling"
+
+
+@pytest.fixture(scope="module")
+def ten_debunks(tmp_path_factory: pytest.TempPathFactory):
+    """A newsroom's own short list: ten debunks, most of them on the war."""
+    if not (SHIPPED / "config.json").is_file():
+        pytest.skip("no shipped debunk matcher")
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.encoder import SentenceEncoder
+
+    store = DebunkStore(tmp_path_factory.mktemp("ten") / "corpus.db")
+    rows = [Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS]
+    store.add(rows, encode=SentenceEncoder.shared().encode)
+    return DebunkMatcher(store)
+
+
+@needs_artefact
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Kyiv's troops fired on Donetsk, their own city, so Russia would be blamed.",
+            "d-shelling",
+        ),
+        ("Vaccines against COVID-19 hide microchips that track everyone.", "d-vaccine"),
+        ("Ukrainian grain is shipped only to wealthy European states, never to Africa.", "d-grain"),
+        # on the war, restating none of the ten: the best of ten is not a match (the fast
+        # head, trained on 14,231 debunks, showed d-shelling at 0.59 and d-grain at 0.41)
+        ("NATO leaders met in Brussels to discuss more air defence for Ukraine.", None),
+        ("Ukraine shipped more grain through the Black Sea corridor this month.", None),
+        pytest.param(
+            "Russian forces took a village near Donetsk after heavy fighting, the ministry said.",
+            None,
+            marks=pytest.mark.xfail(strict=True, reason="known: d-shelling is shown"),
+        ),
+    ],
+)
+def test_a_small_database_shows_restatements_not_the_best_of_a_few(
+    ten_debunks, text, expected
+) -> None:
+    assert ten_debunks.index().size < SMALL_DATABASE  # read by the small head
+    found = [m.id for m in ten_debunks.match(Document(text=text, id="t", language="en"))]
+    assert found[:1] == ([expected] if expected else []), found
 
 
 @needs_artefact

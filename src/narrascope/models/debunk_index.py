@@ -246,6 +246,11 @@ class DebunkIndex:
         """The keys of the rows with a vector (the vector channel's rows)."""
         return self.vectors.keys
 
+    @property
+    def size(self) -> int:
+        """How many debunks the index holds (with words or a vector)."""
+        return max(len(self.lexical.keys), len(self.vectors.keys))
+
     @classmethod
     def build(cls, store: DebunkStore) -> DebunkIndex:
         generation = store.generation()

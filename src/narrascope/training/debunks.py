@@ -26,16 +26,18 @@ import numpy as np
 from narrascope.doc import Document, Span
 from narrascope.ingest.debunks import BadRow, read_debunks
 from narrascope.models.artefact import bundled_path, user_cache_dir
-from narrascope.models.debunk_index import DebunkIndex
+from narrascope.models.debunk_index import DebunkIndex, LexicalIndex, VectorIndex
 from narrascope.models.debunk_match import (
     HEADS,
     RERANK_GATE,
     RERANK_TOP,
+    SMALL_FEATURES,
     DebunkMatcher,
     DebunkScorer,
     clean_query,
     dated_features,
     full_features,
+    small_features,
 )
 from narrascope.models.pair_map import PairMap
 from narrascope.store.debunks import DebunkStore
@@ -201,6 +203,149 @@ def without_gold(table: dict[str, Any], relevant: set[str]) -> dict[str, Any] | 
     }
 
 
+# ----------------------------------------------------------------------------- small databases
+SMALL_SIZES = {"random": (3, 10, 30, 100, 300, 1000, 3000), "topical": (3, 10, 30, 100, 300)}
+SHARED_FROM = 300  # from this size a sampled database serves a group of queries...
+GROUP = 10  # ...of this many (building one per query would take minutes)
+
+
+class _FixedIndex(DebunkMatcher):
+    """A matcher over a given index (a sampled database), not its store's own."""
+
+    def __init__(self, index: DebunkIndex, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fixed = index
+
+    def index(self) -> DebunkIndex:
+        return self._fixed
+
+
+def sub_index(index: DebunkIndex, rows: Sequence[int], tokens: dict[int, str]) -> DebunkIndex:
+    """The index of the debunks at ``index``'s vector ``rows`` alone (BM25 statistics,
+    PCA and all, as if they were the whole database)."""
+    rows = np.unique(np.asarray(rows, np.int64))
+    keys = index.keys[rows]
+    return DebunkIndex(
+        index.generation,
+        LexicalIndex.build([(int(k), tokens.get(int(k), "")) for k in keys]),
+        VectorIndex.build(keys, index.vectors.full[rows]),
+        index.languages,
+        index.claims,
+        index.day_keys,
+        index.days,
+    )
+
+
+def small_database_tables(
+    store: DebunkStore,
+    scorers: dict[int | None, DebunkScorer],
+    queries: dict[str, str],
+    relevant: dict[str, set[str]],
+    fold_of: dict[str, int],
+    unit_vectors: dict[str, np.ndarray],
+    *,
+    seed: int = 0,
+) -> dict[tuple[str, str, int, bool], dict[str, Any]]:
+    """Each query's pair table against databases sampled from the archive, keyed (query,
+    kind, size, present): *random* ones (any debunks: most are off the text's topic) and
+    *topical* ones (the debunks nearest to the text by USE cosine, as a newsroom's own
+    list on one war is); with its debunks (``present``) and without them. ``scorers``:
+    the scorer (pair map) of each fold, ``None`` for queries in no fold."""
+    full = DebunkMatcher(store, scorer=scorers[None]).index()
+    tokens = dict(store.all_tokens())
+    ids = {int(k): d.id for k, d in store.by_keys(list(full.keys)).items()}
+    row_of = {ids[int(k)]: r for r, k in enumerate(full.keys)}
+    vectors = full.vectors.full.astype(np.float32)
+    rng = np.random.default_rng(seed)
+    out: dict[tuple[str, str, int, bool], dict[str, Any]] = {}
+    qids = sorted(relevant)
+
+    def table(q: str, index: DebunkIndex) -> dict[str, Any]:
+        raw = queries[q]
+        text = clean_query(raw)
+        matcher = _FixedIndex(index, store=store, scorer=scorers[fold_of.get(q)])
+        found = matcher.candidates([text], "en", unit_vectors[q][None])
+        days = DebunkMatcher.unit_days(Document(text=raw), [Span.of(raw, 0, len(raw))])
+        return {
+            "ids": [ids[c.key] for c in found],
+            "mono": matcher.features([text], "en", found),
+            "near": matcher.pair_closeness(days, found),
+            "size": index.size,
+        }
+
+    def golds(group: Sequence[str]) -> set[int]:
+        return {row_of[g] for q in group for g in relevant[q] if g in row_of}
+
+    for size in SMALL_SIZES["random"]:
+        step = GROUP if size >= SHARED_FROM else 1
+        for start in range(0, len(qids), step):
+            group = qids[start : start + step]
+            theirs = golds(group)
+            drawn = rng.choice(len(vectors), size + len(theirs), replace=False)
+            others = [int(r) for r in drawn if r not in theirs][:size]
+            without = sub_index(full, others, tokens)
+            with_them = sub_index(full, [*others[: max(size - len(theirs), 0)], *theirs], tokens)
+            for q in group:
+                out[(q, "random", size, False)] = table(q, without)
+                out[(q, "random", size, True)] = table(q, with_them)
+    largest = max(SMALL_SIZES["topical"])
+    for q in qids:
+        theirs = golds([q])
+        u = unit_vectors[q] / max(float(np.linalg.norm(unit_vectors[q])), 1e-9)
+        near = np.argpartition(-(vectors @ u), largest + len(theirs))[: largest + len(theirs)]
+        near = near[np.argsort(-(vectors[near] @ u))]
+        others = [int(r) for r in near if r not in theirs]
+        for size in SMALL_SIZES["topical"]:
+            out[(q, "topical", size, False)] = table(q, sub_index(full, others[:size], tokens))
+            kept = [*others[: max(size - len(theirs), 0)], *theirs]
+            out[(q, "topical", size, True)] = table(q, sub_index(full, kept, tokens))
+    return out
+
+
+def _small_rows(
+    small: dict[tuple[str, str, int, bool], dict[str, Any]], qrels: dict[str, set[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The small head's training rows: every pair of ``qrels``' queries' sampled
+    databases (a pair is a match only when the database holds the query's debunk)."""
+    xs, ys = [np.zeros((0, len(SMALL_FEATURES)))], [np.zeros(0, bool)]
+    for (q, _, _, present), t in small.items():
+        if q in qrels and len(t["ids"]):
+            xs.append(small_features(t["mono"], t["size"]))
+            ys.append(np.array([i in qrels[q] for i in t["ids"]], bool) & present)
+    return np.vstack(xs), np.concatenate(ys)
+
+
+def small_scores(
+    models: dict[str, DebunkScorer],
+    small: dict[tuple[str, str, int, bool], dict[str, Any]],
+    qrels: dict[str, set[str]],
+    threshold: float,
+) -> dict[str, dict[str, float]]:
+    """Per kind and size of sampled database: MAP@5 of the shown lists when it holds the
+    query's debunk, and the share of queries shown a match when it does not. ``models``:
+    the scorer (small and dated heads) that reads each query."""
+    shown: dict[tuple[str, int], dict[str, list[str]]] = {}
+    absent: dict[tuple[str, int], list[bool]] = {}
+    for (q, kind, size, present), t in small.items():
+        if q not in qrels:
+            continue
+        p = np.zeros(0)
+        if len(t["ids"]):
+            p = models[q].proba("small", small_features(t["mono"], t["size"]))
+            p = with_dates(models[q], p, t["near"])
+        if present:
+            shown.setdefault((kind, size), {})[q] = _shown(t["ids"], p, threshold)
+        else:
+            absent.setdefault((kind, size), []).append(bool(len(p)) and p.max() >= threshold)
+    return {
+        f"{kind} {size}": {
+            "map5_shown": round(map_at(shown[(kind, size)], qrels), 4),
+            "shown_when_debunk_absent": round(float(np.mean(absent[(kind, size)])), 3),
+        }
+        for kind, size in sorted(shown)
+    }
+
+
 def query_folds(qids: Sequence[str], folds: int) -> dict[str, int]:
     """The folds every out-of-fold number here uses (queries never split)."""
     rng = np.random.default_rng(0)
@@ -343,6 +488,7 @@ def fit_scorer(
     c: float = 1.0,
     folds: int = 5,
     train_on_absent: bool = False,
+    small: dict[tuple[str, str, int, bool], dict[str, Any]] | None = None,
 ) -> tuple[DebunkScorer, dict[str, Any]]:
     """Fit the heads on ``qrels``' queries; choose the threshold on out-of-fold
     probabilities: the highest that costs the shown lists at most ``MAX_MAP_LOSS`` of
@@ -350,7 +496,8 @@ def fit_scorer(
     at least ``MIN_SHOWN``.
 
     The dated head reads the other heads' probabilities, so it is fitted on their
-    out-of-fold ones (each fold's dated head on the other folds' queries)."""
+    out-of-fold ones (each fold's dated head on the other folds' queries). The small head
+    is fitted on ``small`` (:func:`small_database_tables`) and scored out of fold there."""
     qids = sorted(qrels)
     negatives = {q: n for q in qids if (n := without_gold(tables[q], qrels[q])) is not None}
     # trained on too, they cost ranking (OOF MAP@5 0.864 → 0.852) and every threshold
@@ -371,17 +518,13 @@ def fit_scorer(
                 plain[rerank][q] = cascade(model, tables[q], rerank)
                 if q in negatives:
                     plain_absent[rerank][q] = cascade(model, negatives[q], rerank)
-    dated_of = {
-        f: DebunkScorer(C=c).fit(
-            {
-                "dated": _dated_rows(
-                    tables, plain[False], {q: qrels[q] for q in qids if fold_of[q] != f}
-                )
-            },
-            heads=("dated",),
-        )
-        for f in range(folds)
-    }
+    dated_of = {}
+    for f in range(folds):
+        train = {q: qrels[q] for q in qids if fold_of[q] != f}
+        data = {"dated": _dated_rows(tables, plain[False], train)}
+        if small:
+            data["small"] = _small_rows(small, train)
+        dated_of[f] = DebunkScorer(C=c).fit(data, heads=tuple(data))
     oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
     absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
     for rerank in (False, True):
@@ -424,11 +567,19 @@ def fit_scorer(
                 t: v for t, v in curve.items() if round(t * 100) % 10 == 0
             },
         }
+    if small:
+        cv["small_databases"] = small_scores(
+            {q: dated_of[fold_of[q]] for q in qids}, small, qrels, thresholds[False]
+        )
+    data = {h: _stack(tables, qrels, h, hard) for h in PAIR_HEADS}
+    data["dated"] = _dated_rows(tables, plain[False], qrels)
+    if small:
+        data["small"] = _small_rows(small, qrels)
     model = DebunkScorer(C=c).fit(
-        {h: _stack(tables, qrels, h, hard) for h in PAIR_HEADS}
-        | {"dated": _dated_rows(tables, plain[False], qrels)},
+        data,
         threshold=thresholds[False],
         rerank_threshold=thresholds[True],
+        heads=tuple(data),
     )
     return model, cv
 
@@ -506,18 +657,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold_of = query_folds(sorted(qrels["train"]), 5)
     wanted = sorted(set(qrels["train"]) | set(qrels["dev"]))
     tables: dict[str, dict[str, Any]] = {}
+    scorers: dict[int | None, DebunkScorer] = {}
     for fold, bend in [*by_fold.items(), (None, pair_map)]:
-        folded = DebunkScorer()
-        folded.pair_map = bend
+        scorers[fold] = DebunkScorer()
+        scorers[fold].pair_map = bend
         tables |= pair_tables(
-            DebunkMatcher(store, scorer=folded, encoder=use, e5=e5),
+            DebunkMatcher(store, scorer=scorers[fold], encoder=use, e5=e5),
             queries,
             [q for q in wanted if fold_of.get(q) == fold],
         )
     use.save()
     e5.save()
     print(f"features: {time.perf_counter() - started:.0f} s")
-    scorer, cv = fit_scorer(tables, qrels["train"], c=args.C)
+    relevant = qrels["train"] | qrels["dev"]
+    small = small_database_tables(store, scorers, queries, relevant, fold_of, unit_vectors)
+    print(f"small databases: {time.perf_counter() - started:.0f} s")
+    scorer, cv = fit_scorer(tables, qrels["train"], c=args.C, small=small)
     scorer.pair_map = pair_map
     scores: dict[str, Any] = {
         "train_cv": cv,
@@ -530,6 +685,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             scores[split]["rerank" if rerank else "default"] = evaluate_matcher(
                 matcher, queries, qrels[split]
             )
+    scores["dev"]["small_databases"] = small_scores(
+        dict.fromkeys(qrels["dev"], scorer), small, qrels["dev"], scorer.threshold_
+    )
     e5.save()
     print(json.dumps(scores, indent=1))
     meta = {
