@@ -421,6 +421,19 @@ def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
 
 
 @needs_artefact
+def test_a_short_post_is_matched_whole_even_with_claims(matcher) -> None:
+    lead = "Big news from the clinic today."
+    claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
+    text = f"{lead} {claim}"
+    doc = Document(text=text, id="post", language="en")
+    doc.claims = [Claim(span=Span.of(text, 0, len(lead)), score=0.9)]  # the wrong sentence
+    assert [s.text for s in matcher.units(doc)] == [text]  # tweet-sized, as trained
+    found = matcher.match(doc)
+    assert found and found[0].id == "d-vaccine"
+    assert found[0].claim_span is not None and found[0].claim_span.text == claim
+
+
+@needs_artefact
 def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> None:
     claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
     paragraphs = [
@@ -442,25 +455,33 @@ def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> N
 @pytest.mark.shared
 @needs_artefact
 def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
-    """Dev MAP@5 of what users see (doc.debunks, thresholded) after importing the vclaims."""
+    """Dev MAP@5 of what users see (doc.debunks, thresholded) after importing the vclaims,
+    through `narrascope analyze` (the claim stage first, as users run it)."""
     if not (SHARED_2A / "vclaims").is_dir():
         pytest.skip("../shared/datasets/checkthat2022-task2a-en is not available")
+    from narrascope.cli import main
     from narrascope.models.artefact import user_cache_dir
-    from narrascope.models.debunk_match import DebunkMatcher
     from narrascope.models.encoder import SentenceEncoder
     from narrascope.training.debunks import (
         CachedVectors,
         build_db,
-        evaluate_matcher,
+        map_at,
         read_qrels,
         read_queries,
     )
 
     use = CachedVectors("use", SentenceEncoder.shared().encode, user_cache_dir() / "debunks")
-    store = build_db(SHARED_2A, tmp_path / "ct.db", use)
-    scores = evaluate_matcher(
-        DebunkMatcher(store, encoder=use), read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
-    )
-    # the issue's bar is 0.90 (0.915 measured: the tweets' own days read by the dated
-    # head); MIN_SHOWN (0.4) keeps texts that restate nothing from their nearest debunk
-    assert scores["map5_debunks_list"] >= 0.90, scores
+    build_db(SHARED_2A, tmp_path / "ct.db", use).close()
+    queries, dev = read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
+    source = tmp_path / "dev.jsonl"
+    source.write_text("".join(json.dumps({"id": q, "text": queries[q]}) + "\n" for q in dev))
+    out = tmp_path / "out.jsonl"
+    argv = ["analyze", str(source), "--debunks", str(tmp_path / "ct.db"), "-o", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    shown = {}
+    for line in out.read_text().splitlines():
+        record = json.loads(line)
+        shown[record["id"]] = [d["id"] for d in record.get("debunks", [])]
+    # the issue's bar is 0.90 (0.919 measured: the tweets' own days read by the dated
+    # head; 0.884 when a tweet's claim sentences were matched in place of the tweet)
+    assert map_at(shown, dev) >= 0.90, map_at(shown, dev)
