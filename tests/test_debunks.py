@@ -421,6 +421,27 @@ def test_stage_sets_debunks_with_the_claim_span(matcher) -> None:
 
 
 @needs_artefact
+def test_a_longer_document_is_read_by_the_article_head(matcher, monkeypatch) -> None:
+    from narrascope.models import debunk_match
+    from narrascope.models.debunk_match import article_features
+
+    monkeypatch.setattr(debunk_match, "SMALL_DATABASE", 0)  # as with 5,000 debunks or more
+    intro = "Yesterday the city council met to discuss the new bus timetable for the spring. "
+    claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
+    doc = Document(text=intro * 8 + claim, id="long", language="en")
+    assert matcher.is_article(doc) and not matcher.is_article(Document(text=claim, id="post"))
+    found = matcher.match(doc)
+    assert found and found[0].id == "d-vaccine", [(m.id, m.score) for m in found]
+    texts = [u.text for u in matcher.units(doc)]
+    scored = matcher.score(texts, "en", article=True)
+    candidates = [c for c, _ in scored]
+    x = article_features(matcher.features(texts, "en", candidates), texts, candidates)
+    np.testing.assert_allclose(
+        [p for _, p in scored], matcher.scorer.proba("article", x), rtol=1e-9
+    )
+
+
+@needs_artefact
 def test_a_short_post_is_matched_whole_even_with_claims(matcher) -> None:
     lead = "Big news from the clinic today."
     claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."

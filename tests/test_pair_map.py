@@ -89,6 +89,7 @@ def test_the_scorer_saves_and_loads_its_pair_map(tmp_path: Path) -> None:
     data["cross"] = (rng.normal(size=(200, 2)), y)
     data["dated"] = (rng.normal(size=(200, 3)), y)
     data["small"] = (np.hstack([x, rng.normal(size=(200, 1))]), y)
+    data["article"] = (np.hstack([x, rng.normal(size=(200, 2))]), y)
     scorer = DebunkScorer().fit(data, threshold=0.3, rerank_threshold=0.3)
     scorer.pair_map = _fitted(dim, 8, rng)
     scorer.save(tmp_path / "m")

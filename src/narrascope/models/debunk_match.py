@@ -76,6 +76,8 @@ MONO_FEATURES = (
 CROSS_FEATURES = ("use_cos", "e5_cos")
 DATED_FEATURES = ("logit", "closeness", "logit_x_closeness")
 SMALL_FEATURES = (*MONO_FEATURES, "log_size")  # log of the number of debunks
+# the log of the unit's words and of the document's units
+ARTICLE_FEATURES = (*MONO_FEATURES, "log_words", "log_units")
 
 BM25_SHORTLIST = 30
 VECTOR_SHORTLIST = 30
@@ -112,6 +114,11 @@ HEADS = {
     # when none was restated): fitted on databases of 3-3,000 debunks sampled from the
     # archive, half of them without the text's debunk
     "small": (SMALL_FEATURES, True),
+    # the same for a unit of a longer document (a paragraph, a sentence, a claim) in a
+    # larger database: news paragraphs share names with many fact-checks without
+    # restating them (the fast head showed 3.8 wrong debunks an article); fitted on news
+    # articles with a train tweet set in them as a paragraph
+    "article": (ARTICLE_FEATURES, True),
     # the best few per unit (fast probability >= RERANK_GATE): the same + e5 cosine
     # (e5 cosine; the pair's fast logit minus the unit's best; its e5 cosine minus the
     # best of the unit's reread pairs: whether it stands out among its rivals)
@@ -141,6 +148,16 @@ def full_features(x: np.ndarray, fast: np.ndarray, best_fast: float, e5: np.ndar
 def small_features(x: np.ndarray, size: int) -> np.ndarray:
     """The small head's rows: the fast features and the log of the database's size."""
     return np.column_stack([x, np.full(len(x), np.log(max(size, 1)))])
+
+
+def article_features(
+    x: np.ndarray, texts: Sequence[str], candidates: list[Candidate]
+) -> np.ndarray:
+    """The article head's rows: the fast features, the log of the unit's words and of
+    the document's units."""
+    words = np.array([np.log1p(len(texts[c.unit].split())) for c in candidates], np.float64)
+    units = np.full(len(candidates), np.log(max(len(texts), 1)))
+    return np.column_stack([x, words, units])
 
 
 def dated_features(p: np.ndarray, closeness: np.ndarray) -> np.ndarray:
@@ -279,7 +296,7 @@ class _Plan:
     x: np.ndarray
     probs: np.ndarray
     fast: np.ndarray  # the fast head's probabilities (the full head reads them)
-    small: bool  # the small head gave ``probs``: a reread may lower them, not raise them
+    small: bool  # the small or article head gave ``probs``: a reread may only lower them
     by_unit: dict[int, list[int]]
     full: list[int]  # pairs the full head rereads (rerank=True)
     cross: list[int]  # pairs in two languages, read by the cross head
@@ -290,8 +307,9 @@ class _Plan:
         return sorted(set(self.full) | set(self.cross))
 
 
-# a document's units as scored: texts, language, USE vectors (None: encoded), days
-_Units = tuple[Sequence[str], str | None, np.ndarray | None, Sequence[int | None] | None]
+# a document's units as scored: texts, language, USE vectors (None: encoded), days, and
+# whether they are a longer document's (read by the article head)
+_Units = tuple[Sequence[str], str | None, np.ndarray | None, Sequence[int | None] | None, bool]
 
 
 # ----------------------------------------------------------------------------- matcher
@@ -510,6 +528,7 @@ class DebunkMatcher:
         language: str | None,
         vectors: np.ndarray | None = None,
         days: Sequence[int | None] | None = None,
+        article: bool = False,
     ) -> list[tuple[Candidate, float]]:
         """Every shortlisted pair with its probability (both stages; nothing thresholded).
 
@@ -517,18 +536,19 @@ class DebunkMatcher:
         ``RERANK_GATE`` are read again with their e5 cosine (the full head), and pairs in
         two languages by the cross-lingual head too; a pair whose debunk is dated near its
         unit's day (``days``, one per unit, see :meth:`unit_days`) by the dated head. The
-        highest probability counts.
+        highest probability counts. ``article``: the units are a longer document's (read
+        by the article head in place of the fast one).
         """
-        return self._score_many([(texts, language, vectors, days)])[0]
+        return self._score_many([(texts, language, vectors, days, article)])[0]
 
     def _score_many(self, items: Sequence[_Units]) -> list[list[tuple[Candidate, float]]]:
         """:meth:`score` of several documents' units, their e5 passes made together."""
         with one_blas_thread():
             plans = [
-                self._plan([clean_query(t) for t in texts], language, vectors, days)
+                self._plan([clean_query(t) for t in texts], language, vectors, days, article)
                 if texts
                 else None
-                for texts, language, vectors, days in items
+                for texts, language, vectors, days, article in items
             ]
             live = [p for p in plans if p is not None and p.need]
             cosines = self._e5_cosines([(p.texts, [p.candidates[i] for i in p.need]) for p in live])
@@ -543,6 +563,7 @@ class DebunkMatcher:
         language: str | None,
         vectors: np.ndarray | None,
         days: Sequence[int | None] | None,
+        article: bool = False,
     ) -> _Plan | None:
         """The first stage and the fast head; which pairs the e5 heads read."""
         candidates = self.candidates(texts, language, vectors)
@@ -551,8 +572,14 @@ class DebunkMatcher:
         x = self.features(texts, language, candidates)
         index = self.index()
         small = index.size < SMALL_DATABASE
-        fast = self.scorer.proba("fast", x) if self.rerank or not small else np.zeros(0)
-        probs = self.scorer.proba("small", small_features(x, index.size)) if small else fast
+        fast = self.scorer.proba("fast", x) if self.rerank or not (small or article) else None
+        if small:
+            probs = self.scorer.proba("small", small_features(x, index.size))
+        elif article:
+            probs = self.scorer.proba("article", article_features(x, texts, candidates))
+        else:
+            probs = fast
+        fast = probs if fast is None else fast
         languages = index.languages
         full: list[int] = []
         by_unit: dict[int, list[int]] = {}
@@ -572,7 +599,8 @@ class DebunkMatcher:
             far.extend(sorted(mine, key=lambda i: -candidates[i].use_cos)[:CROSS_SHORTLIST])
         cross = sorted(far, key=lambda i: -candidates[i].use_cos)[:CROSS_PER_DOCUMENT]
         near = self.pair_closeness(days, candidates)
-        return _Plan(texts, candidates, x, probs, fast, small, by_unit, full, cross, near)
+        own = small or article
+        return _Plan(texts, candidates, x, probs, fast, own, by_unit, full, cross, near)
 
     def _finish(self, plan: _Plan, e5: dict[int, float]) -> list[tuple[Candidate, float]]:
         """The e5 heads over the pairs :meth:`_plan` chose, given their e5 cosines."""
@@ -627,6 +655,12 @@ class DebunkMatcher:
                 out.extend(s for s in sentences if para.start <= s.start and s.end <= para.end)
         long_enough = [s for s in out if len(s.text.split()) >= 4]
         return long_enough[:MAX_UNITS]
+
+    @staticmethod
+    def is_article(doc: Document) -> bool:
+        """Whether ``doc`` is longer than a post (matched by parts; the article head reads
+        them)."""
+        return len(doc.text.strip()) > SHORT_TEXT
 
     @staticmethod
     def unit_days(doc: Document, units: Sequence[Span]) -> list[int | None]:
@@ -707,6 +741,7 @@ class DebunkMatcher:
                         doc.language,
                         unit_vectors,
                         self.unit_days(doc, units),
+                        self.is_article(doc),
                     )
                     for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True)
                 ]
@@ -717,7 +752,12 @@ class DebunkMatcher:
         """What :meth:`match` shows, and every shortlisted debunk id with its best
         probability, best first (for evaluation: one scoring pass for both)."""
         spans = self.units(doc)
-        scored = self.score([s.text for s in spans], doc.language, days=self.unit_days(doc, spans))
+        scored = self.score(
+            [s.text for s in spans],
+            doc.language,
+            days=self.unit_days(doc, spans),
+            article=self.is_article(doc),
+        )
         best: dict[int, float] = {}
         for c, p in scored:
             best[c.key] = max(best.get(c.key, 0.0), p)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,12 +29,14 @@ from narrascope.ingest.debunks import BadRow, read_debunks
 from narrascope.models.artefact import bundled_path, user_cache_dir
 from narrascope.models.debunk_index import DebunkIndex, LexicalIndex, VectorIndex
 from narrascope.models.debunk_match import (
+    ARTICLE_FEATURES,
     HEADS,
     RERANK_GATE,
     RERANK_TOP,
     SMALL_FEATURES,
     DebunkMatcher,
     DebunkScorer,
+    article_features,
     clean_query,
     dated_features,
     full_features,
@@ -346,6 +349,101 @@ def small_scores(
     }
 
 
+# ----------------------------------------------------------------------------- articles
+ARTICLES = DATA.parent / "semeval2023-task3" / "data" / "en" / "train-articles-subtask-1"
+ARTICLE_PARAGRAPHS = 8  # the article's first paragraphs of 40+ characters, title first
+
+
+def article_tables(
+    store: DebunkStore,
+    scorers: dict[int | None, DebunkScorer],
+    queries: dict[str, str],
+    splits: dict[str, dict[str, set[str]]],
+    fold_of: dict[str, int],
+    encoder: Any,
+    folder: Path = ARTICLES,
+    *,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Each query's tweet set as a paragraph into a news article (the first paragraphs of
+    a SemEval-2023 English article, at a random place; ``splits``' train and dev queries
+    draw from disjoint articles), matched by parts as ``DebunkMatcher`` matches a longer
+    document. Per query: the pairs' article-head features (``x``), closeness (``near``),
+    debunk ids and whether the pair is the tweet's unit with its debunk (``y``). The
+    article's own paragraphs count as restating nothing (a few may: they are news)."""
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        raise SystemExit(f"no articles in {folder}")
+    random.Random(seed + 1).shuffle(files)
+    pools = {"train": files[: int(0.7 * len(files))], "dev": files[int(0.7 * len(files)) :]}
+    rng = random.Random(seed)
+    index = DebunkMatcher(store, scorer=scorers[None]).index()  # read once, for all folds
+    matchers = {
+        f: _FixedIndex(index, store=store, scorer=sc, encoder=encoder) for f, sc in scorers.items()
+    }
+    ids = {int(k): d.id for k, d in store.by_keys(list(index.keys)).items()}
+    out: dict[str, dict[str, Any]] = {}
+    for split, relevant in splits.items():
+        for q in sorted(relevant):
+            text = rng.choice(pools[split]).read_text(encoding="utf-8")
+            paragraphs = [p.strip() for p in text.split("\n") if len(p.strip()) > 40]
+            title, body = paragraphs[0], paragraphs[1:ARTICLE_PARAGRAPHS]
+            body.insert(rng.randrange(len(body) + 1), queries[q])
+            article = title + "\n\n" + "\n\n".join(body)
+            start = article.index(queries[q])
+            end = start + len(queries[q])
+            doc = Document(text=article, id=q, language="en")
+            units = DebunkMatcher.units(doc)
+            texts = [clean_query(u.text) for u in units]
+            matcher = matchers[fold_of.get(q)]
+            found = matcher.candidates(texts, "en")
+            tweet = np.array(
+                [units[c.unit].start < end and units[c.unit].end > start for c in found]
+            )
+            out[q] = {
+                "ids": [ids[c.key] for c in found],
+                "x": article_features(matcher.features(texts, "en", found), texts, found),
+                "near": matcher.pair_closeness(DebunkMatcher.unit_days(doc, units), found),
+                "y": tweet & np.array([ids[c.key] in relevant[q] for c in found], bool),
+            }
+    return out
+
+
+def _article_rows(
+    articles: dict[str, dict[str, Any]], qrels: dict[str, set[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    xs = [np.zeros((0, len(ARTICLE_FEATURES)))] + [articles[q]["x"] for q in qrels]
+    return np.vstack(xs), np.concatenate([np.zeros(0, bool)] + [articles[q]["y"] for q in qrels])
+
+
+def article_scores(
+    models: dict[str, DebunkScorer],
+    articles: dict[str, dict[str, Any]],
+    qrels: dict[str, set[str]],
+    threshold: float,
+) -> dict[str, float]:
+    """MAP@5 of the articles' ranking and shown lists (the tweet's debunk), and the
+    debunks shown per article, right and wrong."""
+    ranked, shown = {}, {}
+    for q in qrels:
+        t = articles[q]
+        p = np.zeros(0)
+        if len(t["ids"]):
+            p = with_dates(models[q], models[q].proba("article", t["x"]), t["near"])
+        best: dict[str, float] = {}
+        for i, p_i in zip(t["ids"], p.tolist(), strict=True):
+            best[i] = max(best.get(i, 0.0), p_i)
+        ranked[q] = sorted(best, key=lambda i: -best[i])
+        shown[q] = [i for i in ranked[q] if best[i] >= threshold][:5]
+    wrong = [len([i for i in shown[q] if i not in qrels[q]]) for q in qrels]
+    return {
+        "map5_ranking": round(map_at(ranked, qrels), 4),
+        "map5_shown": round(map_at(shown, qrels), 4),
+        "shown_per_article": round(float(np.mean([len(v) for v in shown.values()])), 3),
+        "wrong_per_article": round(float(np.mean(wrong)), 3),
+    }
+
+
 def query_folds(qids: Sequence[str], folds: int) -> dict[str, int]:
     """The folds every out-of-fold number here uses (queries never split)."""
     rng = np.random.default_rng(0)
@@ -489,6 +587,7 @@ def fit_scorer(
     folds: int = 5,
     train_on_absent: bool = False,
     small: dict[tuple[str, str, int, bool], dict[str, Any]] | None = None,
+    articles: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[DebunkScorer, dict[str, Any]]:
     """Fit the heads on ``qrels``' queries; choose the threshold on out-of-fold
     probabilities: the highest that costs the shown lists at most ``MAX_MAP_LOSS`` of
@@ -524,6 +623,8 @@ def fit_scorer(
         data = {"dated": _dated_rows(tables, plain[False], train)}
         if small:
             data["small"] = _small_rows(small, train)
+        if articles:
+            data["article"] = _article_rows(articles, train)
         dated_of[f] = DebunkScorer(C=c).fit(data, heads=tuple(data))
     oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
     absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
@@ -575,6 +676,11 @@ def fit_scorer(
     data["dated"] = _dated_rows(tables, plain[False], qrels)
     if small:
         data["small"] = _small_rows(small, qrels)
+    if articles:
+        data["article"] = _article_rows(articles, qrels)
+        cv["articles"] = article_scores(
+            {q: dated_of[fold_of[q]] for q in qids}, articles, qrels, thresholds[False]
+        )
     model = DebunkScorer(C=c).fit(
         data,
         threshold=thresholds[False],
@@ -672,7 +778,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     relevant = qrels["train"] | qrels["dev"]
     small = small_database_tables(store, scorers, queries, relevant, fold_of, unit_vectors)
     print(f"small databases: {time.perf_counter() - started:.0f} s")
-    scorer, cv = fit_scorer(tables, qrels["train"], c=args.C, small=small)
+    articles = article_tables(store, scorers, queries, qrels, fold_of, use)
+    print(f"articles: {time.perf_counter() - started:.0f} s")
+    scorer, cv = fit_scorer(tables, qrels["train"], c=args.C, small=small, articles=articles)
     scorer.pair_map = pair_map
     scores: dict[str, Any] = {
         "train_cv": cv,
@@ -687,6 +795,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     scores["dev"]["small_databases"] = small_scores(
         dict.fromkeys(qrels["dev"], scorer), small, qrels["dev"], scorer.threshold_
+    )
+    scores["dev"]["articles"] = article_scores(
+        dict.fromkeys(qrels["dev"], scorer), articles, qrels["dev"], scorer.threshold_
     )
     e5.save()
     print(json.dumps(scores, indent=1))
