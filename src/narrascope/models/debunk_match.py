@@ -18,7 +18,10 @@ The *second stage* (:class:`DebunkScorer`, logistic heads over pair features and
 pairwise products, trained on CheckThat! 2022 2A English by ``training.debunks``) reads
 each shortlisted pair closely. The *fast* head reads every pair: BM25, its rank and share
 of the unit's best, USE cosine and its gap to the unit's best, word overlap both ways,
-fuzzy string ratios. With ``rerank=True`` (slower: an e5 pass per matched unit, 0.1-0.5 s
+fuzzy string ratios; in a database of fewer than ``SMALL_DATABASE`` debunks the *small*
+head reads them instead (being the best of a few says less), and for the parts of a
+document longer than a post the *article* head (news paragraphs name what fact-checks
+name). With ``rerank=True`` (slower: an e5 pass per matched unit, 0.1-0.5 s
 on two busy cores) the best ``RERANK_TOP`` pairs of each unit at or above ``RERANK_GATE``
 are read again by the *full* head, which adds the cosine of e5-small vectors (a closer
 reader than USE; e5 vectors of debunks are made on first need and kept in the database)
