@@ -395,6 +395,22 @@ def main(argv: list[str] | None = None) -> int:
             f"posts: planted restatement ranked first {found}/{sum(1 for p in planted if p)}; "
             f"posts with no restatement shown a match {false}/{planted.count(None)}"
         )
+        for label, docs in (
+            ("articles", articles),
+            ("articles after the claim stage", with_claims),
+        ):
+            hit = sum(
+                1
+                for d, p in zip(docs, planted, strict=True)
+                if p and d.debunks[:1] and d.debunks[0].id == p
+            )
+            wrong = sum(
+                len([m for m in d.debunks if m.id != p]) for d, p in zip(docs, planted, strict=True)
+            )
+            print(
+                f"{label}: planted restatement ranked first {hit}/{sum(1 for p in planted if p)}; "
+                f"wrong debunks shown {wrong / len(docs):.2f} per article"
+            )
         store.close()
     return 0
 
