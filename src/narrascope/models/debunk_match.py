@@ -94,7 +94,7 @@ MAX_UNITS = 24
 PARAGRAPH_SHARE = 0.6  # a unit this much of its paragraph reads the paragraph's vector
 # a debunk dated from DATE_BEFORE days before a unit's day to DATE_AFTER days after it is
 # *near* (closeness exp(-days after / DATE_DECAY)): 83% of the 2A train tweets' debunks
-# are dated 0-30 days after them, 1% of random debunks
+# are dated from 3 days before to 30 days after them, 1% of random debunks
 DATE_BEFORE, DATE_AFTER, DATE_DECAY = 7, 90, 30.0
 # below this many debunks the *small* head reads every pair in place of the fast head
 SMALL_DATABASE = 5_000
@@ -299,7 +299,7 @@ class _Plan:
     x: np.ndarray
     probs: np.ndarray
     fast: np.ndarray  # the fast head's probabilities (the full head reads them)
-    small: bool  # the small or article head gave ``probs``: a reread may only lower them
+    own_head: bool  # the small or article head gave ``probs``: a reread may only lower them
     by_unit: dict[int, list[int]]
     full: list[int]  # pairs the full head rereads (rerank=True)
     cross: list[int]  # pairs in two languages, read by the cross head
@@ -618,7 +618,7 @@ class DebunkMatcher:
                         x[mine], fast[mine], fast[rows].max(), np.array([e5[i] for i in mine])
                     )
                     p = self.scorer.proba("full", xf)
-                    probs[mine] = np.minimum(p, probs[mine]) if plan.small else p
+                    probs[mine] = np.minimum(p, probs[mine]) if plan.own_head else p
         if plan.cross:
             xc = np.array([[candidates[i].use_cos, e5[i]] for i in plan.cross])
             probs[plan.cross] = np.maximum(probs[plan.cross], self.scorer.proba("cross", xc))

@@ -398,7 +398,7 @@ def article_tables(
             matcher = matchers[fold_of.get(q)]
             found = matcher.candidates(texts, "en")
             tweet = np.array(
-                [units[c.unit].start < end and units[c.unit].end > start for c in found]
+                [units[c.unit].start < end and units[c.unit].end > start for c in found], bool
             )
             out[q] = {
                 "ids": [ids[c.key] for c in found],
