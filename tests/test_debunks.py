@@ -442,6 +442,19 @@ def test_a_longer_document_is_read_by_the_article_head(matcher, monkeypatch) -> 
 
 
 @needs_artefact
+def test_in_a_small_database_the_e5_reread_only_lowers(matcher) -> None:
+    from narrascope.models.debunk_match import RERANK_GATE, DebunkMatcher
+
+    reread = DebunkMatcher(matcher.store, rerank=True)
+    texts = ["Kyiv's troops fired on Donetsk, their own city, so Russia would be blamed."]
+    plain = {c.key: p for c, p in matcher.score(texts, "en")}
+    again = {c.key: p for c, p in reread.score(texts, "en")}
+    assert plain.keys() == again.keys()
+    assert all(again[k] <= plain[k] + 1e-12 for k in plain)  # the full head never raises
+    assert max(plain.values()) >= RERANK_GATE  # so e5 did reread the best pairs
+
+
+@needs_artefact
 def test_a_short_post_is_matched_whole_even_with_claims(matcher) -> None:
     lead = "Big news from the clinic today."
     claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
