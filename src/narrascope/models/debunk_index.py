@@ -144,10 +144,6 @@ class LexicalIndex:
         pos = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         return np.where(self.keys[pos] == wanted, pos, -1)
 
-    def words_of(self, row: int) -> np.ndarray:
-        """The distinct word ids of a row."""
-        return self.row_terms[self.row_indptr[row] : self.row_indptr[row + 1]]
-
     def word_ids(self, tokens: Sequence[str]) -> set[int]:
         return {self.vocab[t] for t in tokens if t in self.vocab}
 

@@ -575,14 +575,15 @@ class DebunkMatcher:
         x = self.features(texts, language, candidates)
         index = self.index()
         small = index.size < SMALL_DATABASE
-        fast = self.scorer.proba("fast", x) if self.rerank or not (small or article) else None
         if small:
             probs = self.scorer.proba("small", small_features(x, index.size))
         elif article:
             probs = self.scorer.proba("article", article_features(x, texts, candidates))
         else:
-            probs = fast
-        fast = probs if fast is None else fast
+            probs = self.scorer.proba("fast", x)
+        own_head = small or article
+        # the full head reads the fast head's probabilities, as it was trained on them
+        fast = self.scorer.proba("fast", x) if own_head and self.rerank else probs
         languages = index.languages
         full: list[int] = []
         by_unit: dict[int, list[int]] = {}
@@ -602,8 +603,7 @@ class DebunkMatcher:
             far.extend(sorted(mine, key=lambda i: -candidates[i].use_cos)[:CROSS_SHORTLIST])
         cross = sorted(far, key=lambda i: -candidates[i].use_cos)[:CROSS_PER_DOCUMENT]
         near = self.pair_closeness(days, candidates)
-        own = small or article
-        return _Plan(texts, candidates, x, probs, fast, own, by_unit, full, cross, near)
+        return _Plan(texts, candidates, x, probs, fast, own_head, by_unit, full, cross, near)
 
     def _finish(self, plan: _Plan, e5: dict[int, float]) -> list[tuple[Candidate, float]]:
         """The e5 heads over the pairs :meth:`_plan` chose, given their e5 cosines."""
