@@ -468,6 +468,37 @@ def test_a_short_post_is_matched_whole_even_with_claims(matcher) -> None:
 
 
 @needs_artefact
+def test_an_article_with_claims_is_matched_by_the_post_it_embeds_too(matcher) -> None:
+    post = (
+        "Everyone should know that the vaccines against COVID-19 carry microchips to track "
+        "us. pic.twitter.com/abc123 — Jane Roe (@janeroe) March 3, 2021"
+    )
+    paragraphs = [
+        "Council approves the spring bus timetable",
+        "Yesterday the city council met to discuss the new bus timetable for the spring.",
+        "The mayor said 40 new buses would run from April, at a cost of 12 million euros.",
+        post,
+        "It ended late in the evening after a long debate about parking fees in the centre.",
+        "Several residents asked for more benches along the river and for better lighting.",
+        "The next meeting, on the school year's calendar, is planned for the end of May.",
+        "Tickets for the new lines go on sale next week at every station and on the website.",
+    ]
+    text = "\n\n".join(paragraphs)
+    doc = Document(text=text, id="article", language="en")
+    assert matcher.is_article(doc)
+    budget = paragraphs[2]
+    start = text.index(budget)
+    inside = text.index("pic.twitter")  # a claim sentence of the post: read with the post
+    doc.claims = [
+        Claim(span=Span.of(text, start, start + len(budget)), score=0.8),
+        Claim(span=Span.of(text, text.index(post), inside - 1), score=0.6),
+    ]
+    assert [u.text for u in matcher.units(doc)] == [post, budget]
+    (found,) = [m for m in matcher.match(doc) if m.id == "d-vaccine"]
+    assert found.claim_span is not None and found.claim_span.start >= text.index(post)
+
+
+@needs_artefact
 def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> None:
     claim = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
     paragraphs = [
