@@ -228,3 +228,35 @@ def test_title_line_is_always_a_candidate() -> None:
     (doc,) = stage([_doc(text)])
     assert len(doc.claims) == 2
     assert title in {c.text for c in doc.claims}
+
+
+def test_part_cv_scores_every_row_of_the_part_once(monkeypatch) -> None:
+    """The CV's fold logic: every row of the part is scored once, by a model trained
+    without it (a stand-in model, so no encoder is needed)."""
+    from narrascope.training import claims as training
+    from narrascope.training.claims import ClaimRow, part_cv
+
+    rows = [
+        ClaimRow(t, label, "bg", "ct22", "train", f"k{i}")
+        for i, (t, label) in enumerate(
+            [(f, 1) for f in FACTS] + [(o, 0) for o in OTHER] + [(f + " Yes.", 1) for f in FACTS]
+        )
+    ]
+    rows.append(ClaimRow("Taxes rose by 3% in 2019.", 1, "en", "ct24", "train", "other"))
+    seen: list[str] = []
+
+    class Stub:
+        def __init__(self, trained: list[ClaimRow]) -> None:
+            self.trained = {r.text for r in trained}
+
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            assert not self.trained & set(texts)  # never scored by a model that saw it
+            seen.extend(texts)
+            return np.array([0.9 if any(c.isdigit() for c in t) else 0.1 for t in texts])
+
+    monkeypatch.setattr(training, "fit_model", lambda rows, params=None: Stub(rows))
+    report = part_cv(rows, threshold=0.5, folds=4, log=lambda s: None)
+    assert sorted(seen) == sorted(r.text for r in rows if r.language == "bg")
+    assert report["rows"] == 24 and len(report["folds"]) == 4
+    # the stand-in calls digits check-worthy: 14 of the 16 facts have one, no other does
+    assert report["f1"] == pytest.approx(2 * 14 / (2 * 14 + 2), abs=1e-4)
