@@ -342,9 +342,9 @@ class ClaimModel(Estimator):
         )
         settings = TunerSettings(tuned_from=int(self.tuned_from or 0), layers=self.e5_layers or 12)
         state, self.tuned_validation_, self.tuned_history_ = tune_claim_reader(
-            [texts[i] for i in tune],
+            [prepare(texts[i]) for i in tune],
             y[tune].tolist(),
-            ([texts[i] for i in val], y[val].tolist()),
+            ([prepare(texts[i]) for i in val], y[val].tolist()),
             settings,
         )
         self._set_tuned(state)

@@ -189,18 +189,18 @@ def tune_claim_reader(
     *,
     log: Callable[[str], None] = print,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, list[dict[str, float]]]:
-    """Fine-tune on ``texts``; choose the epoch by ROC AUC on ``validation``. Returns the
-    trained state, the validation texts' logits and the history."""
+    """Fine-tune on ``texts`` (as the model reads them: ``models.claims.prepare``d);
+    choose the epoch by ROC AUC on ``validation``. Returns the trained state, the
+    validation texts' logits and the history."""
     from sklearn.metrics import roc_auc_score
 
-    from narrascope.models.claims import prepare
     from narrascope.models.hate import E5Sentences
 
     reader = E5Sentences.shared()  # the claim stage's token ids
     tuner = ClaimTuner(settings)
     started = time.perf_counter()
-    cached = tuner.cache(reader.token_ids([prepare(t) for t in texts]))
-    held = tuner.cache(reader.token_ids([prepare(t) for t in validation[0]]))
+    cached = tuner.cache(reader.token_ids(list(texts)))
+    held = tuner.cache(reader.token_ids(list(validation[0])))
     held_y = np.asarray(validation[1])
     log(
         f"cached {len(cached) + len(held)} texts' frozen layers in "
