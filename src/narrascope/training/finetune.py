@@ -104,15 +104,6 @@ class RoleTuner:
         self.encoder, self.settings = encoder, settings
         self.heads = _heads(encoder.config["hidden"], settings.dropout)
 
-    def _frozen(self, ids: Any, mask: Any) -> Any:
-        enc = self.encoder
-        pos = torch.arange(ids.shape[1])
-        x = enc.ln(enc.word(ids) + enc.pos(pos)[None] + enc.token_type.weight[0])
-        keys = mask.bool()[:, None, None, :]
-        for layer in enc.layers[: self.settings.frozen]:
-            x = layer(x, keys)
-        return x
-
     def cache(self, windows: Sequence[MentionWindow], batch: int = 32) -> list[Any]:
         """Frozen-layer outputs per window (fp16, unpadded): computed once for all epochs."""
         out: list[Any] = []
@@ -121,7 +112,7 @@ class RoleTuner:
             for a in range(0, len(windows), batch):
                 part = windows[a : a + batch]
                 ids, mask, _, _ = _batch_tensors(part, pad)
-                x = self._frozen(ids, mask)
+                x = self.encoder(ids, mask, layers=self.settings.frozen)
                 out.extend(x[i, : len(w.ids)].half() for i, w in enumerate(part))
         return out
 
