@@ -101,6 +101,36 @@ def test_windows_mark_the_mention_and_carry_the_stance(tokenizer) -> None:
     assert "praised the soldiers" in window and "harvest" in window  # context on both sides
 
 
+def test_readers_share_the_layers_they_do_not_replace(e5, tokenizer) -> None:
+    from narrascope.models.artefact import Int8Matrix
+
+    tuned = Int8Matrix.from_dense(e5.tensor("l2.fo.w") * 1.01)
+    plain, early = NumpyE5(e5), NumpyE5(e5, {"l2.fo.w": tuned}, layers=4)
+    assert early.layers[0] is plain.layers[0] and early.layers[3] is plain.layers[3]
+    assert early.layers[2] is not plain.layers[2]  # the replaced one is its own
+    assert "dense" not in vars(tuned)  # no second fp32 copy kept on the int8 matrix
+    np.testing.assert_allclose(
+        early.layers[2]["fo.w"], (tuned.q * tuned.scale[:, None]).reshape(-1, 1536).T
+    )
+    ids, mask = _batch(tokenizer, [TEXTS["uk"]], "query: ")
+    changed = early(ids, mask)[0] - plain(ids, mask, layers=4)[0]
+    assert 1e-4 < np.abs(changed).max() < 1.0  # the shared layers are read, the tuned one too
+
+
+def test_windows_can_name_the_mention_s_side(tokenizer) -> None:
+    text = "Talks in Geneva\n\nNATO and Putin traded accusations while Zelensky met the press."
+    spans = [(text.index(n), text.index(n) + len(n)) for n in ("NATO", "Putin", "Geneva")]
+    plain = mention_windows(tokenizer, text, spans, "URW: Praise of Russia")
+    sided = mention_windows(
+        tokenizer, text, spans, "URW: Praise of Russia", WindowSettings(sides=True)
+    )
+    heads = [tokenizer.decode(list(w.ids[1 : w.marker])).split(" | ") for w in sided]
+    assert [h[1] for h in heads] == ["the West's side", "Russia's side", "Talks in Geneva"]
+    assert sided[2] == plain[2]  # a name of no side reads as before
+    for w in sided:
+        assert tokenizer.id_to_token(w.ids[w.marker]) == "\u2581<<"
+
+
 def test_decide_keeps_fine_roles_under_their_main_role() -> None:
     main = np.array([[0.1, 0.8, 0.1]])
     fine = np.full((1, len(FINE)), 0.9)  # every fine role "likely": only Antagonist's count

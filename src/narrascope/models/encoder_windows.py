@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from narrascope.taxonomy import OTHER
+from narrascope.text.sides import entity_side
 
 Span = tuple[int, int]
+_SIDE_NAMES = {"russia": "Russia's", "ukraine": "Ukraine's", "west": "the West's"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class WindowSettings:
     stance: int = 2  # how many narratives the prefix names (0: none)
     stance_min: float = 0.2  # ... each with at least this probability
     prefix: str = "query: "
+    sides: bool = False  # name the mention's side of the war (``text.sides``) in the prefix
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,18 @@ def mention_windows(
     s = settings or WindowSettings()
     enc = tokenizer.encode(text, add_special_tokens=False)
     offsets = enc.offsets
-    head = s.prefix + (f"{stance} | " if stance else "")
-    head += _clip_tokens(tokenizer, _title(text), s.title_tokens) + " |"
-    head_tokens = len(tokenizer.encode(head, add_special_tokens=False).ids)
+    title = _clip_tokens(tokenizer, _title(text), s.title_tokens) + " |"
+    heads: dict[str | None, tuple[str, int]] = {}
     starts, ends = [a for a, _ in offsets], [b for _, b in offsets]
     out: list[MentionWindow] = []
     for start, end in spans:
+        side = entity_side(text[start:end]) if s.sides else None
+        if side not in heads:
+            words = s.prefix + (f"{stance} | " if stance else "")
+            words += f"{_SIDE_NAMES[side]} side | " if side else ""
+            ids = tokenizer.encode(words + title, add_special_tokens=False).ids
+            heads[side] = (words + title, len(ids))
+        head, head_tokens = heads[side]
         # the tokens overlapping the mention (offsets are in text order): [first, last)
         first = bisect_right(ends, start)
         last = max(first, bisect_left(starts, end))
