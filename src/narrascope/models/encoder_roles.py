@@ -57,7 +57,8 @@ class EncoderRoleModel(Estimator):
     """Main and fine role probabilities of entity mentions from a fine-tuned e5-small.
 
     Parameters are the window (``size`` tokens, ``title_tokens``, ``stance`` narratives
-    named in the prefix, each with at least ``stance_min``), the training recipe
+    named in the prefix, each with at least ``stance_min``; ``sides``: also the mention's
+    side of the war, measured as noise on held-out documents and off), the training recipe
     (``frozen`` layers, ``epochs``, ``batch``, learning rates, ``fine_weight``, ``seed``)
     ``second_threshold`` for a second fine role (as ``EntityRoleClassifier``), ``blend``:
     the weight of these probabilities when the entity stage averages them with the TF-IDF
