@@ -363,8 +363,7 @@ class ClaimModel(Estimator):
             if self._runtime is None:
                 from narrascope.models.e5 import NumpyE5, shared_e5
 
-                replaced = {k: v for k, v in self.tuned_.items() if not k.startswith("head.")}
-                self._runtime = NumpyE5(shared_e5()[0], replaced, layers=self.e5_layers)
+                self._runtime = NumpyE5(shared_e5()[0], self.tuned_, layers=self.e5_layers)
             return self._runtime
 
     def __getstate__(self) -> dict[str, Any]:

@@ -297,7 +297,7 @@ class NumpyE5:
                 continue
             with _BASE_LOCK:
                 if i not in e5.base_layers:
-                    e5.base_layers[i] = _layer(partial(_fp32, e5, {}), i, self.config)
+                    e5.base_layers[i] = _layer(e5.tensor, i, self.config)
                 self.layers.append(e5.base_layers[i])
 
     def __call__(

@@ -151,8 +151,7 @@ class EncoderRoleModel(Estimator):
                 from narrascope.models.e5 import NumpyE5, shared_e5
 
                 e5, tokenizer = shared_e5()
-                replaced = {k: v for k, v in self.trained_.items() if not k.startswith("head.")}
-                self._runtime = (NumpyE5(e5, replaced), tokenizer)
+                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)  # heads unread
             return self._runtime
 
     def windows(
