@@ -205,8 +205,40 @@ def test_the_entity_stage_blends_in_what_the_context_model_reads() -> None:
 
     assert run(context=False)["role"] == "Antagonist"
     model = _innocent_model()
-    assert run(context_model=model, context_weight=1.0) == {"role": "Innocent", "fine": "Victim"}
-    assert run(context_model=model, context_weight=0.0)["role"] == "Antagonist"
+    every = {"context_model": model, "context_below": None}  # read even where TF-IDF is sure
+    assert run(**every, context_weight=1.0) == {"role": "Innocent", "fine": "Victim"}
+    assert run(**every, context_weight=0.0)["role"] == "Antagonist"
+    # the TF-IDF model is sure of the regime (main role >= 0.85): not read, its role stays
+    assert run(context_model=model, context_weight=1.0)["role"] == "Antagonist"
+
+
+def test_the_context_model_reads_only_where_the_tfidf_model_is_unsure(monkeypatch) -> None:
+    from narrascope.doc import Document, Entity, Span
+    from narrascope.stages.entities import EntityStage
+
+    model = _innocent_model()
+    asked: list[list[str]] = []
+    original = model.predict_proba
+
+    def recording(texts, mentions, narratives=None):
+        asked.append([t[a:b] for t, spans in zip(texts, mentions, strict=True) for a, b in spans])
+        return original(texts, mentions, narratives)
+
+    monkeypatch.setattr(model, "predict_proba", recording)
+    names = ["Киевский режим", "мирных жителей", "Российские военные", "детей"]
+    doc = Document(RU, id="ru-3", language="ru")
+    doc.entities = [Entity(n, [Span.of(RU, RU.index(n), RU.index(n) + len(n))]) for n in names]
+    stage = EntityStage(mode="given", context_model=model, context_below=None)
+    spans = [[(m.start, m.end) for e in doc.entities for m in e.mentions]]
+    tfidf = stage.predict([doc], spans, given=True)
+    sure = {n for n, p in zip(names, tfidf.main.max(axis=1), strict=True) if p >= 0.85}
+    assert sure and sure != set(names)  # the text has both kinds (else the test proves nothing)
+    for below, expected in ((None, names), (0.85, [n for n in names if n not in sure])):
+        asked.clear()
+        EntityStage(mode="given", context_model=model, context_below=below)([doc])
+        assert asked == [expected]
+        unsure = [e for e in doc.entities if e.name not in sure]
+        assert all(e.main_role == "Innocent" for e in unsure)  # what the context model says
 
 
 def test_detect_mode_reads_only_the_most_framed_entities(monkeypatch) -> None:
@@ -229,11 +261,21 @@ def test_detect_mode_reads_only_the_most_framed_entities(monkeypatch) -> None:
         return [(e.name, e.main_role) for e in doc.entities]
 
     plain = roles(entities={"context": False})
-    read = roles(entities={"context_model": model, "context_weight": 1.0, "context_entities": 1})
+    read = roles(
+        entities={
+            "context_model": model,
+            "context_weight": 1.0,
+            "context_entities": 1,
+            "context_below": None,
+        }
+    )
     assert calls == [1]  # one entity, one mention read
     changed = [(a, b) for a, b in zip(plain, read, strict=True) if a != b]
     # the Russian soldiers (the most framed entity) turn Innocent; Donbass was already
     assert changed == [(("Российские военные", "Protagonist"), ("Российские военные", "Innocent"))]
+    calls.clear()  # an entity the TF-IDF model is sure enough of is not read
+    sure = roles(entities={"context_model": model, "context_weight": 1.0, "context_below": 0.0})
+    assert calls == [] and sure == plain
 
 
 # ------------------------------------------------------------- the shipped model
