@@ -403,6 +403,26 @@ def test_held_out_gate_reproduces_the_manifest() -> None:
     assert abs(got["emr"] - recorded["emr"]) < 0.005
     alone = tables["0.0"]["all"]
     assert got["main_acc"] + got["emr"] > alone["main_acc"] + alone["emr"] + 0.01
+    # the stage reads only where TF-IDF is unsure: on these mentions that costs nothing
+    from narrascope.models.entities import FINE, FINE_PARENT, decide_roles
+    from narrascope.stages.entities import CONTEXT_BELOW
+    from narrascope.training.metrics import entity_scores
+
+    sure = tfidf[0].max(axis=1) >= CONTEXT_BELOW
+    assert 0.3 < sure.mean() < 0.6  # it does skip a good share of the reads
+    w = model.blend
+    main = np.where(sure[:, None], tfidf[0], (1 - w) * tfidf[0] + w * tuned[0])
+    fine = np.where(sure[:, None], tfidf[1], (1 - w) * tfidf[1] + w * tuned[1])
+    decided = decide_roles(main, fine, FINE, FINE_PARENT, 0.5)
+    skipping = entity_scores(
+        [langs[d] for d in val for _ in spans[d]],
+        [r for d in val for r in mains[d]],
+        [f for d in val for f in fines[d]],
+        [p[0] for p in decided],
+        [p[1] for p in decided],
+    )["all"]
+    assert skipping["main_acc"] >= got["main_acc"] - 0.003
+    assert skipping["emr"] >= got["emr"] - 0.005
 
 
 @pytest.mark.parametrize(
