@@ -39,3 +39,21 @@ def test_the_hate_models_batches_follow_the_budget() -> None:
     finally:
         limit_cpus(None)
     assert seen == {threading.current_thread().name}
+
+
+def test_length_batches_keep_every_text_once_and_the_cores_evenly_busy() -> None:
+    from narrascope.models.cpus import length_batches
+
+    lengths = [10 + (7 * i) % 71 for i in range(110)]  # 110 sentences of 10-80 tokens
+    batches = length_batches(lengths, 2048, 2)
+    assert sorted(i for b in batches for i in b) == list(range(110))
+    padded = [len(b) * max(lengths[i] for i in b) for b in batches]
+    assert max(padded) <= 2048 and len(batches) % 2 == 0
+    assert max(padded) < 1.15 * min(padded)  # even: no core waits on a remnant
+    assert padded == sorted(padded, reverse=True)  # largest first
+    for b in batches:  # similar lengths together: little padding
+        assert max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 40
+    # 19 windows of 160 tokens, 1,024 a batch: 5, 5, 5, 4 rather than 6, 6, 6, 1
+    assert sorted(len(b) for b in length_batches([160] * 19, 1024, 2)) == [4, 5, 5, 5]
+    assert length_batches([3000, 10], 1024, 2) == [[0], [1]]  # a long text gets its own
+    assert length_batches([], 1024, 2) == []

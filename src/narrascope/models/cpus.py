@@ -34,6 +34,39 @@ def limit_cpus(n: int | None) -> None:
     _granted = n
 
 
+def length_batches(lengths: Sequence[int], max_tokens: int, cores: int) -> list[list[int]]:
+    """Indices cut into batches for :func:`run_per_core`: texts of similar length together
+    (little padding), each batch's padded size (count x longest) at most ``max_tokens``, and
+    a multiple of ``cores`` batches as even as the lengths allow, largest first.
+
+    Why: cut greedily at ``max_tokens``, a batch of 16 documents left one core with two
+    full batches and the other with one or a remnant, and the last batch spanned short and
+    long sentences: 20-25% of the transformer's time was a core waiting.
+    """
+    if not lengths:
+        return []
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+
+    def cut(bound: int) -> list[list[int]]:
+        groups: list[list[int]] = []
+        for i in order:
+            if groups and (len(groups[-1]) + 1) * lengths[i] <= bound:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        return groups
+
+    want = -(-len(cut(max_tokens)) // cores) * cores  # no more batches, a multiple of cores
+    low, high = max(lengths), max(max_tokens, max(lengths))
+    while low < high:  # the smallest padded size that still needs at most `want` batches
+        mid = (low + high) // 2
+        if len(cut(mid)) <= want:
+            high = mid
+        else:
+            low = mid + 1
+    return sorted(cut(low), key=lambda g: -len(g) * lengths[g[-1]])
+
+
 def run_per_core(run: Callable[[T], object], batches: Sequence[T], threads: int = 0) -> None:
     """``run`` over ``batches``, a batch per core (``threads`` cores, 0: the budget), each
     with one BLAS thread: the element-wise work of a transformer (GELU, softmax, layer

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator
-from narrascope.models.cpus import run_per_core
+from narrascope.models.cpus import available_cpus, length_batches, run_per_core
 from narrascope.models.e5 import quantise_layers
 from narrascope.models.encoder_windows import (
     MentionWindow,
@@ -183,13 +183,8 @@ class EncoderRoleModel(Estimator):
         t = self.trained_
         main = np.zeros((len(windows), len(MAIN_ROLES)), np.float32)
         fine = np.zeros((len(windows), len(FINE)), np.float32)
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-        batches: list[list[int]] = []
-        for i in order:  # batches of similar length, about batch_tokens tokens each
-            if batches and (len(batches[-1]) + 1) * len(windows[i].ids) <= self.batch_tokens:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
+        cores = self.threads or available_cpus()
+        batches = length_batches([len(w.ids) for w in windows], self.batch_tokens, cores)
 
         def run(rows: list[int]) -> None:
             part = [windows[i] for i in rows]

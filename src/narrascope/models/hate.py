@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator
-from narrascope.models.cpus import available_cpus, run_per_core
+from narrascope.models.cpus import available_cpus, length_batches, run_per_core
 from narrascope.models.linear import sigmoid
 
 if TYPE_CHECKING:
@@ -174,15 +174,7 @@ class E5Sentences:
         cores = self.threads or available_cpus()
         # at least one batch per core: element-wise work (GELU, softmax, layer norm) runs
         # on one core per batch, so a small input in one batch would leave a core idle
-        cap = min(self.batch_tokens, -(-sum(lengths) // cores) + max(lengths))
-        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-        batches: list[list[int]] = []
-        for i in order:
-            if batches and (len(batches[-1]) + 1) * lengths[i] <= cap:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-        run_per_core(run, batches, cores)
+        run_per_core(run, length_batches(lengths, self.batch_tokens, cores), cores)
 
 
 def _pool(h: np.ndarray, mask: np.ndarray, normalize: bool = True) -> np.ndarray:
