@@ -18,7 +18,8 @@ role probabilities are averaged with the TF-IDF model's (weight ``context_weight
 default the one chosen on held-out documents); other mentions keep the TF-IDF scores.
 It reads only where the TF-IDF model is unsure (its most probable main role below
 ``context_below``): where that model is sure, the average did not change one main role on
-a held-out fold, and skipping those reads halves the stage's cost.
+a held-out fold, and skipping those reads (about half of them) cut the stage's time by
+about a third (docs/benchmarks.md).
 
 Models trained with narrative features read each document's narrative probabilities from
 the narrative stage, which runs first (``stages.narratives.narrative_probabilities``);
