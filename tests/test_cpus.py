@@ -57,3 +57,22 @@ def test_length_batches_keep_every_text_once_and_the_cores_evenly_busy() -> None
     assert sorted(len(b) for b in length_batches([160] * 19, 1024, 2)) == [4, 5, 5, 5]
     assert length_batches([3000, 10], 1024, 2) == [[0], [1]]  # a long text gets its own
     assert length_batches([], 1024, 2) == []
+
+
+def test_a_pinned_sentence_encoder_keeps_its_thread_choice_when_the_load_changes(
+    monkeypatch,
+) -> None:
+    from narrascope.models import encoder as module
+
+    enc = module.SentenceEncoder()
+    monkeypatch.setattr(enc, "_model", lambda: "two threads")
+    monkeypatch.setattr(enc, "_single_thread", lambda: "one thread")
+    monkeypatch.setattr(module, "available_cpus", lambda: 2)
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert enc._for_load() == "two threads"
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    assert enc._for_load() == "one thread"  # unpinned: the load decides each time
+    enc.pin_threads()
+    assert enc._for_load() == "one thread"
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert enc._for_load() == "one thread"  # pinned: the first choice stays

@@ -123,6 +123,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from narrascope.models.encoder import SentenceEncoder
+
+    SentenceEncoder.shared().pin_threads()  # same data, same weights, whatever the load
     if args.task == "entities":
         from narrascope.models.artefact import bundled_path
         from narrascope.training.entities import train_entities

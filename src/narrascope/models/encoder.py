@@ -55,6 +55,8 @@ class SentenceEncoder:
     def __init__(self) -> None:
         self._two: Any = None
         self._one: Any = None
+        self._pinned: Any = None  # the choice kept by pin_threads()
+        self._pin = False
 
     @classmethod
     def shared(cls) -> SentenceEncoder:
@@ -87,7 +89,21 @@ class SentenceEncoder:
             self._one = one
         return self._one
 
+    def pin_threads(self) -> None:
+        """From the next encode on, keep the thread count the load picks then, for the
+        rest of the process: a training run's vectors, and so its weights, then do not
+        change with the load while it runs (the float rounding above)."""
+        self._pin = True
+
     def _for_load(self) -> Any:
+        if self._pinned is not None:
+            return self._pinned
+        chosen = self._by_load()
+        if self._pin:
+            self._pinned = chosen
+        return chosen
+
+    def _by_load(self) -> Any:
         cores = available_cpus()
         try:
             load = os.getloadavg()[0]
