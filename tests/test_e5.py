@@ -160,3 +160,45 @@ def test_gradients_reach_the_embeddings_and_the_last_layer(model) -> None:
         assert p.grad is not None and p.grad.abs().sum() > 0
     assert model.word.weight.grad[ids.unique()].abs().sum() > 0
     model.zero_grad(set_to_none=True)
+
+
+def test_role_tuner_keeps_the_best_epoch_or_else_the_last() -> None:
+    from narrascope.models.encoder_windows import WindowSettings, mention_windows
+    from narrascope.training.e5 import layer_state, load_layer_state
+    from narrascope.training.finetune import FinetuneSettings, RoleTuner
+
+    encoder = load_e5()  # its own copy: training changes the weights
+    settings = FinetuneSettings(frozen=11, epochs=3, batch=2, threads=1)
+    text = TEXTS["en"][0]
+    spans = [(text.index("West"), text.index("West") + 4), (4, 12)]
+    windows = mention_windows(encoder.tokenizer, text, spans, "", WindowSettings())
+    fines = np.zeros((len(windows), 22), np.float32)
+    before = layer_state(encoder.layers, settings.frozen)
+    cached = RoleTuner(encoder, settings).cache(windows)  # the frozen layers never change
+
+    def run(scores):
+        load_layer_state(encoder.layers, settings.frozen, before)
+        torch.manual_seed(0)
+        tuner = RoleTuner(encoder, settings)
+        seen: list[dict] = []
+
+        def validate(t):
+            seen.append(t.trained_state())
+            return scores[len(seen) - 1]
+
+        history = tuner.fit(
+            cached, windows, [1, 0], fines, validate=validate if scores else None, log=print
+        )
+        return tuner.trained_state(), seen, history["history"]
+
+    def same(a, b):
+        return all(np.array_equal(a[k], b[k]) for k in a)
+
+    # validation prefers the second epoch: its weights are the ones kept
+    kept, seen, history = run([0.2, 0.9, 0.5])
+    assert [h["score"] for h in history] == [0.2, 0.9, 0.5]
+    assert same(kept, seen[1]) and not same(kept, seen[2]) and not same(seen[0], seen[1])
+    # without validation, the last epoch's weights are kept (not the first's)
+    kept, _, history = run(None)
+    assert len(history) == 3 and "score" not in history[-1]
+    assert same(kept, seen[2])

@@ -152,8 +152,9 @@ class RoleTuner:
         validate: Any = None,
         log: Any = print,
     ) -> dict[str, Any]:
-        """Train; after each epoch ``validate(self)`` returns a score; the best epoch's
-        weights are kept. Returns the per-epoch history."""
+        """Train; after each epoch ``validate(self)`` returns a score and the best epoch's
+        weights are kept; without ``validate`` the last epoch's are. Returns the per-epoch
+        history."""
         s = self.settings
         torch.manual_seed(s.seed)
         rng = random.Random(s.seed)
@@ -190,8 +191,12 @@ class RoleTuner:
                         f"  epoch {epoch + 1} step {k} loss {total / (k + 1):.4f} "
                         f"({time.perf_counter() - start:.0f}s)"
                     )
-            score = validate(self) if validate is not None else -epoch
-            history.append({"epoch": epoch + 1, "loss": total / max(1, k + 1), "score": score})
+            history.append({"epoch": epoch + 1, "loss": total / max(1, k + 1)})
+            if validate is None:
+                log(f"epoch {epoch + 1}: loss {history[-1]['loss']:.4f}")
+                continue
+            score = validate(self)
+            history[-1]["score"] = score
             log(f"epoch {epoch + 1}: loss {history[-1]['loss']:.4f} score {score}")
             if best is None or score > best[0]:
                 best = (score, self.trained_state())
