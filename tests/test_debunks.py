@@ -515,6 +515,27 @@ def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> N
     assert found.claim_span is not None and found.claim_span.text == claim
 
 
+def test_the_claim_span_is_the_unit_when_no_sentence_stands_out() -> None:
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.text.segment import split_sentences
+
+    def spans(text: str) -> tuple[Span, list[Span]]:
+        return Span.of(text, 0, len(text)), [Span.of(text, a, b) for a, b in split_sentences(text)]
+
+    claim = "The US runs secret biolabs in Ukraine."
+    # a debunk in another language shares no word with any sentence: not the first one
+    unit, sentences = spans("Погода сьогодні гарна. США мають секретні біолабораторії в Україні.")
+    assert DebunkMatcher.narrowest(unit, claim, sentences, "uk") == unit
+    # the same language: the sentence that restates it
+    unit, sentences = spans("The weather is fine today. Secret US biolabs run in Ukraine.")
+    assert DebunkMatcher.narrowest(unit, claim, sentences, "en").text == (
+        "Secret US biolabs run in Ukraine."
+    )
+    # two sentences share as much: neither is singled out
+    unit, sentences = spans("Ukraine has biolabs, they say. Ukraine hides biolabs.")
+    assert DebunkMatcher.narrowest(unit, claim, sentences, "en") == unit
+
+
 # ----------------------------------------------------------------------------- CheckThat!
 @pytest.mark.slow
 @pytest.mark.shared

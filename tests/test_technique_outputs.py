@@ -78,7 +78,7 @@ def test_techniques_survive_a_json_round_trip() -> None:
         back.persuasion_profile
         == doc.persuasion_profile
         == {
-            "attack_on_reputation": 3,  # name calling in lines 1 and 3 (3 counts once), doubt
+            "attack_on_reputation": 2,  # lines 1 and 3 (name calling twice and doubt in 3)
             "justification": 0,
             "simplification": 0,
             "distraction": 0,
@@ -282,7 +282,7 @@ def test_terminal_summary_has_a_techniques_line() -> None:
     shown = format_terminal_summary(persuaded_doc(), colour=False)
     line = next(x for x in shown.splitlines() if "Techniques:" in x)
     assert "name calling or labelling 2" in line and "loaded language 1" in line
-    assert "profile: attack on reputation 3" in " ".join(shown.split())
+    assert "profile: attack on reputation 2" in " ".join(shown.split())
     assert "Techniques:" not in format_terminal_summary(Document("x", id="d"), colour=False)
 
 

@@ -106,14 +106,14 @@ def technique_family(technique: str) -> str | None:
 
 def persuasion_profile(found: Iterable[tuple[int, str]]) -> dict[str, int]:
     """Paragraphs using each family, from ``(paragraph line, technique)`` pairs: a paragraph
-    counts once per technique however many spans mark it. Every family is listed (0 too),
-    so profiles of different documents line up as columns."""
-    profile = dict.fromkeys(technique_taxonomy()["families"], 0)
-    for _, technique in set(found):
+    counts once per family however many of its techniques or spans mark it. Every family
+    is listed (0 too), so profiles of different documents line up as columns."""
+    lines: dict[str, set[int]] = {f: set() for f in technique_taxonomy()["families"]}
+    for line, technique in found:
         family = technique_family(technique)
         if family is not None:
-            profile[family] += 1
-    return profile
+            lines[family].add(line)
+    return {family: len(used) for family, used in lines.items()}
 
 
 def coarse_of(fine_label: str, coarse_labels: Iterable[str]) -> str:

@@ -704,12 +704,17 @@ class DebunkMatcher:
     @staticmethod
     def narrowest(unit: Span, claim: str, sentences: Sequence[Span], language: str | None) -> Span:
         """The sentence of a paragraph unit that shares the most words with the debunk's
-        claim (the unit itself when it is one sentence): the span a reader checks."""
+        claim: the span a reader checks. The unit itself when it is one sentence, or when
+        no sentence stands out (a debunk in another language shares no words with any)."""
         inside = [s for s in sentences if unit.start <= s.start and s.end <= unit.end]
         if len(inside) < 2:
             return unit
         words = set(index_tokens(claim, language or "en"))
-        return max(inside, key=lambda s: len(words & set(index_tokens(s.text, language or "en"))))
+        shared = [len(words & set(index_tokens(s.text, language or "en"))) for s in inside]
+        top = max(shared)
+        if top == 0 or shared.count(top) > 1:
+            return unit
+        return inside[shared.index(top)]
 
     def unit_vectors(
         self, docs: Sequence[Document], spans: Sequence[list[Span]]
