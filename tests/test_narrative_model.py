@@ -209,6 +209,25 @@ def test_stage_annotates_with_evidence(fitted: NarrativeClassifier) -> None:
                 assert shown[sub.parent] >= sub.score
 
 
+def test_a_blank_document_gets_other_and_no_whitespace_evidence(fitted) -> None:
+    from narrascope.stages.explain import explain
+
+    stage = NarrativeStage(fitted, max_evidence=2)
+    empty, blank = Document(text="", language="en"), Document(text="  \n\t ", language="en")
+    spaced = "The army has unstoppable tanks and missiles.\n   \n"
+    padded = Document(text=spaced, language="en")
+    padded.sentences = [Span.of(spaced, 0, 44), Span.of(spaced, 45, len(spaced))]
+    stage([empty, blank, padded])
+    for doc in (empty, blank):
+        assert [(a.label, a.score) for a in doc.narratives] == [("Other", 1.0)]
+        assert [a.label for a in doc.subnarratives] == ["Other"]
+        assert explain(doc) is None
+    # a blank sentence is never a narrative's evidence
+    assert padded.narratives
+    for a in padded.narratives + padded.subnarratives:
+        assert all(span.text.strip() for span in a.evidence)
+
+
 def test_weighted_dual_solve_matches_duplicated_rows() -> None:
     from narrascope.models.ridge import dual_solve
 

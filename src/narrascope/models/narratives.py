@@ -16,7 +16,10 @@ Why this design (see docs/narratives-research.md for the measurements):
   together with its narrative's score, so a score is a probability users can read and
   the decision can maximise expected samples-F1.
 * Decision: per document the top-k narratives maximising expected F1; sub-narratives the
-  same way; a narrative with no chosen child gets ``<narrative>: Other``.
+  same way; when no sub-narrative is chosen at all, each chosen narrative gets
+  ``<narrative>: Other``. A narrative may otherwise stand without a child: adding
+  ``<narrative>: Other`` to every such narrative cost 0.016 fine F1 in CV
+  (docs/benchmarks.md, "What each idea contributed").
 """
 
 from __future__ import annotations

@@ -61,6 +61,8 @@ def explain(doc: Document, *, max_words: int = MAX_WORDS) -> str | None:
     quotes: list[str] = []
     for span in evidence:
         words = span.text.split()
+        if not words:
+            continue
         if budget <= 3:
             break
         if len(words) > budget:

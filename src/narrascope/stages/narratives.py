@@ -78,6 +78,11 @@ class NarrativeStage:
         for doc, row, (narratives, subnarratives) in zip(
             docs, scores, model.decide(scores), strict=True
         ):
+            if not doc.text.strip():
+                # nothing to read: no narrative can have evidence, so say so plainly
+                doc.groups["narratives"] = [Annotation(OTHER, 1.0)]
+                doc.groups["subnarratives"] = [Annotation(OTHER, 1.0, parent=OTHER)]
+                continue
             sentences = _sentences(doc)
             wanted = [lab for lab in [*narratives, *subnarratives] if lab != OTHER]
             # fine labels are columns after the coarse ones; coarse "Other" has no evidence
@@ -133,7 +138,8 @@ class NarrativeStage:
 
 
 def _sentences(doc: Document) -> list[Span]:
-    """The document's sentences, or the whole text as one sentence when none were set."""
+    """The document's non-blank sentences, or the whole text as one sentence when none
+    were set (none for a blank text: white space is no evidence)."""
     if doc.sentences:
-        return [s for s in doc.sentences if s.text.strip()] or list(doc.sentences)
-    return [Span(0, len(doc.text), doc.text)] if doc.text else []
+        return [s for s in doc.sentences if s.text.strip()]
+    return [Span(0, len(doc.text), doc.text)] if doc.text.strip() else []
