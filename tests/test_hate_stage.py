@@ -107,3 +107,49 @@ def test_a_long_article_needs_a_surer_hateful_sentence() -> None:
     assert long.hate["label"] == "none" and long.hate["evidence"] is None
     assert short.hate["label"] == "hateful" and short.hate["target"] == "nationality"
     assert HateStage(model=Always(), article_hate_min=0.5)([long])[0].hate["label"] == "hateful"
+
+
+def test_a_long_article_reads_its_violence_call_and_its_none_is_its_most_doubtful() -> None:
+    """A long article's "none" is only as sure as its most doubtful sentence read (as a
+    short text's is), and the sentence holding a violence call is read even when it names
+    no group."""
+    from narrascope.models.hate import HateResult
+    from narrascope.stages.hate import HateStage
+    from narrascope.text.segment import split_sentences
+
+    class Scripted:
+        """Hateful at 0.6 on refugees (the article's bar demotes it), none at 0.9 on
+        migrants and elsewhere; "crush them" is a violence call."""
+
+        incitement_threshold = 0.5
+
+        def __init__(self) -> None:
+            self.read: list[str] = []
+
+        def predict(self, texts, languages):
+            self.read += texts
+            return [
+                HateResult("hateful", 0.6, "nationality", (0, len(t)), False, 0.0, None)
+                if "refugees" in t
+                else HateResult("none", 0.9, None, None, False, 0.0, None)
+                for t in texts
+            ]
+
+        def incitement(self, text, units=None):
+            at = text.find("crush them")
+            return (0.9, (at, at + 10)) if at >= 0 else (0.0, None)
+
+        def units(self, text):
+            return list(split_sentences(text))
+
+    segment = Pipeline([SegmentStage()])
+    calm = "The committee discussed the new bridge and its cost for the city. " * 6
+    groups = "The migrants keep arriving in the town. The refugees keep arriving in the town. "
+    model = Scripted()
+    (doc,) = HateStage(model=model)([segment(Document(text=calm + groups + calm))])  # type: ignore[arg-type]
+    assert doc.hate["label"] == "none" and doc.hate["score"] == pytest.approx(0.4)
+    call = "We will crush them in the spring. "
+    model = Scripted()
+    (doc,) = HateStage(model=model)([segment(Document(text=calm + call + calm))])  # type: ignore[arg-type]
+    assert model.read == [call.strip()]
+    assert doc.incitement["label"] is True and doc.hate["score"] == pytest.approx(0.9)

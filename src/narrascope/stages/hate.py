@@ -5,10 +5,12 @@ so every comment is read whole by the model (``models.hate``: e5 sentence vector
 n-gram heads, the group and violence-call lexicons). The article is read whole only when
 it is short (a post, a tweet); a long article would cost one transformer pass over every
 sentence, as much as the rest of the analysis, so for hate only its sentences that name
-a protected group are read (hateful needs a group; at most ``SCAN_SENTENCES``), and a long
-article that insults without naming a group is not flagged offensive. Incitement comes
-from the violence-call lexicon, which is cheap, so it reads the whole article. Offsets
-are those of the whole text; each evidence carries its words.
+a protected group are read (hateful needs a group; at most ``SCAN_SENTENCES``), first
+the sentence holding a violence call when there is one, and a long article that insults
+without naming a group is not flagged offensive. Incitement comes from the violence-call
+lexicon, which is cheap, so it reads the whole article. An article's "none" is as sure as
+its most doubtful sentence read, as a short text's is. Offsets are those of the whole
+text; each evidence carries its words.
 """
 
 from __future__ import annotations
@@ -60,13 +62,14 @@ class HateStage:
         where: list[tuple[Any, int]] = []  # (document or comment, offset of the text)
         article_parts: dict[int, list[int]] = {}  # doc index -> its rows
         long_articles: dict[int, bool] = {}  # doc index -> read in its group sentences
+        incitement = [self._incitement(doc.text) for doc in docs]
         for i, doc in enumerate(docs):
             for comment in doc.comments:
                 texts.append(doc.comment_text(comment))
                 languages.append(comment.language or doc.language)
                 where.append((comment, comment.start))
             rows = []
-            units, scanned = self._article_units(doc)
+            units, scanned = self._article_units(doc, incitement[i]["evidence"])
             long_articles[i] = scanned
             for start, end in units:
                 rows.append(len(texts))
@@ -80,17 +83,16 @@ class HateStage:
                 target.annotations.update(_record(result, text, offset))
         for i, doc in enumerate(docs):
             rows = article_parts[i]
+            doc.incitement = incitement[i]
             if not rows:
                 doc.hate = {"label": "none", "score": 1.0, "target": None, "evidence": None}
-                doc.incitement = self._incitement(doc.text)
                 continue
             if long_articles[i]:
                 for r in rows:
                     if results[r].label == "hateful" and results[r].score < self.article_hate_min:
                         results[r] = results[r].not_hateful()
-            worst = max(rows, key=lambda r: (_RANK[results[r].label], results[r].score))
+            worst = max(rows, key=lambda r: _severity(results[r]))
             doc.hate = _record(results[worst], texts[worst], where[worst][1])["hate"]
-            doc.incitement = self._incitement(doc.text)
         return docs
 
     def _incitement(self, text: str) -> dict[str, Any]:
@@ -103,9 +105,13 @@ class HateStage:
             evidence = {"start": clause[0], "end": clause[1], "text": text[clause[0] : clause[1]]}
         return {"label": flagged, "score": round(score, 4), "evidence": evidence}
 
-    def _article_units(self, doc: Document) -> tuple[list[tuple[int, int]], bool]:
+    def _article_units(
+        self, doc: Document, call: dict[str, Any] | None = None
+    ) -> tuple[list[tuple[int, int]], bool]:
         """What the article is read in, and whether it is long: the whole (shown) text
-        when short, else the sentences that name a group (at most ``scan_sentences``)."""
+        when short, else the sentence holding the violence call ``call`` (the incitement
+        evidence), if any, and the sentences that name a group (at most
+        ``scan_sentences`` in all)."""
         text = doc.text  # in the pipeline: the article alone, the rest blanked
         if not text.strip():
             return [], False
@@ -116,7 +122,17 @@ class HateStage:
             start = next((i for i, c in enumerate(text) if not c.isspace()), 0)
             return [(start, len(text.rstrip()))], False
         named = [(a, b) for a, b in sentences if group_target(text[a:b]) is not None]
+        if call is not None:
+            held = [(a, b) for a, b in sentences if a <= call["start"] < b]
+            named = held + [u for u in named if u not in held]
         return named[: self.scan_sentences], True
+
+
+def _severity(result: HateResult) -> tuple[int, float]:
+    """Which read part speaks for the article: the worst label, and within it the surest
+    flag, or for "none" the most doubtful part (a "none" is only as sure as that)."""
+    rank = _RANK[result.label]
+    return rank, result.score if rank else -result.score
 
 
 def _record(result: HateResult, text: str, offset: int) -> dict[str, Any]:
