@@ -166,6 +166,16 @@ def test_tokenize_keeps_devanagari_words_and_splits_possessives() -> None:
     words = [text[s:e] for s, e in tokenize(text)]
     assert words == ["पुतिन", "ने", "कहा", "।", "Putin", "'", "s"]
     assert len(sequences(text, tokenize(text))) == 2
+    # an invisible word break is space, not a token a name could start with
+    text = "orders from\u200b Washington and\ufeff the\u2060West"
+    assert [text[s:e] for s, e in tokenize(text)] == [
+        "orders",
+        "from",
+        "Washington",
+        "and",
+        "the",
+        "West",
+    ]
 
 
 def test_decode_bio_and_gazetteer() -> None:

@@ -68,7 +68,9 @@ class Mention:
 
 # A word is letters/marks/digits (marks keep Devanagari vowel signs inside the word); any
 # other non-space character is a token of its own, so "Putin's" gives Putin + ' + s.
-_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]")
+# Invisible word breaks (zero-width space, word joiner, BOM) count as space: they are not
+# punctuation, and a name must not start or end with one.
+_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}\u200b\u2060\ufeff]")
 _SENTENCE_END = frozenset(".!?…।॥")
 
 
