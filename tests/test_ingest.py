@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -96,6 +97,59 @@ def test_undecodable_bytes_say_what_to_do() -> None:
     noise = bytes(random.Random(0).randrange(0x80, 0x100) for _ in range(3000))
     with pytest.raises(InputError, match=r"cannot decode: not UTF-8.*re-save it as UTF-8"):
         decode_bytes(noise, "x.txt")
+
+
+def test_a_stray_nul_byte_does_not_make_utf8_text_utf16(tmp_path: Path) -> None:
+    text = "The Kremlin said on Monday that the talks had failed. " * 20
+    data = text.encode()
+    path = tmp_path / "nul.txt"
+    path.write_bytes(data[:101] + b"\x00" + data[101:] + b" ")  # even length, as UTF-16
+    doc = only_doc(read_all(path))
+    assert doc.text == text[:101] + "\x00" + text[101:] + " "  # offsets hold
+    assert doc.meta["input_warnings"] == [
+        "1 NUL byte (the first at byte 101) kept as U+0000 characters; "
+        "a corpus database stores them as U+FFFD"
+    ]
+
+
+def test_a_nul_byte_in_one_jsonl_record_loses_only_that_record(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": n, "text": f"Record {n}: {EN}"}).encode() for n in range(10)]
+    lines[5] = lines[5].replace(b"Record", b"Rec\x00ord")
+    path = tmp_path / "nul.jsonl"
+    data = b"\n".join(lines) + b"\n"
+    path.write_bytes(data + b"\n" * (len(data) % 2))  # an even length, as UTF-16 has
+    items = read_all(path)
+    assert [d.id for d in items if isinstance(d, Document)] == [str(n) for n in range(10) if n != 5]
+    (err,) = [e for e in items if isinstance(e, InputError)]
+    assert err.source == f"{path}:6"
+    assert err.reason.startswith("invalid JSON (Invalid control character")
+
+
+def test_utf8_with_one_cp1252_byte_stays_utf8_with_a_warning(tmp_path: Path) -> None:
+    text = "Zelensky said the war “will end” in victory. " * 20
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(text.encode() + "Ukraine’s".encode("cp1252"))
+    doc = only_doc(read_all(path))
+    assert doc.text == text + "Ukraine\ufffds"  # not "вЂњwill endвЂќ" (cp1251)
+    offset = len(text.encode()) + len("Ukraine")
+    assert doc.meta["input_warnings"] == [
+        f"not valid UTF-8 at byte {offset}: 1 bad byte sequence replaced by U+FFFD"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", [RU[:-1], "Zelensky said the war “will end” in victory, it is “clear”"]
+)
+def test_utf8_cut_in_the_middle_of_its_last_character(tmp_path: Path, text: str) -> None:
+    data = text.encode()[:-1]
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data)
+    doc = only_doc(read_all(path))  # not cp866 "тАЬwill endтАЭ", nor "cannot decode"
+    assert doc.text == text[:-1] + "\ufffd"
+    assert doc.meta["input_warnings"] == [
+        f"ends in the middle of a UTF-8 character (byte {len(text[:-1].encode())}), "
+        "replaced by U+FFFD"
+    ]
 
 
 # -- plain text files -----------------------------------------------------------------------
@@ -254,6 +308,30 @@ def test_html_without_main_text(tmp_path: Path) -> None:
     assert "no main text found" in only_error(read_all(path)).reason
 
 
+def test_html_declared_latin1_is_read_as_windows_1252(tmp_path: Path) -> None:
+    body = "The Kremlin called it a “special military operation” – observers disagreed."
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Kremlin’s “operation”</title></head>'
+        f"<body><article><p>{body}</p><p>{EN}</p></article></body></html>"
+    )
+    path = tmp_path / "latin1.html"
+    path.write_bytes(html.encode("cp1252"))
+    doc = only_doc(read_all(path))
+    assert doc.meta["title"] == "Kremlin’s “operation”"
+    assert body in doc.text
+
+
+def test_html_declaring_utf16_in_an_ascii_meta_tag_is_utf8(tmp_path: Path) -> None:
+    html = (
+        '<html><head><meta charset="utf-16"><title>Заявление</title></head>'
+        f"<body><article><p>{RU}</p><p>{EN}</p></article></body></html> "
+    )
+    data = html.encode()
+    path = tmp_path / "utf16.html"
+    path.write_bytes(data if len(data) % 2 == 0 else data + b" ")
+    assert only_doc(read_all(path)).text == f"Заявление\n{RU}\n{EN}"
+
+
 # -- JSONL ----------------------------------------------------------------------------------
 
 
@@ -331,6 +409,37 @@ def test_jsonl_errors_name_the_column_once(tmp_path: Path, line: str, reason: st
     assert (err.source, err.reason) == (f"{path}:1", reason)  # never "at at column"
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_line_separators_inside_json_strings_do_not_split_records(
+    tmp_path: Path, separator: str
+) -> None:
+    items = [
+        {"id": "100", "thread_id": "100", "body": f"Russia will win.{separator}Second line."},
+        {"id": "101", "thread_id": "100", "body": f"No,{separator}Ukraine will."},
+        {"id": "102", "thread_id": "100", "body": "Plain reply here."},
+    ]
+    fourcat = tmp_path / "fourcat.ndjson"
+    fourcat.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
+    doc = only_doc(read_all(fourcat))  # recognised as 4CAT, all three items kept
+    assert doc.id == "100"
+    assert doc.article_text == f"Russia will win.{separator}Second line."
+    assert [doc.comment_text(c) for c in doc.comments] == [
+        f"No,{separator}Ukraine will.",
+        "Plain reply here.",
+    ]
+    export = {
+        "name": "War news",
+        "type": "public_channel",
+        "id": 12345,
+        "messages": [
+            {"id": 1, "type": "message", "date": "2024-03-01T10:00:00", "text": f"A.{separator}B."}
+        ],
+    }
+    telegram = tmp_path / "result.json"
+    telegram.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")  # one line
+    assert only_doc(read_all(telegram)).text == f"A.{separator}B."
+
+
 def test_json_array_gets_a_conversion_hint(tmp_path: Path) -> None:
     path = tmp_path / "all.json"
     path.write_text(json.dumps([{"text": EN}, {"text": RU}], indent=2), encoding="utf-8")
@@ -376,6 +485,68 @@ def test_tsv_in_cp1251_with_default_ids(tmp_path: Path) -> None:
     assert isinstance(first, Document) and isinstance(second, Document)
     assert (first.id, first.text, first.meta["source"]) == ("bg.tsv:2", BG, "bnr")
     assert (second.id, second.text, second.meta["source"]) == ("bg.tsv:3", RU, None)
+
+
+def test_csv_with_crlf_keeps_doubled_quotes(tmp_path: Path) -> None:
+    text = 'Lavrov: "The West wants war"; Kyiv denied it.'
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # CRLF line ends, as Excel writes them
+    writer.writerows([["id", "text"], ["1", text], ["2", "Kyiv denied it."]])
+    path = tmp_path / "quotes.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    assert [d.text for d in read_all(path)] == [text, "Kyiv denied it."]  # type: ignore[union-attr]
+
+
+def test_semicolon_csv_with_crlf_and_a_semicolon_in_a_field(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerows([["id", "text"], ["1", "Путин сказал: война; мир."], ["2", RU]])
+    path = tmp_path / "ru.csv"
+    path.write_bytes(buffer.getvalue().encode("cp1251"))
+    items = read_all(path)
+    assert [(d.id, d.text) for d in items] == [  # type: ignore[union-attr]
+        ("1", "Путин сказал: война; мир."),
+        ("2", RU),
+    ]
+
+
+def test_csv_header_in_one_column_names_its_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    # a ragged row leaves the Sniffer without a guess; the header still shows the ";"
+    path.write_text("id;text\n1;Kyiv, Lviv; and Odesa\n2;Kharkiv was shelled again\n", "utf-8")
+    ragged, doc = read_all(path)
+    assert isinstance(ragged, InputError) and ragged.source == f"{path}:2"
+    assert ragged.code == "E108"
+    assert isinstance(doc, Document) and (doc.id, doc.text) == ("2", "Kharkiv was shelled again")
+
+
+def test_csv_row_over_the_limit_is_skipped_whole_and_the_file_goes_on(tmp_path: Path) -> None:
+    big = "Russia, Ukraine\n2,fake row inside the field\n" * 5000  # 220 000 characters
+    path = tmp_path / "big.csv"
+    path.write_text(f'id,text\n1,"{big}"\n3,"{RU}"\n4,"{EN}"\n', encoding="utf-8")
+    for max_bytes in (10_000_000, 1000, 10_000_000, 1000):  # no state left by a read
+        items = read_all(path, max_bytes=max_bytes)
+        if max_bytes > len(big):
+            assert [d.id for d in items] == ["1", "3", "4"]  # type: ignore[union-attr]
+            continue
+        err, third, fourth = items
+        assert isinstance(err, InputError) and err.source == f"{path}:2"
+        assert err.code == "E102" and err.reason.startswith("row is 220.0 KB")
+        assert isinstance(third, Document) and (third.id, third.text) == ("3", RU)
+        assert isinstance(fourth, Document) and (fourth.id, fourth.text) == ("4", EN)
+
+
+def test_csv_quoted_field_never_closed_stops_the_file_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "open.csv"
+    path.write_text(f'id,text\n1,"{RU}"\n2,"{"x" * 80_000}\n3,"{EN}"\n', encoding="utf-8")
+    first, too_big, unclosed = read_all(path, max_bytes=1000)
+    assert isinstance(first, Document) and first.text == RU
+    assert isinstance(too_big, InputError) and too_big.source == f"{path}:3"
+    assert too_big.reason.startswith("row is more than 80.1 KB")
+    assert isinstance(unclosed, InputError) and unclosed.source == f"{path}:3"
+    assert unclosed.reason == (
+        "a quoted field is not closed before the end of the file; the rest of the file is skipped"
+    )
 
 
 def test_forced_input_format(tmp_path: Path) -> None:

@@ -56,6 +56,17 @@ def test_very_long_runs_are_cut() -> None:
     assert all(e - s <= 1000 for s, e in spans)
 
 
+def test_long_runs_are_cut_after_a_comma_and_trimmed() -> None:
+    text = ("Russia claims, Ukraine denies; observers doubt it all " * 60).strip()
+    spans = split_sentences(text)
+    assert len(spans) > 1
+    assert all(e - s <= 1000 for s, e in spans)
+    pieces = [text[s:e] for s, e in spans]
+    assert all(p == p.strip() for p in pieces)
+    assert all(p.endswith((",", ";")) for p in pieces[:-1])
+    assert " ".join(pieces) == text  # offsets point exactly at the trimmed pieces
+
+
 def test_language_detection_on_our_languages() -> None:
     cases = {
         "en": "The government announced new sanctions against the regime on Monday.",

@@ -335,7 +335,8 @@ def _sniffed(
 def json_kind(head: str, options: ReadOptions) -> str:
     """``json`` (one document over several lines), ``4cat`` or ``jsonl``, from the head
     of a JSON file (see the module's docstring)."""
-    lines = head.lstrip("\ufeff").splitlines()
+    # "\n" only, as the JSONL reader: U+2028, U+2029 and U+0085 are legal in a JSON string
+    lines = head.lstrip("\ufeff").rstrip("\r\n").split("\n")
     first = next((line.strip() for line in lines if line.strip()), "")
     if first == "{":
         return "json"

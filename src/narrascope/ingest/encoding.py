@@ -3,8 +3,9 @@
 Our corpora mix UTF-8 web text with Windows-era Cyrillic (cp1251, KOI8) and Latin-1 files,
 and folders often hold a stray PDF or image. The order of checks matters: byte-order marks
 are certain, strict UTF-8 almost never decodes anything else by accident, UTF-16 without a
-BOM shows itself by NUL bytes at alternating positions, and only then do we guess, among
-the few legacy encodings our languages actually used.
+BOM shows itself by NUL bytes filling one of the alternating positions, and text that is
+UTF-8 but for a few bad bytes is read as UTF-8 (they are replaced, with a warning); only
+then do we guess, among the few legacy encodings our languages actually used.
 """
 
 from __future__ import annotations
@@ -65,25 +66,37 @@ CANDIDATE_ENCODINGS = (
 )
 _SAMPLE = 256 * 1024
 _MAX_JUNK = 0.02
+# UTF-16 has NUL as the high byte of every ASCII character (Latin letters, and the spaces
+# and punctuation of Cyrillic or Hindi text); a few stray NULs in UTF-8 are far below it.
+_UTF16_NUL_SHARE = 0.1
+# A bad UTF-8 sequence per this many valid multi-byte characters is still UTF-8 with a few
+# bad bytes; legacy text read as UTF-8 has far more bad sequences than valid ones.
+_UTF8_VALID_PER_BAD = 4
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
-def decode_bytes(data: bytes, source: str) -> str:
+def decode_bytes(data: bytes, source: str, warnings: list[str] | None = None) -> str:
     """Decode a whole input to text, keeping it exactly (only a BOM is removed).
 
     Raises :class:`InputError` for binary data or bytes no plausible encoding fits, so
-    callers can report it and go on with the next input.
+    callers can report it and go on with the next input. What the reader should know
+    about a text that was read anyway (bad UTF-8 bytes replaced, NUL characters) is
+    appended to ``warnings``.
     """
-    return decode_sample(data, source, final=True)[0]
+    return decode_sample(data, source, final=True, warnings=warnings)[0]
 
 
-def decode_sample(data: bytes, source: str, *, final: bool) -> tuple[str, str]:
+def decode_sample(
+    data: bytes, source: str, *, final: bool, warnings: list[str] | None = None
+) -> tuple[str, str]:
     """Decode ``data`` and return ``(text, encoding)``.
 
     With ``final=False`` the data is the head of a longer stream: a multi-byte character
-    cut at the end is tolerated, and the returned codec name can decode the whole stream.
+    cut at the end is tolerated, and the returned codec name can decode the whole stream
+    (strictly: a stream reader reports the line or row a bad byte is in).
     """
+    notes: list[str] = [] if warnings is None else warnings
     for bom, encoding, name in _BOMS:
         if data.startswith(bom):
             text = _try_decode(data, encoding, final)
@@ -102,23 +115,35 @@ def decode_sample(data: bytes, source: str, *, final: bool) -> tuple[str, str]:
     if data[4:8] == b"ftyp":
         raise InputError(source, "binary file (looks like MP4 video), not text", E_BINARY)
 
-    if b"\x00" in data:
+    nul = data.find(b"\x00")
+    if nul >= 0:
         found = _decode_utf16_without_bom(data, final, need_nul=True)
-        if found is None:
-            raise InputError(
-                source, "binary file (contains NUL bytes and is not UTF-16), not text", E_BINARY
-            )
-        return found
+        if found is not None:
+            return found
+        # else a few stray NULs in text: kept (offsets hold), said, and read on below
 
     text = _try_decode(data, "utf-8", final)
     if text is not None:
         if _junk_ratio(text) <= _MAX_JUNK:
+            if nul >= 0:
+                notes.append(_nul_warning(data, nul))
             return text, "utf-8"
         # UTF-16 Cyrillic without a single ASCII character has no NUL and is valid UTF-8.
         found = _decode_utf16_without_bom(data, final, need_nul=False)
         if found is not None:
             return found
         raise InputError(source, "binary file (many control characters), not text", E_BINARY)
+    if nul >= 0:
+        raise InputError(
+            source, "binary file (contains NUL bytes and is not UTF-16), not text", E_BINARY
+        )
+
+    almost = _almost_utf8(data, final)
+    if almost is not None:
+        text, warning = almost
+        _check_text(text.replace("\ufffd", ""), source)  # our replacements are no junk
+        notes.append(warning)
+        return text, "utf-8"
 
     guessed = _guess_legacy(data, final)
     if guessed is None:
@@ -175,9 +200,10 @@ def _decode_utf16_without_bom(
     even, odd = sample[0::2], sample[1::2]
     if need_nul:
         nul_even, nul_odd = even.count(0), odd.count(0)
-        if nul_odd > 2 * nul_even:
+        least = _UTF16_NUL_SHARE * len(odd)  # one stray NUL is no pattern
+        if nul_odd > 2 * nul_even and nul_odd >= least:
             encoding = "utf-16-le"
-        elif nul_even > 2 * nul_odd:
+        elif nul_even > 2 * nul_odd and nul_even >= least:
             encoding = "utf-16-be"
         else:
             return None
@@ -193,6 +219,40 @@ def _decode_utf16_without_bom(
     if text is None or _junk_ratio(text) > _MAX_JUNK:
         return None
     return text, encoding
+
+
+def _nul_warning(data: bytes, first: int) -> str:
+    count = data.count(b"\x00")
+    return (
+        f"{count} NUL byte{'' if count == 1 else 's'} (the first at byte {first}) kept as "
+        "U+0000 characters; a corpus database stores them as U+FFFD"
+    )
+
+
+def _almost_utf8(data: bytes, final: bool) -> tuple[str, str] | None:
+    """UTF-8 with a few bad bytes (a pasted cp1252 quote) or its last character cut off:
+    ``(text with U+FFFD for the bad bytes, a warning naming the first)``, else None.
+
+    A legacy guess would misread every other non-ASCII character of such a text.
+    """
+    # with final=False a character cut at the end of a stream head is left for the reader
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=final)
+    written = data.count("\ufffd".encode())  # U+FFFD the file itself holds
+    bad = text.count("\ufffd") - written
+    valid = len(text) - len(text.encode("ascii", "ignore")) - bad - written
+    if valid < 1:
+        return None
+    try:
+        data.decode("utf-8")
+        first = len(data)
+    except UnicodeDecodeError as exc:
+        first = exc.start
+    if final and _try_decode(data, "utf-8", final=False) is not None:
+        return text, f"ends in the middle of a UTF-8 character (byte {first}), replaced by U+FFFD"
+    if valid < _UTF8_VALID_PER_BAD * bad:
+        return None
+    what = "byte sequence" if bad == 1 else "byte sequences"
+    return text, f"not valid UTF-8 at byte {first}: {bad} bad {what} replaced by U+FFFD"
 
 
 def _top_two_share(values: bytes) -> float:

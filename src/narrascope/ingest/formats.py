@@ -8,11 +8,14 @@ documents come after the last line.
 
 Every reader looks for a comment thread (:mod:`narrascope.ingest.threads`) and attaches
 it to the document (``Document.article``, ``Document.comments``); a thread that cannot
-be read leaves the document whole, with the reason in ``meta["thread_warnings"]``.
+be read leaves the document whole, with the reason in ``meta["thread_warnings"]``. A
+text or HTML file read despite a flaw (bad UTF-8 bytes replaced, NUL bytes) says so in
+``meta["input_warnings"]``.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -50,9 +53,26 @@ from narrascope.ingest.threads import (
 )
 
 HEAD_BYTES = 256 * 1024
+_CSV_FIELD_LIMIT = 2**31 - 1  # the most every platform's C long holds; see _CsvLines
 _WIDE = ("utf-16", "utf-32")
 _SLASHED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Declared labels browsers do not take literally (WHATWG Encoding): Latin-1 and ASCII
+# pages are read as windows-1252 (their curly quotes and dashes are cp1252 bytes; Python's
+# cp1252 lacks five bytes, which the declared Latin-1 then reads), and a meta tag readable
+# as ASCII proves the page is not UTF-16 (or UTF-32), so it is read as UTF-8.
+_WHATWG_LABELS = {
+    **dict.fromkeys(
+        ("iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "ibm819"),
+        ("cp1252", "latin-1"),
+    ),
+    **dict.fromkeys(("us-ascii", "ascii", "ansi_x3.4-1968"), ("cp1252", "latin-1")),
+    **dict.fromkeys(
+        ("utf-16", "utf-16le", "utf-16be", "utf16", "ucs-2", "utf-32", "utf-32le", "utf-32be"),
+        ("utf-8",),
+    ),
+}
 
 Item = Document | InputError
 # (where, default id, record): one record of a JSONL line or a CSV row, not yet checked
@@ -139,13 +159,16 @@ def text_document(
 ) -> Item:
     """Text exactly as written (CRLF kept), because gold offsets refer to it; a comment
     section copied under the article is split from it (``threads``)."""
+    warnings: list[str] = []
     try:
-        text = decode_bytes(data, source)
+        text = decode_bytes(data, source, warnings)
     except InputError as err:
         return err
     if not text.strip():
         return empty(source)
     doc = Document(text=text, id=doc_id, meta=meta(path))
+    if warnings:
+        doc.meta["input_warnings"] = warnings
     if threads:
         attach_split(doc)
     return doc
@@ -170,8 +193,9 @@ def html_document(
 ) -> Item:
     """Main text, title first and reader comments last, each comment a span of its own
     (``threads``); without ``threads`` the comments are appended to the text as one block."""
+    warnings: list[str] = []
     try:
-        html = _decode_html(data, source)
+        html = _decode_html(data, source, warnings)
     except InputError as err:
         return err
     if not html.strip():
@@ -217,6 +241,8 @@ def html_document(
     )
     if title:
         doc.meta["title"] = title
+    if warnings:
+        doc.meta["input_warnings"] = warnings
     if thread is not None:
         doc.set_thread(thread)
     elif warning is not None:
@@ -226,15 +252,18 @@ def html_document(
     return doc
 
 
-def _decode_html(data: bytes, source: str) -> str:
-    """A charset the page declares wins if it decodes cleanly; otherwise we detect it."""
+def _decode_html(data: bytes, source: str, warnings: list[str]) -> str:
+    """A charset the page declares wins if it decodes cleanly, read as browsers read it
+    (WHATWG labels); otherwise, or after a byte-order mark, we detect it."""
     declared = _META_CHARSET.search(data[:4096])
-    if declared is not None:
-        try:
-            return data.decode(declared.group(1).decode("ascii"))
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return decode_bytes(data, source)
+    if declared is not None and not data.startswith(_HTML_BOMS):
+        label = declared.group(1).decode("ascii").lower()
+        for encoding in _WHATWG_LABELS.get(label, (label,)):
+            try:
+                return data.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return decode_bytes(data, source, warnings)
 
 
 # -- records: JSONL lines and CSV rows ------------------------------------------------------
@@ -523,7 +552,8 @@ def fourcat_documents(
     except InputError as err:
         yield err
         return
-    docs = thread_from_4cat(text.splitlines())
+    # "\n" only: U+2028, U+2029 and U+0085 are legal inside a JSON string
+    docs = thread_from_4cat(text.split("\n"))
     if not docs:
         yield InputError(label, "the 4CAT export holds no item", E_EMPTY)
         return
@@ -639,11 +669,17 @@ def _csv_rows(
         return
     dialect = _sniff(head_text, delimiter)
     text_stream = io.TextIOWrapper(prefixed(head, stream), encoding=encoding, newline="")
-    # The csv module refuses fields over 128 KiB by default; our limit is --max-bytes.
-    csv.field_size_limit(max(csv.field_size_limit(), options.max_bytes))
-    reader = csv.reader(text_stream, dialect)
+    # As for a JSONL line: quotes can double the text, and other fields come with it.
+    lines = _CsvLines(text_stream, cap=8 * options.max_bytes + 65536)
+    # The csv module's own limit (128 KiB by default) is process-wide and would leave its
+    # reader inside the field it refused; _CsvLines bounds a row instead.
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    reader = csv.reader(lines, dialect)
     try:
         header = [name.strip() for name in next(reader)]
+    except _RowTooLarge as exc:
+        yield too_large(label, exc.size, lines.cap, what="header row", more=True)
+        return
     except (csv.Error, UnicodeDecodeError) as exc:
         yield InputError(label, f"cannot read the CSV header row ({exc})", E_BAD_RECORD)
         return
@@ -659,6 +695,7 @@ def _csv_rows(
     while True:
         row_number += 1
         source = f"{label}:{row_number}"
+        lines.start_row()
         try:
             row = next(reader)
         except StopIteration:
@@ -671,11 +708,31 @@ def _csv_rows(
                 E_DECODE,
             )
             return
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                yield too_large(source, options.max_bytes, options.max_bytes, "a field", True)
+        except (csv.Error, _RowTooLarge) as exc:
+            # the reader stopped inside this row: skip the rest of it, so that the next
+            # row read is the next real row, not a line of a quoted field
+            try:
+                size, closed = lines.skip_row()
+            except UnicodeDecodeError:
+                yield InputError(
+                    source,
+                    f"not valid {encoding} from here on; the rest of the file is skipped; "
+                    "re-save it as UTF-8",
+                    E_DECODE,
+                )
+                return
+            if isinstance(exc, _RowTooLarge):
+                yield too_large(source, size, lines.cap, what="row", more=not closed)
             else:
                 yield InputError(source, f"malformed CSV row ({exc})", E_BAD_RECORD)
+            if not closed:
+                yield InputError(
+                    source,
+                    "a quoted field is not closed before the end of the file; "
+                    "the rest of the file is skipped",
+                    E_BAD_RECORD,
+                )
+                return
             continue
         if not any(cell.strip() for cell in row):
             continue
@@ -690,15 +747,84 @@ def _csv_rows(
         yield source, f"{file_id}:{row_number}", dict(zip(header, row, strict=True))
 
 
-def _sniff(sample: str, delimiter: str | None) -> type[csv.Dialect] | csv.Dialect:
+def _sniff(sample: str, delimiter: str | None) -> type[csv.Dialect]:
+    """Standard quoting (``""`` inside quotes) with the sample's delimiter.
+
+    Only the delimiter (and spaces after it) is taken from :class:`csv.Sniffer`: its
+    guess of the quoting fails on CRLF lines and then reads every ``""`` wrong.
+    """
     if delimiter == "\t":
         return csv.excel_tab
-    # Sniff on whole lines only: a cut last line confuses the quote detection.
+    # The Sniffer's patterns end lines at "\n" only; and sniff whole lines only: a cut
+    # last line confuses it.
+    sample = sample.replace("\r\n", "\n")
     cut = sample.rfind("\n")
     try:
-        return csv.Sniffer().sniff(sample[:cut] if cut > 0 else sample, delimiters=",;\t|")
+        sniffed = csv.Sniffer().sniff(sample[:cut] if cut > 0 else sample, delimiters=",;\t|")
+        found, skip_space = sniffed.delimiter, sniffed.skipinitialspace
     except csv.Error:
-        return csv.excel
+        found, skip_space = ",", False
+    header = next(csv.reader(io.StringIO(sample), delimiter=found), [])
+    if len(header) == 1:  # a header of one column naming others: its delimiter is another
+        counts = {d: header[0].count(d) for d in ";\t|" if d != found}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best]:
+            found, skip_space = best, False
+    return type("sniffed", (csv.excel,), {"delimiter": found, "skipinitialspace": skip_space})
+
+
+class _RowTooLarge(Exception):
+    """A CSV row over the size limit (raised through the csv reader by :class:`_CsvLines`)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"row of more than {size} characters")
+        self.size = size
+
+
+class _CsvLines:
+    """The lines of a CSV file for :func:`csv.reader`, which cannot skip a bad row itself.
+
+    It counts the characters and quote characters of the row being read: a row over
+    ``cap`` stops the reader (:class:`_RowTooLarge`) before it is held in memory, and
+    after a bad row :meth:`skip_row` reads on to the end of a quoted field left open
+    (an odd number of quotes: in standard quoting a quote inside a field is doubled).
+    """
+
+    def __init__(self, stream: io.TextIOBase, cap: int) -> None:
+        self.cap = cap
+        self._stream = stream
+        self._size = 0
+        self._quotes = 0
+        self._line_ended = True
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._read(self.cap)
+        if not line:
+            raise StopIteration
+        if self._size > self.cap or not self._line_ended:
+            raise _RowTooLarge(self._size)
+        return line
+
+    def start_row(self) -> None:
+        self._size = self._quotes = 0
+
+    def skip_row(self) -> tuple[int, bool]:
+        """Read to the end of the row being read: ``(its size, whether it ended)``."""
+        while not self._line_ended or self._quotes % 2:
+            if not self._read(1 << 20):
+                return self._size, False
+        return self._size, True
+
+    def _read(self, limit: int) -> str:
+        line = self._stream.readline(limit)
+        self._size += len(line)
+        self._quotes += line.count('"')
+        # shorter than asked for without a newline: the file's last line
+        self._line_ended = line.endswith(("\n", "\r")) or len(line) < limit
+        return line
 
 
 def prefixed(head: bytes, rest: BinaryIO) -> io.BufferedReader:

@@ -57,12 +57,19 @@ def _is_abbreviation(text: str, end: int) -> bool:
 
 
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut a run longer than ``_MAX_SENTENCE`` after its last comma or semicolon, else at
+    its last space (past the first quarter, so no piece is tiny); pieces are trimmed."""
     pieces = []
     while end - start > _MAX_SENTENCE:
         window = text[start : start + _MAX_SENTENCE]
-        cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" "))
+        cut = max(window.rfind(", "), window.rfind("; "))
+        if cut <= _MAX_SENTENCE // 4:
+            cut = window.rfind(" ")
         cut = start + (cut + 1 if cut > _MAX_SENTENCE // 4 else _MAX_SENTENCE)
-        pieces.append((start, cut))
+        piece_end = cut
+        while text[piece_end - 1].isspace():  # the piece starts with a non-space
+            piece_end -= 1
+        pieces.append((start, piece_end))
         start = cut
         while start < end and text[start].isspace():
             start += 1
