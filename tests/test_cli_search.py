@@ -168,3 +168,22 @@ def test_usage_errors(tmp_path: Path, capsys) -> None:
     assert "not a date" in err and "from 0 to 1" in err and "positive whole number" in err
     assert main(["search", "--db", "postgresql://u:pw@127.0.0.1:1/x"]) == 2
     assert "[E303] cannot connect to PostgreSQL" in capsys.readouterr().err
+
+
+def test_an_offset_past_64_bits_is_an_empty_page_not_a_traceback(db: str, capsys) -> None:
+    assert search(capsys, db, "--offset", "99999999999999999999") == [
+        "no documents match (5 in all)"
+    ]
+
+
+def test_a_sqlite_file_of_another_program_is_refused_untouched(tmp_path: Path, capsys) -> None:
+    import sqlite3
+
+    foreign = tmp_path / "notes.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (x TEXT)")
+    assert main(["search", "--db", str(foreign)]) == 2
+    err = capsys.readouterr().err
+    assert "not a narrascope corpus database" in err and "--resume" not in err
+    with sqlite3.connect(foreign) as conn:
+        assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]

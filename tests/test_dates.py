@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from narrascope.text.dates import day_of, embedded_post_days
+from narrascope.text.dates import day_of, embedded_post_days, exact_day
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,20 @@ def test_embedded_posts_sign_with_their_day() -> None:
         dt.date(2021, 9, 2).toordinal(),
     ]
     assert embedded_post_days("Signed — Anna (anna) January 14, 2020") == []  # no handle
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-02T10:00:00Z", "2024-03-02"),
+        ("02.03.2024", "2024-03-02"),
+        ("Tue, 05 Mar 2024 10:00:00 GMT", "2024-03-05"),
+        ("2024", None),
+        ("March 2024", None),
+        ("2024-03", None),
+        ("soon", None),
+    ],
+)
+def test_an_exact_day_is_pinned_by_the_date_itself(value: str, expected: str | None) -> None:
+    day = exact_day(value)
+    assert (None if day is None else dt.date.fromordinal(day).isoformat()) == expected

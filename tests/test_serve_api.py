@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,7 +29,7 @@ from narrascope.pipeline import Pipeline
 from narrascope.serve import create_app, is_loopback
 from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
 from narrascope.stages.segment import SegmentStage
-from narrascope.store import DocumentsNotSaved, SQLiteStore, open_store
+from narrascope.store import DocumentsNotSaved, Filters, SQLiteStore, open_store
 from pgtest import postgres_schema_url
 
 BLAME = "URW: Blaming the war on others rather than the invader"
@@ -489,6 +491,58 @@ def test_export_jsonl_and_csv_streams_the_filtered_documents(client: TestClient)
     assert {row["label"] for row in rows if row["level"] == "narrative"} == {BLAME, PRAISE}
     empty = client.get("/api/export", params={"format": "jsonl", "q": "nothing-matches-this"})
     assert empty.status_code == 200 and empty.text == ""
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/documents", "/api/stats", "/api/stats/hate", "/api/stats/debunks", "/api/export"]
+)
+def test_a_filter_value_the_store_refuses_is_a_422_with_its_reason(
+    client: TestClient, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    r = client.get(path, params={"hate": "xx"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == (
+        "hate is one of hateful, offensive, incitement, flagged, got 'xx'"
+    )
+    assert "database error" not in caplog.text
+
+
+def test_dates_in_other_forms_are_filtered_and_counted_by_their_day(client: TestClient) -> None:
+    for doc_id, day in (("d1", "02.03.2024"), ("d2", "2024-03-04"), ("d3", "soon")):
+        body = {"text": TEXTS["en"], "id": doc_id, "date": day, "store": True}
+        assert client.post("/api/analyze", json=body).status_code == 200
+    page = client.get("/api/documents", params={"date_from": "2024-03-01"}).json()
+    assert [(i["id"], i["date"]) for i in page["items"]] == [
+        ("d2", "2024-03-04"),
+        ("d1", "02.03.2024"),  # shown as given
+    ]
+    assert client.get("/api/documents", params={"date_to": "2023-12-31"}).json()["total"] == 0
+    stats = client.get("/api/stats", params={"by": "day"}).json()
+    assert {r["bucket"] for r in stats["rows"]} == {"2024-03-02", "2024-03-04", None}
+    assert stats["undated"] == 1
+
+
+def test_a_failed_export_is_cut_off_after_what_it_wrote(client: TestClient, db: Path) -> None:
+    """Not a 200 that ends cleanly with the documents so far dropped: what was written is
+    sent, then the response is aborted, so no client takes it for a whole download."""
+    from narrascope.serve.app import ExportFailed, _export_stream
+
+    fill(client)
+    with sqlite3.connect(db) as conn:  # a record the export cannot read, after two good ones
+        conn.execute("""UPDATE documents SET record = '{"id": "uk-1", "text": 5}'
+            WHERE id = 'uk-1'""")
+    received: list[bytes] = []
+
+    async def download() -> None:
+        async for chunk in _export_stream(str(db), "jsonl", Filters()):
+            received.append(chunk)
+
+    with pytest.raises(ExportFailed, match="failed part way"):
+        anyio.run(download)
+    lines = b"".join(received).decode().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["pt-1", "bg-1"]
+    with pytest.raises(ExportFailed):  # the server aborts the response body
+        client.get("/api/export", params={"format": "jsonl"})
 
 
 def test_delete_and_health(client: TestClient) -> None:

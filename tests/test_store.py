@@ -522,9 +522,11 @@ def test_stats_weeks_at_year_ends_and_odd_dates(store: SQLStore) -> None:
     days = ["2020-12-31", "2021-01-03", "2024-12-30", "2026-06-15", "2024-02-30", "soon", "2024"]
     store.save([analysed(EN, f"d{i}", "en", date=day) for i, day in enumerate(days)])
     weeks = {r.bucket: r.documents for r in store.stats("week", Filters(narrative=PUPPET))}
+    # "2024-02-30" and "soon" name no day, and a bare year pins none: undated (not filed
+    # under 1 January)
     assert weeks == {"2020-W53": 2, "2025-W01": 1, "2026-W25": 1, None: 3}
     months = {r.bucket for r in store.stats("month")}
-    assert months == {"2020-12", "2021-01", "2024-12", "2026-06", "2024-02", "soon", "2024"}
+    assert months == {"2020-12", "2021-01", "2024-12", "2026-06", None}
 
 
 def test_stats_of_a_filtered_set(corpus: SQLStore) -> None:
@@ -577,6 +579,150 @@ def test_stats_undated_counts_each_undated_document_once(corpus: SQLStore) -> No
         if filters.narrative is not None:
             undated = [r.documents for r in corpus.stats("month", filters) if not r.bucket]
             assert sum(undated) == corpus.stats_undated(filters)
+
+
+def dated(doc_id: str, day: str | None) -> Document:
+    doc = analysed(EN, doc_id, "en", source="blog")
+    doc.meta["date"] = day
+    return doc
+
+
+ODD_DATES = [
+    dated("f1", "02.03.2024"),  # 2 March 2024
+    dated("f2", "March 5, 2024"),
+    dated("f3", "2024-03-04"),
+    dated("f4", "not a date"),
+    dated("f5", "2024-02-30"),  # no such day
+]
+
+
+def test_dates_in_other_forms_are_filtered_counted_and_ordered_by_their_day(
+    store: SQLStore,
+) -> None:
+    """Compared as text, "02.03.2024" came before 2023 and "March 5, 2024" after any day,
+    and each date made up a stats bucket of its own; a date naming no day is undated."""
+    store.save(ODD_DATES)
+
+    def found(**filters: str) -> list[str]:
+        return [h.id for h in store.search(Filters(**filters))]
+
+    assert found() == ["f2", "f3", "f1", "f4", "f5"]  # by day, newest first; undated last
+    assert found(date_to="2023-01-01") == []
+    assert found(date_from="2024-03-01", date_to="2024-03-31") == ["f2", "f3", "f1"]
+    assert found(date_from="2024-03-03") == ["f2", "f3"]
+    assert found(date_from="2099-01-01") == []
+    assert store.search_count(Filters(date_to="2024-03-04")) == 2
+    assert [h.date for h in store.search()][:3] == ["March 5, 2024", "2024-03-04", "02.03.2024"]
+    by_label = Filters(narrative=PUPPET)
+    assert [(r.bucket, r.documents) for r in store.stats("day", by_label)] == [
+        ("2024-03-02", 1),
+        ("2024-03-04", 1),
+        ("2024-03-05", 1),
+        (None, 2),
+    ]
+    assert [(r.bucket, r.documents) for r in store.stats("week", by_label)] == [
+        ("2024-W09", 1),
+        ("2024-W10", 2),
+        (None, 2),
+    ]
+    assert [(r.bucket, r.documents) for r in store.stats("month", by_label)] == [
+        ("2024-03", 3),
+        (None, 2),
+    ]
+    assert store.stats_undated() == 2
+    assert [(r.bucket, r.documents) for r in store.stats("month", hate=True)] == [
+        ("2024-03", 3),
+        (None, 2),
+    ]
+
+
+def test_the_day_of_documents_stored_before_it_is_filled_by_the_migration(target: str) -> None:
+    with open_store(target) as store:
+        store.save(ODD_DATES)
+        store._write(lambda: store._exec("UPDATE documents SET day = NULL"))  # as before step 7
+        store._write(
+            lambda: store._exec(f"DELETE FROM schema_version WHERE version > {SCHEMA_VERSION - 1}")
+        )
+    with open_store(target) as store:
+        assert store.version() == SCHEMA_VERSION
+        days = dict(store._rows("SELECT id, day FROM documents"))
+        assert days == {
+            "f1": "2024-03-02",
+            "f2": "2024-03-05",
+            "f3": "2024-03-04",
+            "f4": None,
+            "f5": None,
+        }
+        assert [h.id for h in store.search(Filters(date_from="2024-03-01"))] == ["f2", "f3", "f1"]
+
+
+def test_limit_and_offset_are_checked(store: SQLStore) -> None:
+    store.save([dated("a", "2024-03-01"), dated("b", "2024-03-02")])
+    assert [h.id for h in store.search(offset=10**20)] == []  # clamped to 64 bits: no page
+    assert [h.id for h in store.search(limit=10**20)] == ["b", "a"]
+    assert [h.id for h in store.search(limit=0)] == []
+    for bad in ({"limit": -1}, {"offset": -1}, {"limit": 1.5}, {"offset": "1"}):
+        with pytest.raises(FilterError, match="a whole number from 0"):
+            store.search(**bad)  # type: ignore[arg-type]
+
+
+def test_a_sqlite_file_of_another_program_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    with sqlite3.connect(notes) as conn:
+        conn.execute("CREATE TABLE notes (x TEXT)")
+    clash = tmp_path / "clash.db"
+    with sqlite3.connect(clash) as conn:
+        conn.execute("CREATE TABLE documents (id TEXT, body TEXT)")
+    for path, table in ((notes, "notes"), (clash, "documents")):
+        with pytest.raises(StoreError, match=r"E303.*not a narrascope corpus database") as caught:
+            open_store(path)
+        assert table in str(caught.value) and "--resume" not in str(caught.value)
+        with sqlite3.connect(path) as conn:
+            tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master")]
+        assert tables == [table]  # nothing written into it
+    # a file holding only a narrascope feature's tables (debunks imported first) is ours
+    own = tmp_path / "own.db"
+    with sqlite3.connect(own) as conn:
+        conn.execute("CREATE TABLE debunks_schema (version INTEGER NOT NULL)")
+    with open_store(own) as store:
+        assert store.version() == SCHEMA_VERSION
+
+
+def test_a_failure_while_opening_does_not_talk_about_a_batch(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.db"
+    with sqlite3.connect(broken) as conn:  # narrascope's, with a table in the migration's way
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("CREATE TABLE documents (id TEXT, body TEXT)")
+    with pytest.raises(
+        StoreError, match=r"E303.*cannot open .* as a narrascope database"
+    ) as caught:
+        open_store(broken)
+    assert "batch" not in str(caught.value) and "--resume" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["corpus#2.db", "what?.db", "50%25.db", "plain.db"])
+def test_read_only_looks_work_whatever_characters_the_path_has(tmp_path: Path, name: str) -> None:
+    """A ``#``, ``?`` or ``%`` in an unquoted ``file:`` URI cut the path short: the look
+    opened (and created) another file, read-write, and found nothing."""
+    from narrascope.store.custom_narratives import holds_custom_narratives
+    from narrascope.store.discover import has_discover_tables
+    from narrascope.store.own_tables import connect, holds_rows
+
+    path = tmp_path / name
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE discover_clusters (x TEXT)")
+        conn.execute("CREATE TABLE custom_narratives (label TEXT)")
+        conn.execute("INSERT INTO custom_narratives VALUES ('mine')")
+    assert has_discover_tables(path)
+    assert holds_rows(path, "custom_narratives") and holds_custom_narratives(path)
+    reader = connect(path, read_only=True)
+    try:
+        assert reader.execute("SELECT label FROM custom_narratives").fetchall() == [("mine",)]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.execute("INSERT INTO custom_narratives VALUES ('no')")
+    finally:
+        reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no stray file made
 
 
 # --- the command line ------------------------------------------------------------------

@@ -60,7 +60,7 @@ from narrascope.serve.security import (
     SecurityHeaders,
     TokenAuth,
 )
-from narrascope.store import ANY_DEBUNK, DocumentsNotSaved, Filters, open_store
+from narrascope.store import ANY_DEBUNK, DocumentsNotSaved, FilterError, Filters, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -339,6 +339,12 @@ def create_app(
     async def refused(_: Request, exc: DocumentsNotSaved) -> JSONResponse:
         reasons = "; ".join(reason for _, reason in exc.failures)
         return RecordJSON({"detail": f"the database refused the document: {reasons}"}, 422)
+
+    @app.exception_handler(FilterError)
+    async def bad_filter(_: Request, exc: FilterError) -> JSONResponse:
+        # a filter value the store cannot use is the request's fault (hate=xx), like a bad
+        # date: nothing is wrong with the database, and asking again will not help
+        return RecordJSON({"detail": exc.reason}, status_code=422)
 
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
@@ -891,10 +897,16 @@ class _Cancelled(Exception):
     pass
 
 
+class ExportFailed(Exception):
+    """The export stopped part way: the response is cut off, so it is no download."""
+
+
 class _ChunkWriter:
     """A text file whose writes become chunks in a bounded queue (the download's backlog)."""
 
-    def __init__(self, chunks: queue.Queue[bytes | None], cancel: threading.Event) -> None:
+    def __init__(
+        self, chunks: queue.Queue[bytes | ExportFailed | None], cancel: threading.Event
+    ) -> None:
         self.chunks = chunks
         self.cancel = cancel
         self.buffer: list[str] = []
@@ -913,7 +925,7 @@ class _ChunkWriter:
             self.buffer, self.size = [], 0
             self.put(data)
 
-    def put(self, item: bytes | None) -> None:
+    def put(self, item: bytes | ExportFailed | None) -> None:
         while not self.cancel.is_set():
             try:
                 self.chunks.put(item, timeout=0.5)
@@ -928,9 +940,11 @@ def _export_stream(url: str, fmt: str, f: Filters) -> AsyncIterator[bytes]:
 
     The thread walks ``iter_documents`` (a batch of documents at a time) through the
     export format's own writer, so memory stays bounded whatever the corpus size, and it
-    stops when the client goes away.
+    stops when the client goes away. When it fails part way, what it wrote is sent and
+    then the body raises: the transfer is aborted (no last chunk), so the client sees an
+    incomplete download rather than a whole one that merely holds fewer documents.
     """
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+    chunks: queue.Queue[bytes | ExportFailed | None] = queue.Queue(maxsize=16)
     cancel = threading.Event()
     writer = _ChunkWriter(chunks, cancel)
 
@@ -943,12 +957,17 @@ def _export_stream(url: str, fmt: str, f: Filters) -> AsyncIterator[bytes]:
             writer.flush()
         except _Cancelled:
             return
-        except Exception:
+        except Exception as exc:
             logger.exception("export failed; the download is cut short")
+            with contextlib.suppress(Exception):
+                writer.flush()  # the documents written before it still reach the client
+            with contextlib.suppress(_Cancelled):
+                writer.put(ExportFailed(f"the export failed part way ({type(exc).__name__})"))
+            return
         with contextlib.suppress(_Cancelled):
             writer.put(None)
 
-    def take() -> bytes | None:
+    def take() -> bytes | ExportFailed | None:
         while not cancel.is_set():
             try:
                 return chunks.get(timeout=0.5)
@@ -961,6 +980,8 @@ def _export_stream(url: str, fmt: str, f: Filters) -> AsyncIterator[bytes]:
         thread.start()
         try:
             while (chunk := await anyio.to_thread.run_sync(take)) is not None:
+                if isinstance(chunk, ExportFailed):
+                    raise chunk  # aborts the response: the client sees it cut off
                 yield chunk
         finally:
             cancel.set()

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import math
+import operator
 import random
 import re
 import threading
@@ -31,6 +32,7 @@ from narrascope.store.base import (
     DebunkStatsRow,
     DebunkSummary,
     DocumentsNotSaved,
+    FilterError,
     Filters,
     HateStatsRow,
     SearchHit,
@@ -39,6 +41,7 @@ from narrascope.store.base import (
 )
 from narrascope.store.query import Compiled, compile_query, parse_query
 from narrascope.store.stems import stemmed_languages
+from narrascope.text.dates import exact_day
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ assert len(sql.PG_MIGRATIONS) == SCHEMA_VERSION, "both backends must have every 
 # and the first pause between two tries: it doubles each time, jittered (0.5 to 1 times)
 # so writers that collided do not collide again in step.
 WRITE_ATTEMPTS = 5
+# the largest LIMIT and OFFSET both databases take (a 64-bit integer); more is clamped to it
+MAX_PAGE = 2**63 - 1
 RETRY_PAUSE = 0.05  # seconds
 T = TypeVar("T")
 
@@ -188,6 +193,30 @@ def _database_error(exc: BaseException) -> BaseException:
     return exc
 
 
+def document_day(value: Any) -> str | None:
+    """The ISO day (2024-03-02) a document's date names, None when it names none.
+
+    Why: date filters, buckets and the order compare this (the ``day`` column), not the
+    date as given, which compared as text put "02.03.2024" before 2023. Read as dates are
+    read everywhere else (:func:`narrascope.text.dates.day_of`: ISO, "02.03.2024",
+    "March 5, 2024"...); a date it cannot read ("soon", "2024-02-30") or that pins no
+    day ("2024", "March 2024": :func:`~narrascope.text.dates.exact_day`) is undated.
+    """
+    number = exact_day(None if value is None else str(value))
+    return None if number is None else date.fromordinal(number).isoformat()
+
+
+def _page_number(name: str, value: Any) -> int:
+    """``value`` as a LIMIT or OFFSET: a whole number from 0, at most ``MAX_PAGE``."""
+    try:
+        number = -1 if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        number = -1
+    if number < 0:
+        raise FilterError(f"{name} is a whole number from 0, got {value!r}")
+    return min(number, MAX_PAGE)
+
+
 @functools.lru_cache(maxsize=8192)  # called once per row of a stats query: few distinct days
 def iso_week(day: str | None) -> str | None:
     """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
@@ -218,6 +247,7 @@ class SQLStore:
     REINDEX_BATCH: ClassVar[str]  # (key, text, language) of the documents after a key
     BACKFILL_BATCH: ClassVar[str]  # (key, id, record) of records that may hold a thread
     BACKFILL_DEBUNKS_BATCH: ClassVar[str]  # (key, id, record) that may hold a debunk match
+    BACKFILL_DAYS_BATCH: ClassVar[str]  # (key, id, date) of the documents after a key
     FIRST_KEY: ClassVar[Any]  # a key before every document's
     # what the database raises when it refuses one document (the batch goes on)
     DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
@@ -235,6 +265,8 @@ class SQLStore:
         self._lock = threading.RLock()
         # while a batch is collected (_deferring): statement -> its rows, in first-use order
         self._deferred: dict[str, list[Sequence[Any]]] | None = None
+        # what the connection is doing, for the message when the database fails (_failure)
+        self._task: Literal["reading", "opening", "writing"] = "reading"
 
     # -- the connection -----------------------------------------------------------------
     def _sql(self, statement: str) -> str:
@@ -277,12 +309,26 @@ class SQLStore:
                 raise error from exc
 
     def _failure(self, exc: BaseException) -> StoreError | None:
-        """What to tell the user when the database itself fails (None: not that, re-raise)."""
+        """What to tell the user when the database itself fails (None: not that, re-raise).
+
+        Worded by what failed: a batch and ``--resume`` only when a batch was being written
+        (a search or the migration on opening has neither).
+        """
         reason = str(exc).strip() or type(exc).__name__
+        if self._task == "opening":
+            return StoreError(
+                E_STORE_OPEN,
+                f"cannot open {self.where} as a narrascope database ({reason}); check the "
+                "path, or give a new file name to start a new database",
+            )
+        if self._task == "writing":
+            return StoreError(
+                E_STORE_OPEN,
+                f"the database {self.where} failed ({reason}); nothing of the unfinished batch "
+                "was stored: fix the cause, then rerun with --resume",
+            )
         return StoreError(
-            E_STORE_OPEN,
-            f"the database {self.where} failed ({reason}); nothing of the unfinished batch "
-            "was stored: fix the cause, then rerun with --resume",
+            E_STORE_OPEN, f"the database {self.where} failed ({reason}); fix the cause, then retry"
         )
 
     def _one(self, statement: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
@@ -300,6 +346,8 @@ class SQLStore:
         """
         for attempt in range(1, attempts + 1):
             with self._lock:
+                task = self._task
+                self._task = "opening" if task == "opening" else "writing"
                 try:
                     return self._transaction(fn)
                 except BaseException as exc:
@@ -307,6 +355,8 @@ class SQLStore:
                         raise
                     cause = _database_error(exc)
                     reason = (str(cause).strip() or type(cause).__name__).splitlines()[0]
+                finally:
+                    self._task = task
             pause = RETRY_PAUSE * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
             logger.info(
                 "%s: the transaction was aborted by other writers (%s); try %d of %d in %.2f s",
@@ -352,6 +402,15 @@ class SQLStore:
         return int(row[0]) if row and row[0] is not None else 0
 
     def _migrate(self) -> None:
+        """Bring the schema to ``SCHEMA_VERSION`` (one transaction); a failure says so."""
+        with self._lock:
+            self._task = "opening"
+            try:
+                self._migrate_schema()
+            finally:
+                self._task = "reading"
+
+    def _migrate_schema(self) -> None:
         version = self._stored_version()
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -379,6 +438,8 @@ class SQLStore:
                         self._backfill_threads()
                     elif statement == sql.BACKFILL_DEBUNKS:
                         self._backfill_debunks()
+                    elif statement == sql.BACKFILL_DAYS:
+                        self._backfill_days()
                     elif self._has_column_of(statement):
                         continue
                     else:
@@ -456,6 +517,22 @@ class SQLStore:
                 done += 1
             last = batch[-1][0]
         logger.info("read the debunk matches of %d documents of %s", done, self.where)
+
+    def _backfill_days_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        return self._rows(self.BACKFILL_DAYS_BATCH, (last, batch_size))
+
+    def _backfill_days(self, batch_size: int = 500) -> None:
+        """Fill the ``day`` column from the stored dates (a migration step), so documents
+        saved before it are filtered, counted and ordered by their day too."""
+        last = self.FIRST_KEY
+        done = 0
+        while batch := self._backfill_days_batch(last, batch_size):
+            self._exec_many(
+                sql.SET_DOCUMENT_DAY, [(document_day(raw), doc_id) for _key, doc_id, raw in batch]
+            )
+            done += len(batch)
+            last = batch[-1][0]
+        logger.info("read the days of %d documents of %s", done, self.where)
 
     # -- writing ------------------------------------------------------------------------
     def save(self, docs: Iterable[Document]) -> int:
@@ -595,6 +672,7 @@ class SQLStore:
                 text_or_none("source"),
                 text_or_none("url"),
                 text_or_none("date"),
+                document_day(meta.get("date")),
                 text_or_none("path"),
                 now,
                 record_json(record),
@@ -723,8 +801,11 @@ class SQLStore:
     ) -> list[SearchHit]:
         """Documents matching every filter given, newest first, with their narratives.
 
-        See :class:`Filters` for what each filter means.
+        See :class:`Filters` for what each filter means. ``limit`` and ``offset`` are
+        whole numbers from 0 (a FilterError otherwise: SQLite reads a negative limit as
+        none at all); one past a 64-bit integer is clamped (an offset that far: no page).
         """
+        limit, offset = _page_number("limit", limit), _page_number("offset", offset)
         where, params = self._where(filters)
         statement = sql.SEARCH_SELECT + where + sql.NEWEST_FIRST + sql.PAGE
         return [

@@ -32,6 +32,7 @@ from narrascope.store.own_tables import (
     connect,
     holds_rows,
     migrate,
+    read_only_uri,
     schema_version,
     sqlite_file,
 )
@@ -113,7 +114,7 @@ def fingerprint(target: str | Path | None) -> str | None:
     if not holds_custom_narratives(target):
         return None
     try:
-        conn = sqlite3.connect(f"file:{db_path(target)}?mode=ro", uri=True, timeout=10.0)
+        conn = sqlite3.connect(read_only_uri(db_path(target)), uri=True, timeout=10.0)
         try:
             row = conn.execute(
                 "SELECT count(*), group_concat(label || '|' || updated || '|' || length(model)) "

@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
-from narrascope.store.own_tables import OwnTablesStore, connect, migrate, sqlite_file
+from narrascope.store.own_tables import (
+    OwnTablesStore,
+    connect,
+    migrate,
+    read_only_uri,
+    sqlite_file,
+)
 
 SCHEMA_VERSION = 1
 WIDTH = 512
@@ -252,7 +258,7 @@ def has_discover_tables(path: str | Path) -> bool:
     p = discover_db_path(path)
     if not p.exists():
         return False
-    conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(p), uri=True)
     try:
         return (
             conn.execute(

@@ -35,13 +35,20 @@ def sqlite_file(url_or_path: str | Path, postgres_refusal: str) -> Path:
     )
 
 
+def read_only_uri(path: str | Path) -> str:
+    """The ``file:`` URI opening ``path`` read-only (``sqlite3.connect(..., uri=True)``).
+
+    Why a helper: the path must be percent-encoded, or a ``#``, ``?`` or ``%`` in it
+    ends the path early (``corpus#2.db`` opened ``corpus``, read-write, creating it).
+    """
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), waiting up to 10 s
     for a writer; WAL when writable, so readers never block the analysis writing."""
     if read_only:
-        return sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10.0
-        )
+        return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False, timeout=10.0)
     # the timeout from the start: switching to WAL waits for a writer too
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -110,7 +117,7 @@ def holds_rows(target: str | Path | None, table: str) -> bool:
     if not path.is_file():
         return False
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             row = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)

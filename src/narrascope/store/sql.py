@@ -167,6 +167,19 @@ DEBUNK_SCHEMA = [
     "CREATE INDEX IF NOT EXISTS debunk_matches_id ON debunk_matches(debunk_id)",
     BACKFILL_DEBUNKS,
 ]
+# Step 7: the day of each document's date (ISO, 2024-03-02; NULL when the date names no
+# day: "soon", "2024-02-30", none), read by ``narrascope.text.dates.day_of`` as dates are
+# everywhere else ("02.03.2024" and "March 5, 2024" too). Date filters, buckets and the
+# order compare it, never the date as given (kept for display): compared as text,
+# "02.03.2024" came before 2023 and "March 5, 2024" after every day, and each made up a
+# bucket of its own. BACKFILL_DAYS makes the backend fill it from the stored dates; like
+# step 5 it may run again over its own work.
+BACKFILL_DAYS = "-- narrascope: fill the day column from the stored dates"
+DAY_SCHEMA = [
+    "ALTER TABLE documents ADD COLUMN day TEXT",
+    "CREATE INDEX IF NOT EXISTS documents_day ON documents(day)",
+    BACKFILL_DAYS,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
@@ -174,6 +187,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("full-text index of stemmed words", FTS_STEMMED_SCHEMA),
     ("reader comments and hate/incitement readings", THREAD_SCHEMA),
     ("known debunks each document repeats", DEBUNK_SCHEMA),
+    ("the day of each document's date", DAY_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -232,6 +246,10 @@ PG_DEBUNK_SCHEMA = [
     statement if statement == BACKFILL_DEBUNKS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
     for statement in DEBUNK_SCHEMA
 ]
+PG_DAY_SCHEMA = [
+    statement if statement == BACKFILL_DAYS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
+    for statement in DAY_SCHEMA
+]
 PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", PG_CORE_SCHEMA),
     ("full-text search (tsvector 'simple') and ISO weeks", PG_SEARCH_SCHEMA),
@@ -239,12 +257,14 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("search index of stemmed words", PG_STEMMED_SCHEMA),
     ("reader comments and hate/incitement readings", PG_THREAD_SCHEMA),
     ("known debunks each document repeats", PG_DEBUNK_SCHEMA),
+    ("the day of each document's date", PG_DAY_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 GET_VERSION = "SELECT MAX(version) FROM schema_version"
 SET_VERSION = "INSERT INTO schema_version (version) VALUES (?)"
 SQLITE_HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+SQLITE_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 SQLITE_HAS_FTS5_INDEX = """SELECT 1 FROM sqlite_master
     WHERE name = 'documents_fts' AND instr(sql, 'VIRTUAL TABLE') > 0"""
 PG_HAS_TABLE = "SELECT 1 WHERE to_regclass(?) IS NOT NULL"  # follows the search_path
@@ -283,13 +303,14 @@ DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 PG_LOCK_DOCUMENT = "SELECT 1 FROM documents WHERE id = ? FOR UPDATE"
 DELETE_FTS = "DELETE FROM documents_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)"
 UPSERT_DOCUMENT = """INSERT INTO documents
-    (id, content_hash, text, language, source, url, date, path, analysed_at, record,
+    (id, content_hash, text, language, source, url, date, day, path, analysed_at, record,
      hate_label, hate_score, hate_target, incitement, incitement_score)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
         content_hash = excluded.content_hash, text = excluded.text,
         language = excluded.language, source = excluded.source, url = excluded.url,
-        date = excluded.date, path = excluded.path, analysed_at = excluded.analysed_at,
+        date = excluded.date, day = excluded.day, path = excluded.path,
+        analysed_at = excluded.analysed_at,
         record = excluded.record, hate_label = excluded.hate_label,
         hate_score = excluded.hate_score, hate_target = excluded.hate_target,
         incitement = excluded.incitement, incitement_score = excluded.incitement_score"""
@@ -303,6 +324,12 @@ INSERT_COMMENT = """INSERT INTO comments
 INSERT_DEBUNK_MATCH = """INSERT INTO debunk_matches
     (doc_id, debunk_id, claim, verdict, url, score, span_start, span_end)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+# BACKFILL_DAYS reads, a batch at a time in key order, the stored dates, and sets each day
+SQLITE_BACKFILL_DAYS_BATCH = """SELECT rowid, id, date FROM documents
+    WHERE rowid > ? ORDER BY rowid LIMIT ?"""
+PG_BACKFILL_DAYS_BATCH = """SELECT id, id, date FROM documents
+    WHERE (id > ? OR id = '' AND ? = '') ORDER BY id LIMIT ?"""
+SET_DOCUMENT_DAY = "UPDATE documents SET day = ? WHERE id = ?"
 # BACKFILL_DEBUNKS reads, a batch at a time in key order, the records that may hold a match
 SQLITE_BACKFILL_DEBUNKS_BATCH = """SELECT rowid, id, record FROM documents
     WHERE rowid > ? AND record LIKE ? ORDER BY rowid LIMIT ?"""
@@ -357,7 +384,8 @@ COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
 SEARCH_SELECT = "SELECT d.id, d.language, d.source, d.url, d.date FROM documents d"
 SEARCH_IDS = "SELECT d.id FROM documents d"
 SEARCH_COUNT = "SELECT COUNT(*) FROM documents d"
-NEWEST_FIRST = " ORDER BY d.date DESC NULLS LAST, d.id"
+# by day (undated last), then by the date as given (its time, if any), then by id
+NEWEST_FIRST = " ORDER BY d.day DESC NULLS LAST, d.date DESC NULLS LAST, d.id"
 PAGE = " LIMIT ? OFFSET ?"
 # Text search (store/query.py): the wanted terms as one expression, and the excluded ones
 # as another whose documents are left out. The expressions are parameters, built by
@@ -398,18 +426,20 @@ WHERE_DEBUNK = "d.id IN (SELECT doc_id FROM debunk_matches WHERE debunk_id = ?)"
 WHERE_ANY_DEBUNK = "d.id IN (SELECT doc_id FROM debunk_matches)"
 WHERE_LANGUAGE = "d.language = ?"
 WHERE_SOURCE = "d.source = ?"
-WHERE_DATE_FROM = "substr(d.date, 1, 10) >= ?"
-WHERE_DATE_TO = "substr(d.date, 1, 10) <= ?"
+# the day (step 7), never the date as given: a date naming no day matches no date filter
+WHERE_DATE_FROM = "d.day >= ?"
+WHERE_DATE_TO = "d.day <= ?"
 TOP_NARRATIVES = """SELECT label, score FROM narratives
     WHERE doc_id = ? AND level = 'narrative' ORDER BY score DESC, label"""
 
 # stats(): the bucket of a document, per grouping. Weeks are ISO 8601 (2024-W09; the
 # first days of January may belong to the previous year's last week), computed by
-# narrascope_iso_week, which each backend provides.
+# narrascope_iso_week, which each backend provides. All from the day (step 7): a date that
+# names no day is undated (the bucket None), as stats_undated counts it.
 BUCKETS = {
-    "day": "substr(d.date, 1, 10)",
-    "week": "narrascope_iso_week(substr(d.date, 1, 10))",
-    "month": "substr(d.date, 1, 7)",
+    "day": "d.day",
+    "week": "narrascope_iso_week(d.day)",
+    "month": "substr(d.day, 1, 7)",
     "source": "d.source",
     "language": "d.language",
 }
@@ -424,11 +454,11 @@ STATS = """SELECT bucket, label, documents FROM (
         GROUP BY 1, 2
     ) counted
     ORDER BY bucket IS NULL, bucket, documents DESC, label"""
-# stats_undated(): the documents STATS would count but cannot place in time (no date; an
-# empty date counts as none, as it has no day either), each once however many labels
+# stats_undated(): the documents STATS would count but cannot place in time (no day: no
+# date, an empty one, or one naming no day), each once however many labels
 STATS_UNDATED = """SELECT COUNT(DISTINCT d.id)
     FROM documents d JOIN narratives n ON n.doc_id = d.id
-    WHERE COALESCE(d.date, '') = '' AND {where}"""
+    WHERE d.day IS NULL AND {where}"""
 
 # stats(hate=True): per bucket, the documents and their comments, and how many of each
 # are flagged; a document is flagged hateful (offensive, incitement) as Filters.hate

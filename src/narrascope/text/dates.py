@@ -49,6 +49,32 @@ def day_of(value: str | None) -> int | None:
         return None
 
 
+def exact_day(value: str | None) -> int | None:
+    """:func:`day_of`, but None for a date that pins no day ("2024", "March 2024"): a
+    store's day filters and buckets must not file it under the first of the month."""
+    day = day_of(value)
+    if day is None:
+        return None
+    text = " ".join(str(value).split())
+    try:
+        _dt.date.fromisoformat(text[:10])
+        return day
+    except ValueError:
+        pass
+    for form in _FORMATS:
+        try:
+            _dt.datetime.strptime(text, form)
+            return day
+        except ValueError:
+            continue
+    from dateutil import parser
+
+    # dateutil fills what the string leaves out from its default: another default,
+    # another day, means the string named none
+    other = parser.parse(text, default=_dt.datetime(2001, 2, 2)).toordinal()
+    return day if other == day else None
+
+
 def embedded_post_days(text: str) -> list[int]:
     """The days of the posts embedded in ``text`` (their signatures), in order."""
     out = []
