@@ -228,3 +228,75 @@ def test_help_names_postgresql_as_working(command: str, capsys: pytest.CaptureFi
     assert "planned" not in text.lower() and "postgresql" in " ".join(text.lower().split())
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "planned" not in readme.lower() and "postgresql://" in readme
+
+
+def no_model(config=None):  # type: ignore[no-untyped-def]
+    raise AssertionError("the models were loaded")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_the_run_never_reads_its_own_files_inside_an_input_folder(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    from narrascope.pipeline import Pipeline
+
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    monkeypatch.setattr(narrascope, "load", lambda config=None: Pipeline([]))  # no model needed
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = [f"doc{i}.txt" for i in range(6)]
+    for i, name in enumerate(names):
+        (folder / name).write_text(f"Text number {i}.", encoding="utf-8")
+    out = folder / ("out.jsonl" if fmt == "jsonl" else "ds")
+    args = ["analyze", str(folder), "-o", str(out), "-f", fmt, "--batch-size", "2", "--no-progress"]
+    for _ in range(2):  # the second run finds the first one's output (and errors) in there
+        assert main(args) == 0, capsys.readouterr().err
+        assert "6 analysed, 0 skipped (already done), 0 failed" in capsys.readouterr().err
+        if fmt == "jsonl":
+            assert [r["id"] for r in read_jsonl(out)] == names
+            (folder / "out.jsonl.errors.jsonl").write_text(
+                '{"source": "x", "reason": "y"}\n', encoding="utf-8"
+            )
+        else:
+            from narrascope.export.parquet import read_parquet_records
+
+            assert [r["id"] for r in read_parquet_records(out)] == names
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-f", "csv", "-o", "{dir}"], "is a folder; -f csv writes a file"),
+        (["-o", "{dir}", "-f", "semeval-narratives"], "-f semeval-narratives writes a file"),
+        (["-f", "parquet"], "-f parquet needs --out DIR"),
+        (["-f", "parquet", "--db", "{tmp}/c.db"], "-f parquet needs --out DIR"),
+    ],
+)
+def test_an_output_the_format_cannot_write_is_a_usage_error(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, extra: list[str], message: str
+) -> None:
+    monkeypatch.setattr(narrascope, "load", no_model)
+    src = tmp_path / "a.txt"
+    src.write_text("Some text.", encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    given = [x.format(dir=tmp_path / "adir", tmp=tmp_path) for x in extra]
+    assert main(["analyze", str(src), *given, "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "adir"]
+    assert list((tmp_path / "adir").iterdir()) == []
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "two"])
+def test_a_batch_size_below_one_is_a_usage_error(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, size: str
+) -> None:
+    monkeypatch.setattr(narrascope, "load", no_model)
+    src = tmp_path / "a.txt"
+    src.write_text("Some text.", encoding="utf-8")
+    out = tmp_path / "z.jsonl"
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyze", str(src), "-o", str(out), f"--batch-size={size}", "--no-progress"])
+    assert exit_.value.code == 2
+    assert f"--batch-size: a positive whole number, got '{size}'" in capsys.readouterr().err
+    assert not out.exists()

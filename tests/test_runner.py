@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from narrascope.doc import Annotation, Document, Entity, Span
+from narrascope.engine.outputs import run_to_output
 from narrascope.errors import InputError, ModelError
 from narrascope.export import FORMATS, Format, get_format
 from narrascope.pipeline import Pipeline
@@ -489,3 +490,129 @@ def test_kill_9_loses_at_most_the_batch_in_flight(tmp_path: Path) -> None:
     assert report.skipped == len(done)
     assert not set(stage.seen) & set(done)
     assert ids_in(out, "csv") == [d.id for d in docs]
+
+
+# --- resume: ids as written, each id once, fresh runs finished --------------------------
+
+
+@pytest.mark.parametrize("fmt", ["semeval-narratives", "semeval-techniques", "semeval-entities"])
+def test_resume_finds_ids_the_semeval_writers_changed(tmp_path: Path, fmt: str) -> None:
+    # techniques lines write "1" and "article1.txt" alike; every SemEval line collapses
+    # whitespace: a resumed run must still see these documents as done
+    ids = ["1", "post  12", "13 "]
+    docs = [Document(text="NATO provoked it. Sun", id=i, language="en") for i in ids]
+    out = tmp_path / "out.tsv"
+    run(docs, out, fmt)
+    before = out.read_text("utf-8")
+    again = [Document(text="NATO provoked it. Sun", id=i, language="en") for i in ids]
+    report, stage = run([*again, *make_docs(1)], out, fmt, resume=True)
+    assert (report.processed, report.skipped) == (1, 3) and stage.seen == ["doc0"]
+    assert out.read_text("utf-8").startswith(before)
+    lines = out.read_text("utf-8").splitlines()
+    assert len(lines) == len(set(lines))
+
+
+def changed_after_interruption(tmp_path: Path, fmt: str, store) -> Path:  # type: ignore[no-untyped-def]
+    """A run into ``out`` killed after 4 documents, then doc1's text changes and the run
+    is resumed with the store: doc1 is analysed again after its journal record."""
+    out = tmp_path / ("ds" if fmt == "parquet" else f"out.{fmt}")
+    pipeline, _ = make_pipeline()
+    with pytest.raises(KeyboardInterrupt):
+        run_to_output(
+            dying(make_docs(6), after=5, exc=KeyboardInterrupt()),
+            pipeline,
+            out=out,
+            fmt=fmt,
+            batch_size=2,
+            progress=False,
+            store=store,
+        )
+    docs = make_docs(6)
+    docs[1].text = "Kyiv is a puppet. NATO provoked it"
+    pipeline, stage = make_pipeline()
+    run_to_output(
+        docs, pipeline, out=out, fmt=fmt, batch_size=2, progress=False, store=store, resume=True
+    )
+    assert stage.seen == ["doc1", "doc4", "doc5"]
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "html", "parquet"])
+def test_a_document_analysed_again_on_resume_is_written_once_newest(
+    tmp_path: Path, fmt: str
+) -> None:
+    from narrascope.store import open_store
+
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    with open_store(tmp_path / "corpus.db") as store:
+        out = changed_after_interruption(tmp_path, fmt, store)
+    if fmt == "parquet":
+        from narrascope.export.parquet import read_parquet_records
+
+        records = list(read_parquet_records(out))
+    else:
+        with out.open(encoding="utf-8", newline="") as fh:
+            records = list(get_format(fmt).read(fh))
+    assert sorted(r["id"] for r in records) == [f"doc{i}" for i in range(6)]
+    if fmt != "csv":  # csv keeps labels, not texts
+        (doc1,) = [r for r in records if r["id"] == "doc1"]
+        assert doc1["text"] == "Kyiv is a puppet. NATO provoked it"
+
+
+def test_a_resumed_parquet_record_replaces_the_row_of_an_older_part(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from narrascope.export.parquet import part_files, read_parquet_records
+    from narrascope.store import open_store
+
+    out = tmp_path / "ds"
+    with open_store(tmp_path / "corpus.db") as store:
+        pipeline, _ = make_pipeline()
+        run_to_output(make_docs(3), pipeline, out=out, fmt="parquet", progress=False, store=store)
+        docs = make_docs(4)
+        docs[1].text = "A new text"
+        pipeline, stage = make_pipeline()
+        kw = {"progress": False, "store": store, "resume": True}
+        run_to_output(docs, pipeline, out=out, fmt="parquet", **kw)  # type: ignore[arg-type]
+    assert stage.seen == ["doc1", "doc3"]
+    records = {r["id"]: r["text"] for r in read_parquet_records(out)}
+    assert len(list(read_parquet_records(out))) == 4 and records["doc1"] == "A new text"
+    assert len(part_files(out)) == 2 and not [p for p in out.iterdir() if p.name[0] in "._"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "semeval-narratives", "parquet"])
+def test_resuming_an_interrupted_fresh_run_drops_the_old_output(tmp_path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    out = tmp_path / ("ds" if fmt == "parquet" else f"out.{fmt}")
+    old = [Document(text="Kyiv is a puppet. Rain", id=f"doc{i}") for i in (0, 1, 2, 3, 9)]
+    pipeline, _ = make_pipeline()
+    run_to_output(old, pipeline, out=out, fmt=fmt, progress=False)
+    pipeline, _ = make_pipeline()
+    with pytest.raises(KeyboardInterrupt):  # a fresh run: it replaces ``out``
+        run_to_output(
+            dying(make_docs(4), after=3, exc=KeyboardInterrupt()),
+            pipeline,
+            out=out,
+            fmt=fmt,
+            batch_size=2,
+            progress=False,
+        )
+    pipeline, stage = make_pipeline()
+    report = run_to_output(
+        make_docs(4), pipeline, out=out, fmt=fmt, batch_size=2, progress=False, resume=True
+    )
+    assert stage.seen == ["doc2", "doc3"] and report.skipped == 2
+    if fmt == "parquet":
+        from narrascope.export.parquet import read_parquet_records
+
+        records = list(read_parquet_records(out))
+        assert not (out / "_fresh").exists()
+    else:
+        with out.open(encoding="utf-8", newline="") as fh:
+            records = list(get_format(fmt).read(fh))
+        assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    assert len(records) == 4  # each id once
+    # the new analyses only: none of the old ones, doc9 (not in this run) included
+    labels = {r["id"]: [n["label"] for n in r["narratives"]] for r in records}
+    assert labels == {"doc0": [DISCREDIT], "doc1": [BLAME], "doc2": ["Other"], "doc3": [DISCREDIT]}

@@ -9,8 +9,14 @@ bad document must not cost the others. So
   moved onto ``<out>`` with :func:`os.replace`, so ``<out>`` is always either the previous
   complete output or the new complete one, never half a file; then the journal goes;
 * ``resume=True`` skips ids already in the journal or in an existing ``<out>`` (every
-  format can read its own output back: html embeds one JSON record per document) and the
-  final output holds old and new records, each id once;
+  format can read its own output back: html embeds one JSON record per document; ids are
+  compared in the form the format writes them) and the final output holds old and new
+  records, each id once: a document analysed again (``--db`` found its text changed)
+  keeps only its newest record;
+* a run without ``resume`` replaces ``<out>``, and says so in ``<out>.fresh`` until it is
+  done: resuming an interrupted fresh run finishes it, never mixing in the old output;
+* the run's own files (``<out>``, its journal, errors and temporary files) are never
+  read as its inputs (:func:`inputs_without_outputs`), even inside an input folder;
 * with a ``store`` (``analyze --db``), each batch's documents are also saved to the corpus
   database in one transaction, right after the journal's fsync — another sink of the same
   loop, not a second code path; ``resume`` then also skips documents whose id *and* text
@@ -38,9 +44,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -50,7 +57,10 @@ from narrascope.doc import Document
 from narrascope.errors import E_STAGE_FAILED, E_STORE_DOCUMENT, InputError, ModelError
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
+from narrascope.export.semeval import read_back_id
+from narrascope.ingest import discover
 from narrascope.ingest.formats import repeated_id
+from narrascope.ingest.remote import is_url
 from narrascope.store import DocumentsNotSaved, Store
 
 logger = logging.getLogger(__name__)
@@ -110,6 +120,52 @@ def errors_path(out: Path) -> Path:
     return out.with_name(out.name + ".errors.jsonl")
 
 
+def fresh_path(out: Path) -> Path:
+    """The marker of a run that replaces ``out``: while it is there, ``resume`` finishes
+    that run and ignores what ``out`` held before it."""
+    return out.with_name(out.name + ".fresh")
+
+
+def mark_fresh(marker: Path) -> None:
+    """Create ``marker`` durably (before the journal: a resume must never miss it)."""
+    marker.touch()
+    _fsync_dir(marker.parent)
+
+
+def own_files(out: Path, *, folder: bool = False) -> Callable[[Path], bool]:
+    """Whether a path is one of the files a run into ``out`` writes (``folder``: a Parquet
+    dataset, all of whose files are the run's), compared as resolved paths."""
+    where = out.resolve()
+    if folder:
+        return lambda path: path.resolve().is_relative_to(where)
+    suffixes = ("", ".partial.jsonl", ".errors.jsonl", ".tmp", ".fresh")
+    names = {where.with_name(where.name + s) for s in suffixes}
+    return lambda path: path.resolve() in names
+
+
+def inputs_without_outputs(
+    inputs: Sequence[str | Path], out: Path | None, *, folder: bool = False
+) -> list[str | Path]:
+    """``inputs`` with local folders and patterns expanded into their files, less the
+    files of the run into ``out`` (:func:`own_files`): an ``--out`` inside an input
+    folder must not be read back as input, nor its journal as it grows. Stdin and URLs
+    are left as they are (they cannot be the run's own files)."""
+    if out is None:
+        return list(inputs)
+    own = own_files(out, folder=folder)
+    kept: list[str | Path] = []
+    for raw in inputs:
+        if str(raw) == "-" or is_url(str(raw)):
+            kept.append(raw)
+            continue
+        for found in discover([raw]):
+            if isinstance(found, Path) and own(found):
+                logger.info("not reading %s: it is this run's output", found)
+                continue
+            kept.append(found)
+    return kept
+
+
 def _print_error(error: InputError) -> None:
     tqdm.write(f"error: {error.source}: {error.reason}", file=sys.stderr)
 
@@ -159,6 +215,7 @@ def _recover_journal(path: Path) -> set[str]:
 
 
 def _ids_in_output(out: Path, fmt: Format) -> set[str]:
+    """Ids of an earlier output, as its reader gives them back (see :func:`read_back_id`)."""
     if not out.exists():
         return set()
     with out.open(encoding="utf-8", errors="replace", newline="") as fh:
@@ -230,27 +287,44 @@ def _stage_error(doc: Document, exc: Exception) -> InputError:
     return InputError(source, f"analysis failed: {type(exc).__name__}: {exc}", STAGE_FAILED)
 
 
-def _merged_records(out: Path, fmt: Format, journal: Path, *, carry: bool) -> Iterator[dict]:
+def _journal_records(journal: Path, *, dedupe: bool) -> Iterator[dict]:
+    """The journal's records, streamed; with ``dedupe`` only the last one of each id (a
+    resumed run may analyse again a document the interrupted run had journaled)."""
+    last: dict[str, int] = {}
+    if dedupe:
+        with journal.open("rb") as fh:
+            for i, record in enumerate(iter_jsonl(fh)):
+                if record.get("id"):
+                    last[str(record["id"])] = i
+    with journal.open("rb") as fh:
+        for i, record in enumerate(iter_jsonl(fh)):
+            if not dedupe or last.get(str(record.get("id") or ""), i) == i:
+                yield record
+
+
+def _merged_records(
+    out: Path, fmt: Format, journal: Path, *, carry: bool, dedupe: bool
+) -> Iterator[dict]:
     """Records of the earlier output not redone in this run, then the journal's, streamed."""
     if carry:
+        key = partial(read_back_id, fmt.name)
         with journal.open("rb") as fh:
-            redone = {str(r["id"]) for r in iter_jsonl(fh) if r.get("id")}
+            redone = {key(str(r["id"])) for r in iter_jsonl(fh) if r.get("id")}
         with out.open(encoding="utf-8", errors="replace", newline="") as fh:
-            yield from (r for r in fmt.read(fh) if str(r.get("id") or "") not in redone)
-    with journal.open("rb") as fh:
-        yield from iter_jsonl(fh)
+            yield from (r for r in fmt.read(fh) if key(str(r.get("id") or "")) not in redone)
+    yield from _journal_records(journal, dedupe=dedupe)
 
 
-def _render(out: Path, fmt: Format, journal: Path, *, carry: bool) -> None:
+def _render(out: Path, fmt: Format, journal: Path, *, carry: bool, dedupe: bool) -> None:
     """Write the final output next to ``out`` and move it into place in one atomic step."""
-    if fmt.name == "jsonl" and not carry:
+    if fmt.name == "jsonl" and not carry and not dedupe:
         os.replace(journal, out)  # the journal already is the output, fsynced batch by batch
         _fsync_dir(out.parent)
         return
     tmp = out.with_name(out.name + ".tmp")
     try:
         with tmp.open("w", encoding="utf-8", errors="replace", newline="") as fh:
-            fmt.write(_merged_records(out, fmt, journal, carry=carry), fh)
+            fmt.write(_merged_records(out, fmt, journal, carry=carry, dedupe=dedupe), fh)
             _fsync(fh)
         os.replace(tmp, out)
     except BaseException:
@@ -291,17 +365,23 @@ def run_batch(
     report_error = on_error or _print_error
     failed: list[InputError] = []
     processed = skipped = 0
-    done: set[str] = set()  # ids finished in ``out`` by an earlier run
+    # ids finished by an earlier run, in the form ``out`` holds them (SemEval cleans them)
+    done: set[str] = set()
+    key = partial(read_back_id, fmt)
     seen: dict[str, str] = {}  # ids of this run → where each was first seen
     journal = journal_path(out) if out is not None else None
     carry = False
+    journaled: set[str] = set()  # ids in the journal an earlier run left
     if out is not None and journal is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if resume:
-            done |= _recover_journal(journal)
-            carry = out.exists()
-            done |= _ids_in_output(out, writer)
+            journaled = _recover_journal(journal)
+            done |= {key(i) for i in journaled}
+            if not fresh_path(out).exists():  # else: finish a run that replaces ``out``
+                carry = out.exists()
+                done |= _ids_in_output(out, writer)
         else:
+            mark_fresh(fresh_path(out))
             journal.unlink(missing_ok=True)
     errors = _ErrorLog(errors_path(out) if out is not None else None)
     journal_fh = journal.open("ab") if journal is not None else None
@@ -311,7 +391,7 @@ def run_batch(
 
     def finished(doc: Document) -> bool:
         """Done by an earlier run in every sink this run writes to."""
-        in_out = out is None or doc.id in done
+        in_out = out is None or key(doc.id) in done
         return in_out and (store is None or store.contains(doc.id, doc.content_hash))
 
     def fail(error: InputError) -> None:
@@ -394,7 +474,9 @@ def run_batch(
         if journal_fh is not None:
             journal_fh.close()
     if out is not None and journal is not None:
-        _render(out, writer, journal, carry=carry)
+        # an earlier run's journal may hold ids that were analysed again
+        _render(out, writer, journal, carry=carry, dedupe=bool(journaled))
+        fresh_path(out).unlink(missing_ok=True)
     return BatchReport(
         processed=processed,
         skipped=skipped,

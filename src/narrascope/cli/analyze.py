@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from narrascope.cli.args import reader_fields
+from narrascope.cli.args import reader_fields, whole_number
 from narrascope.export import FORMATS, guess_format
 
 # narrascope.ingest.options.INPUT_FORMATS (a test keeps them equal): importing it here
@@ -123,7 +123,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "`narrascope debunks add`, or a JSONL/CSV file or vclaims folder read for this run "
         "(default: the debunks kept in --db, when it holds any)",
     )
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument(
+        "--batch-size",
+        type=whole_number(),
+        default=16,
+        metavar="N",
+        help="documents analysed together (default 16)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_engine_arguments(p)
     p.set_defaults(run=run)
@@ -277,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
     from narrascope.engine.outputs import run_to_output
     from narrascope.ingest import ReadOptions, estimate_count, read_inputs
     from narrascope.ingest.mentions import attach_mentions, read_mentions_file
+    from narrascope.runner import inputs_without_outputs
     from narrascope.store import open_store
 
     if args.resume and args.out is None and args.db is None:
@@ -293,8 +300,14 @@ def run(args: argparse.Namespace) -> int:
         need = "pip install 'narrascope[scale]'"
         print(f"narrascope: error: Parquet output needs pyarrow: {need}", file=sys.stderr)
         return 2
+    if fmt == "parquet" and out is None:
+        print("narrascope: error: -f parquet needs --out DIR", file=sys.stderr)
+        return 2
     if fmt == "parquet" and out is not None and out.is_file():
         print(f"narrascope: error: {out} is a file; Parquet goes to a folder", file=sys.stderr)
+        return 2
+    if fmt != "parquet" and out is not None and out.is_dir():
+        print(f"narrascope: error: {out} is a folder; -f {fmt} writes a file", file=sys.stderr)
         return 2
     try:
         options = ReadOptions(
@@ -313,7 +326,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"narrascope: error: {_flags(str(exc))}", file=sys.stderr)
         return 2
     given = read_mentions_file(args.mentions) if args.mentions is not None else None
-    items = read_inputs(args.inputs, options)
+    # the run's own output, journal and errors are never its inputs
+    inputs = inputs_without_outputs(args.inputs, out, folder=fmt == "parquet")
+    items = read_inputs(inputs, options)
     store = open_store(args.db) if args.db is not None else None  # fails before the slow load
     try:
         entities = {"detector": args.entity_detector}
@@ -335,7 +350,7 @@ def run(args: argparse.Namespace) -> int:
             "resume": args.resume,
             "batch_size": args.batch_size,
             "progress": not args.no_progress,
-            "total": None if args.no_progress else estimate_count(args.inputs, options),
+            "total": None if args.no_progress else estimate_count(inputs, options),
             "store": store,
         }
         if args.engine == "ray":

@@ -10,7 +10,8 @@ then goes. So a ``kill -9`` loses at most the batch in flight, exactly as for js
 
 Failures go to ``DIR/_errors.jsonl`` (the runner's ``<out>.errors.jsonl`` beside a file).
 Without ``--resume`` the run replaces the dataset: the old parts are removed once the new
-ones are complete.
+ones are complete, and until then ``DIR/_fresh`` says so, so that resuming an interrupted
+fresh run finishes it instead of keeping the old parts.
 """
 
 from __future__ import annotations
@@ -25,12 +26,21 @@ from narrascope.doc import Document
 from narrascope.errors import InputError
 from narrascope.export import get_format
 from narrascope.export.records import iter_jsonl
-from narrascope.runner import BatchReport, SupportsPipe, errors_path, journal_path, run_batch
+from narrascope.runner import (
+    BatchReport,
+    SupportsPipe,
+    errors_path,
+    fresh_path,
+    journal_path,
+    mark_fresh,
+    run_batch,
+)
 from narrascope.store import Store
 
 PARQUET = "parquet"
 JOURNAL = "_journal.jsonl"
 ERRORS = "_errors.jsonl"
+FRESH = "_fresh"  # the runner's ``fresh_path``, for a dataset: this run replaces the parts
 Item = Document | InputError
 
 
@@ -79,14 +89,16 @@ def journal_ids(path: Path) -> set[str]:
 
 
 def done_ids(out: Path, fmt: str) -> set[str]:
-    """Ids an earlier run wrote into ``out`` (its journal included), for ``--resume``."""
+    """Ids an earlier run wrote into ``out`` (its journal included), for ``--resume``;
+    of an interrupted run that replaces ``out``, only those it wrote itself."""
     if fmt == PARQUET:
         from narrascope.export.parquet import parquet_ids
 
         journal = out / JOURNAL
-        return parquet_ids(out) | journal_ids(journal_path(journal)) | journal_ids(journal)
+        ids = journal_ids(journal_path(journal)) | journal_ids(journal)
+        return ids if (out / FRESH).exists() else ids | parquet_ids(out)
     ids = journal_ids(journal_path(out))
-    if out.exists():
+    if out.exists() and not fresh_path(out).exists():
         with out.open(encoding="utf-8", errors="replace", newline="") as fh:
             ids |= {str(r["id"]) for r in get_format(fmt).read(fh) if r.get("id")}
     return ids
@@ -94,29 +106,56 @@ def done_ids(out: Path, fmt: str) -> set[str]:
 
 def _publish(folder: Path, journal: Path, *, keep: set[Path] | None) -> list[Path]:
     """Turn a finished journal into new parts; then drop the parts not in ``keep`` (None:
-    keep all, a resumed run) and the journal. Ids already in a part are not written
-    twice, so publishing a journal again after a crash is harmless."""
-    from narrascope.export.parquet import PartWriter, parquet_ids
+    keep all, a resumed run) and the journal. A journal record replaces the rows of its
+    id in the other parts (the newest analysis wins, each id once), so publishing a
+    journal again after a crash is harmless."""
+    from narrascope.export.parquet import PartWriter, part_files
 
-    present = parquet_ids(folder) if keep is None else set()  # a fresh run replaces them all
+    ids: set[str] = set()
     writer = PartWriter(folder)
     try:
         with journal.open("rb") as fh:
             for record in iter_jsonl(fh):
-                if str(record.get("id") or "") not in present or not record.get("id"):
-                    writer.write(record)
+                writer.write(record)
+                if record.get("id"):
+                    ids.add(str(record["id"]))
     except BaseException:
         writer.abort()
         raise
     written = writer.close()
-    if keep is not None:
-        from narrascope.export.parquet import part_files
-
-        for old in part_files(folder):
-            if old not in keep and old not in written:
-                old.unlink()
+    for old in part_files(folder):
+        if old in written:
+            continue
+        if keep is not None and old not in keep:
+            old.unlink()
+        elif ids:
+            _drop_rows(old, ids)
     journal.unlink()
     return written
+
+
+def _drop_rows(part: Path, ids: set[str]) -> None:
+    """Remove the rows of ``ids`` from a part file: rewritten under a hidden name and
+    renamed onto itself, or removed when nothing is left, so a crash leaves it whole."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = pa.array(sorted(ids), pa.string())
+    with pq.ParquetFile(part) as source:
+        found = pc.is_in(source.read(columns=["id"])["id"], value_set=wanted)
+        hit = pc.fill_null(found, False)  # a row without an id is never superseded
+        if not pc.any(hit).as_py():
+            return
+        kept = source.read().filter(pc.invert(hit))
+    if kept.num_rows == 0:
+        part.unlink()
+        return
+    tmp = part.with_name(f".{part.name}.tmp")
+    pq.write_table(kept, tmp, compression="zstd")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, part)
 
 
 def run_to_output(
@@ -151,11 +190,15 @@ def run_to_output(
     out.mkdir(parents=True, exist_ok=True)
     journal = out / JOURNAL
     errors = out / ERRORS
+    fresh = out / FRESH
     errors.unlink(missing_ok=True)  # the runner's own errors file is renamed onto it
+    if not resume:
+        mark_fresh(fresh)
     skip = SkipDone(set(), store)
     if resume:
         if journal.exists():  # an earlier run ended between its journal and its parts
-            _publish(out, journal, keep=None)
+            _publish(out, journal, keep=set() if fresh.exists() else None)
+            fresh.unlink(missing_ok=True)  # the old parts are gone: an ordinary resume now
         skip.done = done_ids(out, PARQUET)
         items = skip(items)
         if total is not None:
@@ -172,7 +215,9 @@ def run_to_output(
         total=total,
         store=store,
     )
-    _publish(out, journal, keep=None if resume else set())  # a fresh run replaces the old
+    # a fresh run, or a resumed one that finishes it, replaces the old parts
+    _publish(out, journal, keep=set() if fresh.exists() else None)
+    fresh.unlink(missing_ok=True)
     errors_file = None
     if report.errors_file is not None:
         os.replace(errors_path(journal), errors)

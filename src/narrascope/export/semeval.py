@@ -166,6 +166,17 @@ _ARTICLE_ID = re.compile(r"article(\d+)\.txt")
 PARAGRAPH_LINES = "paragraph_lines"
 
 
+def _technique_id(doc_id: str) -> str:
+    """The ``<ID>`` column of a document: an ``article<ID>.txt`` name's digits, else its id."""
+    match = _ARTICLE_ID.fullmatch(doc_id)
+    return match.group(1) if match else _clean(doc_id)
+
+
+def _article_id(column: str) -> str:
+    """The id :func:`read_techniques` gives an ``<ID>`` column: digits name a file."""
+    return f"article{column}.txt" if column.isdigit() else column
+
+
 def technique_lines(record: Record) -> Iterator[str]:
     """Submission lines of one record: ``<ID><TAB><line><TAB><techniques joined by ,>``.
 
@@ -178,9 +189,7 @@ def technique_lines(record: Record) -> Iterator[str]:
     from narrascope.taxonomy import TECHNIQUES as ORDER
     from narrascope.text.segment import split_paragraphs
 
-    doc_id = str(record.get("id", ""))
-    match = _ARTICLE_ID.fullmatch(doc_id)
-    doc_id = match.group(1) if match else _clean(doc_id)
+    doc_id = _technique_id(str(record.get("id", "")))
     text = record.get("text")
     lines = (
         [line for line, _, _ in split_paragraphs(str(text))]
@@ -210,7 +219,7 @@ def read_techniques(fh: TextIO) -> Iterator[dict[str, Any]]:
         parts = raw.rstrip("\r\n").split("\t")
         if len(parts) < 2 or not parts[0] or not parts[1].isdigit():
             continue
-        doc_id = f"article{parts[0]}.txt" if parts[0].isdigit() else parts[0]
+        doc_id = _article_id(parts[0])
         if current is None or current["id"] != doc_id:
             if current is not None:
                 yield current
@@ -221,3 +230,18 @@ def read_techniques(fh: TextIO) -> Iterator[dict[str, Any]]:
         current[TECHNIQUES].extend({"label": t, "paragraph": line} for t in labels if t)
     if current is not None:
         yield current
+
+
+def read_back_id(fmt: str, doc_id: str) -> str:
+    """The id that format ``fmt``'s reader gives back for a document written as ``doc_id``.
+
+    The SemEval lines collapse whitespace in ids, and the techniques lines write
+    ``article<ID>.txt`` and ``<ID>`` alike as ``<ID>``, which reads back as the file name;
+    no reader can undo that, so ``--resume`` compares the ids of this run's documents in
+    this form. The other formats keep ids as they are.
+    """
+    if fmt == "semeval-techniques":
+        return _article_id(_technique_id(doc_id))
+    if fmt in ("semeval-narratives", "semeval-entities"):
+        return _clean(doc_id)
+    return doc_id
