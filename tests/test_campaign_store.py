@@ -224,6 +224,42 @@ def test_clusters_of_input_files_are_stored_with_save_to(
         main(["campaigns", "--db", str(db), "--no-save", "--save-to", str(db)])
 
 
+def _port_and_silos() -> tuple[list[CampaignRecord], list[CampaignRecord]]:
+    port = [CampaignRecord(f"p{i}", text(PORT), f"s{i}", f"2024-01-0{i + 1}") for i in range(2)]
+    silos = [CampaignRecord(f"s{i}", text(SILOS), f"s{i}", f"2024-02-0{i + 1}") for i in range(2)]
+    return port, silos
+
+
+def test_a_cluster_absent_from_one_run_keeps_its_first_run(target: str) -> None:
+    port, silos = _port_and_silos()
+    (port_cluster,) = find_campaigns(port)
+    first = save_campaigns(target, find_campaigns(port + silos), documents=4)
+    save_campaigns(target, find_campaigns(silos), documents=2)  # the port cluster is absent
+    third = save_campaigns(target, find_campaigns(port + silos), documents=4)
+    stored = get_campaign(target, port_cluster.id)
+    assert stored is not None and stored.run_id == third.run_id
+    assert stored.first_run == first.run_id  # its STIX created stays that of the first run
+    assert first_stored(target)[port_cluster.id] == first.created
+
+
+def test_version_1_tables_learn_their_first_runs_from_the_stored_clusters(tmp_path: Path) -> None:
+    db = tmp_path / "corpus.db"
+    port, silos = _port_and_silos()
+    (port_cluster,) = find_campaigns(port)
+    first = save_campaigns(db, find_campaigns(port + silos), documents=4)
+    with sqlite3.connect(db) as conn:  # as a version-1 database was: no first-run record
+        conn.execute("DROP TABLE campaign_first_runs")
+        conn.execute("UPDATE campaigns_schema SET version = 1")
+    save_campaigns(db, find_campaigns(silos), documents=2)  # upgrades, then drops port
+    save_campaigns(db, find_campaigns(port + silos), documents=4)
+    stored = get_campaign(db, port_cluster.id)
+    assert stored is not None and stored.first_run == first.run_id
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version FROM campaigns_schema").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
+
+
 def test_newer_campaign_tables_are_refused(tmp_path: Path) -> None:
     db = tmp_path / "corpus.db"
     save_campaigns(db, find_campaigns(corpus()), documents=6)

@@ -13,7 +13,7 @@ import pytest
 
 from narrascope.cli import campaigns as cli
 from narrascope.corpus import CampaignRecord, find_campaigns
-from narrascope.corpus.campaigns import coordination, signatures, similarity
+from narrascope.corpus.campaigns import coordination, signatures, similarity, timestamp
 from narrascope.doc import Annotation, Document
 from narrascope.store import open_store
 
@@ -159,6 +159,47 @@ def test_a_sources_footer_does_not_tie_its_unrelated_posts_together() -> None:
     # the same posts with the footer kept do merge: the rule is what keeps them apart
     merged = find_campaigns(records, boilerplate_min_docs=100)
     assert merged and merged[0].size == len(posts)
+
+
+def test_a_paragraph_copied_into_documents_without_a_source_is_not_their_footer() -> None:
+    # six sourceless copies (a .txt folder): the shared paragraphs are the copied text, not
+    # the footer of one pseudo-source "unknown"
+    intros = [
+        "Morning bulletin from the coast.",
+        "Forwarded by a reader this afternoon.",
+        "A friend sent us this report.",
+        "Read this before it gets deleted.",
+        "Important news from the harbour today.",
+        "Our evening summary starts here.",
+    ]
+    body = text(PORT[:2])
+    records = [CampaignRecord(f"t{i}", f"{intro}\n{body}") for i, intro in enumerate(intros)]
+    (campaign,) = find_campaigns(records)
+    assert campaign.size == 6
+    assert PORT[0] in campaign.shared_passage and campaign.shared_by == 6
+
+
+def test_dates_are_read_as_the_database_reads_them() -> None:
+    # written dates the corpus database files under a day are dated here too; a date that
+    # pins no day is undated, as in the database's stats
+    records = [
+        {"id": "n1", "text": text(PORT), "source": "a", "date": "05.03.2024"},
+        {"id": "n2", "text": text(PORT), "source": "b", "date": "06.03.2024"},
+        {"id": "n3", "text": text(PORT), "source": "c", "date": "March 7, 2024"},
+        {"id": "n4", "text": text(PORT), "source": "d", "date": "March 2024"},
+    ]
+    (campaign,) = find_campaigns(records)
+    assert [m.id for m in campaign.members] == ["n1", "n2", "n3", "n4"]
+    assert (campaign.first_seen, campaign.last_seen) == ("2024-03-05", "2024-03-07")
+    assert campaign.time_span_hours == pytest.approx(48.0)
+    assert campaign.coordination == pytest.approx(0.5)  # max(1 * 2^-1, 2 * 2^-2)
+    assert campaign.members[0].date == "05.03.2024"  # a member's date stays as given
+    day = 1709596800.0  # 2024-03-05T00:00:00Z
+    assert timestamp("05.03.2024") == timestamp("2024-03-05") == day
+    assert timestamp("2024-03-05T10:30:00Z") == day + 10.5 * 3600  # the time is kept
+    assert timestamp("2024-03-05T10:30:00+02:00") == day + 8.5 * 3600
+    assert timestamp("March 2024") is None and timestamp("2024") is None
+    assert timestamp("2024-02-30") is None and timestamp("soon") is None
 
 
 def test_narratives_of_members_are_counted_per_cluster() -> None:
@@ -326,6 +367,17 @@ def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         run_cli("--db", str(tmp_path / "missing.db"))
     with pytest.raises(SystemExit):
         run_cli("x.txt", "--jaccard", "1.5")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1"])
+def test_cli_half_life_must_be_a_finite_positive_number(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NaN passed "<= 0" and zeroed every score; infinity made every score k - 1
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("x.txt", f"--half-life-hours={value}")
+    assert exit_.value.code == 2
+    assert "--half-life-hours: a positive number" in capsys.readouterr().err
 
 
 def test_cli_reports_unreadable_inputs_and_goes_on(

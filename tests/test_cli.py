@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -300,3 +301,26 @@ def test_a_batch_size_below_one_is_a_usage_error(
     assert exit_.value.code == 2
     assert f"--batch-size: a positive whole number, got '{size}'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    # ``narrascope stats ... | head``: no BrokenPipeError traceback, the usual exit code
+    from narrascope.doc import Annotation, Document
+    from narrascope.store import open_store
+
+    db = tmp_path / "corpus.db"
+    docs = []
+    for i in range(30):
+        doc = Document(text=f"Post {i} about the war.", id=f"p{i}", language="en")
+        doc.meta = {"date": f"2024-03-{1 + i:02d}"}
+        doc.groups["narratives"] = [Annotation("URW: Discrediting Ukraine", 0.8)]
+        docs.append(doc)
+    with open_store(db) as store:
+        store.save(docs)
+    command = [sys.executable, "-m", "narrascope", "stats", "--db", str(db), "--by", "day"]
+    writer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.close()  # the reader leaves before the command has written a line
+    errors = writer.stderr.read().decode()
+    assert writer.wait(timeout=120) == 141, errors  # 128 + SIGPIPE
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors

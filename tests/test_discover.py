@@ -187,6 +187,29 @@ def test_documents_without_narratives_are_all_candidates(tmp_path: Path) -> None
     assert all(c.narratives == [] for c in report.clusters)
 
 
+def test_written_dates_are_read_as_the_database_reads_them(tmp_path: Path) -> None:
+    # "05.03.2025" is a day (the database's day column, which --since filters on, says so);
+    # "March 2025" pins none and is undated, as in the database's stats
+    docs = []
+    for name, items in TOPICS.items():
+        docs += _docs(items, name, label="Other")
+    for i, doc in enumerate(docs):
+        doc.meta["date"] = "March 2025" if i % 5 == 0 else f"0{1 + i % 9}.03.2025"
+    dates = {d.id: d.meta["date"] for d in docs}
+    path = tmp_path / "c.db"
+    with open_store(path) as store:
+        store.save(docs)
+    clusters = discover(path, **SMALL)
+    assert clusters
+    for c in clusters:
+        days = sorted(f"2025-03-{dates[d][:2]}" for d in c.doc_ids if dates[d] != "March 2025")
+        undated = len(c.doc_ids) - len(days)
+        assert (c.first_seen, c.last_seen) == (days[0], days[-1])
+        assert sum(g["documents"] for g in c.growth if g["bucket"] == "unknown") == undated
+    since = discover_run(path, since="2025-03-01", **SMALL)
+    assert since.candidates == sum(d != "March 2025" for d in dates.values())
+
+
 def test_confident_documents_are_left_out(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     docs = _docs(TOPICS["rail"], "rail", label="URW: Praise of Russia")

@@ -51,6 +51,28 @@ def test_record_counts_are_the_databases(tmp_path: Path) -> None:
         record_stats(records, "year")
 
 
+def test_written_dates_are_bucketed_as_the_database_buckets_them(tmp_path: Path) -> None:
+    # the database files "05.03.2024" and "March 7, 2024" under their day; "March 2024"
+    # and "2024" pin no day and are undated there
+    dates = {"w1": "05.03.2024", "w2": "March 7, 2024", "w3": "March 2024", "w4": "2024"}
+    docs = []
+    for doc_id, day in dates.items():
+        doc = Document(text=f"Text {doc_id} about the war.", id=doc_id, language="en")
+        doc.meta = {"date": day}
+        doc.groups["narratives"] = [Annotation(PUPPET, 0.8)]
+        docs.append(doc)
+    with open_store(tmp_path / "corpus.db") as store:
+        store.save(docs)
+        expected = {by: store.stats(by) for by in STATS_BY}
+    records = [d.to_dict() for d in docs]
+    for by in STATS_BY:
+        assert record_stats(records, by) == expected[by], by
+    buckets = {r.bucket: r.documents for r in record_stats(records, "month")}
+    assert buckets == {"2024-03": 2, None: 2}
+    assert [r.bucket for r in record_stats(records, "day")] == ["2024-03-05", "2024-03-07", None]
+    assert [r.bucket for r in record_stats(records, "week")] == ["2024-W10", None]
+
+
 def test_stats_reads_the_parquet_output(tmp_path: Path, capsys) -> None:
     pytest.importorskip("pyarrow")
     from narrascope.export.parquet import write_parquet_records

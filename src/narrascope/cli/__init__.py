@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,8 @@ from narrascope.cli import (
     train,
 )
 from narrascope.errors import NarrascopeError
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 
 COMMANDS = {
     "analyze": analyze,
@@ -51,14 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 1 some inputs failed, 2 usage)."""
+    """Entry point; returns the process exit code (0 ok, 1 some inputs failed, 2 usage,
+    141 stdout closed early by its reader)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # the reader closed stdout early (``narrascope stats ... | head``): stop quietly.
+        # stdout goes to devnull so that Python's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return SIGPIPE_EXIT
     except NarrascopeError as error:
         print(f"narrascope: error: {error}", file=sys.stderr)
         return 2

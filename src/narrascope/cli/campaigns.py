@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -33,11 +34,13 @@ def _fraction(value: str) -> float:
 
 
 def _positive(value: str) -> float:
+    """A finite number above 0: NaN passes ``<= 0`` and would zero every score (and store
+    invalid JSON), infinity would make every score k - 1."""
     try:
         number = float(value)
     except ValueError:
         number = -1.0
-    if number <= 0:
+    if not (math.isfinite(number) and number > 0):
         raise argparse.ArgumentTypeError(f"a positive number, got {value!r}")
     return number
 

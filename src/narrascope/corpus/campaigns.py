@@ -16,7 +16,9 @@ Why this design:
   one source (``boilerplate_min_docs`` and ``boilerplate_share`` of that source's
   documents) is that source's footer or header ("subscribe to our channel"); it is dropped
   before shingling, so two unrelated posts of a channel do not match on it. A document
-  that would be left with nothing keeps its lines.
+  that would be left with nothing keeps its lines. Documents without a source take no
+  part: they are not one source, and a paragraph copied into several of them is the
+  very text to find, not a footer.
 * **Sub-quadratic candidates, exact verification.** Every document's shingle set gets a
   MinHash signature of ``num_perm`` values (:func:`signatures`, numpy, many documents
   per call); datasketch's ``MinHashLSH`` at ``lsh_threshold`` returns the documents that
@@ -39,7 +41,10 @@ Why this design:
   score = max over *k* ≥ 2 of (*k* − 1) · 2^(−τ\\ :sub:`k` / ``half_life_hours``).
   Five sources within the hour score ≈ 4; five a day apart each (half-life one day)
   score max(1·2^−1, 2·2^−2, 3·2^−3, 4·2^−4) = 0.5; one source 0. Only members with a
-  known source and date count; a date without a time is midnight UTC.
+  known source and date count; a date without a time is midnight UTC. A date is read as
+  the corpus database reads it (:func:`narrascope.text.dates.exact_day`: ISO,
+  "05.03.2024", "March 7, 2024"...); one that pins no day ("2024", "March 2024") is
+  undated.
 * **Shared passage**: the longest run of the earliest text's shingles that every member
   holds (or, when truncated copies make that empty, at least half of them), mapped
   back to the original characters.
@@ -74,6 +79,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+
+from narrascope.text.dates import exact_day
 
 UNKNOWN = "unknown"
 SHINGLE = 5
@@ -247,7 +254,12 @@ def narrative_labels(value: Any) -> list[str]:
 
 
 def timestamp(value: Any) -> float | None:
-    """Seconds since the epoch for an ISO date/datetime (naive = UTC) or epoch number."""
+    """Seconds since the epoch for a date/datetime (naive = UTC) or epoch number.
+
+    A text date is dated when the corpus database would file it under a day
+    (:func:`~narrascope.text.dates.exact_day`), so campaigns and ``stats`` agree on which
+    documents are dated; an ISO timestamp keeps its time, any other date is midnight UTC.
+    """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
@@ -258,15 +270,31 @@ def timestamp(value: Any) -> float | None:
         return float(value) if math.isfinite(value) and value > 0 else None
     else:
         raw = str(value).strip()
-        if not raw:
+        day = exact_day(raw)
+        if day is None:
             return None
         try:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            return None
+            moment = datetime.combine(date.fromordinal(day), datetime.min.time())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def _seen_text(value: Any) -> str:
+    """A dated member's date as first/last seen: as given when ISO, else its ISO day
+    ("05.03.2024" -> "2024-03-05"), so that every cluster's first seen reads and sorts
+    alike."""
+    if isinstance(value, str):
+        raw = value.strip()
+        try:
+            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            day = exact_day(raw)
+            if day is not None:
+                return date.fromordinal(day).isoformat()
+    return _date_text(value)
 
 
 def _date_text(value: Any) -> str:
@@ -366,7 +394,7 @@ class _UnionFind:
 class _Doc:
     record: CampaignRecord
     ts: float | None
-    source_key: int
+    source_key: int | None  # None: no source, so no boilerplate rule applies
     tokens: np.ndarray | None  # every line's word hashes, concatenated
     lengths: np.ndarray  # words per line
     units: np.ndarray
@@ -410,7 +438,9 @@ def find_campaigns(
             _Doc(
                 record=replace(record, text=""),  # the text is kept compressed
                 ts=timestamp(record.date),
-                source_key=source_ids.setdefault(record.source, len(source_ids)),
+                source_key=None
+                if record.source is None
+                else source_ids.setdefault(record.source, len(source_ids)),
                 tokens=np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint32),
                 lengths=np.array([len(a) for a in arrays], dtype=np.int32),
                 units=units,
@@ -451,16 +481,21 @@ def _unique_ids(campaigns: list[Campaign]) -> None:
 
 
 def _boilerplate(docs: list[_Doc], n_sources: int, min_docs: int, share: float) -> set[int]:
-    """Keys (line hash mixed with source) of lines repeated across a source's documents."""
-    if not docs:
+    """Keys (line hash mixed with source) of lines repeated across a source's documents.
+
+    Documents without a source are left out: pooled as one "source", a paragraph copied
+    into five of them would count as its footer and be dropped before it could match.
+    """
+    keyed = [(d.units, d.source_key) for d in docs if d.source_key is not None]
+    if not keyed:
         return set()
-    per_doc = [np.unique(_source_keys(d.units, d.source_key)) for d in docs]
-    keys = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.uint64)
+    per_doc = [np.unique(_source_keys(units, key)) for units, key in keyed]
+    keys = np.concatenate(per_doc)
     owners = np.concatenate(
-        [np.full(len(k), d.source_key, dtype=np.int64) for k, d in zip(per_doc, docs, strict=True)]
+        [np.full(len(k), key, dtype=np.int64) for k, (_, key) in zip(per_doc, keyed, strict=True)]
     )
     uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    docs_per_source = np.bincount([d.source_key for d in docs], minlength=n_sources)
+    docs_per_source = np.bincount([key for _, key in keyed], minlength=n_sources)
     need = np.maximum(min_docs, np.ceil(share * docs_per_source[owners[first]]))
     return {int(k) for k in uniq[counts >= need]}
 
@@ -472,7 +507,7 @@ def _source_keys(units: np.ndarray, source_key: int) -> np.ndarray:
 
 def _kept_lines(doc: _Doc, boiler: set[int]) -> np.ndarray:
     """Which lines survive boilerplate removal (all of them if none would)."""
-    if not boiler:
+    if not boiler or doc.source_key is None:
         return np.ones(len(doc.units), dtype=bool)
     keys = _source_keys(doc.units, doc.source_key)
     keep = np.array([int(k) not in boiler for k in keys], dtype=bool)
@@ -682,8 +717,8 @@ def _campaign(
     return Campaign(
         id=cluster_id(docs[first].record.id),
         members=out,
-        first_seen=_date_text(dated[0].record.date) if dated else UNKNOWN,
-        last_seen=_date_text(dated[-1].record.date) if dated else UNKNOWN,
+        first_seen=_seen_text(dated[0].record.date) if dated else UNKNOWN,
+        last_seen=_seen_text(dated[-1].record.date) if dated else UNKNOWN,
         time_span_hours=span,
         sources=sources,
         coordination=score,

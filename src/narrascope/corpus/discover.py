@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_EMPTY, E_STORE_OPEN, NarrascopeError, StoreError
+from narrascope.text.dates import exact_day
 
 log = logging.getLogger(__name__)
 
@@ -425,12 +426,10 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _day(value: Any) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
+    """The day a document's date names, read as the database reads it (its ``day``
+    column, which ``--since`` filters on), so "05.03.2024" is dated and "2024" is not."""
+    day = exact_day(None if value is None else str(value))
+    return None if day is None else date.fromordinal(day)
 
 
 def _paragraphs(doc: _Doc, min_chars: int) -> list[tuple[int, int]]:

@@ -16,6 +16,10 @@ statement layer, :class:`narrascope.store.common.SQLStore`, which turns ``?`` in
   ``run_id`` (the latest run) and ``first_run`` (the run that first stored this id, kept
   across reruns: what a "new since" view needs).
 * ``campaign_members``: each cluster's documents in order, earliest first (position 0).
+* ``campaign_first_runs``: every cluster id ever stored with the run that first stored it,
+  never cleared (schema version 2; a version-1 database gets it filled from ``campaigns``
+  at its next save): a cluster absent from one run keeps its ``first_run`` (its STIX
+  ``created``) when it comes back.
 
 A save replaces the clusters of the previous run in one transaction, so a rerun never
 duplicates and a reader sees either the old result or the new one. Cluster ids are those
@@ -38,8 +42,14 @@ from typing import Any, Literal
 from narrascope.corpus.campaigns import UNKNOWN, Campaign, CampaignMember, cluster_dict
 from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
 
-SCHEMA_VERSION = 1
-TABLES = ("campaigns_schema", "campaign_runs", "campaigns", "campaign_members")
+SCHEMA_VERSION = 2
+TABLES = (
+    "campaigns_schema",
+    "campaign_runs",
+    "campaigns",
+    "campaign_members",
+    "campaign_first_runs",
+)
 ORDERS = ("size", "coordination")
 
 _SCHEMA = [
@@ -92,7 +102,17 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS campaign_members_by_doc ON campaign_members (doc_id)",
     "CREATE INDEX IF NOT EXISTS campaign_members_by_source "
     "ON campaign_members (source, campaign_id)",
+    # version 2: never cleared, so an id missing from one run keeps its first run
+    """CREATE TABLE IF NOT EXISTS campaign_first_runs (
+        id TEXT PRIMARY KEY,
+        first_run TEXT NOT NULL
+    )""",
 ]
+# version 1 to 2: what the latest run stored is all a version-1 database still knows
+_FILL_FIRST_RUNS = (
+    "INSERT INTO campaign_first_runs (id, first_run) SELECT id, first_run FROM campaigns"
+    " WHERE id NOT IN (SELECT id FROM campaign_first_runs)"
+)
 # PostgreSQL: one schema creation at a time across processes (SQLite: BEGIN IMMEDIATE is)
 _PG_LOCK = "SELECT pg_advisory_xact_lock(7224513062)"
 
@@ -229,13 +249,15 @@ def _version(store: Any) -> int:
 
 
 def _create(store: Any) -> None:
-    """Create the tables (inside the caller's transaction) when they are not there."""
+    """Create the tables (inside the caller's transaction) when they are not there, or
+    upgrade older ones."""
     if store.MIGRATION_LOCK:  # PostgreSQL
         store._exec(_PG_LOCK)
     if _version(store) == SCHEMA_VERSION:
         return
     for statement in _SCHEMA:
         store._exec(statement)
+    store._exec(_FILL_FIRST_RUNS)
     store._exec("DELETE FROM campaigns_schema")
     store._exec("INSERT INTO campaigns_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
@@ -282,7 +304,8 @@ def save_campaigns(
 
         def write() -> None:
             _create(store)
-            first = dict(store._rows("SELECT id, first_run FROM campaigns"))
+            # every id ever stored, not only the previous run's: see campaign_first_runs
+            first = dict(store._rows("SELECT id, first_run FROM campaign_first_runs"))
             store._exec("DELETE FROM campaign_members")
             store._exec("DELETE FROM campaigns")
             seq = store._one("SELECT COALESCE(MAX(seq), 0) + 1 FROM campaign_runs")[0]
@@ -326,6 +349,10 @@ def save_campaigns(
                     )
                     for c in found
                 ],
+            )
+            store._exec_many(
+                "INSERT INTO campaign_first_runs (id, first_run) VALUES (?, ?)",
+                [(c.id, run.run_id) for c in found if c.id not in first],
             )
             store._exec_many(
                 "INSERT INTO campaign_members (campaign_id, position, doc_id, source, date, "
