@@ -337,6 +337,14 @@ def test_terminal_summary_is_plain_and_complete() -> None:
     assert "Why: Calls Ukraine a Western puppet and blames NATO." in out
 
 
+def test_terminal_summary_says_how_the_input_was_read_when_not_quite_as_written() -> None:
+    doc = analysed_doc()
+    assert "Input:" not in format_terminal_summary(doc, colour=False)
+    doc.meta["input_warnings"] = ["not valid UTF-8 at byte 912: 1 bad byte sequence replaced"]
+    lines = format_terminal_summary(doc, colour=False).splitlines()
+    assert lines[1] == "  Input: not valid UTF-8 at byte 912: 1 bad byte sequence replaced"
+
+
 def test_terminal_summary_counts_comments_and_their_flags() -> None:
     doc = thread_doc()
     lines = format_terminal_summary(doc, colour=False).splitlines()

@@ -301,6 +301,17 @@ def test_no_discover_run_is_an_empty_list_and_creates_nothing(db: Path, client: 
 
 
 @discover_module
+def test_a_discover_run_that_found_no_cluster_is_still_said(db: Path, client: TestClient) -> None:
+    from narrascope.store.discover import DiscoverStore
+
+    with DiscoverStore(db) as dstore:
+        dstore.save_run({"unit": "paragraph"}, 7, [])
+    page = client.get("/api/discover").json()
+    assert page["stored"] is True and page["items"] == []
+    assert page["run"]["units"] == 7  # when it ran and on what: the user sees it did
+
+
+@discover_module
 def test_discovered_clusters_are_listed_without_their_members(db: Path, client: TestClient) -> None:
     cluster_id = store_discovered(db)
     page = client.get("/api/discover").json()

@@ -62,6 +62,15 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     if meta:
         head += "  " + dim(_clean(" · ".join(meta)))
     lines = [head]
+    for warning in doc.meta.get("input_warnings") or []:  # read, but not quite as written
+        lines.extend(
+            textwrap.wrap(
+                f"Input: {_clean(str(warning))}",
+                width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
     thread = thread_summary(doc)
     if thread:
         lines.append(f"  {thread}")

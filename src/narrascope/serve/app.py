@@ -671,8 +671,9 @@ def create_app(
     def list_discovered() -> dict[str, Any]:
         path = _sqlite_file(url, "discover")
         found = _module("narrascope.corpus.discover", "load_clusters").load_clusters(path)
-        if not found:
-            return {"stored": _has_discover_run(path), "run": None, "items": []}
+        if not found:  # no run yet, or a run that found no cluster (it is still said)
+            stored = _has_discover_run(path)
+            return {"stored": stored, "run": _discover_run(path) if stored else None, "items": []}
         promoted = _promoted(path)
         items = []
         for cluster in found:
