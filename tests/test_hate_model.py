@@ -138,6 +138,32 @@ def test_incitement_lexicon_in_every_language(text):
     assert max(w for w, _, _ in incitement_matches(text)) >= 0.5
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We will hunt you down and kill you.",
+        "Nice photo, you stupid moron. We will hunt you down and kill you.",
+        "We'll find them and shoot them all.",
+        "I'm going to track you down and then stab you.",
+    ],
+)
+def test_incitement_threats_with_a_verb_before_the_violent_one(text):
+    assert max((w for w, _, _ in incitement_matches(text)), default=0.0) >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We will not let them kill you.",
+        "Officials said the strike will kill dozens of people.",
+        "I will go home and hang out with friends.",
+        "We will meet you at the station and show you the old town.",
+    ],
+)
+def test_incitement_no_threat_in_negations_reports_or_plans(text):
+    assert max((w for w, _, _ in incitement_matches(text)), default=0.0) < 0.5
+
+
 def test_group_lexicon_and_weights():
     assert group_target("the gays and lesbians") == "sexuality"
     assert group_target("The transport was late") is None  # whole words unless a stem

@@ -105,11 +105,61 @@ def test_html_pages_get_their_comment_markup_as_comments() -> None:
         ("Petro", None, 0),
     ]
     assert page.comment_text(page.comments[0]).startswith("We had four hours of power")
-    assert page.meta["date"] == "2022-10-17"  # the page's metadata is still read
+    assert page.meta["title"] == "Power cuts return to Kharkiv"  # the page's metadata is read
+    assert page.meta["date"] is None  # its only dates are its comments'
     micro = docs["microdata_page.html"]
     assert shape(micro) == [("econ_watch", None, 0), ("Irina", "econ_watch", 1)]
     for doc in docs.values():
         check_record(doc)
+
+
+SHORT_COMMENTS_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>Bridge repairs begin</title>{meta}</head><body>
+<article class="post"><h1>Bridge repairs begin</h1><div class="entry-content">
+<p>Workers began repairing the old river bridge on Monday, the city council said. The
+bridge has been closed to lorries since the spring floods damaged two of its piers.</p>
+<p>The council expects the repairs to take four months and to cost less than planned.</p>
+<ol class="replies">
+<li id="comment-1" class="comment"><div class="comment-author"><b class="fn">Ann</b></div>
+<time datetime="2023-07-09T10:00:00+00:00">July 9, 2023</time>
+<div class="comment-content"><p>Kill them all!</p></div></li>
+<li id="comment-2" class="comment"><div class="comment-author"><b class="fn">Bo</b></div>
+<div class="comment-content"><p>Stupid idiots.</p></div></li>
+<li id="comment-3" class="comment"><div class="comment-author"><b class="fn">Cy</b></div>
+<div class="comment-content"><p>About time.</p></div></li>
+</ol></div></article></body></html>
+"""
+
+
+def test_short_comments_inside_the_article_are_not_article_text(tmp_path: Path) -> None:
+    """Comments the extractor would take for main text (a list inside ``<article>``) are
+    left out of the article, however short they are."""
+    path = tmp_path / "short.html"
+    path.write_text(SHORT_COMMENTS_PAGE.format(meta=""), encoding="utf-8")
+    (doc,) = docs_of(read_all(path)).values()
+    assert "repairs to take four months" in doc.article_text
+    for words in ("Kill them all", "Stupid idiots", "About time"):
+        assert words not in doc.article_text
+        assert doc.text.count(words) == 1
+    assert [doc.comment_text(c) for c in doc.comments] == [
+        "Kill them all!",
+        "Stupid idiots.",
+        "About time.",
+    ]
+    check_record(doc)
+
+
+@pytest.mark.parametrize("threads", [True, False])
+def test_an_html_page_takes_no_date_from_its_comments(tmp_path: Path, threads: bool) -> None:
+    path = tmp_path / "undated.html"
+    path.write_text(SHORT_COMMENTS_PAGE.format(meta=""), encoding="utf-8")
+    (doc,) = docs_of(read_all(path, threads=threads)).values()
+    assert doc.meta["date"] is None  # the only date on the page is a comment's
+    assert ("Kill them all!" in doc.text) and (doc.has_thread is threads)
+    own = '<meta property="article:published_time" content="2023-05-02T08:00:00+00:00">'
+    path.write_text(SHORT_COMMENTS_PAGE.format(meta=own), encoding="utf-8")
+    (doc,) = docs_of(read_all(path, threads=threads)).values()
+    assert doc.meta["date"] == "2023-05-02"
 
 
 def test_telegram_export_is_recognised_in_a_json_file() -> None:
@@ -184,7 +234,8 @@ def test_a_text_field_wins_over_the_4cat_guess(tmp_path: Path) -> None:
     )
     assert [d.text for d in docs_of(read_all(path)).values()] == ["Own text one.", "Own text two."]
     forced = docs_of(read_all(path, input_format="4cat"))
-    assert list(forced) == ["t"]  # one thread, both items in it
+    # "t" names no item and nothing replies to it: a chat, each item a post of its own
+    assert list(forced) == ["t:a", "t:b"]
 
 
 @pytest.mark.parametrize("path", sorted((FIXTURES / "not_threads").glob("*.txt")), ids=str)
@@ -262,6 +313,26 @@ def test_grouped_records_keep_the_id_checks_and_the_empty_error(tmp_path: Path) 
     orphan = docs["gone"]
     assert orphan.article == (0, 0) and orphan.article_text == ""
     assert "not in the input" in orphan.meta["thread_warnings"][0]
+
+
+def test_a_null_text_is_a_deleted_comment_that_keeps_its_replies(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "deleted.jsonl",
+        [
+            {"id": "p1", "parent": None, "text": "The post."},
+            {"id": "c1", "parent": "p1", "text": None},
+            {"id": "c2", "parent": "c1", "user": "bo", "text": "A reply to a deleted comment."},
+            {"id": "c3", "parent": "p1", "text": ["not", "a", "string"]},
+        ],
+    )
+    items = read_all(path, parent_field="parent", author_field="user")
+    errors = [(e.source, e.code) for e in items if isinstance(e, InputError)]
+    assert errors == [(f"{path}:4", E_BAD_RECORD)]  # a list is still no text
+    (post,) = docs_of([i for i in items if isinstance(i, Document)]).values()
+    assert post.id == "p1" and post.article_text == "The post."
+    assert [(c.id, c.parent, c.author, c.depth) for c in post.comments] == [("c2", None, "bo", 0)]
+    assert post.meta["thread_warnings"] == ["1 reply without text left out"]
+    check_record(post)
 
 
 def test_csv_rows_grouped_by_parent_field(tmp_path: Path) -> None:

@@ -528,6 +528,28 @@ def test_4cat_board_quotes_name_the_parent() -> None:
     ]
 
 
+def test_4cat_telegram_channels_keep_their_replies_and_posts_apart() -> None:
+    """4CAT's Telegram items: ``thread_id`` is the channel and message ids repeat across
+    channels; each channel post is a document with its own replies."""
+    rows = [
+        {"id": 5, "thread_id": "chan_a", "body": "Post five of A.", "reply_to": ""},
+        {"id": 6, "thread_id": "chan_a", "body": "Post six of A.", "reply_to": ""},
+        {"id": 7, "thread_id": "chan_a", "body": "Reply to A's five.", "reply_to": 5},
+        {"id": 5, "thread_id": "chan_b", "body": "Post five of B.", "reply_to": ""},
+        {"id": 8, "thread_id": "chan_b", "body": "Reply to B's five.", "reply_to": 5},
+    ]
+    lines = [json.dumps(r) for r in rows]
+    docs = {d.id: d for d in thread_from_4cat(lines)}
+    assert list(docs) == ["chan_a:5", "chan_a:6", "chan_b:5"]
+    for doc_id, reply in [("chan_a:5", "chan_a:7"), ("chan_b:5", "chan_b:8")]:
+        doc = docs[doc_id]
+        assert doc.thread is not None and doc.thread.warnings == []
+        assert [(c.id, c.parent) for c in doc.thread.comments] == [(reply, None)]
+        assert doc.text[slice(*doc.thread.article)].startswith("Post five of")
+    assert docs["chan_b:5"].text.endswith("Reply to B's five.")
+    assert docs["chan_a:6"].thread is None
+
+
 def test_html_cuts_comments_the_extractor_took_for_article() -> None:
     article = (
         "Power cuts return to Kharkiv\nRolling blackouts returned on Monday.\n"
@@ -544,6 +566,39 @@ def test_html_cuts_comments_the_extractor_took_for_article() -> None:
         "Power cuts return to Kharkiv\nRolling blackouts returned on Monday."
     )
     assert text.count("four hours of power") == 1
+    assert any("cut" in w for w in thread.warnings)
+
+
+SHORT_PAGE = """<html><head><title>Ferry</title></head><body><article>
+<h1>Ferry service resumes</h1>
+<p>The ferry between the two harbours runs again from Friday, the operator said, after
+three weeks of repairs to its engine and a new inspection of the hull.</p>
+<p>Tickets bought for the cancelled crossings stay valid until the end of the month.</p>
+<ul><li class="comment"><p class="comment-content">Kill them all!</p></li>
+<li class="comment"><p class="comment-content">Stupid idiots.</p></li>
+<li class="comment"><p class="comment-content">Finally.</p></li></ul>
+</article></body></html>"""
+
+
+def test_html_short_comments_never_stay_in_the_article() -> None:
+    # extracted here: the comment nodes are left out of the page the article comes from
+    text, thread = thread_from_html(SHORT_PAGE)  # type: ignore[misc]
+    check_invariants(text, thread)
+    article = text[slice(*thread.article)]
+    assert "valid until the end of the month" in article
+    assert bodies(text, thread) == ["Kill them all!", "Stupid idiots.", "Finally."]
+    assert not any(body in article for body in bodies(text, thread))
+    # an article extracted with them: cut at the first, whatever its length
+    given = (
+        "Ferry service resumes\nThe ferry between the two harbours runs again.\n"
+        "- Kill them all!\n- Stupid idiots.\n- Finally."
+    )
+    text, thread = thread_from_html(SHORT_PAGE, article=given)  # type: ignore[misc]
+    check_invariants(text, thread)
+    assert text[slice(*thread.article)] == (
+        "Ferry service resumes\nThe ferry between the two harbours runs again."
+    )
+    assert text.count("Kill them all!") == 1
     assert any("cut" in w for w in thread.warnings)
 
 

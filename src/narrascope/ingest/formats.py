@@ -45,6 +45,7 @@ from narrascope.ingest.options import ReadOptions
 from narrascope.ingest.threads import (
     Thread,
     ThreadDoc,
+    html_without_comments,
     split_thread,
     thread_from_4cat,
     thread_from_html,
@@ -200,15 +201,17 @@ def html_document(
         return err
     if not html.strip():
         return empty(source)
+    # Only dates the page states; the extensive search guesses from any number.
+    date_params = set_date_params(extensive=False)
+    # The comments found in the markup are not the page's: the main text (with
+    # ``threads``) and the date are read from the page without them.
+    bare = html_without_comments(html)
     try:
-        page = trafilatura.bare_extraction(
-            html,
-            favor_recall=True,
-            include_comments=True,
-            with_metadata=True,
-            # Only dates the page states; the extensive search guesses from any number.
-            date_extraction_params=set_date_params(extensive=False),
-        )
+        page = _extract_page(bare, date_params) if threads and bare is not None else None
+        if page is None or not (page.text or "").strip():
+            page = _extract_page(html, date_params)
+            if page is not None and bare is not None:  # the date still without them
+                page.date = trafilatura.extract_metadata(bare, date_config=date_params).date
     except Exception as exc:  # a parser crash on one page must not stop a batch
         return InputError(source, f"HTML could not be parsed ({exc})", E_NO_MAIN_TEXT)
     body = ((page.text if page is not None else None) or "").strip()
@@ -250,6 +253,17 @@ def html_document(
     elif threads:
         attach_split(doc)  # a page that shows a comment dump as plain text
     return doc
+
+
+def _extract_page(html: str, date_params: dict[str, Any]) -> Any:
+    """trafilatura's main text, comments and metadata of a page (None when it finds none)."""
+    return trafilatura.bare_extraction(
+        html,
+        favor_recall=True,
+        include_comments=True,
+        with_metadata=True,
+        date_extraction_params=date_params,
+    )
 
 
 def _decode_html(data: bytes, source: str, warnings: list[str]) -> str:
@@ -414,8 +428,8 @@ def grouped_documents(
     """One document per post: its text, then its replies' texts as its comments.
 
     A bad record is reported at its line, as without threads, and left out (its replies
-    are then read without it, with a warning); a record with blank text is kept, so
-    that the replies to a deleted comment stay in its thread. Only the fields a
+    are then read without it, with a warning); a record with blank or null text is
+    kept, so that the replies to a deleted comment stay in its thread. Only the fields a
     document needs are held until the end of the file. A thread's id is its post's id
     (checked with ``seen``), or the id the replies name when the post is missing.
     """
@@ -427,7 +441,9 @@ def grouped_documents(
             continue
         source, default_id, record = row
         try:
-            text = record_text(record, source, options)
+            # a null text is a deleted comment, as blank as an empty one
+            none = record.get(options.text_field, "") is None
+            text = "" if none else record_text(record, source, options)
         except InputError as err:
             yield err
             continue

@@ -31,6 +31,7 @@ __all__ = [
     "Comment",
     "Thread",
     "ThreadDoc",
+    "html_without_comments",
     "split_thread",
     "thread_from_4cat",
     "thread_from_html",
@@ -711,6 +712,54 @@ def _date_of(el: Any, nodes: set[Any]) -> str | None:
     return None
 
 
+_Found = tuple[str, str | None, str | None, str | None, str]  # id, parent, author, date, body
+
+
+def _find_comments(html: str, warnings: list[str]) -> tuple[Any, list[_Found], list[Any]]:
+    """The parsed page, the comments found in its markup and their elements (the first
+    of ``_COMMENT_XPATHS`` that gives comments with words); no comments when the page
+    cannot be parsed or its markup cannot be read."""
+    try:
+        root = lxml_html.fromstring(html)
+    except Exception:  # lxml refuses empty or XML-declared strings; no thread then
+        return None, [], []
+    try:
+        for xpath in _COMMENT_XPATHS:
+            nodes = root.xpath(xpath, namespaces=_XPATH_NS)
+            if nodes:
+                found = _html_comments(nodes, warnings)
+                if found:
+                    return root, found, nodes
+    except Exception as exc:  # odd markup must not stop a batch: fall back to trafilatura's
+        warnings.append(f"the comment markup could not be read ({type(exc).__name__})")
+    return root, [], []
+
+
+def _without(root: Any, nodes: list[Any]) -> str:
+    """The page's HTML with the comment ``nodes`` removed (the text after each kept).
+    Changes ``root``."""
+    outer = set(nodes)
+    for node in nodes:
+        if not any(a in outer for a in node.iterancestors()) and node.getparent() is not None:
+            node.drop_tree()
+    return str(lxml_html.tostring(root, encoding="unicode"))
+
+
+def html_without_comments(html: str) -> str | None:
+    """The page without the reader comments :func:`thread_from_html` finds in its
+    markup; None when it finds none.
+
+    The main text and the page's date are to be extracted from it: an extractor can take
+    a comment list inside ``<article>`` for main text, or a comment's ``<time>`` for the
+    page's date, and a comment's words must not be read as the article's.
+    """
+    root, _, nodes = _find_comments(html, [])
+    try:
+        return _without(root, nodes) if nodes else None
+    except Exception:  # odd markup must not stop a batch: the page is read whole
+        return None
+
+
 def _article_text(html: str) -> tuple[str, str]:
     """The page's main text as the HTML reader builds it (title line, then the body),
     and trafilatura's flat comment text. Comments are asked for so that trafilatura
@@ -741,25 +790,12 @@ def thread_from_html(
     trafilatura found a comment section (``comments``, its flat text), that text becomes
     one comment with a warning. None when the page has no comments.
     """
-    try:
-        root = lxml_html.fromstring(html)
-    except Exception:  # lxml refuses empty or XML-declared strings; no thread then
-        root = None
-    found: list[tuple[str, str | None, str | None, str | None, str]] = []  # id, parent...
     warnings: list[str] = []
-    try:
-        for xpath in _COMMENT_XPATHS if root is not None else ():
-            nodes_list = root.xpath(xpath, namespaces=_XPATH_NS)
-            if nodes_list:
-                found = _html_comments(nodes_list, warnings)
-                if found:
-                    break
-    except Exception as exc:  # odd markup must not stop a batch: fall back to trafilatura's
-        found = []
-        warnings.append(f"the comment markup could not be read ({type(exc).__name__})")
+    root, found, nodes = _find_comments(html, warnings)
     if article is None:
         try:
-            article, extracted = _article_text(html)
+            # without the comment nodes, so that no comment can become article text
+            article, extracted = _article_text(_without(root, nodes) if nodes else html)
         except Exception:  # a trafilatura crash leaves the comments, with no article
             article, extracted = "", ""
             warnings.append("the article text could not be extracted")
@@ -788,14 +824,30 @@ def thread_from_html(
     return "".join(pieces), Thread(article_span, out, "html", warnings)
 
 
+_LIST_MARK = re.compile(r"^(?:[-*•>]\s+)+")
+
+
 def _cut_comments(article: str, bodies: list[str], warnings: list[str]) -> str:
     """The article without the comments an extractor took for main text.
 
-    It is cut at the line where the first comment's words start, but only when most
-    comments are in it: one comment quoting the article must not cut the article.
+    A comment is looked for by its first line: as a whole line of the article (a list
+    marker aside), so that a short "Kill them all!" is found too, or, from 20 characters
+    on, inside a line. The article is cut at the line of the earliest one, but only when
+    most comments are in it: one comment quoting the article must not cut the article.
     """
-    probes = [probe for body in bodies if len(probe := body.split("\n", 1)[0]) >= 20]
-    found = [at for probe in probes if (at := article.find(probe)) > 0]
+    lines: dict[str, int] = {}  # a line, whitespace and list marker aside -> its first offset
+    pos = 0
+    for line in article.split("\n"):
+        lines.setdefault(" ".join(_LIST_MARK.sub("", line.strip()).split()), pos)
+        pos += len(line) + 1
+    probes = [body.split("\n", 1)[0] for body in bodies if body.strip()]
+    found = []
+    for probe in probes:
+        at = lines.get(" ".join(probe.split()), -1)
+        if at <= 0 and len(probe) >= 20:
+            at = article.find(probe)
+        if at > 0:
+            found.append(at)
     if not found or len(found) * 2 < len(probes):
         return article
     cut = article.rfind("\n", 0, min(found)) + 1
@@ -1114,6 +1166,15 @@ _FULLNAME = re.compile(r"^t\d_")
 _QUOTE = re.compile(r">>(\d+)")
 
 
+def _4cat_target(item: Mapping[str, Any]) -> str | None:
+    """The id the item's reply field names, without a Reddit ``t1_``/``t3_`` prefix."""
+    for name in _4CAT_REPLY_FIELDS:
+        target = _str_id(item.get(name))
+        if target:
+            return _FULLNAME.sub("", target)
+    return None
+
+
 def thread_from_4cat(ndjson_lines: Iterable[str | bytes]) -> list[ThreadDoc]:
     """Documents from a 4CAT NDJSON export, one per thread (``thread_id``).
 
@@ -1122,7 +1183,9 @@ def thread_from_4cat(ndjson_lines: Iterable[str | bytes]) -> list[ThreadDoc]:
     ``thread_id``; a reply hangs under the item its reply field names (``parent``,
     ``reply_to``) or that its body quotes (``>>123``), else under the opening post. A
     bad line is counted in a warning; a thread whose opening post is missing has no
-    article.
+    article. A chat (a ``thread_id`` that no item has as ``id`` or replies to, as
+    4CAT's Telegram channels) gives one document per message that replies to nothing,
+    with ids ``"<thread_id>:<id>"``, as :func:`thread_from_telegram` does.
     """
     items: list[Mapping[str, Any]] = []
     bad = 0
@@ -1141,31 +1204,35 @@ def thread_from_4cat(ndjson_lines: Iterable[str | bytes]) -> list[ThreadDoc]:
         else:
             bad += 1
     by_thread: dict[str, set[str]] = {}
+    targets: set[tuple[str | None, str]] = set()  # (thread, an id some item replies to)
     for item in items:
         tid = _str_id(item.get("thread_id"))
         iid = _str_id(item.get("id"))
         if tid is not None and iid is not None:
             by_thread.setdefault(tid, set()).add(iid)
+        if (target := _4cat_target(item)) is not None:
+            targets.add((tid, target))
     nodes = []
     for n, item in enumerate(items, 1):
         iid = _str_id(item.get("id")) or f"#{n}"
         tid = _str_id(item.get("thread_id"))
         members = by_thread.get(tid, set()) if tid is not None else set()
-        parent = None
-        for name in _4CAT_REPLY_FIELDS:
-            target = _str_id(item.get(name))
-            if target:
-                target = _FULLNAME.sub("", target)
-                parent = target
-                break
+        # A chat (4CAT's Telegram: ``thread_id`` is the channel, not a post) names no item
+        # and nothing replies to it: its message ids are unique only within it, and a
+        # message that replies to nothing is a post of its own, as in a Telegram export.
+        chat = tid is not None and tid not in members and (tid, tid) not in targets
+        parent = _4cat_target(item)
         body = item.get("body")
         body = body if isinstance(body, str) else ""
         if parent is None:
             quoted = _QUOTE.search(body)
             if quoted and quoted.group(1) in members and quoted.group(1) != iid:
                 parent = quoted.group(1)
-        if parent is None and tid is not None and tid != iid:
+        if parent is None and tid is not None and tid != iid and not chat:
             parent = tid
+        if chat:
+            iid = f"{tid}:{iid}"
+            parent = f"{tid}:{parent}" if parent is not None else None
         subject = item.get("subject")
         text = (
             f"{subject.strip()}\n\n{body}" if isinstance(subject, str) and subject.strip() else body

@@ -258,6 +258,14 @@ _EN_CALL = _words(
 INCITEMENT_PATTERNS: dict[str, list[tuple[str, float]]] = {
     "en": [
         (rf"\b{_EN_CALL}\s+(?:\w+\s+){{0,2}}?{_EN_VIOLENT}\w*\b", 0.85),
+        # a first-person threat whose violent verb is the second of two ("we will hunt you
+        # down and kill you"): up to three words and "and" between, and a person after it
+        (
+            rf"\b(?:i|we)(?:'ll| will| shall| am going to|'m going to| are going to"
+            rf"|'re going to| gonna)\s+(?:\w+\s+){{1,3}}?and\s+(?:then\s+)?{_EN_VIOLENT}"
+            r"\s+(?:you|them|him|her|all|every|each)\b",
+            0.85,
+        ),
         (
             r"^\W*(?:kill|shoot|hang|burn|nuke|bomb|gas|exterminate|slaughter|lynch|stab)\b"
             r"\s+(?:them|all|every|the|those|these|him|her)\b",
