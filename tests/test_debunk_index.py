@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,16 @@ def test_a_damaged_kept_index_is_rebuilt(store: DebunkStore) -> None:
     store.save_index(store.generation(), INDEX_VERSION, b"not an npz file")
     index = DebunkIndex.load(store)
     assert len(index.lexical.keys) == store.count()
+
+
+def test_a_date_that_pins_no_day_gives_the_debunk_no_day(tmp_path: Path) -> None:
+    """ "March 2022" read as the 1st would make a debunk of the 31st a month early, and
+    raise it for texts of late February; only a date that names a day counts."""
+    with DebunkStore(tmp_path / "dated.db") as dated:
+        given = {"day": "2022-03-05", "month": "March 2022", "year": "2022", "odd": "soon"}
+        dated.add([Debunk(id=i, claim=f"Made-up claim {i}.", date=d) for i, d in given.items()])
+        index = DebunkIndex.build(dated)
+        keys = dict(dated._conn.execute("SELECT id, key FROM debunks").fetchall())
+        days = index.days_of(np.array([keys[i] for i in given], np.int64))
+    assert days[0] == float(date(2022, 3, 5).toordinal())
+    assert np.isnan(days[1:]).all()

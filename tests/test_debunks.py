@@ -133,6 +133,59 @@ def test_postgres_is_refused_clearly() -> None:
         DebunkStore("postgresql://user@localhost/db")
 
 
+def test_an_id_repeated_in_one_import_is_one_debunk_the_last_kept(tmp_path: Path) -> None:
+    """Wherever the repeats fall (one batch or the next), the last row wins and they count
+    as duplicates, not as updates of a row the same import wrote; the counts add up."""
+    rows = [
+        Debunk(id="a", claim="Made-up claim A, first wording.", verdict="false"),
+        Debunk(id="b", claim="Made-up claim B."),
+        Debunk(id="a", claim="Made-up claim A, second wording."),
+        Debunk(id="c", claim="Made-up claim C."),
+        Debunk(id="a", claim="Made-up claim A, last wording."),
+        Debunk(id="c", claim="Made-up claim C."),
+    ]
+    with DebunkStore(tmp_path / "db.sqlite") as store:
+        report = store.add(rows, encode=HashEncoder(), batch_size=2)
+        assert (report.added, report.updated, report.unchanged, report.duplicates) == (3, 0, 0, 3)
+        assert store.count() == 3
+        assert store.get("a").claim == "Made-up claim A, last wording."
+        assert store.search("last wording")[0][0].id == "a"
+        again = store.add(rows[:2], batch_size=2)  # another import: an update, no duplicate
+        assert (again.added, again.updated, again.unchanged, again.duplicates) == (0, 1, 1, 0)
+
+
+def test_search_finds_words_that_are_in_many_debunks(tmp_path: Path) -> None:
+    """The matcher skips words in more than 5% of the debunks (its speed rule); the user's
+    search must not: "Ukraine" is in most of a war desk's debunks, and is what they ask."""
+    rows = [
+        Debunk(id=f"c{n}", claim=f"Made-up claim {n} about Ukraine and topic{n}.")
+        for n in range(80)
+    ]
+    rows.append(Debunk(id="other", claim="Made-up claim about the moon landing."))
+    with DebunkStore(tmp_path / "db.sqlite") as store:
+        store.add(rows)
+        hits = store.search("Ukraine", limit=5)
+        assert len(hits) == 5 and all(d.id.startswith("c") for d, _ in hits)
+        assert store.search("topic7 Ukraine")[0][0].id == "c7"
+        assert not store.bm25(["ukrain"])  # the matcher's shortlist still skips it
+
+
+def test_search_finds_debunks_in_their_own_language(tmp_path: Path) -> None:
+    """A Russian debunk is indexed with Russian stems: the query is stemmed in each
+    language the table holds, so its words match in any form."""
+    rows = [
+        Debunk(id="r1", claim="Выдуманное заявление о биолабораториях в Киеве.", language="ru"),
+        Debunk(id="r2", claim="Выдуманная история о постановке в Буче.", language="ru"),
+        Debunk(id="e1", claim="A made-up claim about biolabs.", language="en"),
+    ]
+    with DebunkStore(tmp_path / "db.sqlite") as store:
+        store.add(rows)
+        assert store.search("Буче")[0][0].id == "r2"
+        assert store.search("Киев")[0][0].id == "r1"
+        assert store.search("биолаборатории")[0][0].id == "r1"
+        assert store.search("biolabs")[0][0].id == "e1"
+
+
 # ----------------------------------------------------------------------------- readers
 def test_jsonl_bad_rows_are_reported_with_line_and_reason(tmp_path: Path) -> None:
     src = tmp_path / "checks.jsonl"
@@ -175,7 +228,8 @@ def test_csv_with_renamed_fields(tmp_path: Path) -> None:
     assert bad.line == 3 and "statement" in bad.reason
     # without the field names, the missing claim column is one clear error
     (only,) = list(read_debunks(src))
-    assert isinstance(only, BadRow) and "--claim-field" in only.reason
+    assert isinstance(only, BadRow) and "--claim-field" in str(only)
+    assert "--claim-field" not in only.reason  # the hint is `debunks add`'s (analyze has none)
 
 
 def test_euvsdisinfo_layouts_are_told_apart_by_header(tmp_path: Path) -> None:
@@ -213,6 +267,75 @@ def test_vclaims_folder(tmp_path: Path) -> None:
     assert len([i for i in items if isinstance(i, BadRow)]) == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("desk.csv", "cp1251"), ("desk.jsonl", "utf-16"), ("desk.json", "koi8_r")],
+)
+def test_a_file_not_in_utf8_is_decoded(tmp_path: Path, name: str, encoding: str) -> None:
+    claim = "Выдуманное заявление о грязной бомбе в Киеве от одного эксперта."
+    src = tmp_path / name
+    if name.endswith(".csv"):
+        text = f"id,claim\nx1,{claim}\n"
+    elif name.endswith(".jsonl"):
+        text = json.dumps({"id": "x1", "claim": claim}, ensure_ascii=False) + "\n"
+    else:
+        text = json.dumps([{"id": "x1", "claim": claim}], ensure_ascii=False)
+    src.write_bytes(text.encode(encoding))
+    (got,) = list(read_debunks(src))
+    assert isinstance(got, Debunk) and got.claim == claim
+
+
+@pytest.mark.parametrize("name", ["checks.csv", "checks.jsonl"])
+def test_a_file_that_is_not_text_is_one_bad_row_naming_it(tmp_path: Path, name: str) -> None:
+    src = tmp_path / name
+    src.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
+    (bad,) = list(read_debunks(src))
+    assert isinstance(bad, BadRow) and bad.source == str(src)
+    assert "binary file (looks like PDF)" in str(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "bad_line", "good"),
+    [
+        # a quote never closed: it would swallow the rest of the file
+        ("open.csv", 'id,claim\nu1,"Made-up claim one\nu2,Made-up claim two\n', 2, ["u2"]),
+        # a stray quote at the start of a TSV field, closed by no later one
+        (
+            "stray.tsv",
+            'id\tclaim\tverdict\nt1\t"Made-up claim, one\tfalse\n'
+            't2\tMade-up claim two\tfalse\nt3\tSomeone "fled" somewhere\tfalse\n',
+            2,
+            ["t2", "t3"],
+        ),
+    ],
+)
+def test_a_stray_quote_is_a_bad_row_and_the_next_rows_are_read(
+    tmp_path: Path, name: str, text: str, bad_line: int, good: list[str]
+) -> None:
+    src = tmp_path / name
+    src.write_text(text)
+    items = list(read_debunks(src))
+    (bad,) = [i for i in items if isinstance(i, BadRow)]
+    assert bad.line == bad_line and "quote" in bad.reason
+    rows = [i for i in items if isinstance(i, Debunk)]
+    assert [r.id for r in rows] == good
+    assert all("\n" not in r.claim for r in rows)
+
+
+def test_a_quoted_field_over_several_lines_is_still_one_row(tmp_path: Path) -> None:
+    src = tmp_path / "checks.csv"
+    src.write_text(
+        'id,claim,text\nm1,Made-up claim,"First line, with a comma\nsecond ""quoted"" line"\n'
+        "m2,Another made-up claim,\n"
+    )
+    items = list(read_debunks(src))
+    assert [(i.id, i.text) for i in items if isinstance(i, Debunk)] == [
+        ("m1", 'First line, with a comma\nsecond "quoted" line'),
+        ("m2", None),
+    ]
+    assert not [i for i in items if isinstance(i, BadRow)]
+
+
 # ----------------------------------------------------------------------------- CLI
 def _cli(argv: list[str]) -> int:
     from narrascope.cli import debunks
@@ -241,6 +364,30 @@ def test_cli_add_list_search(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert first["id"] == "d-vaccine" and first["url"] == "https://example.org/d-vaccine"
     with pytest.raises(StoreError, match="no database"):
         _cli(["list", "--db", str(tmp_path / "missing.db")])
+
+
+def _add_three_and_a_repeat(tmp_path: Path) -> str:
+    src = tmp_path / "checks.jsonl"
+    rows = [{"id": i, "claim": c} for i, c in DEBUNKS[:3]] + [{"id": DEBUNKS[0][0], "claim": "x"}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = str(tmp_path / "corpus.db")
+    assert _cli(["add", str(src), "--db", db, "--no-vectors", "--quiet"]) == 0
+    return db
+
+
+def test_cli_add_counts_duplicate_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _add_three_and_a_repeat(tmp_path)
+    out = capsys.readouterr().out
+    assert "3 added, 0 updated, 0 unchanged, 1 duplicate rows (the last kept), 0 bad rows" in out
+
+
+def test_cli_list_past_the_end_shows_no_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _add_three_and_a_repeat(tmp_path)
+    capsys.readouterr()
+    assert _cli(["list", "--db", db, "--offset", "10"]) == 0
+    assert capsys.readouterr().out == "0 of 3 debunks (--offset 10 is past the last)\n"
 
 
 # ----------------------------------------------------------------------------- matching

@@ -99,3 +99,52 @@ def test_debunks_add_e5_reads_every_debunk_now(tmp_path: Path, capsys) -> None:
     assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--e5"]) == 0
     with DebunkStore(db) as store:
         assert store.generation() == generation  # nothing changed, nothing re-read
+
+
+def test_analyze_db_as_a_sqlite_url_matches_its_debunks(tmp_path: Path) -> None:
+    """`--db sqlite:///corpus.db` is `--db corpus.db`: its debunks are matched too."""
+    checks = tmp_path / "checks.jsonl"
+    checks.write_text("".join(json.dumps(f) + "\n" for f in FACT_CHECKS))
+    text = tmp_path / "restates.txt"
+    text.write_text(RESTATES)
+    db = tmp_path / "corpus.db"
+    assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--no-vectors"]) == 0
+    english = tmp_path / "en.txt"
+    english.write_text(FACT_CHECKS[1]["claim"] + ", a blogger wrote.\n")
+    out = tmp_path / "u.jsonl"
+    url = f"sqlite:///{db}"
+    args = ["analyze", str(english), "--db", url, "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    assert [m["id"] for m in _records(out)["en.txt"]["debunks"]] == ["fc-chips"]
+
+
+def test_analyze_debunks_that_give_none_are_a_usage_error(tmp_path: Path, capsys) -> None:
+    """An explicitly given debunk source that provides no debunks stops the run (exit 2,
+    before the models load) with why, instead of a clean-looking run that matched nothing."""
+    text = tmp_path / "t.txt"
+    text.write_text(UNRELATED)
+    out = ["--out", str(tmp_path / "o.jsonl"), "--no-progress"]
+
+    def refused(given: str) -> str:
+        assert main(["analyze", str(text), "--debunks", given, *out]) == 2
+        return capsys.readouterr().err
+
+    # a SQLite file without debunks, whatever its name: not read as a fact-check file
+    from narrascope.store.debunks import DebunkStore
+
+    DebunkStore(tmp_path / "empty.sqlite3").close()
+    err = refused(str(tmp_path / "empty.sqlite3"))
+    assert "holds no debunks" in err and "debunks add" in err and "unknown file type" not in err
+    corpus = tmp_path / "corpus.db"
+    sqlite3.connect(corpus).execute("CREATE TABLE documents (id TEXT)").connection.close()
+    assert "holds no debunks" in refused(str(corpus))
+    # a URL to a missing database: not found, and no database made
+    missing = tmp_path / "nothere.db"
+    assert "no such file" in refused(f"sqlite:///{missing}")
+    assert not missing.exists()
+    # a CSV whose claim column is named otherwise: import it with `debunks add`
+    desk = tmp_path / "desk.csv"
+    desk.write_text("Statement,Rating\nMade-up statement,false\n")
+    err = refused(str(desk))
+    assert "no 'claim' column" in err and "debunks add" in err
+    assert "name it with --claim-field" not in err  # analyze has no such option

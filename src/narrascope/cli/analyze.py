@@ -225,45 +225,107 @@ def custom_narrative_config(db: str | None) -> dict[str, Any] | None:
 
 def debunk_config(given: str | None, db: str | None) -> dict[str, Any] | None:
     """The debunk stage's parameters: ``--debunks`` (a debunk database, or a file or
-    folder of fact-checks read into memory for this run), else ``--db`` when it is a
-    SQLite file that already holds debunks; None: no matching."""
-    from narrascope.errors import E_NOT_FOUND, NarrascopeError
-
+    folder of fact-checks read into memory for this run), else ``--db`` (a path or a
+    ``sqlite:///`` URL alike) when it is a SQLite file that already holds debunks; None:
+    no matching."""
     if given is not None:
-        path = Path(given)
-        if _holds_debunks(path) or given.startswith("sqlite:"):
+        if _debunk_database(given):
             return {"db": given}
-        if not path.exists():
-            raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: no such file or folder")
-        return {"matcher": _matcher_from_files(path)}
-    if db is not None and "://" not in db and _holds_debunks(Path(db)):
+        return {"matcher": _matcher_from_files(given)}
+    if db is not None and _holds_debunks(db):
         return {"db": db}
     return None
 
 
-def _holds_debunks(path: Path) -> bool:
-    """Whether ``path`` is a SQLite file with a non-empty debunk table (read-only look:
-    a corpus database without debunks is left untouched)."""
+def check_debunks(given: str | None) -> None:
+    """Refuse a ``--debunks`` that provides no debunks, before any model loads (a usage
+    error, exit 2: a run that silently matches nothing looks like a clean corpus)."""
+    if given is not None and not _debunk_database(given):
+        _fact_checks(given, report=False)
+
+
+def _debunk_database(given: str) -> bool:
+    """Whether ``--debunks`` names a debunk database (else fact-check files). A SQLite
+    file is told by its header, not its name, and must hold debunks; a missing file is
+    an error, never a new empty database (as a ``sqlite:///`` URL would make)."""
+    from narrascope.errors import E_EMPTY, E_NOT_FOUND, NarrascopeError
+    from narrascope.store.debunks import debunk_db_path
+
+    path = debunk_db_path(given)  # the file of a sqlite:/// URL; PostgreSQL is refused
+    url = path != Path(given)
+    if not path.exists():
+        raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: no such file or folder")
+    if not _is_sqlite(path):
+        if url:
+            raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: not a SQLite database")
+        return False
+    if not _holds_debunks(path):
+        raise NarrascopeError(
+            E_EMPTY,
+            f"--debunks {given}: this database holds no debunks; import fact-checks into "
+            f"it with `narrascope debunks add FILE --db {given}`",
+        )
+    return True
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:  # a folder, or unreadable: read as fact-check files (and said there)
+        return False
+
+
+def _holds_debunks(target: str | Path) -> bool:
+    """Whether ``target`` (a path or ``sqlite:///`` URL) is a SQLite file with a non-empty
+    debunk table (read-only look: a corpus database without debunks is left untouched)."""
     from narrascope.store.own_tables import holds_rows
 
-    return holds_rows(path, "debunks")
+    return holds_rows(target, "debunks")
 
 
-def _matcher_from_files(path: Path) -> Any:
+def _fact_checks(given: str, *, report: bool) -> list[Any]:
+    """The good rows of a fact-check file or folder (bad ones on stderr with ``report``);
+    none is an error naming why, in analyze's terms (it has no --claim-field)."""
+    from narrascope.errors import E_EMPTY, NarrascopeError
+    from narrascope.ingest.debunks import BadRow, read_debunks
+
+    good, bad = [], []
+    for item in read_debunks(given):
+        if isinstance(item, BadRow):
+            bad.append(item)
+            if report:
+                print(f"narrascope: {item.source}:{item.line}: {item.reason}", file=sys.stderr)
+        else:
+            good.append(item)
+    if good:
+        return good
+    if not bad:
+        raise NarrascopeError(E_EMPTY, f"--debunks {given}: holds no fact-checks")
+    first = bad[0]
+    message = (
+        f"--debunks {given}: no debunk could be read ({len(bad)} bad "
+        f"{'row' if len(bad) == 1 else 'rows'}; the first: {first.source}:{first.line}: "
+        f"{first.reason})"
+    )
+    if any(b.hint or b.reason.startswith("no 'claim'") for b in bad):
+        message += (
+            "; analyze reads the claim from a 'claim' field: import a file that names it "
+            f"otherwise with `narrascope debunks add {given} --db DB --claim-field NAME`, "
+            "then give --debunks DB"
+        )
+    raise NarrascopeError(E_EMPTY, message)
+
+
+def _matcher_from_files(given: str) -> Any:
     """A matcher over the fact-checks of a file or folder, held in memory for the run;
     bad rows are reported on stderr, as `debunks add` does."""
-    from narrascope.ingest.debunks import BadRow, read_debunks
     from narrascope.models.debunk_match import DebunkMatcher
     from narrascope.models.encoder import SentenceEncoder
     from narrascope.store.debunks import DebunkStore
 
+    good = _fact_checks(given, report=True)  # before the encoder loads
     store = DebunkStore(":memory:")
-    good = []
-    for item in read_debunks(path):
-        if isinstance(item, BadRow):
-            print(f"narrascope: {item.source}:{item.line}: {item.reason}", file=sys.stderr)
-        else:
-            good.append(item)
     store.add(good, encode=SentenceEncoder.shared().encode)
     return DebunkMatcher(store)
 
@@ -329,6 +391,7 @@ def run(args: argparse.Namespace) -> int:
     # the run's own output, journal and errors are never its inputs
     inputs = inputs_without_outputs(args.inputs, out, folder=fmt == "parquet")
     items = read_inputs(inputs, options)
+    check_debunks(args.debunks)  # fails before the slow load, as the store does
     store = open_store(args.db) if args.db is not None else None  # fails before the slow load
     try:
         entities = {"detector": args.entity_detector}
@@ -358,9 +421,6 @@ def run(args: argparse.Namespace) -> int:
 
             from narrascope.engine.ray_engine import run_ray
 
-            given_debunks = args.debunks
-            if given_debunks and "://" not in given_debunks and not Path(given_debunks).exists():
-                debunk_config(given_debunks, None)  # says so here, not on every actor
             factory = partial(cli_pipeline, config, args.debunks, args.db)
             try:
                 report = run_ray(

@@ -138,9 +138,10 @@ def _add(args: argparse.Namespace) -> int:
         after = store.count()
         if args.e5:
             _read_with_e5(store, quiet=args.quiet)
+    repeats = f", {report.duplicates} duplicate rows (the last kept)" if report.duplicates else ""
     print(
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(bad)} bad rows; {after} debunks in {args.db} (was {before})"
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+        f"{repeats}, {len(bad)} bad rows; {after} debunks in {args.db} (was {before})"
     )
     return 1 if bad else 0
 
@@ -192,7 +193,11 @@ def _list(args: argparse.Namespace) -> int:
         print(json.dumps(d.to_dict(), ensure_ascii=False) if args.json else _line(d))
     if not args.json:
         first = max(args.offset, 0)
-        print(f"{first + 1 if rows else 0}-{first + len(rows)} of {total} debunks")
+        if rows:
+            print(f"{first + 1}-{first + len(rows)} of {total} debunks")
+        else:  # no "11-10 of 6": past the end there is no range to show
+            past = f" (--offset {first} is past the last)" if first and first >= total else ""
+            print(f"0 of {total} debunks{past}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -44,9 +45,12 @@ class BadRow:
     source: str
     line: int
     reason: str
+    # what to do, in `debunks add`'s options (analyze, which has none of them, leaves it out)
+    hint: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}"
+        tail = f"; {self.hint}" if self.hint else ""
+        return f"{self.source}:{self.line}: {self.reason}{tail}"
 
 
 Item = Debunk | BadRow
@@ -106,24 +110,45 @@ def _from_record(record: Any, names: FieldNames, where: str, line: int) -> Item:
     )
 
 
+def _decoded(path: Path) -> str | BadRow:
+    """The file's text in whatever encoding it was saved (cp1251, UTF-16...), detected as
+    ``analyze`` detects its inputs': a desk's export is not always UTF-8, and text read as
+    UTF-8 with replacements would be stored as garbage under an id of its own."""
+    from narrascope.ingest.encoding import InputError, decode_bytes
+
+    try:
+        return decode_bytes(path.read_bytes(), str(path))
+    except InputError as exc:
+        return BadRow(str(path), 0, exc.reason)
+    except OSError as exc:
+        return BadRow(str(path), 0, f"cannot read it ({exc.strerror or exc})")
+
+
 def _read_jsonl(path: Path, names: FieldNames) -> Iterator[Item]:
     where = str(path)
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield BadRow(where, line_no, f"not JSON ({exc.msg})")
-                continue
-            yield _from_record(record, names, where, line_no)
+    text = _decoded(path)
+    if isinstance(text, BadRow):
+        yield text
+        return
+    for line_no, line in enumerate(io.StringIO(text), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield BadRow(where, line_no, f"not JSON ({exc.msg})")
+            continue
+        yield _from_record(record, names, where, line_no)
 
 
 def _read_json(path: Path, names: FieldNames) -> Iterator[Item]:
     where = str(path)
+    text = _decoded(path)
+    if isinstance(text, BadRow):
+        yield text
+        return
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         yield BadRow(where, exc.lineno, f"not JSON ({exc.msg})")
         return
@@ -137,38 +162,98 @@ def _read_json(path: Path, names: FieldNames) -> Iterator[Item]:
 
 def _read_csv(path: Path, names: FieldNames) -> Iterator[Item]:
     where = str(path)
+    text = _decoded(path)
+    if isinstance(text, BadRow):
+        yield text
+        return
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        first = handle.readline()
-        handle.seek(0)
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(first)
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        if {"title", "summary", "disproof"} <= set(header):
-            make = _kalkun
-        elif {"id", "title", "languages", "outlets"} <= set(header):
-            make = _cknabs
-        else:
-            make = None
-        if make is None and names.claim not in (reader.fieldnames or []):
-            yield BadRow(
-                where,
-                1,
-                f"no {names.claim!r} column (columns: "
-                f"{', '.join(reader.fieldnames or [])}); name it with --claim-field",
-            )
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(first)
+    rows = _csv_rows(text, delimiter)
+    header: list[str] = []
+    for line, row in rows:
+        if isinstance(row, str):
+            yield BadRow(where, line, f"cannot read the header row: {row}")
             return
-        line_no = 1
-        for row in reader:
-            line = line_no + 1  # the row's first line (a quoted field may span several)
-            line_no = reader.line_num
-            if None in row:
-                yield BadRow(where, line, f"{len(row[None])} more fields than the header")
-                continue
-            try:
-                yield make(row, where, line) if make else _from_record(row, names, where, line)
-            except ValueError as exc:
-                yield BadRow(where, line, str(exc))
+        if row:
+            header = row
+            break
+    lowered = {h.strip().lower() for h in header}
+    if {"title", "summary", "disproof"} <= lowered:
+        make = _kalkun
+    elif {"id", "title", "languages", "outlets"} <= lowered:
+        make = _cknabs
+    else:
+        make = None
+    if make is None and names.claim not in header:
+        yield BadRow(
+            where,
+            1,
+            f"no {names.claim!r} column (columns: {', '.join(header)})",
+            hint="name it with --claim-field",
+        )
+        return
+    for line, row in rows:
+        if isinstance(row, str):
+            yield BadRow(where, line, row)
+            continue
+        if not row:
+            continue
+        if len(row) > len(header):
+            yield BadRow(where, line, f"{len(row) - len(header)} more fields than the header")
+            continue
+        record = dict(zip(header, row, strict=False))
+        try:
+            yield make(record, where, line) if make else _from_record(record, names, where, line)
+        except ValueError as exc:
+            yield BadRow(where, line, str(exc))
+
+
+class _Lines:
+    """The lines of a file for :func:`csv.reader`, which can be sent back to a line (a
+    csv reader cannot skip a bad row itself)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = io.StringIO(text, newline="").readlines()
+        self.pos = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(first line, fields) of each row, or (first line, why it is bad).
+
+    Why strict, and why read on from the next line: a stray or unclosed ``"`` opens a
+    quoted field that swallows the following rows into one claim, silently. Read
+    strictly, such a field ends in an error (a quote followed by text, or the end of the
+    file); when the row's quotes do not pair up, its opening quote was the stray one, so
+    only its first line is reported and the rows it swallowed are read again.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    while True:
+        start = lines.pos
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            quotes = sum(line.count('"') for line in lines.lines[start : lines.pos])
+            if quotes % 2:
+                lines.pos = start + 1
+                yield start + 1, 'a stray or unclosed quote (") in this row; it is skipped'
+            else:
+                yield start + 1, f"malformed CSV row ({exc}); it is skipped"
+            reader = csv.reader(lines, delimiter=delimiter, strict=True)
+            continue
+        yield start + 1, row
 
 
 def _delimiter(header: str) -> str:
@@ -248,9 +333,13 @@ def _read_vclaims(folder: Path) -> Iterator[Item]:
         return
     for path in files:
         where = str(path)
+        text = _decoded(path)
+        if isinstance(text, BadRow):
+            yield text
+            continue
         try:
-            record = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
-        except (OSError, json.JSONDecodeError) as exc:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
             yield BadRow(where, getattr(exc, "lineno", 0), f"not JSON ({exc})")
             continue
         if not isinstance(record, dict):

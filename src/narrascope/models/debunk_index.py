@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.store.debunks import COMMON_MIN, COMMON_SHARE, MAX_QUERY_WORDS, DebunkStore
-from narrascope.text.dates import day_of
+from narrascope.text.dates import exact_day
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 PCA_WIDTH = 128
@@ -235,7 +235,7 @@ class DebunkIndex:
     languages: dict[int, str | None]
     claims: dict[int, str]  # every row's claim, by key (24 MB at 100k)
     day_keys: np.ndarray  # int64 keys of the dated rows, sorted...
-    days: np.ndarray  # ...and their days (``text.dates.day_of``), float64
+    days: np.ndarray  # ...and their days (``text.dates.exact_day``), float64
 
     @property
     def keys(self) -> np.ndarray:
@@ -343,9 +343,18 @@ class DebunkIndex:
 
 
 def _days(store: DebunkStore) -> tuple[np.ndarray, np.ndarray]:
-    """(keys, days) of the rows whose date reads as a day, by key."""
+    """(keys, days) of the rows whose date pins a day, by key: "March 2022" is no day
+    (read as the 1st, a debunk of the 31st would count as a month before the text)."""
     found = sorted(
-        (key, day) for key, date in store.dates_by_key().items() if (day := day_of(date))
+        (key, day) for key, date in store.dates_by_key().items() if (day := _exact_day(date))
     )
     keys = np.array([k for k, _ in found], np.int64)
     return keys, np.array([d for _, d in found], np.float64)
+
+
+def _exact_day(date: str) -> int | None:
+    """``exact_day``, None for a date it cannot read (an imported date is free text)."""
+    try:
+        return exact_day(date)
+    except (ValueError, OverflowError):
+        return None

@@ -86,11 +86,13 @@ class Debunk:
 
 @dataclass(slots=True)
 class ImportReport:
-    """What one ``add`` did: new rows, changed rows, rows already as given."""
+    """What one ``add`` did: new rows, changed rows, rows already as given, and rows
+    repeating an id seen earlier in the same import (the last of them is kept)."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -182,19 +184,22 @@ class DebunkStore(OwnTablesStore):
         """Insert or update ``debunks`` by id, one transaction per batch.
 
         ``encode`` (texts → [n, 512] vectors) fills the vector of each new or re-worded
-        claim; without it the rows get none (BM25 still finds them).
+        claim; without it the rows get none (BM25 still finds them). An id repeated within
+        the import is one debunk: the last row wins, and the others count as duplicates
+        (wherever they fall, not as updates of a row this import wrote).
         """
         report = ImportReport()
+        seen: set[str] = set()  # the ids this import wrote
         batch: list[Debunk] = []
         for debunk in debunks:
             batch.append(debunk)
             if len(batch) >= batch_size:
-                self._add_batch(batch, encode, report)
+                self._add_batch(batch, encode, report, seen)
                 if progress is not None:
                     progress(len(batch))
                 batch = []
         if batch:
-            self._add_batch(batch, encode, report)
+            self._add_batch(batch, encode, report, seen)
             if progress is not None:
                 progress(len(batch))
         return report
@@ -204,12 +209,16 @@ class DebunkStore(OwnTablesStore):
         batch: list[Debunk],
         encode: Callable[[list[str]], np.ndarray] | None,
         report: ImportReport,
+        seen: set[str],
     ) -> None:
-        # the last row of an id wins within a batch, as it would across batches
+        # the last row of an id wins within a batch, as it does across batches
         latest: dict[str, Debunk] = {}
         for debunk in batch:
             latest[debunk.id] = debunk
         rows = list(latest.values())
+        repeated = {d.id for d in rows if d.id in seen}  # written by an earlier batch
+        report.duplicates += len(batch) - len(rows) + len(repeated)
+        seen.update(latest)
         marks = ",".join("?" * len(rows))
         # id → (key, hash "<row sha1>:<claim sha1[:12]>", has a vector)
         old = {
@@ -225,7 +234,7 @@ class DebunkStore(OwnTablesStore):
             full = _hash(debunk) + ":" + _vector_hash(debunk)
             previous = old.get(debunk.id)
             if previous is not None and previous[1] == full and (previous[2] or encode is None):
-                report.unchanged += 1
+                report.unchanged += debunk.id not in repeated
                 continue
             todo.append(debunk)
         if not todo:
@@ -256,7 +265,7 @@ class DebunkStore(OwnTablesStore):
                         [*values, vectors.get(debunk.id)],
                     )
                     key = cur.lastrowid
-                    report.added += 1
+                    report.added += debunk.id not in repeated
                 else:
                     key = previous[0]
                     conn.execute(
@@ -274,7 +283,7 @@ class DebunkStore(OwnTablesStore):
                         ],
                     )
                     conn.execute("DELETE FROM debunks_fts WHERE rowid = ?", (key,))
-                    report.updated += 1
+                    report.updated += debunk.id not in repeated
                 conn.execute("INSERT INTO debunks_fts (rowid, tokens) VALUES (?, ?)", (key, tokens))
             conn.execute("UPDATE debunks_generation SET generation = generation + 1")
             conn.execute("DELETE FROM debunks_index")  # of the old generation
@@ -437,16 +446,24 @@ class DebunkStore(OwnTablesStore):
         """Each row's language (the matcher compares it with the document's)."""
         return {int(k): lang for k, lang in self._conn.execute("SELECT key, language FROM debunks")}
 
-    def bm25(self, tokens: Sequence[str], limit: int = 50) -> list[tuple[int, float]]:
+    def _index_languages(self) -> list[str]:
+        """The languages the rows were stemmed in (``index_text``: English when unknown)."""
+        rows = self._conn.execute("SELECT DISTINCT language FROM debunks").fetchall()
+        return sorted({lang or "en" for (lang,) in rows}) or ["en"]
+
+    def bm25(
+        self, tokens: Sequence[str], limit: int = 50, *, skip_common: bool = True
+    ) -> list[tuple[int, float]]:
         """(key, score) of the rows sharing the most weight with ``tokens`` (higher is better).
 
-        Any token may match (OR): a restated claim shares some words, rarely all.
+        Any token may match (OR): a restated claim shares some words, rarely all. With
+        ``skip_common`` (the matcher's shortlist) words in many debunks are not searched by.
         """
         unique = list(dict.fromkeys(t for t in tokens if t))
         if not unique:
             return []
         if self.fts:
-            unique = self._informative(unique)
+            unique = self._informative(unique, skip_common=skip_common)
             if not unique:
                 return []
             query = " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
@@ -466,24 +483,30 @@ class DebunkStore(OwnTablesStore):
                 scores[key] = scores.get(key, 0.0) + 1.0
         return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
 
-    def _informative(self, tokens: list[str]) -> list[str]:
+    def _informative(self, tokens: list[str], *, skip_common: bool = True) -> list[str]:
         """The query's words worth a posting-list scan: at most ``MAX_QUERY_WORDS``, rarest
-        first, none in more than ``COMMON_SHARE`` of the debunks ("the", "of": BM25 gives
-        them almost nothing, and their lists are the database's length)."""
+        first, and with ``skip_common`` none in more than ``COMMON_SHARE`` of the debunks
+        ("the", "of": BM25 gives them almost nothing, and their lists are the database's
+        length). That is the matcher's speed rule; a user's search keeps them ("NATO" is
+        in many debunks, and is what the user looks for)."""
         marks = ",".join("?" * len(tokens))
         df = dict(
             self._conn.execute(
                 f"SELECT term, doc FROM debunks_vocab WHERE term IN ({marks})", tokens
             ).fetchall()
         )
-        cap = max(COMMON_MIN, COMMON_SHARE * self.count())
+        cap = max(COMMON_MIN, COMMON_SHARE * self.count()) if skip_common else float("inf")
         kept = [t for t in tokens if 0 < df.get(t, 0) <= cap]
         kept.sort(key=lambda t: df[t])
         return kept[:MAX_QUERY_WORDS]
 
     def search(self, query: str, *, limit: int = 20) -> list[tuple[Debunk, float]]:
-        """Debunks whose claim or title shares words with ``query``, best first (BM25)."""
-        tokens = index_tokens(query, "en")
-        hits = self.bm25(tokens, limit)
+        """Debunks whose claim or title shares words with ``query``, best first (BM25).
+
+        The rows are indexed with their own language's stems ("Буче" is "буч"), so the
+        query is stemmed in every language the table holds, and any of the forms matches.
+        """
+        tokens = [t for lang in self._index_languages() for t in index_tokens(query, lang)]
+        hits = self.bm25(tokens, limit, skip_common=False)
         rows = self.by_keys([k for k, _ in hits])
         return [(rows[k], s) for k, s in hits if k in rows]
