@@ -662,6 +662,17 @@ def test_an_article_is_matched_by_paragraph_and_shown_the_sentence(matcher) -> N
     assert found.claim_span is not None and found.claim_span.text == claim
 
 
+def test_a_document_date_that_pins_no_day_gives_its_units_no_day() -> None:
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.text.dates import day_of
+
+    text = "NATO promised never to expand to the east."
+    unit = Span.of(text, 0, len(text))
+    for date, day in (("March 2022", None), ("2022", None), ("2022-03-05", day_of("2022-03-05"))):
+        doc = Document(text=text, id="d", language="en", meta={"date": date})
+        assert DebunkMatcher.unit_days(doc, [unit]) == [day]
+
+
 def test_the_claim_span_is_the_unit_when_no_sentence_stands_out() -> None:
     from narrascope.models.debunk_match import DebunkMatcher
     from narrascope.text.segment import split_sentences

@@ -59,7 +59,7 @@ from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
 from narrascope.models.pair_map import PARTS, PairMap
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
-from narrascope.text.dates import day_of, embedded_post_days
+from narrascope.text.dates import embedded_post_days, exact_day
 
 # a unit's words are read by BM25 and again by the features: tokenised once
 _unit_tokens = functools.lru_cache(maxsize=4096)(index_tokens)
@@ -691,7 +691,7 @@ class DebunkMatcher:
         (@handle) January 14, 2020"), else the document's: ``meta["date"]``, else the day
         of the one post it embeds. None where no day is known."""
         date = doc.meta.get("date")
-        own = day_of(str(date)) if date else None
+        own = exact_day(str(date)) if date else None
         if own is None:
             embedded = set(embedded_post_days(doc.text))
             own = embedded.pop() if len(embedded) == 1 else None

@@ -147,7 +147,8 @@ def build_db(data: Path, db: Path, use: CachedVectors) -> DebunkStore:
     started = time.perf_counter()
     report = store.add([i for i in items if not isinstance(i, BadRow)], encode=use)
     print(
-        f"import: {report.added} added, {report.updated} updated, {report.unchanged} unchanged "
+        f"import: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicate rows "
         f"in {time.perf_counter() - started:.1f} s"
     )
     return store
