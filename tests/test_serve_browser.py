@@ -35,7 +35,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 pytest.importorskip("uvicorn", reason="uvicorn is not installed")
 
 from live_server import LiveServer as _Server  # noqa: E402
-from narrascope.doc import Annotation, Document, Span  # noqa: E402
+from narrascope.doc import Annotation, Document, Span, Technique  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -201,6 +201,8 @@ def _check_highlights(page: Any, record: dict[str, Any]) -> None:
         for ev in a.get("evidence", [])
     ]
     assert evidence, "the record has no evidence to show"
+    # the narrative evidence marks (an article's hate/incitement evidence is a mark.flag-ev)
+    shown["marks"] = [m for m in shown["marks"] if "ev" in m[2].split()]
     marks = [(s, e) for s, e, _ in shown["marks"]]
     assert _covered(marks) == _covered(evidence)
     # each mark is coloured by a narrative of the side panel
@@ -1302,3 +1304,252 @@ def test_html_report_thread_is_indented_and_filters(browser: Any, tmp_path: Path
         assert problems == []
     finally:
         context.close()
+
+
+# --- review of the page against the API: uploads, the article's flags, long strings, job
+# errors. A server of its own with the fake pipeline of the API tests (no models).
+
+
+@pytest.fixture
+def quick(browser: Any, tmp_path: Path) -> Iterator[tuple[Any, _Server]]:
+    """A fresh page and a server of its own (fake pipeline, empty corpus); fails the test on
+    any page error, dialog or console error but the ones a test expects (`page.expected`)."""
+    from narrascope.serve import create_app
+    from test_serve_api import fake_pipeline
+
+    db = tmp_path / "quick.db"
+    with _Server(create_app(db, pipeline=fake_pipeline()), db) as srv:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        pg = context.new_page()
+        problems: list[str] = []
+        pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+        pg.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        pg.base = srv.url  # type: ignore[attr-defined]
+        pg.expected = []  # type: ignore[attr-defined]
+        try:
+            yield pg, srv
+        finally:
+            context.close()
+    assert [p for p in problems if not any(e in p for e in pg.expected)] == []
+
+
+def test_one_plain_file_is_uploaded_decoded_and_stored_under_its_own_name(
+    quick: tuple[Any, _Server],
+) -> None:
+    """Review items 1 and 2: a single .txt/.md went to /api/analyze, decoded as UTF-8 in the
+    page (cp1251 became mojibake), stored only with "store" ticked, and under the previous
+    file's name (the Id field kept it), replacing that document."""
+    page, srv = quick
+    analysed: list[str] = []
+    page.on("request", lambda r: analysed.append(r.url) if "/api/analyze" in r.url else None)
+    page.goto(f"{page.base}/#/analyze")
+    page.wait_for_selector("#view-analyze:not([hidden])")
+    assert not page.is_checked("#analyze-store")  # as it starts: "store" is not ticked
+    files = [
+        ("ru-cp1251.txt", "Запад развязал эту войну, а НАТО провоцирует Россию.", "cp1251"),
+        ("second.md", "Second file: the ferry to the island runs again on Friday.", "utf-16"),
+    ]
+    for name, text, encoding in files:
+        buffer = text.encode(encoding)
+        with page.expect_response("**/api/documents/upload") as res:
+            page.set_input_files(
+                "#upload-files", [{"name": name, "mimeType": "text/plain", "buffer": buffer}]
+            )
+        assert res.value.status == 202
+        job_id = res.value.json()["job"]["id"]
+        page.wait_for_selector(f'.job[data-job-id="{job_id}"].state-done', timeout=60_000)
+        assert srv.get(f"/api/jobs/{job_id}")["document_ids"] == [name]
+        assert page.input_value("#analyze-id") == ""  # no file name left for the next one
+    for name, text, _ in files:
+        assert srv.get(f"/api/documents/{quote(name)}")["text"].strip() == text
+    assert srv.get("/api/health")["documents"] == 2  # the first was not replaced
+    assert analysed == []
+
+
+FLAGGED_ID = "flagged-post"
+# our own text: emoji before the flagged sentences, so code points and UTF-16 units differ
+FLAGGED_TEXT = (
+    "🇺🇦 😀 Morning report from the border town.\n"
+    "🔥 Those people are vermin and must be driven out of the town. "
+    "The market reopened on Monday."
+)
+
+
+def _flagged_document() -> Document:
+    text = FLAGGED_TEXT
+    insult = "Those people are vermin"
+    call = "must be driven out of the town"
+    at, to = text.index(insult), text.index(call)
+    doc = Document(text=text, id=FLAGGED_ID, language="en", meta={"source": "tg-test"})
+    doc.hate = {
+        "label": "hateful",
+        "score": 0.88,
+        "target": "origin",
+        "evidence": {"start": at, "end": at + len(insult), "text": insult},
+    }
+    doc.incitement = {
+        "label": True,
+        "score": 0.77,
+        "evidence": {"start": to, "end": to + len(call), "text": call},
+    }
+    return doc
+
+
+def _thread_with_flagged_article() -> Document:
+    doc = _thread_document()
+    doc.id = "thread-flagged"
+    insult = "NATO provoked this war."
+    doc.hate = {
+        "label": "offensive",
+        "score": 0.61,
+        "target": None,
+        "evidence": {"start": 0, "end": len(insult), "text": insult},
+    }
+    return doc
+
+
+def test_article_flags_are_shown_and_their_evidence_marked_thread_or_not(
+    quick: tuple[Any, _Server],
+) -> None:
+    """Review item 3: the article's hate/incitement badges were shown only when the record
+    had a reader thread, and the article's own evidence was never marked."""
+    from narrascope.store import open_store
+
+    page, srv = quick
+    assert srv.db is not None
+    with open_store(srv.db) as store:
+        store.save([_flagged_document(), _thread_with_flagged_article()])
+    page.goto(f"{page.base}/#/doc/{FLAGGED_ID}")
+    page.wait_for_selector("#doc-result .doc-text")
+    badges = page.eval_on_selector_all(
+        "#doc-result .doc-head .flag", "e => e.map(x => [x.className, x.textContent])"
+    )
+    assert badges == [
+        ["flag hateful", "hateful 0.88 · target: origin"],
+        ["flag incitement", "incitement 0.77"],
+    ]
+    shown = page.eval_on_selector("#doc-result .doc-text", _READ_TEXT)
+    assert shown["text"] == FLAGGED_TEXT  # whole and literal
+    marks = [(s, e, cls) for s, e, cls in shown["marks"] if "flag-ev" in cls.split()]
+    record = srv.get(f"/api/documents/{FLAGGED_ID}")
+    assert marks == [
+        (
+            _utf16(FLAGGED_TEXT, record[key]["evidence"]["start"]),
+            _utf16(FLAGGED_TEXT, record[key]["evidence"]["end"]),
+            cls,
+        )
+        for key, cls in (("hate", "flag-ev hateful"), ("incitement", "flag-ev incitement"))
+    ]
+    texts = page.eval_on_selector_all(
+        "#doc-result .doc-text mark.flag-ev", "e => e.map(x => x.textContent)"
+    )
+    assert texts == ["Those people are vermin", "must be driven out of the town"]
+    # with a thread: the article's badge and mark too, the comments' as before
+    page.goto(f"{page.base}/#/doc/thread-flagged")
+    page.wait_for_selector("#doc-result .thread li.comment")
+    assert page.eval_on_selector_all(
+        "#doc-result .doc-head .flag", "e => e.map(x => x.textContent)"
+    ) == ["offensive 0.61"]
+    assert page.eval_on_selector_all(
+        "#doc-result .doc-text mark.flag-ev", "e => e.map(x => x.textContent)"
+    ) == ["NATO provoked this war."]
+    assert page.locator("#doc-result .doc-text mark.ev").count() == 1  # the narrative's
+    assert page.locator("#doc-result li.comment mark.flag-ev").count() == 3
+
+
+def test_long_strings_are_cut_by_characters_not_utf16_units(quick: tuple[Any, _Server]) -> None:
+    """Review item 5: cutting by UTF-16 units split an emoji at the cut into a lone
+    surrogate (shown as �)."""
+    from narrascope.store import open_store
+
+    page, srv = quick
+    assert srv.db is not None
+    # a technique span with an emoji where the technique table cuts it
+    span = "y" * 77 + "🔥 the rest of the loaded words"
+    text = f"Intro. {span} End."
+    doc = Document(text=text, id="long-technique", language="en")
+    doc.techniques = [
+        Technique("Loaded_Language", Span.of(text, 7, 7 + len(span)), 0.9, 1, "justification")
+    ]
+    with open_store(srv.db) as store:
+        store.save([doc])
+    page.goto(f"{page.base}/#/doc/long-technique")
+    cell = page.locator("#doc-result .techniques tbody td").last
+    cell.wait_for()
+    assert cell.evaluate("td => td.textContent.isWellFormed()")
+    assert cell.text_content() == "y" * 77 + "🔥 …"
+    out = page.evaluate(
+        """async () => {
+          const { cut } = await import('/static/js/docview.js');
+          const long = 'x'.repeat(138) + '😀 and more';
+          return [cut(long, 140), cut('Telegram 🐻🐻🐻🐻🐻🐻🐻🐻 channel', 24), cut('short', 24),
+                  cut('x'.repeat(22) + '🐻🐻', 24), cut('x'.repeat(23) + '🐻🐻', 24)]
+            .map((s) => [s, s.isWellFormed(), [...s].length]);
+        }"""
+    )
+    assert all(
+        well and n <= most for (_, well, n), most in zip(out, [140, 24, 24, 24, 24], strict=True)
+    )
+    assert out[0][0] == "x" * 138 + "😀…"
+    assert out[1][0] == "Telegram 🐻🐻🐻🐻🐻🐻🐻🐻 chann…"
+    assert out[2][0] == "short" and out[3][0] == "x" * 22 + "🐻🐻"  # 24 characters: kept
+    assert out[4][0] == "x" * 23 + "…"
+
+
+def test_job_card_says_when_the_server_refuses_or_fails(quick: tuple[Any, _Server]) -> None:
+    """Review item 7: on any answer but a 404 the card polled on every 2.4 s, silently,
+    still "running". Now a 401/403 is said and the polling stops; a 5xx is said and asked
+    again (less often), and the card follows the job once it answers; a network failure
+    alone is retried without a word."""
+    page, _ = quick
+    page.expected.extend(  # type: ignore[attr-defined]
+        ["status of 401", "status of 500", "net::ERR_FAILED"]
+    )
+    calls = {"denied": 0, "broken": 0, "offline": 0}
+    answers = {
+        "denied": (401, {"detail": "missing or wrong token"}),
+        "broken": (500, {"detail": "the database is broken"}),
+    }
+
+    def answer(name: str) -> Any:
+        def handle(route: Any) -> None:
+            calls[name] += 1
+            if name == "offline":
+                route.abort()
+                return
+            status, body = answers[name]
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+        return handle
+
+    for name in calls:
+        page.route(f"**/api/jobs/job-{name}", answer(name))
+    page.goto(f"{page.base}/#/analyze")
+    page.evaluate(
+        "() => localStorage.setItem('narrascope.jobs', JSON.stringify(['denied', 'broken', "
+        "'offline'].map(n => ({id: `job-${n}`, label: n, created: '2026-01-01'}))))"
+    )
+    page.reload()
+    card = '.job[data-job-id="job-{}"]'
+    page.wait_for_selector(f"{card.format('denied')} .job-note")
+    page.wait_for_selector(f"{card.format('broken')} .job-note")
+    denied = page.text_content(f"{card.format('denied')} .job-note")
+    assert "missing or wrong token" in denied and "401" in denied
+    assert "the database is broken" in page.text_content(f"{card.format('broken')} .job-note")
+    page.wait_for_timeout(4_000)  # the offline card fails again meanwhile
+    assert calls["denied"] == 1  # stopped
+    assert calls["offline"] >= 2  # retried, without a word
+    assert page.locator(f"{card.format('offline')} .job-note").count() == 0
+    # the server answers again: the card follows the job and the note goes
+    answers["broken"] = (
+        200,
+        {"id": "job-broken", "state": "done", "total": 1, "done": 1, "failed": 0, "errors": []},
+    )
+    page.wait_for_selector(f"{card.format('broken')}.state-done", timeout=30_000)
+    assert page.locator(f"{card.format('broken')} .job-note").count() == 0
+    assert calls["broken"] >= 2

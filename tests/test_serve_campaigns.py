@@ -211,6 +211,47 @@ def test_one_cluster_with_its_members_earliest_first(db: Path, client: TestClien
     assert client.get("/api/campaigns/Cnope").status_code == 404
 
 
+def test_members_carry_the_date_as_the_clustering_read_it(tmp_path: Path) -> None:
+    """Review item 4: "05.03.2024" dates a member (first_seen says so); the member record
+    keeps the date as given and adds its ISO `timestamp`, which the page's timeline places
+    (it read only ISO dates, so such posts sat under "undated")."""
+    db = tmp_path / "dates.db"
+    ferry = text(FERRY)
+    with open_store(db) as store:
+        store.save(
+            [
+                _doc("d-1", ferry, "a", "05.03.2024"),
+                _doc("d-2", ferry + " Share!", "b", "06.03.2024"),
+                _doc("d-3", ferry + " Read more.", "c", "2024-03-07T06:30:00+02:00"),
+                _doc("d-4", ferry + " Repost.", "d", "soon"),
+                _doc("d-5", ferry + " Via us.", None, None),
+            ]
+        )
+    store_campaigns(db)
+    with TestClient(create_app(db, pipeline=fake_pipeline())) as c:
+        (only,) = c.get("/api/campaigns").json()["items"]
+        assert only["first_seen"] == "2024-03-05"
+        members = c.get(f"/api/campaigns/{only['id']}").json()["members"]
+        schema = c.get("/openapi.json").json()["components"]["schemas"]["CampaignMemberOut"]
+    assert [(m["id"], m["date"], m["timestamp"]) for m in members] == [
+        ("d-1", "05.03.2024", "2024-03-05T00:00:00Z"),
+        ("d-2", "06.03.2024", "2024-03-06T00:00:00Z"),
+        ("d-3", "2024-03-07T06:30:00+02:00", "2024-03-07T04:30:00Z"),
+        ("d-4", "soon", None),  # undated, as for first_seen and time_span_hours
+        ("d-5", "unknown", None),
+    ]
+    assert "timestamp" in schema["properties"]
+
+
+def test_member_timestamp_reads_stored_epoch_seconds() -> None:
+    from narrascope.corpus.campaigns import timestamp
+    from narrascope.serve.app import _member_timestamp
+
+    assert _member_timestamp("1709596800", timestamp) == "2024-03-05T00:00:00Z"
+    assert _member_timestamp("2024", timestamp) is None  # a year names no day
+    assert _member_timestamp("2024-03-05T10:00:00.5", timestamp) == "2024-03-05T10:00:00.500000Z"
+
+
 def test_members_of_files_not_in_the_corpus_are_marked(db: Path, client: TestClient) -> None:
     records = [
         {"id": "file-1", "text": text(FERRY), "source": "a"},
@@ -247,9 +288,9 @@ discover_module = pytest.mark.skipif(
 )
 
 
-def store_discovered(db: Path) -> str:
+def store_discovered(db: Path, unit: str = "paragraph") -> str:
     """A discovered cluster over the WELLS paragraphs, stored as `narrascope discover`
-    stores one; its id."""
+    stores one (a run over `unit`s); its id."""
     discover = pytest.importorskip("narrascope.corpus.discover")
     dstore_module = pytest.importorskip("narrascope.store.discover")
     if not hasattr(discover, "DiscoveredCluster") or not hasattr(dstore_module, "DiscoverStore"):
@@ -283,7 +324,7 @@ def store_discovered(db: Path) -> str:
     keys = [f"{m.doc_id}:{i}" for i, m in enumerate(members)]
     with dstore_module.DiscoverStore(db) as dstore:
         dstore.save_run(
-            {"unit": "paragraph"},
+            {"unit": unit},
             len(WELLS),
             [(cluster.id, np.ones(8, dtype=np.float32), keys, cluster.terms, cluster.to_dict())],
         )

@@ -27,10 +27,12 @@ from live_server import LiveServer  # noqa: E402
 from narrascope.store import open_store  # noqa: E402
 from test_serve_api import fake_pipeline  # noqa: E402
 from test_serve_campaigns import (  # noqa: E402
+    FERRY,
     _doc,
     corpus_docs,
     store_campaigns,
     store_discovered,
+    text,
 )
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -181,3 +183,66 @@ def test_discover_view_lists_a_cluster_and_promotes_it(page: Any, server: LiveSe
     card.locator(".promote-result.error").wait_for()
     assert "exists already" in card.locator(".promote-result").inner_text()
     assert card.locator("label.replace").is_visible()
+
+
+def test_timeline_places_dates_as_the_server_read_them(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Review item 4: members dated "05.03.2024" sat under "undated" (the page read only
+    ISO dates); now they are placed by the API's `timestamp`, 48 h from first to last. A
+    source name is cut by characters (item 5): no emoji split in two."""
+    from narrascope.serve import create_app
+
+    db = tmp_path_factory.mktemp("dated") / "corpus.db"
+    ferry = text(FERRY)
+    bear = "x" * 22 + "🐻🐻 channel"  # cut at 24 characters: the emoji is the 23rd
+    with open_store(db) as store:
+        store.save(
+            [
+                _doc("dmy-1", ferry, "portal-1", "05.03.2024"),
+                _doc("dmy-2", ferry + " Share!", bear, "06.03.2024"),
+                _doc("dmy-3", ferry + " Read more.", "portal-3", "2024-03-07"),
+            ]
+        )
+    store_campaigns(db)
+    with LiveServer(create_app(db, pipeline=fake_pipeline()), db) as srv:
+        (only,) = srv.get("/api/campaigns")["items"]
+        page.goto(f"{srv.url}/#/campaigns?id={only['id']}")
+        page.wait_for_selector("#campaign-panel[aria-busy=false] svg.timeline")
+        dots = page.eval_on_selector_all(
+            "#campaign-panel svg.timeline circle.tl-dot",
+            "els => els.map(e => [e.dataset.id, +e.getAttribute('cx')])",
+        )
+        chart = page.text_content("#campaign-panel svg.timeline")
+        label = page.eval_on_selector(
+            f"#campaign-panel svg.timeline text.tl-source[data-source='{bear}']",
+            "t => [t.firstChild.textContent, t.firstChild.textContent.isWellFormed()]",
+        )
+        members = page.inner_text("#campaign-panel .member-table")
+    x = dict(dots)
+    assert [d[0] for d in dots] == ["dmy-1", "dmy-2", "dmy-3"]
+    assert x["dmy-1"] < x["dmy-2"] < x["dmy-3"]
+    assert (x["dmy-2"] - x["dmy-1"]) == pytest.approx(x["dmy-3"] - x["dmy-2"], abs=1)
+    assert "undated" not in chart
+    assert label == ["x" * 22 + "🐻…", True]
+    assert "05.03.2024" in members  # the table shows the date as given
+
+
+def test_discover_cards_use_the_runs_unit(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Review item 6: a run over whole documents (`--unit document`) called its units
+    "passages" on the cards ("12 documents, 12 passages")."""
+    pytest.importorskip("narrascope.corpus.discover")
+    from narrascope.serve import create_app
+
+    db = tmp_path_factory.mktemp("unit") / "corpus.db"
+    cluster_id = store_discovered(db, unit="document")
+    with LiveServer(create_app(db, pipeline=fake_pipeline()), db) as srv:
+        page.goto(f"{srv.url}/#/discover")
+        card = page.locator(f"article.discovered[data-id='{cluster_id}']")
+        card.wait_for()
+        facts = card.locator(".facts").inner_text()
+        note = page.inner_text("#discover-run")
+    assert facts.startswith("12 documents · ") and "passage" not in facts
+    assert "among 12 documents" in note

@@ -17,7 +17,7 @@ import queue
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -655,7 +655,9 @@ def create_app(
             )
         out = campaign.to_dict()
         present = _stored_ids(store, [member["id"] for member in out["members"]])
+        moment = _module("narrascope.corpus.campaigns", "timestamp").timestamp
         for member in out["members"]:
+            member["timestamp"] = _member_timestamp(member["date"], moment)
             member["in_corpus"] = member["id"] in present
             member["view"] = (
                 f"/#/doc/{quote(member['id'], safe='')}" if member["in_corpus"] else None
@@ -823,6 +825,25 @@ def _sqlite_file(url: str, what: str) -> Path:
 def _without_members(record: dict[str, Any]) -> dict[str, Any]:
     record.pop("members", None)
     return record
+
+
+_EPOCH_SECONDS = re.compile(r"\d{9,11}(?:\.\d+)?")
+
+
+def _member_timestamp(value: Any, moment: Callable[[Any], float | None]) -> str | None:
+    """A campaign member's date as the clustering read it, ISO 8601 in UTC
+    ("05.03.2024" -> "2024-03-05T00:00:00Z"); None when undated ("unknown", "soon").
+
+    ``moment`` is :func:`narrascope.corpus.campaigns.timestamp`. A member's date is stored
+    as text, so epoch seconds (a number in the input) come back as digits: read as the
+    number they were.
+    """
+    text = str(value or "").strip()
+    seconds = moment(float(text) if _EPOCH_SECONDS.fullmatch(text) else text)
+    if seconds is None:
+        return None
+    iso = datetime.fromtimestamp(seconds, UTC).isoformat()
+    return iso.removesuffix("+00:00") + "Z"
 
 
 def _stored_ids(store: Any, ids: Sequence[str]) -> set[str]:

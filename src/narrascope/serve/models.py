@@ -274,7 +274,16 @@ class CampaignRunOut(BaseModel):
 class CampaignMemberOut(BaseModel):
     id: str = Field(description="document id")
     source: str = Field(description='"unknown" when the document has none')
-    date: str = Field(description='ISO date or date-time; "unknown" when the document has none')
+    date: str = Field(
+        description='the date as the document gives it ("05.03.2024", "2025-03-03T08:00:00"); '
+        '"unknown" when it has none'
+    )
+    timestamp: str | None = Field(
+        None,
+        description="the date as the clustering read it, ISO 8601 in UTC "
+        '("2024-03-05T00:00:00Z"; a date without a zone is UTC, one without a time '
+        "midnight); null when the document is undated or its date names no day",
+    )
     url: str | None = None
     similarity: float = Field(description="Jaccard similarity with the cluster's earliest text")
     containment: float = Field(description="share of the smaller text inside the larger one")

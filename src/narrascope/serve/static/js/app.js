@@ -10,8 +10,6 @@ import { bdi, el, renderDocument, visible } from "./docview.js";
 import * as jobs from "./jobs.js";
 
 const $ = (id) => document.getElementById(id);
-const PLAIN = /\.(txt|md)$/i;
-const MAX_PASTE_FILE = 2 * 1024 * 1024;
 // The example of the home page: written for it, a short op-ed in the style the tool is for.
 export const EXAMPLE = [
   "Opinion: The West has started this war and now wants us to pay for it.",
@@ -125,13 +123,9 @@ async function upload() {
   const files = [...input.files];
   if (!files.length) return;
   try {
-    if (files.length === 1 && PLAIN.test(files[0].name) && files[0].size <= MAX_PASTE_FILE) {
-      // one plain-text file: analyse it right here, like a pasted text
-      $("analyze-text").value = await files[0].text();
-      if (!$("analyze-id").value) $("analyze-id").value = files[0].name;
-      $("analyze-form").requestSubmit();
-      return;
-    }
+    // one file or many, plain text included: the server reads them (it detects the encoding:
+    // cp1251, UTF-16…), stores each under its own file name and analyses them in a job. The
+    // paste box and its Id field are not involved, so no file takes another's id.
     const form = new FormData();
     for (const f of files) form.append("files", f, f.name);
     status(`Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`, "info");

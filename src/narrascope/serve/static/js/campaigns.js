@@ -7,7 +7,7 @@
 
 import { api, query } from "./api.js";
 import { colourClass } from "./colors.js";
-import { bdi, el, fmt, visible } from "./docview.js";
+import { bdi, cut, el, fmt, visible } from "./docview.js";
 
 const PAGE = 25;
 const PASSAGE_CHARS = 140; // the table's excerpt of the shared passage
@@ -75,6 +75,13 @@ export function dateMs(value) {
   return Number.isFinite(t) ? t : null;
 }
 
+/** A member's time as ms: the API's `timestamp` (its date as the clustering read it,
+ * "05.03.2024" included; null when undated), else its date as given (an older server). */
+export function memberMs(member) {
+  if (member && Object.hasOwn(member, "timestamp")) return member.timestamp ? dateMs(member.timestamp) : null;
+  return dateMs(member && member.date);
+}
+
 /** "3 h", "2.5 days", "9 min": a time span for people. */
 export function span(hours) {
   if (hours === null || hours === undefined || !Number.isFinite(Number(hours))) return "—";
@@ -90,8 +97,7 @@ export function plural(n, word) {
 }
 
 function excerpt(text, most = PASSAGE_CHARS) {
-  const s = String(text ?? "").replace(/\s+/g, " ").trim();
-  return s.length > most ? `${s.slice(0, most - 1)}…` : s;
+  return cut(String(text ?? "").replace(/\s+/g, " ").trim(), most);
 }
 
 function svg(tag, attrs = {}, ...children) {
@@ -214,7 +220,7 @@ export function timeline(members) {
       rows.push(s);
     }
   }
-  const times = members.map((m) => dateMs(m.date));
+  const times = members.map(memberMs);
   const known = times.filter((t) => t !== null);
   const undated = times.some((t) => t === null);
   const W = 760;
@@ -233,7 +239,7 @@ export function timeline(members) {
   rows.forEach((s, i) => {
     const y = TOP + i * ROW + ROW / 2;
     chart.append(svg("line", { x1: LEFT, x2: W - 4, y1: y, y2: y, class: "tl-row" }));
-    const label = s.length > 24 ? `${s.slice(0, 23)}…` : s;
+    const label = cut(s, 24);
     const name = svg("text", { x: LEFT - 8, y: y + 4, class: s === UNKNOWN ? "tl-source unknown" : "tl-source" }, visible(label), svg("title", {}, visible(s)));
     name.dataset.source = s;
     chart.append(name);

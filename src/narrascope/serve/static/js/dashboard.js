@@ -12,7 +12,7 @@
 
 import { api, query } from "./api.js";
 import { OTHER, colourClass, hsl, parentOf, seed } from "./colors.js";
-import { bdi, el, fmt, visible } from "./docview.js";
+import { bdi, cut, el, fmt, visible } from "./docview.js";
 
 export const FILTERS = ["q", "narrative", "language", "source", "debunk", "date_from", "date_to", "min_score"];
 const TOP_DEBUNKS = 5;
@@ -164,8 +164,7 @@ async function loadFacets() {
 }
 
 function short(text, n = CLAIM_CHARS) {
-  const s = visible(text);
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+  return cut(visible(text), n);
 }
 
 /** The debunk filter's choices (any, then each debunk repeated in the corpus) and the

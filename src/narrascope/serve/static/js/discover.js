@@ -126,7 +126,7 @@ function promoteForm(cluster) {
   return form;
 }
 
-function card(c) {
+function card(c, run) {
   const promoteButton = el("button", "promote-open", "Promote to custom narrative…");
   promoteButton.type = "button";
   const form = promoteForm(c);
@@ -140,6 +140,12 @@ function card(c) {
   const promoted = el("p", "promoted");
   if ((c.promoted || []).length) promoted.append("Promoted as ", ...c.promoted.map((l, i) => [i ? ", " : "", bdi(l)]).flat());
   const seen = c.first_seen ? `${c.first_seen} – ${c.last_seen ?? ""}` : "undated";
+  // a run over whole documents clusters one unit per document: "10 documents", not "10
+  // documents, 10 passages"
+  const unit = unitWord(run);
+  const units = unit === "document"
+    ? plural(c.size ?? c.documents, "document")
+    : `${plural(c.documents, "document")}, ${plural(c.size, unit)}`;
   const box = el(
     "article",
     "card discovered",
@@ -150,7 +156,7 @@ function card(c) {
       el("span", `d-status ${status === "new" ? "new" : "persisting"}`, status),
       sparkline(c.growth),
     ),
-    el("p", "facts", `${plural(c.documents, "document")}, ${plural(c.size, "passage")} · ${seen} · confidence ${fmt(c.confidence)}`),
+    el("p", "facts", `${units} · ${seen} · confidence ${fmt(c.confidence)}`),
     terms,
     el("ol", "exemplars", ...(c.exemplars || []).map(exemplar)),
     el("p", "muted small", "Languages: ", ...counted(c.languages), " · Sources: ", ...counted(c.sources)),
@@ -199,7 +205,7 @@ export async function showDiscover() {
       ),
     );
   } else {
-    list.replaceChildren(...items.map(card));
+    list.replaceChildren(...items.map((c) => card(c, res.run)));
   }
   list.setAttribute("aria-busy", "false");
 }

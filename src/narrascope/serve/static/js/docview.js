@@ -49,6 +49,15 @@ export function bdi(s, cls) {
   return el("bdi", cls, visible(s));
 }
 
+/** `s` cut to at most `most` characters, "…" included: counted in code points, so an
+ * emoji (two UTF-16 units) is kept whole or left out, never split into a lone half. */
+export function cut(s, most) {
+  const text = String(s ?? "");
+  if (text.length <= most) return text; // at most `most` units: at most `most` code points
+  const chars = Array.from(text);
+  return chars.length > most ? `${chars.slice(0, Math.max(most - 1, 0)).join("")}…` : text;
+}
+
 const num = (x) => (typeof x === "number" && Number.isFinite(x) ? x : Number(x) || 0);
 export const fmt = (x) => num(x).toFixed(2);
 
@@ -132,6 +141,15 @@ function highlighted(record, region = null) {
       }
     }
   }
+  // the article's own hate / incitement evidence (offsets in the whole text), marked as
+  // a comment's is
+  const flagged = [];
+  for (const f of flagsOf(record)) {
+    const ev = f.evidence;
+    if (ev && typeof ev === "object" && fits(text, map, ev)) {
+      flagged.push({ start: +ev.start, end: +ev.end, kind: f.kind, tip: f.badge });
+    }
+  }
   const claims = claimInfo.claims.map((c, i) => {
     const matches = claimInfo.byClaim.get(i) || [];
     return { start: +c.start, end: +c.end, idx: i, debunked: matches.length > 0,
@@ -143,7 +161,7 @@ function highlighted(record, region = null) {
     }
   }
   if (region) {
-    for (const list of [spans, techniques, mentions, claims]) list.splice(0, list.length, ...list.filter(inside));
+    for (const list of [spans, techniques, mentions, claims, flagged]) list.splice(0, list.length, ...list.filter(inside));
   }
   mentions.sort((a, b) => a.start - b.start || a.end - b.end);
   // overlapping mentions would nest wrongly: drop any that starts inside the previous kept one
@@ -152,11 +170,11 @@ function highlighted(record, region = null) {
 
   const frag = document.createDocumentFragment();
   const piece = (a, b) => text.slice(map.at(a), map.at(b));
-  if (!spans.length && !techniques.length && !keptMentions.length && !claims.length) {
+  if (!spans.length && !techniques.length && !keptMentions.length && !claims.length && !flagged.length) {
     frag.append(document.createTextNode(piece(lo, hi)));
     return frag;
   }
-  const cuts = [...new Set([lo, hi, ...[...spans, ...techniques, ...keptMentions, ...claims].flatMap((s) => [s.start, s.end])])]
+  const cuts = [...new Set([lo, hi, ...[...spans, ...techniques, ...keptMentions, ...claims, ...flagged].flatMap((s) => [s.start, s.end])])]
     .sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const a = cuts[i];
@@ -191,6 +209,13 @@ function highlighted(record, region = null) {
       node = wrap(node, "span", claim.debunked ? "claim debunked" : "claim");
       if (claim.idx >= 0) node.dataset.claim = String(claim.idx);
       inner = inner || node;
+    }
+    const flags = flagged.filter((f) => f.start <= a && f.end >= b);
+    if (flags.length) {
+      const flagTips = [...new Set(flags.map((f) => f.tip))];
+      tips.push(...flagTips.map(visible));
+      node = wrap(node, "mark", `flag-ev ${[...new Set(flags.map((f) => f.kind))].join(" ")}`);
+      if (!inner) node.setAttribute("title", visible(flagTips.join("; ")));
     }
     if (inner) inner.setAttribute("title", tips.join("\n"));
     frag.append(node);
@@ -419,7 +444,7 @@ function techniquePanel(record) {
     const span = String(t.text ?? "");
     body.append(el("tr", null, el("td", "num", String(t.paragraph ?? "")),
       el("td", null, techniqueName(t.label), " ", el("span", `fam f-${familyClass(t.family)}`, FAMILIES[t.family] || String(t.family ?? "other"))),
-      el("td", "num", fmt(t.score)), el("td", null, span.length > 80 ? `${span.slice(0, 78)}…` : span)));
+      el("td", "num", fmt(t.score)), el("td", null, cut(span, 80))));
   }
   box.append(el("table", null, el("thead", null, el("tr", null, el("th", "num", "¶"), el("th", null, "technique"),
     el("th", "num", "score"), el("th", null, "span"))), body));
@@ -595,7 +620,7 @@ export function renderDocument(container, record) {
     head.append(a);
   }
   const region = articleRegion(record);
-  if (region) head.append(...badges(flagsOf(record))); // the article's own flags: no text
+  head.append(...badges(flagsOf(record))); // the article's own flags, thread or not: no text
   const repeated = new Set((Array.isArray(record.debunks) ? record.debunks : [])
     .filter((d) => d && typeof d === "object" && d.id !== null && d.id !== undefined).map((d) => String(d.id)));
   if (repeated.size) {

@@ -1,6 +1,9 @@
 // Background jobs (uploads of many files/documents): a progress card per job, polling
 // GET /api/jobs/{id} until it is done or failed. The ids are kept in localStorage so the
 // progress (and, until dismissed, the result and per-file errors) shows again after a reload.
+// An error the server answers a poll with (401/403, 5xx) is shown on the card: a 5xx is
+// asked again less and less often, any other error stops the polling; only a network
+// failure (no answer at all) is retried without a word.
 // A running job shows the pipeline stage its batch is in and can be cancelled; a job the
 // server stopped (cancel, restart) is "resumable" and can be resumed: the server keeps its
 // record and inputs, so "no longer knows this job" is only said on a 404 for the job itself.
@@ -55,7 +58,7 @@ function show(id, label, job) {
   if (cards.has(id)) return;
   const card = el("div", "job state-queued");
   card.dataset.jobId = id;
-  cards.set(id, { card, timer: null, label, busy: null, note: null, job: null, gen: 0 });
+  cards.set(id, { card, timer: null, label, busy: null, note: null, job: null, gen: 0, failures: 0 });
   box.prepend(card);
   box.hidden = false;
   if (job) update(id, job);
@@ -71,6 +74,8 @@ async function poll(id) {
   try {
     const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
     if (cards.get(id) !== c || gen !== c.gen) return; // dismissed or superseded meanwhile
+    c.failures = 0;
+    if (c.note && c.note.poll) c.note = null; // the server answers again
     update(id, job);
     if (ACTIVE.includes(job.state)) {
       c.timer = setTimeout(() => poll(id), POLL_MS);
@@ -79,7 +84,19 @@ async function poll(id) {
   } catch (err) {
     if (cards.get(id) !== c || gen !== c.gen) return;
     if (isUnknown(err)) unknown(id);
-    else c.timer = setTimeout(() => poll(id), POLL_MS * 4); // server unreachable: keep trying
+    else if (!(err instanceof ApiError)) c.timer = setTimeout(() => poll(id), POLL_MS * 4); // unreachable: keep trying
+    else {
+      // the server answered with an error (401/403: no or a wrong token; 5xx: it failed):
+      // say so on the card; a server error may pass, so ask again less and less often, an
+      // auth or other client error will not, so stop (a reload asks again)
+      const retry = err.status >= 500;
+      c.failures = (c.failures || 0) + 1;
+      const again = retry ? "; trying again" : "; reload the page to try again";
+      const why = err.message === `HTTP ${err.status}` ? err.message : `${err.message} (HTTP ${err.status})`;
+      c.note = { text: `Could not get the job's progress: ${why}${again}`, poll: true };
+      update(id, c.job || { id, state: "queued", total: 0, done: 0, failed: 0 });
+      if (retry) c.timer = setTimeout(() => poll(id), Math.min(POLL_MS * 4 * 2 ** (c.failures - 1), POLL_MS * 50));
+    }
   }
 }
 
@@ -135,7 +152,8 @@ function update(id, job) {
   const active = ACTIVE.includes(state);
   const resumable = state === "failed" && job.resumable === true;
   if (!active && c.busy === "cancel") c.busy = null; // the cancel took effect
-  if (c.note && c.note.state !== state) c.note = null; // it has moved on: the note is old
+  // it has moved on: the note is old (a note on polling stays until a poll succeeds)
+  if (c.note && !c.note.poll && c.note.state !== state) c.note = null;
   const total = Number(job.total) || 0;
   const done = Number(job.done) || 0;
   const errors = Array.isArray(job.errors) ? job.errors : [];
