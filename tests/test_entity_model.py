@@ -395,6 +395,38 @@ def test_cross_validation_gate(semeval25: Path) -> None:
         assert table[key]["emr"] >= min_emr, (key, table[key])
 
 
+def test_cross_validation_records_the_folds_that_ran(
+    corpus: tuple, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asked for more folds than documents, the CV makes one per document and says so."""
+    from narrascope.training.corpus import EntityDocument, GoldMention
+    from narrascope.training.entities import cross_validate_entities
+
+    docs = [
+        EntityDocument(
+            f"d{i}",
+            lang,
+            text,
+            tuple(
+                GoldMention(text[s:e], s, e, main, tuple(fine))
+                for (s, e), main, fine in zip(spans, mains, fines, strict=True)
+            ),
+        )
+        for i, (text, lang, spans, mains, fines) in enumerate(zip(*corpus, strict=True))
+    ]
+    docs = docs[:3] + docs[8:11]  # three English, three Russian
+    result = cross_validate_entities(
+        docs,
+        folds=100,
+        settings={"calibration_folds": 3, "keep_features": 500},
+        progress=True,
+        narratives=_narratives(len(docs)),
+    )
+    assert result["folds"] == 6
+    printed = capsys.readouterr().out
+    assert "fold 6/6 done" in printed and "/100" not in printed
+
+
 def test_framed_thresholds_maximise_f1_pooled_and_per_language() -> None:
     from narrascope.training.entities import choose_min_framed, choose_min_framed_by_language
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from narrascope.cli.args import whole_number
 from narrascope.cli.train import (
     TASKS,
     add_extra_corpora_option,
     add_spans_option,
+    note_folds,
     technique_corpus_kwargs,
 )
 
@@ -18,7 +20,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="cross-validate a model on labelled data")
     p.add_argument("task", choices=TASKS)
     p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument(
+        "--folds",
+        type=whole_number(2),
+        default=5,
+        help="CV folds, 2 or more (default 5); more than the data has documents are cut "
+        "down to one document per fold, with a note",
+    )
     p.add_argument("--seed", type=int, default=0)
     add_spans_option(p)
     add_extra_corpora_option(p)
@@ -29,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "entities":
         from narrascope.training.entities import evaluate_entities, format_entity_table
 
-        print(format_entity_table(evaluate_entities(args.data, folds=args.folds, seed=args.seed)))
+        result = evaluate_entities(args.data, folds=args.folds, seed=args.seed)
+        print(format_entity_table(result))
+        note_folds(args.folds, result)
     elif args.task == "mentions":
         from narrascope.training.mentions import evaluate_mentions, format_mention_table
 
@@ -46,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             **technique_corpus_kwargs(args),
         )
         print(format_technique_table(result))
+        note_folds(args.folds, result)
     elif args.task == "hate":
         from narrascope.training.hate import (
             EARLY_LAYERS,
@@ -72,4 +83,5 @@ def run(args: argparse.Namespace) -> int:
 
         result = evaluate_narratives(args.data, folds=args.folds, seed=args.seed)
         print(format_cv_table(result))
+        note_folds(args.folds, result)
     return 0

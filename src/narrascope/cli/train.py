@@ -4,7 +4,12 @@ claims``: retrain a bundled model from the organisers' release layout."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
+from typing import Any
+
+from narrascope.cli.args import whole_number
 
 TASKS = (
     "narratives",
@@ -16,6 +21,9 @@ TASKS = (
     "hate",
     "claims",
 )
+# tasks whose training itself reads CV folds (thresholds, the epoch or the student's
+# threshold), so they cannot skip the CV
+NEEDS_FOLDS = ("encoder", "techniques", "technique-student")
 
 
 def add_spans_option(p: argparse.ArgumentParser) -> None:
@@ -56,6 +64,24 @@ def technique_corpus_kwargs(args: argparse.Namespace) -> dict[str, object]:
     return {"extra": not args.no_extra_corpora, "extra_dir": args.extra_corpora}
 
 
+def note_folds(asked: int, cv: dict[str, Any] | None) -> None:
+    """Say so when the CV ran fewer folds than ``--folds`` asked (``group_folds`` allows
+    at most one document per fold), so a clamped count is never silent."""
+    used = (cv or {}).get("folds")
+    if used is not None and used != asked:
+        print(
+            f"narrascope: note: --folds {asked}: the data has room for {used} folds "
+            f"(one document each at most), so {used} were used",
+            file=sys.stderr,
+        )
+
+
+def _stored_cv(out: Path) -> dict[str, Any] | None:
+    """The CV summary a trained artefact's manifest holds (``None``: no CV was run)."""
+    cv: dict[str, Any] | None = json.loads((Path(out) / "meta.json").read_text()).get("cv")
+    return cv
+
+
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="train a model from the shared-task data")
     p.add_argument(
@@ -84,7 +110,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         default=None,
         help="artefact folder (default: the one the package loads)",
     )
-    p.add_argument("--folds", type=int, default=5, help="CV folds (scores in the manifest)")
+    p.add_argument(
+        "--folds",
+        type=whole_number(0),
+        default=5,
+        help="CV folds, scores in the manifest (default 5); 0 trains without CV (no scores), "
+        "except encoder, techniques and technique-student, which need 2 or more; more "
+        "folds than the data has documents are cut down to one document per fold, with a note",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--epochs", type=int, default=3, help="encoder only: epochs (the best one is kept)"
@@ -123,7 +156,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from narrascope.errors import E_INPUT, NarrascopeError
     from narrascope.models.encoder import SentenceEncoder
+
+    if args.task in NEEDS_FOLDS and args.folds < 2:  # before any (slow) loading
+        raise NarrascopeError(
+            E_INPUT, f"train {args.task} needs --folds 2 or more: its training reads CV folds"
+        )
 
     SentenceEncoder.shared().pin_threads()  # same data, same weights, whatever the load
     if args.task == "entities":
@@ -132,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
 
         out = args.out or bundled_path("entities")
         train_entities(args.data, out, folds=args.folds, seed=args.seed)
+        note_folds(args.folds, _stored_cv(out))
     elif args.task == "encoder":
         from narrascope.models.artefact import bundled_path
         from narrascope.stages.entities import CONTEXT
@@ -161,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_mention_table(cv))
         train_mention_tagger(args.data, out, cv=cv)
     elif args.task == "technique-student":
-        from narrascope.errors import E_NOT_FOUND, NarrascopeError
+        from narrascope.errors import E_NOT_FOUND
         from narrascope.training.technique_student import train_technique_student
 
         if args.documents is None:
@@ -202,11 +242,16 @@ def run(args: argparse.Namespace) -> int:
             ptc_dir=args.spans,
             **technique_corpus_kwargs(args),
         )
+        note_folds(args.folds, _stored_cv(out))
     else:
         from narrascope.training import default_artefact_dir, format_cv_table, train_narratives
 
         out = args.out or default_artefact_dir("narratives")
         manifest = train_narratives(args.data, out, folds=args.folds, seed=args.seed)
-        print(format_cv_table(manifest["cv"]))
+        if manifest["cv"] is None:  # --folds 0 or 1: the manifest has no scores
+            print(f"no cross-validation (--folds {args.folds}): the manifest has no scores")
+        else:
+            print(format_cv_table(manifest["cv"]))
+            note_folds(args.folds, manifest["cv"])
     print(f"model written to {out}")
     return 0

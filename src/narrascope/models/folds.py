@@ -12,7 +12,15 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from narrascope.errors import E_INPUT, NarrascopeError
+
 Fold = tuple[np.ndarray, np.ndarray]
+
+
+def fold_count(n_folds: int, n_groups: int) -> int:
+    """How many folds :func:`group_folds` makes of ``n_groups`` groups when asked for
+    ``n_folds``: at least 2, at most one group per fold (manifests record this number)."""
+    return max(2, min(n_folds, n_groups))
 
 
 def group_folds(
@@ -27,7 +35,8 @@ def group_folds(
     Groups (documents) are dealt to folds whole, stratified by the stratum (language) of
     their last row with scikit-learn's ``StratifiedKFold``; when some stratum has fewer
     groups than folds (tiny corpora), by a seeded permutation instead. ``n_folds`` is
-    clamped to ``[2, number of groups]``.
+    clamped to ``[2, number of groups]`` (:func:`fold_count`). Fewer than two groups is
+    the data's fault (a one-document corpus), so it is a :class:`NarrascopeError`.
     """
     groups = list(groups)
     strata = list(strata)
@@ -39,11 +48,14 @@ def group_folds(
     )
     n_groups = len(index)
     if n_groups < 2:
-        raise ValueError("need at least two groups to make folds")
+        raise NarrascopeError(
+            E_INPUT,
+            f"cross-validation needs at least two documents to make folds, got {n_groups}",
+        )
     group_stratum = [""] * n_groups
     for r, g in enumerate(row_group):
         group_stratum[g] = "" if strata[r] is None else str(strata[r])
-    n_folds = max(2, min(n_folds, n_groups))
+    n_folds = fold_count(n_folds, n_groups)
     _, counts = np.unique(group_stratum, return_counts=True)
     if counts.min() >= n_folds:
         from sklearn.model_selection import StratifiedKFold

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
-from narrascope.taxonomy import MAIN_ROLES, OTHER
+from narrascope.errors import E_BAD_RECORD, E_DECODE, E_NOT_FOUND, NarrascopeError
+from narrascope.taxonomy import FINE_ROLES, MAIN_ROLES, OTHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,17 @@ def read_document_text(path: str | Path) -> str:
         return handle.read()
 
 
+def read_label_text(path: str | Path) -> str:
+    """Decode an annotation or label file, dropping a UTF-8 BOM (a common Windows save),
+    which would otherwise stick to the first id. Raw documents keep
+    :func:`read_document_text`: their offsets count characters, a BOM included."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise NarrascopeError(E_DECODE, f"{path}: not UTF-8 text ({exc})") from exc
+
+
 def _split_labels(field_text: str) -> frozenset[str]:
     """Split a ';'-joined label field; the release repeats labels, so a set is right."""
     labels = {part.strip() for part in field_text.split(";")}
@@ -38,23 +49,37 @@ def _split_labels(field_text: str) -> frozenset[str]:
 
 
 def read_annotations(path: str | Path) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """Parse ``subtask-2-annotations.txt``: id → (narratives, subnarratives)."""
+    """Parse ``subtask-2-annotations.txt``: id → (narratives, subnarratives).
+
+    A document id on several lines gets the union of their labels, as the subtask-1 and
+    subtask-3 readers gather an id's lines: a merged or hand-edited file then loses
+    nothing, and a bare ``Other`` yields to the real labels it is merged with.
+    """
     out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+    for lineno, line in enumerate(read_label_text(path).splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
         if len(parts) < 3:
             raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: expected 3 tab-separated fields")
-        doc_id, coarse, fine = parts[0].strip(), parts[1], parts[2]
-        out[doc_id] = (_split_labels(coarse) or frozenset({OTHER}), _split_labels(fine))
+        doc_id, coarse, fine = parts[0].strip(), _split_labels(parts[1]), _split_labels(parts[2])
+        if doc_id in out:  # merged like subtask 1's repeated ids, never silently replaced
+            coarse = _merge_labels(out[doc_id][0], coarse)
+            fine = _merge_labels(out[doc_id][1], fine)
+        out[doc_id] = (coarse or frozenset({OTHER}), fine)
     return out
+
+
+def _merge_labels(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    """The union of two lines' labels; ``Other`` only when nothing else is there."""
+    union = a | b
+    return union - {OTHER} if union - {OTHER} else union
 
 
 def read_explanations(path: str | Path) -> dict[str, tuple[tuple[str, str, str], ...]]:
     """Parse ``subtask-3-annotations.txt``: id → ((narrative, sub-narrative, explanation), ...)."""
     out: dict[str, list[tuple[str, str, str]]] = {}
-    for line in read_document_text(path).splitlines():
+    for line in read_label_text(path).splitlines():
         parts = line.split("\t")
         if len(parts) >= 4 and parts[3].strip():
             out.setdefault(parts[0].strip(), []).append(
@@ -130,7 +155,7 @@ class EntityDocument:
 def read_entity_annotations(path: str | Path) -> dict[str, list[GoldMention]]:
     """Parse ``subtask-1-annotations.txt``: id → mentions (fine roles deduplicated, in order)."""
     out: dict[str, list[GoldMention]] = {}
-    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+    for lineno, line in enumerate(read_label_text(path).splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
@@ -144,6 +169,11 @@ def read_entity_annotations(path: str | Path) -> dict[str, list[GoldMention]]:
             raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: bad offsets") from exc
         if not mention or main not in MAIN_ROLES:
             raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: bad mention or role {main!r}")
+        unknown = [f for f in fine if f not in FINE_ROLES]
+        if unknown:
+            raise NarrascopeError(
+                E_BAD_RECORD, f"{path}:{lineno}: fine role outside the taxonomy: {unknown}"
+            )
         out.setdefault(doc_id, []).append(gold)
     return out
 

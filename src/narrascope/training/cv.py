@@ -41,7 +41,8 @@ def cross_validate(
     ``SentenceEncoder.shared()``) are encoded once and sliced per fold.
 
     Returns ``{"table": {lang: {"coarse", "fine", "n"}, "mean": ..., "all": ...},
-    "folds": K, "seed": seed, "seconds": ..., "oof_proba": array, "labels": [...]}``.
+    "folds": K, "seed": seed, "seconds": ..., "oof_proba": array, "labels": [...]}``, K being
+    the folds that ran (``group_folds`` clamps the count asked for to the data).
     Out-of-fold probabilities are kept so decision rules can be compared without refitting.
     """
     texts = [d.text for d in docs]
@@ -54,7 +55,9 @@ def cross_validate(
     labels = NarrativeClassifier.label_space([(d.narratives, d.subnarratives) for d in docs])
     column = {lab: j for j, lab in enumerate(labels)}
     oof = np.zeros((len(docs), len(labels)), dtype=np.float32)
-    for k, (tr, te) in enumerate(group_folds(range(len(docs)), langs, n_folds=folds, seed=seed)):
+    # group_folds clamps the count to the data: what ran is what is reported
+    fold_list = group_folds(range(len(docs)), langs, n_folds=folds, seed=seed)
+    for k, (tr, te) in enumerate(fold_list):
         model = factory().fit(
             [texts[i] for i in tr],
             [langs[i] for i in tr],
@@ -70,7 +73,10 @@ def cross_validate(
             pred_coarse[i], pred_fine[i] = narr, sub
         oof[np.ix_(te, [column[lab] for lab in model.labels_])] = proba
         if progress:
-            print(f"  fold {k + 1}/{folds} done ({time.perf_counter() - start:.0f}s)", flush=True)
+            print(
+                f"  fold {k + 1}/{len(fold_list)} done ({time.perf_counter() - start:.0f}s)",
+                flush=True,
+            )
     table = per_language_scores(
         langs,
         [d.narratives for d in docs],
@@ -80,7 +86,7 @@ def cross_validate(
     )
     return {
         "table": table,
-        "folds": folds,
+        "folds": len(fold_list),
         "seed": seed,
         "seconds": round(time.perf_counter() - start, 1),
         "oof_proba": oof,

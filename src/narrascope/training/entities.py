@@ -20,7 +20,7 @@ import numpy as np
 from narrascope.doc import Document
 from narrascope.models.artefact import user_cache_dir
 from narrascope.models.entities import EntityRoleClassifier, Span, mention_paragraph_vectors
-from narrascope.models.folds import group_folds
+from narrascope.models.folds import fold_count, group_folds
 from narrascope.taxonomy import MAIN_ROLES
 from narrascope.text.aliases import clean_name
 from narrascope.training.corpus import EntityDocument, load_entity_corpus
@@ -268,7 +268,9 @@ def cross_validate_entities(
     oof_fine = np.zeros((len(doc_of), len(fine_labels)), np.float32)
     oof_candidates: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(docs)
     row_of_doc = np.concatenate([[0], np.cumsum([len(s) for s in spans])])
-    for k, (_, te_rows) in enumerate(group_folds(doc_of, mention_lang, n_folds=folds, seed=seed)):
+    # group_folds clamps the count to the data: what ran is what is reported
+    fold_list = group_folds(doc_of, mention_lang, n_folds=folds, seed=seed)
+    for k, (_, te_rows) in enumerate(fold_list):
         te_docs = sorted(set(doc_of[te_rows].tolist()))
         tr_docs = [i for i in range(len(docs)) if i not in set(te_docs)]
         model = EntityRoleClassifier(**{"seed": seed, **(settings or {})}).fit(
@@ -310,7 +312,10 @@ def cross_validate_entities(
                 framed = cand.framed[own] if cand.framed is not None else np.ones(own.sum())
                 oof_candidates[i] = (cand.main[own], framed)
         if progress:
-            print(f"  fold {k + 1}/{folds} done ({time.perf_counter() - start:.0f}s)", flush=True)
+            print(
+                f"  fold {k + 1}/{len(fold_list)} done ({time.perf_counter() - start:.0f}s)",
+                flush=True,
+            )
     table = entity_scores(
         mention_lang,
         [r for ms in mains for r in ms],
@@ -320,7 +325,7 @@ def cross_validate_entities(
     )
     return {
         "table": table,
-        "folds": folds,
+        "folds": len(fold_list),
         "seed": seed,
         "seconds": round(time.perf_counter() - start, 1),
         "oof_main": oof_main,
@@ -634,7 +639,8 @@ def train_entities(
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
-            print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
+            used = fold_count(folds, sum(1 for s in spans if s))
+            print(f"cross-validating ({used} folds) on {len(docs)} documents ...", flush=True)
         result = cross_validate_entities(
             docs,
             folds=folds,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.models.encoder import SentenceEncoder, text_vectors
+from narrascope.models.folds import fold_count
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.training.corpus import LabelledDocument, load_narrative_corpus
 from narrascope.training.cv import (
@@ -114,7 +115,8 @@ def train_narratives(
     cv: dict[str, Any] | None = None
     if folds and folds > 1:
         if progress:
-            print(f"cross-validating ({folds} folds) on {len(docs)} documents ...", flush=True)
+            used = fold_count(folds, len(docs))
+            print(f"cross-validating ({used} folds) on {len(docs)} documents ...", flush=True)
         result = _cross_validate(docs, kwargs, folds, seed, progress, vectors)
         cv = cv_summary(result)
         if progress:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.errors import E_BAD_RECORD, E_NOT_FOUND, NarrascopeError
+from narrascope.errors import E_BAD_RECORD, E_INPUT, E_NOT_FOUND, NarrascopeError
 from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder
 from narrascope.models.folds import fold_of_rows, group_folds
@@ -41,6 +41,7 @@ from narrascope.training.corpus import (
     TechniqueArticle,
     TechniqueParagraph,
     read_document_text,
+    read_label_text,
 )
 from narrascope.training.metrics import span_f1, technique_f1
 
@@ -69,29 +70,42 @@ PTC_TO_2023 = {
 def read_paragraph_labels(path: str | Path) -> dict[str, dict[int, frozenset[str]]]:
     """``<id>\\t<line>\\t<techniques>`` -> {article id: {line: labels}}."""
     out: dict[str, dict[int, frozenset[str]]] = {}
-    for lineno, line in enumerate(read_document_text(path).splitlines(), 1):
+    for lineno, line in enumerate(read_label_text(path).splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
         if len(parts) < 2:
             raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: expected 3 tab-separated fields")
-        labels = parts[2] if len(parts) > 2 else ""
-        out.setdefault(parts[0].strip(), {})[int(parts[1])] = frozenset(
-            t.strip() for t in labels.split(",") if t.strip()
-        )
+        labels = frozenset(t.strip() for t in (parts[2] if len(parts) > 2 else "").split(","))
+        labels -= {""}
+        unknown = sorted(labels - set(TECHNIQUES))
+        if unknown:
+            raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: unknown technique {unknown}")
+        paragraph = _whole_number(parts[1], path, lineno, "paragraph line")
+        out.setdefault(parts[0].strip(), {})[paragraph] = labels
     return out
+
+
+def _whole_number(value: str, path: str | Path, lineno: int, what: str) -> int:
+    """``int(value)``, or the loaders' error naming the file and line."""
+    try:
+        return int(value)
+    except ValueError:
+        raise NarrascopeError(
+            E_BAD_RECORD, f"{path}:{lineno}: {what} is not a number: {value!r}"
+        ) from None
 
 
 def read_span_labels(folder: str | Path) -> dict[str, list[tuple[int, int, str]]]:
     """Per-article span files (``<id>\\t<technique>\\t<start>\\t<end>``) of a folder."""
     out: dict[str, list[tuple[int, int, str]]] = {}
     for path in sorted(Path(folder).glob("*.txt")) + sorted(Path(folder).glob("*.labels")):
-        for line in read_document_text(path).splitlines():
+        for lineno, line in enumerate(read_label_text(path).splitlines(), 1):
             parts = line.split("\t")
             if len(parts) >= 4:
-                out.setdefault(parts[0].strip(), []).append(
-                    (int(parts[2]), int(parts[3]), parts[1].strip())
-                )
+                start = _whole_number(parts[2], path, lineno, "span start")
+                end = _whole_number(parts[3], path, lineno, "span end")
+                out.setdefault(parts[0].strip(), []).append((start, end, parts[1].strip()))
     return out
 
 
@@ -120,9 +134,12 @@ def load_technique_corpus(
             else {}
         )
         for art_id in sorted(gold):
-            text = read_document_text(
-                root / folder / f"{split}-articles-subtask-3/article{art_id}.txt"
-            )
+            path = root / folder / f"{split}-articles-subtask-3/article{art_id}.txt"
+            if not path.is_file():
+                raise NarrascopeError(
+                    E_NOT_FOUND, f"{label_file}: article {art_id}: {path} not found"
+                )
+            text = read_document_text(path)
             paragraphs = []
             for line, start, end in split_paragraphs(text):
                 if line not in gold[art_id]:
@@ -474,7 +491,7 @@ def cross_validate_techniques(
         "table": table,
         "sources": sources,
         "spans": span_rows,
-        "folds": folds,
+        "folds": n_folds,  # as clamped by group_folds, not as asked
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 1),
         "thresholds": fold_thresholds,
@@ -763,6 +780,10 @@ def train_techniques(
     fixed folds and seeds, liblinear/lbfgs are deterministic). Spans are also scored on
     PTC when ``ptc_dir`` is given or sits next to ``data_dir``; with ``extra``, the extra
     corpora (:func:`extra_corpora`) are trained on at ``corpus_weights``."""
+    if folds < 2:  # checked before the (slow) loading; the CLI shows it as a usage error
+        raise NarrascopeError(
+            E_INPUT, f"train techniques needs folds >= 2, got {folds}: its thresholds come from CV"
+        )
     started = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else bundled_path("techniques")
     articles = load_technique_corpus(data_dir)
@@ -770,8 +791,6 @@ def train_techniques(
     if progress and info:
         print(f"  extra corpora: {_describe(info)}", flush=True)
     kwargs = {"seed": seed, **(settings or {})}
-    if folds < 2:
-        raise ValueError("train_techniques needs folds >= 2: thresholds come from CV")
     result = cross_validate_techniques(
         articles,
         folds=folds,
