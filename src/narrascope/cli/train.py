@@ -77,8 +77,12 @@ def note_folds(asked: int, cv: dict[str, Any] | None) -> None:
 
 
 def _stored_cv(out: Path) -> dict[str, Any] | None:
-    """The CV summary a trained artefact's manifest holds (``None``: no CV was run)."""
-    cv: dict[str, Any] | None = json.loads((Path(out) / "meta.json").read_text()).get("cv")
+    """The CV summary a trained artefact's manifest holds (``None``: no CV was run, or no
+    manifest to read)."""
+    manifest = Path(out) / "meta.json"
+    if not manifest.is_file():
+        return None
+    cv: dict[str, Any] | None = json.loads(manifest.read_text()).get("cv")
     return cv
 
 
