@@ -186,6 +186,57 @@ def test_a_corrupt_or_cut_file_is_one_error_and_the_batch_goes_on(
     assert estimate_count([tmp_path]) == 4  # one per unreadable file, plus two rows
 
 
+def test_a_compression_bomb_is_refused_from_its_footer(pq: ModuleType, tmp_path: Path) -> None:
+    # 60 rows of 300 KB compress to a few hundred bytes: 18 MB of text, more than 60
+    # texts at a 100 KB limit could hold, so no row is decompressed
+    bomb = write_parquet(
+        tmp_path / "bomb.parquet",
+        {"text": ["a" * 300_000] * 60},
+        compression="zstd",
+        use_dictionary=False,
+    )
+    assert bomb.stat().st_size < 10_000
+    good = write_parquet(tmp_path / "good.parquet", {"text": TEXTS[:2]})
+    items = read_all(bomb, good, max_bytes=100_000)
+    assert [type(i).__name__ for i in items] == ["InputError", "Document", "Document"]
+    assert items[0].source == str(bomb) and items[0].code == "E102"
+    assert "'text' column holds 18.0 MB uncompressed" in items[0].reason
+    assert "refused before reading" in items[0].reason
+    assert len(read_all(bomb, max_bytes=300_000)) == 60  # within the limit it is read
+
+
+def _peak_python_bytes(items: Any) -> tuple[int, list[Any]]:
+    """Python memory at its peak while ``items`` is consumed (kept: errors, doc ids)."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    kept: list[Any] = []
+    try:
+        for item in items:
+            kept.append(item if isinstance(item, InputError) else item.id)
+        return tracemalloc.get_traced_memory()[1], kept
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_repeated_value_is_converted_a_few_texts_at_a_time(
+    pq: ModuleType, tmp_path: Path
+) -> None:
+    # one dictionary entry of 200 KB on 600 rows: 120 MB of text in a file of kilobytes
+    over = write_parquet(tmp_path / "over.parquet", {"text": ["b" * 200_000] * 600})
+    assert over.stat().st_size < 100_000
+    peak, kept = _peak_python_bytes(read_inputs([over], ReadOptions(max_bytes=100_000)))
+    assert len(kept) == 600 and all(isinstance(e, InputError) and e.code == "E102" for e in kept)
+    assert "record text is 200.0 KB" in kept[0].reason and kept[0].source == f"{over}:1"
+    assert peak < 5_000_000  # the over-long texts are never copied into Python
+    within = write_parquet(tmp_path / "within.parquet", {"text": ["c" * 100_000] * 600})
+    peak, kept = _peak_python_bytes(read_inputs([within], ReadOptions(max_bytes=200_000)))
+    assert kept == [f"within.parquet:{n}" for n in range(1, 601)]
+    assert peak < 8_000_000  # a batch becomes Python a few texts at a time, not 256 rows
+
+
 def test_without_pyarrow_a_parquet_input_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,8 @@ models on a real text. Every test has its own temporary SQLite database.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import sqlite3
@@ -24,10 +26,16 @@ from fastapi.testclient import TestClient
 import narrascope
 from narrascope.cli import main
 from narrascope.doc import Annotation, Document
+from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.export.table import COLUMNS
 from narrascope.pipeline import Pipeline
 from narrascope.serve import create_app, is_loopback
-from narrascope.serve.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE
+from narrascope.serve.security import (
+    CONTENT_SECURITY_POLICY,
+    SESSION_TTL_S,
+    TOKEN_COOKIE,
+    Sessions,
+)
 from narrascope.stages.segment import SegmentStage
 from narrascope.store import DocumentsNotSaved, Filters, SQLiteStore, open_store
 from pgtest import postgres_schema_url
@@ -601,8 +609,9 @@ def test_token_protects_the_api_and_the_page(db: Path) -> None:
         opened = client.get("/?token=s3cret-token-0123456&tab=corpus", follow_redirects=False)
         assert opened.status_code == 303 and opened.headers["location"] == "/?tab=corpus"
         cookie = opened.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert "s3cret-token-0123456" not in cookie  # the browser keeps a digest, not the token
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+        assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+        assert "s3cret-token-0123456" not in cookie  # the browser keeps a session id
         assert client.get("/").status_code == 200  # the client kept the cookie
         assert client.get("/api/facets").status_code == 200  # the page's fetches work
         schema = client.get("/openapi.json").json()
@@ -613,6 +622,58 @@ def test_token_protects_the_api_and_the_page(db: Path) -> None:
         assert client.get("/api/facets").status_code == 401
         client.cookies.set(TOKEN_COOKIE, "forged")
         assert client.get("/api/facets").status_code == 401
+
+
+def test_the_page_cookie_is_a_random_session_that_expires(db: Path) -> None:
+    token = "s3cret-token-0123456"
+    app = create_app(db, token=token, pipeline=fake_pipeline())
+    clock = [1000.0]
+    with TestClient(app) as client:
+        app.state.sessions.clock = lambda: clock[0]
+        ids = []
+        for _ in range(2):
+            client.cookies.clear()
+            opened = client.get(f"/?token={token}", follow_redirects=False)
+            name, _, value = opened.headers["set-cookie"].split(";")[0].partition("=")
+            assert name == TOKEN_COOKIE
+            ids.append(value)
+        assert ids[0] != ids[1] and len(ids[0]) >= 32  # random, not a digest of the token
+        fixed = hmac.new(token.encode(), b"narrascope-page-session", hashlib.sha256).hexdigest()
+        client.cookies.clear()
+        client.cookies.set(TOKEN_COOKIE, fixed)
+        assert client.get("/api/facets").status_code == 401  # the old fixed value is no key
+        client.cookies.set(TOKEN_COOKIE, ids[0])
+        assert client.get("/api/facets").status_code == 200
+        clock[0] += SESSION_TTL_S - 60
+        assert client.get("/api/facets").status_code == 200  # in use: extended
+        clock[0] += SESSION_TTL_S - 60
+        assert client.get("/api/facets").status_code == 200
+        clock[0] += SESSION_TTL_S + 1  # idle past its time: gone
+        assert client.get("/api/facets").status_code == 401
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/facets", headers=headers).status_code == 200  # API clients
+    # a new server (a restart) knows none of the earlier sessions
+    with TestClient(create_app(db, token=token, pipeline=fake_pipeline())) as again:
+        again.cookies.set(TOKEN_COOKIE, ids[1])
+        assert again.get("/api/facets").status_code == 401
+    # over https (directly or behind a proxy that says so) the cookie is Secure
+    with TestClient(app, base_url="https://testserver") as secure:
+        opened = secure.get(f"/?token={token}", follow_redirects=False)
+        assert opened.status_code == 303 and "; Secure" in opened.headers["set-cookie"]
+
+
+def test_sessions_are_bounded_and_the_least_recently_used_end_first() -> None:
+    clock = [0.0]
+    sessions = Sessions(ttl=100, limit=3, clock=lambda: clock[0])
+    a, b, c = sessions.new(), sessions.new(), sessions.new()
+    assert sessions.check(a)  # a is now the most recently used
+    d = sessions.new()
+    assert len(sessions) == 3 and not sessions.check(b)
+    assert sessions.check(a) and sessions.check(c) and sessions.check(d)
+    assert not sessions.check("forged") and not sessions.check("")
+    clock[0] = 150
+    e = sessions.new()  # the expired ones are dropped on the way
+    assert len(sessions) == 1 and sessions.check(e) and not sessions.check(a)
 
 
 def test_other_sites_cannot_use_the_server_through_the_browser(db: Path) -> None:
@@ -694,6 +755,82 @@ def test_body_limit_gives_413_with_and_without_content_length(db: Path) -> None:
         small = client.post("/api/analyze", json={"text": TEXTS["bg"]})
         assert small.status_code == 200
         assert client.get("/api/jobs").json()["jobs"] == []  # the big upload made no job
+
+
+SECRET_URL = "postgresql://pguser@127.0.0.1:5432/corpus?password=hunter2-secret"
+
+
+class LostStore:
+    """A store whose connection is gone, with the URL in its message as PostgresStore's."""
+
+    def __init__(self) -> None:
+        self._conn = type("Conn", (), {"broken": True, "closed": False})()
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StoreError(E_STORE_OPEN, f"lost the connection to {SECRET_URL} (terminated)")
+
+        return fail
+
+
+def test_database_errors_reach_clients_without_any_detail(
+    db: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(db, pipeline=fake_pipeline(), batch_size=2)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        monkeypatch.setattr(app.state.stores, "get", LostStore)
+        for answer in (client.get("/api/documents?q=x"), client.get("/api/facets")):
+            assert answer.status_code == 503
+            assert answer.json() == {"detail": "database error; see the server log"}
+        job = client.post("/api/documents", json={"documents": [{"text": TEXTS["en"]}]})
+        info = wait_job(client, job.json()["job"]["id"])
+        assert info["state"] == "failed"
+        assert {"source": "job", "reason": "database error; see the server log"} in info["errors"]
+        assert "hunter2" not in json.dumps(client.get("/api/jobs").json())
+    assert "lost the connection" in caplog.text  # the detail stays in the server log
+
+
+def test_a_lost_connection_is_opened_again_by_the_next_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from narrascope.serve import jobs as serve_jobs
+
+    opened: list[Any] = []
+
+    class Conn:
+        broken = False
+        closed = False
+
+    class Fake:
+        def __init__(self, url: str) -> None:
+            self._conn = Conn()
+            self.closed = False
+            opened.append(self)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(serve_jobs, "open_store", Fake)
+    pool = serve_jobs.StorePool(SECRET_URL)
+    first = pool.get()
+    assert pool.get() is first  # a live connection is kept
+    first._conn.broken = True  # the server went away
+    second = pool.get()
+    assert second is not first and first.closed and len(opened) == 2
+    assert pool.get() is second
+    pool.close_all()
+    assert second.closed
+
+
+def test_serve_prints_the_database_url_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("narrascope.serve.create_app", lambda *a, **k: object())
+    monkeypatch.setattr("narrascope.cli.serve._serve", lambda *a: None)
+    monkeypatch.delenv("NARRASCOPE_TOKEN", raising=False)
+    assert main(["serve", "--db", "postgresql://me:pw1@h/x?password=pw2", "--port", "8125"]) == 0
+    err = capsys.readouterr().err
+    assert "serving postgresql://me:***@h/x?password=*** at" in err and "pw" not in err
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------

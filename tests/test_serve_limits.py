@@ -425,6 +425,68 @@ def test_a_job_cut_by_a_stopping_server_is_resumable_after_restart(db: Path) -> 
     assert not (db.parent / "corpus.db.jobs" / job["id"] / "files").exists()  # stored now
 
 
+def test_a_full_job_queue_refuses_new_jobs_with_a_503_to_retry(db: Path) -> None:
+    calls: list[str] = []
+    (first,) = steps(calls, "one")
+    app = create_app(db, pipeline=Pipeline([first]), batch_size=1)
+    folder = db.parent / "corpus.db.jobs"
+    with TestClient(app) as client:
+        app.state.jobs.max_queued_jobs = 3
+        held = [{"text": "HOLD " + "word " * 2500, "id": "h"}]
+        ids = [client.post("/api/documents", json={"documents": held}).json()["job"]["id"]]
+        assert first.holding.wait(10)  # running, and two more queued behind it
+        for n in range(2):
+            body = {"documents": [{"text": TEXT, "id": f"q{n}"}]}
+            ids.append(client.post("/api/documents", json=body).json()["job"]["id"])
+        refused = [
+            client.post("/api/documents", json={"documents": [{"text": TEXT}]}),
+            client.post("/api/documents/upload", files=[("files", ("a.txt", TEXT.encode()))]),
+        ]
+        for answer in refused:
+            assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
+            assert "job queue is full: 3 jobs are queued or running" in answer.json()["detail"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(ids)  # nothing stored
+
+        app.state.jobs.max_queued_jobs = 100
+        app.state.jobs.max_queued_bytes = 20_000  # the bytes of the inputs count too
+        big = {"documents": [{"text": "word " * 2500}]}
+        answer = client.post("/api/documents", json=big)
+        assert answer.status_code == 503
+        assert "over this server's limit of 0.02 MB" in answer.json()["detail"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(ids)
+        first.release.set()
+        for job_id in ids:
+            assert wait_job(client, job_id)["state"] == "done"
+        assert client.post("/api/documents", json=big).status_code == 202  # room again
+
+
+def test_failed_jobs_keep_their_inputs_only_while_they_are_few(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("narrascope.serve.jobs.MAX_KEPT_INPUTS", 1)
+    calls: list[str] = []
+    first, second = steps(calls, "one", "two")
+    folder = db.parent / "corpus.db.jobs"
+    with TestClient(create_app(db, pipeline=Pipeline([first, second]))) as client:
+        ids = []
+        for name in ("a.txt", "b.txt"):  # a runs and holds, b waits
+            files = [("files", (name, ("HOLD " + TEXT).encode()))]
+            ids.append(client.post("/api/documents/upload", files=files).json()["job"]["id"])
+            assert first.holding.wait(10)
+        for job_id in reversed(ids):
+            assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+        first.release.set()
+        for job_id in ids:
+            assert wait_job(client, job_id)["state"] == "failed"
+        older = client.get(f"/api/jobs/{ids[0]}").json()
+        assert not older["resumable"] and "inputs were deleted" in older["errors"][-1]["reason"]
+        assert "cancelled" in older["errors"][0]["reason"]  # what happened stays readable
+        assert not (folder / ids[0] / "files").exists()
+        assert (folder / ids[1] / "files" / "b.txt").is_file()  # the newest can resume
+        assert client.post(f"/api/jobs/{ids[0]}/resume").status_code == 409
+        assert client.get(f"/api/jobs/{ids[1]}").json()["resumable"]
+
+
 # -- SIGTERM -----------------------------------------------------------------------------------
 
 SERVER = """

@@ -823,6 +823,27 @@ def test_analyze_db_with_out_and_resume_skips_stored_documents(
     assert rows(db, "narratives", "p2") == 2
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://me:s3cret@h:5432/x", "postgresql://me:***@h:5432/x"),
+        ("postgresql://me:s3?cret@h/x", "postgresql://me:***@h/x"),
+        ("postgresql://me@h/x?password=s3cret", "postgresql://me@h/x?password=***"),
+        (
+            "postgresql://me@h/x?sslmode=require&PASSWORD=s3cret&sslpassword=s3cret&a=1",
+            "postgresql://me@h/x?sslmode=require&PASSWORD=***&sslpassword=***&a=1",
+        ),
+        ("postgresql:///x?host=/tmp&passfile=/s3cret", "postgresql:///x?host=/tmp&passfile=***"),
+        ("host=h password='s3 cret' dbname=x", "host=h password=*** dbname=x"),
+    ],
+)
+def test_postgres_urls_are_shown_without_any_password(url: str, shown: str) -> None:
+    from narrascope.store.postgres import redact
+
+    assert redact(url) == shown
+    assert "s3" not in redact(url)
+
+
 def test_stats_and_analyze_usage_errors(tmp_path: Path, capsys) -> None:
     assert main(["stats", "--db", str(tmp_path / "none.db")]) == 2
     assert "no database" in capsys.readouterr().err

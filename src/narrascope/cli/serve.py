@@ -120,12 +120,22 @@ def run(args: argparse.Namespace) -> int:
     )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(
-        f"narrascope: serving {args.db} at http://{shown}:{args.port}/"
+        f"narrascope: serving {_shown_db(args.db)} at http://{shown}:{args.port}/"
         + ("?token=<token>" if token else ""),
         file=sys.stderr,
     )
     _serve(app, args.host, args.port)
     return 0
+
+
+def _shown_db(db: str) -> str:
+    """The database as the console may show it: a URL without its password (a terminal
+    is read over shoulders, recorded and pasted into bug reports)."""
+    if "://" not in db:
+        return db
+    from narrascope.store.postgres import redact
+
+    return redact(db)
 
 
 def _serve(app: Any, host: str, port: int) -> None:

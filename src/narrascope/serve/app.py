@@ -45,11 +45,13 @@ from narrascope.pipeline import Pipeline
 from narrascope.pipeline.pipeline import Cancelled
 from narrascope.serve import models as m
 from narrascope.serve.jobs import (
+    DATABASE_ERROR,
     DEFAULT_WORKERS,
     MAX_JOBS,
     AnalysisPool,
     Busy,
     JobManager,
+    QueueFull,
     StorePool,
     Task,
 )
@@ -58,6 +60,7 @@ from narrascope.serve.security import (
     BodyLimit,
     SameOrigin,
     SecurityHeaders,
+    Sessions,
     TokenAuth,
 )
 from narrascope.store import ANY_DEBUNK, DocumentsNotSaved, FilterError, Filters, open_store
@@ -68,6 +71,7 @@ STATIC = Path(__file__).parent / "static"
 DEFAULT_MAX_BODY = 20_000_000
 DEFAULT_MAX_TEXT = 10_000_000  # UTF-8 bytes of one text: the CLI's --max-bytes default
 DEFAULT_TIMEOUT = 120.0  # seconds for one /api/analyze request
+QUEUE_RETRY_S = 30  # Retry-After of a job refused because the queue is full
 POLL_S = 0.25  # how often a waiting request looks whether its client is still there
 MAX_LIMIT = 500
 MAX_OFFSET = 2**53  # databases keep 64-bit integers; a bigger offset is a 422, not a 500
@@ -348,8 +352,18 @@ def create_app(
 
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
+        # the details (the database's address, its own message) stay in the server log:
+        # they can hold a host, a user or a password no client should see
         logger.error("database error: %s", exc)
-        return RecordJSON({"detail": f"database error: {exc}"}, status_code=503)
+        return RecordJSON({"detail": DATABASE_ERROR}, status_code=503)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(_: Request, exc: QueueFull) -> JSONResponse:
+        return RecordJSON(
+            {"detail": f"the job queue is full: {exc}"},
+            status_code=503,
+            headers={"Retry-After": str(QUEUE_RETRY_S)},
+        )
 
     @app.exception_handler(Exception)
     async def crashed(_: Request, exc: Exception) -> JSONResponse:
@@ -402,6 +416,7 @@ def create_app(
         "/documents",
         status_code=202,
         response_model=m.JobResponse,
+        responses={503: {}},
         summary="Analyse and store documents in a background job",
     )
     def add_documents(body: m.DocumentsRequest) -> dict[str, Any]:
@@ -420,6 +435,7 @@ def create_app(
         "/documents/upload",
         status_code=202,
         response_model=m.JobResponse,
+        responses={503: {}},
         summary="Upload files (txt, md, html, jsonl, ndjson, csv) for a background job",
     )
     def upload(
@@ -470,7 +486,7 @@ def create_app(
         "/jobs/{job_id}/resume",
         status_code=202,
         response_model=m.JobInfo,
-        responses={404: {}, 409: {}},
+        responses={404: {}, 409: {}, 503: {}},
         summary="Run a stopped or failed job again, skipping the documents it stored",
     )
     def resume_job(job_id: str) -> dict[str, Any]:
@@ -763,7 +779,8 @@ def create_app(
     # added innermost first: headers on every answer, then origin, token, body size
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     if token:
-        app.add_middleware(TokenAuth, token=token)
+        app.state.sessions = Sessions()  # the page's logins; a restart ends them
+        app.add_middleware(TokenAuth, token=token, sessions=app.state.sessions)
     app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app

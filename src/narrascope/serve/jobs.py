@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from narrascope.doc import Document
-from narrascope.errors import E_TOO_LARGE, InputError
+from narrascope.errors import E_TOO_LARGE, InputError, StoreError
 from narrascope.ingest.formats import FirstSeen, attach_split
 from narrascope.pipeline import Pipeline
 from narrascope.pipeline.pipeline import Cancelled, Progress
@@ -59,10 +59,31 @@ MAX_WAITING_LONG = 8
 STOP_GRACE_S = 2.0  # how long a stopping server lets the work in flight finish its stage
 SAVE_EVERY_S = 1.0  # a running job's record is written at most this often
 JOB_FILE = "job.json"
+# Jobs waiting or running, and the bytes of their stored inputs, past which a new job is
+# refused (503): each queued job keeps its whole input on disk until it runs.
+MAX_QUEUED_JOBS = 20
+MAX_QUEUED_BYTES = 1_000_000_000
+# Failed or cancelled jobs whose inputs are kept so that they can be resumed: the newest
+# ones, within this many bytes; older ones keep their record and errors only.
+MAX_KEPT_INPUTS = 10
+MAX_KEPT_BYTES = 1_000_000_000
+# What clients are told when the database fails; the details go to the server log only.
+DATABASE_ERROR = "database error; see the server log"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database (its message may name the server, a user
+    or a password), so that clients get :data:`DATABASE_ERROR` instead of it."""
+    module = type(exc).__module__.split(".", 1)[0]
+    return isinstance(exc, StoreError) or module in ("psycopg", "sqlite3")
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class QueueFull(Exception):
+    """Too many jobs, or too many bytes of their inputs, wait already; try again later."""
 
 
 class Busy(Exception):
@@ -265,6 +286,13 @@ class AnalysisPool:
                     self._cond.notify_all()
 
 
+def _connection_lost(store: Store) -> bool:
+    """Whether the store's connection is broken or closed (psycopg says so; a SQLite
+    connection, which has no such state, never is)."""
+    conn = getattr(store, "_conn", None)
+    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
+
+
 class StorePool:
     """One store connection per thread: SQLite connections must stay in their thread."""
 
@@ -275,7 +303,16 @@ class StorePool:
         self._opened: list[Store] = []
 
     def get(self) -> Store:
+        """This thread's store; a new connection when its last one was lost (a server
+        restart, a network cut), so one failure does not fail every later request."""
         store: Store | None = getattr(self._local, "store", None)
+        if store is not None and _connection_lost(store):
+            logger.warning("the database connection was lost; connecting again")
+            with self._lock:
+                self._opened = [s for s in self._opened if s is not store]
+            with contextlib.suppress(Exception):
+                store.close()
+            store = self._local.store = None
         if store is None:
             store = open_store(self.url)
             self._local.store = store
@@ -453,8 +490,12 @@ class JobManager:
         batch_size: int = 8,
         folder: str | Path | None = None,
         max_text_bytes: int = 10_000_000,
+        max_queued_jobs: int = MAX_QUEUED_JOBS,
+        max_queued_bytes: int = MAX_QUEUED_BYTES,
     ) -> None:
         self.pool = pool
+        self.max_queued_jobs = max_queued_jobs
+        self.max_queued_bytes = max_queued_bytes
         self.stores = stores
         self.batch_size = batch_size
         self.max_text_bytes = max_text_bytes
@@ -469,6 +510,7 @@ class JobManager:
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
         self._load()
+        self._prune_inputs()
 
     # -- records --------------------------------------------------------------------------
 
@@ -570,8 +612,45 @@ class JobManager:
 
     # -- submitting -----------------------------------------------------------------------
 
+    def _input_bytes(self, job_id: str) -> int:
+        """Bytes of the inputs stored for a job (its record not counted)."""
+        total = 0
+        for path in self._dir(job_id).rglob("*"):
+            with contextlib.suppress(OSError):
+                if path.name != JOB_FILE and path.is_file():
+                    total += path.stat().st_size
+        return total
+
+    def _check_room(self, job_id: str) -> None:
+        """Raise :class:`QueueFull` if ``job_id`` (its inputs as stored so far) would pass
+        :data:`MAX_QUEUED_JOBS` or :data:`MAX_QUEUED_BYTES`; the caller holds ``_lock``."""
+        waiting = [
+            j.id for j in self._jobs.values() if j.state in ("queued", "running") and j.id != job_id
+        ]
+        if len(waiting) >= self.max_queued_jobs:
+            raise QueueFull(
+                f"{len(waiting)} jobs are queued or running, this server's limit; "
+                "try again when one has finished"
+            )
+        held = sum(self._input_bytes(j) for j in waiting) + self._input_bytes(job_id)
+        if held > self.max_queued_bytes:
+            raise QueueFull(
+                f"the queued jobs' inputs would take {held / 1e6:.0f} MB, over this server's "
+                f"limit of {self.max_queued_bytes / 1e6:g} MB; try again when some have finished"
+            )
+
+    def check_room(self) -> None:
+        """Refuse a new job before its inputs are written (:class:`QueueFull`)."""
+        with self._lock:
+            self._check_room("")
+
     def _add(self, job: Job) -> Job:
         with self._lock:
+            try:
+                self._check_room(job.id)
+            except QueueFull:
+                shutil.rmtree(self._dir(job.id), ignore_errors=True)
+                raise
             self._jobs[job.id] = job
             finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
             for old in finished[: max(len(self._jobs) - MAX_JOBS, 0)]:
@@ -584,6 +663,7 @@ class JobManager:
 
     def submit_documents(self, items: list[Document | InputError]) -> Job:
         """A job over documents sent in a request; they are written to its folder first."""
+        self.check_room()
         job_id = uuid.uuid4().hex[:12]
         folder = self._dir(job_id)
         folder.mkdir(parents=True)
@@ -598,6 +678,7 @@ class JobManager:
 
     def upload_folder(self) -> tuple[str, Path]:
         """A new job id and the folder its uploaded files go to (before :meth:`submit_upload`)."""
+        self.check_room()
         job_id = uuid.uuid4().hex[:12]
         files = self._dir(job_id) / "files"
         files.mkdir(parents=True)
@@ -680,11 +761,15 @@ class JobManager:
     def resume(self, job_id: str) -> Job | None:
         """Queue a failed job again; documents it stored already are skipped.
 
-        ``None`` if unknown; raises ``ValueError`` (why) if it cannot be resumed.
+        ``None`` if unknown; raises ``ValueError`` (why) if it cannot be resumed, and
+        :class:`QueueFull` if the queue has no room for it now.
         """
         job = self.get(job_id)
         if job is None:
             return None
+        with self._lock:
+            if job.state == "failed" and job.resumable:
+                self._check_room(job_id)  # QueueFull: its inputs wait on disk again
         with job.lock:
             if job.state != "failed":
                 raise ValueError(f"job {job_id!r} is {job.state}; only a failed job resumes")
@@ -734,7 +819,9 @@ class JobManager:
             cut = "stopped"
         except Exception as exc:  # the model or the database, not one document
             logger.exception("job %s failed", job.id)
-            job.add_job_error(f"{type(exc).__name__}: {exc}")
+            job.add_job_error(
+                DATABASE_ERROR if _is_database_error(exc) else f"{type(exc).__name__}: {exc}"
+            )
         if cut:
             if job.cancel.is_set() and not self.stopping.is_set():
                 reason = (
@@ -752,6 +839,29 @@ class JobManager:
             if state == "done":  # an upload's count ahead can be off (blank lines)
                 job.total = job.done + job.failed
         if state == "done":  # the texts are in the database now
-            shutil.rmtree(self._dir(job.id) / "files", ignore_errors=True)
-            (self._dir(job.id) / "documents.jsonl").unlink(missing_ok=True)
+            self._remove_inputs(job)
         self._save(job)
+        self._prune_inputs()
+
+    def _remove_inputs(self, job: Job) -> None:
+        shutil.rmtree(self._dir(job.id) / "files", ignore_errors=True)
+        (self._dir(job.id) / "documents.jsonl").unlink(missing_ok=True)
+
+    def _prune_inputs(self) -> None:
+        """Delete the inputs of failed or cancelled jobs but the newest few (within
+        :data:`MAX_KEPT_BYTES`): they could fill the disk; the records and errors stay."""
+        with self._lock:
+            kept = [j for j in reversed(self._jobs.values()) if j.state == "failed"]
+        held = 0
+        for n, job in enumerate(j for j in kept if j.resumable):
+            held += self._input_bytes(job.id)
+            if n < MAX_KEPT_INPUTS and held <= MAX_KEPT_BYTES:
+                continue
+            self._remove_inputs(job)
+            with job.lock:
+                job.resumable = False
+            job.add_job_error(
+                "its inputs were deleted to keep the disk from filling up (only the newest "
+                f"{MAX_KEPT_INPUTS} failed or cancelled jobs keep theirs); send them again"
+            )
+            self._save(job)

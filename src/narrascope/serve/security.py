@@ -10,7 +10,11 @@ import hashlib
 import hmac
 import ipaddress
 import json
-from collections.abc import Iterable
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -18,7 +22,10 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TOKEN_COOKIE = "narrascope_token"
+SESSION_COOKIE = "narrascope_session"
+TOKEN_COOKIE = SESSION_COOKIE  # the name the OpenAPI schema and older callers use
+SESSION_TTL_S = 12 * 3600  # a page session ends after 12 hours without a request
+MAX_SESSIONS = 1000  # live page sessions kept; the least recently used end first
 TOKEN_HEADER = "x-narrascope-token"
 TOKEN_QUERY = "token"
 CONTENT_SECURITY_POLICY = (
@@ -45,9 +52,62 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def cookie_value(token: str) -> str:
-    """What the browser keeps instead of the token itself (a keyed digest of it)."""
-    return hmac.new(token.encode(), b"narrascope-page-session", hashlib.sha256).hexdigest()
+class Sessions:
+    """The page's login sessions: random ids, known only to this server process.
+
+    Why not a fixed value derived from the token: cookies are not kept apart by port, so
+    another service on the same host name may receive the cookie; a random id expires
+    (:data:`SESSION_TTL_S` after its last use), is one of at most :data:`MAX_SESSIONS`,
+    and every id ends when the server restarts, while a digest of the token would open the
+    server for as long as the token stays the same.
+    """
+
+    def __init__(
+        self,
+        ttl: float = SESSION_TTL_S,
+        limit: int = MAX_SESSIONS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self.clock = clock
+        # keyed by a digest, so a lookup's timing says nothing about a live id
+        self._expires: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(session_id: str) -> bytes:
+        return hashlib.sha256(session_id.encode("utf-8", "surrogateescape")).digest()
+
+    def new(self) -> str:
+        """A fresh session id (what the cookie holds)."""
+        session_id = secrets.token_urlsafe(32)
+        with self._lock:
+            now = self.clock()
+            while self._expires and (
+                len(self._expires) >= self.limit or next(iter(self._expires.values())) <= now
+            ):
+                self._expires.popitem(last=False)  # least recently used (or expired) first
+            self._expires[self._key(session_id)] = now + self.ttl
+        return session_id
+
+    def check(self, session_id: str) -> bool:
+        """Whether ``session_id`` is a live session; using it extends it."""
+        key = self._key(session_id)
+        with self._lock:
+            now = self.clock()
+            expires = self._expires.get(key)
+            if expires is None:
+                return False
+            if expires <= now:
+                del self._expires[key]
+                return False
+            self._expires[key] = now + self.ttl
+            self._expires.move_to_end(key)
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expires)
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -100,14 +160,15 @@ class TokenAuth:
 
     API clients send ``Authorization: Bearer <token>`` or ``X-Narrascope-Token``; the page
     is opened once as ``/?token=...``, redirected to itself without the token (so it does
-    not stay in the address bar or history) and from then on the HttpOnly, SameSite=Strict
-    cookie authenticates its own fetches.
+    not stay in the address bar or history) with a new session id (:class:`Sessions`) in
+    an HttpOnly, SameSite=Strict cookie (Secure over https) that authenticates its own
+    fetches.
     """
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, sessions: Sessions | None = None) -> None:
         self.app = app
         self.token = token
-        self.cookie = cookie_value(token)
+        self.sessions = Sessions() if sessions is None else sessions
 
     def _presented(self, scope: Scope) -> bool:
         headers = _headers(scope)
@@ -122,8 +183,8 @@ class TokenAuth:
             jar.load(headers.get("cookie", ""))
         except Exception:  # a malformed cookie header is simply no cookie
             return False
-        morsel = jar.get(TOKEN_COOKIE)
-        return morsel is not None and _same(morsel.value, self.cookie)
+        morsel = jar.get(SESSION_COOKIE)
+        return morsel is not None and self.sessions.check(morsel.value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._presented(scope):
@@ -133,7 +194,9 @@ class TokenAuth:
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)
         given = next((v for k, v in query if k == TOKEN_QUERY), None)
         if not path.startswith("/api") and _same(given, self.token):
-            cookie = f"{TOKEN_COOKIE}={self.cookie}; Path=/; HttpOnly; SameSite=Strict".encode()
+            cookie = f"{SESSION_COOKIE}={self.sessions.new()}; Path=/; HttpOnly; SameSite=Strict"
+            if scope.get("scheme") == "https":
+                cookie += "; Secure"
             rest = urlencode([(k, v) for k, v in query if k != TOKEN_QUERY])
             location = (path or "/") + (f"?{rest}" if rest else "")
             await send(
@@ -142,7 +205,7 @@ class TokenAuth:
                     "status": 303,
                     "headers": [
                         (b"location", location.encode()),
-                        (b"set-cookie", cookie),
+                        (b"set-cookie", cookie.encode()),
                         (b"content-length", b"0"),
                     ],
                 }

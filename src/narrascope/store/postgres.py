@@ -36,9 +36,24 @@ def to_pyformat(statement: str) -> str:
     return statement.replace("?", "%s")
 
 
+# Connection parameters that hold a secret (or say where one is kept).
+_SECRET_KEYS = "password|sslpassword|passfile|sslkey"
+
+
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:@/]*):[^@/]*@", r"\1:***@", url)
+    """The URL (or ``key=value`` connection string) without its secrets, for messages.
+
+    Why every form: a password can sit in the user info (``user:pw@``), in the query
+    (``?password=``, ``&sslpassword=``) or in a libpq string (``password='pw'``), and any
+    of them shown in an error reaches logs and, before, HTTP clients.
+    """
+    shown = re.sub(r"(://[^:@/]*):[^@/]*@", r"\1:***@", url)  # as libpq splits it
+    shown = re.sub(rf"(?i)([?&](?:{_SECRET_KEYS})=)[^&#]*", r"\1***", shown)
+    if "://" not in shown:
+        shown = re.sub(
+            rf"(?i)\b((?:{_SECRET_KEYS})\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", shown
+        )
+    return shown
 
 
 class PostgresStore(SQLStore):
