@@ -139,6 +139,43 @@ def test_thread_round_trip_keeps_spans_and_comment_analyses() -> None:
     assert "comments" not in back.groups and back.to_dict() == record
 
 
+def test_comment_language_confidence_round_trips_and_is_optional() -> None:
+    doc = thread_doc()
+    doc.comments[0].language, doc.comments[0].language_confidence = "en", 0.31
+    record = doc.to_dict()
+    assert record["comments"][0]["language_confidence"] == 0.31
+    assert "language_confidence" not in record["comments"][1]  # never measured: not written
+    back = Document.from_dict(json.loads(json.dumps(record)))
+    assert back.comments == doc.comments and back.to_dict() == record
+    assert "language_confidence" not in back.comments[0].annotations
+
+
+def _with_comments(article: str, comments: list[str]) -> Document:
+    text = article + "".join("\n" + c for c in comments)
+    doc = Document(text=text, id="page")
+    spans, start = [], len(article) + 1
+    for n, body in enumerate(comments):
+        spans.append(Comment(f"c{n}", None, None, start, start + len(body), 0))
+        start += len(body) + 1
+    doc.set_thread(Thread((0, len(article)), spans, "text", []))
+    return doc
+
+
+def test_an_unsure_comment_keeps_its_own_language_in_another_script() -> None:
+    article = "Сили оборони відбили атаку на Запорізькому напрямку, повідомили в Генштабі у неділю."
+    comments = ["This is horrible", "Que absurdo", "यह सब झूठ है", "Все буде добре"]
+    doc = Pipeline([LanguageStage()])(_with_comments(article, comments))
+    assert doc.language == "uk"
+    # lingua is unsure of all four (en ~0.48, pt ~0.39, ru ~0.42); only the Cyrillic
+    # one can be in the post's language, so only it takes it
+    assert [c.language for c in doc.comments] == ["en", "pt", "hi", "uk"]
+    confidences = [c.language_confidence for c in doc.comments]
+    assert all(isinstance(x, float) for x in confidences)
+    assert confidences[0] < 0.5 and confidences[3] < 0.5  # the fallback stays visible
+    back = Document.from_dict(doc.to_dict())
+    assert [c.language_confidence for c in back.comments] == confidences
+
+
 def test_a_document_without_thread_writes_no_thread_keys() -> None:
     doc = Document(text="Only an article.", id="a")
     doc.set_thread(None)

@@ -254,7 +254,9 @@ class DebunkMatch:
         )
 
 
-_COMMENT_FIELDS = frozenset({"id", "parent", "author", "date", "start", "end", "depth", "language"})
+_COMMENT_FIELDS = frozenset(
+    {"id", "parent", "author", "date", "start", "end", "depth", "language", "language_confidence"}
+)
 
 
 @dataclass(slots=True)
@@ -277,6 +279,9 @@ class CommentRecord:
     depth: int = 0
     date: str | None = None
     language: str | None = None
+    # the language detector's confidence in its own answer for this comment (None when the
+    # input gave the language); low with the post's language: taken from the post
+    language_confidence: float | None = None
     annotations: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -290,6 +295,8 @@ class CommentRecord:
             "depth": self.depth,
             "language": self.language,
         }
+        if self.language_confidence is not None:  # written once a stage measured it
+            out["language_confidence"] = self.language_confidence
         for name, value in self.annotations.items():
             if name not in out:  # an analysis never hides the structure
                 out[name] = value.to_dict() if hasattr(value, "to_dict") else value
@@ -297,6 +304,7 @@ class CommentRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CommentRecord:
+        confidence = data.get("language_confidence")
         return cls(
             id=str(data["id"]),
             parent=None if data.get("parent") is None else str(data["parent"]),
@@ -306,6 +314,7 @@ class CommentRecord:
             depth=int(data.get("depth", 0)),
             date=data.get("date"),
             language=data.get("language"),
+            language_confidence=None if confidence is None else float(confidence),
             annotations={k: v for k, v in data.items() if k not in _COMMENT_FIELDS},
         )
 

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from narrascope.doc import Document
 from narrascope.text import detect_language
-from narrascope.text.language import warm_up
+from narrascope.text.language import SCRIPTS, script_of, warm_up
 
-# below this, a comment (often a line or two) takes its document's language
+# below this, a comment (often a line or two) may take its document's language
 COMMENT_MIN_CONFIDENCE = 0.5
+
+
+def comment_language(
+    text: str, code: str | None, confidence: float, post_language: str | None
+) -> str | None:
+    """The language of a comment: lingua's answer, or its post's when lingua is unsure and
+    the comment is written in the post's script.
+
+    lingua spreads its confidence over all our languages, so a short reply it reads
+    correctly often scores below the threshold; but a Latin-script reply under a Cyrillic
+    post cannot be in the post's language, so lingua's answer is kept there.
+    """
+    if code is not None and confidence >= COMMENT_MIN_CONFIDENCE:
+        return code
+    if code is None or post_language is None:
+        return code or post_language  # no letters: nothing says it differs from the post
+    post_script = SCRIPTS.get(post_language)
+    if post_script is None or script_of(text) == post_script:  # a language we can't place
+        return post_language
+    return code
 
 
 class LanguageStage:
@@ -24,7 +44,10 @@ class LanguageStage:
                 doc.meta["language_confidence"] = round(confidence, 3)
             for comment in doc.comments:  # a reply may be in another language than the post
                 if not comment.language:
-                    code, confidence = detect_language(doc.comment_text(comment))
-                    sure = code is not None and confidence >= COMMENT_MIN_CONFIDENCE
-                    comment.language = code if sure else doc.language
+                    text = doc.comment_text(comment)
+                    code, confidence = detect_language(text)
+                    comment.language = comment_language(text, code, confidence, doc.language)
+                    # lingua's own confidence in its answer: below the threshold with the
+                    # post's language means the comment took it from its post
+                    comment.language_confidence = round(confidence, 3)
         return docs

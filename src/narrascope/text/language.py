@@ -7,7 +7,10 @@ and accurate on the short comments our users bring. Long texts use lingua's trig
 
 from __future__ import annotations
 
+import re
 import threading  # a lock: concurrent first calls must not build twice
+import unicodedata
+from collections import Counter
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -24,6 +27,12 @@ LANGUAGES: dict[str, Language] = {
     "it": Language.ITALIAN,
     "pl": Language.POLISH,
     "es": Language.SPANISH,
+}
+# The script each language is written in, as Unicode names it (the first word of a
+# letter's name): a comment in another script cannot be in its post's language.
+SCRIPTS: dict[str, str] = {
+    code: "CYRILLIC" if code in ("ru", "uk", "bg") else "DEVANAGARI" if code == "hi" else "LATIN"
+    for code in LANGUAGES
 }
 _SHORT = 120  # below this many characters the full n-gram models pay off
 _SAMPLE = 2000  # characters read from a long text: enough for a stable verdict
@@ -53,16 +62,60 @@ def warm_up() -> None:
     _detector(True)
 
 
+# Links, e-mail addresses and @handles are Latin letters in any language: they tip a short
+# Cyrillic or Devanagari post to Italian or Polish. Hashtags are often English slogans.
+_LINKS = re.compile(
+    r"(?:https?://|www\.)\S+"  # links with a scheme or www.
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*"  # t.me/channel/123
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"|(?<!\w)@\w+",  # @handles
+    re.IGNORECASE | re.ASCII,
+)
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+
+def clean_for_detection(text: str) -> str:
+    """A copy of ``text`` without links, e-mail addresses, @handles and #hashtags, which
+    carry no language (callers keep their offsets into the original). When the hashtags
+    are the only words, their words are kept without ``#``."""
+    text = _LINKS.sub(" ", text)
+    cleaned = _HASHTAG.sub(" ", text)
+    if any(c.isalpha() for c in cleaned):
+        return cleaned
+    return text.replace("#", " ")
+
+
+def _is_letter(c: str) -> bool:
+    """Letters and combining marks: Devanagari vowel signs (category M) are not isalpha."""
+    return c.isalpha() or unicodedata.category(c).startswith("M")
+
+
+def script_of(text: str) -> str | None:
+    """The script most letters of ``text`` (links and tags left out) are written in, as the
+    first word of their Unicode names (``"LATIN"``, ``"CYRILLIC"``...); None without letters."""
+    counts: Counter[str] = Counter()
+    for c in clean_for_detection(text[:_SAMPLE]):
+        if _is_letter(c):
+            name = unicodedata.name(c, "")
+            if name and not name.startswith("COMBINING"):  # an accent has no script of its own
+                counts[name.split(" ", 1)[0]] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def _is_devanagari(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
+    letters = [c for c in text if _is_letter(c)]
     if not letters:
         return False
     return sum("\u0900" <= c <= "\u097f" for c in letters) / len(letters) > 0.5
 
 
 def detect_language(text: str) -> tuple[str | None, float]:
-    """Return the ISO 639-1 code and lingua's confidence, or ``(None, 0.0)`` if unsure."""
-    sample = text[:_SAMPLE]
+    """Return the ISO 639-1 code and lingua's confidence, or ``(None, 0.0)`` if unsure.
+
+    Only a cleaned copy is read (see :func:`clean_for_detection`): a link or hashtag
+    must not decide the language of a short post.
+    """
+    sample = clean_for_detection(text[:_SAMPLE])
     if not any(c.isalpha() for c in sample):
         return None, 0.0
     if _is_devanagari(sample):

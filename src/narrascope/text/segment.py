@@ -4,7 +4,8 @@ Evidence must point back into the original text, so we never normalise it: we fi
 boundaries with regular expressions over the raw string. Lines are hard boundaries
 (news, transcripts and comment threads put one paragraph or comment per line); inside a
 line we split after ``. ! ? … ।`` when the next word starts like a sentence, except after
-common abbreviations and initials.
+common abbreviations and initials, and before the dash of a quote's attribution
+(«...!» — заявил он).
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ _LINE = re.compile(r"[^\r\n]+")
 _BOUNDARY = re.compile(r"[.!?…।॥]+[\"'”’»)\]]*\s+")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n fig gen gov sen rep col
-    lt capt sgt dept jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp
-    г гг ул т.е т.д т.п им тыс млн млрд руб проф акад др ген сен
+    lt capt sgt maj brig adm pres dept jan feb apr jun jul aug sep sept oct nov dec inc
+    ltd co corp
+    г гг ул пр просп пл т.е т.д т.п тыс млн млрд руб проф акад др ген сен
+    вул ім
     д.р т.нар напр гр бул
-    sr sra dra dr av pág nº""".split()
+    sr sra dra dr av pág nº
+    डॉ श्री प्रो""".split()
 )
+# Abbreviations that are also words ("no"; "mar" is Portuguese for sea): only before a
+# number ("No. 2623", "Mar. 5"). Russian "им." (имени) is left out: "им" is "them".
+_BEFORE_NUMBER = frozenset({"no", "mar"})
+_CLOSING_QUOTES = "\"'”’»"
+_DASHES = "-—–"
 _LONGEST_WORD = 64  # characters; a longer run before a dot is never an abbreviation
 _MAX_SENTENCE = 1000  # characters; longer runs are cut at the last comma/semicolon
 
@@ -41,8 +50,23 @@ def _starts_sentence(text: str, start: int, end: int) -> bool:
     return ch.isdigit() or ch in "\"'“”«„‘([-—–•*#"
 
 
-def _is_abbreviation(text: str, end: int) -> bool:
-    """True if the word before position ``end`` (a dot) is an abbreviation or an initial."""
+def _attributes_quote(text: str, punct: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (the rest of a line after a boundary ``punct``) is a dash
+    and a lower-case word after a closing quote or ``! ? …``: the attribution of a quote
+    («Мы не сдадимся!» — заявил он.) belongs to its sentence."""
+    if not punct.endswith(tuple(_CLOSING_QUOTES + "!?…")):
+        return False
+    if start >= end or text[start] not in _DASHES:
+        return False
+    start += 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start < end and text[start].islower()
+
+
+def _is_abbreviation(text: str, end: int, after: int) -> bool:
+    """True if the word before position ``end`` (a dot) is an abbreviation or an initial;
+    ``after`` is where the next word starts."""
     start = end
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "([\"'«“":
         start -= 1
@@ -53,6 +77,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
         return False
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "V. Putin", "В. Путин"
+    if word in _BEFORE_NUMBER:
+        return after < len(text) and text[after].isdigit()
     return word in _ABBREVIATIONS
 
 
@@ -84,11 +110,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         line_start, line_end = line.span()
         cursor = line_start
         for match in _BOUNDARY.finditer(text, line_start, line_end):
-            punct_end = match.start() + len(match.group().rstrip())
+            punct = match.group().rstrip()
+            punct_end = match.start() + len(punct)
             if not _starts_sentence(text, match.end(), line_end):
                 continue
+            if _attributes_quote(text, punct, match.end(), line_end):
+                continue
             single_dot = match.group().startswith(".") and not match.group().startswith("..")
-            if single_dot and _is_abbreviation(text, match.start()):
+            if single_dot and _is_abbreviation(text, match.start(), match.end()):
                 continue
             spans.append((cursor, punct_end))
             cursor = match.end()
