@@ -51,6 +51,28 @@ def test_detected_mentions_are_grouped_and_cast_with_evidence(nlp) -> None:
     assert any(best.start <= m.start and m.end <= best.end for m in putin.mentions)
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (  # his mentions are not hers (natasha lemmatises Зеленская as Зеленский)
+            "Елена Зеленская выступила в ООН. Зеленский в это время находился в Вашингтоне, "
+            "где Зеленский встретился с канцлером.",
+            {"Елена Зеленская": {"Елена Зеленская"}, "Зеленский": {"Зеленский"}},
+        ),
+        (  # a capitalised article at a sentence start does not make another entity
+            "The US will send more tanks, officials said. The United States has already "
+            "given more than any other country.",
+            {"United States": {"US", "The United States"}},
+        ),
+    ],
+)
+def test_detected_mentions_group_into_the_right_people(nlp, text: str, names) -> None:
+    doc = nlp(Document(text, id="group"))
+    found = {e.name: {m.text for m in e.mentions} for e in doc.entities}
+    for name, mentions in names.items():
+        assert found.get(name) == mentions, found
+
+
 def test_given_mentions_get_roles_one_by_one(nlp) -> None:
     from narrascope.stages.entities import EntityStage
 

@@ -242,6 +242,89 @@ def test_grouping_a_country_with_its_official_name() -> None:
         assert group_mentions([_m(short, "ENT"), _m(full, "ENT")]) == [[0], [1]], short
 
 
+def test_slavic_surnames_keep_their_gender() -> None:
+    """Husband and wife share a surname stem but are two people; his case forms are one."""
+    pairs = [  # hers, then his forms (ru and uk without lemmas: the CRF case; bg)
+        (["Елена Зеленская"], ["Зеленский", "Зеленского", "Зеленскому"]),
+        (["Олена Зеленська", "Зеленської"], ["Зеленський", "Зеленського"]),
+        (["Олена Зеленска"], ["Зеленски"]),
+        (["Захаровой"], ["Захаров", "Захаровым"]),
+    ]
+    for hers, his in pairs:
+        mentions = [_m(n) for n in hers + his]
+        assert group_mentions(mentions) == [
+            list(range(len(hers))),
+            list(range(len(hers), len(mentions))),
+        ], hers
+    # natasha lemmatises her surname as his; her given name still tells who she is
+    lemmas = [_m("Мария Захарова", lemma="Мария Захаров"), _m("Захаров", lemma="Захаров")]
+    lemmas.append(_m("Елена Зеленская", lemma="Елена Зеленский"))
+    lemmas.append(_m("Зеленский", lemma="Зеленский"))
+    assert group_mentions(lemmas) == [[0], [1], [2], [3]]
+    his = [_m("Владимира Путина", lemma="Владимир Путин"), _m("Путин", lemma="Путин")]
+    assert group_mentions(his) == [[0, 1]]
+    # Bulgarian has no cases: Захарова is a woman there, his genitive in Russian
+    assert group_mentions([_m("Мария Захарова"), _m("Захаров")], "bg") == [[0], [1]]
+    # a bare surname goes to the full name of its own gender
+    medvedev = [_m("Дмитрий Медведев"), _m("Светлана Медведева"), _m("Медведев")]
+    assert group_mentions(medvedev) == [[0, 2], [1]]
+    # forms that do not tell the gender join the one gender named
+    putin = [_m(n) for n in ("Путин", "Путина", "Путину", "Путиным", "Putin")]
+    assert group_mentions(putin) == [[0, 1, 2, 3, 4]]
+    # ... but not when both are named: Захарова may be either
+    both = [_m("Захаров"), _m("Захаровой"), _m("Захарова")]
+    assert group_mentions(both) == [[0], [1], [2]]
+
+
+def test_ukrainian_alternation_and_plural_adjectives() -> None:
+    for names in (
+        ["Київ", "Києва", "Києві"],
+        ["Харків", "Харкова", "Харкові"],
+        ["Львів", "Львова"],
+    ):
+        assert group_mentions([_m(n, "LOC") for n in names]) == [list(range(len(names)))], names
+    forces = ["ЗСУ", "Збройні сили України", "Збройних сил України"]
+    assert group_mentions([_m(n, "ENT") for n in forces]) == [[0, 1, 2]]
+    forces = ["ВСУ", "Вооружённые силы Украины", "Вооруженных сил Украины"]
+    assert group_mentions([_m(n, "ORG") for n in forces]) == [[0, 1, 2]]
+    # a name that starts like the city is another entity
+    for city, other in (("Kyiv", "Kyivstar"), ("Київ", "Київстар"), ("Харків", "Харківщина")):
+        assert group_mentions([_m(city, "LOC"), _m(other, "ORG")]) == [[0], [1]], other
+
+
+def test_grouping_does_not_depend_on_the_order_of_mentions() -> None:
+    from itertools import permutations
+
+    for names in permutations(["US", "U.S.", "United States"]):
+        assert group_mentions([_m(n, "LOC") for n in names]) == [[0, 1, 2]], names
+    for names in permutations(["Joe Biden", "Hunter Biden", "Biden"]):
+        assert group_mentions([_m(n) for n in names]) == [[0], [1], [2]], names
+    for names in permutations(["Дмитрий Медведев", "Светлана Медведева", "Медведев"]):
+        groups = _groups_as_text([_m(n) for n in names])
+        assert sorted(map(sorted, groups)) == [
+            ["Дмитрий Медведев", "Медведев"],
+            ["Светлана Медведева"],
+        ]
+
+
+def test_a_capitalised_article_does_not_block_grouping() -> None:
+    pairs = [
+        (["The United States", "the United States", "US"], "LOC", "United States"),
+        (["The Kremlin", "the Kremlin", "Kremlin"], "ORG", "Kremlin"),
+        (["A Rússia", "Rússia"], "LOC", "Rússia"),
+        (["Os Estados Unidos", "Estados Unidos"], "LOC", "Estados Unidos"),
+    ]
+    for names, kind, canonical in pairs:
+        mentions = [_m(n, kind) for n in names]
+        assert group_mentions(mentions) == [list(range(len(names)))], names
+        assert canonical_name(mentions, range(len(names))) == canonical
+    # names that include their article keep it, and stay apart from the bare word
+    for name in ("The Hague", "The Guardian", "The Times", "the Hague", "O Globo"):
+        assert clean_name(name) == name
+    assert group_mentions([_m("The Hague", "LOC"), _m("Hague")]) == [[0], [1]]
+    assert not is_name("The") and not is_name("A")
+
+
 def test_detector_drops_spans_that_name_nothing() -> None:
     """A bare article or a stray letter from a backend never reaches the document."""
     text = "The Kremlin denied it. S. The report on NATO was ignored by the EU."
@@ -282,10 +365,12 @@ def test_detector_trims_function_words_a_span_ran_on_into() -> None:
 
 def test_cleaning_helpers() -> None:
     assert clean_name("«Putin's»") == "Putin"
-    assert clean_name("the West") == "West"
+    assert clean_name("the West") == clean_name("The West") == "West"
     assert strip_slavic("Зеленского") == strip_slavic("Зеленский") == "Зеленск"
     assert strip_slavic("Русията") == strip_slavic("Русия")
     assert strip_slavic("США") == "США"
+    assert strip_slavic("Харків") == strip_slavic("Харкова") == strip_slavic("Харкові")
+    assert strip_slavic("Збройних") == strip_slavic("Збройні")
 
 
 # --- on the shared SemEval data -----------------------------------------------------------

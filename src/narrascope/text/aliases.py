@@ -3,6 +3,8 @@
 Each mention gets a key: words without quotes, possessives or a leading article, Slavic
 case endings stripped (natasha's lemmas for Russian when present, a light suffix stripper
 otherwise), transliterated to ASCII with anyascii so that Cyrillic and Latin spellings meet.
+A Slavic surname's key also keeps its gender where the ending tells it (Зеленский, Зеленская),
+because stripping the ending, or natasha's lemma, makes husband and wife one word.
 Mentions join when their keys are equal (across scripts: nearly equal, since
 transliterations differ by a letter), when one is the surname of a full name, when one
 is the acronym of the other (EU ↔ European Union), or when one is the country whose
@@ -26,17 +28,45 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _POSSESSIVE = regex.compile(r"(?<=\p{L})['’]s?$|(?<=\p{L})['’]s(?=\s)", regex.IGNORECASE)
 _QUOTES = "\"'«»“”„‘’`()[]"
 _ARTICLES = frozenset({"the", "a", "an", "o", "os", "as"})  # a leading article never names
+# ... except in these names (article and first word), which lose their sense without it
+_WITH_ARTICLE = frozenset(
+    name.replace("_", " ")
+    for name in """the_hague the_guardian the_times the_economist the_telegraph the_independent
+    the_sun the_atlantic the_hill the_observer the_new_yorker o_globo o_dia""".split()
+)
 # Slavic case endings and Bulgarian articles, longest first. Stripped at most twice
 # (Русията → Русия → Рус), only from words of 4+ letters, keeping a stem of 3+.
 _SLAVIC_ENDINGS = tuple(
     sorted(
         """ого его ому ему ыми ими ами ями ата ята ът ят та то те ой ей ий ый ая яя ое ее ую юю
-        ом ем ам ям ах ях ым им ов ев ою ею ию ия ии ие ья ье ьи ью ої ій ія а я у ю е ы и о ь
-        і ї є""".split(),
+        ом ем ам ям ах ях ым им ов ев ою ею ию ия ии ие ые их ых іх ья ье ьи ью ої ій ія а я у ю
+        е ы и о ь і ї є""".split(),
         key=len,
         reverse=True,
     )
 )
+# Ukrainian: the і of a nominative's last syllable is о/е in the other cases (Харків,
+# Харкова; Київ, Києва); the nominative takes the other cases' vowel before stripping.
+_UK_ALTERNATION = {"ів": "ов", "їв": "єв"}
+# Endings that tell a Slavic surname's gender in every case they stand for (ru, uk, bg).
+# Others tell nothing: -ова is her nominative or his genitive (Захарова, Путина), -ой is
+# Толстой or Толстая's genitive; -ска, -ски are Bulgarian, which has no cases.
+_GENDER_ENDINGS = {
+    **dict.fromkeys(
+        """ская цкая ской цкой скую цкую ська цька ської цької ській цькій ською цькою ську
+        цьку ска цка овой евой ёвой иной ыной ової евої євої іної овій евій євій іній ая яя ую
+        юю ою ею ої""".split(),
+        "f",
+    ),
+    **dict.fromkeys(
+        """ский цкий ський цький ски цки ого его ому ему ым им ом ові еві єві ов ев ёв єв ин
+        ін ын ий ый""".split(),
+        "m",
+    ),
+}
+_GENDER_ORDER = sorted(_GENDER_ENDINGS, key=len, reverse=True)
+# Men's given names in -а/-я (a natasha lemma's first word otherwise in -а/-я is a woman's)
+_MEN_IN_A = frozenset("никита илья фома лука кузьма савва данила гаврила".split())
 _CROSS_SCRIPT_MIN = 85  # rapidfuzz ratio for one word spelled in two scripts
 _PERSONISH = frozenset({"PER", "ENT", ""})
 
@@ -55,6 +85,7 @@ class _Key:
     initials: frozenset[str]  # acronyms this name could be shortened to
     acronym: str  # the mention itself as an acronym (EU, САЩ→SASHch), or ""
     kind: str
+    gender: str = ""  # "m" or "f" where a Slavic surname's ending tells it, else ""
 
 
 def _script(word: str) -> str:
@@ -72,6 +103,9 @@ def strip_slavic(word: str) -> str:
     """Remove up to two case endings/articles: Путина → Путин, Западът → Запад."""
     if len(word) < 4 or word.isupper():
         return word
+    alternation = _UK_ALTERNATION.get(word[-2:].lower())
+    if alternation:  # Харків → Харков, so that it strips like Харкова
+        word = word[:-2] + alternation
     for _ in range(2):
         low = word.lower()
         for ending in _SLAVIC_ENDINGS:
@@ -88,7 +122,9 @@ def clean_name(text: str) -> str:
     name = " ".join(text.split()).strip(_QUOTES + " .,;:!?")
     name = _POSSESSIVE.sub("", name).strip(_QUOTES + " ")
     first, _, rest = name.partition(" ")
-    if rest and first.lower() in _ARTICLES and first.lower() == first:
+    # "The United States" at a sentence start is "the United States"; The Hague is not Hague
+    kept = " ".join(name.lower().split()[:2]) in _WITH_ARTICLE
+    if rest and first.lower() in _ARTICLES and not kept:
         name = rest
     return name
 
@@ -101,7 +137,7 @@ def is_name(text: str) -> bool:
     return len(marks) >= 2 and name.lower() not in _ARTICLES
 
 
-def _key(mention: MentionLike) -> _Key:
+def _key(mention: MentionLike, language: str | None = None) -> _Key:
     lemma = getattr(mention, "lemma", "") or ""
     name = clean_name(lemma or mention.text)
     words = _WORD.findall(name)
@@ -118,7 +154,33 @@ def _key(mention: MentionLike) -> _Key:
         initials.add("".join(anyascii(w[0]).upper() for w in capital))
     bare = regex.sub(r"[.\s]", "", name)
     acronym = anyascii(bare).upper() if bare.isupper() and 2 <= len(bare) <= 6 else ""
-    return _Key(tuple(keys), tuple(scripts), frozenset(initials), acronym, _kind(mention))
+    kind = _kind(mention)
+    gender = _gender(mention.text, lemma, language) if kind in _PERSONISH else ""
+    return _Key(tuple(keys), tuple(scripts), frozenset(initials), acronym, kind, gender)
+
+
+def _gender(text: str, lemma: str, language: str | None) -> str:
+    """A Cyrillic name's gender where its surname's ending tells it ("m", "f"), else "".
+
+    Reads the text, not the lemma: natasha lemmatises Зеленская to Зеленский. A lemma's
+    given name tells it where the surname does not (Мария Захарова → "Мария Захаров").
+    """
+    words = _WORD.findall(clean_name(text))
+    if not words or _script(words[-1]) != "cyr":
+        return ""
+    last = words[-1].lower()
+    for ending in _GENDER_ORDER:
+        if last.endswith(ending) and len(last) - len(ending) >= 3:
+            return _GENDER_ENDINGS[ending]
+    if language == "bg" and last.endswith(("ова", "ева", "ина")):
+        return "f"  # no cases in Bulgarian: Петрова is a woman
+    given = _WORD.findall(clean_name(lemma))
+    if len(given) > 1 and _script(given[0]) == "cyr":
+        first = given[0].lower()
+        if first.endswith(("а", "я")):
+            return "" if first in _MEN_IN_A else "f"
+        return "m" if first[-1] not in "еёиоуыэюьъ" else ""
+    return ""
 
 
 def _kind(mention: MentionLike) -> str:
@@ -189,6 +251,11 @@ def _is_state_form(short: _Key, full: _Key) -> bool:
     return full.words[1 - state[0]].startswith(adjectives)
 
 
+def _agrees(gender: str, told: set[str]) -> bool:
+    """Whether a name of ``gender`` may be a group whose mentions told ``told``."""
+    return not gender or not told or gender in told
+
+
 def _is_acronym(short: _Key, full: _Key) -> bool:
     return bool(short.acronym) and short.acronym in full.initials and full.kind != "PER"
 
@@ -214,19 +281,18 @@ class _Groups:
 def group_mentions(mentions: Sequence[MentionLike], language: str | None = None) -> list[list[int]]:
     """Indices of ``mentions`` grouped by entity, groups in order of first mention.
 
-    ``language`` is accepted for symmetry with detection; keys already depend on script.
+    ``language`` matters only for Bulgarian, whose -ова names are women's (no cases).
     Each rule compares a name only with the names an index says could match (same first
     or last word, spelt alike across scripts; the acronym among the initials), never with
     every other name: a long text names thousands, and all pairs made it quadratic.
     """
-    del language  # the rules depend on each word's script, not on the document language
-    keys = [_key(m) for m in mentions]
+    keys = [_key(m, language) for m in mentions]  # language: Bulgarian has no cases
     groups = _Groups(len(keys))
-    distinct: dict[tuple[str, ...], int] = {}
+    distinct: dict[tuple[tuple[str, ...], str], int] = {}
     for i, key in enumerate(keys):
         if not key.words:
             continue
-        first = distinct.setdefault(key.words, i)
+        first = distinct.setdefault((key.words, key.gender), i)
         groups.join(first, i)
     reps = sorted(distinct.values())
     alike = _alike_words(keys[r] for r in reps)
@@ -242,32 +308,60 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
             by_initials.setdefault(initials, []).append(r)
         if len(key.words) == 2 and _STATE_WORDS.intersection(key.words):
             states.append(r)
-    # equal words (across scripts: nearly equal); joins do not depend on their order
+    # equal words (across scripts: nearly equal) of one gender; order does not matter
+    untold: dict[int, list[int]] = {}  # rep whose gender is unknown -> equal reps told one
     for a in reps:
         key = keys[a]
         for word in alike((key.words[0], key.scripts[0])):
             for b in by_first.get(word, ()):
-                if b > a and _same_words(key, keys[b]):
+                if b == a or not _same_words(key, keys[b]):
+                    continue
+                if key.gender == keys[b].gender:
                     groups.join(a, b)
-    # surnames and acronyms join a longer name only when exactly one entity fits
+                elif not key.gender:
+                    untold.setdefault(a, []).append(b)
+    # Путина (his genitive, or a woman's name) joins Путин when no equal form is a woman's
+    for a, told in untold.items():
+        if len({keys[b].gender for b in told}) == 1:
+            for b in told:
+                groups.join(a, b)
+    genders: dict[int, set[str]] = {}  # group -> genders its mentions tell
+    for r in reps:
+        if keys[r].gender:
+            genders.setdefault(groups.find(r), set()).add(keys[r].gender)
+    # surnames and acronyms join a longer name only when exactly one entity fits: a name
+    # of the same gender first (Медведев: Дмитрий Медведев, not Светлана Медведева)
+    fits: list[tuple[int, list[int]]] = []
     for short in reps:
         key = keys[short]
         fulls = [b for w in alike((key.words[-1], key.scripts[-1])) for b in by_last.get(w, ())]
         fulls += by_initials.get(key.acronym, []) if key.acronym else []
         fulls += states if len(key.words) == 1 and key.words[0] in _OFFICIAL_ADJECTIVES else []
-        targets = {
-            groups.find(full)
-            for full in fulls
+        found = [
+            full
+            for full in dict.fromkeys(fulls)
             if full != short
+            and _agrees(key.gender, genders.get(groups.find(full), set()))
             and (
                 _is_short_form(key, keys[full])
                 or _is_acronym(key, keys[full])
                 or _is_state_form(key, keys[full])
             )
-        }
-        targets.discard(groups.find(short))
-        if len(targets) == 1:
-            groups.join(short, targets.pop())
+        ]
+        same = [f for f in found if genders.get(groups.find(f)) == {key.gender}]
+        if found:
+            fits.append((short, same or found))
+    # repeated until nothing joins, so that the order of mentions does not matter: "US"
+    # fits "U.S." and "United States" until the two are joined
+    joined = True
+    while joined:
+        joined = False
+        for short, found in fits:
+            targets = {groups.find(full) for full in found}
+            targets.discard(groups.find(short))
+            if len(targets) == 1:
+                groups.join(short, targets.pop())
+                joined = True
     out: dict[int, list[int]] = {}
     for i in range(len(keys)):
         out.setdefault(groups.find(i), []).append(i)
