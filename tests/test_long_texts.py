@@ -93,32 +93,56 @@ def test_alias_grouping_compares_only_names_that_could_match(monkeypatch) -> Non
 
 
 def _reference_groups(mentions: list[_M]) -> list[list[int]]:
-    """The rules of ``group_mentions`` applied to every pair of names (the old loop)."""
+    """The rules of ``group_mentions`` applied to every pair of names (no index)."""
     keys = [aliases._key(m) for m in mentions]
     groups = aliases._Groups(len(keys))
-    distinct: dict[tuple[str, ...], int] = {}
+    distinct: dict[tuple, int] = {}
     for i, key in enumerate(keys):
         if key.words:
-            groups.join(distinct.setdefault(key.words, i), i)
+            groups.join(distinct.setdefault((key.words, key.gender), i), i)
     reps = sorted(distinct.values())
-    for i, a in enumerate(reps):
-        for b in reps[i + 1 :]:
-            if aliases._same_words(keys[a], keys[b]):
+    untold: dict[int, list[int]] = {}
+    for a in reps:
+        for b in reps:
+            if a == b or not aliases._same_words(keys[a], keys[b]):
+                continue
+            if keys[a].gender == keys[b].gender:
                 groups.join(a, b)
+            elif not keys[a].gender:
+                untold.setdefault(a, []).append(b)
+    for a, told in untold.items():
+        if len({keys[b].gender for b in told}) == 1:
+            for b in told:
+                groups.join(a, b)
+    genders: dict[int, set[str]] = {}
+    for r in reps:
+        if keys[r].gender:
+            genders.setdefault(groups.find(r), set()).add(keys[r].gender)
+    fits = []
     for short in reps:
-        targets = {
-            groups.find(full)
+        found = [
+            full
             for full in reps
             if full != short
+            and aliases._agrees(keys[short].gender, genders.get(groups.find(full), set()))
             and (
                 aliases._is_short_form(keys[short], keys[full])
                 or aliases._is_acronym(keys[short], keys[full])
                 or aliases._is_state_form(keys[short], keys[full])
             )
-        }
-        targets.discard(groups.find(short))
-        if len(targets) == 1:
-            groups.join(short, targets.pop())
+        ]
+        same = [f for f in found if genders.get(groups.find(f)) == {keys[short].gender}]
+        if found:
+            fits.append((short, same or found))
+    joined = True
+    while joined:
+        joined = False
+        for short, targets_of in fits:
+            targets = {groups.find(full) for full in targets_of}
+            targets.discard(groups.find(short))
+            if len(targets) == 1:
+                groups.join(short, targets.pop())
+                joined = True
     out: dict[int, list[int]] = {}
     for i in range(len(keys)):
         out.setdefault(groups.find(i), []).append(i)
