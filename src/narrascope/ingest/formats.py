@@ -671,6 +671,15 @@ def csv_records(
     yield from record_documents(rows, path, options, seen)
 
 
+def _undecodable(source: str, encoding: str) -> InputError:
+    """A CSV stream that stops decoding: what was read stands, the rest is skipped."""
+    return InputError(
+        source,
+        f"not valid {encoding} from here on; the rest of the file is skipped; re-save it as UTF-8",
+        E_DECODE,
+    )
+
+
 def _csv_rows(
     stream: BinaryIO, label: str, file_id: str, options: ReadOptions, delimiter: str | None
 ) -> Iterator[Row | InputError]:
@@ -717,12 +726,7 @@ def _csv_rows(
         except StopIteration:
             return
         except UnicodeDecodeError:
-            yield InputError(
-                source,
-                f"not valid {encoding} from here on; the rest of the file is skipped; "
-                "re-save it as UTF-8",
-                E_DECODE,
-            )
+            yield _undecodable(source, encoding)
             return
         except (csv.Error, _RowTooLarge) as exc:
             # the reader stopped inside this row: skip the rest of it, so that the next
@@ -730,12 +734,7 @@ def _csv_rows(
             try:
                 size, closed = lines.skip_row()
             except UnicodeDecodeError:
-                yield InputError(
-                    source,
-                    f"not valid {encoding} from here on; the rest of the file is skipped; "
-                    "re-save it as UTF-8",
-                    E_DECODE,
-                )
+                yield _undecodable(source, encoding)
                 return
             if isinstance(exc, _RowTooLarge):
                 yield too_large(source, size, lines.cap, what="row", more=not closed)
