@@ -47,3 +47,20 @@ class LiveServer:
     def get(self, path: str) -> Any:
         with urlopen(self.url + path, timeout=30) as res:
             return json.loads(res.read())
+
+
+def watched_page(context: Any, base: str) -> tuple[Any, list[str]]:
+    """A new page of ``context`` at ``base`` whose page errors, dialogs and console errors
+    are collected in the returned list (each browser test asserts it stays empty, less the
+    messages it expects in ``page.expected``)."""
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    pg.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    pg.base = base
+    pg.expected = []
+    return pg, problems

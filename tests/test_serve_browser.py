@@ -35,6 +35,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 pytest.importorskip("uvicorn", reason="uvicorn is not installed")
 
 from live_server import LiveServer as _Server  # noqa: E402
+from live_server import watched_page  # noqa: E402
 from narrascope.doc import Annotation, Document, Span, Technique  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,15 +118,7 @@ def page(browser: Any, server: _Server) -> Iterator[Any]:
     Content-Security-Policy violation, dialog or failed request."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    pg.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    pg.base = server.url  # type: ignore[attr-defined]
+    pg, problems = watched_page(context, server.url)
     pg.problems = problems  # type: ignore[attr-defined]
     yield pg
     context.close()
@@ -1321,16 +1314,7 @@ def quick(browser: Any, tmp_path: Path) -> Iterator[tuple[Any, _Server]]:
     with _Server(create_app(db, pipeline=fake_pipeline()), db) as srv:
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
-        pg = context.new_page()
-        problems: list[str] = []
-        pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-        pg.on(
-            "console",
-            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        pg.base = srv.url  # type: ignore[attr-defined]
-        pg.expected = []  # type: ignore[attr-defined]
+        pg, problems = watched_page(context, srv.url)
         try:
             yield pg, srv
         finally:

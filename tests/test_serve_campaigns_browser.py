@@ -23,7 +23,7 @@ if not Path(CHROMIUM).is_file():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytest.importorskip("uvicorn", reason="uvicorn is not installed")
 
-from live_server import LiveServer  # noqa: E402
+from live_server import LiveServer, watched_page  # noqa: E402
 from narrascope.store import open_store  # noqa: E402
 from test_serve_api import fake_pipeline  # noqa: E402
 from test_serve_campaigns import (  # noqa: E402
@@ -71,16 +71,7 @@ def page(server: LiveServer) -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
-        pg = context.new_page()
-        problems: list[str] = []
-        pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-        pg.on(
-            "console",
-            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        pg.base = server.url  # type: ignore[attr-defined]
-        pg.expected = []  # type: ignore[attr-defined]  # answers a test asks for (a 409)
+        pg, problems = watched_page(context, server.url)  # expected: e.g. a test's 409
         yield pg
         browser.close()
         assert [p for p in problems if not any(e in p for e in pg.expected)] == []
