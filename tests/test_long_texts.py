@@ -134,19 +134,8 @@ def _reference_groups(mentions: list[_M]) -> list[list[int]]:
         same = [f for f in found if genders.get(groups.find(f)) == {keys[short].gender}]
         if found:
             fits.append((short, same or found))
-    joined = True
-    while joined:
-        joined = False
-        for short, targets_of in fits:
-            targets = {groups.find(full) for full in targets_of}
-            targets.discard(groups.find(short))
-            if len(targets) == 1:
-                groups.join(short, targets.pop())
-                joined = True
-    out: dict[int, list[int]] = {}
-    for i in range(len(keys)):
-        out.setdefault(groups.find(i), []).append(i)
-    return sorted(out.values(), key=lambda g: g[0])
+    groups.join_fits(fits)
+    return groups.groups()
 
 
 def test_alias_grouping_gives_what_all_pairs_give() -> None:

@@ -277,6 +277,27 @@ class _Groups:
         if a != b:
             self.parent[max(a, b)] = min(a, b)
 
+    def join_fits(self, fits: Sequence[tuple[int, Sequence[int]]]) -> None:
+        """Join each short name to the one group its full names fall in, repeated until
+        nothing joins, so that the order of mentions does not matter: "US" fits "U.S."
+        and "United States" until the two are joined."""
+        joined = True
+        while joined:
+            joined = False
+            for short, found in fits:
+                targets = {self.find(full) for full in found}
+                targets.discard(self.find(short))
+                if len(targets) == 1:
+                    self.join(short, targets.pop())
+                    joined = True
+
+    def groups(self) -> list[list[int]]:
+        """Every index in its group, groups in order of their first index."""
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return sorted(out.values(), key=lambda g: g[0])
+
 
 def group_mentions(mentions: Sequence[MentionLike], language: str | None = None) -> list[list[int]]:
     """Indices of ``mentions`` grouped by entity, groups in order of first mention.
@@ -351,21 +372,8 @@ def group_mentions(mentions: Sequence[MentionLike], language: str | None = None)
         same = [f for f in found if genders.get(groups.find(f)) == {key.gender}]
         if found:
             fits.append((short, same or found))
-    # repeated until nothing joins, so that the order of mentions does not matter: "US"
-    # fits "U.S." and "United States" until the two are joined
-    joined = True
-    while joined:
-        joined = False
-        for short, found in fits:
-            targets = {groups.find(full) for full in found}
-            targets.discard(groups.find(short))
-            if len(targets) == 1:
-                groups.join(short, targets.pop())
-                joined = True
-    out: dict[int, list[int]] = {}
-    for i in range(len(keys)):
-        out.setdefault(groups.find(i), []).append(i)
-    return sorted(out.values(), key=lambda g: g[0])
+    groups.join_fits(fits)
+    return groups.groups()
 
 
 def _alike_words(keys: Iterable[_Key]) -> Callable[[tuple[str, str]], list[str]]:
