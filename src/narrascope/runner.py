@@ -27,6 +27,12 @@ bad document must not cost the others. So
 * an id that comes twice in one run is such an error too: the first document is analysed
   and kept, the repeat is reported (``id 'x' repeated: first seen in a.jsonl``), never
   dropped in silence — "skipped" counts only what ``resume`` found done;
+* what a record cannot say is told to the writers that show it (:func:`_run_facts`): how
+  many inputs failed and where they are listed (the html report says so in its header:
+  the report is what gets shared), and whether the pipeline matched known debunks at all
+  (else the report and the CSV must not read "0 repeat known debunks");
+* a summary (no ``out``) is printed with what the console cannot encode escaped
+  (``\\u0431``): a cp1252 console meets Cyrillic text, and must not stop the batch;
 * a batch holding a long text (``LONG_TEXT_BYTES``) takes minutes, not milliseconds, so
   the progress bar then also shows the stage running (``entities 3/6``), from the
   pipeline's ``progress`` callback.
@@ -38,6 +44,7 @@ is non-empty (see :attr:`BatchReport.exit_code`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
@@ -58,6 +65,7 @@ from narrascope.errors import E_STAGE_FAILED, E_STORE_DOCUMENT, InputError, Mode
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
 from narrascope.export.semeval import read_back_id
+from narrascope.export.terminal import terminal_width
 from narrascope.ingest import discover
 from narrascope.ingest.formats import repeated_id
 from narrascope.ingest.remote import is_url
@@ -168,6 +176,34 @@ def inputs_without_outputs(
 
 def _print_error(error: InputError) -> None:
     tqdm.write(f"error: {error.source}: {error.reason}", file=sys.stderr)
+
+
+def _print_summary(doc: Document) -> None:
+    """The document's summary on stdout, at the terminal's width; characters stdout's
+    encoding lacks are escaped, never an error that stops the batch."""
+    text = format_terminal_summary(doc, width=terminal_width()) + "\n"
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    with contextlib.suppress(LookupError):  # an encoding Python does not know: as it is
+        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    tqdm.write(text, file=sys.stdout)
+
+
+def checks_debunks(pipeline: SupportsPipe) -> bool | None:
+    """Whether ``pipeline`` matches documents against known debunks (it has the
+    ``debunks`` stage); None when it cannot say: it lists no ``stage_names`` (a stand-in,
+    or the Ray engine's driver, whose documents arrive analysed)."""
+    names = getattr(pipeline, "stage_names", None)
+    return None if names is None else "debunks" in names
+
+
+def _run_facts(write: Callable[..., Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts of the run (see the module docstring) that a format's ``write`` takes
+    as keyword arguments; a writer that takes none gets none."""
+    try:
+        accepted = inspect.signature(write).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return {}
+    return {name: value for name, value in facts.items() if name in accepted}
 
 
 def _fsync(fh: IO[Any]) -> None:
@@ -315,16 +351,27 @@ def _merged_records(
     yield from _journal_records(journal, dedupe=dedupe)
 
 
-def _render(out: Path, fmt: Format, journal: Path, *, carry: bool, dedupe: bool) -> None:
-    """Write the final output next to ``out`` and move it into place in one atomic step."""
+def _render(
+    out: Path,
+    fmt: Format,
+    journal: Path,
+    *,
+    carry: bool,
+    dedupe: bool,
+    facts: dict[str, Any] | None = None,
+) -> None:
+    """Write the final output next to ``out`` and move it into place in one atomic step;
+    ``facts``: what the run knows beyond the records (see :func:`_run_facts`)."""
     if fmt.name == "jsonl" and not carry and not dedupe:
         os.replace(journal, out)  # the journal already is the output, fsynced batch by batch
         _fsync_dir(out.parent)
         return
     tmp = out.with_name(out.name + ".tmp")
+    options = _run_facts(fmt.write, facts or {})
     try:
         with tmp.open("w", encoding="utf-8", errors="replace", newline="") as fh:
-            fmt.write(_merged_records(out, fmt, journal, carry=carry, dedupe=dedupe), fh)
+            records = _merged_records(out, fmt, journal, carry=carry, dedupe=dedupe)
+            fmt.write(records, fh, **options)
             _fsync(fh)
         os.replace(tmp, out)
     except BaseException:
@@ -427,7 +474,7 @@ def run_batch(
             if journal_fh is not None:
                 journal_fh.write(dumps_record(result.to_dict()))
             elif store is None:
-                tqdm.write(format_terminal_summary(result) + "\n", file=sys.stdout)
+                _print_summary(result)
         if journal_fh is not None:
             _fsync(journal_fh)
         if store is not None and analysed:
@@ -475,7 +522,12 @@ def run_batch(
             journal_fh.close()
     if out is not None and journal is not None:
         # an earlier run's journal may hold ids that were analysed again
-        _render(out, writer, journal, carry=carry, dedupe=bool(journaled))
+        facts = {
+            "failed": len(failed),
+            "errors_file": errors.path.name if failed and errors.path is not None else None,
+            "debunks_checked": checks_debunks(pipeline),
+        }
+        _render(out, writer, journal, carry=carry, dedupe=bool(journaled), facts=facts)
         fresh_path(out).unlink(missing_ok=True)
     return BatchReport(
         processed=processed,

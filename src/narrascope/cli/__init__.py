@@ -53,9 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_unencodable_output() -> None:
+    """Print what stdout's encoding lacks as ``\\u0431`` escapes instead of raising: a
+    Windows console or a redirect in cp1252 meets Cyrillic ids and typographic quotes, and
+    a print must not stop a batch halfway (Python's stderr already does this)."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # not on every stand-in
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 1 some inputs failed, 2 usage,
     141 stdout closed early by its reader)."""
+    _escape_unencodable_output()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -44,7 +44,7 @@ Why this design:
   known source and date count; a date without a time is midnight UTC. A date is read as
   the corpus database reads it (:func:`narrascope.text.dates.exact_day`: ISO,
   "05.03.2024", "March 7, 2024"...); one that pins no day ("2024", "March 2024") is
-  undated.
+  undated. A number is an epoch time: seconds, or milliseconds from 10^11 on.
 * **Shared passage**: the longest run of the earliest text's shingles that every member
   holds (or, when truncated copies make that empty, at least half of them), mapped
   back to the original characters.
@@ -253,8 +253,25 @@ def narrative_labels(value: Any) -> list[str]:
     return out
 
 
+# An epoch number this large is no count of seconds (10^11 s is the year 5138) but of
+# milliseconds (10^11 ms is 1973): JavaScript's Date.now() and most platforms' APIs give
+# those; larger still, microseconds or nanoseconds.
+_MILLISECONDS_FROM = 1e11
+
+
+def _epoch_seconds(value: float) -> float | None:
+    """Seconds since the epoch from an epoch number in seconds, ms, µs or ns."""
+    if not math.isfinite(value) or value <= 0:
+        return None
+    seconds = float(value)
+    while seconds >= _MILLISECONDS_FROM:
+        seconds /= 1000
+    return seconds
+
+
 def timestamp(value: Any) -> float | None:
-    """Seconds since the epoch for a date/datetime (naive = UTC) or epoch number.
+    """Seconds since the epoch for a date/datetime (naive = UTC) or epoch number (seconds,
+    or milliseconds from 10^11 on, see :data:`_MILLISECONDS_FROM`).
 
     A text date is dated when the corpus database would file it under a day
     (:func:`~narrascope.text.dates.exact_day`), so campaigns and ``stats`` agree on which
@@ -267,7 +284,7 @@ def timestamp(value: Any) -> float | None:
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     elif isinstance(value, int | float):
-        return float(value) if math.isfinite(value) and value > 0 else None
+        return _epoch_seconds(value)
     else:
         raw = str(value).strip()
         day = exact_day(raw)
@@ -284,8 +301,14 @@ def timestamp(value: Any) -> float | None:
 
 def _seen_text(value: Any) -> str:
     """A dated member's date as first/last seen: as given when ISO, else its ISO day
-    ("05.03.2024" -> "2024-03-05"), so that every cluster's first seen reads and sorts
-    alike."""
+    ("05.03.2024" -> "2024-03-05"), an epoch number as its UTC time
+    (1709290000000 -> "2024-03-01T10:46:40Z"), so that every cluster's first seen reads
+    and sorts alike."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = timestamp(value)
+        if seconds is not None:
+            moment = datetime.fromtimestamp(seconds, UTC).isoformat()
+            return moment.removesuffix("+00:00") + "Z"
     if isinstance(value, str):
         raw = value.strip()
         try:

@@ -2,9 +2,19 @@
 
 SemEval-2025 Task 10 subtask 2 (``semeval-narratives``): one line per document, no header:
 ``id<TAB>narratives<TAB>sub-narratives``, lists joined by ``;``; a document with no
-narrative is ``id<TAB>Other<TAB>Other``. Subtask 1 (``semeval-entities``): one line per
-entity mention, see :func:`entity_lines`. SemEval-2023 Task 3 subtask 3
-(``semeval-techniques``): one line per paragraph, see :func:`technique_lines`.
+narrative is ``id<TAB>Other<TAB>Other``. Lines come in the order the documents were read
+(a folder's files sorted by name). **The official subtask-2 scorer pairs prediction and
+gold lines by their position in the files**, checking the ids only as sets: a file in
+another order than the gold (or template) file is scored wrong, silently (a perfect
+prediction of the English train set, sorted by id, scores 0.246 coarse F1). Put the lines
+in the gold file's order before scoring (README.md, "Scoring semeval-narratives")::
+
+    awk -F'\\t' 'NR == FNR {line[$1] = $0; next} $1 in line {print line[$1]}' \\
+        predictions.txt gold.txt > predictions.ordered.txt
+
+Subtask 1 (``semeval-entities``): one line per entity mention, see :func:`entity_lines`.
+SemEval-2023 Task 3 subtask 3 (``semeval-techniques``): one line per paragraph, see
+:func:`technique_lines`.
 """
 
 from __future__ import annotations

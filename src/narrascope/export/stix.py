@@ -115,10 +115,18 @@ def _id(kind: str, *parts: str) -> str:
 
 
 def _moment(value: Any) -> datetime | None:
+    """A date as a UTC datetime; None when unknown or outside what a datetime holds in
+    UTC ("9999-12-31T23:00:00-05:00" is in the year 10000 there): scraped metadata uses
+    such dates as "never" and "null" sentinels, and one must not block the whole bundle."""
     if value is None or value == UNKNOWN:
         return None
     ts = timestamp(value)
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+    if ts is None:
+        return None
+    try:
+        return datetime.fromtimestamp(ts, UTC)
+    except (ValueError, OverflowError, OSError):  # OSError: some platforms' C time range
+        return None
 
 
 def _utc(value: datetime) -> datetime:

@@ -18,7 +18,8 @@ stretch as evidence (empty for a match of the whole document), the debunked clai
 ``debunk_claim`` and the fact-check's address in ``url``. ``claims`` and ``debunks``
 count them on each row of the document, so a spreadsheet filter on ``debunks > 0`` keeps
 the documents that repeat a known debunk (empty for a record from before claims
-existed). Cells are untrusted
+existed, and ``debunks`` empty when the run matched no debunk list: "0" would read as
+checked and clean). Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
 prefixed with ``'`` (OWASP's advice against CSV injection); :func:`read` removes the prefix
 again.
@@ -107,11 +108,13 @@ def _count(record: Record, key: str, found: list[Mapping[str, Any]]) -> str:
     return str(len(found)) if isinstance(record.get(key), list) else ""
 
 
-def _rows(record: Record) -> Iterator[list[str]]:
+def _rows(record: Record, debunks_checked: bool | None = None) -> Iterator[list[str]]:
     """Every row of the record: those of :func:`_label_rows`, then its claims and debunk
-    matches, each with the two counts."""
+    matches, each with the two counts (no debunk count when ``debunks_checked`` is False
+    and the record has no match)."""
     claims, debunks = claim_list(record), debunk_list(record)
-    counts = [_count(record, CLAIMS, claims), _count(record, DEBUNKS, debunks)]
+    unchecked = debunks_checked is False and not debunks
+    counts = [_count(record, CLAIMS, claims), "" if unchecked else _count(record, DEBUNKS, debunks)]
     rows = list(_label_rows(record))
     head = rows[0][:5]
     for c in claims:
@@ -220,13 +223,17 @@ def _flags(record: Record) -> Iterator[tuple[str, Mapping[str, Any], str]]:
             yield prefix + "incitement", call, comment
 
 
-def write(records: Iterable[Record], fh: TextIO) -> int:
-    """Write a header and the rows of every record; returns the number of documents."""
+def write(records: Iterable[Record], fh: TextIO, *, debunks_checked: bool | None = None) -> int:
+    """Write a header and the rows of every record; returns the number of documents.
+
+    ``debunks_checked`` (from the runner): whether the run matched known debunks; None
+    when not known, and the records' counts are written as they are.
+    """
     writer = csv.writer(fh, lineterminator="\n")
     writer.writerow(COLUMNS)
     n = 0
     for record in records:
-        writer.writerows(_rows(record))
+        writer.writerows(_rows(record, debunks_checked))
         n += 1
     return n
 

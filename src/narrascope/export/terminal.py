@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -19,19 +20,35 @@ _MAX_CLAIMS = 3  # the check-worthy claims and known debunks shown, best first
 _MAX_ENTITIES = 6
 _MAX_TECHNIQUES = 5
 _EVIDENCE_WIDTH = 160
+WIDTH = 88  # the summary's width when the output is no terminal (a file, a pipe)
+MIN_WIDTH = 40  # narrower terminals still get lines this long: labels stay readable
 # Control characters (C0, DEL, C1) in untrusted text could drive the terminal (ANSI escapes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What starts a new line (NEL, the Unicode line and paragraph separators included): in an
+# id, a source or a URL it would put forged lines ("  0.99  URW: ...", "Flags: ...") at
+# the start of the next line, where the summary's own lines are.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+LINE_BREAK_SHOWN = "⏎"
 
 
 def _clean(text: str) -> str:
-    """An id, label, source or name: no terminal control, every bidi control visible."""
-    return visible_bidi(_CONTROL.sub(" ", text))
+    """An id, label, source or name: no terminal control, every bidi control visible, a
+    line break shown as ``⏎`` (it stays on its line)."""
+    one_line = _LINE_BREAK.sub(LINE_BREAK_SHOWN, text).replace("\t", " ")
+    return visible_bidi(_CONTROL.sub(" ", one_line))
 
 
 def _clean_text(text: str) -> str:
-    """Document text (evidence, explanation): no terminal control and no override that
-    could reorder the rest of the line; the bidi marks right-to-left writing needs stay."""
-    return visible_reordering(_CONTROL.sub(" ", text))
+    """Document text (evidence, explanation): no terminal control, no line break and no
+    override that could reorder the rest of the line; the bidi marks right-to-left
+    writing needs stay."""
+    return visible_reordering(_CONTROL.sub(" ", _LINE_BREAK.sub(" ", text)))
+
+
+def terminal_width() -> int:
+    """The width summaries wrap at: the terminal's (``COLUMNS`` first), :data:`WIDTH`
+    when stdout is no terminal, never under :data:`MIN_WIDTH`."""
+    return max(MIN_WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)
 
 
 def _use_colour(colour: bool | None) -> bool:
@@ -44,10 +61,14 @@ def _sub_name(sub: Annotation) -> str:
     return sub.label.rsplit(": ", 1)[-1] if ": " in sub.label else sub.label
 
 
-def format_terminal_summary(doc: Document, *, colour: bool | None = None, width: int = 88) -> str:
+def format_terminal_summary(
+    doc: Document, *, colour: bool | None = None, width: int = WIDTH
+) -> str:
     """id, language, top narratives with sub-narratives, best evidence and the explanation.
 
     ``colour=None`` colours only when stdout is a terminal and ``NO_COLOR`` is unset.
+    Lines are wrapped at ``width`` (the CLI passes :func:`terminal_width`), all but an id
+    or a URL longer than that.
     """
     on = _use_colour(colour)
 
@@ -57,45 +78,47 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
     def dim(s: str) -> str:
         return f"\x1b[2m{s}\x1b[0m" if on else s
 
-    meta = [str(doc.meta[k]) for k in ("source", "date") if doc.meta.get(k)]
-    head = f"{bold(_clean(doc.id) or '(no id)')}  [{_clean(doc.language or '?')}]"
-    if meta:
-        head += "  " + dim(_clean(" · ".join(meta)))
-    lines = [head]
-    for warning in doc.meta.get("input_warnings") or []:  # read, but not quite as written
-        lines.extend(
-            textwrap.wrap(
-                f"Input: {_clean(str(warning))}",
-                width,
-                initial_indent="  ",
-                subsequent_indent="    ",
-            )
+    def wrap(text: str, first: str = "  ", rest: str = "  ", *, whole: bool = False) -> list[str]:
+        """``whole``: a URL, never cut (a cut one could not be copied)."""
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=not whole,
+            break_on_hyphens=not whole,
         )
+
+    meta = _clean(" · ".join(str(doc.meta[k]) for k in ("source", "date") if doc.meta.get(k)))
+    name, language = _clean(doc.id) or "(no id)", _clean(doc.language or "?")
+    head = f"{bold(name)}  [{language}]"
+    if meta and len(f"{name}  [{language}]  {meta}") <= width:
+        lines = [f"{head}  {dim(meta)}"]
+    else:  # the source and date on lines of their own
+        lines = [head, *(dim(line) for line in wrap(meta))]
+    for warning in doc.meta.get("input_warnings") or []:  # read, but not quite as written
+        lines.extend(wrap(f"Input: {_clean(str(warning))}", rest="    "))
     thread = thread_summary(doc)
     if thread:
-        lines.append(f"  {thread}")
+        lines.extend(wrap(thread, rest="    "))
     flags = flag_summary(doc)
     if flags:
-        lines.append(f"  {flags}")
+        lines.extend(wrap(flags, rest="    "))
     found = sorted((n for n in doc.narratives if n.label != OTHER), key=lambda n: -n.score)
     if not found:
         other = next((n for n in doc.narratives if n.label == OTHER), None)
         score = f" ({OTHER}, {other.score:.2f})" if other else ""
         lines.append(f"  no narrative detected{score}")
     for n in found[:_MAX_NARRATIVES]:
-        lines.append(f"  {n.score:.2f}  {_clean(n.label)}")
+        lines.extend(wrap(f"{n.score:.2f}  {_clean(n.label)}", rest=" " * 8))
         for sub in sorted(doc.subnarratives_of(n.label), key=lambda s: -s.score):
-            lines.append(f"        {sub.score:.2f}  {_clean(_sub_name(sub))}")
+            lines.extend(wrap(f"{sub.score:.2f}  {_clean(_sub_name(sub))}", " " * 8, " " * 14))
     if len(found) > _MAX_NARRATIVES:
         lines.append(f"  … and {len(found) - _MAX_NARRATIVES} more")
     evidence = next((n.evidence[0] for n in found if n.evidence), None)
     if evidence is not None:
         short = textwrap.shorten(_clean_text(evidence.text), _EVIDENCE_WIDTH, placeholder=" …")
-        lines.extend(
-            textwrap.wrap(
-                f"Evidence: “{short}”", width, subsequent_indent="  ", initial_indent="  "
-            )
-        )
+        lines.extend(wrap(f"Evidence: “{short}”"))
     framed = sorted((e for e in doc.entities if e.framed), key=lambda e: -e.score)
     if framed:
         cast = "; ".join(
@@ -105,40 +128,24 @@ def format_terminal_summary(doc: Document, *, colour: bool | None = None, width:
             for e in framed[:_MAX_ENTITIES]
         )
         more = f"; … {len(framed) - _MAX_ENTITIES} more" if len(framed) > _MAX_ENTITIES else ""
-        lines.extend(
-            textwrap.wrap(f"Cast: {cast}{more}", width, initial_indent="  ", subsequent_indent="  ")
-        )
+        lines.extend(wrap(f"Cast: {cast}{more}"))
     techniques = technique_summary(doc)
     if techniques:
-        lines.extend(textwrap.wrap(techniques, width, initial_indent="  ", subsequent_indent="  "))
+        lines.extend(wrap(techniques))
     for claim in doc.claims[:_MAX_CLAIMS]:
         short = textwrap.shorten(_clean_text(claim.text), _EVIDENCE_WIDTH, placeholder=" …")
-        lines.extend(
-            textwrap.wrap(
-                f"Claim {claim.score:.2f}: “{short}”",
-                width,
-                initial_indent="  ",
-                subsequent_indent="    ",
-            )
-        )
+        lines.extend(wrap(f"Claim {claim.score:.2f}: “{short}”", rest="    "))
     if len(doc.claims) > _MAX_CLAIMS:
         lines.append(f"  … and {len(doc.claims) - _MAX_CLAIMS} more claims")
     for match in doc.debunks[:_MAX_CLAIMS]:
         verdict = f" ({_clean(match.verdict)})" if match.verdict else ""
         where = f" at {match.claim_span.start}-{match.claim_span.end}" if match.claim_span else ""
         line = f"Repeats a known debunk {match.score:.2f}{where}: “{_clean(match.claim)}”{verdict}"
-        lines.extend(textwrap.wrap(line, width, initial_indent="  ", subsequent_indent="    "))
+        lines.extend(wrap(line, rest="    "))
         if match.url:
-            lines.append(f"    {_clean(match.url)}")
+            lines.extend(wrap(_clean(match.url), "    ", "    ", whole=True))
     if doc.explanation:
-        lines.extend(
-            textwrap.wrap(
-                "Why: " + _clean_text(doc.explanation),
-                width,
-                initial_indent="  ",
-                subsequent_indent="  ",
-            )
-        )
+        lines.extend(wrap("Why: " + _clean_text(doc.explanation)))
     return "\n".join(lines)
 
 
