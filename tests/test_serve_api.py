@@ -30,6 +30,7 @@ from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.export.table import COLUMNS
 from narrascope.pipeline import Pipeline
 from narrascope.serve import create_app, is_loopback
+from narrascope.serve import models as m
 from narrascope.serve.security import (
     CONTENT_SECURITY_POLICY,
     SESSION_TTL_S,
@@ -201,6 +202,59 @@ def test_analyze_with_the_real_model(tmp_path: Path, real_pipeline: Pipeline) ->
         assert page.json()["total"] == 1
 
 
+# Fact-checks and a restatement written for this test; the other two are decoys.
+FACT_CHECKS = [
+    {
+        "id": "fc-bridge",
+        "claim": "Ukrainian saboteurs blew up the Kerch bridge on orders from London",
+        "url": "https://example.org/fc-bridge",
+        "verdict": "false",
+    },
+    {
+        "id": "fc-chips",
+        "claim": "Vaccines contain microchips for tracking people",
+        "url": "https://example.org/fc-chips",
+        "verdict": "false",
+    },
+    {
+        "id": "fc-grain",
+        "claim": "The grain corridor fed only rich European countries, never Africa",
+        "url": "https://example.org/fc-grain",
+        "verdict": "misleading",
+    },
+]
+RESTATES = "Ukrainian saboteurs blew up the Kerch bridge, and they did it on orders from London.\n"
+
+
+def test_the_server_matches_the_databases_debunks_as_analyze_db_does(tmp_path: Path) -> None:
+    """The server's pipeline (the bundled models, as `narrascope serve` loads them) gets
+    the debunk stage `analyze --db` gets, from the batch after the first debunks arrive
+    (`debunks add` while it runs) and from the start once the database holds them."""
+    db = tmp_path / "corpus.db"
+    checks = tmp_path / "checks.jsonl"
+    checks.write_text("".join(json.dumps(f) + "\n" for f in FACT_CHECKS), encoding="utf-8")
+    text = tmp_path / "bridge.txt"
+    text.write_text(RESTATES, encoding="utf-8")
+    body = {"text": RESTATES, "id": "served-bridge"}
+    with TestClient(create_app(db)) as client:
+        assert client.post("/api/analyze", json=body).json()["debunks"] == []  # none yet
+        assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet"]) == 0
+        served = client.post("/api/analyze", json={**body, "store": True}).json()
+
+        out = tmp_path / "cli.jsonl"
+        args = ["analyze", str(text), "--db", str(db), "--out", str(out), "--no-progress"]
+        assert main(args) == 0
+        cli = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+        assert cli["debunks"] and cli["debunks"][0]["id"] == "fc-bridge"
+        assert served["debunks"] == cli["debunks"]
+        # the stored document counts where debunks are counted
+        assert client.get("/api/documents", params={"debunk": "any"}).json()["total"] == 2
+        assert client.get("/api/facets").json()["debunked"] == 2
+    with TestClient(create_app(db)) as client:  # restarted with the debunks in the database
+        again = client.post("/api/analyze", json=body).json()
+    assert again["debunks"] == cli["debunks"]
+
+
 def test_empty_text_wrong_types_and_malformed_json_get_a_readable_4xx(client: TestClient) -> None:
     cases: list[tuple[dict[str, Any], str]] = [
         ({"json": {"text": ""}}, "text is empty"),
@@ -241,6 +295,64 @@ def test_empty_text_wrong_types_and_malformed_json_get_a_readable_4xx(client: Te
     assert 400 <= nested.status_code < 500 and "detail" in nested.json()
     assert client.get("/api/stats", params={"by": "year"}).status_code == 422
     assert client.get("/api/export", params={"format": "xml"}).status_code == 422
+
+
+def test_bodies_that_cannot_be_read_get_a_422_with_the_reason(client: TestClient) -> None:
+    """What FastAPI or Starlette could not parse (a bare 400 "There was an error parsing
+    the body") is the request's fault, said as for broken JSON."""
+    as_json = {"content-type": "application/json"}
+    deep = b'{"text": "a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    cases = [
+        ("/api/analyze", '{"text": "café"}'.encode("latin-1"), as_json, "not UTF-8: byte 0xe9"),
+        ("/api/analyze", deep, as_json, "nested too deeply"),
+        ("/api/documents", deep, as_json, "nested too deeply"),
+        ("/api/documents/upload", b"--x", {"content-type": "multipart/form-data"}, "boundary"),
+        (
+            "/api/documents/upload",
+            b"not a form",
+            {"content-type": "multipart/form-data; boundary=x"},
+            "not valid multipart/form-data",
+        ),
+    ]
+    for path, content, headers, reason in cases:
+        r = client.post(path, content=content, headers=headers)
+        assert r.status_code == 422, (path, reason, r.text)
+        answer = r.json()
+        assert reason in answer["detail"], answer
+        assert answer["errors"] == [{"loc": "body", "msg": answer["detail"]}]
+    assert client.get("/api/jobs").json()["jobs"] == []  # no job from a broken upload
+    assert client.get("/api/nope").status_code == 404  # other errors are as they were
+
+
+def test_error_answers_have_the_shape_the_schema_declares(client: TestClient) -> None:
+    """Clients generated from /openapi.json read every error as the server sends it:
+    ``{"detail": str, "errors": [{"loc": str, "msg": str}]}``, 422s included."""
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(schema)  # FastAPI's shape, never sent
+    declared = {}
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/ErrorOut", (path, method, status)
+                    declared[path, method, int(status)] = ref
+    job = client.post("/api/documents", json={"documents": [{"text": TEXTS["en"]}]}).json()
+    wait_job(client, job["job"]["id"])
+    answers = {
+        ("/api/analyze", "post", 422): client.post("/api/analyze", json={"text": 5}),
+        ("/api/documents", "get", 422): client.get("/api/documents", params={"limit": 0}),
+        ("/api/documents/{doc_id}", "get", 404): client.get("/api/documents/nope"),
+        ("/api/jobs/{job_id}/cancel", "post", 409): client.post(
+            f"/api/jobs/{job['job']['id']}/cancel"
+        ),
+        ("/api/stats", "get", 422): client.get("/api/stats", params={"by": "year"}),
+    }
+    for (path, method, status), r in answers.items():
+        assert r.status_code == status, (path, r.text)
+        assert (path, method, status) in declared
+        m.ErrorOut.model_validate(r.json(), strict=True)
+    assert answers["/api/analyze", "post", 422].json()["errors"][0]["loc"] == "body.text"
 
 
 def test_hostile_text_comes_back_as_json_data_only(client: TestClient) -> None:
@@ -452,6 +564,47 @@ def test_limit_is_capped(db: Path) -> None:
     with TestClient(create_app(db, pipeline=fake_pipeline())) as client:
         page = client.get("/api/documents", params={"limit": 10_000}).json()
         assert page["total"] == 520 and len(page["items"]) == 500
+
+
+def test_min_score_selects_by_the_score_the_record_shows(db: Path) -> None:
+    """Records show scores to 4 decimals: a document shown with 0.3668 has it, for the
+    list, its items, the export and the stats alike."""
+    doc = Document(text="Sanctions hurt Europe more than Russia.", id="edge", language="en")
+    doc.groups["narratives"] = [Annotation(BLAME, 0.366792), Annotation(PRAISE, 0.36674)]
+    with open_store(db) as store:
+        store.save([doc])
+    with TestClient(create_app(db, pipeline=fake_pipeline())) as client:
+        record = client.get("/api/documents/edge").json()
+        assert {n["label"]: n["score"] for n in record["narratives"]} == {
+            BLAME: 0.3668,
+            PRAISE: 0.3667,
+        }
+
+        def ids(**params: Any) -> list[str]:
+            return [i["id"] for i in client.get("/api/documents", params=params).json()["items"]]
+
+        assert ids(narrative=BLAME, min_score=0.3668) == ["edge"]
+        assert ids(narrative=BLAME, min_score=0.36675) == ["edge"]  # 0.3668 is at least that
+        assert ids(narrative=BLAME, min_score=0.3669) == []
+        assert ids(narrative=PRAISE, min_score=0.3668) == []
+        assert ids(narrative=PRAISE, min_score=0.3667) == ["edge"]
+        assert ids(min_score=0.3668) == ["edge"]
+        listed = client.get("/api/documents").json()["items"][0]["narratives"]
+        assert listed == [{"label": BLAME, "score": 0.3668}, {"label": PRAISE, "score": 0.3667}]
+        params = {"narrative": BLAME, "min_score": "0.3668"}
+        exported = client.get("/api/export", params=params).text.splitlines()
+        assert [json.loads(line)["id"] for line in exported] == ["edge"]
+        stats = client.get("/api/stats", params={**params, "by": "language"}).json()
+        assert stats["rows"] == [{"bucket": "en", "narrative": BLAME, "documents": 1}]
+
+
+def test_min_score_reads_the_shown_score_on_every_backend(store: Any) -> None:
+    doc = Document(text="Sanctions hurt Europe more than Russia.", id="edge", language="en")
+    doc.groups["narratives"] = [Annotation(BLAME, 0.366792)]
+    store.save([doc])
+    assert [h.id for h in store.search(Filters(narrative=BLAME, min_score=0.3668))] == ["edge"]
+    assert store.search(Filters(narrative=BLAME, min_score=0.3669)) == []
+    assert store.search(Filters())[0].narratives == [(BLAME, 0.3668)]
 
 
 def test_stats_and_facets(client: TestClient) -> None:

@@ -372,8 +372,10 @@ def test_promote_checks_its_input_before_any_model_runs(db: Path, client: TestCl
     for body in ({}, {"label": ""}, {"label": "x" * 201}, {"label": "ok", "replace": "yes"}):
         res = client.post(f"/api/discover/{cluster_id}/promote", json=body)
         assert res.status_code == 422, body
-    blank = client.post(f"/api/discover/{cluster_id}/promote", json={"label": "   "})
-    assert blank.status_code == 422 and "empty" in blank.json()["detail"]
+    # nothing but the prefix records add is no label either, however it is spaced
+    for label in ("   ", "Custom: ", "Custom:", "  custom:   ", "Custom:\t\n"):
+        blank = client.post(f"/api/discover/{cluster_id}/promote", json={"label": label})
+        assert blank.status_code == 422 and "empty" in blank.json()["detail"], label
     unknown = client.post("/api/discover/D77/promote", json={"label": "Wells"})
     assert unknown.status_code == 404 and "D77" in unknown.json()["detail"]
     foreign = client.post(
@@ -463,6 +465,15 @@ def test_a_missing_module_is_a_501_not_a_crash(
     assert client.get("/api/campaigns").status_code == 200  # the rest still works
 
 
+def test_a_promoted_label_loses_the_prefix_records_add_before_its_spaces() -> None:
+    from narrascope.serve.app import _plain_label
+
+    assert _plain_label("  Custom:  Poisoned   wells ", "Custom: ") == "Poisoned wells"
+    assert _plain_label("custom:Poisoned wells", "Custom: ") == "Poisoned wells"
+    assert _plain_label("Customs officers", "Custom: ") == "Customs officers"
+    assert _plain_label("Custom: ", "Custom: ") == ""
+
+
 def test_the_servers_pipeline_follows_the_corpus_custom_narratives(tmp_path, monkeypatch) -> None:
     """A cluster promoted in the page is reported by the server's next analyses: its
     pipeline carries a custom-narrative stage that follows the database."""
@@ -485,6 +496,7 @@ def test_the_servers_pipeline_follows_the_corpus_custom_narratives(tmp_path, mon
         load = _loader(store)
     assert load is not None
     pipeline = load()
-    assert pipeline.stage_names == ["segment", "narratives", "custom_narratives", "x"]
+    names = ["segment", "narratives", "custom_narratives", "x", "debunks"]
+    assert pipeline.stage_names == names  # debunks: as `analyze --db` (test_serve_api)
     assert pipeline.get_stage("custom_narratives").db == tmp_path / "corpus.db"
     assert _loader(object()) is None  # a store without a file (PostgreSQL): none

@@ -232,9 +232,9 @@ def debunk_config(given: str | None, db: str | None) -> dict[str, Any] | None:
         if _debunk_database(given):
             return {"db": given}
         return {"matcher": _matcher_from_files(given)}
-    if db is not None and _holds_debunks(db):
-        return {"db": db}
-    return None
+    from narrascope.pipeline.factory import corpus_debunks
+
+    return corpus_debunks(db)  # the web server's too: a document is matched alike
 
 
 def check_debunks(given: str | None) -> None:

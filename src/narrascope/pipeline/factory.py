@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from narrascope.doc import Document
 from narrascope.errors import E_STAGE_CONFIG, E_UNKNOWN_STAGE, NarrascopeError
 from narrascope.models.encoder import SentenceEncoder
 from narrascope.pipeline.pipeline import Pipeline, Stage
@@ -90,3 +93,54 @@ def _build_and_warm_up(name: str, cls: type[Stage], params: dict[str, Any]) -> S
     if warm_up is not None:
         warm_up()
     return stage
+
+
+def corpus_debunks(db: str | Path | None) -> dict[str, Any] | None:
+    """The debunk stage's parameters for a corpus database ``db`` (a path or a
+    ``sqlite:///`` URL): ``{"db": db}`` when it is a SQLite file that holds debunks, else
+    None (no matching). ``analyze --db`` and the web server both ask here, so a document
+    is matched alike by either; the look is read-only, so a database without debunks is
+    left untouched."""
+    from narrascope.store.own_tables import holds_rows
+
+    if db is not None and holds_rows(db, "debunks"):
+        return {"db": db}
+    return None
+
+
+class FollowedDebunkStage:
+    """The debunk stage of a corpus database that may gain its debunks while it is read
+    (the web server's: `narrascope debunks add --db` may run beside it).
+
+    Why a wrapper: ``analyze --db`` looks once whether the database holds debunks and
+    builds the stage then or never; a server runs for weeks. Before each batch this one
+    looks again: while the database holds none, documents get no matches, as without the
+    stage; from the first batch after it holds some, the stage ``analyze --db`` builds
+    (:func:`corpus_debunks`) matches them, and its matcher reloads its index whenever the
+    debunks change.
+    """
+
+    name = "debunks"
+
+    def __init__(self, db: str | Path, *, encoder: Any = None) -> None:
+        self.db = db
+        self.encoder = encoder
+        self._stage: Stage | None = None
+        self._lock = threading.Lock()  # one build, whichever worker asks first
+
+    def _current(self) -> Stage | None:
+        config = corpus_debunks(self.db)
+        if config is None:
+            return None
+        with self._lock:
+            if self._stage is None:
+                params = {**config, "encoder": self.encoder}
+                self._stage = _build_and_warm_up(self.name, stage_class(self.name), params)
+            return self._stage
+
+    def warm_up(self) -> None:
+        self._current()
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        stage = self._current()
+        return docs if stage is None else stage(docs)

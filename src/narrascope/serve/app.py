@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     FileResponse,
@@ -33,6 +34,8 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from pydantic import BeforeValidator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.staticfiles import StaticFiles
 
 from narrascope import __version__
@@ -236,6 +239,33 @@ def _error_detail(exc: RequestValidationError) -> dict[str, Any]:
     return {"detail": detail or "invalid request", "errors": errors}
 
 
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entries of these error statuses: every error answers an ``ErrorOut``
+    (FastAPI would declare its own 422 shape, which this server's handler does not send)."""
+    return {code: {"model": m.ErrorOut} for code in codes}
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> str | None:
+    """Why the body could not be parsed, when that is what this 400 of FastAPI's or
+    Starlette's says (they name no reason); None for any other error."""
+    if exc.status_code != 400:
+        return None
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"body is not valid JSON (not UTF-8: byte {cause.object[cause.start]:#04x} at "
+            f"{cause.start}); send the JSON encoded as UTF-8"
+        )
+    if isinstance(cause, RecursionError):
+        return "body is not valid JSON (nested too deeply to read)"
+    if isinstance(cause, MultiPartException):
+        return (
+            f"body is not valid multipart/form-data ({cause.message.rstrip('.')}); send "
+            "each file as a form field named files"
+        )
+    return None
+
+
 class _Static(StaticFiles):
     """Static files, or a JSON 404 while the page is not installed (no 500 at start-up)."""
 
@@ -246,15 +276,17 @@ class _Static(StaticFiles):
 
 
 def _loader(store: Any) -> Callable[[], Pipeline] | None:
-    """The bundled pipeline, plus the corpus's own narratives when the store is a SQLite
-    file: followed, so one promoted from a discovered cluster is reported from the next
-    batch on (``narrascope taxonomy add`` while the server runs, too)."""
+    """The bundled pipeline, plus what a SQLite corpus adds to it, as ``analyze --db``
+    does: its own narratives and its known debunks. Both are followed, so a narrative
+    promoted from a discovered cluster (or added with ``narrascope taxonomy add``) and
+    debunks added with ``narrascope debunks add`` count from the next batch on."""
     path = getattr(store, "path", None)
     if not isinstance(path, Path) or str(path) == ":memory:":
         return None
 
     def load() -> Pipeline:
         import narrascope
+        from narrascope.pipeline.factory import FollowedDebunkStage
         from narrascope.stages.custom_narratives import CustomNarrativeStage
 
         pipeline = narrascope.load()
@@ -262,6 +294,10 @@ def _loader(store: Any) -> Callable[[], Pipeline] | None:
         if "narratives" in names and "custom_narratives" not in names:  # right after it
             stage = CustomNarrativeStage(path, encoder=pipeline.encoder, follow=True)
             pipeline.stages.insert(names.index("narratives") + 1, stage)
+        if "debunks" not in names:  # last, after the claims it matches by
+            debunks = FollowedDebunkStage(path, encoder=pipeline.encoder)
+            debunks.warm_up()  # when it holds debunks: the first request does not wait
+            pipeline.stages.append(debunks)
         return pipeline
 
     return load
@@ -339,6 +375,15 @@ def create_app(
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return RecordJSON(_error_detail(exc), status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        reason = _unparsable_body(exc)
+        if reason is None:
+            return await http_exception_handler(request, exc)
+        # a malformed body is the request's fault, whatever failed to read it: a 422 with
+        # its reason, as for broken JSON, not a bare 400 "error parsing the body"
+        return RecordJSON({"detail": reason, "errors": [{"loc": "body", "msg": reason}]}, 422)
+
     @app.exception_handler(DocumentsNotSaved)
     async def refused(_: Request, exc: DocumentsNotSaved) -> JSONResponse:
         reasons = "; ".join(reason for _, reason in exc.failures)
@@ -373,12 +418,12 @@ def create_app(
             status_code=500,
         )
 
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", responses=_errors(503))  # the database, on any of them
 
     @api.post(
         "/analyze",
         response_model=m.DocumentRecord,
-        responses={413: {}, 503: {}, 504: {}},
+        responses=_errors(413, 422, 504),
         summary="Analyse one text now",
     )
     async def analyze(body: m.AnalyzeRequest, request: Request) -> Response:
@@ -416,7 +461,7 @@ def create_app(
         "/documents",
         status_code=202,
         response_model=m.JobResponse,
-        responses={503: {}},
+        responses=_errors(413, 422),
         summary="Analyse and store documents in a background job",
     )
     def add_documents(body: m.DocumentsRequest) -> dict[str, Any]:
@@ -435,7 +480,7 @@ def create_app(
         "/documents/upload",
         status_code=202,
         response_model=m.JobResponse,
-        responses={503: {}},
+        responses=_errors(413, 422),
         summary="Upload files (txt, md, html, jsonl, ndjson, csv) for a background job",
     )
     def upload(
@@ -466,14 +511,14 @@ def create_app(
             raise HTTPException(404, f"no job {job_id!r} (the last {MAX_JOBS} jobs are kept)")
         return job
 
-    @api.get("/jobs/{job_id}", response_model=m.JobInfo, responses={404: {}})
+    @api.get("/jobs/{job_id}", response_model=m.JobInfo, responses=_errors(404, 422))
     def get_job(job_id: str) -> dict[str, Any]:
         return known(jobs.get(job_id), job_id).info()
 
     @api.post(
         "/jobs/{job_id}/cancel",
         response_model=m.JobInfo,
-        responses={404: {}, 409: {}},
+        responses=_errors(404, 409, 422),
         summary="Stop a queued or running job (what it stored stays)",
     )
     def cancel_job(job_id: str) -> dict[str, Any]:
@@ -486,7 +531,7 @@ def create_app(
         "/jobs/{job_id}/resume",
         status_code=202,
         response_model=m.JobInfo,
-        responses={404: {}, 409: {}, 503: {}},
+        responses=_errors(404, 409, 422),
         summary="Run a stopped or failed job again, skipping the documents it stored",
     )
     def resume_job(job_id: str) -> dict[str, Any]:
@@ -495,7 +540,12 @@ def create_app(
         except ValueError as exc:
             raise HTTPException(409, str(exc)) from exc
 
-    @api.get("/documents", response_model=m.DocumentPage, summary="Search and filter documents")
+    @api.get(
+        "/documents",
+        response_model=m.DocumentPage,
+        responses=_errors(422),
+        summary="Search and filter documents",
+    )
     def list_documents(
         f: Annotated[Filters, Depends(filters)],
         limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 50,
@@ -521,7 +571,7 @@ def create_app(
     @api.get(
         "/documents/{doc_id:path}",
         response_model=m.DocumentRecord,
-        responses={404: {}},
+        responses=_errors(404, 422),
         summary="One document's full analysis",
     )
     def get_document(doc_id: str) -> JSONResponse:
@@ -530,13 +580,18 @@ def create_app(
             raise HTTPException(404, f"no document with id {doc_id!r}")
         return RecordJSON(doc.to_dict())
 
-    @api.delete("/documents/{doc_id:path}", response_model=m.Deleted, responses={404: {}})
+    @api.delete("/documents/{doc_id:path}", response_model=m.Deleted, responses=_errors(404, 422))
     def delete_document(doc_id: str) -> dict[str, Any]:
         if not stores.get().delete(doc_id):
             raise HTTPException(404, f"no document with id {doc_id!r}")
         return {"id": doc_id, "deleted": True}
 
-    @api.get("/stats", response_model=m.StatsOut, summary="Documents per bucket and narrative")
+    @api.get(
+        "/stats",
+        response_model=m.StatsOut,
+        responses=_errors(422),
+        summary="Documents per bucket and narrative",
+    )
     def stats(
         f: Annotated[Filters, Depends(filters)],
         by: Annotated[m.StatsBy, Query()] = "month",
@@ -555,6 +610,7 @@ def create_app(
     @api.get(
         "/stats/hate",
         response_model=m.HateStatsOut,
+        responses=_errors(422),
         summary="Documents and comments per bucket, and those flagged hateful, offensive or "
         "inciting (as `narrascope stats --hate`)",
     )
@@ -568,6 +624,7 @@ def create_app(
     @api.get(
         "/stats/debunks",
         response_model=m.DebunkStatsOut,
+        responses=_errors(422),
         summary="Documents per bucket, and those repeating a known debunk (as `narrascope "
         "stats --debunks`)",
     )
@@ -605,7 +662,7 @@ def create_app(
     @api.get(
         "/export",
         response_class=StreamingResponse,
-        responses={200: {"content": {v: {} for v in EXPORT_MEDIA.values()}}},
+        responses={200: {"content": {v: {} for v in EXPORT_MEDIA.values()}}, **_errors(422)},
         summary="Download the filtered documents as JSONL or CSV",
     )
     def export(
@@ -626,6 +683,7 @@ def create_app(
     @api.get(
         "/campaigns",
         response_model=m.CampaignPage,
+        responses=_errors(422, 501),
         summary="Stored near-duplicate clusters (narrascope campaigns), by size or coordination",
     )
     def list_campaigns(
@@ -656,7 +714,7 @@ def create_app(
     @api.get(
         "/campaigns/{cluster_id}",
         response_model=m.CampaignDetail,
-        responses={404: {}},
+        responses=_errors(404, 422, 501),
         summary="One stored cluster with its members, earliest first",
     )
     def get_campaign(cluster_id: str) -> dict[str, Any]:
@@ -683,7 +741,7 @@ def create_app(
     @api.get(
         "/discover",
         response_model=m.DiscoverPage,
-        responses={501: {}},
+        responses=_errors(501),
         summary="The clusters of unexplained text of the latest narrascope discover run",
     )
     def list_discovered() -> dict[str, Any]:
@@ -705,16 +763,15 @@ def create_app(
     @api.post(
         "/discover/{cluster_id}/promote",
         response_model=m.PromoteResult,
-        responses={404: {}, 409: {}, 422: {}, 501: {}},
+        responses=_errors(404, 409, 413, 422, 501),
         summary="Make a discovered cluster a custom narrative (as taxonomy add --from-cluster)",
     )
     def promote(cluster_id: str, body: m.PromoteRequest) -> dict[str, Any]:
         path = _sqlite_file(url, "custom narratives")
         discover = _module("narrascope.corpus.discover", "cluster_examples")
         models = _module("narrascope.models.custom_narratives", "add_custom_narrative")
-        label = " ".join(body.label.split())
         prefix = str(getattr(models, "CUSTOM_PREFIX", "Custom: "))
-        label = label.removeprefix(prefix).strip()
+        label = _plain_label(body.label, prefix)
         if not label:
             raise HTTPException(422, "the label is empty; name the narrative")
         try:
@@ -837,6 +894,17 @@ def _sqlite_file(url: str, what: str) -> Path:
         f"{what} needs a SQLite corpus database; this server's is {scheme.lower()} "
         "(export the corpus to a SQLite file and serve that)",
     )
+
+
+def _plain_label(given: str, prefix: str) -> str:
+    """A custom narrative's label as kept: without the prefix records show it with
+    (``Custom:``, however spaced or cased: "Custom: " alone is no label), spaces
+    collapsed; "" when nothing is left."""
+    text = given.strip()
+    head = prefix.strip()
+    if text[: len(head)].casefold() == head.casefold():
+        text = text[len(head) :]
+    return " ".join(text.split())
 
 
 def _without_members(record: dict[str, Any]) -> dict[str, Any]:

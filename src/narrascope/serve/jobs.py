@@ -349,8 +349,10 @@ class Job:
     stage: str | None = None  # the stage the batch in flight is in
     batch: int = 0  # documents in flight
     stage_fraction: float = 0.0  # of the batch in flight
+    run: int = 0  # which run of it the queue holds: a resumed job's older entry is stale
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _listed: set[str] | None = field(default=None, repr=False)  # document_ids, as a set
 
     RECORD: ClassVar[tuple[str, ...]] = (
         *("id", "kind", "total", "inputs", "created", "order", "state", "done", "failed"),
@@ -362,6 +364,19 @@ class Job:
             self.failed += 1
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append({"source": error.source, "reason": error.reason})
+
+    def add_stored(self, ids: Iterable[str]) -> bool:
+        """Count documents stored for the job, each once: a resumed run meets again those
+        an earlier run stored after its record was last written (a crash). Whether any
+        was new."""
+        with self.lock:
+            if self._listed is None:
+                self._listed = set(self.document_ids)
+            new = [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in self._listed]
+            self._listed.update(new)
+            self.document_ids.extend(new)
+            self.done += len(new)
+            return bool(new)
 
     def add_job_error(self, reason: str) -> None:
         """What happened to the job as a whole (cancelled, server stopped, model failed):
@@ -420,7 +435,14 @@ class _JobSink:
         self.saved = saved
 
     def contains(self, doc_id: str, content_hash: str) -> bool:
-        return self.store.contains(doc_id, content_hash)
+        """Whether the document is stored already (a resumed run skips it); one the job's
+        record does not list yet (stored after its last write, before a crash) is
+        counted now, so ``done`` and ``document_ids`` hold every document of the job."""
+        if not self.store.contains(doc_id, content_hash):
+            return False
+        if self.job.add_stored([doc_id]):
+            self.saved()
+        return True
 
     def save(self, docs: Iterable[Document]) -> int:
         docs = list(docs)
@@ -434,9 +456,8 @@ class _JobSink:
         return len(docs)
 
     def _count(self, saved: list[Document]) -> None:
+        self.job.add_stored(d.id for d in saved)
         with self.job.lock:
-            self.job.done += len(saved)
-            self.job.document_ids.extend(d.id for d in saved)
             self.job.batch = 0
         self.saved()
 
@@ -506,7 +527,7 @@ class JobManager:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._saved_at: dict[str, float] = {}
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Job, int] | None] = queue.Queue()  # (job, its run)
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
         self._load()
@@ -557,6 +578,12 @@ class JobManager:
         except OSError:
             logger.exception("cannot write the record of job %s", job.id)
 
+    def _cancelled_reason(self, job: Job) -> str:
+        return (
+            "the job was cancelled; the documents stored so far stay: resume it "
+            f"(POST /api/jobs/{job.id}/resume) to analyse the rest"
+        )
+
     def _stopped_reason(self, job: Job) -> str:
         return (
             "the server stopped before the job was finished; the documents stored so far "
@@ -605,10 +632,12 @@ class JobManager:
                 self.pool.warm_up()
             except Exception:
                 logger.exception("loading the models failed")
-        while (job := self._queue.get()) is not None:
+        while (entry := self._queue.get()) is not None:
             if self.stopping.is_set():
                 break
-            self._run(job)
+            job, run = entry
+            if run == job.run:  # else a stale entry: the job was cancelled and resumed
+                self._run(job)
 
     # -- submitting -----------------------------------------------------------------------
 
@@ -658,7 +687,7 @@ class JobManager:
                 shutil.rmtree(self._dir(old.id), ignore_errors=True)
         self._save(job)
         self.start()
-        self._queue.put(job)
+        self._queue.put((job, job.run))
         return job
 
     def submit_documents(self, items: list[Document | InputError]) -> Job:
@@ -746,16 +775,27 @@ class JobManager:
             return list(reversed(self._jobs.values()))
 
     def cancel(self, job_id: str) -> Job | None:
-        """Stop a queued or running job after its stage in flight; ``None`` if unknown.
+        """Stop a running job after its stage in flight, and a queued one now (it has no
+        stage in flight: it fails at once and frees its place in the queue); ``None`` if
+        unknown.
 
         Raises ``ValueError`` (why) for a job that has already ended.
         """
         job = self.get(job_id)
-        if job is not None:
-            with job.lock:
-                if job.state not in ("queued", "running"):
-                    raise ValueError(f"job {job_id!r} has already ended ({job.state})")
-                job.cancel.set()
+        if job is None:
+            return None
+        kept = self._has_inputs(job)
+        with job.lock:
+            if job.state not in ("queued", "running"):
+                raise ValueError(f"job {job_id!r} has already ended ({job.state})")
+            job.cancel.set()
+            queued = job.state == "queued"
+            if queued:  # the job thread skips it: it runs only a queued job
+                job.state, job.finished, job.resumable = "failed", now(), kept
+                job.errors.append({"source": "job", "reason": self._cancelled_reason(job)})
+        if queued:
+            self._save(job)
+            self._prune_inputs()
         return job
 
     def resume(self, job_id: str) -> Job | None:
@@ -778,15 +818,18 @@ class JobManager:
             job.state, job.finished, job.resume, job.resumable = "queued", None, True, False
             job.failed, job.errors = 0, []  # every input is read again, its errors too
             job.cancel = threading.Event()
+            job.run += 1
         self._save(job)
         self.start()
-        self._queue.put(job)
+        self._queue.put((job, job.run))
         return job
 
     # -- running one job ------------------------------------------------------------------
 
     def _run(self, job: Job) -> None:
         with job.lock:
+            if job.state != "queued":  # cancelled while it waited
+                return
             job.state = "running"
         self._save(job)
         cut = ""
@@ -824,10 +867,7 @@ class JobManager:
             )
         if cut:
             if job.cancel.is_set() and not self.stopping.is_set():
-                reason = (
-                    "the job was cancelled; the documents stored so far stay: resume it "
-                    f"(POST /api/jobs/{job.id}/resume) to analyse the rest"
-                )
+                reason = self._cancelled_reason(job)
             else:
                 reason = self._stopped_reason(job)
             job.add_job_error(reason)
@@ -836,7 +876,7 @@ class JobManager:
             job.finished = now()
             job.stage, job.batch = None, 0
             job.resumable = state == "failed"
-            if state == "done":  # an upload's count ahead can be off (blank lines)
+            if state == "done" and job.kind == "upload":  # counted ahead: can be off
                 job.total = job.done + job.failed
         if state == "done":  # the texts are in the database now
             self._remove_inputs(job)

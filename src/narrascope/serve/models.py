@@ -107,6 +107,20 @@ class DocumentRecord(BaseModel):
     )
 
 
+class ErrorItem(BaseModel):
+    loc: str = Field(description="the input at fault: body.text, query.limit, or body")
+    msg: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer (4xx, 5xx): a readable sentence; a 422 names the inputs too."""
+
+    detail: str = Field(description="what went wrong and what to do; never the input echoed")
+    errors: list[ErrorItem] = Field(
+        [], description="422 only: each input at fault, with its reason"
+    )
+
+
 class JobError(BaseModel):
     source: str
     reason: str

@@ -217,6 +217,33 @@ def _page_number(name: str, value: Any) -> int:
     return min(number, MAX_PAGE)
 
 
+SHOWN_DECIMALS = 4  # a record rounds its scores so (Document.to_dict)
+
+
+def shown_score(score: float) -> float:
+    """A stored score as a document's record shows it."""
+    return round(float(score), SHOWN_DECIMALS)
+
+
+def score_floor(min_score: float) -> float:
+    """The least stored score whose record shows at least ``min_score``.
+
+    Why: the narrative rows keep the model's float and records show it rounded, so a
+    comparison on the float left out the document shown with 0.3668 from
+    ``min_score=0.3668`` (its float 0.366792...). Comparing the float with this floor
+    selects by the shown value and keeps the (label, score) index usable on both backends.
+    """
+    scale = 10**SHOWN_DECIMALS
+    shown = math.ceil(round(min_score * scale, 6)) / scale  # the least shown value passing
+    floor = shown - 0.5 / scale
+    # round() reads the binary float as it is: step to the first float shown as ``shown``
+    while shown_score(floor) < shown:
+        floor = math.nextafter(floor, math.inf)
+    while shown_score(below := math.nextafter(floor, -math.inf)) >= shown:
+        floor = below
+    return floor
+
+
 @functools.lru_cache(maxsize=8192)  # called once per row of a stats query: few distinct days
 def iso_week(day: str | None) -> str | None:
     """``2024-03-02`` → ``2024-W09`` (ISO 8601 week), None for anything not a day."""
@@ -774,10 +801,10 @@ class SQLStore:
                 params += values
         if f.narrative is not None:
             where.append(sql.WHERE_NARRATIVE)
-            params += [f.narrative, 0.0 if f.min_score is None else f.min_score]
+            params += [f.narrative, 0.0 if f.min_score is None else score_floor(f.min_score)]
         elif f.min_score is not None:
             where.append(sql.WHERE_ANY_SCORE)
-            params.append(f.min_score)
+            params.append(score_floor(f.min_score))
         if f.hate is not None:
             where.append(sql.WHERE_HATE[f.hate])  # a constant fragment per value
         if f.debunk == ANY_DEBUNK:
@@ -816,7 +843,7 @@ class SQLStore:
                 url=row[3],
                 date=row[4],
                 narratives=[
-                    (label, float(score))
+                    (label, shown_score(score))
                     for label, score in self._rows(sql.TOP_NARRATIVES, (row[0],))
                 ],
             )
@@ -875,7 +902,7 @@ class SQLStore:
         label_params: list[Any] = [] if f.narrative is None else [f.narrative]
         if f.min_score is not None:
             counted.append(sql.STATS_SCORE)
-            label_params.append(f.min_score)
+            label_params.append(score_floor(f.min_score))
         conditions = " AND ".join([*counted, *([where.removeprefix(" WHERE ")] if where else [])])
         return conditions, [*label_params, *params]
 
