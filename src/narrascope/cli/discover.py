@@ -115,16 +115,22 @@ def run(args: argparse.Namespace) -> int:
 
 def format_summary(report: Any, top: int = TOP) -> str:
     """What was read, then one block per cluster: id, size, terms, growth, an exemplar."""
+    custom = getattr(report, "custom", 0)
     head = (
         f"{report.documents} documents, {report.candidates} not explained by a narrative "
-        f"({report.unlabelled} without narratives), {report.units} units "
-        f"({report.encoded} newly encoded), {len(report.clusters)} clusters, "
-        f"{report.noise} units in none"
+        f"({report.unlabelled} without narratives"
+        + (f"; {custom} more explained by a custom narrative" if custom else "")
+        + f"), {report.units} units ({report.encoded} newly encoded), "
+        f"{len(report.clusters)} clusters, {report.noise} units in none"
     )
     if not report.clusters:
         if not report.candidates:
             return head + "\nno unexplained text: every document has a confident narrative"
-        return head + "\nno cluster found (try a smaller --min-cluster-size)"
+        return head + (
+            "\nno cluster found: no group of paragraphs stands out from the rest, neither "
+            "beside other stories nor as the one story of the text; a smaller "
+            "--min-cluster-size or --min-documents looks for smaller groups"
+        )
     lines = [head]
     for c in report.clusters[:top]:
         langs = ", ".join(f"{k} {v}" for k, v in list(c.languages.items())[:5])

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +31,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="Examples: a .txt file (one example per paragraph, paragraphs "
         "separated by a blank line), a .jsonl or .csv file (one example per row, in the "
         "field --text-field), or --from-cluster ID (the texts of a cluster found by "
-        "`narrascope discover`). At least 10 examples. Negatives are the corpus's own "
-        "documents (and generic texts when it holds few); cross-validation picks the "
-        "threshold and its precision and recall are printed. Without --examples or "
-        "--from-cluster, a stored narrative is fitted again on its own examples (after "
-        "the corpus grew, or after an upgrade changed the model format).",
+        "`narrascope discover`), or both. At least 10 distinct examples. Negatives are "
+        "the corpus's own documents (and generic texts when it holds few), except those "
+        "that carry the narrative (stored with it, or members of the cluster); "
+        "cross-validation picks the threshold and its precision and recall are printed. "
+        "Without --examples or --from-cluster, a stored narrative is fitted again on its "
+        "own examples (after the corpus grew, or after an upgrade changed the model format).",
     )
     add.add_argument("label", help='the narrative\'s name, e.g. "Sanctions hurt only Europe"')
-    source = add.add_mutually_exclusive_group()
-    source.add_argument("--examples", metavar="FILE", help=".txt, .jsonl or .csv examples")
-    source.add_argument(
+    add.add_argument("--examples", metavar="FILE", help=".txt, .jsonl or .csv examples")
+    add.add_argument(
         "--from-cluster", metavar="ID", help="the texts of a cluster `narrascope discover` found"
     )
     _db(add)
@@ -47,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "--parent",
         metavar="NARRATIVE",
         help="report it as a sub-narrative of this narrative (a taxonomy label, e.g. "
-        "'URW: Discrediting Ukraine', or another custom narrative) when the document has it",
+        "'URW: Discrediting Ukraine', or another custom narrative) when the document has "
+        'it; --parent "" clears a parent given before',
     )
     add.add_argument(
         "--text-field", default="text", metavar="NAME", help="JSONL/CSV field (default text)"
@@ -81,18 +84,32 @@ def run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- reading examples
 def read_examples(path: str | Path, text_field: str = "text") -> list[str]:
     """The example texts of a file: .txt paragraphs (blank-line separated), or the
-    ``text_field`` of each .jsonl/.csv row; blank ones left out, repeats kept once."""
+    ``text_field`` of each .jsonl/.csv row; blank ones left out, repeats kept once.
+
+    Lines end at ``\n`` (``\r\n`` and ``\r`` read as it) and nowhere else: a U+2028
+    inside a JSON string, or a NEL (``\x85``, the cp1252 "…" of mis-decoded text) inside
+    a CSV field, is text, not a line break."""
     source = Path(path)
     if not source.is_file():
         raise NarrascopeError(E_NOT_FOUND, f"--examples {path}: no such file")
     suffix = source.suffix.lower()
     try:
-        raw = source.read_text(encoding="utf-8-sig")
+        raw = source.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise NarrascopeError(E_INPUT, f"{path}: cannot read it as UTF-8 text ({exc})") from exc
     texts: list[str] = []
+    if suffix == ".csv":  # the csv module reads its own line ends, quoted ones included
+        reader = csv.DictReader(io.StringIO(raw, newline=""))
+        if text_field not in (reader.fieldnames or []):
+            raise NarrascopeError(
+                E_BAD_RECORD,
+                f"{path}: no column {text_field!r} (columns: {reader.fieldnames}); "
+                "name it with --text-field",
+            )
+        return _distinct(row.get(text_field) or "" for row in reader)
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if suffix in (".jsonl", ".ndjson"):
-        for lineno, line in enumerate(raw.splitlines(), 1):
+        for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
@@ -100,26 +117,21 @@ def read_examples(path: str | Path, text_field: str = "text") -> list[str]:
             except json.JSONDecodeError as exc:
                 raise NarrascopeError(E_BAD_RECORD, f"{path}:{lineno}: not JSON ({exc})") from exc
             texts.append(_field(row, text_field, f"{path}:{lineno}"))
-    elif suffix == ".csv":
-        reader = csv.DictReader(raw.splitlines(keepends=True))
-        if text_field not in (reader.fieldnames or []):
-            raise NarrascopeError(
-                E_BAD_RECORD,
-                f"{path}: no column {text_field!r} (columns: {reader.fieldnames}); "
-                "name it with --text-field",
-            )
-        texts = [row.get(text_field) or "" for row in reader]
     else:
-        blocks, current = [], []
-        for line in raw.splitlines():
+        current: list[str] = []
+        for line in lines:
             if line.strip():
                 current.append(line.rstrip())
             elif current:
-                blocks.append("\n".join(current))
+                texts.append("\n".join(current))
                 current = []
         if current:
-            blocks.append("\n".join(current))
-        texts = blocks
+            texts.append("\n".join(current))
+    return _distinct(texts)
+
+
+def _distinct(texts: Iterable[str]) -> list[str]:
+    """Non-blank texts, stripped, each once, in order."""
     return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
 
 
@@ -153,32 +165,44 @@ def cluster_texts(db: str, cluster_id: str) -> list[str]:
     texts = [t if isinstance(t, str) else str(getattr(t, "text", t)) for t in found or []]
     if not texts:
         raise missing
-    return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+    return _distinct(texts)
 
 
 # ---------------------------------------------------------------------- commands
 def _add(args: argparse.Namespace) -> int:
     from narrascope.models.custom_narratives import (
-        CUSTOM_PREFIX,
         MIN_EXAMPLES,
         add_custom_narrative,
+        normalise_label,
     )
 
-    label = " ".join(args.label.split()).removeprefix(CUSTOM_PREFIX)
+    label = normalise_label(args.label)  # empty: E100 before any file is read
+    examples: list[str] = []
+    source = None
+    if args.from_cluster:
+        examples = cluster_texts(args.db, args.from_cluster)
+        source = f"cluster {args.from_cluster}"
+        if len(examples) < MIN_EXAMPLES and not args.examples:
+            raise NarrascopeError(
+                E_INPUT,
+                f"cluster {args.from_cluster} holds {len(examples)} distinct text(s) (copies "
+                f"of one post count once); a custom narrative needs at least {MIN_EXAMPLES}: "
+                "add examples of your own with --examples FILE next to --from-cluster",
+            )
     if args.examples:
-        examples, source = read_examples(args.examples, args.text_field), args.examples
-    elif args.from_cluster:
-        examples, source = cluster_texts(args.db, args.from_cluster), f"cluster {args.from_cluster}"
-    else:
-        examples, source = _stored_examples(args.db, label)
+        examples = _distinct([*examples, *read_examples(args.examples, args.text_field)])
+        source = source or args.examples
+    if not args.examples and not args.from_cluster:
+        label, examples, source = _stored_examples(args.db, label)
     if len(examples) < MIN_EXAMPLES:
+        hint = ""
+        if str(args.examples or "").lower().endswith(".txt"):
+            hint = " (paragraphs of a .txt are separated by a blank line)"
         raise NarrascopeError(
             E_INPUT,
-            f"{source}: {len(examples)} distinct example(s); a custom narrative needs at "
-            f"least {MIN_EXAMPLES} (paragraphs of a .txt are separated by a blank line)",
+            f"{args.examples or source}: {len(examples)} distinct example(s); a custom "
+            f"narrative needs at least {MIN_EXAMPLES}{hint}",
         )
-    if not label:
-        raise NarrascopeError(E_INPUT, "the label is empty")
     result = add_custom_narrative(
         args.db,
         label,
@@ -189,11 +213,13 @@ def _add(args: argparse.Namespace) -> int:
     )
     cv = result.cv
     print(
-        f"{'added' if result.new else 'updated'} {_printable(label)!r}: {len(examples)} "
-        f"examples vs {cv['negatives']} negatives; cross-validated ({cv['folds']} folds) "
-        f"precision {cv['precision']:.2f}, recall {cv['recall']:.2f} at threshold "
-        f"{result.threshold:.2f}"
+        f"{'added' if result.new else 'updated'} {_printable(result.label)!r}: "
+        f"{len(examples)} examples vs {cv['negatives']} negatives; cross-validated "
+        f"({cv['folds']} folds) precision {cv['precision']:.2f}, recall {cv['recall']:.2f} "
+        f"at threshold {result.threshold:.2f}"
     )
+    for note in result.notes:
+        print(f"note: {_printable(note)}", file=sys.stderr)
     if cv["precision"] < 0.5:
         print(
             f"note: in cross-validation {cv['precision']:.0%} of what reached the threshold "
@@ -204,21 +230,25 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stored_examples(db: str, label: str) -> tuple[list[str], str | None]:
-    """The examples (and their source) a stored narrative was fitted on, to fit it again."""
+def _stored_examples(db: str, label: str) -> tuple[str, list[str], str | None]:
+    """The stored label, and the examples (and their source) it was fitted on, to fit
+    it again."""
+    from narrascope.models.custom_narratives import find_label
     from narrascope.store.custom_narratives import CustomNarrativeStore, db_path
 
     stored = None
     if db_path(db).is_file():
         with CustomNarrativeStore(db, create=False) as store:
-            stored = store.get(label)
+            rows = {n.label: n for n in store.narratives()}
+        found = find_label(label, rows)
+        stored = rows[found] if found is not None else None
     if stored is None:
         raise NarrascopeError(
             E_NOT_FOUND,
             f"no custom narrative {label!r} in {db} to fit again; give its examples with "
             "--examples FILE or --from-cluster ID",
         )
-    return stored.examples, stored.source
+    return stored.label, stored.examples, stored.source
 
 
 def _printable(value: str | None, width: int | None = None) -> str:
@@ -254,19 +284,27 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from narrascope.models.custom_narratives import find_label
     from narrascope.store.custom_narratives import CustomNarrativeStore, db_path
 
     if not db_path(args.db).is_file():
         raise NarrascopeError(E_NOT_FOUND, f"no database at {args.db}")
-    from narrascope.models.custom_narratives import CUSTOM_PREFIX
-
-    label = " ".join(args.label.split()).removeprefix(CUSTOM_PREFIX)
     with CustomNarrativeStore(args.db, create=False) as store:
-        exists = store.get(label) is not None
-    if not exists:
-        print(f"narrascope: no custom narrative {label!r} in {args.db}", file=sys.stderr)
+        label = find_label(args.label, [n.label for n in store.narratives()])
+    if label is None:
+        print(
+            f"narrascope: no custom narrative {_printable(args.label)!r} in {args.db}",
+            file=sys.stderr,
+        )
         return 1
     with CustomNarrativeStore(args.db) as store:
+        children = store.children(label)
         store.remove(label)
     print(f"removed {_printable(label)!r} from {args.db}")
+    for child in children:
+        print(
+            f"note: {_printable(child)!r} had it as its parent and is now a narrative of its "
+            "own; give it another with `taxonomy add LABEL --db DB --parent NARRATIVE`",
+            file=sys.stderr,
+        )
     return 0

@@ -10,8 +10,11 @@ Why this design:
 
 * **What is unexplained.** A document is explained when its best narrative other than
   ``Other`` scores at least ``threshold`` (default :data:`THRESHOLD`, 0.7: the narrative
-  model's scores are calibrated probabilities), or when it carries a custom narrative
-  (``taxonomy add``: a promoted cluster is not discovered again). A document labelled
+  model's scores are calibrated probabilities), when its record carries a custom
+  narrative (``taxonomy add``; as a narrative or a sub-narrative), or when a custom
+  narrative of the database fires on it now: each candidate is scored with the stored
+  models as the analyze stage would score it, so a promoted cluster is not discovered
+  again though its documents were analysed before it was promoted. A document labelled
   only ``Other``, or below the bar, or stored without narratives (``analyze`` never ran
   its narrative stage) is a candidate. Measured on 300 SemEval test articles (not seen
   in training) 127 of 300 fall under 0.7, and every one of our 36 injected texts does
@@ -31,6 +34,8 @@ Why this design:
   and clustered by scikit-learn's HDBSCAN: it finds the number of clusters itself and
   leaves the many texts that belong to no story as noise, which is what most of a corpus
   is. Its membership probabilities give each cluster's ``confidence`` (their mean).
+  When leaf selection finds no cluster, one more run may return the whole tree as one
+  (:func:`_one_story`: a corpus that is mostly one story), if that cluster is cohesive.
 * **Names**: class-based TF-IDF, as BERTopic does: term frequency in the cluster's text
   (normalised by the cluster's length) times ``log(1 + A / f_t)`` (``A`` the mean number
   of words per class, ``f_t`` the term's count over all classes, the noise being one more
@@ -59,7 +64,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -80,6 +85,12 @@ MIN_DOCUMENTS = 3  # a story is told by several documents, not one long one
 MIN_CHARS = 40  # shorter lines are bylines, dates, share buttons: not units
 MAX_PARAGRAPHS = 60  # per document (as the narrative stage reads a document)
 PCA_DIMS = 50
+# when the leaf run finds no cluster, a single one (HDBSCAN's root) is kept if its
+# cohesion is at least this, and this much above the candidates' own: our stork posts
+# (10 or 15, beside 3 to 20 unrelated texts) made one at 0.71-0.73; 10-30 neutral news texts
+# in five languages one at 0.43-0.53, no more than 0.08 above theirs (docs/discover.md)
+ONE_STORY_COHESION = 0.6
+ONE_STORY_MARGIN = 0.1
 MATCH_OVERLAP = 0.5  # shared members / the smaller cluster's: the same cluster
 MATCH_COSINE = 0.9  # ... or one whose centroid is this close
 N_TERMS = 10
@@ -214,6 +225,7 @@ class DiscoverReport:
     units: int = 0
     encoded: int = 0  # vectors computed this run (the rest came from the cache)
     noise: int = 0  # units in no cluster
+    custom: int = 0  # left out: a stored custom narrative fires on them (not yet on record)
     run: int | None = None
 
 
@@ -225,6 +237,7 @@ class _Doc:
     source: str | None
     day: date | None
     narratives: tuple[str, ...]
+    article_start: int = 0  # the stages read text[article_start:] (the article alone)
 
 
 @dataclass
@@ -286,21 +299,30 @@ def discover_run(
             f"{path} holds no documents {where}to discover from; fill it with "
             f"`narrascope analyze INPUT --db {path}`",
         )
-    report = DiscoverReport([], documents=stored_count, candidates=len(docs))
+    report = DiscoverReport([], documents=stored_count)
     report.unlabelled = unlabelled
-    units = _units(docs, unit, min_chars)
-    report.units = len(units)
+    narratives = _custom_narratives(path)
     with DiscoverStore(path) as dstore:
+        docs, scored, report.custom, encoded = _custom_explained(dstore, docs, narratives, encoder)
+        report.candidates = len(docs)
+        units = _units(docs, unit, min_chars)
+        report.units = len(units)
         vectors, report.encoded = _vectors(dstore, units, docs, unit, min_chars, encoder)
+        report.encoded += encoded
         if since is None and save:
-            _prune(dstore, docs, all_ids, min_chars)
+            _prune(dstore, docs, all_ids, min_chars, keep=scored)
         if len(units) < min_cluster_size:
             log.info("%d units: too few to cluster (min %d)", len(units), min_cluster_size)
             labels = np.full(len(units), -1)
             probs = np.zeros(len(units))
         else:
+            doc_of = [u.doc for u in units]
             labels, probs = _cluster(vectors, min_cluster_size, min_samples, pca_dims, selection)
-            labels = _drop_thin(labels, [u.doc for u in units], min_documents)
+            labels = _drop_thin(labels, doc_of, min_documents)
+            if not (labels >= 0).any():
+                labels, probs = _one_story(
+                    vectors, min_cluster_size, min_samples, pca_dims, doc_of, min_documents
+                )
         report.noise = int((labels < 0).sum())
         clusters, centroids, keys = _describe(
             docs, units, vectors, labels, probs, growth_by, dstore, encoder
@@ -373,13 +395,29 @@ def cluster_examples(db: str | Path, cluster_id: str) -> list[str]:
     return texts
 
 
+def cluster_documents(db: str | Path, cluster_id: str) -> list[str]:
+    """The ids of a stored cluster's documents (its last record, as
+    :func:`cluster_examples` reads it): they carry the story, so a custom narrative
+    promoted from the cluster keeps them out of its negatives. Unknown id: KeyError."""
+    from narrascope.store.discover import DiscoverStore, has_discover_tables
+
+    record = None
+    if has_discover_tables(db):
+        with DiscoverStore(db) as dstore:
+            record = next((c.record for c in dstore.clusters() if c.id == cluster_id), None)
+    if record is None:
+        raise KeyError(f"no discovered cluster {cluster_id!r} in {db}")
+    return [str(d) for d in record.get("doc_ids", [])]
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 
 def explained(narratives: Sequence[Any], threshold: float) -> bool:
     """Whether a document's narratives explain it: a label other than ``Other`` at or
     above ``threshold`` (scores are the model's calibrated probabilities), or a custom
-    narrative (a promoted cluster is then not discovered again)."""
+    narrative (it is on a record only when it fired; the caller passes the custom
+    sub-narratives too, as a custom narrative added with a parent is one)."""
     return any(
         a.label.startswith(CUSTOM_PREFIX) or (a.label != OTHER and a.score >= threshold)
         for a in narratives
@@ -400,9 +438,10 @@ def _read_documents(
     with open_store(path) as store:
         for doc in store.iter_documents(Filters(date_from=since)):
             ids.add(doc.id)
+            custom = [a for a in doc.subnarratives if a.label.startswith(CUSTOM_PREFIX)]
             if "narratives" not in doc.groups:
                 unlabelled += 1
-            elif explained(doc.narratives, threshold):
+            if explained([*doc.narratives, *custom], threshold):
                 continue
             docs.append(
                 _Doc(
@@ -416,6 +455,7 @@ def _read_documents(
             )
             if doc.article is not None:  # reader comments are not the story
                 docs[-1].text = doc.text[: doc.article[1]]
+                docs[-1].article_start = doc.article[0]
     docs.sort(key=lambda d: d.id)  # the store reads newest first: a stable order instead
     return docs, ids, unlabelled
 
@@ -468,10 +508,17 @@ def _units(docs: list[_Doc], unit: str, min_chars: int) -> list[_Unit]:
     return units
 
 
-def _prune(dstore: Any, docs: list[_Doc], all_ids: set[str], min_chars: int) -> None:
+def _prune(
+    dstore: Any,
+    docs: list[_Doc],
+    all_ids: set[str],
+    min_chars: int,
+    keep: Collection[tuple[str, str]] = (),
+) -> None:
     """Drop cached vectors of documents gone from the corpus, and of paragraphs gone from
     the candidates (edited text); explained documents keep theirs (a lower threshold may
-    make them candidates again), exemplar sentences stay while their document does."""
+    make them candidates again), exemplar sentences stay while their document does, and
+    so do the ``keep`` keys (the paragraphs the custom narratives were scored on)."""
     current: dict[str, set[str]] = {}
     for u in _units(docs, "paragraph", min_chars):
         current.setdefault(u.key[0], set()).add(u.key[1])
@@ -479,9 +526,66 @@ def _prune(dstore: Any, docs: list[_Doc], all_ids: set[str], min_chars: int) -> 
         (doc_id, h)
         for doc_id, h in dstore.cached_keys()
         if doc_id not in all_ids
-        or (doc_id in current and not h.startswith("s:") and h not in current[doc_id])
+        or (
+            doc_id in current
+            and not h.startswith("s:")
+            and h not in current[doc_id]
+            and (doc_id, h) not in keep
+        )
     ]
     dstore.delete_vectors(stale)
+
+
+# -- custom narratives -----------------------------------------------------------------------
+
+
+def _custom_narratives(path: Path) -> list[Any]:
+    """The database's custom narratives, ready to score ([] without them)."""
+    try:
+        from narrascope.stages.custom_narratives import load_narratives
+    except ImportError:  # a narrascope without custom narratives
+        return []
+    return load_narratives(path)
+
+
+def _custom_explained(
+    dstore: Any, docs: list[_Doc], narratives: Sequence[Any], encoder: Any
+) -> tuple[list[_Doc], set[tuple[str, str]], int, int]:
+    """(the candidates no custom narrative explains, the vector keys read, how many it
+    explains, how many vectors were encoded).
+
+    Why score here: a narrative added after its documents were stored (a promoted
+    cluster) is on no record until they are analysed again, and ``analyze --resume``
+    skips what is stored; without this the promoted cluster comes straight back. The
+    test is the stage's (:func:`~narrascope.stages.custom_narratives.fired_labels`) on
+    the vectors of the same paragraphs (the article's first 60 non-blank lines), read
+    from or added to the vector cache, where most already are as units.
+    """
+    if not narratives or not docs:
+        return docs, set(), 0, 0
+    from narrascope.models.custom_narratives import PARAGRAPHS
+    from narrascope.stages.custom_narratives import fired_labels
+    from narrascope.store.discover import unit_hash
+    from narrascope.text.segment import split_paragraphs
+
+    keys: list[tuple[str, str]] = []
+    texts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for doc in docs:
+        article = doc.text[doc.article_start :]
+        first = len(keys)
+        for _line, start, end in split_paragraphs(article)[:PARAGRAPHS]:
+            text = article[start:end].strip()
+            keys.append((doc.id, unit_hash(text)))
+            texts.append(text)
+        spans.append((first, len(keys)))
+    vectors, encoded = _encode_cached(dstore, keys, texts, encoder)
+    kept = [
+        doc
+        for doc, (a, b) in zip(docs, spans, strict=True)
+        if not fired_labels(narratives, vectors[a:b] if b > a else None)
+    ]
+    return kept, set(keys), len(docs) - len(kept), encoded
 
 
 # -- vectors ---------------------------------------------------------------------------------
@@ -545,6 +649,8 @@ def _cluster(
     min_samples: int | None,
     pca_dims: int,
     selection: str = "eom",
+    *,
+    single: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
@@ -557,10 +663,47 @@ def _cluster(
         min_samples=min_samples,
         metric="euclidean",
         cluster_selection_method=selection,
+        allow_single_cluster=single,
         copy=True,
     )
     labels = model.fit_predict(x.astype(np.float64))
     return labels, np.asarray(model.probabilities_, dtype=np.float64)
+
+
+def _cohesion(x: np.ndarray) -> float:
+    """Mean cosine of unit rows with their normalised mean (as a cluster's ``cohesion``)."""
+    centroid = x.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    return float(np.mean(x @ centroid))
+
+
+def _one_story(
+    vectors: np.ndarray,
+    min_cluster_size: int,
+    min_samples: int | None,
+    pca_dims: int,
+    doc_of: list[int],
+    min_documents: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN again, allowed to return the whole tree as one cluster ("eom" with
+    ``allow_single_cluster``), for when the leaf run found none.
+
+    Why: HDBSCAN never makes its root a cluster by default, so when most of the
+    unexplained text is one story (a small monitoring corpus, a few channels pushing one
+    rumour) that story is the root and the leaf run returns only noise. A cluster this
+    run gives is kept only when it is cohesive (:data:`ONE_STORY_COHESION`) and clearly
+    tighter than the candidates as a whole (:data:`ONE_STORY_MARGIN`): on a few unrelated
+    texts the root is just all of them.
+    """
+    labels, probs = _cluster(vectors, min_cluster_size, min_samples, pca_dims, "eom", single=True)
+    labels = _drop_thin(labels, doc_of, min_documents)
+    x = _normalise(vectors)
+    bar = max(ONE_STORY_COHESION, _cohesion(x) + ONE_STORY_MARGIN)
+    for label in {int(v) for v in labels if v >= 0}:
+        if _cohesion(x[labels == label]) < bar:
+            labels[labels == label] = -1
+    probs = np.where(labels >= 0, probs, 0.0)
+    return labels, probs
 
 
 def _drop_thin(labels: np.ndarray, doc_of: list[int], min_documents: int) -> np.ndarray:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,53 @@ MIN_EXAMPLES = 10
 def custom_label(label: str) -> str:
     """The label a document record shows for the user's narrative ``label``."""
     return label if label.startswith(CUSTOM_PREFIX) else CUSTOM_PREFIX + label
+
+
+def _label_form(label: str) -> str:
+    """``label`` as it is kept: NFC, without a leading ``Custom:`` (what records add),
+    whitespace runs as one space (may be empty)."""
+    text = unicodedata.normalize("NFC", label).strip()
+    bare = CUSTOM_PREFIX.rstrip()
+    while text.startswith(bare):
+        text = text[len(bare) :].lstrip()
+    return " ".join(text.split())
+
+
+def normalise_label(label: str, stored: Iterable[str] = ()) -> str:
+    """The label a custom narrative is kept under, checked against the ``stored`` ones.
+
+    Why: a label is read back from records, lists and the web page, where NFC and NFD
+    spellings, a case variant or the records' own ``Custom:`` prefix look the same as the
+    label they copy; each would be a second narrative firing on the same documents. So
+    the label is NFC, without a leading ``Custom:``, whitespace runs collapsed; a stored
+    label of the same form is returned as stored (adding it again updates it); an empty
+    label, or one equal to a stored one but for case, is refused (E100, naming it).
+    """
+    from narrascope.errors import E_INPUT, NarrascopeError
+
+    form = _label_form(label)
+    if not form:
+        raise NarrascopeError(E_INPUT, f"the label {label!r} is empty; name the narrative")
+    stored = list(stored)
+    same = [s for s in stored if _label_form(s) == form]
+    if same:
+        return form if form in same else same[0]
+    clash = next((s for s in stored if _label_form(s).casefold() == form.casefold()), None)
+    if clash is not None:
+        raise NarrascopeError(
+            E_INPUT,
+            f"a custom narrative {clash!r} exists already and {form!r} differs from it only "
+            f"in case; use {clash!r} to update it, or choose another label",
+        )
+    return form
+
+
+def find_label(label: str, stored: Iterable[str]) -> str | None:
+    """The stored label ``label`` names (compared in :func:`normalise_label`'s form, so
+    the records' ``Custom: LABEL`` and another Unicode spelling find it), or None."""
+    form = _label_form(label)
+    same = [s for s in stored if _label_form(s) == form]
+    return (form if form in same else same[0]) if same else None
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -398,12 +446,71 @@ def training_set(
 
 @dataclass(frozen=True, slots=True)
 class AddResult:
-    """What ``taxonomy add`` did: a new label or an update, and what CV measured."""
+    """What ``taxonomy add`` did: a new label or an update, what CV measured, the label
+    it is kept under and anything the user should hear about (a parent dropped)."""
 
     new: bool
     cv: dict[str, Any]
     threshold: float
     counts: dict[str, int]
+    label: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def cluster_id_of(source: str | None) -> str | None:
+    """The discovered cluster a narrative was promoted from (its source ``cluster ID``,
+    as ``taxonomy add --from-cluster`` and the web page record it), else None."""
+    if source and source.startswith("cluster "):
+        return source.removeprefix("cluster ").strip() or None
+    return None
+
+
+def _cluster_documents(db: str | Path, source: str | None) -> set[str]:
+    """The documents of the cluster ``source`` names ([] when none or unknown): they
+    carry the narrative, so they are no negatives, at the promotion or any refit."""
+    cluster = cluster_id_of(source)
+    if cluster is None:
+        return set()
+    try:
+        from narrascope.corpus.discover import cluster_documents
+    except ImportError:  # a narrascope without discover
+        return set()
+    try:
+        return set(cluster_documents(db, cluster))
+    except KeyError:
+        return set()
+
+
+def _resolve_parent(parent: str, label: str, stored: dict[str, Any], db: str | Path) -> str:
+    """The parent as kept: a stored custom narrative's label (preferred, as the stage
+    resolves it) or a taxonomy narrative; E100 for anything else or a loop."""
+    from narrascope.errors import E_INPUT, NarrascopeError
+    from narrascope.taxonomy import narrative_taxonomy
+
+    known = set(narrative_taxonomy()["narratives"])
+    custom = find_label(parent, stored)
+    if custom == label:
+        raise NarrascopeError(E_INPUT, f"--parent {parent!r} is the narrative itself")
+    if custom is not None:
+        above, seen = stored[custom].parent, {custom}
+        while above is not None and above in stored and above not in seen:
+            if above == label:
+                raise NarrascopeError(
+                    E_INPUT,
+                    f"--parent {parent!r} is itself under {label!r}: a narrative cannot be "
+                    "its own ancestor",
+                )
+            seen.add(above)
+            above = stored[above].parent
+        return custom
+    taxonomy = " ".join(unicodedata.normalize("NFC", parent).split())
+    if taxonomy in known:
+        return taxonomy
+    raise NarrascopeError(
+        E_INPUT,
+        f"--parent {parent!r} is neither a taxonomy narrative (e.g. "
+        f"{sorted(known)[0]!r}) nor another custom narrative of {db}",
+    )
 
 
 def add_custom_narrative(
@@ -414,16 +521,22 @@ def add_custom_narrative(
     description: str | None = None,
     parent: str | None = None,
     source: str | None = None,
+    exclude_ids: Iterable[str] = (),
     encode: Callable[[list[str]], np.ndarray] | None = None,
 ) -> AddResult:
     """Fit the narrative ``label`` on ``examples`` against the corpus of ``db`` and keep
     it there (the same label again replaces it; a description or parent not given again
-    is kept). ``encode`` defaults to the shared USE."""
+    is kept, ``parent=""`` clears it). ``encode`` defaults to the shared USE.
+
+    The label is :func:`normalise_label`'s. Documents that carry the narrative are no
+    negatives: those stored with ``Custom: LABEL``, the members of the cluster ``source``
+    names (``cluster ID``) and ``exclude_ids``; else a refit after the story spread, or a
+    promoted cluster, would learn that its own texts are not it. A parent kept from
+    before that is gone is dropped, with a note in the result.
+    """
     from narrascope.errors import E_INPUT, NarrascopeError
     from narrascope.store.custom_narratives import CustomNarrative, CustomNarrativeStore
-    from narrascope.taxonomy import narrative_taxonomy
 
-    label = label.removeprefix(CUSTOM_PREFIX).strip()
     if len(examples) < MIN_EXAMPLES:
         raise NarrascopeError(
             E_INPUT,
@@ -433,25 +546,28 @@ def add_custom_narrative(
         from narrascope.models.encoder import SentenceEncoder
 
         encode = SentenceEncoder.shared().encode
+    notes: list[str] = []
     with CustomNarrativeStore(db) as store:
         stored = {n.label: n for n in store.narratives()}
+        label = normalise_label(label, stored)
         previous = stored.get(label)
         if previous is not None:  # what is not given again is kept
             description = description if description is not None else previous.description
-            parent = parent if parent is not None else previous.parent
-        if parent is not None:
-            parent = parent.strip()
-            known = set(narrative_taxonomy()["narratives"])
-            name = parent.removeprefix(CUSTOM_PREFIX)
-            if name in stored and name != label:
-                parent = name
-            elif parent not in known:
-                raise NarrascopeError(
-                    E_INPUT,
-                    f"--parent {parent!r} is neither a taxonomy narrative (e.g. "
-                    f"{sorted(known)[0]!r}) nor another custom narrative of {db}",
+        if parent is not None and parent.strip():
+            parent = _resolve_parent(parent, label, stored, db)
+        elif parent is not None:  # "": cleared
+            parent = None
+        elif previous is not None and previous.parent is not None:
+            try:
+                parent = _resolve_parent(previous.parent, label, stored, db)
+            except NarrascopeError:
+                notes.append(
+                    f"the parent {previous.parent!r} of {label!r} is no longer a taxonomy or "
+                    "custom narrative: dropped (give another with --parent)"
                 )
-        documents = store.corpus_documents(NEGATIVE_DOCUMENTS)
+        exclude = set(exclude_ids) | _cluster_documents(db, source)
+        carriers = store.documents_labelled(custom_label(label))
+        documents = store.corpus_documents(NEGATIVE_DOCUMENTS, exclude=exclude | carriers)
         others = [t for name, n in stored.items() if name != label for t in n.examples]
         pos, neg, counts = training_set(
             examples,
@@ -460,6 +576,7 @@ def add_custom_narrative(
             others=others,
             generic=len(documents) < FEW_DOCUMENTS,
         )
+        counts["carriers_left_out"] = len(carriers | exclude)
         model = CustomNarrativeModel().fit(
             pos, neg, example_paragraphs=[len(paragraphs_of(t)) for t in examples]
         )
@@ -475,4 +592,4 @@ def add_custom_narrative(
                 source=source,
             )
         )
-    return AddResult(new, model.cv_, model.threshold_, counts)
+    return AddResult(new, model.cv_, model.threshold_, counts, label, tuple(notes))

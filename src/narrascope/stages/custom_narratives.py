@@ -53,6 +53,15 @@ def load_narratives(db: str | Path) -> list[LoadedNarrative]:
         ]
 
 
+def fired_labels(narratives: Sequence[LoadedNarrative], paragraphs: np.ndarray | None) -> list[str]:
+    """The labels of the narratives that fire on a document whose paragraph vectors are
+    ``paragraphs`` (its first :data:`PARAGRAPHS`, as the stage reads ``doc.tensor``):
+    the stage's test, for stored documents that were analysed before a narrative was
+    added (``narrascope discover`` leaves them out)."""
+    rows = None if paragraphs is None else paragraphs[:PARAGRAPHS]
+    return [n.label for n in narratives if n.model.score_document(rows)[0] >= n.model.threshold_]
+
+
 class CustomNarrativeStage:
     """Adds each custom narrative that fires to ``doc.groups["narratives"]``.
 
@@ -135,12 +144,13 @@ class CustomNarrativeStage:
         scores: list[list[tuple[float, np.ndarray]]],
         narratives: Sequence[LoadedNarrative] | None = None,
     ) -> None:
+        """Add each narrative that fired; one with a parent the document has (a built-in
+        narrative, or a custom one that fired too, wherever it is placed) goes under it
+        in ``subnarratives``. Where each goes is decided once every narrative that fired
+        is known, so the order the narratives were added in does not matter."""
         loaded = self.narratives if narratives is None else narratives
         for doc, row in zip(docs, scores, strict=True):
-            narratives = list(doc.groups.get("narratives", []))
-            subnarratives = list(doc.groups.get("subnarratives", []))
-            present = {a.label for a in narratives}
-            added_sub = False
+            fired: dict[str, tuple[Annotation, str | None]] = {}
             for narrative, (score, each) in zip(loaded, row, strict=True):
                 if score < narrative.model.threshold_:
                     continue
@@ -154,17 +164,46 @@ class CustomNarrativeStage:
                     [doc.paragraphs[i] for i in best],
                     [float(each[i]) for i in best],
                 )
-                parent = narrative.parent
-                if parent is not None and custom_label(parent) in present:
-                    parent = custom_label(parent)
-                if parent is not None and parent in present:
-                    annotation.parent = parent
-                    subnarratives.append(annotation)
-                    added_sub = True
-                else:
-                    narratives.append(annotation)
-                    present.add(annotation.label)
-            if len(narratives) > len(doc.groups.get("narratives", [])):
+                fired[narrative.label] = (annotation, narrative.parent)
+            if not fired:
+                continue
+            narratives = list(doc.groups.get("narratives", []))
+            subnarratives = list(doc.groups.get("subnarratives", []))
+            placed = _placements(fired, {a.label for a in narratives})
+            for label, (annotation, _parent) in fired.items():
+                annotation.parent = placed[label]
+                (narratives if placed[label] is None else subnarratives).append(annotation)
+            if any(p is None for p in placed.values()):
                 doc.groups["narratives"] = sorted(narratives, key=lambda a: -a.score)
-            if added_sub:
+            if any(p is not None for p in placed.values()):
                 doc.groups["subnarratives"] = sorted(subnarratives, key=lambda a: -a.score)
+
+
+def _placements(
+    fired: dict[str, tuple[Annotation, str | None]], builtin: set[str]
+) -> dict[str, str | None]:
+    """Each fired narrative's parent on this document (None: a narrative of its own).
+
+    A stored parent names a custom narrative by its bare label (preferred, as ``add``
+    resolves it) or a taxonomy narrative; it counts when the document has it: a built-in
+    narrative, or a custom one that fired (placed anywhere, so a custom chain under a
+    taxonomy narrative nests). The members of a loop of parents (written before ``add``
+    refused them) are narratives of their own rather than under each other."""
+
+    def parent_of(label: str) -> str | None:
+        parent = fired[label][1]
+        if parent is None:
+            return None
+        if custom_label(parent) in fired:
+            return custom_label(parent)
+        return parent if parent in builtin or parent in fired else None
+
+    out: dict[str, str | None] = {}
+    for label in fired:
+        parent, seen = parent_of(label), {label}
+        above = parent
+        while above is not None and above in fired and above not in seen:
+            seen.add(above)
+            above = parent_of(above)
+        out[label] = None if above == label else parent
+    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,11 +218,30 @@ class CustomNarrativeStore(OwnTablesStore):
         return new
 
     def remove(self, label: str) -> bool:
-        """Delete the narrative ``label``; whether there was one."""
+        """Delete the narrative ``label``; whether there was one. Its children (narratives
+        added with it as ``--parent``) are detached, in the same transaction: a parent that
+        is gone would otherwise be refused at their next ``add`` with no way to clear it."""
         if not self._has_tables():
             return False
-        cur = self._conn.execute("DELETE FROM custom_narratives WHERE label = ?", (label,))
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute("DELETE FROM custom_narratives WHERE label = ?", (label,))
+            if cur.rowcount:
+                conn.execute(
+                    "UPDATE custom_narratives SET parent = NULL, "
+                    "updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE parent = ?",
+                    (label,),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         return cur.rowcount > 0
+
+    def children(self, label: str) -> list[str]:
+        """The narratives stored with ``label`` as their parent."""
+        return [n.label for n in self._rows("WHERE parent = ?", [label])]
 
     def _rows(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[CustomNarrative]:
         if not self._has_tables():
@@ -295,19 +314,38 @@ class CustomNarrativeStore(OwnTablesStore):
         return out
 
     # ------------------------------------------------------------------ the corpus
-    def corpus_documents(self, limit: int) -> list[tuple[str, str, str | None]]:
+    def corpus_documents(
+        self, limit: int, *, exclude: Iterable[str] = ()
+    ) -> list[tuple[str, str, str | None]]:
         """(id, text, language) of up to ``limit`` stored documents of the corpus (the
         ``documents`` table of ``analyze --db``), a fixed pseudo-random sample (ordered
-        by content hash); none when the file holds no corpus."""
-        has = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'documents'"
-        ).fetchone()
-        if not has:
+        by content hash) of those not in ``exclude``; none when the file holds no corpus."""
+        if not self._has_corpus():
             return []
         return [
             (str(r[0]), str(r[1]), r[2])
             for r in self._conn.execute(
-                "SELECT id, text, language FROM documents ORDER BY content_hash LIMIT ?",
-                (int(limit),),
+                "SELECT id, text, language FROM documents "
+                "WHERE id NOT IN (SELECT value FROM json_each(?)) "
+                "ORDER BY content_hash LIMIT ?",
+                (json.dumps(sorted(set(exclude))), int(limit)),
             )
         ]
+
+    def documents_labelled(self, label: str) -> set[str]:
+        """The ids of the stored documents whose record carries ``label`` (as a narrative
+        or a sub-narrative: what ``analyze --db`` wrote)."""
+        if not self._has_corpus("narratives"):
+            return set()
+        rows = self._conn.execute(
+            "SELECT DISTINCT doc_id FROM narratives WHERE label = ?", (label,)
+        )
+        return {str(r[0]) for r in rows}
+
+    def _has_corpus(self, table: str = "documents") -> bool:
+        return (
+            self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+            is not None
+        )
