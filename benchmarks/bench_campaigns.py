@@ -1,6 +1,7 @@
 """Benchmark: near-duplicate campaigns (``narrascope.corpus.find_campaigns``, issue 26).
 
-Two measurements, each printed (paste into docs/benchmarks.md by hand):
+Three measurements, each printed and written as printed into its own block of
+docs/benchmarks.md ("Campaigns"; ``--no-write``: print only):
 
 * ``synthetic``: a corpus generated from a made-up Zipf vocabulary, streamed into
   ``find_campaigns`` in a child process per size (so peak RSS is that size's alone);
@@ -16,7 +17,7 @@ Two measurements, each printed (paste into docs/benchmarks.md by hand):
   exported as one STIX 2.1 bundle (``narrascope.export.stix``, needs stix2), timed.
 
 Usage:
-  python benchmarks/bench_campaigns.py synthetic [--docs 10000 100000]
+  python benchmarks/bench_campaigns.py synthetic [--docs 10000 100000] [--no-write]
   python benchmarks/bench_campaigns.py semeval [--articles 400] [--groups 120] [--seed 7]
   python benchmarks/bench_campaigns.py store [--docs 100000]
 """
@@ -36,9 +37,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun
+
 ROOT = Path(__file__).resolve().parents[1]
 SEMEVAL = ROOT.parent / "shared" / "datasets" / "semeval2025-task10"
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
+# each measurement's block of docs/benchmarks.md
+MARK_SYNTHETIC = "campaigns-synthetic"
+MARK_SEMEVAL = "campaigns-semeval"
+MARK_STORE = "campaigns-store"
 
 
 def pairwise_f1(truth: list[str], predicted: list[str]) -> tuple[float, float, float]:
@@ -336,28 +344,38 @@ def run_store(n_docs: int) -> None:
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
-    syn = sub.add_parser("synthetic")
+    syn = sub.add_parser("synthetic", help="a generated corpus, one process per size")
     syn.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
-    sem = sub.add_parser("semeval")
+    sem = sub.add_parser("semeval", help="SemEval-2025 articles with edited copies")
     sem.add_argument("--articles", type=int, default=400)
     sem.add_argument("--groups", type=int, default=120)
     sem.add_argument("--seed", type=int, nargs="+", default=[7])
     sem.add_argument("--max-substitution", type=float, default=SUBSTITUTION[0])
-    store = sub.add_parser("store")
+    store = sub.add_parser("store", help="clusters stored, read and exported as STIX")
     store.add_argument("--docs", type=int, default=100_000)
+    for each in (syn, sem, store):  # after the measurement's name, as its own options
+        each.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    if args.what == "synthetic":
-        run_synthetic(args.docs)
-    elif args.what == "store":
-        run_store(args.docs)
-    else:
-        SUBSTITUTION[0] = args.max_substitution
-        for seed in args.seed:
-            run_semeval(args.articles, args.groups, seed)
+    if args.what == "semeval" and not SEMEVAL.is_dir():
+        print(f"no data: {SEMEVAL} is missing", file=sys.stderr)
+        return 1
+    with PrintedRun("bench_campaigns.py") as run:
+        if args.what == "synthetic":
+            run_synthetic(args.docs)
+        elif args.what == "store":
+            run_store(args.docs)
+        else:
+            SUBSTITUTION[0] = args.max_substitution
+            for seed in args.seed:
+                run_semeval(args.articles, args.groups, seed)
+    if not args.no_write:
+        marks = {"synthetic": MARK_SYNTHETIC, "semeval": MARK_SEMEVAL, "store": MARK_STORE}
+        run.write(marks[args.what])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

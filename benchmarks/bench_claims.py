@@ -1,6 +1,6 @@
 """Benchmark: the claim stage (issue 25, item 1) on whole documents.
 
-Prints (the lead records them in docs/benchmarks.md):
+Prints, and writes as printed into docs/benchmarks.md (after "Check-worthy claims"):
 - load time of the shipped artefact and of the e5 encoder,
 - ms per document of ``ClaimStage`` on the bundled examples/*.txt (our own texts) and on
   up to ``--docs`` SemEval-2025 training articles from ../shared when present (the
@@ -8,7 +8,7 @@ Prints (the lead records them in docs/benchmarks.md):
   claims per document, and the split between the cheap tier and the e5 rescoring,
 - peak memory of the process (max RSS).
 
-Usage: python benchmarks/bench_claims.py [--docs 200] [--repeat 2]
+Usage: python benchmarks/bench_claims.py [--docs 200] [--repeat 2] [--no-write]
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun
+
+MARK = "claims-speed"
 ROOT = Path(__file__).resolve().parents[1]
 SEMEVAL = ROOT.parent / "shared" / "datasets" / "semeval2025-task10" / "train"
 
@@ -81,9 +85,20 @@ def run(stage, texts: list[str], repeat: int) -> dict[str, float]:  # type: igno
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--docs", type=int, default=200, help="SemEval-2025 training articles, when present"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="best of R runs")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    with PrintedRun("bench_claims.py") as run:
+        status = measure(args)
+    if status == 0 and not args.no_write:
+        run.write(MARK)
+    return status
+
+
+def measure(args: argparse.Namespace) -> int:
     from narrascope.models.artefact import bundled_path
     from narrascope.models.claims import ClaimModel, e5_vectors
     from narrascope.stages.claims import ClaimStage

@@ -4,10 +4,10 @@ A corpus database of generated documents (``bench_debunks.filler`` sentences: no
 from a dataset) is the negatives' source; the examples are the test suite's own texts
 (``tests/test_custom_narratives.STORKS``). Timed: ``add`` the first time (the corpus's
 vectors made) and again (kept), then the stage over documents that carry the narrative
-stage's paragraph vectors, with 1 and 10 custom narratives. Paste the printed lines into
-docs/benchmarks.md by hand.
+stage's paragraph vectors, with 1 and 10 custom narratives. The printed lines are written
+into docs/benchmarks.md ("Custom narratives") as printed.
 
-Usage: python benchmarks/bench_custom_narratives.py [--corpus 300] [--docs 200]
+Usage: python benchmarks/bench_custom_narratives.py [--corpus 300] [--docs 200] [--no-write]
 """
 
 from __future__ import annotations
@@ -25,13 +25,27 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench_narratives import PrintedRun  # noqa: E402
+
+MARK = "custom-narratives"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=int, default=300)
-    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument(
+        "--corpus", type=int, default=300, help="generated documents in the corpus database"
+    )
+    parser.add_argument("--docs", type=int, default=200, help="documents the stage reads")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    with PrintedRun("bench_custom_narratives.py", argv) as run:
+        measure(args.corpus, args.docs)
+    if not args.no_write:
+        run.write(MARK)
+    return 0
 
+
+def measure(n_corpus: int, n_docs: int) -> None:
     from bench_debunks import filler
 
     from narrascope.doc import Document
@@ -53,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "corpus.db"
         with open_store(db) as store:
-            store.save(article(i) for i in range(args.corpus))
+            store.save(article(i) for i in range(n_corpus))
         for attempt in ("first time (corpus vectors made)", "again (vectors kept)"):
             started = time.perf_counter()
             result = add_custom_narrative(db, "Storks spy for the enemy", list(STORKS))
             print(f"add, {attempt}: {time.perf_counter() - started:.2f} s ({result.cv})")
-        docs = [article(i) for i in range(args.docs - 1)] + [Document(MATCHING, id="m")]
+        docs = [article(i) for i in range(n_docs - 1)] + [Document(MATCHING, id="m")]
         for doc in docs:
             segment(doc)
         encode_paragraphs(encoder, docs)  # what the narrative stage leaves
@@ -78,7 +92,6 @@ def main(argv: list[str] | None = None) -> int:
             )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
-    return 0
 
 
 if __name__ == "__main__":

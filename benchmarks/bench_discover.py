@@ -1,7 +1,8 @@
 """Benchmark: ``narrascope discover`` (issue 26, emerging narratives).
 
 1. The bar: SemEval-2025 articles (a sample, analysed by the real language + segment +
-   narrative stages; records cached under ~/.cache/narrascope/discover/) plus the 36
+   narrative stages; records cached under $XDG_CACHE_HOME/narrascope/discover/, keyed by
+   the shipped narrative model so a retrained one analyses them again) plus the 36
    injected texts of tests/discover_texts.py (a story outside the taxonomy, eight
    languages), in a temporary corpus database; ``discover`` runs on it and we report the
    cluster holding most injected texts: coverage (share of the injected texts it holds)
@@ -9,23 +10,26 @@
    Bar: coverage >= 0.70 at purity >= 0.80.
 2. Scale: time and peak memory of ``discover`` on 10k paragraphs (SemEval articles stored
    without narratives, so every paragraph is a candidate): first run (encodes) and rerun
-   (vectors from the cache tables).
+   (vectors from the cache tables), in a child process of its own (the bar's models are
+   not in its peak).
 
 3. Settings (``--grid``): the bar under other HDBSCAN settings, units, threshold, PCA.
 4. Stability (``--stability``): two thirds of that corpus, then all of it; how many
    clusters of the first run keep their id in the second, and whether the story's does.
 
+The printed lines are written into docs/benchmarks.md ("Discover") as printed.
+
 Usage: python benchmarks/bench_discover.py [--split train|test] [--per-language 60]
        [--unit paragraph|document] [--scale 10000] [--skip-bar] [--skip-scale] [--stability]
-       [--grid]
+       [--grid] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -36,13 +40,37 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SEMEVAL = ROOT.parent / "shared/datasets/semeval2025-task10"
-CACHE = Path.home() / ".cache/narrascope/discover"
 LANGUAGES = ("EN", "RU", "BG", "PT", "HI")
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_narratives import PrintedRun, own_peak_mb, run_measured  # noqa: E402
 
 from discover_texts import INJECTED  # noqa: E402
 
 INJECTED_PREFIX = "injected-"
+MARK = "discover"
+
+
+def narratives_digest() -> str:
+    """A short hash of the shipped narrative model's files: the cached analyses are its."""
+    from narrascope.models.artefact import bundled_path
+
+    digest = hashlib.sha256()
+    for part in sorted(bundled_path("narratives").iterdir()):
+        if part.is_file():
+            digest.update(part.name.encode() + b"\0" + part.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cache_path(split: str, per_language: int, seed: int) -> Path:
+    """Where the analysed sample is kept: the user's cache folder (``XDG_CACHE_HOME``),
+    one file per sample and narrative model, so ``train narratives`` is never scored
+    on the old model's analyses."""
+    from narrascope.models.artefact import user_cache_dir
+
+    name = f"semeval-{split}-{per_language}-{seed}-{narratives_digest()}.jsonl"
+    return user_cache_dir() / "discover" / name
 
 
 def _paths(split: str) -> dict[str, list[Path]]:
@@ -68,8 +96,8 @@ def semeval_records(split: str = "train", per_language: int = 60, seed: int = 7)
     """Analysed records of ``per_language`` sampled articles per language (cached)."""
     from narrascope.doc import Document
 
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"semeval-{split}-{per_language}-{seed}.jsonl"
+    cached = cache_path(split, per_language, seed)
+    cached.parent.mkdir(parents=True, exist_ok=True)
     if cached.exists():
         with cached.open(encoding="utf-8") as fh:
             return [json.loads(line) for line in fh]
@@ -293,11 +321,19 @@ def scale(n_units: int) -> dict[str, Any]:
             out[f"{run}_encoded"] = report.encoded
             out[f"{run}_clusters"] = len(report.clusters)
             out[f"{run}_noise"] = report.noise
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["peak_rss_mb"] = round(own_peak_mb())
     return out
 
 
-def main() -> None:
+def scale_apart(n_units: int) -> dict[str, Any]:
+    """:func:`scale` in a fresh process, so its peak memory is discover's alone and not
+    the bar's pipeline's, loaded in this one (the child reads its own ``VmHWM``: its
+    ``ru_maxrss`` would start at this process's size)."""
+    _, _, printed = run_measured([sys.executable, __file__, "--scale-child", str(n_units)])
+    return json.loads(printed.strip().splitlines()[-1])
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="train", choices=("train", "dev", "test"))
     parser.add_argument("--per-language", type=int, default=60)
@@ -308,12 +344,26 @@ def main() -> None:
     parser.add_argument("--stability", action="store_true", help="also the grown-corpus ids")
     parser.add_argument("--grid", action="store_true", help="also the bar per setting")
     parser.add_argument("--only-cache", action="store_true", help="analyse and cache, no more")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)  # scale_apart's
     args = parser.parse_args()
     if not SEMEVAL.is_dir():
-        sys.exit(f"no SemEval-2025 data at {SEMEVAL}")
+        print(f"no SemEval-2025 data at {SEMEVAL}", file=sys.stderr)
+        return 1
+    if args.scale_child is not None:
+        print(json.dumps(scale(args.scale_child)))
+        return 0
     if args.only_cache:
         print(len(semeval_records(args.split, args.per_language)), "records cached")
-        return
+        return 0
+    with PrintedRun("bench_discover.py") as run:
+        measure(args)
+    if not args.no_write:
+        run.write(MARK)
+    return 0
+
+
+def measure(args: argparse.Namespace) -> None:
     if not args.skip_bar:
         print(json.dumps(bar(args.split, args.per_language, args.unit), ensure_ascii=False))
     if args.grid:
@@ -322,8 +372,8 @@ def main() -> None:
     if args.stability:
         print(json.dumps(stability(args.split, args.per_language)))
     if not args.skip_scale:
-        print(json.dumps(scale(args.scale)))
+        print(json.dumps(scale_apart(args.scale)))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -12,7 +12,10 @@ memory reported is that side's own.
 concatenated in order, blank line between them; never written into the repository): ten
 consecutive 100 KB slices against one 1 MB text of the same articles.
 
+The printed lines are written into docs/benchmarks.md ("Long texts") as printed.
+
 Usage: python benchmarks/bench_long_texts.py [--kb 100] [--parts 10] [--corpus DIR] [--profile]
+       [--no-write]
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun
+
 ROOT = Path(__file__).resolve().parents[1]
+MARK = "long-texts"
 
 PEOPLE = [
     "Olena Kovalenko",
@@ -222,13 +229,26 @@ def measure(paths: list[Path], profile: bool) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=int, default=100, help="size of one short text (KB)")
     parser.add_argument("--parts", type=int, default=10, help="short texts; long = parts x kb")
     parser.add_argument("--corpus", type=Path, help="cut the texts from the articles here")
     parser.add_argument("--profile", action="store_true", help="cProfile both sides (stderr)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    if args.corpus is not None and not args.corpus.is_dir():
+        print(f"no data: {args.corpus} is not a folder", file=sys.stderr)
+        return 1
+    with PrintedRun("bench_long_texts.py") as run:
+        compare(args)
+    if not args.no_write:
+        run.write(MARK)
+    return 0
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Ten short texts against one long one, each side in its own process."""
     with tempfile.TemporaryDirectory() as tmp:
         if args.corpus:
             texts, text = corpus_texts(args.corpus, args.kb * 1000, args.parts)
@@ -252,4 +272,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -20,7 +20,8 @@ ceiling (docs/s it can take in and write: unpickle, journal, Parquet) and a proj
 
 The documents are generated from sentences written for this benchmark (no dataset text).
 Needs ``narrascope[scale]`` (ray, pyarrow). The machine may be shared: the load average
-is printed with the results; compare numbers from one run only.
+is printed with the results; compare numbers from one run only. The printed results are
+written into docs/benchmarks.md ("Scale") as printed (``--no-write``: print only).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import json
 import os
 import pickle
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -41,7 +41,11 @@ import narrascope
 from narrascope.doc import Document
 from narrascope.engine.outputs import run_to_output
 from narrascope.engine.ray_engine import Identity, WorkerStats, run_ray
-from narrascope.export.parquet import read_parquet_records
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun, own_peak_mb
+
+MARK = "ray-engine"
 
 SENTENCES = [
     "NATO has expanded eastwards for thirty years and broken every promise it made to Moscow.",
@@ -89,7 +93,9 @@ def make_documents(n: int, seed: int = 27) -> list[Document]:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak: the one-core child is started by the process that has
+    already loaded the pipeline, whose size its ``ru_maxrss`` would start from."""
+    return own_peak_mb()
 
 
 def bench_local(n: int, folder: Path, name: str = "local") -> dict:
@@ -152,6 +158,8 @@ def bench_ray(n: int, workers: int, cpus: int, folder: Path) -> dict:
 def driver_ceiling(folder: Path) -> dict:
     """Docs/s the driver alone can take: unpickle the workers' batches, journal them
     (jsonl) or write Parquet, with no analysis at all."""
+    from narrascope.export.parquet import read_parquet_records
+
     records = [json.loads(line) for line in (folder / "local.jsonl").open(encoding="utf-8")]
     docs = [Document.from_dict(r) for r in records]
     blobs = [pickle.dumps(docs[i : i + 16]) for i in range(0, len(docs), 16)]
@@ -169,9 +177,12 @@ def driver_ceiling(folder: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=100)
-    parser.add_argument("--configs", nargs="+", default=["1x1", "1x2", "2x1"])
+    parser.add_argument("--docs", type=int, default=100, help="generated documents")
+    parser.add_argument(
+        "--configs", nargs="+", default=["1x1", "1x2", "2x1"], help="WORKERSxCPUS each"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--local-only", type=Path, help=argparse.SUPPRESS)  # the child run
     args = parser.parse_args()
     if args.local_only is not None:
@@ -179,6 +190,21 @@ def main() -> int:
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         print(json.dumps(bench_local(args.docs, args.local_only, "local 1c")))
         return 0
+    try:  # the scale extra
+        import pyarrow  # noqa: F401
+        import ray  # noqa: F401
+    except ImportError:
+        print("needs the scale extra (ray, pyarrow): make scale", file=sys.stderr)
+        return 1
+    with PrintedRun("bench_ray.py") as run:
+        status = compare(args)
+    if status == 0 and not args.no_write:
+        run.write(MARK)
+    return status
+
+
+def compare(args: argparse.Namespace) -> int:
+    """The local engine against Ray's configurations; 1 when the records differ."""
     import ray
 
     configs = [tuple(int(x) for x in c.split("x")) for c in args.configs]

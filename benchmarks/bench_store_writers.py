@@ -10,7 +10,9 @@ For each writer count, in separate processes (spawned, each with its own connect
   them in reverse order (jobs racing on one corpus): no batch may fail, and each
   document's rows must be there exactly once.
 
-Prints documents/s, the failed batches, the row counts and each writer's peak RSS.
+Prints documents/s, the failed batches, the row counts and each writer's peak RSS, and
+writes them as printed into docs/benchmarks.md (a block for SQLite, one for PostgreSQL;
+``--no-write``: print only).
 
     .venv/bin/python benchmarks/bench_store_writers.py                      # SQLite
     .venv/bin/python benchmarks/bench_store_writers.py --db postgresql://…  # a server
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 import sys
 import tempfile
 import time
@@ -34,6 +35,12 @@ from urllib.parse import quote
 
 from narrascope.doc import Annotation, Document, Entity, Technique
 from narrascope.store import open_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun, own_peak_mb
+
+MARK_SQLITE = "store-writers-sqlite"
+MARK_POSTGRESQL = "store-writers-postgresql"
 
 TEXTS = [
     ("Kyiv is a puppet of the West. NATO provoked this war and nobody else did.", "en"),
@@ -84,7 +91,7 @@ def writer(url: str, k: int, w: int, n: int, batch: int, mode: str, start: Any, 
                 store.save(docs[i : i + batch])
             except Exception as exc:  # counted and shown: no batch should fail
                 failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-    out.put((failures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.put((failures, own_peak_mb()))  # not ru_maxrss: it starts at the parent's size
 
 
 def run(url: str, w: int, n: int, batch: int, mode: str) -> tuple[float, list[str], float]:
@@ -131,10 +138,21 @@ def databases(db: str | None, folder: Path) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a PostgreSQL URL (default: a SQLite file per run)")
-    parser.add_argument("--writers", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--docs", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--writers", type=int, nargs="+", default=[1, 4], help="writer counts")
+    parser.add_argument("--docs", type=int, default=2000, help="documents each run saves")
+    parser.add_argument("--batch", type=int, default=16, help="documents a transaction")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    with PrintedRun("bench_store_writers.py") as run:
+        ok = measure(args)
+    if ok and not args.no_write:
+        postgres = args.db is not None and args.db.startswith("postgres")
+        run.write(MARK_POSTGRESQL if postgres else MARK_SQLITE)
+    return 0 if ok else 1
+
+
+def measure(args: argparse.Namespace) -> bool:
+    """Every writer count in turn; False when a batch failed or a row count is wrong."""
     n, ok = args.docs, True
     with tempfile.TemporaryDirectory() as tmp:
         urls = databases(args.db, Path(tmp))
@@ -157,7 +175,7 @@ def main() -> int:
             line.append(f"peak RSS per writer {peak:.0f} MB")
             print("\n  ".join(line), flush=True)
         urls.close()  # drops the last PostgreSQL schema
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

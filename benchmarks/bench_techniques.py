@@ -15,14 +15,13 @@ Usage: python benchmarks/bench_techniques.py [--limit N] [--no-write]
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_entities import parse_args, run_profile
-from bench_narratives import write_section
+from bench_narratives import machine, write_section
 
 MARK = "techniques-speed"
 
@@ -93,6 +92,7 @@ VARIANTS = (
 
 def main() -> int:
     args = parse_args(__doc__)
+    load_before = os.getloadavg()[0]
     r = run_profile(PROFILE, args.limit)
     if r is None:
         return 1
@@ -103,10 +103,12 @@ def main() -> int:
         print(f"  stage {name:<32} {secs:7.2f} s  {1000 * secs / n:7.1f} ms/doc")
     print(f"techniques add {100 * share:.0f}% to the rest of the pipeline (budget 50%)")
     ms = {k: 1000 * v / n for k, v in times.items()}
+    limited = n == args.limit  # --limit cut the documents
+    command = "python benchmarks/bench_techniques.py" + (f" --limit {n}" if limited else "")
+    scope = f"the first {n}" if limited else f"the {n}"
     lines = [
-        f"Measured {date.today().isoformat()} on this machine ({os.cpu_count()} cores, "
-        f"{platform.machine()}, load average {os.getloadavg()[0]:.1f} at the end) with "
-        f"`python benchmarks/bench_techniques.py`, in one process over the {n} documents of "
+        f"Measured {date.today().isoformat()} on this machine ({machine(load_before)}) with "
+        f"`{command}`, in one process over {scope} documents of "
         f"`semeval2025-task10/test/*/subtask-2-documents` ({r['paragraphs']} paragraphs, "
         f"{r['spans']} technique spans), batches of 16 as `analyze` runs them.",
         "",

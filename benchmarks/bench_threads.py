@@ -6,22 +6,33 @@ comments with the hate stage reading every comment. Prints both times, the extra
 in percent (the issue's bar: at most 30% for 100 comments) and peak memory. The page is
 built from ``examples/en_nato_provoked_the_war.txt`` and comments put together from
 parts written for this script (every comment differs; a few insult, one in eleven names a group).
+Both sides run the default stages (those ``analyze`` runs without a database) but the claim
+stage; the run is written to docs/benchmarks.md as printed.
 
-Usage: python benchmarks/bench_threads.py [--comments N] [--repeat R]
+Usage: python benchmarks/bench_threads.py [--comments N] [--repeat R] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from pathlib import Path
 
 import narrascope
 from narrascope.doc import Document
-from narrascope.pipeline.factory import STAGES
+from narrascope.pipeline.factory import OPTIONAL, STAGES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_narratives import PrintedRun
 
 ROOT = Path(__file__).resolve().parents[1]
+MARK = "threads-cost"
+# what analyze runs by default (no database: no debunks, no custom narratives), less the
+# claim stage (issue 25): the ratio is the cost of threads and hate alone
+WITH_HATE = [s for s in STAGES if s not in OPTIONAL and s != "claims"]
+BEFORE_THREADS = [s for s in WITH_HATE if s != "hate"]
 # Comments are put together from these parts, every sentence made distinct by the
 # comment's number (so no sentence repeats and nothing is read once for many comments), as
 # a real thread is mostly talk with some abuse in it: one body in eleven insults, one
@@ -82,23 +93,30 @@ def timed(pipeline: narrascope.Pipeline, doc: Document, repeat: int) -> float:
     return best
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--comments", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--comments", type=int, default=100, help="comments on the page")
+    parser.add_argument("--repeat", type=int, default=3, help="best of R runs")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    text = page(args.comments)
-    # the stages of issue 24's time; the claim stage (issue 25) is left out of both
-    # sides, so that the ratio is the cost of threads and hate alone
-    full = narrascope.load(stages=[s for s in STAGES if s not in ("claims", "debunks")])
-    before = narrascope.load(stages=[s for s in STAGES if s not in ("hate", "claims", "debunks")])
+    with PrintedRun("bench_threads.py") as run:
+        measure(args.comments, args.repeat)
+    if not args.no_write:
+        run.write(MARK)
+    return 0
+
+
+def measure(comments: int, repeat: int) -> None:
+    text = page(comments)
+    full = narrascope.load(stages=WITH_HATE)
+    before = narrascope.load(stages=BEFORE_THREADS)
     split = full.make_doc(text)
     assert split.comments, "the generated page must be read as a thread"
     whole = Document(text=text, id="page")
     timed(full, split, 1)  # warm up both
     timed(before, whole, 1)
-    t_before = timed(before, whole, args.repeat)
-    t_split = timed(full, split, args.repeat)
+    t_before = timed(before, whole, repeat)
+    t_split = timed(full, split, repeat)
     hate = next(s for s in full.stages if getattr(s, "name", "") == "hate")
     read, scored = getattr(hate.model, "_e5_read", (0, 0))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -111,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

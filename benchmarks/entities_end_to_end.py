@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from narrascope.doc import Document
+from narrascope.errors import NarrascopeError
 from narrascope.models.artefact import bundled_path
 from narrascope.models.entities import EntityRoleClassifier
 from narrascope.models.folds import group_folds
@@ -80,9 +82,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("configs", nargs="*", default=DEFAULT_CONFIGS)
     args = parser.parse_args()
-    docs = load_entity_corpus(args.data)
-    _, langs, spans, _, _ = _fit_args(docs)
-    narratives = document_narratives(docs, args.data, {}, cache=default_narrative_cache())
+    try:
+        docs = load_entity_corpus(args.data)
+        _, langs, spans, _, _ = _fit_args(docs)
+        narratives = document_narratives(docs, args.data, {}, cache=default_narrative_cache())
+    except NarrascopeError as exc:  # no ../shared: one line, not a traceback
+        print(f"no data: {exc}", file=sys.stderr)
+        return 1
     doc_of = [d for d, s in enumerate(spans) for _ in s]
     _, held = group_folds(doc_of, [langs[d] for d in doc_of], n_folds=5, seed=0)[0]
     held_docs = sorted({doc_of[r] for r in held})

@@ -10,17 +10,32 @@ Prints the table (micro-F1 per held-out language and their mean). About 10 minut
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+from narrascope.errors import NarrascopeError
 from narrascope.training.techniques import leave_one_language_out, load_technique_corpus
 
 DATA = Path(__file__).parents[1] / "../shared/datasets/semeval2023-task3/data"
 
 
 def main() -> int:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else DATA
-    result = leave_one_language_out(load_technique_corpus(data), progress=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "data",
+        nargs="?",
+        type=Path,
+        default=DATA,
+        help="the SemEval-2023 Task 3 data folder (default: ../shared's)",
+    )
+    args = parser.parse_args()
+    try:
+        corpus = load_technique_corpus(args.data)
+    except NarrascopeError as exc:  # no ../shared: one line, not a traceback
+        print(f"no data: {exc}", file=sys.stderr)
+        return 1
+    result = leave_one_language_out(corpus, progress=True)
     langs = [k for k in next(iter(result["table"].values())) if k != "mean"]
     print("USE share  " + "  ".join(f"{la:>5}" for la in langs) + "   mean")
     for share, row in result["table"].items():

@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from narrascope.errors import NarrascopeError
 from narrascope.models.artefact import user_cache_dir
 from narrascope.training.techniques import (
     _flatten,
@@ -77,7 +79,7 @@ def report(name: str, summary: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--variants", default="semeval2023,all")
@@ -92,8 +94,12 @@ def main() -> None:
         "decision rules without refitting",
     )
     args = parser.parse_args()
-    articles = load_technique_corpus(args.data)
-    extra, info = extra_corpora(args.data)
+    try:
+        articles = load_technique_corpus(args.data)
+        extra, info = extra_corpora(args.data)
+    except NarrascopeError as exc:  # no ../shared: one line, not a traceback
+        print(f"no data: {exc}", file=sys.stderr)
+        return 1
     print(f"extra corpora: {info}", flush=True)
     emb = cached_vectors(_flatten([*articles, *extra]).texts)
     results = {}
@@ -125,7 +131,8 @@ def main() -> None:
         print(report(name, results[name]), flush=True)
         if args.out is not None:
             args.out.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
