@@ -12,10 +12,16 @@ Failures go to ``DIR/_errors.jsonl`` (the runner's ``<out>.errors.jsonl`` beside
 Without ``--resume`` the run replaces the dataset: the old parts are removed once the new
 ones are complete, and until then ``DIR/_fresh`` says so, so that resuming an interrupted
 fresh run finishes it instead of keeping the old parts.
+
+Only narrascope's own files are ever replaced or removed: the parts it names
+(:data:`~narrascope.export.parquet.PART_NAME`) and its ``_`` bookkeeping. A folder that
+holds other files and none of those is not a dataset narrascope wrote (a data lake, the
+folder of the input itself): it is refused (:func:`check_dataset_folder`), not emptied.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from narrascope.doc import Document
-from narrascope.errors import InputError
+from narrascope.errors import E_INPUT, InputError, NarrascopeError
 from narrascope.export import get_format
 from narrascope.export.records import iter_jsonl
 from narrascope.runner import (
@@ -42,6 +48,8 @@ JOURNAL = "_journal.jsonl"
 ERRORS = "_errors.jsonl"
 FRESH = "_fresh"  # the runner's ``fresh_path``, for a dataset: this run replaces the parts
 Item = Document | InputError
+# errors held while the done documents at the head of the input are skipped (see SkipDone)
+HELD_ERRORS = 1_000
 
 
 def wants_parquet(out: Path | None, fmt: str | None, *, as_dir: bool = False) -> bool:
@@ -67,17 +75,45 @@ class SkipDone:
     store: Store | None = None
     skipped: int = field(default=0)
 
+    def finished(self, item: Item) -> bool:
+        """Whether an earlier run finished ``item`` (an error never is)."""
+        return bool(
+            isinstance(item, Document)
+            and item.id
+            and item.id in self.done
+            and (self.store is None or self.store.contains(item.id, item.content_hash))
+        )
+
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
-            if (
-                isinstance(item, Document)
-                and item.id
-                and item.id in self.done
-                and (self.store is None or self.store.contains(item.id, item.content_hash))
-            ):
+            if self.finished(item):
                 self.skipped += 1
                 continue
             yield item
+
+    def left(self, items: Iterable[Item], total: int | None) -> tuple[Iterator[Item], int | None]:
+        """``items`` less the finished ones, and what is left of ``total`` for the bar.
+
+        Why the head is skipped now: the progress bar's total is set before the first
+        document is read, and only the documents of *this* input that are done may come
+        off it (not every id the output holds: a new day's file added to a large dataset
+        would leave nothing). A resumed run's input starts with what the earlier run
+        finished, so the done documents at its head are read and counted here; the input
+        errors met meanwhile are held (up to :data:`HELD_ERRORS`) to keep their place.
+        A done document further on is skipped as it comes, the bar then ending short.
+        """
+        stream = iter(items)
+        head: list[Item] = []
+        for item in stream:
+            if self.finished(item):
+                self.skipped += 1
+                continue
+            head.append(item)
+            if isinstance(item, Document) or len(head) >= HELD_ERRORS:
+                break
+        if total is not None:
+            total = max(total - self.skipped, 0)
+        return itertools.chain(head, self(stream)), total
 
 
 def journal_ids(path: Path) -> set[str]:
@@ -104,11 +140,44 @@ def done_ids(out: Path, fmt: str) -> set[str]:
     return ids
 
 
+def is_own_file(path: Path) -> bool:
+    """Whether ``path``, in a dataset folder, is one narrascope writes there: a part, the
+    journal (with the runner's files beside it), the errors file, the ``_fresh`` marker,
+    or a hidden part or rewrite in flight."""
+    from narrascope.export.parquet import is_part
+
+    name = path.name
+    return (
+        is_part(path)
+        or name in (ERRORS, FRESH)
+        or name.startswith(JOURNAL)
+        or (name.startswith(".") and name.endswith(".tmp") and is_part(Path(name[1:-4])))
+    )
+
+
+def check_dataset_folder(out: Path) -> None:
+    """Refuse a Parquet ``out`` that is a folder with files but none of narrascope's
+    (hidden names such as ``.DS_Store`` aside): writing there would mix the parts with
+    data narrascope did not write, and a run replaces its parts; an empty folder, or one
+    holding narrascope's files, is fine (other files there are left alone)."""
+    if not out.is_dir():
+        return
+    entries = sorted(e.name for e in out.iterdir() if not e.name.startswith("."))
+    if entries and not any(is_own_file(out / name) for name in entries):
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise NarrascopeError(
+            E_INPUT,
+            f"{out} is not empty ({shown}) and is not a Parquet output of narrascope; "
+            "its files are left alone: give --out a new or empty folder",
+        )
+
+
 def _publish(folder: Path, journal: Path, *, keep: set[Path] | None) -> list[Path]:
-    """Turn a finished journal into new parts; then drop the parts not in ``keep`` (None:
-    keep all, a resumed run) and the journal. A journal record replaces the rows of its
-    id in the other parts (the newest analysis wins, each id once), so publishing a
-    journal again after a crash is harmless."""
+    """Turn a finished journal into new parts; then drop the old parts not in ``keep``
+    (None: keep all, a resumed run; narrascope's parts only, never another file of the
+    folder) and the journal. A journal record replaces the rows of its id in the other
+    parts (the newest analysis wins, each id once), so publishing a journal again after
+    a crash is harmless."""
     from narrascope.export.parquet import PartWriter, part_files
 
     ids: set[str] = set()
@@ -141,13 +210,14 @@ def _drop_rows(part: Path, ids: set[str]) -> None:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from narrascope.export.parquet import read_part
+
     wanted = pa.array(sorted(ids), pa.string())
-    with pq.ParquetFile(part) as source:
-        found = pc.is_in(source.read(columns=["id"])["id"], value_set=wanted)
-        hit = pc.fill_null(found, False)  # a row without an id is never superseded
-        if not pc.any(hit).as_py():
-            return
-        kept = source.read().filter(pc.invert(hit))
+    found = pc.is_in(read_part(part, ["id"])["id"], value_set=wanted)
+    hit = pc.fill_null(found, False)  # a row without an id is never superseded
+    if not pc.any(hit).as_py():
+        return
+    kept = read_part(part).filter(pc.invert(hit))
     if kept.num_rows == 0:
         part.unlink()
         return
@@ -171,7 +241,11 @@ def run_to_output(
     store: Store | None = None,
     on_error: Callable[[InputError], None] | None = None,
 ) -> BatchReport:
-    """:func:`run_batch`, with ``fmt="parquet"`` writing a dataset directory ``out``."""
+    """:func:`run_batch`, with ``fmt="parquet"`` writing a dataset directory ``out``
+    (a folder holding other files than narrascope's is refused: :func:`check_dataset_folder`).
+
+    ``total``, the number of inputs, is what the progress bar counts down from; with
+    ``resume`` the inputs already in the dataset come off it (:meth:`SkipDone.left`)."""
     if fmt != PARQUET or out is None:
         return run_batch(
             items,
@@ -187,6 +261,7 @@ def run_to_output(
         )
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file; a Parquet dataset is a folder")
+    check_dataset_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     journal = out / JOURNAL
     errors = out / ERRORS
@@ -200,9 +275,7 @@ def run_to_output(
             _publish(out, journal, keep=set() if fresh.exists() else None)
             fresh.unlink(missing_ok=True)  # the old parts are gone: an ordinary resume now
         skip.done = done_ids(out, PARQUET)
-        items = skip(items)
-        if total is not None:
-            total = max(total - len(skip.done), 0)  # the bar sees only what is left
+        items, total = skip.left(items, total)  # the bar sees only what is left
     report = run_batch(
         items,
         pipeline,

@@ -25,11 +25,15 @@ Plain actors, not Ray Data's ``map_batches``: the pipeline must load once per wo
 the whole run (Ray Data builds an actor pool per dataset), and results must stream back
 in order with per-document failures; an actor pool does both with less driver work.
 
-Without ``address`` a local Ray is started with ``workers x cpus_per_worker`` CPUs and
-stopped afterwards; ``address="auto"``, ``"HOST:6379"`` or ``"ray://HOST:10001"`` (Ray
-Client, needs ``ray[client]``) joins a running cluster, whose nodes need narrascope
-installed (``pip install 'narrascope[scale]'``). docs/scale.md has the recipe and the
-numbers.
+Without ``address`` a local Ray is started with ``workers x cpus_per_worker`` CPUs (without
+``workers``: the cores this process may run on, :func:`~narrascope.models.cpus.available_cpus`,
+so a ``taskset`` or Slurm allocation is respected and ``cpus_per_worker`` means fewer
+actors) and stopped afterwards; ``address="auto"``, ``"HOST:6379"`` or
+``"ray://HOST:10001"`` (Ray Client, needs ``ray[client]``) joins a running cluster, whose
+nodes need narrascope installed (``pip install 'narrascope[scale]'``). A ``HOST:PORT``
+with nothing listening is a ``ConnectionError`` within :data:`CONNECT_TIMEOUT` seconds
+(:func:`check_reachable`): ``ray.init`` would retry it for ever. docs/scale.md has the
+recipe and the numbers.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import contextlib
 import logging
 import os
 import pickle
+import socket
 import sys
 import time
 from collections import deque
@@ -47,7 +52,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from narrascope.doc import Document
-from narrascope.engine.outputs import SkipDone, done_ids, run_to_output
+from narrascope.engine.outputs import (
+    PARQUET,
+    SkipDone,
+    check_dataset_folder,
+    done_ids,
+    run_to_output,
+)
 from narrascope.errors import (
     E_MODEL_MISSING,
     E_STAGE_FAILED,
@@ -68,6 +79,7 @@ QUEUED = 2  # batches queued on one actor: one running, one ready, so it never w
 AHEAD = 4  # batches per actor the driver holds (sent or done, not yet written)
 TRIES = 3  # tries of a batch on workers that die (Ray restarts them in between)
 RESTARTS = 20  # restarts of one actor before it counts as dead
+CONNECT_TIMEOUT = 10.0  # seconds to reach a cluster's HOST:PORT before giving up
 
 
 class Analyser:
@@ -186,13 +198,47 @@ def first_of_each_id(items: Iterable[Item]) -> Iterator[Item]:
         yield item
 
 
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Raise ``ConnectionError`` when nothing answers at a ``HOST:PORT`` or
+    ``ray://HOST:PORT`` address (``auto`` and ``local`` are Ray's to resolve).
+
+    Why: ``ray.init`` on a port where no cluster listens retries for ever, ignoring
+    Ctrl-C and SIGTERM, so a typo in a batch job held its slot until ``kill -9``.
+    """
+    target = address.removeprefix("ray://")
+    host, colon, port = target.rpartition(":")
+    if not colon or not port.isdigit() or not host:
+        return  # not HOST:PORT: Ray says what is wrong with it
+    host = host.removeprefix("[").removesuffix("]")  # [::1]:6379
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise ConnectionError(
+            f"cannot reach {address} ({why}); is the cluster started (ray start --head) "
+            "and the address its head's HOST:PORT?"
+        ) from exc
+
+
+def local_cpus(workers: int | None, cpus_per_worker: int) -> int:
+    """The CPUs of a local Ray: ``workers x cpus_per_worker``; without ``workers``, the
+    cores this process may run on (its affinity, as the models count them), and at least
+    one worker's worth so that an actor can start."""
+    from narrascope.models.cpus import available_cpus
+
+    if workers:
+        return workers * cpus_per_worker
+    return max(available_cpus(), cpus_per_worker)
+
+
 @contextlib.contextmanager
 def ray_session(
     address: str | None, workers: int | None, cpus_per_worker: int = 1
 ) -> Iterator[int]:
-    """Connect to ``address`` or start a local Ray of ``workers x cpus_per_worker`` CPUs
-    (stopped on exit); yields how many actors to run (``workers``, else as many as the
-    cluster's CPUs allow)."""
+    """Connect to ``address`` or start a local Ray of :func:`local_cpus` CPUs (stopped on
+    exit); yields how many actors to run (``workers``, else as many actors of
+    ``cpus_per_worker`` as the cluster's CPUs hold)."""
     import ray
 
     started = not ray.is_initialized()
@@ -200,8 +246,9 @@ def ray_session(
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
         if address is None:  # a new local Ray, even where another one runs on this machine
             kwargs["address"] = "local"
-            kwargs["num_cpus"] = (workers or os.cpu_count() or 1) * cpus_per_worker
+            kwargs["num_cpus"] = local_cpus(workers, cpus_per_worker)
         else:
+            check_reachable(address)
             kwargs["address"] = address
         ray.init(**kwargs)
     try:
@@ -408,6 +455,8 @@ def run_ray(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if cpus_per_worker < 1:
         raise ValueError(f"cpus_per_worker must be at least 1, got {cpus_per_worker}")
+    if fmt == PARQUET and out is not None:
+        check_dataset_folder(out)  # before the cluster starts, not after
     skip = SkipDone(set(), store)
     if resume and out is not None:
         skip.done = done_ids(out, fmt)
@@ -415,9 +464,8 @@ def run_ray(
         skip.done = _AllIds()
     pending: Iterable[Item] = first_of_each_id(items)
     if resume:
-        pending = skip(pending)
-        if total is not None and not isinstance(skip.done, _AllIds):
-            total = max(total - len(skip.done), 0)  # the bar sees only what is left
+        # the bar sees only what is left; run_to_output finds nothing more to skip
+        pending, total = skip.left(pending, total)
     save_to = workers_save_to(store)
     with ray_session(address, workers, cpus_per_worker) as actors:
         pool = ActorPool(factory, actors, cpus_per_worker, stats, save_to)

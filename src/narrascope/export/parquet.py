@@ -4,11 +4,12 @@ Why this layout (issue 27): a cluster run writes millions of documents, which pe
 query with DuckDB, pyarrow or Spark without parsing JSON for every question, and which
 narrascope must read back exactly (``--resume``, ``read_parquet_records``).
 
-A record's keys are open: input fields become keys (``source``, ``title``, anything a
-JSONL input carries), stages add annotation groups (custom narratives), and the nesting
-goes four levels deep (entities -> fine roles -> evidence spans). A strict nested schema
-for all of that would differ from one part file to the next (a key present in one batch
-only) and fail to merge. So every row holds
+A record's keys are open: what the input said (``source``, ``url``, ``date``, ``path``,
+an HTML page's ``title``; other fields of a JSONL record are not kept) is there when
+given, stages add annotation groups (custom narratives, thread comments), and the
+nesting goes four levels deep (entities -> fine roles -> evidence spans). A strict nested
+schema for all of that would differ from one part file to the next (a key present in one
+batch only) and fail to merge. So every row holds
 
 * ``record``: the whole record as JSON (``Document.to_dict()``, the jsonl line), with
   ``text`` set to null: the lossless copy that :func:`read_parquet_records` returns;
@@ -22,16 +23,22 @@ only) and fail to merge. So every row holds
 Text with lone surrogates (which UTF-8, and so Arrow, cannot hold) stays escaped inside
 ``record`` and its ``text`` column has them replaced; the reader takes ``record``'s.
 
-A *dataset* is a directory of ``part-<run>-<n>.parquet`` files (files whose name starts
-with ``_`` or ``.`` are not parts: the staging journal and the errors file live there).
-Each part is written to a hidden temporary name and renamed, so a reader never sees
+A *dataset* is a directory of ``part-<stamp>-<n>.parquet`` files (:data:`PART_NAME`);
+the staging journal and the errors file live beside them under ``_`` names. Only files
+with that very name are parts: whatever else a user keeps in the folder (their own
+``metrics.parquet``, a ``year=2023/`` sub-folder) is never read, replaced or deleted as
+one. Each part is written to a hidden temporary name and renamed, so a reader never sees
 half a part. Parts sort by name in the order they were written.
+
+A part that cannot be read (cut short, not Parquet, not narrascope's columns) is a
+:class:`PartError` naming the file and why, never a pyarrow traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -41,9 +48,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from narrascope.errors import E_BAD_RECORD, InputError
 from narrascope.export.records import Record
 
 SUFFIX = ".parquet"
+# what PartWriter names a part: part-<run_stamp()>-<n>.parquet
+PART_NAME = re.compile(r"part-\d{8}T\d{6}-[0-9a-f]{6}-\d{5}\.parquet")
 ROWS_PER_FILE = 5_000  # ~50 MB of news articles per part: big enough for scans, small for retries
 ROWS_PER_GROUP = 500
 
@@ -258,42 +268,100 @@ def write_parquet_records(
     return writer.close()
 
 
+class PartError(InputError, ValueError):
+    """A part file that cannot be read as narrascope's: ``[E106] FILE: why``.
+
+    An :class:`InputError`, so the CLI prints it as one line (exit 2); a ``ValueError``
+    too, as pyarrow's own errors are, so a caller that skips a damaged dataset and goes
+    on (``campaigns``) keeps doing so.
+    """
+
+    def __init__(self, part: Path, reason: str) -> None:
+        super().__init__(str(part), reason, E_BAD_RECORD)
+
+
+def is_part(path: Path) -> bool:
+    """Whether ``path`` is named as :class:`PartWriter` names a part."""
+    return PART_NAME.fullmatch(path.name) is not None
+
+
 def part_files(path: Path) -> list[Path]:
-    """The part files of a dataset (a directory, searched recursively for hive-style
-    sub-folders) or ``[path]`` for one Parquet file; sorted by their path."""
+    """The part files of a dataset (the :data:`PART_NAME` files directly in a directory)
+    or ``[path]`` for one Parquet file; sorted by their name, so in the order written."""
     if path.is_file():
         return [path]
     if not path.is_dir():
         return []
-    found = []
-    for part in path.rglob(f"*{SUFFIX}"):
-        relative = part.relative_to(path).parts
-        if not any(p.startswith(("_", ".")) for p in relative):
-            found.append(part)
-    return sorted(found)
+    return sorted(part for part in path.iterdir() if is_part(part) and part.is_file())
+
+
+def _why(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def open_part(part: Path, columns: Iterable[str]) -> pq.ParquetFile:
+    """``part`` opened, with ``columns`` checked to be there; :class:`PartError` when it
+    is not a readable Parquet file or not one narrascope wrote."""
+    try:
+        reader = pq.ParquetFile(part)
+    except (pa.ArrowException, OSError, ValueError) as exc:  # cut short, not Parquet
+        raise PartError(part, f"not a readable Parquet file ({_why(exc)})") from exc
+    missing = [name for name in columns if name not in reader.schema_arrow.names]
+    if missing:
+        reader.close()
+        raise PartError(
+            part,
+            f"no {', '.join(map(repr, missing))} column: not a part of narrascope's Parquet "
+            "output (move the file out of the dataset folder)",
+        )
+    return reader
 
 
 def read_parquet_records(path: Path | str) -> Iterator[dict[str, Any]]:
     """The records of a Parquet file or dataset directory, streamed part by part, each
-    equal to the jsonl record of the same document."""
+    equal to the jsonl record of the same document; :class:`PartError` at a part that
+    cannot be read."""
     for part in part_files(Path(path)):
-        reader = pq.ParquetFile(part)
-        for batch in reader.iter_batches(columns=["text", "record"], batch_size=1024):
-            texts = batch.column("text").to_pylist()
-            payloads = batch.column("record").to_pylist()
-            for text, payload in zip(texts, payloads, strict=True):
-                yield row_to_record(text, payload)
+        with open_part(part, ("text", "record")) as reader:
+            batches = reader.iter_batches(columns=["text", "record"], batch_size=1024)
+            while True:
+                try:
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    texts = batch.column("text").to_pylist()
+                    payloads = batch.column("record").to_pylist()
+                    records = [row_to_record(t, p) for t, p in zip(texts, payloads, strict=True)]
+                except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+                    raise PartError(part, f"cannot be read ({_why(exc)})") from exc
+                yield from records
+
+
+def read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
+    """One part's ``columns`` (None: all of them) as a table; :class:`PartError` when
+    the part cannot be read."""
+    with open_part(part, columns or ("id", "record")) as reader:
+        try:
+            return reader.read(columns=columns)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise PartError(part, f"cannot be read ({_why(exc)})") from exc
 
 
 def parquet_ids(path: Path | str) -> set[str]:
-    """Ids of the documents in a Parquet file or dataset (reads the ``id`` column only)."""
+    """Ids of the documents in a Parquet file or dataset (reads the ``id`` column only);
+    :class:`PartError` at a part that cannot be read."""
     ids: set[str] = set()
     for part in part_files(Path(path)):
-        column = pq.read_table(part, columns=["id"]).column("id")
+        column = read_part(part, ["id"]).column("id")
         ids.update(str(v) for v in column.to_pylist() if v)
     return ids
 
 
 def count_rows(path: Path | str) -> int:
     """How many documents a Parquet file or dataset holds (from the footers)."""
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in part_files(Path(path)))
+    total = 0
+    for part in part_files(Path(path)):
+        with open_part(part, ()) as reader:
+            total += reader.metadata.num_rows
+    return total

@@ -83,8 +83,9 @@ def discover(inputs: Sequence[str | Path]) -> Iterator[Path | str]:
     """Files in a deterministic order: folders expanded recursively, entries sorted by name.
 
     Hidden files and folders (``.git``, ``.DS_Store``) are skipped inside folders, and so
-    are ``_`` names inside a Parquet dataset (its errors file and journal, Spark's
-    ``_SUCCESS``); symlinked folders are not followed (no cycles). ``'-'`` stands for
+    is a Parquet dataset's bookkeeping (its errors file and journal, Spark's ``_SUCCESS``
+    and ``_temporary/``: :data:`~narrascope.ingest.remote.BOOKKEEPING`; other ``_`` names
+    are read); symlinked folders are not followed (no cycles). ``'-'`` stands for
     stdin. A glob pattern (``'data/**/*.parquet'``) stands for its matches, sorted, unless
     a file has that very name; a URL (``s3://bucket/posts/``) for the files behind it,
     each a :class:`~narrascope.ingest.remote.RemoteFile` (a ``str``). A file reached

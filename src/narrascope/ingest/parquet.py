@@ -23,6 +23,11 @@ buffer), each row's size is measured in Arrow before it becomes Python strings, 
 over the limit is its row's error without being copied, and rows are turned into Python
 values a few texts' worth at a time (:data:`BATCH_TEXTS`).
 
+A file under ``key=value`` partition folders (``source=tass/part-0.parquet``, as Spark,
+DuckDB and pyarrow write them) gets those values as fields when it has no such column
+(:func:`~narrascope.ingest.remote.partition_fields`): the source or date of a partitioned
+export lives only in its folders' names.
+
 Values that JSON has no type for become what a JSONL record would hold: timestamps and
 dates ISO strings (which :func:`~narrascope.ingest.formats.normalise_date` then writes
 one way), bytes decoded text (or the row's error when they are not text), decimals
@@ -48,7 +53,7 @@ from narrascope.errors import (
 from narrascope.ingest.encoding import decode_bytes
 from narrascope.ingest.formats import FirstSeen, Item, Row, record_documents, too_large
 from narrascope.ingest.options import ReadOptions
-from narrascope.ingest.remote import INSTALL_HINT
+from narrascope.ingest.remote import INSTALL_HINT, partition_fields
 
 # Rows per batch handed to Python: 256 news articles are a few MB.
 BATCH_ROWS = 256
@@ -143,6 +148,11 @@ def _rows(
             options.author_field,
         )
         columns = list(dict.fromkeys(f for f in wanted if f is not None and f in names))
+        partitions = {
+            key: value
+            for key, value in partition_fields(label).items()
+            if key in wanted and key not in names and key != options.text_field
+        }
         refused = oversized(reader.metadata, columns, label, options.max_bytes)
         if refused is not None:
             yield refused
@@ -182,6 +192,7 @@ def _rows(
                             continue
                         try:
                             record = {key: plain(value, where) for key, value in values.items()}
+                            record.update(partitions)
                         except InputError as err:
                             yield err
                             continue

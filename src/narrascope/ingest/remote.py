@@ -16,10 +16,14 @@ same readers as local files, so ids, errors and threads come out the same.
   :class:`RemoteFile` carrying the reason, which the reader reports: the batch goes on.
 
 Folders (local or remote) are listed recursively; hidden names (``.x``) are skipped, and
-so are names starting with ``_`` inside a Parquet dataset (a folder holding ``*.parquet``
-files or ``key=value`` partition folders): ``_errors.jsonl``, the journal of
-``narrascope analyze --out DIR/``, Spark's ``_SUCCESS`` and ``_metadata`` are
-bookkeeping, not documents (pyarrow.dataset skips them the same way).
+so is the bookkeeping of a Parquet dataset (a folder holding ``*.parquet`` files or
+``key=value`` partition folders): ``_errors.jsonl``, ``_fresh`` and the journal of
+``narrascope analyze --out DIR/``, Spark's ``_SUCCESS``, ``_metadata``,
+``_common_metadata``, ``_committed_*``/``_started_*`` and ``_temporary/``, Delta Lake's
+``_delta_log/`` (:data:`BOOKKEEPING`). Other ``_`` names are data like any other (a
+``_draft.txt``, an ``_archive/`` folder): pyarrow.dataset skips every ``_`` name, but a
+corpus folder that also holds one Parquet export must not lose its other files in silence.
+Partition folders give their rows fields (:func:`partition_fields`).
 
 pyarrow is optional (``narrascope[scale]``) and only imported when a URL is given.
 """
@@ -32,6 +36,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath, PurePosixPath
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 from narrascope.errors import E_INPUT, E_NOT_FOUND, E_PACKAGE_MISSING
 
@@ -39,7 +44,14 @@ INSTALL_HINT = "pip install 'narrascope[scale]'"
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _MAGIC = re.compile(r"[*?[]")
 _URL_MAGIC = re.compile(r"[*[]")  # in a URL, "?" starts the query
-_PARTITION = re.compile(r"^[^=]+=[^=]*$")  # hive-style partition folder: lang=en
+_PARTITION = re.compile(r"^([^=]+)=([^=]*)$")  # hive-style partition folder: lang=en
+# the names the writers of Parquet datasets keep beside the data (see the module docstring)
+BOOKKEEPING = re.compile(
+    r"_(SUCCESS|metadata|common_metadata|committed_.*|started_.*|temporary|delta_log"
+    r"|spark_metadata|errors\.jsonl|journal\.jsonl.*|fresh)"
+)
+# Hive's name for a partition whose value is null
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def is_url(name: str) -> bool:
@@ -68,7 +80,25 @@ def marks_dataset(name: str, is_dir: bool) -> bool:
 
 def skipped(name: str, in_dataset: bool) -> bool:
     """Entries of a listed folder that are not inputs (see the module's docstring)."""
-    return name.startswith(".") or (in_dataset and name.startswith("_"))
+    return name.startswith(".") or (in_dataset and BOOKKEEPING.fullmatch(name) is not None)
+
+
+def partition_fields(location: str) -> dict[str, str | None]:
+    """The ``key=value`` folders above a file, as fields (``.../source=tass/date=2024-01-02/
+    part-0.parquet``: source and date), the deepest winning; values URL-decoded as Hive
+    and pyarrow write them, Hive's null partition None.
+
+    Why: Spark and DuckDB exports are partitioned by date or source, and the value then
+    lives only in the folder's name; every reader of such a dataset gives it as a column.
+    """
+    parts = PurePosixPath(location).parts if is_url(location) else PurePath(location).parts
+    fields: dict[str, str | None] = {}
+    for folder in parts[:-1]:
+        found = _PARTITION.match(folder)
+        if found is not None:
+            value = unquote(found.group(2))
+            fields[unquote(found.group(1))] = None if value == HIVE_NULL else value
+    return fields
 
 
 class RemoteFile(str):
