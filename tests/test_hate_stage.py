@@ -4,6 +4,7 @@ whole text, and the summary line counting flags without quoting them."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from narrascope.doc import Document
@@ -98,6 +99,9 @@ def test_a_long_article_needs_a_surer_hateful_sentence() -> None:
 
             return list(split_sentences(text))
 
+        def suspicion(self, texts):
+            return np.zeros(len(texts))
+
     stage = HateStage(model=Always())  # type: ignore[arg-type]
     segment = Pipeline([SegmentStage()])
     calm = "The committee discussed the new bridge and its cost for the city. " * 6
@@ -142,6 +146,9 @@ def test_a_long_article_reads_its_violence_call_and_its_none_is_its_most_doubtfu
         def units(self, text):
             return list(split_sentences(text))
 
+        def suspicion(self, texts):
+            return np.zeros(len(texts))
+
     segment = Pipeline([SegmentStage()])
     calm = "The committee discussed the new bridge and its cost for the city. " * 6
     groups = "The migrants keep arriving in the town. The refugees keep arriving in the town. "
@@ -151,5 +158,6 @@ def test_a_long_article_reads_its_violence_call_and_its_none_is_its_most_doubtfu
     call = "We will crush them in the spring. "
     model = Scripted()
     (doc,) = HateStage(model=model)([segment(Document(text=calm + call + calm))])  # type: ignore[arg-type]
-    assert model.read == [call.strip()]
+    # the call first, then the slots left to the other sentences, a repeated one read once
+    assert model.read == [call.strip(), calm.split(". ")[0] + "."]
     assert doc.incitement["label"] is True and doc.hate["score"] == pytest.approx(0.9)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from narrascope.text.language import normalize_language
+
 if TYPE_CHECKING:
     from narrascope.ingest.threads import Thread
 
@@ -34,6 +36,18 @@ RESERVED_KEYS = frozenset(
 )
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or digit: a line of "—", "***", emoji or zero-width
+    spaces says nothing, so it is never evidence, and a text of nothing else is blank."""
+    return any(c.isalnum() for c in text)
+
+
+def wording(text: str) -> str:
+    """``text``'s words, case-folded and single-spaced: two spans with the same wording are
+    one sentence repeated (a refrain, a channel's signature), worth one piece of evidence."""
+    return " ".join(text.split()).casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A half-open character range ``[start, end)`` of a document's text.
@@ -49,6 +63,11 @@ class Span:
     @classmethod
     def of(cls, doc_text: str, start: int, end: int) -> Span:
         return cls(start, end, doc_text[start:end])
+
+    @property
+    def has_words(self) -> bool:
+        """Whether the span can be evidence (see :func:`has_words`)."""
+        return has_words(self.text)
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text}
@@ -368,6 +387,11 @@ class Document:
     # while the stages run on a page with a thread, ``text`` shows the article alone and
     # this holds the whole page (set and cleared by the pipeline; never written out)
     whole_text: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # one spelling of each language, whatever the input wrote ("RU", "ru-RU", "rus"):
+        # the stages look languages up by it; an unknown code is a ValueError here
+        self.language = normalize_language(self.language)
 
     @property
     def has_thread(self) -> bool:

@@ -57,9 +57,11 @@ from narrascope.doc import DebunkMatch, Document, Span
 from narrascope.models.artefact import Estimator, bundled_path
 from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
 from narrascope.models.pair_map import PARTS, PairMap
+from narrascope.store import stems as stemming
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
 from narrascope.text.dates import embedded_post_days, exact_day
+from narrascope.text.function_words import function_words
 
 # a unit's words are read by BM25 and again by the features: tokenised once
 _unit_tokens = functools.lru_cache(maxsize=4096)(index_tokens)
@@ -107,6 +109,14 @@ def _stripped(text: str, span: Span) -> Span:
     """``span`` without its leading white space (a paragraph as a unit)."""
     lead = len(span.text) - len(span.text.lstrip())
     return Span.of(text, span.start + lead, span.end)
+
+
+def _content_stems(text: str, language: str | None) -> set[str]:
+    """The stems of ``text``'s content words: its function words dropped, then stemmed as
+    the search index stems (an unknown language as English)."""
+    stop = function_words(language)
+    content = [w for w in stemming.words(text) if w not in stop]
+    return set(stemming.stems(content, language or "en"))
 
 
 def clean_query(text: str) -> str:
@@ -702,19 +712,38 @@ class DebunkMatcher:
         return out
 
     @staticmethod
-    def narrowest(unit: Span, claim: str, sentences: Sequence[Span], language: str | None) -> Span:
-        """The sentence of a paragraph unit that shares the most words with the debunk's
-        claim: the span a reader checks. The unit itself when it is one sentence, or when
-        no sentence stands out (a debunk in another language shares no words with any)."""
-        inside = [s for s in sentences if unit.start <= s.start and s.end <= unit.end]
+    def narrowest(
+        unit: Span,
+        claim: str,
+        sentences: Sequence[Span],
+        language: str | None,
+        similarity: Callable[[str, Sequence[str]], np.ndarray] | None = None,
+    ) -> Span:
+        """The sentence of a paragraph unit that shares the most content words with the
+        debunk's claim: the span a reader checks. Function words do not count ("the",
+        "in", "by" are in every long sentence and sent readers to the wrong one). Sentences
+        that share as many, or none (a debunk in another language), are told apart by
+        ``similarity`` (claim, sentences -> one score each; the matcher's USE cosine);
+        without it, or when the unit is one sentence, the span is the unit itself."""
+        inside = [
+            s for s in sentences if unit.start <= s.start and s.end <= unit.end and s.has_words
+        ]
         if len(inside) < 2:
             return unit
-        words = set(index_tokens(claim, language or "en"))
-        shared = [len(words & set(index_tokens(s.text, language or "en"))) for s in inside]
+        said = _content_stems(claim, language)
+        shared = [len(said & _content_stems(s.text, language)) for s in inside]
         top = max(shared)
-        if top == 0 or shared.count(top) > 1:
+        tied = [s for s, n in zip(inside, shared, strict=True) if n == top]
+        if len(tied) == 1:
+            return tied[0]
+        if similarity is None:
             return unit
-        return inside[shared.index(top)]
+        return tied[int(np.argmax(similarity(claim, [s.text for s in tied])))]
+
+    def claim_similarity(self, claim: str, texts: Sequence[str]) -> np.ndarray:
+        """USE cosine of ``claim`` with each of ``texts`` (:meth:`narrowest`'s tie-break)."""
+        vectors = self.encoder.encode([clean_query(t) for t in (claim, *texts)])
+        return vectors[1:] @ vectors[0]
 
     def unit_vectors(
         self, docs: Sequence[Document], spans: Sequence[list[Span]]
@@ -825,7 +854,13 @@ class DebunkMatcher:
                     score=p,
                     url=debunk.url,
                     verdict=debunk.verdict,
-                    claim_span=self.narrowest(spans[unit], debunk.claim, sentences, doc.language),
+                    claim_span=self.narrowest(
+                        spans[unit],
+                        debunk.claim,
+                        sentences,
+                        doc.language,
+                        self.claim_similarity,
+                    ),
                 )
             )
         return out

@@ -730,9 +730,9 @@ class HateResult:
             },
         }
 
-    def not_hateful(self) -> HateResult:
-        """This result with its hateful reading dropped (a caller's stricter bar): label
-        none, scored as the model's doubt about it."""
+    def unflagged(self) -> HateResult:
+        """This result with its flag (hateful or offensive) dropped for a caller's stricter
+        bar: label none, scored as the model's doubt about it."""
         return dataclasses.replace(
             self, label="none", score=1.0 - self.score, target=None, evidence=None
         )
@@ -1079,6 +1079,18 @@ class HateModel(Estimator):
                 for i in range(0, len(spans), size)
             ]
         return spans
+
+    def suspicion(self, texts: Sequence[str]) -> np.ndarray:
+        """How abusive each text looks to the local abusive head's char n-grams alone (its
+        logit less the e5 part and the bias), for ranking only: a screen with no
+        transformer pass, which picks the few sentences of a long article worth reading.
+        Zeros for a model without local heads."""
+        self._check_fitted()
+        if not self.local_languages_ or not len(texts):
+            return np.zeros(len(texts))
+        char = self._views.transform({"text": list(texts)})[0]
+        width = self.weights_["abusive"].shape[0]  # the e5 part comes first
+        return np.asarray(char @ self.weights_["local_abusive"][width:]).ravel()
 
     def sentence_scores(
         self,

@@ -4,13 +4,16 @@ Why two readings of different depth: a comment is short and is what moderators a
 so every comment is read whole by the model (``models.hate``: e5 sentence vectors, local
 n-gram heads, the group and violence-call lexicons). The article is read whole only when
 it is short (a post, a tweet); a long article would cost one transformer pass over every
-sentence, as much as the rest of the analysis, so for hate only its sentences that name
-a protected group are read (hateful needs a group; at most ``SCAN_SENTENCES``), first
-the sentence holding a violence call when there is one, and a long article that insults
-without naming a group is not flagged offensive. Incitement comes from the violence-call
-lexicon, which is cheap, so it reads the whole article. An article's "none" is as sure as
-its most doubtful sentence read, as a short text's is. Offsets are those of the whole
-text; each evidence carries its words.
+sentence, as much as the rest of the analysis, so for hate it is read in at most
+``SCAN_SENTENCES`` sentences: first the one holding a violence call when there is one,
+then those that name a protected group (hateful needs a group), and a long article that
+insults without naming a group is not flagged offensive. An article's "none" is as sure
+as its most doubtful sentence read, as a short text's is, so some sentence is always read
+(a "none" that read nothing claimed certainty about words never looked at): a slot left
+goes to the sentence the abusive head's char n-grams alone find most abusive (a screen
+with no transformer pass, ``HateModel.suspicion``), which bounds that certainty and flags
+nothing. Incitement comes from the violence-call lexicon, which is cheap, so it reads the
+whole article. Offsets are those of the whole text; each evidence carries its words.
 """
 
 from __future__ import annotations
@@ -18,14 +21,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from narrascope.doc import Document
+from narrascope.doc.document import has_words, wording
 from narrascope.models.artefact import bundled_path
 from narrascope.models.hate import HateModel, HateResult, group_target
 
 # An article of at most this many sentences is read whole; a longer one only in the
-# sentences the lexicons point at, at most ``SCAN_SENTENCES`` of them.
+# sentences the lexicons and the n-gram screen point at, at most ``SCAN_SENTENCES``.
 FULL_SENTENCES = 4
 SCAN_SENTENCES = 4
+# Of those, at most this many are the sentences the n-gram screen finds most abusive, read
+# only to say how sure the article's "none" is (they never flag it: news prose near the
+# heads' bar is not an insult). One costs a long article ~20-25 ms of CPU; four cost ~75 ms,
+# as much again as the rest of the stage on news, against the analyze throughput bar.
+SCREEN_SENTENCES = 1
 # A long article is hateful only from a sentence at least this sure: such articles attack
 # states and leaders by nationality all the time ("... keeps Ukrainians dying"), and the
 # heads, trained on tweets and comments, put those near their bar (seed 001 scored 0.56).
@@ -46,11 +57,13 @@ class HateStage:
         model_path: str | Path | None = None,
         full_sentences: int = FULL_SENTENCES,
         scan_sentences: int = SCAN_SENTENCES,
+        screen_sentences: int = SCREEN_SENTENCES,
         article_hate_min: float = ARTICLE_HATE_MIN,
     ) -> None:
         self.model = model or HateModel.load(model_path or bundled_path("hate"))
         self.full_sentences = full_sentences
         self.scan_sentences = scan_sentences
+        self.screen_sentences = screen_sentences
         self.article_hate_min = article_hate_min
 
     def warm_up(self) -> None:
@@ -62,6 +75,7 @@ class HateStage:
         where: list[tuple[Any, int]] = []  # (document or comment, offset of the text)
         article_parts: dict[int, list[int]] = {}  # doc index -> its rows
         long_articles: dict[int, bool] = {}  # doc index -> read in its group sentences
+        doubt_only: set[int] = set()  # rows the screen chose: they say how sure "none" is
         incitement = [self._incitement(doc.text) for doc in docs]
         for i, doc in enumerate(docs):
             for comment in doc.comments:
@@ -69,9 +83,11 @@ class HateStage:
                 languages.append(comment.language or doc.language)
                 where.append((comment, comment.start))
             rows = []
-            units, scanned = self._article_units(doc, incitement[i]["evidence"])
+            units, screened, scanned = self._article_units(doc, incitement[i]["evidence"])
             long_articles[i] = scanned
-            for start, end in units:
+            for start, end in units + screened:
+                if (start, end) in screened:
+                    doubt_only.add(len(texts))
                 rows.append(len(texts))
                 texts.append(doc.text[start:end])
                 languages.append(doc.language)
@@ -84,13 +100,16 @@ class HateStage:
         for i, doc in enumerate(docs):
             rows = article_parts[i]
             doc.incitement = incitement[i]
-            if not rows:
+            if not rows:  # no letter or digit anywhere: nothing can attack anyone
                 doc.hate = {"label": "none", "score": 1.0, "target": None, "evidence": None}
                 continue
             if long_articles[i]:
                 for r in rows:
-                    if results[r].label == "hateful" and results[r].score < self.article_hate_min:
-                        results[r] = results[r].not_hateful()
+                    label, score = results[r].label, results[r].score
+                    if (label == "hateful" and score < self.article_hate_min) or (
+                        label != "none" and r in doubt_only
+                    ):
+                        results[r] = results[r].unflagged()
             worst = max(rows, key=lambda r: _severity(results[r]))
             doc.hate = _record(results[worst], texts[worst], where[worst][1])["hate"]
         return docs
@@ -107,25 +126,48 @@ class HateStage:
 
     def _article_units(
         self, doc: Document, call: dict[str, Any] | None = None
-    ) -> tuple[list[tuple[int, int]], bool]:
-        """What the article is read in, and whether it is long: the whole (shown) text
-        when short, else the sentence holding the violence call ``call`` (the incitement
-        evidence), if any, and the sentences that name a group (at most
-        ``scan_sentences`` in all)."""
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]], bool]:
+        """What the article is read in, what only for the doubt of its "none", and whether
+        it is long: the whole (shown) text when short; else the sentence holding the
+        violence call ``call`` (the incitement evidence), if any, and the sentences that
+        name a group, then the most suspicious others (at most ``scan_sentences`` in all)."""
         text = doc.text  # in the pipeline: the article alone, the rest blanked
         if not text.strip():
-            return [], False
+            return [], [], False
         sentences = doc.sentences and [(s.start, s.end) for s in doc.sentences]
         if not sentences:
             sentences = self.model.units(text)
         if len(sentences) <= self.full_sentences:
             start = next((i for i, c in enumerate(text) if not c.isspace()), 0)
-            return [(start, len(text.rstrip()))], False
+            return [(start, len(text.rstrip()))], [], False
         named = [(a, b) for a, b in sentences if group_target(text[a:b]) is not None]
         if call is not None:
             held = [(a, b) for a, b in sentences if a <= call["start"] < b]
             named = held + [u for u in named if u not in held]
-        return named[: self.scan_sentences], True
+        read = named[: self.scan_sentences]
+        return read, self._most_suspicious(text, sentences, read), True
+
+    def _most_suspicious(
+        self, text: str, sentences: list[tuple[int, int]], read: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """The sentences that fill the slots ``read`` left free (up to ``scan_sentences``,
+        at most ``screen_sentences``): those the n-gram screen finds most abusive, each
+        worded differently, so that an article's "none" speaks for the sentences likeliest
+        to say otherwise, never for none at all."""
+        free = min(self.screen_sentences, self.scan_sentences - len(read))
+        if free <= 0:
+            return []
+        said = {wording(text[a:b]) for a, b in read}
+        rest: dict[str, tuple[int, int]] = {}
+        for a, b in sentences:
+            key = wording(text[a:b])
+            if key not in said and key not in rest and has_words(key):
+                rest[key] = (a, b)
+        if not rest:
+            return []
+        units = list(rest.values())
+        screen = self.model.suspicion([text[a:b] for a, b in units])
+        return [units[i] for i in np.argsort(-screen, kind="stable")[:free]]
 
 
 def _severity(result: HateResult) -> tuple[int, float]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.doc import Annotation, Document, Span
+from narrascope.doc.document import has_words, wording
 from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder, document_vectors
 from narrascope.models.narratives import NarrativeClassifier
@@ -78,8 +79,9 @@ class NarrativeStage:
         for doc, row, (narratives, subnarratives) in zip(
             docs, scores, model.decide(scores), strict=True
         ):
-            if not doc.text.strip():
-                # nothing to read: no narrative can have evidence, so say so plainly
+            if not has_words(doc.text):
+                # nothing to read (blank, or only "—", emoji, zero-width spaces): no
+                # narrative can have evidence, so say so plainly
                 doc.groups["narratives"] = [Annotation(OTHER, 1.0)]
                 doc.groups["subnarratives"] = [Annotation(OTHER, 1.0, parent=OTHER)]
                 continue
@@ -128,7 +130,7 @@ class NarrativeStage:
             if lab.endswith(": " + OTHER):
                 # "Narrative: Other": the evidence is the parent narrative's
                 continue
-            best = np.argsort(-s[:, j], kind="stable")[: self.max_evidence]
+            best = _distinct(sentences, np.argsort(-s[:, j], kind="stable"), self.max_evidence)
             out[lab] = ([sentences[i] for i in best], [float(s[i, j]) for i in best])
         for lab in labels:
             if lab.endswith(": " + OTHER):
@@ -137,9 +139,25 @@ class NarrativeStage:
         return out
 
 
+def _distinct(sentences: list[Span], ranked: np.ndarray, k: int) -> list[int]:
+    """The first ``k`` of the ``ranked`` sentence indices, each worded differently: a
+    slogan repeated three times is one piece of evidence, not three."""
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for i in ranked.tolist():
+        said = wording(sentences[i].text)
+        if said not in seen:
+            seen.add(said)
+            chosen.append(i)
+            if len(chosen) == k:
+                break
+    return chosen
+
+
 def _sentences(doc: Document) -> list[Span]:
-    """The document's non-blank sentences, or the whole text as one sentence when none
-    were set (none for a blank text: white space is no evidence)."""
+    """The document's sentences that hold a word, or the whole text as one sentence when
+    none were set (none for a text without a letter or digit: white space, "—", "***" or
+    emoji are no evidence)."""
     if doc.sentences:
-        return [s for s in doc.sentences if s.text.strip()]
-    return [Span(0, len(doc.text), doc.text)] if doc.text.strip() else []
+        return [s for s in doc.sentences if s.has_words]
+    return [Span(0, len(doc.text), doc.text)] if has_words(doc.text) else []
