@@ -11,10 +11,11 @@ import pytest
 
 from discover_texts import INJECTED
 from narrascope.cli.discover import format_summary
-from narrascope.corpus.discover import cluster_documents, cluster_examples, discover_run
+from narrascope.corpus.discover import cluster_examples, discover_run
 from narrascope.doc import Annotation, Document
 from narrascope.models.custom_narratives import add_custom_narrative
 from narrascope.store import open_store
+from narrascope.store.discover import cluster_documents
 from test_discover import SMALL, _by_topic, _corpus, _docs
 
 PARENT = "URW: Discrediting Ukraine"

@@ -395,21 +395,6 @@ def cluster_examples(db: str | Path, cluster_id: str) -> list[str]:
     return texts
 
 
-def cluster_documents(db: str | Path, cluster_id: str) -> list[str]:
-    """The ids of a stored cluster's documents (its last record, as
-    :func:`cluster_examples` reads it): they carry the story, so a custom narrative
-    promoted from the cluster keeps them out of its negatives. Unknown id: KeyError."""
-    from narrascope.store.discover import DiscoverStore, has_discover_tables
-
-    record = None
-    if has_discover_tables(db):
-        with DiscoverStore(db) as dstore:
-            record = next((c.record for c in dstore.clusters() if c.id == cluster_id), None)
-    if record is None:
-        raise KeyError(f"no discovered cluster {cluster_id!r} in {db}")
-    return [str(d) for d in record.get("doc_ids", [])]
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 

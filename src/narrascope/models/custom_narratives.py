@@ -471,10 +471,8 @@ def _cluster_documents(db: str | Path, source: str | None) -> set[str]:
     cluster = cluster_id_of(source)
     if cluster is None:
         return set()
-    try:
-        from narrascope.corpus.discover import cluster_documents
-    except ImportError:  # a narrascope without discover
-        return set()
+    from narrascope.store.discover import cluster_documents
+
     try:
         return set(cluster_documents(db, cluster))
     except KeyError:

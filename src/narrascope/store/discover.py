@@ -268,3 +268,17 @@ def has_discover_tables(path: str | Path) -> bool:
         )
     finally:
         conn.close()
+
+
+def cluster_documents(db: str | Path, cluster_id: str) -> list[str]:
+    """The ids of a stored cluster's documents (its last record, as
+    :func:`cluster_examples` reads it): they carry the story, so a custom narrative
+    promoted from the cluster keeps them out of its negatives (read here, in the store, so
+    that the model needs nothing of ``corpus.discover``). Unknown id: KeyError."""
+    record = None
+    if has_discover_tables(db):
+        with DiscoverStore(db) as dstore:
+            record = next((c.record for c in dstore.clusters() if c.id == cluster_id), None)
+    if record is None:
+        raise KeyError(f"no discovered cluster {cluster_id!r} in {db}")
+    return [str(d) for d in record.get("doc_ids", [])]
