@@ -372,8 +372,9 @@ def test_promote_checks_its_input_before_any_model_runs(db: Path, client: TestCl
     for body in ({}, {"label": ""}, {"label": "x" * 201}, {"label": "ok", "replace": "yes"}):
         res = client.post(f"/api/discover/{cluster_id}/promote", json=body)
         assert res.status_code == 422, body
-    # nothing but the prefix records add is no label either, however it is spaced
-    for label in ("   ", "Custom: ", "Custom:", "  custom:   ", "Custom:\t\n"):
+    # nothing but the prefix records add is no label either, however it is spaced (the
+    # label is kept as `taxonomy add` keeps it: normalise_label, whose prefix is "Custom:")
+    for label in ("   ", "Custom: ", "Custom:", "  Custom:   ", "Custom:\t\n"):
         blank = client.post(f"/api/discover/{cluster_id}/promote", json={"label": label})
         assert blank.status_code == 422 and "empty" in blank.json()["detail"], label
     unknown = client.post("/api/discover/D77/promote", json={"label": "Wells"})
@@ -466,12 +467,15 @@ def test_a_missing_module_is_a_501_not_a_crash(
 
 
 def test_a_promoted_label_loses_the_prefix_records_add_before_its_spaces() -> None:
-    from narrascope.serve.app import _plain_label
+    """The promote endpoint keeps a label as `taxonomy add` does (``normalise_label``;
+    tests/test_s27b_serve.py drives the endpoint)."""
+    from narrascope.errors import NarrascopeError
+    from narrascope.models.custom_narratives import normalise_label
 
-    assert _plain_label("  Custom:  Poisoned   wells ", "Custom: ") == "Poisoned wells"
-    assert _plain_label("custom:Poisoned wells", "Custom: ") == "Poisoned wells"
-    assert _plain_label("Customs officers", "Custom: ") == "Customs officers"
-    assert _plain_label("Custom: ", "Custom: ") == ""
+    assert normalise_label("  Custom:  Poisoned   wells ") == "Poisoned wells"
+    assert normalise_label("Customs officers") == "Customs officers"
+    with pytest.raises(NarrascopeError, match="empty"):
+        normalise_label("Custom: ")
 
 
 def test_the_servers_pipeline_follows_the_corpus_custom_narratives(tmp_path, monkeypatch) -> None:

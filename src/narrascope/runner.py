@@ -16,7 +16,14 @@ bad document must not cost the others. So
 * a run without ``resume`` replaces ``<out>``, and says so in ``<out>.fresh`` until it is
   done: resuming an interrupted fresh run finishes it, never mixing in the old output;
 * the run's own files (``<out>``, its journal, errors and temporary files) are never
-  read as its inputs (:func:`inputs_without_outputs`), even inside an input folder;
+  read as its inputs (:func:`gather_inputs`) when a folder or pattern finds them; an
+  input *named* on the command line that the run would write over (``-o posts.csv`` with
+  ``posts.csv`` an input, or a file in a Parquet ``--out`` folder) is refused instead, as
+  is an ``--out`` that is the ``--db`` or any SQLite file (:func:`refuse_overwriting`):
+  one slip of a flag must not replace what the user has;
+* ``out`` ``-`` (:data:`STDOUT`) writes the format to stdout, for a pipe: JSONL record by
+  record, the other formats rendered from a journal in a temporary folder at the end;
+  there is nothing to resume from there;
 * with a ``store`` (``analyze --db``), each batch's documents are also saved to the corpus
   database in one transaction, right after the journal's fsync — another sink of the same
   loop, not a second code path; ``resume`` then also skips documents whose id *and* text
@@ -31,7 +38,9 @@ bad document must not cost the others. So
   many inputs failed and where they are listed (the html report says so in its header:
   the report is what gets shared), and whether the pipeline matched known debunks at all
   (else the report and the CSV must not read "0 repeat known debunks");
-* a summary (no ``out``) is printed with what the console cannot encode escaped
+* a summary (no ``out``, and no ``store`` unless the caller asks: ``analyze --db`` shows
+  what it stored, the web server's jobs print nothing) is printed with what the console
+  cannot encode escaped
   (``\\u0431``): a cp1252 console meets Cyrillic text, and must not stop the batch;
 * a batch holding a long text (``LONG_TEXT_BYTES``) takes minutes, not milliseconds, so
   the progress bar then also shows the stage running (``entities 3/6``), from the
@@ -51,7 +60,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -61,14 +71,22 @@ from typing import IO, Any, Literal, Protocol
 from tqdm.auto import tqdm
 
 from narrascope.doc import Document
-from narrascope.errors import E_STAGE_FAILED, E_STORE_DOCUMENT, InputError, ModelError
+from narrascope.errors import (
+    E_EMPTY,
+    E_INPUT,
+    E_STAGE_FAILED,
+    E_STORE_DOCUMENT,
+    InputError,
+    ModelError,
+    NarrascopeError,
+)
 from narrascope.export import Format, format_terminal_summary, get_format
 from narrascope.export.records import dumps_record, iter_jsonl
 from narrascope.export.semeval import read_back_id
 from narrascope.export.terminal import terminal_width
 from narrascope.ingest import discover
 from narrascope.ingest.formats import repeated_id
-from narrascope.ingest.remote import is_url
+from narrascope.ingest.remote import has_magic, is_url
 from narrascope.store import DocumentsNotSaved, Store
 
 logger = logging.getLogger(__name__)
@@ -77,6 +95,8 @@ STAGE_FAILED = E_STAGE_FAILED  # kept as the runner's public name
 # A text from this size (UTF-8 bytes) takes long enough per stage that the progress bar
 # says which stage is running; shorter ones finish a whole batch in about a second.
 LONG_TEXT_BYTES = 200_000
+STDOUT = "-"  # ``--out -``: the output goes to stdout
+SQLITE_HEADER = b"SQLite format 3\x00"
 StageProgress = Callable[[str, int, int], None]  # (stage name, stages done, stages in all)
 
 
@@ -151,27 +171,156 @@ def own_files(out: Path, *, folder: bool = False) -> Callable[[Path], bool]:
     return lambda path: path.resolve() in names
 
 
-def inputs_without_outputs(
+def writes_to_stdout(out: Path | str | None) -> bool:
+    """Whether ``out`` is :data:`STDOUT` (``--out -``)."""
+    return out is not None and str(out) == STDOUT
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """Whether ``path`` is a SQLite database, told by its header (not its name)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # missing, a folder, unreadable
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist (links, ``..``),
+    else the same resolved path (both still to be created)."""
+    if a.exists() and b.exists():
+        try:
+            return a.samefile(b)
+        except OSError:
+            return False
+    return a.resolve() == b.resolve()
+
+
+def _database_file(value: str | Path) -> Path | None:
+    """The local file a ``--db``-like value names (a path or ``sqlite:///`` URL); None
+    for a database that is no local file (PostgreSQL)."""
+    from narrascope.store.own_tables import sqlite_file
+
+    try:
+        return sqlite_file(value, "")
+    except NarrascopeError:
+        return None
+
+
+def refuse_overwriting(out: Path | None, named: Mapping[str, str | Path | None]) -> None:
+    """Refuse an ``--out`` whose writing would destroy data: the file of one of the
+    ``named`` options (flag -> value: ``{"--db": "corpus.db"}``), or any SQLite database
+    (a corpus or debunk database typed after ``-o`` instead of ``--db``). A usage error
+    (E100, exit 2) before anything is opened, so nothing is touched."""
+    if out is None or writes_to_stdout(out):
+        return
+    for flag, value in named.items():
+        target = None if value is None else _database_file(value)
+        if target is not None and _same_file(out, target):
+            raise NarrascopeError(
+                E_INPUT,
+                f"--out {out} is the {flag} file; writing the output there would destroy "
+                "it: give --out another path",
+            )
+    if out.is_file() and is_sqlite_file(out):
+        raise NarrascopeError(
+            E_INPUT,
+            f"--out {out} is a SQLite database (a corpus or debunk database?); writing the "
+            "output there would destroy it: give --out another path (the database goes "
+            "after --db)",
+        )
+
+
+def _named_file(raw: str | Path) -> bool:
+    """Whether an input is a path the user named itself (a file or a folder), not a
+    pattern's matches nor stdin or a URL."""
+    name = str(raw)
+    if name == STDOUT or is_url(name):
+        return False
+    return Path(raw).exists() or not has_magic(name)
+
+
+@dataclass
+class GatheredInputs:
+    """What :func:`gather_inputs` found: the inputs to read, and the named folders and
+    patterns that hold no file to read (``analyze emptydir`` must not be a silent no-op)."""
+
+    paths: list[str | Path]
+    empty: list[str]
+
+    def errors(self) -> list[InputError]:
+        """An input error for each empty folder or pattern, reported like a bad file."""
+        return [InputError(name, "no files found", E_EMPTY) for name in self.empty]
+
+
+def gather_inputs(
     inputs: Sequence[str | Path], out: Path | None, *, folder: bool = False
-) -> list[str | Path]:
+) -> GatheredInputs:
     """``inputs`` with local folders and patterns expanded into their files, less the
     files of the run into ``out`` (:func:`own_files`): an ``--out`` inside an input
     folder must not be read back as input, nor its journal as it grows. Stdin and URLs
-    are left as they are (they cannot be the run's own files)."""
-    if out is None:
-        return list(inputs)
-    own = own_files(out, folder=folder)
+    are left as they are (they cannot be the run's own files).
+
+    Only files a folder or pattern finds are left out in silence; an input named on the
+    command line that the run writes (``folder``: that lies in the output folder) is a
+    usage error (E100): reading nothing from it and then writing over it loses it."""
+    own = own_files(out, folder=folder) if out is not None and not writes_to_stdout(out) else None
     kept: list[str | Path] = []
+    empty: list[str] = []
     for raw in inputs:
-        if str(raw) == "-" or is_url(str(raw)):
+        if str(raw) == STDOUT or is_url(str(raw)):
             kept.append(raw)
             continue
+        named = _named_file(raw)
+        if own is not None and named and own(Path(raw)):
+            what = (
+                f"the input {raw} lies in the --out folder {out}, where the run writes"
+                if folder
+                else f"--out {out} would write over the input {raw}"
+            )
+            raise NarrascopeError(E_INPUT, f"{what}: give --out another path")
+        before = len(kept)
         for found in discover([raw]):
-            if isinstance(found, Path) and own(found):
+            if own is not None and isinstance(found, Path) and own(found):
                 logger.info("not reading %s: it is this run's output", found)
                 continue
             kept.append(found)
-    return kept
+        if len(kept) == before:  # a folder or pattern with nothing to read
+            empty.append(str(raw))
+    return GatheredInputs(kept, empty)
+
+
+def inputs_without_outputs(
+    inputs: Sequence[str | Path], out: Path | None, *, folder: bool = False
+) -> list[str | Path]:
+    """The inputs to read of :func:`gather_inputs` (the same refusals)."""
+    return gather_inputs(inputs, out, folder=folder).paths
+
+
+class _ByteSink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def _stdout_bytes() -> _ByteSink:
+    """stdout for UTF-8 JSON lines (its text layer flushed first, to keep the order);
+    its text layer itself when it has no bytes below (a stand-in)."""
+    sys.stdout.flush()
+    return getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+
+
+class _TextAsBytes:
+    """A text stream that takes the UTF-8 bytes :func:`dumps_record` makes."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+
+    def write(self, data: bytes) -> int:
+        return self._text.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self._text.flush()
 
 
 def _print_error(error: InputError) -> None:
@@ -393,20 +542,32 @@ def run_batch(
     on_error: Callable[[InputError], None] | None = None,
     total: int | None = None,
     store: Store | None = None,
+    summaries: bool | None = None,
 ) -> BatchReport:
-    """Analyse ``items`` into ``out`` in format ``fmt``; with ``out=None`` print summaries.
+    """Analyse ``items`` into ``out`` in format ``fmt`` (``out`` ``-``: to stdout); with
+    ``out=None`` print summaries.
 
     ``progress=True`` shows a bar on stderr when it is a terminal, ``"always"`` forces it,
     ``False`` hides it. ``total`` (the number of inputs, if known) gives the bar an ETA.
     Documents are skipped when their id was already written (``resume``); a document
     repeating an id of this run is an error (the first is kept); documents without an id
     are never skipped. With ``store``, every analysed
-    document is saved there too (and ``resume`` needs it in every sink to skip it); summaries
-    are printed only when there is neither ``out`` nor ``store``.
+    document is saved there too (and ``resume`` needs it in every sink to skip it).
+
+    ``summaries``: print each document's summary on stdout (only without ``out``); by
+    default when there is neither ``out`` nor ``store``: a library caller that stores
+    (the web server's jobs) has no terminal, and the CLI asks for them (``analyze --db``
+    shows what it stored).
     """
     writer = get_format(fmt)
     if resume and out is None and store is None:
         raise ValueError("resume needs an output file (out=...) or a store")
+    to_stdout = writes_to_stdout(out)
+    if resume and to_stdout:
+        raise ValueError("resume needs an output file: stdout cannot be read back")
+    file_out = None if to_stdout else out  # the file the run writes, if any
+    if summaries is None:
+        summaries = out is None and store is None
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     report_error = on_error or _print_error
@@ -416,22 +577,31 @@ def run_batch(
     done: set[str] = set()
     key = partial(read_back_id, fmt)
     seen: dict[str, str] = {}  # ids of this run → where each was first seen
-    journal = journal_path(out) if out is not None else None
+    journal = journal_path(file_out) if file_out is not None else None
     carry = False
     journaled: set[str] = set()  # ids in the journal an earlier run left
-    if out is not None and journal is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    if file_out is not None and journal is not None:
+        file_out.parent.mkdir(parents=True, exist_ok=True)
         if resume:
             journaled = _recover_journal(journal)
             done |= {key(i) for i in journaled}
-            if not fresh_path(out).exists():  # else: finish a run that replaces ``out``
-                carry = out.exists()
-                done |= _ids_in_output(out, writer)
+            if not fresh_path(file_out).exists():  # else: finish a run that replaces it
+                carry = file_out.exists()
+                done |= _ids_in_output(file_out, writer)
         else:
-            mark_fresh(fresh_path(out))
+            mark_fresh(fresh_path(file_out))
             journal.unlink(missing_ok=True)
-    errors = _ErrorLog(errors_path(out) if out is not None else None)
-    journal_fh = journal.open("ab") if journal is not None else None
+    errors = _ErrorLog(errors_path(file_out) if file_out is not None else None)
+    # stdout: JSONL goes out record by record; another format is rendered at the end from
+    # a journal in a temporary folder (``scratch``, removed however the run ends)
+    scratch = contextlib.ExitStack()
+    if to_stdout and fmt != "jsonl":
+        folder = scratch.enter_context(tempfile.TemporaryDirectory(prefix="narrascope-"))
+        journal = Path(folder) / "records.jsonl"
+    if journal is not None:
+        journal_fh: IO[bytes] | _ByteSink | None = journal.open("ab")
+    else:
+        journal_fh = _stdout_bytes() if to_stdout else None
     disable = progress is False or (None if progress is True else False)
     bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=disable, dynamic_ncols=True)
     reports_stages = _reports_stages(pipeline)
@@ -473,10 +643,13 @@ def run_batch(
             processed += 1
             if journal_fh is not None:
                 journal_fh.write(dumps_record(result.to_dict()))
-            elif store is None:
+            elif summaries:
                 _print_summary(result)
         if journal_fh is not None:
-            _fsync(journal_fh)
+            if file_out is not None:  # the journal of a file: durable batch by batch
+                _fsync(journal_fh)
+            else:  # stdout, or a scratch journal: nothing to keep after a crash
+                journal_fh.flush()
         if store is not None and analysed:
             try:
                 store.save(analysed)
@@ -488,6 +661,7 @@ def run_batch(
         bar.update(len(batch))
         bar.set_postfix(failed=len(failed), skipped=skipped, refresh=False)
 
+    completed = False
     try:
         batch: list[Document] = []
         # 1-based: to say where a repeated id was first seen when no file says it
@@ -515,20 +689,31 @@ def run_batch(
                 batch = []
         if batch:
             flush(batch)
+        completed = True
     finally:
         bar.close()
         errors.close()
         if journal_fh is not None:
-            journal_fh.close()
-    if out is not None and journal is not None:
+            if journal is None:  # stdout's: not ours to close
+                journal_fh.flush()
+            else:
+                journal_fh.close()
+        if not completed:
+            scratch.close()
+    facts = {
+        "failed": len(failed),
+        "errors_file": errors.path.name if failed and errors.path is not None else None,
+        "debunks_checked": checks_debunks(pipeline),
+    }
+    if file_out is not None and journal is not None:
         # an earlier run's journal may hold ids that were analysed again
-        facts = {
-            "failed": len(failed),
-            "errors_file": errors.path.name if failed and errors.path is not None else None,
-            "debunks_checked": checks_debunks(pipeline),
-        }
-        _render(out, writer, journal, carry=carry, dedupe=bool(journaled), facts=facts)
-        fresh_path(out).unlink(missing_ok=True)
+        _render(file_out, writer, journal, carry=carry, dedupe=bool(journaled), facts=facts)
+        fresh_path(file_out).unlink(missing_ok=True)
+    elif to_stdout and journal is not None:
+        with scratch:
+            records = _journal_records(journal, dedupe=False)
+            writer.write(records, sys.stdout, **_run_facts(writer.write, facts))
+            sys.stdout.flush()
     return BatchReport(
         processed=processed,
         skipped=skipped,

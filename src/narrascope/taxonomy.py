@@ -22,6 +22,12 @@ CUSTOM_PREFIX = "Custom: "
 # The languages of the SemEval-2025 Task 10 training data (narratives and entity roles).
 LANGUAGES = ("bg", "en", "hi", "pt", "ru")
 
+
+def custom_label(label: str) -> str:
+    """The label a document record shows for the user's narrative ``label``."""
+    return label if label.startswith(CUSTOM_PREFIX) else CUSTOM_PREFIX + label
+
+
 MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
 # SemEval-2025 Task 10 subtask 1: fine role -> its main role.
 FINE_ROLES: dict[str, str] = {

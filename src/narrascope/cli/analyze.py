@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,21 +35,25 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument(
         "-o",
         "--out",
-        help="output file, or a folder (DIR/, an existing folder or x.parquet) for a "
-        "partitioned Parquet dataset; without it, print a summary",
+        help="output file, - for stdout (any format but parquet; the counts go to stderr), "
+        "or a folder (DIR/, an existing folder or x.parquet) for a partitioned Parquet "
+        "dataset; without it, print a summary per document. Never an input named here, "
+        "the --db or another SQLite file (refused: it would be overwritten)",
     )
     p.add_argument(
         "-f",
         "--format",
         choices=[*FORMATS, "parquet"],
-        help="output format (default: from --out's extension, parquet for a folder, else jsonl)",
+        help="output format, with --out (default: from --out's extension, parquet for a "
+        "folder, else jsonl)",
     )
     p.add_argument(
         "--db",
         metavar="PATH",
         help="also store every analysed document in this corpus database: a SQLite file "
         "(created if missing), a sqlite:///PATH URL or a postgresql://USER@HOST/DB URL; "
-        "for `narrascope stats`, `search` and `serve`",
+        "for `narrascope stats`, `search` and `serve` (without --out the summary per "
+        "document is printed too)",
     )
     p.add_argument(
         "--resume",
@@ -255,7 +260,9 @@ def _debunk_database(given: str) -> bool:
     url = path != Path(given)
     if not path.exists():
         raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: no such file or folder")
-    if not _is_sqlite(path):
+    from narrascope.runner import is_sqlite_file
+
+    if not is_sqlite_file(path):  # a folder or other files: read as fact-check files
         if url:
             raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: not a SQLite database")
         return False
@@ -266,14 +273,6 @@ def _debunk_database(given: str) -> bool:
             f"it with `narrascope debunks add FILE --db {given}`",
         )
     return True
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(16) == b"SQLite format 3\x00"
-    except OSError:  # a folder, or unreadable: read as fact-check files (and said there)
-        return False
 
 
 def _holds_debunks(target: str | Path) -> bool:
@@ -340,16 +339,39 @@ def resolve_format(fmt: str | None, out: Path | None, *, as_dir: bool = False) -
     return (guess_format(out) if out is not None else None) or "jsonl"
 
 
+def _count(inputs: list[Any], options: Any, empty: list[str]) -> int | None:
+    """The documents for the progress bar: those of ``inputs`` and one failure for each
+    ``empty`` folder or pattern."""
+    from narrascope.ingest import estimate_count
+
+    found = estimate_count(inputs, options)
+    return None if found is None else found + len(empty)
+
+
 def run(args: argparse.Namespace) -> int:
     import narrascope
     from narrascope.engine.outputs import run_to_output
-    from narrascope.ingest import ReadOptions, estimate_count, read_inputs
+    from narrascope.ingest import ReadOptions, read_inputs
     from narrascope.ingest.mentions import attach_mentions, read_mentions_file
-    from narrascope.runner import inputs_without_outputs
+    from narrascope.runner import gather_inputs, refuse_overwriting, run_batch, writes_to_stdout
     from narrascope.store import open_store
 
     if args.resume and args.out is None and args.db is None:
         print("narrascope: error: --resume needs --out or --db", file=sys.stderr)
+        return 2
+    to_stdout = writes_to_stdout(args.out)
+    if args.resume and to_stdout:
+        print(
+            "narrascope: error: --resume needs --out FILE: stdout cannot be read back",
+            file=sys.stderr,
+        )
+        return 2
+    if args.format not in (None, "parquet") and args.out is None:  # parquet: below
+        print(
+            f"narrascope: error: -f {args.format} needs --out FILE (or -o - for stdout); "
+            "without --out a summary per document is printed",
+            file=sys.stderr,
+        )
         return 2
     problem = _engine_error(args)
     if problem is not None:
@@ -362,13 +384,13 @@ def run(args: argparse.Namespace) -> int:
         need = "pip install 'narrascope[scale]'"
         print(f"narrascope: error: Parquet output needs pyarrow: {need}", file=sys.stderr)
         return 2
-    if fmt == "parquet" and out is None:
+    if fmt == "parquet" and (out is None or to_stdout):
         print("narrascope: error: -f parquet needs --out DIR", file=sys.stderr)
         return 2
     if fmt == "parquet" and out is not None and out.is_file():
         print(f"narrascope: error: {out} is a file; Parquet goes to a folder", file=sys.stderr)
         return 2
-    if fmt != "parquet" and out is not None and out.is_dir():
+    if fmt != "parquet" and out is not None and not to_stdout and out.is_dir():
         print(f"narrascope: error: {out} is a folder; -f {fmt} writes a file", file=sys.stderr)
         return 2
     try:
@@ -387,10 +409,20 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"narrascope: error: {_flags(str(exc))}", file=sys.stderr)
         return 2
-    given = read_mentions_file(args.mentions) if args.mentions is not None else None
+    # nothing the run reads is written over: an input named here, the --db, a SQLite file
+    refuse_overwriting(
+        out, {"--db": args.db, "--debunks": args.debunks, "--mentions": args.mentions}
+    )
     # the run's own output, journal and errors are never its inputs
-    inputs = inputs_without_outputs(args.inputs, out, folder=fmt == "parquet")
-    items = read_inputs(inputs, options)
+    gathered = gather_inputs(args.inputs, out, folder=fmt == "parquet")
+    if gathered.empty and not gathered.paths:
+        for name in gathered.empty:  # nothing at all to read: say so before any model loads
+            print(f"narrascope: error: no files found in {name}", file=sys.stderr)
+        return 1
+    inputs = gathered.paths
+    given = read_mentions_file(args.mentions) if args.mentions is not None else None
+    # a folder or pattern without files is one more failed input, reported in its place
+    items = itertools.chain(gathered.errors(), read_inputs(inputs, options))
     check_debunks(args.debunks)  # fails before the slow load, as the store does
     store = open_store(args.db) if args.db is not None else None  # fails before the slow load
     try:
@@ -413,7 +445,7 @@ def run(args: argparse.Namespace) -> int:
             "resume": args.resume,
             "batch_size": args.batch_size,
             "progress": not args.no_progress,
-            "total": None if args.no_progress else estimate_count(inputs, options),
+            "total": None if args.no_progress else _count(inputs, options, gathered.empty),
             "store": store,
         }
         if args.engine == "ray":
@@ -439,13 +471,17 @@ def run(args: argparse.Namespace) -> int:
             if debunks is not None:
                 config["debunks"] = debunks
             pipeline = narrascope.load(config=config)
-            report = run_to_output(items, pipeline, **common)
+            if out is None:  # the summaries, also of what --db stores
+                report = run_batch(items, pipeline, summaries=True, **common)
+            else:
+                report = run_to_output(items, pipeline, **common)
     finally:
         if store is not None:
             store.close()
     if args.out is not None or args.db is not None:
         db = None if store is None else store.where  # a URL's password is never printed
-        where = " and ".join(str(x) for x in (out, db) if x is not None)
+        shown = "stdout" if to_stdout else out
+        where = " and ".join(str(x) for x in (shown, db) if x is not None)
         print(
             f"{report.processed} analysed, {report.skipped} skipped (already done), "
             f"{len(report.failed)} failed -> {where}",

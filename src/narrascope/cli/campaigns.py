@@ -147,7 +147,9 @@ def _usage(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from narrascope.corpus import find_campaigns
 
-    if bool(args.inputs) == bool(args.db):
+    if args.inputs and args.db:
+        return _usage("give INPUT files or folders, or --db, not both")
+    if not args.inputs and not args.db:
         return _usage("give INPUT files or folders, or --db")
     if args.stored and not args.db:
         return _usage("--stored reads the clusters stored in --db: give --db")

@@ -168,13 +168,15 @@ def _read_with_e5(store: DebunkStore, *, quiet: bool, chunk: int = 256) -> None:
             bar.update(len(rows))
 
 
-def _open(db: str):
-    from narrascope.errors import E_STORE_OPEN, StoreError
-    from narrascope.store.debunks import DebunkStore, debunk_db_path
+def _open(db: str) -> DebunkStore:
+    """The database read-only: listing or searching never creates a table in it."""
+    from narrascope.store.debunks import DebunkStore
 
-    if not debunk_db_path(db).exists():
-        raise StoreError(E_STORE_OPEN, f"no database at {db}; create it with `debunks add`")
-    return DebunkStore(db)
+    return DebunkStore(db, create=False)
+
+
+def _none_imported(db: str) -> str:
+    return f"no debunks in {db}; import fact-checks with `narrascope debunks add FILE --db {db}`"
 
 
 def _line(d, score: float | None = None) -> str:
@@ -187,6 +189,10 @@ def _line(d, score: float | None = None) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     with _open(args.db) as store:
+        if not store.has_tables:
+            if not args.json:
+                print(_none_imported(args.db))
+            return 0
         rows = list(store.iter_debunks(limit=args.limit, offset=max(args.offset, 0)))
         total = store.count()
     for d in rows:
@@ -203,6 +209,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     with _open(args.db) as store:
+        if not store.has_tables:
+            if not args.json:
+                print(_none_imported(args.db))
+            return 0
         hits = store.search(args.query, limit=args.limit)
     if args.json:
         for d, score in hits:

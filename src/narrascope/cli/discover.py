@@ -81,7 +81,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         default="paragraph",
         help="cluster paragraphs (default) or whole documents",
     )
-    p.add_argument("-o", "--out", type=Path, help="write the clusters here (.jsonl, .csv, .html)")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="write the clusters here (.jsonl, .csv, .html); never the --db or another "
+        "SQLite file (refused: it would be overwritten)",
+    )
     p.add_argument(
         "-f", "--format", choices=FORMATS, help="output format (default: from --out's extension)"
     )
@@ -91,7 +97,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from narrascope.corpus.discover import discover_run
+    from narrascope.runner import refuse_overwriting
 
+    # before the run stores its clusters in --db: `-o corpus.db` must not empty the corpus
+    refuse_overwriting(args.out, {"--db": args.db})
     report = discover_run(
         args.db,
         since=args.since,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 from types import FrameType
 from typing import Any
@@ -13,6 +15,7 @@ TOKEN_ENV = "NARRASCOPE_TOKEN"
 # load the web framework for every command
 MIN_TOKEN_CHARS = 16
 SHUTDOWN_GRACE_S = 2  # open requests get this long after SIGTERM, then they are cancelled
+BACKLOG = 2048  # connections waiting to be accepted (uvicorn's default)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -34,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "(default: narrascope.db)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="port (default: 8000; 0: any free port)"
+    )
     p.add_argument(
         "--token",
         help=f"require this token on every request (default: ${TOKEN_ENV}); needed for any "
@@ -80,8 +85,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
+def _port(value: str) -> int:
+    """An argparse ``type``: a TCP port, 0 (any free one) to 65535."""
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"a port from 0 to 65535, got {value!r}")
+    return int(value)
+
+
 def run(args: argparse.Namespace) -> int:
-    from narrascope.serve.security import LOOPBACK_HOSTS, is_loopback
+    from narrascope.serve.security import is_loopback
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if not is_loopback(args.host) and not token:
@@ -105,7 +117,22 @@ def run(args: argparse.Namespace) -> int:
             option = "--" + name.replace("_", "-")
             print(f"narrascope: error: {option} must be positive", file=sys.stderr)
             return 2
+    # the port first: a busy one is said before the database is opened (or created) and
+    # before "serving" is printed; the server then runs on this very socket
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"narrascope: error: {_bind_problem(exc, args.host, args.port)}", file=sys.stderr)
+        return 2
+    try:
+        return _run_bound(args, sock, token)
+    finally:
+        sock.close()
+
+
+def _run_bound(args: argparse.Namespace, sock: socket.socket, token: str | None) -> int:
     from narrascope.serve import create_app
+    from narrascope.serve.security import LOOPBACK_HOSTS, is_loopback
 
     app = create_app(
         args.db,
@@ -119,13 +146,42 @@ def run(args: argparse.Namespace) -> int:
         allowed_hosts=LOOPBACK_HOSTS if is_loopback(args.host) and not token else None,
     )
     shown = f"[{args.host}]" if ":" in args.host else args.host
+    port = sock.getsockname()[1]  # the one bound (--port 0 picks any free one)
     print(
-        f"narrascope: serving {_shown_db(args.db)} at http://{shown}:{args.port}/"
+        f"narrascope: serving {_shown_db(args.db)} at http://{shown}:{port}/"
         + ("?token=<token>" if token else ""),
         file=sys.stderr,
+        flush=True,
     )
-    _serve(app, args.host, args.port)
+    _serve(app, args.host, port, sock)
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port``, bound as uvicorn binds one (IPv6 for an
+    address with a colon; SO_REUSEADDR, so a restart need not wait for old connections).
+    Listening at once: a client connecting after "serving" is printed waits in the
+    backlog until uvicorn answers, never finds the port closed."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_problem(exc: OSError, host: str, port: int) -> str:
+    """What a failed bind means for the user, and what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use (another server?); pick another with --port"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port}; pick one above 1023 with --port"
+    reason = exc.strerror or str(exc)
+    return f"cannot listen on {host}:{port} ({reason}); check --host and --port"
 
 
 def _shown_db(db: str) -> str:
@@ -138,8 +194,9 @@ def _shown_db(db: str) -> str:
     return redact(db)
 
 
-def _serve(app: Any, host: str, port: int) -> None:
-    """Run ``app`` under uvicorn, telling it the moment SIGTERM or Ctrl-C arrives.
+def _serve(app: Any, host: str, port: int, sock: socket.socket) -> None:
+    """Run ``app`` under uvicorn on ``sock`` (bound to ``host:port``), telling it the
+    moment SIGTERM or Ctrl-C arrives.
 
     Why: uvicorn first waits for open requests to end, and a request waiting for a long
     analysis would keep it waiting; told at once, the analyses stop at their next stage,
@@ -159,6 +216,9 @@ def _serve(app: Any, host: str, port: int) -> None:
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             app.state.jobs.stop_soon()
             super().handle_exit(sig, frame)
+
+        async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().serve(sockets or [sock])  # the socket bound before "serving"
 
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_S

@@ -9,7 +9,11 @@ import json
 import sys
 from pathlib import Path
 
+from narrascope.cli.args import FILTER_OPTIONS, add_filter_options, filters_from
 from narrascope.store import STATS_BY, DebunkStatsRow, HateStatsRow, StatsRow
+
+# what the web dashboard's charts count from by default (dashboard.js DEFAULT_THRESHOLD)
+DASHBOARD_THRESHOLD = 0.5
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -31,19 +35,28 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="or the Parquet output of `analyze --out DIR/` (either engine): narrative counts only",
     )
     p.add_argument("--by", choices=STATS_BY, default="month", help="bucket (default: month)")
-    p.add_argument(
+    # one count per run: --hate and --debunks each replace the narrative table
+    what = p.add_mutually_exclusive_group()
+    what.add_argument(
         "--hate",
         action="store_true",
         help="count documents and comments flagged hateful, offensive or incitement per "
         "bucket instead of narratives (a document counts when its article or any comment is)",
     )
-    p.add_argument(
+    what.add_argument(
         "--debunks",
         action="store_true",
         help="count documents, and those repeating any known debunk, per bucket "
         "instead of narratives",
     )
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    add_filter_options(
+        p,
+        min_score_help="count only the narratives scored at least X, from 0 to 1 (default: "
+        "every narrative the analysis found, whatever its score: no threshold; the web "
+        f"dashboard counts from {DASHBOARD_THRESHOLD}); with --hate or --debunks, count "
+        "the documents with a narrative scored at least X",
+    )
     p.set_defaults(run=run)
 
 
@@ -122,20 +135,25 @@ def run(args: argparse.Namespace) -> int:
         return _parquet(args)
     if "://" not in args.db and not Path(args.db).exists():
         raise StoreError(E_STORE_OPEN, f"no database at {args.db}; create it with analyze --db")
+    filters = filters_from(args)
     if getattr(args, "debunks", False):
         with open_store(args.db) as store:
-            debunk_rows = store.debunk_stats(args.by)
+            debunk_rows = store.debunk_stats(args.by, filters)
         if args.json:
             found = [{args.by: r.bucket, **r.to_dict()} for r in debunk_rows]
             for row in found:
                 del row["bucket"]
             print(json.dumps(found, ensure_ascii=False, indent=1))
         else:
-            print(format_debunk_table(debunk_rows, args.by))
+            print(
+                _none_match()
+                if filters and not debunk_rows
+                else format_debunk_table(debunk_rows, args.by)
+            )
         return 0
     if args.hate:
         with open_store(args.db) as store:
-            hate_rows = store.stats(args.by, hate=True)
+            hate_rows = store.stats(args.by, filters, hate=True)
         if args.json:
             found = [
                 {args.by: r.bucket, **{k: v for k, v in r.to_dict().items() if k != "bucket"}}
@@ -143,12 +161,24 @@ def run(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(found, ensure_ascii=False, indent=1))
         else:
-            print(format_hate_table(hate_rows, args.by))
+            print(
+                _none_match()
+                if filters and not hate_rows
+                else format_hate_table(hate_rows, args.by)
+            )
         return 0
     with open_store(args.db) as store:
-        rows = store.stats(args.by)
-    _print_narratives(rows, args)
+        rows = store.stats(args.by, filters)
+    if filters and not rows and not args.json:
+        print(_none_match())
+    else:
+        _print_narratives(rows, args)
     return 0
+
+
+def _none_match() -> str:
+    """The empty table under filters: the database is not empty, the selection is."""
+    return "nothing to count: no stored document matches these filters"
 
 
 def _print_narratives(rows: list[StatsRow], args: argparse.Namespace) -> None:
@@ -171,6 +201,15 @@ def _parquet(args: argparse.Namespace) -> int:
     """Narrative counts from the Parquet output of ``analyze`` (no database needed)."""
     if args.hate or getattr(args, "debunks", False):
         print("narrascope: error: with --parquet, stats counts narratives only", file=sys.stderr)
+        return 2
+    given = [name for name in FILTER_OPTIONS if getattr(args, name) is not None]
+    if given:
+        flags = ", ".join("--" + name.removeprefix("date_").replace("_", "-") for name in given)
+        print(
+            f"narrascope: error: with --parquet, stats takes no filter ({flags}); "
+            "store the results with `analyze --db` to filter them",
+            file=sys.stderr,
+        )
         return 2
     try:
         from narrascope.export.parquet import part_files, read_parquet_records

@@ -62,7 +62,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     lst.add_argument("--json", action="store_true", help="one JSON object per line")
     lst.set_defaults(run=run)
 
-    remove = commands.add_parser("remove", help="delete a custom narrative")
+    remove = commands.add_parser(
+        "remove",
+        help="delete a custom narrative, and what analyze --db stored of it",
+        description="Delete a custom narrative and its results in the corpus: the stored "
+        "documents no longer carry 'Custom: LABEL' (stats and search stop counting it); "
+        "its children become narratives of their own.",
+    )
     remove.add_argument("label")
     _db(remove)
     remove.set_defaults(run=run)
@@ -284,13 +290,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from narrascope.models.custom_narratives import find_label
+    from narrascope.models.custom_narratives import custom_label, find_label
     from narrascope.store.custom_narratives import CustomNarrativeStore, db_path
 
     if not db_path(args.db).is_file():
         raise NarrascopeError(E_NOT_FOUND, f"no database at {args.db}")
     with CustomNarrativeStore(args.db, create=False) as store:
         label = find_label(args.label, [n.label for n in store.narratives()])
+        carriers = len(store.documents_labelled(custom_label(label))) if label else 0
     if label is None:
         print(
             f"narrascope: no custom narrative {_printable(args.label)!r} in {args.db}",
@@ -300,7 +307,10 @@ def _remove(args: argparse.Namespace) -> int:
     with CustomNarrativeStore(args.db) as store:
         children = store.children(label)
         store.remove(label)
-    print(f"removed {_printable(label)!r} from {args.db}")
+    print(
+        f"removed {_printable(label)!r} from {args.db}"
+        + (f", and its results on {carriers} stored document(s)" if carriers else "")
+    )
     for child in children:
         print(
             f"note: {_printable(child)!r} had it as its parent and is now a narrative of its "

@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -52,6 +53,8 @@ from narrascope.ingest.threads import (
     thread_from_records,
     thread_from_telegram,
 )
+
+logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 256 * 1024
 _CSV_FIELD_LIMIT = 2**31 - 1  # the most every platform's C long holds; see _CsvLines
@@ -283,13 +286,70 @@ def _decode_html(data: bytes, source: str, warnings: list[str]) -> str:
 # -- records: JSONL lines and CSV rows ------------------------------------------------------
 
 
+class ChosenFields:
+    """One file's look at the id, date, source and url fields the caller chose
+    (:meth:`ReadOptions.chosen_fields`): those a record must carry.
+
+    Why: a misspelled ``--date-field`` used to leave every date empty in silence, and a
+    misspelled ``--id-field`` gave every document a made-up id (which ``--resume`` and a
+    join with the user's own ids then missed). A record without the chosen id field is an
+    error, as one without the text field is; one without a chosen date, source or url
+    field is read, and that is said once per file (logged, and in the document's
+    ``input_warnings``), naming the keys the record has.
+    """
+
+    def __init__(self, options: ReadOptions) -> None:
+        self.others = options.chosen_fields()
+        self.id_field = self.others.pop("id", None)
+        self._said: set[str] = set()
+
+    def check_id(self, record: Mapping[str, Any], source: str) -> None:
+        """Raise the error for a record without the chosen id field."""
+        if self.id_field is not None and self.id_field not in record:
+            raise InputError(
+                source,
+                f"no {self.id_field!r} field (keys present: {_keys(record)}); "
+                "choose the id field with --id-field",
+                E_MISSING_FIELD,
+            )
+
+    def warnings(self, record: Mapping[str, Any], source: str) -> list[str]:
+        """What to say of this record: each chosen field it lacks, the first time in
+        this file (logged here too)."""
+        said = []
+        for what, name in self.others.items():
+            if what in self._said or name in record:
+                continue
+            self._said.add(what)
+            message = (
+                f"no {name!r} field (keys present: {_keys(record)}), so records without "
+                f"it get no {what}; choose the {what} field with --{what}-field "
+                "(said once per file)"
+            )
+            logger.warning("%s: %s", source, message)
+            said.append(message)
+        return said
+
+
+def _keys(record: Mapping[str, Any]) -> str:
+    return ", ".join(map(str, record)) or "none"
+
+
 def record_document(
-    record: Mapping[str, Any], source: str, default_id: str, path: str | None, options: ReadOptions
+    record: Mapping[str, Any],
+    source: str,
+    default_id: str,
+    path: str | None,
+    options: ReadOptions,
+    chosen: ChosenFields | None = None,
 ) -> Document:
-    """Build a document from one record; raises InputError naming what is wrong."""
+    """Build a document from one record; raises InputError naming what is wrong.
+    ``chosen``: the file's :class:`ChosenFields` (one per file, so a warning is said once)."""
+    chosen = chosen or ChosenFields(options)
     text = record_text(record, source, options)
     if not text.strip():
         raise empty(source)
+    chosen.check_id(record, source)
     doc_id = record_id(record, default_id, options)
     doc = Document(
         text=text,
@@ -301,6 +361,9 @@ def record_document(
             _field(record, options.date_field),
         ),
     )
+    warnings = chosen.warnings(record, source)
+    if warnings:
+        doc.meta["input_warnings"] = warnings
     if options.threads:
         attach_split(doc)
     return doc
@@ -310,10 +373,10 @@ def record_text(record: Mapping[str, Any], source: str, options: ReadOptions) ->
     """The record's text field, checked (present, a string, within the limit)."""
     field = options.text_field
     if field not in record:
-        keys = ", ".join(map(str, record)) or "none"
         raise InputError(
             source,
-            f"no {field!r} field (keys present: {keys}); choose the text field with --text-field",
+            f"no {field!r} field (keys present: {_keys(record)}); "
+            "choose the text field with --text-field",
             E_MISSING_FIELD,
         )
     text = record[field]
@@ -406,13 +469,14 @@ def record_documents(
     if options.parent_field is not None:
         yield from grouped_documents(rows, path, options, seen)
         return
+    chosen = ChosenFields(options)
     for row in rows:
         if isinstance(row, InputError):
             yield row
             continue
         source, default_id, record = row
         try:
-            doc = record_document(record, source, default_id, path, options)
+            doc = record_document(record, source, default_id, path, options, chosen)
         except InputError as err:
             yield err
             continue
@@ -434,6 +498,7 @@ def grouped_documents(
     (checked with ``seen``), or the id the replies name when the post is missing.
     """
     assert options.parent_field is not None
+    chosen = ChosenFields(options)
     kept = []
     for row in rows:
         if isinstance(row, InputError):
@@ -444,9 +509,11 @@ def grouped_documents(
             # a null text is a deleted comment, as blank as an empty one
             none = record.get(options.text_field, "") is None
             text = "" if none else record_text(record, source, options)
+            chosen.check_id(record, source)
         except InputError as err:
             yield err
             continue
+        chosen.warnings(record, source)  # logged: a thread's document is built later
         kept.append(
             {
                 "id": record_id(record, default_id, options),
@@ -708,14 +775,16 @@ def _csv_rows(
     except (csv.Error, UnicodeDecodeError) as exc:
         yield InputError(label, f"cannot read the CSV header row ({exc})", E_BAD_RECORD)
         return
-    if options.text_field not in header:
-        yield InputError(
-            label,
-            f"no {options.text_field!r} column (columns: {', '.join(header)}); "
-            "choose the text column with --text-field",
-            E_MISSING_FIELD,
-        )
-        return
+    id_field = options.chosen_fields().get("id")
+    for field, what in ((options.text_field, "text"), (id_field, "id")):
+        if field is not None and field not in header:  # said once, not on every row
+            yield InputError(
+                label,
+                f"no {field!r} column (columns: {', '.join(header)}); "
+                f"choose the {what} column with --{what}-field",
+                E_MISSING_FIELD,
+            )
+            return
     row_number = 1
     while True:
         row_number += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 # "telegram": a Telegram Desktop export (result.json); "4cat": a 4CAT NDJSON export;
 # "parquet": one document per row, read as a JSONL record (needs pyarrow: narrascope[scale]).
@@ -61,3 +61,19 @@ class ReadOptions:
                 )
             if not self.threads:
                 raise ValueError("parent_field groups records into threads: it needs threads=True")
+
+    def chosen_fields(self) -> dict[str, str]:
+        """The id, date, source and url fields named otherwise than by default
+        (``{"date": "published"}``), that is, those the caller chose.
+
+        Why: a record without the default ``date`` key is an undated post, but one
+        without the ``publishd`` key the caller typed is a misspelling, which would
+        otherwise put every document under "(no date)" without a word.
+        """
+        defaults = {f.name: f.default for f in fields(self)}
+        chosen = {}
+        for what in ("id", "date", "source", "url"):
+            name = getattr(self, f"{what}_field")
+            if name and name != defaults[f"{what}_field"]:  # "" reads nothing, as None
+                chosen[what] = name
+        return chosen

@@ -39,7 +39,7 @@ import numpy as np
 from narrascope.errors import E_MODEL_VERSION, ModelError
 from narrascope.models.artefact import Estimator
 from narrascope.models.linear import platt, sigmoid
-from narrascope.taxonomy import CUSTOM_PREFIX
+from narrascope.taxonomy import CUSTOM_PREFIX, custom_label
 
 # Bumped when the recipe or the stored state changes; a model of another format is
 # refused with E202 and `taxonomy add` again rebuilds it from the stored examples.
@@ -47,17 +47,12 @@ MODEL_FORMAT = 1
 MIN_EXAMPLES = 10
 
 
-def custom_label(label: str) -> str:
-    """The label a document record shows for the user's narrative ``label``."""
-    return label if label.startswith(CUSTOM_PREFIX) else CUSTOM_PREFIX + label
-
-
 def _label_form(label: str) -> str:
     """``label`` as it is kept: NFC, without a leading ``Custom:`` (what records add),
     whitespace runs as one space (may be empty)."""
     text = unicodedata.normalize("NFC", label).strip()
-    bare = CUSTOM_PREFIX.rstrip()
-    while text.startswith(bare):
+    bare = CUSTOM_PREFIX.rstrip().casefold()
+    while text[: len(bare)].casefold() == bare:
         text = text[len(bare) :].lstrip()
     return " ".join(text.split())
 

@@ -769,11 +769,15 @@ def create_app(
     def promote(cluster_id: str, body: m.PromoteRequest) -> dict[str, Any]:
         path = _sqlite_file(url, "custom narratives")
         discover = _module("narrascope.corpus.discover", "cluster_examples")
-        models = _module("narrascope.models.custom_narratives", "add_custom_narrative")
+        models = _module(
+            "narrascope.models.custom_narratives", "add_custom_narrative", "normalise_label"
+        )
         prefix = str(getattr(models, "CUSTOM_PREFIX", "Custom: "))
-        label = _plain_label(body.label, prefix)
-        if not label:
-            raise HTTPException(422, "the label is empty; name the narrative")
+        stored = _custom_labels(path)
+        try:  # as `taxonomy add` keeps it: NFC, no "Custom:", a stored spelling reused
+            label = models.normalise_label(body.label, stored)
+        except NarrascopeError as exc:  # empty, or a stored label but for case (E100)
+            raise HTTPException(422, str(exc)) from exc
         try:
             texts = discover.cluster_examples(path, cluster_id)
         except KeyError as exc:
@@ -790,7 +794,7 @@ def create_app(
                 f"narrative needs at least {least} (add examples with `narrascope taxonomy add "
                 "--examples`)",
             )
-        if not body.replace and label in _custom_labels(path):
+        if not body.replace and label in stored:
             raise HTTPException(
                 409,
                 f"a custom narrative {label!r} exists already; choose another label, or "
@@ -806,9 +810,10 @@ def create_app(
             raise
         except NarrascopeError as exc:  # what `taxonomy add` refuses (a bad label, too few)
             raise HTTPException(422, str(exc)) from exc
+        kept = str(result.label)  # the label the store keeps (a stored spelling reused)
         return {
-            "label": label,
-            "reported_as": prefix + label,
+            "label": kept,
+            "reported_as": prefix + kept,
             "cluster": cluster_id,
             "examples": len(examples),
             "new": bool(result.new),
@@ -896,23 +901,16 @@ def _sqlite_file(url: str, what: str) -> Path:
     )
 
 
-def _plain_label(given: str, prefix: str) -> str:
-    """A custom narrative's label as kept: without the prefix records show it with
-    (``Custom:``, however spaced or cased: "Custom: " alone is no label), spaces
-    collapsed; "" when nothing is left."""
-    text = given.strip()
-    head = prefix.strip()
-    if text[: len(head)].casefold() == head.casefold():
-        text = text[len(head) :]
-    return " ".join(text.split())
-
-
 def _without_members(record: dict[str, Any]) -> dict[str, Any]:
     record.pop("members", None)
     return record
 
 
-_EPOCH_SECONDS = re.compile(r"\d{9,11}(?:\.\d+)?")
+# a number as a stored member date holds it: epoch seconds, ms, µs or ns (digits, as an
+# int is written; a float's text may end in an exponent), from 10^8 s (1973) on: a
+# smaller one ("2024") is a year or a count, no epoch time
+_EPOCH_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+]?\d+)?")
+_EPOCH_FROM = 1e8
 
 
 def _member_timestamp(value: Any, moment: Callable[[Any], float | None]) -> str | None:
@@ -920,11 +918,15 @@ def _member_timestamp(value: Any, moment: Callable[[Any], float | None]) -> str 
     ("05.03.2024" -> "2024-03-05T00:00:00Z"); None when undated ("unknown", "soon").
 
     ``moment`` is :func:`narrascope.corpus.campaigns.timestamp`. A member's date is stored
-    as text, so epoch seconds (a number in the input) come back as digits: read as the
-    number they were.
+    as text, so an epoch number in the input (seconds, or milliseconds and finer, which
+    ``timestamp`` scales down) comes back as digits: a text the clustering would not date
+    ("1709290000000") is read as the number it was, as the clustering read it. A text it
+    dates ("20240305") stays a date.
     """
     text = str(value or "").strip()
-    seconds = moment(float(text) if _EPOCH_SECONDS.fullmatch(text) else text)
+    seconds = moment(text)
+    if seconds is None and _EPOCH_NUMBER.fullmatch(text) and float(text) >= _EPOCH_FROM:
+        seconds = moment(float(text))
     if seconds is None:
         return None
     iso = datetime.fromtimestamp(seconds, UTC).isoformat()

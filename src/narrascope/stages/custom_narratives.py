@@ -6,8 +6,10 @@ corpus (``--db``); the stage only reads them. It runs after the narrative stage 
 the paragraph vectors that stage left on ``doc.tensor``, so a custom narrative costs one
 dot product per paragraph. A narrative that fires joins ``doc.groups["narratives"]`` as
 ``Custom: LABEL`` (a label no taxonomy holds) with its score and, as evidence, the
-paragraphs that scored highest; one added with a parent narrative joins
-``doc.groups["subnarratives"]`` under that parent when the document has it.
+paragraphs that scored highest (without the white space that indents them); one added
+with a parent narrative joins ``doc.groups["subnarratives"]`` under that parent when the
+document has it, and the parent is then shown at least as high as its child, as the
+narrative stage shows a narrative and its sub-narratives.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.doc import Annotation, Document
+from narrascope.doc import Annotation, Document, Span
 from narrascope.models.custom_narratives import (
     PARAGRAPHS,
     CustomNarrativeModel,
@@ -161,7 +163,7 @@ class CustomNarrativeStage:
                 annotation = Annotation(
                     narrative.label,
                     float(score),
-                    [doc.paragraphs[i] for i in best],
+                    [_trimmed(doc.text, doc.paragraphs[i]) for i in best],
                     [float(each[i]) for i in best],
                 )
                 fired[narrative.label] = (annotation, narrative.parent)
@@ -173,10 +175,33 @@ class CustomNarrativeStage:
             for label, (annotation, _parent) in fired.items():
                 annotation.parent = placed[label]
                 (narratives if placed[label] is None else subnarratives).append(annotation)
-            if any(p is None for p in placed.values()):
-                doc.groups["narratives"] = sorted(narratives, key=lambda a: -a.score)
+            _raise_parents(placed, narratives + subnarratives)
+            doc.groups["narratives"] = sorted(narratives, key=lambda a: -a.score)
             if any(p is not None for p in placed.values()):
                 doc.groups["subnarratives"] = sorted(subnarratives, key=lambda a: -a.score)
+
+
+def _trimmed(text: str, span: Span) -> Span:
+    """``span`` without the white space at its ends (an indented paragraph's evidence
+    starts at its first word), its offsets still into ``text``."""
+    lead = len(span.text) - len(span.text.lstrip())
+    end = span.start + len(span.text.rstrip())
+    return Span.of(text, span.start + lead, max(end, span.start + lead))
+
+
+def _raise_parents(placed: dict[str, str | None], shown: list[Annotation]) -> None:
+    """Show each parent at least as high as its best custom child, up the chain (a custom
+    child of a custom child of a taxonomy narrative): the rule the narrative stage keeps
+    for a narrative and its sub-narratives, so the two levels never contradict each
+    other. Decisions and the children's scores are unchanged."""
+    by_label = {a.label: a for a in shown}
+    for label, parent in placed.items():
+        score, seen = by_label[label].score, {label}
+        while parent is not None and parent in by_label and parent not in seen:
+            above = by_label[parent]
+            above.score = max(above.score, score)
+            score, seen = above.score, seen | {parent}
+            parent = placed.get(parent)
 
 
 def _placements(

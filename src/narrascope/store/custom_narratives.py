@@ -11,6 +11,10 @@ model (:meth:`CustomNarrativeModel.to_bytes`) and what cross-validation measured
 ``add`` again with the same label updates it. Encoder vectors of the examples and of the
 corpus paragraphs used as negatives are kept by text hash (float16), so adding a second
 narrative, or re-adding one, encodes only what is new.
+
+Removing a narrative also removes what ``analyze --db`` stored of it (its rows and its
+entries in the stored records): ``stats`` and ``search`` must not go on counting a
+narrative the database no longer has.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.store.common import record_json
 from narrascope.store.own_tables import (
     OwnTablesStore,
     check_version,
@@ -36,6 +41,7 @@ from narrascope.store.own_tables import (
     schema_version,
     sqlite_file,
 )
+from narrascope.taxonomy import custom_label
 
 SCHEMA_VERSION = 1
 VECTOR_WIDTH = 512
@@ -125,6 +131,28 @@ def fingerprint(target: str | Path | None) -> str | None:
     except (OSError, sqlite3.Error, StoreError):
         return None
     return hashlib.sha1(repr(row).encode("utf-8")).hexdigest()
+
+
+def _without(record: dict[str, Any], shown: str) -> dict[str, Any]:
+    """A stored record without the narrative ``shown``: its children (under it) are
+    narratives of their own, and an explanation that named it is composed again."""
+    narratives = [a for a in record.get("narratives") or [] if a.get("label") != shown]
+    subnarratives = []
+    for a in record.get("subnarratives") or []:
+        if a.get("label") == shown:
+            continue
+        if a.get("parent") == shown:
+            narratives.append({k: v for k, v in a.items() if k != "parent"})
+        else:
+            subnarratives.append(a)
+    record["narratives"] = sorted(narratives, key=lambda a: -float(a.get("score") or 0.0))
+    record["subnarratives"] = subnarratives
+    if f"«{shown}" in str(record.get("explanation") or ""):
+        from narrascope.doc import Document
+        from narrascope.stages.explain import explain
+
+        record["explanation"] = explain(Document.from_dict(record))
+    return record
 
 
 class CustomNarrativeStore(OwnTablesStore):
@@ -220,7 +248,9 @@ class CustomNarrativeStore(OwnTablesStore):
     def remove(self, label: str) -> bool:
         """Delete the narrative ``label``; whether there was one. Its children (narratives
         added with it as ``--parent``) are detached, in the same transaction: a parent that
-        is gone would otherwise be refused at their next ``add`` with no way to clear it."""
+        is gone would otherwise be refused at their next ``add`` with no way to clear it.
+        What the corpus stored of it goes too (:meth:`_forget_results`), in the same
+        transaction, so ``stats`` and ``search`` stop counting it."""
         if not self._has_tables():
             return False
         conn = self._conn
@@ -233,11 +263,54 @@ class CustomNarrativeStore(OwnTablesStore):
                     "updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE parent = ?",
                     (label,),
                 )
+                self._forget_results(custom_label(label))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return cur.rowcount > 0
+
+    def _forget_results(self, shown: str) -> None:
+        """Remove the narrative ``shown`` (as records show it, ``Custom: LABEL``) from the
+        stored corpus: its narrative and evidence rows, and its entries in the documents'
+        records. Its children, stored under it, become narratives of their own, as
+        ``analyze`` reports them once detached; an explanation that named it is composed
+        again from what is left. Runs inside :meth:`remove`'s transaction."""
+        if not self._has_corpus("narratives"):
+            return
+        conn = self._conn
+        ids = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT doc_id FROM narratives WHERE label = ? OR parent = ?",
+                (shown, shown),
+            )
+        ]
+        conn.execute("DELETE FROM narratives WHERE label = ?", (shown,))
+        conn.execute("DELETE FROM evidence WHERE label = ?", (shown,))
+        conn.execute(
+            "UPDATE evidence SET level = 'narrative' WHERE level = 'subnarrative' AND EXISTS "
+            "(SELECT 1 FROM narratives n WHERE n.doc_id = evidence.doc_id "
+            "AND n.label = evidence.label AND n.parent = ?)",
+            (shown,),
+        )
+        conn.execute(
+            "UPDATE narratives SET level = 'narrative', parent = NULL WHERE parent = ?",
+            (shown,),
+        )
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT id, record FROM documents WHERE id IN ({marks})", chunk
+            ).fetchall()
+            conn.executemany(
+                "UPDATE documents SET record = ? WHERE id = ?",
+                [
+                    (record_json(_without(json.loads(record), shown)), doc_id)
+                    for doc_id, record in rows
+                ],
+            )
 
     def children(self, label: str) -> list[str]:
         """The narratives stored with ``label`` as their parent."""

@@ -29,7 +29,15 @@ from typing import Any
 import numpy as np
 
 from narrascope.errors import E_STORE_OPEN, StoreError
-from narrascope.store.own_tables import OwnTablesStore, connect, migrate, sqlite_file
+from narrascope.store.own_tables import (
+    OwnTablesStore,
+    check_version,
+    connect,
+    migrate,
+    refuse_foreign,
+    schema_version,
+    sqlite_file,
+)
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
@@ -128,15 +136,32 @@ def debunk_db_path(url_or_path: str | Path) -> Path:
 
 
 class DebunkStore(OwnTablesStore):
-    """The debunk tables of one SQLite file, created on first use."""
+    """The debunk tables of one SQLite file, created on first use.
 
-    def __init__(self, path: str | Path) -> None:
+    ``create=False`` (``debunks list`` and ``search``) opens an existing file read-only
+    and never creates a table: a database without debunks then has ``has_tables`` False,
+    and nothing may be read from it. Why: a read must leave the file as it was (a
+    corpus database without debunks). Another program's file is refused either way, as
+    the corpus store refuses it (E303).
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = debunk_db_path(path)
         self._fts: bool | None = None
         self._count: tuple[int, int] | None = None
         try:
-            self._conn = connect(self.path)
-            self._migrate()
+            if not create and not self.path.is_file():
+                raise StoreError(
+                    E_STORE_OPEN, f"no database at {self.path}; create it with `debunks add`"
+                )
+            self._conn = connect(self.path, read_only=not create)
+            if create:
+                self._migrate()
+            else:
+                refuse_foreign(self._conn, self.path)
+            version = schema_version(self._conn, "debunks_schema")
+            check_version(version, SCHEMA_VERSION, self.path, "debunk")
+            self.has_tables = version > 0
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(

@@ -4,7 +4,8 @@ Why one helper: each of these features keeps its data next to the corpus (one fi
 project), in tables it creates on first use and versions itself (a ``<name>_schema``
 table), so the corpus store's migrations and theirs never collide and merely opening a
 corpus database never creates them. The file naming, the connection settings, the
-version check and the read-only "does it hold any?" look are the same for all of them.
+version check, the refusal of another program's SQLite file and the read-only "does it
+hold any?" look are the same for all of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
-from narrascope.errors import E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.errors import E_STORE_OPEN, E_STORE_UNSUPPORTED, E_STORE_VERSION, StoreError
+from narrascope.store.sql import SQLITE_TABLES
+
+# A file holding one of these tables is narrascope's: the corpus's own version table, or
+# that of a feature keeping its tables in the corpus file, which may be created before
+# the corpus tables are (debunks imported first).
+NARRASCOPE_TABLES = frozenset(
+    {
+        "schema_version",
+        "debunks_schema",
+        "discover_schema",
+        "custom_narratives_schema",
+        "campaigns_schema",
+    }
+)
 
 
 def sqlite_file(url_or_path: str | Path, postgres_refusal: str) -> Path:
@@ -44,14 +59,39 @@ def read_only_uri(path: str | Path) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
+def refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite file of another program's (tables, none of them narrascope's).
+
+    Why: our tables are created on first use, so any command given the wrong ``--db``
+    (even ``debunks list``) would otherwise write them into the user's unrelated file,
+    which the corpus store then took for a narrascope database and migrated.
+    """
+    tables = {name for (name,) in conn.execute(SQLITE_TABLES) if not name.startswith("sqlite_")}
+    if tables and not tables & NARRASCOPE_TABLES:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            E_STORE_OPEN,
+            f"{path} is not a narrascope corpus database (it holds other tables: "
+            f"{shown}), so it is left as it is; give the corpus database's path, or a new "
+            "file name to start a new database",
+        )
+
+
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), waiting up to 10 s
-    for a writer; WAL when writable, so readers never block the analysis writing."""
+    for a writer; WAL when writable, so readers never block the analysis writing.
+    Writable, another program's SQLite file is refused (:func:`refuse_foreign`) before
+    anything is written to it; read-only, the file is left as it is anyway."""
     if read_only:
         return sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False, timeout=10.0)
     # the timeout from the start: switching to WAL waits for a writer too
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-    conn.execute("PRAGMA journal_mode = WAL")
+    try:
+        refuse_foreign(conn, path)
+        conn.execute("PRAGMA journal_mode = WAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -19,24 +19,13 @@ from narrascope.doc import Document
 from narrascope.errors import E_STORE_OPEN, StoreError
 from narrascope.store import sql
 from narrascope.store.common import SCHEMA_VERSION, SQLStore, iso_week
+from narrascope.store.own_tables import refuse_foreign
 from narrascope.store.query import Compiled, Variant, fts5_match, like_pattern
 from narrascope.store.stems import index_tokens
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 10.0  # seconds a statement waits for another connection's lock
-# A file holding one of these tables is narrascope's: the corpus's own version table, or
-# that of a feature keeping its tables in the corpus file (store/own_tables.py), which
-# may be created before the corpus tables are (debunks imported first).
-NARRASCOPE_TABLES = frozenset(
-    {
-        "schema_version",
-        "debunks_schema",
-        "discover_schema",
-        "custom_narratives_schema",
-        "campaigns_schema",
-    }
-)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "has_fts5"]
 
@@ -89,7 +78,8 @@ class SQLiteStore(SQLStore):
                 self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
             )
             self._conn.create_function("narrascope_iso_week", 1, iso_week, deterministic=True)
-            self._refuse_foreign()
+            # opening migrates: another program's file must be refused first
+            refuse_foreign(self._conn, self.path)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -105,26 +95,6 @@ class SQLiteStore(SQLStore):
             raise
         # FTS5, or the LIKE fallback's plain table (this SQLite had no FTS5 at step 4)
         self.fts = self._one(sql.SQLITE_HAS_FTS5_INDEX) is not None
-
-    def _refuse_foreign(self) -> None:
-        """Refuse a SQLite file of another program's (tables, none of them narrascope's).
-
-        Why: opening migrates, so any command (a search too) would otherwise write the
-        corpus tables into the user's unrelated file, or fail on a table of the same name.
-        """
-        tables = {
-            name
-            for (name,) in self._conn.execute(sql.SQLITE_TABLES)
-            if not name.startswith("sqlite_")
-        }
-        if tables and not tables & NARRASCOPE_TABLES:
-            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-            raise StoreError(
-                E_STORE_OPEN,
-                f"{self.path} is not a narrascope corpus database (it holds other tables: "
-                f"{shown}), so it is left as it is; give the corpus database's path, or a new "
-                "file name to start a new database",
-            )
 
     def _contended(self, exc: BaseException) -> bool:
         # an OperationalError is also a full disk or a read-only file: only these retry

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from narrascope.errors import E_EMPTY, E_NOT_FOUND, NarrascopeError
+
 CT22 = "checkthat2022-task1"
 CT24 = "checkthat2024-task1"
 CT22_LANGUAGES = {
@@ -129,11 +131,38 @@ def read_ct24(root: Path) -> list[ClaimRow]:
     return rows
 
 
+def check_data(data_dir: Path | str) -> None:
+    """Raise E101 unless ``data_dir`` holds a CheckThat! folder to read.
+
+    Why: the readers skip a missing file (a language may be absent), so a wrong
+    ``--data`` gave an evaluation table without a row, exit 0, or a training that
+    failed on "0 check-worthy and 0 other".
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"corpus directory not found: {root}")
+    if not any((root / name).is_dir() for name in (CT22, CT24)):
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"{root}: no {CT22} or {CT24} folder; --data is the folder holding them, "
+            "e.g. ../shared/datasets",
+        )
+
+
 def load_rows(data_dir: Path | str) -> list[ClaimRow]:
     """Both corpora, de-duplicated: a tweet id or normalised text seen twice is kept once,
-    CT24's row winning over CT22's (CT24 re-labelled the tweets it re-used)."""
+    CT24's row winning over CT22's (CT24 re-labelled the tweets it re-used). No row
+    at all is an error (E101, E105), never an empty table."""
+    check_data(data_dir)
     root = Path(data_dir)
     rows = [r for r in read_ct24(root) + read_ct22(root) if r.text.strip()]
+    if not rows:
+        raise NarrascopeError(
+            E_EMPTY,
+            f"{root}: no labelled row in {CT22} or {CT24} (expected files such as "
+            f"{CT24}/CT24_checkworthy_english_train.tsv or "
+            f"{CT22}/english/CT22_english_1A_checkworthy_train.tsv)",
+        )
     seen_keys: set[str] = set()
     seen_texts: set[tuple[str, str]] = set()
     out: list[ClaimRow] = []
@@ -370,8 +399,8 @@ def evaluate_claims(
     from narrascope.models.artefact import bundled_path
     from narrascope.models.claims import ClaimModel
 
+    rows = load_rows(data_dir)  # a wrong --data fails before the model loads
     model = ClaimModel.load(model_path or bundled_path("claims"))
-    rows = load_rows(data_dir)
     scored = score_parts(model, rows, EVAL_PARTS)
     return {
         part: {**f1_at(p, y, model.threshold), "rows": len(y), "positive": int(y.sum())}

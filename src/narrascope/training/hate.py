@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from narrascope.errors import E_EMPTY, E_NOT_FOUND, NarrascopeError
+
 # the layers the early exit reads (HateModel's default; the vectors are cached per depth)
 EARLY_LAYERS = 2
 DATASETS = ("davidson-hate-offensive", "told-br", "ru-distorted-toxicity", "checkthat2022-1c")
@@ -53,6 +55,18 @@ TOLD_TARGETS = {
 # Encoding budget (2 shared cores, ~15-20 texts/s): the biggest corpora are subsampled,
 # every hateful row kept (docs/hate-research.md says how much).
 SUBSAMPLE = {"davidson-hate-offensive": 6000, "told-br": 6000, "checkthat2022-1c": 1200}
+# the files each dataset is read from, under the datasets folder (``--data``)
+DATASET_FILES = {
+    "davidson-hate-offensive": ("davidson-hate-offensive/data/labeled_data.csv",),
+    "told-br": ("told-br/ToLD-BR.csv",),
+    "ru-distorted-toxicity": (
+        "ru-distorted-toxicity/toxicity_corpus/russian_distorted_toxicity.tsv",
+    ),
+    "checkthat2022-1c": tuple(
+        f"checkthat2022-task1/bulgarian/CT22_bulgarian_1C_harmful_{split}.tsv"
+        for split in ("train", "dev")
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -182,12 +196,39 @@ def subsample(rows: list[HateRow], limit: int | None, seed: int = 0) -> list[Hat
     ]
 
 
+def check_datasets(datasets_dir: str | Path, names: tuple[str, ...] = DATASETS) -> None:
+    """Raise E101 naming every file of ``names`` missing under ``datasets_dir``.
+
+    Why before reading: a wrong ``--data`` ended in a traceback from the first ``open``
+    (after the encoder had loaded), naming one file and not the folder expected.
+    """
+    root = Path(datasets_dir)
+    if not root.is_dir():
+        raise NarrascopeError(E_NOT_FOUND, f"corpus directory not found: {root}")
+    missing = [f for name in names for f in DATASET_FILES[name] if not (root / f).is_file()]
+    if missing:
+        shown = ", ".join(missing[:4]) + (
+            f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        )
+        raise NarrascopeError(
+            E_NOT_FOUND,
+            f"{root}: no {shown}; --data is the folder holding the hate corpora "
+            f"({', '.join(sorted({f.split('/')[0] for f in missing}))}), "
+            "e.g. ../shared/datasets",
+        )
+
+
 def load_rows(
     datasets_dir: str | Path, names: tuple[str, ...] = DATASETS, *, contrast: bool = True
 ) -> list[HateRow]:
+    """Every dataset of ``names`` (subsampled), then our contrast rows; a missing file,
+    or corpora without a row, is an error (E101, E105), never an empty evaluation."""
+    check_datasets(datasets_dir, names)
     out: list[HateRow] = []
     for name in names:
         out.extend(subsample(read_dataset(name, Path(datasets_dir)), SUBSAMPLE.get(name)))
+    if names and not out:
+        raise NarrascopeError(E_EMPTY, f"{datasets_dir}: the hate corpora hold no row")
     return out + (contrast_rows() if contrast else [])
 
 
