@@ -19,6 +19,10 @@ import json
 import logging
 import os
 import platform
+import secrets
+import shutil
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import version as _package_version
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2  # format 1: hand-written save/load per model, settings dataclasses (to 2026-12-05)
 FILES = ("config.json", "state.json", "weights.npz", "meta.json")
+# what a broken file raises while it is read: bad JSON or UTF-8 (ValueError), a cut or
+# damaged npz (BadZipFile, EOFError, zlib.error), an unreadable file (OSError)
+_UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def bundled_path(name: str) -> Path:
@@ -85,6 +92,9 @@ class Estimator:
 
     artefact_what: ClassVar[str] = "model"
     train_hint: ClassVar[str] = "train one with `narrascope train`"
+    # what a save may find in the directory besides FILES: the parts it writes itself
+    # (``students/``), replaced with the rest, never kept from an earlier model
+    artefact_parts: ClassVar[tuple[str, ...]] = ()
 
     meta: dict[str, Any]
 
@@ -130,7 +140,14 @@ class Estimator:
 
     # ------------------------------------------------------------ save / load
     def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
-        """Write the artefact directory; ``meta`` gains the save time and library versions."""
+        """Write the artefact directory; ``meta`` gains the save time and library versions.
+
+        The model is written to a new sibling directory that then takes the place of
+        ``path`` (two renames): an earlier model's files (a language student this one
+        lacks) cannot outlive it, and a save that fails or is stopped while writing
+        leaves the earlier model as it was. A directory holding anything but an
+        artefact's files is refused rather than replaced.
+        """
         import scipy
         import sklearn
 
@@ -168,12 +185,47 @@ class Estimator:
             },
         }
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(_dumps(config, indent=1) + "\n")
-        (out / "state.json").write_text(_dumps(plain))
-        np.savez_compressed(out / "weights.npz", **arrays)
-        (out / "meta.json").write_text(_dumps(full_meta, indent=1) + "\n")
+        if out.is_symlink() or out.name in ("", ".", ".."):  # the directory it names
+            out = out.resolve()
+        self._check_replaceable(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        new = _sibling(out, "saving")
+        new.mkdir()
+        try:
+            (new / "config.json").write_text(_dumps(config, indent=1) + "\n")
+            (new / "state.json").write_text(_dumps(plain))
+            np.savez_compressed(new / "weights.npz", **arrays)
+            (new / "meta.json").write_text(_dumps(full_meta, indent=1) + "\n")
+            self._save_parts(new)
+            _swap_in(new, out)
+        except BaseException:
+            shutil.rmtree(new, ignore_errors=True)
+            raise
         return out
+
+    def _save_parts(self, out: Path) -> None:
+        """Write what this model keeps besides the four files (:attr:`artefact_parts`)."""
+
+    @classmethod
+    def _check_replaceable(cls, out: Path) -> None:
+        """Refuse to put a model in place of a directory that holds anything else: the
+        whole directory is replaced, and a user's own files must not go with it."""
+        if not out.exists():
+            return
+        if not out.is_dir():
+            raise FileExistsError(f"cannot save a {cls.artefact_what} to {out}: it is a file")
+        if Path.cwd().resolve().is_relative_to(out.resolve()):
+            raise FileExistsError(
+                f"cannot save a {cls.artefact_what} to {out}: it holds the working "
+                "directory, which a save would replace; save to a new directory"
+            )
+        own = {*FILES, *cls.artefact_parts}
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in own)
+        if foreign:
+            raise FileExistsError(
+                f"cannot save a {cls.artefact_what} to {out}: it holds files that are no "
+                f"part of one ({', '.join(foreign[:5])}); save to a new or empty directory"
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -189,7 +241,7 @@ class Estimator:
                 f"{cls.train_hint} or reinstall narrascope",
             )
         try:
-            config = json.loads((root / "config.json").read_text())
+            config = _json_object(root / "config.json")
             if config.get("format") != FORMAT or config.get("class") != cls.__name__:
                 raise ModelError(
                     E_MODEL_VERSION,
@@ -197,38 +249,111 @@ class Estimator:
                     f"(class {config.get('class')!r}); this narrascope reads "
                     f"{cls.__name__} format {FORMAT}: {cls.train_hint}",
                 )
-            state = json.loads((root / "state.json").read_text())
-            meta = json.loads((root / "meta.json").read_text())
-            with np.load(root / "weights.npz", allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError) as exc:
+            state = _json_object(root / "state.json")
+            meta = _json_object(root / "meta.json")
+            arrays = _read_npz(root / "weights.npz")
+            params, shapes, quantised = _config_parts(config)
+        except _UNREADABLE as exc:
             raise ModelError(
-                E_MODEL_MISSING, f"{what} artefact at {root} is unreadable: {exc}"
+                E_MODEL_MISSING,
+                f"{what} artefact at {root} is unreadable (damaged or cut short: {exc}); "
+                f"reinstall narrascope or {cls.train_hint}",
             ) from exc
-        recorded = {k: tuple(v) for k, v in config.get("arrays", {}).items()}
+        defaults = cls._defaults()
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            saved_by = _versions(meta).get("narrascope", "an unknown version")
+            raise ModelError(
+                E_MODEL_VERSION,
+                f"{what} artefact at {root} was saved by narrascope {saved_by} with "
+                f"parameters this narrascope ({__import__('narrascope').__version__}) does "
+                f"not know: {', '.join(unknown)}; upgrade narrascope or {cls.train_hint}",
+            )
         found = {k: a.shape for k, a in arrays.items()}
-        if recorded != found:
+        if shapes != found:
             raise ModelError(
                 E_MODEL_VERSION,
                 f"artefact at {root}: weights.npz does not match config.json "
-                f"(arrays {sorted(found)} vs {sorted(recorded)}, or their shapes differ)",
+                f"(arrays {sorted(found)} vs {sorted(shapes)}, or their shapes differ)",
             )
-        for name in config.get("quantised", []):
+        for name in quantised:
             state[name] = Int8Matrix(arrays.pop(f"{name}__q"), arrays.pop(f"{name}__scale"))
         state.update(arrays)
         _warn_on_sklearn_drift(what, meta)
         # JSON has no tuples: a parameter declared with a tuple default gets one back
         params = {
-            k: tuple(v) if isinstance(cls._defaults().get(k), tuple) and isinstance(v, list) else v
-            for k, v in config["params"].items()
+            k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v
+            for k, v in params.items()
         }
         model = cls(**params)
         try:
             model._set_state(state)
-        except (KeyError, ValueError) as exc:
-            raise ModelError(E_MODEL_VERSION, f"{what} artefact at {root}: {exc}") from exc
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__} {exc}"
+            raise ModelError(E_MODEL_VERSION, f"{what} artefact at {root}: {reason}") from exc
         model.meta = meta
         return model
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (ValueError otherwise, as for bad JSON)."""
+    value = json.loads(path.read_text())
+    if not isinstance(value, dict):
+        raise ValueError(f"{path.name} holds a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The named arrays of an npz; what is no zip archive is refused here, before numpy
+    would take it for a pickle and advise loading it unsafely."""
+    with path.open("rb") as fh:
+        if fh.read(2) != b"PK":
+            raise ValueError(f"{path.name} is not an .npz archive")
+    with np.load(path, allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def _config_parts(
+    config: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, tuple[int, ...]], list[str]]:
+    """``config.json``'s parameters, array shapes and quantised names, checked for type."""
+    params = config.get("params")
+    shapes = config.get("arrays", {})
+    quantised = config.get("quantised", [])
+    if not isinstance(params, dict) or not isinstance(shapes, dict):
+        raise ValueError("config.json lacks its params or arrays object")
+    if not isinstance(quantised, list) or not all(isinstance(q, str) for q in quantised):
+        raise ValueError("config.json's quantised is not a list of names")
+    try:
+        return params, {k: tuple(v) for k, v in shapes.items()}, quantised
+    except TypeError as exc:
+        raise ValueError(f"config.json's arrays are not shapes ({exc})") from exc
+
+
+def _versions(meta: dict[str, Any]) -> dict[str, Any]:
+    versions = meta.get("versions")
+    return versions if isinstance(versions, dict) else {}
+
+
+def _sibling(out: Path, purpose: str) -> Path:
+    """A fresh name next to ``out`` (same file system, so a rename moves it)."""
+    return out.with_name(f".{out.name}.{purpose}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    """Put the directory ``new`` in the place of ``out`` with two renames; the earlier
+    directory, if any, is deleted only once ``new`` is in place (or put back)."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = _sibling(out, "replaced")
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def check_rows(name: str, array: np.ndarray | Int8Matrix, rows: int) -> None:
@@ -251,9 +376,9 @@ def _json_default(value: Any) -> Any:
 
 def _warn_on_sklearn_drift(what: str, meta: dict[str, Any]) -> None:
     """The TF-IDF tokenisation a vocabulary assumes could differ across minor versions."""
-    trained = meta.get("versions", {}).get("scikit-learn")
+    trained = _versions(meta).get("scikit-learn")
     running = _package_version("scikit-learn")
-    if trained and trained.split(".")[:2] != running.split(".")[:2]:
+    if isinstance(trained, str) and trained.split(".")[:2] != running.split(".")[:2]:
         log.warning(
             "%s trained with scikit-learn %s, running %s; TF-IDF tokenisation may differ",
             what,

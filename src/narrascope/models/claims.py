@@ -265,6 +265,7 @@ class ClaimModel(Estimator):
         y = np.asarray(labels, dtype=np.int64)
         rows = np.arange(len(y)) if head_rows is None else np.asarray(head_rows, np.int64)
         tuned = self.tuned_from is not None
+        _check_fit_input(texts, y, rows, languages, sources, None if tuned else vectors, folds)
         if vectors is None and not tuned:
             vectors = e5_vectors([texts[i] for i in rows], self.e5_layers)
         hand = hand_features(texts)
@@ -422,6 +423,8 @@ class ClaimModel(Estimator):
         texts = list(texts)
         if not texts:
             return np.zeros(0, np.float32)
+        if vectors is not None and len(vectors) != len(texts):
+            raise ValueError(f"vectors has {len(vectors)} rows for {len(texts)} texts")
         hand = hand_features(texts)
         cheap = self.cheap_logits(texts, hand)
         vectors = self.vectors(texts) if vectors is None else vectors
@@ -481,3 +484,34 @@ class ClaimModel(Estimator):
             check_rows("head_coef", self.head_coef_, 384 + len(HAND_FEATURES))
             self.head_bias_ = float(state["head_bias"])
         self.blend_ = [float(v) for v in state["blend"]]
+
+
+def _check_fit_input(
+    texts: list[str],
+    y: np.ndarray,
+    rows: np.ndarray,
+    languages: Sequence[str] | None,
+    sources: Sequence[str] | None,
+    vectors: np.ndarray | None,
+    folds: int,
+) -> None:
+    """What :meth:`ClaimModel.fit` needs, said in its own words before scikit-learn
+    fails on it (a stratified split of too few rows, a "multiclass" one-class fit)."""
+    n = len(texts)
+    for name, given in (("labels", y), ("languages", languages), ("sources", sources)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{name} has {len(given)} entries for {n} texts")
+    if not set(np.unique(y).tolist()) <= {0, 1}:
+        raise ValueError("labels must be 0 (not check-worthy) or 1 (check-worthy)")
+    if len(rows) and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError(f"head_rows must be indices of the {n} texts")
+    if vectors is not None and len(vectors) != len(rows):
+        raise ValueError(f"vectors has {len(vectors)} rows for {len(rows)} head rows")
+    need = max(folds, 1)
+    for what, labels in (("texts", y), ("head rows", y[rows])):
+        counts = np.bincount(labels, minlength=2)
+        if counts.min() < need:
+            raise ValueError(
+                f"the {what} have {counts[1]} check-worthy and {counts[0]} other; fitting "
+                f"with {folds} folds needs at least {need} of each"
+            )

@@ -13,7 +13,13 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """1-D logistic fit of ``y ~ sigmoid(a*s + b)`` by Newton steps (tiny, dependency-free)."""
+    """1-D logistic fit of ``y ~ sigmoid(a*s + b)`` by Newton steps (tiny, dependency-free).
+
+    The slope ``a`` is never negative: a higher score must never mean a lower
+    probability. On a handful of documents out-of-fold scores can run against the
+    labels (a held-out document's class is the minority of its fold), and a negative
+    slope would turn the model upside down; the prior (``a = 0``) is the honest answer.
+    """
     n_pos = float(y.sum())
     n = float(len(y))
     if n_pos == 0:
@@ -36,7 +42,15 @@ def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         a, b = a - da, b - db
         if abs(da) + abs(db) < 1e-8:
             break
+    if a < 0:
+        return 0.0, prior_logit(t)
     return float(a), float(b)
+
+
+def prior_logit(targets: np.ndarray) -> float:
+    """The intercept of a slope-0 logistic fit: the log-odds of the mean target."""
+    mean = float(np.clip(targets.mean(), 1e-6, 1 - 1e-6))
+    return float(np.log(mean / (1 - mean)))
 
 
 def language_block(

@@ -24,6 +24,7 @@ Why this design (see docs/narratives-research.md for the measurements):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,12 +39,33 @@ from narrascope.models.ridge import columns_to_keep, dual_solve, kernel, out_of_
 from narrascope.models.tfidf import TfidfViews, word_char_views
 from narrascope.taxonomy import OTHER, coarse_of
 
+log = logging.getLogger(__name__)
+
 # The narrative recipe's TF-IDF: a larger vocabulary than the shared default before
 # pruning (the ridge weights pick the 30k columns that are kept).
 TFIDF = {"max_features_word": 150_000, "max_features_char": 150_000}
 
 LabelSets = Sequence[tuple[Iterable[str], Iterable[str]]]
 Explanations = Sequence[Sequence[tuple[str, str, str]]]
+
+
+def _warn_on_prior_labels(
+    labels: Sequence[str], slopes: np.ndarray, y: np.ndarray, folds: int
+) -> None:
+    """Say which labels the text cannot move: their calibration fell back to the prior
+    (too few documents for out-of-fold scores that rise with the label)."""
+    flat = [lab for lab, a, col in zip(labels, slopes, y.T, strict=True) if a == 0 and col.any()]
+    if flat:
+        log.warning(
+            "%d of %d labels get their prior probability whatever the text (%s%s): their "
+            "out-of-fold scores do not rise with the label; give each label at least %d "
+            "documents, and documents without it",
+            len(flat),
+            len(labels),
+            ", ".join(flat[:3]),
+            ", ..." if len(flat) > 3 else "",
+            folds,
+        )
 
 
 def expected_f1_topk(probs: np.ndarray, max_k: int) -> np.ndarray:
@@ -239,6 +261,7 @@ class NarrativeClassifier(Estimator):
         )
         oof = out_of_fold_scores(k, y, folds, self.alpha, sample_weight=sw, aux_of=aux_of)
         pa, pb, pc = self._calibrate(oof, y[:n_doc])
+        _warn_on_prior_labels(self.labels_, pa, y[:n_doc], self.calibration_folds)
         self.platt_a_ = pa.astype(np.float32)
         self.platt_b_ = pb.astype(np.float32)
         self.platt_c_ = pc.astype(np.float32)
@@ -262,7 +285,9 @@ class NarrativeClassifier(Estimator):
         score enters its calibration (+0.014 fine F1 in CV over Platt scaling alone,
         docs/narratives-research.md). Labels with fewer than ``calibration_min_pos``
         positives keep one-feature Platt scaling (its smoothed targets keep tiny classes
-        sane), as do labels that every document has.
+        sane), as do labels that every document has and labels whose own score would get
+        a negative weight: a higher score never means a lower probability (see
+        :func:`~narrascope.models.linear.platt`, which keeps its slope at 0 or above).
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -277,6 +302,8 @@ class NarrativeClassifier(Estimator):
             lr = LogisticRegression(C=self.calibration_c, max_iter=200)
             lr.fit(np.stack(cols, axis=1), y[:, j])
             coef = lr.coef_.ravel()
+            if coef[0] < 0:
+                continue
             pa[j], pb[j] = coef[0], lr.intercept_[0]
             pc[j] = coef[1] if len(coef) > 1 else 0.0
         return pa, pb, pc

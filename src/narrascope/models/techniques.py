@@ -62,6 +62,7 @@ class TechniqueClassifier(Estimator):
 
     artefact_what = "technique model"
     train_hint = "train one with `narrascope train techniques`"
+    artefact_parts = (STUDENTS,)
 
     def __init__(
         self,
@@ -346,17 +347,17 @@ class TechniqueClassifier(Estimator):
         self.students_ = {}
         self._words = None
 
-    def save(self, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
-        """The artefact directory, with each student in ``students/<language>``."""
-        out = super().save(path, meta=meta)
+    def _save_parts(self, out: Path) -> None:
+        """Each student in ``students/<language>``; only this model's (see ``save``)."""
         for lang, student in self.students_.items():
             student.save(out / STUDENTS / lang)
-        return out
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         model = super().load(path)
         for folder in sorted((Path(path) / STUDENTS).glob("*/config.json")):
+            if folder.parent.name.startswith("."):  # what a stopped save left behind
+                continue
             student = TechniqueStudent.load(folder.parent)
             model.students_[student.language] = student
         return model

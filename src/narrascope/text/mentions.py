@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import struct
 import threading
 import unicodedata
 import warnings
@@ -30,6 +31,8 @@ from narrascope.text.aliases import is_name
 
 ARTEFACT_FORMAT = 1
 CRF_FILE = "tagger.crfsuite"
+# a CRFsuite model starts with this magic and its own size in bytes (uint32, little-endian)
+CRF_MAGIC = b"lCRF"
 
 # spaCy labels kept, mapped to our kinds (chosen by recall/precision on the SemEval spans:
 # DATE, CARDINAL, LAW, WORK_OF_ART... are never annotated as framed entities).
@@ -256,6 +259,7 @@ class MentionTagger:
 
         self.gazetteer = gazetteer
         self.threshold = threshold
+        check_crf_file(Path(model_file))
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_file))
         self._labels = set(self._tagger.labels())
@@ -339,6 +343,25 @@ class MentionTagger:
         counts = {tuple(p.split(" ")): int(c) for p, c in gaz["phrases"]}
         threshold = float(meta.get("settings", {}).get("threshold", 0.5))
         return cls(root / CRF_FILE, Gazetteer(counts, gaz["min_docs"]), threshold)
+
+
+def check_crf_file(path: Path) -> None:
+    """Refuse a model file crfsuite would crash the process on (a segmentation fault,
+    no exception): one cut short by an interrupted copy or training, or not a model."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ModelError(E_MODEL_MISSING, f"mention tagger {path} is unreadable: {exc}") from exc
+    declared = struct.unpack("<I", head[4:8])[0] if len(head) == 8 else None
+    if head[:4] != CRF_MAGIC or declared != size:
+        found = "not a CRFsuite model" if head[:4] != CRF_MAGIC else "cut short"
+        raise ModelError(
+            E_MODEL_MISSING,
+            f"mention tagger {path} is damaged ({found}: {size} bytes, its header says "
+            f"{declared}); reinstall narrascope, or retrain it with `narrascope train mentions`",
+        )
 
 
 # --- packaged backends --------------------------------------------------------------------

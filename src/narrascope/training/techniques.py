@@ -33,7 +33,8 @@ from narrascope.errors import E_BAD_RECORD, E_INPUT, E_NOT_FOUND, NarrascopeErro
 from narrascope.models.artefact import bundled_path
 from narrascope.models.encoder import SentenceEncoder
 from narrascope.models.folds import fold_of_rows, group_folds
-from narrascope.models.techniques import UNSEEN, TechniqueClassifier, targets
+from narrascope.models.technique_student import TechniqueStudent
+from narrascope.models.techniques import STUDENTS, UNSEEN, TechniqueClassifier, targets
 from narrascope.taxonomy import TECHNIQUES
 from narrascope.text.segment import split_paragraphs
 from narrascope.training.corpus import (
@@ -950,6 +951,7 @@ def fit_final_model(
         "thresholds": thresholds,
         "settings": kwargs,
     }
+    _keep_students(model, out)
     model.save(out, meta=manifest)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     meta_path = out / "meta.json"
@@ -959,3 +961,13 @@ def fit_final_model(
     if progress:
         print(f"wrote {out} ({size / 1e6:.2f} MB); final fit {fit_seconds}s", flush=True)
     return out
+
+
+def _keep_students(model: TechniqueClassifier, out: Path) -> None:
+    """Carry over the students already saved in ``out``: a student is trained on its own
+    (``train technique-student``, an e5 teacher), and saving replaces the whole folder,
+    so retraining the main model would otherwise drop the shipped Hindi one."""
+    for config in sorted((out / STUDENTS).glob("*/config.json")):
+        if not config.parent.name.startswith("."):  # what a stopped save left behind
+            student = TechniqueStudent.load(config.parent)
+            model.students_.setdefault(student.language, student)
