@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from narrascope.doc import Document
-from narrascope.store import SCHEMA_VERSION, Filters, open_store, sql
+from narrascope.store import SCHEMA_VERSION, DocumentsNotSaved, Filters, open_store, sql
 from narrascope.store import sqlite as sqlite_backend
 from narrascope.store.common import SQLStore
 from narrascope.store.query import Query, Term, parse_query, variants
@@ -232,7 +232,8 @@ def test_export_selects_what_search_finds(corpus: SQLStore) -> None:
 
 def test_the_index_follows_replaced_and_deleted_documents(corpus: SQLStore) -> None:
     corpus.save([Document(text="Санкции отменены.", id="ru1", language="ru")])
-    corpus.save([Document(text="Embargoes everywhere.", id="", language="en")])
+    with pytest.raises(DocumentsNotSaved):  # no id: refused, nothing indexed
+        corpus.save([Document(text="Embargoes everywhere.", id="", language="en")])
     assert sorted(h.id for h in corpus.search(Filters(query="Украины"))) == ["ru2"]
     assert [h.id for h in corpus.search(Filters(query="санкций", language="ru"))] == ["ru1", "ru2"]
     corpus.delete("ru2")
@@ -249,7 +250,7 @@ def test_the_index_follows_replaced_and_deleted_documents(corpus: SQLStore) -> N
     corpus._write(rebuild)
     assert [h.id for h in corpus.search(Filters(query="санкций", language="ru"))] == ["ru1"]
     assert sorted(h.id for h in corpus.search(Filters(query="Україна"))) == ["uk1", "uk2"]
-    assert sorted(h.id for h in corpus.search(Filters(query="embargo"))) == ["", "en2"]
+    assert sorted(h.id for h in corpus.search(Filters(query="embargo"))) == ["en2"]
 
 
 def test_without_fts5_like_finds_the_same(tmp_path: Path, monkeypatch) -> None:

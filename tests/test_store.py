@@ -784,7 +784,9 @@ def test_analyze_db_stores_good_docs_and_reports_bad_ones(
     err = capsys.readouterr()
     assert "posts.jsonl:3" in err.err and "p4: analysis failed" in err.err
     assert "4 analysed, 0 skipped (already done), 2 failed" in err.err
-    assert err.out == ""  # stored, not printed
+    # stored, and each stored document's summary printed as without --db
+    printed = [line.split()[0] for line in err.out.splitlines() if line and not line[0].isspace()]
+    assert printed == ["p1", "p2", "p3", "p5"]
     with open_store(db) as store:
         assert sorted(h.id for h in store.search()) == ["p1", "p2", "p3", "p5"]
         assert store.get_document("p5").text == HOSTILE

@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "--format",
         choices=[*FORMATS, "parquet"],
         help="output format, with --out (default: from --out's extension, parquet for a "
-        "folder, else jsonl)",
+        "folder, jsonl for a name without an extension; an extension that names no format "
+        "is refused)",
     )
     p.add_argument(
         "--db",
@@ -210,6 +211,21 @@ def cli_pipeline(config: dict[str, dict[str, Any]], debunks: str | None, db: str
     return narrascope.load(config=config)
 
 
+def cli_stage_names(
+    config: dict[str, dict[str, Any]], debunks: str | None, db: str | None
+) -> list[str]:
+    """The stages :func:`cli_pipeline` builds, named where no model loads (the Ray
+    driver, whose report says whether the documents were checked against known
+    debunks): the debunk stage is there when ``--debunks`` is given (already checked by
+    :func:`check_debunks`) or ``--db`` holds debunks."""
+    from narrascope.pipeline.factory import corpus_debunks, stage_plan
+
+    planned = dict(config)
+    if debunks is not None or corpus_debunks(db) is not None:
+        planned["debunks"] = {}
+    return stage_plan(config=planned)
+
+
 def _flags(message: str) -> str:
     """ReadOptions speaks of its fields; the user typed flags."""
     for name in ("parent_field", "author_field", "text_field", "threads=True"):
@@ -249,11 +265,16 @@ def check_debunks(given: str | None) -> None:
         _fact_checks(given, report=False)
 
 
+# what a file named as a database ends in: one that is no SQLite file is a mistake (a
+# damaged copy, another program's file), never fact-checks to read
+DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
 def _debunk_database(given: str) -> bool:
     """Whether ``--debunks`` names a debunk database (else fact-check files). A SQLite
     file is told by its header, not its name, and must hold debunks; a missing file is
     an error, never a new empty database (as a ``sqlite:///`` URL would make)."""
-    from narrascope.errors import E_EMPTY, E_NOT_FOUND, NarrascopeError
+    from narrascope.errors import E_EMPTY, E_NOT_FOUND, E_STORE_OPEN, NarrascopeError
     from narrascope.store.debunks import debunk_db_path
 
     path = debunk_db_path(given)  # the file of a sqlite:/// URL; PostgreSQL is refused
@@ -265,6 +286,13 @@ def _debunk_database(given: str) -> bool:
     if not is_sqlite_file(path):  # a folder or other files: read as fact-check files
         if url:
             raise NarrascopeError(E_NOT_FOUND, f"--debunks {given}: not a SQLite database")
+        if path.is_file() and path.suffix.lower() in DATABASE_SUFFIXES:  # named as one
+            raise NarrascopeError(
+                E_STORE_OPEN,
+                f"--debunks {given}: not a SQLite debunk database (`narrascope debunks "
+                "add FILE --db DB` makes one); or give the fact-check file itself (JSONL, "
+                "CSV or a vclaims folder)",
+            )
         return False
     if not _holds_debunks(path):
         raise NarrascopeError(
@@ -330,13 +358,32 @@ def _matcher_from_files(given: str) -> Any:
 
 
 def resolve_format(fmt: str | None, out: Path | None, *, as_dir: bool = False) -> str:
+    """``-f`` if given, else what ``--out`` says: parquet for a folder, the format of its
+    extension, jsonl without one (``-o -``, ``/dev/null``) or without ``--out``.
+
+    An extension that names no format is a usage error (E100, exit 2), as for
+    ``campaigns``: ``-o results.json`` wrote JSON lines, which a JSON reader cannot
+    open. Called before any model loads.
+    """
     if fmt:
         return fmt
     from narrascope.engine.outputs import PARQUET, wants_parquet
 
     if wants_parquet(out, None, as_dir=as_dir):
         return PARQUET
-    return (guess_format(out) if out is not None else None) or "jsonl"
+    if out is None or not out.suffix:
+        return "jsonl"
+    found = guess_format(out)
+    if found is None:
+        from narrascope.errors import E_INPUT, NarrascopeError
+
+        suffixes = {s for f in FORMATS.values() for s in f.suffixes} | {".parquet"}
+        raise NarrascopeError(
+            E_INPUT,
+            f"--out {out}: no format is written as {out.suffix}; end the file name in "
+            f"one of {', '.join(sorted(suffixes))}, or give the format with -f",
+        )
+    return found
 
 
 def _count(inputs: list[Any], options: Any, empty: list[str]) -> int | None:
@@ -379,6 +426,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     raw_out = None if args.out is None else str(args.out)
     out = None if raw_out is None else Path(raw_out)
+    # nothing the run reads is written over: the --db, a SQLite file (first: `-o corpus.db`
+    # is refused as the database it is, not for its extension); inputs: gather_inputs
+    refuse_overwriting(
+        out, {"--db": args.db, "--debunks": args.debunks, "--mentions": args.mentions}
+    )
     fmt = resolve_format(args.format, out, as_dir=raw_out is not None and raw_out.endswith("/"))
     if fmt == "parquet" and not _has_pyarrow():
         need = "pip install 'narrascope[scale]'"
@@ -409,10 +461,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"narrascope: error: {_flags(str(exc))}", file=sys.stderr)
         return 2
-    # nothing the run reads is written over: an input named here, the --db, a SQLite file
-    refuse_overwriting(
-        out, {"--db": args.db, "--debunks": args.debunks, "--mentions": args.mentions}
-    )
     # the run's own output, journal and errors are never its inputs
     gathered = gather_inputs(args.inputs, out, folder=fmt == "parquet")
     if gathered.empty and not gathered.paths:
@@ -461,6 +509,8 @@ def run(args: argparse.Namespace) -> int:
                     address=args.address,
                     workers=args.workers,
                     cpus_per_worker=args.cpus_per_worker or 1,
+                    stage_names=cli_stage_names(config, args.debunks, args.db),
+                    summaries=out is None,  # also of what --db stores, as locally
                     **common,
                 )
             except ConnectionError as exc:  # ray.init: no cluster at --address

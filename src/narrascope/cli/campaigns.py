@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -71,7 +73,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         metavar="PATH_OR_URL",
         help="read the documents of this corpus database (filled by analyze --db) instead",
     )
-    p.add_argument("-o", "--out", type=Path, help="write the clusters here; else print a summary")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="write the clusters here (replaced only once complete), else print a summary; "
+        "never an INPUT, the --db, --save-to or another SQLite file (refused: it would be "
+        "overwritten)",
+    )
     p.add_argument(
         "-f",
         "--format",
@@ -139,6 +148,20 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
+def _out_problem(args: argparse.Namespace) -> str | None:
+    """Why ``--out`` cannot be written, or None. A database there (the ``--db`` or
+    ``--save-to`` file, or any SQLite file) is refused by raising (E100, exit 2): writing
+    the clusters would destroy it. Checked before anything is read or stored."""
+    from narrascope.runner import refuse_overwriting
+
+    if args.out is None:
+        return None
+    refuse_overwriting(args.out, {"--db": args.db, "--save-to": args.save_to})
+    if args.out.is_dir():
+        return f"--out {args.out} is a folder; the clusters are written to a file"
+    return None
+
+
 def _usage(message: str) -> int:
     print(f"narrascope: error: {message}", file=sys.stderr)
     return 2
@@ -157,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage("--stored reads clusters already stored: leave out --save-to")
     if args.no_save and not args.db:
         return _usage("--no-save goes with --db (INPUT files are stored only with --save-to)")
+    problem = _out_problem(args)  # first: `-o corpus.db` is refused as the database it is
+    if problem is not None:
+        return _usage(problem)
     fmt = report_format(args)
     if fmt == "stix":  # before the clustering: say it now if stix2 is missing
         from narrascope.export.stix import require_stix2
@@ -190,14 +216,25 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"narrascope: error: {exc}", file=sys.stderr)
             return 2
+        from narrascope.runner import gather_inputs
+
+        datasets = [i for i in args.inputs if _is_parquet(i)]
+        # folders and patterns expanded, less this run's --out (an input named as --out
+        # is refused: writing the clusters would destroy it)
+        gathered = gather_inputs([i for i in args.inputs if i not in datasets], args.out)
+        if not datasets and not gathered.paths:  # nothing at all to read: say so
+            for name in gathered.empty:
+                print(f"narrascope: error: no files found in {name}", file=sys.stderr)
+            return 1
+        failed.extend(f"{e.source}: {e.reason}" for e in gathered.errors())
         campaigns = find_campaigns(
-            counter.count(_read(args.inputs, options, failed)),
+            counter.count(_read(datasets, gathered.paths, options, failed)),
             min_size=args.min_size,
             jaccard=args.jaccard,
             containment=args.containment,
             half_life_hours=args.half_life_hours,
         )
-        attach_narratives(campaigns, args.inputs, options)
+        attach_narratives(campaigns, gathered.paths, options)
     as_of = datetime.now(UTC)
     first_created: dict[str, datetime] = {}
     target = args.save_to or (None if args.no_save else args.db)
@@ -265,11 +302,31 @@ def _output(
         else:
             print(format_summary(campaigns))
         return
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8", newline="") as fh:
+    with _replacing(args.out) as fh:
         write_campaigns(campaigns, fh, fmt, as_of=as_of, first_created=first_created)
     members = sum(c.size for c in campaigns)
     print(f"{len(campaigns)} clusters ({members} documents) -> {args.out}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _replacing(out: Path) -> Iterator[TextIO]:
+    """A text file that becomes ``out`` only once fully written: it is written to
+    ``OUT.tmp`` beside it and moved onto ``out`` at the end (:func:`os.replace`), so a
+    failure midway leaves the previous ``out`` (or none), never an empty or half file.
+    What is no regular file (``/dev/null``, a pipe) is written directly."""
+    if out.exists() and not out.is_file():
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _run_stored(args: argparse.Namespace, fmt: str) -> int:
@@ -298,20 +355,20 @@ def _run_stored(args: argparse.Namespace, fmt: str) -> int:
     return 0
 
 
-def _read(inputs: list[str], options: Any, failed: list[str]) -> Iterator[Any]:
-    """Documents from the readers, and the records of Parquet datasets (``analyze --out
-    DIR/``, local or Ray: they carry their narratives and techniques); a bad input is
-    noted and skipped (the batch goes on)."""
+def _read(
+    datasets: list[str], inputs: list[str | Path], options: Any, failed: list[str]
+) -> Iterator[Any]:
+    """The records of Parquet datasets (``analyze --out DIR/``, local or Ray: they carry
+    their narratives and techniques), then the documents the readers make of ``inputs``;
+    a bad input is noted and skipped (the batch goes on)."""
     from narrascope.doc import Document
     from narrascope.ingest import read_inputs
 
-    datasets = [i for i in inputs if _is_parquet(i)]
     for dataset in datasets:
         yield from _parquet_records(dataset, failed)
-    rest = [i for i in inputs if i not in datasets]
-    if not rest:
+    if not inputs:
         return
-    for item in read_inputs(rest, options):
+    for item in read_inputs(inputs, options):
         if isinstance(item, Document):
             yield item
         else:
@@ -319,12 +376,28 @@ def _read(inputs: list[str], options: Any, failed: list[str]) -> Iterator[Any]:
 
 
 def _is_parquet(item: str) -> bool:
-    """A Parquet file, or a folder holding Parquet parts (what ``analyze --out DIR/``
-    writes; its ``_journal.jsonl`` and ``_errors.jsonl`` are not documents)."""
+    """Whether ``item`` is narrascope's own Parquet output, read back as its records: a
+    folder holding the parts ``analyze --out DIR/`` writes (its ``_journal.jsonl`` and
+    ``_errors.jsonl`` are not documents), or one file with their ``record`` column. Any
+    other Parquet file or folder is the user's documents, read as ``analyze`` reads
+    them (one document per row)."""
     path = Path(item)
-    if path.is_file():
-        return path.suffix.lower() == ".parquet"
-    return path.is_dir() and next(path.glob("*.parquet"), None) is not None
+    if not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".parquet")):
+        return False
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from narrascope.export.parquet import part_files
+    except ImportError:  # the readers say that Parquet needs pyarrow
+        return False
+    if path.is_dir():
+        return bool(part_files(path))
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError, ValueError):  # damaged: the reader says why
+        return False
+    return "text" in names and "record" in names
 
 
 def _parquet_records(dataset: str, failed: list[str]) -> Iterator[dict[str, Any]]:
@@ -349,7 +422,7 @@ def _stored(db: str) -> Iterator[Any]:
         yield from store.iter_documents(Filters())
 
 
-def attach_narratives(campaigns: list, inputs: list[str], options: Any) -> None:
+def attach_narratives(campaigns: list, inputs: Sequence[str | Path], options: Any) -> None:
     """Narratives and techniques of the clustered documents from JSONL inputs that carry
     them.
 

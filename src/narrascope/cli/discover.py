@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     # before the run stores its clusters in --db: `-o corpus.db` must not empty the corpus
     refuse_overwriting(args.out, {"--db": args.db})
+    fmt = report_format(args)  # an --out extension that names no format: before the work
     report = discover_run(
         args.db,
         since=args.since,
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("w", encoding="utf-8", newline="") as fh:
-            write_clusters(clusters, fh, report_format(args))
+            write_clusters(clusters, fh, fmt)
         print(f"{len(clusters)} clusters -> {args.out}", file=sys.stderr)
     return 0
 

@@ -183,6 +183,7 @@ def _add(args: argparse.Namespace) -> int:
     )
 
     label = normalise_label(args.label)  # empty: E100 before any file is read
+    _check_store(args.db)  # before the examples are read and the encoder loads
     examples: list[str] = []
     source = None
     if args.from_cluster:
@@ -234,6 +235,18 @@ def _add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _check_store(db: str) -> None:
+    """Open the database ``add`` writes to, now: a PostgreSQL URL, another program's
+    SQLite file, a file that is no database or tables newer than this narrascope are
+    refused at once (E302, E303, E301), not after the encoder has loaded and the model
+    trained. A file that does not exist yet is left to be created by ``add`` itself."""
+    from narrascope.store.custom_narratives import CustomNarrativeStore, db_path
+
+    if db_path(db).exists():
+        with CustomNarrativeStore(db):  # refuses before it writes anything
+            pass
 
 
 def _stored_examples(db: str, label: str) -> tuple[str, list[str], str | None]:

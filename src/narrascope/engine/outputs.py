@@ -240,9 +240,11 @@ def run_to_output(
     total: int | None = None,
     store: Store | None = None,
     on_error: Callable[[InputError], None] | None = None,
+    summaries: bool | None = None,
 ) -> BatchReport:
     """:func:`run_batch`, with ``fmt="parquet"`` writing a dataset directory ``out``
     (a folder holding other files than narrascope's is refused: :func:`check_dataset_folder`).
+    ``summaries``: :func:`run_batch`'s (printed only without ``out``).
 
     ``total``, the number of inputs, is what the progress bar counts down from; with
     ``resume`` the inputs already in the dataset come off it (:meth:`SkipDone.left`)."""
@@ -258,6 +260,7 @@ def run_to_output(
             on_error=on_error,
             total=total,
             store=store,
+            summaries=summaries,
         )
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file; a Parquet dataset is a folder")

@@ -176,9 +176,16 @@ class Identity:
 
     ``copies_needed = False`` tells the runner that a failing batch cannot have left
     half-annotated documents, so it need not keep pristine copies (a deep copy of every
-    analysed document: three quarters of the driver's time, measured)."""
+    analysed document: three quarters of the driver's time, measured).
+
+    ``stage_names``: the stages the workers run (None: not known). The writers read them
+    (:func:`~narrascope.runner.checks_debunks`): without them a Ray run's report could not
+    say "Not checked against known debunks" where a local run says it."""
 
     copies_needed = False
+
+    def __init__(self, stage_names: list[str] | None = None) -> None:
+        self.stage_names = None if stage_names is None else list(stage_names)
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 16) -> Iterator[Document]:
         return iter(docs)
@@ -446,9 +453,16 @@ def run_ray(
     workers: int | None = None,
     cpus_per_worker: int = 1,
     stats: WorkerStats | None = None,
+    stage_names: list[str] | None = None,
+    summaries: bool | None = None,
 ) -> BatchReport:
     """Analyse ``items`` on Ray into ``out`` (any format, or ``"parquet"``); the same
-    report, records and files as the local engine's :func:`run_to_output`."""
+    report, records and files as the local engine's :func:`run_to_output`.
+
+    ``stage_names``: the stages ``factory``'s pipeline has (the driver builds none), so
+    that the report says what a local run's says (whether debunks were checked); without
+    them it cannot say. ``summaries``: as for :func:`~narrascope.runner.run_batch`
+    (``analyze --db`` without ``--out`` prints them, as locally)."""
     if resume and out is None and store is None:
         raise ValueError("resume needs an output (out=...) or a store")
     if batch_size < 1:
@@ -471,7 +485,7 @@ def run_ray(
         pool = ActorPool(factory, actors, cpus_per_worker, stats, save_to)
         report = run_to_output(
             analysed_on_ray(pending, pool, batch_size=batch_size),
-            Identity(),
+            Identity(stage_names),
             out=out,
             fmt=fmt,
             resume=resume,
@@ -480,6 +494,7 @@ def run_ray(
             total=total,
             store=store if save_to is None or store is None else SavedByWorkers(store, pool),
             on_error=on_error,
+            summaries=summaries,
         )
     report.skipped += skip.skipped
     return report

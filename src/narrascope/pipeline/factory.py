@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,27 +50,73 @@ def stage_class(name: str) -> type[Stage]:
     return getattr(importlib.import_module(module), attr)
 
 
-def build_pipeline(
+def stage_plan(
     *,
-    stages: list[str] | None = None,
+    stages: Sequence[str] | None = None,
     config: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Pipeline:
-    """The pipeline of ``stages`` (default: all but the :data:`OPTIONAL` ones not in
-    ``config``, in :data:`STAGES` order), each built with its parameters in ``config``
-    (stage name -> keyword parameters)."""
-    config = dict(config or {})
-    if stages is None:
-        names = [n for n in STAGES if n not in OPTIONAL or n in config]
-    else:
-        names = list(stages)
-    unknown = [n for n in [*names, *config] if n not in STAGES]
+) -> list[str]:
+    """The names of the stages :func:`build_pipeline` builds for ``stages`` and
+    ``config``, in order, without building any (the Ray driver names the stages its
+    workers run); a :class:`NarrascopeError` for what it would refuse.
+
+    Refused, rather than built otherwise than asked: a stage named twice or not at all
+    known, and ``stages`` given as one string (E003); a config that is no mapping, or
+    whose value for a stage is none, or that configures a stage ``stages`` leaves out
+    (E004: its parameters would be dropped in silence).
+    """
+    if isinstance(stages, str) or not (stages is None or isinstance(stages, Sequence)):
+        raise NarrascopeError(
+            E_UNKNOWN_STAGE,
+            f"stages must be a list of stage names, got {stages!r}; e.g. stages=['language', "
+            "'segment', 'narratives']",
+        )
+    if config is None:
+        config = {}
+    if not isinstance(config, Mapping):
+        raise NarrascopeError(
+            E_STAGE_CONFIG,
+            f"config must map stage names to their parameters, got {type(config).__name__}; "
+            "e.g. config={'entities': {'detector': 'crf'}}",
+        )
+    names = [n for n in STAGES if n not in OPTIONAL or n in config] if stages is None else stages
+    unknown = [n for n in [*names, *config] if not isinstance(n, str) or n not in STAGES]
     if unknown:
         raise NarrascopeError(
             E_UNKNOWN_STAGE, f"unknown stage(s) {unknown}; choose from {list(STAGES)}"
         )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise NarrascopeError(E_UNKNOWN_STAGE, f"stage(s) {twice} named more than once")
+    for name, params in config.items():
+        if not isinstance(params, Mapping):
+            raise NarrascopeError(
+                E_STAGE_CONFIG,
+                f"stage {name!r}: its config must map parameter names to values, got "
+                f"{type(params).__name__} {params!r}",
+            )
+    left_out = [n for n in config if n not in names]
+    if left_out:
+        raise NarrascopeError(
+            E_STAGE_CONFIG,
+            f"config for stage(s) {left_out}, which stages={list(names)} does not build; "
+            "add them to stages or drop their config",
+        )
+    return [n for n in STAGES if n in names]
+
+
+def build_pipeline(
+    *,
+    stages: Sequence[str] | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Pipeline:
+    """The pipeline of ``stages`` (default: all but the :data:`OPTIONAL` ones not in
+    ``config``, in :data:`STAGES` order), each built with its parameters in ``config``
+    (stage name -> keyword parameters); what it refuses: :func:`stage_plan`."""
+    names = stage_plan(stages=stages, config=config)
+    config = config or {}
     encoder = SentenceEncoder.shared()
     built = []
-    for name in (n for n in STAGES if n in names):
+    for name in names:
         cls = stage_class(name)
         params = dict(config.get(name, {}))
         if "encoder" in inspect.signature(cls).parameters:

@@ -67,6 +67,7 @@ from narrascope.serve.security import (
     TokenAuth,
 )
 from narrascope.store import ANY_DEBUNK, DocumentsNotSaved, FilterError, Filters, open_store
+from narrascope.text.language import normalize_language
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,15 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def _language_filter(value: Any) -> Any:
+    """A language filter in the form documents are stored in ("RU", "rus" -> "ru"); a
+    code naming no language is a 422 saying what to give, not an empty result."""
+    value = _blank_is_none(value)
+    return normalize_language(value) if isinstance(value, str) else value
+
+
 Opt = Annotated[str | None, BeforeValidator(_blank_is_none)]
+OptLanguage = Annotated[str | None, BeforeValidator(_language_filter)]
 OptDate = Annotated[date | None, BeforeValidator(_blank_is_none)]
 OptScore = Annotated[float | None, BeforeValidator(_blank_is_none)]
 
@@ -110,7 +119,9 @@ OptScore = Annotated[float | None, BeforeValidator(_blank_is_none)]
 def filters(
     q: Annotated[Opt, Query(description="words of the text (all, any order)")] = None,
     narrative: Annotated[Opt, Query(description="exact narrative label")] = None,
-    language: Annotated[Opt, Query()] = None,
+    language: Annotated[
+        OptLanguage, Query(description="ISO 639-1 code, e.g. ru (rus, RU, ru-RU read too)")
+    ] = None,
     source: Annotated[Opt, Query()] = None,
     date_from: Annotated[OptDate, Query(description="ISO date, included")] = None,
     date_to: Annotated[OptDate, Query(description="ISO date, included")] = None,

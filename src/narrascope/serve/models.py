@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from narrascope.text.language import normalize_language
+
 MAX_ID_CHARS = 512
 
 
@@ -22,6 +24,13 @@ def _check_text(text: str) -> str:
             "text contains unpaired UTF-16 surrogates (\\ud800-\\udfff escapes); send valid Unicode"
         ) from None
     return text
+
+
+def _check_language(code: str | None) -> str | None:
+    """The two-letter code a language means, as the document model writes it ("RU",
+    "rus", "pt-BR" are read); a code naming no language we know is the request's 422,
+    with what to give instead, never a 500 when the document is made from it."""
+    return normalize_language(code)
 
 
 class DocumentIn(BaseModel):
@@ -36,14 +45,16 @@ class DocumentIn(BaseModel):
     )
     language: str | None = Field(
         None,
-        pattern=r"^[a-z]{2,3}$",
-        description="ISO 639-1 code; default: detected",
+        max_length=64,
+        description="ISO 639-1 code, e.g. ru (ISO 639-2/3 codes such as rus and regional "
+        "forms such as pt-BR are read too); default: detected",
     )
     source: str | None = Field(None, max_length=2000)
     url: str | None = Field(None, max_length=8000)
     date: str | None = Field(None, max_length=64, description="ISO date, e.g. 2024-03-02")
 
     _text = field_validator("text")(_check_text)
+    _language = field_validator("language")(_check_language)
 
 
 class AnalyzeRequest(DocumentIn):

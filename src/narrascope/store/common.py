@@ -56,6 +56,8 @@ WRITE_ATTEMPTS = 5
 MAX_PAGE = 2**63 - 1
 RETRY_PAUSE = 0.05  # seconds
 T = TypeVar("T")
+# why ``save`` refuses a document whose id is empty
+NO_ID = "the document has no id; give it one (Document(text, id=...)) to store it"
 
 # What a TEXT column cannot hold: UTF-8 has no lone surrogates (JSON "\ud800" gives one)
 # and PostgreSQL text has no NUL. Both backends replace both, so they behave the same.
@@ -583,11 +585,21 @@ class SQLStore:
         own savepoint: the refused one is undone alone, the others are committed, then
         :class:`DocumentsNotSaved` names it. Lone surrogates and NUL characters are stored
         replaced (see :func:`storable`).
+
+        A document without an id is refused the same way (``DocumentsNotSaved``, E304),
+        the rest stored: stored under ``""`` it could never be shown, linked or deleted,
+        and the next one without an id would replace it in silence.
         """
         latest: dict[str, tuple[int, Document]] = {}
+        refused: list[tuple[int, str, str]] = []  # (position, id, why), as ``failures``
         for position, doc in enumerate(docs):
+            if not doc.id:
+                refused.append((position, "", NO_ID))
+                continue
             latest[storable(doc.id)] = (position, doc)  # a repeated id: its last copy
         if not latest:
+            if refused:
+                raise DocumentsNotSaved([(doc_id, why) for _, doc_id, why in refused], 0)
             return 0
         todo = [latest[key] for key in sorted(latest)]  # id order: one lock order for all
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -627,9 +639,9 @@ class SQLStore:
             return len(changed)
 
         saved = self._write(write, attempts=WRITE_ATTEMPTS)
-        if failures:
-            failures.sort()  # in the caller's order
-            raise DocumentsNotSaved([(doc_id, why) for _, doc_id, why in failures], saved)
+        failed = sorted(failures + refused)  # in the caller's order
+        if failed:
+            raise DocumentsNotSaved([(doc_id, why) for _, doc_id, why in failed], saved)
         return saved
 
     def _save_each(
