@@ -330,7 +330,7 @@ def test_an_older_database_gains_the_debunk_table_from_its_records(target: str) 
     if "://" not in target and sqlite3.sqlite_version_info < (3, 35):
         pytest.skip("this SQLite cannot drop a table in a transaction reliably")
     with open_store(target) as store:
-        store.save([claimed("", source="blog"), claimed("d2", debunks=False), claimed("d3")])
+        store.save([claimed("0", source="blog"), claimed("d2", debunks=False), claimed("d3")])
 
         def make_version_5() -> None:  # as step 5 left the schema, with these records
             store._exec("DROP TABLE debunk_matches")  # step 6 (later steps run again)
@@ -340,10 +340,10 @@ def test_an_older_database_gains_the_debunk_table_from_its_records(target: str) 
         assert store.version() == 5
     with open_store(target) as store:
         assert store.version() == SCHEMA_VERSION
-        assert ids(store, debunk="any") == ["", "d3"]  # "" is PostgreSQL's first key
+        assert ids(store, debunk="any") == ["0", "d3"]  # the first key (an empty id is refused)
         assert rows(store, "debunk_matches") == 4
         store.save([claimed("d3", debunks=False)])  # and it is written as any other
-        assert ids(store, debunk="DB-1") == [""]
+        assert ids(store, debunk="DB-1") == ["0"]
 
 
 def test_a_match_of_an_odd_shape_is_left_out_not_fatal(target: str) -> None:
