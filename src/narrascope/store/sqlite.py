@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from narrascope.store.stems import index_tokens
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 10.0  # seconds a statement waits for another connection's lock
+OPEN_ATTEMPTS = 5  # opening again after a lock SQLite reports without waiting
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "has_fts5"]
 
@@ -71,18 +73,18 @@ class SQLiteStore(SQLStore):
         self.path = Path(path)
         self.where = str(self.path)
         try:
-            # check_same_thread off: the base class's lock serialises every use
-            # timeout first: switching to WAL waits, like every statement, for a store
-            # opened at the same moment to finish migrating (it failed at once before)
-            self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
-            )
-            self._conn.create_function("narrascope_iso_week", 1, iso_week, deterministic=True)
-            # opening migrates: another program's file must be refused first
-            refuse_foreign(self._conn, self.path)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            for attempt in range(1, OPEN_ATTEMPTS + 1):
+                try:
+                    self._open()
+                    break
+                except sqlite3.OperationalError as exc:
+                    # stores opened at the same moment on a new file: SQLite answers some
+                    # lock waits (the switch to WAL, a deadlock it avoids) with "locked"
+                    # at once, without the busy timeout; opening again then succeeds
+                    self._close_quietly()
+                    if attempt == OPEN_ATTEMPTS or "locked" not in str(exc).lower():
+                        raise
+                    time.sleep(0.05 * attempt)
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise StoreError(
@@ -95,6 +97,20 @@ class SQLiteStore(SQLStore):
             raise
         # FTS5, or the LIKE fallback's plain table (this SQLite had no FTS5 at step 4)
         self.fts = self._one(sql.SQLITE_HAS_FTS5_INDEX) is not None
+
+    def _open(self) -> None:
+        # check_same_thread off: the base class's lock serialises every use
+        # timeout first: switching to WAL waits, like every statement, for a store
+        # opened at the same moment to finish migrating (it failed at once before)
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+        )
+        self._conn.create_function("narrascope_iso_week", 1, iso_week, deterministic=True)
+        # opening migrates: another program's file must be refused first
+        refuse_foreign(self._conn, self.path)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
 
     def _contended(self, exc: BaseException) -> bool:
         # an OperationalError is also a full disk or a read-only file: only these retry
