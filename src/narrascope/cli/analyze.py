@@ -19,6 +19,7 @@ INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "parquet", "telegra
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(
         name,
+        aliases=["analyse"],  # the spelling the help texts themselves use
         help="analyse documents for narratives, entity roles and persuasion techniques",
         description="Analyse files, folders (recursively) or stdin ('-') for propaganda "
         "narratives, the roles the text casts entities in and the persuasion techniques of "

@@ -82,6 +82,12 @@ Item = Document | InputError
 # (where, default id, record): one record of a JSONL line or a CSV row, not yet checked
 Row = tuple[str, str, dict[str, Any]]
 
+# a file holding one JSON array (pretty-printed or on one line) instead of JSON Lines
+_JSON_ARRAY = (
+    "a JSON array, not JSON Lines (one object per line); "
+    "convert it with: jq -c '.[]' FILE > FILE.jsonl"
+)
+
 
 def too_large(
     source: str, size: int, limit: int, what: str = "file", more: bool = False
@@ -441,21 +447,20 @@ def _jsonl_rows(
             record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             if first and line.lstrip("\ufeff \t").startswith("["):
-                yield InputError(
-                    label,
-                    "a JSON array, not JSON Lines (one object per line); "
-                    "convert it with: jq -c '.[]' FILE > FILE.jsonl",
-                    E_BAD_RECORD,
-                )
+                yield InputError(label, _JSON_ARRAY, E_BAD_RECORD)
                 return
             yield InputError(source, f"invalid JSON ({_json_problem(exc)})", E_BAD_RECORD)
             first = False
             continue
-        first = False
         if not isinstance(record, dict):
             kind = "null" if record is None else type(record).__name__
-            yield InputError(source, f"line is a JSON {kind}, expected an object", E_BAD_RECORD)
+            why = f"line is a JSON {kind}, expected an object"
+            if first and isinstance(record, list):  # a whole JSON array on one line?
+                why = f"{why}: if the file is {_JSON_ARRAY}"
+            first = False
+            yield InputError(source, why, E_BAD_RECORD)
             continue
+        first = False
         yield source, f"{file_id}:{lineno}", record
 
 
