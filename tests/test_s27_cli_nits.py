@@ -22,3 +22,13 @@ def test_a_json_array_on_one_line_says_to_write_json_lines(tmp_path: Path) -> No
     errors = [i for i in items if isinstance(i, InputError)]
     assert len(errors) == 1 and "JSON Lines" in str(errors[0]) and "jq -c" in str(errors[0])
     assert [i.text for i in items if not isinstance(i, InputError)] == ["three"]
+
+
+def test_debunks_add_of_a_missing_file_names_the_file_not_a_row(tmp_path: Path, capsys) -> None:
+    from narrascope.cli import main
+
+    missing = tmp_path / "missing.jsonl"
+    assert main(["debunks", "add", str(missing), "--db", str(tmp_path / "c.db"), "--quiet"]) == 1
+    out = capsys.readouterr()
+    assert f"{missing}: no such file or folder" in out.err and f"{missing}:0" not in out.err
+    assert "0 bad rows, 1 unreadable files" in out.out

@@ -139,9 +139,12 @@ def _add(args: argparse.Namespace) -> int:
         if args.e5:
             _read_with_e5(store, quiet=args.quiet)
     repeats = f", {report.duplicates} duplicate rows (the last kept)" if report.duplicates else ""
+    files = sum(1 for b in bad if not b.line)  # a whole file or folder that could not be read
+    unread = f", {files} unreadable files" if files else ""
     print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
-        f"{repeats}, {len(bad)} bad rows; {after} debunks in {args.db} (was {before})"
+        f"{repeats}, {len(bad) - files} bad rows{unread}; {after} debunks in {args.db} "
+        f"(was {before})"
     )
     return 1 if bad else 0
 

@@ -50,7 +50,8 @@ class BadRow:
 
     def __str__(self) -> str:
         tail = f"; {self.hint}" if self.hint else ""
-        return f"{self.source}:{self.line}: {self.reason}{tail}"
+        where = f"{self.source}:{self.line}" if self.line else self.source  # 0: the whole file
+        return f"{where}: {self.reason}{tail}"
 
 
 Item = Debunk | BadRow
