@@ -32,3 +32,11 @@ def test_debunks_add_of_a_missing_file_names_the_file_not_a_row(tmp_path: Path, 
     out = capsys.readouterr()
     assert f"{missing}: no such file or folder" in out.err and f"{missing}:0" not in out.err
     assert "0 bad rows, 1 unreadable files" in out.out
+
+
+def test_verbose_goes_before_or_after_the_subcommand() -> None:
+    parse = build_parser().parse_args
+    assert parse(["-v", "analyze", "a.txt"]).verbose is True
+    assert parse(["analyze", "a.txt", "-v"]).verbose is True
+    assert parse(["analyze", "a.txt"]).verbose is False
+    assert parse(["debunks", "add", "f.jsonl", "--db", "c.db", "-v"]).verbose is True

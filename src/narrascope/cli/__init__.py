@@ -50,7 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
         module.add_parser(sub, name)
+    _verbose_everywhere(parser)
     return parser
+
+
+def _verbose_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``-v`` after the subcommand too (``narrascope analyze x.txt -v``, where users put
+    it): every subcommand, nested ones included, takes it; SUPPRESS keeps the top-level
+    value when a subcommand is not given it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in {id(p): p for p in action.choices.values()}.values():  # aliases once
+                sub.add_argument(
+                    "-v",
+                    "--verbose",
+                    action="store_true",
+                    default=argparse.SUPPRESS,
+                    help="log progress details",
+                )
+                _verbose_everywhere(sub)
 
 
 def _escape_unencodable_output() -> None:
