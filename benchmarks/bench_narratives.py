@@ -29,11 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from narrascope.doc import Document
@@ -45,6 +45,28 @@ DEFAULT_LABEL = "`semeval2025-task10/test/*/subtask-2-documents`"
 # where the benchmarks write their numbers; the tests point it at a file of their own
 BENCHMARKS_MD = Path(os.environ.get("NARRASCOPE_BENCHMARKS_MD") or ROOT / "docs/benchmarks.md")
 MARK = "narratives-speed"
+
+
+_T = TypeVar("_T")
+
+
+def shared_data(
+    description: str, default: Path, what: str, load: Callable[[Path], _T]
+) -> _T | None:
+    """The research scripts' one optional argument, the data folder (``what``; default:
+    ../shared's), read by ``load``; None after one line on stderr when it cannot be read
+    (a fresh clone has no ../shared: a line, not a traceback)."""
+    from narrascope.errors import NarrascopeError
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "data", nargs="?", type=Path, default=default, help=f"{what} (default: ../shared's)"
+    )
+    try:
+        return load(parser.parse_args().data)
+    except NarrascopeError as exc:
+        print(f"no data: {exc}", file=sys.stderr)
+        return None
 
 
 def run_measured(argv: Sequence[str]) -> tuple[float, float, str]:

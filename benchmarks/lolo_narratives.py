@@ -11,14 +11,12 @@ About 4 minutes here (most of it USE over the 1,781 documents).
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_narratives import shared_data
 
-from narrascope.errors import NarrascopeError
 from narrascope.models.encoder import SentenceEncoder, text_vectors
 from narrascope.models.narratives import NarrativeClassifier
 from narrascope.training.corpus import load_narrative_corpus
@@ -28,19 +26,13 @@ DATA = Path(__file__).parents[1] / "../shared/datasets/semeval2025-task10/train"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "data",
-        nargs="?",
-        type=Path,
-        default=DATA,
-        help="the SemEval-2025 Task 10 training folder (default: ../shared's)",
+    docs = shared_data(
+        __doc__.splitlines()[0],
+        DATA,
+        "the SemEval-2025 Task 10 training folder",
+        load_narrative_corpus,
     )
-    args = parser.parse_args()
-    try:
-        docs = load_narrative_corpus(args.data)
-    except NarrascopeError as exc:  # no ../shared: one line, not a traceback
-        print(f"no data: {exc}", file=sys.stderr)
+    if docs is None:
         return 1
     started = time.perf_counter()
     vectors = text_vectors(SentenceEncoder.shared(), [d.text for d in docs])  # once for all

@@ -10,30 +10,20 @@ Prints the table (micro-F1 per held-out language and their mean). About 10 minut
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-from narrascope.errors import NarrascopeError
+from bench_narratives import shared_data
+
 from narrascope.training.techniques import leave_one_language_out, load_technique_corpus
 
 DATA = Path(__file__).parents[1] / "../shared/datasets/semeval2023-task3/data"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "data",
-        nargs="?",
-        type=Path,
-        default=DATA,
-        help="the SemEval-2023 Task 3 data folder (default: ../shared's)",
+    corpus = shared_data(
+        __doc__.splitlines()[0], DATA, "the SemEval-2023 Task 3 data folder", load_technique_corpus
     )
-    args = parser.parse_args()
-    try:
-        corpus = load_technique_corpus(args.data)
-    except NarrascopeError as exc:  # no ../shared: one line, not a traceback
-        print(f"no data: {exc}", file=sys.stderr)
+    if corpus is None:
         return 1
     result = leave_one_language_out(corpus, progress=True)
     langs = [k for k in next(iter(result["table"].values())) if k != "mean"]
