@@ -468,7 +468,7 @@ def test_a_missing_module_is_a_501_not_a_crash(
 
 def test_a_promoted_label_loses_the_prefix_records_add_before_its_spaces() -> None:
     """The promote endpoint keeps a label as `taxonomy add` does (``normalise_label``;
-    tests/test_s27b_serve.py drives the endpoint)."""
+    tests/test_serve_promote_and_epoch_dates.py drives the endpoint)."""
     from narrascope.errors import NarrascopeError
     from narrascope.models.custom_narratives import normalise_label
 
