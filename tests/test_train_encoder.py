@@ -63,7 +63,7 @@ def _recording_fit(calls: list[dict]):
         history = [{"epoch": e + 1, "loss": 0.5, "score": s} for e, s in enumerate(scores)]
         if not kw.get("validation"):
             history = [{"epoch": e + 1, "loss": 0.5} for e in range(self.epochs)]
-        self.meta = {"history": {"history": history, "seconds": 1.0}}
+        self.meta = {"history": {"history": history, "seconds": 1.0, "settings": {"threads": 1}}}
         self.trained_ = {"marker": np.array([len(calls)], np.float32)}
         return self
 
@@ -112,3 +112,58 @@ def test_the_shipped_weights_are_refit_on_every_document(
         assert len(calls) == 1 and meta["refit"] is None
         assert saved["model"].trained_["marker"][0] == 1
     assert saved["model"].blend == meta["cv"]["blend"]
+
+
+def _earlier(refit: dict | None = None, **params) -> EncoderRoleModel:
+    """A held-out run's artefact as ``load`` returns it (epoch 2 was its best)."""
+    model = EncoderRoleModel(**params)
+    model.blend = 0.3
+    model.meta = {
+        "cv": {"held_out": "fold 1 of 5 (documents stratified by language, seed 0)", "blend": 0.3},
+        "history": {
+            "history": [{"epoch": e, "loss": 0.5, "score": s} for e, s in [(1, 1.0), (2, 1.3)]],
+            "seconds": 7.0,
+        },
+        "refit": refit,
+    }
+    return model
+
+
+def test_an_earlier_held_out_run_is_reused_and_only_the_refit_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _corpus(monkeypatch)
+    calls: list[dict] = []
+    monkeypatch.setattr(EncoderRoleModel, "fit", _recording_fit(calls))
+    monkeypatch.setattr(EncoderRoleModel, "load", classmethod(lambda cls, _p: _earlier()))
+    saved: dict = {}
+    monkeypatch.setattr(
+        EncoderRoleModel, "save", lambda self, out, meta=None: saved.update(m=self, meta=meta)
+    )
+    monkeypatch.setattr("narrascope.training.cv.record_artefact_size", lambda _out: None)
+
+    recipe.train_encoder("data", tmp_path, held_out_from="earlier", progress=False)
+
+    assert calls == [{"documents": len(LANGS), "validation": [], "epochs": 2}]
+    assert saved["m"].blend == 0.3 and saved["meta"]["cv"]["blend"] == 0.3
+    assert saved["meta"]["refit"]["epochs"] == 2
+    assert saved["meta"]["training_seconds"] == 8.0  # the held-out run's 7 s + the refit's 1 s
+
+
+@pytest.mark.parametrize(
+    ("earlier", "complaint"),
+    [
+        (_earlier(refit={"documents": 10}), "already refit"),
+        (_earlier(size=128), "differs in size"),
+    ],
+)
+def test_a_held_out_run_of_another_recipe_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: EncoderRoleModel, complaint: str
+) -> None:
+    _corpus(monkeypatch)
+    calls: list[dict] = []
+    monkeypatch.setattr(EncoderRoleModel, "fit", _recording_fit(calls))
+    monkeypatch.setattr(EncoderRoleModel, "load", classmethod(lambda cls, _p: earlier))
+    with pytest.raises(ValueError, match=complaint):
+        recipe.train_encoder("data", tmp_path, held_out_from="earlier", progress=False)
+    assert calls == []

@@ -139,6 +139,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         help="encoder only: keep the held-out run's weights instead of training again on "
         "every document for the epochs it chose (about half the time)",
     )
+    p.add_argument(
+        "--held-out-from",
+        type=Path,
+        default=None,
+        metavar="ARTEFACT",
+        help="encoder only: an artefact trained with --no-refit by the same recipe and seed; "
+        "its held-out run's epoch, blend and scores are reused and only the refit runs",
+    )
     add_spans_option(p)
     add_extra_corpora_option(p)
     student = p.add_argument_group("technique-student")
@@ -196,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             threads=args.threads,
             refit=not args.no_refit,
+            held_out_from=args.held_out_from,
         )
     elif args.task == "mentions":
         from narrascope.models.artefact import bundled_path
