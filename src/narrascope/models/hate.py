@@ -32,6 +32,11 @@ Why this design (measurements in docs/hate-research.md):
 * Evidence: each sentence (``text.segment.split_sentences``) is scored on its own; the
   text's score is its highest-scoring sentence's, which is the evidence span. An
   incitement match's evidence is the clause around it.
+* Invisible format characters inside a word (a zero-width space in "nu\\u200bke", a soft
+  hyphen, a word joiner: a common way past filters) would split it for every lexicon and
+  tokenizer, so the model reads a view of each text without them
+  (``text.normalise.VisibleView``) and maps the evidence back onto the text as given; an
+  evidence whose words held such characters says so (``"invisible_characters": true``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import numpy as np
 from narrascope.models.artefact import Estimator
 from narrascope.models.cpus import available_cpus, length_batches, run_per_core
 from narrascope.models.linear import sigmoid
+from narrascope.text.normalise import VisibleView, hides_inside_words, visible_text
 
 if TYPE_CHECKING:
     from narrascope.models.e5 import NumpyE5
@@ -636,7 +642,9 @@ _GROUP_RE = {cat: _group_pattern(words) for cat, words in GROUP_WORDS.items()}
 
 
 def group_target(text: str) -> str | None:
-    """The protected-group category a text names most often (ties: the first found)."""
+    """The protected-group category a text names most often (ties: the first found);
+    invisible characters inside a word ("jew\\u200bs") do not hide it."""
+    text = visible_text(text)
     counts = {cat: len(rx.findall(text)) for cat, rx in _GROUP_RE.items()}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else None
@@ -644,7 +652,8 @@ def group_target(text: str) -> str | None:
 
 def incitement_matches(text: str) -> list[tuple[float, int, int]]:
     """``(score, start, end)`` of every violence-call pattern found in ``text`` (every
-    language's patterns: comments mix languages and transliterate)."""
+    language's patterns: comments mix languages and transliterate), read as given:
+    :meth:`HateModel.incitement` calls it on the text's view without invisible characters."""
     out = []
     for pats in _COMPILED.values():
         for rx, weight in pats:
@@ -708,15 +717,14 @@ class HateResult:
 
     def as_dict(self, text: str | None = None) -> dict[str, Any]:
         """The issue's record: ``{"hate": {...}, "incitement": {...}}``; with ``text``,
-        each evidence also carries its words."""
+        each evidence also carries its words (:func:`evidence_record`)."""
 
         def ev(span: Span | None) -> dict[str, Any] | None:
             if span is None:
                 return None
-            out: dict[str, Any] = {"start": span[0], "end": span[1]}
-            if text is not None:
-                out["text"] = text[span[0] : span[1]]
-            return out
+            if text is None:
+                return {"start": span[0], "end": span[1]}
+            return evidence_record(text, span)
 
         return {
             "hate": {
@@ -738,6 +746,28 @@ class HateResult:
         return dataclasses.replace(
             self, label="none", score=1.0 - self.score, target=None, evidence=None
         )
+
+
+def evidence_record(text: str, span: Span) -> dict[str, Any]:
+    """``{"start", "end", "text"}`` of an evidence span of ``text``, with
+    ``"invisible_characters": True`` when its words hold invisible characters (the model
+    read through them; someone may have meant them to hide the words from filters)."""
+    words = text[span[0] : span[1]]
+    out: dict[str, Any] = {"start": span[0], "end": span[1], "text": words}
+    if hides_inside_words(words):
+        out["invisible_characters"] = True
+    return out
+
+
+def _original(result: HateResult, view: VisibleView) -> HateResult:
+    """``result`` (offsets into ``view.text``) with its evidence spans on the original."""
+    if not view.changed:
+        return result
+    return dataclasses.replace(
+        result,
+        evidence=result.evidence and view.span(*result.evidence),
+        incitement_evidence=result.incitement_evidence and view.span(*result.incitement_evidence),
+    )
 
 
 def _lr(x: Any, y: np.ndarray, w: np.ndarray, c: float) -> Any:
@@ -1090,7 +1120,7 @@ class HateModel(Estimator):
         self._check_fitted()
         if not self.local_languages_ or not len(texts):
             return np.zeros(len(texts))
-        char = self._views.transform({"text": list(texts)})[0]
+        char = self._views.transform({"text": [visible_text(t) for t in texts]})[0]
         width = self.weights_["abusive"].shape[0]  # the e5 part comes first
         return np.asarray(char @ self.weights_["local_abusive"][width:]).ravel()
 
@@ -1156,13 +1186,15 @@ class HateModel(Estimator):
     ) -> list[HateResult]:
         """One :class:`HateResult` per text; ``languages`` (ISO codes, e.g. the
         document's) switch on the local n-gram heads where trained. The sentences of
-        all texts are encoded together (``encoder``: an :class:`E5Sentences`)."""
+        all texts are encoded together (``encoder``: an :class:`E5Sentences`). Each text
+        is read in its view without invisible characters; offsets are the text's own."""
         self._check_fitted()
         langs = list(languages) if languages is not None else [None] * len(texts)
         if len(langs) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
-        units = [self.units(t) for t in texts]
-        flat = [t[a:b] for t, us in zip(texts, units, strict=True) for a, b in us]
+        views = [VisibleView(t) for t in texts]
+        units = [self.units(v.text) for v in views]
+        flat = [v.text[a:b] for v, us in zip(views, units, strict=True) for a, b in us]
         flat_langs = [lang for lang, us in zip(langs, units, strict=True) for _ in us]
         enc = encoder or E5Sentences.shared()
         unique = list(dict.fromkeys(flat))  # a sentence repeated in a thread is read once
@@ -1189,15 +1221,25 @@ class HateModel(Estimator):
         self.apply_early(sc, settled, pa, ph)
         sc["hateful"] = self.hateful_mask(sc, flat, flat_langs)
         out, row = [], 0
-        for text, us in zip(texts, units, strict=True):
+        for view, us in zip(views, units, strict=True):
             part = {name: v[row : row + len(us)] for name, v in sc.items()}
-            out.append(self._decide(text, us, part))
+            out.append(_original(self._decide(view.text, us, part), view))
             row += len(us)
         return out
 
-    def incitement(self, text: str, units: list[Span] | None = None) -> tuple[float, Span | None]:
+    def incitement(self, text: str) -> tuple[float, Span | None]:
         """(score, evidence clause) of the strongest violence-call pattern in ``text``; no
-        encoder needed."""
+        encoder needed. Read in the text's view without invisible characters: the clause
+        is ``text``'s own, and holds the whole of an obfuscated word."""
+        view = VisibleView(text)
+        score, span = self._strongest_call(view.text)
+        return score, span and view.span(*span)
+
+    def _strongest_call(
+        self, text: str, units: list[Span] | None = None
+    ) -> tuple[float, Span | None]:
+        """:meth:`incitement` of a text read as given (a view), ``units`` its sentences
+        if already cut."""
         score, span = 0.0, None
         for weight, a, b in incitement_matches(text):
             if weight > score:
@@ -1230,7 +1272,7 @@ class HateModel(Estimator):
                 label, score, evidence = "offensive", float(sc["abusive"][ia]), units[ia]
             else:
                 score = float(1.0 - sc["abusive"][ia])
-        inc_score, inc_span = self.incitement(text, units)
+        inc_score, inc_span = self._strongest_call(text, units)
         incitement = inc_score >= self.incitement_threshold
         return HateResult(
             label, score, target, evidence, incitement, inc_score, inc_span if incitement else None

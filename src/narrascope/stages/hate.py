@@ -14,6 +14,9 @@ goes to the sentence the abusive head's char n-grams alone find most abusive (a 
 with no transformer pass, ``HateModel.suspicion``), which bounds that certainty and flags
 nothing. Incitement comes from the violence-call lexicon, which is cheap, so it reads the
 whole article. Offsets are those of the whole text; each evidence carries its words.
+The model reads every text without its invisible format characters (a zero-width space
+inside "nu\\u200bke" would hide the word from the lexicons), so a long article's group
+sentences and its n-gram screen do too; the evidence still slices the text as given.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from narrascope.doc import Document
 from narrascope.doc.document import has_words, wording
 from narrascope.models.artefact import bundled_path
-from narrascope.models.hate import HateModel, HateResult, group_target
+from narrascope.models.hate import HateModel, HateResult, evidence_record, group_target
 
 # An article of at most this many sentences is read whole; a longer one only in the
 # sentences the lexicons and the n-gram screen point at, at most ``SCAN_SENTENCES``.
@@ -119,9 +122,7 @@ class HateStage:
         document's."""
         score, clause = self.model.incitement(text)
         flagged = score >= self.model.incitement_threshold
-        evidence = None
-        if flagged and clause is not None:
-            evidence = {"start": clause[0], "end": clause[1], "text": text[clause[0] : clause[1]]}
+        evidence = evidence_record(text, clause) if flagged and clause is not None else None
         return {"label": flagged, "score": round(score, 4), "evidence": evidence}
 
     def _article_units(

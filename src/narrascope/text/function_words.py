@@ -14,8 +14,12 @@ from __future__ import annotations
 import re
 
 # A word: letters, digits and marks (Python's \w lacks Devanagari vowel signs and
-# viramas: without them a Hindi word would be cut in pieces), with inner ' ’ -.
-LETTER = r"\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+# viramas, and the combining accents of decomposed text: without them a Hindi word, or an
+# NFD "invasão", would be cut in pieces), with inner ' ’ -.
+LETTER = (
+    r"\w\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+    r"\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+)
 WORD = re.compile(rf"[{LETTER}][{LETTER}'’-]*")
 
 _WORDS = {

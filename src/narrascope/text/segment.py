@@ -2,21 +2,24 @@
 
 Evidence must point back into the original text, so we never normalise it: we find
 boundaries with regular expressions over the raw string. Lines are hard boundaries
-(news, transcripts and comment threads put one paragraph or comment per line); inside a
-line we split after ``. ! ? … ।`` when the next word starts like a sentence, except after
-common abbreviations and initials, and before the dash of a quote's attribution
-(«...!» — заявил он).
+(news, transcripts and comment threads put one paragraph or comment per line; ``\\n``,
+``\\r\\n`` and a bare ``\\r`` all end one); inside a line we split after ``. ! ? … ।``
+when the next word starts like a sentence, except after common abbreviations and
+initials, and before the dash of a quote's attribution («...!» — заявил он).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from narrascope.doc import Document
 
 _LINE = re.compile(r"[^\r\n]+")
+# A line break: LF, CRLF, or a bare CR (classic Mac files, Excel for Mac exports).
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 # Terminal punctuation, optional closing quotes/brackets, then whitespace.
 _BOUNDARY = re.compile(r"[.!?…।॥]+[\"'”’»)\]]*\s+")
 _ABBREVIATIONS = frozenset(
@@ -91,7 +94,10 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
         cut = max(window.rfind(", "), window.rfind("; "))
         if cut <= _MAX_SENTENCE // 4:
             cut = window.rfind(" ")
-        cut = start + (cut + 1 if cut > _MAX_SENTENCE // 4 else _MAX_SENTENCE)
+        if cut > _MAX_SENTENCE // 4:
+            cut = start + cut + 1
+        else:  # no space to cut at: cut blind, but never off a letter's accent
+            cut = _grapheme_end(text, start + _MAX_SENTENCE, end)
         piece_end = cut
         while text[piece_end - 1].isspace():  # the piece starts with a non-space
             piece_end -= 1
@@ -101,6 +107,15 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
             start += 1
     pieces.append((start, end))
     return pieces
+
+
+def _grapheme_end(text: str, at: int, end: int) -> int:
+    """``at`` moved past the combining marks (and joiners) that belong to the character
+    before it, up to ``end``: a span must not end between "a" and the U+0303 of a
+    decomposed "ã", or keep a letter's accent out."""
+    while at < end and (text[at] in "\u200c\u200d" or unicodedata.combining(text[at])):
+        at += 1
+    return at
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -136,17 +151,20 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def split_paragraphs(text: str) -> list[tuple[int, int, int]]:
     """``(line number, start, end)`` of every non-blank line, numbered as SemEval-2023 does.
 
-    Lines are cut at ``\\n`` only and numbered from 1 (the title is line 1); blank or
-    whitespace-only lines keep their number but are not paragraphs. ``end`` excludes
-    trailing whitespace (a ``\\r`` of CRLF files), so ``text[start:end]`` is the paragraph.
+    Lines are cut at ``\\n``, ``\\r\\n`` or a bare ``\\r`` (a classic Mac file numbers
+    its lines as the same text with ``\\n`` would; a CRLF file too) and numbered from 1
+    (the title is line 1); blank or whitespace-only lines keep their number but are not
+    paragraphs. ``end`` excludes trailing whitespace, so ``text[start:end]`` is the
+    paragraph, its offsets those of ``text`` as given.
     """
     out: list[tuple[int, int, int]] = []
-    offset = 0
-    for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.rstrip()
+    breaks = [m.span() for m in _LINE_BREAK.finditer(text)] + [(len(text), len(text))]
+    start = 0
+    for number, (end, next_start) in enumerate(breaks, 1):
+        stripped = text[start:end].rstrip()
         if stripped.strip():
-            out.append((number, offset, offset + len(stripped)))
-        offset += len(line) + 1
+            out.append((number, start, start + len(stripped)))
+        start = next_start
     return out
 
 
