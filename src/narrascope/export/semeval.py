@@ -191,7 +191,7 @@ def technique_lines(record: Record) -> Iterator[str]:
     """Submission lines of one record: ``<ID><TAB><line><TAB><techniques joined by ,>``.
 
     One line per paragraph, i.e. per line of the text that is not blank, numbered from 1
-    by its line in the file as stored (``\n`` ends a line; CRLF files number the same);
+    by its line in the file as stored (``\n``, ``\r\n`` or a bare ``\r`` ends a line);
     the third column is empty when no technique applies. ``<ID>`` is the digits of an
     ``article<ID>.txt`` file name, else the document id. Techniques follow the official
     list's order.
