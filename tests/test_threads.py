@@ -512,7 +512,7 @@ def test_4cat_reddit_parents_and_missing_post() -> None:
         ("c004", None, 0),
     ]
     assert post.thread.comments[0].author == "skeptic_42"
-    assert post.thread.comments[0].date == "1665990300"
+    assert post.thread.comments[0].date == "2022-10-17T07:05:00+00:00"  # as the post's date
     assert any("not JSON" in w for w in post.thread.warnings)
     missing = docs[1]
     assert missing.thread is not None and missing.thread.article == (0, 0)

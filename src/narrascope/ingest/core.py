@@ -14,6 +14,8 @@ Parquet files are read row by row (:mod:`narrascope.ingest.parquet`).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -30,8 +32,8 @@ from narrascope.ingest.formats import (
     HEAD_BYTES,
     FirstSeen,
     Item,
+    compose_nfc,
     csv_records,
-    empty,
     fourcat_documents,
     html_document,
     is_telegram_export,
@@ -52,6 +54,8 @@ from narrascope.ingest.remote import (
     marks_dataset,
     skipped,
 )
+from narrascope.ingest.subtitles import SUFFIXES as SUBTITLE_SUFFIXES
+from narrascope.ingest.subtitles import subtitle_document
 
 STDIN = "-"
 _STDIN_LABEL = "<stdin>"
@@ -70,8 +74,11 @@ _BY_SUFFIX = {
     ".tsv": "tsv",
     ".tab": "tsv",
     ".parquet": "parquet",
+    **dict.fromkeys(SUBTITLE_SUFFIXES, "subtitles"),
 }
 _RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")
+# a file whose extension names no format: read as text, and said so
+_UNKNOWN = "unknown"
 
 # the head of a one-line Telegram export: "messages" or "chats" among its first keys
 _EXPORT_KEY = re.compile(
@@ -89,8 +96,9 @@ def discover(inputs: Sequence[str | Path]) -> Iterator[Path | str]:
     stdin. A glob pattern (``'data/**/*.parquet'``) stands for its matches, sorted, unless
     a file has that very name; a URL (``s3://bucket/posts/``) for the files behind it,
     each a :class:`~narrascope.ingest.remote.RemoteFile` (a ``str``). A file reached
-    twice is yielded once. Paths that do not exist, patterns matching nothing and URLs
-    that cannot be used are yielded anyway so that the reader reports them.
+    twice is yielded once. Paths that do not exist, broken symlinks in a folder, patterns
+    matching nothing and URLs that cannot be used are yielded anyway so that the reader
+    reports them.
     """
     seen: set[str] = set()
     for raw in inputs:
@@ -179,8 +187,8 @@ def _walk(folder: Path, in_dataset: bool = False) -> Iterator[Path]:
         path = folder / entry.name
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(path, in_dataset)
-        elif entry.is_file():
-            yield path
+        elif entry.is_file() or (entry.is_symlink() and not path.exists()):
+            yield path  # a broken link too: the reader says where it points
 
 
 def read_inputs(
@@ -194,9 +202,17 @@ def read_inputs(
     (``corpus/b/EN_UA_300009.txt``) instead (for a URL: the URL). Records in
     JSONL/CSV/Parquet take their id field, or ``file.jsonl:LINE`` / ``file.csv:ROW`` /
     ``file.parquet:ROW``. An id given twice is an error at the second place (``id 'x'
-    repeated: first seen in a.jsonl:3``); the first document is kept.
+    repeated: first seen in a.jsonl:3``); the first document is kept. Every document's
+    text is composed to Unicode NFC here, whatever read it (:func:`compose_nfc`).
     """
     options = options or ReadOptions()
+    for item in _read_all(inputs, options):
+        if isinstance(item, Document):
+            compose_nfc(item)
+        yield item
+
+
+def _read_all(inputs: Sequence[str | Path], options: ReadOptions) -> Iterator[Item]:
     used_ids: set[str] = set()
     seen = FirstSeen()
     for item in discover(inputs):
@@ -223,11 +239,14 @@ def _unique_id(name: str, full: str, used: set[str]) -> str:
 
 
 def _guarded(items: Iterator[Item], label: str) -> Iterator[Item]:
-    """Turn an I/O failure in the middle of a file into one more error, not a crash."""
+    """Turn an I/O failure in the middle of a file into one more error, not a crash; and
+    so a malformed file that a reader failed to catch: what was read before stands."""
     try:
         yield from items
     except OSError as exc:
         yield InputError(label, f"read failed ({exc.strerror or exc})")
+    except (csv.Error, UnicodeError) as exc:
+        yield InputError(label, f"cannot read this file ({exc})")
 
 
 def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
@@ -235,6 +254,12 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
     try:
         size = path.stat().st_size
     except FileNotFoundError:
+        if path.is_symlink():
+            target = os.readlink(path)
+            yield InputError(
+                source, f"broken symbolic link (to {target}); fix or remove it", E_NOT_FOUND
+            )
+            return
         what = "no file matches this pattern" if has_magic(source) else "no such file or folder"
         yield InputError(source, f"{what}; check the path", E_NOT_FOUND)
         return
@@ -245,7 +270,9 @@ def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -
             yield InputError(source, f"cannot list this folder ({exc.strerror})")
         return
     fmt = _format_of(path, options)
-    yield from _read_file(fmt, size, source, doc_id, options, seen, path.open, lambda: source)
+    yield from _read_file(
+        fmt, size, source, doc_id, source, options, seen, path.open, lambda: source
+    )
 
 
 def _read_remote(
@@ -257,7 +284,7 @@ def _read_remote(
         return
     fmt = _remote_format(item, options)
     yield from _read_file(
-        fmt, item.size, str(item), doc_id, options, seen, item.open, item.open_random
+        fmt, item.size, str(item), doc_id, str(item), options, seen, item.open, item.open_random
     )
 
 
@@ -266,34 +293,36 @@ def _read_file(
     size: int | None,
     source: str,
     doc_id: str,
+    path: str | None,
     options: ReadOptions,
     seen: FirstSeen,
     open_stream: Callable[[str], BinaryIO],
     open_random: Callable[[], Any],
 ) -> Iterator[Item]:
     """Route one file to its format's reader. ``open_stream("rb")`` opens it for
-    reading once through; ``open_random()`` gives what Parquet's reader opens."""
+    reading once through; ``open_random()`` gives what Parquet's reader opens. ``path``
+    goes to the documents' ``meta["path"]`` (None for stdin)."""
     if fmt == "parquet":
-        yield from parquet_documents(open_random, source, doc_id, source, options, seen)
+        yield from parquet_documents(open_random, source, doc_id, path, options, seen)
         return
     if fmt in ("telegram", "4cat", "json"):
         # read whole: replies may come anywhere; --max-bytes bounds each document instead
         with open_stream("rb") as stream:
             data = stream.read()
         if fmt == "4cat":
-            yield from fourcat_documents(data, source, source, options, seen)
+            yield from fourcat_documents(data, source, path, options, seen)
         else:
             yield from telegram_documents(
-                data, source, source, options, seen, forced=fmt == "telegram"
+                data, source, path, options, seen, forced=fmt == "telegram"
             )
         return
     if fmt in ("jsonl", "csv", "tsv"):
         with open_stream("rb") as stream:
             if fmt == "jsonl":
-                yield from jsonl_records(stream, source, doc_id, source, options, seen)
+                yield from jsonl_records(stream, source, doc_id, path, options, seen)
             else:
                 delimiter = "\t" if fmt == "tsv" else None
-                yield from csv_records(stream, source, doc_id, source, options, delimiter, seen)
+                yield from csv_records(stream, source, doc_id, path, options, delimiter, seen)
         return
     if size is not None and size > options.max_bytes:  # a huge file is never loaded
         yield too_large(source, size, options.max_bytes)
@@ -301,10 +330,17 @@ def _read_file(
     with open_stream("rb") as stream:
         data = stream.read(options.max_bytes + 1)
     if len(data) > options.max_bytes:  # a size the file system did not tell
-        yield too_large(source, len(data), options.max_bytes, more=True)
+        what = "input" if path is None else "file"
+        yield too_large(source, len(data), options.max_bytes, what, more=True)
         return
-    reader = html_document if fmt == "html" else text_document
-    yield seen.check(reader(data, source, doc_id, source, threads=options.threads), source)
+    reader = {"html": html_document, "subtitles": subtitle_document}.get(fmt, text_document)
+    doc = reader(data, source, doc_id, path, threads=options.threads)
+    if fmt == _UNKNOWN and isinstance(doc, Document):
+        doc.meta.setdefault("input_warnings", []).append(
+            f"unknown file extension {Path(source).suffix!r}: read as plain text "
+            "(choose the format with --input-format)"
+        )
+    yield seen.check(doc, source)
 
 
 def _format_of(path: Path, options: ReadOptions) -> str:
@@ -321,7 +357,7 @@ def _sniffed(
 ) -> str:
     if options.input_format is not None:
         return options.input_format
-    fmt = _BY_SUFFIX.get(suffix.lower(), "txt")
+    fmt = _BY_SUFFIX.get(suffix.lower(), _UNKNOWN if suffix else "txt")
     if fmt != "jsonl":
         return fmt
     try:
@@ -336,8 +372,10 @@ def _sniffed(
 def json_kind(head: str, options: ReadOptions) -> str:
     """``json`` (one document over several lines), ``4cat`` or ``jsonl``, from the head
     of a JSON file (see the module's docstring)."""
-    # "\n" only, as the JSONL reader: U+2028, U+2029 and U+0085 are legal in a JSON string
-    lines = head.lstrip("\ufeff").rstrip("\r\n").split("\n")
+    # "\n" only, as the JSONL reader: U+2028, U+2029 and U+0085 are legal in a JSON string;
+    # "\r" where no line ends in "\n" (an old Mac's file), as the JSONL reader too
+    head = head.lstrip("\ufeff").rstrip("\r\n")
+    lines = head.split("\n" if "\n" in head or "\r" not in head else "\r")
     first = next((line.strip() for line in lines if line.strip()), "")
     if first == "{":
         return "json"
@@ -362,23 +400,22 @@ def json_kind(head: str, options: ReadOptions) -> str:
 
 
 def _read_stdin(options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
-    """JSONL if the first non-blank character is ``{``, else one text document ``stdin``."""
+    """The format ``--input-format`` names; without it, JSONL if the first non-blank
+    character is ``{``, else one text document ``stdin``."""
     stream = sys.stdin.buffer
     head = stream.read(HEAD_BYTES)
-    try:
-        head_text, _ = decode_sample(head, _STDIN_LABEL, final=len(head) < HEAD_BYTES)
-    except InputError:
-        head_text = ""  # not text: the text reader below reports why
-    if head_text.lstrip().startswith("{"):
-        replay = prefixed(head, stream)
-        yield from jsonl_records(replay, _STDIN_LABEL, "stdin", None, options, seen)
-        return
-    data = head + stream.read(max(options.max_bytes + 1 - len(head), 0))
-    if len(data) > options.max_bytes:
-        yield too_large(_STDIN_LABEL, len(data), options.max_bytes, "input", more=True)
-        return
-    if not data:
-        yield empty(_STDIN_LABEL)
-        return
-    doc = text_document(data, _STDIN_LABEL, "stdin", None, threads=options.threads)
-    yield seen.check(doc, _STDIN_LABEL)
+    fmt = options.input_format
+    if fmt is None:
+        try:
+            head_text, _ = decode_sample(head, _STDIN_LABEL, final=len(head) < HEAD_BYTES)
+        except InputError:
+            head_text = ""  # not text: the text reader below reports why
+        fmt = "jsonl" if head_text.lstrip().startswith("{") else "txt"
+    replay = prefixed(head, stream)
+
+    def whole() -> io.BytesIO:  # what Parquet's reader needs: a file it can seek in
+        return io.BytesIO(replay.read())
+
+    yield from _read_file(
+        fmt, None, _STDIN_LABEL, "stdin", None, options, seen, lambda _mode: replay, whole
+    )

@@ -72,6 +72,15 @@ _UTF16_NUL_SHARE = 0.1
 # A bad UTF-8 sequence per this many valid multi-byte characters is still UTF-8 with a few
 # bad bytes; legacy text read as UTF-8 has far more bad sequences than valid ones.
 _UTF8_VALID_PER_BAD = 4
+# Bad bytes that each stand alone (a pasted cp1252 quote in "army\x92s") need fewer valid
+# characters: one each. Legacy Cyrillic read as UTF-8 has runs of bad bytes (every letter
+# is one), and Latin-1 text has no valid UTF-8 character at all.
+_LONE_BAD_PER_VALID = 1
+# In a row of a file already read as UTF-8, this many lone bad bytes are strays even with
+# no valid character beside them (an English row with one cp1252 apostrophe).
+_STRAYS_PER_ROW = 2
+# what errors="surrogateescape" makes of each byte it cannot decode
+_ESCAPED = re.compile("[\udc80-\udcff]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
@@ -154,6 +163,12 @@ def decode_sample(
             E_DECODE,
         )
     text, encoding = guessed
+    valid = _valid_utf8_characters(data)
+    if valid:
+        notes.append(
+            f"read as {encoding}, although {valid} character{'' if valid == 1 else 's'} "
+            "in it are valid UTF-8; if the text looks garbled, re-save it as UTF-8"
+        )
     return _check_text(text, source), encoding
 
 
@@ -249,10 +264,57 @@ def _almost_utf8(data: bytes, final: bool) -> tuple[str, str] | None:
         first = exc.start
     if final and _try_decode(data, "utf-8", final=False) is not None:
         return text, f"ends in the middle of a UTF-8 character (byte {first}), replaced by U+FFFD"
-    if valid < _UTF8_VALID_PER_BAD * bad:
+    escaped = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape").decode(
+        data, final=final
+    )
+    if not _strays(_ESCAPED.findall(escaped), valid, bad_sequences=bad, allowance=0):
         return None
     what = "byte sequence" if bad == 1 else "byte sequences"
     return text, f"not valid UTF-8 at byte {first}: {bad} bad {what} replaced by U+FFFD"
+
+
+def _strays(runs: list[str], valid: int, *, bad_sequences: int, allowance: int) -> bool:
+    """Whether bad bytes (``runs`` of escaped bytes) beside ``valid`` multi-byte characters
+    are strays in UTF-8 text rather than a sign of another encoding: few against the valid
+    characters, or each standing alone and no more than the valid ones (plus
+    ``allowance``)."""
+    if valid >= _UTF8_VALID_PER_BAD * bad_sequences:
+        return True
+    alone = all(len(run) == 1 for run in runs)
+    return alone and len(runs) <= _LONE_BAD_PER_VALID * valid + allowance
+
+
+def replace_stray_bytes(parts: list[str]) -> tuple[list[str], int] | None:
+    """The cells of one row (or one line) of a file read as UTF-8, decoded with
+    ``errors="surrogateescape"``: ``(the cells with U+FFFD for each bad byte, how many)``,
+    or None when the bad bytes are too many to be strays (the row is in another encoding).
+
+    Why: one cp1252 apostrophe pasted into a spreadsheet must cost neither its row nor the
+    rows after it; the caller warns on that row. A row in another encoding is refused,
+    so that it is not analysed as a string of replacement characters.
+    """
+    runs = [run for part in parts for run in _ESCAPED.findall(part)]
+    if not runs:
+        return parts, 0
+    bad = sum(map(len, runs))
+    others = sum(len(part) - len(part.encode("ascii", "ignore")) for part in parts)
+    valid = others - bad - sum(part.count("\ufffd") for part in parts)
+    if not _strays(runs, valid, bad_sequences=len(runs), allowance=_STRAYS_PER_ROW):
+        return None
+    mended = [_ESCAPED.sub(lambda m: "\ufffd" * len(m.group()), part) for part in parts]
+    return mended, bad
+
+
+def _valid_utf8_characters(data: bytes) -> int:
+    """Multi-byte UTF-8 characters in ``data`` when they are at least as many as its bad
+    sequences (so the text is more UTF-8 than not, and a legacy guess may be wrong),
+    else 0. Legacy text forms a few by chance (cp1251 "И»", cp866 "сла" are valid
+    UTF-8), never as many as the bytes it leaves undecodable."""
+    sample = data[:_SAMPLE]
+    kept = sample.decode("utf-8", "ignore")
+    valid = len(kept) - len(kept.encode("ascii", "ignore")) - kept.count("\ufffd")
+    bad = sample.decode("utf-8", "replace").count("\ufffd") - kept.count("\ufffd")
+    return valid if valid >= bad else 0
 
 
 def _top_two_share(values: bytes) -> float:

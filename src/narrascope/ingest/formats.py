@@ -19,11 +19,13 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 import trafilatura
@@ -41,11 +43,14 @@ from narrascope.ingest.encoding import (
     E_TOO_LARGE,
     decode_bytes,
     decode_sample,
+    replace_stray_bytes,
 )
 from narrascope.ingest.options import ReadOptions
 from narrascope.ingest.threads import (
     Thread,
     ThreadDoc,
+    epoch_to_iso,
+    html_without_comment_markup,
     html_without_comments,
     split_thread,
     thread_from_4cat,
@@ -81,6 +86,8 @@ _WHATWG_LABELS = {
 Item = Document | InputError
 # (where, default id, record): one record of a JSONL line or a CSV row, not yet checked
 Row = tuple[str, str, dict[str, Any]]
+# where -> what to say of the record read there (a stray byte replaced), for its document
+Notes = dict[str, list[str]]
 
 # a file holding one JSON array (pretty-printed or on one line) instead of JSON Lines
 _JSON_ARRAY = (
@@ -184,6 +191,45 @@ def text_document(
     return doc
 
 
+def compose_nfc(doc: Document) -> None:
+    """Normalise the document's text to Unicode NFC, keeping its spans on the same words.
+
+    Why: decomposed letters (NFD, as macOS copy-paste and PDF extraction give: "и" and a
+    combining breve for "й") defeat every word pattern and tokeniser downstream, so the
+    same threat would go unflagged for an invisible reason. The text is composed piece by
+    piece between the offsets the reader set (the article, the comments, subtitle cues),
+    so that each offset moves with its text; what changed is said in ``input_warnings``.
+    """
+    text = doc.text
+    if unicodedata.is_normalized("NFC", text):
+        return
+    cues = doc.meta.get("cues") or []
+    cuts = {0, len(text), *(doc.article or ())}
+    cuts.update(offset for c in doc.comments for offset in (c.start, c.end))
+    cuts.update(offset for cue in cues for offset in (cue["start"], cue["end"]))
+    moved: dict[int, int] = {}
+    pieces: list[str] = []
+    position = 0
+    ordered = sorted(cuts)
+    for start, end in itertools.pairwise(ordered):
+        moved[start] = position
+        pieces.append(unicodedata.normalize("NFC", text[start:end]))
+        position += len(pieces[-1])
+    moved[len(text)] = position
+    doc.text = "".join(pieces)
+    if doc.article is not None:
+        doc.article = (moved[doc.article[0]], moved[doc.article[1]])
+    for comment in doc.comments:
+        comment.start, comment.end = moved[comment.start], moved[comment.end]
+    for cue in cues:
+        cue["start"], cue["end"] = moved[cue["start"]], moved[cue["end"]]
+    doc.meta.setdefault("input_warnings", []).append(
+        "the text was not in Unicode NFC (letters and their accents stored apart, as macOS "
+        f"and PDF copies give): normalised to NFC, {len(text)} -> {len(doc.text)} characters; "
+        "offsets refer to the normalised text"
+    )
+
+
 def attach_split(doc: Document) -> None:
     """Split a comment dump from the document's text, if it has one.
 
@@ -213,14 +259,19 @@ def html_document(
     # Only dates the page states; the extensive search guesses from any number.
     date_params = set_date_params(extensive=False)
     # The comments found in the markup are not the page's: the main text (with
-    # ``threads``) and the date are read from the page without them.
+    # ``threads``), the date and the author are read from the page without them; when
+    # none are found, the date and author from the page without what it marks as
+    # comments (a comment's time or name is never the article's).
     bare = html_without_comments(html)
+    uncommented = bare if bare is not None else html_without_comment_markup(html)
     try:
         page = _extract_page(bare, date_params) if threads and bare is not None else None
         if page is None or not (page.text or "").strip():
             page = _extract_page(html, date_params)
-            if page is not None and bare is not None:  # the date still without them
-                page.date = trafilatura.extract_metadata(bare, date_config=date_params).date
+            if page is not None and uncommented is not None:  # still without them
+                found = trafilatura.extract_metadata(uncommented, date_config=date_params)
+                page.date = found.date if found is not None else None
+                page.author = found.author if found is not None else None
     except Exception as exc:  # a parser crash on one page must not stop a batch
         return InputError(source, f"HTML could not be parsed ({exc})", E_NO_MAIN_TEXT)
     body = ((page.text if page is not None else None) or "").strip()
@@ -253,6 +304,9 @@ def html_document(
     )
     if title:
         doc.meta["title"] = title
+    author = (page.author or "").strip()
+    if author:
+        doc.meta["author"] = author
     if warnings:
         doc.meta["input_warnings"] = warnings
     if thread is not None:
@@ -277,16 +331,37 @@ def _extract_page(html: str, date_params: dict[str, Any]) -> Any:
 
 def _decode_html(data: bytes, source: str, warnings: list[str]) -> str:
     """A charset the page declares wins if it decodes cleanly, read as browsers read it
-    (WHATWG labels); otherwise, or after a byte-order mark, we detect it."""
+    (WHATWG labels); otherwise, or after a byte-order mark, we detect it.
+
+    A page that is valid UTF-8 with non-ASCII characters is read as UTF-8 whatever it
+    declares, with a warning: single-byte charsets decode any bytes, so a wrong
+    declaration (a page saved as UTF-8 that still says windows-1251) would always
+    "succeed" as mojibake, while legacy text is hardly ever valid UTF-8 by chance.
+    """
     declared = _META_CHARSET.search(data[:4096])
     if declared is not None and not data.startswith(_HTML_BOMS):
         label = declared.group(1).decode("ascii").lower()
-        for encoding in _WHATWG_LABELS.get(label, (label,)):
+        encodings = _WHATWG_LABELS.get(label, (label,))
+        if not data.isascii() and not any(map(_is_utf8, encodings)):
+            with contextlib.suppress(UnicodeDecodeError):
+                text = data.decode("utf-8")
+                warnings.append(
+                    f"the page declares charset {label!r} but is valid UTF-8: read as UTF-8"
+                )
+                return text
+        for encoding in encodings:
             try:
                 return data.decode(encoding)
             except (LookupError, UnicodeDecodeError):
                 pass
     return decode_bytes(data, source, warnings)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 # -- records: JSONL lines and CSV rows ------------------------------------------------------
@@ -348,9 +423,11 @@ def record_document(
     path: str | None,
     options: ReadOptions,
     chosen: ChosenFields | None = None,
+    flaws: Iterable[str] = (),
 ) -> Document:
     """Build a document from one record; raises InputError naming what is wrong.
-    ``chosen``: the file's :class:`ChosenFields` (one per file, so a warning is said once)."""
+    ``chosen``: the file's :class:`ChosenFields` (one per file, so a warning is said once);
+    ``flaws``: what the reader found wrong with the record's line or row, and read anyway."""
     chosen = chosen or ChosenFields(options)
     text = record_text(record, source, options)
     if not text.strip():
@@ -367,7 +444,7 @@ def record_document(
             _field(record, options.date_field),
         ),
     )
-    warnings = chosen.warnings(record, source)
+    warnings = [*flaws, *chosen.warnings(record, source)]
     if warnings:
         doc.meta["input_warnings"] = warnings
     if options.threads:
@@ -417,16 +494,19 @@ def jsonl_records(
 ) -> Iterator[Item]:
     """One document per line; a bad line (or, with ``seen``, a repeated id) is reported
     with its number and skipped. With ``options.parent_field``, one document per thread
-    (see :func:`grouped_documents`)."""
-    yield from record_documents(_jsonl_rows(stream, label, file_id, options), path, options, seen)
+    (see :func:`grouped_documents`). A line with a stray undecodable byte is read with
+    U+FFFD in its place and a warning."""
+    notes: Notes = {}
+    rows = _jsonl_rows(stream, label, file_id, options, notes)
+    yield from record_documents(rows, path, options, seen, notes)
 
 
 def _jsonl_rows(
-    stream: BinaryIO, label: str, file_id: str, options: ReadOptions
+    stream: BinaryIO, label: str, file_id: str, options: ReadOptions, notes: Notes
 ) -> Iterator[Row | InputError]:
     head = stream.read(HEAD_BYTES)
     try:
-        _, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
+        head_text, encoding = decode_sample(head, label, final=len(head) < HEAD_BYTES)
     except InputError as err:
         yield err
         return
@@ -434,7 +514,9 @@ def _jsonl_rows(
     # Generous cap on a raw line: JSON escapes can make it several times the text.
     cap = 8 * options.max_bytes + 65536
     first = True
-    for lineno, line in _lines(reader, encoding, cap, label):
+    # a raw "\r" is never inside a JSON value, so it can end a line as well as "\n" can
+    cr_only = "\r" in head_text and "\n" not in head_text
+    for lineno, line, flaw in _lines(reader, encoding, cap, label, cr_only):
         if isinstance(line, InputError):
             yield line
             continue
@@ -461,6 +543,8 @@ def _jsonl_rows(
             yield InputError(source, why, E_BAD_RECORD)
             continue
         first = False
+        if flaw is not None:
+            notes[source] = [flaw]
         yield source, f"{file_id}:{lineno}", record
 
 
@@ -469,10 +553,13 @@ def record_documents(
     path: str | None,
     options: ReadOptions,
     seen: FirstSeen | None = None,
+    notes: Notes | None = None,
 ) -> Iterator[Item]:
-    """A document per record, or per thread of records with ``options.parent_field``."""
+    """A document per record, or per thread of records with ``options.parent_field``.
+    ``notes``: what the row reader has to say of a record (filled as it reads), by place."""
+    notes = {} if notes is None else notes
     if options.parent_field is not None:
-        yield from grouped_documents(rows, path, options, seen)
+        yield from grouped_documents(rows, path, options, seen, notes)
         return
     chosen = ChosenFields(options)
     for row in rows:
@@ -481,7 +568,9 @@ def record_documents(
             continue
         source, default_id, record = row
         try:
-            doc = record_document(record, source, default_id, path, options, chosen)
+            doc = record_document(
+                record, source, default_id, path, options, chosen, notes.pop(source, ())
+            )
         except InputError as err:
             yield err
             continue
@@ -493,6 +582,7 @@ def grouped_documents(
     path: str | None,
     options: ReadOptions,
     seen: FirstSeen | None = None,
+    notes: Notes | None = None,
 ) -> Iterator[Item]:
     """One document per post: its text, then its replies' texts as its comments.
 
@@ -500,11 +590,14 @@ def grouped_documents(
     are then read without it, with a warning); a record with blank or null text is
     kept, so that the replies to a deleted comment stay in its thread. Only the fields a
     document needs are held until the end of the file. A thread's id is its post's id
-    (checked with ``seen``), or the id the replies name when the post is missing.
+    (checked with ``seen``), or the id the replies name when the post is missing. What
+    ``notes`` says of a record goes to its thread's document, naming the record's place.
     """
     assert options.parent_field is not None
+    notes = {} if notes is None else notes
     chosen = ChosenFields(options)
     kept = []
+    flawed: dict[str, list[str]] = {}  # record id -> what was said of it
     for row in rows:
         if isinstance(row, InputError):
             yield row
@@ -519,6 +612,10 @@ def grouped_documents(
             yield err
             continue
         chosen.warnings(record, source)  # logged: a thread's document is built later
+        for note in notes.pop(source, ()):
+            flawed.setdefault(record_id(record, default_id, options), []).append(
+                f"{source}: {note}"
+            )
         kept.append(
             {
                 "id": record_id(record, default_id, options),
@@ -532,14 +629,20 @@ def grouped_documents(
             }
         )
     docs = thread_from_records(kept, parent_field="parent")
-    yield from thread_documents(
+    for item in thread_documents(
         docs,
         path,
         options,
         seen,
         where=lambda d: str(d.record["at"]),
         meta_of=lambda r: (r["source"], r["url"], r["date"]),
-    )
+    ):
+        if flawed and isinstance(item, Document):
+            ids = (item.id, *(comment.id for comment in item.comments))
+            said = [note for record in ids for note in flawed.get(record, ())]
+            if said:
+                item.meta.setdefault("input_warnings", []).extend(said)
+        yield item
 
 
 def thread_documents(
@@ -567,6 +670,8 @@ def thread_documents(
         # without threads: one text, comments included, as the user asked
         if options.threads and found.thread is not None:
             doc.set_thread(found.thread)
+            for comment in doc.comments:  # written as the article's date is
+                comment.date = normalise_date(comment.date)
         elif options.threads:
             attach_split(doc)  # a post nobody replied to may hold a comment dump itself
         yield seen.check(doc, source) if seen is not None else doc
@@ -640,8 +745,9 @@ def fourcat_documents(
     except InputError as err:
         yield err
         return
-    # "\n" only: U+2028, U+2029 and U+0085 are legal inside a JSON string
-    docs = thread_from_4cat(text.split("\n"))
+    # "\n" only: U+2028, U+2029 and U+0085 are legal inside a JSON string; "\r" where
+    # no line ends in "\n" (an old Mac's file: a raw "\r" is never inside a JSON value)
+    docs = thread_from_4cat(text.split("\n" if "\n" in text or "\r" not in text else "\r"))
     if not docs:
         yield InputError(label, "the 4CAT export holds no item", E_EMPTY)
         return
@@ -658,11 +764,7 @@ def fourcat_documents(
 def _fourcat_meta(item: Mapping[str, Any]) -> tuple[Any, Any, Any]:
     source = next((item[k] for k in ("subreddit", "board", "chat", "source") if item.get(k)), None)
     url = item.get("url") if isinstance(item.get("url"), str) and item.get("url") else None
-    when = item.get("timestamp")
-    if isinstance(when, int | float) and not isinstance(when, bool):
-        with contextlib.suppress(OverflowError, OSError, ValueError):
-            when = datetime.fromtimestamp(when, UTC).isoformat()
-    return source, url, when
+    return source, url, epoch_to_iso(item.get("timestamp"))
 
 
 def _json_problem(exc: json.JSONDecodeError) -> str:
@@ -672,12 +774,19 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
 
 
 def _lines(
-    reader: io.BufferedReader, encoding: str, cap: int, label: str
-) -> Iterator[tuple[int, str | InputError]]:
-    """Numbered decoded lines; an over-long line is skipped without being held in memory."""
+    reader: io.BufferedReader, encoding: str, cap: int, label: str, cr_only: bool = False
+) -> Iterator[tuple[int, str | InputError, str | None]]:
+    """Numbered decoded lines, each with what to say of it (stray bytes replaced) or None;
+    an over-long line is skipped without being held in memory. ``cr_only``: the lines end
+    in "\\r" alone (an old Mac's file)."""
     wide = encoding.startswith(_WIDE)
-    # UTF-16/32 cannot be split on b"\n", so those go through a text wrapper.
-    text_reader = io.TextIOWrapper(reader, encoding=encoding, newline="") if wide else None
+    # UTF-16/32 cannot be split on b"\n", nor lines that end in "\r" alone: those go
+    # through a text wrapper, which keeps an undecodable byte escaped (see _csv_rows).
+    text_reader = (
+        io.TextIOWrapper(reader, encoding=encoding, errors="surrogateescape", newline="")
+        if wide or cr_only
+        else None
+    )
     lineno = 0
     while True:
         lineno += 1
@@ -692,29 +801,27 @@ def _lines(
                     "re-save it as UTF-8",
                     E_DECODE,
                 ),
+                None,
             )
             return
         if not line:
             return
-        if len(line) >= cap and not line.endswith("\n" if text_reader else b"\n"):
+        if len(line) >= cap and not line.endswith(("\n", "\r") if text_reader else b"\n"):
             size = len(line) + _skip_rest_of_line(text_reader or reader)
-            yield lineno, too_large(f"{label}:{lineno}", size, cap, what="line")
+            yield lineno, too_large(f"{label}:{lineno}", size, cap, what="line"), None
             continue
-        if isinstance(line, str):
-            yield lineno, line
-            continue
-        try:
-            yield lineno, line.decode(encoding)
-        except UnicodeDecodeError:
+        if isinstance(line, bytes):
+            line = line.decode(encoding, "surrogateescape")
+        mended = replace_stray_bytes([line])
+        if mended is None:
             yield (
                 lineno,
-                InputError(
-                    f"{label}:{lineno}",
-                    f"line is not valid {encoding} (the encoding of the start of the file); "
-                    "re-save the file as UTF-8",
-                    E_DECODE,
-                ),
+                InputError(f"{label}:{lineno}", _not_valid(encoding, "line"), E_DECODE),
+                None,
             )
+            continue
+        (text,), bad = mended
+        yield lineno, text, _replaced(encoding, bad) if bad else None
 
 
 def _skip_rest_of_line(reader: Any) -> int:
@@ -722,7 +829,7 @@ def _skip_rest_of_line(reader: Any) -> int:
     while True:
         chunk = reader.readline(1 << 20)
         skipped += len(chunk)
-        newline = "\n" if isinstance(chunk, str) else b"\n"
+        newline = ("\n", "\r") if isinstance(chunk, str) else b"\n"
         if not chunk or chunk.endswith(newline):
             return skipped
 
@@ -738,9 +845,26 @@ def csv_records(
 ) -> Iterator[Item]:
     """One document per row under a header row; row numbers count the header as row 1.
     With ``seen``, a row repeating an earlier id is reported instead of read. With
-    ``options.parent_field``, one document per thread (see :func:`grouped_documents`)."""
-    rows = _csv_rows(stream, label, file_id, options, delimiter)
-    yield from record_documents(rows, path, options, seen)
+    ``options.parent_field``, one document per thread (see :func:`grouped_documents`).
+    A row with a stray undecodable byte is read with U+FFFD in its place and a warning;
+    a row in another encoding than the file's start is reported alone."""
+    notes: Notes = {}
+    rows = _csv_rows(stream, label, file_id, options, delimiter, notes)
+    yield from record_documents(rows, path, options, seen, notes)
+
+
+def _not_valid(encoding: str, what: str) -> str:
+    """Why a row or line is skipped: it is in another encoding than the file's start."""
+    return (
+        f"{what} is not valid {encoding} (the encoding of the start of the file); "
+        "re-save the file as UTF-8"
+    )
+
+
+def _replaced(encoding: str, bad: int) -> str:
+    """The warning on a record read with its stray bytes replaced."""
+    what = "byte" if bad == 1 else "bytes"
+    return f"not valid {encoding}: {bad} bad {what} replaced by U+FFFD"
 
 
 def _undecodable(source: str, encoding: str) -> InputError:
@@ -753,7 +877,12 @@ def _undecodable(source: str, encoding: str) -> InputError:
 
 
 def _csv_rows(
-    stream: BinaryIO, label: str, file_id: str, options: ReadOptions, delimiter: str | None
+    stream: BinaryIO,
+    label: str,
+    file_id: str,
+    options: ReadOptions,
+    delimiter: str | None,
+    notes: Notes,
 ) -> Iterator[Row | InputError]:
     head = stream.read(HEAD_BYTES)
     try:
@@ -765,7 +894,11 @@ def _csv_rows(
         yield empty(label)
         return
     dialect = _sniff(head_text, delimiter)
-    text_stream = io.TextIOWrapper(prefixed(head, stream), encoding=encoding, newline="")
+    # A byte the encoding cannot read is kept escaped, so that it costs at most its own
+    # row (a strict decoder stops the whole file, and at a chunk's row, not its own).
+    text_stream = io.TextIOWrapper(
+        prefixed(head, stream), encoding=encoding, errors="surrogateescape", newline=""
+    )
     # As for a JSONL line: quotes can double the text, and other fields come with it.
     lines = _CsvLines(text_stream, cap=8 * options.max_bytes + 65536)
     # The csv module's own limit (128 KiB by default) is process-wide and would leave its
@@ -774,12 +907,22 @@ def _csv_rows(
     reader = csv.reader(lines, dialect)
     try:
         header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        yield empty(label)
+        return
     except _RowTooLarge as exc:
         yield too_large(label, exc.size, lines.cap, what="header row", more=True)
         return
     except (csv.Error, UnicodeDecodeError) as exc:
         yield InputError(label, f"cannot read the CSV header row ({exc})", E_BAD_RECORD)
         return
+    mended = replace_stray_bytes(header)
+    if mended is None:
+        yield InputError(label, _not_valid(encoding, "header row"), E_DECODE)
+        return
+    header, bad = mended
+    if bad:
+        logger.warning("%s: %s (in the header row)", label, _replaced(encoding, bad))
     id_field = options.chosen_fields().get("id")
     for field, what in ((options.text_field, "text"), (id_field, "id")):
         if field is not None and field not in header:  # said once, not on every row
@@ -825,6 +968,13 @@ def _csv_rows(
             continue
         if not any(cell.strip() for cell in row):
             continue
+        mended = replace_stray_bytes(row)
+        if mended is None:
+            yield InputError(source, _not_valid(encoding, "row"), E_DECODE)
+            continue
+        row, bad = mended
+        if bad:
+            notes[source] = [_replaced(encoding, bad)]
         if len(row) != len(header):
             yield InputError(
                 source,
@@ -844,16 +994,20 @@ def _sniff(sample: str, delimiter: str | None) -> type[csv.Dialect]:
     """
     if delimiter == "\t":
         return csv.excel_tab
-    # The Sniffer's patterns end lines at "\n" only; and sniff whole lines only: a cut
-    # last line confuses it.
-    sample = sample.replace("\r\n", "\n")
+    # The Sniffer's patterns end lines at "\n" only (an old Mac's CSV ends them at "\r",
+    # which the csv reader then takes for a new line inside a field); and sniff whole
+    # lines only: a cut last line confuses it.
+    sample = sample.replace("\r\n", "\n").replace("\r", "\n")
     cut = sample.rfind("\n")
     try:
         sniffed = csv.Sniffer().sniff(sample[:cut] if cut > 0 else sample, delimiters=",;\t|")
         found, skip_space = sniffed.delimiter, sniffed.skipinitialspace
     except csv.Error:
         found, skip_space = ",", False
-    header = next(csv.reader(io.StringIO(sample), delimiter=found), [])
+    try:
+        header = next(csv.reader(io.StringIO(sample), delimiter=found), [])
+    except csv.Error:  # the reader that follows says what is wrong with the header row
+        header = []
     if len(header) == 1:  # a header of one column naming others: its delimiter is another
         counts = {d: header[0].count(d) for d in ";\t|" if d != found}
         best = max(counts, key=lambda d: counts[d])

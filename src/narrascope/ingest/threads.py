@@ -18,10 +18,12 @@ form after the last comment (``trailer``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import trafilatura
@@ -31,6 +33,8 @@ __all__ = [
     "Comment",
     "Thread",
     "ThreadDoc",
+    "epoch_to_iso",
+    "html_without_comment_markup",
     "html_without_comments",
     "split_thread",
     "thread_from_4cat",
@@ -596,7 +600,7 @@ _SKIP_CLASSES = frozenset(
     "vcard says avatar comment-awaiting-moderation children post-meta post-byline "
     "comment-footer comment-actions comment-header comment-reply comment-date "
     "comment-time comment-votes comment__header comment__footer comment__actions "
-    "post-menu post-actions comment-edit-link".split()
+    "post-menu post-actions comment-edit-link author username user-name date timestamp".split()
 )
 _BODY_CLASSES = (
     "comment-content",
@@ -608,6 +612,7 @@ _BODY_CLASSES = (
     "comment__text",
     "comment-message",
     "post-message",
+    "text",  # a bare <div class="comment"> with <div class="text">, after the specific ones
 )
 _AUTHOR_CLASSES = ("fn", "comment-author", "author", "username", "user-name", "comment__author")
 _COMMENT_XPATHS = (
@@ -621,7 +626,23 @@ _COMMENT_XPATHS = (
     # a saved Disqus thread: <li class="post"> with <div class="post-message">
     "//li[contains(concat(' ', normalize-space(@class), ' '), ' post ')]"
     "[.//*[contains(concat(' ', normalize-space(@class), ' '), ' post-message ')]]",
+    # hand-made and news-site markup: <div class="comment">, <section class="comment-item">
+    "//*[self::div or self::section]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' comment ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' comment-item ')]",
 )
+# Any element a page marks as comments, for when none of _COMMENT_XPATHS matches: the
+# page's date and author must not be read from them. The page's frame, or a wrapper
+# holding the article, is never one of them (WordPress marks <body> "comments-open").
+_COMMENT_LIKE = (
+    "//*[not(self::html or self::head or self::body or self::main or self::article)]"
+    "[contains(translate(@class, 'COMENT', 'coment'), 'comment')"
+    " or contains(translate(@id, 'COMENT', 'coment'), 'comment')]"
+    "[not(.//article or .//main or .//h1)]"
+)
+# lxml refuses a str that declares its encoding; the text is already decoded
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+_DATE_CLASSES = ("comment-metadata", "comment-date", "comment-time", "date", "timestamp")
 _XPATH_NS = {"re": "http://exslt.org/regular-expressions"}
 
 
@@ -706,7 +727,7 @@ def _date_of(el: Any, nodes: set[Any]) -> str | None:
             value = " ".join((value or "").split())
             if value:
                 return value
-    found = _first_with_class(el, nodes, ("comment-metadata", "comment-date", "comment-time"))
+    found = _first_with_class(el, nodes, _DATE_CLASSES)
     if found is not None:
         return " ".join(found.text_content().split()) or None
     return None
@@ -719,9 +740,8 @@ def _find_comments(html: str, warnings: list[str]) -> tuple[Any, list[_Found], l
     """The parsed page, the comments found in its markup and their elements (the first
     of ``_COMMENT_XPATHS`` that gives comments with words); no comments when the page
     cannot be parsed or its markup cannot be read."""
-    try:
-        root = lxml_html.fromstring(html)
-    except Exception:  # lxml refuses empty or XML-declared strings; no thread then
+    root = _parsed(html)
+    if root is None:
         return None, [], []
     try:
         for xpath in _COMMENT_XPATHS:
@@ -733,6 +753,14 @@ def _find_comments(html: str, warnings: list[str]) -> tuple[Any, list[_Found], l
     except Exception as exc:  # odd markup must not stop a batch: fall back to trafilatura's
         warnings.append(f"the comment markup could not be read ({type(exc).__name__})")
     return root, [], []
+
+
+def _parsed(html: str) -> Any | None:
+    """The page's element tree; None when lxml cannot parse it (an empty page)."""
+    try:
+        return lxml_html.fromstring(_XML_DECLARATION.sub("", html, count=1))
+    except Exception:  # lxml refuses empty strings
+        return None
 
 
 def _without(root: Any, nodes: list[Any]) -> str:
@@ -755,6 +783,20 @@ def html_without_comments(html: str) -> str | None:
     """
     root, _, nodes = _find_comments(html, [])
     try:
+        return _without(root, nodes) if nodes else None
+    except Exception:  # odd markup must not stop a batch: the page is read whole
+        return None
+
+
+def html_without_comment_markup(html: str) -> str | None:
+    """The page without any element whose class or id says "comment"; None when it has
+    none. For a page whose comments :func:`thread_from_html` cannot read: its date and
+    author are read from what is left, never from a comment's."""
+    root = _parsed(html)
+    if root is None:
+        return None
+    try:
+        nodes = root.xpath(_COMMENT_LIKE)
         return _without(root, nodes) if nodes else None
     except Exception:  # odd markup must not stop a batch: the page is read whole
         return None
@@ -806,7 +848,10 @@ def thread_from_html(
     article_span = (0, len(text))
     out: list[Comment] = []
     if not found:
-        block = (comments or "").strip()
+        block = _without_headings((comments or "").strip())
+        if not block:  # "Comments (2)" is no comment: the comments are elsewhere
+            warnings.append("the page has a comment section, but its comments could not be read")
+            return text, Thread(article_span, out, "html", warnings)
         text = f"{text}\n\n{block}" if text else block
         out.append(Comment("c1", None, None, len(text) - len(block), len(text)))
         warnings.append("the comments' structure was not found; they are read as one comment")
@@ -822,6 +867,18 @@ def thread_from_html(
         depth[cid] = depth[parent] + 1 if parent is not None else 0
         out.append(Comment(cid, parent, author, start, pos, depth[cid], date))
     return "".join(pieces), Thread(article_span, out, "html", warnings)
+
+
+def _without_headings(block: str) -> str:
+    """A flat comment section without its heading and reply-form lines at its start."""
+    lines = block.split("\n")
+    while lines and (not lines[0].strip() or _is_heading(lines[0].strip())):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _is_heading(line: str) -> bool:
+    return len(line) <= 200 and (_HEADING.match(line) is not None or _FORM.match(line) is not None)
 
 
 _LIST_MARK = re.compile(r"^(?:[-*•>]\s+)+")
@@ -1166,6 +1223,14 @@ _FULLNAME = re.compile(r"^t\d_")
 _QUOTE = re.compile(r">>(\d+)")
 
 
+def epoch_to_iso(value: Any) -> Any:
+    """A Unix time (4CAT's ``timestamp``) as an ISO date in UTC; anything else as given."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(value, UTC).isoformat()
+    return value
+
+
 def _4cat_target(item: Mapping[str, Any]) -> str | None:
     """The id the item's reply field names, without a Reddit ``t1_``/``t3_`` prefix."""
     for name in _4CAT_REPLY_FIELDS:
@@ -1238,7 +1303,8 @@ def thread_from_4cat(ndjson_lines: Iterable[str | bytes]) -> list[ThreadDoc]:
             f"{subject.strip()}\n\n{body}" if isinstance(subject, str) and subject.strip() else body
         )
         author = item.get("author") or item.get("author_username") or item.get("author_name")
-        nodes.append(_Node(iid, parent, _str_id(author), text, item.get("timestamp"), item))
+        when = epoch_to_iso(item.get("timestamp"))
+        nodes.append(_Node(iid, parent, _str_id(author), text, when, item))
     docs = _build(nodes, "4cat")
     if bad and docs:
         first = docs[0]
