@@ -153,3 +153,11 @@ def test_an_unknown_extension_is_read_as_text_with_a_warning(tmp_path: Path) -> 
     ]
     for name in ("article900001", "note.txt", "note.md"):
         assert "input_warnings" not in only_doc(read_all(write(tmp_path, name, text))).meta
+
+
+def test_input_format_forces_subtitles_whatever_the_extension(tmp_path: Path) -> None:
+    path = tmp_path / "clip.txt"
+    path.write_text(SRT, encoding="utf-8")
+    docs = list(read_inputs([path], ReadOptions(input_format="subtitles")))
+    assert "00:00" not in docs[0].text and docs[0].text.startswith("The minister said")
+    assert [c["from"] for c in docs[0].meta["cues"]] == [1.0, 4.5, 11.3]

@@ -13,7 +13,18 @@ from narrascope.export import FORMATS, guess_format
 
 # narrascope.ingest.options.INPUT_FORMATS (a test keeps them equal): importing it here
 # would load the HTML extractor for every command
-INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "parquet", "telegram", "4cat")
+INPUT_FORMATS = (
+    "txt",
+    "md",
+    "html",
+    "jsonl",
+    "csv",
+    "tsv",
+    "parquet",
+    "telegram",
+    "4cat",
+    "subtitles",
+)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -92,7 +103,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "a Telegram Desktop export (result.json), one document per post with its replies; "
         "4cat: a 4CAT NDJSON export, one document per thread (both are also recognised "
         "in .json/.ndjson files); parquet: one document per row, as a JSONL record "
-        "(needs pip install 'narrascope[scale]')",
+        "(needs pip install 'narrascope[scale]'); subtitles: SRT or WebVTT (also "
+        "recognised by .srt/.vtt), the spoken text with each cue's times in `cues`",
     )
     p.add_argument(
         "--max-bytes",

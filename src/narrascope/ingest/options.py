@@ -6,7 +6,18 @@ from dataclasses import dataclass, fields
 
 # "telegram": a Telegram Desktop export (result.json); "4cat": a 4CAT NDJSON export;
 # "parquet": one document per row, read as a JSONL record (needs pyarrow: narrascope[scale]).
-INPUT_FORMATS = ("txt", "md", "html", "jsonl", "csv", "tsv", "parquet", "telegram", "4cat")
+INPUT_FORMATS = (
+    "txt",
+    "md",
+    "html",
+    "jsonl",
+    "csv",
+    "tsv",
+    "parquet",
+    "telegram",
+    "4cat",
+    "subtitles",
+)
 
 
 @dataclass(frozen=True)
