@@ -1,4 +1,5 @@
-"""``narrascope debunks add | list | search``: the fact-checks a user matches documents to."""
+"""``narrascope debunks add | list | search | remove``: the fact-checks a user matches
+documents to."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from narrascope.cli.args import whole_number
-from narrascope.ingest.debunks import BadRow, FieldNames, count_rows, read_debunks
+from narrascope.ingest.debunks import (
+    MAX_CLAIM_CHARS,
+    BadRow,
+    FieldNames,
+    Note,
+    count_rows,
+    read_debunks,
+)
 
 if TYPE_CHECKING:
     from narrascope.store.debunks import DebunkStore
@@ -20,7 +28,7 @@ FIELD_OPTIONS = ("claim", "id", "url", "verdict", "date", "title", "text", "lang
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(
         name,
-        help="import fact-checks (known debunks) into a database; list and search them",
+        help="import fact-checks (known debunks) into a database; list, search and remove them",
         description="Documents analysed with --db are matched against the debunks kept "
         "in the same database.",
     )
@@ -30,11 +38,20 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "add",
         help="import fact-checks from JSONL/CSV files, EUvsDisinfo dumps or vclaims folders",
         description="Import fact-checks. JSONL and CSV need a claim field; id, url, "
-        "verdict, date, title, text and language are optional (rename with --X-field). "
-        "EUvsDisinfo case dumps (full_dataset.csv, posts.csv) are recognised by their "
-        "header; a folder is read as CheckThat! vclaims/*.json. A debunk is keyed by its "
-        "id (or, without one, by its claim text): importing again updates, never "
-        "duplicates. Bad rows are reported (file:line: reason) and the import goes on.",
+        "verdict, date, title, text and language are optional (rename with --X-field; "
+        "names match whatever their case and surrounding blanks). A CSV without the claim "
+        "column is read as an EUvsDisinfo case dump (full_dataset.csv, posts.csv) when its "
+        "header is one; a folder is read as CheckThat! vclaims/*.json. The layout each "
+        "file was read as is printed. A debunk is keyed by its id; without one, by its URL "
+        "(or, without a URL, by its claim text): importing again updates, never "
+        "duplicates, and a row that gains an id takes over the row its URL keyed. A "
+        "missing language is detected from the claim; names such as 'Russian' or 'RU' "
+        f"become codes. A claim over {MAX_CLAIM_CHARS:,} characters is a bad row (most "
+        "likely another column read as the claim). Bad rows are reported (file:line: "
+        "reason) and the import goes on. Values left out are warned about per row: a url "
+        "that is not http(s), a date that names no day, a date that reads both ways "
+        "(05/11/2022); a ClaimReview rating object gives its alternateName (or "
+        "ratingValue), any other object or list refuses its row.",
     )
     add.add_argument("sources", nargs="+", metavar="SOURCE", help="file or folder")
     _db(add)
@@ -77,6 +94,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     search.set_defaults(run=run)
 
+    remove = commands.add_parser(
+        "remove",
+        help="remove debunks by id",
+        description="Remove debunks by their id, as `debunks list` shows it (a debunk "
+        "imported without an id has its URL or a claim-... id). An id that is not in the "
+        "database is reported and the others are still removed (exit 1).",
+    )
+    remove.add_argument("ids", nargs="+", metavar="ID", help="the id of a debunk")
+    _db(remove)
+    remove.set_defaults(run=run)
+
 
 def _db(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -96,7 +124,8 @@ def _printable(value: str | None, width: int | None = None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"add": _add, "list": _list, "search": _search}[args.debunks_command](args)
+    commands = {"add": _add, "list": _list, "search": _search, "remove": _remove}
+    return commands[args.debunks_command](args)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -113,6 +142,13 @@ def _add(args: argparse.Namespace) -> int:
     counts = [count_rows(s) for s in args.sources]
     total = sum(c for c in counts if c) if all(c is not None for c in counts) else None
     bad: list[BadRow] = []
+    warnings = 0
+
+    def tell(note: Note) -> None:
+        nonlocal warnings
+        warnings += note.warning
+        tqdm.write(f"warning: {note}" if note.warning else str(note), file=sys.stderr)
+
     with DebunkStore(args.db) as store:
         before = store.count()
         bar = tqdm(
@@ -125,7 +161,8 @@ def _add(args: argparse.Namespace) -> int:
         )
 
         def good():
-            for item in chain.from_iterable(read_debunks(s, names) for s in args.sources):
+            read = (read_debunks(s, names, notes=tell) for s in args.sources)
+            for item in chain.from_iterable(read):
                 if isinstance(item, BadRow):
                     bad.append(item)
                     tqdm.write(f"error: {item}", file=sys.stderr)
@@ -141,10 +178,11 @@ def _add(args: argparse.Namespace) -> int:
     repeats = f", {report.duplicates} duplicate rows (the last kept)" if report.duplicates else ""
     files = sum(1 for b in bad if not b.line)  # a whole file or folder that could not be read
     unread = f", {files} unreadable files" if files else ""
+    warned = f", {warnings} warnings (values left out or doubtful)" if warnings else ""
     print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
-        f"{repeats}, {len(bad) - files} bad rows{unread}; {after} debunks in {args.db} "
-        f"(was {before})"
+        f"{repeats}, {len(bad) - files} bad rows{unread}{warned}; {after} debunks in "
+        f"{args.db} (was {before})"
     )
     return 1 if bad else 0
 
@@ -226,3 +264,31 @@ def _search(args: argparse.Namespace) -> int:
         for d, score in hits:
             print(_line(d, score))
     return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from narrascope.store.debunks import DebunkStore, url_id
+
+    with _open(args.db) as store:  # read-only first: a file without debunks stays as it was
+        if not store.has_tables:
+            print(_none_imported(args.db), file=sys.stderr)
+            return 1
+    with DebunkStore(args.db) as store:
+        before = store.count()
+        found: list[str] = []
+        unknown: list[str] = []
+        for given in dict.fromkeys(args.ids):
+            # a URL as copied from a browser finds the debunk its URL keys
+            tried = (given, url_id(given)) if "://" in given else (given,)
+            known = next((i for i in tried if store.get(i) is not None), None)
+            (found if known else unknown).append(known or given)
+        gone = store.delete(found) if found else 0
+        after = store.count()
+    for given in unknown:
+        print(
+            f"narrascope: no debunk with id {_printable(given, 80)!r} in {args.db} "
+            f"(`narrascope debunks list --db {args.db}` shows the ids)",
+            file=sys.stderr,
+        )
+    print(f"{gone} removed; {after} debunks in {args.db} (was {before})")
+    return 1 if unknown else 0

@@ -5,9 +5,10 @@ Why in the same file, in tables of our own: a user keeps one database per projec
 version (``debunks_schema``), so the corpus store's migrations and ours never collide, and
 they are created on first use (opening a corpus database never creates them).
 
-Each debunk is one row of ``debunks`` keyed by its ``id`` (the source's id, or one made from
-the claim text when the source has none), so importing a file twice updates, never
-duplicates. Next to the text the row holds what the matcher needs:
+Each debunk is one row of ``debunks`` keyed by its ``id`` (the source's id; without one, its
+normalised URL, or one made from the claim text when it has no URL either), so importing a
+file twice updates, never duplicates, and an edited claim updates the row its URL keys.
+Next to the text the row holds what the matcher needs:
 
 * a stemmed copy of claim and title in an FTS5 index (BM25, the lexical first stage);
 * the claim's multilingual USE vector as float16 (1 kB; the cross-lingual first stage).
@@ -19,12 +20,14 @@ duplicates. Next to the text the row holds what the matcher needs:
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -108,6 +111,44 @@ def claim_id(claim: str) -> str:
     """A stable id for a row without one: the same claim (case, spacing aside) → same id."""
     norm = " ".join(unicodedata.normalize("NFC", claim).casefold().split())
     return "claim-" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+
+
+# query parameters that say where a reader came from, not which page it is
+_TRACKING = re.compile(r"utm_\w*|fbclid|gclid|mc_cid|mc_eid", re.IGNORECASE)
+# a link already in its id's form but for the scheme (most are): no parsing needed
+_PLAIN_URL = re.compile(r"https?://((?!www\.)[a-z0-9.-]+(?:/[^?#\s]*[^/?#\s])?)")
+
+
+def url_id(url: str) -> str:
+    """The id of a fact-check known by its URL alone: the same page however the link was
+    copied (http or https, the host's case, ``www.``, a default port, a trailing slash, a
+    fragment, ``utm_`` tracking), so that re-importing an edited claim updates its row."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        return "https://" + plain[1]
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a bracket never closed, a port that is no number: as given
+        return url.strip()
+    host = (parts.hostname or "").removeprefix("www.")
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _TRACKING.fullmatch(pair.partition("=")[0])
+    )
+    return urlunsplit(("https", netloc, parts.path.rstrip("/"), query, ""))
+
+
+def _keyed_by_text(debunk_id: str, claim: str, url: str | None) -> bool:
+    """Whether a row's id was made by the import (from its claim or URL), not given."""
+    if debunk_id == claim_id(claim):
+        return True
+    if not url:
+        return False
+    by_url = url_id(url)
+    return debunk_id == by_url or debunk_id.startswith(by_url + "#claim-")
 
 
 def _hash(debunk: Debunk) -> str:
@@ -253,6 +294,7 @@ class DebunkStore(OwnTablesStore):
                 [d.id for d in rows],
             )
         }
+        self._adopt([d for d in rows if d.id not in old], set(latest), old)
         old_vec = {k: v[1].partition(":")[2] for k, v in old.items()}
         todo: list[Debunk] = []
         for debunk in rows:
@@ -293,14 +335,14 @@ class DebunkStore(OwnTablesStore):
                     report.added += debunk.id not in repeated
                 else:
                     key = previous[0]
-                    conn.execute(
-                        "UPDATE debunks SET claim=?, url=?, verdict=?, date=?, title=?, text=?, "
-                        "language=?, source=?, hash=?, "
+                    conn.execute(  # the id too: an adopted row takes the new one
+                        "UPDATE debunks SET id=?, claim=?, url=?, verdict=?, date=?, title=?, "
+                        "text=?, language=?, source=?, hash=?, "
                         "vector=COALESCE(?, CASE WHEN ? THEN NULL ELSE vector END), "
                         "e5=CASE WHEN ? THEN NULL ELSE e5 END, "
                         "updated=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE key=?",
                         [
-                            *values[1:],
+                            *values,
                             vectors.get(debunk.id),
                             int(old_vec.get(debunk.id) != _vector_hash(debunk)),
                             int(old_vec.get(debunk.id) != _vector_hash(debunk)),
@@ -317,6 +359,65 @@ class DebunkStore(OwnTablesStore):
             conn.execute("ROLLBACK")
             raise
 
+    def _adopt(
+        self,
+        new: list[Debunk],
+        written: set[str],
+        old: dict[str, tuple[int, str, bool]],
+    ) -> None:
+        """Let each ``new`` debunk take over the row whose id an import made for the same
+        fact-check: the one row its URL keys (or keyed before URLs did, by claim text), else
+        the row keyed by its own claim that has no other URL. A file that gains an id or a
+        URL column, or an edited file re-imported into a database keyed by claim text, then
+        updates its rows instead of duplicating them.
+
+        ``old`` (id -> key, hash, has a vector) gains the adopted rows under their new ids.
+        A row this batch writes under its own id is left alone, and so are several rows
+        one URL keys (a page that checks several claims) unless one has the same claim.
+        """
+        if not new:
+            return
+        # rows keyed by the URL however it was written, or by the same claim's text (by id
+        # only: the url column has no index, and a scan per batch tripled an import's time)
+        by_page = {d.id: url_id(d.url) for d in new if d.url}
+        claims = {d.id: claim_id(d.claim) for d in new}
+        ids = sorted({*by_page.values(), *claims.values()})
+        found: dict[int, tuple[str, str, bool, str, str | None]] = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                "SELECT key, id, hash, vector IS NOT NULL, claim, url FROM debunks "
+                f"WHERE id IN ({marks})",
+                chunk,
+            ):
+                found[int(row[0])] = (row[1], row[2], bool(row[3]), row[4], row[5])
+        if not found:  # a new database, or new fact-checks: nothing to take over
+            return
+        by_url: dict[str, list[int]] = {}
+        by_claim: dict[str, int] = {}
+        for key, (row_id, _, _, claim, url) in found.items():
+            if row_id in written or not _keyed_by_text(row_id, claim, url):
+                continue
+            if url:
+                by_url.setdefault(url_id(url), []).append(key)
+            if row_id == claim_id(claim):
+                by_claim[row_id] = key
+        taken: set[int] = set()
+        for debunk in new:
+            same, page = claims[debunk.id], by_page.get(debunk.id)
+            rivals = [k for k in by_url.get(page or "", []) if k not in taken]
+            if len(rivals) > 1:
+                rivals = [k for k in rivals if claim_id(found[k][3]) == same]
+            if not rivals and same in by_claim:
+                url = found[by_claim[same]][4]  # the same claim, from another page: not it
+                if not url or not page or url_id(url) == page:
+                    rivals = [by_claim[same]]
+            if len(rivals) == 1 and rivals[0] not in taken:
+                key = rivals[0]
+                taken.add(key)
+                old[debunk.id] = (key, found[key][1], found[key][2])
+
     def delete(self, ids: Sequence[str]) -> int:
         """Remove debunks by id; how many there were."""
         conn = self._conn
@@ -330,8 +431,9 @@ class DebunkStore(OwnTablesStore):
                 conn.execute("DELETE FROM debunks_fts WHERE rowid = ?", (row[0],))
                 conn.execute("DELETE FROM debunks WHERE key = ?", (row[0],))
                 gone += 1
-            conn.execute("UPDATE debunks_generation SET generation = generation + 1")
-            conn.execute("DELETE FROM debunks_index")  # of the old generation
+            if gone:  # nothing removed: the matchers' cached index stays valid
+                conn.execute("UPDATE debunks_generation SET generation = generation + 1")
+                conn.execute("DELETE FROM debunks_index")  # of the old generation
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
