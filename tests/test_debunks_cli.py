@@ -148,3 +148,18 @@ def test_analyze_debunks_that_give_none_are_a_usage_error(tmp_path: Path, capsys
     err = refused(str(desk))
     assert "no 'claim' column" in err and "debunks add" in err
     assert "name it with --claim-field" not in err  # analyze has no such option
+
+
+def test_analyze_says_which_fact_check_values_it_left_out(tmp_path: Path, capsys) -> None:
+    checks = tmp_path / "checks.jsonl"
+    doubtful = {**FACT_CHECKS[0], "url": "not a url", "date": "yesterday"}
+    checks.write_text(json.dumps(doubtful) + "\n")
+    text = tmp_path / "restates.txt"
+    text.write_text(RESTATES)
+    out = tmp_path / "a.jsonl"
+    args = ["analyze", str(text), "--debunks", str(checks), "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "checks.jsonl:1: url 'not a url'" in err and "date 'yesterday'" in err
+    match = _records(out)["restates.txt"]["debunks"][0]
+    assert match["id"] == "fc-shelling" and match["url"] is None

@@ -328,10 +328,14 @@ def _fact_checks(given: str, *, report: bool) -> list[Any]:
     """The good rows of a fact-check file or folder (bad ones on stderr with ``report``);
     none is an error naming why, in analyze's terms (it has no --claim-field)."""
     from narrascope.errors import E_EMPTY, NarrascopeError
-    from narrascope.ingest.debunks import BadRow, read_debunks
+    from narrascope.ingest.debunks import BadRow, Note, read_debunks
+
+    def warn(note: Note) -> None:
+        if report and note.warning:
+            print(f"narrascope: warning: {note}", file=sys.stderr)
 
     good, bad = [], []
-    for item in read_debunks(given):
+    for item in read_debunks(given, notes=warn):
         if isinstance(item, BadRow):
             bad.append(item)
             if report:
