@@ -126,8 +126,10 @@ def test_documents_without_dates_or_sources_still_cluster_as_unknown() -> None:
     records = [CampaignRecord(id=r["id"], text=r["text"]) for r in corpus()]
     (campaign,) = find_campaigns(records)
     assert {m.id for m in campaign.members} == {"orig", "edit", "reorder", "cut"}
-    assert {(m.source, m.date) for m in campaign.members} == {("unknown", "unknown")}
+    # a missing source is None (a source may be named "unknown"), and shown as unknown
+    assert {(m.source, m.date) for m in campaign.members} == {(None, "unknown")}
     record = campaign.to_dict()
+    assert {m["source"] for m in record["members"]} == {"unknown"}
     assert record["first_seen"] == "unknown" and record["time_span_hours"] is None
     assert record["sources"] == ["unknown"] and record["source_count"] == 0
     assert record["coordination"] == 0.0

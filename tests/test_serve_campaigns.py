@@ -159,7 +159,7 @@ def test_clusters_are_listed_by_size_and_by_coordination(db: Path, client: TestC
     ]
     ferry, stadium = page["items"]
     assert "members" not in ferry
-    assert ferry["first_seen"] == "2025-03-03T08:00:00" and ferry["source_count"] == 3
+    assert ferry["first_seen"] == "2025-03-03T08:00:00Z" and ferry["source_count"] == 3
     assert "engines" in ferry["shared_passage"]
     assert stadium["coordinated_sources"] == 3 and stadium["coordination_window_hours"] < 0.2
     # three channels within nine minutes outrank four sources over two days

@@ -116,3 +116,27 @@ def test_stats_parquet_takes_no_filter(tmp_path: Path, capsys: pytest.CaptureFix
     )
     err = capsys.readouterr().err
     assert "with --parquet, stats takes no filter (--language, --to)" in err
+
+
+def test_a_padded_source_is_stored_stripped_and_a_blank_one_as_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CSV exports pad cells: "spaced source " was a bucket of its own that looked like
+    "spaced source", and the name ``campaigns`` reports found nothing (review D6)."""
+    db = tmp_path / "corpus.db"
+    with open_store(db) as store:
+        store.save(
+            [
+                _doc(
+                    "a", "Kyiv is a puppet of the West.", "en", "spaced source ", "2024-03-02", 0.6
+                ),
+                _doc("b", "NATO provoked this war.", "en", "spaced source", "2024-03-03", 0.6),
+                _doc("c", "Киев лишь марионетка Запада.", "ru", "   ", "2024-03-04", 0.6),
+            ]
+        )
+    argv = ["--db", str(db), "--json"]
+    assert main(["stats", *argv, "--source", "spaced source"]) == 0
+    assert [r["documents"] for r in json.loads(capsys.readouterr().out)] == [2, 2]
+    assert main(["stats", *argv, "--by", "source"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {(r["source"], r["documents"]) for r in rows} == {("spaced source", 2), (None, 1)}

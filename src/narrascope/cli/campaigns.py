@@ -583,15 +583,17 @@ def format_summary(campaigns: list[Any], top: int = TOP) -> str:
     """One line per cluster, largest first: size, sources, first seen, coordination, passage."""
     if not campaigns:
         return "no near-duplicate clusters found"
-    lines = ["cluster            size  sources  first seen           coord  shared passage"]
+    lines = ["cluster            size  sources  first seen            coord  shared passage"]
     for c in campaigns[:top]:
         d = c.to_dict()
         passage = " ".join(c.shared_passage.split())
         passage = "".join(ch if ch.isprintable() else "\ufffd" for ch in passage)
         passage = passage if len(passage) <= 60 else passage[:59] + "…"
-        first = "".join(ch if ch.isprintable() else "\ufffd" for ch in c.first_seen)[:19]
+        # whole: cut to 19 characters, "2024-04-01T06:00:00+03:00" (a run stored before
+        # first seen was written in UTC) read as 06:00 UTC
+        first = "".join(ch if ch.isprintable() else "\ufffd" for ch in c.first_seen)
         lines.append(
-            f"{c.id:<18} {c.size:>4}  {d['source_count']:>7}  {first:<19}  "
+            f"{c.id:<18} {c.size:>4}  {d['source_count']:>7}  {first:<20}  "
             f"{c.coordination:5.2f}  {passage}"
         )
     if len(campaigns) > top:

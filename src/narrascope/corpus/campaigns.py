@@ -19,6 +19,18 @@ Why this design:
   that would be left with nothing keeps its lines. Documents without a source take no
   part: they are not one source, and a paragraph copied into several of them is the
   very text to find, not a footer.
+* **Stock lines go too.** A source's footer rule needs several posts of that source; a
+  corpus sampled a few posts per channel shows a legal label (the foreign-agent notice
+  Russian law puts on every post of many outlets), a "read more" line or an agency
+  credit once per source. A line found in documents of ``stock_line_sources`` distinct
+  sources (3) whose other text is unrelated (:func:`_stock_lines`: the rests of one
+  document per source, compared as pairs are, fall into that many groups) is a stock
+  line, dropped from every document that has a sentence of its own besides it
+  (:data:`STOCK_OWN_SHINGLES`); a post that is little more than the line keeps it.
+  Copies of one text that each carry a line make one group, so the paragraphs of a
+  copied article are not stock however many sources carry them. What this gives up: a
+  single paragraph pasted verbatim under three or more different texts of its sources'
+  own reads as a stock line there (its bare copies still cluster); 0 turns the rule off.
 * **Sub-quadratic candidates, exact verification.** Every document's shingle set gets a
   MinHash signature of ``num_perm`` values (:func:`signatures`, numpy, many documents
   per call); datasketch's ``MinHashLSH`` at ``lsh_threshold`` returns the documents that
@@ -41,10 +53,13 @@ Why this design:
   score = max over *k* ≥ 2 of (*k* − 1) · 2^(−τ\\ :sub:`k` / ``half_life_hours``).
   Five sources within the hour score ≈ 4; five a day apart each (half-life one day)
   score max(1·2^−1, 2·2^−2, 3·2^−3, 4·2^−4) = 0.5; one source 0. Only members with a
-  known source and date count; a date without a time is midnight UTC. A date is read as
-  the corpus database reads it (:func:`narrascope.text.dates.exact_day`: ISO,
-  "05.03.2024", "March 7, 2024"...); one that pins no day ("2024", "March 2024") is
-  undated. A number is an epoch time: seconds, or milliseconds from 10^11 on.
+  known source and date count (a source named "unknown" is known: a missing one is
+  None, only shown as "unknown"); a date without a time is midnight UTC. A date is read
+  as the corpus database reads it (:func:`narrascope.text.dates.moment`: ISO with its
+  offset, "12.03.2024 14:35" day first, "March 7, 2024"..., an epoch number or its
+  digits in seconds or milliseconds); one that pins no day ("2024", "March 2024") is
+  undated. Members are ordered by their UTC instant; first and last seen are written in
+  UTC ("2024-04-01T03:00:00Z"), a date without a time as its day.
 * **Shared passage**: the longest run of the earliest text's shingles that every member
   holds (or, when truncated copies make that empty, at least half of them), mapped
   back to the original characters.
@@ -60,9 +75,9 @@ Why this design:
 
 Limits: clusters are connected components, so one long text that contains two
 unrelated shorter ones (a digest) joins them; the per-source boilerplate rule needs a
-few documents per source to see a footer. The CLI writes JSONL, CSV, HTML or a STIX 2.1
-bundle (:mod:`narrascope.export.stix`) and stores the clusters in the corpus database
-(:mod:`narrascope.store.campaigns`).
+few documents per source to see a footer, the stock-line rule three sources. The CLI
+writes JSONL, CSV, HTML or a STIX 2.1 bundle (:mod:`narrascope.export.stix`) and stores
+the clusters in the corpus database (:mod:`narrascope.store.campaigns`).
 """
 
 from __future__ import annotations
@@ -80,9 +95,10 @@ from typing import Any
 
 import numpy as np
 
-from narrascope.text.dates import exact_day
+from narrascope.text.dates import has_time, moment
 
 UNKNOWN = "unknown"
+_NO_LINES = np.zeros(0, dtype=np.uint64)
 SHINGLE = 5
 # Chosen on SemEval articles with edited copies (benchmarks/bench_campaigns.py): at
 # 0.35/0.6 copies with up to 15% of their words changed were found at recall 0.67; at
@@ -91,6 +107,11 @@ SHINGLE = 5
 JACCARD = 0.3
 CONTAINMENT = 0.5
 HALF_LIFE_HOURS = 24.0
+# A stock line (see _stock_lines) is dropped from a document that has at least this many
+# shingles of its own besides it (about 14 words, a sentence): a post that is little more
+# than the line keeps it, so copies of a short text under a one-line header still match.
+STOCK_OWN_SHINGLES = 10
+STOCK_SAMPLE = 12  # sources whose documents are compared per candidate stock line
 
 # words: letters and digits of any script (Devanagari vowel signs are marks, not \w)
 _WORD = re.compile(r"[\w\u0900-\u0dff]+")
@@ -129,7 +150,7 @@ class CampaignMember:
     """One document of a cluster, compared with the cluster's earliest text."""
 
     id: str
-    source: str
+    source: str | None  # None: the document has none (shown as "unknown")
     date: str
     similarity: float  # Jaccard similarity of the shingle sets, with the earliest text
     containment: float  # share of the smaller set inside the larger one
@@ -141,7 +162,7 @@ class CampaignMember:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "source": self.source,
+            "source": UNKNOWN if self.source is None else self.source,
             "date": self.date,
             "url": self.url,
             "similarity": round(self.similarity, 4),
@@ -161,7 +182,7 @@ class Campaign:
     first_seen: str
     last_seen: str
     time_span_hours: float | None
-    sources: list[str]
+    sources: list[str]  # as shown: a missing source is "unknown" here
     coordination: float
     coordinated_sources: int
     coordination_window_hours: float | None
@@ -174,10 +195,14 @@ class Campaign:
     def size(self) -> int:
         return len(self.members)
 
+    @property
+    def source_count(self) -> int:
+        """Distinct known sources: a source named "unknown" is one, a missing one not
+        (as :func:`coordination` counts them)."""
+        return len({m.source for m in self.members if m.source is not None})
+
     def to_dict(self) -> dict[str, Any]:
-        return cluster_dict(
-            self, size=self.size, source_count=sum(s != UNKNOWN for s in self.sources)
-        )
+        return cluster_dict(self, size=self.size, source_count=self.source_count)
 
 
 def cluster_dict(cluster: Any, *, size: int, source_count: int) -> dict[str, Any]:
@@ -253,71 +278,32 @@ def narrative_labels(value: Any) -> list[str]:
     return out
 
 
-# An epoch number this large is no count of seconds (10^11 s is the year 5138) but of
-# milliseconds (10^11 ms is 1973): JavaScript's Date.now() and most platforms' APIs give
-# those; larger still, microseconds or nanoseconds.
-_MILLISECONDS_FROM = 1e11
-
-
-def _epoch_seconds(value: float) -> float | None:
-    """Seconds since the epoch from an epoch number in seconds, ms, µs or ns."""
-    if not math.isfinite(value) or value <= 0:
-        return None
-    seconds = float(value)
-    while seconds >= _MILLISECONDS_FROM:
-        seconds /= 1000
-    return seconds
-
-
 def timestamp(value: Any) -> float | None:
-    """Seconds since the epoch for a date/datetime (naive = UTC) or epoch number (seconds,
-    or milliseconds from 10^11 on, see :data:`_MILLISECONDS_FROM`).
-
-    A text date is dated when the corpus database would file it under a day
-    (:func:`~narrascope.text.dates.exact_day`), so campaigns and ``stats`` agree on which
-    documents are dated; an ISO timestamp keeps its time, any other date is midnight UTC.
+    """Seconds since the epoch of a document's date, as the whole package reads it
+    (:func:`narrascope.text.dates.moment`): its time and offset kept, a day without a
+    time at midnight UTC, an epoch number or its digits in seconds or milliseconds; None
+    for a date that pins no day. So campaigns and ``stats`` agree on which documents are
+    dated, and on their UTC day.
     """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, int | float):
-        return _epoch_seconds(value)
-    else:
-        raw = str(value).strip()
-        day = exact_day(raw)
-        if day is None:
-            return None
-        try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            moment = datetime.combine(date.fromordinal(day), datetime.min.time())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    found = moment(value)
+    return None if found is None else found.timestamp()
 
 
 def _seen_text(value: Any) -> str:
-    """A dated member's date as first/last seen: as given when ISO, else its ISO day
-    ("05.03.2024" -> "2024-03-05"), an epoch number as its UTC time
-    (1709290000000 -> "2024-03-01T10:46:40Z"), so that every cluster's first seen reads
-    and sorts alike."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = timestamp(value)
-        if seconds is not None:
-            moment = datetime.fromtimestamp(seconds, UTC).isoformat()
-            return moment.removesuffix("+00:00") + "Z"
-    if isinstance(value, str):
-        raw = value.strip()
-        try:
-            datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            day = exact_day(raw)
-            if day is not None:
-                return date.fromordinal(day).isoformat()
-    return _date_text(value)
+    """A dated member's date as first/last seen, one form for every cluster so that they
+    read and sort alike: its moment in UTC ("2024-04-01T06:00:00+03:00" ->
+    "2024-04-01T03:00:00Z", an epoch number too), a day without a time as its ISO day
+    ("05.03.2024" -> "2024-03-05"); as given when UTC cannot hold it (year 10000)."""
+    found = moment(value)
+    if found is None:
+        return _date_text(value)
+    if not has_time(value):
+        return found.date().isoformat()
+    try:
+        utc = found.astimezone(UTC)
+    except OverflowError:
+        return _date_text(value)
+    return utc.isoformat().removesuffix("+00:00") + "Z"
 
 
 def _date_text(value: Any) -> str:
@@ -438,6 +424,7 @@ def find_campaigns(
     anchor_cap: int = 100,
     boilerplate_min_docs: int = 5,
     boilerplate_share: float = 0.05,
+    stock_line_sources: int = 3,
     half_life_hours: float = HALF_LIFE_HOURS,
     passage_chars: int = 1000,
 ) -> list[Campaign]:
@@ -471,7 +458,12 @@ def find_campaigns(
             )
         )
     boiler = _boilerplate(docs, len(source_ids), boilerplate_min_docs, boilerplate_share)
-    sets = [_shingle_set(doc, boiler) for doc in docs]
+    sets = [_shingle_set(doc, _kept_lines(doc, boiler, _NO_LINES)) for doc in docs]
+    stock = _stock_lines(docs, sets, boiler, stock_line_sources, jaccard, containment)
+    for i, doc in enumerate(docs):
+        if len(stock) and np.isin(doc.units, stock).any():
+            sets[i] = _shingle_set(doc, _kept_lines(doc, boiler, stock))
+        doc.tokens = None  # the shingle set is all that later steps need
     forest = _UnionFind(len(docs))
     reps = _exact_groups(sets, forest)
     check = _Checker(sets, forest, jaccard, containment, min_contained)
@@ -482,7 +474,7 @@ def find_campaigns(
         if len(sets[i]):
             groups.setdefault(forest.find(i), []).append(i)
     campaigns = [
-        _campaign(members, docs, sets, boiler, tokenizer, half_life_hours, passage_chars)
+        _campaign(members, docs, sets, boiler, stock, tokenizer, half_life_hours, passage_chars)
         for members in groups.values()
         if len(members) >= min_size
     ]
@@ -528,13 +520,111 @@ def _source_keys(units: np.ndarray, source_key: int) -> np.ndarray:
         return units ^ (np.uint64(source_key + 1) * np.uint64(0x9E3779B97F4A7C15))
 
 
-def _kept_lines(doc: _Doc, boiler: set[int]) -> np.ndarray:
-    """Which lines survive boilerplate removal (all of them if none would)."""
+def _source_kept(doc: _Doc, boiler: set[int]) -> np.ndarray:
+    """Which lines are not the boilerplate of the document's own source."""
     if not boiler or doc.source_key is None:
         return np.ones(len(doc.units), dtype=bool)
     keys = _source_keys(doc.units, doc.source_key)
-    keep = np.array([int(k) not in boiler for k in keys], dtype=bool)
+    return np.array([int(k) not in boiler for k in keys], dtype=bool)
+
+
+def _line_shingle_counts(lengths: np.ndarray) -> np.ndarray:
+    """Shingles per line, from its word count (a line shorter than a shingle is one)."""
+    return np.maximum(lengths - SHINGLE + 1, 1)
+
+
+def _kept_lines(doc: _Doc, boiler: set[int], stock: np.ndarray) -> np.ndarray:
+    """Which lines survive boilerplate removal: the source's own boilerplate, and stock
+    lines when the document has text of its own besides them (all lines if none would
+    survive)."""
+    keep = _source_kept(doc, boiler)
+    if len(stock):
+        is_stock = keep & np.isin(doc.units, stock)
+        own = _line_shingle_counts(doc.lengths)[keep & ~is_stock].sum()
+        if is_stock.any() and own >= STOCK_OWN_SHINGLES:
+            keep &= ~is_stock
     return keep if keep.any() else np.ones(len(doc.units), dtype=bool)
+
+
+def _stock_lines(
+    docs: list[_Doc],
+    sets: list[np.ndarray],
+    boiler: set[int],
+    min_sources: int,
+    jaccard: float,
+    containment: float,
+) -> np.ndarray:
+    """Line keys (sorted) of stock lines: lines found in documents of ``min_sources``
+    distinct sources whose other text is unrelated (a legal label, a "subscribe" line, an
+    agency credit), where one source's boilerplate rule sees one post per source only.
+
+    For each line carried by that many sources, one document per source that has text of
+    its own besides the line (:data:`STOCK_OWN_SHINGLES`), up to :data:`STOCK_SAMPLE`
+    sources, is compared with the others on the rest of its text (its other lines); they
+    are grouped by the clustering's own Jaccard and containment thresholds. The line is
+    stock when the rests fall into ``min_sources`` groups or more: copies of one text
+    that each carry it (a paragraph of a copied article) share their rest and make one
+    group. Documents without a source take no part, as in :func:`_boilerplate`.
+    """
+    kept: dict[int, np.ndarray] = {}  # document -> its lines not its source's boilerplate
+    for i, doc in enumerate(docs):
+        if doc.source_key is not None:
+            kept[i] = _source_kept(doc, boiler)
+    if len({docs[i].source_key for i in kept}) < min_sources or min_sources < 2:
+        return np.zeros(0, dtype=np.uint64)
+    by_doc = {i: np.unique(docs[i].units[keep]) for i, keep in kept.items()}
+    uniq, counts = np.unique(np.concatenate(list(by_doc.values())), return_counts=True)
+    frequent = set(uniq[counts >= min_sources].tolist())
+    carriers: dict[int, list[int]] = {}  # line key -> the documents carrying it
+    for i, lines in by_doc.items():
+        for key in frequent.intersection(lines.tolist()):
+            carriers.setdefault(key, []).append(i)
+    stock = []
+    for key, holders in carriers.items():
+        if len({docs[i].source_key for i in holders}) < min_sources:
+            continue
+        # the line's shingles, the same in every document carrying it (a shingle it shares
+        # with another line of a document leaves that document's rest too: negligible)
+        first = docs[holders[0]]
+        at = int(np.flatnonzero(first.units == np.uint64(key))[0])
+        start = int(first.lengths[:at].sum())
+        words = first.tokens[start : start + first.lengths[at]]  # type: ignore[index]
+        line_set = np.unique(shingles(words))
+        rests: list[np.ndarray] = []
+        sampled: set[int | None] = set()
+        for i in holders:
+            doc = docs[i]
+            if doc.source_key in sampled:
+                continue
+            line = doc.units == np.uint64(key)
+            others = kept[i] & ~line
+            if _line_shingle_counts(doc.lengths)[others].sum() < STOCK_OWN_SHINGLES:
+                continue
+            sampled.add(doc.source_key)
+            rests.append(_without(sets[i], line_set))
+            if len(rests) == STOCK_SAMPLE:
+                break
+        if len(rests) >= min_sources and _unrelated(rests, min_sources, jaccard, containment):
+            stock.append(key)
+    return np.array(sorted(stock), dtype=np.uint64)
+
+
+def _unrelated(rests: list[np.ndarray], need: int, jaccard: float, containment: float) -> bool:
+    """Whether ``rests`` fall into ``need`` groups or more, joined as the clustering joins
+    a pair; stops once too few groups are left (copies of one text: after a few pairs)."""
+    groups = _UnionFind(len(rests))
+    left = len(rests)
+    for a in range(len(rests)):
+        for b in range(a + 1, len(rests)):
+            if groups.find(a) == groups.find(b):
+                continue
+            jac, con = similarity(rests[a], rests[b])
+            if jac >= jaccard or con >= containment:
+                groups.union(a, b)
+                left -= 1
+                if left < need:
+                    return False
+    return True
 
 
 def line_shingles(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -556,13 +646,23 @@ def line_shingles(lines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     return np.concatenate(hashes), np.concatenate(firsts), np.concatenate(lasts)
 
 
-def _shingle_set(doc: _Doc, boiler: set[int]) -> np.ndarray:
+def _lines(doc: _Doc) -> list[np.ndarray]:
+    """Each line's word hashes (while the document still holds them)."""
     tokens = doc.tokens if doc.tokens is not None else np.zeros(0, dtype=np.uint32)
-    arrays = np.split(tokens, np.cumsum(doc.lengths)[:-1]) if len(doc.lengths) else []
-    keep = _kept_lines(doc, boiler)
-    kept = [a for a, k in zip(arrays, keep, strict=True) if k]
-    doc.tokens = None  # the shingle set is all that later steps need
+    return np.split(tokens, np.cumsum(doc.lengths)[:-1]) if len(doc.lengths) else []
+
+
+def _shingle_set(doc: _Doc, keep: np.ndarray) -> np.ndarray:
+    kept = [a for a, k in zip(_lines(doc), keep, strict=True) if k]
     return np.unique(line_shingles(kept)[0])
+
+
+def _without(whole: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """A sorted unique set without the members of another (few: a line's shingles)."""
+    at = np.searchsorted(whole, part)
+    hit = at < len(whole)
+    hit[hit] = whole[at[hit]] == part[hit]
+    return np.delete(whole, at[hit])
 
 
 def _exact_groups(sets: list[np.ndarray], forest: _UnionFind) -> list[int]:
@@ -704,6 +804,7 @@ def _campaign(
     docs: list[_Doc],
     sets: list[np.ndarray],
     boiler: set[int],
+    stock: np.ndarray,
     tokenizer: _Tokens,
     half_life_hours: float,
     passage_chars: int,
@@ -721,7 +822,7 @@ def _campaign(
         out.append(
             CampaignMember(
                 id=rec.id,
-                source=rec.source or UNKNOWN,
+                source=rec.source,
                 date=_date_text(rec.date),
                 similarity=jac,
                 containment=con,
@@ -733,10 +834,12 @@ def _campaign(
         )
     dated = [docs[i] for i in members if docs[i].ts is not None]
     span = (dated[-1].ts - dated[0].ts) / 3600 if len(dated) >= 2 else None  # type: ignore[operator]
-    sources = list(dict.fromkeys(m.source for m in out))
+    sources = list(dict.fromkeys(UNKNOWN if m.source is None else m.source for m in out))
     posts = [(docs[i].record.source, docs[i].ts) for i in members]
     score, k, window = coordination(posts, half_life_hours)
-    passage, shared_by = _shared_passage(members, docs, sets, boiler, tokenizer, passage_chars)
+    passage, shared_by = _shared_passage(
+        members, docs, sets, boiler, stock, tokenizer, passage_chars
+    )
     return Campaign(
         id=cluster_id(docs[first].record.id),
         members=out,
@@ -813,13 +916,14 @@ def _shared_passage(
     docs: list[_Doc],
     sets: list[np.ndarray],
     boiler: set[int],
+    stock: np.ndarray,
     tokenizer: _Tokens,
     limit: int,
 ) -> tuple[str, int]:
     """The earliest text's longest run shared by all members (else by half), and by how many."""
     doc = docs[members[0]]
     text = zlib.decompress(doc.text_z).decode("utf-8", "surrogatepass")
-    keep = _kept_lines(doc, boiler)
+    keep = _kept_lines(doc, boiler, stock)
     words = [(line, s, e, h) for line, s, e, h in tokenizer.offsets(text) if keep[line]]
     if not words:
         return "", 0

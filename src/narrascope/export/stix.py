@@ -145,14 +145,14 @@ def campaign_name(record: Mapping[str, Any]) -> str:
 def disarm_references(record: Mapping[str, Any]) -> list[dict[str, str]]:
     """The DISARM techniques a cluster shows (see :data:`DISARM` and :data:`COPYPASTA`)."""
     refs: dict[str, dict[str, str]] = {}
-    known = [s for s in record.get("sources", []) if s != UNKNOWN]
-    if len(known) >= 2:
+    count = _source_count(record)
+    if count >= 2:
         tid, name = COPYPASTA
         refs[tid] = {
             "source_name": "DISARM",
             "external_id": tid,
             "url": DISARM_URL.format(tid),
-            "description": f"{name}: near-duplicate copies posted by {len(known)} sources",
+            "description": f"{name}: near-duplicate copies posted by {count} sources",
         }
     for item in record.get("techniques", []):
         mapped = DISARM.get(item["label"])
@@ -169,13 +169,26 @@ def disarm_references(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return [refs[k] for k in sorted(refs)]
 
 
+def _source_count(record: Mapping[str, Any]) -> int:
+    """The cluster's known sources as its record counts them (a source named "unknown" is
+    one); its shown sources without "unknown" for a record that has no count."""
+    count = record.get("source_count")
+    if count is None:
+        return sum(1 for s in record.get("sources", []) if s != UNKNOWN)
+    return int(count)
+
+
 def _description(c: Mapping[str, Any]) -> str:
+    count = _source_count(c)
     known = [s for s in c["sources"] if s != UNKNOWN]
+    named = count > len(known)  # "unknown" is a source's name here, not a missing source
+    if named:
+        known = list(c["sources"])
     shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
-    unknown = sum(1 for m in c["members"] if m["source"] == UNKNOWN)
+    unknown = 0 if named else sum(1 for m in c["members"] if m["source"] == UNKNOWN)
     text = f"Near-duplicate cluster {c['id']} found by Narrascope: {c['size']} documents"
-    text += f" from {len(known)} sources ({shown})" if known else " of unknown sources"
-    if known and unknown:
+    text += f" from {count} sources ({shown})" if count else " of unknown sources"
+    if count and unknown:
         text += f", {unknown} of unknown source"
     text += f"; first seen {c['first_seen']}, last seen {c['last_seen']}."
     window = c.get("coordination_window_hours")
@@ -199,7 +212,7 @@ def _note(c: Mapping[str, Any]) -> str:
         f"Coordinated sources: {c['coordinated_sources']}",
         "Coordination window (hours): " + ("unknown" if window is None else f"{window:g}"),
         "Time span (hours): " + ("unknown" if span is None else f"{span:g}"),
-        f"Documents: {c['size']}; sources: {sum(1 for s in c['sources'] if s != UNKNOWN)}",
+        f"Documents: {c['size']}; sources: {_source_count(c)}",
         f"First seen: {c['first_seen']}; last seen: {c['last_seen']}",
     ]
     return "\n".join(lines)

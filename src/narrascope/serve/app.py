@@ -917,27 +917,15 @@ def _without_members(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-# a number as a stored member date holds it: epoch seconds, ms, µs or ns (digits, as an
-# int is written; a float's text may end in an exponent), from 10^8 s (1973) on: a
-# smaller one ("2024") is a year or a count, no epoch time
-_EPOCH_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+]?\d+)?")
-_EPOCH_FROM = 1e8
-
-
 def _member_timestamp(value: Any, moment: Callable[[Any], float | None]) -> str | None:
     """A campaign member's date as the clustering read it, ISO 8601 in UTC
     ("05.03.2024" -> "2024-03-05T00:00:00Z"); None when undated ("unknown", "soon").
 
-    ``moment`` is :func:`narrascope.corpus.campaigns.timestamp`. A member's date is stored
-    as text, so an epoch number in the input (seconds, or milliseconds and finer, which
-    ``timestamp`` scales down) comes back as digits: a text the clustering would not date
-    ("1709290000000") is read as the number it was, as the clustering read it. A text it
-    dates ("20240305") stays a date.
+    ``moment`` is :func:`narrascope.corpus.campaigns.timestamp`, which reads a stored date
+    as the clustering read it (an epoch number stored as its digits included, seconds or
+    milliseconds and finer; "20240305" is a date, "2024" a year).
     """
-    text = str(value or "").strip()
-    seconds = moment(text)
-    if seconds is None and _EPOCH_NUMBER.fullmatch(text) and float(text) >= _EPOCH_FROM:
-        seconds = moment(float(text))
+    seconds = moment(str(value or "").strip())
     if seconds is None:
         return None
     iso = datetime.fromtimestamp(seconds, UTC).isoformat()

@@ -41,7 +41,7 @@ from narrascope.store.base import (
 )
 from narrascope.store.query import Compiled, compile_query, parse_query
 from narrascope.store.stems import stemmed_languages
-from narrascope.text.dates import exact_day
+from narrascope.text.dates import exact_day, moment
 
 logger = logging.getLogger(__name__)
 
@@ -200,12 +200,32 @@ def document_day(value: Any) -> str | None:
 
     Why: date filters, buckets and the order compare this (the ``day`` column), not the
     date as given, which compared as text put "02.03.2024" before 2023. Read as dates are
-    read everywhere else (:func:`narrascope.text.dates.day_of`: ISO, "02.03.2024",
-    "March 5, 2024"...); a date it cannot read ("soon", "2024-02-30") or that pins no
-    day ("2024", "March 2024": :func:`~narrascope.text.dates.exact_day`) is undated.
+    read everywhere else (:mod:`narrascope.text.dates`: ISO, "02.03.2024 14:35" day
+    first, an epoch number or its digits, "March 5, 2024"...), and a date with an offset
+    on its UTC day; a date it cannot read ("soon", "2024-02-30") or that pins no day
+    ("2024", "March 2024": :func:`~narrascope.text.dates.exact_day`) is undated.
     """
-    number = exact_day(None if value is None else str(value))
+    number = exact_day(value)
     return None if number is None else date.fromordinal(number).isoformat()
+
+
+def document_moment(value: Any) -> float | None:
+    """Seconds since the epoch of a document's date (the ``moment`` column), None when it
+    names no day: the order within a day compares instants, not the dates' texts."""
+    found = moment(value)
+    return None if found is None else found.timestamp()
+
+
+def document_source(value: Any) -> str | None:
+    """A document's source as stored and filtered: stripped, a blank one none.
+
+    Why: CSV exports pad cells ("spaced source "), and a source stored padded could not be
+    found by the name ``campaigns`` reports nor told apart from its unpadded twin in a
+    ``stats`` table.
+    """
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _page_number(name: str, value: Any) -> int:
@@ -277,6 +297,7 @@ class SQLStore:
     BACKFILL_BATCH: ClassVar[str]  # (key, id, record) of records that may hold a thread
     BACKFILL_DEBUNKS_BATCH: ClassVar[str]  # (key, id, record) that may hold a debunk match
     BACKFILL_DAYS_BATCH: ClassVar[str]  # (key, id, date) of the documents after a key
+    BACKFILL_MOMENTS_BATCH: ClassVar[str]  # (key, id, date, source) of those after a key
     FIRST_KEY: ClassVar[Any]  # a key before every document's
     # what the database raises when it refuses one document (the batch goes on)
     DOCUMENT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (
@@ -469,6 +490,8 @@ class SQLStore:
                         self._backfill_debunks()
                     elif statement == sql.BACKFILL_DAYS:
                         self._backfill_days()
+                    elif statement == sql.BACKFILL_MOMENTS:
+                        self._backfill_moments()
                     elif self._has_column_of(statement):
                         continue
                     else:
@@ -562,6 +585,26 @@ class SQLStore:
             done += len(batch)
             last = batch[-1][0]
         logger.info("read the days of %d documents of %s", done, self.where)
+
+    def _backfill_moments_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        return self._rows(self.BACKFILL_MOMENTS_BATCH, (last, batch_size))
+
+    def _backfill_moments(self, batch_size: int = 500) -> None:
+        """Read every stored date's day and moment, and source, again (a migration step):
+        documents saved before it keep no month-first, undated or local day."""
+        last = self.FIRST_KEY
+        done = 0
+        while batch := self._backfill_moments_batch(last, batch_size):
+            self._exec_many(
+                sql.SET_DOCUMENT_MOMENT,
+                [
+                    (document_day(raw), document_moment(raw), document_source(source), doc_id)
+                    for _key, doc_id, raw, source in batch
+                ],
+            )
+            done += len(batch)
+            last = batch[-1][0]
+        logger.info("read the days and moments of %d documents of %s", done, self.where)
 
     # -- writing ------------------------------------------------------------------------
     def save(self, docs: Iterable[Document]) -> int:
@@ -708,10 +751,11 @@ class SQLStore:
                 doc.content_hash,
                 doc.text,
                 doc.language,
-                text_or_none("source"),
+                document_source(meta.get("source")),
                 text_or_none("url"),
                 text_or_none("date"),
                 document_day(meta.get("date")),
+                document_moment(meta.get("date")),
                 text_or_none("path"),
                 now,
                 record_json(record),
@@ -826,7 +870,8 @@ class SQLStore:
             params.append(f.debunk)
         for fragment, value in (
             (sql.WHERE_LANGUAGE, f.language),
-            (sql.WHERE_SOURCE, f.source),
+            # stored stripped (document_source): " blog " finds blog, a blank none
+            (sql.WHERE_SOURCE, None if f.source is None else f.source.strip()),
             (sql.WHERE_DATE_FROM, f.date_from),
             (sql.WHERE_DATE_TO, f.date_to),
         ):

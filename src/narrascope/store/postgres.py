@@ -70,6 +70,7 @@ class PostgresStore(SQLStore):
     BACKFILL_BATCH = sql.PG_BACKFILL_BATCH
     BACKFILL_DEBUNKS_BATCH = sql.PG_BACKFILL_DEBUNKS_BATCH
     BACKFILL_DAYS_BATCH = sql.PG_BACKFILL_DAYS_BATCH
+    BACKFILL_MOMENTS_BATCH = sql.PG_BACKFILL_MOMENTS_BATCH
     FIRST_KEY = ""
     DOCUMENT_ERRORS = (
         *SQLStore.DOCUMENT_ERRORS,
@@ -143,6 +144,10 @@ class PostgresStore(SQLStore):
     def _backfill_days_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
         # as _backfill_batch: the first batch includes the key ""
         return self._rows(self.BACKFILL_DAYS_BATCH, (last, last, batch_size))
+
+    def _backfill_moments_batch(self, last: Any, batch_size: int) -> list[tuple[Any, ...]]:
+        # as _backfill_batch: the first batch includes the key ""
+        return self._rows(self.BACKFILL_MOMENTS_BATCH, (last, last, batch_size))
 
     def _index_text(self, doc: Document) -> None:
         self._index_row(doc.id, doc.text, doc.language)

@@ -180,6 +180,22 @@ DAY_SCHEMA = [
     "CREATE INDEX IF NOT EXISTS documents_day ON documents(day)",
     BACKFILL_DAYS,
 ]
+# Step 8: every document's day read again and its moment kept, as
+# ``narrascope.text.dates`` reads dates everywhere: a "dd.mm.yyyy HH:MM" date had been read
+# month first, an epoch number (digits or not) had no day, and a date with an offset
+# counted on its own wall-clock day, where it now counts on its UTC day. ``moment`` is the
+# date's instant (seconds since the epoch, UTC; NULL when it names no day): the order
+# within a day compares it, not the date as given, which compared as text put
+# "2024-04-01T06:00:00+03:00" (03:00 UTC) after "2024-04-01T04:10:00Z". The stored source
+# is read again too, stripped and a blank one NULL (CSV exports pad it with blanks), as the
+# clustering and the filters read it. BACKFILL_MOMENTS makes the backend do it; like step
+# 5 it may run again over its own work. (DOUBLE PRECISION: PostgreSQL's REAL has six
+# digits, too few for seconds; SQLite reads it as REAL, eight bytes.)
+BACKFILL_MOMENTS = "-- narrascope: read every document's day, moment and source again"
+MOMENT_SCHEMA = [
+    "ALTER TABLE documents ADD COLUMN moment DOUBLE PRECISION",
+    BACKFILL_MOMENTS,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
@@ -188,6 +204,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("reader comments and hate/incitement readings", THREAD_SCHEMA),
     ("known debunks each document repeats", DEBUNK_SCHEMA),
     ("the day of each document's date", DAY_SCHEMA),
+    ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -258,6 +275,7 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("reader comments and hate/incitement readings", PG_THREAD_SCHEMA),
     ("known debunks each document repeats", PG_DEBUNK_SCHEMA),
     ("the day of each document's date", PG_DAY_SCHEMA),
+    ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -303,13 +321,14 @@ DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 PG_LOCK_DOCUMENT = "SELECT 1 FROM documents WHERE id = ? FOR UPDATE"
 DELETE_FTS = "DELETE FROM documents_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)"
 UPSERT_DOCUMENT = """INSERT INTO documents
-    (id, content_hash, text, language, source, url, date, day, path, analysed_at, record,
-     hate_label, hate_score, hate_target, incitement, incitement_score)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (id, content_hash, text, language, source, url, date, day, moment, path, analysed_at,
+     record, hate_label, hate_score, hate_target, incitement, incitement_score)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
         content_hash = excluded.content_hash, text = excluded.text,
         language = excluded.language, source = excluded.source, url = excluded.url,
-        date = excluded.date, day = excluded.day, path = excluded.path,
+        date = excluded.date, day = excluded.day, moment = excluded.moment,
+        path = excluded.path,
         analysed_at = excluded.analysed_at,
         record = excluded.record, hate_label = excluded.hate_label,
         hate_score = excluded.hate_score, hate_target = excluded.hate_target,
@@ -330,6 +349,12 @@ SQLITE_BACKFILL_DAYS_BATCH = """SELECT rowid, id, date FROM documents
 PG_BACKFILL_DAYS_BATCH = """SELECT id, id, date FROM documents
     WHERE (id > ? OR id = '' AND ? = '') ORDER BY id LIMIT ?"""
 SET_DOCUMENT_DAY = "UPDATE documents SET day = ? WHERE id = ?"
+# BACKFILL_MOMENTS reads, a batch at a time in key order, the stored dates and sources
+SQLITE_BACKFILL_MOMENTS_BATCH = """SELECT rowid, id, date, source FROM documents
+    WHERE rowid > ? ORDER BY rowid LIMIT ?"""
+PG_BACKFILL_MOMENTS_BATCH = """SELECT id, id, date, source FROM documents
+    WHERE (id > ? OR id = '' AND ? = '') ORDER BY id LIMIT ?"""
+SET_DOCUMENT_MOMENT = "UPDATE documents SET day = ?, moment = ?, source = ? WHERE id = ?"
 # BACKFILL_DEBUNKS reads, a batch at a time in key order, the records that may hold a match
 SQLITE_BACKFILL_DEBUNKS_BATCH = """SELECT rowid, id, record FROM documents
     WHERE rowid > ? AND record LIKE ? ORDER BY rowid LIMIT ?"""
@@ -384,8 +409,8 @@ COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
 SEARCH_SELECT = "SELECT d.id, d.language, d.source, d.url, d.date FROM documents d"
 SEARCH_IDS = "SELECT d.id FROM documents d"
 SEARCH_COUNT = "SELECT COUNT(*) FROM documents d"
-# by day (undated last), then by the date as given (its time, if any), then by id
-NEWEST_FIRST = " ORDER BY d.day DESC NULLS LAST, d.date DESC NULLS LAST, d.id"
+# by UTC day (undated last), then by the date's instant (step 8), then by id
+NEWEST_FIRST = " ORDER BY d.day DESC NULLS LAST, d.moment DESC NULLS LAST, d.id"
 PAGE = " LIMIT ? OFFSET ?"
 # Text search (store/query.py): the wanted terms as one expression, and the excluded ones
 # as another whose documents are left out. The expressions are parameters, built by
