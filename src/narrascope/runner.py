@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import inspect
 import json
 import logging
@@ -174,6 +175,14 @@ def own_files(out: Path, *, folder: bool = False) -> Callable[[Path], bool]:
 def writes_to_stdout(out: Path | str | None) -> bool:
     """Whether ``out`` is :data:`STDOUT` (``--out -``)."""
     return out is not None and str(out) == STDOUT
+
+
+def is_device(out: Path | str) -> bool:
+    """Whether ``out`` names something that exists and is neither a file nor a folder."""
+    if writes_to_stdout(out):
+        return False
+    path = Path(out)
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def is_sqlite_file(path: Path) -> bool:
@@ -559,6 +568,28 @@ def run_batch(
     (the web server's jobs) has no terminal, and the CLI asks for them (``analyze --db``
     shows what it stored).
     """
+    if out is not None and is_device(out):
+        # /dev/null, a named pipe: written as a stream, as stdout is (the finished file
+        # moved onto it would replace the device itself)
+        if resume:
+            raise ValueError(f"resume needs an output file: {out} cannot be read back")
+        with (
+            open(out, "w", encoding="utf-8", newline="") as stream,
+            contextlib.redirect_stdout(stream),
+        ):
+            report = run_batch(
+                items,
+                pipeline,
+                out=Path(STDOUT),
+                fmt=fmt,
+                batch_size=batch_size,
+                progress=progress,
+                on_error=on_error,
+                total=total,
+                store=store,
+                summaries=summaries,
+            )
+        return dataclasses.replace(report, output=Path(out))
     writer = get_format(fmt)
     if resume and out is None and store is None:
         raise ValueError("resume needs an output file (out=...) or a store")

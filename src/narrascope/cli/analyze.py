@@ -417,16 +417,23 @@ def run(args: argparse.Namespace) -> int:
     from narrascope.engine.outputs import run_to_output
     from narrascope.ingest import ReadOptions, read_inputs
     from narrascope.ingest.mentions import attach_mentions, read_mentions_file
-    from narrascope.runner import gather_inputs, refuse_overwriting, run_batch, writes_to_stdout
+    from narrascope.runner import (
+        gather_inputs,
+        is_device,
+        refuse_overwriting,
+        run_batch,
+        writes_to_stdout,
+    )
     from narrascope.store import open_store
 
     if args.resume and args.out is None and args.db is None:
         print("narrascope: error: --resume needs --out or --db", file=sys.stderr)
         return 2
     to_stdout = writes_to_stdout(args.out)
-    if args.resume and to_stdout:
+    if args.resume and (to_stdout or (args.out is not None and is_device(args.out))):
+        where = "stdout" if to_stdout else str(args.out)
         print(
-            "narrascope: error: --resume needs --out FILE: stdout cannot be read back",
+            f"narrascope: error: --resume needs --out FILE: {where} cannot be read back",
             file=sys.stderr,
         )
         return 2
