@@ -210,7 +210,9 @@ def test_clusters_of_input_files_are_stored_with_save_to(
     campaign = get_campaign(db, listed.id)
     assert campaign is not None
     assert [m.id for m in campaign.members] == ["cut.txt", "edit.txt", "orig.txt", "reorder.txt"]
-    assert {(m.source, m.date) for m in campaign.members} == {("unknown", "unknown")}
+    assert {(m.source, m.date) for m in campaign.members} == {
+        (None, "unknown")
+    }  # none given (shown "unknown")
     assert campaign.first_seen == "unknown" and campaign.sources == ["unknown"]
     assert campaign.source_count == 0 and campaign.coordination == 0.0
     assert latest_run(db).documents == 6  # type: ignore[union-attr]
@@ -286,3 +288,18 @@ def test_clusters_whose_earliest_documents_share_an_id_get_distinct_ids(tmp_path
     assert run.clusters == 2 and len(list_campaigns(db)) == 2
     record = json.loads(json.dumps(get_campaign(db, ids[1]).to_dict()))  # type: ignore[union-attr]
     assert [m["id"] for m in record["members"]] == ["a", "c"]
+
+
+def test_a_source_named_unknown_is_stored_as_a_source(tmp_path: Path) -> None:
+    records = corpus()
+    records[0]["source"] = "unknown"  # a real name, as scrapers write it
+    records[1].pop("source")  # none given
+    found = find_campaigns(records)
+    db = tmp_path / "c.db"
+    save_campaigns(db, found, documents=len(records))
+    (listed,) = list_campaigns(db)
+    campaign = get_campaign(db, listed.id)
+    assert campaign is not None
+    sources = {m.id: m.source for m in campaign.members}
+    assert sources["orig"] == "unknown" and sources["edit"] is None
+    assert listed.source_count == found[0].source_count == 3  # unknown, channel-7, blog

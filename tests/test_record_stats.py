@@ -75,6 +75,21 @@ def test_written_dates_are_bucketed_as_the_database_buckets_them(tmp_path: Path)
     assert [r.bucket for r in record_stats(records, "week")] == ["2024-W10", None]
 
 
+def test_padded_and_blank_sources_count_as_the_database_counts_them(tmp_path: Path) -> None:
+    sources = {"p1": "daily ", "p2": "daily", "p3": "   "}
+    docs = []
+    for doc_id, source in sources.items():
+        doc = Document(text=f"Text {doc_id} about the war.", id=doc_id, language="en")
+        doc.meta = {"source": source}
+        doc.groups["narratives"] = [Annotation(PUPPET, 0.8)]
+        docs.append(doc)
+    records = _records_count_as_the_database(docs, tmp_path)
+    assert {r.bucket: r.documents for r in record_stats(records, "source")} == {
+        "daily": 2,
+        None: 1,
+    }
+
+
 def test_stats_reads_the_parquet_output(tmp_path: Path, capsys) -> None:
     pytest.importorskip("pyarrow")
     from narrascope.export.parquet import write_parquet_records

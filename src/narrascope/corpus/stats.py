@@ -14,14 +14,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from narrascope.store import STATS_BY, StatsRow
-from narrascope.store.common import document_day, iso_week
+from narrascope.store.common import document_day, document_source, iso_week
 
 
 def bucket_of(record: Mapping[str, Any], by: str) -> str | None:
     """The bucket a record falls in, as the store's SQL computes it: from the day the
     database files its date under (:func:`~narrascope.store.common.document_day`), so
     "05.03.2024" is 2024-03-05 here too and a date that pins no day is undated."""
-    if by in ("source", "language"):
+    if by == "source":
+        return document_source(record.get("source"))
+    if by == "language":
         value = record.get(by)
         return str(value) if value not in (None, "") else None
     day = document_day(record.get("date"))

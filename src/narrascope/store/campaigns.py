@@ -338,7 +338,7 @@ def save_campaigns(
                         _known(c.last_seen),
                         c.time_span_hours,
                         json.dumps(c.sources, ensure_ascii=False),
-                        sum(s != UNKNOWN for s in c.sources),
+                        c.source_count,
                         float(c.coordination),
                         int(c.coordinated_sources),
                         c.coordination_window_hours,
@@ -363,7 +363,7 @@ def save_campaigns(
                         c.id,
                         position,
                         m.id,
-                        _known(m.source),
+                        m.source,  # None: none given; a source named "unknown" is one
                         _known(m.date),
                         m.url,
                         float(m.similarity),
@@ -461,7 +461,7 @@ def get_campaign(db: Any, cluster_id: str) -> StoredCampaign | None:
         campaign.members = [
             CampaignMember(
                 id=m[0],
-                source=m[1] or UNKNOWN,
+                source=m[1],
                 date=m[2] or UNKNOWN,
                 url=m[3],
                 similarity=float(m[4]),
