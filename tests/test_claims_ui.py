@@ -198,7 +198,7 @@ def test_csv_has_claim_and_debunk_rows_and_counts_and_reads_them_back_exactly() 
     get_format("csv").write(records, fh)
     text = fh.getvalue()
     found = list(csv.DictReader(io.StringIO(text)))
-    assert table.COLUMNS[-4:] == ["claims", "debunks", "debunk_claim", "url"]
+    assert table.COLUMNS[-5:] == ["claims", "debunks", "debunk_claim", "url", "debunk_date"]
     d1 = [r for r in found if r["id"] == "d1"]
     assert {(r["claims"], r["debunks"]) for r in d1} == {("2", "2")}  # on every row
     assert next(r["source"] for r in d1) == "'=evil()"  # formulas neutralised as before

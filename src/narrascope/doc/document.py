@@ -239,9 +239,11 @@ class Claim:
 class DebunkMatch:
     """A known debunk (a fact-check the user imported) that the document restates.
 
-    ``id``/``claim``/``url``/``verdict`` come from the debunk database; ``score`` is the
-    matcher's confidence that the document (at ``claim_span``, the stretch that restates
-    it; None when the document as a whole matched) repeats the debunked claim."""
+    ``id``/``claim``/``url``/``verdict``/``date`` come from the debunk database (``date``
+    as imported: a reader weighs whether the fact-check came before or after the post, and
+    the matcher counts a debunk dated just before the text's day as more likely); ``score``
+    is the matcher's confidence that the document (at ``claim_span``, the stretch that
+    restates it; None when the document as a whole matched) repeats the debunked claim."""
 
     id: str
     claim: str
@@ -249,6 +251,7 @@ class DebunkMatch:
     url: str | None = None
     verdict: str | None = None
     claim_span: Span | None = None
+    date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -256,6 +259,7 @@ class DebunkMatch:
             "claim": self.claim,
             "url": self.url,
             "verdict": self.verdict,
+            "date": self.date,
             "score": round(float(self.score), 4),
             "claim_span": None if self.claim_span is None else self.claim_span.to_dict(),
         }
@@ -270,6 +274,7 @@ class DebunkMatch:
             url=data.get("url"),
             verdict=data.get("verdict"),
             claim_span=None if not span else Span.from_dict(dict(span)),
+            date=None if data.get("date") is None else str(data["date"]),
         )
 
 

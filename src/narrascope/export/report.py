@@ -302,7 +302,8 @@ def _debunks_table(summary: _Summary) -> str:
         return ""
     rows = "".join(
         f"<tr><td dir=auto>{_show(d.get('claim') or '')}</td>"
-        f"<td>{_show(d.get('verdict') or '')}</td><td>{_debunk_link(d)}</td>"
+        f"<td>{_show(d.get('verdict') or '')}</td><td>{_show(d.get('date') or '')}</td>"
+        f"<td>{_debunk_link(d)}</td>"
         f"<td class=num>{stats.docs}</td><td>{_links(stats)}</td></tr>"
         for _id, (stats, d) in sorted(
             summary.debunks.items(), key=lambda kv: (-kv[1][0].docs, kv[0])
@@ -310,7 +311,8 @@ def _debunks_table(summary: _Summary) -> str:
     )
     return (
         "<h2>Known debunks repeated</h2><table class=debunks><thead><tr><th>Debunked claim</th>"
-        "<th>Verdict</th><th>Fact-check</th><th>Documents</th><th>Links</th></tr></thead>"
+        "<th>Verdict</th><th>Checked</th><th>Fact-check</th><th>Documents</th><th>Links</th>"
+        "</tr></thead>"
         f"<tbody>{rows}</tbody></table>\n"
     )
 
@@ -800,9 +802,20 @@ def _debunk_link(d: Mapping[str, Any]) -> str:
     return _show(url)
 
 
+def _verdict_and_date(d: Mapping[str, Any]) -> str:
+    """ "false, checked 2023-03-20": the debunk's verdict and date, either may be missing
+    (the date tells a reader whether the fact-check came before or after the post)."""
+    parts = [str(d["verdict"])] if d.get("verdict") else []
+    if d.get("date"):
+        parts.append(f"checked {d['date']}")
+    return ", ".join(parts)
+
+
 def _debunk_line(d: Mapping[str, Any]) -> str:
-    """ "matches debunk: <claim> (<verdict>) <link>", with the debunk's id and score."""
-    verdict = f" ({_show(d['verdict'])})" if d.get("verdict") else ""
+    """ "matches debunk: <claim> (<verdict>, checked <date>) <link>", with the debunk's id
+    and score."""
+    about = _verdict_and_date(d)
+    verdict = f" ({_show(about)})" if about else ""
     link = _debunk_link(d)
     return (
         f'<span class="debunk" data-debunk="{escape(str(d.get("id")))}">matches debunk: '
@@ -848,7 +861,7 @@ def _claim_spans(record: Record, text: str, anchor: str) -> list[tuple[int, int,
         tip = f"check-worthy claim ({_score(c):.2f})"
         tip += "".join(
             f"\nmatches debunk: {d.get('claim') or ''}"
-            + (f" ({d['verdict']})" if d.get("verdict") else "")
+            + (f" ({_verdict_and_date(d)})" if _verdict_and_date(d) else "")
             for d in matches
         )
         cls = "claim debunked" if matches else "claim"
@@ -857,7 +870,7 @@ def _claim_spans(record: Record, text: str, anchor: str) -> list[tuple[int, int,
         span = d.get("claim_span")
         if isinstance(span, Mapping) and _fits(text, span):
             tip = f"matches debunk: {d.get('claim') or ''}" + (
-                f" ({d['verdict']})" if d.get("verdict") else ""
+                f" ({_verdict_and_date(d)})" if _verdict_and_date(d) else ""
             )
             out.append((int(span["start"]), int(span["end"]), "claim debunked", tip, ""))
     return out

@@ -15,7 +15,8 @@ reprinted in a summary, but a CSV row is the flag itself). Every check-worthy cl
 row, level ``claim``, its text and offsets as evidence; every known debunk the document
 repeats is a row, level ``debunk``: its id as label, the verdict as parent, the matched
 stretch as evidence (empty for a match of the whole document), the debunked claim in
-``debunk_claim`` and the fact-check's address in ``url``. ``claims`` and ``debunks``
+``debunk_claim``, the fact-check's address in ``url`` and its date (as imported) in
+``debunk_date``. ``claims`` and ``debunks``
 count them on each row of the document, so a spreadsheet filter on ``debunks > 0`` keeps
 the documents that repeat a known debunk (empty for a record from before claims
 existed, and ``debunks`` empty when the run matched no debunk list: "0" would read as
@@ -69,8 +70,9 @@ COLUMNS = [
     "debunks",
     "debunk_claim",
     "url",
+    "debunk_date",
 ]
-_BASE = len(COLUMNS) - 4  # the cells of a label, entity, technique, profile or flag row
+_BASE = len(COLUMNS) - 5  # the cells of a label, entity, technique, profile or flag row
 # Group name → level column; groups not listed use their own name.
 LEVELS = {
     "narratives": "narrative",
@@ -125,13 +127,13 @@ def _rows(record: Record, debunks_checked: bool | None = None) -> Iterator[list[
         span = d.get("claim_span")
         tail = _tail({"score": d.get("score"), "evidence": [span] if span else []})
         ids = [_cell(d.get("id")), _cell(d.get("verdict"))]
-        found = [*counts, _cell(d.get("claim")), _cell(d.get("url"))]
+        found = [*counts, _cell(d.get("claim")), _cell(d.get("url")), _cell(d.get("date"))]
         rows.append([*head, "debunk", *ids, "", "", *tail, "", "", *found])
     if (claims or debunks) and not rows[0][5]:
         rows.pop(0)  # the empty row of a document without labels: its claims are rows now
     for row in rows:
         if len(row) == _BASE:
-            row.extend([*counts, "", ""])
+            row.extend([*counts, "", "", ""])
         yield row
 
 
@@ -334,6 +336,7 @@ def _debunk_from_row(row: Mapping[str, str]) -> dict[str, Any]:
         "claim": _uncell(row.get("debunk_claim") or ""),
         "url": _uncell(row.get("url") or "") or None,
         "verdict": _uncell(row.get("parent") or "") or None,
+        "date": _uncell(row.get("debunk_date") or "") or None,
         "score": float(row["score"]) if row.get("score") else 0.0,
         "claim_span": evidence[0] if evidence else None,
     }

@@ -138,7 +138,10 @@ def format_terminal_summary(
     if len(doc.claims) > _MAX_CLAIMS:
         lines.append(f"  … and {len(doc.claims) - _MAX_CLAIMS} more claims")
     for match in doc.debunks[:_MAX_CLAIMS]:
-        verdict = f" ({_clean(match.verdict)})" if match.verdict else ""
+        about = [_clean(match.verdict)] if match.verdict else []
+        if match.date:  # before or after the post: the reader weighs it
+            about.append(f"checked {_clean(match.date)}")
+        verdict = f" ({', '.join(about)})" if about else ""
         where = f" at {match.claim_span.start}-{match.claim_span.end}" if match.claim_span else ""
         line = f"Repeats a known debunk {match.score:.2f}{where}: “{_clean(match.claim)}”{verdict}"
         lines.extend(wrap(line, rest="    "))

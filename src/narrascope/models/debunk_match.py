@@ -2,12 +2,16 @@
 
 Why two stages: a debunk database holds 10^4-10^5 claims and a document is matched in a
 few milliseconds, so every debunk cannot be read closely. The *first stage* shortlists, per
-query unit (a claim of the document, a sentence, or the whole of a short post):
+query unit (a claim of the document, a sentence, or the whole of a short post and its
+claims):
 
 * BM25 over the stemmed claim + title: restatements in the same language share rare
   words (names, places, numbers);
 * cosine of multilingual USE vectors (``models.encoder``) over all debunks: the channel
-  that finds a Russian or Portuguese restatement of an English debunk.
+  that finds a Russian or Portuguese restatement of an English debunk;
+* for a unit in a language USE was not trained on (Hindi, Ukrainian, Bulgarian...), or a
+  database holding debunks in one, the e5 nearest debunks in another language (those
+  with an e5 vector), read by the cross head whatever their USE cosine.
 
 Both read :class:`~narrascope.models.debunk_index.DebunkIndex`, the database held in
 memory (FTS5's BM25 as posting arrays; a PCA-128 pass, after a sign-bit pass past 30k
@@ -20,12 +24,15 @@ each shortlisted pair closely. The *fast* head reads every pair: BM25, its rank 
 of the unit's best, USE cosine and its gap to the unit's best, word overlap both ways,
 fuzzy string ratios; in a database of fewer than ``SMALL_DATABASE`` debunks the *small*
 head reads them instead (being the best of a few says less), and for the parts of a
-document longer than a post the *article* head (news paragraphs name what fact-checks
-name). With ``rerank=True`` (slower: an e5 pass per matched unit, 0.1-0.5 s
-on two busy cores) the best ``RERANK_TOP`` pairs of each unit at or above ``RERANK_GATE``
-are read again by the *full* head, which adds the cosine of e5-small vectors (a closer
-reader than USE; e5 vectors of debunks are made on first need and kept in the database)
-and says whether the pair stands out among its rivals. A pair in two languages (or where
+text (the units of a document longer than a post, a post's listed claims) the *article*
+head (news paragraphs name what fact-checks name). A unit of fewer than
+``MIN_UNIT_WORDS`` content words ("#Kharkiv", "Black Sea corridor") restates only a
+debunk whose words it mostly holds: every other pair of it gets probability 0. With
+``rerank=True`` (slower: an e5 pass per matched unit, 0.1-0.5 s on two busy cores) the
+best ``RERANK_TOP`` pairs of each unit at or above ``RERANK_GATE`` are read again by the
+*full* head, which adds the cosine of e5-small vectors (a closer reader than USE; e5
+vectors of debunks are made on first need and kept in the database) and says whether the
+pair stands out among its rivals. A pair in two languages (or where
 either language is unknown) is also read by the *cross* head on vectors only (USE and e5
 cosines; e5 reads Ukrainian, Bulgarian and Hindi, which USE does not); the higher
 probability counts. A pair whose debunk is dated near the unit's day (the document's
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -50,18 +58,22 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import regex
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from narrascope.doc import DebunkMatch, Document, Span
 from narrascope.models.artefact import Estimator, bundled_path
-from narrascope.models.debunk_index import DebunkIndex, one_blas_thread
+from narrascope.models.debunk_index import DebunkIndex, VectorIndex, one_blas_thread
+from narrascope.models.encoder import ENCODER_LANGUAGES
 from narrascope.models.pair_map import PARTS, PairMap
 from narrascope.store import stems as stemming
 from narrascope.store.debunks import DebunkStore
 from narrascope.store.stems import index_tokens
 from narrascope.text.dates import embedded_post_days, exact_day
-from narrascope.text.function_words import function_words
+from narrascope.text.function_words import function_words, is_function_word
+
+log = logging.getLogger(__name__)
 
 # a unit's words are read by BM25 and again by the features: tokenised once
 _unit_tokens = functools.lru_cache(maxsize=4096)(index_tokens)
@@ -91,7 +103,26 @@ RERANK_GATE = 0.05  # ...with e5 when at least this probable
 CROSS_SHORTLIST = 5  # per unit, the best by USE cosine are read by e5 when cross-lingual
 CROSS_MIN_COS = 0.35  # below this USE cosine a pair is not worth an e5 pass
 CROSS_PER_DOCUMENT = 10  # and at most this many pairs per document are
-SHORT_TEXT = 600  # characters: a post this short is one query unit
+# A unit in a language USE was not trained on (``ENCODER_LANGUAGES``: not Hindi, Ukrainian,
+# Bulgarian) is far from its restatements in other languages by USE cosine (a Hindi
+# restatement of an English debunk: under 0.13, e5 0.92), so neither first-stage channel
+# finds them and CROSS_MIN_COS never lets them through. Its e5 nearest debunks (those
+# with an e5 vector) are shortlisted too and read by the cross head, whatever their USE
+# cosine; so are the e5 nearest debunks in such a language for a unit in another one.
+E5_SHORTLIST = 5
+# debunks in the channel's reach without an e5 vector are read by e5 when it first needs
+# them, up to this many (about 13 s, kept in the database); past that it reads the ones
+# that have one (`narrascope debunks add FILE --e5` makes them all)
+E5_FILL = 2_000
+SHORT_TEXT = 600  # characters: a post this short is one query unit (and its claims more)
+# A unit of fewer content words than this (a hashtag, a place name, a caption: "Kharkiv",
+# "Black Sea corridor") states no claim, yet every word of it is in some debunk, so the
+# features read a perfect pair ("Kharkiv" scored 1.00 against a debunk about Kharkiv). Its
+# pairs pass only with a debunk whose words it mostly holds (SHORT_UNIT_COVERED of them,
+# "Chanel No.5 discontinued!"). Every CheckThat! 2A tweet has 6 or more (their signatures
+# count: "— The Dodo (@dodo) April 1, 2019" names who made the claim).
+MIN_UNIT_WORDS = 4
+SHORT_UNIT_COVERED = 0.5
 MAX_UNITS = 24
 PARAGRAPH_SHARE = 0.6  # a unit this much of its paragraph reads the paragraph's vector
 # a debunk dated from DATE_BEFORE days before a unit's day to DATE_AFTER days after it is
@@ -103,6 +134,9 @@ SMALL_DATABASE = 5_000
 
 
 _LINKS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+")
+# scripts written without spaces between words: a run of them is one "word" to stems.WORD
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_COVERED = MONO_FEATURES.index("debunk_covered")
 
 
 def _stripped(text: str, span: Span) -> Span:
@@ -117,6 +151,21 @@ def _content_stems(text: str, language: str | None) -> set[str]:
     stop = function_words(language)
     content = [w for w in stemming.words(text) if w not in stop]
     return set(stemming.stems(content, language or "en"))
+
+
+def content_words(text: str, language: str | None) -> int:
+    """How many distinct content words ``text`` holds: words of two or more letters or
+    digits that are no function word of ``language``. In a script written without spaces
+    (Chinese, Japanese, Thai...) every two characters count as one word."""
+    stop = function_words(language)
+    words: set[str] = set()
+    unspaced = 0
+    for word in stemming.WORD.findall(text):
+        if n := len(_UNSPACED.findall(word)):
+            unspaced += n
+        elif len(word) > 1 and not is_function_word(word, stop):
+            words.add(word.casefold())
+    return len(words) + (unspaced + 1) // 2
 
 
 def clean_query(text: str) -> str:
@@ -315,20 +364,30 @@ class _Plan:
     x: np.ndarray
     probs: np.ndarray
     fast: np.ndarray  # the fast head's probabilities (the full head reads them)
-    own_head: bool  # the small or article head gave ``probs``: a reread may only lower them
+    own_head: np.ndarray  # per pair: the small or article head gave its probability, so a
+    # reread may only lower it
     by_unit: dict[int, list[int]]
     full: list[int]  # pairs the full head rereads (rerank=True)
     cross: list[int]  # pairs in two languages, read by the cross head
     near: np.ndarray  # each pair's date closeness (0: not near, or a day unknown)
+    blocked: np.ndarray  # pairs of a unit too short to restate their debunk: probability 0
+    known: dict[int, float]  # pairs the e5 channel reached: their e5 cosine
 
     @property
     def need(self) -> list[int]:
-        return sorted(set(self.full) | set(self.cross))
+        """The pairs whose e5 cosine is still to be read."""
+        return sorted((set(self.full) | set(self.cross)) - set(self.known))
 
 
 # a document's units as scored: texts, language, USE vectors (None: encoded), days, and
-# whether they are a longer document's (read by the article head)
-_Units = tuple[Sequence[str], str | None, np.ndarray | None, Sequence[int | None] | None, bool]
+# whether they are parts of a text (read by the article head): one flag, or one per unit
+_Units = tuple[
+    Sequence[str],
+    str | None,
+    np.ndarray | None,
+    Sequence[int | None] | None,
+    bool | Sequence[bool],
+]
 
 
 # ----------------------------------------------------------------------------- matcher
@@ -364,6 +423,11 @@ class DebunkMatcher:
         self.max_matches = max_matches
         self._index: DebunkIndex | None = None
         self._terms: tuple[DebunkIndex, np.ndarray] | None = None  # the pair map's, per index
+        # the e5 channel, per index: the debunks in a language outside USE's, and the e5
+        # vectors of every debunk (False) or of those (True); vectors made since are fresh
+        self._foreign: tuple[DebunkIndex, dict[int, str]] | None = None
+        self._e5_tables: dict[bool, tuple[DebunkIndex, VectorIndex]] = {}
+        self._e5_fresh: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ resources
@@ -396,9 +460,14 @@ class DebunkMatcher:
 
     # ------------------------------------------------------------ first stage
     def candidates(
-        self, texts: Sequence[str], language: str | None, vectors: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        language: str | None,
+        vectors: np.ndarray | None = None,
+        reach: Sequence[Sequence[tuple[int, float]]] | None = None,
     ) -> list[Candidate]:
-        """The shortlist of every unit: BM25's best and the nearest vectors, merged."""
+        """The shortlist of every unit: BM25's best and the nearest vectors, merged, with
+        the debunks the e5 channel reached (``reach``: per unit, (key, e5 cosine))."""
         index = self.index()
         if vectors is None:
             vectors = self.encoder.encode(list(texts))
@@ -417,6 +486,8 @@ class DebunkMatcher:
                 key = int(index.keys[row])
                 c = found.setdefault(key, Candidate(u, key, bm25_rank=1.0 / (1 + BM25_SHORTLIST)))
                 c.use_cos, c.use_gap = float(cos), float(cos) - top
+            for key, _ in reach[u] if reach else ():
+                found.setdefault(key, Candidate(u, key, bm25_rank=1.0 / (1 + BM25_SHORTLIST)))
             # the cosine of a BM25 hit that is not among the nearest vectors
             lexical = [c for c in found.values() if c.use_cos == 0.0]
             positions = np.searchsorted(index.keys, [c.key for c in lexical])
@@ -498,12 +569,15 @@ class DebunkMatcher:
         return self._e5_cosines([(list(texts), pairs)])[0]
 
     def _e5_cosines(
-        self, groups: Sequence[tuple[Sequence[str], list[Candidate]]]
+        self,
+        groups: Sequence[tuple[Sequence[str], list[Candidate]]],
+        read: dict[str, np.ndarray] | None = None,
     ) -> list[np.ndarray]:
         """:meth:`e5_cosines` of several (texts, pairs) groups (the documents of a batch)
         with one e5 call for all their units and one for the debunks not yet read: e5
         reads a few sentences little faster than one (its weights, 85 MB, are streamed
-        per call), so 3 units read alone cost 3 calls and read together about one."""
+        per call), so 3 units read alone cost 3 calls and read together about one.
+        ``read``: units' e5 vectors already made (by the e5 channel), by text."""
         keys = sorted({c.key for _, pairs in groups for c in pairs})
         known = self.store.e5_vectors(keys) if keys else {}
         missing = [k for k in keys if k not in known]
@@ -513,12 +587,116 @@ class DebunkMatcher:
             fresh = {k: made[i] for i, k in enumerate(missing)}
             self.store.set_e5_vectors(fresh)
             known.update(fresh)
-        wanted = sorted({texts[c.unit] for texts, pairs in groups for c in pairs})
-        unit_vec = dict(zip(wanted, self.e5(wanted), strict=True)) if wanted else {}
+            with self._lock:
+                self._e5_fresh.update(fresh)
+        unit_vec = dict(read or {})
+        wanted = sorted({texts[c.unit] for texts, pairs in groups for c in pairs} - set(unit_vec))
+        if wanted:
+            unit_vec.update(zip(wanted, self.e5(wanted), strict=True))
         return [
             np.array([float(unit_vec[texts[c.unit]] @ known[c.key]) for c in pairs], np.float64)
             for texts, pairs in groups
         ]
+
+    # ------------------------------------------------------------ e5 channel
+    def _outside_use(self, index: DebunkIndex) -> dict[int, str]:
+        """The debunks in a language USE was not trained on (key → language), per index."""
+        with self._lock:
+            if self._foreign is None or self._foreign[0] is not index:
+                outside = {
+                    k: lang
+                    for k, lang in index.languages.items()
+                    if lang and lang not in ENCODER_LANGUAGES
+                }
+                self._foreign = (index, outside)
+            return self._foreign[1]
+
+    def _e5_table(self, index: DebunkIndex, outside_only: bool) -> VectorIndex:
+        """The e5 vectors of every debunk (or of those in a language outside USE's), for
+        the e5 channel; built once per index. Debunks in reach without a vector are read
+        by e5 first when there are at most ``E5_FILL`` of them."""
+        with self._lock:
+            held = self._e5_tables.get(outside_only)
+            if held is not None and held[0] is index:
+                return held[1]
+        scope = self._outside_use(index) if outside_only else index.languages
+        missing = [(k, claim) for k, claim in self.store.without_e5() if k in scope]
+        if missing and len(missing) <= E5_FILL:
+            made = self.e5([claim for _, claim in missing])
+            self.store.set_e5_vectors({k: made[i] for i, (k, _) in enumerate(missing)})
+        elif missing:
+            log.warning(
+                "%d debunks have no e5 vector: texts in Hindi, Ukrainian or Bulgarian (or "
+                "debunks in them) are matched across languages only with the %d that do; "
+                "`narrascope debunks add FILE --e5` reads them all",
+                len(missing),
+                len(scope) - len(missing),
+            )
+        found = self.store.e5_vectors(sorted(scope))
+        keys = np.array(sorted(found), np.int64)
+        full = np.stack([found[k] for k in keys]) if len(keys) else np.zeros((0, 384))  # e5's
+        table = VectorIndex.build(keys, full.astype(np.float16))
+        with self._lock:
+            self._e5_tables[outside_only] = (index, table)
+            self._e5_fresh = {k: v for k, v in self._e5_fresh.items() if k not in found}
+        return table
+
+    def _reach(
+        self, groups: Sequence[tuple[list[str], str | None]]
+    ) -> tuple[list[list[list[tuple[int, float]]] | None], dict[str, np.ndarray]]:
+        """The e5 channel of each (units, language) group: per unit, (key, e5 cosine) of
+        the ``E5_SHORTLIST`` debunks in another language nearest by e5, when the units are
+        in a language outside USE's (``ENCODER_LANGUAGES``; reading every debunk) or the
+        database holds debunks in such a language (reading those); None for the others.
+        Also the e5 vectors it made, by text (the cross head reads them again)."""
+        index = self.index()
+        outside = self._outside_use(index)
+        scopes: list[bool | None] = []
+        for texts, language in groups:
+            if not texts:
+                scopes.append(None)
+            elif language and language not in ENCODER_LANGUAGES:
+                scopes.append(False)  # every debunk
+            else:
+                scopes.append(True if outside else None)
+        wanted = sorted(
+            {
+                t
+                for (texts, _), sc in zip(groups, scopes, strict=True)
+                if sc is not None
+                for t in texts
+            }
+        )
+        if not wanted:
+            return [None] * len(groups), {}
+        read = dict(zip(wanted, self.e5(wanted), strict=True))
+        languages = index.languages
+        out: list[list[list[tuple[int, float]]] | None] = []
+        for (texts, language), scope in zip(groups, scopes, strict=True):
+            if scope is None:
+                out.append(None)
+                continue
+            table = self._e5_table(index, scope)
+            with self._lock:
+                fresh = [k for k in self._e5_fresh if not scope or k in outside]
+                fresh_rows = np.stack([self._e5_fresh[k] for k in fresh]) if fresh else None
+            units = np.stack([read[t] for t in texts]).astype(np.float32)
+            rows, cosines = table.nearest(units, 4 * E5_SHORTLIST)
+            extra = units @ fresh_rows.T if fresh_rows is not None else None
+            found: list[list[tuple[int, float]]] = []
+            for u in range(len(texts)):
+                pairs = [
+                    (int(table.keys[r]), float(c)) for r, c in zip(rows[u], cosines[u], strict=True)
+                ]
+                if extra is not None:
+                    pairs += [(k, float(c)) for k, c in zip(fresh, extra[u], strict=True)]
+                best: dict[int, float] = {}
+                for key, cos in pairs:
+                    if not (language and languages.get(key) == language):
+                        best[key] = max(cos, best.get(key, -1.0))
+                found.append(sorted(best.items(), key=lambda kv: -kv[1])[:E5_SHORTLIST])
+            out.append(found)
+        return out, read
 
     def pair_closeness(
         self, days: Sequence[int | None] | None, candidates: list[Candidate]
@@ -547,7 +725,7 @@ class DebunkMatcher:
         language: str | None,
         vectors: np.ndarray | None = None,
         days: Sequence[int | None] | None = None,
-        article: bool = False,
+        article: bool | Sequence[bool] = False,
     ) -> list[tuple[Candidate, float]]:
         """Every shortlisted pair with its probability (both stages; nothing thresholded).
 
@@ -555,22 +733,29 @@ class DebunkMatcher:
         ``RERANK_GATE`` are read again with their e5 cosine (the full head), and pairs in
         two languages by the cross-lingual head too; a pair whose debunk is dated near its
         unit's day (``days``, one per unit, see :meth:`unit_days`) by the dated head. The
-        highest probability counts. ``article``: the units are a longer document's (read
-        by the article head in place of the fast one).
+        highest probability counts. ``article``: the units are parts of a text, a longer
+        document's or a post's listed claims (read by the article head in place of the
+        fast one); one flag for all units or one per unit.
         """
         return self._score_many([(texts, language, vectors, days, article)])[0]
 
     def _score_many(self, items: Sequence[_Units]) -> list[list[tuple[Candidate, float]]]:
         """:meth:`score` of several documents' units, their e5 passes made together."""
         with one_blas_thread():
+            cleaned = [[clean_query(t) for t in item[0]] for item in items]
+            reach, read = self._reach(
+                [(t, item[1]) for t, item in zip(cleaned, items, strict=True)]
+            )
             plans = [
-                self._plan([clean_query(t) for t in texts], language, vectors, days, article)
-                if texts
-                else None
-                for texts, language, vectors, days, article in items
+                self._plan(texts, language, vectors, days, article, reached) if texts else None
+                for texts, (_, language, vectors, days, article), reached in zip(
+                    cleaned, items, reach, strict=True
+                )
             ]
             live = [p for p in plans if p is not None and p.need]
-            cosines = self._e5_cosines([(p.texts, [p.candidates[i] for i in p.need]) for p in live])
+            cosines = self._e5_cosines(
+                [(p.texts, [p.candidates[i] for i in p.need]) for p in live], read
+            )
             e5 = {
                 id(p): dict(zip(p.need, c, strict=True)) for p, c in zip(live, cosines, strict=True)
             }
@@ -582,48 +767,68 @@ class DebunkMatcher:
         language: str | None,
         vectors: np.ndarray | None,
         days: Sequence[int | None] | None,
-        article: bool = False,
+        article: bool | Sequence[bool] = False,
+        reach: Sequence[Sequence[tuple[int, float]]] | None = None,
     ) -> _Plan | None:
         """The first stage and the fast head; which pairs the e5 heads read."""
-        candidates = self.candidates(texts, language, vectors)
+        candidates = self.candidates(texts, language, vectors, reach)
         if not candidates:
             return None
         x = self.features(texts, language, candidates)
         index = self.index()
-        small = index.size < SMALL_DATABASE
-        if small:
+        unit_of = np.fromiter((c.unit for c in candidates), np.int64, len(candidates))
+        parts = np.zeros(len(texts), bool)
+        parts[:] = article  # one flag for every unit, or one per unit
+        if index.size < SMALL_DATABASE:
             probs = self.scorer.proba("small", small_features(x, index.size))
-        elif article:
-            probs = self.scorer.proba("article", article_features(x, texts, candidates))
+            own_head = np.ones(len(candidates), bool)
         else:
-            probs = self.scorer.proba("fast", x)
-        own_head = small or article
+            own_head = parts[unit_of]
+            probs = np.zeros(len(candidates))
+            mono, part = np.flatnonzero(~own_head), np.flatnonzero(own_head)
+            if len(mono):
+                probs[mono] = self.scorer.proba("fast", x[mono])
+            if len(part):
+                rows = article_features(x[part], texts, [candidates[i] for i in part])
+                probs[part] = self.scorer.proba("article", rows)
         # the full head reads the fast head's probabilities, as it was trained on them
-        fast = self.scorer.proba("fast", x) if own_head and self.rerank else probs
+        fast = self.scorer.proba("fast", x) if own_head.any() and self.rerank else probs
+        short = np.array([content_words(t, language) < MIN_UNIT_WORDS for t in texts])
+        blocked = short[unit_of] & (x[:, _COVERED] < SHORT_UNIT_COVERED)
         languages = index.languages
         full: list[int] = []
         by_unit: dict[int, list[int]] = {}
         for i, c in enumerate(candidates):
-            by_unit.setdefault(c.unit, []).append(i)
+            if not blocked[i]:  # no e5 pass for a pair that cannot pass
+                by_unit.setdefault(c.unit, []).append(i)
+        # the e5 channel's pairs: their e5 cosine is known, the cross head reads them all
+        reached = {(u, key): cos for u, found in enumerate(reach or ()) for key, cos in found}
+        known: dict[int, float] = {}
         far: list[int] = []
         for rows in by_unit.values():
             if self.rerank:
                 best = sorted(rows, key=lambda i: -probs[i])[:RERANK_TOP]
                 full.extend(i for i in best if probs[i] >= RERANK_GATE)
-            mine = [
-                i
-                for i in rows
-                if candidates[i].use_cos >= CROSS_MIN_COS
-                and not (language and language == languages.get(candidates[i].key))
+            two = [
+                i for i in rows if not (language and language == languages.get(candidates[i].key))
             ]
+            for i in two:
+                cos = reached.get((candidates[i].unit, candidates[i].key))
+                if cos is not None:
+                    known[i] = cos
+            mine = [i for i in two if i not in known and candidates[i].use_cos >= CROSS_MIN_COS]
             far.extend(sorted(mine, key=lambda i: -candidates[i].use_cos)[:CROSS_SHORTLIST])
         cross = sorted(far, key=lambda i: -candidates[i].use_cos)[:CROSS_PER_DOCUMENT]
+        cross += sorted(known)
         near = self.pair_closeness(days, candidates)
-        return _Plan(texts, candidates, x, probs, fast, own_head, by_unit, full, cross, near)
+        return _Plan(
+            texts, candidates, x, probs, fast, own_head, by_unit, full, cross, near, blocked, known
+        )
 
     def _finish(self, plan: _Plan, e5: dict[int, float]) -> list[tuple[Candidate, float]]:
         """The e5 heads over the pairs :meth:`_plan` chose, given their e5 cosines."""
         x, probs, candidates = plan.x, plan.probs.copy(), plan.candidates
+        e5 = {**e5, **plan.known}
         if plan.full:
             fast = plan.fast
             reread = set(plan.full)
@@ -634,7 +839,7 @@ class DebunkMatcher:
                         x[mine], fast[mine], fast[rows].max(), np.array([e5[i] for i in mine])
                     )
                     p = self.scorer.proba("full", xf)
-                    probs[mine] = np.minimum(p, probs[mine]) if plan.own_head else p
+                    probs[mine] = np.where(plan.own_head[mine], np.minimum(p, probs[mine]), p)
         if plan.cross:
             xc = np.array([[candidates[i].use_cos, e5[i]] for i in plan.cross])
             probs[plan.cross] = np.maximum(probs[plan.cross], self.scorer.proba("cross", xc))
@@ -642,25 +847,33 @@ class DebunkMatcher:
         if len(dated):
             xd = dated_features(probs[dated], plan.near[dated])
             probs[dated] = np.maximum(probs[dated], self.scorer.proba("dated", xd))
+        probs[plan.blocked] = 0.0
         return list(zip(candidates, probs.tolist(), strict=True))
 
     # ------------------------------------------------------------ documents
     @staticmethod
     def units(doc: Document) -> list[Span]:
-        """What a document is matched by: a short post whole; else the posts it embeds
-        (a paragraph of up to ``SHORT_TEXT`` characters signed "— Name (@handle) date")
-        whole, then its claims outside them; else its paragraphs of up to ``SHORT_TEXT``
-        characters whole (a tweet-sized unit, as the scorer was trained on, whose vector
-        the narrative stage already made) and the sentences of longer ones; at most
-        ``MAX_UNITS``, each of 4 words or more."""
+        """What a document is matched by: a short post whole, then its listed claims; else
+        the posts it embeds (a paragraph of up to ``SHORT_TEXT`` characters signed "— Name
+        (@handle) date") whole, then its claims outside them; else its paragraphs of up to
+        ``SHORT_TEXT`` characters whole (a tweet-sized unit, as the scorer was trained on,
+        whose vector the narrative stage already made) and the sentences of longer ones,
+        each of 4 words or more; at most ``MAX_UNITS``. A unit of fewer than
+        ``MIN_UNIT_WORDS`` content words is scored, but passes only with a debunk whose
+        words it mostly holds (:meth:`score`)."""
         text = doc.text
         if len(text.strip()) <= SHORT_TEXT:
             # whole even when the claim stage ran: the scorer reads tweet-sized units, and
             # a tweet's claim sentences alone lost dev MAP@5 through `analyze` (0.919 ->
-            # 0.884: 85 of the 199 dev tweets hold a claim)
+            # 0.884: 85 of the 199 dev tweets hold a claim). Its listed claims too: a
+            # restatement amid chatter scores low whole (0.19 in 534 characters, 0.89 alone)
             start = len(text) - len(text.lstrip())
             end = len(text.rstrip())
-            return [Span.of(text, start, end)] if end > start else []
+            if end <= start:
+                return []
+            whole = Span.of(text, start, end)
+            claims = [c.span for c in doc.claims if (c.span.start, c.span.end) != (start, end)]
+            return [whole, *claims][:MAX_UNITS]
         from narrascope.text.segment import split_paragraphs, split_sentences
 
         paragraphs = doc.paragraphs or [Span.of(text, s, e) for _, s, e in split_paragraphs(text)]
@@ -694,6 +907,17 @@ class DebunkMatcher:
         """Whether ``doc`` is longer than a post (matched by parts; the article head reads
         them)."""
         return len(doc.text.strip()) > SHORT_TEXT
+
+    @staticmethod
+    def parts(doc: Document, units: Sequence[Span]) -> list[bool]:
+        """Which units are parts of the text, read by the article head (in a database of
+        ``SMALL_DATABASE`` debunks or more): every unit of a document longer than a post;
+        a post's listed claims but not the post itself (:meth:`units` puts it first). Read
+        by the fast head as the post is, the claims of the 2A tweets showed twice as many
+        wrong debunks (train: 0.29 a tweet, from 0.14) for +0.008 MAP@5."""
+        if DebunkMatcher.is_article(doc):
+            return [True] * len(units)
+        return [i > 0 for i in range(len(units))]
 
     @staticmethod
     def unit_days(doc: Document, units: Sequence[Span]) -> list[int | None]:
@@ -798,7 +1022,7 @@ class DebunkMatcher:
                         doc.language,
                         unit_vectors,
                         self.unit_days(doc, units),
-                        self.is_article(doc),
+                        self.parts(doc, units),
                     )
                     for doc, units, unit_vectors in zip(docs, spans, vectors, strict=True)
                 ]
@@ -813,7 +1037,7 @@ class DebunkMatcher:
             [s.text for s in spans],
             doc.language,
             days=self.unit_days(doc, spans),
-            article=self.is_article(doc),
+            article=self.parts(doc, spans),
         )
         best: dict[int, float] = {}
         for c, p in scored:
@@ -854,6 +1078,7 @@ class DebunkMatcher:
                     score=p,
                     url=debunk.url,
                     verdict=debunk.verdict,
+                    date=debunk.date,
                     claim_span=self.narrowest(
                         spans[unit],
                         debunk.claim,

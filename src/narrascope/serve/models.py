@@ -113,7 +113,8 @@ class DocumentRecord(BaseModel):
     )
     debunks: list[dict[str, Any]] = Field(
         [],
-        description="known debunks the document repeats: {id, claim, url, verdict, score, "
+        description="known debunks the document repeats: {id, claim, url, verdict, date "
+        "(the fact-check's, as imported; null when it had none), score, "
         "claim_span: {start, end, text} | null}",
     )
 

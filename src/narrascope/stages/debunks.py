@@ -3,8 +3,8 @@
 Why a stage over a database path: the debunks are the user's (``narrascope debunks add``)
 and live in their corpus database; the stage only reads them (and keeps the e5 vectors it
 computed for cross-lingual candidates). It runs after the claim stage when there is one:
-a document is matched by its check-worthy claims, else by its sentences, or whole when
-it is a short post (``models.debunk_match``).
+a document is matched by its check-worthy claims, else by its paragraphs and sentences,
+or whole and by its claims when it is a short post (``models.debunk_match``).
 """
 
 from __future__ import annotations

@@ -259,15 +259,25 @@ export function claimMatches(record, text = String(record.text || ""), map = off
   return { claims, byClaim, loose };
 }
 
-function debunkText(d) {
-  return `matches debunk: ${String(d.claim ?? "")}${d.verdict ? ` (${d.verdict})` : ""}`;
+/** "false, checked 2023-03-20": the debunk's verdict and date (as imported), either may be
+ * missing; the date tells the reader whether the fact-check came before or after the post. */
+export function debunkAbout(d) {
+  const parts = d.verdict ? [String(d.verdict)] : [];
+  if (d.date) parts.push(`checked ${d.date}`);
+  return parts.join(", ");
 }
 
-/** "matches debunk: “claim” (verdict) fact-check ↗": the link only for http(s) URLs,
- * in a new tab that cannot reach back to this page. */
+function debunkText(d) {
+  const about = debunkAbout(d);
+  return `matches debunk: ${String(d.claim ?? "")}${about ? ` (${about})` : ""}`;
+}
+
+/** "matches debunk: “claim” (verdict, checked date) fact-check ↗": the link only for
+ * http(s) URLs, in a new tab that cannot reach back to this page. */
 function debunkLine(d) {
+  const about = debunkAbout(d);
   const line = el("div", "debunk", "matches debunk: ", el("q", null, String(d.claim ?? "")),
-    d.verdict ? el("span", "verdict", ` (${visible(d.verdict)})`) : null);
+    about ? el("span", "verdict", ` (${visible(about)})`) : null);
   line.dataset.debunk = String(d.id);
   const url = d.url && safeUrl(d.url);
   if (url) {
