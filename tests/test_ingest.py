@@ -613,3 +613,23 @@ def test_estimate_count_counts_a_last_line_without_newline(tmp_path: Path) -> No
     (tmp_path / "b.csv").write_text("text\nthree\nfour", encoding="utf-8")
     assert estimate_count([tmp_path / "a.jsonl"]) == 2
     assert estimate_count([tmp_path / "b.csv"]) == 2
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_estimate_count_reads_every_line_ending(tmp_path: Path, end: str) -> None:
+    from narrascope.ingest import estimate_count
+
+    rows = ["id,text", "1,one", "2,two", "3,three"]
+    (tmp_path / "a.csv").write_bytes(end.join(rows).encode() + end.encode())
+    (tmp_path / "b.jsonl").write_bytes(end.join('{"text": "x"}' for _ in range(4)).encode())
+    assert estimate_count([tmp_path / "a.csv"]) == 3
+    assert estimate_count([tmp_path / "b.jsonl"]) == 4
+
+
+def test_estimate_count_a_crlf_split_between_reads_is_one_line(tmp_path: Path) -> None:
+    from narrascope.ingest import estimate_count
+
+    first = '{"text": "' + "x" * ((1 << 20) - 13) + '"}'  # its \r is the read's last byte
+    assert len(first.encode()) == (1 << 20) - 1
+    (tmp_path / "big.jsonl").write_bytes(first.encode() + b'\r\n{"text": "y"}\r\n')
+    assert estimate_count([tmp_path / "big.jsonl"]) == 2

@@ -162,8 +162,12 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
             with path.open("rb") as stream:
                 lines, last = 0, b""
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    lines, last = lines + chunk.count(b"\n"), chunk[-1:]
-                lines += bool(last) and last != b"\n"  # a last line without its newline
+                    # LF, CRLF or a lone CR (old Mac exports) ends a line; a CRLF split
+                    # between two chunks is one
+                    ends = chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+                    lines += ends - (last == b"\r" and chunk[:1] == b"\n")
+                    last = chunk[-1:]
+                lines += bool(last) and last not in (b"\n", b"\r")  # a last line unended
         except OSError:
             total += 1  # the reader will report it as one failure
             continue
