@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,17 @@ def test_analyze_returns_the_full_record_and_stores_only_when_asked(client: Test
     assert stored.status_code == 200
     assert stored.json() == r.json()  # the same record the jsonl export writes
     assert r.json()["language"] == "ru"
+
+
+def test_a_posted_text_is_composed_to_nfc_as_a_file_is(client: TestClient) -> None:
+    decomposed = unicodedata.normalize(
+        "NFD", "Мирный житель погиб в Киевской области, её дом разрушен."
+    )
+    r = client.post("/api/analyze", json={"text": decomposed, "id": "nfd"})
+    assert r.status_code == 200
+    record = r.json()
+    assert record["text"] == unicodedata.normalize("NFC", decomposed)
+    assert any("NFC" in w for w in record.get("input_warnings") or [])
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ from narrascope.doc import Document
 from narrascope.errors import E_TOO_LARGE, InputError, ModelError, NarrascopeError, StoreError
 from narrascope.export import get_format
 from narrascope.ingest import estimate_count
-from narrascope.ingest.formats import attach_split, empty, meta
+from narrascope.ingest.formats import attach_split, compose_nfc, empty, meta
 from narrascope.pipeline import Pipeline
 from narrascope.pipeline.pipeline import Cancelled
 from narrascope.serve import models as m
@@ -203,6 +203,7 @@ def _document(body: m.DocumentIn) -> Document:
     )
     doc.id = body.id or f"doc-{doc.content_hash}"
     attach_split(doc)  # a pasted page with its reader comments: the article read alone
+    compose_nfc(doc)  # as every file and upload is: decomposed letters defeat the models
     return doc
 
 
