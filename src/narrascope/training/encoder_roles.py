@@ -45,6 +45,8 @@ def train_encoder(
         narrative_features,
     )
 
+    if held_out_from is not None and not refit:
+        raise ValueError("held_out_from is only for a refit (the artefact is the held-out run)")
     started = time.perf_counter()
     log = (lambda *a: print(*a, flush=True)) if progress else None
     docs = load_entity_corpus(data_dir)
@@ -57,9 +59,6 @@ def train_encoder(
     if held_out_from is not None:
         earlier = EncoderRoleModel.load(held_out_from)
         blend, cv, held_out_history = _earlier_held_out(earlier, seed=seed, folds=folds)
-        if not refit:
-            raise ValueError("held_out_from is only for a refit (the artefact is the held-out run)")
-        model = earlier
     else:
         _, held = group_folds(doc_of, [langs[d] for d in doc_of], n_folds=folds, seed=seed)[0]
         val_docs = sorted({doc_of[r] for r in held})
@@ -99,7 +98,7 @@ def train_encoder(
         held_out_history = model.meta["history"]
         if log:
             log(f"blend {blend}: " + json.dumps(tables[f"{blend:.1f}"]["all"]))
-    model.blend = blend
+        model.blend = blend
     train_seconds = held_out_history["seconds"]
     refit_info = None
     if refit:
@@ -149,9 +148,7 @@ def _earlier_held_out(
     expected = f"fold 1 of {folds} (documents stratified by language, seed {seed})"
     if cv["held_out"] != expected:
         raise ValueError(f"held_out_from: held out {cv['held_out']!r}, not {expected!r}")
-    from narrascope.models.encoder_roles import EncoderRoleModel
-
-    ours = EncoderRoleModel(seed=seed).get_params()
+    ours = type(earlier)(seed=seed).get_params()
     theirs = earlier.get_params()
     differ = [
         k for k in ours if k not in ("epochs", "blend", "threads") and ours[k] != theirs.get(k)
