@@ -114,3 +114,28 @@ def test_the_e5_channel_reads_no_more_than_it_must(english) -> None:
         assert calls == []
     finally:
         english._e5 = e5
+
+
+def test_an_article_pays_no_e5_pass_for_debunks_in_other_scripts(hindi) -> None:
+    """The parts of an English article are not read by e5 because the database holds a
+    Hindi debunk (70 ms and more an article); a whole English post still is (above)."""
+    calls: list[list[str]] = []
+    e5 = hindi.e5
+
+    def spy(texts):
+        calls.append(list(texts))
+        return e5(texts)
+
+    paragraph = (
+        "The regional council met on Tuesday to discuss the budget for roads, schools and "
+        "the hospital of the northern district, officials said after the meeting."
+    )
+    article = "\n\n".join(f"{paragraph} Item {k}." for k in range(8))
+    hindi._e5 = spy
+    try:
+        hindi.match(Document(text=article, id="a", language="en"))
+        assert calls == []
+        hindi.match(Document(text=paragraph, id="p", language="en"))
+        assert calls  # a post: the channel reads it
+    finally:
+        hindi._e5 = e5

@@ -642,29 +642,38 @@ class DebunkMatcher:
         return table
 
     def _reach(
-        self, groups: Sequence[tuple[list[str], str | None]]
+        self, groups: Sequence[tuple[list[str], str | None, bool | Sequence[bool]]]
     ) -> tuple[list[list[list[tuple[int, float]]] | None], dict[str, np.ndarray]]:
-        """The e5 channel of each (units, language) group: per unit, (key, e5 cosine) of
-        the ``E5_SHORTLIST`` debunks in another language nearest by e5, when the units are
-        in a language outside USE's (``ENCODER_LANGUAGES``; reading every debunk) or the
-        database holds debunks in such a language (reading those); None for the others.
-        Also the e5 vectors it made, by text (the cross head reads them again)."""
+        """The e5 channel of each (units, language, article) group: per unit, (key, e5
+        cosine) of the ``E5_SHORTLIST`` debunks in another language nearest by e5, when the
+        units are in a language outside USE's (``ENCODER_LANGUAGES``; reading every debunk)
+        or, for a whole post (not the parts of a text: an e5 pass per unit would cost an
+        article 70 ms and more), when the database holds debunks in such a language
+        (reading those); None for the others. Also the e5 vectors it made, by text (the
+        cross head reads them again)."""
         index = self.index()
         outside = self._outside_use(index)
         scopes: list[bool | None] = []
-        for texts, language in groups:
+        eligible: list[list[bool]] = []
+        for texts, language, article in groups:
+            parts = [article] * len(texts) if isinstance(article, bool) else list(article)
             if not texts:
                 scopes.append(None)
+                eligible.append([])
             elif language and language not in ENCODER_LANGUAGES:
                 scopes.append(False)  # every debunk
+                eligible.append([True] * len(texts))
             else:
-                scopes.append(True if outside else None)
+                posts = [not a for a in parts]
+                scopes.append(True if outside and any(posts) else None)
+                eligible.append(posts)
         wanted = sorted(
             {
                 t
-                for (texts, _), sc in zip(groups, scopes, strict=True)
+                for (texts, _, _), sc, ok in zip(groups, scopes, eligible, strict=True)
                 if sc is not None
-                for t in texts
+                for t, e in zip(texts, ok, strict=True)
+                if e
             }
         )
         if not wanted:
@@ -672,7 +681,7 @@ class DebunkMatcher:
         read = dict(zip(wanted, self.e5(wanted), strict=True))
         languages = index.languages
         out: list[list[list[tuple[int, float]]] | None] = []
-        for (texts, language), scope in zip(groups, scopes, strict=True):
+        for (texts, language, _), scope, ok in zip(groups, scopes, eligible, strict=True):
             if scope is None:
                 out.append(None)
                 continue
@@ -680,7 +689,12 @@ class DebunkMatcher:
             with self._lock:
                 fresh = [k for k in self._e5_fresh if not scope or k in outside]
                 fresh_rows = np.stack([self._e5_fresh[k] for k in fresh]) if fresh else None
-            units = np.stack([read[t] for t in texts]).astype(np.float32)
+            units = np.stack(
+                [
+                    read[t] if e else np.zeros(384, np.float32)
+                    for t, e in zip(texts, ok, strict=True)
+                ]
+            ).astype(np.float32)
             rows, cosines = table.nearest(units, 4 * E5_SHORTLIST)
             extra = units @ fresh_rows.T if fresh_rows is not None else None
             found: list[list[tuple[int, float]]] = []
@@ -694,7 +708,9 @@ class DebunkMatcher:
                 for key, cos in pairs:
                     if not (language and languages.get(key) == language):
                         best[key] = max(cos, best.get(key, -1.0))
-                found.append(sorted(best.items(), key=lambda kv: -kv[1])[:E5_SHORTLIST])
+                found.append(
+                    sorted(best.items(), key=lambda kv: -kv[1])[:E5_SHORTLIST] if ok[u] else []
+                )
             out.append(found)
         return out, read
 
@@ -744,7 +760,7 @@ class DebunkMatcher:
         with one_blas_thread():
             cleaned = [[clean_query(t) for t in item[0]] for item in items]
             reach, read = self._reach(
-                [(t, item[1]) for t, item in zip(cleaned, items, strict=True)]
+                [(t, item[1], item[4]) for t, item in zip(cleaned, items, strict=True)]
             )
             plans = [
                 self._plan(texts, language, vectors, days, article, reached) if texts else None
