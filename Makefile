@@ -43,8 +43,8 @@ $(SCALE_STAMP): $(STAMP) requirements-scale.txt
 # data (../shared) or extra is missing is skipped with the reason, one that fails does not
 # stop the rest, and a summary ends the run (benchmarks/run_all.py). Several take minutes.
 BENCHMARKS ?= bench_narratives bench_entities bench_techniques bench_encoder bench_ingest \
-	bench_hate bench_threads bench_claims bench_store_writers bench_custom_narratives \
-	bench_long_texts bench_debunks bench_ray
+	bench_hate bench_threads bench_comment_claims bench_claims bench_store_writers \
+	bench_custom_narratives bench_long_texts bench_debunks bench_ray
 
 bench: $(STAMP)
 	-$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -236,6 +236,18 @@ def test_bench_threads_runs_on_the_smallest_page(tmp_path: Path) -> None:
     assert not (tmp_path / "benchmarks.md").exists()
 
 
+def test_bench_comment_claims_runs_on_the_smallest_page(tmp_path: Path) -> None:
+    """What reading every reader comment for claims and debunks costs (issue 25)."""
+    done = run_script(
+        "bench_comment_claims.py",
+        *("--comments", "2", "--debunks", "50", "--repeat", "1", "--no-write"),
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ms per comment" in done.stdout and "planted restatements found: 1/1" in done.stdout
+    assert not (tmp_path / "benchmarks.md").exists()
+
+
 def test_bench_debunks_prints_its_peak_and_measures_the_first_time_cold(
     tmp_path: Path,
 ) -> None:

@@ -7,6 +7,7 @@ reader comments keeps its comments as :class:`CommentRecord` spans after the art
 """
 
 from narrascope.doc.document import (
+    COMMENT,
     RESERVED_KEYS,
     Annotation,
     Claim,
@@ -20,6 +21,7 @@ from narrascope.doc.document import (
 )
 
 __all__ = [
+    "COMMENT",
     "RESERVED_KEYS",
     "Annotation",
     "Claim",

@@ -278,6 +278,11 @@ class DebunkMatch:
         )
 
 
+# the key of a comment's claim and debunk records that names the comment (its ``id``):
+# their offsets count in the page's whole text, and a record read alone (a CSV row, a
+# stored match) still says which comment restates what
+COMMENT = "comment"
+
 _COMMENT_FIELDS = frozenset(
     {"id", "parent", "author", "date", "start", "end", "depth", "language", "language_confidence"}
 )
@@ -291,8 +296,11 @@ class CommentRecord:
     the comment it replies to, None for a reply to the article; ``depth`` 0 is
     top-level). ``language`` and ``annotations`` are for the stages: a comment is
     analysed on its own, and each analysis is kept under its name (``"hate"``,
-    ``"incitement"``...) as a JSON-ready value, written into the comment's record next
-    to its structure, the way a document's groups are written next to its text.
+    ``"incitement"``, ``"claims"``, ``"debunks"``) as a JSON-ready value, written into the
+    comment's record next to its structure, the way a document's groups are written next
+    to its text. ``claims`` and ``debunks`` are lists shaped as a document's
+    (:class:`Claim` / :class:`DebunkMatch` ``to_dict``), offsets in the whole text, each
+    with the comment's id under :data:`COMMENT`.
     """
 
     id: str

@@ -8,10 +8,10 @@ cost time and memory for nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
-from narrascope.doc import RESERVED_KEYS
+from narrascope.doc import COMMENT, RESERVED_KEYS
 from narrascope.taxonomy import OTHER
 
 NARRATIVES = "narratives"
@@ -83,6 +83,30 @@ def debunk_list(record: Record) -> list[Mapping[str, Any]]:
     if not isinstance(found, list):
         return []
     return [d for d in found if isinstance(d, Mapping) and d.get("id") is not None]
+
+
+def comment_claims(record: Record) -> list[Mapping[str, Any]]:
+    """The check-worthy claims of the record's reader comments, comment by comment, each
+    naming its comment under ``comment`` (offsets in the record's whole text). A record
+    without a thread, or from before comments were read for claims, has none."""
+    return _of_comments(record, CLAIMS, claim_list)
+
+
+def comment_debunks(record: Record) -> list[Mapping[str, Any]]:
+    """The known debunks the record's reader comments repeat, comment by comment, each
+    naming its comment under ``comment`` (``claim_span`` in the record's whole text)."""
+    return _of_comments(record, DEBUNKS, debunk_list)
+
+
+def _of_comments(
+    record: Record, key: str, read: Callable[[Record], list[Mapping[str, Any]]]
+) -> list[Mapping[str, Any]]:
+    out: list[Mapping[str, Any]] = []
+    for comment in record.get(COMMENTS) or []:
+        if isinstance(comment, Mapping) and isinstance(comment.get(key), list):
+            owner = str(comment.get("id", ""))
+            out.extend({**item, COMMENT: str(item.get(COMMENT, owner))} for item in read(comment))
+    return out
 
 
 def is_other(annotation: Mapping[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from html import escape
 from itertools import pairwise
 from typing import Any, TextIO
 
+from narrascope.doc import COMMENT
 from narrascope.export.display import visible_bidi
 from narrascope.export.records import (
     ARTICLE,
@@ -38,6 +39,8 @@ from narrascope.export.records import (
     Record,
     annotation_groups,
     claim_list,
+    comment_claims,
+    comment_debunks,
     debunk_list,
     dumps_record,
     parent_of,
@@ -194,21 +197,24 @@ class _Summary:
     # documents with a reader thread, and (comments, hateful, offensive, incitement) in them
     threads: int = 0
     thread_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
-    # documents repeating any known debunk, and per debunk id: its documents and what
-    # the first match said of it (claim, verdict, url)
+    # documents repeating any known debunk (in the article or a reader comment), those
+    # repeating one in a comment, and per debunk id: its documents and what the first
+    # match said of it (claim, verdict, url)
     debunked: int = 0
+    debunked_in_comments: int = 0
     debunks: dict[str, tuple[_LabelStats, Mapping[str, Any]]] = field(default_factory=dict)
 
     def add(self, record: Record, anchor: str) -> None:
         self.documents += 1
-        matches = debunk_list(record)
-        if matches:
-            self.debunked += 1
-        for d in matches:
+        own, theirs = debunk_list(record), comment_debunks(record)
+        self.debunked += bool(own or theirs)
+        self.debunked_in_comments += bool(theirs)
+        for d in own + theirs:  # the article's first: a link says "in a comment" only then
             stats, _ = self.debunks.setdefault(str(d["id"]), (_LabelStats(), d))
             if not stats.links or stats.links[-1][0] != anchor:
                 stats.docs += 1
-                stats.links.append((anchor, str(record.get("id") or anchor)))
+                where = " (in a comment)" if COMMENT in d else ""
+                stats.links.append((anchor, str(record.get("id") or anchor) + where))
                 stats.score_sum += _score(d)
         if _article_region(record) is not None:
             self.threads += 1
@@ -289,10 +295,11 @@ def _debunks_line(summary: _Summary, checked: bool | None) -> str:
             "<p class=meta id=debunked-count>Not checked against known debunks "
             "(analyze --debunks FILE, or a --db that holds debunks)</p>\n"
         )
+    k = summary.debunked_in_comments
     return (
         f"<p class=meta id=debunked-count>{n} of {summary.documents} "
         f"document{'' if summary.documents == 1 else 's'} repeat{'s' if n == 1 else ''} "
-        "known debunks</p>\n"
+        "known debunks" + (f" ({k} in a comment)" if k else "") + "</p>\n"
     )
 
 
@@ -688,14 +695,18 @@ def _thread_counts(comments: list[Mapping[str, Any]]) -> tuple[int, int, int, in
 
 
 def _counts_line(comments: list[Mapping[str, Any]]) -> str:
-    """ "14 comments · 3 hateful · 1 offensive · 1 incitement": counts only, never text.
-    A count is left out when no comment carries that analysis (it was not run)."""
+    """ "14 comments · 3 hateful · 1 offensive · 1 incitement · 1 repeating known debunks":
+    counts only, never text. A count is left out when no comment carries that analysis
+    (it was not run)."""
     n, hateful, offensive, calls = _thread_counts(comments)
     parts = [f"{n} comment{'' if n == 1 else 's'}"]
     if any(isinstance(c.get("hate"), Mapping) for c in comments):
         parts += [f"{hateful} hateful", f"{offensive} offensive"]
     if any(isinstance(c.get("incitement"), Mapping) for c in comments):
         parts.append(f"{calls} incitement")
+    if any(isinstance(c.get("debunks"), list) for c in comments):
+        repeating = sum(bool(debunk_list(c)) for c in comments)
+        parts.append(f"{repeating} repeating known debunks")
     return " · ".join(parts)
 
 
@@ -716,22 +727,43 @@ def _evidence_span(text: str, start: int, end: int, evidence: Any) -> tuple[int,
     return None
 
 
-def _comment_body(text: str, start: int, end: int, flags: list[tuple[str, str, Any]]) -> str:
-    """The comment's text, escaped, with each flag's evidence marked."""
+def _comment_body(
+    text: str,
+    start: int,
+    end: int,
+    flags: list[tuple[str, str, Any]],
+    claims: Sequence[tuple[int, int, str, str, str]] = (),
+) -> str:
+    """The comment's text, escaped, with each flag's evidence marked and each of its
+    check-worthy claims (``claims``: :func:`_claim_spans`' of the record) as in the
+    article: a known debunk's in red, its first piece carrying the id the Claims list
+    links to."""
     marks = []
     for kind, badge, evidence in flags:
         span = _evidence_span(text, start, end, evidence)
         if span is not None:
             marks.append((*span, kind, badge))
-    cuts = sorted({start, end, *(b for m in marks for b in m[:2])})
+    mine = [c for c in claims if start <= c[0] and c[1] <= end]
+    cuts = sorted({start, end, *(b for m in [*marks, *mine] for b in m[:2])})
     out = []
+    placed: set[str] = set()
     for a, b in pairwise(cuts):
         piece = escape(text[a:b])
         cover = [m for m in marks if m[0] <= a and m[1] >= b]
+        claim = next((c for c in mine if c[0] <= a and c[1] >= b), None)  # best first
+        tips = [claim[3]] if claim is not None else []
         if cover:
             kinds = " ".join(dict.fromkeys(m[2] for m in cover))
-            tip = "; ".join(dict.fromkeys(m[3] for m in cover))
-            piece = f'<mark class="flag-ev {kinds}" title="{_show(tip)}">{piece}</mark>'
+            tips.extend(dict.fromkeys(m[3] for m in cover))
+            title = "" if claim is not None else f' title="{_show(chr(10).join(tips))}"'
+            piece = f'<mark class="flag-ev {kinds}"{title}>{piece}</mark>'
+        if claim is not None:
+            ident = ""
+            if claim[4] and claim[4] not in placed:
+                placed.add(claim[4])
+                ident = f' id="{escape(claim[4])}"'
+            title = _show(chr(10).join(tips))
+            piece = f'<span class="{claim[2]}"{ident} title="{title}">{piece}</span>'
         out.append(piece)
     return "".join(out)
 
@@ -740,10 +772,12 @@ def _comment_list(record: Record) -> list[Mapping[str, Any]]:
     return [c for c in record.get(COMMENTS) or [] if isinstance(c, Mapping)]
 
 
-def _thread_section(record: Record) -> str:
-    """The comments as a thread: in order, indented by depth, flagged ones marked; the
-    ancestors of a flagged comment stay visible (dimmed) under "show flagged only"."""
+def _thread_section(record: Record, anchor: str = "doc") -> str:
+    """The comments as a thread: in order, indented by depth, flagged ones marked, their
+    check-worthy claims and restated debunks marked; the ancestors of a flagged comment
+    stay visible (dimmed) under "show flagged only"."""
     text = str(record.get("text") or "")
+    claims = _claim_spans(record, text, anchor)
     comments = _comment_list(record)
     by_id = {str(c.get("id")): c for c in comments}
     context: set[str] = set()
@@ -776,7 +810,8 @@ def _thread_section(record: Record) -> str:
             f'<li class="{cls} d-{depth}" data-id="{escape(cid)}" data-depth="{depth}"'
             f' data-parent="{escape("" if parent is None else str(parent))}">'
             f'<div class="c-head">{" · ".join(head)}{_badges(flags)}</div>'
-            f'<div class="c-text" dir="auto">{_comment_body(text, start, end, flags)}</div></li>'
+            f'<div class="c-text" dir="auto">{_comment_body(text, start, end, flags, claims)}'
+            "</div></li>"
         )
     return (
         f'<section class="thread"><h3>Comments ({len(comments)})</h3>'
@@ -830,12 +865,13 @@ def _claim_matches(
 ) -> tuple[list[Mapping[str, Any]], dict[int, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
     """(claims that fit the text, best first; the debunk matches of each claim by its
     index; the matches of no listed claim: the document's as a whole, or a stretch that
-    is no listed claim). A match belongs to the claim its ``claim_span`` overlaps most."""
-    claims = [c for c in claim_list(record) if _fits(text, c)]
+    is no listed claim). A match belongs to the claim its ``claim_span`` overlaps most.
+    The reader comments' claims and matches are among them (each names its comment)."""
+    claims = [c for c in claim_list(record) + comment_claims(record) if _fits(text, c)]
     claims.sort(key=lambda c: -_score(c))
     by_claim: dict[int, list[Mapping[str, Any]]] = {}
     loose: list[Mapping[str, Any]] = []
-    for d in debunk_list(record):
+    for d in debunk_list(record) + comment_debunks(record):
         span = d.get("claim_span")
         best, overlap = -1, 0
         if isinstance(span, Mapping) and _fits(text, span):
@@ -876,9 +912,27 @@ def _claim_spans(record: Record, text: str, anchor: str) -> list[tuple[int, int,
     return out
 
 
+def _in_comment(record: Record, item: Mapping[str, Any]) -> str:
+    """ "(in a comment by Anna)": where a reader comment's claim or match is (the author
+    named when the record has one; "(in a comment)" for a claim outside the article that
+    names no comment, as older records have)."""
+    said = item.get(COMMENT)
+    author = next(
+        (
+            c.get("author")
+            for c in _comment_list(record)
+            if said is not None and c.get("id") == said
+        ),
+        None,
+    )
+    by = f" by {_show(author)}" if author else ""
+    return f' <span class="meta">(in a comment{by})</span>'
+
+
 def _claims_section(record: Record, anchor: str, region: tuple[int, int] | None) -> str:
     """The document's check-worthy claims, best first, each with its score, a link to it
-    in the text and the known debunks it repeats; then the debunks matched elsewhere."""
+    in the text (a reader comment's: in its comment) and the known debunks it repeats;
+    then the debunks matched elsewhere."""
     text = str(record.get("text") or "")
     claims, by_claim, loose = _claim_matches(record, text)
     if not claims and not loose:
@@ -889,8 +943,10 @@ def _claims_section(record: Record, anchor: str, region: tuple[int, int] | None)
         shown = f'<q dir="auto">{escape(text[int(c["start"]) : int(c["end"])])}</q>'
         if lo <= int(c["start"]) and int(c["end"]) <= hi:  # highlighted in the text shown
             shown = f'<a href="#{anchor}-claim-{i}">{shown}</a>'
+        elif COMMENT in c and region is not None:  # marked in its comment in the thread
+            shown = f'<a href="#{anchor}-claim-{i}">{shown}</a>{_in_comment(record, c)}'
         else:
-            shown += ' <span class="meta">(in a comment)</span>'
+            shown += _in_comment(record, c)
         lines = "".join(_debunk_line(d) for d in by_claim.get(i, []))
         items.append(
             f'<li class="claim-item" data-start="{int(c["start"])}" data-end="{int(c["end"])}">'
@@ -900,8 +956,10 @@ def _claims_section(record: Record, anchor: str, region: tuple[int, int] | None)
     for d in loose:
         span = d.get("claim_span")
         if isinstance(span, Mapping) and _fits(text, span):
+            where = _in_comment(record, d) if COMMENT in d else ""
             stretches.append(
-                f'<li><q dir="auto">{escape(str(span.get("text") or ""))}</q>{_debunk_line(d)}</li>'
+                f'<li><q dir="auto">{escape(str(span.get("text") or ""))}</q>{where}'
+                f"{_debunk_line(d)}</li>"
             )
         else:
             whole.append(f'<p class="debunks">{_debunk_line(d)}</p>')
@@ -932,7 +990,8 @@ def _document(record: Record, anchor: str) -> str:
     labels += [str(e.get("name", "")) for e in record.get(ENTITIES) or [] if e.get("main_role")]
     labels += [str(t.get("label", "")) for t in record.get(TECHNIQUES) or []]
     debunks = debunk_list(record)
-    labels += [f"{d.get('id')} {d.get('claim') or ''}" for d in debunks]
+    theirs = comment_debunks(record)
+    labels += [f"{d.get('id')} {d.get('claim') or ''}" for d in debunks + theirs]
     search = " ".join([doc_id, *labels]).lower()
     head_chips = "".join(_chip(NARRATIVES, a) for a in narratives)
     meta = []
@@ -976,6 +1035,12 @@ def _document(record: Record, anchor: str) -> str:
         head_flags += (
             f'<span class="flag debunked">repeats {n} known debunk{"" if n == 1 else "s"}</span>'
         )
+    if theirs:
+        n = len({str(d["id"]) for d in theirs})
+        head_flags += (
+            f'<span class="flag debunked">repeats {n} known debunk{"" if n == 1 else "s"}'
+            " in a comment</span>"
+        )
     if region is not None:
         head_flags += f'<span class="meta"> · {escape(_counts_line(_comment_list(record)))}</span>'
     return (
@@ -993,7 +1058,7 @@ def _document(record: Record, anchor: str) -> str:
         )
         + _claims_section(record, anchor, region)
         + f'<div class="text" dir="auto">{_highlighted(record, region, anchor)}</div>\n'
-        + (_thread_section(record) if region is not None else "")
+        + (_thread_section(record, anchor) if region is not None else "")
         + _embedded(record)
         + "</details>\n"
     )

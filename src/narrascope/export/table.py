@@ -16,9 +16,12 @@ row, level ``claim``, its text and offsets as evidence; every known debunk the d
 repeats is a row, level ``debunk``: its id as label, the verdict as parent, the matched
 stretch as evidence (empty for a match of the whole document), the debunked claim in
 ``debunk_claim``, the fact-check's address in ``url`` and its date (as imported) in
-``debunk_date``. ``claims`` and ``debunks``
-count them on each row of the document, so a spreadsheet filter on ``debunks > 0`` keeps
-the documents that repeat a known debunk (empty for a record from before claims
+``debunk_date``. A reader comment's claims and debunk matches are rows of the same shape,
+levels ``comment_claim`` and ``comment_debunk``, with the comment's id in ``comment``
+(offsets in the whole text, as its flags' are). ``claims`` and ``debunks`` count them
+all, the comments' too, on each row of the document, so a spreadsheet filter on
+``debunks > 0`` keeps the documents that repeat a known debunk, in the article or in a
+comment, as the corpus database counts them (empty for a record from before claims
 existed, and ``debunks`` empty when the run matched no debunk list: "0" would read as
 checked and clean). Cells are untrusted
 text: any cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) is
@@ -33,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from typing import Any, TextIO
 
+from narrascope.doc import COMMENT
 from narrascope.export.records import (
     CLAIMS,
     COMMENT_COUNT,
@@ -44,7 +48,9 @@ from narrascope.export.records import (
     Record,
     annotation_groups,
     claim_list,
+    comment_claims,
     comment_count,
+    comment_debunks,
     debunk_list,
 )
 
@@ -112,9 +118,10 @@ def _count(record: Record, key: str, found: list[Mapping[str, Any]]) -> str:
 
 def _rows(record: Record, debunks_checked: bool | None = None) -> Iterator[list[str]]:
     """Every row of the record: those of :func:`_label_rows`, then its claims and debunk
-    matches, each with the two counts (no debunk count when ``debunks_checked`` is False
-    and the record has no match)."""
-    claims, debunks = claim_list(record), debunk_list(record)
+    matches, then its comments', each with the two counts (no debunk count when
+    ``debunks_checked`` is False and the record has no match)."""
+    claims = claim_list(record) + comment_claims(record)
+    debunks = debunk_list(record) + comment_debunks(record)
     unchecked = debunks_checked is False and not debunks
     counts = [_count(record, CLAIMS, claims), "" if unchecked else _count(record, DEBUNKS, debunks)]
     rows = list(_label_rows(record))
@@ -122,19 +129,29 @@ def _rows(record: Record, debunks_checked: bool | None = None) -> Iterator[list[
     for c in claims:
         span = {"start": c.get("start", ""), "end": c.get("end", ""), "text": c.get("text")}
         tail = _tail({"score": c.get("score"), "evidence": [span]})
-        rows.append([*head, "claim", "", "", "", "", *tail, "", ""])
+        level, comment = _level("claim", c)
+        rows.append([*head, level, "", "", "", "", *tail, "", comment])
     for d in debunks:
         span = d.get("claim_span")
         tail = _tail({"score": d.get("score"), "evidence": [span] if span else []})
         ids = [_cell(d.get("id")), _cell(d.get("verdict"))]
         found = [*counts, _cell(d.get("claim")), _cell(d.get("url")), _cell(d.get("date"))]
-        rows.append([*head, "debunk", *ids, "", "", *tail, "", "", *found])
+        level, comment = _level("debunk", d)
+        rows.append([*head, level, *ids, "", "", *tail, "", comment, *found])
     if (claims or debunks) and not rows[0][5]:
         rows.pop(0)  # the empty row of a document without labels: its claims are rows now
     for row in rows:
         if len(row) == _BASE:
             row.extend([*counts, "", "", ""])
         yield row
+
+
+def _level(level: str, item: Mapping[str, Any]) -> tuple[str, str]:
+    """The level of a claim or debunk row and its ``comment`` cell: ``comment_<level>``
+    and the comment's id for a comment's (:func:`comment_claims` names it)."""
+    if COMMENT in item:
+        return f"comment_{level}", _cell(item[COMMENT])
+    return level, ""
 
 
 def _label_rows(record: Record) -> Iterator[list[str]]:
@@ -277,6 +294,18 @@ def read(fh: TextIO) -> Iterator[dict[str, Any]]:
             if level == "debunk":
                 record.setdefault(DEBUNKS, []).append(_debunk_from_row(row))
                 continue
+            if level == "comment_claim":
+                (span,) = _evidence_from_row(row) or [{"start": 0, "end": 0, "text": ""}]
+                score = float(row["score"]) if row.get("score") else 0.0
+                owner = _comment_of(record, row)
+                owner.setdefault(CLAIMS, []).append({"score": score, **span, COMMENT: owner["id"]})
+                continue
+            if level == "comment_debunk":
+                owner = _comment_of(record, row)
+                owner.setdefault(DEBUNKS, []).append(
+                    {**_debunk_from_row(row), COMMENT: owner["id"]}
+                )
+                continue
             if level in FLAG_LEVELS:
                 _flag_from_row(record, level, row)
                 continue
@@ -306,15 +335,20 @@ def _flag_from_row(record: dict[str, Any], level: str, row: Mapping[str, str]) -
     else:
         reading = {"label": True, **reading}
     reading["evidence"] = evidence[0] if evidence else None
-    owner: dict[str, Any] = record
-    if level.startswith("comment_"):
-        comment_id = _uncell(row.get("comment") or "")
-        comments = record.setdefault(COMMENTS, [])
-        owner = next((c for c in comments if c.get("id") == comment_id), {})
-        if not owner:
-            owner["id"] = comment_id
-            comments.append(owner)
+    owner = _comment_of(record, row) if level.startswith("comment_") else record
     owner["hate" if level.endswith("hate") else "incitement"] = reading
+
+
+def _comment_of(record: dict[str, Any], row: Mapping[str, str]) -> dict[str, Any]:
+    """The (partial) comment ``{id, ...}`` of the record that the row's ``comment`` names,
+    added to the record's comments the first time."""
+    comment_id = _uncell(row.get("comment") or "")
+    comments = record.setdefault(COMMENTS, [])
+    owner = next((c for c in comments if c.get("id") == comment_id), None)
+    if owner is None:
+        owner = {"id": comment_id}
+        comments.append(owner)
+    return owner
 
 
 def _evidence_from_row(row: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -7,10 +7,10 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from narrascope.doc import Annotation, Document
+from narrascope.doc import Annotation, DebunkMatch, Document
 from narrascope.export.display import visible_bidi, visible_reordering
 from narrascope.export.records import OTHER
 from narrascope.taxonomy import technique_taxonomy
@@ -138,22 +138,41 @@ def format_terminal_summary(
     if len(doc.claims) > _MAX_CLAIMS:
         lines.append(f"  … and {len(doc.claims) - _MAX_CLAIMS} more claims")
     for match in doc.debunks[:_MAX_CLAIMS]:
-        about = [_clean(match.verdict)] if match.verdict else []
-        if match.date:  # before or after the post: the reader weighs it
-            about.append(f"checked {_clean(match.date)}")
-        verdict = f" ({', '.join(about)})" if about else ""
-        where = f" at {match.claim_span.start}-{match.claim_span.end}" if match.claim_span else ""
-        line = f"Repeats a known debunk {match.score:.2f}{where}: “{_clean(match.claim)}”{verdict}"
-        lines.extend(wrap(line, rest="    "))
-        if match.url:
-            lines.extend(wrap(_clean(match.url), "    ", "    ", whole=True))
+        lines.extend(_debunk_lines(match, "Repeats", wrap))
+    # the best of the reader comments' (the debunk's words and the offsets, never the
+    # comment's: a summary line must not reprint a slur)
+    theirs = [
+        (DebunkMatch.from_dict(d), str(c.id))
+        for c in doc.comments
+        for d in c.annotations.get("debunks") or []
+        if isinstance(d, dict) and d.get("id") is not None
+    ]
+    theirs.sort(key=lambda m: -m[0].score)
+    for match, comment in theirs[:_MAX_CLAIMS]:
+        lines.extend(_debunk_lines(match, f"Comment {_clean(comment)} repeats", wrap))
     if doc.explanation:
         lines.extend(wrap("Why: " + _clean_text(doc.explanation)))
     return "\n".join(lines)
 
 
+def _debunk_lines(match: DebunkMatch, who: str, wrap: Callable[..., list[str]]) -> list[str]:
+    """ "Repeats a known debunk 0.91 at 12-80: “claim” (false, checked 2023-03-20)" and its
+    url: ``who`` starts the line (a comment's names the comment)."""
+    about = [_clean(match.verdict)] if match.verdict else []
+    if match.date:  # before or after the post: the reader weighs it
+        about.append(f"checked {_clean(match.date)}")
+    verdict = f" ({', '.join(about)})" if about else ""
+    where = f" at {match.claim_span.start}-{match.claim_span.end}" if match.claim_span else ""
+    line = f"{who} a known debunk {match.score:.2f}{where}: “{_clean(match.claim)}”{verdict}"
+    out = wrap(line, rest="    ")
+    if match.url:
+        out += wrap(_clean(match.url), "    ", "    ", whole=True)
+    return out
+
+
 def thread_summary(doc: Document) -> str:
-    """``thread: 14 comments, 3 hateful, 1 incitement``; empty for a document without one.
+    """``thread: 14 comments, 3 hateful, 1 offensive, 1 incitement, 2 repeating known
+    debunks``; empty for a document without one.
 
     The flags are counted from each comment's ``hate`` (label ``"hateful"``) and
     ``incitement`` (label true) analyses, and named only once a stage has set them:
@@ -170,6 +189,9 @@ def thread_summary(doc: Document) -> str:
         parts.append(f"{sum(_label(a.get('hate')) == 'offensive' for a in analysed)} offensive")
     if any("incitement" in a for a in analysed):
         parts.append(f"{sum(_label(a.get('incitement')) is True for a in analysed)} incitement")
+    # the debunk stage's (issue 25): the comments that repeat a known debunk
+    if any("debunks" in a for a in analysed):
+        parts.append(f"{sum(bool(a.get('debunks')) for a in analysed)} repeating known debunks")
     warnings = doc.meta.get("thread_warnings") or []
     line = ", ".join(parts)
     if warnings:

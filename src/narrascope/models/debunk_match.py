@@ -54,6 +54,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -166,6 +167,12 @@ def content_words(text: str, language: str | None) -> int:
         elif len(word) > 1 and not is_function_word(word, stop):
             words.add(word.casefold())
     return len(words) + (unspaced + 1) // 2
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as float32 rows of unit length (a zero row stays zero)."""
+    vectors = np.asarray(vectors, np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def clean_query(text: str) -> str:
@@ -465,15 +472,17 @@ class DebunkMatcher:
         language: str | None,
         vectors: np.ndarray | None = None,
         reach: Sequence[Sequence[tuple[int, float]]] | None = None,
+        near: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[Candidate]:
         """The shortlist of every unit: BM25's best and the nearest vectors, merged, with
-        the debunks the e5 channel reached (``reach``: per unit, (key, e5 cosine))."""
+        the debunks the e5 channel reached (``reach``: per unit, (key, e5 cosine)).
+        ``near``: the units' nearest rows and cosines, when found for several documents at
+        once (:meth:`_score_many`)."""
         index = self.index()
         if vectors is None:
             vectors = self.encoder.encode(list(texts))
-        vectors = np.asarray(vectors, np.float32)
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        rows, cosines = index.vectors.nearest(vectors, VECTOR_SHORTLIST)
+        vectors = _unit_rows(vectors)
+        rows, cosines = near or index.vectors.nearest(vectors, VECTOR_SHORTLIST)
         out: list[Candidate] = []
         for u, text in enumerate(texts):
             found: dict[int, Candidate] = {}
@@ -756,16 +765,22 @@ class DebunkMatcher:
         return self._score_many([(texts, language, vectors, days, article)])[0]
 
     def _score_many(self, items: Sequence[_Units]) -> list[list[tuple[Candidate, float]]]:
-        """:meth:`score` of several documents' units, their e5 passes made together."""
+        """:meth:`score` of several documents' units, their e5 passes made together, and
+        their nearest vectors found in one pass over the index when they are all given (a
+        small database's vectors are then read once for the batch, not once a document:
+        a thread's comments are a document each)."""
         with one_blas_thread():
             cleaned = [[clean_query(t) for t in item[0]] for item in items]
             reach, read = self._reach(
                 [(t, item[1], item[4]) for t, item in zip(cleaned, items, strict=True)]
             )
+            near = self._nearest_many([item[2] for item in items])
             plans = [
-                self._plan(texts, language, vectors, days, article, reached) if texts else None
-                for texts, (_, language, vectors, days, article), reached in zip(
-                    cleaned, items, reach, strict=True
+                self._plan(texts, language, vectors, days, article, reached, nearby)
+                if texts
+                else None
+                for texts, (_, language, vectors, days, article), reached, nearby in zip(
+                    cleaned, items, reach, near, strict=True
                 )
             ]
             live = [p for p in plans if p is not None and p.need]
@@ -777,6 +792,21 @@ class DebunkMatcher:
             }
             return [self._finish(p, e5.get(id(p), {})) if p else [] for p in plans]
 
+    def _nearest_many(
+        self, vectors: Sequence[np.ndarray | None]
+    ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """The nearest rows and cosines of each document's unit ``vectors``, found in one
+        pass for all of them (row by row the same as one document at a time); None for
+        each when a document's vectors are not given (:meth:`candidates` encodes them)."""
+        if any(v is None for v in vectors) or len(vectors) < 2:
+            return [None] * len(vectors)
+        given = [_unit_rows(v) for v in vectors if v is not None]  # all of them, here
+        if not sum(len(v) for v in given):
+            return [None] * len(vectors)
+        rows, cosines = self.index().vectors.nearest(np.concatenate(given), VECTOR_SHORTLIST)
+        cuts = np.cumsum([0, *(len(v) for v in given)])
+        return [(rows[a:b], cosines[a:b]) for a, b in pairwise(cuts)]
+
     def _plan(
         self,
         texts: list[str],
@@ -785,9 +815,10 @@ class DebunkMatcher:
         days: Sequence[int | None] | None,
         article: bool | Sequence[bool] = False,
         reach: Sequence[Sequence[tuple[int, float]]] | None = None,
+        near: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> _Plan | None:
         """The first stage and the fast head; which pairs the e5 heads read."""
-        candidates = self.candidates(texts, language, vectors, reach)
+        candidates = self.candidates(texts, language, vectors, reach, near)
         if not candidates:
             return None
         x = self.features(texts, language, candidates)

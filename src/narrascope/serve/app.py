@@ -659,6 +659,8 @@ def create_app(
         out["documents"] = store.count()
         # the dashboard's "documents repeating known debunks" and the debunk filter's choices
         out["debunked"] = store.search_count(Filters(debunk=ANY_DEBUNK))
+        # of those, the ones a reader comment of which repeats one ("in a comment")
+        out["debunked_in_comments"] = store.debunked_in_comments()
         out["debunks"] = [
             {
                 "id": d.id,
@@ -666,6 +668,7 @@ def create_app(
                 "verdict": d.verdict,
                 "url": d.url,
                 "documents": d.documents,
+                "in_comments": d.in_comments,
             }
             for d in store.debunk_summary()
         ]

@@ -117,6 +117,13 @@ class DocumentRecord(BaseModel):
         "(the fact-check's, as imported; null when it had none), score, "
         "claim_span: {start, end, text} | null}",
     )
+    comments: list[dict[str, Any]] | None = Field(
+        None,
+        description="a page's reader comments (only with `article`): {id, parent, author, date, "
+        "start, end, depth, language, hate, incitement, claims, debunks}; a comment's "
+        "claims and debunks are shaped as the document's, offsets in `text`, each with "
+        "`comment`: the comment's id",
+    )
 
 
 class ErrorItem(BaseModel):
@@ -256,6 +263,7 @@ class DebunkOut(BaseModel):
     verdict: str | None
     url: str | None
     documents: int = Field(description="documents repeating it")
+    in_comments: int = Field(0, description="of those, documents where a reader comment repeats it")
 
 
 class Facets(BaseModel):
@@ -265,7 +273,12 @@ class Facets(BaseModel):
     subnarrative: list[FacetValue] = []
     debunk: list[FacetValue] = Field([], description="known debunk ids, documents repeating each")
     documents: int
-    debunked: int = Field(0, description="documents repeating any known debunk")
+    debunked: int = Field(
+        0, description="documents repeating any known debunk, in the article or a comment"
+    )
+    debunked_in_comments: int = Field(
+        0, description="of those, documents where a reader comment repeats one"
+    )
     debunks: list[DebunkOut] = Field(
         [], description="the known debunks documents repeat, most repeated first"
     )

@@ -18,6 +18,29 @@ clauses (cut at ``;``, a dash, or ``, but``/``, and``-like joints): CheckThat! r
 one sentence or a tweet, and a 60-word sentence usually makes several claims.
 Offsets are those of ``doc.text`` (the article alone while the pipeline runs; comments
 are blanked, so blank sentences are skipped).
+
+Reader comments (issue 25: replies are where debunked claims get repeated) are read by
+the same two tiers and the same threshold, each comment on its own, in the same pass:
+every comment's units join the batch's one cheap-tier call, and the comment's best unit
+by the cheap tier (``comment_k`` = 1; no title line) joins the batch's one e5 call. A
+comment's claims go to its ``annotations["claims"]``, offsets in the whole text and its
+id under ``"comment"``; ``doc.claims`` stays the article's.
+
+Why one e5 read a comment, and not every unit nor none (measured 2026-12-07 on this
+project's 2-core AMD EPYC host while another job kept it busy): e5's six layers cost a
+comment sentence 8-10 ms, so reading every unit cost a comment of
+bench_comment_claims.py's page (2.5 units) 20 ms, its best unit alone 8-10 ms, about what
+the hate stage spends on a comment there. The cheap tier alone cannot list anything:
+the one threshold is the blend's, and skipping e5 for units the n-grams rank low does not
+carry across languages (a cut keeping 99.4% of what the blend lists in English
+CheckThat! sentences kept 93% of it in English comments, 81% in Russian, 50% in
+Portuguese: the n-grams do not transfer, and Russian and Ukrainian replies are what this
+is for). Reading the best unit only, on 400 comments each of Davidson (en),
+ru-distorted-toxicity and ToLD-Br (pt), 1.3-1.7 units a comment: of the comments that
+list a claim when every unit is read, 27/28 (en), 31/37 (ru) and 5/5 (pt) still list
+one; a second read a comment would bring 28/28, 34/37 and 5/5 for 17-33% more e5 reads.
+The debunk stage matches a comment whole anyway (a post), so a restatement the claims
+miss is still matched there.
 """
 
 from __future__ import annotations
@@ -27,13 +50,15 @@ from pathlib import Path
 
 import numpy as np
 
-from narrascope.doc import Claim, Document, Span
+from narrascope.doc import COMMENT, Claim, CommentRecord, Document, Span
 from narrascope.models.artefact import bundled_path
 from narrascope.models.claims import ClaimModel, hand_features
 from narrascope.store.stems import WORD
+from narrascope.text.segment import split_sentences
 
 MAX_CLAIMS = 20  # per document, best first (at most k + 1 are rescored, so listed)
 MAX_CHARS = 300  # a longer sentence is read as its clauses
+COMMENT_K = 1  # units of a reader comment the e5 head reads: its best by the cheap tier
 MIN_CHARS = 12  # shorter units ("Why?", "Photo: AP") are never claims
 # a unit sharing this much of its words (Jaccard) with one already picked for the e5 head
 # repeats it: "The ministry said 137 residents of Oakford were evacuated on 2 May..." and
@@ -64,17 +89,20 @@ def clauses(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> list
     return out
 
 
-def distinct_best(cheap: np.ndarray, words: list[frozenset[str]], k: int) -> list[int]:
-    """The ``k`` units after the first (the title line, rescored anyway) that the cheap
-    tier ranks best (indices into ``cheap``), a unit that is a near duplicate
-    (:data:`NEAR_DUPLICATE`) of one already taken skipped until the distinct ones are in:
-    the e5 head's budget is not spent on one template k times."""
+def distinct_best(
+    cheap: np.ndarray, words: list[frozenset[str]], k: int, *, title: bool = True
+) -> list[int]:
+    """The ``k`` units after the first (the title line, rescored anyway; with ``title``
+    False, a comment's, the first competes too) that the cheap tier ranks best (indices
+    into ``cheap``), a unit that is a near duplicate (:data:`NEAR_DUPLICATE`) of one
+    already taken skipped until the distinct ones are in: the e5 head's budget is not
+    spent on one template k times."""
     taken: list[int] = []
     waiting: list[int] = []
     for i in np.argsort(-cheap, kind="stable").tolist():
         if len(taken) >= k:
             break
-        if i == 0:
+        if i == 0 and title:
             continue
         mine = words[i]
         if any(
@@ -86,8 +114,15 @@ def distinct_best(cheap: np.ndarray, words: list[frozenset[str]], k: int) -> lis
     return taken + waiting[: k - len(taken)]
 
 
+# what the claim stage reads of a document or a comment: the text its offsets count in,
+# its units, how many of them the e5 head reads, and whether its first unit is a title
+# line (read too)
+_Reading = tuple[str, list[tuple[int, int]], int, bool]
+
+
 class ClaimStage:
-    """Sets ``doc.claims``: check-worthy sentences or clauses, best first."""
+    """Sets ``doc.claims`` (the article's) and each reader comment's ``claims``:
+    check-worthy sentences or clauses, best first."""
 
     name = "claims"
 
@@ -97,12 +132,14 @@ class ClaimStage:
         *,
         model_path: str | Path | None = None,
         k: int | None = None,
+        comment_k: int = COMMENT_K,
         max_claims: int = MAX_CLAIMS,
         max_chars: int = MAX_CHARS,
         threshold: float | None = None,
     ) -> None:
         self.model = model or ClaimModel.load(model_path or bundled_path("claims"))
         self.k = self.model.k if k is None else k
+        self.comment_k = comment_k
         self.max_claims = max_claims
         self.max_chars = max_chars
         self.threshold = self.model.threshold if threshold is None else threshold
@@ -117,9 +154,20 @@ class ClaimStage:
         text = doc.text
         sentences = [(s.start, s.end) for s in doc.sentences]
         if not sentences and text.strip():
-            from narrascope.text.segment import split_sentences
-
             sentences = split_sentences(text)
+        return self._cut(text, sentences)
+
+    def comment_units(self, doc: Document, comment: CommentRecord) -> list[tuple[int, int]]:
+        """The candidate spans of one reader comment, as :meth:`units` makes a document's,
+        with offsets in the whole text (the pipeline shows the stages the article alone)."""
+        whole = doc.whole_text or doc.text
+        start = comment.start
+        sentences = split_sentences(whole[start : comment.end])
+        return self._cut(whole, [(start + s, start + e) for s, e in sentences])
+
+    def _cut(self, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """``sentences`` of ``text`` as units: long ones cut into clauses, whitespace and
+        short fragments dropped."""
         out = []
         for s, e in sentences:
             for a, b in clauses(text, s, e, self.max_chars):
@@ -132,22 +180,42 @@ class ClaimStage:
         return out
 
     def __call__(self, docs: list[Document]) -> list[Document]:
-        spans = [self.units(doc) for doc in docs]
-        texts = [doc.text[a:b] for doc, units in zip(docs, spans, strict=True) for a, b in units]
+        threads = [(doc, comment) for doc in docs for comment in doc.comments]
+        readings = [(doc.text, self.units(doc), self.k, True) for doc in docs]
+        readings += [
+            (doc.whole_text or doc.text, self.comment_units(doc, c), self.comment_k, False)
+            for doc, c in threads
+        ]
+        found = self._listed(readings)
+        for doc, claims in zip(docs, found[: len(docs)], strict=True):
+            doc.claims = claims
+        for (_, comment), claims in zip(threads, found[len(docs) :], strict=True):
+            comment.annotations["claims"] = [
+                {**claim.to_dict(), COMMENT: comment.id} for claim in claims
+            ]
+        return docs
+
+    def _listed(self, readings: list[_Reading]) -> list[list[Claim]]:
+        """The claims of each reading (a document or a comment), best first: the cheap
+        tier over every unit of all of them in one call, the e5 head in one call over each
+        reading's best ``k`` distinct units (and its first unit, a document's title line)."""
+        texts = [text[a:b] for text, units, _, _ in readings for a, b in units]
         hand = hand_features(texts)
         cheap = self.model.cheap_logits(texts, hand) if texts else np.zeros(0)
-        # each document's best k distinct units by the cheap tier, and its first unit (the
-        # title line)
+        # each reading's best k distinct units by the cheap tier, and its first unit (a
+        # document's title line)
         words = [frozenset(w.casefold() for w in WORD.findall(t)) for t in texts]
         picked: list[int] = []
         offset = 0
-        for units in spans:
+        for _, units, budget, titled in readings:
             n = len(units)
             mine = cheap[offset : offset + n]
-            # the title line takes one of the k when the cheap tier ranks it among them
-            k = self.k - int(0 in np.argsort(-mine, kind="stable")[: self.k].tolist())
-            best = distinct_best(mine, words[offset : offset + n], k)
-            chosen = set(best) | ({0} if n else set())
+            if titled:  # the title line takes one of the k when the cheap tier ranks it so
+                top = np.argsort(-mine, kind="stable")[:budget].tolist()
+                best = distinct_best(mine, words[offset : offset + n], budget - int(0 in top))
+                chosen = set(best) | ({0} if n else set())
+            else:
+                chosen = set(distinct_best(mine, words[offset : offset + n], budget, title=False))
             picked.extend(offset + i for i in sorted(chosen))
             offset += n
         scores = np.full(len(texts), np.nan, np.float32)
@@ -157,14 +225,15 @@ class ClaimStage:
             scores[rows] = self.model.blend(
                 cheap[rows], self.model.head_logits(vectors, hand[rows])
             )
+        out: list[list[Claim]] = []
         offset = 0
-        for doc, units in zip(docs, spans, strict=True):
+        for text, units, _, _ in readings:
             found = [
-                Claim(Span.of(doc.text, a, b), float(scores[offset + j]))
+                Claim(Span.of(text, a, b), float(scores[offset + j]))
                 for j, (a, b) in enumerate(units)
                 if scores[offset + j] >= self.threshold  # NaN (not rescored) never passes
             ]
             found.sort(key=lambda c: (-c.score, c.span.start))
-            doc.claims = found[: self.max_claims]
+            out.append(found[: self.max_claims])
             offset += len(units)
-        return docs
+        return out

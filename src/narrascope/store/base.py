@@ -182,6 +182,8 @@ class DebunkSummary:
     verdict: str | None
     url: str | None
     documents: int
+    # of those, the documents where a reader comment repeats it (the article may too)
+    in_comments: int = 0
 
 
 class DocumentsNotSaved(StoreError):
@@ -273,6 +275,10 @@ class Store(Protocol):
 
     def debunk_summary(self) -> list[DebunkSummary]:
         """Every known debunk the stored documents repeat, most repeated first."""
+        ...
+
+    def debunked_in_comments(self) -> int:
+        """How many stored documents repeat a known debunk in a reader comment."""
         ...
 
     def delete(self, doc_id: str) -> bool:

@@ -156,13 +156,18 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def debunk_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """The ``debunk_matches`` rows of a document record (its ``debunks``, as to_dict writes).
+    """The ``debunk_matches`` rows of a document record (its ``debunks``, as to_dict writes),
+    then those of its reader comments (each comment's ``debunks``, its id in ``comment_id``).
 
     Tolerant as :func:`comment_rows`: a match without an id or a finite score is left out (the
     JSON record keeps it), and a claim span without offsets is a document-level match.
     """
+    owned: list[tuple[Any, str | None]] = [(d, None) for d in record.get("debunks") or []]
+    for c in record.get("comments") or []:
+        if isinstance(c, Mapping) and isinstance(c.get("debunks"), list):
+            owned += [(d, str(c.get("id", ""))) for d in c["debunks"]]
     found = []
-    for d in record.get("debunks") or []:
+    for d, comment in owned:
         try:
             span = d.get("claim_span")
             start = end = None
@@ -181,6 +186,7 @@ def debunk_rows(doc_id: str, record: Mapping[str, Any]) -> list[tuple[Any, ...]]
                     score,
                     start,
                     end,
+                    comment,
                 )
             )
         except (AttributeError, KeyError, TypeError, ValueError):
@@ -1032,9 +1038,15 @@ class SQLStore:
         """Every known debunk the stored documents repeat, with its claim, verdict and url
         (as matched), most repeated first: the dashboard's list and the filter's choices."""
         return [
-            DebunkSummary(str(i), claim, verdict, url, int(n))
-            for i, claim, verdict, url, n in self._rows(sql.DEBUNK_SUMMARY)
+            DebunkSummary(str(i), claim, verdict, url, int(n), int(k or 0))
+            for i, claim, verdict, url, n, k in self._rows(sql.DEBUNK_SUMMARY)
         ]
+
+    def debunked_in_comments(self) -> int:
+        """How many stored documents repeat a known debunk in a reader comment: the
+        dashboard says so beside its count of documents repeating known debunks."""
+        row = self._one(sql.DEBUNKED_IN_COMMENTS)
+        return int(row[0]) if row else 0
 
     def stats_undated(self, filters: Filters | None = None) -> int:
         """How many documents ``stats`` counts (same filters) that have no date.

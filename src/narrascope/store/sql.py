@@ -150,7 +150,8 @@ THREAD_SCHEMA = [
 # the documents that repeat any. Not ``debunks``: that name is the debunk database's
 # (store/debunks.py), which may live in the same file. BACKFILL_DEBUNKS makes the backend
 # fill it from the JSON records already stored; like step 5 it may run again over its
-# own work (IF NOT EXISTS; the backfill replaces the rows it writes).
+# own work (IF NOT EXISTS; the backfill replaces the rows it writes). The table is made
+# with step 9's ``comment_id`` already, as the backfill writes it (step 9 then skips it).
 BACKFILL_DEBUNKS = "-- narrascope: fill debunk_matches from the stored records"
 DEBUNK_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS debunk_matches (
@@ -161,7 +162,8 @@ DEBUNK_SCHEMA = [
         url TEXT,
         score REAL NOT NULL,
         span_start INTEGER,
-        span_end INTEGER
+        span_end INTEGER,
+        comment_id TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS debunk_matches_doc ON debunk_matches(doc_id)",
     "CREATE INDEX IF NOT EXISTS debunk_matches_id ON debunk_matches(debunk_id)",
@@ -196,6 +198,16 @@ MOMENT_SCHEMA = [
     "ALTER TABLE documents ADD COLUMN moment DOUBLE PRECISION",
     BACKFILL_MOMENTS,
 ]
+# Step 9 (issue 25): known debunks a reader comment repeats. A comment's matches are rows
+# of ``debunk_matches`` too, with the comment's id in ``comment_id`` (NULL: the article's,
+# or the document's as a whole), so the debunk filter and the count of documents
+# repeating known debunks take a document whose comment repeats one, and can say "in a
+# comment". BACKFILL_DEBUNKS reads the stored records again; like step 5 the step may
+# run again over its own work.
+COMMENT_DEBUNK_SCHEMA = [
+    "ALTER TABLE debunk_matches ADD COLUMN comment_id TEXT",
+    BACKFILL_DEBUNKS,
+]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
@@ -205,6 +217,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("known debunks each document repeats", DEBUNK_SCHEMA),
     ("the day of each document's date", DAY_SCHEMA),
     ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
+    ("known debunks reader comments repeat", COMMENT_DEBUNK_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -263,6 +276,10 @@ PG_DEBUNK_SCHEMA = [
     statement if statement == BACKFILL_DEBUNKS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
     for statement in DEBUNK_SCHEMA
 ]
+PG_COMMENT_DEBUNK_SCHEMA = [
+    statement if statement == BACKFILL_DEBUNKS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
+    for statement in COMMENT_DEBUNK_SCHEMA
+]
 PG_DAY_SCHEMA = [
     statement if statement == BACKFILL_DAYS else statement.replace(" TEXT", ' TEXT COLLATE "C"')
     for statement in DAY_SCHEMA
@@ -276,6 +293,7 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("known debunks each document repeats", PG_DEBUNK_SCHEMA),
     ("the day of each document's date", PG_DAY_SCHEMA),
     ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
+    ("known debunks reader comments repeat", PG_COMMENT_DEBUNK_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -341,8 +359,8 @@ INSERT_COMMENT = """INSERT INTO comments
      hate_label, hate_score, hate_target, incitement, incitement_score)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 INSERT_DEBUNK_MATCH = """INSERT INTO debunk_matches
-    (doc_id, debunk_id, claim, verdict, url, score, span_start, span_end)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+    (doc_id, debunk_id, claim, verdict, url, score, span_start, span_end, comment_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 # BACKFILL_DAYS reads, a batch at a time in key order, the stored dates, and sets each day
 SQLITE_BACKFILL_DAYS_BATCH = """SELECT rowid, id, date FROM documents
     WHERE rowid > ? ORDER BY rowid LIMIT ?"""
@@ -525,11 +543,15 @@ FACETS = {
         GROUP BY debunk_id ORDER BY COUNT(DISTINCT doc_id) DESC, debunk_id""",
 }
 # debunk_summary(): each known debunk repeated in the corpus, with the claim, verdict and
-# url the latest match wrote (MAX: one value per id, the same in both backends), and how
-# many documents repeat it
-DEBUNK_SUMMARY = """SELECT debunk_id, MAX(claim), MAX(verdict), MAX(url), COUNT(DISTINCT doc_id)
+# url the latest match wrote (MAX: one value per id, the same in both backends), how
+# many documents repeat it, and how many of them in a reader comment
+DEBUNK_SUMMARY = """SELECT debunk_id, MAX(claim), MAX(verdict), MAX(url), COUNT(DISTINCT doc_id),
+        COUNT(DISTINCT CASE WHEN comment_id IS NOT NULL THEN doc_id END)
     FROM debunk_matches GROUP BY debunk_id
     ORDER BY COUNT(DISTINCT doc_id) DESC, debunk_id"""
+# debunked_in_comments(): the documents a reader comment of which repeats a known debunk
+DEBUNKED_IN_COMMENTS = """SELECT COUNT(DISTINCT doc_id) FROM debunk_matches
+    WHERE comment_id IS NOT NULL"""
 # stats(debunks=True): per bucket, the documents and those repeating any known debunk
 DEBUNK_STATS = """SELECT * FROM (
     SELECT {bucket} AS bucket, COUNT(*),

@@ -7,8 +7,9 @@
 // its bucket's date, gaps included, and an empty bucket next to a counted one is drawn as 0
 // so a line never bridges a gap), segments are straight (a curve would overshoot its
 // points), and only labels scored at least the threshold shown on the chart are counted.
-// Issue 25: a count of the documents repeating known debunks (linking to them), the most
-// repeated debunks, and a filter by debunk (any, or one debunk's id).
+// Issue 25: a count of the documents repeating known debunks (linking to them; those
+// repeating one in a reader comment counted too, and said), the most repeated debunks,
+// and a filter by debunk (any, or one debunk's id).
 
 import { api, query } from "./api.js";
 import { OTHER, colourClass, hsl, parentOf, seed } from "./colors.js";
@@ -183,14 +184,19 @@ function debunkFacets(f) {
   }
   select.value = keep;
   $("debunked-count").textContent = String(debunked);
-  $("debunked-label").textContent = `document${debunked === 1 ? "" : "s"} repeating known debunks`;
+  // a document counts when its article or one of its reader comments repeats a debunk
+  const inComments = Number(f.debunked_in_comments) || 0;
+  $("debunked-label").textContent = `document${debunked === 1 ? "" : "s"} repeating known debunks`
+    + (inComments ? ` (${inComments} in a comment)` : "");
   const list = $("top-debunks");
   list.replaceChildren(...debunks.slice(0, TOP_DEBUNKS).map((d) => {
     const a = el("a", null, short(d.claim || d.id));
     a.href = `#/dashboard${query({ debunk: String(d.id) })}`;
     a.title = String(d.claim ?? d.id);
+    const n = Number(d.documents) || 0;
+    const k = Number(d.in_comments) || 0;
     return el("li", null, a, d.verdict ? el("span", "muted", ` (${visible(d.verdict)})`) : null,
-      el("span", "muted", ` · ${Number(d.documents) || 0} doc${Number(d.documents) === 1 ? "" : "s"}`));
+      el("span", "muted", ` · ${n} doc${n === 1 ? "" : "s"}${k ? ` (${k} in a comment)` : ""}`));
   }));
 }
 

@@ -226,16 +226,29 @@ function highlighted(record, region = null) {
 
 // --- claims and known debunks --------------------------------------------------------------
 
-/** The claims that fit the text, best first; the debunk matches of each claim (by its
+/** A record's `key` list ("claims" or "debunks"), then its reader comments' (offsets in
+ * the whole text), each of those naming its comment in `comment`. */
+function withComments(record, key) {
+  const own = (item) => (Array.isArray(item[key]) ? item[key].filter((x) => x && typeof x === "object") : []);
+  const out = own(record);
+  for (const c of Array.isArray(record.comments) ? record.comments : []) {
+    if (!c || typeof c !== "object") continue;
+    out.push(...own(c).map((x) => ("comment" in x ? x : { ...x, comment: String(c.id) })));
+  }
+  return out;
+}
+
+/** The claims that fit the text, best first, the article's and its reader comments'
+ * (those name their comment in `comment`); the debunk matches of each claim (by its
  * index: the claim its claim_span overlaps most); and the rest (the whole document's, or
  * a stretch that is no listed claim). As the HTML report reads them. */
 export function claimMatches(record, text = String(record.text || ""), map = offsetMapper(text)) {
-  const claims = (Array.isArray(record.claims) ? record.claims : [])
-    .filter((c) => c && typeof c === "object" && fits(text, map, c))
+  const claims = withComments(record, "claims")
+    .filter((c) => fits(text, map, c))
     .sort((a, b) => num(b.score) - num(a.score));
   const byClaim = new Map();
   const loose = [];
-  for (const d of Array.isArray(record.debunks) ? record.debunks : []) {
+  for (const d of withComments(record, "debunks")) {
     if (!d || typeof d !== "object" || d.id === null || d.id === undefined) continue;
     const span = d.claim_span;
     let best = -1;
@@ -294,9 +307,19 @@ function debunkLine(d) {
   return line;
 }
 
+/** " (in a comment by Anna)": where a claim or match of a reader comment is; the comment
+ * is named by its author when the record has it. */
+function inComment(record, item) {
+  const comment = (Array.isArray(record.comments) ? record.comments : [])
+    .find((c) => c && typeof c === "object" && "comment" in item && String(c.id) === String(item.comment));
+  if (!comment || !comment.author) return el("span", "muted in-comment", " (in a comment)");
+  return el("span", "muted in-comment", " (in a comment by ", bdi(comment.author), ")");
+}
+
 /** The Claims panel: claims best first with their score and the debunks they repeat;
- * hovering or focusing one lights it up in the text, clicking scrolls to it. */
-function claimPanel(record, textBox, region) {
+ * hovering or focusing one lights it up in the text (`root`: the article and its thread),
+ * clicking scrolls to it. A reader comment's are said to be in a comment. */
+function claimPanel(record, root, region) {
   const { claims, byClaim, loose } = claimMatches(record);
   const box = el("div", "claims");
   if (!claims.length && !loose.length) {
@@ -307,10 +330,10 @@ function claimPanel(record, textBox, region) {
     const span = d.claim_span;
     const where = span && typeof span === "object" && typeof span.text === "string"
       ? el("q", "restated", span.text) : el("span", "muted", "the document as a whole");
-    box.append(el("div", "loose-debunk", where, debunkLine(d)));
+    box.append(el("div", "loose-debunk", where, "comment" in d ? inComment(record, d) : null, debunkLine(d)));
   }
   const list = el("ol", "claim-list");
-  const light = (idx, on) => textBox.querySelectorAll(`span.claim[data-claim="${idx}"]`)
+  const light = (idx, on) => root.querySelectorAll(`span.claim[data-claim="${idx}"]`)
     .forEach((s) => s.classList.toggle("on", on));
   claims.forEach((c, i) => {
     const matches = byClaim.get(i) || [];
@@ -318,7 +341,7 @@ function claimPanel(record, textBox, region) {
       el("span", "score", fmt(c.score)), el("span", "claim-text", String(c.text ?? "")));
     li.dataset.claim = String(i);
     const shown = !region || (+c.start >= region[0] && +c.end <= region[1]);
-    if (!shown) li.append(el("span", "muted", " (in a comment)"));
+    if (!shown) li.append("comment" in c ? inComment(record, c) : el("span", "muted", " (in a comment)"));
     for (const d of matches) li.append(debunkLine(d));
     li.tabIndex = 0;
     li.title = "Show this claim in the text";
@@ -327,7 +350,7 @@ function claimPanel(record, textBox, region) {
     li.addEventListener("focus", () => light(i, true));
     li.addEventListener("blur", () => light(i, false));
     const go = () => {
-      const first = textBox.querySelector(`span.claim[data-claim="${i}"]`);
+      const first = root.querySelector(`span.claim[data-claim="${i}"]`);
       if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
       light(i, true);
     };
@@ -510,6 +533,10 @@ export function threadSummary(comments) {
   if (comments.some((c) => isObj(c.incitement))) {
     parts.push(`${comments.filter((c) => isObj(c.incitement) && c.incitement.label === true).length} incitement`);
   }
+  if (comments.some((c) => Array.isArray(c.debunks))) {
+    const k = comments.filter((c) => Array.isArray(c.debunks) && c.debunks.some(isObj)).length;
+    parts.push(`${k} repeating known debunks`);
+  }
   return parts.join(" · ");
 }
 
@@ -530,29 +557,56 @@ function evidenceIn(text, map, start, end, ev) {
   return null;
 }
 
-/** A comment's text as text, each flag's evidence in a mark. */
-function commentBody(text, map, start, end, flags) {
+/** A comment's text as text, each flag's evidence in a mark and each of its check-worthy
+ * claims (and stretches restating a known debunk) in a claim span, as in the article. */
+function commentBody(text, map, start, end, flags, claims = []) {
   const frag = document.createDocumentFragment();
   const marks = [];
   for (const f of flags) {
     const span = evidenceIn(text, map, start, end, f.evidence);
     if (span) marks.push({ start: span[0], end: span[1], kind: f.kind, tip: f.badge });
   }
-  const cuts = [...new Set([start, end, ...marks.flatMap((m) => [m.start, m.end])])].sort((x, y) => x - y);
+  const mine = claims.filter((c) => c.start >= start && c.end <= end);
+  const bounds = [...marks, ...mine].flatMap((m) => [m.start, m.end]);
+  const cuts = [...new Set([start, end, ...bounds])].sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const a = cuts[i];
     const b = cuts[i + 1];
-    const node = document.createTextNode(text.slice(map.at(a), map.at(b)));
+    let node = document.createTextNode(text.slice(map.at(a), map.at(b)));
     const cover = marks.filter((m) => m.start <= a && m.end >= b);
-    if (!cover.length) {
-      frag.append(node);
-      continue;
+    const claim = mine.find((c) => c.start <= a && c.end >= b); // best first
+    const tips = [];
+    if (cover.length) {
+      node = el("mark", `flag-ev ${[...new Set(cover.map((m) => m.kind))].join(" ")}`, node);
+      tips.push(...new Set(cover.map((m) => visible(m.tip))));
     }
-    const mark = el("mark", `flag-ev ${[...new Set(cover.map((m) => m.kind))].join(" ")}`, node);
-    mark.setAttribute("title", visible([...new Set(cover.map((m) => m.tip))].join("; ")));
-    frag.append(mark);
+    if (claim) {
+      node = wrap(node, "span", claim.debunked ? "claim debunked" : "claim");
+      if (claim.idx >= 0) node.dataset.claim = String(claim.idx);
+      tips.unshift(claim.tip);
+    }
+    if (tips.length) node.setAttribute("title", tips.join("\n"));
+    frag.append(node);
   }
   return frag;
+}
+
+/** The claim spans of the reader comments: every listed claim of a comment (its index
+ * in the Claims panel, whether it restates a known debunk) and every stretch of a comment
+ * that restates one without being a listed claim. */
+function commentClaims(record, text, map) {
+  const info = claimMatches(record, text, map);
+  const out = info.claims.map((c, i) => {
+    const matches = info.byClaim.get(i) || [];
+    return { start: +c.start, end: +c.end, idx: i, debunked: matches.length > 0,
+      tip: [`check-worthy claim (${fmt(c.score)})`, ...matches.map(debunkText)].join("\n") };
+  });
+  for (const d of info.loose) {
+    if (d.claim_span && typeof d.claim_span === "object" && fits(text, map, d.claim_span)) {
+      out.push({ start: +d.claim_span.start, end: +d.claim_span.end, idx: -1, debunked: true, tip: debunkText(d) });
+    }
+  }
+  return out;
 }
 
 function badges(flags) {
@@ -564,6 +618,7 @@ function badges(flags) {
 function threadSection(record) {
   const text = String(record.text || "");
   const map = offsetMapper(text);
+  const claims = commentClaims(record, text, map);
   const comments = record.comments.filter((c) => c && typeof c === "object");
   const byId = new Map(comments.map((c) => [String(c.id), c]));
   const context = new Set();
@@ -590,7 +645,7 @@ function threadSection(record) {
     const head = el("div", "c-head", bdi(c.author || "anonymous", "c-author"),
       c.date ? bdi(c.date, "c-date muted") : null, c.language ? el("span", "lang", visible(c.language)) : null,
       ...badges(flags));
-    li.append(head, el("div", "c-text", commentBody(text, map, start, end, flags)));
+    li.append(head, el("div", "c-text", commentBody(text, map, start, end, flags, claims)));
     list.append(li);
   }
   const toggle = el("input");
@@ -631,10 +686,16 @@ export function renderDocument(container, record) {
   }
   const region = articleRegion(record);
   head.append(...badges(flagsOf(record))); // the article's own flags, thread or not: no text
-  const repeated = new Set((Array.isArray(record.debunks) ? record.debunks : [])
-    .filter((d) => d && typeof d === "object" && d.id !== null && d.id !== undefined).map((d) => String(d.id)));
+  const ids = (list) => new Set(list.filter((d) => d.id !== null && d.id !== undefined).map((d) => String(d.id)));
+  const matched = withComments(record, "debunks");
+  const repeated = ids(matched.filter((d) => !("comment" in d)));
   if (repeated.size) {
     head.append(el("span", "flag debunked", `repeats ${repeated.size} known debunk${repeated.size === 1 ? "" : "s"}`));
+  }
+  const inComments = ids(matched.filter((d) => "comment" in d));
+  if (inComments.size) {
+    head.append(el("span", "flag debunked in-comment",
+      `repeats ${inComments.size} known debunk${inComments.size === 1 ? "" : "s"} in a comment`));
   }
   const textBox = el("div", "doc-text");
   textBox.append(highlighted(record, region));
@@ -650,7 +711,7 @@ export function renderDocument(container, record) {
     textBox.querySelectorAll("mark.ev").forEach((m) => m.classList.toggle("on", Boolean(focused) && m.narratives?.has(focused.narrative)));
   };
   const nClaims = claimMatches(record).claims.length;
-  panel.append(el("h3", null, `Claims (${nClaims})`), claimPanel(record, textBox, region));
+  panel.append(el("h3", null, `Claims (${nClaims})`), claimPanel(record, left, region));
   panel.append(el("h3", null, "Narratives"), narrativePanel(record, focus));
   if (record.explanation) panel.append(el("h3", null, "Why"), el("p", "explanation", String(record.explanation)));
   panel.append(el("h3", null, "Entity roles"), entityPanel(record));
