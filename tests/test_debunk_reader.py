@@ -50,3 +50,21 @@ def test_a_fitted_reader_is_saved_as_int8_rows_and_reads_back_without_torch(
     assert hits >= 5 / 6  # each post's own fact-check first (6/6 measured)
     # the saved model reads as the fitted one (int8 rows both ways)
     assert np.allclose(model.encode_units(UNITS[:2]), again.encode_units(UNITS[:2]), atol=1e-5)
+
+
+@pytest.mark.slow  # ~40 s: two fits of one epoch of the top two layers
+def test_frozen_states_made_once_train_the_same_reader() -> None:
+    """A cross-validation makes the frozen layers' outputs once for all its folds: a reader
+    fitted on them is the reader fitted from the texts."""
+    pytest.importorskip("torch", reason="fitting needs narrascope[train]")
+    from narrascope.training.debunk_reader import DebunkReader, frozen_states
+
+    params = {"frozen": 10, "epochs": 1, "batch": 3, "lr": 1e-4, "hard": 1, "hard_pool": 3}
+    plain = DebunkReader(**params).fit(UNITS, DEBUNKS, GOLD)
+    reused = DebunkReader(**params)
+    states = frozen_states(reused, UNITS, DEBUNKS)
+    assert len(states[0]) == len(UNITS) and len(states[1]) == len(DEBUNKS)
+    reused.fit(UNITS, DEBUNKS, GOLD, states=states)
+    assert np.allclose(plain.encode_units(UNITS), reused.encode_units(UNITS), atol=1e-3)
+    with pytest.raises(ValueError, match="one per unit"):
+        reused.fit(UNITS[:3], DEBUNKS, GOLD[:3], states=states)

@@ -85,11 +85,14 @@ class DebunkReader(Estimator):
         gold: Sequence[Sequence[int]],
         *,
         log: Callable[[str], None] | None = None,
+        states: tuple[list[Any], list[Any]] | None = None,
     ) -> DebunkReader:
         """Train on ``units[i]`` restating ``debunks[j]`` for each ``j in gold[i]``; every
-        other debunk is a negative (needs ``narrascope[train]``)."""
+        other debunk is a negative (needs ``narrascope[train]``). ``states``: the frozen
+        layers' outputs of ``units`` and ``debunks`` from :func:`frozen_states` (made once
+        for the folds of a cross-validation, which all read the same texts)."""
         log = log or (lambda _m: None)
-        state, history = _train(self, units, debunks, gold, log)
+        state, history = _train(self, units, debunks, gold, log, states)
         self._set_trained(state)
         self.meta = {"history": history}
         return self
@@ -181,31 +184,18 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- training (torch)
-def _train(
-    model: DebunkReader,
-    units: Sequence[str],
-    debunks: Sequence[str],
-    gold: Sequence[Sequence[int]],
-    log: Callable[[str], None],
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Cache the frozen layers' outputs, mine hard negatives with the untrained top
-    layers, train the top layers with in-batch + hard negatives (InfoNCE)."""
+def frozen_states(
+    model: DebunkReader, units: Sequence[str], debunks: Sequence[str], enc: Any = None
+) -> tuple[list[Any], list[Any]]:
+    """The outputs of ``model``'s frozen layers for ``units`` and ``debunks`` (fp16
+    tensors, one per text): what every training step reads in place of the texts."""
     from narrascope.training.e5 import load_e5, torch
 
     p = model.get_params()
-    torch.manual_seed(p["seed"])
-    rng = random.Random(p["seed"])
-    start = time.perf_counter()
-    enc = load_e5()
-    for param in enc.parameters():
-        param.requires_grad_(False)
-    top = enc.layers[p["frozen"] :]
-    trained = [w for layer in top for w in layer.parameters()]
-    for w in trained:
-        w.requires_grad_(True)
+    enc = enc if enc is not None else load_e5()
     pad = enc.config["pad"]
 
-    def frozen_states(texts: Sequence[str], prefix: str) -> list[Any]:
+    def run(texts: Sequence[str], prefix: str) -> list[Any]:
         ids = token_ids(enc.tokenizer, texts, prefix, p["max_tokens"])
         out: list[Any] = [None] * len(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -222,9 +212,38 @@ def _train(
                     out[i] = h[j, : len(ids[i])].half()
         return out
 
-    units_h = frozen_states(units, UNIT_PREFIX)
-    debunks_h = frozen_states(debunks, DEBUNK_PREFIX)
-    log(f"frozen layers cached ({time.perf_counter() - start:.0f} s)")
+    return run(units, UNIT_PREFIX), run(debunks, DEBUNK_PREFIX)
+
+
+def _train(
+    model: DebunkReader,
+    units: Sequence[str],
+    debunks: Sequence[str],
+    gold: Sequence[Sequence[int]],
+    log: Callable[[str], None],
+    states: tuple[list[Any], list[Any]] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Cache the frozen layers' outputs (unless given), mine hard negatives with the
+    untrained top layers, train the top layers with in-batch + hard negatives (InfoNCE)."""
+    from narrascope.training.e5 import load_e5, torch
+
+    p = model.get_params()
+    torch.manual_seed(p["seed"])
+    rng = random.Random(p["seed"])
+    start = time.perf_counter()
+    enc = load_e5()
+    for param in enc.parameters():
+        param.requires_grad_(False)
+    top = enc.layers[p["frozen"] :]
+    trained = [w for layer in top for w in layer.parameters()]
+    for w in trained:
+        w.requires_grad_(True)
+    if states is None:
+        states = frozen_states(model, units, debunks, enc)
+        log(f"frozen layers cached ({time.perf_counter() - start:.0f} s)")
+    units_h, debunks_h = states
+    if len(units_h) != len(units) or len(debunks_h) != len(debunks):
+        raise ValueError("states: one per unit and one per debunk")
 
     def forward(states: Sequence[Any]) -> Any:
         n = max(s.shape[0] for s in states)
