@@ -14,9 +14,11 @@ Units (posts, claims) are read with e5's ``query: `` prefix, debunks with ``pass
 ``fit`` needs the ``train`` extra (torch); ``encode_*`` and ``predict`` do not.
 
 Not wired into the matcher yet: measured as a research step (5-fold out-of-fold MAP@5
-0.879 alone, 0.850 in the scorer's shown lists; dev 0.954 / 0.947), it costs ~9 ms a
-debunk and ~18 ms a unit on this machine, over the issue's speed bars; the plan to wire
-it in within them is in docs/debunks-research.md. The numbers there were measured with
+0.879 alone, 0.850 in the scorer's shown lists; dev 0.954 / 0.947; on the scorer of
+2026-12-07, as three more columns and a third first-stage channel: shown lists 0.899 out
+of fold, 0.957 dev, against 0.839 / 0.916 without), it costs ~9 ms a debunk and ~18 ms a
+unit on this machine, over the issue's speed bars; the plan to wire it in within them is
+in docs/debunks-research.md. The numbers there were measured with
 research scripts whose hard negatives came from the matcher's base e5 vectors; this
 module mines them with its own untrained top layers (the same model at step 0).
 """
