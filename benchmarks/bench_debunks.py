@@ -42,12 +42,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_narratives import PrintedRun  # noqa: E402
+
+if TYPE_CHECKING:
+    from narrascope.doc import Document
 
 MARK = "debunks-speed"
 
@@ -223,6 +227,17 @@ def filler(rng: random.Random) -> str:
 RU_SUBJECTS = ["Правительство", "Армия", "Министерство", "Центральный банк", "Полиция", "Мэр"]
 RU_VERBS = ["тайно запретило", "объявило", "скрыло", "одобрило", "отменило"]
 RU_OBJECTS = ["продажу хлеба", "новые налоги", "бесплатный проезд", "выборы", "вакцины"]
+
+
+# a database in several languages: claims in Hindi (written for this benchmark), a language
+# USE does not read, so that every post pays the e5 channel's one pass (its reverse reach)
+HINDI_CLAIMS = (
+    "नाटो ने वादा किया था कि वह पूर्व की ओर विस्तार नहीं करेगा",
+    "यूक्रेन में जैविक हथियारों की प्रयोगशालाएँ अमेरिका चलाता है",
+    "रूसी सेना ने शहर पर कब्ज़े की पुष्टि की",
+    "पश्चिमी देशों ने हमले की योजना पहले से बनाई थी",
+    "शरणार्थियों को सरकार मुफ्त घर दे रही है",
+)
 
 
 def russian_post(rng: random.Random) -> str:
@@ -443,9 +458,41 @@ def measure(args: argparse.Namespace) -> None:
                 f"{label}: planted restatement ranked first {hit}/{sum(1 for p in planted if p)}; "
                 f"wrong debunks shown {wrong / len(docs):.2f} per article"
             )
+        multilingual_posts(db, posts, encoder, args.scorer)
         store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
+
+
+def multilingual_posts(db: Path, posts: list[Document], encoder: Any, scorer: Path | None) -> None:
+    """English posts again, the database also holding a few Hindi debunks (removed after)."""
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.store.debunks import Debunk, DebunkStore
+
+    hindi = [Debunk(id=f"hi-{i}", claim=c, language="hi") for i, c in enumerate(HINDI_CLAIMS)]
+    with DebunkStore(db) as writer:
+        writer.add(hindi, encode=encoder.encode)
+    try:
+        matcher = DebunkMatcher(DebunkStore(db), encoder=encoder, scorer_path=scorer)
+        matcher.index()
+        matcher.match_many(posts[:8])  # warm: the Hindi debunks' e5 vectors made and kept
+        times = []
+        for doc in posts:
+            t0 = time.perf_counter()
+            matcher.match(doc)
+            times.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        for start in range(0, len(posts), 32):
+            matcher.match_many(posts[start : start + 32])
+        batched = (time.perf_counter() - t0) * 1000 / len(posts)
+        print(
+            f"post, the database also holding {len(hindi)} Hindi debunks (one e5 pass a post): "
+            f"one at a time median {statistics.median(times):.1f} ms; in batches of 32 "
+            f"{batched:.1f} ms per document"
+        )
+    finally:
+        with DebunkStore(db) as writer:
+            writer.delete([d.id for d in hindi])
 
 
 if __name__ == "__main__":
