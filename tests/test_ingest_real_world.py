@@ -387,3 +387,26 @@ def test_composing_a_thread_keeps_each_comment_on_its_words(tmp_path: Path) -> N
     assert (
         doc.text[doc.article[0] : doc.article[1]] == "Жителі Харкова знову провели ніч у підвалах."
     )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name in raw bytes: POSIX file systems")
+def test_a_cp1251_file_name_gives_one_readable_id_in_every_output(tmp_path: Path) -> None:
+    """A Windows zip unpacks Cyrillic names as cp1251 bytes: Python reads them as lone
+    surrogates, which JSONL kept and CSV turned into '?', so one document had two ids."""
+    import os
+
+    from narrascope.ingest.encoding import readable_name
+
+    folder = tmp_path / "zip"
+    folder.mkdir()
+    raw = os.path.join(os.fsencode(folder), "Обстріл Харкова.txt".encode("cp1251"))
+    with open(raw, "wb") as out:
+        out.write(EN.encode())
+    (folder / "plain.txt").write_text(RU, encoding="utf-8")
+    found = {d.id: d for d in docs(read_all(folder))}
+    assert set(found) == {"Обстріл Харкова.txt", "plain.txt"}
+    assert found["Обстріл Харкова.txt"].meta["path"].endswith("/Обстріл Харкова.txt")
+    assert found["Обстріл Харкова.txt"].text == EN
+    # a UTF-8 folder holding such a name keeps its own letters
+    assert readable_name("папка/" + os.fsdecode("файл.txt".encode("cp1251"))) == "папка/файл.txt"
+    assert readable_name("plain/name.txt") == "plain/name.txt"

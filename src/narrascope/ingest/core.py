@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from narrascope.doc import Document
 from narrascope.errors import InputError
-from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample
+from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample, readable_name
 from narrascope.ingest.formats import (
     HEAD_BYTES,
     FirstSeen,
@@ -228,8 +228,8 @@ def _read_all(inputs: Sequence[str | Path], options: ReadOptions) -> Iterator[It
             yield from _guarded(_read_remote(item, doc_id, options, seen), str(item))
             continue
         path = Path(item)
-        doc_id = _unique_id(path.name, path.as_posix(), used_ids)
-        yield from _guarded(_read_path(path, doc_id, options, seen), str(path))
+        doc_id = _unique_id(readable_name(path.name), readable_name(path.as_posix()), used_ids)
+        yield from _guarded(_read_path(path, doc_id, options, seen), readable_name(str(path)))
 
 
 def _unique_id(name: str, full: str, used: set[str]) -> str:
@@ -254,7 +254,7 @@ def _guarded(items: Iterator[Item], label: str) -> Iterator[Item]:
 
 
 def _read_path(path: Path, doc_id: str, options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
-    source = str(path)
+    source = readable_name(str(path))  # what the records and errors say; opened as it is
     try:
         size = path.stat().st_size
     except FileNotFoundError:

@@ -85,6 +85,26 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
+def readable_name(name: str) -> str:
+    """A file name or path as text, whatever bytes the file system holds.
+
+    Python gives a name that is not UTF-8 (a cp1251 name, as Windows zips unpack) as lone
+    surrogates (``os.fsdecode``); written out, JSONL kept them and CSV made them ``?``, so
+    one document had two ids. Each part of the path that holds such bytes is decoded as its
+    likeliest legacy encoding (the readers' guess), else with U+FFFD for the bad bytes.
+    """
+    if not _ESCAPED.search(name):
+        return name
+    parts = []
+    for part in name.split("/"):
+        if _ESCAPED.search(part):
+            data = part.encode("utf-8", "surrogateescape")
+            guess = _guess_legacy(data, True)
+            part = guess[0] if guess is not None else data.decode("utf-8", "replace")
+        parts.append(part)
+    return "/".join(parts)
+
+
 def decode_bytes(data: bytes, source: str, warnings: list[str] | None = None) -> str:
     """Decode a whole input to text, keeping it exactly (only a BOM is removed).
 
