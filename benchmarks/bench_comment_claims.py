@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_debunks import build, paraphrase  # noqa: E402
 from bench_narratives import PrintedRun  # noqa: E402
 from bench_threads import comment  # noqa: E402
+from bench_threads import page as thread_page  # noqa: E402
 
 MARK = "comment-claims-cost"
 PLANT_EVERY = 20  # every 20th comment restates a debunk of the database
@@ -45,20 +46,13 @@ PLANT_EVERY = 20  # every 20th comment restates a debunk of the database
 def page(n: int, planted: list[str]) -> str:
     """bench_threads.py's page of ``n`` comments, every ``PLANT_EVERY``-th one of them a
     restatement of one of ``planted`` (in turn)."""
-    article = (ROOT / "examples" / "en_nato_provoked_the_war.txt").read_text(encoding="utf-8")
-    lines = [article.rstrip(), "", f"{n} thoughts on “the article”", ""]
-    for i in range(n):
-        depth = "    " if i % 3 == 2 else ""
-        body = comment(i)
+
+    def body(i: int) -> str:
         if planted and i % PLANT_EVERY == 0:
-            body = planted[(i // PLANT_EVERY) % len(planted)]
-        lines += [
-            f"{depth}{i + 1}. Reader{i} says",
-            f"{depth}March {1 + i % 28}, 2024 at {1 + i % 12}:{10 + i % 50} pm",
-            f"{depth}{body}",
-            f"{depth}Reply",
-        ]
-    return "\n".join(lines) + "\n"
+            return planted[(i // PLANT_EVERY) % len(planted)]
+        return comment(i)
+
+    return thread_page(n, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ import argparse
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import narrascope
@@ -67,8 +68,9 @@ def comment(i: int) -> str:
     )
 
 
-def page(n: int) -> str:
-    """The article, then ``n`` numbered comments with replies every third one."""
+def page(n: int, body: Callable[[int], str] = comment) -> str:
+    """The article, then ``n`` numbered comments with replies every third one; ``body(i)``
+    is comment ``i``'s text (bench_comment_claims.py plants restatements among them)."""
     article = (ROOT / "examples" / "en_nato_provoked_the_war.txt").read_text(encoding="utf-8")
     lines = [article.rstrip(), "", f"{n} thoughts on “the article”", ""]
     for i in range(n):
@@ -76,7 +78,7 @@ def page(n: int) -> str:
         lines += [
             f"{depth}{i + 1}. Reader{i} says",
             f"{depth}March {1 + i % 28}, 2024 at {1 + i % 12}:{10 + i % 50} pm",
-            f"{depth}{comment(i)}",
+            f"{depth}{body(i)}",
             f"{depth}Reply",
         ]
     return "\n".join(lines) + "\n"

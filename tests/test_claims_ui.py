@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -23,6 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
+from browser_needs import CHROMIUM, sync_api_or_skip
 from live_server import LiveServer as _Server
 from narrascope.cli import main
 from narrascope.doc import Document
@@ -417,14 +417,9 @@ def test_api_filters_by_debunk_and_counts_debunked_documents(tmp_path: Path) -> 
 
 # --- the web page --------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("NARRASCOPE_CHROMIUM", "/usr/bin/chromium")
-
 
 def test_web_page_claims_panel_debunk_count_and_filter(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no chromium at {CHROMIUM} (run .ci/setup-browser.sh as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+    sync_api = sync_api_or_skip()
     from narrascope.serve import create_app
     from test_serve_api import fake_pipeline
 

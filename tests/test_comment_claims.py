@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
+from browser_needs import CHROMIUM, sync_api_or_skip
 from narrascope.doc import COMMENT, Claim, DebunkMatch, Document
 from narrascope.export import get_format, report, table
 from narrascope.export.terminal import format_terminal_summary, thread_summary
@@ -383,15 +383,10 @@ def test_api_facets_say_in_a_comment(tmp_path: Path) -> None:
 
 # --- the web page ----------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("NARRASCOPE_CHROMIUM", "/usr/bin/chromium")
-
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no chromium at {CHROMIUM} (run .ci/setup-browser.sh as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+    sync_api = sync_api_or_skip()
     with sync_api.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:

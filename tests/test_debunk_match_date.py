@@ -11,8 +11,7 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
+from browser_needs import CHROMIUM, sync_api_or_skip
 from narrascope.doc import Document
 from narrascope.doc.document import DebunkMatch
 from narrascope.export import get_format, report, table
@@ -20,7 +19,6 @@ from narrascope.export.terminal import format_terminal_summary
 
 CLAIM = "Neighbours say the water supply of Marlowe was poisoned by saboteurs in April."
 TEXT = f"Quiet week in town. {CLAIM}"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def matched(doc_id: str = "d1") -> Document:
@@ -77,10 +75,7 @@ def test_html_report_says_when_the_debunk_was_checked() -> None:
 
 
 def test_web_document_view_says_when_the_debunk_was_checked(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no chromium at {CHROMIUM} (run .ci/setup-browser.sh as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    pytest.importorskip("uvicorn", reason="uvicorn is not installed")
+    sync_api = sync_api_or_skip()
     from live_server import LiveServer
     from narrascope.serve import create_app
     from narrascope.store import open_store
