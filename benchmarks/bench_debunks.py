@@ -294,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scorer", type=Path, help="a debunk scorer artefact (default: the shipped one)"
     )
+    parser.add_argument(
+        "--reader-debunks",
+        type=int,
+        default=20_000,
+        help="synthetic debunks of the database read with the debunk reader (0: skip)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     with PrintedRun("bench_debunks.py", argv) as run:
@@ -460,6 +466,8 @@ def measure(args: argparse.Namespace) -> None:
             )
         multilingual_posts(db, posts, encoder, args.scorer)
         store.close()
+        if args.reader_debunks:
+            reader_posts(folder, args, encoder)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
 
@@ -493,6 +501,68 @@ def multilingual_posts(db: Path, posts: list[Document], encoder: Any, scorer: Pa
     finally:
         with DebunkStore(db) as writer:
             writer.delete([d.id for d in hindi])
+
+
+def reader_posts(folder: Path, args: argparse.Namespace, encoder: Any) -> None:
+    """Posts against a database whose every debunk has a reader vector (what `debunks add`
+    makes by default up to 20,000 debunks): what making the vectors costs, and matching."""
+    from narrascope.doc import Document
+    from narrascope.ingest.debunks import read_debunks
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.debunk_reader import make_debunk_vectors
+    from narrascope.store.debunks import Debunk, DebunkStore
+
+    rng = random.Random(args.seed + 7)
+    n = args.reader_debunks
+    src, db = folder / f"reader-{n}.jsonl", folder / f"reader-{n}-{args.seed}.db"
+    claims, days = build(src, n, rng)
+    with DebunkStore(db) as store:
+        store.add((d for d in read_debunks(src) if isinstance(d, Debunk)), encode=encoder.encode)
+        todo = store.reader_missing()
+        started = time.perf_counter()
+        make_debunk_vectors(store)
+        took = time.perf_counter() - started
+    if todo:
+        print(
+            f"reader vectors at import: {todo} debunks in {took:.1f} s ({todo / took:.0f}/s, "
+            f"{1000 * took / todo:.1f} ms a debunk)"
+        )
+    else:
+        print(f"reader vectors: kept from an earlier run ({db})")
+    posts, planted = [], []
+    for i in range(args.docs):
+        target = rng.randrange(len(claims))
+        restates = i % 3 == 0
+        text = paraphrase(claims[target], rng) if restates else filler(rng)
+        meta = {"date": (days[target] if restates else some_day(rng)).isoformat()}
+        posts.append(Document(text=text, id=f"rpost-{i}", language="en", meta=meta))
+        planted.append(f"syn-{target}" if restates else None)
+    for reads in (False, True):
+        matcher = DebunkMatcher(
+            DebunkStore(db), encoder=encoder, scorer_path=args.scorer, use_reader=reads
+        )
+        matcher.match_many(posts[:4])  # warm: index, reader table, the reader itself
+        times = []
+        for doc in posts:
+            t0 = time.perf_counter()
+            doc.debunks = matcher.match(doc)
+            times.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        for start in range(0, len(posts), 32):
+            matcher.match_many(posts[start : start + 32])
+        batched = (time.perf_counter() - t0) * 1000 / len(posts)
+        found = sum(
+            1
+            for d, p in zip(posts, planted, strict=True)
+            if p and d.debunks[:1] and d.debunks[0].id == p
+        )
+        false = sum(1 for d, p in zip(posts, planted, strict=True) if not p and d.debunks)
+        print(
+            f"post against {n} debunks {'with' if reads else 'without'} the reader: one at a "
+            f"time median {statistics.median(times):.1f} ms; in batches of 32 {batched:.1f} ms "
+            f"per document; planted restatement first {found}/{sum(1 for p in planted if p)}, "
+            f"posts restating nothing shown a match {false}/{planted.count(None)}"
+        )
 
 
 if __name__ == "__main__":

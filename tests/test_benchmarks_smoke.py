@@ -254,10 +254,12 @@ def test_bench_debunks_prints_its_peak_and_measures_the_first_time_cold(
     done = run_script(
         "bench_debunks.py",
         *("--debunks", "40", "--docs", "3", "--no-write", "--keep", str(tmp_path)),
+        *("--reader-debunks", "30"),
         tmp_path=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert "peak memory (max RSS)" in done.stdout
+    assert "reader vectors at import: 30 debunks" in done.stdout
     from bench_debunks import forget_e5
 
     from narrascope.store.debunks import DebunkStore

@@ -34,7 +34,7 @@ def test_a_fitted_reader_is_saved_as_int8_rows_and_reads_back_without_torch(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("torch", reason="fitting needs narrascope[train]")
-    from narrascope.training.debunk_reader import DebunkReader
+    from narrascope.models.debunk_reader import DebunkReader
 
     model = DebunkReader(frozen=10, epochs=2, batch=3, lr=1e-4, hard=1, hard_pool=3)
     model.fit(UNITS, DEBUNKS, GOLD)
@@ -57,7 +57,8 @@ def test_frozen_states_made_once_train_the_same_reader() -> None:
     """A cross-validation makes the frozen layers' outputs once for all its folds: a reader
     fitted on them is the reader fitted from the texts."""
     pytest.importorskip("torch", reason="fitting needs narrascope[train]")
-    from narrascope.training.debunk_reader import DebunkReader, frozen_states
+    from narrascope.models.debunk_reader import DebunkReader
+    from narrascope.training.debunk_reader import frozen_states
 
     params = {"frozen": 10, "epochs": 1, "batch": 3, "lr": 1e-4, "hard": 1, "hard_pool": 3}
     plain = DebunkReader(**params).fit(UNITS, DEBUNKS, GOLD)

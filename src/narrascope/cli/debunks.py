@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from narrascope.cli.args import whole_number
 from narrascope.ingest.debunks import (
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from narrascope.store.debunks import DebunkStore
 
 FIELD_OPTIONS = ("claim", "id", "url", "verdict", "date", "title", "text", "language")
+# without --reader/--no-reader, the debunk reader's vectors are made when the database holds
+# at most this many debunks after the import (~2.5 minutes at most), or keeps them already
+READER_AUTO = 20_000
+READER_SECONDS = 0.007  # a debunk's reader vector, measured (~150 a second on 2 cores)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -66,7 +70,23 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     add.add_argument(
         "--no-vectors",
         action="store_true",
-        help="skip the sentence vectors (faster; no cross-lingual matching)",
+        help="skip the sentence vectors (faster; no cross-lingual matching); implies --no-reader",
+    )
+    reader = add.add_mutually_exclusive_group()
+    reader.add_argument(
+        "--reader",
+        action="store_true",
+        default=None,
+        help="make every debunk's debunk-reader vector now, however many (about 150 a "
+        "second; resumable: an interrupted run goes on where it stopped). The matcher "
+        "reads restatements with the reader only when every debunk has one. Default: made "
+        f"when the database holds at most {READER_AUTO:,} debunks, or already has them",
+    )
+    reader.add_argument(
+        "--no-reader",
+        dest="reader",
+        action="store_false",
+        help="make no reader vectors (those kept stay)",
     )
     add.add_argument(
         "--e5",
@@ -151,6 +171,7 @@ def _add(args: argparse.Namespace) -> int:
 
     with DebunkStore(args.db) as store:
         before = store.count()
+        had_reader = before - store.reader_missing()
         bar = tqdm(
             total=total,
             unit="row",
@@ -175,6 +196,7 @@ def _add(args: argparse.Namespace) -> int:
         after = store.count()
         if args.e5:
             _read_with_e5(store, quiet=args.quiet)
+        reader = _reader_pass(store, args, before=had_reader)
     repeats = f", {report.duplicates} duplicate rows (the last kept)" if report.duplicates else ""
     files = sum(1 for b in bad if not b.line)  # a whole file or folder that could not be read
     unread = f", {files} unreadable files" if files else ""
@@ -182,31 +204,83 @@ def _add(args: argparse.Namespace) -> int:
     print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
         f"{repeats}, {len(bad) - files} bad rows{unread}{warned}; {after} debunks in "
-        f"{args.db} (was {before})"
+        f"{args.db} (was {before}); {reader}"
     )
     return 1 if bad else 0
 
 
-def _read_with_e5(store: DebunkStore, *, quiet: bool, chunk: int = 256) -> None:
-    """e5 vectors of every debunk that has none, a chunk at a time (each chunk is kept, so
-    an interrupted run goes on where it stopped)."""
+def _read_with_e5(store: DebunkStore, *, quiet: bool) -> None:
+    """e5 vectors of every debunk that has none, with a progress bar (resumable)."""
+    from narrascope.models.hate import E5Sentences
+    from narrascope.store.debunks import fill_vectors
+
+    with _bar(len(store.without_e5()), "e5", quiet) as bar:
+        fill_vectors(
+            store.path,
+            store.without_e5,
+            E5Sentences.shared,
+            store.set_e5_vectors,
+            what="e5",
+            progress=bar.update,
+        )
+
+
+def _reader_pass(store: DebunkStore, args: argparse.Namespace, *, before: int) -> str:
+    """Make the reader vectors the database lacks when asked, or by default when it is
+    small enough (or kept them already: a complete reader index stays complete); what the
+    summary line says of them. ``before``: the rows that had one before the import.
+
+    Why not always: a vector costs ~7 ms, an hour for a 500k-row import nobody asked to
+    wait for; the matcher then goes on without the reader, and one line says how to add it.
+    """
     from tqdm.auto import tqdm
 
-    from narrascope.errors import E_STORE_WRITE, StoreError
-    from narrascope.models.hate import E5Sentences
+    from narrascope.models.debunk_reader import reader_version
 
-    todo = len(store.without_e5())
-    if not todo:
-        return
-    e5 = E5Sentences.shared()
-    with tqdm(total=todo, unit="debunk", file=sys.stderr, disable=quiet or None, desc="e5") as bar:
-        while rows := store.without_e5(chunk):
-            vectors = e5([claim for _, claim in rows])
-            store.set_e5_vectors({key: vectors[i] for i, (key, _) in enumerate(rows)})
-            left = store.without_e5(1)
-            if left and left[0][0] == rows[0][0]:  # a read-only or busy file kept none
-                raise StoreError(E_STORE_WRITE, f"{store.path}: e5 vectors could not be kept")
-            bar.update(len(rows))
+    total = store.count()
+    version = reader_version()
+    missing = store.reader_missing() if store.reader_version() == version else total
+    if args.no_vectors or args.reader is False:
+        why = "--no-vectors" if args.no_vectors else "--no-reader"
+    elif not version:
+        why = "no debunk reader in this narrascope"
+        tqdm.write(f"reader: skipped ({why})", file=sys.stderr)
+    elif missing and not (
+        args.reader or total <= READER_AUTO or (before and store.reader_version() == version)
+    ):
+        minutes = max(1, round(missing * READER_SECONDS / 60))
+        why = f"over {READER_AUTO:,} debunks"
+        tqdm.write(
+            f"reader: skipped ({total:,} debunks, over {READER_AUTO:,}): the {missing:,} "
+            f"missing vectors take about {minutes:,} minute{'s' * (minutes > 1)} "
+            f"({READER_SECONDS * 1000:.0f} ms each); run again with --reader to make them "
+            "(resumable)",
+            file=sys.stderr,
+        )
+    else:
+        _make_reader_vectors(store, version, quiet=args.quiet)
+        why = ""
+    have = total - store.reader_missing() if store.reader_version() == version else 0
+    if total and have == total:
+        return f"reader vectors: all {total:,}"
+    told = f" ({why})" if why else ""
+    return f"reader vectors: {f'{have:,} of {total:,}' if have else 'none'}{told}"
+
+
+def _make_reader_vectors(store: DebunkStore, version: str, *, quiet: bool) -> None:
+    """Reader vectors of every debunk that has none, with a progress bar (those of
+    another reader version are dropped first, so all are made again)."""
+    from narrascope.models.debunk_reader import make_debunk_vectors
+
+    store.set_reader_vectors({}, version)  # the bar's total: after the drop
+    with _bar(store.reader_missing(), "reader", quiet) as bar:
+        make_debunk_vectors(store, progress=bar.update)
+
+
+def _bar(total: int, desc: str, quiet: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="debunk", file=sys.stderr, disable=quiet or None, desc=desc)
 
 
 def _open(db: str) -> DebunkStore:

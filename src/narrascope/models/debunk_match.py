@@ -11,7 +11,11 @@ claims):
   that finds a Russian or Portuguese restatement of an English debunk;
 * for a unit in a language USE was not trained on (Hindi, Ukrainian, Bulgarian...), or a
   database holding debunks in one, the e5 nearest debunks in another language (those
-  with an e5 vector), read by the cross head whatever their USE cosine.
+  with an e5 vector), read by the cross head whatever their USE cosine;
+* for a post (a short document whole, a reader comment) when the database holds a
+  vector of the *debunk reader* (:mod:`narrascope.models.debunk_reader`, e5-small's top
+  layers trained on the pairing) for every debunk, the reader's ``READER_SHORTLIST``
+  nearest debunks.
 
 Both read :class:`~narrascope.models.debunk_index.DebunkIndex`, the database held in
 memory (FTS5's BM25 as posting arrays; a PCA-128 pass, after a sign-bit pass past 30k
@@ -22,7 +26,11 @@ The *second stage* (:class:`DebunkScorer`, logistic heads over pair features and
 pairwise products, trained on CheckThat! 2022 2A English by ``training.debunks``) reads
 each shortlisted pair closely. The *fast* head reads every pair: BM25, its rank and share
 of the unit's best, USE cosine and its gap to the unit's best, word overlap both ways,
-fuzzy string ratios; in a database of fewer than ``SMALL_DATABASE`` debunks the *small*
+fuzzy string ratios. For a post the reader read, the *read* head reads the same and the
+reader's cosine, its gap to the unit's best and the debunk's rank among the reader's
+nearest (out of fold on CheckThat! 2A train, shown MAP@5 0.84 -> 0.90; a debunk's reader
+vector costs ~7 ms, so it is made at import: ``debunks add --reader``, by default for a
+database of up to 20,000). In a database of fewer than ``SMALL_DATABASE`` debunks the *small*
 head reads them instead (being the best of a few says less), and for the parts of a
 text (the units of a document longer than a post, a post's listed claims) the *article*
 head (news paragraphs name what fact-checks name). A unit of fewer than
@@ -93,6 +101,10 @@ MONO_FEATURES = (
 )
 CROSS_FEATURES = ("use_cos", "e5_cos")
 DATED_FEATURES = ("logit", "closeness", "logit_x_closeness")
+# the debunk reader's (models.debunk_reader), for a post when the database holds reader
+# vectors of every debunk: its cosine, the gap to the unit's best shortlisted pair, and
+# 1 / (1 + rank) of the debunk among the unit's READER_RANKS nearest by the reader
+READER_FEATURES = ("reader_cos", "reader_gap", "reader_rank")
 SMALL_FEATURES = (*MONO_FEATURES, "log_size")  # log of the number of debunks
 # the log of the unit's words and of the document's units
 ARTICLE_FEATURES = (*MONO_FEATURES, "log_words", "log_units")
@@ -132,6 +144,11 @@ PARAGRAPH_SHARE = 0.6  # a unit this much of its paragraph reads the paragraph's
 DATE_BEFORE, DATE_AFTER, DATE_DECAY = 7, 90, 30.0
 # below this many debunks the *small* head reads every pair in place of the fast head
 SMALL_DATABASE = 5_000
+# a post's READER_SHORTLIST nearest debunks by the reader join its shortlist (a third
+# first-stage channel: the gold debunk of 0.987 of the 2A train queries is then shortlisted
+# out of fold, against 0.951 by BM25 and USE alone)
+READER_SHORTLIST = 10
+READER_RANKS = 100
 
 
 _LINKS = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+")
@@ -198,13 +215,20 @@ HEADS = {
     # (e5 cosine; the pair's fast logit minus the unit's best; its e5 cosine minus the
     # best of the unit's reread pairs: whether it stands out among its rivals)
     "full": ((*MONO_FEATURES, "e5_cos", "fast_gap", "e5_gap"), True),
+    # the fast head for a post when the database holds reader vectors of every debunk
+    # (``narrascope debunks add --reader``): the same + the reader's cosine, gap and rank
+    "read": ((*MONO_FEATURES, *READER_FEATURES), True),
     # pairs in two languages (or an unknown one): vectors only
     "cross": (CROSS_FEATURES, False),
     # pairs dated near each other: the probability so far and the closeness; its
     # probability counts only when higher (a date far away is no evidence against: the
     # same false claim comes back years later)
     "dated": (DATED_FEATURES, False),
+    # the same after the read head (fitted on its probabilities)
+    "read_dated": (DATED_FEATURES, False),
 }
+# heads an older artefact may lack: the matcher then never reads with the reader
+OPTIONAL_HEADS = ("read", "read_dated")
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -246,6 +270,16 @@ def closeness(days: np.ndarray) -> np.ndarray:
     1 up to the unit's day, decaying after it, 0 outside the near window."""
     near = (days >= -DATE_BEFORE) & (days <= DATE_AFTER)
     return np.where(near, np.exp(-np.clip(np.nan_to_num(days), 0, None) / DATE_DECAY), 0.0)
+
+
+def reader_features(cosines: np.ndarray, units: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The read head's extra columns of each pair: the reader cosine, its gap to the best
+    of the same unit's pairs, and ``1 / (1 + rank)`` of the debunk among the unit's
+    nearest by the reader (``ranks``; ``READER_RANKS`` past them)."""
+    best = np.full(int(units.max()) + 1 if len(units) else 0, -np.inf)
+    np.maximum.at(best, units, cosines)
+    gaps = cosines - best[units] if len(units) else cosines
+    return np.column_stack([cosines, gaps, 1.0 / (1.0 + ranks)])
 
 
 def _products(z: np.ndarray) -> np.ndarray:
@@ -309,6 +343,11 @@ class DebunkScorer(Estimator):
         logit = ((z - w[f"{head}_mean2"]) / w[f"{head}_scale2"]) @ w[f"{head}_coef"]
         return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
 
+    @property
+    def reads(self) -> bool:
+        """Whether the scorer has the heads that read the debunk reader's features."""
+        return self.is_fitted and all(f"{h}_coef" in self.heads_ for h in OPTIONAL_HEADS)
+
     def _get_state(self) -> dict[str, Any]:
         state = {
             "threshold": self.threshold_,
@@ -323,6 +362,8 @@ class DebunkScorer(Estimator):
     def _set_state(self, state: dict[str, Any]) -> None:
         heads = {}
         for head, (names, quadratic) in HEADS.items():
+            if head in OPTIONAL_HEADS and f"{head}_coef" not in state:
+                continue
             n = len(names)
             width = n + n * (n + 1) // 2 if quadratic else n
             for part, size in (
@@ -379,11 +420,44 @@ class _Plan:
     near: np.ndarray  # each pair's date closeness (0: not near, or a day unknown)
     blocked: np.ndarray  # pairs of a unit too short to restate their debunk: probability 0
     known: dict[int, float]  # pairs the e5 channel reached: their e5 cosine
+    read: np.ndarray  # pairs the read head scored (the read_dated head reads them after)
 
     @property
     def need(self) -> list[int]:
         """The pairs whose e5 cosine is still to be read."""
         return sorted((set(self.full) | set(self.cross)) - set(self.known))
+
+
+@dataclass
+class _Reading:
+    """What the debunk reader made of a document's posts: per unit read, its vector and
+    its ``READER_RANKS`` nearest rows of the index, nearest first."""
+
+    table: np.ndarray  # the index's reader vectors, row by row with its keys (float32)
+    units: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    def nearest_keys(self, keys: np.ndarray, count: int) -> list[list[int]]:
+        """Per unit (up to the highest read), the keys of its ``count`` nearest debunks."""
+        top = max(self.units, default=-1) + 1
+        return [
+            [int(keys[r]) for r in self.units[u][1][:count]] if u in self.units else []
+            for u in range(top)
+        ]
+
+    def features(self, index: DebunkIndex, candidates: Sequence[Candidate]) -> np.ndarray:
+        """:func:`reader_features` of ``candidates`` (all of units that were read)."""
+        rows = np.searchsorted(index.keys, [c.key for c in candidates])
+        units = np.array([c.unit for c in candidates], np.int64)
+        cosines = np.zeros(len(candidates))
+        ranks = np.full(len(candidates), float(READER_RANKS))
+        for u, (vector, ranked) in self.units.items():
+            mine = np.flatnonzero(units == u)
+            if not len(mine):
+                continue
+            cosines[mine] = self.table[rows[mine]] @ vector
+            place = {int(r): i for i, r in enumerate(ranked)}
+            ranks[mine] = [place.get(int(r), READER_RANKS) for r in rows[mine]]
+        return reader_features(cosines, units, ranks)
 
 
 # a document's units as scored: texts, language, USE vectors (None: encoded), days, and
@@ -418,6 +492,9 @@ class DebunkMatcher:
         e5: Callable[[Sequence[str]], np.ndarray] | None = None,
         rerank: bool = False,
         max_matches: int = 5,
+        reader: Any = None,
+        use_reader: bool = True,
+        reader_table: np.ndarray | None = None,
     ) -> None:
         self.store = store if isinstance(store, DebunkStore) else DebunkStore(store)
         self.scorer = scorer or DebunkScorer.load(scorer_path or bundled_path("debunks"))
@@ -435,6 +512,13 @@ class DebunkMatcher:
         self._foreign: tuple[DebunkIndex, dict[int, str]] | None = None
         self._e5_tables: dict[bool, tuple[DebunkIndex, VectorIndex]] = {}
         self._e5_fresh: dict[int, np.ndarray] = {}
+        # the debunk reader: units' vectors (``reader.encode_units``; default the bundled
+        # reader) against those kept for every debunk; ``reader_table`` (row by row with
+        # the index's keys) stands in for the kept ones (training: a fold's reader)
+        self._reader = reader
+        self.use_reader = use_reader
+        self._reader_given = reader_table
+        self._reader_table: tuple[DebunkIndex, Any, np.ndarray | None] | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ resources
@@ -453,6 +537,44 @@ class DebunkMatcher:
 
             self._e5 = E5Sentences.shared()
         return self._e5
+
+    @property
+    def reader(self) -> Any:
+        if self._reader is None:
+            from narrascope.models.debunk_reader import shared_reader
+
+            self._reader = shared_reader()
+        return self._reader
+
+    def reader_table(self, index: DebunkIndex) -> np.ndarray | None:
+        """The reader vectors of every debunk of ``index``, row by row with its keys, or
+        None when the matcher does not read with the reader: turned off, a scorer without
+        the read head, a database with fewer than ``SMALL_DATABASE`` debunks (the small
+        head reads them), or one where a debunk has no vector of the bundled reader's
+        version (``narrascope debunks add --reader`` makes them)."""
+        if not self.use_reader or index.size < SMALL_DATABASE:
+            return None
+        if self._reader_given is not None:
+            return self._reader_given
+        if not self.scorer.reads:
+            return None
+        from narrascope.models.debunk_reader import reader_version
+
+        version = reader_version()
+        if not version:
+            return None
+        stamp = (self.store.reader_generation(), version)
+        with self._lock:
+            held = self._reader_table
+            if held is not None and held[0] is index and held[1] == stamp:
+                return held[2]
+        kept = self.store.reader_matrix(version)
+        table = None
+        if kept is not None and np.array_equal(kept[0], index.keys):
+            table = kept[1].astype(np.float32)
+        with self._lock:
+            self._reader_table = (index, stamp, table)
+        return table
 
     def index(self) -> DebunkIndex:
         """The in-memory index, reloaded when the database changed since it was read."""
@@ -473,11 +595,12 @@ class DebunkMatcher:
         vectors: np.ndarray | None = None,
         reach: Sequence[Sequence[tuple[int, float]]] | None = None,
         near: tuple[np.ndarray, np.ndarray] | None = None,
+        also: Sequence[Sequence[int]] | None = None,
     ) -> list[Candidate]:
         """The shortlist of every unit: BM25's best and the nearest vectors, merged, with
-        the debunks the e5 channel reached (``reach``: per unit, (key, e5 cosine)).
-        ``near``: the units' nearest rows and cosines, when found for several documents at
-        once (:meth:`_score_many`)."""
+        the debunks the e5 channel reached (``reach``: per unit, (key, e5 cosine)) and
+        those the reader found (``also``: per unit, keys). ``near``: the units' nearest
+        rows and cosines, when found for several documents at once (:meth:`_score_many`)."""
         index = self.index()
         if vectors is None:
             vectors = self.encoder.encode(list(texts))
@@ -495,7 +618,8 @@ class DebunkMatcher:
                 key = int(index.keys[row])
                 c = found.setdefault(key, Candidate(u, key, bm25_rank=1.0 / (1 + BM25_SHORTLIST)))
                 c.use_cos, c.use_gap = float(cos), float(cos) - top
-            for key, _ in reach[u] if reach else ():
+            reached = [key for key, _ in reach[u]] if reach else []
+            for key in reached + (list(also[u]) if also and u < len(also) else []):
                 found.setdefault(key, Candidate(u, key, bm25_rank=1.0 / (1 + BM25_SHORTLIST)))
             # the cosine of a BM25 hit that is not among the nearest vectors
             lexical = [c for c in found.values() if c.use_cos == 0.0]
@@ -775,12 +899,13 @@ class DebunkMatcher:
                 [(t, item[1], item[4]) for t, item in zip(cleaned, items, strict=True)]
             )
             near = self._nearest_many([item[2] for item in items])
+            readings = self.read([(t, item[4]) for t, item in zip(cleaned, items, strict=True)])
             plans = [
-                self._plan(texts, language, vectors, days, article, reached, nearby)
+                self._plan(texts, language, vectors, days, article, reached, nearby, reading)
                 if texts
                 else None
-                for texts, (_, language, vectors, days, article), reached, nearby in zip(
-                    cleaned, items, reach, near, strict=True
+                for texts, (_, language, vectors, days, article), reached, nearby, reading in zip(
+                    cleaned, items, reach, near, readings, strict=True
                 )
             ]
             live = [p for p in plans if p is not None and p.need]
@@ -791,6 +916,39 @@ class DebunkMatcher:
                 id(p): dict(zip(p.need, c, strict=True)) for p, c in zip(live, cosines, strict=True)
             }
             return [self._finish(p, e5.get(id(p), {})) if p else [] for p in plans]
+
+    def read(
+        self, groups: Sequence[tuple[Sequence[str], bool | Sequence[bool]]]
+    ) -> list[_Reading | None]:
+        """The debunk reader over each (units, article) group's posts (the units that are
+        not parts of a text: a post whole, a comment), all in one reader call: per unit its
+        vector and nearest debunks. None for every group when the matcher does not read
+        with the reader (:meth:`reader_table`), and for a group without a post."""
+        index = self.index()
+        table = self.reader_table(index) if any(g[0] for g in groups) else None
+        if table is None:
+            return [None] * len(groups)
+        posts: list[list[int]] = []
+        for texts, article in groups:
+            parts = [article] * len(texts) if isinstance(article, bool) else list(article)
+            posts.append([u for u, part in enumerate(parts) if not part])
+        wanted = sorted({g[0][u] for g, mine in zip(groups, posts, strict=True) for u in mine})
+        if not wanted:
+            return [None] * len(groups)
+        vectors = np.asarray(self.reader.encode_units(wanted), np.float32)
+        sims = vectors @ table.T
+        k = min(READER_RANKS, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else None
+        if top is None:
+            top = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
+        order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
+        ranked = np.take_along_axis(top, order, 1)
+        row_of = {t: i for i, t in enumerate(wanted)}
+        out: list[_Reading | None] = []
+        for (texts, _), mine in zip(groups, posts, strict=True):
+            units = {u: (vectors[row_of[texts[u]]], ranked[row_of[texts[u]]]) for u in mine}
+            out.append(_Reading(table, units) if units else None)
+        return out
 
     def _nearest_many(
         self, vectors: Sequence[np.ndarray | None]
@@ -816,23 +974,32 @@ class DebunkMatcher:
         article: bool | Sequence[bool] = False,
         reach: Sequence[Sequence[tuple[int, float]]] | None = None,
         near: tuple[np.ndarray, np.ndarray] | None = None,
+        reading: _Reading | None = None,
     ) -> _Plan | None:
-        """The first stage and the fast head; which pairs the e5 heads read."""
-        candidates = self.candidates(texts, language, vectors, reach, near)
+        """The first stage and the fast (or read) head; which pairs the e5 heads read."""
+        index = self.index()
+        also = reading.nearest_keys(index.keys, READER_SHORTLIST) if reading else None
+        candidates = self.candidates(texts, language, vectors, reach, near, also)
         if not candidates:
             return None
         x = self.features(texts, language, candidates)
-        index = self.index()
         unit_of = np.fromiter((c.unit for c in candidates), np.int64, len(candidates))
         parts = np.zeros(len(texts), bool)
         parts[:] = article  # one flag for every unit, or one per unit
+        read = np.zeros(len(candidates), bool)
         if index.size < SMALL_DATABASE:
             probs = self.scorer.proba("small", small_features(x, index.size))
             own_head = np.ones(len(candidates), bool)
         else:
             own_head = parts[unit_of]
             probs = np.zeros(len(candidates))
-            mono, part = np.flatnonzero(~own_head), np.flatnonzero(own_head)
+            if reading is not None:
+                read = np.isin(unit_of, list(reading.units)) & ~own_head
+            mono, part = np.flatnonzero(~own_head & ~read), np.flatnonzero(own_head)
+            if read.any():
+                mine = np.flatnonzero(read)
+                extra = reading.features(index, [candidates[i] for i in mine])  # type: ignore[union-attr]
+                probs[mine] = self.scorer.proba("read", np.hstack([x[mine], extra]))
             if len(mono):
                 probs[mono] = self.scorer.proba("fast", x[mono])
             if len(part):
@@ -853,7 +1020,8 @@ class DebunkMatcher:
         known: dict[int, float] = {}
         far: list[int] = []
         for rows in by_unit.values():
-            if self.rerank:
+            # a post the reader read is not reread by e5 (the reader reads it closer)
+            if self.rerank and not read[rows[0]]:
                 best = sorted(rows, key=lambda i: -probs[i])[:RERANK_TOP]
                 full.extend(i for i in best if probs[i] >= RERANK_GATE)
             two = [
@@ -869,7 +1037,19 @@ class DebunkMatcher:
         cross += sorted(known)
         near = self.pair_closeness(days, candidates)
         return _Plan(
-            texts, candidates, x, probs, fast, own_head, by_unit, full, cross, near, blocked, known
+            texts,
+            candidates,
+            x,
+            probs,
+            fast,
+            own_head,
+            by_unit,
+            full,
+            cross,
+            near,
+            blocked,
+            known,
+            read,
         )
 
     def _finish(self, plan: _Plan, e5: dict[int, float]) -> list[tuple[Candidate, float]]:
@@ -890,10 +1070,11 @@ class DebunkMatcher:
         if plan.cross:
             xc = np.array([[candidates[i].use_cos, e5[i]] for i in plan.cross])
             probs[plan.cross] = np.maximum(probs[plan.cross], self.scorer.proba("cross", xc))
-        dated = np.flatnonzero(plan.near > 0)
-        if len(dated):
-            xd = dated_features(probs[dated], plan.near[dated])
-            probs[dated] = np.maximum(probs[dated], self.scorer.proba("dated", xd))
+        for head, mine in (("dated", ~plan.read), ("read_dated", plan.read)):
+            dated = np.flatnonzero((plan.near > 0) & mine)
+            if len(dated):
+                xd = dated_features(probs[dated], plan.near[dated])
+                probs[dated] = np.maximum(probs[dated], self.scorer.proba(head, xd))
         probs[plan.blocked] = 0.0
         return list(zip(candidates, probs.tolist(), strict=True))
 

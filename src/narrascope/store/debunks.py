@@ -14,7 +14,11 @@ Next to the text the row holds what the matcher needs:
 * the claim's multilingual USE vector as float16 (1 kB; the cross-lingual first stage).
   A row's vector is recomputed only when its claim changed (the ``hash`` column);
 * its e5-small vector (float16), filled lazily by the matcher the first time the claim is
-  a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import).
+  a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import);
+* its debunk-reader vector (``reader``, float16 [384]), made at import by ``debunks add``
+  (a 12-layer pass, ~7 ms a debunk: too slow for the matcher to make on demand) and valid
+  for the reader version ``debunks_reader`` names. The matcher uses the reader only when
+  every row has a vector of the bundled version (:meth:`DebunkStore.reader_matrix`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from narrascope.errors import E_STORE_OPEN, StoreError
+from narrascope.errors import E_STORE_OPEN, E_STORE_WRITE, StoreError
 from narrascope.store.own_tables import (
     OwnTablesStore,
     check_version,
@@ -44,8 +48,9 @@ from narrascope.store.own_tables import (
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
-SCHEMA_VERSION = 2  # 2: debunks_index (the matcher's in-memory index, kept)
+SCHEMA_VERSION = 3  # 2: debunks_index (the matcher's index, kept); 3: reader vectors
 VECTOR_WIDTH = 512
+READER_WIDTH = 384  # the debunk reader's vectors (models.debunk_reader)
 FIELDS = ("id", "claim", "url", "verdict", "date", "title", "text", "language")
 
 _SCHEMA = [
@@ -58,6 +63,7 @@ _SCHEMA = [
         hash TEXT NOT NULL,
         vector BLOB,
         e5 BLOB,
+        reader BLOB,
         added TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
         updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     )""",
@@ -68,6 +74,16 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS debunks_index (
         generation INTEGER NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL
     )""",
+    # the reader version the kept reader vectors were made by (one row; none: never made),
+    # and a counter that only reader writes bump (``reader_generation``): the kept index
+    # is keyed by ``generation`` and does not hold reader vectors, so keeping them must
+    # not make every matcher rebuild it
+    """CREATE TABLE IF NOT EXISTS debunks_reader (
+        version TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0
+    )""",
+    # the rows still without a reader vector: the next chunk to read, and their count,
+    # cost the rows left, not a scan of the whole table per chunk (100k debunks: 400 chunks)
+    "CREATE INDEX IF NOT EXISTS debunks_no_reader ON debunks (key) WHERE reader IS NULL",
 ]
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_fts USING fts5(tokens)"
 _VOCAB = "CREATE VIRTUAL TABLE IF NOT EXISTS debunks_vocab USING fts5vocab(debunks_fts, 'row')"
@@ -75,6 +91,36 @@ COMMON_SHARE = 0.05  # a word in more of the debunks than this is not searched b
 COMMON_MIN = 50  # (in a small database, any word in at most 50 is)
 MAX_QUERY_WORDS = 32
 _PLAIN = "CREATE TABLE IF NOT EXISTS debunks_fts (rowid INTEGER PRIMARY KEY, tokens TEXT)"
+
+
+def fill_vectors(
+    path: Path,
+    missing: Callable[[int], list[tuple[int, str]]],
+    encoder: Callable[[], Callable[[list[str]], np.ndarray]],
+    keep: Callable[[dict[int, np.ndarray]], None],
+    *,
+    what: str,
+    progress: Callable[[int], object] | None = None,
+    chunk: int = 256,
+) -> int:
+    """Vectors of the rows ``missing(n)`` lists (key, claim; the first ``n``), a chunk at a
+    time, each chunk kept (``keep``) before the next is read, so an interrupted run goes on
+    where it stopped; how many were made. ``encoder`` loads the model, only when a row
+    needs it. Raises E_STORE_WRITE when a chunk could not be kept (a read-only or busy
+    file), naming the file (``path``) and the vectors (``what``)."""
+    made = 0
+    encode = None
+    while rows := missing(chunk):
+        encode = encode or encoder()
+        vectors = encode([claim for _, claim in rows])
+        keep({key: vectors[i] for i, (key, _) in enumerate(rows)})
+        left = missing(1)
+        if left and left[0][0] == rows[0][0]:  # nothing was kept
+            raise StoreError(E_STORE_WRITE, f"{path}: {what} vectors could not be kept")
+        made += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    return made
 
 
 @dataclass(slots=True)
@@ -190,6 +236,7 @@ class DebunkStore(OwnTablesStore):
         self.path = debunk_db_path(path)
         self._fts: bool | None = None
         self._count: tuple[int, int] | None = None
+        self._reader_tables: bool | None = None
         try:
             if not create and not self.path.is_file():
                 raise StoreError(
@@ -216,6 +263,7 @@ class DebunkStore(OwnTablesStore):
 
     # ------------------------------------------------------------------ schema
     def _migrate(self) -> None:
+        self._add_reader_column()
         index = [_FTS, _VOCAB] if has_fts5() else [_PLAIN]
         first = "INSERT INTO debunks_generation SELECT 0 WHERE NOT EXISTS "
         first += "(SELECT 1 FROM debunks_generation)"
@@ -227,6 +275,42 @@ class DebunkStore(OwnTablesStore):
             path=self.path,
             what="debunk",
         )
+
+    def _add_reader_column(self) -> None:
+        """Give the ``debunks`` table of a schema 1 or 2 file its ``reader`` column (3).
+
+        Why apart from :func:`migrate`: ``ALTER TABLE … ADD COLUMN`` is not idempotent, so
+        it runs in a transaction of its own that looks again once it holds the write lock
+        (two processes opening an old file at once add it once). Interrupted before the
+        migration, the next open sees the column and just finishes it."""
+        if schema_version(self._conn, "debunks_schema") >= 3:
+            return
+        if self._has_reader_column() is not False:  # there already, or no table yet
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._has_reader_column() is False:
+                self._conn.execute("ALTER TABLE debunks ADD COLUMN reader BLOB")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def _has_reader_column(self) -> bool | None:
+        """Whether ``debunks`` has the ``reader`` column (None: there is no such table)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(debunks)")}
+        return ("reader" in columns) if columns else None
+
+    @property
+    def _reader_ready(self) -> bool:
+        """Whether the reader's column and table exist: a version-2 file opened read-only
+        (``create=False``) has neither, and so no reader vector."""
+        if self._reader_tables is None:
+            table = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debunks_reader'"
+            ).fetchone()
+            self._reader_tables = bool(table) and bool(self._has_reader_column())
+        return self._reader_tables
 
     @property
     def fts(self) -> bool:
@@ -335,17 +419,21 @@ class DebunkStore(OwnTablesStore):
                     report.added += debunk.id not in repeated
                 else:
                     key = previous[0]
+                    # a re-worded claim: its vectors of the old wording go (USE's is replaced)
+                    reworded = int(old_vec.get(debunk.id) != _vector_hash(debunk))
                     conn.execute(  # the id too: an adopted row takes the new one
                         "UPDATE debunks SET id=?, claim=?, url=?, verdict=?, date=?, title=?, "
                         "text=?, language=?, source=?, hash=?, "
                         "vector=COALESCE(?, CASE WHEN ? THEN NULL ELSE vector END), "
                         "e5=CASE WHEN ? THEN NULL ELSE e5 END, "
+                        "reader=CASE WHEN ? THEN NULL ELSE reader END, "
                         "updated=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE key=?",
                         [
                             *values,
                             vectors.get(debunk.id),
-                            int(old_vec.get(debunk.id) != _vector_hash(debunk)),
-                            int(old_vec.get(debunk.id) != _vector_hash(debunk)),
+                            reworded,
+                            reworded,
+                            reworded,
                             key,
                         ],
                     )
@@ -558,6 +646,125 @@ class DebunkStore(OwnTablesStore):
         except sqlite3.OperationalError:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+
+    # ------------------------------------------------------------ reader vectors
+    def reader_version(self) -> str | None:
+        """The reader version the kept reader vectors were made by (None: none was ever
+        kept). Why kept: a vector of another version is no vector at all for the bundled
+        reader (its units would be compared with another model's debunks)."""
+        if not self._reader_ready:
+            return None
+        row = self._conn.execute("SELECT version FROM debunks_reader").fetchone()
+        return str(row[0]) if row else None
+
+    def reader_generation(self) -> int:
+        """Moves whenever reader vectors are kept (or dropped for a new version).
+
+        Why not :meth:`generation`: the matcher's kept index is keyed by that, and does not
+        hold reader vectors; bumping it for them would rebuild the whole index (minutes at
+        100k debunks) after every import's reader pass. Whoever holds a
+        :meth:`reader_matrix` compares both counters (a re-worded claim loses its reader
+        vector and moves :meth:`generation`)."""
+        if not self._reader_ready:
+            return 0
+        row = self._conn.execute("SELECT generation FROM debunks_reader").fetchone()
+        return int(row[0]) if row else 0
+
+    def without_reader(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """(key, claim) of rows with no reader vector yet, by key (all, or the first
+        ``limit``): what ``debunks add`` reads next, a chunk at a time (a partial index
+        finds them without scanning the rows that have one)."""
+        if not self._reader_ready:  # a version-2 file read-only: no row has one
+            sql, params = "SELECT key, claim FROM debunks ORDER BY key", []
+        else:
+            sql, params = "SELECT key, claim FROM debunks WHERE reader IS NULL ORDER BY key", []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [(int(k), c) for k, c in self._conn.execute(sql, params)]
+
+    def reader_missing(self) -> int:
+        """How many rows have no reader vector (whatever version the others are of)."""
+        if not self._reader_ready:
+            return self.count()
+        row = self._conn.execute("SELECT count(*) FROM debunks WHERE reader IS NULL").fetchone()
+        return int(row[0])
+
+    def set_reader_vectors(self, vectors: dict[int, np.ndarray], version: str) -> None:
+        """Keep reader vectors (key → [384]) made by reader ``version``, as float16.
+
+        A ``version`` other than the stored one first drops every row's reader vector and
+        stores the new version, in the same transaction: vectors of two readers never mix,
+        and the rows dropped are read again by the next ``debunks add`` (``vectors`` may be
+        empty for just that). Moves :meth:`reader_generation`, not :meth:`generation` (the
+        kept index stays valid). A read-only or busy file keeps nothing and raises nothing:
+        the caller sees the rows still missing (:meth:`without_reader`)."""
+        rows = []
+        for key, vector in vectors.items():
+            half = np.asarray(vector).astype(np.float16).reshape(-1)
+            if half.size != READER_WIDTH:
+                raise ValueError(f"a reader vector has {READER_WIDTH} values, not {half.size}")
+            rows.append((half.tobytes(), int(key)))
+        try:
+            stored = self.reader_version()
+            if not rows and stored in (None, version):
+                return  # nothing to keep, nothing to drop
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            stored = self.reader_version()  # again, now that the file is ours alone
+            if stored is None:
+                conn.execute(
+                    "INSERT INTO debunks_reader (version, generation) VALUES (?, 0)", (version,)
+                )
+            elif stored != version:
+                conn.execute("UPDATE debunks SET reader = NULL WHERE reader IS NOT NULL")
+                conn.execute("UPDATE debunks_reader SET version = ?", (version,))
+            conn.executemany("UPDATE debunks SET reader = ? WHERE key = ?", rows)
+            conn.execute("UPDATE debunks_reader SET generation = generation + 1")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def reader_matrix(
+        self, version: str, *, chunk: int = 4096
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(keys, sorted int64; float16 [n, 384]) of every row, or None when the kept
+        vectors are of another version or any row has none: the matcher reads the reader's
+        channel only over the whole database (a debunk without a vector would never be
+        found by it). Read in one read transaction, ``chunk`` rows at a time, into one
+        preallocated array (77 MB at 100k rows, with no list of 100k blobs beside it)."""
+        if self.reader_version() != version:
+            return None
+        conn = self._conn
+        began = not conn.in_transaction
+        if began:
+            conn.execute("BEGIN")  # one snapshot: the count and the rows agree
+        try:
+            if self.reader_version() != version:
+                return None
+            total = int(conn.execute("SELECT count(*) FROM debunks").fetchone()[0])
+            keys = np.empty(total, np.int64)
+            matrix = np.empty((total, READER_WIDTH), np.float16)
+            width = READER_WIDTH * 2  # bytes of one float16 vector
+            done = 0
+            cursor = conn.execute("SELECT key, reader FROM debunks ORDER BY key")
+            while rows := cursor.fetchmany(chunk):
+                if done + len(rows) > total:
+                    return None
+                blobs = [blob for _, blob in rows]
+                if any(blob is None or len(blob) != width for blob in blobs):
+                    return None  # a row without a vector: the reader is not used
+                end = done + len(rows)
+                keys[done:end] = [key for key, _ in rows]
+                matrix[done:end] = np.frombuffer(b"".join(blobs), np.float16).reshape(
+                    len(rows), READER_WIDTH
+                )
+                done = end
+            return (keys, matrix) if done == total else None
+        finally:
+            if began and conn.in_transaction:
+                conn.execute("COMMIT")
 
     def claims_by_key(self) -> dict[int, str]:
         """Every row's claim (the matcher holds them: a document's shortlist of ~250

