@@ -107,8 +107,9 @@ def _matcher(store, table, reader, **kwargs) -> DebunkMatcher:
     )
 
 
-def test_the_readers_nearest_debunk_joins_a_posts_shortlist(plumbing) -> None:
+def test_the_readers_nearest_debunk_joins_a_posts_shortlist(plumbing, monkeypatch) -> None:
     store, table, reader = plumbing
+    monkeypatch.setattr(debunk_match, "VECTOR_SHORTLIST", 1)  # as among thousands
     ids = {k: d.id for k, d in store.by_keys(list(range(1, 100))).items()}
     with_reader = _matcher(store, table, reader)
     found = {ids[c.key] for c, _ in with_reader.score([POST], "en")}
@@ -169,3 +170,20 @@ def test_the_bundled_reader_reads_a_restatement_closer_than_a_topic_neighbour() 
     np.testing.assert_allclose(np.linalg.norm(debunks, axis=1), 1.0, rtol=1e-5)
     sims = units @ debunks.T
     assert sims[0].argmax() == 0 and sims[1].argmax() == 1, sims.round(2)
+
+
+@pytest.mark.skipif(not (READER / "weights.npz").is_file(), reason="no bundled reader")
+def test_fact_checks_read_for_one_run_get_reader_vectors_when_the_matcher_reads_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from narrascope.cli.analyze import _read_with_reader
+    from narrascope.models.debunk_reader import reader_version
+
+    store = DebunkStore(":memory:")
+    store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=OneHot().encode)
+    _read_with_reader(store)  # 6 debunks: the small head reads them, no reader needed
+    assert store.reader_missing() == len(DEBUNKS)
+    monkeypatch.setattr(debunk_match, "SMALL_DATABASE", 5)
+    _read_with_reader(store)
+    assert store.reader_matrix(reader_version()) is not None
+    assert "with the debunk reader" in capsys.readouterr().err

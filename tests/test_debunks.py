@@ -706,6 +706,7 @@ def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
         pytest.skip("../shared/datasets/checkthat2022-task2a-en is not available")
     from narrascope.cli import main
     from narrascope.models.artefact import user_cache_dir
+    from narrascope.models.debunk_reader import make_debunk_vectors, reader_version
     from narrascope.models.encoder import SentenceEncoder
     from narrascope.training.debunks import (
         CachedVectors,
@@ -716,7 +717,10 @@ def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
     )
 
     use = CachedVectors("use", SentenceEncoder.shared().encode, user_cache_dir() / "debunks")
-    build_db(SHARED_2A, tmp_path / "ct.db", use).close()
+    store = build_db(SHARED_2A, tmp_path / "ct.db", use)
+    make_debunk_vectors(store)  # as `debunks add` makes them for 14,231 debunks (~2 min)
+    assert store.reader_matrix(reader_version()) is not None
+    store.close()
     queries, dev = read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
     source = tmp_path / "dev.jsonl"
     source.write_text("".join(json.dumps({"id": q, "text": queries[q]}) + "\n" for q in dev))
