@@ -379,7 +379,7 @@ def _read_with_reader(store: Any) -> None:
     """The debunk reader's vectors of fact-checks read for this run, when the matcher
     would read with them (a database of ``SMALL_DATABASE`` debunks or more) and
     ``debunks add`` would make them by default (``READER_AUTO`` at most): the same
-    matches as from a database made of the same file, at ~7 ms a debunk each run."""
+    matches as from a database made of the same file, at ~11 ms a debunk each run."""
     from narrascope.cli.debunks import READER_AUTO, READER_SECONDS
     from narrascope.models.debunk_match import SMALL_DATABASE
     from narrascope.models.debunk_reader import make_debunk_vectors, reader_version

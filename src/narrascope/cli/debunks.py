@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 FIELD_OPTIONS = ("claim", "id", "url", "verdict", "date", "title", "text", "language")
 # without --reader/--no-reader, the debunk reader's vectors are made when the database holds
-# at most this many debunks after the import (~2.5 minutes at most), or keeps them already
+# at most this many debunks after the import (~3.5 minutes at most), or keeps them already
 READER_AUTO = 20_000
-READER_SECONDS = 0.007  # a debunk's reader vector, measured (~150 a second on 2 cores)
+READER_SECONDS = 0.011  # a debunk's reader vector: 10.6 ms measured (bench_debunks, idle)
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -77,7 +77,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "--reader",
         action="store_true",
         default=None,
-        help="make every debunk's debunk-reader vector now, however many (about 150 a "
+        help="make every debunk's debunk-reader vector now, however many (about 95 a "
         "second; resumable: an interrupted run goes on where it stopped). The matcher "
         "reads restatements with the reader only when every debunk has one. Default: made "
         f"when the database holds at most {READER_AUTO:,} debunks, or already has them",
@@ -230,7 +230,7 @@ def _reader_pass(store: DebunkStore, args: argparse.Namespace, *, before: int) -
     small enough (or kept them already: a complete reader index stays complete); what the
     summary line says of them. ``before``: the rows that had one before the import.
 
-    Why not always: a vector costs ~7 ms, an hour for a 500k-row import nobody asked to
+    Why not always: a vector costs ~11 ms, 1.5 hours for a 500k-row import nobody asked to
     wait for; the matcher then goes on without the reader, and one line says how to add it.
     """
     from tqdm.auto import tqdm

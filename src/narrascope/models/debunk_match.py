@@ -29,7 +29,7 @@ of the unit's best, USE cosine and its gap to the unit's best, word overlap both
 fuzzy string ratios. For a post the reader read, the *read* head reads the same and the
 reader's cosine, its gap to the unit's best and the debunk's rank among the reader's
 nearest (out of fold on CheckThat! 2A train, shown MAP@5 0.84 -> 0.90; a debunk's reader
-vector costs ~7 ms, so it is made at import: ``debunks add --reader``, by default for a
+vector costs ~11 ms, so it is made at import: ``debunks add --reader``, by default for a
 database of up to 20,000). In a database of fewer than ``SMALL_DATABASE`` debunks the *small*
 head reads them instead (being the best of a few says less), and for the parts of a
 text (the units of a document longer than a post, a post's listed claims) the *article*

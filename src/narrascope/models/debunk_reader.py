@@ -10,7 +10,7 @@ replaced, so no torch at run time (``fit`` needs the ``train`` extra, see
 :mod:`narrascope.training.debunk_reader`).
 
 Units (posts, comments) are read with e5's ``query: `` prefix, debunks with
-``passage: ``. A debunk's vector is a 12-layer pass (~7-9 ms here), so it is made at
+``passage: ``. A debunk's vector is a 12-layer pass (~11 ms here; a post ~30 ms), so it is made at
 import and kept in the database (``narrascope debunks add --reader``); the matcher uses the
 reader only when every debunk has a vector of the bundled reader's version.
 """
@@ -188,7 +188,7 @@ def make_debunk_vectors(
 ) -> int:
     """Make the bundled reader's vector of every debunk of ``store`` that lacks one (those
     of another reader version are dropped first, so all are made again), each chunk kept
-    as it is made; how many were made. ~7 ms a debunk on two cores."""
+    as it is made; how many were made. ~11 ms a debunk on two cores."""
     from narrascope.store.debunks import fill_vectors
 
     version = reader_version()
