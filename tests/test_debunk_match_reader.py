@@ -82,7 +82,7 @@ def test_a_scorer_saved_without_the_read_head_still_loads(tmp_path: Path) -> Non
     back = DebunkScorer.load(tmp_path / "old")
     assert not back.reads
     store = DebunkStore(tmp_path / "db.sqlite")
-    store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=OneHot().encode)
+    store.add([Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS], encode=OneHot().encode)
     matcher = DebunkMatcher(store, scorer=back, encoder=OneHot())
     assert matcher.reader_table(matcher.index()) is None  # nothing to read with
 
@@ -93,7 +93,7 @@ def plumbing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         pytest.skip("no shipped debunk matcher with the read head")
     monkeypatch.setattr(debunk_match, "SMALL_DATABASE", 0)  # as with 5,000 debunks or more
     store = DebunkStore(tmp_path / "db.sqlite")
-    store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=OneHot().encode)
+    store.add([Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS], encode=OneHot().encode)
     keys = DebunkMatcher(store, encoder=OneHot()).index().keys
     table = np.eye(len(keys), 384, dtype=np.float32)
     draft = next(i for i, (debunk_id, _) in enumerate(DEBUNKS) if debunk_id == "r-draft")
@@ -125,7 +125,7 @@ def test_a_posts_pairs_are_scored_by_the_read_head(plumbing) -> None:
     candidates = [c for c, _ in scored]
     x = matcher.features([POST], "en", candidates)
     assert x.shape[1] == len(MONO_FEATURES)
-    reading = matcher.read([([POST], False)])[0]
+    reading = matcher.read([([POST], "en", False)])[0]
     extra = reading.features(matcher.index(), candidates)
     want = matcher.scorer.proba("read", np.hstack([x, extra]))
     np.testing.assert_allclose([p for _, p in scored], want, rtol=1e-9)
@@ -180,10 +180,25 @@ def test_fact_checks_read_for_one_run_get_reader_vectors_when_the_matcher_reads_
     from narrascope.models.debunk_reader import reader_version
 
     store = DebunkStore(":memory:")
-    store.add([Debunk(id=i, claim=c) for i, c in DEBUNKS], encode=OneHot().encode)
+    store.add([Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS], encode=OneHot().encode)
     _read_with_reader(store)  # 6 debunks: the small head reads them, no reader needed
     assert store.reader_missing() == len(DEBUNKS)
     monkeypatch.setattr(debunk_match, "SMALL_DATABASE", 5)
     _read_with_reader(store)
     assert store.reader_matrix(reader_version()) is not None
     assert "with the debunk reader" in capsys.readouterr().err
+
+
+def test_a_post_in_a_language_no_debunk_is_in_is_not_read(plumbing) -> None:
+    """The read head reads pairs in one language, as it was trained; a Russian post
+    against English debunks is read by the fast and cross heads, as without a reader."""
+    store, table, reader = plumbing
+    matcher = _matcher(store, table, reader)
+    russian = "Мужчин старше пятидесяти теперь призывают в армию, говорит сосед."
+    scored = matcher.score([russian], "ru")
+    assert reader.calls == []
+    candidates = [c for c, _ in scored]
+    fast = matcher.scorer.proba("fast", matcher.features([russian], "ru", candidates))
+    assert all(p >= f - 1e-12 for (_, p), f in zip(scored, fast, strict=True))
+    matcher.score([POST], "en")
+    assert reader.calls == [[POST]]

@@ -519,6 +519,7 @@ class DebunkMatcher:
         self.use_reader = use_reader
         self._reader_given = reader_table
         self._reader_table: tuple[DebunkIndex, Any, np.ndarray | None] | None = None
+        self._languages: tuple[DebunkIndex, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ resources
@@ -899,7 +900,9 @@ class DebunkMatcher:
                 [(t, item[1], item[4]) for t, item in zip(cleaned, items, strict=True)]
             )
             near = self._nearest_many([item[2] for item in items])
-            readings = self.read([(t, item[4]) for t, item in zip(cleaned, items, strict=True)])
+            readings = self.read(
+                [(t, item[1], item[4]) for t, item in zip(cleaned, items, strict=True)]
+            )
             plans = [
                 self._plan(texts, language, vectors, days, article, reached, nearby, reading)
                 if texts
@@ -918,20 +921,25 @@ class DebunkMatcher:
             return [self._finish(p, e5.get(id(p), {})) if p else [] for p in plans]
 
     def read(
-        self, groups: Sequence[tuple[Sequence[str], bool | Sequence[bool]]]
+        self, groups: Sequence[tuple[Sequence[str], str | None, bool | Sequence[bool]]]
     ) -> list[_Reading | None]:
-        """The debunk reader over each (units, article) group's posts (the units that are
-        not parts of a text: a post whole, a comment), all in one reader call: per unit its
-        vector and nearest debunks. None for every group when the matcher does not read
-        with the reader (:meth:`reader_table`), and for a group without a post."""
+        """The debunk reader over each (units, language, article) group's posts (the units
+        that are not parts of a text: a post whole, a comment), all in one reader call: per
+        unit its vector and nearest debunks. None for every group when the matcher does not
+        read with the reader (:meth:`reader_table`), and for a group without a post or in a
+        language none of the debunks is in: the read head reads only pairs in one language,
+        as it was trained (read across languages, unrelated Russian war news was shown
+        English fact-checks at 0.5-0.8; the cross head reads those pairs)."""
         index = self.index()
         table = self.reader_table(index) if any(g[0] for g in groups) else None
         if table is None:
             return [None] * len(groups)
+        held = self._debunk_languages(index)
         posts: list[list[int]] = []
-        for texts, article in groups:
+        for texts, language, article in groups:
             parts = [article] * len(texts) if isinstance(article, bool) else list(article)
-            posts.append([u for u, part in enumerate(parts) if not part])
+            ours = bool(language) and language in held
+            posts.append([u for u, part in enumerate(parts) if not part and ours])
         wanted = sorted({g[0][u] for g, mine in zip(groups, posts, strict=True) for u in mine})
         if not wanted:
             return [None] * len(groups)
@@ -945,10 +953,19 @@ class DebunkMatcher:
         ranked = np.take_along_axis(top, order, 1)
         row_of = {t: i for i, t in enumerate(wanted)}
         out: list[_Reading | None] = []
-        for (texts, _), mine in zip(groups, posts, strict=True):
+        for (texts, _, _), mine in zip(groups, posts, strict=True):
             units = {u: (vectors[row_of[texts[u]]], ranked[row_of[texts[u]]]) for u in mine}
             out.append(_Reading(table, units) if units else None)
         return out
+
+    def _debunk_languages(self, index: DebunkIndex) -> frozenset[str]:
+        """The languages the debunks of ``index`` are in, once per index."""
+        with self._lock:
+            held = self._languages
+            if held is None or held[0] is not index:
+                held = (index, frozenset(v for v in index.languages.values() if v))
+                self._languages = held
+            return held[1]
 
     def _nearest_many(
         self, vectors: Sequence[np.ndarray | None]
@@ -993,8 +1010,12 @@ class DebunkMatcher:
         else:
             own_head = parts[unit_of]
             probs = np.zeros(len(candidates))
-            if reading is not None:
-                read = np.isin(unit_of, list(reading.units)) & ~own_head
+            if reading is not None:  # pairs in the post's language (see :meth:`read`)
+                held = index.languages
+                same = np.fromiter(
+                    (held.get(c.key) == language for c in candidates), bool, len(candidates)
+                )
+                read = np.isin(unit_of, list(reading.units)) & ~own_head & same
             mono, part = np.flatnonzero(~own_head & ~read), np.flatnonzero(own_head)
             if read.any():
                 mine = np.flatnonzero(read)

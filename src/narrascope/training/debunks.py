@@ -171,7 +171,7 @@ def pair_tables(
     for n, qid in enumerate(qids):
         raw = queries[qid]
         text = clean_query(raw)
-        reading = matcher.read([([text], False)])[0] if read else None
+        reading = matcher.read([([text], "en", False)])[0] if read else None
         also = reading.nearest_keys(index.keys, READER_SHORTLIST) if reading else None
         cands = matcher.candidates([text], "en", also=also)
         days = DebunkMatcher.unit_days(Document(text=raw), [Span.of(raw, 0, len(raw))])
