@@ -305,11 +305,14 @@ class DebunkScorer(Estimator):
         *,
         threshold: float = 0.5,
         rerank_threshold: float = 0.5,
-        heads: Sequence[str] = tuple(HEADS),
+        heads: Sequence[str] | None = None,
     ) -> DebunkScorer:
-        """``data[head] = (x, y)`` for each of ``heads`` (all of :data:`HEADS` to ship)."""
+        """``data[head] = (x, y)`` for each of ``heads`` (default: every head of
+        :data:`HEADS`, the optional ones when ``data`` has them)."""
         from sklearn.linear_model import LogisticRegression
 
+        if heads is None:
+            heads = tuple(h for h in HEADS if h in data or h not in OPTIONAL_HEADS)
         state: dict[str, np.ndarray] = {}
         for head in heads:
             names, quadratic = HEADS[head]
