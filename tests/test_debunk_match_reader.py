@@ -202,3 +202,15 @@ def test_a_post_in_a_language_no_debunk_is_in_is_not_read(plumbing) -> None:
     assert all(p >= f - 1e-12 for (_, p), f in zip(scored, fast, strict=True))
     matcher.score([POST], "en")
     assert reader.calls == [[POST]]
+
+
+@pytest.mark.skipif(not (READER / "weights.npz").is_file(), reason="no bundled reader")
+def test_the_readers_vectors_do_not_depend_on_how_texts_are_batched() -> None:
+    """A batch is split so that every core reads a part: the vectors stay the same."""
+    from narrascope.models.debunk_reader import shared_reader
+
+    reader = shared_reader()
+    texts = [c for _, c in DEBUNKS] + [POST, "Short one.", POST + " " + POST]
+    together = reader.encode_units(texts)
+    alone = np.vstack([reader.encode_units([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
