@@ -10,9 +10,10 @@ replaced, so no torch at run time (``fit`` needs the ``train`` extra, see
 :mod:`narrascope.training.debunk_reader`).
 
 Units (posts, comments) are read with e5's ``query: `` prefix, debunks with
-``passage: ``. A debunk's vector is a 12-layer pass (~11 ms here; a post ~30 ms), so it is made at
-import and kept in the database (``narrascope debunks add --reader``); the matcher uses the
-reader only when every debunk has a vector of the bundled reader's version.
+``passage: ``. A debunk's vector is a 12-layer pass (~10 ms here; a post ~16 ms in
+batches), so it is made at import and kept in the database (``narrascope debunks add
+--reader``); the matcher uses the reader only when every debunk has a vector of the
+bundled reader's version.
 """
 
 from __future__ import annotations
