@@ -27,14 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from narrascope.models.artefact import Estimator, bundled_path
-from narrascope.models.cpus import available_cpus, run_per_core
-from narrascope.models.e5 import (
-    PASSAGE_PREFIX,
-    QUERY_PREFIX,
-    mean_pool,
-    quantise_layers,
-    token_ids,
-)
+from narrascope.models.cpus import available_cpus, length_batches, run_per_core
+from narrascope.models.e5 import PASSAGE_PREFIX, QUERY_PREFIX, TunedE5, mean_pool, token_ids
 
 if TYPE_CHECKING:
     from narrascope.store.debunks import DebunkStore
@@ -43,7 +37,7 @@ UNIT_PREFIX, DEBUNK_PREFIX = QUERY_PREFIX, PASSAGE_PREFIX
 READER_NAME = "debunk_reader"
 
 
-class DebunkReader(Estimator):
+class DebunkReader(TunedE5, Estimator):
     """Unit and debunk vectors whose cosine says "restates".
 
     Parameters: ``frozen`` layers kept as shipped (their outputs cached for training),
@@ -98,22 +92,6 @@ class DebunkReader(Estimator):
         self.meta = {"history": history}
         return self
 
-    def _set_trained(self, state: dict[str, np.ndarray]) -> None:
-        self.trained_ = quantise_layers(state)
-        self._runtime = None
-
-    # ------------------------------------------------------------- predict
-    def runtime(self) -> tuple[Any, Any]:
-        """(numpy e5 with the trained layers, tokenizer), built once per model."""
-        self._check_fitted()
-        with self._lock:
-            if self._runtime is None:
-                from narrascope.models.e5 import NumpyE5, shared_e5
-
-                e5, tokenizer = shared_e5()
-                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)
-            return self._runtime
-
     def encode_units(self, texts: Sequence[str]) -> np.ndarray:
         """[n, 384] unit vectors of posts / claims / paragraphs."""
         return self._encode(texts, UNIT_PREFIX)
@@ -135,19 +113,10 @@ class DebunkReader(Estimator):
         encoder, tokenizer = self.runtime()
         ids = token_ids(tokenizer, texts, prefix, self.max_tokens)
         out = np.zeros((len(ids), encoder.config["hidden"]), np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        # at most batch_tokens padded tokens a batch, and as many batches as cores when
-        # there are texts enough: a batch's pass runs on one core (32 posts were one
-        # batch, 26 ms a post; split in two, 16 ms on two cores)
+        # as many batches as cores when there are texts enough: a batch's pass runs on one
+        # core (32 posts were one batch, 26 ms a post; split in two, 16 ms on two cores)
         cores = self.threads or available_cpus()
-        total = sum(len(i) for i in ids)
-        budget = min(self.batch_tokens, max(-(-total // cores), max(map(len, ids), default=1)))
-        batches: list[list[int]] = []
-        for i in order:  # similar lengths together, about budget padded tokens each
-            if batches and (len(batches[-1]) + 1) * len(ids[i]) <= budget:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
+        batches = length_batches([len(i) for i in ids], self.batch_tokens, cores)
 
         def run(rows: list[int]) -> None:
             n = max(len(ids[i]) for i in rows)

