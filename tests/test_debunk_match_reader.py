@@ -214,3 +214,24 @@ def test_the_readers_vectors_do_not_depend_on_how_texts_are_batched() -> None:
     together = reader.encode_units(texts)
     alone = np.vstack([reader.encode_units([t]) for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_analyze_can_match_without_the_reader_for_one_run(tmp_path: Path) -> None:
+    """`analyze --no-debunk-reader`: the stage's matcher never reads with the reader,
+    whatever vectors the database holds (a faster pass over a large corpus)."""
+    from narrascope.cli import build_parser
+    from narrascope.cli.analyze import debunk_config
+    from narrascope.stages.debunks import DebunkStage
+
+    db = tmp_path / "debunks.db"
+    with DebunkStore(db) as store:
+        store.add([Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS])
+    parse = build_parser().parse_args
+    assert parse(["analyze", "a.txt", "--debunks", str(db)]).debunk_reader is True
+    args = parse(["analyze", "a.txt", "--debunks", str(db), "--no-debunk-reader"])
+    assert args.debunk_reader is False
+    assert debunk_config(str(db), None) == {"db": str(db)}
+    off = debunk_config(str(db), None, reader=args.debunk_reader)
+    assert off == {"db": str(db), "use_reader": False}
+    assert DebunkStage(**off).matcher.use_reader is False
+    assert DebunkStage(**debunk_config(str(db), None)).matcher.use_reader is True

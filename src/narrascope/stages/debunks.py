@@ -77,12 +77,17 @@ class DebunkStage:
         encoder: Any = None,
         threshold: float | None = None,
         max_matches: int = 5,
+        use_reader: bool = True,
     ) -> None:
         if matcher is None:
             if db is None:
                 raise ValueError("DebunkStage needs a debunk database (db=PATH) or a matcher")
             matcher = DebunkMatcher(
-                db, encoder=encoder, threshold=threshold, max_matches=max_matches
+                db,
+                encoder=encoder,
+                threshold=threshold,
+                max_matches=max_matches,
+                use_reader=use_reader,
             )
         self.matcher = matcher
 
