@@ -1007,6 +1007,7 @@ class DebunkMatcher:
         parts = np.zeros(len(texts), bool)
         parts[:] = article  # one flag for every unit, or one per unit
         read = np.zeros(len(candidates), bool)
+        languages = index.languages
         if index.size < SMALL_DATABASE:
             probs = self.scorer.proba("small", small_features(x, index.size))
             own_head = np.ones(len(candidates), bool)
@@ -1014,9 +1015,8 @@ class DebunkMatcher:
             own_head = parts[unit_of]
             probs = np.zeros(len(candidates))
             if reading is not None:  # pairs in the post's language (see :meth:`read`)
-                held = index.languages
                 same = np.fromiter(
-                    (held.get(c.key) == language for c in candidates), bool, len(candidates)
+                    (languages.get(c.key) == language for c in candidates), bool, len(candidates)
                 )
                 read = np.isin(unit_of, list(reading.units)) & ~own_head & same
             mono, part = np.flatnonzero(~own_head & ~read), np.flatnonzero(own_head)
@@ -1033,7 +1033,6 @@ class DebunkMatcher:
         fast = self.scorer.proba("fast", x) if own_head.any() and self.rerank else probs
         short = np.array([content_words(t, language) < MIN_UNIT_WORDS for t in texts])
         blocked = short[unit_of] & (x[:, _COVERED] < SHORT_UNIT_COVERED)
-        languages = index.languages
         full: list[int] = []
         by_unit: dict[int, list[int]] = {}
         for i, c in enumerate(candidates):

@@ -16,7 +16,7 @@ Next to the text the row holds what the matcher needs:
 * its e5-small vector (float16), filled lazily by the matcher the first time the claim is
   a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import);
 * its debunk-reader vector (``reader``, float16 [384]), made at import by ``debunks add``
-  (a 12-layer pass, ~7 ms a debunk: too slow for the matcher to make on demand) and valid
+  (a 12-layer pass, ~10 ms a debunk: too slow for the matcher to make on demand) and valid
   for the reader version ``debunks_reader`` names. The matcher uses the reader only when
   every row has a vector of the bundled version (:meth:`DebunkStore.reader_matrix`).
 """
@@ -734,8 +734,8 @@ class DebunkStore(OwnTablesStore):
         channel only over the whole database (a debunk without a vector would never be
         found by it). Read in one read transaction, ``chunk`` rows at a time, into one
         preallocated array (77 MB at 100k rows, with no list of 100k blobs beside it)."""
-        if self.reader_version() != version:
-            return None
+        if self.reader_version() != version or self.reader_missing():
+            return None  # the missing rows are counted by a partial index: no table read
         conn = self._conn
         began = not conn.in_transaction
         if began:
