@@ -85,11 +85,11 @@ def test_debunks_add_e5_reads_every_debunk_now(tmp_path: Path, capsys) -> None:
     db = tmp_path / "corpus.db"
     assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet"]) == 0
     with DebunkStore(db) as store:
-        assert len(store.without_e5()) == 2  # read lazily without --e5
+        assert len(store.without_e5()) == store.e5_missing() == 2  # read lazily without --e5
     assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--e5"]) == 0
     capsys.readouterr()
     with DebunkStore(db) as store:
-        assert store.without_e5() == []
+        assert store.without_e5() == [] and store.e5_missing() == 0
         kept = store.e5_vectors([k for (k,) in store._conn.execute("SELECT key FROM debunks")])
         assert len(kept) == 2 and all(abs(float(v @ v) - 1.0) < 1e-2 for v in kept.values())
         matcher = DebunkMatcher(store)

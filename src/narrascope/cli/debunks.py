@@ -214,7 +214,7 @@ def _read_with_e5(store: DebunkStore, *, quiet: bool) -> None:
     from narrascope.models.hate import E5Sentences
     from narrascope.store.debunks import fill_vectors
 
-    with _bar(len(store.without_e5()), "e5", quiet) as bar:
+    with _bar(store.e5_missing(), "e5", quiet) as bar:
         fill_vectors(
             store.path,
             store.without_e5,

@@ -632,6 +632,11 @@ class DebunkStore(OwnTablesStore):
             params.append(int(limit))
         return [(int(k), c) for k, c in self._conn.execute(sql, params)]
 
+    def e5_missing(self) -> int:
+        """How many rows have no e5 vector (sizes a progress bar without reading claims)."""
+        row = self._conn.execute("SELECT count(*) FROM debunks WHERE e5 IS NULL").fetchone()
+        return int(row[0])
+
     def set_e5_vectors(self, vectors: dict[int, np.ndarray]) -> None:
         """Keep e5 vectors for next time; a read-only or busy file just keeps none."""
         if not vectors:
