@@ -70,6 +70,7 @@ def test_bench_campaigns_measurements_each_take_no_write(tmp_path: Path) -> None
     ("script", "args"),
     [
         ("lolo_narratives.py", ()),
+        ("narratives_encoder_pilot.py", ()),
         ("lolo_techniques.py", ()),
         ("entities_end_to_end.py", ("--data",)),
         ("techniques_extra_corpora.py", ("--data",)),
