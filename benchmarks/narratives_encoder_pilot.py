@@ -55,10 +55,11 @@ def main() -> int:
         return 1
     from sklearn.metrics import average_precision_score
 
-    from narrascope.models.e5 import QUERY_PREFIX, token_ids
+    from narrascope.models.debunk_reader import DebunkReader
     from narrascope.models.encoder import SentenceEncoder, text_vectors
     from narrascope.models.folds import group_folds
     from narrascope.models.narratives import NarrativeClassifier
+    from narrascope.training.debunk_reader import frozen_states
     from narrascope.training.metrics import per_language_scores
 
     started = time.perf_counter()
@@ -106,8 +107,9 @@ def main() -> int:
     enc = load_e5()
     for w in enc.parameters():
         w.requires_grad_(False)
-    ids = token_ids(enc.tokenizer, [d.text for d in docs], QUERY_PREFIX, args.tokens)
-    states = _frozen_states(torch, enc, ids, args.frozen)
+    # the debunk reader's frozen pass reads ``query: `` texts alike (its units)
+    reading = DebunkReader(frozen=args.frozen, max_tokens=args.tokens)
+    states = frozen_states(reading, [d.text for d in docs], [], enc)[0]
     log(f"frozen layers read ({args.tokens} tokens)")
     top = enc.layers[args.frozen :]
     trained = [w for layer in top for w in layer.parameters()]
@@ -180,29 +182,6 @@ def main() -> int:
     if best is not None:
         print(f"epoch chosen on the validation split: {best[1]}")
     return 0
-
-
-def _frozen_states(torch: Any, enc: Any, ids: list[list[int]], frozen: int) -> list[Any]:
-    """Each document's hidden states after the frozen layers (fp16), read once."""
-    pad = enc.config["pad"]
-    out: list[Any] = [None] * len(ids)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    with torch.no_grad():
-        for a in range(0, len(order), 32):
-            rows = order[a : a + 32]
-            n = max(len(ids[i]) for i in rows)
-            x = torch.full((len(rows), n), pad, dtype=torch.long)
-            mask = torch.zeros((len(rows), n))
-            for j, i in enumerate(rows):
-                x[j, : len(ids[i])] = torch.tensor(ids[i])
-                mask[j, : len(ids[i])] = 1
-            h = enc.ln(enc.word(x) + enc.pos(torch.arange(n))[None] + enc.token_type.weight[0])
-            keys = mask.bool()[:, None, None, :]
-            for layer in enc.layers[:frozen]:
-                h = layer(h, keys)
-            for j, i in enumerate(rows):
-                out[i] = h[j, : len(ids[i])].half()
-    return out
 
 
 if __name__ == "__main__":
