@@ -267,6 +267,21 @@ def test_vclaims_folder(tmp_path: Path) -> None:
     assert len([i for i in items if isinstance(i, BadRow)]) == 1
 
 
+def test_training_builds_its_database_in_a_cache_folder_not_made_yet(tmp_path: Path) -> None:
+    """`python -m narrascope.training.debunks` on a fresh machine: no cache folder yet."""
+    from narrascope.training.debunks import CachedVectors, build_db
+
+    (tmp_path / "data" / "vclaims").mkdir(parents=True)
+    for n, claim in enumerate(["Fries cost one dollar.", "A made-up dam burst in Ashby."]):
+        record = {"vclaim_id": f"vclaim-{n}", "vclaim": claim, "title": "T"}
+        (tmp_path / "data" / "vclaims" / f"{n}.json").write_text(json.dumps(record))
+    cache = tmp_path / "cache" / "debunks"
+    use = CachedVectors("use", lambda texts: np.ones((len(texts), 4), np.float32), cache)
+    store = build_db(tmp_path / "data", cache / "ct.db", use)
+    assert [d.id for d, _ in store.search("dollar")] == ["vclaim-0"]
+    store.close()
+
+
 @pytest.mark.parametrize(
     ("name", "encoding"),
     [("desk.csv", "cp1251"), ("desk.jsonl", "utf-16"), ("desk.json", "koi8_r")],

@@ -142,6 +142,7 @@ class CachedVectors:
 
 def build_db(data: Path, db: Path, use: CachedVectors) -> DebunkStore:
     """The vclaims imported as a user imports them (``debunks add data/vclaims``)."""
+    db.parent.mkdir(parents=True, exist_ok=True)  # a fresh machine has no cache folder
     store = DebunkStore(db)
     items = list(read_debunks(data / "vclaims"))
     bad = [i for i in items if isinstance(i, BadRow)]
