@@ -307,8 +307,8 @@ class DebunkScorer(Estimator):
         rerank_threshold: float = 0.5,
         heads: Sequence[str] | None = None,
     ) -> DebunkScorer:
-        """``data[head] = (x, y)`` for each of ``heads`` (default: every head of
-        :data:`HEADS`, the optional ones when ``data`` has them)."""
+        """``data[head] = (x, y)`` or ``(x, y, sample_weight)`` for each of ``heads``
+        (default: every head of :data:`HEADS`, the optional ones when ``data`` has them)."""
         from sklearn.linear_model import LogisticRegression
 
         if heads is None:
@@ -316,7 +316,7 @@ class DebunkScorer(Estimator):
         state: dict[str, np.ndarray] = {}
         for head in heads:
             names, quadratic = HEADS[head]
-            x, y = data[head]
+            x, y, *weight = data[head]
             if x.shape[1] != len(names):
                 raise ValueError(f"{head}: {x.shape[1]} features, expected {len(names)}")
             mean, scale = x.mean(0), x.std(0) + 1e-9
@@ -324,12 +324,15 @@ class DebunkScorer(Estimator):
             if quadratic:
                 z = _products(z)
             mean2, scale2 = z.mean(0), z.std(0) + 1e-9
-            model = LogisticRegression(C=self.C, max_iter=5000).fit((z - mean2) / scale2, y)
+            model = LogisticRegression(C=self.C, max_iter=5000).fit(
+                (z - mean2) / scale2, y, sample_weight=weight[0] if weight else None
+            )
             state[f"{head}_mean"], state[f"{head}_scale"] = mean, scale
             state[f"{head}_mean2"], state[f"{head}_scale2"] = mean2, scale2
             state[f"{head}_coef"] = model.coef_[0]
             state[f"{head}_intercept"] = model.intercept_
         self.heads_ = {k: np.asarray(v, np.float64) for k, v in state.items()}
+        self.read_shift_ = 0.0
         self.threshold_ = float(threshold)
         self.rerank_threshold_ = float(rerank_threshold)
         return self
@@ -346,6 +349,16 @@ class DebunkScorer(Estimator):
         logit = ((z - w[f"{head}_mean2"]) / w[f"{head}_scale2"]) @ w[f"{head}_coef"]
         return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
 
+    def shifted(self, p: np.ndarray) -> np.ndarray:
+        """A post's probabilities on the read path (the read head, then its dated head)
+        moved by :attr:`read_shift_` in log-odds: the read head is fitted with unrelated
+        posts as negatives, so its own scale is lower, and the shift puts its chosen
+        operating point on the one shown threshold (ranking unchanged)."""
+        shift = getattr(self, "read_shift_", 0.0)  # an unfitted scorer (training): none
+        if not shift or not len(p):
+            return p
+        return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
+
     @property
     def reads(self) -> bool:
         """Whether the scorer has the heads that read the debunk reader's features."""
@@ -355,6 +368,7 @@ class DebunkScorer(Estimator):
         state = {
             "threshold": self.threshold_,
             "rerank_threshold": self.rerank_threshold_,
+            "read_shift": self.read_shift_,
             **self.heads_,
         }
         if self.pair_map is not None:
@@ -384,6 +398,7 @@ class DebunkScorer(Estimator):
         self.heads_ = heads
         self.threshold_ = float(state["threshold"])
         self.rerank_threshold_ = float(state["rerank_threshold"])
+        self.read_shift_ = float(state.get("read_shift", 0.0))  # older artefacts: none
         self.pair_map = None
         if "pair_map_params" in state:
             self.pair_map = PairMap(**state["pair_map_params"])
@@ -1098,6 +1113,8 @@ class DebunkMatcher:
             if len(dated):
                 xd = dated_features(probs[dated], plan.near[dated])
                 probs[dated] = np.maximum(probs[dated], self.scorer.proba(head, xd))
+        if plan.read.any():
+            probs[plan.read] = self.scorer.shifted(probs[plan.read])
         probs[plan.blocked] = 0.0
         return list(zip(candidates, probs.tolist(), strict=True))
 

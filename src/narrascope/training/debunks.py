@@ -59,6 +59,18 @@ MAX_MAP_LOSS = 0.015
 MIN_SHOWN = 0.4
 PAIR_HEADS = ("fast", "full", "cross")  # the heads that read a pair (the dated head reads them)
 QRELS = {"train": "CT2022-Task2A-EN-Train_QRELs.tsv", "dev": "CT2022-Task2A-EN-Dev_QRELs.tsv"}
+# The read head also learns from *unrelated* posts: English sentences of war news
+# (SemEval-2025 train articles) and tweets (Davidson et al.) that restate no Snopes
+# fact-check, every shortlisted pair a no. Fitted on 2A alone, where every tweet's debunk is
+# in the archive, it showed the best of any shortlist: 51% of held-out unrelated posts were
+# shown a Snopes fact-check at 0.4, some at 0.98 (docs/debunks-research.md, "Unrelated
+# posts"). Each such pair weighs UNRELATED_WEIGHT train pairs; the read path's threshold is
+# the lowest whose out-of-fold share of unrelated posts shown a match is at most
+# MAX_UNRELATED_SHOWN, and the matcher shifts the read path's log-odds so that it reads
+# as the one shown threshold.
+UNRELATED_WEIGHT = 3.0
+MAX_UNRELATED_SHOWN = 0.10
+UNRELATED_SENTENCES, UNRELATED_TWEETS = 1_800, 800
 
 
 # ----------------------------------------------------------------------------- data
@@ -80,6 +92,43 @@ def read_qrels(data: Path, split: str) -> dict[str, set[str]]:
             if len(parts) >= 4 and parts[3] != "0":
                 out.setdefault(parts[0], set()).add(parts[2])
     return out
+
+
+def unrelated_posts(
+    shared: Path, sentences: int = UNRELATED_SENTENCES, tweets: int = UNRELATED_TWEETS
+) -> dict[str, tuple[str, str]]:
+    """English posts that restate no 2A fact-check, id → (text, group): sentences of 8-60
+    words of the SemEval-2025 English war articles (a group an article) and tweets of 8
+    words or more from Davidson et al. (a group a tweet), sampled with a fixed seed."""
+    import csv
+
+    from narrascope.text.segment import split_sentences
+
+    articles = shared / "semeval2025-task10" / "train" / "EN" / "raw-documents"
+    tweets_csv = shared / "davidson-hate-offensive" / "data" / "labeled_data.csv"
+    if not articles.is_dir() or not tweets_csv.is_file():
+        raise SystemExit(f"the unrelated posts need {articles} and {tweets_csv}")
+    war: list[tuple[str, tuple[str, str]]] = []
+    for path in sorted(articles.glob("EN_UA_*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for a, b in split_sentences(text):
+            sentence = text[a:b].strip()
+            if 8 <= len(sentence.split()) <= 60:
+                war.append((f"war:{path.name}:{a}", (sentence, path.name)))
+    with tweets_csv.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if len(r["tweet"].split()) >= 8]
+    said = [(f"tweet:{r['']}", (r["tweet"], f"tweet:{r['']}")) for r in rows]
+    rng = random.Random(0)
+    rng.shuffle(war)
+    rng.shuffle(said)
+    return dict(war[:sentences] + said[:tweets])
+
+
+def group_folds(groups: dict[str, str], folds: int) -> dict[str, int]:
+    """A fold per item by its group (an article's sentences stay together)."""
+    return {
+        i: int(hashlib.sha1(g.encode("utf-8")).hexdigest(), 16) % folds for i, g in groups.items()
+    }
 
 
 def average_precision_at(ranked: Sequence[str], relevant: set[str], k: int = 5) -> float:
@@ -740,6 +789,8 @@ def fit_scorer(
     small: dict[tuple[str, str, int, bool], dict[str, Any]] | None = None,
     articles: dict[str, dict[str, Any]] | None = None,
     head: str = "fast",
+    unrelated: dict[str, dict[str, Any]] | None = None,
+    unrelated_fold: dict[str, int] | None = None,
 ) -> tuple[DebunkScorer, dict[str, Any]]:
     """Fit the heads on ``qrels``' queries; choose the threshold on out-of-fold
     probabilities: the highest that costs the shown lists at most ``MAX_MAP_LOSS`` of
@@ -750,7 +801,11 @@ def fit_scorer(
     out-of-fold ones (each fold's dated head on the other folds' queries). The small head
     is fitted on ``small`` (:func:`small_database_tables`) and scored out of fold there.
     ``head="read"``: the read head and its dated head alone, on tables made with
-    ``pair_tables(read=True)`` (no rerank: the matcher does not reread a post it read)."""
+    ``pair_tables(read=True)`` (no rerank: the matcher does not reread a post it read).
+    With ``unrelated`` (tables of posts that restate no debunk, folded by
+    ``unrelated_fold``) the read head is fitted on their pairs too, as noes weighing
+    ``UNRELATED_WEIGHT``, and the threshold is the lowest that shows a match for at most
+    ``MAX_UNRELATED_SHOWN`` of them out of fold."""
     pair_heads = PAIR_HEADS if head == "fast" else (head,)
     modes = (False, True) if head == "fast" else (False,)
     dated_head = _dated_head(head)
@@ -762,11 +817,28 @@ def fit_scorer(
     fold_of = query_folds(qids, folds)
     plain: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}  # before the dated head
     plain_absent: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
+    unrelated = unrelated if head == "read" else None
+    unrelated_fold = unrelated_fold or {}
+    unrelated_best: dict[str, np.ndarray] = {}  # per unrelated post, its pairs' OOF p
+
+    def rows(train: dict[str, set[str]], h: str, fold: int | None) -> tuple[np.ndarray, ...]:
+        xy = _stack(tables, train, h, hard)
+        if not unrelated or h != head:
+            return xy
+        extra = [
+            t["read"] for i, t in unrelated.items() if unrelated_fold[i] != fold and len(t["read"])
+        ]
+        x = np.vstack([xy[0], *extra])
+        weight = np.ones(len(x))
+        weight[len(xy[0]) :] = UNRELATED_WEIGHT
+        return x, np.concatenate([xy[1], np.zeros(len(x) - len(xy[0]), bool)]), weight
+
     for f in range(folds):
         train = {q: r for q, r in qrels.items() if fold_of[q] != f}
-        model = DebunkScorer(C=c).fit(
-            {h: _stack(tables, train, h, hard) for h in pair_heads}, heads=pair_heads
-        )
+        model = DebunkScorer(C=c).fit({h: rows(train, h, f) for h in pair_heads}, heads=pair_heads)
+        for i, t in (unrelated or {}).items():
+            if unrelated_fold[i] == f:
+                unrelated_best[i] = cascade(model, t, head=head)
         for q in qids:
             if fold_of[q] != f:
                 continue
@@ -792,6 +864,17 @@ def fit_scorer(
             if q in negatives:
                 gone = with_dates(dated, plain_absent[rerank][q], negatives[q]["near"], dated_head)
                 absent[rerank][q] = float(gone.max())
+    # an unrelated post is shown a match when its best pair passes (after the dated head)
+    unrelated_max = np.array(
+        [
+            with_dates(dated_of[unrelated_fold[i]], p, unrelated[i]["near"], dated_head).max()
+            if len(p)
+            else 0.0
+            for i, p in unrelated_best.items()
+        ]
+        if unrelated
+        else []
+    )
     cv: dict[str, Any] = {}
     thresholds = {}
     for rerank in modes:
@@ -804,9 +887,16 @@ def fit_scorer(
                 round(value, 4),
                 round(float(np.mean([v >= t for v in gone.values()])), 3),
             )
+            if len(unrelated_max):
+                curve[float(t)] += (round(float(np.mean(unrelated_max >= t)), 3),)
             if value >= ranked - MAX_MAP_LOSS:
                 threshold, shown_map = float(t), value
-        threshold = max(threshold, MIN_SHOWN)
+        if len(unrelated_max):  # the lowest that shows few unrelated posts a match
+            threshold = min(
+                (t for t, v in curve.items() if v[2] <= MAX_UNRELATED_SHOWN), default=max(curve)
+            )
+        else:
+            threshold = max(threshold, MIN_SHOWN)
         shown_map = curve[round(threshold, 2)][0] if round(threshold, 2) in curve else shown_map
         thresholds[rerank] = threshold
         undated = {q: _shown(tables[q]["ids"], plain[rerank][q], threshold) for q in qids}
@@ -825,11 +915,20 @@ def fit_scorer(
                 t: v for t, v in curve.items() if round(t * 100) % 10 == 0
             },
         }
+        if len(unrelated_max):
+            cv[head] |= {
+                "unrelated_posts": len(unrelated_max),
+                "unrelated_weight": UNRELATED_WEIGHT,
+                "oof_unrelated_shown": curve[threshold][2],
+                "curve (threshold: shown MAP@5, shown when absent, unrelated shown)": {
+                    t: v for t, v in curve.items() if t <= 0.2 or round(t * 100) % 10 == 0
+                },
+            }
     if small:
         cv["small_databases"] = small_scores(
             {q: dated_of[fold_of[q]] for q in qids}, small, qrels, thresholds[False]
         )
-    data = {h: _stack(tables, qrels, h, hard) for h in pair_heads}
+    data = {h: rows(qrels, h, None) for h in pair_heads}
     data[dated_head] = _dated_rows(tables, plain[False], qrels)
     if small:
         data["small"] = _small_rows(small, qrels)
@@ -957,10 +1056,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         qids = [q for q in wanted if fold_of.get(q) == fold]
         read_tables |= pair_tables(reading, queries, qids, read=True)
     print(f"reader tables: {time.perf_counter() - started:.0f} s")
+    # posts that restate none of the vclaims, read as a post is with the shipped reader
+    # (which never saw them) and the final pair map
+    posts = unrelated_posts(args.data.parent)
+    texts = {i: clean_query(text) for i, (text, _) in posts.items()}
+    from narrascope.models.debunk_reader import shared_reader
+
+    vectors = shared_reader().encode_units(list(texts.values()))
+    lookup = _UnitLookup(dict(zip(texts.values(), vectors, strict=True)))
+    reading = DebunkMatcher(
+        store,
+        scorer=scorers[None],
+        encoder=use,
+        e5=e5,
+        reader=lookup,
+        reader_table=readers[None][1],
+    )
+    unrelated = pair_tables(reading, {i: t for i, (t, _) in posts.items()}, list(posts), read=True)
+    unrelated_fold = group_folds({i: g for i, (_, g) in posts.items()}, 5)
+    print(f"unrelated posts: {time.perf_counter() - started:.0f} s")
     scorer, cv = fit_scorer(tables, qrels["train"], c=args.C, small=small, articles=articles)
-    read_scorer, read_cv = fit_scorer(read_tables, qrels["train"], c=args.C, head="read")
+    read_scorer, read_cv = fit_scorer(
+        read_tables,
+        qrels["train"],
+        c=args.C,
+        head="read",
+        unrelated=unrelated,
+        unrelated_fold=unrelated_fold,
+    )
     scorer.heads_.update({k: v for k, v in read_scorer.heads_.items() if k.startswith("read_")})
-    cv["read"] = read_cv["read"]
+    # the read path's threshold read as the one shown threshold
+    odds = [t / (1.0 - t) for t in (scorer.threshold_, read_scorer.threshold_)]
+    scorer.read_shift_ = float(np.log(odds[0] / odds[1]))
+    cv["read"] = read_cv["read"] | {"read_shift": scorer.read_shift_}
     scorer.pair_map = pair_map
     scores: dict[str, Any] = {
         "train_cv": cv,
