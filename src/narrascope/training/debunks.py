@@ -900,7 +900,8 @@ def fit_scorer(
         shown_map = curve[round(threshold, 2)][0] if round(threshold, 2) in curve else shown_map
         thresholds[rerank] = threshold
         undated = {q: _shown(tables[q]["ids"], plain[rerank][q], threshold) for q in qids}
-        cv["rerank" if rerank else "default" if head == "fast" else head] = {
+        key = "rerank" if rerank else "default" if head == "fast" else head
+        cv[key] = {
             "oof_map5_ranking": ranked,
             "oof_map5_shown": shown_map,
             # the same queries read without their dates (a text that gives no day)
@@ -916,7 +917,7 @@ def fit_scorer(
             },
         }
         if len(unrelated_max):
-            cv[head] |= {
+            cv[key] |= {
                 "unrelated_posts": len(unrelated_max),
                 "unrelated_weight": UNRELATED_WEIGHT,
                 "oof_unrelated_shown": curve[threshold][2],
