@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -711,31 +712,35 @@ def test_the_claim_span_is_the_unit_when_no_sentence_stands_out() -> None:
 
 
 # ----------------------------------------------------------------------------- CheckThat!
-@pytest.mark.slow
-@pytest.mark.shared
-@needs_artefact
-def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
-    """Dev MAP@5 of what users see (doc.debunks, thresholded) after importing the vclaims,
-    through `narrascope analyze` (the claim stage first, as users run it)."""
+@pytest.fixture(scope="module")
+def checkthat_2a_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 14,231 vclaims imported as `debunks add` imports them, reader vectors and all."""
     if not (SHARED_2A / "vclaims").is_dir():
         pytest.skip("../shared/datasets/checkthat2022-task2a-en is not available")
-    from narrascope.cli import main
     from narrascope.models.artefact import user_cache_dir
     from narrascope.models.debunk_reader import make_debunk_vectors, reader_version
     from narrascope.models.encoder import SentenceEncoder
-    from narrascope.training.debunks import (
-        CachedVectors,
-        build_db,
-        map_at,
-        read_qrels,
-        read_queries,
-    )
+    from narrascope.training.debunks import CachedVectors, build_db
 
     use = CachedVectors("use", SentenceEncoder.shared().encode, user_cache_dir() / "debunks")
-    store = build_db(SHARED_2A, tmp_path / "ct.db", use)
+    path = tmp_path_factory.mktemp("ct2a") / "ct.db"
+    store = build_db(SHARED_2A, path, use)
     make_debunk_vectors(store)  # as `debunks add` makes them for 14,231 debunks (~2 min)
     assert store.reader_matrix(reader_version()) is not None
     store.close()
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@needs_artefact
+def test_checkthat_2a_dev_map_at_5(tmp_path: Path, checkthat_2a_db: Path) -> None:
+    """Dev MAP@5 of what users see (doc.debunks, thresholded) after importing the vclaims,
+    through `narrascope analyze` (the claim stage first, as users run it)."""
+    from narrascope.cli import main
+    from narrascope.training.debunks import map_at, read_qrels, read_queries
+
+    shutil.copy(checkthat_2a_db, tmp_path / "ct.db")
     queries, dev = read_queries(SHARED_2A), read_qrels(SHARED_2A, "dev")
     source = tmp_path / "dev.jsonl"
     source.write_text("".join(json.dumps({"id": q, "text": queries[q]}) + "\n" for q in dev))
@@ -746,8 +751,67 @@ def test_checkthat_2a_dev_map_at_5(tmp_path: Path) -> None:
     for line in out.read_text().splitlines():
         record = json.loads(line)
         shown[record["id"]] = [d["id"] for d in record.get("debunks", [])]
-    # the issue's bar is 0.90: 0.960 measured with the debunk reader, 0.919 without (the
+    # the issue's bar is 0.90: 0.967 measured with the debunk reader (0.960 before
+    # its read head learned from unrelated posts), 0.919 without (the
     # tweets' own days read by the dated head; 0.884 when a tweet's claim sentences were
     # matched in place of the tweet)
     print(f"2A dev through analyze: MAP@5 {map_at(shown, dev):.4f}")
     assert map_at(shown, dev) >= 0.90, map_at(shown, dev)
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@needs_artefact
+def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_mostly_not(
+    tmp_path: Path, checkthat_2a_db: Path
+) -> None:
+    """Our own six fact-checks added to the 14,231 Snopes ones: posts that restate them are
+    shown them; war-news posts that restate nothing are mostly shown nothing (before the
+    read head learned from unrelated posts, 7 of these 8 were shown a fact-check, and the
+    call-up paraphrase a wrong Snopes one)."""
+    from narrascope.models.debunk_match import DebunkMatcher
+    from narrascope.models.debunk_reader import make_debunk_vectors
+    from narrascope.models.encoder import SentenceEncoder
+    from test_debunk_match_reader import DEBUNKS  # written for the tests
+
+    shutil.copy(checkthat_2a_db, tmp_path / "ct.db")
+    store = DebunkStore(tmp_path / "ct.db")
+    store.add(
+        [Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS],
+        encode=SentenceEncoder.shared().encode,
+    )
+    make_debunk_vectors(store)
+    matcher = DebunkMatcher(store)
+
+    def shown(text: str) -> list[str]:
+        return [m.id for m in matcher.match(Document(text=text, language="en"))]
+
+    restated = {
+        "BREAKING: the Kerch bridge to Crimea has been shut forever after last week's gale": (
+            "r-bridge"
+        ),
+        "They say the freighters out of Odesa hide guns for Africa under the wheat": "r-grain",
+        "An American firm secretly owns and operates all of Kyiv's power plants.": "r-power",
+        "Portugal will swap the euro for gold coins in 2025, insiders say.": "r-coins",
+        "Night trains from Sofia to Bucharest were all cancelled in March.": "r-trains",
+    }
+    for text, debunk in restated.items():
+        assert shown(text)[:1] == [debunk], text
+    # no word in common with r-draft: not found, but not shown a wrong fact-check either
+    assert (
+        shown("Fathers of grown-up children are now getting call-up papers, my neighbour says.")
+        == []
+    )
+    unrelated = [
+        "Russian artillery shelled villages near Kupiansk through the night, the army said.",
+        "The European Commission proposed a new package of sanctions on Russian metals.",
+        "Thousands of volunteers in Lviv sorted donated winter clothes for the front.",
+        "A court in Kyiv jailed a former official for taking bribes on army food contracts.",
+        "Ukraine's parliament passed the budget for next year after a long debate on Tuesday.",
+        "The bridge across the river in Kherson was damaged by shelling, local officials said.",
+        "Farmers in Odesa region say grain prices have fallen by a third since the spring.",
+        "Power cuts hit Kyiv again as engineers repair the grid after the latest strikes.",
+    ]
+    # today 2 of 8 (the Kherson bridge and the power cuts: our own debunks' neighbours)
+    assert sum(bool(shown(text)) for text in unrelated) <= 3
+    store.close()
