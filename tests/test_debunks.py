@@ -774,17 +774,23 @@ def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_m
     from narrascope.models.encoder import SentenceEncoder
     from test_debunk_match_reader import DEBUNKS  # written for the tests
 
+    russian = [
+        ("ru-bridge", "Крымский мост закрыли навсегда после шторма на прошлой неделе."),
+        ("ru-grain", "Зерновозы из Одессы везут в Африку оружие."),
+        ("ru-trains", "В марте отменили все ночные поезда между Софией и Бухарестом."),
+    ]
     shutil.copy(checkthat_2a_db, tmp_path / "ct.db")
     store = DebunkStore(tmp_path / "ct.db")
     store.add(
-        [Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS],
+        [Debunk(id=i, claim=c, language="en") for i, c in DEBUNKS]
+        + [Debunk(id=i, claim=c, language="ru") for i, c in russian],
         encode=SentenceEncoder.shared().encode,
     )
     make_debunk_vectors(store)
     matcher = DebunkMatcher(store)
 
-    def shown(text: str) -> list[str]:
-        return [m.id for m in matcher.match(Document(text=text, language="en"))]
+    def shown(text: str, language: str = "en") -> list[str]:
+        return [m.id for m in matcher.match(Document(text=text, language=language))]
 
     restated = {
         "BREAKING: the Kerch bridge to Crimea has been shut forever after last week's gale": (
@@ -796,7 +802,8 @@ def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_m
         "Night trains from Sofia to Bucharest were all cancelled in March.": "r-trains",
     }
     for text, debunk in restated.items():
-        assert shown(text)[:1] == [debunk], text
+        # first: the fact-check, or its Russian twin below (the same claim)
+        assert shown(text)[:1] in ([debunk], [debunk.replace("r-", "ru-", 1)]), text
     # no word in common with r-draft: not found, but not shown a wrong fact-check either
     assert (
         shown("Fathers of grown-up children are now getting call-up papers, my neighbour says.")
@@ -814,4 +821,17 @@ def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_m
     ]
     # today 2 of 8 (the Kherson bridge and the power cuts: our own debunks' neighbours)
     assert sum(bool(shown(text)) for text in unrelated) <= 3
+    # the same in Russian against Russian fact-checks (before: the budget shown ru-bridge)
+    assert shown("СРОЧНО: Керченский мост в Крым перекрыт навсегда после урагана", "ru")[:1] == [
+        "ru-bridge"
+    ]
+    assert shown("Говорят, корабли из Одессы под пшеницей прячут оружие для Африки", "ru")[:1] == [
+        "ru-grain"
+    ]
+    for text in [
+        "Верховная рада приняла бюджет на следующий год после долгих дебатов во вторник.",
+        "Российская артиллерия всю ночь обстреливала сёла под Купянском, сообщили военные.",
+        "Волонтёры во Львове сортировали тёплую одежду для фронта.",
+    ]:
+        assert shown(text, "ru") == [], text
     store.close()
