@@ -803,7 +803,8 @@ def fit_scorer(
     ``head="read"``: the read head and its dated head alone, on tables made with
     ``pair_tables(read=True)`` (no rerank: the matcher does not reread a post it read).
     With ``unrelated`` (tables of posts that restate no debunk, folded by
-    ``unrelated_fold``) the read head is fitted on their pairs too, as noes weighing
+    ``unrelated_fold``) the head (``head``: the read head as shipped; the fast head
+    measured only, docs/debunks-research.md) is fitted on their pairs too, as noes weighing
     ``UNRELATED_WEIGHT``, and the threshold is the lowest that shows a match for at most
     ``MAX_UNRELATED_SHOWN`` of them out of fold."""
     pair_heads = PAIR_HEADS if head == "fast" else (head,)
@@ -817,8 +818,8 @@ def fit_scorer(
     fold_of = query_folds(qids, folds)
     plain: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}  # before the dated head
     plain_absent: dict[bool, dict[str, np.ndarray]] = {False: {}, True: {}}
-    unrelated = unrelated if head == "read" else None
     unrelated_fold = unrelated_fold or {}
+    column = _TABLE_KEY.get(head, head)  # the table column the head reads
     unrelated_best: dict[str, np.ndarray] = {}  # per unrelated post, its pairs' OOF p
 
     def rows(train: dict[str, set[str]], h: str, fold: int | None) -> tuple[np.ndarray, ...]:
@@ -826,7 +827,7 @@ def fit_scorer(
         if not unrelated or h != head:
             return xy
         extra = [
-            t["read"] for i, t in unrelated.items() if unrelated_fold[i] != fold and len(t["read"])
+            t[column] for i, t in unrelated.items() if unrelated_fold[i] != fold and len(t[column])
         ]
         x = np.vstack([xy[0], *extra])
         weight = np.ones(len(x))
