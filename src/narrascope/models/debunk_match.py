@@ -354,10 +354,9 @@ class DebunkScorer(Estimator):
         moved by :attr:`read_shift_` in log-odds: the read head is fitted with unrelated
         posts as negatives, so its own scale is lower, and the shift puts its chosen
         operating point on the one shown threshold (ranking unchanged)."""
-        shift = getattr(self, "read_shift_", 0.0)  # an unfitted scorer (training): none
-        if not shift or not len(p):
+        if not self.read_shift_ or not len(p):
             return p
-        return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
+        return 1.0 / (1.0 + np.exp(-(_logit(p) + self.read_shift_)))
 
     @property
     def reads(self) -> bool:
