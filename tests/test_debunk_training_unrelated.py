@@ -1,5 +1,6 @@
-"""The read head learns from unrelated posts (issue 25: a post that restates no debunk in
-the database should not be shown one), and its threshold is read as the shown one.
+"""The read and fast heads learn from unrelated posts (issue 25: a post that restates no
+debunk in the database should not be shown one), and each path's threshold is read as the
+shown one.
 
 Synthetic feature tables stand in for CheckThat! 2A: each query's gold pair stands out,
 and each unrelated post has one pair that looks nearly as good, which a head fitted on
@@ -18,7 +19,7 @@ from narrascope.models.debunk_match import (
     READER_FEATURES,
     DebunkScorer,
 )
-from narrascope.training.debunks import MAX_UNRELATED_SHOWN, fit_scorer
+from narrascope.training.debunks import MAX_UNRELATED_SHOWN, MIN_SHOWN, fit_scorer
 
 WIDTH = len(MONO_FEATURES) + len(READER_FEATURES)
 
@@ -61,7 +62,10 @@ def test_the_threshold_is_the_lowest_that_shows_few_unrelated_posts_a_match() ->
     curve = read["curve (threshold: shown MAP@5, shown when absent, unrelated shown)"]
     lower = [t for t in curve if t < read["threshold"]]
     assert all(curve[t][2] > MAX_UNRELATED_SHOWN for t in lower)
-    assert model.threshold_ == read["threshold"]
+    # the one shown threshold; the read path's own is moved onto it
+    assert model.threshold_ == MIN_SHOWN
+    assert read["threshold"] < MIN_SHOWN
+    np.testing.assert_allclose(model.shifted(np.array([read["threshold"]]), "read"), [MIN_SHOWN])
 
 
 def test_unrelated_posts_lower_what_the_read_head_gives_their_best_pairs() -> None:
@@ -85,11 +89,56 @@ def test_the_read_shift_is_saved_and_puts_the_read_threshold_on_the_shown_one(
     }
     scorer = DebunkScorer().fit(data, threshold=0.4)
     assert scorer.read_shift_ == 0.0  # as an artefact saved before the shift loads
-    read_threshold = 0.06
-    scorer.read_shift_ = float(np.log((0.4 / 0.6) / (read_threshold / (1 - read_threshold))))
+    own = {"read": 0.06, "fast": 0.07, "rerank": 0.12}
+    for path, t in own.items():
+        setattr(scorer, f"{path}_shift_", float(np.log((0.4 / 0.6) / (t / (1 - t)))))
     scorer.save(tmp_path / "scorer")
     back = DebunkScorer.load(tmp_path / "scorer")
-    assert back.read_shift_ == scorer.read_shift_
-    np.testing.assert_allclose(back.shifted(np.array([read_threshold])), [0.4])
     p = np.array([0.01, 0.2, 0.9])
-    assert np.all(np.diff(back.shifted(p)) > 0)  # the ranking is kept
+    for path, t in own.items():
+        assert getattr(back, f"{path}_shift_") == getattr(scorer, f"{path}_shift_")
+        np.testing.assert_allclose(back.shifted(np.array([t]), path), [0.4])
+        assert np.all(np.diff(back.shifted(p, path)) > 0)  # the ranking is kept
+
+
+def test_the_fast_path_learns_from_unrelated_posts_and_shifts_onto_the_shown_threshold() -> None:
+    tables, qrels, unrelated, folds = _data()
+    alone, _ = fit_scorer(tables, qrels)
+    taught, cv = fit_scorer(tables, qrels, unrelated=unrelated, unrelated_fold=folds)
+    best = np.array([t["mono"][0] for t in unrelated.values()])
+    gold = np.array([t["mono"][0] for t in tables.values()])
+    assert taught.proba("fast", best).mean() < alone.proba("fast", best).mean() / 2
+    assert np.median(taught.proba("fast", gold)) > np.median(taught.proba("fast", best))
+    assert alone.fast_shift_ == alone.rerank_shift_ == 0.0  # nothing to shift
+    for key, path in (("default", "fast"), ("rerank", "rerank")):
+        mode = cv[key]
+        assert mode["unrelated_posts"] == 150
+        assert mode["oof_unrelated_shown"] <= MAX_UNRELATED_SHOWN
+        own = np.array([mode["threshold"]])
+        np.testing.assert_allclose(taught.shifted(own, path), [MIN_SHOWN])
+        np.testing.assert_allclose(taught.unshifted(taught.shifted(own, path), path), own)
+    assert taught.threshold_ == taught.rerank_threshold_ == MIN_SHOWN
+    assert taught.read_shift_ == 0.0  # the read head is fitted on its own (head="read")
+
+
+def test_the_own_heads_dated_head_reads_the_shown_scale(tmp_path: Path) -> None:
+    tables, qrels, unrelated, folds = _data()
+    taught, _ = fit_scorer(tables, qrels, unrelated=unrelated, unrelated_fold=folds)
+    # fitted on a fast head fitted on the queries alone, not the one that learned from
+    # the unrelated posts (whose lower scale the dated head lifts more)
+    assert not np.allclose(taught.heads_["own_dated_coef"], taught.heads_["dated_coef"])
+    alone, _ = fit_scorer(tables, qrels)
+    np.testing.assert_allclose(alone.heads_["own_dated_coef"], alone.heads_["dated_coef"])
+    # an artefact saved before the own dated head: its dated head stands in (it read both)
+    rng = np.random.default_rng(2)
+    data = {
+        head: (rng.normal(size=(60, len(names))), np.arange(60) % 2 == 0)
+        for head, (names, _) in HEADS.items()
+        if head != "own_dated"
+    }
+    older = DebunkScorer().fit(data)
+    older.heads_ = {k: v for k, v in older.heads_.items() if not k.startswith("own_dated_")}
+    older.save(tmp_path / "older")
+    back = DebunkScorer.load(tmp_path / "older")
+    x = np.array([[-1.0, 0.8, -0.8], [0.5, 0.3, 0.15]])
+    np.testing.assert_allclose(back.proba("own_dated", x), back.proba("dated", x))

@@ -283,6 +283,31 @@ def test_training_builds_its_database_in_a_cache_folder_not_made_yet(tmp_path: P
     store.close()
 
 
+def test_training_remakes_e5_vectors_another_e5_kept(tmp_path: Path) -> None:
+    """A stand-in's vectors kept in the training database (a research script once did
+    this to 6,339 of the 14,231) made the cross head read nothing: they are remade."""
+    from narrascope.training.debunks import refresh_stale_e5
+
+    def e5(texts: list[str]) -> np.ndarray:  # one direction per text
+        out = np.zeros((len(texts), 8), np.float32)
+        for i, t in enumerate(texts):
+            out[i, len(t) % 8] = 1.0
+        return out
+
+    store = DebunkStore(tmp_path / "ct.db")
+    claims = ["Fries cost one dollar.", "A made-up dam burst in Ashby.", "Ten new parks."]
+    store.add([Debunk(id=f"d{n}", claim=c) for n, c in enumerate(claims)])
+    keys = sorted(store.claims_by_key())
+    store.set_e5_vectors({k: v for k, v in zip(keys, e5(claims), strict=True)})
+    assert refresh_stale_e5(store, e5) == 0  # all agree: nothing remade
+    stand_in = np.full(8, 8**-0.5, np.float32)
+    store.set_e5_vectors({keys[1]: stand_in})
+    assert refresh_stale_e5(store, e5) == 3
+    kept = store.e5_vectors(keys)
+    np.testing.assert_allclose(kept[keys[1]], e5([claims[1]])[0])
+    store.close()
+
+
 @pytest.mark.parametrize(
     ("name", "encoding"),
     [("desk.csv", "cp1251"), ("desk.jsonl", "utf-16"), ("desk.json", "koi8_r")],
@@ -605,6 +630,24 @@ def test_a_longer_document_is_read_by_the_article_head(matcher, monkeypatch) -> 
 
 
 @needs_artefact
+def test_a_post_in_a_larger_database_is_read_by_the_fast_head_shifted(matcher, monkeypatch) -> None:
+    from narrascope.models import debunk_match
+
+    monkeypatch.setattr(debunk_match, "SMALL_DATABASE", 0)  # as with 5,000 debunks or more
+    post = "Everyone should know that the vaccines against COVID-19 carry microchips to track us."
+    scored = matcher.score([post], "en")
+    candidates = [c for c, _ in scored]
+    x = matcher.features([post], "en", candidates)
+    # the fast head learned from unrelated posts too: its own scale is lower, and the
+    # shift puts its operating point on the one shown threshold (the ranking is its own)
+    assert matcher.scorer.fast_shift_ > 0
+    want = matcher.scorer.shifted(matcher.scorer.proba("fast", x), "fast")
+    np.testing.assert_allclose([p for _, p in scored], want, rtol=1e-9)
+    found = matcher.match(Document(text=post, id="post", language="en"))
+    assert found and found[0].id == "d-vaccine"
+
+
+@needs_artefact
 def test_in_a_small_database_the_e5_reread_only_lowers(matcher) -> None:
     from narrascope.models.debunk_match import RERANK_GATE, DebunkMatcher
 
@@ -834,4 +877,18 @@ def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_m
         "Волонтёры во Львове сортировали тёплую одежду для фронта.",
     ]:
         assert shown(text, "ru") == [], text
+    # the fast path (the same archive read without the reader): its head learned from
+    # unrelated posts too. Before, 4 of these 8 (and the call-up paraphrase) were shown a
+    # Snopes fact-check; now none. The price: paraphrases read without a date (the Kerch
+    # bridge, the American firm: 0.96-0.98 before) are shown nothing
+    fast = DebunkMatcher(store, use_reader=False)
+
+    def fast_shown(text: str, language: str = "en") -> list[str]:
+        return [m.id for m in fast.match(Document(text=text, language=language))]
+
+    assert sum(fast_shown(t)[:1] == [d] for t, d in restated.items()) >= 3
+    assert sum(bool(fast_shown(text)) for text in unrelated) <= 1
+    assert fast_shown("Говорят, корабли из Одессы под пшеницей прячут оружие для Африки", "ru")[
+        :1
+    ] == ["ru-grain"]
     store.close()

@@ -226,14 +226,27 @@ HEADS = {
     "dated": (DATED_FEATURES, False),
     # the same after the read head (fitted on its probabilities)
     "read_dated": (DATED_FEATURES, False),
+    # the same after an own head (small, article), on their scale: fitted on a fast head
+    # fitted on the queries alone (the fast head learns from unrelated posts too, which
+    # lowers its scale, and the dated head then lifts more than these heads need)
+    "own_dated": (DATED_FEATURES, False),
 }
 # heads an older artefact may lack: the matcher then never reads with the reader
 OPTIONAL_HEADS = ("read", "read_dated")
+# ...and the heads that stand in for one it lacks (an older dated head read both scales)
+STAND_INS = {"own_dated": "dated"}
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
     q = np.clip(p, 1e-9, 1 - 1e-9)
     return np.log(q / (1 - q))
+
+
+def shift_odds(p: np.ndarray, shift: float) -> np.ndarray:
+    """``p`` moved by ``shift`` in log-odds (a scorer's path shift; the ranking is kept)."""
+    if not shift or not len(p):
+        return p
+    return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
 
 
 def full_features(x: np.ndarray, fast: np.ndarray, best_fast: float, e5: np.ndarray) -> np.ndarray:
@@ -282,6 +295,17 @@ def reader_features(cosines: np.ndarray, units: np.ndarray, ranks: np.ndarray) -
     return np.column_stack([cosines, gaps, 1.0 / (1.0 + ranks)])
 
 
+def _stand_ins(heads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``heads`` with a head it lacks copied from its stand-in (:data:`STAND_INS`)."""
+    for head, other in STAND_INS.items():
+        if f"{head}_coef" not in heads and f"{other}_coef" in heads:
+            prefix = f"{other}_"
+            heads |= {
+                head + k[len(other) :]: v for k, v in list(heads.items()) if k.startswith(prefix)
+            }
+    return heads
+
+
 def _products(z: np.ndarray) -> np.ndarray:
     """The standardised features and their pairwise products (a quadratic model)."""
     i, j = np.triu_indices(z.shape[1])
@@ -312,7 +336,7 @@ class DebunkScorer(Estimator):
         from sklearn.linear_model import LogisticRegression
 
         if heads is None:
-            heads = tuple(h for h in HEADS if h in data or h not in OPTIONAL_HEADS)
+            heads = tuple(h for h in HEADS if h in data or h not in (*OPTIONAL_HEADS, *STAND_INS))
         state: dict[str, np.ndarray] = {}
         for head in heads:
             names, quadratic = HEADS[head]
@@ -331,8 +355,8 @@ class DebunkScorer(Estimator):
             state[f"{head}_mean2"], state[f"{head}_scale2"] = mean2, scale2
             state[f"{head}_coef"] = model.coef_[0]
             state[f"{head}_intercept"] = model.intercept_
-        self.heads_ = {k: np.asarray(v, np.float64) for k, v in state.items()}
-        self.read_shift_ = 0.0
+        self.heads_ = _stand_ins({k: np.asarray(v, np.float64) for k, v in state.items()})
+        self.read_shift_ = self.fast_shift_ = self.rerank_shift_ = 0.0
         self.threshold_ = float(threshold)
         self.rerank_threshold_ = float(rerank_threshold)
         return self
@@ -349,14 +373,17 @@ class DebunkScorer(Estimator):
         logit = ((z - w[f"{head}_mean2"]) / w[f"{head}_scale2"]) @ w[f"{head}_coef"]
         return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
 
-    def shifted(self, p: np.ndarray) -> np.ndarray:
-        """A post's probabilities on the read path (the read head, then its dated head)
-        moved by :attr:`read_shift_` in log-odds: the read head is fitted with unrelated
-        posts as negatives, so its own scale is lower, and the shift puts its chosen
-        operating point on the one shown threshold (ranking unchanged)."""
-        if not self.read_shift_ or not len(p):
-            return p
-        return 1.0 / (1.0 + np.exp(-(_logit(p) + self.read_shift_)))
+    def shifted(self, p: np.ndarray, path: str = "read") -> np.ndarray:
+        """Probabilities of one path moved by its shift in log-odds (:attr:`read_shift_`,
+        :attr:`fast_shift_`, :attr:`rerank_shift_`): the read and fast heads are fitted
+        with unrelated posts as negatives, so their own scale is lower, and the shift puts
+        each path's chosen operating point on the one shown threshold (ranking unchanged)."""
+        return shift_odds(p, getattr(self, f"{path}_shift_"))
+
+    def unshifted(self, p: np.ndarray, path: str) -> np.ndarray:
+        """The inverse of :meth:`shifted`: a probability on the shown scale read back
+        on the path's own (a gate, or another head's probability it is compared with)."""
+        return shift_odds(p, -getattr(self, f"{path}_shift_"))
 
     @property
     def reads(self) -> bool:
@@ -368,6 +395,8 @@ class DebunkScorer(Estimator):
             "threshold": self.threshold_,
             "rerank_threshold": self.rerank_threshold_,
             "read_shift": self.read_shift_,
+            "fast_shift": self.fast_shift_,
+            "rerank_shift": self.rerank_shift_,
             **self.heads_,
         }
         if self.pair_map is not None:
@@ -378,7 +407,7 @@ class DebunkScorer(Estimator):
     def _set_state(self, state: dict[str, Any]) -> None:
         heads = {}
         for head, (names, quadratic) in HEADS.items():
-            if head in OPTIONAL_HEADS and f"{head}_coef" not in state:
+            if head in (*OPTIONAL_HEADS, *STAND_INS) and f"{head}_coef" not in state:
                 continue
             n = len(names)
             width = n + n * (n + 1) // 2 if quadratic else n
@@ -394,10 +423,13 @@ class DebunkScorer(Estimator):
                 if value.shape != (size,):
                     raise ValueError(f"{head}_{part} has shape {value.shape}, not ({size},)")
                 heads[f"{head}_{part}"] = value
-        self.heads_ = heads
+        self.heads_ = _stand_ins(heads)
         self.threshold_ = float(state["threshold"])
         self.rerank_threshold_ = float(state["rerank_threshold"])
-        self.read_shift_ = float(state.get("read_shift", 0.0))  # older artefacts: none
+        # older artefacts have none (no shift: their heads never saw unrelated posts)
+        self.read_shift_ = float(state.get("read_shift", 0.0))
+        self.fast_shift_ = float(state.get("fast_shift", 0.0))
+        self.rerank_shift_ = float(state.get("rerank_shift", 0.0))
         self.pair_map = None
         if "pair_map_params" in state:
             self.pair_map = PairMap(**state["pair_map_params"])
@@ -1056,11 +1088,13 @@ class DebunkMatcher:
         reached = {(u, key): cos for u, found in enumerate(reach or ()) for key, cos in found}
         known: dict[int, float] = {}
         far: list[int] = []
+        # the gate is on the shown scale; the fast head's own is lower (its shift)
+        gate = float(self.scorer.unshifted(np.array([RERANK_GATE]), "fast")[0])
         for rows in by_unit.values():
             # a post the reader read is not reread by e5 (the reader reads it closer)
             if self.rerank and not read[rows[0]]:
                 best = sorted(rows, key=lambda i: -probs[i])[:RERANK_TOP]
-                full.extend(i for i in best if probs[i] >= RERANK_GATE)
+                full.extend(i for i in best if probs[i] >= (RERANK_GATE if own_head[i] else gate))
             two = [
                 i for i in rows if not (language and language == languages.get(candidates[i].key))
             ]
@@ -1103,17 +1137,33 @@ class DebunkMatcher:
                         x[mine], fast[mine], fast[rows].max(), np.array([e5[i] for i in mine])
                     )
                     p = self.scorer.proba("full", xf)
-                    probs[mine] = np.where(plan.own_head[mine], np.minimum(p, probs[mine]), p)
+                    # an own head's pair can only lose: compared on the shown scale
+                    shown = self.scorer.shifted(p, "rerank")
+                    probs[mine] = np.where(plan.own_head[mine], np.minimum(shown, probs[mine]), p)
+        # the pairs the fast (or full) head scored: shifted last, by the path's shift
+        fast_path = ~plan.own_head & ~plan.read
+        path = "rerank" if self.rerank else "fast"
         if plan.cross:
             xc = np.array([[candidates[i].use_cos, e5[i]] for i in plan.cross])
-            probs[plan.cross] = np.maximum(probs[plan.cross], self.scorer.proba("cross", xc))
-        for head, mine in (("dated", ~plan.read), ("read_dated", plan.read)):
+            pc = self.scorer.proba("cross", xc)
+            # the cross head is on the shown scale: on the fast path, read back on the
+            # fast head's own, so that the shift below returns it unchanged
+            mine = fast_path[plan.cross]
+            pc[mine] = self.scorer.unshifted(pc[mine], path)
+            probs[plan.cross] = np.maximum(probs[plan.cross], pc)
+        for head, mine in (
+            ("dated", fast_path),
+            ("own_dated", plan.own_head),
+            ("read_dated", plan.read),
+        ):
             dated = np.flatnonzero((plan.near > 0) & mine)
             if len(dated):
                 xd = dated_features(probs[dated], plan.near[dated])
                 probs[dated] = np.maximum(probs[dated], self.scorer.proba(head, xd))
         if plan.read.any():
-            probs[plan.read] = self.scorer.shifted(probs[plan.read])
+            probs[plan.read] = self.scorer.shifted(probs[plan.read], "read")
+        if fast_path.any():
+            probs[fast_path] = self.scorer.shifted(probs[fast_path], path)
         probs[plan.blocked] = 0.0
         return list(zip(candidates, probs.tolist(), strict=True))
 
