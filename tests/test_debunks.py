@@ -795,9 +795,9 @@ def test_checkthat_2a_dev_map_at_5(tmp_path: Path, checkthat_2a_db: Path) -> Non
         record = json.loads(line)
         shown[record["id"]] = [d["id"] for d in record.get("debunks", [])]
     # the issue's bar is 0.90: 0.967 measured with the debunk reader (0.960 before
-    # its read head learned from unrelated posts), 0.919 without (the
-    # tweets' own days read by the dated head; 0.884 when a tweet's claim sentences were
-    # matched in place of the tweet)
+    # its read head learned from unrelated posts), 0.927 without (0.916 before the fast
+    # head did; the tweets' own days read by the dated head; 0.884 when a tweet's claim
+    # sentences were matched in place of the tweet)
     print(f"2A dev through analyze: MAP@5 {map_at(shown, dev):.4f}")
     assert map_at(shown, dev) >= 0.90, map_at(shown, dev)
 
@@ -879,14 +879,15 @@ def test_in_a_large_archive_restatements_are_shown_and_news_that_restates_none_m
         assert shown(text, "ru") == [], text
     # the fast path (the same archive read without the reader): its head learned from
     # unrelated posts too. Before, 4 of these 8 (and the call-up paraphrase) were shown a
-    # Snopes fact-check; now none. The price: paraphrases read without a date (the Kerch
-    # bridge, the American firm: 0.96-0.98 before) are shown nothing
+    # Snopes fact-check; now none. The price: an undated paraphrase can go unshown (the
+    # American firm: 0.97 before; the others are shown theirs or the Russian twin)
     fast = DebunkMatcher(store, use_reader=False)
 
     def fast_shown(text: str, language: str = "en") -> list[str]:
         return [m.id for m in fast.match(Document(text=text, language=language))]
 
-    assert sum(fast_shown(t)[:1] == [d] for t, d in restated.items()) >= 3
+    firsts = [(fast_shown(t)[:1], d) for t, d in restated.items()]
+    assert sum(f in ([d], [d.replace("r-", "ru-", 1)]) for f, d in firsts) >= 4, firsts
     assert sum(bool(fast_shown(text)) for text in unrelated) <= 1
     assert fast_shown("Говорят, корабли из Одессы под пшеницей прячут оружие для Африки", "ru")[
         :1

@@ -49,7 +49,10 @@ head, on its probability so far and how near the days are; it can only raise it,
 debunk dated years away is no evidence against (false claims come back). Every head gives
 the probability that the unit restates the debunk; ONE threshold
 (``DebunkScorer.threshold_``, chosen on the training queries; with ``rerank=True`` its
-own, ``rerank_threshold_``) decides what is shown. A document's score for a debunk is its
+own, ``rerank_threshold_``) decides what is shown. The heads of a post's paths (fast,
+rerank, read) also learned from posts that restate no debunk, which lowers their scale:
+each path's log-odds are shifted (``fast_shift_``, ``rerank_shift_``, ``read_shift_``) so
+that its own operating point is that threshold. A document's score for a debunk is its
 best unit's, whose span is the ``claim_span``.
 """
 
