@@ -1213,7 +1213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(scores, indent=1))
     meta = {
         "data": "CheckThat! 2022 Task 2A English: 14,231 vclaims, train queries (fit, 5-fold "
-        "out-of-fold threshold), dev queries (scored only)",
+        "out-of-fold threshold), dev queries (scored only); as noes for the fast, full and "
+        "read heads, 2,600 posts that restate no vclaim (1,800 sentences of the SemEval-2025 "
+        "English war articles, train; 800 Davidson et al. tweets; "
+        "training.debunks.unrelated_posts)",
         "features": {head: list(names) for head, (names, _) in HEADS.items()},
         "threshold_rule": f"per path (fast, rerank, read) the lowest that shows a match for "
         f"<= {MAX_UNRELATED_SHOWN} of the unrelated posts (OOF), shifted onto {MIN_SHOWN}",
