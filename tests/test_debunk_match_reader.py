@@ -128,7 +128,7 @@ def test_a_posts_pairs_are_scored_by_the_read_head(plumbing) -> None:
     reading = matcher.read([([POST], "en", False)])[0]
     extra = reading.features(matcher.index(), candidates)
     # the read path's log-odds shifted onto the one shown threshold (ranking unchanged)
-    want = matcher.scorer.shifted(matcher.scorer.proba("read", np.hstack([x, extra])))
+    want = matcher.scorer.shifted(matcher.scorer.proba("read", np.hstack([x, extra])), "read")
     np.testing.assert_allclose([p for _, p in scored], want, rtol=1e-9)
     by_key = {c.key: p for c, p in scored}
     keys = matcher.index().keys

@@ -376,7 +376,7 @@ class DebunkScorer(Estimator):
         logit = ((z - w[f"{head}_mean2"]) / w[f"{head}_scale2"]) @ w[f"{head}_coef"]
         return 1.0 / (1.0 + np.exp(-(logit + w[f"{head}_intercept"][0])))
 
-    def shifted(self, p: np.ndarray, path: str = "read") -> np.ndarray:
+    def shifted(self, p: np.ndarray, path: str) -> np.ndarray:
         """Probabilities of one path moved by its shift in log-odds (:attr:`read_shift_`,
         :attr:`fast_shift_`, :attr:`rerank_shift_`): the read and fast heads are fitted
         with unrelated posts as negatives, so their own scale is lower, and the shift puts
@@ -1091,8 +1091,9 @@ class DebunkMatcher:
         reached = {(u, key): cos for u, found in enumerate(reach or ()) for key, cos in found}
         known: dict[int, float] = {}
         far: list[int] = []
-        # the gate is on the shown scale; the fast head's own is lower (its shift)
-        gate = float(self.scorer.unshifted(np.array([RERANK_GATE]), "fast")[0])
+        gate = RERANK_GATE  # on the shown scale; the fast head's own is lower (its shift)
+        if self.rerank:
+            gate = float(self.scorer.unshifted(np.array([RERANK_GATE]), "fast")[0])
         for rows in by_unit.values():
             # a post the reader read is not reread by e5 (the reader reads it closer)
             if self.rerank and not read[rows[0]]:

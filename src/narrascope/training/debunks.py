@@ -1198,16 +1198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             scores[split][mode] = evaluate_matcher(matcher, queries, qrels[split])
     scores["dev"]["small_databases"] = small_scores(
-        dict.fromkeys(qrels["dev"], scorer),
-        small,
-        qrels["dev"],
-        scorer.threshold_,
+        dict.fromkeys(qrels["dev"], scorer), small, qrels["dev"], scorer.threshold_
     )
     scores["dev"]["articles"] = article_scores(
-        dict.fromkeys(qrels["dev"], scorer),
-        articles,
-        qrels["dev"],
-        scorer.threshold_,
+        dict.fromkeys(qrels["dev"], scorer), articles, qrels["dev"], scorer.threshold_
     )
     e5.save()
     print(json.dumps(scores, indent=1))
