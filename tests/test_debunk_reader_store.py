@@ -190,7 +190,7 @@ def test_a_schema_2_file_opens_and_gains_the_reader_column(tmp_path: Path) -> No
         store.set_reader_vectors({1: _unit(np.random.default_rng(5), 1)[0]}, "v1")
     columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(debunks)")}
     assert "reader" not in columns
-    # writable, it is migrated: the column, the version table, schema 3; rows kept
+    # writable, it is migrated: the column, the version table, the schema; rows kept
     with DebunkStore(path) as store:
         assert store.count() == 1 and store.get("fc-old").claim == "An old claim kept in 2023."
         assert store.generation() == 7
@@ -199,7 +199,7 @@ def test_a_schema_2_file_opens_and_gains_the_reader_column(tmp_path: Path) -> No
         _filled(store, "v1")
         assert store.reader_matrix("v1")[1].shape == (1, READER_WIDTH)
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM debunks_schema").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("SELECT version FROM debunks_schema").fetchone()[0] == SCHEMA_VERSION == 4
     assert "reader" in {r[1] for r in conn.execute("PRAGMA table_info(debunks)")}
     conn.close()
     with DebunkStore(path) as store:  # opened again: nothing left to migrate
@@ -216,7 +216,7 @@ def test_a_file_left_between_the_column_and_the_migration_is_finished(tmp_path: 
     with DebunkStore(path) as store:
         assert store.reader_missing() == 1 and store.reader_version() is None
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM debunks_schema").fetchone()[0] == 3
+    assert conn.execute("SELECT version FROM debunks_schema").fetchone()[0] == SCHEMA_VERSION
     conn.close()
 
 

@@ -298,12 +298,15 @@ def test_training_remakes_e5_vectors_another_e5_kept(tmp_path: Path) -> None:
     claims = ["Fries cost one dollar.", "A made-up dam burst in Ashby.", "Ten new parks."]
     store.add([Debunk(id=f"d{n}", claim=c) for n, c in enumerate(claims)])
     keys = sorted(store.claims_by_key())
-    store.set_e5_vectors({k: v for k, v in zip(keys, e5(claims), strict=True)})
+    e5.version = "test-e5"  # type: ignore[attr-defined]
+    store.set_e5_vectors(dict(zip(keys, e5(claims), strict=True)), version="test-e5")
     assert refresh_stale_e5(store, e5) == 0  # all agree: nothing remade
-    stand_in = np.full(8, 8**-0.5, np.float32)
-    store.set_e5_vectors({keys[1]: stand_in})
+    # a stand-in's vector under the right stamp (a file from before the stamps, where
+    # the research script wrote it): only a look at the vectors finds it
+    stand_in = np.full(8, 8**-0.5, np.float16).tobytes()
+    store._conn.execute("UPDATE debunks SET e5 = ? WHERE key = ?", (stand_in, keys[1]))
     assert refresh_stale_e5(store, e5) == 3
-    kept = store.e5_vectors(keys)
+    kept = store.e5_vectors(keys, version="test-e5")
     np.testing.assert_allclose(kept[keys[1]], e5([claims[1]])[0])
     store.close()
 

@@ -84,13 +84,18 @@ def test_debunks_add_e5_reads_every_debunk_now(tmp_path: Path, capsys) -> None:
     checks.write_text("".join(json.dumps(f) + "\n" for f in FACT_CHECKS))
     db = tmp_path / "corpus.db"
     assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet"]) == 0
-    with DebunkStore(db) as store:
-        assert len(store.without_e5()) == store.e5_missing() == 2  # read lazily without --e5
+    from narrascope.models.hate import e5_sentences_version
+
+    version = e5_sentences_version()
+    with DebunkStore(db) as store:  # read lazily without --e5
+        assert len(store.without_e5(version=version)) == store.e5_missing(version=version) == 2
     assert main(["debunks", "add", str(checks), "--db", str(db), "--quiet", "--e5"]) == 0
     capsys.readouterr()
     with DebunkStore(db) as store:
-        assert store.without_e5() == [] and store.e5_missing() == 0
-        kept = store.e5_vectors([k for (k,) in store._conn.execute("SELECT key FROM debunks")])
+        assert store.without_e5(version=version) == []
+        assert store.e5_missing(version=version) == 0 and store.e5_version() == version
+        keys = [k for (k,) in store._conn.execute("SELECT key FROM debunks")]
+        kept = store.e5_vectors(keys, version=version)
         assert len(kept) == 2 and all(abs(float(v @ v) - 1.0) < 1e-2 for v in kept.values())
         matcher = DebunkMatcher(store)
         (found,) = matcher.match(Document(text=RESTATES, id="ru", language="ru"))

@@ -211,15 +211,16 @@ def _add(args: argparse.Namespace) -> int:
 
 def _read_with_e5(store: DebunkStore, *, quiet: bool) -> None:
     """e5 vectors of every debunk that has none, with a progress bar (resumable)."""
-    from narrascope.models.hate import E5Sentences
+    from narrascope.models.hate import E5Sentences, e5_sentences_version
     from narrascope.store.debunks import fill_vectors
 
-    with _bar(store.e5_missing(), "e5", quiet) as bar:
+    version = e5_sentences_version()
+    with _bar(store.e5_missing(version=version), "e5", quiet) as bar:
         fill_vectors(
             store.path,
-            store.without_e5,
+            lambda n: store.without_e5(n, version=version),
             E5Sentences.shared,
-            store.set_e5_vectors,
+            lambda vectors: store.set_e5_vectors(vectors, version=version),
             what="e5",
             progress=bar.update,
         )

@@ -592,6 +592,14 @@ class DebunkMatcher:
         return self._e5
 
     @property
+    def e5_version(self) -> str:
+        """The version of :attr:`e5`'s vectors, under which the database keeps them: a
+        stand-in without a ``version`` (a test's, a research script's) gets one of its
+        own, so its vectors are never read by another e5, nor the real ones by it."""
+        version = getattr(self.e5, "version", None)
+        return str(version) if version else f"unversioned-{id(self.e5):x}"
+
+    @property
     def reader(self) -> Any:
         if self._reader is None:
             from narrascope.models.debunk_reader import shared_reader
@@ -765,13 +773,14 @@ class DebunkMatcher:
         per call), so 3 units read alone cost 3 calls and read together about one.
         ``read``: units' e5 vectors already made (by the e5 channel), by text."""
         keys = sorted({c.key for _, pairs in groups for c in pairs})
-        known = self.store.e5_vectors(keys) if keys else {}
+        version = self.e5_version
+        known = self.store.e5_vectors(keys, version=version) if keys else {}
         missing = [k for k in keys if k not in known]
         if missing:
             claims = self._claims(missing)
             made = self.e5([claims.get(k, "") for k in missing])
             fresh = {k: made[i] for i, k in enumerate(missing)}
-            self.store.set_e5_vectors(fresh)
+            self.store.set_e5_vectors(fresh, version=version)
             known.update(fresh)
             with self._lock:
                 self._e5_fresh.update(fresh)
@@ -806,10 +815,13 @@ class DebunkMatcher:
             if held is not None and held[0] is index:
                 return held[1]
         scope = self._outside_use(index) if outside_only else index.languages
-        missing = [(k, claim) for k, claim in self.store.without_e5() if k in scope]
+        version = self.e5_version
+        missing = [(k, c) for k, c in self.store.without_e5(version=version) if k in scope]
+        kept: dict[int, np.ndarray] = {}
         if missing and len(missing) <= E5_FILL:
             made = self.e5([claim for _, claim in missing])
-            self.store.set_e5_vectors({k: made[i] for i, (k, _) in enumerate(missing)})
+            kept = {k: made[i] for i, (k, _) in enumerate(missing)}
+            self.store.set_e5_vectors(kept, version=version)
         elif missing:
             log.warning(
                 "%d debunks have no e5 vector: texts in Hindi, Ukrainian or Bulgarian (or "
@@ -818,7 +830,8 @@ class DebunkMatcher:
                 len(missing),
                 len(scope) - len(missing),
             )
-        found = self.store.e5_vectors(sorted(scope))
+        # those just made count even where the file could not keep them (read-only)
+        found = kept | self.store.e5_vectors(sorted(scope), version=version)
         keys = np.array(sorted(found), np.int64)
         full = np.stack([found[k] for k in keys]) if len(keys) else np.zeros((0, 384))  # e5's
         table = VectorIndex.build(keys, full.astype(np.float16))

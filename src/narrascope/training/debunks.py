@@ -153,14 +153,24 @@ class CachedVectors:
     """A text → vector function remembered on disk (one .npz per encoder), so a rerun of
     the training reads the 14k vclaims' vectors instead of encoding them again."""
 
-    def __init__(self, name: str, encode: Callable[[list[str]], np.ndarray], folder: Path):
+    def __init__(
+        self,
+        name: str,
+        encode: Callable[[list[str]], np.ndarray],
+        folder: Path,
+        *,
+        version: str | None = None,
+    ) -> None:
         self.path = folder / f"{name}.npz"
         self._encode = encode
+        self.version = version  # the encoder's: a file of another version is not read
         self.memory: dict[str, np.ndarray] = {}
         if self.path.exists():
             with np.load(self.path) as npz:
-                for key, row in zip(npz["keys"], npz["rows"], strict=True):
-                    self.memory[str(key)] = row
+                kept = str(npz["version"]) if "version" in npz.files else None
+                if kept == version:
+                    for key, row in zip(npz["keys"], npz["rows"], strict=True):
+                        self.memory[str(key)] = row
         self.dirty = False
 
     @staticmethod
@@ -186,7 +196,9 @@ class CachedVectors:
         if self.dirty:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             keys = np.array(list(self.memory))
-            np.savez(self.path, keys=keys, rows=np.stack(list(self.memory.values())))
+            rows = np.stack(list(self.memory.values()))
+            extra = {} if self.version is None else {"version": np.array(self.version)}
+            np.savez(self.path, keys=keys, rows=rows, **extra)
             self.dirty = False
 
 
@@ -216,7 +228,8 @@ def refresh_stale_e5(
     heads fitted on stale cosines are wrong at run time, where the vectors are fresh.
     Returns how many were remade."""
     claims = store.claims_by_key()
-    kept = store.e5_vectors(sorted(claims))
+    version = str(getattr(e5, "version", None) or "")
+    kept = store.e5_vectors(sorted(claims), version=version)
     if not kept:
         return 0
     probe = random.Random(0).sample(sorted(kept), min(sample, len(kept)))
@@ -224,7 +237,8 @@ def refresh_stale_e5(
     if min(float(kept[k] @ v) for k, v in zip(probe, fresh, strict=True)) >= 0.98:
         return 0
     keys = sorted(kept)
-    store.set_e5_vectors(dict(zip(keys, e5([claims[k] for k in keys]), strict=True)))
+    remade = dict(zip(keys, e5([claims[k] for k in keys]), strict=True))
+    store.set_e5_vectors(remade, version=version)
     return len(keys)
 
 
@@ -1071,10 +1085,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     from narrascope.models.encoder import SentenceEncoder
-    from narrascope.models.hate import E5Sentences
+    from narrascope.models.hate import E5Sentences, e5_sentences_version
 
     use = CachedVectors("use", SentenceEncoder.shared().encode, args.cache)
-    e5 = CachedVectors("e5", lambda t: E5Sentences.shared()(t), args.cache)
+    e5 = CachedVectors(
+        "e5", lambda t: E5Sentences.shared()(t), args.cache, version=e5_sentences_version()
+    )
     db = args.cache / "ct2022-2a.db"
     store = build_db(args.data, db, use)
     use.save()
