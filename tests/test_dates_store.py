@@ -77,3 +77,28 @@ def test_a_database_stored_under_the_old_readings_is_read_again(target: str) -> 
         assert days["epoch"] == days["digits"] == "2024-04-01"
         assert found(store, source="chan", date_from="2024-05-01") == ["padded"]
         assert found(store)[:3] == ["padded", "ny", "utc"]
+
+
+def test_dates_with_our_languages_month_names_are_dated_and_read_again(target: str) -> None:
+    """A Russian or Portuguese site's "23 марта 2024 г." had no day: stored undated, so
+    off the timeline and out of every date filter. Opened again, such a database reads it."""
+    local = [
+        dated("ru", "23 марта 2024 г., 14:35"),
+        dated("uk", "23 березня 2024 р."),
+        dated("pt", "23 de março de 2024"),
+    ]
+    with open_store(target) as store:
+        store.save([*local, dated("iso", "2024-03-22")])
+        on_the_day = found(store, date_from="2024-03-23", date_to="2024-03-23")
+        assert on_the_day[0] == "ru" and sorted(on_the_day) == ["pt", "ru", "uk"]  # 14:35 first
+
+        def as_before() -> None:  # what the old code stored, and the schema before the step
+            store._exec("UPDATE documents SET day = NULL, moment = NULL WHERE id <> 'iso'")
+            step = 1 + [s for _, s in sql.MIGRATIONS].index(sql.LOCAL_MONTHS_SCHEMA)
+            store._exec(f"DELETE FROM schema_version WHERE version > {step - 1}")
+
+        store._write(as_before)
+        assert store.stats_undated() == 3
+    with open_store(target) as store:
+        assert store.version() == SCHEMA_VERSION and store.stats_undated() == 0
+        assert sorted(found(store, date_from="2024-03-23")) == ["pt", "ru", "uk"]

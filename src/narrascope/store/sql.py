@@ -208,6 +208,10 @@ COMMENT_DEBUNK_SCHEMA = [
     "ALTER TABLE debunk_matches ADD COLUMN comment_id TEXT",
     BACKFILL_DEBUNKS,
 ]
+# Step 10: the days and moments read again, now that a date may name its month in
+# Russian, Ukrainian, Bulgarian, Portuguese or Hindi ("23 марта 2024 г.", "23 de março de
+# 2024"): such documents had been stored undated.
+LOCAL_MONTHS_SCHEMA = [BACKFILL_MOMENTS]
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("core tables and indexes", CORE_SCHEMA),
     ("full-text search (FTS5)", FTS_SCHEMA),
@@ -218,6 +222,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("the day of each document's date", DAY_SCHEMA),
     ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
     ("known debunks reader comments repeat", COMMENT_DEBUNK_SCHEMA),
+    ("dates with month names in our other languages read again", LOCAL_MONTHS_SCHEMA),
 ]
 
 # PostgreSQL: the same tables, every TEXT column in byte order (COLLATE "C") so sorting and
@@ -294,6 +299,7 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
     ("the day of each document's date", PG_DAY_SCHEMA),
     ("the UTC day and moment of each document's date, its source stripped", MOMENT_SCHEMA),
     ("known debunks reader comments repeat", PG_COMMENT_DEBUNK_SCHEMA),
+    ("dates with month names in our other languages read again", LOCAL_MONTHS_SCHEMA),
 ]
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -15,7 +15,10 @@ a date here, one way:
   (1973): seconds, or milliseconds from 10^11 on (then microseconds, nanoseconds). A
   smaller number is no epoch time ("2024" is a year); 12 or 14 digits that read as
   ``YYYYMMDDHHMM[SS]`` are that date.
-* Then common written forms ("26 May 2015", "May 26, 2015"), then ``dateutil``.
+* Then common written forms ("26 May 2015", "May 26, 2015"), the same day-month-year
+  form with the month in Russian, Ukrainian, Bulgarian, Portuguese or Hindi ("23 марта
+  2024 г.", "23 березня 2024 р., 14:35", "23 de março de 2024", "23 मार्च 2024": what
+  their sites and channels print, which ``dateutil`` does not read), then ``dateutil``.
 
 A string without a year ("Tuesday", "May 3") names no day, not a day of this year; one
 that names no single day ("2024", "March 2024") is a day for :func:`day_of` (the debunk
@@ -42,6 +45,41 @@ _FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%Y/%m/%d")
 _DOTTED = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)"
     r"(?:,?\s*(?:T\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2})?)?"
+)
+# Month names of our other languages, by the stem their forms share (genitive "марта",
+# nominative "март", "березня"/"березень", "março", "मार्च"), month by month.
+_MONTH_STEMS = (
+    ("январ", "січ", "януари", "janeiro", "jan", "जनवरी"),
+    ("феврал", "лют", "февруари", "fevereiro", "fev", "फरवरी", "फ़रवरी"),
+    ("март", "берез", "março", "marco", "mar", "मार्च"),
+    ("апрел", "квіт", "април", "abril", "abr", "अप्रैल", "अप्रेल"),
+    ("ма[йя]", "травн", "травень", "maio", "mai", "मई"),
+    ("июн", "червн", "червень", "юни", "junho", "jun", "जून"),
+    ("июл", "лип", "юли", "julho", "jul", "जुलाई"),
+    ("август", "серп", "agosto", "ago", "अगस्त"),
+    ("сентябр", "верес", "септември", "setembro", "set", "सितंबर", "सितम्बर"),
+    ("октябр", "жовт", "октомври", "outubro", "out", "अक्टूबर"),
+    ("ноябр", "листопад", "ноември", "novembro", "nov", "नवंबर", "नवम्बर"),
+    ("декабр", "груд", "декември", "dezembro", "dez", "दिसंबर", "दिसम्बर"),
+)
+_MONTH_OF = [
+    # a stem takes its endings; a Portuguese abbreviation ("set", "out") only a dot, so
+    # that "5 outside 2024" is no date
+    (
+        re.compile(
+            "|".join(s + (r"\.?" if len(s) == 3 and s.isascii() else r"\w*\.?") for s in stems),
+            re.I,
+        ),
+        n,
+    )
+    for n, stems in enumerate(_MONTH_STEMS, 1)
+]
+# "[weekday,] 23 марта 2024 [г.|года|р.|року][, в|о|às 14:35]", "23 de março de 2024"
+_LOCAL_WRITTEN = re.compile(
+    r"(?:[^\s\d,]+,?\s+)?(\d{1,2})\.?\s+(?:de\s+)?([^\s\d,]+)\s+(?:de\s+)?(\d{4})"
+    r"(?:\s*(?:г|р|года|року|год|рік)\.?)?"
+    r"(?:,?\s*(?:в|о|у|às|as|at)?\s*(\d{1,2}):(\d{2}))?",
+    re.I,
 )
 # an epoch number as text: digits, a float's decimals or exponent ("1.7095968e+18")
 _EPOCH_TEXT = re.compile(r"\d+(?:\.\d*)?(?:[eE][+]?\d+)?")
@@ -110,6 +148,21 @@ def _dotted(match: re.Match[str]) -> _dt.datetime | None:
     return moment
 
 
+def _local_written(text: str) -> _dt.datetime | None:
+    """A day-month-year date with the month in one of our other languages, or None."""
+    found = _LOCAL_WRITTEN.fullmatch(text)
+    if found is None:
+        return None
+    day, word, year, hour, minute = found.groups()
+    month = next((n for pattern, n in _MONTH_OF if pattern.fullmatch(word)), None)
+    if month is None:
+        return None
+    try:
+        return _dt.datetime(int(year), month, int(day), int(hour or 0), int(minute or 0))
+    except ValueError:  # 31 февраля, 25:00
+        return None
+
+
 class _Reading(NamedTuple):
     moment: _dt.datetime  # naive: UTC
     exact: bool  # it pins one day ("March 2024" does not)
@@ -154,6 +207,9 @@ def _read(text: str) -> _Reading | None:
             return _Reading(_dt.datetime.strptime(text, form), True, False)
         except ValueError:
             continue
+    local = _local_written(text)
+    if local is not None:
+        return _Reading(local, True, ":" in text)
     from dateutil import parser
 
     try:
