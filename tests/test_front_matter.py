@@ -127,3 +127,36 @@ def test_day_first_dotted_dates_are_written_one_way() -> None:
     assert normalise_date("2024.03.23") == "2024-03-23"
     assert normalise_date("31.02.2024") == "31.02.2024"  # no such day: kept as given
     assert normalise_date("03/23/2024") == "03/23/2024"  # slashes could be either order
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "body"),
+    [
+        ("date 2024-03-23 Conventional attacks are a recourse.", "2024-03-23", "Conventional"),
+        ("Date: 23.03.2024 The president said so.", "2024-03-23", "The president"),
+        ("Published March 23, 2024 The president said so.", "March 23, 2024", "The president"),
+        ("Дата 23 марта 2024 г. Президент сказал это.", "23 марта 2024 г.", "Президент"),
+    ],
+)
+def test_a_date_label_opening_the_first_line_is_the_date(
+    tmp_path: Path, text: str, date: str, body: str
+) -> None:
+    """A page's date widget copied with its article, on the article's first line."""
+    path = tmp_path / "copied.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = _read(path)
+    assert doc.meta["date"] == date and doc.text.startswith(body)
+    assert _sentences(doc)[0].startswith(body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Update 2024-03-23 The president said so.",  # no date label
+        "The date 2024-03-23 was a Saturday.",
+        "Date 2024-13-45 is no day at all.",
+        "Date 2024-03-23",  # nothing after it
+    ],
+)
+def test_no_dateline_without_a_date_label_a_day_and_a_text(text: str) -> None:
+    assert read_front_matter(text) is None

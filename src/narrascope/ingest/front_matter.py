@@ -1,4 +1,5 @@
-"""Metadata written above a plain text: YAML front matter and e-mail-like header lines.
+"""Metadata written above a plain text: YAML front matter, e-mail-like header lines, a
+date label opening its first line.
 
 Why: the texts users bring are often saved by a scraper that writes what it knows of the
 page above the article. trafilatura's own text and markdown output with metadata (the
@@ -59,6 +60,18 @@ _YAML_FIELD = re.compile(r"([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*")
 # a header line: a known name (it may be two words: "Дата публикации"), a colon, a value
 _HEADER_FIELD = re.compile(r"[ \t]*([^\W\d][\w ]{0,30}?)[ \t]*:[ \t]+(\S.*?)[ \t]*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date label and its date opening the text on the same line as what follows ("Date
+# 23.03.2024 The president said…", "date 2024-03-23 Conventional…"): a page's date widget
+# copied with its article. Only a label of :data:`_NAMES`' dates, then a date of one of
+# these forms that :mod:`narrascope.text.dates` reads as a day.
+_DATELINE = re.compile(
+    r"[ \t]*([^\W\d]+)[ \t]*:?[ \t]+("
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}\.\d{1,2}\.\d{4}(?:,?[ \t]+\d{1,2}:\d{2})?"
+    r"|[^\W\d]+\.?[ \t]+\d{1,2},[ \t]+\d{4}"
+    r"|\d{1,2}[ \t]+(?:de[ \t]+)?[^\s\d,]+[ \t]+(?:de[ \t]+)?\d{4}(?:[ \t]*(?:г|р)\.)?"
+    r")(?=\s)"
+)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 
@@ -80,7 +93,21 @@ def read_front_matter(text: str) -> FrontMatter | None:
         return None
     if _FENCE.fullmatch(lines[0][0]):
         return _yaml_block(lines)
-    return _header_lines(lines)
+    return _header_lines(lines) or _dateline(text)
+
+
+def _dateline(text: str) -> FrontMatter | None:
+    """A date label and date opening the text's first line (:data:`_DATELINE`)."""
+    from narrascope.text.dates import exact_day
+
+    found = _DATELINE.match(text)
+    if found is None or KEY_OF.get(found.group(1).casefold()) != "date":
+        return None
+    if exact_day(found.group(2)) is None:
+        return None
+    end = found.end()
+    end += len(text[end:]) - len(text[end:].lstrip())
+    return FrontMatter({found.group(1): found.group(2)}, {"date": found.group(2)}, end)
 
 
 def _lines(text: str) -> list[tuple[str, int]]:
