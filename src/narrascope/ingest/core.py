@@ -38,6 +38,7 @@ from narrascope.ingest.formats import (
     html_document,
     is_telegram_export,
     jsonl_records,
+    markdown_document,
     prefixed,
     telegram_documents,
     text_document,
@@ -337,7 +338,11 @@ def _read_file(
         what = "input" if path is None else "file"
         yield too_large(source, len(data), options.max_bytes, what, more=True)
         return
-    reader = {"html": html_document, "subtitles": subtitle_document}.get(fmt, text_document)
+    reader = {
+        "html": html_document,
+        "md": markdown_document,
+        "subtitles": subtitle_document,
+    }.get(fmt, text_document)
     doc = reader(data, source, doc_id, path, threads=options.threads)
     if fmt == _UNKNOWN and isinstance(doc, Document):
         doc.meta.setdefault("input_warnings", []).append(

@@ -46,6 +46,7 @@ from narrascope.ingest.encoding import (
     replace_stray_bytes,
 )
 from narrascope.ingest.front_matter import FrontMatter, read_front_matter
+from narrascope.ingest.markdown import markdown_text
 from narrascope.ingest.options import ReadOptions
 from narrascope.ingest.threads import (
     Thread,
@@ -66,8 +67,6 @@ HEAD_BYTES = 256 * 1024
 _CSV_FIELD_LIMIT = 2**31 - 1  # the most every platform's C long holds; see _CsvLines
 _WIDE = ("utf-16", "utf-32")
 _SLASHED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-# day first with dots, as Europe writes it (23.03.2024); with slashes it could be either
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Declared labels browsers do not take literally (WHATWG Encoding): Latin-1 and ASCII
@@ -153,19 +152,14 @@ def meta(
 
 
 def normalise_date(value: Any) -> Any:
-    """Write obvious dates one way (``2024-03-02``: ISO, year first with slashes or dots,
-    or day first with dots); keep anything else as given."""
+    """Write obvious ISO dates one way (``2024-03-02``); keep anything else as given."""
     if not isinstance(value, str):
         return value
     raw = value.strip()
     found = _SLASHED_DATE.fullmatch(raw)
-    dotted = _DOTTED_DATE.fullmatch(raw)
     try:
         if found:
             return date(*map(int, found.groups())).isoformat()
-        if dotted:
-            day, month, year = map(int, dotted.groups())
-            return date(year, month, day).isoformat()
         if len(raw) >= 10 and raw[:4].isdigit() and raw[4] == "-":
             parsed = datetime.fromisoformat(raw)
             if "T" in raw or " " in raw:
@@ -186,6 +180,40 @@ def text_document(
     section copied under the article is split from it (``threads``). A front matter or
     header lines above it (``---``/``title: …``/``---``, ``Date: …``) are its metadata,
     as an HTML page's are: its title stays the first line, the rest leaves the text."""
+    return _plain_document(data, source, doc_id, path, threads=threads)
+
+
+def markdown_document(
+    data: bytes, source: str, doc_id: str, path: str | None, *, threads: bool = True
+) -> Item:
+    """Markdown as the text it shows (:mod:`narrascope.ingest.markdown`), its front
+    matter read as :func:`text_document` reads a text's. A comment dump saved as ``.md``
+    stays as written: its indentation says who replies to whom (``threads``)."""
+
+    def shown(body: str) -> str:
+        if threads and _is_thread(body):
+            return body
+        return markdown_text(body)
+
+    return _plain_document(data, source, doc_id, path, threads=threads, render=shown)
+
+
+def _is_thread(text: str) -> bool:
+    try:
+        return split_thread(text) is not None
+    except Exception:  # attach_split says what went wrong, on the text as rendered
+        return False
+
+
+def _plain_document(
+    data: bytes,
+    source: str,
+    doc_id: str,
+    path: str | None,
+    *,
+    threads: bool,
+    render: Callable[[str], str] | None = None,
+) -> Item:
     warnings: list[str] = []
     try:
         text = decode_bytes(data, source, warnings)
@@ -194,12 +222,17 @@ def text_document(
     if not text.strip():
         return empty(source)
     head = read_front_matter(text)
+    body = text if head is None else text[head.end :].lstrip("\r\n")
+    if render is not None:
+        body = render(body)
+    if not body.strip():
+        if head is None:
+            return empty(source)
+        return InputError(source, "no text after its front matter (metadata only)", E_EMPTY)
     if head is None:
-        doc = Document(text=text, id=doc_id, meta=meta(path))
+        doc = Document(text=body, id=doc_id, meta=meta(path))
     else:
-        doc = _headed_document(text, head, source, doc_id, path)
-        if isinstance(doc, InputError):
-            return doc
+        doc = _headed_document(body, head, doc_id, path)
     if warnings:
         doc.meta["input_warnings"] = warnings
     if threads:
@@ -207,14 +240,9 @@ def text_document(
     return doc
 
 
-def _headed_document(
-    text: str, head: FrontMatter, source: str, doc_id: str, path: str | None
-) -> Document | InputError:
+def _headed_document(body: str, head: FrontMatter, doc_id: str, path: str | None) -> Document:
     """The text below its front matter, titled as an HTML page is (the title line first,
     unless the body opens with it, as trafilatura's does), with the fields as ``meta``."""
-    body = text[head.end :].lstrip("\r\n")
-    if not body.strip():
-        return InputError(source, "no text after its front matter (metadata only)", E_EMPTY)
     found = head.meta
     title = found.get("title", "")
     opening = body.lstrip().lstrip("#").strip()  # a markdown heading is the same title
