@@ -554,8 +554,8 @@ def test_forced_input_format(tmp_path: Path) -> None:
     path.write_text(json.dumps({"text": EN}) + "\n", encoding="utf-8")
     assert only_doc(read_all(path)).text.startswith("{")  # unknown extension: plain text
     assert only_doc(read_all(path, input_format="jsonl")).text == EN
-    with pytest.raises(ValueError, match="unknown input_format 'pdf'"):
-        ReadOptions(input_format="pdf")
+    with pytest.raises(ValueError, match="unknown input_format 'xlsx'"):
+        ReadOptions(input_format="xlsx")
 
 
 # -- stdin ----------------------------------------------------------------------------------
@@ -584,8 +584,11 @@ def test_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_stdin_empty_and_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", FakeStdin(b""))
     assert only_error(read_all("-")).source == "<stdin>"
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b"\x89PNG\r\n\x1a\n..."))
+    assert "looks like PNG image" in only_error(read_all("-")).reason
+    # a PDF is read as one (this one is cut short, and says so)
     monkeypatch.setattr(sys, "stdin", FakeStdin(b"%PDF-1.4\n..."))
-    assert "looks like PDF" in only_error(read_all("-")).reason
+    assert "the PDF could not be read" in only_error(read_all("-")).reason
 
 
 def test_reading_is_lazy(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ INPUT_FORMATS = (
     "telegram",
     "4cat",
     "subtitles",
+    "pdf",
+    "docx",
 )
 
 
@@ -104,14 +106,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "4cat: a 4CAT NDJSON export, one document per thread (both are also recognised "
         "in .json/.ndjson files); parquet: one document per row, as a JSONL record "
         "(needs pip install 'narrascope[scale]'); subtitles: SRT or WebVTT (also "
-        "recognised by .srt/.vtt), the spoken text with each cue's times in `cues`",
+        "recognised by .srt/.vtt), the spoken text with each cue's times in `cues`; pdf, "
+        "docx: the text of a PDF's pages or a Word file's paragraphs (also recognised by "
+        "their contents)",
     )
     p.add_argument(
         "--max-bytes",
         type=int,
         default=10_000_000,
-        help="largest file (txt/html), record text (jsonl/csv) or thread (--parent-field, "
-        "Telegram, 4CAT: the post and its replies) to read",
+        help="largest file (txt/html; a pdf/docx may be 20 times larger, its text not), "
+        "record text (jsonl/csv) or thread (--parent-field, Telegram, 4CAT: the post and "
+        "its replies) to read",
     )
     p.add_argument(
         "--mentions",

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 
 from narrascope.doc import Document
 from narrascope.errors import InputError
+from narrascope.ingest.docx import docx_document, is_docx
 from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample, readable_name
 from narrascope.ingest.formats import (
     HEAD_BYTES,
@@ -44,8 +45,9 @@ from narrascope.ingest.formats import (
     text_document,
     too_large,
 )
-from narrascope.ingest.options import ReadOptions
+from narrascope.ingest.options import CONTAINER_FACTOR, ReadOptions
 from narrascope.ingest.parquet import parquet_documents, parquet_row_count
+from narrascope.ingest.pdf import pdf_document
 from narrascope.ingest.remote import (
     RemoteFile,
     expand_glob,
@@ -75,6 +77,8 @@ _BY_SUFFIX = {
     ".tsv": "tsv",
     ".tab": "tsv",
     ".parquet": "parquet",
+    ".pdf": "pdf",
+    ".docx": "docx",
     **dict.fromkeys(SUBTITLE_SUFFIXES, "subtitles"),
 }
 _RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")
@@ -329,14 +333,25 @@ def _read_file(
                 delimiter = "\t" if fmt == "tsv" else None
                 yield from csv_records(stream, source, doc_id, path, options, delimiter, seen)
         return
-    if size is not None and size > options.max_bytes:  # a huge file is never loaded
-        yield too_large(source, size, options.max_bytes)
+    limit = options.max_bytes * (CONTAINER_FACTOR if fmt in _CONTAINERS else 1)
+    if size is not None and size > limit:  # a huge file is never loaded
+        yield too_large(source, size, limit)
         return
     with open_stream("rb") as stream:
-        data = stream.read(options.max_bytes + 1)
-    if len(data) > options.max_bytes:  # a size the file system did not tell
+        data = stream.read(limit + 1)
+    if len(data) > limit:  # a size the file system did not tell
         what = "input" if path is None else "file"
-        yield too_large(source, len(data), options.max_bytes, what, more=True)
+        yield too_large(source, len(data), limit, what, more=True)
+        return
+    sniffed = _container_of(data) if fmt in ("txt", "md", _UNKNOWN) else None
+    if sniffed is not None:
+        fmt = sniffed  # a PDF or Word file by another name (or none): read as what it is
+    if fmt in _CONTAINERS:
+        reader = pdf_document if fmt == "pdf" else docx_document
+        doc = reader(
+            data, source, doc_id, path, threads=options.threads, max_bytes=options.max_bytes
+        )
+        yield seen.check(doc, source)
         return
     reader = {
         "html": html_document,
@@ -350,6 +365,16 @@ def _read_file(
             "(choose the format with --input-format)"
         )
     yield seen.check(doc, source)
+
+
+_CONTAINERS = ("pdf", "docx")
+
+
+def _container_of(data: bytes) -> str | None:
+    """``pdf`` or ``docx`` when the bytes are one, whatever the file's name says."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    return "docx" if is_docx(data) else None
 
 
 def _format_of(path: Path, options: ReadOptions) -> str:

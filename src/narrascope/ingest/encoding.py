@@ -38,8 +38,8 @@ _BOMS = (
 )
 
 _MAGIC = (
-    (b"%PDF-", "PDF", "extract its text first (e.g. pdftotext)"),
-    (b"PK\x03\x04", "ZIP, DOCX, XLSX or ODT", "unpack it or save the document as .txt"),
+    (b"%PDF-", "PDF", "name it .pdf (or --input-format pdf) to read its text"),
+    (b"PK\x03\x04", "ZIP, DOCX, XLSX or ODT", "a .docx is read as such; save others as .txt"),
     (b"\x89PNG\r\n\x1a\n", "PNG image", "run OCR first or leave images out"),
     (b"\xff\xd8\xff", "JPEG image", "run OCR first or leave images out"),
     (b"GIF87a", "GIF image", "leave images out"),

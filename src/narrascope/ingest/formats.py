@@ -259,6 +259,31 @@ def _headed_document(body: str, head: FrontMatter, doc_id: str, path: str | None
     return doc
 
 
+def file_document(
+    text: str,
+    source: str,
+    doc_id: str,
+    path: str | None,
+    about: Mapping[str, str],
+    *,
+    threads: bool,
+    max_bytes: int,
+) -> Document | InputError:
+    """The document of a text read out of a file format (a PDF's pages, a Word file's
+    paragraphs), with what the file says ``about`` itself (``title``, ``author``,
+    ``date``) as its metadata; an error when the text is over ``max_bytes``."""
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        return too_large(source, size, max_bytes, "its text")
+    doc = Document(text=text, id=doc_id, meta=meta(path, None, None, about.get("date")))
+    for key in ("title", "author"):
+        if about.get(key):
+            doc.meta[key] = about[key]
+    if threads:
+        attach_split(doc)
+    return doc
+
+
 def compose_nfc(doc: Document) -> None:
     """Normalise the document's text to Unicode NFC, keeping its spans on the same words.
 

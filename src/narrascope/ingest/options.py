@@ -17,14 +17,22 @@ INPUT_FORMATS = (
     "telegram",
     "4cat",
     "subtitles",
+    "pdf",
+    "docx",
 )
+
+
+# how much larger than ``max_bytes`` a PDF or Word file may be: its text is a fraction
+CONTAINER_FACTOR = 20
 
 
 @dataclass(frozen=True)
 class ReadOptions:
     """Field names for record formats, a size limit, thread detection, a forced format.
 
-    ``max_bytes`` bounds a whole file for txt/md/html and one document's text for the
+    ``max_bytes`` bounds a whole file for txt/md/html (a PDF or Word file may be
+    ``CONTAINER_FACTOR`` times larger: pictures and markup; its text is bounded by
+    ``max_bytes``) and one document's text for the
     record formats (a JSONL/CSV record, a Telegram or 4CAT thread), so that one runaway
     input cannot exhaust memory. A ``None`` field name means "do not read that field".
 

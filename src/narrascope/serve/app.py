@@ -493,7 +493,7 @@ def create_app(
         status_code=202,
         response_model=m.JobResponse,
         responses=_errors(413, 422),
-        summary="Upload files (txt, md, html, jsonl, ndjson, csv) for a background job",
+        summary="Upload files (txt, md, html, jsonl, csv, srt, pdf, docx…) for a background job",
     )
     def upload(
         files: Annotated[list[UploadFile], File(description="one or more files")],
