@@ -1,8 +1,10 @@
 """Benchmark: how fast the readers stream documents, and that memory stays flat.
 
-Writes a synthetic JSONL file (and a folder of cp1251/UTF-16 text files) of the requested
-size, reads it with ``narrascope.ingest.read_inputs`` in a child process, and records
-throughput and peak memory in docs/benchmarks.md.
+Writes a synthetic JSONL file (and a folder of cp1251/UTF-16 text files, one of markdown
+files with a front matter, one of Word files) of the requested size, reads it with
+``narrascope.ingest.read_inputs`` in a child process, and records throughput and peak
+memory in docs/benchmarks.md. PDFs are timed on the SemEval-2025 guidelines (54 pages)
+when ../shared holds them.
 
 Usage: python benchmarks/bench_ingest.py [--records N] [--files N] [--no-write]
 """
@@ -13,14 +15,22 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_narratives import write_section
+
+GUIDELINES_PDF = (
+    Path(__file__).resolve().parents[2]
+    / "shared/datasets/semeval2025-task10/taxonomy/annotation_guidelines_SemEval2025T10.pdf"
+)
+WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 SENTENCES = [
     "The council met on Tuesday to discuss the budget for the coming year.",
@@ -86,6 +96,8 @@ def main() -> int:
             f"= {f_ok / f_secs:,.0f}/s, {f_bad} errors"
         )
 
+        rows = other_formats(Path(tmp), args.files)
+
     lines = [
         f"Measured {date.today().isoformat()} on this machine ({os.cpu_count()} cores) with "
         "`python benchmarks/bench_ingest.py` (synthetic data, reading only, child process).",
@@ -96,12 +108,62 @@ def main() -> int:
         f"{peak:.0f} MB (max RSS of all reader runs) |",
         f"| folder of {args.files:,} small .txt files, encodings mixed (UTF-8, cp1251, UTF-16) | "
         f"{f_ok:,} | {f_secs:.2f} | {f_ok / f_secs:,.0f} | — |",
+        *rows,
         "",
         "Memory stays flat however large the file: records are read one line at a time.",
     ]
     if not args.no_write:
         write_section("\n".join(lines), mark="ingest-speed")
     return 0
+
+
+def other_formats(tmp: Path, files: int) -> list[str]:
+    """Table rows for markdown with a front matter, Word files and PDFs."""
+    rows = []
+    markdown = tmp / "markdown"
+    markdown.mkdir()
+    for i in range(files):
+        body = "\n\n".join(
+            f"**{SENTENCES[(i + k) % 4]}** [link](https://x.test/{k})" for k in range(6)
+        )
+        head = f'---\ntitle: Report {i}\ndate: "2024-03-02"\nurl: https://x.test/{i}\n---\n'
+        (markdown / f"doc{i:05d}.md").write_text(head + body, encoding="utf-8")
+    ok, bad, _, secs, _ = run_reader(str(markdown))
+    print(f"{files} markdown files with a front matter: {ok} in {secs:.2f} s, {bad} errors")
+    rows.append(
+        f"| folder of {files:,} .md files, each with a YAML front matter and markup | "
+        f"{ok:,} | {secs:.2f} | {ok / secs:,.0f} | — |"
+    )
+    word = tmp / "word"
+    word.mkdir()
+    count = max(1, files // 10)
+    for i in range(count):
+        paragraphs = "".join(
+            f"<w:p><w:r><w:t>{SENTENCES[(i + k) % 4]}</w:t></w:r></w:p>" for k in range(30)
+        )
+        with zipfile.ZipFile(word / f"doc{i:05d}.docx", "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(
+                "word/document.xml",
+                f'<w:document xmlns:w="{WORD}"><w:body>{paragraphs}</w:body></w:document>',
+            )
+    ok, bad, _, secs, _ = run_reader(str(word))
+    print(f"{count} Word files of 30 paragraphs: {ok} in {secs:.2f} s, {bad} errors")
+    rows.append(
+        f"| folder of {count:,} .docx files of 30 paragraphs | {ok:,} | {secs:.2f} | "
+        f"{ok / secs:,.0f} | — |"
+    )
+    if GUIDELINES_PDF.is_file():
+        pdfs = tmp / "pdf"
+        pdfs.mkdir()
+        for i in range(5):
+            shutil.copy(GUIDELINES_PDF, pdfs / f"guidelines{i}.pdf")
+        ok, bad, chars, secs, _ = run_reader(str(pdfs))
+        print(f"5 copies of a 54-page PDF: {ok} in {secs:.2f} s ({chars:,} characters)")
+        rows.append(
+            f"| 5 copies of a 54-page PDF (SemEval-2025 guidelines, 1.1 MB) | {ok:,} | "
+            f"{secs:.2f} | {ok / secs:,.1f} ({ok * 54 / secs:,.0f} pages/s) | — |"
+        )
+    return rows
 
 
 if __name__ == "__main__":
