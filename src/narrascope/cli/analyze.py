@@ -26,6 +26,7 @@ INPUT_FORMATS = (
     "subtitles",
     "pdf",
     "docx",
+    "whatsapp",
 )
 
 
@@ -108,7 +109,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "(needs pip install 'narrascope[scale]'); subtitles: SRT or WebVTT (also "
         "recognised by .srt/.vtt), the spoken text with each cue's times in `cues`; pdf, "
         "docx: the text of a PDF's pages or a Word file's paragraphs (also recognised by "
-        "their contents)",
+        "their contents); whatsapp: a chat export, one document per message (also "
+        "recognised by its first lines)",
     )
     p.add_argument(
         "--max-bytes",

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 from narrascope.doc import Document
 from narrascope.errors import InputError
 from narrascope.ingest.docx import docx_document, is_docx
-from narrascope.ingest.encoding import E_NOT_FOUND, decode_sample, readable_name
+from narrascope.ingest.encoding import E_NOT_FOUND, decode_bytes, decode_sample, readable_name
 from narrascope.ingest.formats import (
     HEAD_BYTES,
     FirstSeen,
@@ -59,6 +59,7 @@ from narrascope.ingest.remote import (
 )
 from narrascope.ingest.subtitles import SUFFIXES as SUBTITLE_SUFFIXES
 from narrascope.ingest.subtitles import subtitle_document
+from narrascope.ingest.whatsapp import looks_like_whatsapp, whatsapp_documents
 
 STDIN = "-"
 _STDIN_LABEL = "<stdin>"
@@ -152,7 +153,7 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
         path = Path(item)
         fmt = _remote_format(item, options) if remote else _format_of(path, options)
         grouped = options.parent_field is not None and fmt in _RECORD_FORMATS
-        if fmt in ("telegram", "4cat", "json") or grouped:
+        if fmt in ("telegram", "4cat", "json", "whatsapp") or grouped:
             return None
         if remote and fmt in ("jsonl", "csv", "tsv"):
             return None
@@ -314,11 +315,13 @@ def _read_file(
     if fmt == "parquet":
         yield from parquet_documents(open_random, source, doc_id, path, options, seen)
         return
-    if fmt in ("telegram", "4cat", "json"):
+    if fmt in ("telegram", "4cat", "json", "whatsapp"):
         # read whole: replies may come anywhere; --max-bytes bounds each document instead
         with open_stream("rb") as stream:
             data = stream.read()
-        if fmt == "4cat":
+        if fmt == "whatsapp":
+            yield from _whatsapp(data, source, path, options, seen)
+        elif fmt == "4cat":
             yield from fourcat_documents(data, source, path, options, seen)
         else:
             yield from telegram_documents(
@@ -377,6 +380,18 @@ def _container_of(data: bytes) -> str | None:
     return "docx" if is_docx(data) else None
 
 
+def _whatsapp(
+    data: bytes, source: str, path: str | None, options: ReadOptions, seen: FirstSeen
+) -> Iterator[Item]:
+    try:
+        text = decode_bytes(data, source)
+    except InputError as err:
+        yield err
+        return
+    for item in whatsapp_documents(text, source, path, max_bytes=options.max_bytes):
+        yield seen.check(item, source) if isinstance(item, Document) else item
+
+
 def _format_of(path: Path, options: ReadOptions) -> str:
     """The reader for ``path``: the forced format, else its suffix's, JSON sniffed."""
     return _sniffed(path.suffix, path.open, str(path), options)
@@ -392,6 +407,8 @@ def _sniffed(
     if options.input_format is not None:
         return options.input_format
     fmt = _BY_SUFFIX.get(suffix.lower(), _UNKNOWN if suffix else "txt")
+    if fmt == "txt":
+        return "whatsapp" if _opens_as_chat(open_stream, label) else fmt
     if fmt != "jsonl":
         return fmt
     try:
@@ -401,6 +418,17 @@ def _sniffed(
     except (OSError, ValueError, InputError):  # pyarrow's ArrowInvalid is a ValueError
         return fmt  # the reader reports it
     return json_kind(text, options)
+
+
+def _opens_as_chat(open_stream: Callable[[str], BinaryIO], label: str) -> bool:
+    """Whether a text file is a WhatsApp chat export (its head read once)."""
+    try:
+        with open_stream("rb") as stream:
+            head = stream.read(4096)
+        text, _ = decode_sample(head, label, final=len(head) < 4096)
+    except (OSError, ValueError, InputError):
+        return False  # the text reader reports it
+    return looks_like_whatsapp(text)
 
 
 def json_kind(head: str, options: ReadOptions) -> str:
@@ -445,6 +473,8 @@ def _read_stdin(options: ReadOptions, seen: FirstSeen) -> Iterator[Item]:
         except InputError:
             head_text = ""  # not text: the text reader below reports why
         fmt = "jsonl" if head_text.lstrip().startswith("{") else "txt"
+        if fmt == "txt" and looks_like_whatsapp(head_text[:4096]):
+            fmt = "whatsapp"
     replay = prefixed(head, stream)
 
     def whole() -> io.BytesIO:  # what Parquet's reader needs: a file it can seek in

@@ -19,6 +19,7 @@ INPUT_FORMATS = (
     "subtitles",
     "pdf",
     "docx",
+    "whatsapp",
 )
 
 
