@@ -14,6 +14,9 @@ from narrascope.models.narratives import NarrativeClassifier
 from narrascope.taxonomy import OTHER, parent_narrative
 from narrascope.text.segment import segment
 
+# a text of fewer words says too little to push a narrative (SemEval's shortest has 45)
+MIN_WORDS = 3
+
 
 def narrative_probabilities(doc: Document) -> dict[str, float] | None:
     """Label -> probability of every label, as the narrative stage computed them for
@@ -79,9 +82,11 @@ class NarrativeStage:
         for doc, row, (narratives, subnarratives) in zip(
             docs, scores, model.decide(scores), strict=True
         ):
-            if not has_words(doc.text):
-                # nothing to read (blank, or only "—", emoji, zero-width spaces): no
-                # narrative can have evidence, so say so plainly
+            if not has_words(doc.text) or _words(doc.text) < MIN_WORDS:
+                # nothing to read (blank, or only "—", emoji, zero-width spaces), or too
+                # little ("ok", "+1 agreed": a chat's or a thread's reply): no narrative
+                # can have evidence there, so say so plainly rather than show the label
+                # the model leans to for any text (it put "ok" under "Discrediting the West")
                 doc.groups["narratives"] = [Annotation(OTHER, 1.0)]
                 doc.groups["subnarratives"] = [Annotation(OTHER, 1.0, parent=OTHER)]
                 continue
@@ -137,6 +142,10 @@ class NarrativeStage:
                 parent = lab[: -len(": " + OTHER)]
                 out[lab] = out.get(parent, ([], []))
         return out
+
+
+def _words(text: str) -> int:
+    return sum(1 for word in text.split() if has_words(word))
 
 
 def _distinct(sentences: list[Span], ranked: np.ndarray, k: int) -> list[int]:
