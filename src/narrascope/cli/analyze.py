@@ -27,6 +27,7 @@ INPUT_FORMATS = (
     "pdf",
     "docx",
     "whatsapp",
+    "feed",
 )
 
 
@@ -110,7 +111,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "recognised by .srt/.vtt), the spoken text with each cue's times in `cues`; pdf, "
         "docx: the text of a PDF's pages or a Word file's paragraphs (also recognised by "
         "their contents); whatsapp: a chat export, one document per message (also "
-        "recognised by its first lines)",
+        "recognised by its first lines); feed: RSS or Atom, one document per item (also "
+        "recognised by .rss/.atom, or .xml with a feed inside)",
     )
     p.add_argument(
         "--max-bytes",

@@ -29,6 +29,7 @@ from narrascope.doc import Document
 from narrascope.errors import InputError
 from narrascope.ingest.docx import docx_document, is_docx
 from narrascope.ingest.encoding import E_NOT_FOUND, decode_bytes, decode_sample, readable_name
+from narrascope.ingest.feeds import feed_documents, looks_like_feed
 from narrascope.ingest.formats import (
     HEAD_BYTES,
     FirstSeen,
@@ -80,6 +81,8 @@ _BY_SUFFIX = {
     ".parquet": "parquet",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".rss": "feed",
+    ".atom": "feed",
     **dict.fromkeys(SUBTITLE_SUFFIXES, "subtitles"),
 }
 _RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")
@@ -153,7 +156,7 @@ def estimate_count(inputs: Sequence[str | Path], options: ReadOptions | None = N
         path = Path(item)
         fmt = _remote_format(item, options) if remote else _format_of(path, options)
         grouped = options.parent_field is not None and fmt in _RECORD_FORMATS
-        if fmt in ("telegram", "4cat", "json", "whatsapp") or grouped:
+        if fmt in ("telegram", "4cat", "json", "whatsapp", "feed") or grouped:
             return None
         if remote and fmt in ("jsonl", "csv", "tsv"):
             return None
@@ -315,12 +318,15 @@ def _read_file(
     if fmt == "parquet":
         yield from parquet_documents(open_random, source, doc_id, path, options, seen)
         return
-    if fmt in ("telegram", "4cat", "json", "whatsapp"):
+    if fmt in ("telegram", "4cat", "json", "whatsapp", "feed"):
         # read whole: replies may come anywhere; --max-bytes bounds each document instead
         with open_stream("rb") as stream:
             data = stream.read()
         if fmt == "whatsapp":
             yield from _whatsapp(data, source, path, options, seen)
+        elif fmt == "feed":
+            for item in feed_documents(data, source, path, max_bytes=options.max_bytes):
+                yield seen.check(item, source) if isinstance(item, Document) else item
         elif fmt == "4cat":
             yield from fourcat_documents(data, source, path, options, seen)
         else:
@@ -407,6 +413,12 @@ def _sniffed(
     if options.input_format is not None:
         return options.input_format
     fmt = _BY_SUFFIX.get(suffix.lower(), _UNKNOWN if suffix else "txt")
+    if suffix.lower() == ".xml":
+        try:
+            with open_stream("rb") as stream:
+                return "feed" if looks_like_feed(stream.read(4096)) else fmt
+        except OSError:
+            return fmt  # the text reader reports it
     if fmt == "txt":
         return "whatsapp" if _opens_as_chat(open_stream, label) else fmt
     if fmt != "jsonl":

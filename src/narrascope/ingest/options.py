@@ -20,6 +20,7 @@ INPUT_FORMATS = (
     "pdf",
     "docx",
     "whatsapp",
+    "feed",
 )
 
 
