@@ -348,3 +348,19 @@ def test_the_docs_speed_blocks_are_the_scripts_current_output() -> None:
     assert "paragraph vectors" in techniques and "sentence vectors" not in techniques
     assert "(language, segment, narratives" in techniques
     assert "comments/s" in blocks["hate-speed"] and "bench_hate.py" in blocks["hate-speed"]
+
+
+def test_bench_ingest_reads_every_format_it_times(tmp_path: Path) -> None:
+    done = run_script("bench_ingest.py", "--records", "40", "--files", "20", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for said in (
+        "40 records",
+        "20 markdown files with a front matter: 20 in",
+        "2 Word files of 30 paragraphs: 2 in",
+        "a WhatsApp chat of 500 messages",
+        "an RSS feed of 40 items",
+    ):
+        assert said in done.stdout, done.stdout
+    assert ", 0 errors" in done.stdout and "errors" not in done.stdout.replace(", 0 errors", "")
+    block = _blocks((tmp_path / "benchmarks.md").read_text())["ingest-speed"]
+    assert "| one RSS feed of 40 items | 40 |" in block
