@@ -399,16 +399,22 @@ def _whatsapp(
 
 
 def _format_of(path: Path, options: ReadOptions) -> str:
-    """The reader for ``path``: the forced format, else its suffix's, JSON sniffed."""
+    """The reader for ``path``: the forced format, else its suffix's, JSON, feeds in
+    ``.xml`` and chat exports in ``.txt`` told by their heads."""
     return _sniffed(path.suffix, path.open, str(path), options)
 
 
 def _remote_format(item: RemoteFile, options: ReadOptions) -> str:
-    return _sniffed(item.suffix, item.open, str(item), options)
+    return _sniffed(item.suffix, item.open, str(item), options, local=False)
 
 
 def _sniffed(
-    suffix: str, open_stream: Callable[[str], BinaryIO], label: str, options: ReadOptions
+    suffix: str,
+    open_stream: Callable[[str], BinaryIO],
+    label: str,
+    options: ReadOptions,
+    *,
+    local: bool = True,
 ) -> str:
     if options.input_format is not None:
         return options.input_format
@@ -419,8 +425,8 @@ def _sniffed(
                 return "feed" if looks_like_feed(stream.read(4096)) else fmt
         except OSError:
             return fmt  # the text reader reports it
-    if fmt == "txt":
-        return "whatsapp" if _opens_as_chat(open_stream, label) else fmt
+    if fmt == "txt":  # a chat is exported to a phone or a laptop: remote texts stay texts
+        return "whatsapp" if local and _opens_as_chat(open_stream, label) else fmt
     if fmt != "jsonl":
         return fmt
     try:

@@ -22,9 +22,10 @@ from narrascope.ingest.formats import empty, file_document
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _BODY = "word/document.xml"
 _CORE = "docProps/core.xml"
-# what the XML of the body may unpack to, per byte of text the reader takes: a page's
-# markup is 10-50 times its text
-UNPACKED_PER_TEXT_BYTE = 60
+# what the XML of the body may unpack to, per byte of text the reader takes (100 MB at
+# the default --max-bytes): a Word body's markup is 5-20 times its text, and lxml holds
+# the whole tree, so a larger one is refused before it is unpacked
+UNPACKED_PER_TEXT_BYTE = 10
 
 
 def is_docx(data: bytes) -> bool:
