@@ -88,3 +88,54 @@ def test_other_xml_is_still_read_as_text(tmp_path: Path) -> None:
     (doc,) = _items(path)
     assert isinstance(doc, Document) and doc.text.startswith("<notes>")
     assert "unknown file extension" in doc.meta["input_warnings"][0]
+
+
+FACT_CHECKS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title>
+<item><title>No, the Ashby dam was not blown up by the army</title>
+<link>https://desk.example/ashby-dam</link><guid>desk-101</guid>
+<pubDate>Mon, 01 Apr 2024 08:00:00 +0000</pubDate>
+<description>A video said the army blew up the dam at Ashby. It shows a 2019 flood.</description>
+</item>
+<item><title>Fries do not cost one dollar in Kyiv</title>
+<link>https://desk.example/fries</link></item>
+<item><link>https://desk.example/untitled</link></item>
+</channel></rss>"""
+
+
+def test_a_fact_checkers_feed_is_a_debunk_source(tmp_path: Path) -> None:
+    """`narrascope debunks add feed.rss`: each item a debunk, its headline the claim."""
+    from narrascope.ingest.debunks import BadRow, FieldNames, Note, read_debunks
+    from narrascope.store.debunks import Debunk, url_id
+
+    path = tmp_path / "desk.rss"
+    path.write_text(FACT_CHECKS, encoding="utf-8")
+    notes: list[Note] = []
+    found = list(read_debunks(path, notes=notes.append))
+    first, second, bad = found
+    assert isinstance(first, Debunk) and isinstance(second, Debunk)
+    assert (first.id, first.claim) == ("desk-101", "No, the Ashby dam was not blown up by the army")
+    assert first.url == "https://desk.example/ashby-dam"
+    assert moment(first.date) == datetime(2024, 4, 1, 8, tzinfo=UTC)  # kept as given
+    assert first.text.startswith("A video said the army blew up the dam")
+    assert second.id == url_id("https://desk.example/fries")  # no guid: keyed by its link
+    assert isinstance(bad, BadRow) and bad.line == 3 and "claim" in bad.reason
+    assert "headline" in str(notes[0])
+    summaries = list(read_debunks(path, FieldNames(claim="text")))
+    assert summaries[0].claim.startswith("A video said the army blew up the dam")
+
+
+def test_debunks_add_reads_a_feed(tmp_path: Path, capsys) -> None:
+    from narrascope.cli import main
+    from narrascope.store.debunks import DebunkStore
+
+    path = tmp_path / "desk.xml"
+    path.write_text(FACT_CHECKS, encoding="utf-8")
+    db = tmp_path / "corpus.db"
+    code = main(["debunks", "add", str(path), "--db", str(db), "--quiet", "--no-reader"])
+    said = capsys.readouterr()
+    assert code == 1  # the untitled item is a bad row, said with its place
+    assert "desk.xml:3" in said.out + said.err and "2 added" in said.out
+    with DebunkStore(db) as store:
+        assert store.get("desk-101").claim.startswith("No, the Ashby dam")
+    again = main(["debunks", "add", str(path), "--db", str(db), "--quiet", "--no-reader"])
+    assert again == 1 and "0 added" in capsys.readouterr().out  # re-importing updates

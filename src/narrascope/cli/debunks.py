@@ -40,12 +40,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
     add = commands.add_parser(
         "add",
-        help="import fact-checks from JSONL/CSV files, EUvsDisinfo dumps or vclaims folders",
+        help="import fact-checks from JSONL/CSV files, EUvsDisinfo dumps, vclaims folders "
+        "or a fact-checker's RSS/Atom feed",
         description="Import fact-checks. JSONL and CSV need a claim field; id, url, "
         "verdict, date, title, text and language are optional (rename with --X-field; "
         "names match whatever their case and surrounding blanks). A CSV without the claim "
         "column is read as an EUvsDisinfo case dump (full_dataset.csv, posts.csv) when its "
-        "header is one; a folder is read as CheckThat! vclaims/*.json. The layout each "
+        "header is one; a folder is read as CheckThat! vclaims/*.json; an .rss, .atom or "
+        ".xml feed as one fact-check per item, its headline the claim (--claim-field text: "
+        "its summary). The layout each "
         "file was read as is printed. A debunk is keyed by its id; without one, by its URL "
         "(or, without a URL, by its claim text): importing again updates, never "
         "duplicates, and a row that gains an id takes over the row its URL keyed. A "

@@ -117,12 +117,14 @@ def read_debunks(
         yield from _read_json(source, names, tell)
     elif suffix in (".csv", ".tsv"):
         yield from _read_csv(source, names, tell)
+    elif suffix in (".rss", ".atom", ".xml"):
+        yield from _read_feed(source, names, tell)
     else:
         yield BadRow(
             str(source),
             0,
-            f"unknown file type {suffix or '(none)'}: "
-            "give .jsonl, .csv, .tsv, .json or a folder of vclaims/*.json",
+            f"unknown file type {suffix or '(none)'}: give .jsonl, .csv, .tsv, .json, "
+            "a fact-checker's RSS/Atom feed (.rss, .atom, .xml) or a folder of vclaims/*.json",
         )
 
 
@@ -441,6 +443,48 @@ def _read_jsonl(path: Path, names: FieldNames, tell: Notes) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             records.append((line_no, BadRow(where, line_no, f"not JSON ({exc.msg})")))
     yield from _debunks(records, names, where, tell)
+
+
+def _read_feed(path: Path, names: FieldNames, tell: Notes) -> Iterator[Item]:
+    """A fact-checker's RSS or Atom feed: each item a debunk, its headline the claim (or,
+    with ``--claim-field text``, its summary), its link, date and guid the rest.
+
+    Why the headline: a desk's feed titles its fact-checks by the claim ("No, NATO did not
+    stage the attack in Ashby"), and the matcher compares claims with what a text says.
+    """
+    from narrascope.ingest.feeds import read_feed
+
+    where = str(path)
+    try:
+        _, items = read_feed(path.read_bytes())
+    except OSError as exc:
+        yield BadRow(where, 0, f"cannot be read ({exc.strerror or exc})")
+        return
+    except Exception as exc:  # lxml's syntax errors: this file alone fails
+        yield BadRow(where, 0, f"not a readable RSS or Atom feed ({exc})")
+        return
+    from_text = names.claim.casefold() in ("text", "summary", "description")
+    what = "summary" if from_text else "headline"
+    tell(
+        Note(
+            where,
+            0,
+            f"read as an RSS/Atom feed of fact-checks (the claim: each item's {what})",
+            False,
+        )
+    )
+    records: list[tuple[int, Any]] = []
+    for number, item in enumerate(items, 1):
+        record = {
+            "claim": item.text if from_text else item.title,
+            "id": item.guid or None,
+            "url": item.link or None,
+            "date": item.date,
+            "title": item.title or None,
+            "text": item.text or None,
+        }
+        records.append((number, {k: v for k, v in record.items() if v}))
+    yield from _debunks(records, FieldNames(), where, tell)
 
 
 def _read_json(path: Path, names: FieldNames, tell: Notes) -> Iterator[Item]:

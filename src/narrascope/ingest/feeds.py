@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,42 @@ def looks_like_feed(head: bytes) -> bool:
     return start.startswith(b"<") and _FEED_ROOT.search(head[:4096]) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One item as the feed gives it: ``text`` is its content (or summary) as shown."""
+
+    title: str
+    link: str
+    text: str
+    date: str | None
+    author: str
+    guid: str
+
+
+def read_feed(data: bytes) -> tuple[str, list[FeedItem]]:
+    """The feed's title and its items; raises ValueError (lxml's errors are ones) when
+    the bytes are no well-formed XML."""
+    root = _parse(data)
+    channel = _child(root, "channel")
+    outlet = _text(_child(channel if channel is not None else root, "title"))
+    items = []
+    for item in root.iter():
+        if _local(item) not in ("item", "entry"):
+            continue
+        guid = _text(_child(item, "guid")) or _text(_child(item, "id"))
+        items.append(
+            FeedItem(
+                title=_text(_child(item, "title")),
+                link=_link(item),
+                text=_html_text(_content(item)),
+                date=_date(item),
+                author=_author(item),
+                guid=guid,
+            )
+        )
+    return outlet, items
+
+
 def feed_documents(
     data: bytes, label: str, path: str | None, *, max_bytes: int
 ) -> Iterator[Document | InputError]:
@@ -41,22 +78,16 @@ def feed_documents(
     from narrascope.ingest.formats import meta, too_large
 
     try:
-        root = _parse(data)
+        outlet, items = read_feed(data)
     except Exception as exc:  # lxml's syntax errors and the like: this file alone fails
         yield InputError(label, f"not a readable RSS or Atom feed ({exc})", E_BAD_RECORD)
         return
-    channel = _child(root, "channel")
-    outlet = _text(_child(channel if channel is not None else root, "title"))
-    items = [el for el in root.iter() if _local(el) in ("item", "entry")]
     if not items:
         yield InputError(label, "the feed holds no item", E_EMPTY)
         return
     for number, item in enumerate(items, 1):
         where = f"{label}:item {number}"
-        title = _text(_child(item, "title"))
-        link = _link(item)
-        body = _html_text(_content(item))
-        text = "\n".join(part for part in (title, body) if part)
+        text = "\n".join(part for part in (item.title, item.text) if part)
         if not text.strip():
             yield InputError(where, "an item without a title or text", E_EMPTY)
             continue
@@ -64,14 +95,14 @@ def feed_documents(
         if size > max_bytes:
             yield too_large(where, size, max_bytes, what="item")
             continue
-        doc_id = _text(_child(item, "guid")) or _text(_child(item, "id")) or link or where
+        link = item.link
         source = outlet or (urlsplit(link).hostname if link else None)
-        doc = Document(text=text, id=doc_id, meta=meta(path, source, link, _date(item)))
-        if title:
-            doc.meta["title"] = title
-        author = _author(item)
-        if author:
-            doc.meta["author"] = author
+        doc_id = item.guid or link or where
+        doc = Document(text=text, id=doc_id, meta=meta(path, source, link or None, item.date))
+        if item.title:
+            doc.meta["title"] = item.title
+        if item.author:
+            doc.meta["author"] = item.author
         yield doc
 
 
