@@ -1,7 +1,8 @@
 """Benchmark: how fast the readers stream documents, and that memory stays flat.
 
 Writes a synthetic JSONL file (and a folder of cp1251/UTF-16 text files, one of markdown
-files with a front matter, one of Word files, a WhatsApp chat export and an RSS feed) of
+files with a front matter, one of Word files, one of e-mails, a WhatsApp chat export and
+an RSS feed) of
 the requested size, reads it with
 ``narrascope.ingest.read_inputs`` in a child process, and records throughput and peak
 memory in docs/benchmarks.md. PDFs are timed on the SemEval-2025 guidelines (54 pages)
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import zipfile
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -154,6 +156,22 @@ def other_formats(tmp: Path, files: int) -> list[str]:
     rows.append(
         f"| folder of {count:,} .docx files of 30 paragraphs | {ok:,} | {secs:.2f} | "
         f"{ok / secs:,.0f} | — |"
+    )
+    mails = tmp / "mail"
+    mails.mkdir()
+    for i in range(max(1, files // 10)):
+        message = EmailMessage()
+        message["Subject"] = f"Tip {i}"
+        message["From"] = "Reader <reader@example.org>"
+        message["Date"] = "Sat, 23 Mar 2024 10:00:00 +0200"
+        message.set_content("\n".join(SENTENCES * 5), cte="base64")
+        message.add_alternative("<p>" + "</p><p>".join(SENTENCES) + "</p>", subtype="html")
+        (mails / f"tip{i:05d}.eml").write_bytes(bytes(message))
+    ok, bad, _, secs, _ = run_reader(str(mails))
+    print(f"{ok} e-mails: {secs:.2f} s, {bad} errors")
+    rows.append(
+        f"| folder of {ok:,} .eml e-mails (base64 text and HTML parts) | {ok:,} | "
+        f"{secs:.2f} | {ok / secs:,.0f} | — |"
     )
     chat = tmp / "WhatsApp Chat with Town news.txt"
     with chat.open("w", encoding="utf-8") as fh:

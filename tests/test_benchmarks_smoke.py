@@ -357,6 +357,7 @@ def test_bench_ingest_reads_every_format_it_times(tmp_path: Path) -> None:
         "40 records",
         "20 markdown files with a front matter: 20 in",
         "2 Word files of 30 paragraphs: 2 in",
+        "2 e-mails:",
         "a WhatsApp chat of 500 messages",
         "an RSS feed of 40 items",
     ):

@@ -28,6 +28,7 @@ INPUT_FORMATS = (
     "docx",
     "whatsapp",
     "feed",
+    "eml",
 )
 
 
@@ -112,7 +113,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "docx: the text of a PDF's pages or a Word file's paragraphs (also recognised by "
         "their contents); whatsapp: a chat export, one document per message (also "
         "recognised by its first lines); feed: RSS or Atom, one document per item (also "
-        "recognised by .rss/.atom, or .xml with a feed inside)",
+        "recognised by .rss/.atom, or .xml with a feed inside); eml: an e-mail, its "
+        "subject and text",
     )
     p.add_argument(
         "--max-bytes",

@@ -46,6 +46,7 @@ from narrascope.ingest.formats import (
     text_document,
     too_large,
 )
+from narrascope.ingest.mail import email_document
 from narrascope.ingest.options import CONTAINER_FACTOR, ReadOptions
 from narrascope.ingest.parquet import parquet_documents, parquet_row_count
 from narrascope.ingest.pdf import pdf_document
@@ -83,6 +84,7 @@ _BY_SUFFIX = {
     ".docx": "docx",
     ".rss": "feed",
     ".atom": "feed",
+    ".eml": "eml",
     **dict.fromkeys(SUBTITLE_SUFFIXES, "subtitles"),
 }
 _RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")
@@ -356,7 +358,7 @@ def _read_file(
     if sniffed is not None:
         fmt = sniffed  # a PDF or Word file by another name (or none): read as what it is
     if fmt in _CONTAINERS:
-        reader = pdf_document if fmt == "pdf" else docx_document
+        reader = {"pdf": pdf_document, "docx": docx_document, "eml": email_document}[fmt]
         doc = reader(
             data, source, doc_id, path, threads=options.threads, max_bytes=options.max_bytes
         )
@@ -376,7 +378,7 @@ def _read_file(
     yield seen.check(doc, source)
 
 
-_CONTAINERS = ("pdf", "docx")
+_CONTAINERS = ("pdf", "docx", "eml")  # read whole, may be larger than their text
 
 
 def _container_of(data: bytes) -> str | None:

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 from narrascope.doc import Document
 from narrascope.errors import E_BAD_RECORD, E_EMPTY, InputError
+from narrascope.ingest.html_text import html_fragment_text
 
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|RDF)[\s>]")
-_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
 
 
 def looks_like_feed(head: bytes) -> bool:
@@ -62,7 +62,7 @@ def read_feed(data: bytes) -> tuple[str, list[FeedItem]]:
             FeedItem(
                 title=_text(_child(item, "title")),
                 link=_link(item),
-                text=_html_text(_content(item)),
+                text=html_fragment_text(_content(item)),
                 date=_date(item),
                 author=_author(item),
                 guid=guid,
@@ -184,27 +184,3 @@ def _author(item: Any) -> str:
             inner = _child(found, "name")  # Atom: <author><name>…</name></author>
             return _text(inner if inner is not None else found)
     return ""
-
-
-def _html_text(fragment: str) -> str:
-    """The text an HTML fragment shows: a line per block, links' words kept, scripts
-    and styles dropped; plain text as it is (whitespace tidied)."""
-    if "<" not in fragment:
-        from html import unescape
-
-        lines = unescape(fragment).splitlines()
-    else:
-        import lxml.html
-
-        try:
-            root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-        except Exception:  # not HTML after all: its words as they are
-            return " ".join(fragment.split())
-        for bad in root.xpath("//script|//style"):
-            bad.drop_tree()
-        for element in root.iter("br", *_BLOCKS):
-            element.tail = "\n" + (element.tail or "")
-            if element.tag != "br":
-                element.text = "\n" + (element.text or "")
-        lines = root.text_content().splitlines()
-    return "\n".join(tidy for line in lines if (tidy := " ".join(line.split())))

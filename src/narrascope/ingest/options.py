@@ -21,6 +21,7 @@ INPUT_FORMATS = (
     "docx",
     "whatsapp",
     "feed",
+    "eml",
 )
 
 
