@@ -7,6 +7,14 @@ JSON document over several lines, read whole as a Telegram Desktop export
 not be read as plain records anyway, so the guess never changes what a readable file
 gives (``--input-format`` overrides it). Anything else is JSON Lines.
 
+Other files are read by their extension, with three looks at their contents, each one
+that a file of the extension's kind could not fail: a ``.txt`` whose first lines are
+WhatsApp message stamps is a chat export (:mod:`~narrascope.ingest.whatsapp`; local
+files only), an ``.xml`` with an RSS, RDF or Atom root is a feed
+(:mod:`~narrascope.ingest.feeds`), and a text or markdown file that is a PDF or a Word
+file by its bytes is read as one (:mod:`~narrascope.ingest.pdf`,
+:mod:`~narrascope.ingest.docx`).
+
 Inputs may also be glob patterns and URLs (:mod:`narrascope.ingest.remote`); a file
 behind a URL is read by the same readers as a local one, through pyarrow's streams.
 Parquet files are read row by row (:mod:`narrascope.ingest.parquet`).
