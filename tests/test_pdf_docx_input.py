@@ -187,3 +187,35 @@ def test_the_file_may_be_larger_than_max_bytes_but_not_its_text(tmp_path: Path) 
     assert isinstance(_one(path, ReadOptions(max_bytes=len(data) // 2)), Document)
     small = _one(path, ReadOptions(max_bytes=50))
     assert isinstance(small, InputError) and small.code == E_TOO_LARGE
+
+
+def test_the_upload_api_reads_pdf_word_chat_and_feed_files(tmp_path: Path) -> None:
+    """The web page's upload goes through the same readers: a PDF, a Word file, a WhatsApp
+    chat and a feed are stored as their documents, with their dates."""
+    from fastapi.testclient import TestClient
+
+    from narrascope.serve.app import create_app
+    from test_feed_input import RSS
+    from test_serve_api import fake_pipeline, wait_job
+    from test_whatsapp_input import ANDROID
+
+    files = [
+        ("files", ("report.pdf", _pdf([PAGE_TWO]), "application/pdf")),
+        ("files", ("statement.docx", _docx(_p("Officials said 120 people left."), CORE), "")),
+        ("files", ("WhatsApp Chat with Town news.txt", ANDROID.encode(), "text/plain")),
+        ("files", ("wire.xml", RSS.encode(), "application/rss+xml")),
+    ]
+    app = create_app(tmp_path / "corpus.db", pipeline=fake_pipeline())
+    with TestClient(app) as client:
+        reply = client.post("/api/documents/upload", files=files)
+        assert reply.status_code == 202, reply.text
+        info = wait_job(client, reply.json()["job"]["id"])
+        assert info["state"] == "done" and info["failed"] == 0, info["errors"]
+        assert info["done"] == 1 + 1 + 3 + 2
+        pdf = client.get("/api/documents/report.pdf").json()
+        assert pdf["text"] == PAGE_TWO[0] and pdf["date"].startswith("2024-03-23")
+        word = client.get("/api/documents/statement.docx").json()
+        assert word["date"].startswith("2024-03-23")
+        message = client.get("/api/documents/WhatsApp Chat with Town news.txt:3").json()
+        assert message["source"] == "WhatsApp Chat with Town news"
+        assert client.get("/api/documents/wire-1").json()["source"] == "Example Wire"
