@@ -122,8 +122,16 @@ def main() -> int:
     return 0
 
 
+def _timed(path: Path, what: str, label: str) -> str:
+    """Read ``path`` in a child process, say how it went, and give its table row."""
+    ok, bad, _, secs, _ = run_reader(str(path))
+    print(f"{what}: {ok} in {secs:.2f} s, {bad} errors")
+    return f"| {label} | {ok:,} | {secs:.2f} | {ok / secs:,.0f} | — |"
+
+
 def other_formats(tmp: Path, files: int) -> list[str]:
-    """Table rows for markdown with a front matter, Word files and PDFs."""
+    """Table rows for markdown with a front matter, Word files, e-mails, a WhatsApp chat,
+    an RSS feed and (when ../shared has it) a PDF."""
     rows = []
     markdown = tmp / "markdown"
     markdown.mkdir()
@@ -133,11 +141,13 @@ def other_formats(tmp: Path, files: int) -> list[str]:
         )
         head = f'---\ntitle: Report {i}\ndate: "2024-03-02"\nurl: https://x.test/{i}\n---\n'
         (markdown / f"doc{i:05d}.md").write_text(head + body, encoding="utf-8")
-    ok, bad, _, secs, _ = run_reader(str(markdown))
-    print(f"{files} markdown files with a front matter: {ok} in {secs:.2f} s, {bad} errors")
+    what = f"{files} markdown files with a front matter"
     rows.append(
-        f"| folder of {files:,} .md files, each with a YAML front matter and markup | "
-        f"{ok:,} | {secs:.2f} | {ok / secs:,.0f} | — |"
+        _timed(
+            markdown,
+            what,
+            f"folder of {files:,} .md files, each with a YAML front matter and markup",
+        )
     )
     word = tmp / "word"
     word.mkdir()
@@ -151,15 +161,11 @@ def other_formats(tmp: Path, files: int) -> list[str]:
                 "word/document.xml",
                 f'<w:document xmlns:w="{WORD}"><w:body>{paragraphs}</w:body></w:document>',
             )
-    ok, bad, _, secs, _ = run_reader(str(word))
-    print(f"{count} Word files of 30 paragraphs: {ok} in {secs:.2f} s, {bad} errors")
-    rows.append(
-        f"| folder of {count:,} .docx files of 30 paragraphs | {ok:,} | {secs:.2f} | "
-        f"{ok / secs:,.0f} | — |"
-    )
+    what = f"{count} Word files of 30 paragraphs"
+    rows.append(_timed(word, what, f"folder of {count:,} .docx files of 30 paragraphs"))
     mails = tmp / "mail"
     mails.mkdir()
-    for i in range(max(1, files // 10)):
+    for i in range(count):
         message = EmailMessage()
         message["Subject"] = f"Tip {i}"
         message["From"] = "Reader <reader@example.org>"
@@ -167,23 +173,16 @@ def other_formats(tmp: Path, files: int) -> list[str]:
         message.set_content("\n".join(SENTENCES * 5), cte="base64")
         message.add_alternative("<p>" + "</p><p>".join(SENTENCES) + "</p>", subtype="html")
         (mails / f"tip{i:05d}.eml").write_bytes(bytes(message))
-    ok, bad, _, secs, _ = run_reader(str(mails))
-    print(f"{ok} e-mails: {secs:.2f} s, {bad} errors")
-    rows.append(
-        f"| folder of {ok:,} .eml e-mails (base64 text and HTML parts) | {ok:,} | "
-        f"{secs:.2f} | {ok / secs:,.0f} | — |"
-    )
+    label = f"folder of {count:,} .eml e-mails (base64 text and HTML parts)"
+    rows.append(_timed(mails, f"{count} e-mails", label))
     chat = tmp / "WhatsApp Chat with Town news.txt"
+    messages = files * 25
     with chat.open("w", encoding="utf-8") as fh:
-        for i in range(files * 25):
+        for i in range(messages):
             fh.write(f"23/03/2024, {i // 60 % 24:02d}:{i % 60:02d} - Member {i % 40}: ")
             fh.write(SENTENCES[i % 4] + ("\nand a second line\n" if i % 7 == 0 else "\n"))
-    ok, bad, _, secs, _ = run_reader(str(chat))
-    print(f"a WhatsApp chat of {ok} messages: {secs:.2f} s, {bad} errors")
-    rows.append(
-        f"| one WhatsApp chat export of {ok:,} messages | {ok:,} | {secs:.2f} | "
-        f"{ok / secs:,.0f} | — |"
-    )
+    what = f"a WhatsApp chat of {messages} messages"
+    rows.append(_timed(chat, what, f"one WhatsApp chat export of {messages:,} messages"))
     feed = tmp / "wire.rss"
     items = "".join(
         f"<item><title>Item {i}</title><link>https://wire.example/{i}</link>"
@@ -193,16 +192,18 @@ def other_formats(tmp: Path, files: int) -> list[str]:
         for i in range(files * 2)
     )
     feed.write_text(f"<rss><channel><title>Wire</title>{items}</channel></rss>", "utf-8")
-    ok, bad, _, secs, _ = run_reader(str(feed))
-    print(f"an RSS feed of {ok} items: {secs:.2f} s, {bad} errors")
-    rows.append(f"| one RSS feed of {ok:,} items | {ok:,} | {secs:.2f} | {ok / secs:,.0f} | — |")
+    rows.append(
+        _timed(feed, f"an RSS feed of {files * 2} items", f"one RSS feed of {files * 2:,} items")
+    )
     if GUIDELINES_PDF.is_file():
         pdfs = tmp / "pdf"
         pdfs.mkdir()
         for i in range(5):
             shutil.copy(GUIDELINES_PDF, pdfs / f"guidelines{i}.pdf")
         ok, bad, chars, secs, _ = run_reader(str(pdfs))
-        print(f"5 copies of a 54-page PDF: {ok} in {secs:.2f} s ({chars:,} characters)")
+        print(
+            f"5 copies of a 54-page PDF: {ok} in {secs:.2f} s ({chars:,} characters), {bad} errors"
+        )
         rows.append(
             f"| 5 copies of a 54-page PDF (SemEval-2025 guidelines, 1.1 MB) | {ok:,} | "
             f"{secs:.2f} | {ok / secs:,.1f} ({ok * 54 / secs:,.0f} pages/s) | — |"
