@@ -44,6 +44,7 @@ from narrascope.ingest.formats import (
     Item,
     compose_nfc,
     csv_records,
+    empty,
     fourcat_documents,
     html_document,
     is_telegram_export,
@@ -366,6 +367,9 @@ def _read_file(
     if sniffed is not None:
         fmt = sniffed  # a PDF or Word file by another name (or none): read as what it is
     if fmt in _CONTAINERS:
+        if not data.strip():  # for every reader alike: nothing to open
+            yield empty(source)
+            return
         reader = {"pdf": pdf_document, "docx": docx_document, "eml": email_document}[fmt]
         doc = reader(
             data, source, doc_id, path, threads=options.threads, max_bytes=options.max_bytes

@@ -17,7 +17,7 @@ from typing import Any
 
 from narrascope.doc import Document
 from narrascope.errors import E_EMPTY, E_INPUT, E_TOO_LARGE, InputError
-from narrascope.ingest.formats import empty, file_document
+from narrascope.ingest.formats import file_document
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _BODY = "word/document.xml"
@@ -51,8 +51,6 @@ def docx_document(
 ) -> Document | InputError:
     """One document, a line per paragraph; ``title``, ``author``, ``date`` from the
     file's properties where it has them."""
-    if not data.strip():
-        return empty(source)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 
 from narrascope.doc import Document
 from narrascope.errors import E_EMPTY, E_INPUT, E_NO_MAIN_TEXT, InputError
-from narrascope.ingest.formats import empty, file_document
+from narrascope.ingest.formats import file_document
 from narrascope.ingest.html_text import html_fragment_text
 
 
@@ -32,8 +32,6 @@ def email_document(
     max_bytes: int = 10_000_000,
 ) -> Document | InputError:
     """One document: the subject line, then the message's text."""
-    if not data.strip():
-        return empty(source)
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
         assert isinstance(message, EmailMessage)

@@ -16,7 +16,7 @@ from typing import Any
 
 from narrascope.doc import Document
 from narrascope.errors import E_EMPTY, E_INPUT, E_NO_MAIN_TEXT, InputError
-from narrascope.ingest.formats import empty, file_document
+from narrascope.ingest.formats import file_document
 
 PAGE_BREAK = "\n\n"
 
@@ -32,8 +32,6 @@ def pdf_document(
 ) -> Document | InputError:
     """One document, the text of every page; ``title``, ``author`` and ``date`` (its
     creation date) from the file's own metadata where it has them."""
-    if not data.strip():
-        return empty(source)
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
