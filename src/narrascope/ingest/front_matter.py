@@ -73,6 +73,7 @@ _DATELINE = re.compile(
     r")(?=\s)"
 )
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_SPACES = re.compile(r"\s*")
 
 
 @dataclass(slots=True)
@@ -105,8 +106,8 @@ def _dateline(text: str) -> FrontMatter | None:
         return None
     if exact_day(found.group(2)) is None:
         return None
-    end = found.end()
-    end += len(text[end:]) - len(text[end:].lstrip())
+    spaces = _SPACES.match(text, found.end())  # the blanks before the body, not a copy
+    end = spaces.end() if spaces else found.end()
     return FrontMatter({found.group(1): found.group(2)}, {"date": found.group(2)}, end)
 
 
