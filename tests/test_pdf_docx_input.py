@@ -120,6 +120,35 @@ def test_a_pdf_is_read_as_its_pages_text_in_sentences(tmp_path: Path) -> None:
     ]
 
 
+def test_words_the_page_broke_across_lines_are_joined(tmp_path: Path) -> None:
+    """"govern-" / "ment" is one word again; "well-" / "known" keeps its hyphen where the
+    text writes it so elsewhere; a piece the text also uses alone keeps it too."""
+    lines = [
+        "The regional govern-",
+        "ment said that the well-",
+        "known plant, a well-known target, was hit. Residents of the so-",
+        "called safe zone left, and so did the mayor. The pro-",
+        "Russian channels denied it.",
+    ]
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(_pdf([lines]))
+    doc = _one(path)
+    assert isinstance(doc, Document), doc
+    text = " ".join(doc.text.split())
+    assert "The regional government said that the well-known plant" in text
+    assert "the so-called safe zone" in text
+    assert "The pro- Russian channels" in text  # a capital: not a broken word
+
+
+def test_join_broken_words_in_other_languages() -> None:
+    from narrascope.ingest.pdf import join_broken_words
+
+    assert join_broken_words("Прави-\nтельство заявило, из-\nза войны, из дома.") == (
+        "Правительство заявило, из-за войны, из дома."
+    )
+    assert join_broken_words("a soft\u00ad\nhyphen, 1990-\n2000") == "a softhyphen, 1990-\n2000"
+
+
 def test_a_word_file_is_read_a_line_per_paragraph(tmp_path: Path) -> None:
     body = (
         _p("Statement on Ashby")

@@ -5,13 +5,16 @@ and "extract its text first" sent every user to another tool, which lost the fil
 and title on the way. The text layer is read as pypdf lays it out: lines as the page set
 them, so the sentences of a page run across its lines (``text.segment`` reads a
 hard-wrapped text across its lines); pages are apart by a blank line. A scan has no text
-layer, and says so: OCR is another tool's job.
+layer, and says so: OCR is another tool's job. A word the page broke at a line's end
+("govern-" / "ment") is joined again (:func:`join_broken_words`), or the models would
+read two pieces that are no word.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import Any
 
 from narrascope.doc import Document
@@ -19,6 +22,36 @@ from narrascope.errors import E_EMPTY, E_INPUT, E_NO_MAIN_TEXT, InputError
 from narrascope.ingest.formats import file_document
 
 PAGE_BREAK = "\n\n"
+# a word broken at a line's end: letters, a hyphen (or a soft one), the line break, and
+# the rest of the word in lower case on the next line
+_BROKEN = re.compile(r"(\w+)([-\u00ad\u2010])[ \t]*\n[ \t]*(?=([^\W\d_]+))")
+_WORD = re.compile(r"\w+(?:[-\u2010]\w+)*")
+
+
+def join_broken_words(text: str) -> str:
+    """``text`` with the words a page broke across lines joined, the hyphen dropped where
+    it only marked the break. Which: a soft hyphen always; else the text decides where it
+    can (it writes "government" elsewhere: dropped; "well-known": kept), and with no such
+    evidence a hyphen after a piece the text never uses as a word on its own ("govern-")
+    is dropped, after one it does ("well-", "из-", "so-") kept."""
+    if "\n" not in text:
+        return text
+    # the evidence: the text's words, the broken ones' first pieces left out
+    words = {w.casefold() for w in _WORD.findall(_BROKEN.sub(" ", text))}
+    pieces = {p for w in words for p in re.split(r"[-\u2010]", w)}
+
+    def join(m: re.Match[str]) -> str:
+        left, hyphen, right = m.group(1), m.group(2), m.group(3)
+        if not right[0].islower():
+            return m.group(0)
+        whole = (left + right).casefold()
+        if hyphen == "\u00ad" or whole in words:
+            return left
+        if f"{left}-{right}".casefold() in words or left.casefold() in pieces - {whole}:
+            return left + "-"
+        return left
+
+    return _BROKEN.sub(join, text)
 
 
 def pdf_document(
@@ -42,7 +75,7 @@ def pdf_document(
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             return InputError(source, "the PDF is encrypted: open it with its password", E_INPUT)
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        pages = [join_broken_words((page.extract_text() or "").strip()) for page in reader.pages]
         info = _info(reader)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         return InputError(source, f"the PDF could not be read ({exc})", E_INPUT)
