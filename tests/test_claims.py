@@ -260,3 +260,32 @@ def test_part_cv_scores_every_row_of_the_part_once(monkeypatch) -> None:
     assert report["rows"] == 24 and len(report["folds"]) == 4
     # the stand-in calls digits check-worthy: 14 of the 16 facts have one, no other does
     assert report["f1"] == pytest.approx(2 * 14 / (2 * 14 + 2), abs=1e-4)
+
+
+def test_non_claim_tweets_join_as_negatives_of_their_own_part(tmp_path: Path) -> None:
+    """CT22 1B tweets that claim nothing train as check-worthy 0, in ``ct22b`` parts; a
+    1B tweet that is also a 1A tweet keeps its 1A label, and a 1B claim is not taken."""
+    from narrascope.training.claims import load_rows
+
+    folder = tmp_path / "checkthat2022-task1" / "bulgarian"
+    folder.mkdir(parents=True)
+    head = "topic\ttweet_id\ttweet_url\ttweet_text\tclass_label\n"
+    (folder / "CT22_bulgarian_1A_checkworthy_train.tsv").write_text(
+        head + "covid\t1\tu\tThe ministry reported 412 new cases on Monday.\t1\n"
+        "covid\t2\tu\tVaccines arrived in Sofia, the health minister said.\t0\n",
+        encoding="utf-8",
+    )
+    (folder / "CT22_bulgarian_1B_claim_train.tsv").write_text(
+        head + "covid\t1\tu\tThe ministry reported 412 new cases on Monday.\t1\n"
+        "covid\t3\tu\tGood morning, stay safe everyone!\t0\n"
+        "covid\t4\tu\tMasks cut infections by half, a study found.\t1\n",
+        encoding="utf-8",
+    )
+    plain = load_rows(tmp_path)
+    assert [(r.key, r.label) for r in plain] == [("tw1", 1), ("tw2", 0)]
+    rows = load_rows(tmp_path, non_claims=True)
+    assert [(r.key, r.label, r.part) for r in rows] == [
+        ("tw1", 1, "ct22-bg-train"),
+        ("tw2", 0, "ct22-bg-train"),
+        ("tw3", 0, "ct22b-bg-train"),
+    ]

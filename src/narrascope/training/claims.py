@@ -104,6 +104,38 @@ def read_ct22(root: Path) -> list[ClaimRow]:
     return rows
 
 
+def read_ct22_non_claims(root: Path) -> list[ClaimRow]:
+    """CheckThat! 2022 1B train tweets labelled *not a claim*, as check-worthy 0.
+
+    Why: 1A's annotators judged check-worthiness only of tweets that make a factual
+    claim, so 1A holds few tweets that claim nothing (greetings, opinions, jokes), the
+    bulk of what an article or a comment thread also holds. A tweet that claims nothing
+    is, by that scheme, not check-worthy. Every 1B tweet that is not also a 1A tweet is
+    a non-claim (the claims went on to 1A). Source ``ct22b``, so its rows form parts of
+    their own (``ct22b-bg-train``): never scored, never in a CV fold. Train files only:
+    a dev file's tweets stay out, as the dev parts that are scored do.
+    """
+    rows: list[ClaimRow] = []
+    for folder, lang in CT22_LANGUAGES.items():
+        path = root / CT22 / folder / f"CT22_{folder}_1B_claim_train.tsv"
+        if not path.is_file():
+            continue
+        for r in _read_tsv(path):
+            if r["class_label"].strip() not in ("0", "No"):
+                continue
+            rows.append(
+                ClaimRow(
+                    text=r["tweet_text"],
+                    label=0,
+                    language=lang,
+                    source="ct22b",
+                    split="train",
+                    key=f"tw{r['tweet_id'].strip()}",
+                )
+            )
+    return rows
+
+
 def read_ct24(root: Path) -> list[ClaimRow]:
     """CheckThat! 2024 task 1: every split present (the English test gold is not)."""
     rows: list[ClaimRow] = []
@@ -149,13 +181,15 @@ def check_data(data_dir: Path | str) -> None:
         )
 
 
-def load_rows(data_dir: Path | str) -> list[ClaimRow]:
+def load_rows(data_dir: Path | str, *, non_claims: bool = False) -> list[ClaimRow]:
     """Both corpora, de-duplicated: a tweet id or normalised text seen twice is kept once,
-    CT24's row winning over CT22's (CT24 re-labelled the tweets it re-used). No row
-    at all is an error (E101, E105), never an empty table."""
+    CT24's row winning over CT22's (CT24 re-labelled the tweets it re-used), a 1A row over
+    a 1B one (``non_claims``: :func:`read_ct22_non_claims`). No row at all is an error
+    (E101, E105), never an empty table."""
     check_data(data_dir)
     root = Path(data_dir)
-    rows = [r for r in read_ct24(root) + read_ct22(root) if r.text.strip()]
+    extra = read_ct22_non_claims(root) if non_claims else []
+    rows = [r for r in read_ct24(root) + read_ct22(root) + extra if r.text.strip()]
     if not rows:
         raise NarrascopeError(
             E_EMPTY,
@@ -166,7 +200,7 @@ def load_rows(data_dir: Path | str) -> list[ClaimRow]:
     seen_keys: set[str] = set()
     seen_texts: set[tuple[str, str]] = set()
     out: list[ClaimRow] = []
-    for r in rows:  # CT24 first
+    for r in rows:  # CT24 first, 1B last
         tk = (r.language, text_key(r.text))
         if r.key in seen_keys or tk in seen_texts:
             continue
@@ -415,12 +449,13 @@ def train_claims(
     params: dict[str, Any] | None = None,
     lolo: tuple[str, ...] = (),
     progress: bool = False,
+    non_claims: bool = False,
 ) -> dict[str, Any]:
     """Train the shipped model on every training row, choose its threshold on the
     threshold parts, score the evaluation parts, run leave-one-language-out for
     ``lolo`` (train without the language, score its dev), save with a manifest."""
     started = time.perf_counter()
-    rows = load_rows(data_dir)
+    rows = load_rows(data_dir, non_claims=non_claims)
     train = [r for r in rows if is_training_row(r)]
     model = fit_model(train, params, progress=progress)
     scored = score_parts(model, rows, EVAL_PARTS)
