@@ -121,7 +121,7 @@ def test_a_pdf_is_read_as_its_pages_text_in_sentences(tmp_path: Path) -> None:
 
 
 def test_words_the_page_broke_across_lines_are_joined(tmp_path: Path) -> None:
-    """"govern-" / "ment" is one word again; "well-" / "known" keeps its hyphen where the
+    """A "govern-" / "ment" is one word again; "well-" / "known" keeps its hyphen where the
     text writes it so elsewhere; a piece the text also uses alone keeps it too."""
     lines = [
         "The regional govern-",
