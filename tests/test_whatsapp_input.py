@@ -127,3 +127,19 @@ def test_a_chat_without_text_and_a_message_over_the_limit_fail_alone(tmp_path: P
     assert isinstance(items[0], InputError) and items[0].code == E_TOO_LARGE
     assert items[0].source.endswith("long.txt:1")
     assert [d.text for d in items[1:]] == ["short", "short too"]
+
+
+def test_a_message_too_short_to_tell_is_read_in_its_chats_language(tmp_path: Path) -> None:
+    """lingua calls "ok" Polish; in an English chat it is English, and a Portuguese
+    message in that chat keeps its own language."""
+    from narrascope.stages.language import LanguageStage
+
+    path = tmp_path / "WhatsApp Chat with Town news.txt"
+    path.write_text(
+        ANDROID + "24/03/2024, 09:05 - Bruno: O ataque em Ashby foi encenado, compartilhem\n",
+        encoding="utf-8",
+    )
+    docs = [d for d in _items(path) if isinstance(d, Document)]
+    assert {d.meta["chat_language"] for d in docs} == {"en"}
+    languages = [d.language for d in LanguageStage()(docs)]
+    assert languages == ["en", "en", "en", "pt"]

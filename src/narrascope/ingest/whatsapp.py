@@ -7,6 +7,9 @@ debunk matches could not be told apart, nor placed in time. Each message here is
 document with its sender (``author``), its time (``date``) and the chat (``source``: the
 file's name, which WhatsApp sets to "WhatsApp Chat with GROUP"), so the timeline, the
 debunk matcher's dates and the campaign view read it as they read Telegram posts.
+The chat's language (lingua over its longer messages) goes to each message as
+``chat_language``: "ok" has none of its own, and the language stage reads it in the
+chat's.
 
 The two layouts WhatsApp writes, with the phone's date order and 12- or 24-hour clock:
 
@@ -45,6 +48,7 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 SNIFF_LINES = 10  # a chat's first lines are messages or its notices
+CHAT_SURE = 0.5  # lingua less sure than this of a chat's messages: no chat language
 
 
 @dataclass(slots=True)
@@ -81,6 +85,7 @@ def whatsapp_documents(
     day_first, told = _date_order(messages)
     chat = PurePath(label).stem
     name = PurePath(label).name
+    language = chat_language(messages)
     for message in messages:
         where = f"{label}:{message.line}"
         size = len(message.text.encode("utf-8"))
@@ -92,11 +97,30 @@ def whatsapp_documents(
             text=message.text, id=f"{name}:{message.line}", meta=meta(path, chat, None, when)
         )
         doc.meta["author"] = message.author
+        if language:
+            doc.meta["chat_language"] = language
         if not told:
             doc.meta["input_warnings"] = [
                 "no date in the chat tells day from month: read day first (DD/MM)"
             ]
         yield doc
+
+
+def chat_language(messages: list[_Message], sample: int = 2000) -> str | None:
+    """The language most of the chat is written in (lingua over its first ``sample``
+    characters of messages of 12 or more), or None when lingua is unsure of it."""
+    from narrascope.text import detect_language
+
+    texts: list[str] = []
+    size = 0
+    for message in messages:
+        if len(message.text) >= 12:
+            texts.append(message.text)
+            size += len(message.text)
+            if size >= sample:
+                break
+    code, confidence = detect_language("\n".join(texts))
+    return code if confidence >= CHAT_SURE else None
 
 
 def _messages(text: str) -> Iterator[_Message]:

@@ -1,4 +1,11 @@
-"""Stage: set ``doc.language`` unless the input already said it."""
+"""Stage: set ``doc.language`` unless the input already said it.
+
+A short text has little language of its own: a reply under a post, or a message in a
+chat (the WhatsApp reader gives each message its chat's language as
+``meta["chat_language"]``), is read in its post's or its chat's language when lingua is
+unsure of it, and always when it is too short to tell ("ok", "lol", "да": lingua read
+"ok" as Polish, sure to 0.61), unless it is written in another script.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from narrascope.text.language import SCRIPTS, script_of, warm_up
 
 # below this, a comment (often a line or two) may take its document's language
 COMMENT_MIN_CONFIDENCE = 0.5
+TOO_SHORT = 5  # fewer letters than this tell no language
 
 
 def comment_language(
@@ -20,7 +28,8 @@ def comment_language(
     correctly often scores below the threshold; but a Latin-script reply under a Cyrillic
     post cannot be in the post's language, so lingua's answer is kept there.
     """
-    if code is not None and confidence >= COMMENT_MIN_CONFIDENCE:
+    too_short = sum(c.isalpha() for c in text) < TOO_SHORT
+    if code is not None and confidence >= COMMENT_MIN_CONFIDENCE and not too_short:
         return code
     if code is None or post_language is None:
         return code or post_language  # no letters: nothing says it differs from the post
@@ -40,7 +49,8 @@ class LanguageStage:
         for doc in docs:
             if not doc.language:
                 code, confidence = detect_language(doc.text)
-                doc.language = code
+                chat = doc.meta.get("chat_language")
+                doc.language = comment_language(doc.text, code, confidence, chat) if chat else code
                 doc.meta["language_confidence"] = round(confidence, 3)
             for comment in doc.comments:  # a reply may be in another language than the post
                 if not comment.language:
