@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -437,3 +438,13 @@ def test_web_document_view_shows_comment_claims_in_their_comment(
         summary = page_.text_content(".thread-summary")
         assert summary is not None and summary.endswith("1 repeating known debunks")
     assert problems == []
+
+
+def test_terminal_counts_the_claims_it_does_not_show() -> None:
+    text = " ".join(f"In {2010 + i} the town of Ashby had {100 + i} residents." for i in range(5))
+    doc = Document(text, id="d")
+    sentences = [m.span() for m in re.finditer(r"In \d+[^.]+\.", text)]
+    doc.claims = [Claim(doc.span(a, b), 0.9 - i / 10) for i, (a, b) in enumerate(sentences)]
+    assert "… and 2 more claims" in format_terminal_summary(doc, width=100, colour=False)
+    doc.claims = doc.claims[:4]
+    assert "… and 1 more claim\n" in format_terminal_summary(doc, width=100, colour=False) + "\n"

@@ -136,7 +136,8 @@ def format_terminal_summary(
         short = textwrap.shorten(_clean_text(claim.text), _EVIDENCE_WIDTH, placeholder=" …")
         lines.extend(wrap(f"Claim {claim.score:.2f}: “{short}”", rest="    "))
     if len(doc.claims) > _MAX_CLAIMS:
-        lines.append(f"  … and {len(doc.claims) - _MAX_CLAIMS} more claims")
+        hidden = len(doc.claims) - _MAX_CLAIMS
+        lines.append(f"  … and {hidden} more claim{'s' if hidden > 1 else ''}")
     for match in doc.debunks[:_MAX_CLAIMS]:
         lines.extend(_debunk_lines(match, "Repeats", wrap))
     # the best of the reader comments' (the debunk's words and the offsets, never the
