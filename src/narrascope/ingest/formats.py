@@ -252,9 +252,7 @@ def _headed_document(body: str, head: FrontMatter, doc_id: str, path: str | None
     doc = Document(
         text=body, id=doc_id, meta=meta(path, source_name, found.get("url"), found.get("date"))
     )
-    for key in ("title", "author"):
-        if found.get(key):
-            doc.meta[key] = found[key]
+    _keep_about(doc, found)
     doc.meta["front_matter"] = dict(head.fields)
     return doc
 
@@ -276,12 +274,17 @@ def file_document(
     if size > max_bytes:
         return too_large(source, size, max_bytes, "its text")
     doc = Document(text=text, id=doc_id, meta=meta(path, None, None, about.get("date")))
-    for key in ("title", "author"):
-        if about.get(key):
-            doc.meta[key] = about[key]
+    _keep_about(doc, about)
     if threads:
         attach_split(doc)
     return doc
+
+
+def _keep_about(doc: Document, about: Mapping[str, str]) -> None:
+    """The ``title`` and ``author`` a file or its front matter states, where it does."""
+    for key in ("title", "author"):
+        if about.get(key):
+            doc.meta[key] = about[key]
 
 
 def compose_nfc(doc: Document) -> None:
