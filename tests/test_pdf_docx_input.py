@@ -122,12 +122,12 @@ def test_a_pdf_is_read_as_its_pages_text_in_sentences(tmp_path: Path) -> None:
 
 def test_words_the_page_broke_across_lines_are_joined(tmp_path: Path) -> None:
     """A "govern-" / "ment" is one word again; "well-" / "known" keeps its hyphen where the
-    text writes it so elsewhere; a piece the text also uses alone keeps it too."""
+    text writes it so elsewhere, and "so-" / "called" where it uses both pieces alone."""
     lines = [
         "The regional govern-",
         "ment said that the well-",
         "known plant, a well-known target, was hit. Residents of the so-",
-        "called safe zone left, and so did the mayor. The pro-",
+        "called safe zone left, and so did the mayor, who called for calm. The pro-",
         "Russian channels denied it.",
     ]
     path = tmp_path / "broken.pdf"
@@ -143,9 +143,10 @@ def test_words_the_page_broke_across_lines_are_joined(tmp_path: Path) -> None:
 def test_join_broken_words_in_other_languages() -> None:
     from narrascope.ingest.pdf import join_broken_words
 
-    assert join_broken_words("Прави-\nтельство заявило, из-\nза войны, из дома.") == (
-        "Правительство заявило, из-за войны, из дома."
+    assert join_broken_words("Прави-\nтельство заявило, из-\nза войны, из дома, за год.") == (
+        "Правительство заявило, из-за войны, из дома, за год."
     )
+    assert join_broken_words("в 2030-\nта година") == "в 2030-та година"
     assert join_broken_words("a soft\u00ad\nhyphen, 1990-\n2000") == "a softhyphen, 1990-\n2000"
 
 
