@@ -115,9 +115,18 @@ def test_other_languages(stage: ClaimStage) -> None:
     assert p[0] > p[1]
 
 
-def test_clauses_split_only_long_sentences() -> None:
+def test_clauses_split_at_semicolons_and_long_sentences_at_every_joint() -> None:
     short = "Prices rose by 5 percent, and wages fell."
     assert clauses(short, 0, len(short)) == [(0, len(short))]
+    assert clauses("Prices rose; wages fell.", 0, 24) == [(0, 24)]  # pieces too short
+    two = (
+        "I was talking with some neighbours about it last week; the council has closed "
+        "4 of its 9 libraries since 2019."
+    )
+    assert [two[a:b] for a, b in clauses(two, 0, len(two))] == [
+        "I was talking with some neighbours about it last week",
+        "the council has closed 4 of its 9 libraries since 2019.",
+    ]
     long = (
         "The ministry said that 3,000 homes were destroyed in the northern region during the "
         "first week of the floods; local officials, however, put the number of damaged "
