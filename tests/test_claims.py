@@ -229,6 +229,19 @@ def test_checkthat_scores_gate() -> None:
     assert report["ct22-bg-dev"]["f1"] >= 0.55
 
 
+def test_claim_table_shows_how_many_non_claims_are_listed() -> None:
+    from narrascope.training.claims import format_claim_table
+
+    table = format_claim_table(
+        {
+            "ct24-en-dev": {"f1": 0.9, "precision": 0.88, "recall": 0.92, "rows": 1020},
+            "ct22b-bg-dev": {"listed": 0.176, "rows": 74},
+        }
+    )
+    assert "| ct24-en-dev | 1020 | 0.900 | 0.880 | 0.920 |" in table
+    assert "| ct22b-bg-dev | 74 | 17.6% |" in table
+
+
 @needs_artefact
 def test_title_line_is_always_a_candidate() -> None:
     title = "Ministers met in the capital on Monday"
