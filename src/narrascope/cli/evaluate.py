@@ -72,14 +72,9 @@ def run(args: argparse.Namespace) -> int:
         report, _ = evaluate(rows, x, folds=args.folds, early=early)
         print(format_tables(report))
     elif args.task == "claims":
-        from narrascope.training.claims import (
-            evaluate_claims,
-            evaluate_non_claims,
-            format_claim_table,
-        )
+        from narrascope.training.claims import evaluate_claims, format_claim_table
 
-        report = evaluate_claims(args.data)
-        print(format_claim_table({**report, **evaluate_non_claims(args.data)}))
+        print(format_claim_table(evaluate_claims(args.data)))
     elif args.task in ("encoder", "technique-student"):
         print(f"{args.task}: its held-out scores are measured by `narrascope train {args.task}`")
         return 2

@@ -19,7 +19,7 @@ that states it), and one longer than ``max_chars`` as all its clauses (cut at ``
 dash, or ``, but``/``, and``-like joints): CheckThat! rows are one sentence or a tweet,
 and a 60-word sentence usually makes several claims. Scoring each CheckThat! row of the
 parts never trained on by its best clause left their F1 and AUC as they were (within
-0.006 F1 and 0.005 AUC: docs/claims-research.md).
+0.006 F1 and 0.003 AUC: docs/claims-research.md).
 Offsets are those of ``doc.text`` (the article alone while the pipeline runs; comments
 are blanked, so blank sentences are skipped).
 

@@ -25,8 +25,10 @@ def comment_language(
     the comment is written in the post's script.
 
     lingua spreads its confidence over all our languages, so a short reply it reads
-    correctly often scores below the threshold; but a Latin-script reply under a Cyrillic
-    post cannot be in the post's language, so lingua's answer is kept there.
+    correctly often scores below the threshold, and one of fewer than ``TOO_SHORT``
+    letters ("ok") tells no language whatever lingua says; but a Latin-script reply under
+    a Cyrillic post cannot be in the post's language, so lingua's answer is kept there.
+    A chat message is read the same way, its chat's language in the post's place.
     """
     too_short = sum(c.isalpha() for c in text) < TOO_SHORT
     if code is not None and confidence >= COMMENT_MIN_CONFIDENCE and not too_short:

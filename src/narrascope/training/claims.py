@@ -111,7 +111,7 @@ def read_ct22(root: Path) -> list[ClaimRow]:
 
 
 def read_ct22_non_claims(root: Path, split: str = "train") -> list[ClaimRow]:
-    """CheckThat! 2022 1B train tweets labelled *not a claim*, as check-worthy 0.
+    """CheckThat! 2022 1B tweets (of ``split``) labelled *not a claim*, as check-worthy 0.
 
     Why: 1A's annotators judged check-worthiness only of tweets that make a factual
     claim, so 1A holds few tweets that claim nothing (greetings, opinions, jokes), the
@@ -436,30 +436,27 @@ def evaluate_claims(
     data_dir: Path | str, model_path: Path | str | None = None
 ) -> dict[str, dict[str, float]]:
     """Positive-class F1 of a trained model (default: the shipped one) on the parts it
-    never trained on, at its threshold."""
+    never trained on, at its threshold, and the share of held-out tweets that make no
+    claim that it lists (:func:`evaluate_non_claims`)."""
     from narrascope.models.artefact import bundled_path
     from narrascope.models.claims import ClaimModel
 
     rows = load_rows(data_dir)  # a wrong --data fails before the model loads
     model = ClaimModel.load(model_path or bundled_path("claims"))
     scored = score_parts(model, rows, EVAL_PARTS)
-    return {
+    report: dict[str, dict[str, float]] = {
         part: {**f1_at(p, y, model.threshold), "rows": len(y), "positive": int(y.sum())}
         for part, (p, y) in scored.items()
     }
+    return {**report, **evaluate_non_claims(data_dir, model, rows)}
 
 
 def evaluate_non_claims(
-    data_dir: Path | str, model: Any = None, rows: list[ClaimRow] | None = None
+    data_dir: Path | str, model: Any, rows: list[ClaimRow]
 ) -> dict[str, dict[str, float]]:
-    """The share of the CT22 1B dev tweets that make no claim (and are no training row)
-    that a model (default: the shipped one) lists as check-worthy, per language: a
-    one-line comment or a greeting listed as a claim is what a user sees of it."""
-    from narrascope.models.artefact import bundled_path
-    from narrascope.models.claims import ClaimModel
-
-    rows = load_rows(data_dir) if rows is None else rows
-    model = model or ClaimModel.load(bundled_path("claims"))
+    """The share of the CT22 1B dev tweets that make no claim (and are none of ``rows``,
+    the training rows and the scored ones) that ``model`` lists as check-worthy, per
+    language: a one-line comment or a greeting listed as a claim is what a user sees."""
     keys = {r.key for r in rows}
     texts = {(r.language, text_key(r.text)) for r in rows}
     held: dict[str, list[str]] = {}
