@@ -276,7 +276,7 @@ def test_part_cv_scores_every_row_of_the_part_once(monkeypatch) -> None:
             seen.extend(texts)
             return np.array([0.9 if any(c.isdigit() for c in t) else 0.1 for t in texts])
 
-    monkeypatch.setattr(training, "fit_model", lambda rows, params=None: Stub(rows))
+    monkeypatch.setattr(training, "fit_model", lambda rows, params=None, **kw: Stub(rows))
     report = part_cv(rows, threshold=0.5, folds=4, log=lambda s: None)
     assert sorted(seen) == sorted(r.text for r in rows if r.language == "bg")
     assert report["rows"] == 24 and len(report["folds"]) == 4
@@ -311,3 +311,106 @@ def test_non_claim_tweets_join_as_negatives_of_their_own_part(tmp_path: Path) ->
         ("tw2", 0, "ct22-bg-train"),
         ("tw3", 0, "ct22b-bg-train"),
     ]
+
+
+WAR_FACT = "Russian forces captured the village of Ivanivka on Monday, the ministry said."
+WAR_TALK = "As the war enters its third year, the stakes have never been higher."
+
+
+def test_war_labels_are_read_by_offset_and_checked_by_hash(tmp_path: Path, monkeypatch) -> None:
+    """Our war-news labels keep offsets and a hash, never a sentence: the text comes from
+    the article, a row whose text changed is dropped with a warning, set A trains and
+    set B is held out."""
+    import hashlib
+
+    from narrascope.training import claims as training
+
+    article = f"Front line\n{WAR_FACT} {WAR_TALK}\n"
+    folder = tmp_path / "semeval2025-task10" / "train" / "EN" / "raw-documents"
+    folder.mkdir(parents=True)
+    (folder / "EN_UA_1.txt").write_bytes(article.encode("utf-8"))
+
+    def row(text: str, label: int, labelled_set: str, digest: str = "") -> str:
+        start = article.index(text)
+        digest = digest or hashlib.sha1(text.encode()).hexdigest()[:10]
+        return f"EN\tEN_UA_1.txt\t{start}\t{start + len(text)}\t{label}\t{labelled_set}\t{digest}\n"
+
+    labels = tmp_path / "war_claims.tsv"
+    labels.write_text(
+        "# our labels\n"
+        + row(WAR_FACT, 1, "A")
+        + row(WAR_TALK, 0, "B")
+        + row("Front line", 0, "B", digest="0123456789"),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(training, "WAR_LABELS", labels)
+    with pytest.warns(UserWarning, match="1 labelled war-news sentences not found"):
+        rows = training.read_war_labels(tmp_path)
+    assert [(r.text, r.label, r.part) for r in rows] == [
+        (WAR_FACT, 1, "war-en-train"),
+        (WAR_TALK, 0, "war-en-test"),
+    ]
+    assert training.read_war_labels(tmp_path / "elsewhere") == []
+
+
+@pytest.mark.shared
+def test_our_war_news_labels_align_with_the_shared_articles() -> None:
+    import warnings
+
+    if not (SHARED_DATA / "semeval2025-task10").is_dir():
+        pytest.skip("../shared/datasets/semeval2025-task10 is not available")
+    from narrascope.training.claims import read_war_labels
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every row's text hashes as labelled
+        rows = read_war_labels(SHARED_DATA)
+    assert len(rows) == 984 and sum(r.split == "train" for r in rows) == 500
+    assert {r.language for r in rows} == {"en", "ru", "bg", "pt", "hi"}
+    assert 0.35 < np.mean([r.label for r in rows]) < 0.55
+
+
+@needs_artefact
+def test_refitting_the_head_learns_from_weighted_domain_rows() -> None:
+    """The tuned layers stay; only the head's linear layer is refitted, and a domain row
+    weighs as ``weight`` says."""
+    model = ClaimModel.load(bundled_path("claims"))
+    layers = {k: v for k, v in model.tuned_.items() if not k.startswith("head.")}
+    model.head_C = 1.0
+    texts = FACTS + OTHER + [WAR_FACT, WAR_TALK]
+    y = np.array([1] * len(FACTS) + [0] * len(OTHER) + [1, 0])
+
+    def gap(domain_weight: float) -> float:
+        weight = np.ones(len(texts))
+        weight[-2:] = domain_weight
+        logits = model._refit_head(texts, y, weight, [WAR_FACT, WAR_TALK])
+        return float(logits[0] - logits[1])
+
+    light, heavy = gap(1.0), gap(50.0)
+    assert heavy > light and heavy > 0
+    assert all(model.tuned_[k] is v for k, v in layers.items())  # the layers untouched
+    with pytest.raises(ValueError, match="both labels"):
+        model._refit_head(FACTS, np.ones(len(FACTS), np.int64), np.ones(len(FACTS)), [])
+
+
+@needs_artefact
+def test_fit_refits_the_tuned_head_with_domain_rows_then_calibrates(monkeypatch) -> None:
+    """The recipe's order: fine-tune (here the shipped layers stand in), refit the linear
+    layer on the tuning rows and the domain rows, fit the blend on the validation rows."""
+    shipped = ClaimModel.load(bundled_path("claims"))
+
+    def stand_in(self: ClaimModel, texts: list[str], y: np.ndarray, rows: np.ndarray):
+        self.tuned_, self._runtime = dict(shipped.tuned_), None
+        val = np.asarray(rows[::3])
+        self.tuned_validation_ = np.zeros(len(val))
+        return val
+
+    monkeypatch.setattr(ClaimModel, "_fit_tuned", stand_in)
+    texts = FACTS + OTHER
+    labels = [1] * len(FACTS) + [0] * len(OTHER)
+    model = ClaimModel(e5_layers=6, tuned_from=3, head_C=1.0).fit(
+        texts, labels, folds=2, domain_texts=[WAR_FACT, WAR_TALK], domain_labels=[1, 0]
+    )
+    assert not np.allclose(model.tuned_["head.w"], shipped.tuned_["head.w"])
+    assert model.blend_[1] > 0  # the refitted head's logits, not the stand-in's zeros
+    p = model.predict_proba([*texts, WAR_FACT, WAR_TALK])
+    assert p[: len(FACTS)].mean() > p[len(FACTS) : len(texts)].mean() and p[-2] > p[-1]
