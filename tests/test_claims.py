@@ -235,10 +235,12 @@ def test_claim_table_shows_how_many_non_claims_are_listed() -> None:
     table = format_claim_table(
         {
             "ct24-en-dev": {"f1": 0.9, "precision": 0.88, "recall": 0.92, "rows": 1020},
+            "war-test": {"f1": 0.7, "precision": 0.6, "recall": 0.8, "auc": 0.83, "rows": 484},
             "ct22b-bg-dev": {"listed": 0.176, "rows": 74},
         }
     )
     assert "| ct24-en-dev | 1020 | 0.900 | 0.880 | 0.920 |" in table
+    assert "| war-test (ROC AUC 0.830) | 484 | 0.700 | 0.600 | 0.800 |" in table
     assert "| ct22b-bg-dev | 74 | 17.6% |" in table
 
 

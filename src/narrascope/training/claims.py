@@ -633,8 +633,9 @@ def format_claim_table(report: dict[str, Any]) -> str:
     lines = ["| part | rows | F1 (positive) | precision | recall |", "|---|---|---|---|---|"]
     for part, s in report.items():
         if "f1" in s:
+            name = f"{part} (ROC AUC {s['auc']:.3f})" if "auc" in s else part
             lines.append(
-                f"| {part} | {s.get('rows', '')} | {s['f1']:.3f} | "
+                f"| {name} | {s.get('rows', '')} | {s['f1']:.3f} | "
                 f"{s.get('precision', 0):.3f} | {s.get('recall', 0):.3f} |"
             )
     listed = {part: s for part, s in report.items() if "listed" in s}
