@@ -412,7 +412,8 @@ def choose_threshold(scored: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
 
 
 # the shipped recipe: the head reads e5's first 6 layers (the claim stage's cost), the
-# top 3 of them fine-tuned (training.claim_tuner)
+# top 3 of them fine-tuned (training.claim_tuner), its linear layer then refitted with
+# our war-news set A weighing 5 tweets a sentence (read_war_labels)
 SHIPPED_PARAMS: dict[str, Any] = {
     "e5_layers": 6,
     "tuned_from": 3,
